@@ -1,0 +1,366 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/api"
+	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/sqlite"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// seqIDs makes predictable IDs: prefix + a zero-padded counter, 27
+// characters long like a KSUID.
+type seqIDs struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (g *seqIDs) New(prefix string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.n++
+	return fmt.Sprintf("%s%027d", prefix, g.n)
+}
+
+// env is a running API over a fresh SQLite database with two merchants.
+type env struct {
+	t      *testing.T
+	srv    *api.Server
+	http   *httptest.Server
+	store  store.Store
+	clock  *clock
+	a, b   creds // two merchants
+	tokens map[string]issued
+}
+
+// issued is a cached access token and when the test clock issued it.
+type issued struct {
+	token string
+	at    time.Time
+}
+
+type creds struct{ merchantID, clientID, secret string }
+
+type option func(*api.Config, *store.Store)
+
+func withConfig(f func(*api.Config)) option { return func(c *api.Config, _ *store.Store) { f(c) } }
+
+func withStore(wrap func(store.Store) store.Store) option {
+	return func(_ *api.Config, s *store.Store) { *s = wrap(*s) }
+}
+
+var t0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+
+func newEnv(t *testing.T, opts ...option) *env {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &env{t: t, clock: &clock{now: t0}, tokens: map[string]issued{}}
+	ids := &seqIDs{}
+	cfg := api.Config{Sandbox: true, PublicURL: "https://kassa.test"}
+	var st store.Store = db
+	for _, o := range opts {
+		o(&cfg, &st)
+	}
+	e.store = st
+	ctx := context.Background()
+	for i, c := range []*creds{&e.a, &e.b} {
+		m, err := merchant.NewMerchant(ids, t0, fmt.Sprintf("Merchant %c", 'A'+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.StoreID = fmt.Sprintf("10000000%02d", i)
+		cl, secret := merchant.NewClient(ids, t0, m.ID)
+		err = db.Update(ctx, func(tx store.Tx) error {
+			if err := tx.CreateMerchant(ctx, m); err != nil {
+				return err
+			}
+			return tx.CreateClient(ctx, cl)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*c = creds{m.ID, cl.ID, secret}
+	}
+	signer, err := api.LoadSigner(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = api.NewServer(slog.New(slog.DiscardHandler), cfg, st, e.clock, ids, signer)
+	e.http = httptest.NewServer(e.srv)
+	t.Cleanup(e.http.Close)
+	return e
+}
+
+// response is a recorded HTTP response.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.body, err)
+	}
+}
+
+// code is the first error code of an error response.
+func (r response) code() string {
+	var e struct {
+		Errors []struct{ Code string } `json:"errors"`
+	}
+	json.Unmarshal(r.body, &e)
+	if len(e.Errors) == 0 {
+		return ""
+	}
+	return e.Errors[0].Code
+}
+
+// request is one API call; body may be a string (sent as is) or a value
+// (sent as JSON).
+type request struct {
+	method, path string
+	body         any
+	as           *creds // default merchant A
+	header       map[string]string
+}
+
+func (e *env) do(r request) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(r.method, e.http.URL+r.path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	as := r.as
+	if as == nil {
+		as = &e.a
+	}
+	if strings.HasPrefix(r.path, "/v1/") {
+		req.Header.Set("Authorization", "Bearer "+e.token(as))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range r.header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+func (e *env) token(c *creds) string {
+	e.t.Helper()
+	if tok, ok := e.tokens[c.clientID]; ok && e.clock.Now().Sub(tok.at) < 30*time.Minute {
+		return tok.token
+	}
+	req, _ := http.NewRequest("POST", e.http.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.SetBasicAuth(c.clientID, c.secret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.AccessToken == "" {
+		e.t.Fatalf("no token (status %d): %v", resp.StatusCode, err)
+	}
+	e.tokens[c.clientID] = issued{out.AccessToken, e.clock.Now()}
+	return out.AccessToken
+}
+
+// must performs r and fails unless it answers want.
+func (e *env) must(want int, r request) response {
+	e.t.Helper()
+	resp := e.do(r)
+	if resp.status != want {
+		e.t.Fatalf("%s %s = %d %s, want %d", r.method, r.path, resp.status, resp.body, want)
+	}
+	return resp
+}
+
+// Canonical request bodies.
+
+func line(ref string, qty, unit int64) map[string]any {
+	total := qty * unit
+	return map[string]any{
+		"type": "physical", "reference": ref, "description": "Item " + ref,
+		"quantity": qty, "unitPrice": unit, "unitDiscountAmount": 0, "vat": 2500,
+		"totalAmount": total, "totalVatAmount": total / 5,
+	}
+}
+
+func cart(lines ...map[string]any) map[string]any {
+	var total, vat int64
+	ls := make([]any, len(lines))
+	for i, l := range lines {
+		total += asInt(l["totalAmount"])
+		vat += asInt(l["totalVatAmount"])
+		ls[i] = l
+	}
+	return map[string]any{
+		"country": "SE", "currency": "SEK", "locale": "sv-SE", "reference": "shop-1",
+		"orderLines": ls, "totalOrderAmount": total, "totalOrderVatAmount": vat,
+		"totalOrderAmountExclVat": total - vat,
+		"settings":                map[string]any{"urls": map[string]any{"notification": "https://shop.test/notify"}},
+	}
+}
+
+func asInt(v any) int64 {
+	switch n := v.(type) {
+	case int:
+		return int64(n)
+	case int64:
+		return n
+	}
+	panic(fmt.Sprintf("not an integer: %v", v))
+}
+
+var buyer = map[string]any{
+	"companyId": "559311-3714", "email": "buyer@example.com", "firstName": "Sven", "lastName": "Svensson",
+	"phone": "0701234567", "reference1": "Ref 1", "reference2": "",
+	"billingAddress": map[string]any{"companyName": "Buyer AB", "streetAddress": "Sveavägen 49", "postalCode": "11359", "city": "Stockholm", "country": "SE"},
+	"shippingAddress": map[string]any{"companyName": "Buyer AB", "streetAddress": "Sveavägen 49", "postalCode": "11359", "city": "Stockholm", "country": "SE",
+		"contact": map[string]any{"email": "goods@example.com", "firstName": "Greta", "lastName": "Gods", "phone": "0707654321"}},
+}
+
+func withCustomer(c map[string]any, customer map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range c {
+		out[k] = v
+	}
+	out["customer"] = customer
+	return out
+}
+
+// session creates a payment session for c and returns its id.
+func (e *env) session(c map[string]any) string {
+	e.t.Helper()
+	var s struct{ SessionID string }
+	e.must(200, request{method: "POST", path: "/v1/payment-sessions", body: c}).decode(e.t, &s)
+	return s.SessionID
+}
+
+// authorize authorizes a session as buyer and returns the token.
+func (e *env) authorize(sessionID string, customer map[string]any) string {
+	e.t.Helper()
+	var a struct{ State, AuthorizationToken string }
+	e.must(200, request{method: "POST", path: "/v1/sandbox/payment-sessions/" + sessionID + "/authorize", body: map[string]any{"customer": customer}}).decode(e.t, &a)
+	if a.State != "authorized" || a.AuthorizationToken == "" {
+		e.t.Fatalf("authorize = %+v, want an authorized token", a)
+	}
+	return a.AuthorizationToken
+}
+
+// order runs session → authorize → order for c and returns the order id.
+func (e *env) order(c map[string]any) string {
+	e.t.Helper()
+	tok := e.authorize(e.session(c), buyer)
+	var o struct{ OrderID string }
+	e.must(200, request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: withCustomer(c, buyer)}).decode(e.t, &o)
+	return o.OrderID
+}
+
+// orderView is the part of the order object the tests read.
+type orderView struct {
+	ID         string
+	Status     []string
+	Uncaptured *struct {
+		LedgerID         string
+		AvailableActions []struct{ Type string }
+		OrderLines       []struct{ ID string }
+	}
+	Captured []struct {
+		LedgerID         string
+		AvailableActions []struct{ Type string }
+	}
+	Refunded       []struct{ LedgerID, CapturedLedgerID string }
+	CapturedAmount struct{ MinorUnits int64 }
+	RefundedAmount struct{ MinorUnits int64 }
+	Events         []struct{ Type string }
+	PaymentMethod  struct{ Type string }
+}
+
+func (e *env) getOrder(id string, as *creds) orderView {
+	e.t.Helper()
+	var o orderView
+	e.must(200, request{method: "GET", path: "/v1/orders/" + id, as: as}).decode(e.t, &o)
+	return o
+}
+
+func eventTypes(o orderView) []string {
+	var ts []string
+	for _, e := range o.Events {
+		ts = append(ts, e.Type)
+	}
+	return ts
+}
+
+func actions(as []struct{ Type string }) []string {
+	out := []string{}
+	for _, a := range as {
+		out = append(out, a.Type)
+	}
+	return out
+}
+
+var _ kassa.Clock = (*clock)(nil)

@@ -1,0 +1,206 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// readBody reads the whole (size-limited) body.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, kassa.Errorf(kassa.ETooLarge, "the request body is larger than the limit")
+		}
+		return nil, kassa.Errorf(kassa.EInvalid, "the request body could not be read")
+	}
+	return b, nil
+}
+
+// decode unmarshals a JSON body into v. An empty body and the JSON text []
+// (what PHP clients send for "no data") both leave v as it is.
+func decode(body []byte, v any) error {
+	t := bytes.TrimSpace(body)
+	if len(t) == 0 || string(t) == "[]" {
+		return nil
+	}
+	if err := json.Unmarshal(t, v); err != nil {
+		if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return kassa.Invalid(e.Field, "%s must be a %s, not %s", e.Field, jsonKind(e.Type.Kind().String()), e.Value)
+		}
+		if e, ok := errors.AsType[*kassa.Error](err); ok {
+			return e
+		}
+		return kassa.Errorf(kassa.EInvalid, "the request body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "slice", "array":
+		return "list"
+	case "struct", "map":
+		return "object"
+	case "string":
+		return "string"
+	}
+	return "number"
+}
+
+// mutation is the one path for requests that change state. It runs op in
+// a store transaction and, when the request carries an Idempotency-Key,
+// stores the response in that same transaction: the change and its
+// replayable answer commit together or not at all. A replay answers the
+// stored status and body byte for byte; the same key with a different
+// request is 422; the same key while the first request runs is 409.
+// Failed requests apply nothing, so they are not stored and a retry with
+// the same key runs afresh.
+func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, op func(ctx context.Context, tx store.Tx) (status int, v any, err error)) {
+	ctx := r.Context()
+	merchantID := principal(r).MerchantID
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 255 {
+		s.writeError(w, r, kassa.Invalid("Idempotency-Key", "Idempotency-Key is longer than 255 characters"))
+		return
+	}
+	var fp []byte
+	if key != "" {
+		if !s.inflight.acquire(merchantID, key) {
+			s.writeError(w, r, kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later"))
+			return
+		}
+		defer s.inflight.release(merchantID, key)
+		fp = fingerprint(r, body)
+	}
+
+	var (
+		status   int
+		v        any
+		payload  []byte
+		replayed bool
+	)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		replayed = false
+		if key != "" {
+			rec, err := tx.IdempotencyRecord(ctx, merchantID, key)
+			if err != nil {
+				return err
+			}
+			if rec != nil {
+				if !bytes.Equal(rec.Fingerprint, fp) {
+					return kassa.Errorf(kassa.EIdempotencyMismatch, "this Idempotency-Key was used for a different request")
+				}
+				status, payload, replayed = rec.Status, rec.Body, true
+				return nil
+			}
+		}
+		var err error
+		if status, v, err = op(ctx, tx); err != nil {
+			return err
+		}
+		if key == "" {
+			return nil
+		}
+		if payload, err = marshal(v); err != nil {
+			return err
+		}
+		return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
+			MerchantID: merchantID, Key: key, Fingerprint: fp,
+			Status: status, Body: payload, CreatedAt: s.clock.Now(),
+		})
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	} else if key == "" {
+		if payload, err = marshal(v); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeRaw(w, status, payload)
+}
+
+func marshal(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
+// fingerprint identifies a request: method, path, query and body.
+func fingerprint(r *http.Request, body []byte) []byte {
+	h := sha256.New()
+	io.WriteString(h, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+"\n")
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// orderMutation loads the caller's order, applies op and saves the result
+// with its new events. The order's invariants are checked before anything
+// is written: a violation is a bug and commits nothing.
+func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []byte, status int, op func(o *order.Order, env order.Env) (*order.Order, error)) {
+	merchantID, id := principal(r).MerchantID, r.PathValue("orderId")
+	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		o, err := tx.Order(ctx, merchantID, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		env := s.env()
+		if env.Now.Before(o.UpdatedAt) {
+			env.Now = o.UpdatedAt // the wall clock stepped back; keep history ordered
+		}
+		next, err := op(o, env)
+		if err != nil {
+			return 0, nil, err
+		}
+		if next != o {
+			if err := next.Check(); err != nil {
+				return 0, nil, err
+			}
+			if err := tx.UpdateOrder(ctx, next, next.Events[len(o.Events):]); err != nil {
+				return 0, nil, err
+			}
+		}
+		return status, orderOf(next, env.Now), nil
+	})
+}
+
+// inflight tracks the Idempotency-Keys whose first request is running.
+type inflight struct {
+	mu   sync.Mutex
+	keys map[[2]string]struct{}
+}
+
+func newInflight() *inflight { return &inflight{keys: map[[2]string]struct{}{}} }
+
+func (f *inflight) acquire(merchantID, key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := [2]string{merchantID, key}
+	if _, busy := f.keys[k]; busy {
+		return false
+	}
+	f.keys[k] = struct{}{}
+	return true
+}
+
+func (f *inflight) release(merchantID, key string) {
+	f.mu.Lock()
+	delete(f.keys, [2]string{merchantID, key})
+	f.mu.Unlock()
+}

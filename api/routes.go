@@ -1,0 +1,49 @@
+package api
+
+import "net/http"
+
+// addRoutes is the whole API surface in one place.
+func (s *Server) addRoutes() {
+	m := s.mux
+	auth := s.authenticated
+
+	m.HandleFunc("GET /healthz", s.handleHealth)
+	m.HandleFunc("GET /assets/invoice.svg", handleInvoiceLogo)
+	m.HandleFunc("POST /oauth/token", s.handleToken)
+
+	m.HandleFunc("POST /v1/payment-sessions", auth(s.handleSessionCreate))
+	m.HandleFunc("GET /v1/payment-sessions/{sessionId}", auth(s.handleSessionGet))
+	m.HandleFunc("POST /v1/payment-sessions/{sessionId}", auth(s.handleSessionUpdate))
+	m.HandleFunc("DELETE /v1/payment-sessions/{sessionId}", auth(s.handleSessionCancel))
+	m.HandleFunc("POST /v1/sandbox/payment-sessions/{sessionId}/authorize", auth(s.sandboxOnly(s.handleSandboxAuthorize)))
+	m.HandleFunc("POST /v1/sandbox/payment-sessions/{sessionId}/sign", auth(s.sandboxOnly(s.handleSandboxSign)))
+
+	m.HandleFunc("POST /v1/authorization-tokens/{token}/order", auth(s.handleTokenOrder))
+	m.HandleFunc("DELETE /v1/authorization-tokens/{token}", auth(s.handleTokenCancel))
+
+	m.HandleFunc("GET /v1/orders/{orderId}", auth(s.handleOrderGet))
+	m.HandleFunc("POST /v1/orders/{orderId}", auth(s.handleOrderEdit))
+	m.HandleFunc("DELETE /v1/orders/{orderId}", auth(s.handleOrderCancel))
+	m.HandleFunc("DELETE /v1/orders/{orderId}/{ledgerId}", auth(s.handleChunkCancel))
+	m.HandleFunc("POST /v1/orders/{orderId}/acknowledge", auth(s.handleAcknowledge))
+	m.HandleFunc("POST /v1/orders/{orderId}/reference", auth(s.handleReference))
+	m.HandleFunc("POST /v1/orders/{orderId}/capture", auth(s.handleCapture))
+	m.HandleFunc("POST /v1/orders/{orderId}/partialcapture", auth(s.handlePartialCapture))
+	m.HandleFunc("POST /v1/orders/{orderId}/refund/{ledgerId}", auth(s.handleRefund))
+	m.HandleFunc("POST /v1/orders/{orderId}/partialrefund/{ledgerId}", auth(s.handlePartialRefund))
+	m.HandleFunc("POST /v1/orders/{orderId}/customer", auth(s.handleCustomer))
+	m.HandleFunc("POST /v1/orders/{orderId}/paymentmethod", auth(s.handlePaymentMethod))
+	m.HandleFunc("POST /v1/orders/{orderId}/extendexpiry", auth(s.handleExtendExpiry))
+	m.HandleFunc("GET /v1/orders/{orderId}/paymentstatus", auth(s.handleOrderPaymentStatus))
+	m.HandleFunc("GET /v1/paymentstatus", auth(s.handlePaymentStatus))
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func handleInvoiceLogo(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write([]byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="24" height="24"><path fill="none" stroke="#1a1a1a" stroke-width="1.5" d="M6 2h9l4 4v16H6zM14 2v5h5M9 12h7M9 16h7"/></svg>`))
+}

@@ -1,0 +1,106 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/kassa-pay/kassa/session"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// handleTokenOrder turns an authorization token into an order (T1).
+func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in sessionIn
+	if err := decode(body, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	lines, err := linesIn(in.OrderLines)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	totals, err := in.totals()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	req := session.OrderRequest{
+		Currency: deref(in.Currency), Country: deref(in.Country), Locale: deref(in.Locale),
+		Reference: deref(in.Reference), StoreID: deref(in.StoreID),
+		Lines: lines, Totals: totals, Customer: in.Customer.customer(), Metadata: in.Metadata,
+	}
+	merchantID, token := principal(r).MerchantID, r.PathValue("token")
+	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		tok, err := tx.Token(ctx, merchantID, token)
+		if err != nil {
+			return 0, nil, err
+		}
+		ps, err := tx.Session(ctx, merchantID, tok.SessionID)
+		if err != nil {
+			return 0, nil, err
+		}
+		o, usedTok, done, err := session.CreateOrder(s.env(), tok, ps, req, s.cfg.ProcessingDelay)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := o.Check(); err != nil {
+			return 0, nil, err
+		}
+		if err := tx.CreateOrder(ctx, o); err != nil {
+			return 0, nil, err
+		}
+		if err := tx.PutToken(ctx, usedTok); err != nil {
+			return 0, nil, err
+		}
+		if err := tx.UpdateSession(ctx, done); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, map[string]string{"orderId": o.ID}, nil
+	})
+}
+
+// handleTokenCancel cancels an unused token; its session reopens so the
+// merchant can update it and have the buyer authorize again.
+func (s *Server) handleTokenCancel(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	merchantID, token := principal(r).MerchantID, r.PathValue("token")
+	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		tok, err := tx.Token(ctx, merchantID, token)
+		if err != nil {
+			return 0, nil, err
+		}
+		env := s.env()
+		cancelled, err := tok.Cancel(env.Now)
+		if err != nil {
+			return 0, nil, err
+		}
+		ps, err := tx.Session(ctx, merchantID, tok.SessionID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := tx.PutToken(ctx, cancelled); err != nil {
+			return 0, nil, err
+		}
+		if err := tx.UpdateSession(ctx, ps.Reopen(env, token)); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusNoContent, nil, nil
+	})
+}
+
+func deref(s *Str) string {
+	if s == nil {
+		return ""
+	}
+	return string(*s)
+}

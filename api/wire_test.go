@@ -1,0 +1,111 @@
+package api
+
+import (
+	"encoding/json"
+	"math/big"
+	"strings"
+	"testing"
+)
+
+func TestIntUnmarshal(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Int
+		wantErr bool
+	}{
+		{`100000`, Int{V: 100000, Set: true}, false},
+		{`"100000"`, Int{V: 100000, Set: true}, false},
+		{`" 42 "`, Int{V: 42, Set: true}, false},
+		{`510000.0`, Int{V: 510000, Set: true}, false},
+		{`2500.0`, Int{V: 2500, Set: true}, false},
+		{`1666.6666666666667`, Int{V: 1667, Set: true, Rounded: true}, false},
+		{`1666.5`, Int{V: 1667, Set: true, Rounded: true}, false},
+		{`1666.4999`, Int{V: 1666, Set: true, Rounded: true}, false},
+		{`-1666.5`, Int{V: -1667, Set: true, Rounded: true}, false},
+		{`-0.4`, Int{V: 0, Set: true, Rounded: true}, false},
+		{`"12.50"`, Int{V: 13, Set: true, Rounded: true}, false},
+		{`1e3`, Int{V: 1000, Set: true}, false},
+		{`1.5E+2`, Int{V: 150, Set: true}, false},
+		{`15e-1`, Int{V: 2, Set: true, Rounded: true}, false},
+		{`0.00`, Int{V: 0, Set: true}, false},
+		{`null`, Int{}, false},
+		{`"abc"`, Int{}, true},
+		{`""`, Int{}, true},
+		{`true`, Int{}, true},
+		{`"1,5"`, Int{}, true},
+		{`"0x10"`, Int{}, true},
+		{`1e41`, Int{}, true},
+		{`99999999999999999999`, Int{}, true},
+		{`"NaN"`, Int{}, true},
+		{`"."`, Int{}, true},
+	}
+	for _, tt := range tests {
+		var got Int
+		err := json.Unmarshal([]byte(tt.in), &got)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("Unmarshal(%s) error = %v, wantErr %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && got != tt.want {
+			t.Errorf("Unmarshal(%s) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestStrUnmarshal(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Str
+		wantErr bool
+	}{
+		{`"SKU-1"`, "SKU-1", false},
+		{`1334227`, "1334227", false},
+		{`12.5`, "12.5", false},
+		{`null`, "", false},
+		{`true`, "true", false},
+		{`{}`, "", true},
+		{`[]`, "", true},
+	}
+	for _, tt := range tests {
+		var got Str
+		err := json.Unmarshal([]byte(tt.in), &got)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("Unmarshal(%s) error = %v, wantErr %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && got != tt.want {
+			t.Errorf("Unmarshal(%s) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzParseDecimal checks parseDecimal against exact rational arithmetic:
+// whatever it accepts it rounds half away from zero, and it never panics.
+func FuzzParseDecimal(f *testing.F) {
+	for _, s := range []string{"0", "1", "-1", "1.5", "-2.5", "1666.6666666666667", "1e3", "15e-1", "+7", "0.0000", "999999999999999999", ".5", "5."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, rounded, err := parseDecimal(s)
+		if err != nil {
+			return
+		}
+		r, ok := new(big.Rat).SetString(strings.TrimPrefix(s, "+"))
+		if !ok {
+			t.Fatalf("parseDecimal(%q) = %d, but it is not a number", s, v)
+		}
+		// Round half away from zero: sign(r) × floor(|r| + 1/2).
+		abs := new(big.Rat).Abs(r)
+		abs.Add(abs, big.NewRat(1, 2))
+		want := new(big.Int).Quo(abs.Num(), abs.Denom())
+		if r.Sign() < 0 {
+			want.Neg(want)
+		}
+		if !want.IsInt64() || want.Int64() != v {
+			t.Fatalf("parseDecimal(%q) = %d, want %s", s, v, want)
+		}
+		if rounded != !r.IsInt() {
+			t.Fatalf("parseDecimal(%q) rounded = %v, want %v", s, rounded, !r.IsInt())
+		}
+	})
+}

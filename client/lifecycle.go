@@ -1,0 +1,97 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+)
+
+// Order is the part of the order object the lifecycle reads.
+type Order struct {
+	ID       string   `json:"id"`
+	Status   []string `json:"status"`
+	Captured []struct {
+		LedgerID string `json:"ledgerId"`
+	} `json:"captured"`
+	Events []struct {
+		Type      string `json:"type"`
+		CreatedAt string `json:"createdAt"`
+		LedgerID  string `json:"ledgerId"`
+		Amount    struct {
+			FormattedWithCurrency string `json:"formattedWithCurrency"`
+		} `json:"amount"`
+	} `json:"events"`
+}
+
+// Lifecycle runs a whole sandbox purchase the way a shop does: create a
+// payment session, authorize it as the buyer (the sandbox endpoint stands
+// in for the dialog), create the order from the token, acknowledge it,
+// capture it, and refund part of the invoice. Every mutation carries an
+// Idempotency-Key. It returns the final order.
+func (c *Client) Lifecycle(ctx context.Context) (*Order, error) {
+	line := map[string]any{
+		"type": "physical", "reference": "SKU-1", "description": "Office chair",
+		"quantity": 2, "unitPrice": 250000, "vat": 2500, "totalAmount": 500000, "totalVatAmount": 100000,
+	}
+	cart := map[string]any{
+		"country": "SE", "currency": "SEK", "locale": "sv-SE", "reference": "shop-order-1",
+		"orderLines":       []any{line},
+		"totalOrderAmount": 500000, "totalOrderVatAmount": 100000, "totalOrderAmountExclVat": 400000,
+	}
+	customer := map[string]any{
+		"companyId": "559311-3714", "email": "buyer@example.com", "firstName": "Sven", "lastName": "Svensson",
+		"billingAddress": map[string]any{"companyName": "Buyer AB", "streetAddress": "Sveavägen 49", "postalCode": "11359", "city": "Stockholm", "country": "SE"},
+	}
+	var sess struct {
+		SessionID string `json:"sessionId"`
+	}
+	if _, err := c.Do(ctx, http.MethodPost, "/v1/payment-sessions", cart, &sess, key()); err != nil {
+		return nil, fmt.Errorf("creating session: %w", err)
+	}
+	var auth struct {
+		State              string `json:"state"`
+		AuthorizationToken string `json:"authorizationToken"`
+	}
+	if _, err := c.Do(ctx, http.MethodPost, "/v1/sandbox/payment-sessions/"+sess.SessionID+"/authorize", map[string]any{"customer": customer}, &auth, key()); err != nil {
+		return nil, fmt.Errorf("authorizing: %w", err)
+	}
+	if auth.State != "authorized" {
+		return nil, fmt.Errorf("authorizing: state %q", auth.State)
+	}
+	cart["customer"] = customer
+	var created struct {
+		OrderID string `json:"orderId"`
+	}
+	if _, err := c.Do(ctx, http.MethodPost, "/v1/authorization-tokens/"+auth.AuthorizationToken+"/order", cart, &created, key()); err != nil {
+		return nil, fmt.Errorf("creating order: %w", err)
+	}
+	base := "/v1/orders/" + created.OrderID
+	if _, err := c.Do(ctx, http.MethodPost, base+"/acknowledge", nil, nil, key()); err != nil {
+		return nil, fmt.Errorf("acknowledging: %w", err)
+	}
+	var o Order
+	capture := map[string]any{"orderLines": []any{line}, "totalCaptureAmount": 500000}
+	if _, err := c.Do(ctx, http.MethodPost, base+"/capture", capture, &o, key()); err != nil {
+		return nil, fmt.Errorf("capturing: %w", err)
+	}
+	refund := map[string]any{
+		"orderLines": []any{map[string]any{
+			"type": "physical", "reference": "SKU-1", "description": "Office chair, returned",
+			"quantity": 1, "vat": 2500, "totalAmount": 250000, "totalVatAmount": 50000,
+		}},
+		"totalRefundAmount": 250000,
+	}
+	if _, err := c.Do(ctx, http.MethodPost, base+"/partialrefund/"+o.Captured[0].LedgerID, refund, &o, key()); err != nil {
+		return nil, fmt.Errorf("refunding: %w", err)
+	}
+	return &o, nil
+}
+
+// key is a fresh Idempotency-Key.
+func key() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,56 @@
+// Command kassa runs the Kassa payments server and its tools.
+//
+//	kassa [serve]         run the server (the default)
+//	kassa merchant create create a merchant and print its API credentials
+//	kassa demo            run a whole purchase and print the order's history
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kassa:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd, rest := "serve", args[1:]
+	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
+		cmd, rest = rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "merchant":
+		if len(rest) == 0 || rest[0] != "create" {
+			return fmt.Errorf("usage: kassa merchant create --name NAME [--data-dir DIR]")
+		}
+		return merchantCreate(ctx, rest[1:], getenv, stdout, stderr)
+	case "demo":
+		return demo(ctx, rest, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+const usage = `Usage:
+  kassa [serve] [--addr ADDR] [--data-dir DIR]   run the server (default command)
+  kassa merchant create --name NAME [--data-dir DIR]
+                                                 create a merchant, print its credentials
+  kassa demo [--url URL --client-id ID --client-secret SECRET]
+                                                 run a purchase end to end and print its history
+Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE.
+`

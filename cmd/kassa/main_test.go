@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to write from the server goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noenv(string) string { return "" }
+
+// startServe runs `kassa serve` and returns its base URL once it answers.
+func startServe(t *testing.T, dataDir string) (base string, out *syncBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"kassa", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, noenv, nil, out, &syncBuffer{})
+	}()
+	listening := regexp.MustCompile(`Kassa listening on (http://\S+)`)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, out)
+		default:
+		}
+	}
+	if base == "" {
+		t.Fatalf("serve printed no address:\n%s", out)
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /healthz: %v", err)
+	}
+	resp.Body.Close()
+	return base, out, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	}
+}
+
+func TestServeThenDemo(t *testing.T) {
+	dir := t.TempDir()
+	base, out, stop := startServe(t, dir)
+	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
+	if creds == nil {
+		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
+	}
+	var demoOut bytes.Buffer
+	if err := run(context.Background(), []string{"kassa", "demo", "--url", base, "--client-id", creds[1], "--client-secret", creds[2]}, noenv, nil, &demoOut, &demoOut); err != nil {
+		t.Fatalf("demo: %v\n%s", err, demoOut.String())
+	}
+	got := demoOut.String()
+	for _, want := range []string{"status [fullyCaptured partiallyRefunded]", "create", "authorize", "readyForCapture", "acknowledge", "fullCapture", "partialRefund", "SEK 2,500.00"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, got)
+		}
+	}
+	stop()
+
+	// A restart on the same data keeps the merchant and shows where its
+	// credentials are, rather than creating another.
+	_, out2, stop2 := startServe(t, dir)
+	defer stop2()
+	if !strings.Contains(out2.String(), creds[1]) {
+		t.Errorf("restart does not show the existing sandbox client %s:\n%s", creds[1], out2)
+	}
+}
+
+func TestDemoInProcess(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"kassa", "demo"}, noenv, nil, &out, &out); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "partialRefund") {
+		t.Errorf("in-process demo output lacks the refund:\n%s", out.String())
+	}
+}
+
+func TestMerchantCreate(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Acme AB"}, noenv, nil, &out, &out); err != nil {
+		t.Fatalf("merchant create: %v\n%s", err, out.String())
+	}
+	var c map[string]string
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	}
+	for _, k := range []string{"merchantId", "storeId", "clientId", "clientSecret"} {
+		if c[k] == "" {
+			t.Errorf("output lacks %s: %s", k, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir}, noenv, nil, &out, &out); err == nil {
+		t.Error("merchant create without a name succeeded")
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"kassa", "bogus"},
+		{"kassa", "serve", "--mode", "production"},
+		{"kassa", "serve", "--processing-delay", "soon"},
+		{"kassa", "merchant"},
+	} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, noenv, nil, &out, &out); err == nil {
+			t.Errorf("run(%q) = nil, want an error", args)
+		}
+	}
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/api"
+	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/sqlite"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// config is what serve reads from flags, falling back to the environment.
+type config struct {
+	addr, dataDir, publicURL, mode string
+	processingDelay                time.Duration
+}
+
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("kassa serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.StringVar(&c.addr, "addr", or(getenv("KASSA_ADDR"), "127.0.0.1:8080"), "address to listen on (KASSA_ADDR)")
+	fs.StringVar(&c.dataDir, "data-dir", or(getenv("KASSA_DATA_DIR"), "./kassa-data"), "directory of the SQLite database (KASSA_DATA_DIR)")
+	fs.StringVar(&c.publicURL, "public-url", getenv("KASSA_PUBLIC_URL"), "base URL clients reach Kassa at (KASSA_PUBLIC_URL; default http://ADDR)")
+	fs.StringVar(&c.mode, "mode", or(getenv("KASSA_MODE"), "sandbox"), "sandbox or live; live disables the sandbox endpoints (KASSA_MODE)")
+	delay := or(getenv("KASSA_PROCESSING_DELAY"), "0s")
+	fs.Func("processing-delay", "time from order creation to ready for capture (KASSA_PROCESSING_DELAY, default 0s)", func(s string) error {
+		delay = s
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	d, err := time.ParseDuration(delay)
+	if err != nil || d < 0 {
+		return c, fmt.Errorf("processing delay %q is not a non-negative duration such as 30s", delay)
+	}
+	c.processingDelay = d
+	if c.mode != "sandbox" && c.mode != "live" {
+		return c, fmt.Errorf("mode %q is neither sandbox nor live", c.mode)
+	}
+	return c, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func openStore(dataDir string) (*sqlite.DB, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return sqlite.Open(filepath.Join(dataDir, "kassa.db"))
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseServe(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	db, err := openStore(c.dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	if c.publicURL == "" {
+		c.publicURL = base
+	}
+	creds, err := sandboxCredentials(ctx, db, c.dataDir)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	signer, err := api.LoadSigner(ctx, db)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := api.NewServer(log, api.Config{
+		Sandbox:         c.mode == "sandbox",
+		ProcessingDelay: c.processingDelay,
+		PublicURL:       c.publicURL,
+	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+
+	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, data in %s)\n", base, c.mode, c.dataDir)
+	printCredentials(stdout, base, creds)
+
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	var wg sync.WaitGroup
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Go(func() { srv.RunMaintenance(bg, time.Second) })
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = hs.Shutdown(shutdown)
+		cancel()
+	}
+	stopBG()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// credentials are a merchant's API credentials, as printed and saved.
+type credentials struct {
+	MerchantID   string `json:"merchantId"`
+	StoreID      string `json:"storeId"`
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+	File         string `json:"-"`
+}
+
+// sandboxCredentials creates a sandbox merchant on an empty database and
+// keeps its credentials in the data directory, since the secret itself is
+// stored only hashed; later starts read them back from there.
+func sandboxCredentials(ctx context.Context, st store.Store, dataDir string) (*credentials, error) {
+	file := filepath.Join(dataDir, "sandbox-credentials.json")
+	var n int
+	if err := st.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		n, err = tx.CountMerchants(ctx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, nil // merchants made with `kassa merchant create` only
+		}
+		var c credentials
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", file, err)
+		}
+		c.File = file
+		return &c, nil
+	}
+	c, err := createMerchant(ctx, st, "Sandbox merchant")
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.MarshalIndent(c, "", "  ")
+	if err := os.WriteFile(file, append(b, '\n'), 0o600); err != nil {
+		return nil, err
+	}
+	c.File = file
+	return c, nil
+}
+
+func createMerchant(ctx context.Context, st store.Store, name string) (*credentials, error) {
+	ids, now := kassa.RandomIDs{}, kassa.SystemClock{}.Now()
+	m, err := merchant.NewMerchant(ids, now, name)
+	if err != nil {
+		return nil, err
+	}
+	cl, secret := merchant.NewClient(ids, now, m.ID)
+	err = st.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateMerchant(ctx, m); err != nil {
+			return err
+		}
+		return tx.CreateClient(ctx, cl)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &credentials{MerchantID: m.ID, StoreID: m.StoreID, ClientID: cl.ID, ClientSecret: secret}, nil
+}
+
+func printCredentials(w io.Writer, base string, c *credentials) {
+	if c == nil {
+		fmt.Fprintln(w, "Create API credentials with: kassa merchant create --name NAME")
+		return
+	}
+	fmt.Fprintf(w, `Sandbox credentials (kept in %s):
+  client id:     %s
+  client secret: %s
+Get an access token:
+  curl -s -u %s:%s -d grant_type=client_credentials %s/oauth/token
+Or run a whole purchase against this server:
+  go run ./cmd/kassa demo --url %s --client-id %s --client-secret %s
+`, c.File, c.ClientID, c.ClientSecret, c.ClientID, c.ClientSecret, base, base, c.ClientID, c.ClientSecret)
+}
+
+func merchantCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kassa merchant create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", or(getenv("KASSA_DATA_DIR"), "./kassa-data"), "directory of the SQLite database")
+	name := fs.String("name", "", "the merchant's name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openStore(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	c, err := createMerchant(ctx, db, *name)
+	if err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(c, "", "  ")
+	_, err = fmt.Fprintf(stdout, "%s\n", b)
+	return err
+}

@@ -1,0 +1,168 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/kassa-pay/kassa/store"
+)
+
+// maxBatch caps how many updates share one commit, so that one fsync
+// never waits on an unbounded amount of work.
+const maxBatch = 128
+
+var errClosed = errors.New("sqlite: database is closed")
+
+// request is one Update waiting for the writer.
+type request struct {
+	ctx  context.Context
+	fn   func(store.Tx) error
+	err  error      // fn's outcome, set by the writer
+	done chan error // the final answer, sent once
+}
+
+// Update runs fn in a read-write transaction and returns once it has
+// committed durably, or with fn's error after undoing fn's writes.
+//
+// Concurrent Updates share a commit, and so an fsync: the writer goroutine
+// runs every update queued behind the first in one transaction, each fn in
+// its own savepoint, then commits once. fn therefore sees the writes of
+// the updates before it in the batch, and must not call Update itself: it
+// runs on the writer goroutine, which would wait for itself forever.
+//
+// If ctx is done before fn starts, Update returns ctx.Err() and fn never
+// runs. Once fn has run, its outcome stands whatever happens to ctx: ctx
+// only stops fn's later statements, which then fail with ctx.Err(). A
+// panic in fn is returned as an error.
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	if err := db.enqueue(r); err != nil {
+		return err
+	}
+	// Not selecting on ctx here: once queued, fn may commit, and the
+	// caller must learn whether it did.
+	return <-r.done
+}
+
+func (db *DB) enqueue(r *request) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return errClosed
+	}
+	select {
+	case db.requests <- r:
+		return nil
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	}
+}
+
+// write is the writer goroutine. It takes the first request plus every
+// other already queued, without waiting for more: under load the queue
+// fills while the previous batch commits, so batches grow with
+// concurrency and a lone update is never delayed.
+func (db *DB) write() {
+	defer close(db.stopped)
+	batch := make([]*request, 0, maxBatch)
+	for r := range db.requests {
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-db.requests:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction and answers every request: fn's
+// own error, or the transaction's error for those whose fn succeeded.
+func (db *DB) commit(batch []*request) {
+	// The transaction outlives any one request, so none of their contexts
+	// may cancel it.
+	ctx := context.Background()
+	err := func() error {
+		tx, err := db.writer.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("sqlite: begin: %w", err)
+		}
+		for _, r := range batch {
+			if r.err = r.ctx.Err(); r.err != nil {
+				continue
+			}
+			if err := db.runInSavepoint(ctx, tx, r); err != nil {
+				// SQLite may have rolled the whole transaction back (a
+				// full disk, say), so nothing in it can be trusted.
+				tx.Rollback()
+				return fmt.Errorf("sqlite: batch aborted: %w", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: commit: %w", err)
+		}
+		return nil
+	}()
+	if err == nil {
+		db.batches.Add(1)
+		db.batched.Add(int64(len(batch)))
+	}
+	db.writes.prepare(ctx) // the connection is free again
+	for _, r := range batch {
+		if r.err == nil {
+			r.err = err
+		}
+		r.done <- r.err
+	}
+}
+
+// runInSavepoint runs r.fn, setting r.err, and keeps its writes only if it
+// succeeds. The error returned is the savepoint's own, which breaks the
+// whole batch.
+func (db *DB) runInSavepoint(ctx context.Context, tx *sql.Tx, r *request) error {
+	if _, err := db.writes.execIn(ctx, tx, `SAVEPOINT request`); err != nil {
+		return err
+	}
+	r.err = call(r.fn, &txn{tx: tx, stmts: db.writes})
+	if r.err != nil {
+		if _, err := db.writes.execIn(ctx, tx, `ROLLBACK TO request`); err != nil {
+			return err
+		}
+	}
+	_, err := db.writes.execIn(ctx, tx, `RELEASE request`)
+	return err
+}
+
+// call runs fn, turning a panic into an error so that it fails one
+// request instead of the writer goroutine and the process with it.
+func call(fn func(store.Tx) error, t *txn) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlite: update panicked: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return fn(t)
+}
+
+// View runs fn in a read transaction on its own connection: it sees one
+// consistent snapshot, taken at its first read, and never waits for or
+// delays the writer.
+func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
+	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin read: %w", err)
+	}
+	defer db.reads.prepare(ctx) // after the rollback below frees the connection
+	defer tx.Rollback()
+	return fn(&txn{tx: tx, stmts: db.reads})
+}

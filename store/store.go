@@ -1,0 +1,85 @@
+// Package store defines the persistence interface every storage backend
+// implements, and the records that exist only for persistence. The
+// conformance suite in storetest holds every backend to it.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/session"
+)
+
+// Store gives transactions over Kassa's data.
+type Store interface {
+	// Update runs fn in a read-write transaction and returns once it has
+	// committed durably, or with fn's error after undoing fn's writes. A
+	// backend may commit several concurrent Updates together (group commit):
+	// each fn then sees the writes of the ones before it, and one fn's error
+	// undoes only its own writes.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn against a consistent read-only snapshot.
+	View(ctx context.Context, fn func(ReadTx) error) error
+	Close() error
+}
+
+// ReadTx reads. Lookups of a missing row return a *kassa.Error with code
+// ENotFound, except IdempotencyRecord and Setting, which return nil.
+// Merchant-scoped lookups never return another merchant's rows.
+type ReadTx interface {
+	Merchant(ctx context.Context, id string) (*merchant.Merchant, error)
+	CountMerchants(ctx context.Context) (int, error)
+	Client(ctx context.Context, id string) (*merchant.Client, error)
+
+	// Order returns the order with all its events, oldest first.
+	Order(ctx context.Context, merchantID, id string) (*order.Order, error)
+	Session(ctx context.Context, merchantID, id string) (*session.Session, error)
+	Token(ctx context.Context, merchantID, token string) (*session.Token, error)
+	// OrdersDueReady lists up to limit orders not yet ready for capture
+	// whose processing delay ended at or before t, oldest first.
+	OrdersDueReady(ctx context.Context, t time.Time, limit int) ([]OrderKey, error)
+
+	IdempotencyRecord(ctx context.Context, merchantID, key string) (*IdempotencyRecord, error)
+	Setting(ctx context.Context, name string) ([]byte, error)
+}
+
+// Tx reads and writes.
+type Tx interface {
+	ReadTx
+	CreateMerchant(ctx context.Context, m *merchant.Merchant) error
+	CreateClient(ctx context.Context, c *merchant.Client) error
+
+	// CreateOrder inserts an order and all of its events.
+	CreateOrder(ctx context.Context, o *order.Order) error
+	// UpdateOrder saves the order and appends its new events, the last
+	// len(newEvents) of o.Events. Events are never changed or removed.
+	UpdateOrder(ctx context.Context, o *order.Order, newEvents []order.Event) error
+
+	CreateSession(ctx context.Context, s *session.Session) error
+	UpdateSession(ctx context.Context, s *session.Session) error
+	// PutToken inserts or replaces a token.
+	PutToken(ctx context.Context, t *session.Token) error
+
+	// PutIdempotencyRecord stores a response for replay; a second record
+	// for the same merchant and key is an error.
+	PutIdempotencyRecord(ctx context.Context, r *IdempotencyRecord) error
+	// DeleteIdempotencyRecords removes records created before t.
+	DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int, error)
+	PutSetting(ctx context.Context, name string, value []byte) error
+}
+
+// OrderKey names an order.
+type OrderKey struct{ MerchantID, OrderID string }
+
+// IdempotencyRecord is the stored outcome of a request made with an
+// Idempotency-Key, kept for replay.
+type IdempotencyRecord struct {
+	MerchantID  string
+	Key         string
+	Fingerprint []byte // hash of method, path and body
+	Status      int
+	Body        []byte
+	CreatedAt   time.Time
+}
