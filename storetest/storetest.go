@@ -308,7 +308,7 @@ func testUpdateOrder(f *fixture) {
 		// An Update reads its own writes.
 		got, err := tx.Order(ctx, m, o1.ID)
 		if err != nil {
-			return fmt.Errorf("Order after CreateOrder in the same Update: %w", err)
+			return fmt.Errorf("reading the order after CreateOrder in the same Update: %w", err)
 		}
 		if diff := cmp.Diff(o1, got); diff != "" {
 			t.Errorf("Order after CreateOrder in the same Update mismatch (-want +got):\n%s", diff)
@@ -714,7 +714,7 @@ func testViewSnapshot(f *fixture) {
 			return err
 		}
 		if err := f.s.Update(ctx, write); err != nil {
-			return fmt.Errorf("Update during View: %w", err)
+			return fmt.Errorf("an Update during a View: %w", err)
 		}
 		second, err := look(tx)
 		if err != nil {
