@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,7 +48,7 @@ func NewMerchant(env kassa.IDs, now time.Time, name string) (*Merchant, error) {
 	return &Merchant{
 		ID:        env.New(kassa.PrefixMerchant),
 		Name:      name,
-		StoreID:   uitoa(store),
+		StoreID:   strconv.FormatUint(store, 10),
 		CreatedAt: now,
 	}, nil
 }
@@ -98,7 +99,7 @@ func (s Signer) Issue(c *Client, now time.Time) string {
 	rand.Read(nonce[:])
 	payload := strings.Join([]string{
 		c.MerchantID, c.ID,
-		uitoa(uint64(now.Add(TokenLifetime).Unix())),
+		strconv.FormatInt(now.Add(TokenLifetime).Unix(), 10),
 		base64.RawURLEncoding.EncodeToString(nonce[:]),
 	}, ".")
 	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + s.mac(payload)
@@ -128,8 +129,8 @@ func (s Signer) Check(token string, now time.Time) (Principal, error) {
 	if len(parts) != 4 {
 		return Principal{}, bad
 	}
-	exp, ok := atoui(parts[2])
-	if !ok || now.Unix() >= int64(exp) {
+	exp, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || now.Unix() >= exp {
 		return Principal{}, bad
 	}
 	return Principal{MerchantID: parts[0], ClientID: parts[1]}, nil
@@ -139,31 +140,4 @@ func (s Signer) mac(payload string) string {
 	m := hmac.New(sha256.New, s.Key)
 	m.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-func uitoa(n uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
-}
-
-func atoui(s string) (uint64, bool) {
-	if s == "" || len(s) > 19 {
-		return 0, false
-	}
-	var n uint64
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(r-'0')
-	}
-	return n, true
 }

@@ -18,7 +18,9 @@ type Store interface {
 	// committed durably, or with fn's error after undoing fn's writes. A
 	// backend may commit several concurrent Updates together (group commit):
 	// each fn then sees the writes of the ones before it, and one fn's error
-	// undoes only its own writes.
+	// undoes only its own writes. fn may run on another goroutine and must
+	// not call Update or View itself. Cancelling ctx after fn has run does
+	// not undo a commit; Close waits for pending Updates.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn against a consistent read-only snapshot.
 	View(ctx context.Context, fn func(ReadTx) error) error
@@ -26,8 +28,9 @@ type Store interface {
 }
 
 // ReadTx reads. Lookups of a missing row return a *kassa.Error with code
-// ENotFound, except IdempotencyRecord and Setting, which return nil.
-// Merchant-scoped lookups never return another merchant's rows.
+// ENotFound, except IdempotencyRecord and Setting, which return nil only
+// when the row does not exist. Merchant-scoped lookups never return another
+// merchant's rows: those are ENotFound too.
 type ReadTx interface {
 	Merchant(ctx context.Context, id string) (*merchant.Merchant, error)
 	CountMerchants(ctx context.Context) (int, error)
@@ -38,14 +41,17 @@ type ReadTx interface {
 	Session(ctx context.Context, merchantID, id string) (*session.Session, error)
 	Token(ctx context.Context, merchantID, token string) (*session.Token, error)
 	// OrdersDueReady lists up to limit orders not yet ready for capture
-	// whose processing delay ended at or before t, oldest first.
+	// whose processing delay ended at or before t, ordered by that time and
+	// then by order ID.
 	OrdersDueReady(ctx context.Context, t time.Time, limit int) ([]OrderKey, error)
 
 	IdempotencyRecord(ctx context.Context, merchantID, key string) (*IdempotencyRecord, error)
 	Setting(ctx context.Context, name string) ([]byte, error)
 }
 
-// Tx reads and writes.
+// Tx reads and writes. Creating a row that already exists is EConflict;
+// updating a row that does not exist, or belongs to another merchant, is
+// ENotFound.
 type Tx interface {
 	ReadTx
 	CreateMerchant(ctx context.Context, m *merchant.Merchant) error
@@ -59,7 +65,8 @@ type Tx interface {
 
 	CreateSession(ctx context.Context, s *session.Session) error
 	UpdateSession(ctx context.Context, s *session.Session) error
-	// PutToken inserts or replaces a token.
+	// PutToken inserts or replaces a token; replacing another merchant's
+	// token is EConflict.
 	PutToken(ctx context.Context, t *session.Token) error
 
 	// PutIdempotencyRecord stores a response for replay; a second record
