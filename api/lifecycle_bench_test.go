@@ -21,9 +21,10 @@ import (
 )
 
 // BenchmarkLifecycle runs whole purchases over HTTP against a durable
-// SQLite store (synchronous=FULL): token, session, authorize, order,
-// acknowledge, capture, partial refund — seven requests, five with
-// Idempotency-Keys. It reports flows/s at each concurrency.
+// SQLite store (synchronous=FULL): session, authorize, order, acknowledge,
+// capture, partial refund — six writes, each with an Idempotency-Key (the
+// client caches its access token, as real integrations do). It reports
+// flows/s at each concurrency.
 //
 //	go test -run '^$' -bench Lifecycle -benchtime 2000x ./api/
 func BenchmarkLifecycle(b *testing.B) {
