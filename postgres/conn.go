@@ -1,0 +1,76 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/store/sqlstore"
+)
+
+// conn runs the shared statements (package store/sqlstore) in a pgx
+// transaction.
+type conn struct {
+	tx    pgx.Tx
+	write bool
+}
+
+func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := c.tx.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
+}
+
+func (c *conn) QueryRow(ctx context.Context, dest []any, query string, args ...any) error {
+	err := c.tx.QueryRow(ctx, query, args...).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sqlstore.ErrNoRows
+	}
+	return err
+}
+
+func (c *conn) Query(ctx context.Context, scan func(sqlstore.Scanner) error, query string, args ...any) error {
+	rows, err := c.tx.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (c *conn) IsUniqueViolation(err error) bool { return sqlState(err) == "23505" }
+
+// ClaimKey takes a transaction-scoped advisory lock on the key, so a
+// request whose first try is still running on another replica is told so
+// at once (409) instead of waiting for it. The lock is only a fast path:
+// should the first try commit between this transaction's snapshot and its
+// lock, serializable isolation makes this one fail and retry, and the
+// retry replays the stored answer.
+func (c *conn) ClaimKey(ctx context.Context, merchantID, key string) error {
+	if !c.write {
+		return nil
+	}
+	var got bool
+	err := c.tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, merchantID+"\x00"+key).Scan(&got)
+	if err != nil {
+		return err
+	}
+	if !got {
+		return kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later")
+	}
+	return nil
+}
+
+// sqlState is err's PostgreSQL error code, or "".
+func sqlState(err error) string {
+	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return e.Code
+	}
+	return ""
+}
