@@ -57,7 +57,8 @@ func (c *conn) ClaimKey(ctx context.Context, merchantID, key string) error {
 		return nil
 	}
 	var got bool
-	err := c.tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, merchantID+"\x00"+key).Scan(&got)
+	// Merchant IDs hold no spaces, so the joined text names one key.
+	err := c.tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, merchantID+" "+key).Scan(&got)
 	if err != nil {
 		return err
 	}
