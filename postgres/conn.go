@@ -46,12 +46,26 @@ func (c *conn) Query(ctx context.Context, scan func(sqlstore.Scanner) error, que
 
 func (c *conn) IsUniqueViolation(err error) bool { return sqlState(err) == "23505" }
 
+func (c *conn) ForUpdate() string {
+	if c.write {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+func (c *conn) Lock(ctx context.Context, name string) error {
+	if !c.write {
+		return nil
+	}
+	_, err := c.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, name)
+	return err
+}
+
 // ClaimKey takes a transaction-scoped advisory lock on the key, so a
 // request whose first try is still running on another replica is told so
-// at once (409) instead of waiting for it. The lock is only a fast path:
-// should the first try commit between this transaction's snapshot and its
-// lock, serializable isolation makes this one fail and retry, and the
-// retry replays the stored answer.
+// at once (409) instead of waiting for it. Once the lock is free, the
+// first try has committed or rolled back, and the next statement's fresh
+// snapshot (read committed) sees its stored answer, if any.
 func (c *conn) ClaimKey(ctx context.Context, merchantID, key string) error {
 	if !c.write {
 		return nil

@@ -1,9 +1,13 @@
 // Package postgres is the store for several Kassa processes sharing one
-// PostgreSQL database. Transactions are serializable, so a transaction
-// behaves as if it ran alone, whichever replica runs it: two conflicting
-// requests for one order cannot both commit, and the loser is run again
-// from the start and sees the winner's result. Group commit comes from
-// PostgreSQL itself, which flushes concurrent commits together.
+// PostgreSQL database. Transactions run at read committed and lock what
+// they will change: a row they read to write (SELECT … FOR UPDATE), or a
+// name (an advisory lock) for rows that may not exist yet. Conflicting
+// requests for one order, on any replica, so take turns, and the second
+// sees the first's result. Serializable isolation would give the same
+// guarantees without the locks, but aborts most concurrent transactions on
+// index-page conflicts that are not real ones (measured: more rollbacks
+// than commits at concurrency 16). Group commit comes from PostgreSQL
+// itself, which flushes concurrent commits together.
 package postgres
 
 import (
@@ -30,9 +34,9 @@ var _ store.Store = (*DB)(nil)
 // pool must let enough requests commit at once to keep it busy.
 const DefaultMaxConns = 32
 
-// maxAttempts bounds how often Update runs a function that keeps losing
-// serialization conflicts; the last failure is answered as a conflict the
-// client may retry.
+// maxAttempts bounds how often Update runs a function that keeps being
+// aborted; the last failure is answered as a conflict the client may
+// retry.
 const maxAttempts = 50
 
 // DB is a PostgreSQL database. Its methods are safe for concurrent use.
@@ -72,9 +76,10 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Update runs fn in a serializable transaction and commits it. When
-// PostgreSQL aborts the transaction for a serialization conflict or a
-// deadlock, fn runs again in a new one, after a short random pause.
+// Update runs fn in a transaction and commits it. When PostgreSQL aborts
+// the transaction for a deadlock (two transactions locking the same rows
+// in opposite orders) or a serialization failure, fn runs again in a new
+// one, after a short random pause.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := db.try(ctx, fn)
@@ -94,7 +99,7 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (db *DB) try(ctx context.Context, fn func(store.Tx) error) error {
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}

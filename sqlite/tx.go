@@ -80,6 +80,11 @@ func (c *conn) IsUniqueViolation(err error) bool {
 	return ok && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
+// ForUpdate and Lock have nothing to do: the writer runs one transaction
+// at a time (see ClaimKey).
+func (c *conn) ForUpdate() string                  { return "" }
+func (c *conn) Lock(context.Context, string) error { return nil }
+
 // ClaimKey has nothing to do: one writer goroutine runs every Update of
 // the process in turn, and a database file is served by one process, so
 // no other transaction can hold the key. (Requests waiting for the writer

@@ -29,6 +29,14 @@ type Conn interface {
 	Query(ctx context.Context, scan func(Scanner) error, query string, args ...any) error
 	// IsUniqueViolation reports whether err is a unique-key clash.
 	IsUniqueViolation(err error) bool
+	// ForUpdate is appended to a SELECT of a row the transaction may
+	// write: it locks the row until the transaction ends, so concurrent
+	// read-modify-writes of one row take turns, each reading the last
+	// one's result. "" where writes are serial anyway.
+	ForUpdate() string
+	// Lock takes an exclusive lock on name until the transaction ends, for
+	// read-modify-writes of rows that may not exist yet.
+	Lock(ctx context.Context, name string) error
 	// ClaimKey claims an Idempotency-Key for the rest of a read-write
 	// transaction, or fails with EIdempotencyInFlight while another
 	// transaction, in any process, holds it. A backend whose writes are

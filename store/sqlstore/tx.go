@@ -57,7 +57,12 @@ func (t *Tx) Merchant(ctx context.Context, id string) (*merchant.Merchant, error
 	return &m, nil
 }
 
+// CountMerchants locks the count, so a transaction that creates a merchant
+// only when there is none is the only one to do so.
 func (t *Tx) CountMerchants(ctx context.Context) (int, error) {
+	if err := t.c.Lock(ctx, "merchants"); err != nil {
+		return 0, err
+	}
 	var n int
 	if err := t.c.QueryRow(ctx, []any{&n}, `SELECT count(*) FROM merchants`); err != nil {
 		return 0, fmt.Errorf("count merchants: %w", err)
@@ -94,7 +99,7 @@ func (t *Tx) CreateClient(ctx context.Context, c *merchant.Client) error {
 func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, error) {
 	what := "order " + id
 	var o order.Order
-	if err := t.getDoc(ctx, &o, what, `SELECT doc FROM orders WHERE id = $1 AND merchant_id = $2`, id, merchantID); err != nil {
+	if err := t.getDoc(ctx, &o, what, `SELECT doc FROM orders WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
 		return nil, err
 	}
 	err := t.c.Query(ctx, func(rows Scanner) error {
@@ -213,7 +218,7 @@ func (t *Tx) OrdersDueReady(ctx context.Context, due time.Time, limit int) ([]st
 
 func (t *Tx) Session(ctx context.Context, merchantID, id string) (*session.Session, error) {
 	var s session.Session
-	if err := t.getDoc(ctx, &s, "session "+id, `SELECT doc FROM payment_sessions WHERE id = $1 AND merchant_id = $2`, id, merchantID); err != nil {
+	if err := t.getDoc(ctx, &s, "session "+id, `SELECT doc FROM payment_sessions WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -246,7 +251,7 @@ func (t *Tx) UpdateSession(ctx context.Context, s *session.Session) error {
 
 func (t *Tx) Token(ctx context.Context, merchantID, token string) (*session.Token, error) {
 	var tok session.Token
-	if err := t.getDoc(ctx, &tok, "authorization token", `SELECT doc FROM authorization_tokens WHERE token = $1 AND merchant_id = $2`, token, merchantID); err != nil {
+	if err := t.getDoc(ctx, &tok, "authorization token", `SELECT doc FROM authorization_tokens WHERE token = $1 AND merchant_id = $2`+t.c.ForUpdate(), token, merchantID); err != nil {
 		return nil, err
 	}
 	return &tok, nil
@@ -306,7 +311,12 @@ func (t *Tx) DeleteIdempotencyRecords(ctx context.Context, before time.Time) (in
 	return int(n), nil
 }
 
+// Setting locks the setting, present or not, so read-modify-writes of it
+// take turns.
 func (t *Tx) Setting(ctx context.Context, name string) ([]byte, error) {
+	if err := t.c.Lock(ctx, "setting "+name); err != nil {
+		return nil, err
+	}
 	var v []byte
 	err := t.c.QueryRow(ctx, []any{&v}, `SELECT value FROM settings WHERE name = $1`, name)
 	if errors.Is(err, ErrNoRows) {
