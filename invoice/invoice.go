@@ -1,0 +1,283 @@
+// Package invoice builds the documents Kassa issues for an order: an
+// invoice for each captured chunk, a credit note for each refund, and an
+// advance invoice for what an advance-invoice order has left uncaptured.
+// It does no I/O: numbers, payment references, access tokens and the time
+// come in as parameters, so the store decides them inside the transaction
+// that captures or refunds.
+package invoice
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/order"
+)
+
+// Kind is what a document is.
+type Kind string
+
+// Document kinds.
+const (
+	KindInvoice    Kind = "invoice"
+	KindCreditNote Kind = "creditNote"
+	KindAdvance    Kind = "advanceInvoice"
+)
+
+// DefaultPaymentTerms is the payment term when a merchant sets none.
+const DefaultPaymentTerms = 30
+
+// maxPaymentTerms bounds the terms a merchant can set (a year).
+const maxPaymentTerms = 365
+
+// Party is the seller or the buyer block of a document.
+type Party struct {
+	Name          string `json:"name"`
+	OrgNo         string `json:"orgNo"`
+	VATID         string `json:"vatId"`
+	StreetAddress string `json:"streetAddress"`
+	PostalCode    string `json:"postalCode"`
+	City          string `json:"city"`
+	Country       string `json:"country"`
+	Attention     string `json:"attention,omitempty"`
+	Email         string `json:"email,omitempty"`
+	Reference1    string `json:"reference1,omitempty"`
+	Reference2    string `json:"reference2,omitempty"`
+}
+
+// Settings are a merchant's invoicing choices: the seller block printed on
+// every document and the payment terms in days.
+type Settings struct {
+	Seller       Party  `json:"seller"`
+	PaymentTerms int    `json:"paymentTerms"`
+	Bankgiro     string `json:"bankgiro"`
+}
+
+// Validate checks settings a merchant sends.
+func (s Settings) Validate() error {
+	if s.PaymentTerms < 0 || s.PaymentTerms > maxPaymentTerms {
+		return kassa.Invalid("paymentTerms", "paymentTerms must be 0 to %d days (0 means the default, %d)", maxPaymentTerms, DefaultPaymentTerms)
+	}
+	if len(s.Seller.Name) > 200 || len(s.Bankgiro) > 20 {
+		return kassa.Invalid("seller", "seller.name must be at most 200 and bankgiro at most 20 characters")
+	}
+	return nil
+}
+
+// Terms is the payment term in days.
+func (s Settings) Terms() int {
+	if s.PaymentTerms == 0 {
+		return DefaultPaymentTerms
+	}
+	return s.PaymentTerms
+}
+
+// Line is a document line. Amounts include VAT; a credit note's are
+// negative, since it reduces what the buyer owes.
+type Line struct {
+	Reference   string `json:"reference"`
+	Description string `json:"description"`
+	Quantity    int64  `json:"quantity"`
+	VAT         int64  `json:"vat"` // basis points
+	Total       int64  `json:"total"`
+	TotalVAT    int64  `json:"totalVat"`
+}
+
+// RateSum is the VAT summary at one rate: Net + VAT = Total.
+type RateSum struct {
+	Rate  int64 `json:"rate"`
+	Net   int64 `json:"net"`
+	VAT   int64 `json:"vat"`
+	Total int64 `json:"total"`
+}
+
+// Document is an issued invoice, credit note or advance invoice. Once
+// issued it never changes: a correction is a credit note.
+type Document struct {
+	ID         string         `json:"id"`
+	MerchantID string         `json:"merchantId"`
+	OrderID    string         `json:"orderId"`
+	LedgerID   string         `json:"ledgerId"` // the chunk it documents
+	Kind       Kind           `json:"kind"`
+	Number     int64          `json:"number"`
+	Credits    int64          `json:"credits,omitempty"` // credit note: the invoice number it credits
+	IssueDate  time.Time      `json:"issueDate"`
+	DueDate    time.Time      `json:"dueDate"`
+	Currency   money.Currency `json:"currency"`
+	Seller     Party          `json:"seller"`
+	Buyer      Party          `json:"buyer"`
+	Bankgiro   string         `json:"bankgiro,omitempty"`
+	// OrderReference and MerchantReference identify the order for both
+	// sides.
+	OrderReference    string    `json:"orderReference"`
+	MerchantReference string    `json:"merchantReference,omitempty"`
+	Lines             []Line    `json:"lines"`
+	VAT               []RateSum `json:"vat"`
+	Total             int64     `json:"total"`
+	TotalVAT          int64     `json:"totalVat"`
+	// PaymentReference is the OCR number the buyer pays with; empty when
+	// nothing is to be paid (credit notes, invoices an advance paid).
+	PaymentReference string `json:"paymentReference,omitempty"`
+	// PaidByAdvance is, on the final invoice of an advance-invoice order,
+	// the number of the advance invoice that already paid it.
+	PaidByAdvance int64 `json:"paidByAdvance,omitempty"`
+	// CopyTo is the invoice channel's copy address, if any.
+	CopyTo string `json:"copyTo,omitempty"`
+	// AccessToken makes the buyer's unguessable link.
+	AccessToken string    `json:"accessToken"`
+	CreatedAt   time.Time `json:"createdAt"`
+}
+
+// Reference is the document number as text, the chunk's documentReference.
+func (d *Document) Reference() string { return strconv.FormatInt(d.Number, 10) }
+
+// Payable is what the buyer is asked to pay: 0 for documents that ask for
+// nothing.
+func (d *Document) Payable() int64 {
+	if d.PaymentReference == "" {
+		return 0
+	}
+	return d.Total
+}
+
+// Params are what the caller decides for a new document.
+type Params struct {
+	ID               string
+	Number           int64
+	Settings         Settings
+	PaymentReference string
+	AccessToken      string
+	Now              time.Time
+}
+
+// Need is a document an order change calls for.
+type Need struct {
+	Kind     Kind
+	LedgerID string
+}
+
+// Needed lists the documents that the change from prev to next calls for,
+// in the order they should be numbered: an invoice for each new captured
+// chunk, a credit note for each new refund, an advance invoice when the
+// order became an advance-invoice order.
+func Needed(prev, next *order.Order) []Need {
+	var needs []Need
+	if prev.PaymentMethod != order.AdvanceInvoice && next.PaymentMethod == order.AdvanceInvoice && next.Uncaptured != nil {
+		needs = append(needs, Need{KindAdvance, next.Uncaptured.LedgerID})
+	}
+	for _, c := range next.Captured[len(prev.Captured):] {
+		needs = append(needs, Need{KindInvoice, c.LedgerID})
+	}
+	for _, c := range next.Refunded[len(prev.Refunded):] {
+		needs = append(needs, Need{KindCreditNote, c.LedgerID})
+	}
+	return needs
+}
+
+// Issue builds the document need calls for on order o. credited is, for a
+// credit note, the invoice of the chunk it credits; advance is, for an
+// invoice of an advance-invoice order, its advance invoice.
+func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*Document, error) {
+	if p.Number <= 0 {
+		return nil, kassa.Errorf(kassa.EInternal, "document number %d is not positive", p.Number)
+	}
+	if p.PaymentReference != "" && !ValidOCR(p.PaymentReference) {
+		return nil, kassa.Errorf(kassa.EInternal, "payment reference %q is not a valid OCR number", p.PaymentReference)
+	}
+	day := p.Now.UTC().Truncate(24 * time.Hour)
+	d := &Document{
+		ID: p.ID, MerchantID: o.MerchantID, OrderID: o.ID, LedgerID: need.LedgerID, Kind: need.Kind,
+		Number: p.Number, IssueDate: day, DueDate: day.AddDate(0, 0, p.Settings.Terms()),
+		Currency: o.Currency, Seller: p.Settings.Seller, Buyer: buyerOf(&o.Customer), Bankgiro: p.Settings.Bankgiro,
+		OrderReference: o.OrderReference, MerchantReference: o.Reference,
+		PaymentReference: p.PaymentReference, AccessToken: p.AccessToken, CreatedAt: p.Now,
+	}
+	if o.Customer.InvoiceChannel.Type == "email" {
+		d.CopyTo = o.Customer.InvoiceChannel.Details
+	}
+	var lines []order.Line
+	sign := int64(1)
+	switch need.Kind {
+	case KindAdvance:
+		if o.Uncaptured == nil || o.Uncaptured.LedgerID != need.LedgerID {
+			return nil, kassa.Errorf(kassa.EInternal, "order %s has no uncaptured chunk %s", o.ID, need.LedgerID)
+		}
+		lines = o.Uncaptured.Lines
+	case KindInvoice:
+		c := chunk(o.Captured, need.LedgerID)
+		if c == nil {
+			return nil, kassa.Errorf(kassa.EInternal, "order %s has no captured chunk %s", o.ID, need.LedgerID)
+		}
+		lines = c.Lines
+		if advance != nil {
+			d.PaidByAdvance, d.PaymentReference, d.DueDate = advance.Number, "", day
+		}
+	case KindCreditNote:
+		c := chunk(o.Refunded, need.LedgerID)
+		if c == nil || credited == nil || credited.LedgerID != c.CapturedLedgerID {
+			return nil, kassa.Errorf(kassa.EInternal, "order %s has no refund %s of a documented invoice", o.ID, need.LedgerID)
+		}
+		lines, sign = c.Lines, -1
+		d.Credits, d.PaymentReference, d.DueDate = credited.Number, "", day
+	default:
+		return nil, kassa.Errorf(kassa.EInternal, "unknown document kind %q", need.Kind)
+	}
+	d.Lines = make([]Line, len(lines))
+	for i, l := range lines {
+		d.Lines[i] = Line{
+			Reference: l.Reference, Description: l.Description, Quantity: l.Quantity, VAT: l.VAT,
+			Total: sign * l.TotalAmount, TotalVAT: sign * l.TotalVATAmount,
+		}
+	}
+	d.VAT, d.Total, d.TotalVAT = Summarize(d.Lines)
+	return d, nil
+}
+
+// Summarize sums lines per VAT rate, lowest rate first, and in total. The
+// rates' sums add up to the totals exactly: both are sums of the same
+// integer line amounts.
+func Summarize(lines []Line) (rates []RateSum, total, totalVAT int64) {
+	by := map[int64]*RateSum{}
+	for _, l := range lines {
+		r := by[l.VAT]
+		if r == nil {
+			r = &RateSum{Rate: l.VAT}
+			by[l.VAT] = r
+		}
+		r.Total += l.Total
+		r.VAT += l.TotalVAT
+		total += l.Total
+		totalVAT += l.TotalVAT
+	}
+	for _, rate := range slices.Sorted(maps.Keys(by)) {
+		r := by[rate]
+		r.Net = r.Total - r.VAT
+		rates = append(rates, *r)
+	}
+	return rates, total, totalVAT
+}
+
+func chunk(cs []order.Chunk, ledgerID string) *order.Chunk {
+	for i := range cs {
+		if cs[i].LedgerID == ledgerID {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
+func buyerOf(c *order.Customer) Party {
+	a := c.BillingAddress
+	name := a.CompanyName
+	if name == "" {
+		name = c.CompanyName
+	}
+	return Party{
+		Name: name, OrgNo: c.CompanyID, VATID: c.VATID,
+		StreetAddress: a.StreetAddress, PostalCode: a.PostalCode, City: a.City, Country: a.Country,
+		Attention: a.AttentionName, Email: c.Email, Reference1: c.Reference1, Reference2: c.Reference2,
+	}
+}
