@@ -17,6 +17,9 @@ const (
 	PrefixAuthorization = "at_"
 	PrefixMerchant      = "ac_"
 	PrefixClient        = "cl_"
+	PrefixDocument      = "doc_" // Kassa's own: invoice documents
+	PrefixPayment       = "pay_" // Kassa's own: incoming payments
+	PrefixMail          = "mail_"
 )
 
 // IDs makes prefixed, time-ordered identifiers (KSUIDs, as Ledyer's are).

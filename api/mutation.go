@@ -187,6 +187,9 @@ func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []by
 			if err := next.Check(); err != nil {
 				return 0, nil, err
 			}
+			if err := s.issueDocuments(ctx, tx, o, next, env); err != nil {
+				return 0, nil, err
+			}
 			if err := tx.UpdateOrder(ctx, next, next.Events[len(o.Events):]); err != nil {
 				return 0, nil, err
 			}

@@ -105,10 +105,9 @@ func chunkOf(c *order.Chunk, cur money.Currency, actions []string, invoiced bool
 		TotalOrderVATAmount:     moneyOf(vat, cur),
 	}
 	if invoiced {
-		// Invoice documents arrive with the invoices issue; until then the
-		// fields exist, empty, so clients that read them find them.
-		empty := ""
-		v.DocumentReference, v.DocumentURL = &empty, &empty
+		// Present on every invoiced chunk, empty only for chunks made
+		// before Kassa issued documents.
+		v.DocumentReference, v.DocumentURL = &c.DocumentReference, &c.DocumentURL
 	}
 	return v
 }

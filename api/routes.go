@@ -36,6 +36,13 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /v1/orders/{orderId}/extendexpiry", auth(s.handleExtendExpiry))
 	m.HandleFunc("GET /v1/orders/{orderId}/paymentstatus", auth(s.handleOrderPaymentStatus))
 	m.HandleFunc("GET /v1/paymentstatus", auth(s.handlePaymentStatus))
+
+	// Invoice documents: Kassa's own endpoints.
+	m.HandleFunc("GET /v1/orders/{orderId}/documents", auth(s.handleOrderDocuments))
+	m.HandleFunc("GET /v1/documents/{documentId}", auth(s.handleDocumentPDF))
+	m.HandleFunc("GET /invoices/{token}", s.handleBuyerPDF) // invoice.Document.BuyerPath
+	m.HandleFunc("GET /v1/invoice-settings", auth(s.handleInvoiceSettingsGet))
+	m.HandleFunc("PUT /v1/invoice-settings", auth(s.handleInvoiceSettingsPut))
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

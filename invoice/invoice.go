@@ -134,6 +134,9 @@ type Document struct {
 // Reference is the document number as text, the chunk's documentReference.
 func (d *Document) Reference() string { return strconv.FormatInt(d.Number, 10) }
 
+// BuyerPath is the path of the buyer's unguessable link to the PDF.
+func (d *Document) BuyerPath() string { return "/invoices/" + d.AccessToken }
+
 // Payable is what the buyer is asked to pay: 0 for documents that ask for
 // nothing.
 func (d *Document) Payable() int64 {
@@ -280,4 +283,15 @@ func buyerOf(c *order.Customer) Party {
 		StreetAddress: a.StreetAddress, PostalCode: a.PostalCode, City: a.City, Country: a.Country,
 		Attention: a.AttentionName, Email: c.Email, Reference1: c.Reference1, Reference2: c.Reference2,
 	}
+}
+
+// Title is how a kind is headed on the document and in its e-mail.
+func Title(k Kind) string {
+	switch k {
+	case KindCreditNote:
+		return "Credit note"
+	case KindAdvance:
+		return "Advance invoice"
+	}
+	return "Invoice"
 }

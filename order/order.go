@@ -87,6 +87,10 @@ type Chunk struct {
 	Note      string    `json:"note,omitempty"`
 	// CapturedLedgerID is, on a refund chunk, the captured chunk it credits.
 	CapturedLedgerID string `json:"capturedLedgerId,omitempty"`
+	// DocumentReference and DocumentURL name the invoice or credit note
+	// of a captured or refund chunk, set once when it is issued.
+	DocumentReference string `json:"documentReference,omitempty"`
+	DocumentURL       string `json:"documentUrl,omitempty"`
 }
 
 // Totals returns the chunk's Σ totalAmount and Σ totalVatAmount.

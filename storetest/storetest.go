@@ -48,6 +48,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ViewSnapshot", testViewSnapshot},
 		{"MoneyInvariants", testMoneyInvariants},
+		{"Documents", testDocuments},
+		{"DocumentNumbers", testDocumentNumbers},
+		{"Payments", testPayments},
+		{"MailOutbox", testMailOutbox},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,161 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/invoice/pdf"
+	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// view runs get in a read-only transaction.
+func view[T any](s *Server, ctx context.Context, get func(tx store.ReadTx) (T, error)) (T, error) {
+	var v T
+	err := s.store.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		v, err = get(tx)
+		return err
+	})
+	return v, err
+}
+
+// handleDocumentPDF serves a document of the caller's merchant: the
+// chunk's documentUrl.
+func (s *Server) handleDocumentPDF(w http.ResponseWriter, r *http.Request) {
+	d, err := view(s, r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
+		return tx.Document(r.Context(), principal(r).MerchantID, r.PathValue("documentId"))
+	})
+	s.writePDF(w, r, d, err)
+}
+
+// handleBuyerPDF serves a document to whoever holds its access token: the
+// link in the buyer's e-mail. The token is 256 random bits.
+func (s *Server) handleBuyerPDF(w http.ResponseWriter, r *http.Request) {
+	d, err := view(s, r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
+		return tx.DocumentByToken(r.Context(), r.PathValue("token"))
+	})
+	w.Header().Set("Referrer-Policy", "no-referrer") // keep the token out of other sites' logs
+	s.writePDF(w, r, d, err)
+}
+
+func (s *Server) writePDF(w http.ResponseWriter, r *http.Request, d *invoice.Document, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	b, err := pdf.Render(d)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%d.pdf"`, d.Kind, d.Number))
+	w.Header().Set("Cache-Control", "private, max-age=3600") // documents never change
+	w.Write(b)
+}
+
+// documentView is a document as the API lists it.
+type documentView struct {
+	ID                string         `json:"id"`
+	Kind              invoice.Kind   `json:"kind"`
+	DocumentReference string         `json:"documentReference"`
+	DocumentURL       string         `json:"documentUrl"`
+	LedgerID          string         `json:"ledgerId"`
+	Credits           string         `json:"credits,omitempty"`
+	IssueDate         string         `json:"issueDate"`
+	DueDate           string         `json:"dueDate"`
+	Currency          money.Currency `json:"currency"`
+	TotalAmount       moneyView      `json:"totalAmount"`
+	TotalVATAmount    moneyView      `json:"totalVatAmount"`
+	PaymentReference  string         `json:"paymentReference,omitempty"`
+	Payable           moneyView      `json:"payableAmount"`
+	PaidAmount        moneyView      `json:"paidAmount"`
+}
+
+func (s *Server) documentOf(d *invoice.Document, paid int64) documentView {
+	v := documentView{
+		ID: d.ID, Kind: d.Kind, DocumentReference: d.Reference(), DocumentURL: s.documentURL(d), LedgerID: d.LedgerID,
+		IssueDate: d.IssueDate.Format(time.DateOnly), DueDate: d.DueDate.Format(time.DateOnly), Currency: d.Currency,
+		TotalAmount: moneyOf(d.Total, d.Currency), TotalVATAmount: moneyOf(d.TotalVAT, d.Currency),
+		PaymentReference: d.PaymentReference, Payable: moneyOf(d.Payable(), d.Currency), PaidAmount: moneyOf(paid, d.Currency),
+	}
+	if d.Credits != 0 {
+		v.Credits = strconv.FormatInt(d.Credits, 10)
+	}
+	return v
+}
+
+// handleOrderDocuments lists an order's documents with what has been
+// paid on each.
+func (s *Server) handleOrderDocuments(w http.ResponseWriter, r *http.Request) {
+	ctx, merchantID := r.Context(), principal(r).MerchantID
+	views, err := view(s, ctx, func(tx store.ReadTx) ([]documentView, error) {
+		o, err := tx.Order(ctx, merchantID, r.PathValue("orderId"))
+		if err != nil {
+			return nil, err
+		}
+		docs, err := tx.OrderDocuments(ctx, merchantID, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		views := []documentView{}
+		for _, d := range docs {
+			paid, err := tx.DocumentPaid(ctx, d.ID)
+			if err != nil {
+				return nil, err
+			}
+			views = append(views, s.documentOf(d, paid))
+		}
+		return views, nil
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"documents": views})
+}
+
+func (s *Server) handleInvoiceSettingsGet(w http.ResponseWriter, r *http.Request) {
+	settings, err := view(s, r.Context(), func(tx store.ReadTx) (*invoice.Settings, error) {
+		return tx.InvoiceSettings(r.Context(), principal(r).MerchantID)
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	settings.PaymentTerms = settings.Terms()
+	writeJSON(w, http.StatusOK, settings)
+}
+
+// handleInvoiceSettingsPut replaces the merchant's invoice settings; they
+// apply to documents issued from then on.
+func (s *Server) handleInvoiceSettingsPut(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in invoice.Settings
+	if err := decode(body, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := in.Validate(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	merchantID := principal(r).MerchantID
+	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		if err := tx.PutInvoiceSettings(ctx, merchantID, &in); err != nil {
+			return 0, nil, err
+		}
+		out := in
+		out.PaymentTerms = in.Terms()
+		return http.StatusOK, out, nil
+	})
+}

@@ -1,0 +1,165 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// chunkDocs is the document fields of an order's chunks.
+type chunkDocs struct {
+	Captured []struct{ LedgerID, DocumentReference, DocumentURL string }
+	Refunded []struct{ LedgerID, DocumentReference, DocumentURL string }
+}
+
+type docList struct {
+	Documents []struct {
+		ID, Kind, DocumentReference, DocumentURL, LedgerID, Credits, PaymentReference, DueDate string
+		TotalAmount, PayableAmount, PaidAmount                                                 struct{ MinorUnits int64 }
+	}
+}
+
+// documents reads an order's stored documents, with their access tokens.
+func (e *env) documents(orderID string) []*invoice.Document {
+	e.t.Helper()
+	var docs []*invoice.Document
+	err := e.store.View(context.Background(), func(tx store.ReadTx) (err error) {
+		docs, err = tx.OrderDocuments(context.Background(), e.a.merchantID, orderID)
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return docs
+}
+
+// Captures issue invoices and refunds credit notes in the same request;
+// each chunk links its PDF, which only its merchant can fetch, and the
+// buyer fetches it through the unguessable link.
+func TestInvoiceDocuments(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		e.must(200, request{method: "PUT", path: "/v1/invoice-settings", body: map[string]any{
+			"seller":       map[string]any{"name": "Merchant A AB", "orgNo": "556000-0001", "vatId": "SE556000000101"},
+			"paymentTerms": 10, "bankgiro": "123-4567",
+		}})
+		if resp := e.do(request{method: "PUT", path: "/v1/invoice-settings", body: map[string]any{"paymentTerms": -3}}); resp.status != 400 {
+			t.Errorf("negative payment terms = %d %s, want 400", resp.status, resp.body)
+		}
+		id := e.order(cart(line("A", 2, 10000), line("B", 1, 5000)))
+		base := "/v1/orders/" + id
+		e.must(201, request{method: "POST", path: base + "/acknowledge"})
+		var o chunkDocs
+		e.must(200, request{method: "POST", path: base + "/partialcapture", body: map[string]any{
+			"orderLines": []any{line("A", 2, 10000)}, "totalCaptureAmount": 20000,
+		}}).decode(t, &o)
+		if len(o.Captured) != 1 || o.Captured[0].DocumentReference != "1" || o.Captured[0].DocumentURL == "" {
+			t.Fatalf("after capture: %+v, want document 1 with a URL", o.Captured)
+		}
+		e.must(200, request{method: "POST", path: base + "/capture", body: map[string]any{
+			"orderLines": []any{line("B", 1, 5000)}, "totalCaptureAmount": 5000,
+		}})
+		e.must(200, request{method: "POST", path: base + "/partialrefund/" + o.Captured[0].LedgerID, body: map[string]any{
+			"orderLines": []any{line("A", 1, 10000)}, "totalRefundAmount": 10000,
+		}}).decode(t, &o)
+		if len(o.Refunded) != 1 || o.Refunded[0].DocumentReference != "3" || o.Captured[1].DocumentReference != "2" {
+			t.Fatalf("after refund: %+v", o)
+		}
+
+		var list docList
+		e.must(200, request{method: "GET", path: base + "/documents"}).decode(t, &list)
+		if len(list.Documents) != 3 {
+			t.Fatalf("documents = %+v, want 3", list)
+		}
+		inv, cn := list.Documents[0], list.Documents[2]
+		if inv.Kind != "invoice" || inv.TotalAmount.MinorUnits != 20000 || inv.PayableAmount.MinorUnits != 20000 ||
+			!invoice.ValidOCR(inv.PaymentReference) || inv.DueDate != "2026-03-14" {
+			t.Errorf("invoice = %+v", inv)
+		}
+		if cn.Kind != "creditNote" || cn.Credits != "1" || cn.TotalAmount.MinorUnits != -10000 || cn.PaymentReference != "" {
+			t.Errorf("credit note = %+v", cn)
+		}
+
+		path := strings.TrimPrefix(o.Captured[0].DocumentURL, "https://kassa.test")
+		resp := e.must(200, request{method: "GET", path: path})
+		if ct := resp.header.Get("Content-Type"); ct != "application/pdf" {
+			t.Errorf("Content-Type = %q", ct)
+		}
+		text := pdftest.Text(t, resp.body)
+		for _, want := range []string{"Invoice", "Merchant A AB", "Buyer AB", inv.PaymentReference, "123-4567"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("invoice PDF lacks %q:\n%s", want, text)
+			}
+		}
+		if resp := e.do(request{method: "GET", path: path, as: &e.b}); resp.status != 404 || resp.code() != "not_found" {
+			t.Errorf("merchant B fetching A's document = %d %s, want 404", resp.status, resp.body)
+		}
+		if resp := e.do(request{method: "GET", path: base + "/documents", as: &e.b}); resp.status != 404 {
+			t.Errorf("merchant B listing A's documents = %d, want 404", resp.status)
+		}
+
+		docs := e.documents(id)
+		buyerResp := e.must(200, request{method: "GET", path: docs[2].BuyerPath()})
+		if text := pdftest.Text(t, buyerResp.body); !strings.Contains(text, "Credit note") || !strings.Contains(text, "Credits invoice") {
+			t.Errorf("buyer's credit note PDF:\n%s", text)
+		}
+		if resp := e.do(request{method: "GET", path: "/invoices/" + strings.Repeat("x", 43)}); resp.status != 404 {
+			t.Errorf("a made-up token = %d, want 404", resp.status)
+		}
+	})
+}
+
+// Converting to advance invoice issues the advance invoice at once.
+func TestAdvanceInvoiceDocument(t *testing.T) {
+	e := newEnv(t)
+	id := e.order(cart(line("A", 1, 10000)))
+	e.must(200, request{method: "POST", path: "/v1/orders/" + id + "/paymentmethod", body: map[string]any{"paymentMethod": map[string]any{"provider": "ledyer", "type": "advanceInvoice"}}})
+	var list docList
+	e.must(200, request{method: "GET", path: "/v1/orders/" + id + "/documents"}).decode(t, &list)
+	if len(list.Documents) != 1 || list.Documents[0].Kind != "advanceInvoice" || list.Documents[0].PayableAmount.MinorUnits != 10000 {
+		t.Fatalf("documents after conversion = %+v, want one advance invoice of 10000", list)
+	}
+}
+
+// Concurrent captures of different orders get document numbers 1..n,
+// none skipped or repeated.
+func TestDocumentNumbersConcurrent(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		const n = 12
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = e.order(cart(line("A", 1, 10000)))
+		}
+		e.token(&e.a) // cache the token before the goroutines share it
+		capture := map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}
+		var wg sync.WaitGroup
+		status := make([]int, n)
+		for i, id := range ids {
+			wg.Go(func() {
+				status[i] = e.do(request{method: "POST", path: "/v1/orders/" + id + "/capture", body: capture}).status
+			})
+		}
+		wg.Wait()
+		seen := map[string]bool{}
+		for i, id := range ids {
+			if status[i] != 200 {
+				t.Fatalf("capture %d = %d", i, status[i])
+			}
+			for _, d := range e.documents(id) {
+				seen[d.Reference()] = true
+			}
+		}
+		for k := 1; k <= n; k++ {
+			if !seen[fmt.Sprint(k)] {
+				t.Errorf("document %d missing; have %v", k, seen)
+			}
+		}
+	})
+}

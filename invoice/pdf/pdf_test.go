@@ -1,0 +1,164 @@
+package pdf_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/invoice/pdf"
+	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
+	"github.com/kassa-pay/kassa/order"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var (
+	now      = time.Date(2026, 11, 23, 9, 15, 0, 0, time.UTC)
+	settings = invoice.Settings{
+		Seller: invoice.Party{
+			Name: "Byggvaror Söder AB", OrgNo: "556123-4567", VATID: "SE556123456701",
+			StreetAddress: "Ringvägen 10", PostalCode: "118 60", City: "Stockholm", Country: "SE",
+		},
+		PaymentTerms: 20, Bankgiro: "5050-1055",
+	}
+	testOrder = &order.Order{
+		ID: "or_1", MerchantID: "ac_1", Currency: "SEK", OrderReference: "7GQ2K9XW", Reference: "PO-4411",
+		PaymentMethod: order.Invoice,
+		Customer: order.Customer{
+			CompanyID: "559311-3714", CompanyName: "Ledyer AB", VATID: "SE559311371401", Email: "ap@ledyer.example",
+			Reference1: "Sven Svensson", InvoiceChannel: order.InvoiceChannel{Type: "email", Details: "faktura@ledyer.example"},
+			BillingAddress: order.Address{CompanyName: "Ledyer AB", AttentionName: "Ekonomi", StreetAddress: "Sveavägen 1",
+				PostalCode: "111 57", City: "Stockholm", Country: "SE"},
+		},
+		Uncaptured: &order.Chunk{LedgerID: "in_u", Lines: []order.Line{
+			{Reference: "SAW-1", Description: "Circular saw", Quantity: 1, VAT: 2500, TotalAmount: 249900, TotalVATAmount: 49980},
+		}},
+		Captured: []order.Chunk{{LedgerID: "in_c", Lines: []order.Line{
+			{Reference: "DRL-18", Description: "Cordless drill 18 V", Quantity: 2, VAT: 2500, TotalAmount: 319800, TotalVATAmount: 63960},
+			{Reference: "MAN-SV", Description: "Handbok för borrning", Quantity: 1, VAT: 600, TotalAmount: 26500, TotalVATAmount: 1500},
+			{Reference: "DISC", Description: "Spring discount", Quantity: 1, VAT: 2500, TotalAmount: -10000, TotalVATAmount: -2000},
+			{Reference: "ship", Description: "Freight", Quantity: 1, VAT: 2500, TotalAmount: 9900, TotalVATAmount: 1980},
+		}}},
+		Refunded: []order.Chunk{{LedgerID: "in_r", CapturedLedgerID: "in_c", Lines: []order.Line{
+			{Reference: "DRL-18", Description: "Cordless drill 18 V", Quantity: 1, VAT: 2500, TotalAmount: 159900, TotalVATAmount: 31980},
+		}}},
+	}
+)
+
+func documents(t *testing.T) map[string]*invoice.Document {
+	t.Helper()
+	issue := func(need invoice.Need, number int64, ocrBase string, credited, advance *invoice.Document) *invoice.Document {
+		p := invoice.Params{ID: "doc_" + need.LedgerID, Number: number, Settings: settings, AccessToken: "tok", Now: now}
+		if ocrBase != "" {
+			p.PaymentReference, _ = invoice.NewOCR(ocrBase)
+		}
+		d, err := invoice.Issue(testOrder, need, p, credited, advance)
+		if err != nil {
+			t.Fatalf("Issue %v: %v", need, err)
+		}
+		return d
+	}
+	inv := issue(invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, 1041, "20261123000001", nil, nil)
+	return map[string]*invoice.Document{
+		"invoice":         inv,
+		"credit_note":     issue(invoice.Need{Kind: invoice.KindCreditNote, LedgerID: "in_r"}, 1042, "", inv, nil),
+		"advance":         issue(invoice.Need{Kind: invoice.KindAdvance, LedgerID: "in_u"}, 1043, "20261123000002", nil, nil),
+		"paid_by_advance": issue(invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, 1044, "", nil, &invoice.Document{Number: 1043}),
+	}
+}
+
+// Each kind renders to the golden text, which shows the VAT per rate, the
+// totals and the OCR reference.
+func TestRenderGolden(t *testing.T) {
+	for name, d := range documents(t) {
+		t.Run(name, func(t *testing.T) {
+			b, err := pdf.Render(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _ := pdf.Render(d)
+			if !bytes.Equal(b, again) {
+				t.Error("rendering twice gave different bytes")
+			}
+			got := pdftest.Text(t, b)
+			path := filepath.Join("testdata", name+".txt")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("text of %s (-want +got):\n%s", name, diff)
+			}
+		})
+	}
+}
+
+// The invoice's printed VAT rows add up to its printed totals, and its
+// OCR reference is valid: checked on the extracted text, not the struct.
+func TestRenderedInvoiceAddsUp(t *testing.T) {
+	d := documents(t)["invoice"]
+	b, err := pdf.Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pdftest.Text(t, b)
+	var net, vat, total int64
+	totals := map[string]int64{}
+	rows := 0
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 4 && strings.HasSuffix(f[0], "%"): // a VAT summary row
+			net += minor(t, f[1])
+			vat += minor(t, f[2])
+			total += minor(t, f[3])
+			rows++
+		case strings.HasPrefix(strings.TrimSpace(line), "Total excl. VAT"):
+			totals["net"] = minor(t, f[3])
+		case len(f) == 2 && f[0] == "VAT":
+			totals["vat"] = minor(t, f[1])
+		case len(f) == 3 && f[0] == "Total":
+			totals["total"] = minor(t, f[2])
+		}
+	}
+	if rows != 2 {
+		t.Fatalf("found %d VAT rows, want 2:\n%s", rows, text)
+	}
+	want := map[string]int64{"net": net, "vat": vat, "total": total}
+	if diff := cmp.Diff(want, totals); diff != "" {
+		t.Errorf("printed totals differ from the sum of the VAT rows (-rows +totals):\n%s", diff)
+	}
+	if total != d.Total || vat != d.TotalVAT {
+		t.Errorf("printed total %d, VAT %d; document %d, %d", total, vat, d.Total, d.TotalVAT)
+	}
+	i := strings.Index(text, "(OCR): ")
+	if i < 0 {
+		t.Fatalf("no OCR reference in:\n%s", text)
+	}
+	ocr := strings.Fields(text[i+len("(OCR): "):])[0]
+	if !invoice.ValidOCR(ocr) || ocr != d.PaymentReference {
+		t.Errorf("printed OCR %q (document's %q) is not valid", ocr, d.PaymentReference)
+	}
+}
+
+// minor parses a printed amount such as "-3,197.00" into minor units.
+func minor(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(strings.NewReplacer(",", "", ".", "").Replace(s), 10, 64)
+	if err != nil {
+		t.Fatalf("amount %q: %v", s, err)
+	}
+	return n
+}

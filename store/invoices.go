@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/money"
+)
+
+// InvoiceReader reads invoice documents, payments and the mail outbox.
+type InvoiceReader interface {
+	// InvoiceSettings returns the merchant's settings, the zero Settings
+	// (which mean the defaults) when it has none.
+	InvoiceSettings(ctx context.Context, merchantID string) (*invoice.Settings, error)
+	Document(ctx context.Context, merchantID, id string) (*invoice.Document, error)
+	// DocumentByToken finds a document by its buyer access token, for any
+	// merchant: the token is the credential.
+	DocumentByToken(ctx context.Context, token string) (*invoice.Document, error)
+	// DocumentByPaymentReference finds the merchant's document with the
+	// OCR reference ref.
+	DocumentByPaymentReference(ctx context.Context, merchantID, ref string) (*invoice.Document, error)
+	// OrderDocuments lists an order's documents by number.
+	OrderDocuments(ctx context.Context, merchantID, orderID string) ([]*invoice.Document, error)
+	// DocumentPaid is Σ of the payments matched to a document.
+	DocumentPaid(ctx context.Context, documentID string) (int64, error)
+	// Payments lists the merchant's payments, newest first; unmatched
+	// limits them to those matched to no document.
+	Payments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]Payment, error)
+	// Mails lists the merchant's outbox, newest first: the sandbox mail log.
+	Mails(ctx context.Context, merchantID string, limit int) ([]Mail, error)
+}
+
+// InvoiceWriter issues documents, records payments and queues mail.
+type InvoiceWriter interface {
+	PutInvoiceSettings(ctx context.Context, merchantID string, s *invoice.Settings) error
+	// NextDocumentNumber allocates the merchant's next document number,
+	// 1 first. The counter row stays locked until the transaction ends, so
+	// concurrent issuers take turns and a rolled-back number is reused.
+	NextDocumentNumber(ctx context.Context, merchantID string) (int64, error)
+	// CreateDocument stores an issued document; documents are never
+	// changed or deleted.
+	CreateDocument(ctx context.Context, d *invoice.Document) error
+	// AddPayment records a payment unless the merchant already has one
+	// with its BankRef; added says which.
+	AddPayment(ctx context.Context, p *Payment) (added bool, err error)
+	EnqueueMail(ctx context.Context, m *Mail) error
+	// ClaimMails takes up to limit unsent mails due at or before now, and
+	// pushes each one's next attempt lease later and counts the attempt:
+	// another process does not claim them while this one sends.
+	ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Mail, error)
+	// MailSent marks a mail sent; MailFailed records why an attempt
+	// failed and when to try again.
+	MailSent(ctx context.Context, id string, at time.Time) error
+	MailFailed(ctx context.Context, id string, next time.Time, reason string) error
+}
+
+// Payment is money received, matched to a document by its payment
+// reference or left unmatched for manual matching.
+type Payment struct {
+	ID         string         `json:"id"`
+	MerchantID string         `json:"merchantId"`
+	BankRef    string         `json:"bankReference"`
+	Reference  string         `json:"paymentReference"`
+	Amount     int64          `json:"amount"`
+	Currency   money.Currency `json:"currency"`
+	DocumentID string         `json:"documentId,omitempty"` // "" while unmatched
+	BookedAt   time.Time      `json:"bookedAt"`
+	CreatedAt  time.Time      `json:"createdAt"`
+}
+
+// Mail is one queued e-mail of a document. MessageID is fixed when the mail
+// is queued, so a resend after a crash is recognisably the same message.
+type Mail struct {
+	ID         string    `json:"id"`
+	MerchantID string    `json:"merchantId"`
+	DocumentID string    `json:"documentId"`
+	MessageID  string    `json:"messageId"`
+	To         []string  `json:"to"`
+	Cc         []string  `json:"cc,omitempty"`
+	Subject    string    `json:"subject"`
+	Attempts   int       `json:"attempts"`
+	NextAt     time.Time `json:"nextAt"` // zero once sent
+	SentAt     time.Time `json:"sentAt"` // zero until sent
+	LastError  string    `json:"lastError,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
+}

@@ -1,0 +1,266 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/store"
+)
+
+func (t *Tx) InvoiceSettings(ctx context.Context, merchantID string) (*invoice.Settings, error) {
+	var s invoice.Settings
+	err := t.getDoc(ctx, &s, "invoice settings", `SELECT doc FROM invoice_settings WHERE merchant_id = $1`, merchantID)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (t *Tx) PutInvoiceSettings(ctx context.Context, merchantID string, s *invoice.Settings) error {
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode invoice settings: %w", err)
+	}
+	_, err = t.c.Exec(ctx, `INSERT INTO invoice_settings (merchant_id, doc) VALUES ($1, $2)
+		ON CONFLICT (merchant_id) DO UPDATE SET doc = excluded.doc`, merchantID, string(doc))
+	return t.writeErr(err, "invoice settings")
+}
+
+// NextDocumentNumber bumps the counter with one upsert: the row it writes
+// stays locked to the end of the transaction on every backend, so
+// concurrent transactions get consecutive numbers and a rolled-back one
+// leaves no gap.
+func (t *Tx) NextDocumentNumber(ctx context.Context, merchantID string) (int64, error) {
+	var n int64
+	err := t.c.QueryRow(ctx, []any{&n}, `INSERT INTO document_counters (merchant_id, last) VALUES ($1, 1)
+		ON CONFLICT (merchant_id) DO UPDATE SET last = document_counters.last + 1
+		RETURNING last`, merchantID)
+	if err != nil {
+		return 0, fmt.Errorf("allocate document number: %w", err)
+	}
+	return n, nil
+}
+
+func (t *Tx) CreateDocument(ctx context.Context, d *invoice.Document) error {
+	what := "document " + d.ID
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	_, err = t.c.Exec(ctx, `INSERT INTO documents
+		(id, merchant_id, order_id, ledger_id, kind, number, payment_reference, access_token, payable, doc, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		d.ID, d.MerchantID, d.OrderID, d.LedgerID, string(d.Kind), d.Number, nullable(d.PaymentReference),
+		d.AccessToken, d.Payable(), string(doc), d.CreatedAt.UnixMicro())
+	return t.writeErr(err, what)
+}
+
+func (t *Tx) Document(ctx context.Context, merchantID, id string) (*invoice.Document, error) {
+	var d invoice.Document
+	if err := t.getDoc(ctx, &d, "document "+id, `SELECT doc FROM documents WHERE id = $1 AND merchant_id = $2`, id, merchantID); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func (t *Tx) DocumentByToken(ctx context.Context, token string) (*invoice.Document, error) {
+	var d invoice.Document
+	if err := t.getDoc(ctx, &d, "document", `SELECT doc FROM documents WHERE access_token = $1`, token); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func (t *Tx) DocumentByPaymentReference(ctx context.Context, merchantID, ref string) (*invoice.Document, error) {
+	var d invoice.Document
+	if err := t.getDoc(ctx, &d, "document with payment reference "+ref,
+		`SELECT doc FROM documents WHERE payment_reference = $1 AND merchant_id = $2`, ref, merchantID); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func (t *Tx) OrderDocuments(ctx context.Context, merchantID, orderID string) ([]*invoice.Document, error) {
+	var docs []*invoice.Document
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err
+		}
+		d := new(invoice.Document)
+		if err := json.Unmarshal([]byte(s), d); err != nil {
+			return fmt.Errorf("decode document: %w", err)
+		}
+		docs = append(docs, d)
+		return nil
+	}, `SELECT doc FROM documents WHERE order_id = $1 AND merchant_id = $2 ORDER BY number`, orderID, merchantID)
+	if err != nil {
+		return nil, fmt.Errorf("list documents of order %s: %w", orderID, err)
+	}
+	return docs, nil
+}
+
+func (t *Tx) DocumentPaid(ctx context.Context, documentID string) (int64, error) {
+	var n int64
+	if err := t.c.QueryRow(ctx, []any{&n}, `SELECT COALESCE(SUM(amount), 0) FROM payments WHERE document_id = $1`, documentID); err != nil {
+		return 0, fmt.Errorf("sum payments of %s: %w", documentID, err)
+	}
+	return n, nil
+}
+
+func (t *Tx) AddPayment(ctx context.Context, p *store.Payment) (bool, error) {
+	n, err := t.c.Exec(ctx, `INSERT INTO payments
+		(id, merchant_id, bank_ref, reference, amount, currency, document_id, booked_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (merchant_id, bank_ref) DO NOTHING`,
+		p.ID, p.MerchantID, p.BankRef, p.Reference, p.Amount, string(p.Currency), nullable(p.DocumentID),
+		p.BookedAt.UnixMicro(), p.CreatedAt.UnixMicro())
+	if err != nil {
+		return false, t.writeErr(err, "payment "+p.ID)
+	}
+	return n == 1, nil
+}
+
+func (t *Tx) Payments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]store.Payment, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	q := `SELECT id, merchant_id, bank_ref, reference, amount, currency, COALESCE(document_id, ''), booked_at, created_at
+		FROM payments WHERE merchant_id = $1`
+	if unmatched {
+		q += ` AND document_id IS NULL`
+	}
+	var ps []store.Payment
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var (
+			p               store.Payment
+			currency        string
+			booked, created int64
+		)
+		if err := rows.Scan(&p.ID, &p.MerchantID, &p.BankRef, &p.Reference, &p.Amount, &currency, &p.DocumentID, &booked, &created); err != nil {
+			return err
+		}
+		p.Currency, p.BookedAt, p.CreatedAt = money.Currency(currency), fromMicros(booked), fromMicros(created)
+		ps = append(ps, p)
+		return nil
+	}, q+` ORDER BY created_at DESC, id DESC LIMIT $2`, merchantID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list payments: %w", err)
+	}
+	return ps, nil
+}
+
+// mailEnvelope is what the outbox row's doc holds.
+type mailEnvelope struct {
+	MessageID string   `json:"messageId"`
+	To        []string `json:"to"`
+	Cc        []string `json:"cc,omitempty"`
+	Subject   string   `json:"subject"`
+}
+
+func (t *Tx) EnqueueMail(ctx context.Context, m *store.Mail) error {
+	doc, err := json.Marshal(mailEnvelope{MessageID: m.MessageID, To: m.To, Cc: m.Cc, Subject: m.Subject})
+	if err != nil {
+		return fmt.Errorf("encode mail %s: %w", m.ID, err)
+	}
+	_, err = t.c.Exec(ctx, `INSERT INTO mail_outbox (id, merchant_id, document_id, doc, attempts, next_at, last_error, created_at)
+		VALUES ($1, $2, $3, $4, 0, $5, '', $6)`,
+		m.ID, m.MerchantID, m.DocumentID, string(doc), m.NextAt.UnixMicro(), m.CreatedAt.UnixMicro())
+	return t.writeErr(err, "mail "+m.ID)
+}
+
+const mailColumns = `id, merchant_id, document_id, doc, attempts, COALESCE(next_at, 0), COALESCE(sent_at, 0), last_error, created_at`
+
+func (t *Tx) queryMails(ctx context.Context, q string, args ...any) ([]store.Mail, error) {
+	var ms []store.Mail
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var (
+			m                   store.Mail
+			doc                 string
+			next, sent, created int64
+			env                 mailEnvelope
+		)
+		if err := rows.Scan(&m.ID, &m.MerchantID, &m.DocumentID, &doc, &m.Attempts, &next, &sent, &m.LastError, &created); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(doc), &env); err != nil {
+			return fmt.Errorf("decode mail %s: %w", m.ID, err)
+		}
+		m.MessageID, m.To, m.Cc, m.Subject = env.MessageID, env.To, env.Cc, env.Subject
+		m.CreatedAt = fromMicros(created)
+		if next != 0 {
+			m.NextAt = fromMicros(next)
+		}
+		if sent != 0 {
+			m.SentAt = fromMicros(sent)
+		}
+		ms = append(ms, m)
+		return nil
+	}, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list mails: %w", err)
+	}
+	return ms, nil
+}
+
+func (t *Tx) Mails(ctx context.Context, merchantID string, limit int) ([]store.Mail, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return t.queryMails(ctx, `SELECT `+mailColumns+` FROM mail_outbox WHERE merchant_id = $1
+		ORDER BY created_at DESC, id DESC LIMIT $2`, merchantID, limit)
+}
+
+// ClaimMails locks the due rows it reads: a second claimer waits, then
+// sees their new next_at and passes them by.
+func (t *Tx) ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.Mail, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	ms, err := t.queryMails(ctx, `SELECT `+mailColumns+` FROM mail_outbox
+		WHERE next_at IS NOT NULL AND next_at <= $1 ORDER BY next_at, id LIMIT $2`+t.c.ForUpdate(), now.UnixMicro(), limit)
+	if err != nil {
+		return nil, err
+	}
+	next := now.Add(lease)
+	for i := range ms {
+		if _, err := t.c.Exec(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, next_at = $2 WHERE id = $1`, ms[i].ID, next.UnixMicro()); err != nil {
+			return nil, fmt.Errorf("claim mail %s: %w", ms[i].ID, err)
+		}
+		ms[i].Attempts++
+		ms[i].NextAt = next
+	}
+	return ms, nil
+}
+
+func (t *Tx) MailSent(ctx context.Context, id string, at time.Time) error {
+	n, err := t.c.Exec(ctx, `UPDATE mail_outbox SET next_at = NULL, sent_at = $2, last_error = '' WHERE id = $1`, id, at.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("mark mail %s sent: %w", id, err)
+	}
+	return mustChange(n, "mail "+id)
+}
+
+func (t *Tx) MailFailed(ctx context.Context, id string, next time.Time, reason string) error {
+	n, err := t.c.Exec(ctx, `UPDATE mail_outbox SET next_at = $2, last_error = $3 WHERE id = $1 AND sent_at IS NULL`, id, next.UnixMicro(), reason)
+	if err != nil {
+		return fmt.Errorf("record failure of mail %s: %w", id, err)
+	}
+	return mustChange(n, "unsent mail "+id)
+}
+
+// nullable stores "" as NULL, for columns where absent must not clash
+// with a unique index or must read as IS NULL.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func isNotFound(err error) bool { return kassa.ErrorCode(err) == kassa.ENotFound }

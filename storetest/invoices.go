@@ -1,0 +1,222 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// issueInvoice captures o whole and stores its invoice, numbered in the
+// same transaction, as the API does.
+func (f *fixture) issueInvoice(o *order.Order, ref string) (*order.Order, *invoice.Document, error) {
+	next, err := o.Capture(f.env(), order.CaptureRequest{Lines: o.Uncaptured.Lines, TotalAmount: o.UncapturedAmount()})
+	if err != nil {
+		return nil, nil, err
+	}
+	var d *invoice.Document
+	err = f.s.Update(f.ctx, func(tx store.Tx) error {
+		n, err := tx.NextDocumentNumber(f.ctx, o.MerchantID)
+		if err != nil {
+			return err
+		}
+		settings, err := tx.InvoiceSettings(f.ctx, o.MerchantID)
+		if err != nil {
+			return err
+		}
+		d, err = invoice.Issue(next, invoice.Need{Kind: invoice.KindInvoice, LedgerID: next.Captured[0].LedgerID}, invoice.Params{
+			ID: f.ids.New("iv_"), Number: n, Settings: *settings, PaymentReference: ref,
+			AccessToken: f.ids.New("tok_"), Now: f.now,
+		}, nil, nil)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateOrder(f.ctx, next, next.Events[len(o.Events):]); err != nil {
+			return err
+		}
+		return tx.CreateDocument(f.ctx, d)
+	})
+	return next, d, err
+}
+
+func testDocuments(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m, other := f.createMerchant(), f.createMerchant()
+	settings := &invoice.Settings{Seller: invoice.Party{Name: "Säljaren AB", OrgNo: "556000-0001"}, PaymentTerms: 15, Bankgiro: "123-4567"}
+	f.mustUpdate(func(tx store.Tx) error { return tx.PutInvoiceSettings(ctx, m, settings) })
+	if got := mustRead(f, func(tx store.ReadTx) (*invoice.Settings, error) { return tx.InvoiceSettings(ctx, other) }); *got != (invoice.Settings{}) {
+		t.Errorf("InvoiceSettings of a merchant without any = %+v, want the zero value", got)
+	}
+
+	o := f.newOrder(m, 0)
+	f.createOrder(o)
+	ocr, _ := invoice.NewOCR("1000001")
+	_, d, err := f.issueInvoice(o, ocr)
+	f.ok("issue", err)
+	if d.Number != 1 || d.Seller.Name != "Säljaren AB" || !d.DueDate.Equal(d.IssueDate.AddDate(0, 0, 15)) {
+		t.Errorf("first document: number %d, seller %q, due %s", d.Number, d.Seller.Name, d.DueDate)
+	}
+	for name, get := range map[string]func(store.ReadTx) (*invoice.Document, error){
+		"Document":                   func(tx store.ReadTx) (*invoice.Document, error) { return tx.Document(ctx, m, d.ID) },
+		"DocumentByToken":            func(tx store.ReadTx) (*invoice.Document, error) { return tx.DocumentByToken(ctx, d.AccessToken) },
+		"DocumentByPaymentReference": func(tx store.ReadTx) (*invoice.Document, error) { return tx.DocumentByPaymentReference(ctx, m, ocr) },
+	} {
+		got, err := read(f, get)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if diff := cmp.Diff(d, got); diff != "" {
+			t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+		}
+	}
+	docs := mustRead(f, func(tx store.ReadTx) ([]*invoice.Document, error) { return tx.OrderDocuments(ctx, m, o.ID) })
+	if len(docs) != 1 || docs[0].ID != d.ID {
+		t.Errorf("OrderDocuments = %v, want [%s]", docs, d.ID)
+	}
+
+	// Another merchant sees none of it; a document is never written twice.
+	_, err = read(f, func(tx store.ReadTx) (*invoice.Document, error) { return tx.Document(ctx, other, d.ID) })
+	wantCode(t, "Document of another merchant", err, kassa.ENotFound)
+	_, err = read(f, func(tx store.ReadTx) (*invoice.Document, error) {
+		return tx.DocumentByPaymentReference(ctx, other, ocr)
+	})
+	wantCode(t, "DocumentByPaymentReference of another merchant", err, kassa.ENotFound)
+	if docs := mustRead(f, func(tx store.ReadTx) ([]*invoice.Document, error) { return tx.OrderDocuments(ctx, other, o.ID) }); len(docs) != 0 {
+		t.Errorf("OrderDocuments of another merchant = %v", docs)
+	}
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.CreateDocument(ctx, d) })
+	wantCode(t, "CreateDocument twice", err, kassa.EConflict)
+}
+
+// Concurrent issuers get consecutive numbers: none skipped, none twice,
+// and a rolled-back transaction's number goes to the next issuer.
+func testDocumentNumbers(f *fixture) {
+	t, ctx := f.t, f.ctx
+	const n = 24
+	m, other := f.createMerchant(), f.createMerchant()
+	orders := make([]*order.Order, n)
+	for i := range orders {
+		orders[i] = f.newOrder(m, 0)
+		f.createOrder(orders[i])
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i, o := range orders {
+		ocr, _ := invoice.NewOCR(fmt.Sprint(2000 + i))
+		wg.Go(func() { _, _, errs[i] = f.issueInvoice(o, ocr) })
+	}
+	// Failed transactions in between must not leave gaps.
+	for range 5 {
+		wg.Go(func() {
+			f.s.Update(ctx, func(tx store.Tx) error {
+				if _, err := tx.NextDocumentNumber(ctx, m); err != nil {
+					return err
+				}
+				return errBoom
+			})
+		})
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	for i, o := range orders {
+		if errs[i] != nil {
+			t.Fatalf("issue %d: %v", i, errs[i])
+		}
+		docs := mustRead(f, func(tx store.ReadTx) ([]*invoice.Document, error) { return tx.OrderDocuments(ctx, m, o.ID) })
+		if len(docs) != 1 {
+			t.Fatalf("order %s has %d documents", o.ID, len(docs))
+		}
+		seen[docs[0].Number] = true
+	}
+	for k := int64(1); k <= n; k++ {
+		if !seen[k] {
+			t.Errorf("number %d was never issued; issued %v", k, seen)
+		}
+	}
+	var first int64
+	f.mustUpdate(func(tx store.Tx) (err error) { first, err = tx.NextDocumentNumber(ctx, other); return err })
+	if first != 1 {
+		t.Errorf("another merchant's first number = %d, want 1", first)
+	}
+}
+
+func testPayments(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m, other := f.createMerchant(), f.createMerchant()
+	o := f.newOrder(m, 0)
+	f.createOrder(o)
+	ocr, _ := invoice.NewOCR("3000")
+	_, d, err := f.issueInvoice(o, ocr)
+	f.ok("issue", err)
+	pay := func(id, merchantID, bankRef, docID string, amount int64) bool {
+		var added bool
+		f.mustUpdate(func(tx store.Tx) (err error) {
+			added, err = tx.AddPayment(ctx, &store.Payment{
+				ID: id, MerchantID: merchantID, BankRef: bankRef, Reference: ocr, Amount: amount, Currency: "SEK",
+				DocumentID: docID, BookedAt: f.now, CreatedAt: f.now,
+			})
+			return err
+		})
+		return added
+	}
+	if !pay("pm_1", m, "B1", d.ID, 10000) || !pay("pm_2", m, "B2", d.ID, 5000) || !pay("pm_3", m, "B3", "", 700) {
+		t.Fatal("new payments were not added")
+	}
+	if pay("pm_4", m, "B1", d.ID, 10000) {
+		t.Error("a payment with a known bank reference was added again")
+	}
+	if !pay("pm_5", other, "B1", "", 1) {
+		t.Error("another merchant's payment with the same bank reference was refused")
+	}
+	if paid := mustRead(f, func(tx store.ReadTx) (int64, error) { return tx.DocumentPaid(ctx, d.ID) }); paid != 15000 {
+		t.Errorf("DocumentPaid = %d, want 15000", paid)
+	}
+	all := mustRead(f, func(tx store.ReadTx) ([]store.Payment, error) { return tx.Payments(ctx, m, false, 10) })
+	unmatched := mustRead(f, func(tx store.ReadTx) ([]store.Payment, error) { return tx.Payments(ctx, m, true, 10) })
+	if len(all) != 3 || len(unmatched) != 1 || unmatched[0].ID != "pm_3" || unmatched[0].Amount != 700 || !unmatched[0].BookedAt.Equal(f.now) {
+		t.Errorf("Payments = %+v, unmatched %+v", all, unmatched)
+	}
+}
+
+func testMailOutbox(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m := f.createMerchant()
+	mail := &store.Mail{
+		ID: "ml_1", MerchantID: m, DocumentID: "iv_1", MessageID: "<iv_1@kassa>", To: []string{"a@example.com"},
+		Cc: []string{"b@example.com"}, Subject: "Invoice 1", NextAt: f.now, CreatedAt: f.now,
+	}
+	f.mustUpdate(func(tx store.Tx) error { return tx.EnqueueMail(ctx, mail) })
+	claim := func() []store.Mail {
+		var ms []store.Mail
+		f.mustUpdate(func(tx store.Tx) (err error) { ms, err = tx.ClaimMails(ctx, f.now, time.Minute, 10); return err })
+		return ms
+	}
+	got := claim()
+	if len(got) != 1 || got[0].Attempts != 1 || got[0].MessageID != mail.MessageID || !got[0].NextAt.Equal(f.now.Add(time.Minute)) {
+		t.Fatalf("first claim = %+v", got)
+	}
+	if again := claim(); len(again) != 0 {
+		t.Errorf("a leased mail was claimed again: %+v", again)
+	}
+	f.mustUpdate(func(tx store.Tx) error { return tx.MailFailed(ctx, "ml_1", f.now.Add(30*time.Second), "421 busy") })
+	f.advance(30 * time.Second)
+	if got := claim(); len(got) != 1 || got[0].Attempts != 2 || got[0].LastError != "421 busy" {
+		t.Fatalf("claim after the retry time = %+v", got)
+	}
+	f.mustUpdate(func(tx store.Tx) error { return tx.MailSent(ctx, "ml_1", f.now) })
+	f.advance(time.Hour)
+	if got := claim(); len(got) != 0 {
+		t.Errorf("a sent mail was claimed: %+v", got)
+	}
+	log := mustRead(f, func(tx store.ReadTx) ([]store.Mail, error) { return tx.Mails(ctx, m, 10) })
+	if len(log) != 1 || !log[0].NextAt.IsZero() || log[0].SentAt.IsZero() || log[0].Cc[0] != "b@example.com" {
+		t.Errorf("Mails = %+v", log)
+	}
+	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.MailFailed(ctx, "ml_1", f.now, "late") })
+	wantCode(t, "MailFailed of a sent mail", err, kassa.ENotFound)
+}
