@@ -159,3 +159,19 @@ func (s *Server) handleInvoiceSettingsPut(w http.ResponseWriter, r *http.Request
 		return http.StatusOK, out, nil
 	})
 }
+
+// handleSandboxMails lists the merchant's invoice e-mails, newest first,
+// queued and sent: what the buyer received.
+func (s *Server) handleSandboxMails(w http.ResponseWriter, r *http.Request) {
+	mails, err := view(s, r.Context(), func(tx store.ReadTx) ([]store.Mail, error) {
+		return tx.Mails(r.Context(), principal(r).MerchantID, 100)
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if mails == nil {
+		mails = []store.Mail{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"mails": mails})
+}

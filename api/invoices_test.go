@@ -112,6 +112,23 @@ func TestInvoiceDocuments(t *testing.T) {
 		if resp := e.do(request{method: "GET", path: "/invoices/" + strings.Repeat("x", 43)}); resp.status != 404 {
 			t.Errorf("a made-up token = %d, want 404", resp.status)
 		}
+
+		// Each document's e-mail was queued with it, once.
+		var mails struct {
+			Mails []struct {
+				DocumentID, MessageID, Subject string
+				To                             []string
+			}
+		}
+		e.must(200, request{method: "GET", path: "/v1/sandbox/mails"}).decode(t, &mails)
+		if len(mails.Mails) != 3 || mails.Mails[2].DocumentID != inv.ID || mails.Mails[2].To[0] != "buyer@example.com" ||
+			mails.Mails[2].Subject != "Invoice 1 from Merchant A AB" || mails.Mails[2].MessageID != inv.ID+"@kassa.test" {
+			t.Errorf("mail log = %+v", mails)
+		}
+		e.must(200, request{method: "GET", path: "/v1/sandbox/mails", as: &e.b}).decode(t, &mails)
+		if len(mails.Mails) != 0 {
+			t.Errorf("merchant B's mail log = %+v", mails)
+		}
 	})
 }
 

@@ -43,6 +43,7 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("GET /invoices/{token}", s.handleBuyerPDF) // invoice.Document.BuyerPath
 	m.HandleFunc("GET /v1/invoice-settings", auth(s.handleInvoiceSettingsGet))
 	m.HandleFunc("PUT /v1/invoice-settings", auth(s.handleInvoiceSettingsPut))
+	m.HandleFunc("GET /v1/sandbox/mails", auth(s.sandboxOnly(s.handleSandboxMails)))
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

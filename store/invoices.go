@@ -50,7 +50,7 @@ type InvoiceWriter interface {
 	// another process does not claim them while this one sends.
 	ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Mail, error)
 	// MailSent marks a mail sent; MailFailed records why an attempt
-	// failed and when to try again.
+	// failed and when to try again, never when next is zero.
 	MailSent(ctx context.Context, id string, at time.Time) error
 	MailFailed(ctx context.Context, id string, next time.Time, reason string) error
 }

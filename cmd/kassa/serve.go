@@ -13,11 +13,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
+	"github.com/kassa-pay/kassa/mailer"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/postgres"
 	"github.com/kassa-pay/kassa/sqlite"
@@ -29,6 +31,8 @@ type config struct {
 	db                    dbFlags
 	addr, publicURL, mode string
 	processingDelay       time.Duration
+	smtp                  mailer.SMTP
+	smtpAddr              string
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -44,8 +48,29 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		delay = s
 		return nil
 	})
+	fs.StringVar(&c.smtpAddr, "smtp-addr", getenv("KASSA_SMTP_ADDR"), "SMTP server host:port for invoice e-mail; empty keeps mail queued, unsent (KASSA_SMTP_ADDR)")
+	fs.StringVar(&c.smtp.Username, "smtp-user", getenv("KASSA_SMTP_USER"), "SMTP user; empty for none (KASSA_SMTP_USER)")
+	c.smtp.Password = getenv("KASSA_SMTP_PASSWORD") // environment only: flags show in ps
+	fs.StringVar(&c.smtp.TLS, "smtp-tls", or(getenv("KASSA_SMTP_TLS"), "starttls"), "starttls, opportunistic or none (KASSA_SMTP_TLS)")
+	fs.StringVar(&c.smtp.From, "mail-from", getenv("KASSA_MAIL_FROM"), "From address of invoice e-mail (KASSA_MAIL_FROM)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.smtpAddr != "" {
+		host, port, err := net.SplitHostPort(c.smtpAddr)
+		n, perr := strconv.Atoi(port)
+		if err != nil || perr != nil || host == "" {
+			return c, fmt.Errorf("smtp address %q is not host:port", c.smtpAddr)
+		}
+		c.smtp.Host, c.smtp.Port = host, n
+		if c.smtp.From == "" {
+			return c, fmt.Errorf("--mail-from (KASSA_MAIL_FROM) is required with --smtp-addr")
+		}
+		switch c.smtp.TLS {
+		case "starttls", "opportunistic", "none":
+		default:
+			return c, fmt.Errorf("smtp TLS %q is none of starttls, opportunistic, none", c.smtp.TLS)
+		}
 	}
 	d, err := time.ParseDuration(delay)
 	if err != nil || d < 0 {
@@ -114,6 +139,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { srv.RunMaintenance(bg, time.Second) })
+	if c.smtpAddr != "" {
+		sender := &mailer.Sender{Store: db, Clock: kassa.SystemClock{}, Log: log, SMTP: c.smtp, PublicURL: c.publicURL}
+		wg.Go(func() { sender.Run(bg, 5*time.Second) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 

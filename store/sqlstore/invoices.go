@@ -247,7 +247,11 @@ func (t *Tx) MailSent(ctx context.Context, id string, at time.Time) error {
 }
 
 func (t *Tx) MailFailed(ctx context.Context, id string, next time.Time, reason string) error {
-	n, err := t.c.Exec(ctx, `UPDATE mail_outbox SET next_at = $2, last_error = $3 WHERE id = $1 AND sent_at IS NULL`, id, next.UnixMicro(), reason)
+	var nextAt any // NULL: no further attempt
+	if !next.IsZero() {
+		nextAt = next.UnixMicro()
+	}
+	n, err := t.c.Exec(ctx, `UPDATE mail_outbox SET next_at = $2, last_error = $3 WHERE id = $1 AND sent_at IS NULL`, id, nextAt, reason)
 	if err != nil {
 		return fmt.Errorf("record failure of mail %s: %w", id, err)
 	}

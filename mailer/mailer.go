@@ -1,0 +1,222 @@
+// Package mailer delivers the invoice e-mails queued in the store's mail
+// outbox over SMTP. A mail is queued in the transaction that issues its
+// document, so it exists exactly when the document does; the sender claims
+// due mails with a lease, sends them and marks them sent. A crash between
+// sending and marking sends the mail again after the lease, with the same
+// Message-ID: delivery is at least once, and duplicates are recognisable.
+package mailer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/invoice/pdf"
+	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/store"
+	mail "github.com/wneessen/go-mail"
+)
+
+// SMTP says how to reach the mail server.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string // empty: no authentication
+	Password string
+	// TLS is "starttls" (required), "opportunistic" or "none".
+	TLS  string
+	From string
+}
+
+// Sender sends the outbox's due mails.
+type Sender struct {
+	Store store.Store
+	Clock kassa.Clock
+	Log   *slog.Logger
+	SMTP  SMTP
+	// PublicURL is the base of the buyer's link in each mail.
+	PublicURL string
+	// Lease is how long a claimed mail is left to its claimer before
+	// another sender may take it: longer than one SMTP delivery takes.
+	Lease time.Duration
+	// MaxAttempts ends the retries; the mail stays in the log with its
+	// last error.
+	MaxAttempts int
+	// Batch is how many mails one round claims.
+	Batch int
+}
+
+// Defaults for a Sender's zero fields.
+const (
+	DefaultLease       = 5 * time.Minute
+	DefaultMaxAttempts = 12
+	DefaultBatch       = 20
+)
+
+// Backoff is the wait after the attempt-th failed attempt: a minute,
+// doubling to at most six hours.
+func Backoff(attempt int) time.Duration {
+	d := time.Minute
+	for range min(attempt-1, 9) {
+		d *= 2
+	}
+	return min(d, 6*time.Hour)
+}
+
+// SendDue claims the mails due now and tries each once. It returns how
+// many were sent; a failed mail is rescheduled, not an error.
+func (s *Sender) SendDue(ctx context.Context) (sent int, err error) {
+	lease, batch, maxAttempts := s.Lease, s.Batch, s.MaxAttempts
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	if batch <= 0 {
+		batch = DefaultBatch
+	}
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	var mails []store.Mail
+	err = s.Store.Update(ctx, func(tx store.Tx) (err error) {
+		mails, err = tx.ClaimMails(ctx, s.Clock.Now(), lease, batch)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("claim mails: %w", err)
+	}
+	for _, m := range mails {
+		sendErr := s.send(ctx, &m)
+		now := s.Clock.Now()
+		err := s.Store.Update(ctx, func(tx store.Tx) error {
+			if sendErr == nil {
+				return tx.MailSent(ctx, m.ID, now)
+			}
+			next := now.Add(Backoff(m.Attempts))
+			if m.Attempts >= maxAttempts {
+				next = time.Time{} // give up; the log keeps the reason
+			}
+			return tx.MailFailed(ctx, m.ID, next, truncate(sendErr.Error(), 500))
+		})
+		if sendErr != nil {
+			s.Log.Warn("invoice mail not sent", "mail", m.ID, "attempt", m.Attempts, "err", sendErr)
+		} else {
+			sent++
+		}
+		if err != nil {
+			// The lease expires and the mail is tried again: at least once.
+			return sent, fmt.Errorf("record mail %s: %w", m.ID, err)
+		}
+	}
+	return sent, nil
+}
+
+// Run sends due mails every interval until ctx ends.
+func (s *Sender) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.SendDue(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Error("mail outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Sender) send(ctx context.Context, m *store.Mail) error {
+	var d *invoice.Document
+	err := s.Store.View(ctx, func(tx store.ReadTx) (err error) {
+		d, err = tx.Document(ctx, m.MerchantID, m.DocumentID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	msg, err := s.message(m, d)
+	if err != nil {
+		return err
+	}
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
+	return c.DialAndSendWithContext(ctx, msg)
+}
+
+// message builds the e-mail: the same headers on every attempt, the PDF
+// attached.
+func (s *Sender) message(m *store.Mail, d *invoice.Document) (*mail.Msg, error) {
+	b, err := pdf.Render(d)
+	if err != nil {
+		return nil, err
+	}
+	msg := mail.NewMsg()
+	if err := msg.From(s.SMTP.From); err != nil {
+		return nil, fmt.Errorf("from address %q: %w", s.SMTP.From, err)
+	}
+	if err := msg.To(m.To...); err != nil {
+		return nil, fmt.Errorf("recipients: %w", err)
+	}
+	if len(m.Cc) > 0 {
+		if err := msg.Cc(m.Cc...); err != nil {
+			return nil, fmt.Errorf("copy recipients: %w", err)
+		}
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageIDWithValue(m.MessageID)
+	msg.SetDateWithValue(m.CreatedAt)
+	msg.SetBodyString(mail.TypeTextPlain, s.body(d))
+	name := fmt.Sprintf("%s-%d.pdf", d.Kind, d.Number)
+	if err := msg.AttachReader(name, bytes.NewReader(b), mail.WithFileContentType(mail.ContentType("application/pdf"))); err != nil {
+		return nil, fmt.Errorf("attach %s: %w", name, err)
+	}
+	return msg, nil
+}
+
+func (s *Sender) body(d *invoice.Document) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %d from %s for order %s is attached.\n\n", invoice.Title(d.Kind), d.Number, d.Seller.Name, d.OrderReference)
+	if d.Payable() > 0 {
+		fmt.Fprintf(&b, "Amount to pay: %s %s by %s\nPayment reference (OCR): %s\n",
+			money.Grouped(d.Payable(), d.Currency), d.Currency, d.DueDate.Format(time.DateOnly), d.PaymentReference)
+		if d.Bankgiro != "" {
+			fmt.Fprintf(&b, "Bankgiro: %s\n", d.Bankgiro)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "View it online: %s%s\n", strings.TrimRight(s.PublicURL, "/"), d.BuyerPath())
+	return b.String()
+}
+
+func (s *Sender) client() (*mail.Client, error) {
+	opts := []mail.Option{mail.WithPort(s.SMTP.Port), mail.WithTimeout(30 * time.Second)}
+	switch s.SMTP.TLS {
+	case "none":
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	case "opportunistic":
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
+	case "", "starttls":
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	default:
+		return nil, kassa.Invalid("smtp-tls", "smtp TLS must be starttls, opportunistic or none, not %q", s.SMTP.TLS)
+	}
+	if s.SMTP.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(s.SMTP.Username), mail.WithPassword(s.SMTP.Password))
+	}
+	return mail.NewClient(s.SMTP.Host, opts...)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,347 @@
+package mailer_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
+	"github.com/kassa-pay/kassa/mailer"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/postgres/pgtest"
+	"github.com/kassa-pay/kassa/sqlite"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// received is one message the test server accepted.
+type received struct {
+	from string
+	to   []string
+	data []byte
+}
+
+// smtpServer is a real SMTP server on loopback that keeps what it
+// receives; reject makes it refuse the next n messages with a 451.
+type smtpServer struct {
+	mu     sync.Mutex
+	msgs   []received
+	reject int
+	addr   *net.TCPAddr
+}
+
+func startSMTP(t *testing.T) *smtpServer {
+	t.Helper()
+	s := &smtpServer{}
+	srv := smtp.NewServer(s)
+	srv.Domain = "localhost"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = l.Addr().(*net.TCPAddr)
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+func (s *smtpServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{srv: s}, nil }
+
+func (s *smtpServer) messages() []received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]received(nil), s.msgs...)
+}
+
+type session struct {
+	srv  *smtpServer
+	from string
+	to   []string
+}
+
+func (s *session) Reset()        { s.from, s.to = "", nil }
+func (s *session) Logout() error { return nil }
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from = from
+	return nil
+}
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+func (s *session) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.srv.mu.Lock()
+	defer s.srv.mu.Unlock()
+	if s.srv.reject > 0 {
+		s.srv.reject--
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
+	s.srv.msgs = append(s.srv.msgs, received{s.from, s.to, b})
+	return nil
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+var t0 = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+
+// queue issues an invoice for merchant m and queues its mail, as the API
+// does in the capture's transaction.
+func queue(t *testing.T, st store.Store, n int64) *store.Mail {
+	t.Helper()
+	o := &order.Order{
+		ID: "or_1", MerchantID: "ac_1", Currency: "SEK", OrderReference: "ABC12345",
+		Customer: order.Customer{CompanyName: "Köpare AB", Email: "ap@buyer.example", InvoiceChannel: order.InvoiceChannel{Type: "email", Details: "copy@buyer.example"}},
+		Captured: []order.Chunk{{LedgerID: "in_c", Lines: []order.Line{{Reference: "A", Description: "Chair", Quantity: 1, VAT: 2500, TotalAmount: 12500, TotalVATAmount: 2500}}}},
+	}
+	ocr, _ := invoice.NewOCR("77" + string(rune('0'+n)))
+	d, err := invoice.Issue(o, invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, invoice.Params{
+		ID: "doc_" + string(rune('0'+n)), Number: n, Settings: invoice.Settings{Seller: invoice.Party{Name: "Säljare AB"}},
+		PaymentReference: ocr, AccessToken: "tok" + string(rune('0'+n)), Now: t0,
+	}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.LedgerID += string(rune('0' + n))
+	m := &store.Mail{
+		ID: "mail_" + d.ID, MerchantID: "ac_1", DocumentID: d.ID, MessageID: d.ID + "@kassa.test",
+		To: []string{d.Buyer.Email}, Cc: []string{d.CopyTo}, Subject: "Invoice", NextAt: t0, CreatedAt: t0,
+	}
+	err = st.Update(context.Background(), func(tx store.Tx) error {
+		if err := tx.CreateDocument(context.Background(), d); err != nil {
+			return err
+		}
+		return tx.EnqueueMail(context.Background(), m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func backends(t *testing.T, test func(t *testing.T, st store.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		st, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		test(t, st)
+	})
+	t.Run("postgres", func(t *testing.T) { test(t, pgtest.Open(t)) })
+}
+
+func newSender(st store.Store, srv *smtpServer, c *clock) *mailer.Sender {
+	return &mailer.Sender{
+		Store: st, Clock: c, Log: slog.New(slog.DiscardHandler), PublicURL: "https://kassa.test",
+		SMTP:  mailer.SMTP{Host: "127.0.0.1", Port: srv.addr.Port, TLS: "none", From: "invoices@kassa.test"},
+		Lease: time.Minute,
+	}
+}
+
+// parsed is a received message taken apart.
+type parsed struct {
+	messageID, subject, text string
+	pdf                      []byte
+}
+
+func parse(t *testing.T, raw []byte) parsed {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parsed{messageID: msg.Header.Get("Message-Id"), subject: msg.Header.Get("Subject")}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(mt, "multipart/") {
+		t.Fatalf("Content-Type %q: %v", msg.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(part) // quoted-printable is decoded by the reader
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct := part.Header.Get("Content-Type")
+		switch {
+		case strings.HasPrefix(ct, "text/plain"):
+			p.text = string(b)
+		case strings.HasPrefix(ct, "application/pdf"):
+			if part.Header.Get("Content-Transfer-Encoding") == "base64" {
+				b, err = decodeBase64(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			p.pdf = b
+		}
+	}
+	return p
+}
+
+// Each queued mail reaches the SMTP server once, to the buyer and the copy
+// address, with its invoice attached; sending again sends nothing.
+func TestSendOnce(t *testing.T) {
+	backends(t, func(t *testing.T, st store.Store) {
+		srv, c := startSMTP(t), &clock{now: t0}
+		m := queue(t, st, 1)
+		s := newSender(st, srv, c)
+		if n, err := s.SendDue(t.Context()); err != nil || n != 1 {
+			t.Fatalf("SendDue = %d, %v; want 1 sent", n, err)
+		}
+		c.advance(24 * time.Hour)
+		if n, err := s.SendDue(t.Context()); err != nil || n != 0 {
+			t.Fatalf("second SendDue = %d, %v; want nothing", n, err)
+		}
+		msgs := srv.messages()
+		if len(msgs) != 1 {
+			t.Fatalf("server received %d messages, want 1", len(msgs))
+		}
+		if msgs[0].from != "invoices@kassa.test" || strings.Join(msgs[0].to, ",") != "ap@buyer.example,copy@buyer.example" {
+			t.Errorf("envelope from %q to %v", msgs[0].from, msgs[0].to)
+		}
+		p := parse(t, msgs[0].data)
+		if p.messageID != "<"+m.MessageID+">" {
+			t.Errorf("Message-ID = %q, want <%s>", p.messageID, m.MessageID)
+		}
+		if !strings.Contains(p.text, "https://kassa.test/invoices/tok1") || !strings.Contains(p.text, "Payment reference (OCR)") {
+			t.Errorf("body:\n%s", p.text)
+		}
+		if text := pdftest.Text(t, p.pdf); !strings.Contains(text, "Invoice") || !strings.Contains(text, "Köpare AB") {
+			t.Errorf("attached PDF text:\n%s", text)
+		}
+		var log []store.Mail
+		st.View(t.Context(), func(tx store.ReadTx) (err error) { log, err = tx.Mails(t.Context(), "ac_1", 10); return err })
+		if len(log) != 1 || log[0].SentAt.IsZero() || log[0].Attempts != 1 {
+			t.Errorf("mail log = %+v", log)
+		}
+	})
+}
+
+// A refused attempt is retried after the backoff, not before.
+func TestRetryWithBackoff(t *testing.T) {
+	backends(t, func(t *testing.T, st store.Store) {
+		srv, c := startSMTP(t), &clock{now: t0}
+		srv.reject = 1
+		queue(t, st, 2)
+		s := newSender(st, srv, c)
+		if n, _ := s.SendDue(t.Context()); n != 0 {
+			t.Fatalf("first attempt sent %d, want 0 (refused)", n)
+		}
+		c.advance(mailer.Backoff(1) - time.Second)
+		if n, _ := s.SendDue(t.Context()); n != 0 {
+			t.Fatalf("attempt before the backoff sent %d", n)
+		}
+		c.advance(time.Second)
+		if n, err := s.SendDue(t.Context()); err != nil || n != 1 {
+			t.Fatalf("attempt after the backoff = %d, %v", n, err)
+		}
+		if got := len(srv.messages()); got != 1 {
+			t.Errorf("server received %d messages, want 1", got)
+		}
+	})
+}
+
+// crashTx fails the sender's mark-as-sent: a process that dies after the
+// SMTP server accepted the mail and before it committed that.
+type crashTx struct{ store.Tx }
+
+func (crashTx) MailSent(context.Context, string, time.Time) error { return errors.New("crash") }
+
+type crashStore struct{ store.Store }
+
+func (s crashStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(crashTx{tx}) })
+}
+
+// A crash before sending (a claimed mail whose sender died) and a crash
+// between sending and committing: the first mail is sent once after the
+// lease, the second is sent again with the same Message-ID, never lost.
+func TestCrash(t *testing.T) {
+	backends(t, func(t *testing.T, st store.Store) {
+		srv, c := startSMTP(t), &clock{now: t0}
+		queue(t, st, 3)
+		// A process claims the mail and dies before it sends.
+		st.Update(t.Context(), func(tx store.Tx) error { _, err := tx.ClaimMails(t.Context(), c.Now(), time.Minute, 10); return err })
+		s := newSender(st, srv, c)
+		if n, _ := s.SendDue(t.Context()); n != 0 {
+			t.Fatalf("a mail leased to a dead sender was sent before its lease ended")
+		}
+		c.advance(time.Minute)
+		if n, err := s.SendDue(t.Context()); err != nil || n != 1 {
+			t.Fatalf("after the lease: %d, %v", n, err)
+		}
+
+		m := queue(t, st, 4)
+		crashing := newSender(crashStore{st}, srv, c)
+		if _, err := crashing.SendDue(t.Context()); err == nil {
+			t.Fatal("the crashing sender reported no error")
+		}
+		c.advance(time.Minute)
+		if n, err := s.SendDue(t.Context()); err != nil || n != 1 {
+			t.Fatalf("resend after the crash: %d, %v", n, err)
+		}
+		c.advance(time.Hour)
+		if n, _ := s.SendDue(t.Context()); n != 0 {
+			t.Fatalf("sent %d more after the mail was marked sent", n)
+		}
+		var ids []string
+		for _, r := range srv.messages() {
+			ids = append(ids, parse(t, r.data).messageID)
+		}
+		want := []string{"<doc_3@kassa.test>", "<" + m.MessageID + ">", "<" + m.MessageID + ">"}
+		if strings.Join(ids, " ") != strings.Join(want, " ") {
+			t.Errorf("Message-IDs received = %v, want %v", ids, want)
+		}
+	})
+}
+
+func decodeBase64(b []byte) ([]byte, error) {
+	return base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(b)), ""))
+}
+
+func TestBackoff(t *testing.T) {
+	for attempt, want := range map[int]time.Duration{1: time.Minute, 2: 2 * time.Minute, 5: 16 * time.Minute, 9: 256 * time.Minute, 10: 6 * time.Hour, 50: 6 * time.Hour} {
+		if got := mailer.Backoff(attempt); got != want {
+			t.Errorf("Backoff(%d) = %s, want %s", attempt, got, want)
+		}
+	}
+}
