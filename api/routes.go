@@ -44,6 +44,9 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("GET /v1/invoice-settings", auth(s.handleInvoiceSettingsGet))
 	m.HandleFunc("PUT /v1/invoice-settings", auth(s.handleInvoiceSettingsPut))
 	m.HandleFunc("GET /v1/sandbox/mails", auth(s.sandboxOnly(s.handleSandboxMails)))
+	m.HandleFunc("POST /v1/sandbox/payments", auth(s.sandboxOnly(s.handleSandboxPayment)))
+	m.HandleFunc("POST /v1/payments/import", auth(s.handlePaymentsImport))
+	m.HandleFunc("GET /v1/payments", auth(s.handlePayments))
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

@@ -102,6 +102,18 @@ func (o *Order) MarkReady(env Env) (next *Order, ok bool) {
 	return n, true
 }
 
+// MarkPaid records that the order's invoices are paid, amount in all;
+// ok is false when it already was.
+func (o *Order) MarkPaid(env Env, amount int64) (next *Order, ok bool) {
+	if o.Paid {
+		return o, false
+	}
+	n := o.Clone()
+	n.Paid = true
+	n.touch(env, EventPaid, n.FirstLedgerID, amount)
+	return n, true
+}
+
 // Acknowledge records that the merchant has the order. Acknowledging again
 // changes nothing: clients acknowledge on every notification they receive.
 func (o *Order) Acknowledge(env Env) *Order {

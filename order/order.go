@@ -57,9 +57,12 @@ type Order struct {
 	// never exceed it.
 	AuthorizedAmount int64 `json:"authorizedAmount"`
 
-	Acknowledged bool      `json:"acknowledged"`
-	ReadyAt      time.Time `json:"readyAt"` // end of the processing delay
-	Ready        bool      `json:"ready"`   // readyForCapture has happened
+	Acknowledged bool `json:"acknowledged"`
+	// Paid is set once the buyer has paid what the order's invoices ask
+	// (for an advance-invoice order: its advance invoice).
+	Paid    bool      `json:"paid,omitempty"`
+	ReadyAt time.Time `json:"readyAt"` // end of the processing delay
+	Ready   bool      `json:"ready"`   // readyForCapture has happened
 
 	Uncaptured      *Chunk  `json:"uncaptured"`
 	Captured        []Chunk `json:"captured"`

@@ -3,6 +3,7 @@
 //	kassa [serve]         run the server (the default)
 //	kassa merchant create create a merchant and print its API credentials
 //	kassa migrate         bring the database schema up to date
+//	kassa payments import apply a bank's camt.054 payment file
 //	kassa demo            run a whole purchase and print the order's history
 package main
 
@@ -40,6 +41,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return merchantCreate(ctx, rest[1:], getenv, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, rest, getenv, stdout, stderr)
+	case "payments":
+		if len(rest) == 0 || rest[0] != "import" {
+			return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] FILE")
+		}
+		return paymentsImport(ctx, rest[1:], getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
@@ -56,7 +62,10 @@ const usage = `Usage:
                                                  create a merchant, print its credentials
   kassa migrate [--data-dir DIR] [--database URL]
                                                  bring the database schema up to date
+  kassa payments import --merchant ID [--data-dir DIR] [--database URL] FILE
+                                                 match a camt.054 file's payments to invoices
   kassa demo [--url URL --client-id ID --client-secret SECRET]
                                                  run a purchase end to end and print its history
-Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE.
+Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE,
+KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_MERCHANT_ID.
 `

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -138,5 +140,41 @@ func TestUsageErrors(t *testing.T) {
 		if err := run(context.Background(), args, noenv, nil, &out, &out); err == nil {
 			t.Errorf("run(%q) = nil, want an error", args)
 		}
+	}
+}
+
+func TestPaymentsImport(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Acme AB"}, noenv, nil, &out, &out); err != nil {
+		t.Fatalf("merchant create: %v\n%s", err, out.String())
+	}
+	var c map[string]string
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "camt054.xml")
+	xml := `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><Ntfctn><Ntry>
+		<Amt Ccy="SEK">12.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt>
+		<NtryDtls><TxDtls><Refs><AcctSvcrRef>X-1</AcctSvcrRef></Refs><RmtInf><Ustrd>1234574</Ustrd></RmtInf></TxDtls></NtryDtls>
+		</Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`
+	if err := os.WriteFile(file, []byte(xml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"unmatched", "duplicate"} {
+		out.Reset()
+		if err := run(context.Background(), []string{"kassa", "payments", "import", "--data-dir", dir, "--merchant", c["merchantId"], file}, noenv, nil, &out, &out); err != nil {
+			t.Fatalf("payments import: %v\n%s", err, out.String())
+		}
+		var r struct{ Payments []struct{ Outcome string } }
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil || len(r.Payments) != 1 || r.Payments[0].Outcome != want {
+			t.Errorf("import output %s (%v), want one %s payment", out.String(), err, want)
+		}
+	}
+	if err := os.WriteFile(file, []byte("<Document"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"kassa", "payments", "import", "--data-dir", dir, "--merchant", c["merchantId"], file}, noenv, nil, &out, &out); err == nil {
+		t.Error("importing a malformed file succeeded")
 	}
 }

@@ -1,0 +1,97 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/reconcile"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// sandboxPaymentIn records one payment as if the bank had reported it.
+type sandboxPaymentIn struct {
+	PaymentReference Str `json:"paymentReference"`
+	Amount           Int `json:"amount"` // minor units
+	Currency         Str `json:"currency"`
+	BankReference    Str `json:"bankReference"`
+}
+
+func (s *Server) handleSandboxPayment(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in sandboxPaymentIn
+	if err := decode(body, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !in.Amount.Set || in.Amount.V <= 0 || in.Amount.V > money.MaxAmount {
+		s.writeError(w, r, kassa.Invalid("amount", "amount must be a positive number of minor units"))
+		return
+	}
+	cur, err := money.ParseCurrency(string(in.Currency))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	env := s.env()
+	bankRef := string(in.BankReference)
+	if bankRef == "" {
+		bankRef = s.ids.New("sandbox_") // each call is a new payment
+	}
+	if len(bankRef) > 200 || len(in.PaymentReference) > 200 {
+		s.writeError(w, r, kassa.Invalid("bankReference", "references are at most 200 characters"))
+		return
+	}
+	entry := reconcile.Entry{BankRef: bankRef, Reference: strings.ReplaceAll(string(in.PaymentReference), " ", ""), Amount: in.Amount.V, Currency: cur, BookedAt: env.Now}
+	s.recordPayments(w, r, body, []reconcile.Entry{entry})
+}
+
+// handlePaymentsImport applies a camt.054 file: all of it, or with a
+// malformed file nothing.
+func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	entries, err := reconcile.ParseCamt054(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.recordPayments(w, r, body, entries)
+}
+
+func (s *Server) recordPayments(w http.ResponseWriter, r *http.Request, body []byte, entries []reconcile.Entry) {
+	merchantID := principal(r).MerchantID
+	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		applied, err := reconcile.Record(ctx, tx, s.env(), merchantID, entries)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, map[string]any{"payments": applied}, nil
+	})
+}
+
+// handlePayments lists the merchant's payments, newest first;
+// ?unmatched=true lists those awaiting manual matching.
+func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
+	unmatched := r.URL.Query().Get("unmatched") == "true"
+	ps, err := view(s, r.Context(), func(tx store.ReadTx) ([]store.Payment, error) {
+		return tx.Payments(r.Context(), principal(r).MerchantID, unmatched, 500)
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if ps == nil {
+		ps = []store.Payment{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"payments": ps})
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/reconcile"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// paymentsImport applies a camt.054 file to one merchant's invoices, the
+// same way POST /v1/payments/import does: all of it in one transaction, or
+// nothing when the file is malformed. Re-importing a file skips what was
+// already recorded.
+func paymentsImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kassa payments import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var db dbFlags
+	db.register(fs, getenv)
+	merchantID := fs.String("merchant", getenv("KASSA_MERCHANT_ID"), "the merchant whose invoices the payments are for (KASSA_MERCHANT_ID)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *merchantID == "" {
+		return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] FILE")
+	}
+	b, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	entries, err := reconcile.ParseCamt054(b)
+	if err != nil {
+		return err
+	}
+	st, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	clock := kassa.SystemClock{}
+	var applied []reconcile.Applied
+	err = st.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.Merchant(ctx, *merchantID); err != nil {
+			return err
+		}
+		applied, err = reconcile.Record(ctx, tx, order.Env{Now: clock.Now(), IDs: kassa.RandomIDs{Clock: clock}}, *merchantID, entries)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	out, _ := json.MarshalIndent(map[string]any{"payments": applied}, "", "  ")
+	_, err = fmt.Fprintf(stdout, "%s\n", out)
+	return err
+}

@@ -1,0 +1,129 @@
+// Package reconcile matches incoming payments to invoice documents by
+// their payment reference, records them, and marks an order paid once its
+// documents are. It runs inside a store transaction, so a whole bank file
+// is applied or none of it is; the API and the CLI both use it.
+package reconcile
+
+import (
+	"context"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// Outcomes of one payment.
+const (
+	Matched   = "matched"   // exactly what the document asks
+	Partial   = "partial"   // less than is left to pay
+	Over      = "over"      // more than was asked
+	Unmatched = "unmatched" // no document of the merchant has its reference (or currency)
+	Duplicate = "duplicate" // already recorded (its bank reference is known): skipped
+)
+
+// Applied is what became of one entry.
+type Applied struct {
+	store.Payment
+	Outcome string `json:"outcome"`
+	// OrderID and DocumentReference name the matched document.
+	OrderID           string `json:"orderId,omitempty"`
+	DocumentReference string `json:"documentReference,omitempty"`
+	// OrderPaid says this payment completed the order's payment.
+	OrderPaid bool `json:"orderPaid"`
+}
+
+// Record records entries as payments of merchantID, in order.
+func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, entries []Entry) ([]Applied, error) {
+	out := make([]Applied, 0, len(entries))
+	for _, e := range entries {
+		a, err := record(ctx, tx, env, merchantID, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, e Entry) (Applied, error) {
+	a := Applied{Payment: store.Payment{
+		ID: env.IDs.New(kassa.PrefixPayment), MerchantID: merchantID, BankRef: e.BankRef, Reference: e.Reference,
+		Amount: e.Amount, Currency: e.Currency, BookedAt: e.BookedAt, CreatedAt: env.Now,
+	}}
+	var d *invoice.Document
+	if invoice.ValidOCR(e.Reference) {
+		found, err := tx.DocumentByPaymentReference(ctx, merchantID, e.Reference)
+		switch {
+		case kassa.ErrorCode(err) == kassa.ENotFound:
+		case err != nil:
+			return a, err
+		case found.Currency == e.Currency:
+			d = found
+			a.DocumentID = d.ID
+		}
+	}
+	added, err := tx.AddPayment(ctx, &a.Payment)
+	if err != nil {
+		return a, err
+	}
+	switch {
+	case !added:
+		a.Outcome, a.DocumentID = Duplicate, ""
+		return a, nil
+	case d == nil:
+		a.Outcome = Unmatched
+		return a, nil
+	}
+	a.OrderID, a.DocumentReference = d.OrderID, d.Reference()
+	paid, err := tx.DocumentPaid(ctx, d.ID)
+	if err != nil {
+		return a, err
+	}
+	switch {
+	case paid < d.Payable():
+		a.Outcome = Partial
+	case paid == d.Payable():
+		a.Outcome = Matched
+	default:
+		a.Outcome = Over
+	}
+	a.OrderPaid, err = settle(ctx, tx, env, merchantID, d.OrderID)
+	return a, err
+}
+
+// settle marks the order paid when its documents are.
+func settle(ctx context.Context, tx store.Tx, env order.Env, merchantID, orderID string) (bool, error) {
+	o, err := tx.Order(ctx, merchantID, orderID)
+	if err != nil {
+		return false, err
+	}
+	docs, err := tx.OrderDocuments(ctx, merchantID, orderID)
+	if err != nil {
+		return false, err
+	}
+	paid := map[string]int64{}
+	for _, d := range docs {
+		if paid[d.ID], err = tx.DocumentPaid(ctx, d.ID); err != nil {
+			return false, err
+		}
+	}
+	if !invoice.Settled(o, docs, paid) {
+		return false, nil
+	}
+	if env.Now.Before(o.UpdatedAt) {
+		env.Now = o.UpdatedAt // keep the order's history ordered
+	}
+	var total int64
+	for _, v := range paid {
+		total += v
+	}
+	next, ok := o.MarkPaid(env, total)
+	if !ok {
+		return false, nil
+	}
+	if err := next.Check(); err != nil {
+		return false, err
+	}
+	return true, tx.UpdateOrder(ctx, next, next.Events[len(o.Events):])
+}
