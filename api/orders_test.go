@@ -165,7 +165,21 @@ func TestAdvanceInvoice(t *testing.T) {
 		t.Errorf("converting twice = %d, want 409", resp.status)
 	}
 	e.must(201, request{method: "POST", path: base + "/acknowledge"})
+	if resp := e.do(request{method: "POST", path: base + "/capture", body: capture}); resp.status != 409 {
+		t.Errorf("capturing before the advance invoice is paid = %d, want 409", resp.status)
+	}
+	// The buyer pays the advance invoice; the order can then be captured,
+	// and its invoice asks for nothing more.
+	var docs docList
+	e.must(200, request{method: "GET", path: base + "/documents"}).decode(t, &docs)
+	e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{
+		"paymentReference": docs.Documents[0].PaymentReference, "amount": 10000, "currency": "SEK",
+	}})
 	e.must(200, request{method: "POST", path: base + "/capture", body: capture})
+	e.must(200, request{method: "GET", path: base + "/documents"}).decode(t, &docs)
+	if len(docs.Documents) != 2 || docs.Documents[1].Kind != "invoice" || docs.Documents[1].PayableAmount.MinorUnits != 0 {
+		t.Errorf("documents after capture = %+v, want the advance invoice and an invoice with nothing to pay", docs)
+	}
 }
 
 func TestEditOrderAndCustomer(t *testing.T) {

@@ -40,6 +40,8 @@ func (o *Order) allow(action string, now time.Time) error {
 			return kassa.Errorf(kassa.EConflict, "order %s is not ready for capture yet", o.ID)
 		case o.PaymentMethod == AdvanceInvoice && !o.Acknowledged:
 			return kassa.Errorf(kassa.EConflict, "an advance invoice order cannot be captured before it is acknowledged")
+		case o.PaymentMethod == AdvanceInvoice && !o.Paid:
+			return kassa.Errorf(kassa.EConflict, "an advance invoice order cannot be captured before its advance invoice is paid")
 		}
 	case ActionCancel:
 		if o.PaymentMethod == AdvanceInvoice {

@@ -54,6 +54,11 @@ var states = map[string]func(t *testing.T, c *clock) *order.Order{
 		o := must(t, "EditPaymentMethod")(newOrder(t, c).EditPaymentMethod(c.env(), order.ProviderLedyer, order.AdvanceInvoice))
 		return o.Acknowledge(c.env())
 	},
+	"advance invoice paid": func(t *testing.T, c *clock) *order.Order {
+		o := must(t, "EditPaymentMethod")(newOrder(t, c).EditPaymentMethod(c.env(), order.ProviderLedyer, order.AdvanceInvoice))
+		o, _ = o.Acknowledge(c.env()).MarkPaid(c.env(), o.UncapturedAmount())
+		return o
+	},
 	"cancelled": func(t *testing.T, c *clock) *order.Order {
 		return must(t, "Cancel")(newOrder(t, c).Cancel(c.env()))
 	},
@@ -83,7 +88,8 @@ func TestCapture(t *testing.T) {
 		{"after the processing delay", "ready after its delay", captureOf(rebuilt...), "", ""},
 		{"just before expiry", "just before expiry", captureOf(rebuilt...), "", ""},
 		{"expired then extended", "expired then extended", captureOf(rebuilt...), "", ""},
-		{"advance invoice after acknowledge", "advance invoice acknowledged", captureOf(rebuilt...), "", ""},
+		{"advance invoice paid", "advance invoice paid", captureOf(rebuilt...), "", ""},
+		{"advance invoice acknowledged, unpaid", "advance invoice acknowledged", captureOf(rebuilt...), kassa.EConflict, ""},
 		{"remainder after a partial capture", "partially captured", captureOf(shipping(), books()), "", ""},
 		{"less than uncaptured", "ready", captureOf(phone(), shipping()), kassa.EInvalid, "totalCaptureAmount"},
 		{"more than uncaptured", "ready", captureOf(phone(), shipping(), books(), shipping()), kassa.EInvalid, "totalCaptureAmount"},
@@ -379,7 +385,8 @@ func TestPartialCaptureStates(t *testing.T) {
 	}{
 		{"ready", ""},
 		{"ready after its delay", ""},
-		{"advance invoice acknowledged", ""},
+		{"advance invoice paid", ""},
+		{"advance invoice acknowledged", kassa.EConflict},
 		{"partially captured", ""},
 		{"not ready", kassa.EConflict},
 		{"expired", kassa.EConflict},

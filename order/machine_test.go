@@ -44,6 +44,7 @@ type model struct {
 	refundedOf    map[string]int64 // captured ledger → refunded of it
 
 	acked, ready, advance bool
+	paid                  bool
 	readyAt, expiresAt    time.Time
 	createdAt             time.Time
 	reference             string
@@ -246,7 +247,7 @@ func (m *model) allow(action string, now time.Time) string {
 	ok := true
 	switch action {
 	case order.ActionCapture, order.ActionPartialCapture:
-		ok = now.Before(m.expiresAt) && m.ready && (!m.advance || m.acked)
+		ok = now.Before(m.expiresAt) && m.ready && (!m.advance || m.acked && m.paid)
 	case order.ActionCancel, order.ActionEditOrder:
 		ok = !m.advance
 	case order.ActionEditPaymentMethod:
@@ -364,6 +365,7 @@ func (mc *machine) actions() map[string]func(*rapid.T) {
 		"editCustomer":      mc.editCustomer,
 		"editPaymentMethod": mc.editPaymentMethod,
 		"extendExpiry":      mc.extendExpiry,
+		"markPaid":          mc.markPaid,
 	}
 	if mc.edits {
 		a["edit"] = mc.edit
@@ -805,6 +807,27 @@ func (mc *machine) editPaymentMethod(t *rapid.T) {
 	}
 }
 
+// markPaid is the buyer paying: the order's invoices, or an advance
+// invoice order's advance invoice, which lets it be captured.
+func (mc *machine) markPaid(t *rapid.T) {
+	mc.c.advance(time.Second)
+	before := snapshot(mc.o)
+	next, ok := mc.o.MarkPaid(mc.c.env(), mc.o.Amount())
+	if diff := cmp.Diff(before, mc.o); diff != "" {
+		t.Fatalf("MarkPaid changed its input (-before +after):\n%s", diff)
+	}
+	if ok == mc.m.paid || (!ok && next != mc.o) {
+		t.Fatalf("MarkPaid = %v on an order paid %v", ok, mc.m.paid)
+	}
+	if ok {
+		if got := eventTypes(next, len(mc.o.Events)); !slices.Equal(got, []string{order.EventPaid}) {
+			t.Fatalf("MarkPaid appended %v, want [paid]", got)
+		}
+		mc.m.paid = true
+		mc.o = next
+	}
+}
+
 func (mc *machine) extendExpiry(t *rapid.T) {
 	if next := mc.do(t, "ExtendExpiry", mc.m.allow(order.ActionExtendExpiry, mc.c.now), func() (*order.Order, error) { return mc.o.ExtendExpiry(mc.c.env()) }); next != nil {
 		mc.m.expiresAt = mc.m.expiresAt.Add(order.ExpiryExtension)
@@ -826,7 +849,7 @@ var schedule = []struct {
 	{"partialCapture", 5, 1}, {"partialRefund", 2, 5}, {"edit", 4, 1}, {"advance", 3, 1},
 	{"capture", 2, 1}, {"refund", 2, 3}, {"extendExpiry", 2, 1},
 	{"acknowledge", 1, 1}, {"setReference", 1, 1}, {"editCustomer", 1, 1},
-	{"editPaymentMethod", 1, 1}, {"cancelChunk", 1, 1}, {"cancel", 1, 1},
+	{"editPaymentMethod", 1, 1}, {"markPaid", 1, 1}, {"cancelChunk", 1, 1}, {"cancel", 1, 1},
 }
 
 // run performs a long random sequence of operations, calling check after
@@ -941,13 +964,13 @@ func checkInvariants(t *rapid.T, mc *machine) {
 	got := model{
 		hasUncaptured: o.Uncaptured != nil, uncaptured: o.UncapturedAmount(), captured: o.CapturedAmount(),
 		refunded: o.RefundedAmount(), cancelled: o.CancelledAmount, authorized: o.AuthorizedAmount,
-		acked: o.Acknowledged, ready: o.Ready, advance: o.PaymentMethod == order.AdvanceInvoice,
+		acked: o.Acknowledged, ready: o.Ready, advance: o.PaymentMethod == order.AdvanceInvoice, paid: o.Paid,
 		expiresAt: o.ExpiresAt, reference: o.Reference,
 	}
 	want := model{
 		hasUncaptured: m.hasUncaptured, uncaptured: m.uncaptured, captured: m.captured,
 		refunded: m.refunded, cancelled: m.cancelled, authorized: m.authorized,
-		acked: m.acked, ready: m.ready, advance: m.advance,
+		acked: m.acked, ready: m.ready, advance: m.advance, paid: m.paid,
 		expiresAt: m.expiresAt, reference: m.reference,
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(model{})); diff != "" {

@@ -52,7 +52,7 @@ var (
 	}
 )
 
-func documents(t *testing.T) map[string]*invoice.Document {
+func documents(t testing.TB) map[string]*invoice.Document {
 	t.Helper()
 	issue := func(need invoice.Need, number int64, ocrBase string, credited, advance *invoice.Document) *invoice.Document {
 		p := invoice.Params{ID: "doc_" + need.LedgerID, Number: number, Settings: settings, AccessToken: "tok", Now: now}
@@ -161,4 +161,13 @@ func minor(t *testing.T, s string) int64 {
 		t.Fatalf("amount %q: %v", s, err)
 	}
 	return n
+}
+
+func BenchmarkRender(b *testing.B) {
+	d := documents(b)["invoice"]
+	for b.Loop() {
+		if _, err := pdf.Render(d); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
