@@ -20,12 +20,14 @@ import (
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/webhook"
 )
 
 // config is what serve reads from flags, falling back to the environment.
 type config struct {
 	addr, dataDir, publicURL, mode string
 	processingDelay                time.Duration
+	allowPrivateWebhooks           bool
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -41,6 +43,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		delay = s
 		return nil
 	})
+	fs.BoolVar(&c.allowPrivateWebhooks, "allow-private-webhooks", getenv("KASSA_ALLOW_PRIVATE_WEBHOOKS") == "true",
+		"send notifications to loopback, private and link-local addresses too: for sandboxes and tests only (KASSA_ALLOW_PRIVATE_WEBHOOKS=true)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -99,10 +103,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
+	notificationKey, err := api.LoadNotificationKey(ctx, db)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	dispatcher := webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{AllowPrivate: c.allowPrivateWebhooks})
 	srv := api.NewServer(log, api.Config{
-		Sandbox:         c.mode == "sandbox",
-		ProcessingDelay: c.processingDelay,
-		PublicURL:       c.publicURL,
+		Sandbox:              c.mode == "sandbox",
+		ProcessingDelay:      c.processingDelay,
+		PublicURL:            c.publicURL,
+		NotificationKey:      notificationKey,
+		AllowPrivateWebhooks: c.allowPrivateWebhooks,
+		OnNotification:       dispatcher.Wake,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 
 	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, data in %s)\n", base, c.mode, c.dataDir)
@@ -118,6 +131,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { srv.RunMaintenance(bg, time.Second) })
+	wg.Go(func() { dispatcher.Run(bg) }) // stopped after the HTTP server, finishing its attempts
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
