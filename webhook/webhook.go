@@ -154,7 +154,7 @@ func (d *Dispatcher) Wake() {
 // Run delivers until ctx ends. On the way out it claims nothing more and
 // lets the attempts in flight finish and be recorded.
 func (d *Dispatcher) Run(ctx context.Context) {
-	t := time.NewTimer(0)
+	t := time.NewTimer(d.cfg.Poll)
 	defer t.Stop()
 	for {
 		if _, err := d.Drain(ctx); err != nil && ctx.Err() == nil {
