@@ -37,7 +37,8 @@ type Config struct {
 	// the low end of what Standard Webhooks recommends).
 	Timeout time.Duration
 	// Lease is how long a claimed delivery stays with this process before
-	// another may take it over (default Timeout + 1 min).
+	// another may take it over (default twice Timeout: the attempt and
+	// the recording of its result).
 	Lease time.Duration
 	// Poll is how often to look for due deliveries when not woken (default
 	// 1 s): retries falling due, and other processes' notifications.
@@ -84,7 +85,7 @@ func New(log *slog.Logger, st store.Store, clock kassa.Clock, key []byte, cfg Co
 		cfg.Timeout = 15 * time.Second
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = cfg.Timeout + time.Minute
+		cfg.Lease = 2 * cfg.Timeout
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second

@@ -28,6 +28,7 @@ type config struct {
 	addr, dataDir, publicURL, mode string
 	processingDelay                time.Duration
 	allowPrivateWebhooks           bool
+	webhookTimeout                 time.Duration
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -45,6 +46,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	})
 	fs.BoolVar(&c.allowPrivateWebhooks, "allow-private-webhooks", getenv("KASSA_ALLOW_PRIVATE_WEBHOOKS") == "true",
 		"send notifications to loopback, private and link-local addresses too: for sandboxes and tests only (KASSA_ALLOW_PRIVATE_WEBHOOKS=true)")
+	timeout := or(getenv("KASSA_WEBHOOK_TIMEOUT"), "15s")
+	fs.Func("webhook-timeout", "time limit of one notification attempt (KASSA_WEBHOOK_TIMEOUT, default 15s)", func(s string) error {
+		timeout = s
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -53,6 +59,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, fmt.Errorf("processing delay %q is not a non-negative duration such as 30s", delay)
 	}
 	c.processingDelay = d
+	if c.webhookTimeout, err = time.ParseDuration(timeout); err != nil || c.webhookTimeout <= 0 {
+		return c, fmt.Errorf("webhook timeout %q is not a positive duration such as 15s", timeout)
+	}
 	if c.mode != "sandbox" && c.mode != "live" {
 		return c, fmt.Errorf("mode %q is neither sandbox nor live", c.mode)
 	}
@@ -108,7 +117,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
-	dispatcher := webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{AllowPrivate: c.allowPrivateWebhooks})
+	dispatcher := webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
+		AllowPrivate: c.allowPrivateWebhooks,
+		Timeout:      c.webhookTimeout,
+	})
 	srv := api.NewServer(log, api.Config{
 		Sandbox:              c.mode == "sandbox",
 		ProcessingDelay:      c.processingDelay,
