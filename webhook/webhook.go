@@ -181,29 +181,45 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 			return made, err
 		}
 		var (
-			wg   sync.WaitGroup
-			sem  = make(chan struct{}, d.cfg.Concurrency)
-			mu   sync.Mutex
-			errs []error
+			wg       sync.WaitGroup
+			sem      = make(chan struct{}, d.cfg.Concurrency)
+			attempts = make([]notify.Attempt, len(batch))
 		)
-		for _, dl := range batch {
+		for i := range batch {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				if err := d.deliver(ctx, dl); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
+				attempts[i] = d.deliver(ctx, &batch[i])
 			})
 		}
 		wg.Wait()
 		made += len(batch)
-		if err := errors.Join(errs...); err != nil {
+		if err := d.record(ctx, batch, attempts); err != nil {
 			return made, err
 		}
 	}
 	return made, nil
+}
+
+// record stores a batch's attempts in one transaction. The attempts have
+// been made whatever ctx says, so ctx's end does not stop the recording.
+func (d *Dispatcher) record(ctx context.Context, batch []notify.Delivery, attempts []notify.Attempt) error {
+	ctx = context.WithoutCancel(ctx)
+	return d.store.Update(ctx, func(tx store.Tx) error {
+		for i := range batch {
+			err := tx.RecordAttempt(ctx, &batch[i], attempts[i])
+			if kassa.ErrorCode(err) == kassa.EConflict {
+				// The lease ran out and another process took the delivery
+				// over; its attempt is the one on record.
+				d.log.Warn("notification attempt not recorded: lease lost", "delivery", batch[i].ID)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (d *Dispatcher) claimDue(ctx context.Context) ([]notify.Delivery, error) {
@@ -222,10 +238,11 @@ func (d *Dispatcher) claimDue(ctx context.Context) ([]notify.Delivery, error) {
 	return batch, err
 }
 
-// deliver makes one attempt and records it. The attempt runs to its end
-// even when ctx ends, so that shutting down does not waste it.
-func (d *Dispatcher) deliver(ctx context.Context, dl notify.Delivery) error {
-	a, retryAfter, permanent := d.attempt(context.WithoutCancel(ctx), &dl)
+// deliver makes one attempt and sets the delivery's next state from its
+// outcome. The attempt runs to its end even when ctx ends, so that
+// shutting down does not waste it.
+func (d *Dispatcher) deliver(ctx context.Context, dl *notify.Delivery) notify.Attempt {
+	a, retryAfter, permanent := d.attempt(context.WithoutCancel(ctx), dl)
 	dl.Attempts++
 	switch next, ok := notify.Next(dl.Attempts, d.clock.Now(), d.cfg.Jitter(dl.Attempts), retryAfter); {
 	case notify.Success(a.StatusCode) && a.Error == "":
@@ -235,14 +252,7 @@ func (d *Dispatcher) deliver(ctx context.Context, dl notify.Delivery) error {
 	default:
 		dl.NextAt = next
 	}
-	err := d.store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error { return tx.RecordAttempt(context.WithoutCancel(ctx), &dl, a) })
-	if kassa.ErrorCode(err) == kassa.EConflict {
-		// The lease ran out and another process took the delivery over;
-		// its attempt is the one on record.
-		d.log.Warn("notification attempt not recorded: lease lost", "delivery", dl.ID)
-		return nil
-	}
-	return err
+	return a
 }
 
 // attempt POSTs the notification once. permanent says that retrying
