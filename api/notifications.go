@@ -131,7 +131,7 @@ func (s *Server) handleEndpointDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	merchantID, id := principal(r).MerchantID, r.PathValue("endpointId")
 	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		return http.StatusNoContent, nil, tx.DeleteNotificationEndpoint(ctx, merchantID, id, s.clock.Now())
+		return http.StatusNoContent, nil, tx.DeleteNotificationEndpoint(ctx, merchantID, id)
 	})
 }
 
@@ -290,7 +290,4 @@ func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request) {
 		v, err := s.loadNotification(ctx, tx, merchantID, id)
 		return http.StatusAccepted, v, err
 	})
-	if s.cfg.OnNotification != nil {
-		s.cfg.OnNotification()
-	}
 }

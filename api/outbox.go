@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/notify"
@@ -30,7 +31,7 @@ func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
 		wrote = otx.wrote
 		return err
 	})
-	if err == nil && wrote && o.srv.cfg.OnNotification != nil {
+	if err == nil && wrote && o.srv.cfg.OnNotification != nil { // due now: wake the dispatcher
 		o.srv.cfg.OnNotification()
 	}
 	return err
@@ -66,6 +67,12 @@ func (t *outboxTx) UpdateSession(ctx context.Context, s *session.Session) error 
 		return err
 	}
 	return t.write(ctx, s.MerchantID, s.Settings.NotificationURL, notify.ForSession(prev, s))
+}
+
+func (t *outboxTx) Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error) {
+	n, err := t.Tx.Redeliver(ctx, merchantID, notificationID, now)
+	t.wrote = t.wrote || n > 0
+	return n, err
 }
 
 func (t *outboxTx) orderChanged(ctx context.Context, o *order.Order, events []order.Event) error {

@@ -48,7 +48,7 @@ func (t *txn) CreateNotificationEndpoint(ctx context.Context, e *notify.Endpoint
 	return writeErr(err, "notification endpoint "+e.ID)
 }
 
-func (t *txn) DeleteNotificationEndpoint(ctx context.Context, merchantID, id string, now time.Time) error {
+func (t *txn) DeleteNotificationEndpoint(ctx context.Context, merchantID, id string) error {
 	what := "notification endpoint " + id
 	res, err := t.exec(ctx, `DELETE FROM notification_endpoints WHERE id = $1 AND merchant_id = $2`, id, merchantID)
 	if err != nil {

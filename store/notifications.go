@@ -36,7 +36,7 @@ type NotificationWriter interface {
 	CreateNotificationEndpoint(ctx context.Context, e *notify.Endpoint) error
 	// DeleteNotificationEndpoint removes an endpoint; its pending
 	// deliveries fail, their logs stay.
-	DeleteNotificationEndpoint(ctx context.Context, merchantID, id string, now time.Time) error
+	DeleteNotificationEndpoint(ctx context.Context, merchantID, id string) error
 	// CreateNotification stores n and its deliveries, due at their NextAt.
 	CreateNotification(ctx context.Context, n *notify.Notification, ds []notify.Delivery) error
 	// ClaimDeliveries leases up to limit pending deliveries due at now to

@@ -76,10 +76,10 @@ func testNotificationEndpoints(f *fixture) {
 	// Deleting: another merchant cannot; the owner can, and the pending
 	// deliveries to it fail while those to the session URL stay pending.
 	n := f.newNotification(a, "or_1", e1.ID)
-	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.DeleteNotificationEndpoint(ctx, b, e1.ID, f.now) })
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.DeleteNotificationEndpoint(ctx, b, e1.ID) })
 	wantCode(t, "DeleteNotificationEndpoint(other merchant)", err, kassa.ENotFound)
-	f.mustUpdate(func(tx store.Tx) error { return tx.DeleteNotificationEndpoint(ctx, a, e1.ID, f.now) })
-	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.DeleteNotificationEndpoint(ctx, a, e1.ID, f.now) })
+	f.mustUpdate(func(tx store.Tx) error { return tx.DeleteNotificationEndpoint(ctx, a, e1.ID) })
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.DeleteNotificationEndpoint(ctx, a, e1.ID) })
 	wantCode(t, "DeleteNotificationEndpoint(deleted)", err, kassa.ENotFound)
 	var states []string
 	for _, d := range f.deliveries(a, n.ID) {

@@ -49,9 +49,6 @@ type Config struct {
 	// Jitter returns the spread added to the delay after attempt number
 	// attempts has failed (default: up to a tenth of the delay, random).
 	Jitter func(attempts int) time.Duration
-	// Transport replaces the HTTP transport (tests, proxies); the
-	// destination policy is then the transport's business.
-	Transport http.RoundTripper
 }
 
 // Response bodies are read up to readLimit (so a connection can be kept)
@@ -93,16 +90,12 @@ func New(log *slog.Logger, st store.Store, clock kassa.Clock, key []byte, cfg Co
 	if cfg.Jitter == nil {
 		cfg.Jitter = func(attempts int) time.Duration { return notify.Jitter(attempts, rand.Float64()) }
 	}
-	t := cfg.Transport
-	if t == nil {
-		t = newTransport(cfg.AllowPrivate, cfg.Timeout, cfg.Concurrency)
-	}
 	var id [8]byte
 	crand.Read(id[:])
 	return &Dispatcher{
 		cfg: cfg, log: log, store: st, clock: clock, key: key,
 		client: &http.Client{
-			Transport: t,
+			Transport: newTransport(cfg.AllowPrivate, cfg.Timeout, cfg.Concurrency),
 			Timeout:   cfg.Timeout,
 			// A redirect could lead past the destination policy, and Ledyer
 			// asks for a 200 from the URL itself.
