@@ -4,6 +4,7 @@
 //	kassa merchant create create a merchant and print its API credentials
 //	kassa migrate         bring the database schema up to date
 //	kassa demo            run a whole purchase and print the order's history
+//	kassa load            run purchases against servers and measure them
 package main
 
 import (
@@ -40,6 +41,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return merchantCreate(ctx, rest[1:], getenv, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, rest, getenv, stdout, stderr)
+	case "load":
+		return loadCmd(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
@@ -58,5 +61,7 @@ const usage = `Usage:
                                                  bring the database schema up to date
   kassa demo [--url URL --client-id ID --client-secret SECRET]
                                                  run a purchase end to end and print its history
+  kassa load --url URL[,URL…] --client-id ID --client-secret SECRET [--concurrency N] [--duration D]
+                                                 run purchases against servers, print flows/s and latencies
 Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE.
 `
