@@ -92,19 +92,20 @@ type Result struct {
 func (r Result) FlowsPerSecond() float64 { return float64(r.Flows) / r.Elapsed.Seconds() }
 
 // Run runs purchases (client.Lifecycle) from concurrency goroutines until
-// d has passed or ctx ends, spreading them over the clients in turn (one
-// per replica, say). The clients' transports must be rec.
-func Run(ctx context.Context, clients []*client.Client, rec *Recorder, concurrency int, d time.Duration) Result {
+// d has passed, max purchases have started (0: no limit) or ctx ends,
+// spreading them over the clients in turn (one per replica, say). The
+// clients' transports must be rec.
+func Run(ctx context.Context, clients []*client.Client, rec *Recorder, concurrency, max int, d time.Duration) Result {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	var flows, failed atomic.Int64
+	var started, flows, failed atomic.Int64
 	var first atomic.Pointer[error]
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range concurrency {
 		c := clients[i%len(clients)]
 		wg.Go(func() {
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && (max == 0 || started.Add(1) <= int64(max)) {
 				if _, err := c.Lifecycle(ctx); err != nil {
 					if ctx.Err() != nil {
 						return // cut off by the end of the run, not a failure

@@ -24,15 +24,16 @@ func loadCmd(ctx context.Context, args []string, getenv func(string) string, std
 	id := fs.String("client-id", getenv("KASSA_CLIENT_ID"), "API client ID")
 	secret := fs.String("client-secret", getenv("KASSA_CLIENT_SECRET"), "API client secret")
 	conc := fs.Int("concurrency", 16, "purchases in flight at once")
-	d := fs.Duration("duration", 30*time.Second, "how long to run")
+	d := fs.Duration("duration", 30*time.Second, "how long to run at most")
+	flows := fs.Int("flows", 0, "stop after this many purchases (0: run for --duration)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *id == "" || *secret == "" {
 		return errors.New("--client-id and --client-secret are required (kassa serve prints the sandbox merchant's)")
 	}
-	if *conc < 1 || *d <= 0 {
-		return errors.New("--concurrency and --duration must be positive")
+	if *conc < 1 || *d <= 0 || *flows < 0 {
+		return errors.New("--concurrency and --duration must be positive, --flows not negative")
 	}
 	rec := load.NewRecorder(&http.Transport{MaxIdleConnsPerHost: *conc})
 	var clients []*client.Client
@@ -46,7 +47,7 @@ func loadCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	rec.Reset()
 	fmt.Fprintf(stdout, "%d purchases at a time against %s for %s\n", *conc, *urls, *d)
-	res := load.Run(ctx, clients, rec, *conc, *d)
+	res := load.Run(ctx, clients, rec, *conc, *flows, *d)
 	res.Print(stdout)
 	if res.Flows == 0 {
 		return errors.New("no purchase completed")

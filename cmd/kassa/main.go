@@ -61,7 +61,7 @@ const usage = `Usage:
                                                  bring the database schema up to date
   kassa demo [--url URL --client-id ID --client-secret SECRET]
                                                  run a purchase end to end and print its history
-  kassa load --url URL[,URL…] --client-id ID --client-secret SECRET [--concurrency N] [--duration D]
+  kassa load --url URL[,URL…] --client-id ID --client-secret SECRET [--concurrency N] [--duration D] [--flows N]
                                                  run purchases against servers, print flows/s and latencies
 Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE.
 `

@@ -90,10 +90,10 @@ func TestServeThenDemo(t *testing.T) {
 	// The load tool against the same server: purchases complete and each
 	// operation is reported.
 	var loadOut bytes.Buffer
-	if err := run(context.Background(), []string{"kassa", "load", "--url", base, "--client-id", creds[1], "--client-secret", creds[2], "--concurrency", "2", "--duration", "300ms"}, noenv, nil, &loadOut, &loadOut); err != nil {
+	if err := run(context.Background(), []string{"kassa", "load", "--url", base, "--client-id", creds[1], "--client-secret", creds[2], "--concurrency", "2", "--flows", "4", "--duration", "1m"}, noenv, nil, &loadOut, &loadOut); err != nil {
 		t.Fatalf("load: %v\n%s", err, loadOut.String())
 	}
-	for _, want := range []string{"flows/s, 0 failed", "capture", "partialrefund", "p99 ms"} {
+	for _, want := range []string{"4 flows in", "0 failed", "capture", "partialrefund", "p99 ms"} {
 		if !strings.Contains(loadOut.String(), want) {
 			t.Errorf("load output lacks %q:\n%s", want, loadOut.String())
 		}
