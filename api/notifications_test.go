@@ -60,7 +60,7 @@ func (h *hook) setFail(fail bool) {
 }
 
 // notifyEnv is an API env whose notifications a dispatcher delivers.
-func notifyEnv(t *testing.T) (*env, *webhook.Dispatcher) {
+func notifyEnv(t *testing.T, newEnv func(*testing.T, ...option) *env) (*env, *webhook.Dispatcher) {
 	e := newEnv(t, withConfig(func(c *api.Config) {
 		c.NotificationKey = notificationKey
 		c.AllowPrivateWebhooks = true
@@ -92,8 +92,10 @@ func orderEvent(typ, merchantID, orderID, reference, storeID string) string {
 
 // Every event type reaches the session's notification URL with Ledyer's
 // exact payload.
-func TestNotificationPayloads(t *testing.T) {
-	e, d := notifyEnv(t)
+func TestNotificationPayloads(t *testing.T) { backends(t, testNotificationPayloads) }
+
+func testNotificationPayloads(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+	e, d := notifyEnv(t, newEnv)
 	h := newHook(t)
 	m, store := e.a.merchantID, "1000000000"
 	authEvent := func(typ, token, session string) string {
@@ -201,8 +203,10 @@ type notificationOut struct {
 	}
 }
 
-func TestNotificationEndpointsAPI(t *testing.T) {
-	e, d := notifyEnv(t)
+func TestNotificationEndpointsAPI(t *testing.T) { backends(t, testNotificationEndpointsAPI) }
+
+func testNotificationEndpointsAPI(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+	e, d := notifyEnv(t, newEnv)
 	h, all := newHook(t), newHook(t)
 
 	// Create: the secret is shown once.
@@ -341,7 +345,7 @@ func TestEndpointDestinationPolicy(t *testing.T) {
 
 // A request that fails changes nothing and notifies nothing.
 func TestNoNotificationWithoutChange(t *testing.T) {
-	e, d := notifyEnv(t)
+	e, d := notifyEnv(t, newEnv)
 	h := newHook(t)
 	id := e.order(hookCart(h, line("A", 1, 10000)))
 	drain(t, d)
@@ -359,8 +363,10 @@ func TestNoNotificationWithoutChange(t *testing.T) {
 	}
 }
 
-func TestAutoCapture(t *testing.T) {
-	e, d := notifyEnv(t)
+func TestAutoCapture(t *testing.T) { backends(t, testAutoCapture) }
+
+func testAutoCapture(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+	e, d := notifyEnv(t, newEnv)
 	h := newHook(t)
 	c := hookCart(h, line("A", 1, 10000))
 	create := func(auto any) (string, int) {

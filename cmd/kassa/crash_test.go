@@ -1,43 +1,46 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kassa-pay/kassa/postgres/pgtest"
 )
 
 // TestCrashNotifications kills a real kassa process with SIGKILL while
 // state changes are being made, restarts it on the same data, and checks
 // the outbox promise both ways: every committed change has its
 // notification delivered, and no notification exists for a change that
-// did not commit.
+// did not commit. It runs on SQLite, and on PostgreSQL when configured.
 func TestCrashNotifications(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the crash test builds the kassa binary and needs the go command: %v", err)
+	t.Run("sqlite", func(t *testing.T) { crashNotifications(t, []string{"--data-dir", t.TempDir()}) })
+	t.Run("postgres", func(t *testing.T) {
+		crashNotifications(t, []string{"--database", pgtest.URL(t), "--data-dir", t.TempDir()})
+	})
+}
+
+func crashNotifications(t *testing.T, db []string) {
+	var out bytes.Buffer
+	if err := run(t.Context(), append([]string{"kassa", "merchant", "create", "--name", "Crash AB"}, db...), noenv, nil, &out, &out); err != nil {
+		t.Fatalf("merchant create: %v\n%s", err, out.String())
 	}
-	bin := filepath.Join(t.TempDir(), "kassa")
-	build := exec.Command(goBin, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	var creds credentials
+	if err := json.Unmarshal(out.Bytes(), &creds); err != nil {
+		t.Fatal(err)
 	}
-	dataDir := t.TempDir()
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--allow-private-webhooks", "--webhook-timeout", "2s"}, db...)
 
 	rcv := newCrashReceiver(t)
-	srv := startProcess(t, bin, dataDir)
-	c := newCrashClient(t, srv.base, dataDir)
+	srv := startProcess(t, args...)
+	c := &crashClient{t: t, base: srv.base, id: creds.ClientID, pw: creds.ClientSecret, progress: make(chan struct{}, 1)}
 
 	// Purchases run on 8 workers until the process dies under them.
 	var (
@@ -74,12 +77,12 @@ func TestCrashNotifications(t *testing.T) {
 	for orders.Load() < 40 {
 		c.waitProgress()
 	}
-	srv.kill()
+	srv.cmd.Process.Kill() // SIGKILL: no shutdown code runs
+	srv.cmd.Wait()
 	wg.Wait()
 
-	srv = startProcess(t, bin, dataDir)
+	srv = startProcess(t, args...)
 	c.base = srv.base
-	defer srv.stop()
 	c.waitDelivered()
 
 	// Both directions, over every session the workers learnt of.
@@ -179,57 +182,6 @@ func (r *crashReceiver) snapshot() map[string]bool {
 	return out
 }
 
-// process is a running kassa serve.
-type process struct {
-	cmd  *exec.Cmd
-	base string
-	done chan struct{}
-}
-
-func startProcess(t *testing.T, bin, dataDir string) *process {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir,
-		"--allow-private-webhooks", "--webhook-timeout", "2s")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	listening := regexp.MustCompile(`Kassa listening on (http://\S+)`)
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-			p.base = m[1]
-			break
-		}
-	}
-	go func() {
-		io.Copy(io.Discard, stdout)
-		cmd.Wait()
-		close(p.done)
-	}()
-	if p.base == "" {
-		cmd.Process.Kill()
-		t.Fatal("kassa serve printed no address")
-	}
-	return p
-}
-
-// kill sends SIGKILL: no shutdown code runs.
-func (p *process) kill() {
-	p.cmd.Process.Kill()
-	<-p.done
-}
-
-func (p *process) stop() {
-	p.cmd.Process.Signal(os.Interrupt)
-	<-p.done
-}
-
 // crashClient calls the API as the sandbox merchant.
 type crashClient struct {
 	t        *testing.T
@@ -238,18 +190,6 @@ type crashClient struct {
 	mu       sync.Mutex
 	token    string
 	progress chan struct{}
-}
-
-func newCrashClient(t *testing.T, base, dataDir string) *crashClient {
-	b, err := os.ReadFile(filepath.Join(dataDir, "sandbox-credentials.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cr credentials
-	if err := json.Unmarshal(b, &cr); err != nil {
-		t.Fatal(err)
-	}
-	return &crashClient{t: t, base: base, id: cr.ClientID, pw: cr.ClientSecret, progress: make(chan struct{}, 1)}
 }
 
 func (c *crashClient) bearer() string {

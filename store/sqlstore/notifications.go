@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -12,9 +11,9 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-func (t *txn) NotificationEndpoints(ctx context.Context, merchantID string) ([]notify.Endpoint, error) {
+func (t *Tx) NotificationEndpoints(ctx context.Context, merchantID string) ([]notify.Endpoint, error) {
 	var es []notify.Endpoint
-	err := t.query(ctx, func(rows *sql.Rows) error {
+	err := t.c.Query(ctx, func(rows Scanner) error {
 		var (
 			e       notify.Endpoint
 			types   string
@@ -37,29 +36,29 @@ func (t *txn) NotificationEndpoints(ctx context.Context, merchantID string) ([]n
 	return es, nil
 }
 
-func (t *txn) CreateNotificationEndpoint(ctx context.Context, e *notify.Endpoint) error {
+func (t *Tx) CreateNotificationEndpoint(ctx context.Context, e *notify.Endpoint) error {
 	types := e.EventTypes
 	if types == nil {
 		types = []string{}
 	}
 	b, _ := json.Marshal(types)
-	_, err := t.exec(ctx, `INSERT INTO notification_endpoints (id, merchant_id, url, secret, event_types, created_at)
+	_, err := t.c.Exec(ctx, `INSERT INTO notification_endpoints (id, merchant_id, url, secret, event_types, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, e.ID, e.MerchantID, e.URL, e.Secret, string(b), e.CreatedAt.UnixMicro())
-	return writeErr(err, "notification endpoint "+e.ID)
+	return t.writeErr(err, "notification endpoint "+e.ID)
 }
 
-func (t *txn) DeleteNotificationEndpoint(ctx context.Context, merchantID, id string) error {
+func (t *Tx) DeleteNotificationEndpoint(ctx context.Context, merchantID, id string) error {
 	what := "notification endpoint " + id
-	res, err := t.exec(ctx, `DELETE FROM notification_endpoints WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	n, err := t.c.Exec(ctx, `DELETE FROM notification_endpoints WHERE id = $1 AND merchant_id = $2`, id, merchantID)
 	if err != nil {
-		return writeErr(err, what)
+		return t.writeErr(err, what)
 	}
-	if err := mustChange(res, what); err != nil {
+	if err := mustChange(n, what); err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `UPDATE notification_deliveries SET state = 'failed', claim = ''
+	_, err = t.c.Exec(ctx, `UPDATE notification_deliveries SET state = 'failed', claim = ''
 		WHERE endpoint_id = $1 AND merchant_id = $2 AND state = 'pending'`, id, merchantID)
-	return writeErr(err, what)
+	return t.writeErr(err, what)
 }
 
 // notificationStatus sums up a notification's deliveries in SQL, so that
@@ -71,7 +70,7 @@ const notificationStatus = `CASE
 
 const notificationColumns = `n.id, n.merchant_id, n.type, n.order_id, n.session_id, n.body, n.created_at, ` + notificationStatus
 
-func scanNotification(rows interface{ Scan(...any) error }) (notify.Notification, error) {
+func scanNotification(rows Scanner) (notify.Notification, error) {
 	var (
 		n       notify.Notification
 		created int64
@@ -81,25 +80,26 @@ func scanNotification(rows interface{ Scan(...any) error }) (notify.Notification
 	return n, err
 }
 
-func (t *txn) Notification(ctx context.Context, merchantID, id string) (*notify.Notification, error) {
-	ctx, err := detach(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n, err := scanNotification(t.stmts.queryRowIn(ctx, t.tx,
-		`SELECT `+notificationColumns+` FROM notifications n WHERE n.id = $1 AND n.merchant_id = $2`, id, merchantID))
+func (t *Tx) Notification(ctx context.Context, merchantID, id string) (*notify.Notification, error) {
+	var (
+		n       notify.Notification
+		created int64
+	)
+	err := t.c.QueryRow(ctx, []any{&n.ID, &n.MerchantID, &n.Type, &n.OrderID, &n.SessionID, &n.Body, &created, &n.Status},
+		`SELECT `+notificationColumns+` FROM notifications n WHERE n.id = $1 AND n.merchant_id = $2`, id, merchantID)
 	if err != nil {
 		return nil, readErr(err, "notification "+id)
 	}
+	n.CreatedAt = fromMicros(created)
 	return &n, nil
 }
 
-func (t *txn) Notifications(ctx context.Context, merchantID string, f store.NotificationFilter) ([]notify.Notification, error) {
+func (t *Tx) Notifications(ctx context.Context, merchantID string, f store.NotificationFilter) ([]notify.Notification, error) {
 	if f.Limit <= 0 {
 		return nil, nil
 	}
 	var ns []notify.Notification
-	err := t.query(ctx, func(rows *sql.Rows) error {
+	err := t.c.Query(ctx, func(rows Scanner) error {
 		n, err := scanNotification(rows)
 		ns = append(ns, n)
 		return err
@@ -114,9 +114,9 @@ func (t *txn) Notifications(ctx context.Context, merchantID string, f store.Noti
 	return ns, nil
 }
 
-func (t *txn) Deliveries(ctx context.Context, merchantID, notificationID string) ([]notify.Delivery, error) {
+func (t *Tx) Deliveries(ctx context.Context, merchantID, notificationID string) ([]notify.Delivery, error) {
 	var ds []notify.Delivery
-	err := t.query(ctx, func(rows *sql.Rows) error {
+	err := t.c.Query(ctx, func(rows Scanner) error {
 		var (
 			d             notify.Delivery
 			next, created int64
@@ -134,7 +134,7 @@ func (t *txn) Deliveries(ctx context.Context, merchantID, notificationID string)
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	for i := range ds {
-		err := t.query(ctx, func(rows *sql.Rows) error {
+		err := t.c.Query(ctx, func(rows Scanner) error {
 			var (
 				a           notify.Attempt
 				at, latency int64
@@ -153,25 +153,25 @@ func (t *txn) Deliveries(ctx context.Context, merchantID, notificationID string)
 	return ds, nil
 }
 
-func (t *txn) CreateNotification(ctx context.Context, n *notify.Notification, ds []notify.Delivery) error {
-	_, err := t.exec(ctx, `INSERT INTO notifications (id, merchant_id, type, order_id, session_id, body, created_at)
+func (t *Tx) CreateNotification(ctx context.Context, n *notify.Notification, ds []notify.Delivery) error {
+	_, err := t.c.Exec(ctx, `INSERT INTO notifications (id, merchant_id, type, order_id, session_id, body, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, n.ID, n.MerchantID, n.Type, n.OrderID, n.SessionID, n.Body, n.CreatedAt.UnixMicro())
 	if err != nil {
-		return writeErr(err, "notification "+n.ID)
+		return t.writeErr(err, "notification "+n.ID)
 	}
 	for _, d := range ds {
-		_, err := t.exec(ctx, `INSERT INTO notification_deliveries
+		_, err := t.c.Exec(ctx, `INSERT INTO notification_deliveries
 			(id, notification_id, merchant_id, endpoint_id, url, state, attempts, next_at, claim, created_at)
 			VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, '', $7)`,
 			d.ID, n.ID, n.MerchantID, d.EndpointID, d.URL, d.NextAt.UnixMicro(), n.CreatedAt.UnixMicro())
 		if err != nil {
-			return writeErr(err, "notification delivery "+d.ID)
+			return t.writeErr(err, "notification delivery "+d.ID)
 		}
 	}
 	return nil
 }
 
-func (t *txn) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, claim string, limit int, sessionSecret func(string) string) ([]notify.Delivery, error) {
+func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, claim string, limit int, sessionSecret func(string) string) ([]notify.Delivery, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -180,7 +180,7 @@ func (t *txn) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, cl
 		next int64
 	}
 	var cands []due
-	err := t.query(ctx, func(rows *sql.Rows) error {
+	err := t.c.Query(ctx, func(rows Scanner) error {
 		var d due
 		if err := rows.Scan(&d.ID, &d.NotificationID, &d.MerchantID, &d.EndpointID, &d.URL, &d.Attempts, &d.next, &d.Body, &d.Secret); err != nil {
 			return err
@@ -192,18 +192,18 @@ func (t *txn) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, cl
 		JOIN notifications n ON n.id = d.notification_id
 		LEFT JOIN notification_endpoints e ON e.id = d.endpoint_id
 		WHERE d.state = 'pending' AND d.next_at <= $1
-		ORDER BY d.next_at, d.id LIMIT $2`, now.UnixMicro(), limit)
+		ORDER BY d.next_at, d.id LIMIT $2`+skipLocked(t.c.ForUpdate()), now.UnixMicro(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list due deliveries: %w", err)
 	}
 	var out []notify.Delivery
 	for _, c := range cands {
-		res, err := t.exec(ctx, `UPDATE notification_deliveries SET next_at = $3, claim = $4
+		n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET next_at = $3, claim = $4
 			WHERE id = $1 AND state = 'pending' AND next_at = $2`, c.ID, c.next, leaseUntil.UnixMicro(), claim)
 		if err != nil {
-			return nil, writeErr(err, "notification delivery "+c.ID)
+			return nil, t.writeErr(err, "notification delivery "+c.ID)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if n == 0 {
 			continue // another process claimed it first
 		}
 		d := c.Delivery
@@ -216,49 +216,59 @@ func (t *txn) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, cl
 	return out, nil
 }
 
-func (t *txn) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) error {
+// skipLocked turns a backend's row lock into one that passes over rows
+// another transaction holds, so concurrent claimers (on PostgreSQL) take
+// different deliveries instead of queueing for the same ones. The claim's
+// compare-and-set keeps it correct without: SQLite writes one at a time.
+func skipLocked(forUpdate string) string {
+	if forUpdate == "" {
+		return ""
+	}
+	return forUpdate + " OF d SKIP LOCKED"
+}
+
+func (t *Tx) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) error {
 	what := "notification delivery " + d.ID
-	res, err := t.exec(ctx, `UPDATE notification_deliveries SET state = $3, attempts = $4, next_at = $5, claim = ''
+	n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET state = $3, attempts = $4, next_at = $5, claim = ''
 		WHERE id = $1 AND claim = $2 AND state = 'pending'`,
 		d.ID, d.Claim, d.State, d.Attempts, d.NextAt.UnixMicro())
 	if err != nil {
-		return writeErr(err, what)
+		return t.writeErr(err, what)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
+	if n == 0 {
 		return kassa.Errorf(kassa.EConflict, "%s is no longer claimed by %s", what, d.Claim)
 	}
-	_, err = t.exec(ctx, `INSERT INTO notification_attempts (delivery_id, at, status_code, latency_us, body, error)
+	_, err = t.c.Exec(ctx, `INSERT INTO notification_attempts (delivery_id, at, status_code, latency_us, body, error)
 		VALUES ($1, $2, $3, $4, $5, $6)`, d.ID, a.At.UnixMicro(), a.StatusCode, a.Latency.Microseconds(), a.Body, a.Error)
-	return writeErr(err, what)
+	return t.writeErr(err, what)
 }
 
-func (t *txn) Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error) {
-	res, err := t.exec(ctx, `UPDATE notification_deliveries SET state = 'pending', attempts = 0, next_at = $3, claim = ''
+func (t *Tx) Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error) {
+	n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET state = 'pending', attempts = 0, next_at = $3, claim = ''
 		WHERE notification_id = $1 AND merchant_id = $2`, notificationID, merchantID, now.UnixMicro())
 	if err != nil {
-		return 0, writeErr(err, "deliveries of "+notificationID)
+		return 0, t.writeErr(err, "deliveries of "+notificationID)
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return int(n), nil
 }
 
-func (t *txn) ScheduleAutoCapture(ctx context.Context, k store.OrderKey, at time.Time) error {
-	_, err := t.exec(ctx, `INSERT INTO auto_captures (order_id, merchant_id, due_at) VALUES ($1, $2, $3)
+func (t *Tx) ScheduleAutoCapture(ctx context.Context, k store.OrderKey, at time.Time) error {
+	_, err := t.c.Exec(ctx, `INSERT INTO auto_captures (order_id, merchant_id, due_at) VALUES ($1, $2, $3)
 		ON CONFLICT (order_id) DO UPDATE SET due_at = excluded.due_at`, k.OrderID, k.MerchantID, at.UnixMicro())
-	return writeErr(err, "auto capture of "+k.OrderID)
+	return t.writeErr(err, "auto capture of "+k.OrderID)
 }
 
-func (t *txn) CancelAutoCapture(ctx context.Context, k store.OrderKey) error {
-	_, err := t.exec(ctx, `DELETE FROM auto_captures WHERE order_id = $1 AND merchant_id = $2`, k.OrderID, k.MerchantID)
-	return writeErr(err, "auto capture of "+k.OrderID)
+func (t *Tx) CancelAutoCapture(ctx context.Context, k store.OrderKey) error {
+	_, err := t.c.Exec(ctx, `DELETE FROM auto_captures WHERE order_id = $1 AND merchant_id = $2`, k.OrderID, k.MerchantID)
+	return t.writeErr(err, "auto capture of "+k.OrderID)
 }
 
-func (t *txn) AutoCapturesDue(ctx context.Context, at time.Time, limit int) ([]store.OrderKey, error) {
+func (t *Tx) AutoCapturesDue(ctx context.Context, at time.Time, limit int) ([]store.OrderKey, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	var keys []store.OrderKey
-	err := t.query(ctx, func(rows *sql.Rows) error {
+	err := t.c.Query(ctx, func(rows Scanner) error {
 		var k store.OrderKey
 		if err := rows.Scan(&k.MerchantID, &k.OrderID); err != nil {
 			return err
