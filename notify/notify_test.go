@@ -212,6 +212,7 @@ func TestRetryAfter(t *testing.T) {
 		{t0.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{t0.Add(-time.Hour).Format(http.TimeFormat), 0},
 		{"999999999", 24 * time.Hour},
+		{"9223372036854775807", 24 * time.Hour}, // would overflow time.Duration
 	}
 	for _, tt := range tests {
 		if got := notify.RetryAfter(tt.h, t0); got != tt.want {

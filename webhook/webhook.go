@@ -37,8 +37,9 @@ type Config struct {
 	// the low end of what Standard Webhooks recommends).
 	Timeout time.Duration
 	// Lease is how long a claimed delivery stays with this process before
-	// another may take it over (default twice Timeout: the attempt and
-	// the recording of its result).
+	// another may take it over (default three times Timeout: a claimed
+	// delivery may wait for two rounds of attempts ahead of it, then make
+	// its own).
 	Lease time.Duration
 	// Poll is how often to look for due deliveries when not woken (default
 	// 1 s): retries falling due, and other processes' notifications.
@@ -82,7 +83,7 @@ func New(log *slog.Logger, st store.Store, clock kassa.Clock, key []byte, cfg Co
 		cfg.Timeout = 15 * time.Second
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = 2 * cfg.Timeout
+		cfg.Lease = 3 * cfg.Timeout
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
