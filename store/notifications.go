@@ -51,6 +51,9 @@ type NotificationWriter interface {
 	// attempt count and next due time from d, if d.Claim still holds the
 	// lease; otherwise it changes nothing and returns EConflict.
 	RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) error
+	// ReleaseClaim gives back a claimed delivery that was not attempted,
+	// due at now, if d.Claim still holds it (else it does nothing).
+	ReleaseClaim(ctx context.Context, d *notify.Delivery, now time.Time) error
 	// Redeliver makes every delivery of a notification pending again,
 	// due at now with a fresh schedule, and returns how many.
 	Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error)

@@ -196,8 +196,6 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		}
 		switch {
 		case len(queue) > 0 && inflight < conc && ctx.Err() == nil:
-			// Deliveries claimed but not started when ctx ends stay
-			// claimed until their lease ends; then they are due again.
 			go func(dl notify.Delivery) {
 				a := d.deliver(ctx, &dl)
 				results <- attempted{dl, a}
@@ -208,12 +206,31 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 			made++
 		case inflight == 0 && (len(queue) == 0 || ctx.Err() != nil || claimErr != nil):
 			close(results)
-			return made, errors.Join(claimErr, <-recorded)
+			return made, errors.Join(claimErr, <-recorded, d.release(ctx, queue))
 		default:
 			<-done
 			inflight--
 		}
 	}
+}
+
+// release gives back deliveries claimed but not started (Drain was
+// stopped), so that another process, or this one restarted, need not wait
+// for their lease.
+func (d *Dispatcher) release(ctx context.Context, queue []notify.Delivery) error {
+	if len(queue) == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	now := d.clock.Now()
+	return d.store.Update(ctx, func(tx store.Tx) error {
+		for i := range queue {
+			if err := tx.ReleaseClaim(ctx, &queue[i], now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // attempted is an attempt made, waiting to be recorded.

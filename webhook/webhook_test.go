@@ -368,13 +368,15 @@ func TestTimeout(t *testing.T) {
 }
 
 // Run delivers on Wake and, when stopped, returns after recording the
-// attempts in flight.
+// attempts in flight and giving back what it claimed but did not start.
 func TestRunWakeAndShutdown(t *testing.T) {
-	h := newHarness(t, webhook.Config{AllowPrivate: true, Poll: time.Hour})
+	h := newHarness(t, webhook.Config{AllowPrivate: true, Poll: time.Hour, Concurrency: 1})
 	arrived, release := make(chan struct{}), make(chan struct{})
-	rcv := newReceiver(t, func(int, http.ResponseWriter) {
-		close(arrived)
-		<-release
+	rcv := newReceiver(t, func(n int, _ http.ResponseWriter) {
+		if n == 1 {
+			close(arrived)
+			<-release
+		}
 	})
 	ctx, cancel := context.WithCancel(h.ctx)
 	done := make(chan struct{})
@@ -383,6 +385,7 @@ func TestRunWakeAndShutdown(t *testing.T) {
 		close(done)
 	}()
 	id := h.notify(rcv.URL)
+	queued := h.notify(rcv.URL) // claimed with the first, waits for the one slot
 	h.d.Wake()
 	<-arrived
 	cancel() // shutdown begins with the attempt in flight
@@ -390,6 +393,12 @@ func TestRunWakeAndShutdown(t *testing.T) {
 	<-done
 	if d := h.delivery(id); d.State != notify.Delivered || d.Attempts != 1 {
 		t.Errorf("after shutdown: %s, %d attempts; want the in-flight attempt recorded", d.State, d.Attempts)
+	}
+	if d := h.delivery(queued); d.Attempts != 0 || d.Claim != "" || !d.NextAt.Equal(t0) {
+		t.Errorf("unstarted delivery after shutdown: %d attempts, claim %q, due %v; want given back, due now", d.Attempts, d.Claim, d.NextAt)
+	}
+	if n := h.drain(); n != 1 {
+		t.Errorf("a restarted dispatcher made %d attempts at once, want the given-back one", n)
 	}
 }
 

@@ -243,6 +243,12 @@ func (t *Tx) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Att
 	return t.writeErr(err, what)
 }
 
+func (t *Tx) ReleaseClaim(ctx context.Context, d *notify.Delivery, now time.Time) error {
+	_, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET next_at = $3, claim = ''
+		WHERE id = $1 AND claim = $2 AND state = 'pending'`, d.ID, d.Claim, now.UnixMicro())
+	return t.writeErr(err, "notification delivery "+d.ID)
+}
+
 func (t *Tx) Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error) {
 	n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET state = 'pending', attempts = 0, next_at = $3, claim = ''
 		WHERE notification_id = $1 AND merchant_id = $2`, notificationID, merchantID, now.UnixMicro())
