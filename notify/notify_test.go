@@ -313,3 +313,17 @@ func TestCheckURL(t *testing.T) {
 		}
 	}
 }
+
+func TestNewDestinations(t *testing.T) {
+	eps := []notify.Endpoint{
+		{ID: "ne_old", URL: "https://a.example/old"},
+		{ID: "ne_new", URL: "https://a.example/new"},
+		{ID: "ne_caps", URL: "https://a.example/caps", EventTypes: []string{notify.OrderFullCapture}},
+	}
+	existing := []notify.Delivery{{URL: "https://shop.example/n"}, {EndpointID: "ne_old", URL: "https://a.example/old"}}
+	got := notify.NewDestinations(existing, eps, notify.OrderCreate)
+	want := []notify.Delivery{{EndpointID: "ne_new", URL: "https://a.example/new"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("NewDestinations (-want +got):\n%s", diff)
+	}
+}

@@ -39,6 +39,9 @@ type NotificationWriter interface {
 	DeleteNotificationEndpoint(ctx context.Context, merchantID, id string) error
 	// CreateNotification stores n and its deliveries, due at their NextAt.
 	CreateNotification(ctx context.Context, n *notify.Notification, ds []notify.Delivery) error
+	// AddDeliveries adds deliveries to a stored notification, created at
+	// now and due at their NextAt.
+	AddDeliveries(ctx context.Context, n *notify.Notification, ds []notify.Delivery, now time.Time) error
 	// ClaimDeliveries leases up to limit pending deliveries due at now to
 	// the caller until leaseUntil, marking each with claim, and returns
 	// them with their body and signing secret (sessionSecret derives the

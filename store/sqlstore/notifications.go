@@ -159,11 +159,15 @@ func (t *Tx) CreateNotification(ctx context.Context, n *notify.Notification, ds 
 	if err != nil {
 		return t.writeErr(err, "notification "+n.ID)
 	}
+	return t.AddDeliveries(ctx, n, ds, n.CreatedAt)
+}
+
+func (t *Tx) AddDeliveries(ctx context.Context, n *notify.Notification, ds []notify.Delivery, now time.Time) error {
 	for _, d := range ds {
 		_, err := t.c.Exec(ctx, `INSERT INTO notification_deliveries
 			(id, notification_id, merchant_id, endpoint_id, url, state, attempts, next_at, claim, created_at)
 			VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, '', $7)`,
-			d.ID, n.ID, n.MerchantID, d.EndpointID, d.URL, d.NextAt.UnixMicro(), n.CreatedAt.UnixMicro())
+			d.ID, n.ID, n.MerchantID, d.EndpointID, d.URL, d.NextAt.UnixMicro(), now.UnixMicro())
 		if err != nil {
 			return t.writeErr(err, "notification delivery "+d.ID)
 		}
