@@ -172,7 +172,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // the next claimed delivery at once, so one slow receiver holds one slot,
 // not everyone's notifications. Claims fetch up to twice Concurrency
 // ahead, refilled when half are started (a claim is a transaction); a
-// claimed delivery waits for at most one attempt's time, within its
+// claimed delivery waits for at most two rounds of attempts, within its
 // lease. Results are recorded in batches by one goroutine.
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	conc := d.cfg.Concurrency
