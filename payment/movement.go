@@ -35,6 +35,9 @@ func (p *Payment) Refundable() int64 {
 	return p.Captured() - p.Refunded() - sum(p.Refunds, Pending)
 }
 
+// Reserved is what pending movements of kind hold back.
+func (p *Payment) Reserved(kind string) int64 { return sum(*p.list(kind), Pending) }
+
 func sum(ms []Movement, status string) int64 {
 	var n int64
 	for _, m := range ms {

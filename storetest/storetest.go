@@ -48,6 +48,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ViewSnapshot", testViewSnapshot},
 		{"MoneyInvariants", testMoneyInvariants},
+		{"PaymentRoundTrip", testPaymentRoundTrip},
+		{"PaymentVersions", testPaymentVersions},
+		{"PaymentDeletes", testPaymentDeletes},
+		{"ProviderEvents", testProviderEvents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
