@@ -188,24 +188,44 @@ func sessionInput(ps *payment.Session) SessionInput {
 }
 
 // CreateSession creates a session of a collection and initiates it at its
-// provider. A provider failure is recorded on the session (status error)
-// and returned with it.
+// provider. The provider is called first, with the new session's ID as
+// its idempotency key, and the session is saved once with the answer: a
+// session that never got saved leaves at most an unused provider session,
+// which moves no money. A provider failure is saved on the session
+// (status error) and returned with it.
 func (s *Service) CreateSession(ctx context.Context, merchantID, collectionID string, p payment.SessionParams) (*payment.Session, error) {
 	prov, err := s.providers.Get(p.ProviderID, "providerId")
 	if err != nil {
 		return nil, err
 	}
 	var ps *payment.Session
+	err = s.store.View(ctx, func(tx store.ReadTx) error {
+		c, err := tx.PaymentCollection(ctx, merchantID, collectionID)
+		if err != nil {
+			return err
+		}
+		ps, err = payment.NewSession(s.env(), c, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	res, callErr := prov.Initiate(ctx, sessionInput(ps))
+	var out *payment.Session
 	err = s.update(ctx, func(tx store.Tx) error {
 		c, err := tx.PaymentCollection(ctx, merchantID, collectionID)
 		if err != nil {
 			return err
 		}
 		env := s.env()
-		if ps, err = payment.NewSession(env, c, p); err != nil {
+		if _, err := payment.NewSession(env, c, p); err != nil {
+			return err // the collection changed meanwhile
+		}
+		if out, err = ps.Initiated(env, res, callErr); err != nil {
 			return err
 		}
-		if err := tx.CreatePaymentSession(ctx, ps); err != nil {
+		out.Version = ps.Version // a new row, however often it was touched
+		if err := tx.CreatePaymentSession(ctx, out); err != nil {
 			return err
 		}
 		_, err = s.refresh(ctx, tx, env, merchantID, collectionID)
@@ -214,8 +234,7 @@ func (s *Service) CreateSession(ctx context.Context, merchantID, collectionID st
 	if err != nil {
 		return nil, err
 	}
-	res, callErr := prov.Initiate(ctx, sessionInput(ps))
-	return s.recordSession(ctx, ps, res, callErr)
+	return out, providerError(ps.ProviderID, callErr)
 }
 
 // recordSession saves a provider's answer about a session (Initiated) and
@@ -334,26 +353,27 @@ func (a *Authorization) Pending() bool { return a.Payment == nil }
 // ERejected; an unreachable provider is recorded and returned as an
 // internal error, and the same call may be retried.
 func (s *Service) AuthorizeSession(ctx context.Context, merchantID, id string, extra map[string]any) (*Authorization, error) {
-	var ps *payment.Session
-	err := s.update(ctx, func(tx store.Tx) error {
-		cur, err := tx.PaymentSession(ctx, merchantID, id)
-		if err != nil {
-			return err
-		}
-		if err := cur.CheckAuthorize(); err != nil {
-			return err
-		}
-		if cur.Status == payment.SessionAuthorized {
-			ps = cur
-			return nil
-		}
-		if ps, err = cur.WithData(s.env(), extra); err != nil || ps == cur {
-			return err
-		}
-		return tx.UpdatePaymentSession(ctx, ps)
-	})
+	ps, err := s.Session(ctx, merchantID, id)
 	if err != nil {
 		return nil, err
+	}
+	if err := ps.CheckAuthorize(); err != nil {
+		return nil, err
+	}
+	if ps.Status != payment.SessionAuthorized && len(extra) > 0 {
+		err := s.update(ctx, func(tx store.Tx) error {
+			cur, err := tx.PaymentSession(ctx, merchantID, id)
+			if err != nil {
+				return err
+			}
+			if ps, err = cur.WithData(s.env(), extra); err != nil || ps == cur {
+				return err
+			}
+			return tx.UpdatePaymentSession(ctx, ps)
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if ps.Status == payment.SessionAuthorized {
 		return s.authorization(ctx, ps)
