@@ -12,59 +12,68 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
+	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 )
 
-// benchStore is the store the benchmark runs on: a durable SQLite file
-// (synchronous=FULL). It is the one place to add another backend.
-func benchStore(b *testing.B) store.Store {
-	b.Helper()
-	db, err := sqlite.Open(filepath.Join(b.TempDir(), "kassa.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	return db
+// benchStores are the stores the benchmark runs on, each opened by one
+// function: a durable SQLite file (synchronous=FULL), and PostgreSQL when
+// KASSA_TEST_POSTGRES_URL is set.
+var benchStores = []struct {
+	name string
+	open func(b *testing.B) store.Store
+}{
+	{"sqlite", func(b *testing.B) store.Store {
+		db, err := sqlite.Open(filepath.Join(b.TempDir(), "kassa.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		return db
+	}},
+	{"postgres", func(b *testing.B) store.Store { return pgtest.Open(b) }},
 }
 
 // BenchmarkAcceptPayment runs the accept-payment flow through the module
 // as a library, with the system provider: create a collection, create a
-// session, authorize it, capture it, refund part of it. It reports
-// flows/s at each concurrency.
+// session, authorize it, capture it, refund part of it (seven
+// transactions). It reports flows/s at each concurrency.
 //
 //	go test -run '^$' -bench AcceptPayment -benchtime 2000x ./paymod/
 func BenchmarkAcceptPayment(b *testing.B) {
-	for _, conc := range []int{1, 16} {
-		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
-			svc := paymod.New(slog.New(slog.DiscardHandler), benchStore(b),
-				paymod.Registry{paymod.SystemProviderID: paymod.System{}}, kassa.SystemClock{}, kassa.RandomIDs{})
-			var (
-				next atomic.Int64
-				wg   sync.WaitGroup
-				errs = make(chan error, conc)
-			)
-			b.ResetTimer()
-			start := time.Now()
-			for range conc {
-				wg.Go(func() {
-					for next.Add(1) <= int64(b.N) {
-						if err := acceptPayment(b, svc); err != nil {
-							errs <- err
-							return
+	for _, st := range benchStores {
+		for _, conc := range []int{1, 16} {
+			b.Run(fmt.Sprintf("store=%s/concurrency=%d", st.name, conc), func(b *testing.B) {
+				svc := paymod.New(slog.New(slog.DiscardHandler), st.open(b),
+					paymod.Registry{paymod.SystemProviderID: paymod.System{}}, kassa.SystemClock{}, kassa.RandomIDs{})
+				var (
+					next atomic.Int64
+					wg   sync.WaitGroup
+					errs = make(chan error, conc)
+				)
+				b.ResetTimer()
+				start := time.Now()
+				for range conc {
+					wg.Go(func() {
+						for next.Add(1) <= int64(b.N) {
+							if err := acceptPayment(b, svc); err != nil {
+								errs <- err
+								return
+							}
 						}
-					}
-				})
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			close(errs)
-			for err := range errs {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "flows/s")
-		})
+					})
+				}
+				wg.Wait()
+				elapsed := time.Since(start)
+				b.StopTimer()
+				close(errs)
+				for err := range errs {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "flows/s")
+			})
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/sqlite"
+	"github.com/kassa-pay/kassa/store"
 )
 
 // fakeProvider is a provider with its own books: it keeps what it
@@ -165,8 +166,13 @@ func newService(t *testing.T) (*paymod.Service, *fakeProvider) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newServiceOn(db)
+}
+
+// newServiceOn is newService over the given store.
+func newServiceOn(st store.Store) (*paymod.Service, *fakeProvider) {
 	fake := newFake()
 	reg := paymod.Registry{paymod.SystemProviderID: paymod.System{}, "pp_fake_default": fake}
 	clock := fixedClock{time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
-	return paymod.New(slog.New(slog.DiscardHandler), db, reg, clock, new(seqIDs)), fake
+	return paymod.New(slog.New(slog.DiscardHandler), st, reg, clock, new(seqIDs)), fake
 }

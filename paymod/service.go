@@ -478,9 +478,6 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 			return err
 		}
 		p, m = next, *mv
-		if ps, err = tx.PaymentSession(ctx, merchantID, cur.SessionID); err != nil {
-			return err
-		}
 		if next == cur {
 			return nil
 		}
@@ -497,6 +494,11 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 	}
 	prov, err := s.providers.Get(p.ProviderID, "providerId")
 	if err != nil {
+		return nil, err
+	}
+	// Read apart from the payment's transaction, which then locks only the
+	// payment: transactions lock a session before its payment, never after.
+	if ps, err = s.Session(ctx, merchantID, p.SessionID); err != nil {
 		return nil, err
 	}
 	in := MovementInput{Key: m.ID, Payment: p, Session: ps, Amount: m.Amount, Note: m.Note}

@@ -10,6 +10,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
+	"github.com/kassa-pay/kassa/postgres/pgtest"
 )
 
 func wantCode(t *testing.T, what string, err error, code string) {
@@ -271,9 +272,22 @@ func TestWebhookRejects(t *testing.T) {
 }
 
 // TestConcurrentCaptures: many captures of one payment at once never
-// capture more than was authorized, at the provider or in the books.
+// capture more than was authorized, at the provider or in the books; the
+// same for refunds. On SQLite the writer is serial; on PostgreSQL
+// (KASSA_TEST_POSTGRES_URL) the transactions run at once and the row
+// locks and version checks keep them apart.
 func TestConcurrentCaptures(t *testing.T) {
-	svc, fake := newService(t)
+	t.Run("sqlite", func(t *testing.T) {
+		svc, fake := newService(t)
+		concurrentCaptures(t, svc, fake)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		svc, fake := newServiceOn(pgtest.Open(t))
+		concurrentCaptures(t, svc, fake)
+	})
+}
+
+func concurrentCaptures(t *testing.T, svc *paymod.Service, fake *fakeProvider) {
 	ctx := t.Context()
 	c, p := authorizedPayment(t, svc, "pp_fake_default", 5000)
 	var (

@@ -14,9 +14,10 @@ import (
 // The payment module's records. Single-row reads lock the row in a
 // read-write transaction (ForUpdate), so read-modify-writes of one record
 // take turns; saves also compare versions, which catches a writer that
-// read without the lock. Read-write transactions lock a collection's
-// children (sessions, payments) before the collection, never the other
-// way round.
+// read without the lock. Read-write transactions take the locks in one
+// order — a session, then its payment, then their collection — so they do
+// not deadlock; the one exception is deleting a collection (collection,
+// then its sessions), where PostgreSQL breaks a deadlock by failing one.
 
 func (t *Tx) PaymentCollection(ctx context.Context, merchantID, id string) (*payment.Collection, error) {
 	var c payment.Collection
