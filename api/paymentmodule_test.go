@@ -35,6 +35,10 @@ type collectionOut struct {
 }
 
 func TestPaymentModuleFlow(t *testing.T) {
+	backends(t, testPaymentModuleFlow)
+}
+
+func testPaymentModuleFlow(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 	e := newEnv(t)
 	col := idOf(t, e.must(http.StatusCreated, request{method: "POST", path: pm + "/collections",
 		body: map[string]any{"currency": "SEK", "amount": 500000, "metadata": map[string]any{"cart": "c1"}}}))
@@ -150,4 +154,26 @@ func TestPaymentModuleErrors(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("no token = %d", resp.StatusCode)
 	}
+}
+
+// The module's collection view after the accept-payment flow, pinned byte
+// for byte.
+func TestGoldenPaymentCollection(t *testing.T) {
+	e := newEnv(t)
+	col := idOf(t, e.must(http.StatusCreated, request{method: "POST", path: pm + "/collections",
+		body: map[string]any{"currency": "EUR", "amount": 12050, "metadata": map[string]any{"cart": "cart_1"}}}))
+	ses := idOf(t, e.must(http.StatusCreated, request{method: "POST", path: pm + "/collections/" + col + "/sessions",
+		body: map[string]any{"providerId": "pp_system_default", "data": map[string]any{"note": "manual"}}}))
+	e.clock.Advance(60e9)
+	var auth struct {
+		Payment struct{ ID string } `json:"payment"`
+	}
+	e.must(http.StatusOK, request{method: "POST", path: pm + "/sessions/" + ses + "/authorize"}).decode(t, &auth)
+	e.clock.Advance(60e9)
+	e.must(http.StatusOK, request{method: "POST", path: pm + "/payments/" + auth.Payment.ID + "/capture",
+		body: map[string]any{"createdBy": "user_1"}, header: map[string]string{"Idempotency-Key": "capture-1"}})
+	e.clock.Advance(60e9)
+	e.must(http.StatusOK, request{method: "POST", path: pm + "/payments/" + auth.Payment.ID + "/refund",
+		body: map[string]any{"amount": 2050, "reason": "damaged", "note": "Scratched lid"}})
+	golden(t, "payment_collection.json", e.must(http.StatusOK, request{method: "GET", path: pm + "/collections/" + col}).body)
 }
