@@ -51,8 +51,8 @@ func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, body []byte,
 	ctx := r.Context()
 	merchantID := principal(r).MerchantID
 	key := r.Header.Get("Idempotency-Key")
-	if len(key) > 255 {
-		s.writeError(w, r, kassa.Invalid("Idempotency-Key", "Idempotency-Key is longer than 255 characters"))
+	if !validKey(key) {
+		s.writeError(w, r, kassa.Invalid("Idempotency-Key", "Idempotency-Key must be at most 255 printable ASCII characters"))
 		return
 	}
 	var fp []byte

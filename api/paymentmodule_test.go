@@ -177,3 +177,46 @@ func TestGoldenPaymentCollection(t *testing.T) {
 		body: map[string]any{"amount": 2050, "reason": "damaged", "note": "Scratched lid"}})
 	golden(t, "payment_collection.json", e.must(http.StatusOK, request{method: "GET", path: pm + "/collections/" + col}).body)
 }
+
+// Bad input to the module's routes never fails server-side: every answer
+// is a 2xx (the route ignores what it does not read) or a 4xx with a code,
+// on every store.
+func TestPaymentModuleBadInput(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		col := idOf(t, e.must(http.StatusCreated, request{method: "POST", path: pm + "/collections", body: `{"currency":"SEK","amount":1000}`}))
+		ses := idOf(t, e.must(http.StatusCreated, request{method: "POST", path: pm + "/collections/" + col + "/sessions", body: `{"providerId":"pp_system_default"}`}))
+		var auth struct {
+			Payment struct{ ID string } `json:"payment"`
+		}
+		e.must(http.StatusOK, request{method: "POST", path: pm + "/sessions/" + ses + "/authorize"}).decode(t, &auth)
+		bodies := []string{
+			`{`, `"text"`, `42`, `[1,2]`, `{"amount":"many"}`, `{"amount":-5}`, `{"amount":1e30}`, `{"amount":0.5}`,
+			`{"currency":"SEK","amount":99999999999999999}`, `{"metadata":[1]}`, `{"metadata":"x"}`, `{"data":7}`,
+			`{"providerId":"pp_system_default\u0000"}`, `{"providerId":{"a":1}}`, `{"amount":1001}`,
+			`{"reason":"\u0000","note":"` + strings.Repeat("n", 2000) + `","amount":1}`, `{"metadata":{"k":"\u0000"}}`,
+			"\x00\xff", strings.Repeat("[", 10000),
+		}
+		paths := []string{
+			pm + "/collections", pm + "/collections/" + col + "/sessions", pm + "/sessions/" + ses,
+			pm + "/sessions/" + ses + "/authorize", pm + "/payments/" + auth.Payment.ID + "/refund",
+			pm + "/payments/" + auth.Payment.ID + "/capture", pm + "/collections/" + col,
+		}
+		for _, p := range paths {
+			for _, b := range bodies {
+				resp := e.do(request{method: "POST", path: p, body: b})
+				if resp.status >= 500 || resp.status >= 300 && resp.status < 400 {
+					t.Errorf("POST %s with %.40q = %d %s, want a 2xx or 4xx", p, b, resp.status, resp.body)
+				} else if resp.status >= 400 && resp.code() == "" {
+					t.Errorf("POST %s with %.40q = %d without an error code: %s", p, b, resp.status, resp.body)
+				}
+			}
+		}
+		for _, key := range []string{"k\xff", strings.Repeat("k", 256)} {
+			resp := e.do(request{method: "POST", path: pm + "/payments/" + auth.Payment.ID + "/refund", header: map[string]string{"Idempotency-Key": key}})
+			if resp.status != http.StatusBadRequest {
+				t.Errorf("Idempotency-Key %.20q = %d %s, want 400", key, resp.status, resp.body)
+			}
+		}
+	})
+}
