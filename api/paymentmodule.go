@@ -32,6 +32,7 @@ func (s *Server) addPaymentModuleRoutes() {
 	m.HandleFunc("POST "+p+"/sessions/{id}", auth(s.handlePMSessionUpdate))
 	m.HandleFunc("DELETE "+p+"/sessions/{id}", auth(s.handlePMSessionDelete))
 	m.HandleFunc("POST "+p+"/sessions/{id}/authorize", auth(s.handlePMAuthorize))
+	m.HandleFunc("POST "+p+"/sessions/{id}/sync", auth(s.handlePMSync))
 	m.HandleFunc("GET "+p+"/payments/{id}", auth(s.handlePMPaymentGet))
 	m.HandleFunc("POST "+p+"/payments/{id}/capture", auth(s.handlePMMovement(payment.KindCapture)))
 	m.HandleFunc("POST "+p+"/payments/{id}/refund", auth(s.handlePMMovement(payment.KindRefund)))
@@ -338,16 +339,33 @@ func (s *Server) handlePMAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
-		a, err := s.payments.AuthorizeSession(ctx, principal(r).MerchantID, r.PathValue("id"), in.Data)
-		if err != nil {
-			return 0, nil, err
-		}
-		v := moduleAuthorizationView{Status: a.Session.Status, Session: a.Session, Payment: a.Payment}
-		if a.Pending() {
-			// 202: accepted, not yet authorized; the status says why.
-			return http.StatusAccepted, v, nil
-		}
-		return http.StatusOK, v, nil
+		return authorizationOf(s.payments.AuthorizeSession(ctx, principal(r).MerchantID, r.PathValue("id"), in.Data))
+	})
+}
+
+// authorizationOf answers 200 with the payment, or 202 (accepted, not yet
+// authorized) with the session whose status says why.
+func authorizationOf(a *paymod.Authorization, err error) (int, any, error) {
+	if err != nil {
+		return 0, nil, err
+	}
+	v := moduleAuthorizationView{Status: a.Session.Status, Session: a.Session, Payment: a.Payment}
+	if a.Pending() {
+		return http.StatusAccepted, v, nil
+	}
+	return http.StatusOK, v, nil
+}
+
+// handlePMSync asks the provider for the status of a session not yet
+// authorized, for when its webhook may have been lost.
+func (s *Server) handlePMSync(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
+		return authorizationOf(s.payments.SyncSession(ctx, principal(r).MerchantID, r.PathValue("id")))
 	})
 }
 

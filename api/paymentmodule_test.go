@@ -56,6 +56,13 @@ func testPaymentModuleFlow(t *testing.T, newEnv func(*testing.T, ...option) *env
 		t.Fatalf("authorize = %+v", auth)
 	}
 	pay := auth.Payment.ID
+	var synced struct {
+		Payment struct{ ID string } `json:"payment"`
+	}
+	e.must(http.StatusOK, request{method: "POST", path: pm + "/sessions/" + ses + "/sync"}).decode(t, &synced)
+	if synced.Payment.ID != pay {
+		t.Fatalf("sync of an authorized session = %+v", synced)
+	}
 	capture := request{method: "POST", path: pm + "/payments/" + pay + "/capture",
 		body: map[string]any{"amount": 200000}, header: map[string]string{"Idempotency-Key": "cap-1"}}
 	first := e.must(http.StatusOK, capture)

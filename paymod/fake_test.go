@@ -27,6 +27,7 @@ type fakeProvider struct {
 	mu          sync.Mutex
 	authorize   []payment.ProviderResult // answers to give, in order; then authorized
 	authorized  int                      // Authorize calls
+	status      string                   // what Status answers
 	initErr     error
 	captured    map[string]int64 // idempotency key → amount captured
 	refunded    map[string]int64
@@ -71,7 +72,9 @@ func (f *fakeProvider) Authorize(context.Context, paymod.SessionInput) (payment.
 }
 
 func (f *fakeProvider) Status(context.Context, paymod.SessionInput) (payment.ProviderResult, error) {
-	return payment.ProviderResult{}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return payment.ProviderResult{Status: f.status}, nil
 }
 
 func (f *fakeProvider) Delete(context.Context, paymod.SessionInput) error { return nil }

@@ -532,5 +532,9 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 	if uerr != nil {
 		return nil, uerr
 	}
+	if err != nil && !definite {
+		s.log.Warn("payment provider call failed; the movement stays pending for a retry with the same key",
+			"provider", p.ProviderID, "payment", p.ID, "movement", m.ID, "kind", kind, "err", err)
+	}
 	return out, providerError(p.ProviderID, err)
 }

@@ -473,3 +473,30 @@ func TestWebhookStatuses(t *testing.T) {
 	deliver("e4", paymod.ActionCanceled)
 	want(payment.SessionAuthorized)
 }
+
+// TestSyncSession: without the webhook, asking the provider completes a
+// pending authorization, and other statuses are saved.
+func TestSyncSession(t *testing.T) {
+	svc, fake := newService(t)
+	ctx := t.Context()
+	c := ok[*payment.Collection](t, "CreateCollection")(svc.CreateCollection(ctx, mid, "SEK", 5000, nil))
+	ps := ok[*payment.Session](t, "CreateSession")(svc.CreateSession(ctx, mid, c.ID, payment.SessionParams{ProviderID: "pp_fake_default"}))
+	fake.authorize = []payment.ProviderResult{{Status: payment.SessionPendingAuthorization}}
+	ok[*paymod.Authorization](t, "AuthorizeSession")(svc.AuthorizeSession(ctx, mid, ps.ID, nil))
+
+	fake.status = payment.SessionRequiresMore
+	a := ok[*paymod.Authorization](t, "SyncSession")(svc.SyncSession(ctx, mid, ps.ID))
+	if !a.Pending() || a.Session.Status != payment.SessionRequiresMore {
+		t.Fatalf("after sync = %+v", a.Session)
+	}
+	fake.status = payment.SessionAuthorized
+	a = ok[*paymod.Authorization](t, "SyncSession")(svc.SyncSession(ctx, mid, ps.ID))
+	if a.Pending() {
+		t.Fatalf("after sync = %+v", a.Session)
+	}
+	collectionWant{payment.Authorized, 5000, 0, 0}.check(t, svc, c.ID)
+	again := ok[*paymod.Authorization](t, "SyncSession again")(svc.SyncSession(ctx, mid, ps.ID))
+	if again.Payment == nil || again.Payment.ID != a.Payment.ID {
+		t.Fatalf("second sync = %+v", again)
+	}
+}

@@ -144,3 +144,42 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 		return err
 	})
 }
+
+// SyncSession asks the provider for the status of a session not yet
+// authorized, for when a webhook may have been lost: a provider that says
+// authorized gets the session authorized (AuthorizeSession), any other
+// status is saved on the session as a webhook's would be.
+func (s *Service) SyncSession(ctx context.Context, merchantID, id string) (*Authorization, error) {
+	ps, err := s.Session(ctx, merchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if ps.Status == payment.SessionAuthorized {
+		return s.authorization(ctx, ps)
+	}
+	prov, err := s.providers.Get(ps.ProviderID, "providerId")
+	if err != nil {
+		return nil, err
+	}
+	res, err := prov.Status(ctx, sessionInput(ps))
+	if err != nil {
+		return nil, providerError(ps.ProviderID, err)
+	}
+	switch res.Status {
+	case payment.SessionAuthorized, payment.SessionCaptured:
+		return s.AuthorizeSession(ctx, merchantID, id, nil)
+	case "":
+		return &Authorization{Session: ps}, nil
+	}
+	ev := &Event{Action: map[string]string{
+		payment.SessionError: ActionFailed, payment.SessionCanceled: ActionCanceled,
+		payment.SessionRequiresMore: ActionRequiresMore, payment.SessionPendingAuthorization: ActionPendingAuthorization,
+	}[res.Status]}
+	if ev.Action != "" {
+		if err := s.apply(ctx, ps, ev); err != nil {
+			return nil, err
+		}
+	}
+	ps, err = s.Session(ctx, merchantID, id)
+	return &Authorization{Session: ps}, err
+}
