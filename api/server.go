@@ -37,6 +37,15 @@ type Config struct {
 	MaxBodyBytes int64
 	// Risk is the assessment policy for authorizations and order growth.
 	Risk risk.Policy
+	// NotificationKey derives the secrets that sign deliveries to session
+	// notification URLs (see LoadNotificationKey).
+	NotificationKey []byte
+	// AllowPrivateWebhooks lets endpoints point at loopback and private
+	// addresses: for sandboxes and tests only.
+	AllowPrivateWebhooks bool
+	// OnNotification, if set, is called after a transaction that wrote
+	// notifications has committed, to wake the dispatcher.
+	OnNotification func()
 	// PaymentProviders are the payment module's providers; the system
 	// provider (pp_system_default) is always added.
 	PaymentProviders paymod.Registry
@@ -77,6 +86,7 @@ func NewServer(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, 
 		mux:      http.NewServeMux(),
 		payments: paymod.New(log, st, providers, clock, ids),
 	}
+	s.store = outbox{Store: st, srv: s}
 	s.addRoutes()
 	s.addPaymentModuleRoutes()
 	return s

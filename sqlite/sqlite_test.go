@@ -149,7 +149,7 @@ func TestReopen(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob("migrations/*.sql") // sorted
+	files, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}
