@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -325,9 +326,17 @@ func TestAcceptPaymentInvoice(t *testing.T) {
 	if got := k.deliver(); len(got) == 0 {
 		t.Fatal("no notifications delivered")
 	}
+	// The order notifications were confirmed with acknowledge, as Ledyer
+	// asks (the order was acknowledged already, so nothing changed).
+	k.flaky.mu.Lock()
+	acks := k.flaky.calls["/v1/orders/"+orderID+"/acknowledge"]
+	k.flaky.mu.Unlock()
+	if !slices.Contains(acks, "com.ledyer.order.create:"+orderID) {
+		t.Errorf("acknowledge keys %v: the order.create notification was not confirmed", acks)
+	}
 	var o remoteOrder
 	k.must("GET", "/v1/orders/"+orderID, nil, &o)
-	if o.SessionID != s.Data.LedyerSessionID || !hasEvent(o, "acknowledge") {
+	if o.SessionID != s.Data.LedyerSessionID || countEvents(o, "acknowledge") != 1 {
 		t.Fatalf("order session %s, events %+v: want %s, acknowledge", o.SessionID, o.Events, s.Data.LedyerSessionID)
 	}
 	// Authorizing again answers with the same payment and no new order.
@@ -339,13 +348,14 @@ func TestAcceptPaymentInvoice(t *testing.T) {
 	k.captureAndRefund(col, a.Payment.ID, orderID)
 }
 
-func hasEvent(o remoteOrder, typ string) bool {
+func countEvents(o remoteOrder, typ string) int {
+	n := 0
 	for _, e := range o.Events {
 		if e.Type == typ {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // TestSignatoryInvoice is the awaitingSignatory variant: authorizing

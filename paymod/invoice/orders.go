@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/money"
@@ -245,8 +246,14 @@ func (p *Provider) ParseWebhook(ctx context.Context, w paymod.Webhook) (*paymod.
 	if err := json.Unmarshal(w.Body, &n); err != nil {
 		return nil, kassa.Errorf(kassa.EInvalid, "the notification is not JSON: %v", err)
 	}
-	switch n.EventType {
-	case "com.ledyer.authorization.create", "com.ledyer.authorization.pending":
+	switch {
+	case n.EventType == "com.ledyer.authorization.create", n.EventType == "com.ledyer.authorization.pending":
+	case strings.HasPrefix(n.EventType, "com.ledyer.order.") && n.OrderID != "":
+		// As Ledyer asks: on an order notification, confirm the order.
+		// Acknowledging again changes nothing; an order that is not this
+		// merchant's is not found.
+		err := p.call(ctx, http.MethodPost, "/v1/orders/"+n.OrderID+"/acknowledge", nil, nil, n.EventType+":"+n.OrderID)
+		return &paymod.Event{Action: paymod.ActionNotSupported}, err
 	default:
 		return &paymod.Event{Action: paymod.ActionNotSupported}, nil
 	}
