@@ -265,17 +265,21 @@ func (c *crashClient) get(path string, v any) {
 
 // waitDelivered waits until no notification is pending. Deliveries the
 // killed process had claimed wait for their lease (2 × 2 s) to end.
-func (c *crashClient) waitDelivered() {
-	c.t.Helper()
+func (c *crashClient) waitDelivered() { waitForDeliveries(c.t, c.get) }
+
+// waitForDeliveries polls the notifications API through get until none is
+// pending, failing the test if one failed or a minute passes.
+func waitForDeliveries(t *testing.T, get func(path string, v any)) {
+	t.Helper()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	timeout := time.After(60 * time.Second)
 	for {
 		var pending, failed struct{ Data []any }
-		c.get("/v1/notifications?status=pending&limit=100", &pending)
-		c.get("/v1/notifications?status=failed&limit=100", &failed)
+		get("/v1/notifications?status=pending&limit=100", &pending)
+		get("/v1/notifications?status=failed&limit=100", &failed)
 		if len(failed.Data) > 0 {
-			c.t.Fatalf("%d notifications failed: %v", len(failed.Data), failed.Data)
+			t.Fatalf("%d notifications failed: %v", len(failed.Data), failed.Data)
 		}
 		if len(pending.Data) == 0 {
 			return
@@ -283,7 +287,7 @@ func (c *crashClient) waitDelivered() {
 		select {
 		case <-tick.C:
 		case <-timeout:
-			c.t.Fatalf("%d notifications still pending after a minute", len(pending.Data))
+			t.Fatalf("%d notifications still pending after a minute", len(pending.Data))
 		}
 	}
 }
