@@ -53,6 +53,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveryLifecycle", testDeliveryLifecycle},
 		{"ClaimsExclusive", testClaimsExclusive},
 		{"AutoCaptures", testAutoCaptures},
+		{"PaymentRoundTrip", testPaymentRoundTrip},
+		{"PaymentVersions", testPaymentVersions},
+		{"PaymentDeletes", testPaymentDeletes},
+		{"ProviderEvents", testProviderEvents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
