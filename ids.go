@@ -18,8 +18,15 @@ const (
 	PrefixMerchant      = "ac_"
 	PrefixClient        = "cl_"
 	PrefixDocument      = "doc_" // Kassa's own: invoice documents
-	PrefixPayment       = "pay_" // Kassa's own: incoming payments
+	PrefixBankPayment   = "bp_"  // Kassa's own: payments received
 	PrefixMail          = "mail_"
+)
+
+// ID prefixes of notifications, Kassa's own.
+const (
+	PrefixNotification = "nt_"
+	PrefixDelivery     = "nd_"
+	PrefixEndpoint     = "ne_"
 )
 
 // IDs makes prefixed, time-ordered identifiers (KSUIDs, as Ledyer's are).

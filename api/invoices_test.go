@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
@@ -179,4 +180,24 @@ func TestDocumentNumbersConcurrent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An automatic capture issues its invoice like a requested one.
+func TestAutoCaptureIssuesInvoice(t *testing.T) {
+	e := newEnv(t)
+	c := cart(line("A", 1, 10000))
+	tok := e.authorize(e.session(c), buyer)
+	body := withCustomer(c, buyer)
+	body["autoCapture"] = map[string]any{"enabled": true, "delayMinutes": 1}
+	var o struct{ OrderID string }
+	e.must(200, request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: body}).decode(t, &o)
+	e.clock.Advance(time.Minute)
+	if n, err := e.srv.CaptureDueOrders(t.Context()); n != 1 || err != nil {
+		t.Fatalf("CaptureDueOrders = %d, %v", n, err)
+	}
+	var got chunkDocs
+	e.must(200, request{method: "GET", path: "/v1/orders/" + o.OrderID}).decode(t, &got)
+	if len(got.Captured) != 1 || got.Captured[0].DocumentReference != "1" || len(e.documents(o.OrderID)) != 1 {
+		t.Errorf("after the automatic capture: %+v, documents %d", got.Captured, len(e.documents(o.OrderID)))
+	}
 }

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/load"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
@@ -54,18 +53,21 @@ func BenchmarkLifecycle(b *testing.B) {
 	for _, st := range benchStores {
 		for _, conc := range st.concs {
 			b.Run(fmt.Sprintf("store=%s/concurrency=%d", st.name, conc), func(b *testing.B) {
-				c, lat := benchServer(b, st.open(b))
+				c, rec := benchServer(b, st.open(b))
 				ctx := context.Background()
 				if _, err := c.Lifecycle(ctx); err != nil { // warm up: token, connections
 					b.Fatal(err)
 				}
-				lat.reset()
+				rec.Reset()
 				elapsed := parallel(b, conc, func() error {
 					_, err := c.Lifecycle(ctx)
 					return err
 				})
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "flows/s")
-				lat.report(b)
+				for op, s := range rec.Stats() {
+					b.ReportMetric(float64(s.P50)/1e6, op+"-p50-ms")
+					b.ReportMetric(float64(s.P99)/1e6, op+"-p99-ms")
+				}
 			})
 		}
 	}
@@ -146,7 +148,7 @@ func parallel(b *testing.B, conc int, fn func() error) time.Duration {
 
 // benchServer serves the API over st with one merchant and returns a
 // client whose requests' latencies are recorded per operation.
-func benchServer(b *testing.B, st store.Store) (*client.Client, *latencies) {
+func benchServer(b *testing.B, st store.Store) (*client.Client, *load.Recorder) {
 	b.Helper()
 	ctx := context.Background()
 	ids, now := kassa.RandomIDs{}, time.Now()
@@ -168,53 +170,7 @@ func benchServer(b *testing.B, st store.Store) (*client.Client, *latencies) {
 	hs := httptest.NewServer(srv)
 	b.Cleanup(hs.Close)
 	c := client.New(hs.URL, cl.ID, secret)
-	lat := &latencies{next: &http.Transport{MaxIdleConnsPerHost: 128}, byOp: map[string][]time.Duration{}}
-	c.HTTP.Transport = lat
-	return c, lat
-}
-
-// latencies is a RoundTripper that records each request's latency under
-// its operation: the path's last segment that is not an ID.
-type latencies struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	byOp map[string][]time.Duration
-}
-
-func (l *latencies) RoundTrip(r *http.Request) (*http.Response, error) {
-	start := time.Now()
-	resp, err := l.next.RoundTrip(r)
-	d := time.Since(start)
-	l.mu.Lock()
-	l.byOp[operation(r)] = append(l.byOp[operation(r)], d)
-	l.mu.Unlock()
-	return resp, err
-}
-
-func operation(r *http.Request) string {
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	for i := len(parts) - 1; i >= 0; i-- {
-		if p := parts[i]; !strings.Contains(p, "_") && p != "" {
-			return p
-		}
-	}
-	return r.URL.Path
-}
-
-func (l *latencies) reset() {
-	l.mu.Lock()
-	clear(l.byOp)
-	l.mu.Unlock()
-}
-
-// report adds each operation's p50 and p99 in milliseconds.
-func (l *latencies) report(b *testing.B) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for op, ds := range l.byOp {
-		slices.Sort(ds)
-		at := func(q float64) float64 { return float64(ds[int(q*float64(len(ds)-1))]) / 1e6 }
-		b.ReportMetric(at(0.50), op+"-p50-ms")
-		b.ReportMetric(at(0.99), op+"-p99-ms")
-	}
+	rec := load.NewRecorder(&http.Transport{MaxIdleConnsPerHost: 128})
+	c.HTTP.Transport = rec
+	return c, rec
 }

@@ -83,15 +83,15 @@ func (s *Server) recordPayments(w http.ResponseWriter, r *http.Request, body []b
 // ?unmatched=true lists those awaiting manual matching.
 func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
 	unmatched := r.URL.Query().Get("unmatched") == "true"
-	ps, err := view(s, r.Context(), func(tx store.ReadTx) ([]store.Payment, error) {
-		return tx.Payments(r.Context(), principal(r).MerchantID, unmatched, 500)
+	ps, err := view(s, r.Context(), func(tx store.ReadTx) ([]store.BankPayment, error) {
+		return tx.BankPayments(r.Context(), principal(r).MerchantID, unmatched, 500)
 	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if ps == nil {
-		ps = []store.Payment{}
+		ps = []store.BankPayment{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"payments": ps})
 }

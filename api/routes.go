@@ -37,6 +37,13 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("GET /v1/orders/{orderId}/paymentstatus", auth(s.handleOrderPaymentStatus))
 	m.HandleFunc("GET /v1/paymentstatus", auth(s.handlePaymentStatus))
 
+	m.HandleFunc("POST /v1/notification-endpoints", auth(s.handleEndpointCreate))
+	m.HandleFunc("GET /v1/notification-endpoints", auth(s.handleEndpointList))
+	m.HandleFunc("DELETE /v1/notification-endpoints/{endpointId}", auth(s.handleEndpointDelete))
+	m.HandleFunc("GET /v1/notification-signing-secret", auth(s.handleSigningSecret))
+	m.HandleFunc("GET /v1/notifications", auth(s.handleNotificationList))
+	m.HandleFunc("GET /v1/notifications/{notificationId}", auth(s.handleNotificationGet))
+	m.HandleFunc("POST /v1/notifications/{notificationId}/redeliver", auth(s.handleRedeliver))
 	// Invoice documents: Kassa's own endpoints.
 	m.HandleFunc("GET /v1/orders/{orderId}/documents", auth(s.handleOrderDocuments))
 	m.HandleFunc("GET /v1/documents/{documentId}", auth(s.handleDocumentPDF))

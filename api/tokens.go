@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -34,6 +35,9 @@ func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
 		Currency: deref(in.Currency), Country: deref(in.Country), Locale: deref(in.Locale),
 		Reference: deref(in.Reference), StoreID: deref(in.StoreID),
 		Lines: lines, Totals: totals, Customer: in.Customer.customer(), Metadata: in.Metadata,
+	}
+	if a := in.AutoCapture; a != nil {
+		req.AutoCapture = &order.AutoCapture{Enabled: a.Enabled, DelayMinutes: a.DelayMinutes.V}
 	}
 	merchantID, token := principal(r).MerchantID, r.PathValue("token")
 	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {

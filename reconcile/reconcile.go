@@ -24,7 +24,7 @@ const (
 
 // Applied is what became of one entry.
 type Applied struct {
-	store.Payment
+	store.BankPayment
 	Outcome string `json:"outcome"`
 	// OrderID and DocumentReference name the matched document.
 	OrderID           string `json:"orderId,omitempty"`
@@ -47,8 +47,8 @@ func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 }
 
 func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, e Entry) (Applied, error) {
-	a := Applied{Payment: store.Payment{
-		ID: env.IDs.New(kassa.PrefixPayment), MerchantID: merchantID, BankRef: e.BankRef, Reference: e.Reference,
+	a := Applied{BankPayment: store.BankPayment{
+		ID: env.IDs.New(kassa.PrefixBankPayment), MerchantID: merchantID, BankRef: e.BankRef, Reference: e.Reference,
 		Amount: e.Amount, Currency: e.Currency, BookedAt: e.BookedAt, CreatedAt: env.Now,
 	}}
 	var d *invoice.Document
@@ -63,7 +63,7 @@ func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 			a.DocumentID = d.ID
 		}
 	}
-	added, err := tx.AddPayment(ctx, &a.Payment)
+	added, err := tx.AddBankPayment(ctx, &a.BankPayment)
 	if err != nil {
 		return a, err
 	}

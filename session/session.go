@@ -58,7 +58,10 @@ type Session struct {
 	RiskTags []string        `json:"riskTags,omitempty"`
 	Forced   bool            `json:"forced,omitempty"`
 	Token    string          `json:"authorizationToken,omitempty"` // the token that is current
-	OrderID  string          `json:"orderId,omitempty"`
+	// SignatoryRequested says the session once waited for a signatory;
+	// its order's notifications then carry the session's reference.
+	SignatoryRequested bool   `json:"signatoryRequested,omitempty"`
+	OrderID            string `json:"orderId,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -247,6 +250,7 @@ func (s *Session) Authorize(env order.Env, c order.Customer, d risk.Decision) (*
 	n.UpdatedAt = env.Now
 	if d.Outcome == risk.Signatory {
 		n.State = StateAwaitingSignatory
+		n.SignatoryRequested = true
 		n.Token = ""
 		return n, nil, nil
 	}

@@ -369,6 +369,7 @@ func TestAuthorize(t *testing.T) {
 			}
 			want := deepCopy(s)
 			want.State, want.Customer, want.RiskTags, want.Forced, want.UpdatedAt = tt.state, &cu, tt.tags, tt.forced, c.now
+			want.SignatoryRequested = tt.state == session.StateAwaitingSignatory
 			var wantTok *session.Token
 			if tt.state == session.StateAuthorized {
 				wantTok = &session.Token{Token: "at_00000001", MerchantID: "ac_merchant", SessionID: s.ID, State: session.TokenActive, CreatedAt: c.now, ExpiresAt: s.ExpiresAt}

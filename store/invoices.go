@@ -24,9 +24,9 @@ type InvoiceReader interface {
 	OrderDocuments(ctx context.Context, merchantID, orderID string) ([]*invoice.Document, error)
 	// DocumentPaid is Σ of the payments matched to a document.
 	DocumentPaid(ctx context.Context, documentID string) (int64, error)
-	// Payments lists the merchant's payments, newest first; unmatched
+	// BankPayments lists the merchant's payments received, newest first; unmatched
 	// limits them to those matched to no document.
-	Payments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]Payment, error)
+	BankPayments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]BankPayment, error)
 	// Mails lists the merchant's outbox, newest first: the sandbox mail log.
 	Mails(ctx context.Context, merchantID string, limit int) ([]Mail, error)
 }
@@ -41,9 +41,9 @@ type InvoiceWriter interface {
 	// CreateDocument stores an issued document; documents are never
 	// changed or deleted.
 	CreateDocument(ctx context.Context, d *invoice.Document) error
-	// AddPayment records a payment unless the merchant already has one
+	// AddBankPayment records a payment unless the merchant already has one
 	// with its BankRef; added says which.
-	AddPayment(ctx context.Context, p *Payment) (added bool, err error)
+	AddBankPayment(ctx context.Context, p *BankPayment) (added bool, err error)
 	EnqueueMail(ctx context.Context, m *Mail) error
 	// ClaimMails takes up to limit unsent mails due at or before now, and
 	// pushes each one's next attempt lease later and counts the attempt:
@@ -55,9 +55,10 @@ type InvoiceWriter interface {
 	MailFailed(ctx context.Context, id string, next time.Time, reason string) error
 }
 
-// Payment is money received, matched to a document by its payment
+// BankPayment is money received for an invoice document (not the payment
+// module's payment.Payment), matched to a document by its payment
 // reference or left unmatched for manual matching.
-type Payment struct {
+type BankPayment struct {
 	ID         string         `json:"id"`
 	MerchantID string         `json:"merchantId"`
 	BankRef    string         `json:"bankReference"`

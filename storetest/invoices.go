@@ -156,7 +156,7 @@ func testPayments(f *fixture) {
 	pay := func(id, merchantID, bankRef, docID string, amount int64) bool {
 		var added bool
 		f.mustUpdate(func(tx store.Tx) (err error) {
-			added, err = tx.AddPayment(ctx, &store.Payment{
+			added, err = tx.AddBankPayment(ctx, &store.BankPayment{
 				ID: id, MerchantID: merchantID, BankRef: bankRef, Reference: ocr, Amount: amount, Currency: "SEK",
 				DocumentID: docID, BookedAt: f.now, CreatedAt: f.now,
 			})
@@ -176,8 +176,8 @@ func testPayments(f *fixture) {
 	if paid := mustRead(f, func(tx store.ReadTx) (int64, error) { return tx.DocumentPaid(ctx, d.ID) }); paid != 15000 {
 		t.Errorf("DocumentPaid = %d, want 15000", paid)
 	}
-	all := mustRead(f, func(tx store.ReadTx) ([]store.Payment, error) { return tx.Payments(ctx, m, false, 10) })
-	unmatched := mustRead(f, func(tx store.ReadTx) ([]store.Payment, error) { return tx.Payments(ctx, m, true, 10) })
+	all := mustRead(f, func(tx store.ReadTx) ([]store.BankPayment, error) { return tx.BankPayments(ctx, m, false, 10) })
+	unmatched := mustRead(f, func(tx store.ReadTx) ([]store.BankPayment, error) { return tx.BankPayments(ctx, m, true, 10) })
 	if len(all) != 3 || len(unmatched) != 1 || unmatched[0].ID != "pm_3" || unmatched[0].Amount != 700 || !unmatched[0].BookedAt.Equal(f.now) {
 		t.Errorf("Payments = %+v, unmatched %+v", all, unmatched)
 	}

@@ -5,6 +5,7 @@
 //	kassa migrate         bring the database schema up to date
 //	kassa payments import apply a bank's camt.054 payment file
 //	kassa demo            run a whole purchase and print the order's history
+//	kassa load            run purchases against servers and measure them
 package main
 
 import (
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] FILE")
 		}
 		return paymentsImport(ctx, rest[1:], getenv, stdout, stderr)
+	case "load":
+		return loadCmd(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
@@ -66,6 +69,8 @@ const usage = `Usage:
                                                  match a camt.054 file's payments to invoices
   kassa demo [--url URL --client-id ID --client-secret SECRET]
                                                  run a purchase end to end and print its history
+  kassa load --url URL[,URL…] --client-id ID --client-secret SECRET [--concurrency N] [--duration D] [--flows N]
+                                                 run purchases against servers, print flows/s and latencies
 Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE,
 KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_MERCHANT_ID.
 `

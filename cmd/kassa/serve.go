@@ -21,9 +21,12 @@ import (
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/mailer"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/paymod"
+	"github.com/kassa-pay/kassa/paymod/invoice"
 	"github.com/kassa-pay/kassa/postgres"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/webhook"
 )
 
 // config is what serve reads from flags, falling back to the environment.
@@ -33,6 +36,9 @@ type config struct {
 	processingDelay       time.Duration
 	smtp                  mailer.SMTP
 	smtpAddr              string
+	allowPrivateWebhooks  bool
+	webhookTimeout        time.Duration
+	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -48,6 +54,20 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		delay = s
 		return nil
 	})
+	fs.BoolVar(&c.allowPrivateWebhooks, "allow-private-webhooks", getenv("KASSA_ALLOW_PRIVATE_WEBHOOKS") == "true",
+		"send notifications to loopback, private and link-local addresses too: for sandboxes and tests only (KASSA_ALLOW_PRIVATE_WEBHOOKS=true)")
+	timeout := or(getenv("KASSA_WEBHOOK_TIMEOUT"), "15s")
+	fs.Func("webhook-timeout", "time limit of one notification attempt (KASSA_WEBHOOK_TIMEOUT, default 15s)", func(s string) error {
+		timeout = s
+		return nil
+	})
+	fs.StringVar(&c.invoice.BaseURL, "invoice-url", getenv("KASSA_INVOICE_URL"),
+		"base URL of the Ledyer-compatible API the payment module's invoice provider uses, Kassa's own included; empty: no invoice provider (KASSA_INVOICE_URL)")
+	fs.StringVar(&c.invoice.ClientID, "invoice-client-id", getenv("KASSA_INVOICE_CLIENT_ID"), "API client of the invoice provider (KASSA_INVOICE_CLIENT_ID; its secret only from KASSA_INVOICE_CLIENT_SECRET)")
+	fs.StringVar(&c.invoice.NotificationURL, "invoice-notification-url", getenv("KASSA_INVOICE_NOTIFICATION_URL"),
+		"where that API sends the invoice provider's notifications (KASSA_INVOICE_NOTIFICATION_URL; default PUBLIC_URL/v1/payment-module/providers/pp_invoice_default/webhooks)")
+	// A secret in a flag would show in the process list.
+	c.invoice.Secret = getenv("KASSA_INVOICE_CLIENT_SECRET")
 	fs.StringVar(&c.smtpAddr, "smtp-addr", getenv("KASSA_SMTP_ADDR"), "SMTP server host:port for invoice e-mail; empty keeps mail queued, unsent (KASSA_SMTP_ADDR)")
 	fs.StringVar(&c.smtp.Username, "smtp-user", getenv("KASSA_SMTP_USER"), "SMTP user; empty for none (KASSA_SMTP_USER)")
 	c.smtp.Password = getenv("KASSA_SMTP_PASSWORD") // environment only: flags show in ps
@@ -55,6 +75,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.smtp.From, "mail-from", getenv("KASSA_MAIL_FROM"), "From address of invoice e-mail (KASSA_MAIL_FROM)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.invoice.BaseURL != "" && (c.invoice.ClientID == "" || c.invoice.Secret == "") {
+		return c, errors.New("the invoice provider needs --invoice-client-id and KASSA_INVOICE_CLIENT_SECRET")
 	}
 	if c.smtpAddr != "" {
 		host, port, err := net.SplitHostPort(c.smtpAddr)
@@ -77,6 +100,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, fmt.Errorf("processing delay %q is not a non-negative duration such as 30s", delay)
 	}
 	c.processingDelay = d
+	if c.webhookTimeout, err = time.ParseDuration(timeout); err != nil || c.webhookTimeout <= 0 {
+		return c, fmt.Errorf("webhook timeout %q is not a positive duration such as 15s", timeout)
+	}
 	if c.mode != "sandbox" && c.mode != "live" {
 		return c, fmt.Errorf("mode %q is neither sandbox nor live", c.mode)
 	}
@@ -120,10 +146,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
+	notificationKey, err := api.LoadNotificationKey(ctx, db)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	dispatcher := webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
+		AllowPrivate: c.allowPrivateWebhooks,
+		Timeout:      c.webhookTimeout,
+	})
+	var providers paymod.Registry
+	if c.invoice.BaseURL != "" {
+		if c.invoice.NotificationURL == "" {
+			c.invoice.NotificationURL = c.publicURL + "/v1/payment-module/providers/" + invoice.ProviderID + "/webhooks"
+		}
+		providers = paymod.Registry{invoice.ProviderID: invoice.New(c.invoice)}
+	}
 	srv := api.NewServer(log, api.Config{
-		Sandbox:         c.mode == "sandbox",
-		ProcessingDelay: c.processingDelay,
-		PublicURL:       c.publicURL,
+		Sandbox:              c.mode == "sandbox",
+		ProcessingDelay:      c.processingDelay,
+		PublicURL:            c.publicURL,
+		NotificationKey:      notificationKey,
+		AllowPrivateWebhooks: c.allowPrivateWebhooks,
+		OnNotification:       dispatcher.Wake,
+		PaymentProviders:     providers,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 
 	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
@@ -143,6 +189,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		sender := &mailer.Sender{Store: db, Clock: kassa.SystemClock{}, Log: log, SMTP: c.smtp, PublicURL: c.publicURL}
 		wg.Go(func() { sender.Run(bg, 5*time.Second) })
 	}
+	wg.Go(func() { dispatcher.Run(bg) }) // stopped after the HTTP server, finishing its attempts
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 

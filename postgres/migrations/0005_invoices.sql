@@ -40,7 +40,7 @@ $$;
 CREATE TRIGGER documents_no_change BEFORE UPDATE OR DELETE ON documents
 	FOR EACH ROW EXECUTE FUNCTION documents_immutable();
 
-CREATE TABLE payments (
+CREATE TABLE bank_payments (
 	id          text PRIMARY KEY,
 	merchant_id text NOT NULL,
 	bank_ref    text NOT NULL, -- the bank's id of the entry: a re-import skips it
@@ -53,8 +53,8 @@ CREATE TABLE payments (
 	UNIQUE (merchant_id, bank_ref)
 );
 
-CREATE INDEX payments_document ON payments (document_id);
-CREATE INDEX payments_merchant ON payments (merchant_id, created_at);
+CREATE INDEX bank_payments_document ON bank_payments (document_id);
+CREATE INDEX bank_payments_merchant ON bank_payments (merchant_id, created_at);
 
 CREATE TABLE mail_outbox (
 	id          text PRIMARY KEY,

@@ -41,7 +41,7 @@ BEGIN
 	SELECT RAISE(ABORT, 'documents are immutable');
 END;
 
-CREATE TABLE payments (
+CREATE TABLE bank_payments (
 	id          TEXT PRIMARY KEY,
 	merchant_id TEXT NOT NULL,
 	bank_ref    TEXT NOT NULL, -- the bank's id of the entry: a re-import skips it
@@ -54,8 +54,8 @@ CREATE TABLE payments (
 	UNIQUE (merchant_id, bank_ref)
 ) STRICT;
 
-CREATE INDEX payments_document ON payments (document_id);
-CREATE INDEX payments_merchant ON payments (merchant_id, created_at);
+CREATE INDEX bank_payments_document ON bank_payments (document_id);
+CREATE INDEX bank_payments_merchant ON bank_payments (merchant_id, created_at);
 
 CREATE TABLE mail_outbox (
 	id          TEXT PRIMARY KEY,

@@ -107,14 +107,14 @@ func (t *Tx) OrderDocuments(ctx context.Context, merchantID, orderID string) ([]
 
 func (t *Tx) DocumentPaid(ctx context.Context, documentID string) (int64, error) {
 	var n int64
-	if err := t.c.QueryRow(ctx, []any{&n}, `SELECT COALESCE(SUM(amount), 0) FROM payments WHERE document_id = $1`, documentID); err != nil {
+	if err := t.c.QueryRow(ctx, []any{&n}, `SELECT COALESCE(SUM(amount), 0) FROM bank_payments WHERE document_id = $1`, documentID); err != nil {
 		return 0, fmt.Errorf("sum payments of %s: %w", documentID, err)
 	}
 	return n, nil
 }
 
-func (t *Tx) AddPayment(ctx context.Context, p *store.Payment) (bool, error) {
-	n, err := t.c.Exec(ctx, `INSERT INTO payments
+func (t *Tx) AddBankPayment(ctx context.Context, p *store.BankPayment) (bool, error) {
+	n, err := t.c.Exec(ctx, `INSERT INTO bank_payments
 		(id, merchant_id, bank_ref, reference, amount, currency, document_id, booked_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (merchant_id, bank_ref) DO NOTHING`,
@@ -126,19 +126,19 @@ func (t *Tx) AddPayment(ctx context.Context, p *store.Payment) (bool, error) {
 	return n == 1, nil
 }
 
-func (t *Tx) Payments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]store.Payment, error) {
+func (t *Tx) BankPayments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]store.BankPayment, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	q := `SELECT id, merchant_id, bank_ref, reference, amount, currency, COALESCE(document_id, ''), booked_at, created_at
-		FROM payments WHERE merchant_id = $1`
+		FROM bank_payments WHERE merchant_id = $1`
 	if unmatched {
 		q += ` AND document_id IS NULL`
 	}
-	var ps []store.Payment
+	var ps []store.BankPayment
 	err := t.c.Query(ctx, func(rows Scanner) error {
 		var (
-			p               store.Payment
+			p               store.BankPayment
 			currency        string
 			booked, created int64
 		)
