@@ -76,7 +76,7 @@ func (s *Server) issueDocuments(ctx context.Context, tx store.Tx, prev, next *or
 		if c != nil { // nil for an advance invoice: it documents the uncaptured lines
 			c.DocumentReference, c.DocumentURL = d.Reference(), s.documentURL(d)
 		}
-		if err := s.queueMail(ctx, tx, d, env); err != nil {
+		if err := s.queueMail(ctx, tx, d, env, false); err != nil {
 			return err
 		}
 	}
@@ -117,16 +117,21 @@ func (s *Server) documentURL(d *invoice.Document) string {
 	return strings.TrimRight(s.cfg.PublicURL, "/") + "/v1/documents/" + d.ID
 }
 
-// queueMail puts a document's e-mail in the outbox, for the buyer's address
-// with the invoice channel's copy address, when the buyer has one.
-func (s *Server) queueMail(ctx context.Context, tx store.Tx, d *invoice.Document, env order.Env) error {
+// queueMail puts a document's e-mail, or its overdue reminder, in the
+// outbox, for the buyer's address with the invoice channel's copy address,
+// when the buyer has one.
+func (s *Server) queueMail(ctx context.Context, tx store.Tx, d *invoice.Document, env order.Env, reminder bool) error {
 	if d.Buyer.Email == "" && d.CopyTo == "" {
 		return nil
 	}
 	m := &store.Mail{
 		ID: env.IDs.New(kassa.PrefixMail), MerchantID: d.MerchantID, DocumentID: d.ID,
 		MessageID: d.ID + "@" + s.mailDomain(),
-		Subject:   subjectOf(d), NextAt: env.Now, CreatedAt: env.Now,
+		Subject:   subjectOf(d), NextAt: env.Now, CreatedAt: env.Now, Reminder: reminder,
+	}
+	if reminder {
+		m.MessageID = d.ID + ".reminder@" + s.mailDomain()
+		m.Subject = "Reminder: " + m.Subject
 	}
 	if d.Buyer.Email != "" {
 		m.To = []string{d.Buyer.Email}

@@ -3,11 +3,13 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
 	"github.com/kassa-pay/kassa/store"
@@ -200,4 +202,52 @@ func TestAutoCaptureIssuesInvoice(t *testing.T) {
 	if len(got.Captured) != 1 || got.Captured[0].DocumentReference != "1" || len(e.documents(o.OrderID)) != 1 {
 		t.Errorf("after the automatic capture: %+v, documents %d", got.Captured, len(e.documents(o.OrderID)))
 	}
+}
+
+// An unpaid invoice past its due date gets one reminder, however many
+// processes scan; a paid one gets none.
+func TestOverdueReminder(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		capture := map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}
+		unpaid, paid := e.order(cart(line("A", 1, 10000))), e.order(cart(line("A", 1, 10000)))
+		e.must(200, request{method: "POST", path: "/v1/orders/" + unpaid + "/capture", body: capture})
+		e.must(200, request{method: "POST", path: "/v1/orders/" + paid + "/capture", body: capture})
+		e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{
+			"paymentReference": e.documents(paid)[0].PaymentReference, "amount": 10000, "currency": "SEK",
+		}})
+		if n, err := e.srv.RemindOverdue(t.Context()); n != 0 || err != nil {
+			t.Fatalf("before the due date: %d, %v", n, err)
+		}
+		e.clock.Advance(31 * 24 * time.Hour)
+		other := api.NewServer(slog.New(slog.DiscardHandler), api.Config{PublicURL: "https://kassa.test"}, e.store, e.clock, &seqIDs{n: 1 << 20}, mustSigner(t, e))
+		var wg sync.WaitGroup
+		var total [2]int
+		for i, s := range []*api.Server{e.srv, other} {
+			wg.Go(func() {
+				n, err := s.RemindOverdue(context.Background())
+				if err != nil {
+					t.Error(err)
+				}
+				total[i] = n
+			})
+		}
+		wg.Wait()
+		if total[0]+total[1] != 1 {
+			t.Errorf("reminders sent by the two processes = %v, want 1 in all", total)
+		}
+		var mails struct {
+			Mails []struct{ DocumentID, Subject, MessageID string }
+		}
+		e.must(200, request{method: "GET", path: "/v1/sandbox/mails"}).decode(t, &mails)
+		var reminders []string
+		for _, m := range mails.Mails {
+			if strings.HasPrefix(m.Subject, "Reminder: ") {
+				reminders = append(reminders, m.DocumentID)
+			}
+		}
+		if want := e.documents(unpaid)[0].ID; len(reminders) != 1 || reminders[0] != want {
+			t.Errorf("reminders for %v, want one for %s", reminders, want)
+		}
+	})
 }

@@ -13,8 +13,8 @@ const IdempotencyRetention = 48 * time.Hour
 
 // RunMaintenance does the server's background work every interval until
 // ctx ends: orders whose processing delay has passed become ready for
-// capture, due automatic captures run, and expired idempotency records
-// are removed.
+// capture, due automatic captures run, overdue invoices get their one
+// reminder (when configured), and expired idempotency records are removed.
 func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -24,6 +24,11 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 		}
 		if _, err := s.CaptureDueOrders(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("capturing orders automatically", "err", err)
+		}
+		if s.cfg.OverdueReminders {
+			if _, err := s.RemindOverdue(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("reminding of overdue invoices", "err", err)
+			}
 		}
 		if err := s.purgeIdempotency(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("purging idempotency records", "err", err)

@@ -33,6 +33,9 @@ type Config struct {
 	ProcessingDelay time.Duration
 	// PublicURL is the base URL clients reach Kassa at, for links.
 	PublicURL string
+	// OverdueReminders has the maintenance loop mark unpaid invoices
+	// overdue after their due date and e-mail one reminder each.
+	OverdueReminders bool
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
 	// Risk is the assessment policy for authorizations and order growth.

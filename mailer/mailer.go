@@ -173,7 +173,7 @@ func (s *Sender) message(m *store.Mail, d *invoice.Document) (*mail.Msg, error) 
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDateWithValue(m.CreatedAt)
-	msg.SetBodyString(mail.TypeTextPlain, s.body(d))
+	msg.SetBodyString(mail.TypeTextPlain, s.body(m, d))
 	name := fmt.Sprintf("%s-%d.pdf", d.Kind, d.Number)
 	if err := msg.AttachReader(name, bytes.NewReader(b), mail.WithFileContentType(mail.ContentType("application/pdf"))); err != nil {
 		return nil, fmt.Errorf("attach %s: %w", name, err)
@@ -181,8 +181,11 @@ func (s *Sender) message(m *store.Mail, d *invoice.Document) (*mail.Msg, error) 
 	return msg, nil
 }
 
-func (s *Sender) body(d *invoice.Document) string {
+func (s *Sender) body(m *store.Mail, d *invoice.Document) string {
 	var b strings.Builder
+	if m.Reminder {
+		fmt.Fprintf(&b, "Reminder: this invoice was due on %s and is not paid in full.\n\n", d.DueDate.Format(time.DateOnly))
+	}
 	fmt.Fprintf(&b, "%s %d from %s for order %s is attached.\n\n", invoice.Title(d.Kind), d.Number, d.Seller.Name, d.OrderReference)
 	if d.Payable() > 0 {
 		fmt.Fprintf(&b, "Amount to pay: %s %s by %s\nPayment reference (OCR): %s\n",

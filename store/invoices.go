@@ -29,6 +29,10 @@ type InvoiceReader interface {
 	BankPayments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]BankPayment, error)
 	// Mails lists the merchant's outbox, newest first: the sandbox mail log.
 	Mails(ctx context.Context, merchantID string, limit int) ([]Mail, error)
+	// OverdueDocuments lists up to limit documents, of every merchant,
+	// that ask for a payment not fully made by a due date before now and
+	// are not marked overdue yet, by due date.
+	OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]DocumentKey, error)
 }
 
 // InvoiceWriter issues documents, records payments and queues mail.
@@ -53,7 +57,13 @@ type InvoiceWriter interface {
 	// failed and when to try again, never when next is zero.
 	MailSent(ctx context.Context, id string, at time.Time) error
 	MailFailed(ctx context.Context, id string, next time.Time, reason string) error
+	// MarkOverdue marks a document overdue; marked is false when it already
+	// was, so of several processes exactly one sends the reminder.
+	MarkOverdue(ctx context.Context, k DocumentKey, at time.Time) (marked bool, err error)
 }
+
+// DocumentKey names a document.
+type DocumentKey struct{ MerchantID, DocumentID string }
 
 // BankPayment is money received for an invoice document (not the payment
 // module's payment.Payment), matched to a document by its payment
@@ -80,6 +90,7 @@ type Mail struct {
 	To         []string  `json:"to"`
 	Cc         []string  `json:"cc,omitempty"`
 	Subject    string    `json:"subject"`
+	Reminder   bool      `json:"reminder,omitempty"` // an overdue reminder, not the document's first mail
 	Attempts   int       `json:"attempts"`
 	NextAt     time.Time `json:"nextAt"` // zero once sent
 	SentAt     time.Time `json:"sentAt"` // zero until sent

@@ -220,3 +220,49 @@ func testMailOutbox(f *fixture) {
 	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.MailFailed(ctx, "ml_1", f.now, "late") })
 	wantCode(t, "MailFailed of a sent mail", err, kassa.ENotFound)
 }
+
+func testOverdue(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m := f.createMerchant()
+	var keys []store.DocumentKey
+	for i := range 2 {
+		o := f.newOrder(m, 0)
+		f.createOrder(o)
+		ocr, _ := invoice.NewOCR(fmt.Sprint(4000 + i))
+		_, d, err := f.issueInvoice(o, ocr)
+		f.ok("issue", err)
+		keys = append(keys, store.DocumentKey{MerchantID: m, DocumentID: d.ID})
+	}
+	overdue := func() []store.DocumentKey {
+		return mustRead(f, func(tx store.ReadTx) ([]store.DocumentKey, error) { return tx.OverdueDocuments(ctx, f.now, 10) })
+	}
+	if got := overdue(); len(got) != 0 {
+		t.Errorf("overdue before the due date: %v", got)
+	}
+	// The second invoice is paid in full in two parts, the first in part.
+	f.mustUpdate(func(tx store.Tx) error {
+		for i, p := range []struct {
+			doc    string
+			amount int64
+		}{{keys[0].DocumentID, 100}, {keys[1].DocumentID, totals.Amount - 100}, {keys[1].DocumentID, 100}} {
+			if _, err := tx.AddBankPayment(ctx, &store.BankPayment{ID: fmt.Sprint("bp_", i), MerchantID: m, BankRef: fmt.Sprint("R", i),
+				Reference: "x", Amount: p.amount, Currency: "SEK", DocumentID: p.doc, BookedAt: f.now, CreatedAt: f.now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	f.advance(time.Duration(invoice.DefaultPaymentTerms+1) * 24 * time.Hour)
+	if got := overdue(); len(got) != 1 || got[0] != keys[0] {
+		t.Fatalf("overdue after the due date = %v, want [%v]", got, keys[0])
+	}
+	var first, second bool
+	f.mustUpdate(func(tx store.Tx) (err error) { first, err = tx.MarkOverdue(ctx, keys[0], f.now); return err })
+	f.mustUpdate(func(tx store.Tx) (err error) { second, err = tx.MarkOverdue(ctx, keys[0], f.now); return err })
+	if !first || second {
+		t.Errorf("MarkOverdue twice = %v, %v; want true, false", first, second)
+	}
+	if got := overdue(); len(got) != 0 {
+		t.Errorf("overdue after marking: %v", got)
+	}
+}

@@ -36,6 +36,7 @@ type config struct {
 	processingDelay       time.Duration
 	smtp                  mailer.SMTP
 	smtpAddr              string
+	overdueReminders      bool
 	allowPrivateWebhooks  bool
 	webhookTimeout        time.Duration
 	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
@@ -72,6 +73,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.smtp.Username, "smtp-user", getenv("KASSA_SMTP_USER"), "SMTP user; empty for none (KASSA_SMTP_USER)")
 	c.smtp.Password = getenv("KASSA_SMTP_PASSWORD") // environment only: flags show in ps
 	fs.StringVar(&c.smtp.TLS, "smtp-tls", or(getenv("KASSA_SMTP_TLS"), "starttls"), "starttls, opportunistic or none (KASSA_SMTP_TLS)")
+	fs.BoolVar(&c.overdueReminders, "overdue-reminders", getenv("KASSA_OVERDUE_REMINDERS") != "false",
+		"mark unpaid invoices overdue after their due date and e-mail one reminder (KASSA_OVERDUE_REMINDERS, default true)")
 	fs.StringVar(&c.smtp.From, "mail-from", getenv("KASSA_MAIL_FROM"), "From address of invoice e-mail (KASSA_MAIL_FROM)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -166,6 +169,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Sandbox:              c.mode == "sandbox",
 		ProcessingDelay:      c.processingDelay,
 		PublicURL:            c.publicURL,
+		OverdueReminders:     c.overdueReminders,
 		NotificationKey:      notificationKey,
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
 		OnNotification:       dispatcher.Wake,

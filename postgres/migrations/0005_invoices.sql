@@ -22,6 +22,7 @@ CREATE TABLE documents (
 	payment_reference text UNIQUE, -- NULL when the document asks for no payment
 	access_token      text NOT NULL UNIQUE,
 	payable           bigint NOT NULL,
+	due_at            bigint NOT NULL, -- the due date, for the overdue scan
 	doc               json NOT NULL,
 	created_at        bigint NOT NULL,
 	UNIQUE (merchant_id, number),
@@ -29,6 +30,15 @@ CREATE TABLE documents (
 );
 
 CREATE INDEX documents_order ON documents (order_id, number);
+CREATE INDEX documents_due ON documents (due_at) WHERE payable > 0;
+
+-- One row per document found overdue: the primary key makes the reminder
+-- happen once, whichever process finds it first.
+CREATE TABLE document_overdue (
+	document_id text PRIMARY KEY,
+	merchant_id text NOT NULL,
+	marked_at   bigint NOT NULL
+);
 
 -- An issued document is never edited: a correction is a credit note.
 CREATE FUNCTION documents_immutable() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -22,6 +22,7 @@ CREATE TABLE documents (
 	payment_reference TEXT UNIQUE, -- NULL when the document asks for no payment
 	access_token      TEXT NOT NULL UNIQUE,
 	payable           INTEGER NOT NULL,
+	due_at            INTEGER NOT NULL, -- the due date, for the overdue scan
 	doc               TEXT NOT NULL,
 	created_at        INTEGER NOT NULL,
 	UNIQUE (merchant_id, number),
@@ -29,6 +30,15 @@ CREATE TABLE documents (
 ) STRICT;
 
 CREATE INDEX documents_order ON documents (order_id, number);
+CREATE INDEX documents_due ON documents (due_at) WHERE payable > 0;
+
+-- One row per document found overdue: the primary key makes the reminder
+-- happen once, whichever process finds it first.
+CREATE TABLE document_overdue (
+	document_id TEXT PRIMARY KEY,
+	merchant_id TEXT NOT NULL,
+	marked_at   INTEGER NOT NULL
+) STRICT;
 
 -- An issued document is never edited: a correction is a credit note.
 CREATE TRIGGER documents_no_update BEFORE UPDATE ON documents

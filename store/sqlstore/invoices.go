@@ -53,10 +53,10 @@ func (t *Tx) CreateDocument(ctx context.Context, d *invoice.Document) error {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
 	_, err = t.c.Exec(ctx, `INSERT INTO documents
-		(id, merchant_id, order_id, ledger_id, kind, number, payment_reference, access_token, payable, doc, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		(id, merchant_id, order_id, ledger_id, kind, number, payment_reference, access_token, payable, due_at, doc, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		d.ID, d.MerchantID, d.OrderID, d.LedgerID, string(d.Kind), d.Number, nullable(d.PaymentReference),
-		d.AccessToken, d.Payable(), string(doc), d.CreatedAt.UnixMicro())
+		d.AccessToken, d.Payable(), d.DueDate.UnixMicro(), string(doc), d.CreatedAt.UnixMicro())
 	return t.writeErr(err, what)
 }
 
@@ -161,10 +161,11 @@ type mailEnvelope struct {
 	To        []string `json:"to"`
 	Cc        []string `json:"cc,omitempty"`
 	Subject   string   `json:"subject"`
+	Reminder  bool     `json:"reminder,omitempty"`
 }
 
 func (t *Tx) EnqueueMail(ctx context.Context, m *store.Mail) error {
-	doc, err := json.Marshal(mailEnvelope{MessageID: m.MessageID, To: m.To, Cc: m.Cc, Subject: m.Subject})
+	doc, err := json.Marshal(mailEnvelope{MessageID: m.MessageID, To: m.To, Cc: m.Cc, Subject: m.Subject, Reminder: m.Reminder})
 	if err != nil {
 		return fmt.Errorf("encode mail %s: %w", m.ID, err)
 	}
@@ -191,7 +192,7 @@ func (t *Tx) queryMails(ctx context.Context, q string, args ...any) ([]store.Mai
 		if err := json.Unmarshal([]byte(doc), &env); err != nil {
 			return fmt.Errorf("decode mail %s: %w", m.ID, err)
 		}
-		m.MessageID, m.To, m.Cc, m.Subject = env.MessageID, env.To, env.Cc, env.Subject
+		m.MessageID, m.To, m.Cc, m.Subject, m.Reminder = env.MessageID, env.To, env.Cc, env.Subject, env.Reminder
 		m.CreatedAt = fromMicros(created)
 		if next != 0 {
 			m.NextAt = fromMicros(next)
@@ -268,3 +269,37 @@ func nullable(s string) any {
 }
 
 func isNotFound(err error) bool { return kassa.ErrorCode(err) == kassa.ENotFound }
+
+// OverdueDocuments finds documents still asking for payment after their
+// due date that have not been marked overdue yet.
+func (t *Tx) OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]store.DocumentKey, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var keys []store.DocumentKey
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var k store.DocumentKey
+		if err := rows.Scan(&k.MerchantID, &k.DocumentID); err != nil {
+			return err
+		}
+		keys = append(keys, k)
+		return nil
+	}, `SELECT d.merchant_id, d.id FROM documents d
+		WHERE d.payable > 0 AND d.due_at < $1
+		AND NOT EXISTS (SELECT 1 FROM document_overdue o WHERE o.document_id = d.id)
+		AND (SELECT COALESCE(SUM(p.amount), 0) FROM bank_payments p WHERE p.document_id = d.id) < d.payable
+		ORDER BY d.due_at, d.id LIMIT $2`, now.UnixMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list overdue documents: %w", err)
+	}
+	return keys, nil
+}
+
+func (t *Tx) MarkOverdue(ctx context.Context, k store.DocumentKey, at time.Time) (bool, error) {
+	n, err := t.c.Exec(ctx, `INSERT INTO document_overdue (document_id, merchant_id, marked_at) VALUES ($1, $2, $3)
+		ON CONFLICT (document_id) DO NOTHING`, k.DocumentID, k.MerchantID, at.UnixMicro())
+	if err != nil {
+		return false, fmt.Errorf("mark %s overdue: %w", k.DocumentID, err)
+	}
+	return n == 1, nil
+}
