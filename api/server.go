@@ -57,7 +57,7 @@ func NewServer(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, 
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if cfg.Risk == (risk.Policy{}) {
+	if cfg.Risk.CreditLimit == 0 {
 		cfg.Risk = risk.DefaultPolicy
 	}
 	s := &Server{

@@ -55,6 +55,9 @@ func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
 		if err := tx.CreateOrder(ctx, o); err != nil {
 			return 0, nil, err
 		}
+		if err := holdOrder(ctx, tx, o); err != nil {
+			return 0, nil, err
+		}
 		if err := tx.PutToken(ctx, usedTok); err != nil {
 			return 0, nil, err
 		}
@@ -91,8 +94,14 @@ func (s *Server) handleTokenCancel(w http.ResponseWriter, r *http.Request) {
 		if err := tx.PutToken(ctx, cancelled); err != nil {
 			return 0, nil, err
 		}
-		if err := tx.UpdateSession(ctx, ps.Reopen(env, token)); err != nil {
+		reopened := ps.Reopen(env, token)
+		if err := tx.UpdateSession(ctx, reopened); err != nil {
 			return 0, nil, err
+		}
+		if reopened != ps {
+			if err := releaseHold(ctx, tx, ps.ID); err != nil {
+				return 0, nil, err
+			}
 		}
 		return http.StatusNoContent, nil, nil
 	})

@@ -59,6 +59,7 @@ type Session struct {
 	Forced   bool            `json:"forced,omitempty"`
 	Token    string          `json:"authorizationToken,omitempty"` // the token that is current
 	OrderID  string          `json:"orderId,omitempty"`
+	Events   []Event         `json:"events,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -248,9 +249,11 @@ func (s *Session) Authorize(env order.Env, c order.Customer, d risk.Decision) (*
 	if d.Outcome == risk.Signatory {
 		n.State = StateAwaitingSignatory
 		n.Token = ""
+		n.record(assessment(env.Now, d), Event{Type: EventAuthorizationPending, CreatedAt: env.Now})
 		return n, nil, nil
 	}
 	tok := n.issue(env)
+	n.record(assessment(env.Now, d), Event{Type: EventAuthorizationCreate, Token: tok.Token, CreatedAt: env.Now})
 	return n, tok, nil
 }
 
@@ -261,7 +264,19 @@ func (s *Session) Sign(env order.Env) (*Session, *Token, error) {
 	}
 	n := s.clone()
 	n.UpdatedAt = env.Now
-	return n, n.issue(env), nil
+	tok := n.issue(env)
+	n.record(Event{Type: EventAuthorizationCreate, Token: tok.Token, CreatedAt: env.Now})
+	return n, tok, nil
+}
+
+// Decline records a signatory's refusal and cancels the session.
+func (s *Session) Decline(env order.Env) (*Session, error) {
+	n, err := s.Cancel(env)
+	if err != nil {
+		return nil, err
+	}
+	n.Events[len(n.Events)-1].Type = EventAuthorizationDeclined
+	return n, nil
 }
 
 func (n *Session) issue(env order.Env) *Token {
@@ -287,6 +302,7 @@ func (s *Session) Cancel(env order.Env) (*Session, error) {
 	n := s.clone()
 	n.State = StateCancelled
 	n.UpdatedAt = env.Now
+	n.record(Event{Type: EventCancelled, CreatedAt: env.Now})
 	return n, nil
 }
 
@@ -308,6 +324,7 @@ func (s *Session) clone() *Session {
 	c.Lines = slices.Clone(s.Lines)
 	c.Metadata = slices.Clone(s.Metadata)
 	c.RiskTags = slices.Clone(s.RiskTags)
+	c.Events = slices.Clone(s.Events)
 	if s.Customer != nil {
 		cu := *s.Customer
 		c.Customer = &cu

@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ViewSnapshot", testViewSnapshot},
 		{"MoneyInvariants", testMoneyInvariants},
+		{"CreditHolds", testCreditHolds},
+		{"ConcurrentCredit", testConcurrentCredit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
