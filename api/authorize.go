@@ -17,8 +17,12 @@ import (
 // concurrent authorizations of one company are assessed one after the
 // other, each seeing the credit the previous ones reserved; then it
 // reserves the session's amount on the line (see store.CheckoutWriter).
-func (s *Server) authorizeSession(ctx context.Context, tx store.Tx, ps *session.Session, buyer order.Customer, env order.Env) (*session.Session, authorizationView, error) {
+func (s *Server) authorizeSession(ctx context.Context, tx store.Tx, ps *session.Session, buyer order.Customer, method string, env order.Env) (*session.Session, authorizationView, error) {
 	var v authorizationView
+	ps, err := ps.WithPaymentMethod(method)
+	if err != nil {
+		return nil, v, err
+	}
 	c, err := session.BuyerCustomer(buyer, ps.Country)
 	if err != nil {
 		return nil, v, err

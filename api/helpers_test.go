@@ -121,6 +121,7 @@ func newEnv(t *testing.T, opts ...option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.DemoMerchantID = e.a.merchantID
 	e.srv = api.NewServer(slog.New(slog.DiscardHandler), cfg, st, e.clock, ids, signer)
 	e.http = httptest.NewServer(e.srv)
 	t.Cleanup(e.http.Close)

@@ -36,6 +36,17 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /v1/orders/{orderId}/extendexpiry", auth(s.handleExtendExpiry))
 	m.HandleFunc("GET /v1/orders/{orderId}/paymentstatus", auth(s.handleOrderPaymentStatus))
 	m.HandleFunc("GET /v1/paymentstatus", auth(s.handlePaymentStatus))
+
+	// The buyer's checkout (checkout.go) and the sandbox demo shop (demo.go).
+	m.HandleFunc("GET /bootstrap.js", s.handleBootstrap)
+	m.HandleFunc("GET /payments/assets/{file}", s.handleAssets)
+	m.HandleFunc("GET /payments/dialog/{sessionId}", s.handleDialog)
+	m.HandleFunc("POST /payments/dialog/{sessionId}/assess", s.handleDialogAssess)
+	m.HandleFunc("POST /payments/dialog/{sessionId}/confirm", s.handleDialogConfirm)
+	m.HandleFunc("GET /payments/sign/{sessionId}/{sig}", s.handleSignPage)
+	m.HandleFunc("POST /payments/sign/{sessionId}/{sig}", s.handleSignAction)
+	m.HandleFunc("GET /demo/shop", s.sandboxOnly(s.handleDemoShop))
+	m.HandleFunc("POST /demo/shop/{action}", s.sandboxOnly(s.handleDemoAction))
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

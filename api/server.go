@@ -34,6 +34,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Risk is the assessment policy for authorizations and order growth.
 	Risk risk.Policy
+	// DemoMerchantID is the merchant the sandbox demo shop (/demo/shop)
+	// sells for; without one the shop is not served.
+	DemoMerchantID string
 }
 
 // DefaultMaxBodyBytes fits 1,000 order lines with long descriptions.

@@ -167,7 +167,7 @@ func (s *Server) handleSandboxAuthorize(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	s.sessionMutation(w, r, body, func(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, any, error) {
-		return s.authorizeSession(ctx, tx, ps, in.Customer.customer(), env)
+		return s.authorizeSession(ctx, tx, ps, in.Customer.customer(), string(in.PaymentMethod), env)
 	})
 }
 

@@ -57,9 +57,12 @@ type Session struct {
 	Customer *order.Customer `json:"customer,omitempty"`
 	RiskTags []string        `json:"riskTags,omitempty"`
 	Forced   bool            `json:"forced,omitempty"`
-	Token    string          `json:"authorizationToken,omitempty"` // the token that is current
-	OrderID  string          `json:"orderId,omitempty"`
-	Events   []Event         `json:"events,omitempty"`
+	// PaymentMethod is what the buyer chose in the dialog: order.Invoice
+	// (also when empty) or order.AdvanceInvoice.
+	PaymentMethod string  `json:"paymentMethod,omitempty"`
+	Token         string  `json:"authorizationToken,omitempty"` // the token that is current
+	OrderID       string  `json:"orderId,omitempty"`
+	Events        []Event `json:"events,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/risk"
 )
 
@@ -53,4 +55,37 @@ func (s *Session) Assessments() int {
 		}
 	}
 	return k
+}
+
+// WithPaymentMethod sets the payment method the buyer chose; empty means
+// invoice.
+func (s *Session) WithPaymentMethod(method string) (*Session, error) {
+	switch method {
+	case "", order.Invoice, order.AdvanceInvoice:
+	default:
+		return nil, kassa.Invalid("paymentMethod", "paymentMethod must be %q or %q", order.Invoice, order.AdvanceInvoice)
+	}
+	n := s.clone()
+	n.PaymentMethod = method
+	return n, nil
+}
+
+// NeededSignatory says whether the session was ever parked for a
+// signatory, so that its signing link stays meaningful (it then shows the
+// outcome).
+func (s *Session) NeededSignatory() bool {
+	return slices.ContainsFunc(s.Events, func(e Event) bool { return e.Type == EventAuthorizationPending })
+}
+
+// DialogState is what the buyer's dialog can do with the session at now:
+// "open" when the buyer can (re)authorize, else why not: expired,
+// cancelled or completed (it has an order or awaits a signatory).
+func (s *Session) DialogState(now time.Time) string {
+	switch st := s.StateAt(now); {
+	case st == StateExpired || st == StateCancelled:
+		return st
+	case s.OrderID != "" || st == StateAwaitingSignatory:
+		return "completed"
+	}
+	return "open"
 }
