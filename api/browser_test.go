@@ -323,6 +323,10 @@ func TestBrowserCheckout(t *testing.T) {
 		if code != "invalid_args" {
 			t.Errorf("authorize with incomplete args rejected with code %q, want invalid_args", code)
 		}
+		run(t, ctx, chromedp.Evaluate(`window.ledyer.payments.api.authorize({sessionId: "ps_unknown", customer: {companyId: "559311-3714", email: "a@b.example"}}).then(function(){ return "resolved"; }, function(e){ return e.code; })`, &code, awaitPromise))
+		if code != "load_failed" {
+			t.Errorf("authorize with an unknown session rejected with code %q, want load_failed", code)
+		}
 	})
 
 	// Last: it moves the clock past every session's expiry.

@@ -214,3 +214,19 @@ func TestSigningLink(t *testing.T) {
 		t.Errorf("signing page after decline does not say so")
 	}
 }
+
+// TestUpdateKeepsFrameOrigin: an update that sends settings.security alone,
+// as LP's does, keeps the URLs, and with them who may frame the dialog.
+func TestUpdateKeepsFrameOrigin(t *testing.T) {
+	e := newEnv(t)
+	c := cart(line("A", 1, 10000))
+	c["settings"] = map[string]any{"urls": map[string]any{"confirmation": "https://shop.example/thanks"}}
+	id := e.session(c)
+	upd := cart(line("B", 1, 20000))
+	upd["settings"] = map[string]any{"security": map[string]any{"level": 110}}
+	e.must(200, request{method: "POST", path: "/v1/payment-sessions/" + id, body: upd})
+	resp, _ := e.page("/payments/dialog/" + id)
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self' https://shop.example") {
+		t.Errorf("dialog CSP after an update = %q, want the shop's origin kept", csp)
+	}
+}

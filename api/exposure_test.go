@@ -119,3 +119,26 @@ func (e *env) storedSession(id string) *session.Session {
 	}
 	return ps
 }
+
+// TestEditCountsOtherExposure: an order that grows is checked against the
+// company's exposure without the order itself.
+func TestEditCountsOtherExposure(t *testing.T) {
+	e := newEnv(t)
+	b := lowLimitBuyer()
+	first := cart(line("A", 1, 600_000))
+	tok := e.authorize(e.session(first), b)
+	var o struct{ OrderID string }
+	e.must(200, request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: withCustomer(first, b)}).decode(t, &o)
+	second := cart(line("B", 1, 300_000))
+	e.authorize(e.session(second), b) // 9,000 of 10,000 in use
+
+	// 6,000 → 7,000 fits (7,000 + 3,000); 6,000 → 7,001 does not.
+	if r := e.do(request{method: "POST", path: "/v1/orders/" + o.OrderID, body: cart(line("A", 1, 700_100))}); r.status != 402 || r.code() != "rejected" {
+		t.Errorf("edit above the limit = %d %s, want 402 rejected", r.status, r.body)
+	}
+	e.must(200, request{method: "POST", path: "/v1/orders/" + o.OrderID, body: cart(line("A", 1, 700_000))})
+	// The order now holds 7,000: a third purchase of 1 SEK is over the limit.
+	if r := e.sandboxAuthorize(e.session(cart(line("C", 1, 100))), b); r.status != 402 {
+		t.Errorf("authorization with the limit used up = %d %s, want 402", r.status, r.body)
+	}
+}

@@ -122,6 +122,11 @@ func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sessionMutation(w, r, body, func(_ context.Context, _ store.Tx, ps *session.Session, env order.Env) (*session.Session, any, error) {
+		if p.Settings != nil && in.Settings.URLs == nil {
+			// LP's updates send settings.security alone; the URLs it set
+			// at creation stay (the dialog's frame-ancestors come from them).
+			p.Settings.ConfirmationURL, p.Settings.NotificationURL = ps.Settings.ConfirmationURL, ps.Settings.NotificationURL
+		}
 		next, err := ps.Update(env, p)
 		return next, nil, err
 	})

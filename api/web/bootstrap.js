@@ -82,6 +82,7 @@
           if (e.origin !== origin || e.source !== frame.contentWindow) return;
           var m = e.data || {};
           if (m.type === "kassa:ready") {
+            d.ready = true;
             frame.contentWindow.postMessage({ type: "kassa:authArgs", customer: authArgs.customer }, origin);
           } else if (m.type === "kassa:result") {
             if (m.error) {
@@ -97,8 +98,13 @@
         }
       };
       window.addEventListener("message", d.onMessage);
-      frame.addEventListener("error", function () {
-        if (current === d) settle(failure("load_failed", "the dialog could not be loaded"));
+      // A dialog that loaded but never said it is ready is an error page
+      // (an unknown session, say). Its ready message may still be queued
+      // when the load event fires, so allow it a moment.
+      frame.addEventListener("load", function () {
+        setTimeout(function () {
+          if (current === d && !d.ready) settle(failure("load_failed", "the dialog could not be loaded"));
+        }, 3000);
       });
       document.body.appendChild(overlay);
       d.restore = makeInert(overlay);
