@@ -230,3 +230,32 @@ func TestUpdateKeepsFrameOrigin(t *testing.T) {
 		t.Errorf("dialog CSP after an update = %q, want the shop's origin kept", csp)
 	}
 }
+
+// TestDialogBadInput: malformed dialog and demo requests get a 4xx with a
+// code, never a 5xx, and leave the session as it was.
+func TestDialogBadInput(t *testing.T) {
+	e := newEnv(t)
+	id := e.session(cart(line("A", 1, 10000)))
+	tok := e.openDialog(id)
+	noCompany := map[string]any{}
+	for k, v := range buyer {
+		noCompany[k] = v
+	}
+	delete(noCompany, "companyId")
+	bodies := []any{
+		`{`, `null`, `42`, `[1]`, `{"customer":[]}`, `{"customer":{"companyId":7}}`, "\x00\xff",
+		strings.Repeat("[", 10000), map[string]any{"customer": noCompany},
+		map[string]any{"customer": map[string]any{"companyId": "123"}},
+	}
+	for _, path := range []string{"/payments/dialog/" + id + "/assess", "/payments/dialog/" + id + "/confirm", "/demo/shop/order", "/demo/shop/update", "/demo/shop/nothing"} {
+		for _, b := range bodies {
+			r := e.do(request{method: "POST", path: path, body: b, header: map[string]string{"X-Kassa-Dialog": tok}})
+			if r.status < 400 || r.status >= 500 || r.code() == "" {
+				t.Errorf("POST %s with %.40v = %d %s, want a 4xx with a code", path, b, r.status, r.body)
+			}
+		}
+	}
+	if ps := e.storedSession(id); ps.State != session.StateCreated || len(ps.Events) != 0 || ps.Amount != 10000 {
+		t.Errorf("bad requests changed the session: %+v", ps)
+	}
+}
