@@ -33,16 +33,9 @@ import (
 var webFS embed.FS
 
 var (
-	pages  = template.Must(template.New("").Funcs(template.FuncMap{"money": formatMoney}).ParseFS(webFS, "web/*.html"))
-	assets = must(fs.Sub(webFS, "web/assets"))
+	pages     = template.Must(template.New("").Funcs(template.FuncMap{"money": formatMoney}).ParseFS(webFS, "web/*.html"))
+	assets, _ = fs.Sub(webFS, "web/assets") // fails only for an invalid path
 )
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
 
 func formatMoney(minor int64, c money.Currency) string {
 	return string(c) + " " + money.Grouped(minor, c)
@@ -284,7 +277,8 @@ func (s *Server) handleDialogAssess(w http.ResponseWriter, r *http.Request) {
 		if d.Outcome != "rejected" {
 			v.Methods = []string{order.Invoice, order.AdvanceInvoice}
 		}
-		return ps.Assessed(env.Now, d), v, nil
+		next, err := ps.Assessed(env.Now, d)
+		return next, v, err
 	})
 }
 

@@ -29,13 +29,21 @@ type Event struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
+// MaxAssessments bounds the assessments a buyer's dialog may run on one
+// session: each is stored, and trying company after company is what a
+// fraudster does, not a buyer.
+const MaxAssessments = 50
+
 // Assessed records a risk assessment that decided nothing yet: the one the
 // buyer's dialog makes when it opens, to show what the buyer will get.
-func (s *Session) Assessed(now time.Time, d risk.Decision) *Session {
+func (s *Session) Assessed(now time.Time, d risk.Decision) (*Session, error) {
+	if s.Assessments() >= MaxAssessments {
+		return nil, kassa.Errorf(kassa.EConflict, "too many attempts on session %s; start a new checkout", s.ID)
+	}
 	n := s.clone()
 	n.record(assessment(now, d))
 	n.UpdatedAt = now
-	return n
+	return n, nil
 }
 
 func assessment(now time.Time, d risk.Decision) Event {

@@ -62,7 +62,13 @@ func TestAssessed(t *testing.T) {
 	s := newSession(t, c)
 	before := deepCopy(s)
 	d := risk.Decision{Outcome: risk.Rejected, Tags: []string{risk.TagBlocklisted}, Reason: "no"}
-	got := s.Assessed(c.now, d).Assessed(c.now, d)
+	got := s
+	for range 2 {
+		var err error
+		if got, err = got.Assessed(c.now, d); err != nil {
+			t.Fatalf("Assessed error: %v", err)
+		}
+	}
 	unchanged(t, "Assessed", before, s)
 	want := []session.Event{
 		{Type: session.EventAssessment, Outcome: risk.Rejected, Tags: []string{risk.TagBlocklisted}, CreatedAt: c.now},
@@ -74,6 +80,11 @@ func TestAssessed(t *testing.T) {
 	if got.Assessments() != 2 || got.State != session.StateCreated {
 		t.Errorf("Assessments() = %d, state %s; want 2, created", got.Assessments(), got.State)
 	}
+	for got.Assessments() < session.MaxAssessments {
+		got, _ = got.Assessed(c.now, d)
+	}
+	_, err := got.Assessed(c.now, d)
+	wantError(t, "Assessed beyond the limit", err, kassa.EConflict, "")
 }
 
 func TestDecline(t *testing.T) {

@@ -241,6 +241,9 @@ func (s *Session) Authorize(env order.Env, c order.Customer, d risk.Decision) (*
 	case StateAwaitingSignatory:
 		return nil, nil, kassa.Errorf(kassa.EConflict, "session %s is awaiting a signatory; cancel it to start over", s.ID)
 	}
+	if s.Assessments() >= MaxAssessments {
+		return nil, nil, kassa.Errorf(kassa.EConflict, "too many attempts on session %s; start a new checkout", s.ID)
+	}
 	if d.Outcome == risk.Rejected {
 		return nil, nil, kassa.Errorf(kassa.ERejected, "Invoice payment was declined: %s", d.Reason)
 	}
