@@ -139,6 +139,7 @@ func (b *browser) shop(t *testing.T, ctx context.Context, company string) {
 }
 
 func TestBrowserCheckout(t *testing.T) {
+	t.Parallel() // mostly waits on the browser: let the package's other tests run meanwhile
 	e := newEnv(t)
 	b := newBrowser(t, e)
 

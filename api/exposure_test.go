@@ -77,19 +77,54 @@ func (e *env) tokenOf(sessionID string) string {
 // TestConcurrentAuthorizationsRespectLimit: many buyers of one company
 // authorizing at once never get more than the credit limit granted.
 func TestConcurrentAuthorizationsRespectLimit(t *testing.T) {
-	e := newEnv(t)
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		const n = 12
+		c := cart(line("A", 1, 300_000)) // 3,000 SEK each: three fit in 10,000
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = e.session(c)
+		}
+		statuses := make([]int, n)
+		var wg sync.WaitGroup
+		for i, id := range ids {
+			wg.Go(func() { statuses[i] = e.sandboxAuthorize(id, lowLimitBuyer()).status })
+		}
+		wg.Wait()
+		wantGranted(t, statuses, 3)
+	})
+}
+
+// TestReplicasCreditLimit: two Kassa servers on one PostgreSQL database
+// authorizing one company at once still grant no more than its limit.
+func TestReplicasCreditLimit(t *testing.T) {
+	cs, _ := replicas(t, nil)
+	ctx := t.Context()
 	const n = 12
-	c := cart(line("A", 1, 300_000)) // 3,000 SEK each: three fit in 10,000
+	c := cart(line("A", 1, 300_000))
 	ids := make([]string, n)
 	for i := range ids {
-		ids[i] = e.session(c)
+		var s struct{ SessionID string }
+		if _, err := cs[0].Do(ctx, "POST", "/v1/payment-sessions", c, &s, ""); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = s.SessionID
 	}
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
 	for i, id := range ids {
-		wg.Go(func() { statuses[i] = e.sandboxAuthorize(id, lowLimitBuyer()).status })
+		wg.Go(func() {
+			statuses[i], _ = cs[i%2].Do(ctx, "POST", "/v1/sandbox/payment-sessions/"+id+"/authorize", map[string]any{"customer": lowLimitBuyer()}, nil, "")
+		})
 	}
 	wg.Wait()
+	wantGranted(t, statuses, 3)
+}
+
+// wantGranted checks that exactly want authorizations got 200 and the
+// rest were declined with 402.
+func wantGranted(t *testing.T, statuses []int, want int) {
+	t.Helper()
 	granted := 0
 	for i, st := range statuses {
 		switch st {
@@ -100,8 +135,8 @@ func TestConcurrentAuthorizationsRespectLimit(t *testing.T) {
 			t.Errorf("authorization %d = %d, want 200 or 402", i, st)
 		}
 	}
-	if granted != 3 {
-		t.Errorf("%d authorizations granted, want exactly 3 (3 × 3,000 ≤ 10,000 < 4 × 3,000)", granted)
+	if granted != want {
+		t.Errorf("%d authorizations granted, want exactly %d (3 × 3,000 ≤ 10,000 < 4 × 3,000)", granted, want)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -83,6 +84,7 @@ func withStore(wrap func(store.Store) store.Store) option {
 
 var t0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
+// newEnv starts an API over a fresh SQLite database.
 func newEnv(t *testing.T, opts ...option) *env {
 	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
@@ -90,6 +92,22 @@ func newEnv(t *testing.T, opts ...option) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newEnvOn(t, db, opts...)
+}
+
+// backends runs test on each store: SQLite, and PostgreSQL when the test
+// database is configured. It passes the function that starts an env.
+func backends(t *testing.T, test func(t *testing.T, newEnv func(*testing.T, ...option) *env)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, newEnv) })
+	t.Run("postgres", func(t *testing.T) {
+		db := pgtest.Open(t)
+		test(t, func(t *testing.T, opts ...option) *env { return newEnvOn(t, db, opts...) })
+	})
+}
+
+// newEnvOn starts an API over db, which must be empty.
+func newEnvOn(t *testing.T, db store.Store, opts ...option) *env {
+	t.Helper()
 	e := &env{t: t, clock: &clock{now: t0}, tokens: map[string]issued{}}
 	ids := &seqIDs{}
 	cfg := api.Config{Sandbox: true, PublicURL: "https://kassa.test"}

@@ -9,45 +9,47 @@ import (
 )
 
 func TestIdempotentReplay(t *testing.T) {
-	e := newEnv(t)
-	id := e.order(cart(line("A", 2, 10000)))
-	capture := map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}
-	key := map[string]string{"Idempotency-Key": "3f1c7a52-8f7e-4a63-9d45-1b2f0c4d5e6f"}
-	req := request{method: "POST", path: "/v1/orders/" + id + "/partialcapture", body: capture, header: key}
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		id := e.order(cart(line("A", 2, 10000)))
+		capture := map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}
+		key := map[string]string{"Idempotency-Key": "3f1c7a52-8f7e-4a63-9d45-1b2f0c4d5e6f"}
+		req := request{method: "POST", path: "/v1/orders/" + id + "/partialcapture", body: capture, header: key}
 
-	first := e.must(200, req)
-	if first.header.Get("Idempotent-Replayed") != "" {
-		t.Errorf("first response has Idempotent-Replayed")
-	}
-	e.clock.Advance(1e9)
-	again := e.must(200, req)
-	if again.header.Get("Idempotent-Replayed") != "true" {
-		t.Errorf("replay lacks Idempotent-Replayed: true")
-	}
-	if !bytes.Equal(first.body, again.body) {
-		t.Errorf("replayed body differs:\nfirst  %s\nreplay %s", first.body, again.body)
-	}
-	if o := e.getOrder(id, nil); len(o.Captured) != 1 {
-		t.Errorf("after a replayed capture: %d captures, want 1", len(o.Captured))
-	}
+		first := e.must(200, req)
+		if first.header.Get("Idempotent-Replayed") != "" {
+			t.Errorf("first response has Idempotent-Replayed")
+		}
+		e.clock.Advance(1e9)
+		again := e.must(200, req)
+		if again.header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("replay lacks Idempotent-Replayed: true")
+		}
+		if !bytes.Equal(first.body, again.body) {
+			t.Errorf("replayed body differs:\nfirst  %s\nreplay %s", first.body, again.body)
+		}
+		if o := e.getOrder(id, nil); len(o.Captured) != 1 {
+			t.Errorf("after a replayed capture: %d captures, want 1", len(o.Captured))
+		}
 
-	// The same key with another request is 422 and applies nothing.
-	other := request{method: "POST", path: req.path, body: map[string]any{"orderLines": []any{line("A", 1, 9000)}, "totalCaptureAmount": 9000}, header: key}
-	if resp := e.do(other); resp.status != 422 || resp.code() != "idempotency_key_reused" {
-		t.Errorf("same key, other body = %d %s, want 422 idempotency_key_reused", resp.status, resp.body)
-	}
-	// Keys are per merchant: merchant B may use the same key.
-	if resp := e.do(request{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100)), header: key, as: &e.b}); resp.status != 200 {
-		t.Errorf("merchant B with merchant A's key = %d %s, want 200", resp.status, resp.body)
-	}
-	// A failed request is not stored: retrying it with its key runs again.
-	failing := request{method: "POST", path: "/v1/orders/" + id + "/reference", body: map[string]any{}, header: map[string]string{"Idempotency-Key": "k-fail"}}
-	e.must(400, failing)
-	failing.body = map[string]any{"reference": "fixed"}
-	e.must(200, failing)
-	if resp := e.do(request{method: "POST", path: "/v1/orders/x", header: map[string]string{"Idempotency-Key": string(bytes.Repeat([]byte("k"), 256))}}); resp.status != 400 {
-		t.Errorf("a 256-character key = %d, want 400", resp.status)
-	}
+		// The same key with another request is 422 and applies nothing.
+		other := request{method: "POST", path: req.path, body: map[string]any{"orderLines": []any{line("A", 1, 9000)}, "totalCaptureAmount": 9000}, header: key}
+		if resp := e.do(other); resp.status != 422 || resp.code() != "idempotency_key_reused" {
+			t.Errorf("same key, other body = %d %s, want 422 idempotency_key_reused", resp.status, resp.body)
+		}
+		// Keys are per merchant: merchant B may use the same key.
+		if resp := e.do(request{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100)), header: key, as: &e.b}); resp.status != 200 {
+			t.Errorf("merchant B with merchant A's key = %d %s, want 200", resp.status, resp.body)
+		}
+		// A failed request is not stored: retrying it with its key runs again.
+		failing := request{method: "POST", path: "/v1/orders/" + id + "/reference", body: map[string]any{}, header: map[string]string{"Idempotency-Key": "k-fail"}}
+		e.must(400, failing)
+		failing.body = map[string]any{"reference": "fixed"}
+		e.must(200, failing)
+		if resp := e.do(request{method: "POST", path: "/v1/orders/x", header: map[string]string{"Idempotency-Key": string(bytes.Repeat([]byte("k"), 256))}}); resp.status != 400 {
+			t.Errorf("a 256-character key = %d, want 400", resp.status)
+		}
+	})
 }
 
 // gatedStore holds every Update at a gate, so a test can keep a request in
@@ -65,27 +67,29 @@ func (g *gatedStore) Update(ctx context.Context, fn func(store.Tx) error) error 
 }
 
 func TestIdempotencyInFlight(t *testing.T) {
-	var g *gatedStore
-	e := newEnv(t, withStore(func(s store.Store) store.Store {
-		g = &gatedStore{Store: s, entered: make(chan struct{}, 1), gate: make(chan struct{})}
-		return g
-	}))
-	e.token(&e.a)
-	key := map[string]string{"Idempotency-Key": "in-flight"}
-	req := request{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100)), header: key}
-	done := make(chan response)
-	go func() { done <- e.do(req) }()
-	<-g.entered // the first request is inside its transaction
-	if resp := e.do(req); resp.status != 409 || resp.code() != "idempotency_key_in_use" {
-		t.Errorf("same key while the first runs = %d %s, want 409 idempotency_key_in_use", resp.status, resp.body)
-	}
-	close(g.gate)
-	first := <-done
-	if first.status != 200 {
-		t.Fatalf("first request = %d %s", first.status, first.body)
-	}
-	g.entered = make(chan struct{}, 10)
-	if again := e.do(req); again.status != 200 || !bytes.Equal(again.body, first.body) {
-		t.Errorf("retry after completion = %d, want the stored 200 answer", again.status)
-	}
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		var g *gatedStore
+		e := newEnv(t, withStore(func(s store.Store) store.Store {
+			g = &gatedStore{Store: s, entered: make(chan struct{}, 1), gate: make(chan struct{})}
+			return g
+		}))
+		e.token(&e.a)
+		key := map[string]string{"Idempotency-Key": "in-flight"}
+		req := request{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100)), header: key}
+		done := make(chan response)
+		go func() { done <- e.do(req) }()
+		<-g.entered // the first request is inside its transaction
+		if resp := e.do(req); resp.status != 409 || resp.code() != "idempotency_key_in_use" {
+			t.Errorf("same key while the first runs = %d %s, want 409 idempotency_key_in_use", resp.status, resp.body)
+		}
+		close(g.gate)
+		first := <-done
+		if first.status != 200 {
+			t.Fatalf("first request = %d %s", first.status, first.body)
+		}
+		g.entered = make(chan struct{}, 10)
+		if again := e.do(req); again.status != 200 || !bytes.Equal(again.body, first.body) {
+			t.Errorf("retry after completion = %d, want the stored 200 answer", again.status)
+		}
+	})
 }

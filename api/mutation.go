@@ -70,8 +70,8 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 	ctx := r.Context()
 	merchantID := principal(r).MerchantID
 	key := r.Header.Get("Idempotency-Key")
-	if len(key) > 255 {
-		s.writeError(w, r, kassa.Invalid("Idempotency-Key", "Idempotency-Key is longer than 255 characters"))
+	if !validKey(key) {
+		s.writeError(w, r, kassa.Invalid("Idempotency-Key", "Idempotency-Key must be at most 255 printable ASCII characters"))
 		return
 	}
 	var fp []byte
@@ -133,6 +133,21 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 		}
 	}
 	writeRaw(w, status, payload)
+}
+
+// validKey reports whether an Idempotency-Key is one Kassa accepts: UUIDs
+// and every client's keys are short printable ASCII, and anything else
+// could not be stored as text.
+func validKey(key string) bool {
+	if len(key) > 255 {
+		return false
+	}
+	for i := range len(key) {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func marshal(v any) ([]byte, error) {

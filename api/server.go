@@ -9,9 +9,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
@@ -86,6 +88,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, kassa.Errorf(kassa.EInternal, "panic"))
 		}
 	}()
+	if !validURL(r.URL) {
+		// IDs and tokens are looked up as text, which must be UTF-8
+		// without NUL; nothing Kassa issues contains anything else.
+		s.writeError(w, r, kassa.Invalid("", "the URL is not valid UTF-8 text"))
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.unrouted(w, r)
 		return
@@ -156,3 +164,24 @@ func (s *Server) sandboxOnly(h http.HandlerFunc) http.HandlerFunc {
 		s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "sandbox endpoints are disabled"))
 	}
 }
+
+// validURL reports whether the decoded path and query parameters are
+// UTF-8 without NUL.
+func validURL(u *url.URL) bool {
+	if !validText(u.Path) {
+		return false
+	}
+	for k, vs := range u.Query() {
+		if !validText(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !validText(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }

@@ -2,8 +2,8 @@
 // written by one goroutine that commits concurrent updates together, and
 // read through a small pool of read-only connections.
 //
-// The SQL uses $N placeholders and stores times as INTEGER unix
-// microseconds UTC, so the same statements can serve a PostgreSQL store.
+// The statements themselves are package sqlstore's, shared with the
+// PostgreSQL store; this package adds the connection handling.
 package sqlite
 
 import (
@@ -16,12 +16,8 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/store"
-	modernc "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -161,34 +157,3 @@ func migrateFile(ctx context.Context, db *sql.DB, name string) error {
 	}
 	return tx.Commit()
 }
-
-// readErr turns a lookup's sql.ErrNoRows into ENotFound and gives any
-// other error context; what names the row sought.
-func readErr(err error, what string) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, sql.ErrNoRows):
-		return kassa.Errorf(kassa.ENotFound, "%s not found", what)
-	default:
-		return fmt.Errorf("read %s: %w", what, err)
-	}
-}
-
-// writeErr turns a unique-key clash into EConflict and gives any other
-// error context; what names the row written. It goes by SQLite's extended
-// result code, never by the message text.
-func writeErr(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	if e, ok := errors.AsType[*modernc.Error](err); ok {
-		switch e.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return &kassa.Error{Code: kassa.EConflict, Message: what + " already exists", Err: err}
-		}
-	}
-	return fmt.Errorf("write %s: %w", what, err)
-}
-
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

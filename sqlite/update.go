@@ -133,7 +133,7 @@ func (db *DB) runInSavepoint(ctx context.Context, tx *sql.Tx, r *request) error 
 	if _, err := db.writes.execIn(ctx, tx, `SAVEPOINT request`); err != nil {
 		return err
 	}
-	r.err = call(r.fn, &txn{tx: tx, stmts: db.writes})
+	r.err = call(r.fn, newTx(tx, db.writes))
 	if r.err != nil {
 		if _, err := db.writes.execIn(ctx, tx, `ROLLBACK TO request`); err != nil {
 			return err
@@ -145,7 +145,7 @@ func (db *DB) runInSavepoint(ctx context.Context, tx *sql.Tx, r *request) error 
 
 // call runs fn, turning a panic into an error so that it fails one
 // request instead of the writer goroutine and the process with it.
-func call(fn func(store.Tx) error, t *txn) (err error) {
+func call(fn func(store.Tx) error, t store.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("sqlite: update panicked: %v\n%s", p, debug.Stack())
@@ -164,5 +164,5 @@ func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	}
 	defer db.reads.prepare(ctx) // after the rollback below frees the connection
 	defer tx.Rollback()
-	return fn(&txn{tx: tx, stmts: db.reads})
+	return fn(newTx(tx, db.reads))
 }

@@ -55,7 +55,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 
 // startInProcess serves Kassa on a loopback port over a database in dir.
 func startInProcess(ctx context.Context, dir string) (base string, creds *credentials, stop func(), err error) {
-	db, err := openStore(dir)
+	db, err := (&dbFlags{dataDir: dir}).open(ctx)
 	if err != nil {
 		return "", nil, nil, err
 	}

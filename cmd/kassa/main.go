@@ -2,7 +2,9 @@
 //
 //	kassa [serve]         run the server (the default)
 //	kassa merchant create create a merchant and print its API credentials
+//	kassa migrate         bring the database schema up to date
 //	kassa demo            run a whole purchase and print the order's history
+//	kassa load            run purchases against servers and measure them
 package main
 
 import (
@@ -34,9 +36,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "merchant":
 		if len(rest) == 0 || rest[0] != "create" {
-			return fmt.Errorf("usage: kassa merchant create --name NAME [--data-dir DIR]")
+			return fmt.Errorf("usage: kassa merchant create --name NAME [--data-dir DIR] [--database URL]")
 		}
 		return merchantCreate(ctx, rest[1:], getenv, stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, rest, getenv, stdout, stderr)
+	case "load":
+		return loadCmd(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
@@ -47,10 +53,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 const usage = `Usage:
-  kassa [serve] [--addr ADDR] [--data-dir DIR]   run the server (default command)
-  kassa merchant create --name NAME [--data-dir DIR]
+  kassa [serve] [--addr ADDR] [--data-dir DIR] [--database URL]
+                                                 run the server (default command)
+  kassa merchant create --name NAME [--data-dir DIR] [--database URL]
                                                  create a merchant, print its credentials
+  kassa migrate [--data-dir DIR] [--database URL]
+                                                 bring the database schema up to date
   kassa demo [--url URL --client-id ID --client-secret SECRET]
                                                  run a purchase end to end and print its history
-Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE.
+  kassa load --url URL[,URL…] --client-id ID --client-secret SECRET [--concurrency N] [--duration D] [--flows N]
+                                                 run purchases against servers, print flows/s and latencies
+Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE.
 `

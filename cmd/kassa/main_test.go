@@ -86,6 +86,18 @@ func TestServeThenDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, got)
 		}
 	}
+
+	// The load tool against the same server: purchases complete and each
+	// operation is reported.
+	var loadOut bytes.Buffer
+	if err := run(context.Background(), []string{"kassa", "load", "--url", base, "--client-id", creds[1], "--client-secret", creds[2], "--concurrency", "2", "--flows", "4", "--duration", "1m"}, noenv, nil, &loadOut, &loadOut); err != nil {
+		t.Fatalf("load: %v\n%s", err, loadOut.String())
+	}
+	for _, want := range []string{"4 flows in", "0 failed", "capture", "partialrefund", "p99 ms"} {
+		if !strings.Contains(loadOut.String(), want) {
+			t.Errorf("load output lacks %q:\n%s", want, loadOut.String())
+		}
+	}
 	stop()
 
 	// A restart on the same data keeps the merchant and shows where its

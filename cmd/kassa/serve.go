@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,14 +19,16 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/postgres"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 )
 
 // config is what serve reads from flags, falling back to the environment.
 type config struct {
-	addr, dataDir, publicURL, mode string
-	processingDelay                time.Duration
+	db                    dbFlags
+	addr, publicURL, mode string
+	processingDelay       time.Duration
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -33,7 +36,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.SetOutput(stderr)
 	var c config
 	fs.StringVar(&c.addr, "addr", or(getenv("KASSA_ADDR"), "127.0.0.1:8080"), "address to listen on (KASSA_ADDR)")
-	fs.StringVar(&c.dataDir, "data-dir", or(getenv("KASSA_DATA_DIR"), "./kassa-data"), "directory of the SQLite database (KASSA_DATA_DIR)")
+	c.db.register(fs, getenv)
 	fs.StringVar(&c.publicURL, "public-url", getenv("KASSA_PUBLIC_URL"), "base URL clients reach Kassa at (KASSA_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&c.mode, "mode", or(getenv("KASSA_MODE"), "sandbox"), "sandbox or live; live disables the sandbox endpoints (KASSA_MODE)")
 	delay := or(getenv("KASSA_PROCESSING_DELAY"), "0s")
@@ -62,20 +65,13 @@ func or(s, def string) string {
 	return s
 }
 
-func openStore(dataDir string) (*sqlite.DB, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, err
-	}
-	return sqlite.Open(filepath.Join(dataDir, "kassa.db"))
-}
-
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := parseServe(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	db, err := openStore(c.dataDir)
+	db, err := c.db.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -89,7 +85,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.publicURL == "" {
 		c.publicURL = base
 	}
-	creds, err := sandboxCredentials(ctx, db, c.dataDir)
+	creds, err := sandboxCredentials(ctx, db, c.db.dataDir)
 	if err != nil {
 		ln.Close()
 		return err
@@ -109,7 +105,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv := api.NewServer(log, cfg, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 
-	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, data in %s)\n", base, c.mode, c.dataDir)
+	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
 	if cfg.DemoMerchantID != "" {
 		fmt.Fprintf(stdout, "Try the buyer's checkout in the demo shop: %s/demo/shop\n", c.publicURL)
 	}
@@ -154,18 +150,27 @@ type credentials struct {
 
 // sandboxCredentials creates a sandbox merchant on an empty database and
 // keeps its credentials in the data directory, since the secret itself is
-// stored only hashed; later starts read them back from there.
+// stored only hashed; later starts read them back from there. Replicas
+// starting together on one PostgreSQL database create one merchant: the
+// check and the insert are one serializable transaction.
 func sandboxCredentials(ctx context.Context, st store.Store, dataDir string) (*credentials, error) {
 	file := filepath.Join(dataDir, "sandbox-credentials.json")
-	var n int
-	if err := st.View(ctx, func(tx store.ReadTx) error {
-		var err error
-		n, err = tx.CountMerchants(ctx)
-		return err
-	}); err != nil {
+	m, cl, c, err := newMerchant("Sandbox merchant")
+	if err != nil {
 		return nil, err
 	}
-	if n > 0 {
+	created := false
+	err = st.Update(ctx, func(tx store.Tx) error {
+		n, err := tx.CountMerchants(ctx)
+		if created = err == nil && n == 0; !created {
+			return err
+		}
+		return insertMerchant(ctx, tx, m, cl)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !created {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return nil, nil // merchants made with `kassa merchant create` only
@@ -177,11 +182,10 @@ func sandboxCredentials(ctx context.Context, st store.Store, dataDir string) (*c
 		c.File = file
 		return &c, nil
 	}
-	c, err := createMerchant(ctx, st, "Sandbox merchant")
-	if err != nil {
+	b, _ := json.MarshalIndent(c, "", "  ")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	b, _ := json.MarshalIndent(c, "", "  ")
 	if err := os.WriteFile(file, append(b, '\n'), 0o600); err != nil {
 		return nil, err
 	}
@@ -189,23 +193,23 @@ func sandboxCredentials(ctx context.Context, st store.Store, dataDir string) (*c
 	return c, nil
 }
 
-func createMerchant(ctx context.Context, st store.Store, name string) (*credentials, error) {
+// newMerchant makes a merchant with one API client, and the credentials
+// to print; only the secret's hash is in the client.
+func newMerchant(name string) (*merchant.Merchant, *merchant.Client, *credentials, error) {
 	ids, now := kassa.RandomIDs{}, kassa.SystemClock{}.Now()
 	m, err := merchant.NewMerchant(ids, now, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	cl, secret := merchant.NewClient(ids, now, m.ID)
-	err = st.Update(ctx, func(tx store.Tx) error {
-		if err := tx.CreateMerchant(ctx, m); err != nil {
-			return err
-		}
-		return tx.CreateClient(ctx, cl)
-	})
-	if err != nil {
-		return nil, err
+	return m, cl, &credentials{MerchantID: m.ID, StoreID: m.StoreID, ClientID: cl.ID, ClientSecret: secret}, nil
+}
+
+func insertMerchant(ctx context.Context, tx store.Tx, m *merchant.Merchant, cl *merchant.Client) error {
+	if err := tx.CreateMerchant(ctx, m); err != nil {
+		return err
 	}
-	return &credentials{MerchantID: m.ID, StoreID: m.StoreID, ClientID: cl.ID, ClientSecret: secret}, nil
+	return tx.CreateClient(ctx, cl)
 }
 
 func printCredentials(w io.Writer, base string, c *credentials) {
@@ -226,21 +230,85 @@ Or run a whole purchase against this server:
 func merchantCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("kassa merchant create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", or(getenv("KASSA_DATA_DIR"), "./kassa-data"), "directory of the SQLite database")
+	var db dbFlags
+	db.register(fs, getenv)
 	name := fs.String("name", "", "the merchant's name")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := openStore(*dataDir)
+	m, cl, c, err := newMerchant(*name)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	c, err := createMerchant(ctx, db, *name)
+	st, err := db.open(ctx)
 	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Update(ctx, func(tx store.Tx) error { return insertMerchant(ctx, tx, m, cl) }); err != nil {
 		return err
 	}
 	b, _ := json.MarshalIndent(c, "", "  ")
 	_, err = fmt.Fprintf(stdout, "%s\n", b)
+	return err
+}
+
+// dbFlags choose the store: PostgreSQL when a database URL is given, else
+// SQLite in the data directory.
+type dbFlags struct{ dataDir, url string }
+
+func (d *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&d.dataDir, "data-dir", or(getenv("KASSA_DATA_DIR"), "./kassa-data"), "directory of the SQLite database and local files (KASSA_DATA_DIR)")
+	fs.StringVar(&d.url, "database", getenv("KASSA_DATABASE_URL"), "PostgreSQL URL, postgres://…; empty for the embedded SQLite database (KASSA_DATABASE_URL)")
+}
+
+func (d *dbFlags) open(ctx context.Context) (store.Store, error) {
+	if d.url != "" {
+		return postgres.Open(ctx, d.url)
+	}
+	if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return sqlite.Open(filepath.Join(d.dataDir, "kassa.db"))
+}
+
+// where says where the data is, for the start-up line, without the URL's
+// password.
+func (d *dbFlags) where() string {
+	if d.url == "" {
+		return "SQLite in " + d.dataDir
+	}
+	if u, err := url.Parse(d.url); err == nil && u.Scheme != "" {
+		return "PostgreSQL at " + u.Redacted()
+	}
+	return "PostgreSQL"
+}
+
+// migrate brings the database schema up to date and says what it did.
+func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kassa migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var db dbFlags
+	db.register(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if db.url == "" {
+		// SQLite migrates on open; there is no other process to race.
+		st, err := db.open(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "schema up to date (%s)\n", db.where())
+		return st.Close()
+	}
+	applied, err := postgres.Migrate(ctx, db.url)
+	if err != nil {
+		return err
+	}
+	for _, name := range applied {
+		fmt.Fprintf(stdout, "applied %s\n", name)
+	}
+	_, err = fmt.Fprintf(stdout, "schema up to date (%s)\n", db.where())
 	return err
 }

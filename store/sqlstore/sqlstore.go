@@ -1,0 +1,72 @@
+// Package sqlstore implements store.Tx once for the SQL databases Kassa
+// runs on. Its statements use $N placeholders and portable types (times as
+// BIGINT unix microseconds UTC, documents as JSON text), so SQLite and
+// PostgreSQL run the same ones. Each backend supplies a Conn: how to run a
+// statement in its transaction, and the few things that differ.
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+)
+
+// ErrNoRows is what Conn.QueryRow returns when the query finds no row.
+var ErrNoRows = errors.New("sqlstore: no rows")
+
+// Scanner reads one row.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Conn runs statements in one transaction of a backend.
+type Conn interface {
+	Exec(ctx context.Context, query string, args ...any) (rowsAffected int64, err error)
+	// QueryRow scans the first row into dest, or returns ErrNoRows.
+	QueryRow(ctx context.Context, dest []any, query string, args ...any) error
+	// Query calls scan for each row.
+	Query(ctx context.Context, scan func(Scanner) error, query string, args ...any) error
+	// IsUniqueViolation reports whether err is a unique-key clash.
+	IsUniqueViolation(err error) bool
+	// ForUpdate is appended to a SELECT of a row the transaction may
+	// write: it locks the row until the transaction ends, so concurrent
+	// read-modify-writes of one row take turns, each reading the last
+	// one's result. "" where writes are serial anyway.
+	ForUpdate() string
+	// Lock takes an exclusive lock on name until the transaction ends, for
+	// read-modify-writes of rows that may not exist yet.
+	Lock(ctx context.Context, name string) error
+	// ClaimKey claims an Idempotency-Key for the rest of a read-write
+	// transaction, or fails with EIdempotencyInFlight while another
+	// transaction, in any process, holds it. A backend whose writes are
+	// already serial in one process may do nothing.
+	ClaimKey(ctx context.Context, merchantID, key string) error
+}
+
+// readErr turns ErrNoRows into ENotFound and gives any other error
+// context; what names the row sought.
+func readErr(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNoRows):
+		return kassa.Errorf(kassa.ENotFound, "%s not found", what)
+	default:
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+}
+
+// writeErr turns a unique-key clash into EConflict and gives any other
+// error context; what names the row written.
+func (t *Tx) writeErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if t.c.IsUniqueViolation(err) {
+		return &kassa.Error{Code: kassa.EConflict, Message: what + " already exists", Err: err}
+	}
+	return fmt.Errorf("write %s: %w", what, err)
+}
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -1,0 +1,341 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/session"
+	"github.com/kassa-pay/kassa/store"
+)
+
+var _ store.Tx = (*Tx)(nil)
+
+// Tx is a store transaction over a backend's Conn. In a read-only
+// transaction every write fails in the backend.
+type Tx struct{ c Conn }
+
+// NewTx returns the store transaction that runs on c.
+func NewTx(c Conn) *Tx { return &Tx{c: c} }
+
+// getDoc reads a JSON document column into v.
+func (t *Tx) getDoc(ctx context.Context, v any, what, query string, args ...any) error {
+	var doc string
+	if err := t.c.QueryRow(ctx, []any{&doc}, query, args...); err != nil {
+		return readErr(err, what)
+	}
+	if err := json.Unmarshal([]byte(doc), v); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
+	return nil
+}
+
+// mustChange turns a write that matched no row into ENotFound.
+func mustChange(n int64, what string) error {
+	if n == 0 {
+		return kassa.Errorf(kassa.ENotFound, "%s not found", what)
+	}
+	return nil
+}
+
+func (t *Tx) Merchant(ctx context.Context, id string) (*merchant.Merchant, error) {
+	var (
+		m       merchant.Merchant
+		created int64
+	)
+	err := t.c.QueryRow(ctx, []any{&m.ID, &m.Name, &m.StoreID, &created},
+		`SELECT id, name, store_id, created_at FROM merchants WHERE id = $1`, id)
+	if err != nil {
+		return nil, readErr(err, "merchant "+id)
+	}
+	m.CreatedAt = fromMicros(created)
+	return &m, nil
+}
+
+// CountMerchants locks the count, so a transaction that creates a merchant
+// only when there is none is the only one to do so.
+func (t *Tx) CountMerchants(ctx context.Context) (int, error) {
+	if err := t.c.Lock(ctx, "merchants"); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := t.c.QueryRow(ctx, []any{&n}, `SELECT count(*) FROM merchants`); err != nil {
+		return 0, fmt.Errorf("count merchants: %w", err)
+	}
+	return n, nil
+}
+
+func (t *Tx) CreateMerchant(ctx context.Context, m *merchant.Merchant) error {
+	_, err := t.c.Exec(ctx, `INSERT INTO merchants (id, name, store_id, created_at) VALUES ($1, $2, $3, $4)`,
+		m.ID, m.Name, m.StoreID, m.CreatedAt.UnixMicro())
+	return t.writeErr(err, "merchant "+m.ID)
+}
+
+func (t *Tx) Client(ctx context.Context, id string) (*merchant.Client, error) {
+	var (
+		c       merchant.Client
+		created int64
+	)
+	err := t.c.QueryRow(ctx, []any{&c.ID, &c.MerchantID, &c.SecretHash, &created},
+		`SELECT id, merchant_id, secret_hash, created_at FROM api_clients WHERE id = $1`, id)
+	if err != nil {
+		return nil, readErr(err, "client "+id)
+	}
+	c.CreatedAt = fromMicros(created)
+	return &c, nil
+}
+
+func (t *Tx) CreateClient(ctx context.Context, c *merchant.Client) error {
+	_, err := t.c.Exec(ctx, `INSERT INTO api_clients (id, merchant_id, secret_hash, created_at) VALUES ($1, $2, $3, $4)`,
+		c.ID, c.MerchantID, c.SecretHash, c.CreatedAt.UnixMicro())
+	return t.writeErr(err, "client "+c.ID)
+}
+
+func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, error) {
+	what := "order " + id
+	var o order.Order
+	if err := t.getDoc(ctx, &o, what, `SELECT doc FROM orders WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
+		return nil, err
+	}
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var (
+			e       order.Event
+			created int64
+		)
+		if err := rows.Scan(&e.ID, &e.Type, &e.LedgerID, &e.Amount, &created); err != nil {
+			return err
+		}
+		e.CreatedAt = fromMicros(created)
+		o.Events = append(o.Events, e)
+		return nil
+	}, `SELECT id, type, ledger_id, amount, created_at FROM order_events WHERE order_id = $1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, readErr(err, "events of "+what)
+	}
+	return &o, nil
+}
+
+// orderRow is an order as its row holds it: the document, and the columns
+// that are queried or checked.
+type orderRow struct {
+	doc                            string
+	readyPending                   int64
+	readyAt, createdAt, updatedAt  int64
+	authorized, captured, refunded int64
+}
+
+func newOrderRow(o *order.Order) (orderRow, error) {
+	doc, err := json.Marshal(o)
+	if err != nil {
+		return orderRow{}, fmt.Errorf("encode order %s: %w", o.ID, err)
+	}
+	r := orderRow{
+		doc:        string(doc),
+		readyAt:    o.ReadyAt.UnixMicro(),
+		createdAt:  o.CreatedAt.UnixMicro(),
+		updatedAt:  o.UpdatedAt.UnixMicro(),
+		authorized: o.AuthorizedAmount,
+		captured:   o.CapturedAmount(),
+		refunded:   o.RefundedAmount(),
+	}
+	if !o.Ready && o.Uncaptured != nil {
+		r.readyPending = 1
+	}
+	return r, nil
+}
+
+func (t *Tx) CreateOrder(ctx context.Context, o *order.Order) error {
+	r, err := newOrderRow(o)
+	if err != nil {
+		return err
+	}
+	_, err = t.c.Exec(ctx, `INSERT INTO orders
+		(id, merchant_id, session_id, doc, ready_pending, ready_at, authorized, captured, refunded, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		o.ID, o.MerchantID, o.SessionID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.createdAt, r.updatedAt)
+	if err != nil {
+		return t.writeErr(err, "order "+o.ID)
+	}
+	return t.insertEvents(ctx, o, o.Events)
+}
+
+func (t *Tx) UpdateOrder(ctx context.Context, o *order.Order, newEvents []order.Event) error {
+	what := "order " + o.ID
+	r, err := newOrderRow(o)
+	if err != nil {
+		return err
+	}
+	n, err := t.c.Exec(ctx, `UPDATE orders
+		SET doc = $3, ready_pending = $4, ready_at = $5, authorized = $6, captured = $7, refunded = $8, updated_at = $9
+		WHERE id = $1 AND merchant_id = $2`,
+		o.ID, o.MerchantID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.updatedAt)
+	if err != nil {
+		return t.writeErr(err, what)
+	}
+	if err := mustChange(n, what); err != nil {
+		return err
+	}
+	return t.insertEvents(ctx, o, newEvents)
+}
+
+func (t *Tx) insertEvents(ctx context.Context, o *order.Order, events []order.Event) error {
+	for _, e := range events {
+		_, err := t.c.Exec(ctx, `INSERT INTO order_events (id, order_id, merchant_id, type, ledger_id, amount, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			e.ID, o.ID, o.MerchantID, e.Type, e.LedgerID, e.Amount, e.CreatedAt.UnixMicro())
+		if err != nil {
+			return t.writeErr(err, "order event "+e.ID)
+		}
+	}
+	return nil
+}
+
+func (t *Tx) OrdersDueReady(ctx context.Context, due time.Time, limit int) ([]store.OrderKey, error) {
+	if limit <= 0 {
+		return nil, nil // SQLite reads a negative LIMIT as none at all
+	}
+	var keys []store.OrderKey
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var k store.OrderKey
+		if err := rows.Scan(&k.MerchantID, &k.OrderID); err != nil {
+			return err
+		}
+		keys = append(keys, k)
+		return nil
+	}, `SELECT merchant_id, id FROM orders
+		WHERE ready_pending = 1 AND ready_at <= $1
+		ORDER BY ready_at, id LIMIT $2`, due.UnixMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list orders due ready: %w", err)
+	}
+	return keys, nil
+}
+
+func (t *Tx) Session(ctx context.Context, merchantID, id string) (*session.Session, error) {
+	var s session.Session
+	if err := t.getDoc(ctx, &s, "session "+id, `SELECT doc FROM payment_sessions WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (t *Tx) CreateSession(ctx context.Context, s *session.Session) error {
+	what := "session " + s.ID
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	_, err = t.c.Exec(ctx, `INSERT INTO payment_sessions (id, merchant_id, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`,
+		s.ID, s.MerchantID, string(doc), s.CreatedAt.UnixMicro(), s.UpdatedAt.UnixMicro())
+	return t.writeErr(err, what)
+}
+
+func (t *Tx) UpdateSession(ctx context.Context, s *session.Session) error {
+	what := "session " + s.ID
+	doc, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	n, err := t.c.Exec(ctx, `UPDATE payment_sessions SET doc = $3, updated_at = $4 WHERE id = $1 AND merchant_id = $2`,
+		s.ID, s.MerchantID, string(doc), s.UpdatedAt.UnixMicro())
+	if err != nil {
+		return t.writeErr(err, what)
+	}
+	return mustChange(n, what)
+}
+
+func (t *Tx) Token(ctx context.Context, merchantID, token string) (*session.Token, error) {
+	var tok session.Token
+	if err := t.getDoc(ctx, &tok, "authorization token", `SELECT doc FROM authorization_tokens WHERE token = $1 AND merchant_id = $2`+t.c.ForUpdate(), token, merchantID); err != nil {
+		return nil, err
+	}
+	return &tok, nil
+}
+
+// PutToken inserts or replaces a token, but never one of another
+// merchant: that would be a write across tenants, so it is a conflict.
+func (t *Tx) PutToken(ctx context.Context, tok *session.Token) error {
+	const what = "authorization token"
+	doc, err := json.Marshal(tok)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	n, err := t.c.Exec(ctx, `INSERT INTO authorization_tokens (token, merchant_id, session_id, doc) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (token) DO UPDATE SET session_id = excluded.session_id, doc = excluded.doc
+		WHERE authorization_tokens.merchant_id = excluded.merchant_id`,
+		tok.Token, tok.MerchantID, tok.SessionID, string(doc))
+	if err != nil {
+		return t.writeErr(err, what)
+	}
+	if n == 0 {
+		return kassa.Errorf(kassa.EConflict, "%s belongs to another merchant", what)
+	}
+	return nil
+}
+
+func (t *Tx) IdempotencyRecord(ctx context.Context, merchantID, key string) (*store.IdempotencyRecord, error) {
+	if err := t.c.ClaimKey(ctx, merchantID, key); err != nil {
+		return nil, err
+	}
+	r := store.IdempotencyRecord{MerchantID: merchantID, Key: key}
+	var created int64
+	err := t.c.QueryRow(ctx, []any{&r.Fingerprint, &r.Status, &r.Body, &created},
+		`SELECT fingerprint, status, body, created_at FROM idempotency_keys WHERE merchant_id = $1 AND key = $2`, merchantID, key)
+	if errors.Is(err, ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, readErr(err, "idempotency record")
+	}
+	r.CreatedAt = fromMicros(created)
+	return &r, nil
+}
+
+func (t *Tx) PutIdempotencyRecord(ctx context.Context, r *store.IdempotencyRecord) error {
+	_, err := t.c.Exec(ctx, `INSERT INTO idempotency_keys (merchant_id, key, fingerprint, status, body, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		r.MerchantID, r.Key, r.Fingerprint, r.Status, r.Body, r.CreatedAt.UnixMicro())
+	return t.writeErr(err, "idempotency record for this key")
+}
+
+func (t *Tx) DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int, error) {
+	n, err := t.c.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, before.UnixMicro())
+	if err != nil {
+		return 0, fmt.Errorf("delete idempotency records: %w", err)
+	}
+	return int(n), nil
+}
+
+// Setting locks the setting, present or not, so read-modify-writes of it
+// take turns.
+func (t *Tx) Setting(ctx context.Context, name string) ([]byte, error) {
+	if err := t.c.Lock(ctx, "setting "+name); err != nil {
+		return nil, err
+	}
+	var v []byte
+	err := t.c.QueryRow(ctx, []any{&v}, `SELECT value FROM settings WHERE name = $1`, name)
+	if errors.Is(err, ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, readErr(err, "setting "+name)
+	}
+	if v == nil {
+		v = []byte{} // the driver scans an empty BLOB as nil, which means absent
+	}
+	return v, nil
+}
+
+func (t *Tx) PutSetting(ctx context.Context, name string, value []byte) error {
+	if value == nil {
+		value = []byte{} // nil binds as NULL; an empty value is still a value
+	}
+	_, err := t.c.Exec(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return t.writeErr(err, "setting "+name)
+}
