@@ -63,6 +63,7 @@ func newBrowser(t *testing.T, e *env) *browser {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), // containers give /dev/shm little room
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 	}
