@@ -19,6 +19,13 @@ const (
 	PrefixClient        = "cl_"
 )
 
+// ID prefixes of notifications, Kassa's own.
+const (
+	PrefixNotification = "nt_"
+	PrefixDelivery     = "nd_"
+	PrefixEndpoint     = "ne_"
+)
+
 // IDs makes prefixed, time-ordered identifiers (KSUIDs, as Ledyer's are).
 type IDs interface {
 	New(prefix string) string

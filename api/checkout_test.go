@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/session"
 )
@@ -197,6 +198,22 @@ func TestSigningLink(t *testing.T) {
 	}
 	if _, body := e.page(path); !strings.Contains(body, "Approved.") {
 		t.Errorf("signing page after approval does not say Approved")
+	}
+	// The merchant is notified as Ledyer does: pending, then create with the token.
+	var ns struct {
+		Data []struct {
+			EventType string
+			Payload   struct{ AuthorizationToken string }
+		}
+	}
+	e.must(200, request{method: "GET", path: "/v1/notifications?sessionId=" + id}).decode(t, &ns)
+	var got []string
+	for _, n := range ns.Data {
+		got = append(got, n.EventType+" "+n.Payload.AuthorizationToken)
+	}
+	want := []string{"com.ledyer.authorization.create " + ps.Token, "com.ledyer.authorization.pending "}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("notifications of the signed session mismatch (-want +got):\n%s", diff)
 	}
 
 	// Declining cancels the session and gives the credit back.

@@ -13,13 +13,17 @@ const IdempotencyRetention = 48 * time.Hour
 
 // RunMaintenance does the server's background work every interval until
 // ctx ends: orders whose processing delay has passed become ready for
-// capture, and expired idempotency records are removed.
+// capture, due automatic captures run, and expired idempotency records
+// are removed.
 func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if _, err := s.MarkDueOrdersReady(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("marking orders ready for capture", "err", err)
+		}
+		if _, err := s.CaptureDueOrders(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("capturing orders automatically", "err", err)
 		}
 		if err := s.purgeIdempotency(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("purging idempotency records", "err", err)

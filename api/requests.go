@@ -188,7 +188,12 @@ type sessionIn struct {
 	OrderLines []lineIn        `json:"orderLines"`
 	Metadata   json.RawMessage `json:"metadata"`
 	Customer   *customerIn     `json:"customer"`
-	Settings   *struct {
+	// AutoCapture is read only when creating an order (T1).
+	AutoCapture *struct {
+		Enabled      bool `json:"enabled"`
+		DelayMinutes Int  `json:"delayMinutes"`
+	} `json:"autoCapture"`
+	Settings *struct {
 		Security *struct {
 			Level Int `json:"level"`
 		} `json:"security"`

@@ -37,6 +37,14 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("GET /v1/orders/{orderId}/paymentstatus", auth(s.handleOrderPaymentStatus))
 	m.HandleFunc("GET /v1/paymentstatus", auth(s.handlePaymentStatus))
 
+	m.HandleFunc("POST /v1/notification-endpoints", auth(s.handleEndpointCreate))
+	m.HandleFunc("GET /v1/notification-endpoints", auth(s.handleEndpointList))
+	m.HandleFunc("DELETE /v1/notification-endpoints/{endpointId}", auth(s.handleEndpointDelete))
+	m.HandleFunc("GET /v1/notification-signing-secret", auth(s.handleSigningSecret))
+	m.HandleFunc("GET /v1/notifications", auth(s.handleNotificationList))
+	m.HandleFunc("GET /v1/notifications/{notificationId}", auth(s.handleNotificationGet))
+	m.HandleFunc("POST /v1/notifications/{notificationId}/redeliver", auth(s.handleRedeliver))
+
 	// The buyer's checkout (checkout.go) and the sandbox demo shop (demo.go).
 	m.HandleFunc("GET /bootstrap.js", s.handleBootstrap)
 	m.HandleFunc("GET /payments/assets/{file}", s.handleAssets)

@@ -36,6 +36,15 @@ type Config struct {
 	MaxBodyBytes int64
 	// Risk is the assessment policy for authorizations and order growth.
 	Risk risk.Policy
+	// NotificationKey derives the secrets that sign deliveries to session
+	// notification URLs (see LoadNotificationKey).
+	NotificationKey []byte
+	// AllowPrivateWebhooks lets endpoints point at loopback and private
+	// addresses: for sandboxes and tests only.
+	AllowPrivateWebhooks bool
+	// OnNotification, if set, is called after a transaction that wrote
+	// notifications has committed, to wake the dispatcher.
+	OnNotification func()
 	// DemoMerchantID is the merchant the sandbox demo shop (/demo/shop)
 	// sells for; without one the shop is not served.
 	DemoMerchantID string
@@ -70,6 +79,7 @@ func NewServer(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, 
 		inflight: newInflight(),
 		mux:      http.NewServeMux(),
 	}
+	s.store = outbox{Store: st, srv: s}
 	s.addRoutes()
 	return s
 }

@@ -36,6 +36,9 @@ func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
 		Reference: deref(in.Reference), StoreID: deref(in.StoreID),
 		Lines: lines, Totals: totals, Customer: in.Customer.customer(), Metadata: in.Metadata,
 	}
+	if a := in.AutoCapture; a != nil {
+		req.AutoCapture = &order.AutoCapture{Enabled: a.Enabled, DelayMinutes: a.DelayMinutes.V}
+	}
 	merchantID, token := principal(r).MerchantID, r.PathValue("token")
 	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
 		o, err := s.orderFromToken(ctx, tx, merchantID, token, req)

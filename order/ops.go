@@ -37,6 +37,7 @@ type NewParams struct {
 	PaymentMethod                  string // Invoice when empty
 	RiskTags                       []string
 	Metadata                       json.RawMessage
+	AutoCapture                    *AutoCapture
 	// ProcessingDelay is how long after creation the order becomes ready
 	// for capture; zero makes it ready at once.
 	ProcessingDelay time.Duration
@@ -57,6 +58,9 @@ func New(env Env, p NewParams) (*Order, error) {
 	if len(p.Reference) > maxReference {
 		return nil, kassa.Invalid("reference", "reference is longer than %d characters", maxReference)
 	}
+	if a := p.AutoCapture; a != nil && (a.DelayMinutes < 0 || a.DelayMinutes > MaxAutoCaptureDelay) {
+		return nil, kassa.Invalid("autoCapture.delayMinutes", "autoCapture.delayMinutes must be between 0 and %d", MaxAutoCaptureDelay)
+	}
 	id := env.IDs.New(kassa.PrefixOrder)
 	o := &Order{
 		ID:               id,
@@ -74,6 +78,7 @@ func New(env Env, p NewParams) (*Order, error) {
 		Metadata:         p.Metadata,
 		AuthorizeStatus:  p.AuthorizeStatus,
 		AuthorizedAmount: p.Totals.Amount,
+		AutoCapture:      p.AutoCapture,
 		ReadyAt:          env.Now.Add(p.ProcessingDelay),
 		Uncaptured:       &Chunk{LedgerID: env.IDs.New(kassa.PrefixLedger), Lines: withIDs(env, p.Lines), CreatedAt: env.Now},
 		CreatedAt:        env.Now,

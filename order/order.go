@@ -57,6 +57,10 @@ type Order struct {
 	// never exceed it.
 	AuthorizedAmount int64 `json:"authorizedAmount"`
 
+	// AutoCapture, when enabled, has the order captured in full once it
+	// has been ready for capture for DelayMinutes.
+	AutoCapture *AutoCapture `json:"autoCapture,omitempty"`
+
 	Acknowledged bool      `json:"acknowledged"`
 	ReadyAt      time.Time `json:"readyAt"` // end of the processing delay
 	Ready        bool      `json:"ready"`   // readyForCapture has happened
@@ -76,6 +80,24 @@ type Order struct {
 	// Events are oldest first; they are stored apart from the order and
 	// only ever appended to.
 	Events []Event `json:"-"`
+}
+
+// AutoCapture is an order's automatic capture setting.
+type AutoCapture struct {
+	Enabled      bool  `json:"enabled"`
+	DelayMinutes int64 `json:"delayMinutes"`
+}
+
+// MaxAutoCaptureDelay is the longest delay Ledyer accepts: 7 days.
+const MaxAutoCaptureDelay = 10080
+
+// Due says when an order that became ready for capture at ready is to be
+// captured automatically, or ok false when it is not.
+func (a *AutoCapture) Due(ready time.Time) (at time.Time, ok bool) {
+	if a == nil || !a.Enabled {
+		return time.Time{}, false
+	}
+	return ready.Add(time.Duration(a.DelayMinutes) * time.Minute), true
 }
 
 // Chunk is a sub-order with its own ledger: the uncaptured part, one

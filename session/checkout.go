@@ -81,9 +81,7 @@ func (s *Session) WithPaymentMethod(method string) (*Session, error) {
 // NeededSignatory says whether the session was ever parked for a
 // signatory, so that its signing link stays meaningful (it then shows the
 // outcome).
-func (s *Session) NeededSignatory() bool {
-	return slices.ContainsFunc(s.Events, func(e Event) bool { return e.Type == EventAuthorizationPending })
-}
+func (s *Session) NeededSignatory() bool { return s.SignatoryRequested }
 
 // DialogState is what the buyer's dialog can do with the session at now:
 // "open" when the buyer can (re)authorize, else why not: expired,

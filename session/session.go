@@ -59,10 +59,13 @@ type Session struct {
 	Forced   bool            `json:"forced,omitempty"`
 	// PaymentMethod is what the buyer chose in the dialog: order.Invoice
 	// (also when empty) or order.AdvanceInvoice.
-	PaymentMethod string  `json:"paymentMethod,omitempty"`
-	Token         string  `json:"authorizationToken,omitempty"` // the token that is current
-	OrderID       string  `json:"orderId,omitempty"`
-	Events        []Event `json:"events,omitempty"`
+	PaymentMethod string `json:"paymentMethod,omitempty"`
+	Token         string `json:"authorizationToken,omitempty"` // the token that is current
+	// SignatoryRequested says the session once waited for a signatory;
+	// its order's notifications then carry the session's reference.
+	SignatoryRequested bool    `json:"signatoryRequested,omitempty"`
+	OrderID            string  `json:"orderId,omitempty"`
+	Events             []Event `json:"events,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -254,6 +257,7 @@ func (s *Session) Authorize(env order.Env, c order.Customer, d risk.Decision) (*
 	n.UpdatedAt = env.Now
 	if d.Outcome == risk.Signatory {
 		n.State = StateAwaitingSignatory
+		n.SignatoryRequested = true
 		n.Token = ""
 		n.record(assessment(env.Now, d), Event{Type: EventAuthorizationPending, CreatedAt: env.Now})
 		return n, nil, nil

@@ -369,6 +369,7 @@ func TestAuthorize(t *testing.T) {
 			}
 			want := deepCopy(s)
 			want.State, want.Customer, want.RiskTags, want.Forced, want.UpdatedAt = tt.state, &cu, tt.tags, tt.forced, c.now
+			want.SignatoryRequested = tt.state == session.StateAwaitingSignatory
 			var wantTok *session.Token
 			assessed := session.Event{Type: session.EventAssessment, Outcome: d.Outcome, Tags: tt.tags, CreatedAt: c.now}
 			want.Events = []session.Event{assessed, {Type: session.EventAuthorizationPending, CreatedAt: c.now}}

@@ -61,6 +61,8 @@ type OrderRequest struct {
 	Totals    order.Totals
 	Customer  order.Customer
 	Metadata  []byte
+	// AutoCapture asks for the order to be captured automatically.
+	AutoCapture *order.AutoCapture
 }
 
 // CreateOrder turns the token into an order, if the request matches what
@@ -129,7 +131,7 @@ func CreateOrder(env order.Env, t *Token, s *Session, r OrderRequest, processing
 		Currency: cur, Country: country, Locale: locale, Reference: ref,
 		Lines: r.Lines, Totals: r.Totals, Customer: c,
 		AuthorizeStatus: status, PaymentMethod: s.PaymentMethod, RiskTags: s.RiskTags, Metadata: meta,
-		ProcessingDelay: processingDelay,
+		ProcessingDelay: processingDelay, AutoCapture: r.AutoCapture,
 	})
 	if err != nil {
 		return nil, nil, nil, err

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -150,13 +149,13 @@ func TestReopen(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	var want []string
-	files, err := os.ReadDir("migrations")
+	files, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var want []string
 	for _, f := range files {
-		want = append(want, f.Name())
+		want = append(want, filepath.Base(f))
 	}
 	if diff := cmp.Diff(want, applied); diff != "" {
 		t.Errorf("schema_migrations after three opens mismatch (-want +got):\n%s", diff)

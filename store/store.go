@@ -47,6 +47,7 @@ type ReadTx interface {
 
 	IdempotencyRecord(ctx context.Context, merchantID, key string) (*IdempotencyRecord, error)
 	Setting(ctx context.Context, name string) ([]byte, error)
+	NotificationReader
 	CheckoutReader
 }
 
@@ -76,6 +77,7 @@ type Tx interface {
 	// DeleteIdempotencyRecords removes records created before t.
 	DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int, error)
 	PutSetting(ctx context.Context, name string, value []byte) error
+	NotificationWriter
 	CheckoutWriter
 }
 

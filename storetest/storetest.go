@@ -48,6 +48,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ViewSnapshot", testViewSnapshot},
 		{"MoneyInvariants", testMoneyInvariants},
+		{"NotificationEndpoints", testNotificationEndpoints},
+		{"NotificationsList", testNotificationsList},
+		{"DeliveryLifecycle", testDeliveryLifecycle},
+		{"ClaimsExclusive", testClaimsExclusive},
+		{"AutoCaptures", testAutoCaptures},
 		{"CreditHolds", testCreditHolds},
 		{"ConcurrentCredit", testConcurrentCredit},
 	}

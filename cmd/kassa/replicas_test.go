@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/postgres"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
@@ -111,8 +114,9 @@ func (p *process) stop(t *testing.T) {
 // TestReplicaProcesses runs two `kassa serve` processes on one PostgreSQL
 // database and hammers both with conflicting operations on the same
 // orders, retrying every Idempotency-Key on the other process. Afterwards
-// every order keeps its invariants, and every retry of a request that
-// succeeded got its original answer byte for byte.
+// every order keeps its invariants, every retry of a request that
+// succeeded got its original answer byte for byte, and every notification
+// of a committed change is delivered once the dispatchers drain.
 func TestReplicaProcesses(t *testing.T) {
 	url := pgtest.URL(t)
 	var out bytes.Buffer
@@ -125,11 +129,27 @@ func TestReplicaProcesses(t *testing.T) {
 	}
 	var cs [2]*client.Client
 	for i := range cs {
-		p := startProcess(t, "serve", "--addr", "127.0.0.1:0", "--database", url, "--data-dir", t.TempDir())
+		p := startProcess(t, "serve", "--addr", "127.0.0.1:0", "--database", url, "--data-dir", t.TempDir(), "--allow-private-webhooks", "--webhook-timeout", "2s")
 		cs[i] = client.New(p.base, creds.ClientID, creds.ClientSecret)
 	}
-
 	ctx := t.Context()
+
+	// Every notification goes to a receiver that keeps the distinct
+	// notification IDs (webhook-id) it got.
+	var (
+		rmu      sync.Mutex
+		received = map[string]bool{}
+	)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rmu.Lock()
+		received[r.Header.Get("webhook-id")] = true
+		rmu.Unlock()
+	}))
+	defer rcv.Close()
+	if _, err := cs[0].Do(ctx, "POST", "/v1/notification-endpoints", map[string]any{"url": rcv.URL}, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+
 	const orders, workers, duration = 12, 8, 3 * time.Second
 	ids := make([]string, orders)
 	for i := range ids {
@@ -224,6 +244,14 @@ func TestReplicaProcesses(t *testing.T) {
 	wg.Wait()
 	t.Logf("outcomes: %v", stats)
 
+	// Once the dispatchers of both processes have drained the outbox,
+	// every order event that notifies has reached the receiver.
+	waitForDeliveries(t, func(path string, v any) {
+		if _, err := cs[1].Do(ctx, "GET", path, nil, v, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	db, err := postgres.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -252,6 +280,14 @@ func TestReplicaProcesses(t *testing.T) {
 		}
 		if captured != o.CapturedAmount() || refunded != o.RefundedAmount() {
 			t.Errorf("order %s: events capture %d and refund %d, amounts say %d and %d", id, captured, refunded, o.CapturedAmount(), o.RefundedAmount())
+		}
+		for _, m := range notify.ForOrder(o, o.Events, nil) {
+			rmu.Lock()
+			got := received[m.ID]
+			rmu.Unlock()
+			if !got {
+				t.Errorf("order %s: notification %s (%s) was not delivered", id, m.ID, m.Type)
+			}
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/kassa-pay/kassa/postgres"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/webhook"
 )
 
 // config is what serve reads from flags, falling back to the environment.
@@ -29,6 +30,8 @@ type config struct {
 	db                    dbFlags
 	addr, publicURL, mode string
 	processingDelay       time.Duration
+	allowPrivateWebhooks  bool
+	webhookTimeout        time.Duration
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -44,6 +47,13 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		delay = s
 		return nil
 	})
+	fs.BoolVar(&c.allowPrivateWebhooks, "allow-private-webhooks", getenv("KASSA_ALLOW_PRIVATE_WEBHOOKS") == "true",
+		"send notifications to loopback, private and link-local addresses too: for sandboxes and tests only (KASSA_ALLOW_PRIVATE_WEBHOOKS=true)")
+	timeout := or(getenv("KASSA_WEBHOOK_TIMEOUT"), "15s")
+	fs.Func("webhook-timeout", "time limit of one notification attempt (KASSA_WEBHOOK_TIMEOUT, default 15s)", func(s string) error {
+		timeout = s
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -52,6 +62,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, fmt.Errorf("processing delay %q is not a non-negative duration such as 30s", delay)
 	}
 	c.processingDelay = d
+	if c.webhookTimeout, err = time.ParseDuration(timeout); err != nil || c.webhookTimeout <= 0 {
+		return c, fmt.Errorf("webhook timeout %q is not a positive duration such as 15s", timeout)
+	}
 	if c.mode != "sandbox" && c.mode != "live" {
 		return c, fmt.Errorf("mode %q is neither sandbox nor live", c.mode)
 	}
@@ -95,10 +108,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
+	notificationKey, err := api.LoadNotificationKey(ctx, db)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	dispatcher := webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
+		AllowPrivate: c.allowPrivateWebhooks,
+		Timeout:      c.webhookTimeout,
+	})
 	cfg := api.Config{
-		Sandbox:         c.mode == "sandbox",
-		ProcessingDelay: c.processingDelay,
-		PublicURL:       c.publicURL,
+		Sandbox:              c.mode == "sandbox",
+		ProcessingDelay:      c.processingDelay,
+		PublicURL:            c.publicURL,
+		NotificationKey:      notificationKey,
+		AllowPrivateWebhooks: c.allowPrivateWebhooks,
+		OnNotification:       dispatcher.Wake,
 	}
 	if creds != nil && cfg.Sandbox {
 		cfg.DemoMerchantID = creds.MerchantID // the demo shop sells for the sandbox merchant
@@ -121,6 +146,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { srv.RunMaintenance(bg, time.Second) })
+	wg.Go(func() { dispatcher.Run(bg) }) // stopped after the HTTP server, finishing its attempts
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 

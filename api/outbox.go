@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/session"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// outbox is the store as the API sees it: every transaction writes the
+// notifications of the order and session changes it makes, and schedules
+// automatic captures, in that same transaction. Handlers save orders and
+// sessions as before and cannot forget a notification; no notification
+// exists for a change that did not commit.
+type outbox struct {
+	store.Store
+	srv *Server
+}
+
+func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
+	var wrote bool
+	err := o.Store.Update(ctx, func(tx store.Tx) error {
+		otx := &outboxTx{Tx: tx, srv: o.srv}
+		err := fn(otx)
+		wrote = otx.wrote
+		return err
+	})
+	if err == nil && wrote && o.srv.cfg.OnNotification != nil { // due now: wake the dispatcher
+		o.srv.cfg.OnNotification()
+	}
+	return err
+}
+
+// outboxTx adds the outbox writes to the saves of orders and sessions.
+type outboxTx struct {
+	store.Tx
+	srv   *Server
+	wrote bool // a notification was written
+}
+
+func (t *outboxTx) CreateOrder(ctx context.Context, o *order.Order) error {
+	if err := t.Tx.CreateOrder(ctx, o); err != nil {
+		return err
+	}
+	return t.orderChanged(ctx, o, o.Events)
+}
+
+func (t *outboxTx) UpdateOrder(ctx context.Context, o *order.Order, newEvents []order.Event) error {
+	if err := t.Tx.UpdateOrder(ctx, o, newEvents); err != nil {
+		return err
+	}
+	return t.orderChanged(ctx, o, newEvents)
+}
+
+func (t *outboxTx) UpdateSession(ctx context.Context, s *session.Session) error {
+	prev, err := t.Tx.Session(ctx, s.MerchantID, s.ID)
+	if err != nil {
+		return err
+	}
+	if err := t.Tx.UpdateSession(ctx, s); err != nil {
+		return err
+	}
+	return t.write(ctx, s.MerchantID, s.Settings.NotificationURL, notify.ForSession(prev, s))
+}
+
+func (t *outboxTx) Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error) {
+	n, err := t.Tx.Redeliver(ctx, merchantID, notificationID, now)
+	t.wrote = t.wrote || n > 0
+	return n, err
+}
+
+func (t *outboxTx) orderChanged(ctx context.Context, o *order.Order, events []order.Event) error {
+	s, err := t.Tx.Session(ctx, o.MerchantID, o.SessionID)
+	if err != nil && kassa.ErrorCode(err) != kassa.ENotFound {
+		return err
+	}
+	url := ""
+	if s != nil {
+		url = s.Settings.NotificationURL
+	}
+	if err := t.write(ctx, o.MerchantID, url, notify.ForOrder(o, events, s)); err != nil {
+		return err
+	}
+	return t.scheduleAutoCapture(ctx, o, events)
+}
+
+// scheduleAutoCapture books the automatic capture when the order becomes
+// ready, and drops it once nothing is left to capture.
+func (t *outboxTx) scheduleAutoCapture(ctx context.Context, o *order.Order, events []order.Event) error {
+	k := store.OrderKey{MerchantID: o.MerchantID, OrderID: o.ID}
+	if o.AutoCapture == nil {
+		return nil
+	}
+	if o.Uncaptured == nil {
+		return t.Tx.CancelAutoCapture(ctx, k)
+	}
+	for _, e := range events {
+		if e.Type != order.EventReadyForCapture {
+			continue
+		}
+		if at, ok := o.AutoCapture.Due(e.CreatedAt); ok {
+			return t.Tx.ScheduleAutoCapture(ctx, k, at)
+		}
+	}
+	return nil
+}
+
+// write stores each message with a delivery to url (the session's
+// notification URL, if any) and to each endpoint that subscribes to it.
+func (t *outboxTx) write(ctx context.Context, merchantID, url string, msgs []notify.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	endpoints, err := t.Tx.NotificationEndpoints(ctx, merchantID)
+	if err != nil {
+		return err
+	}
+	now := t.srv.clock.Now()
+	for _, m := range msgs {
+		if m.ID == "" {
+			m.ID = t.srv.ids.New(kassa.PrefixNotification)
+		}
+		n := &notify.Notification{
+			ID: m.ID, MerchantID: merchantID,
+			Type: m.Type, OrderID: m.OrderID, SessionID: m.SessionID, Body: m.Body, CreatedAt: now,
+		}
+		ds := notify.Destinations(url, endpoints, m.Type)
+		for i := range ds {
+			// Named after the notification, so that IDs are spent only on
+			// what the API shows.
+			ds[i].ID = kassa.PrefixDelivery + strings.TrimPrefix(n.ID, kassa.PrefixNotification) + "-" + strconv.Itoa(i)
+			ds[i].NextAt = now
+		}
+		if err := t.Tx.CreateNotification(ctx, n, ds); err != nil {
+			return err
+		}
+	}
+	t.wrote = true
+	return nil
+}

@@ -1,0 +1,388 @@
+package webhook_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/sqlite"
+	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/webhook"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+)
+
+var t0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+
+// clock is a test clock that moves only when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+var key = []byte("test notification key")
+
+const merchantID = "ac_merchant"
+
+// harness is a store, a clock and a dispatcher over them.
+type harness struct {
+	t     *testing.T
+	ctx   context.Context
+	store store.Store
+	clock *clock
+	d     *webhook.Dispatcher
+	n     int
+}
+
+func newHarness(t *testing.T, cfg webhook.Config) *harness {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h := &harness{t: t, ctx: t.Context(), store: db, clock: &clock{now: t0}}
+	if cfg.Jitter == nil {
+		cfg.Jitter = func(int) time.Duration { return 0 }
+	}
+	h.d = webhook.New(slog.New(slog.DiscardHandler), db, h.clock, key, cfg)
+	return h
+}
+
+// notify stores a notification with a delivery to the session URL url,
+// due now, and returns its ID.
+func (h *harness) notify(url string) string {
+	h.t.Helper()
+	h.n++
+	id := "nt_" + strings.Repeat("0", 3) + string(rune('a'+h.n))
+	n := &notify.Notification{ID: id, MerchantID: merchantID, Type: notify.OrderCreate, OrderID: "or_1", SessionID: "ps_1",
+		Body: []byte(`{"eventType":"com.ledyer.order.create","merchantId":"ac_merchant","orderId":"or_1","reference":"r","storeId":"1"}`), CreatedAt: h.clock.Now()}
+	err := h.store.Update(h.ctx, func(tx store.Tx) error {
+		return tx.CreateNotification(h.ctx, n, []notify.Delivery{{ID: "nd_" + id, URL: url, NextAt: h.clock.Now()}})
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// drain delivers what is due and returns how many attempts it made.
+func (h *harness) drain() int {
+	h.t.Helper()
+	n, err := h.d.Drain(h.ctx)
+	if err != nil {
+		h.t.Fatalf("Drain: %v", err)
+	}
+	return n
+}
+
+func (h *harness) delivery(notificationID string) notify.Delivery {
+	h.t.Helper()
+	var ds []notify.Delivery
+	err := h.store.View(h.ctx, func(tx store.ReadTx) error {
+		var err error
+		ds, err = tx.Deliveries(h.ctx, merchantID, notificationID)
+		return err
+	})
+	if err != nil || len(ds) != 1 {
+		h.t.Fatalf("Deliveries = %v, %v; want one", ds, err)
+	}
+	return ds[0]
+}
+
+// received is a request the receiver got.
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+// receiver is a real HTTP server on loopback answering with respond(n)
+// to its n-th request (from 1).
+type receiver struct {
+	*httptest.Server
+	mu  sync.Mutex
+	got []received
+}
+
+func newReceiver(t *testing.T, respond func(n int, w http.ResponseWriter)) *receiver {
+	r := &receiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, received{req.Header.Clone(), b})
+		n := len(r.got)
+		r.mu.Unlock()
+		respond(n, w)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) requests() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+func status(code int) func(int, http.ResponseWriter) {
+	return func(_ int, w http.ResponseWriter) { w.WriteHeader(code) }
+}
+
+func attemptTimes(d notify.Delivery) []time.Duration {
+	var out []time.Duration
+	for _, a := range d.Log {
+		out = append(out, a.At.Sub(t0))
+	}
+	return out
+}
+
+// A receiver failing three times and then answering 200 is tried on the
+// schedule and gets exactly one success on record.
+func TestFailThenSucceed(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true})
+	rcv := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n <= 3 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.Write([]byte("[]"))
+	})
+	id := h.notify(rcv.URL + "/ledyer/notify")
+
+	steps := []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute}
+	for i, step := range steps {
+		if step > 0 {
+			h.clock.advance(step - time.Millisecond)
+			if n := h.drain(); n != 0 {
+				t.Fatalf("attempt %d made %v early", i+1, time.Millisecond)
+			}
+			h.clock.advance(time.Millisecond)
+		}
+		if n := h.drain(); n != 1 {
+			t.Fatalf("step %d: %d attempts, want 1", i+1, n)
+		}
+	}
+	h.clock.advance(24 * time.Hour)
+	if n := h.drain(); n != 0 {
+		t.Errorf("%d attempts after the success", n)
+	}
+
+	d := h.delivery(id)
+	if d.State != notify.Delivered || d.Attempts != 4 {
+		t.Errorf("delivery %s after %d attempts, want delivered after 4", d.State, d.Attempts)
+	}
+	want := []time.Duration{0, 5 * time.Second, 5*time.Second + 5*time.Minute, 5*time.Second + 35*time.Minute}
+	if diff := cmp.Diff(want, attemptTimes(d)); diff != "" {
+		t.Errorf("attempt times (-want +got):\n%s", diff)
+	}
+	var codes []int
+	for _, a := range d.Log {
+		codes = append(codes, a.StatusCode)
+	}
+	if diff := cmp.Diff([]int{500, 500, 500, 200}, codes); diff != "" {
+		t.Errorf("status codes (-want +got):\n%s", diff)
+	}
+	if d.Log[3].Body != "[]" {
+		t.Errorf("logged body %q, want []", d.Log[3].Body)
+	}
+	got := rcv.requests()
+	if len(got) != 4 {
+		t.Fatalf("receiver got %d requests, want 4", len(got))
+	}
+	for _, r := range got {
+		if r.header.Get("webhook-id") != id {
+			t.Errorf("webhook-id %q, want the notification's stable %q", r.header.Get("webhook-id"), id)
+		}
+	}
+}
+
+// A receiver that never succeeds gets the eight attempts of the schedule
+// and the delivery then fails.
+func TestNeverSucceeds(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true})
+	rcv := newReceiver(t, status(http.StatusServiceUnavailable))
+	id := h.notify(rcv.URL)
+	var want []time.Duration
+	var at time.Duration
+	for i, delay := range notify.Schedule {
+		h.clock.advance(delay)
+		at += delay
+		want = append(want, at)
+		if n := h.drain(); n != 1 {
+			t.Fatalf("attempt %d: Drain made %d", i+1, n)
+		}
+		if d := h.delivery(id); (d.State == notify.Failed) != (i == len(notify.Schedule)-1) {
+			t.Fatalf("after attempt %d: %s", i+1, d.State)
+		}
+	}
+	h.clock.advance(7 * 24 * time.Hour)
+	if n := h.drain(); n != 0 {
+		t.Errorf("%d attempts after failing", n)
+	}
+	d := h.delivery(id)
+	if d.State != notify.Failed || d.Attempts != 8 || len(rcv.requests()) != 8 {
+		t.Errorf("delivery %s, %d attempts, receiver got %d; want failed, 8, 8", d.State, d.Attempts, len(rcv.requests()))
+	}
+	if diff := cmp.Diff(want, attemptTimes(d)); diff != "" {
+		t.Errorf("attempt times (-want +got):\n%s", diff)
+	}
+}
+
+// Every request carries Standard Webhooks headers that the official
+// library verifies, with the session secret the API shows the merchant.
+func TestSignatureVerifiesWithOfficialLibrary(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true})
+	h.clock.now = kassa.SystemClock{}.Now() // Verify checks the timestamp against the real time
+	rcv := newReceiver(t, status(http.StatusNoContent))
+	id := h.notify(rcv.URL)
+	h.drain()
+	got := rcv.requests()
+	if len(got) != 1 {
+		t.Fatalf("receiver got %d requests", len(got))
+	}
+	wh, err := standardwebhooks.NewWebhook(notify.SessionSecret(key, merchantID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(got[0].body, got[0].header); err != nil {
+		t.Errorf("official library: %v", err)
+	}
+	if got[0].header.Get("webhook-id") != id || got[0].header.Get("Content-Type") != "application/json" {
+		t.Errorf("headers %v", got[0].header)
+	}
+	if d := h.delivery(id); d.State != notify.Delivered {
+		t.Errorf("204 left the delivery %s", d.State)
+	}
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true})
+	rcv := newReceiver(t, func(n int, w http.ResponseWriter) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "120")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+	})
+	id := h.notify(rcv.URL)
+	h.drain()
+	h.clock.advance(119 * time.Second) // past the scheduled 5 s
+	if n := h.drain(); n != 0 {
+		t.Fatalf("retried %d times before Retry-After", n)
+	}
+	h.clock.advance(time.Second)
+	if n := h.drain(); n != 1 {
+		t.Fatalf("Drain at Retry-After made %d attempts", n)
+	}
+	if d := h.delivery(id); d.State != notify.Delivered {
+		t.Errorf("delivery %s", d.State)
+	}
+}
+
+// A redirect is an answer, not a 2xx, and is not followed.
+func TestRedirectNotFollowed(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true})
+	target := newReceiver(t, status(http.StatusOK))
+	rcv := newReceiver(t, func(_ int, w http.ResponseWriter) {
+		w.Header().Set("Location", target.URL)
+		w.WriteHeader(http.StatusFound)
+	})
+	id := h.notify(rcv.URL)
+	h.drain()
+	d := h.delivery(id)
+	if d.State != notify.Pending || d.Log[0].StatusCode != http.StatusFound || len(target.requests()) != 0 {
+		t.Errorf("after a redirect: %s, logged %d, target got %d requests", d.State, d.Log[0].StatusCode, len(target.requests()))
+	}
+}
+
+// Without AllowPrivate, a destination on loopback is refused when dialling.
+func TestPrivateDestinationRefused(t *testing.T) {
+	h := newHarness(t, webhook.Config{})
+	rcv := newReceiver(t, status(http.StatusOK))
+	id := h.notify(strings.Replace(rcv.URL, "127.0.0.1", "localhost", 1)) // a name resolving to loopback
+	h.drain()
+	d := h.delivery(id)
+	if len(rcv.requests()) != 0 || d.State != notify.Pending || !strings.Contains(d.Log[0].Error, "non-public") {
+		t.Errorf("receiver got %d requests; delivery %s, error %q", len(rcv.requests()), d.State, d.Log[0].Error)
+	}
+}
+
+func TestBadURLFailsAtOnce(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true})
+	id := h.notify("mailto:shop@example.com")
+	h.drain()
+	if d := h.delivery(id); d.State != notify.Failed || d.Attempts != 1 {
+		t.Errorf("delivery %s after %d attempts, want failed after 1", d.State, d.Attempts)
+	}
+}
+
+func TestResponseBodyTruncated(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true})
+	rcv := newReceiver(t, func(_ int, w http.ResponseWriter) {
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(strings.Repeat("x", 200_000)))
+	})
+	id := h.notify(rcv.URL)
+	h.drain()
+	if d := h.delivery(id); len(d.Log[0].Body) != 1024 || d.Log[0].StatusCode != 400 {
+		t.Errorf("logged %d bytes, status %d; want 1024, 400", len(d.Log[0].Body), d.Log[0].StatusCode)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true, Timeout: 50 * time.Millisecond})
+	release := make(chan struct{})
+	rcv := newReceiver(t, func(int, http.ResponseWriter) { <-release })
+	defer close(release)
+	id := h.notify(rcv.URL)
+	h.drain()
+	if d := h.delivery(id); d.State != notify.Pending || d.Log[0].Error != "timed out" {
+		t.Errorf("delivery %s, error %q; want pending, timed out", d.State, d.Log[0].Error)
+	}
+}
+
+// Run delivers on Wake and, when stopped, returns after recording the
+// attempts in flight.
+func TestRunWakeAndShutdown(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true, Poll: time.Hour})
+	arrived, release := make(chan struct{}), make(chan struct{})
+	rcv := newReceiver(t, func(int, http.ResponseWriter) {
+		close(arrived)
+		<-release
+	})
+	ctx, cancel := context.WithCancel(h.ctx)
+	done := make(chan struct{})
+	go func() {
+		h.d.Run(ctx)
+		close(done)
+	}()
+	id := h.notify(rcv.URL)
+	h.d.Wake()
+	<-arrived
+	cancel() // shutdown begins with the attempt in flight
+	close(release)
+	<-done
+	if d := h.delivery(id); d.State != notify.Delivered || d.Attempts != 1 {
+		t.Errorf("after shutdown: %s, %d attempts; want the in-flight attempt recorded", d.State, d.Attempts)
+	}
+}
