@@ -85,12 +85,13 @@ func (s *Session) NeededSignatory() bool { return s.SignatoryRequested }
 
 // DialogState is what the buyer's dialog can do with the session at now:
 // "open" when the buyer can (re)authorize, else why not: expired,
-// cancelled or completed (it has an order or awaits a signatory).
+// cancelled or completed (it has an order, awaits a signatory, or a
+// signatory approved it: authorizing again would replace their approval).
 func (s *Session) DialogState(now time.Time) string {
 	switch st := s.StateAt(now); {
 	case st == StateExpired || st == StateCancelled:
 		return st
-	case s.OrderID != "" || st == StateAwaitingSignatory:
+	case s.OrderID != "" || st == StateAwaitingSignatory || (st == StateAuthorized && s.SignatoryRequested):
 		return "completed"
 	}
 	return "open"

@@ -27,7 +27,7 @@ func TestDialogState(t *testing.T) {
 				t.Fatal(err)
 			}
 			return s
-		}, "open", true},
+		}, "completed", true},
 		{"with an order", func(t *testing.T, c *clock) *session.Session {
 			s, tok := authorized(t, c, company)
 			_, _, s, err := session.CreateOrder(c.env(), tok, s, orderRequest(s), 0)
