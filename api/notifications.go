@@ -268,7 +268,8 @@ func (s *Server) handleNotificationGet(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleRedeliver sends a notification again to each of its destinations,
-// with a fresh retry schedule; the earlier attempts stay in the log.
+// and to the endpoints created since that subscribe to its type, with a
+// fresh retry schedule; the earlier attempts stay in the log.
 func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
 	if err != nil {
@@ -277,10 +278,25 @@ func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request) {
 	}
 	merchantID, id := principal(r).MerchantID, r.PathValue("notificationId")
 	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		if _, err := tx.Notification(ctx, merchantID, id); err != nil {
+		nt, err := tx.Notification(ctx, merchantID, id)
+		if err != nil {
 			return 0, nil, err
 		}
-		n, err := tx.Redeliver(ctx, merchantID, id, s.clock.Now())
+		existing, err := tx.Deliveries(ctx, merchantID, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		endpoints, err := tx.NotificationEndpoints(ctx, merchantID)
+		if err != nil {
+			return 0, nil, err
+		}
+		now := s.clock.Now()
+		added := notify.NewDestinations(existing, endpoints, nt.Type)
+		nameDeliveries(nt.ID, added, len(existing), now)
+		if err := tx.AddDeliveries(ctx, nt, added, now); err != nil {
+			return 0, nil, err
+		}
+		n, err := tx.Redeliver(ctx, merchantID, id, now)
 		if err != nil {
 			return 0, nil, err
 		}

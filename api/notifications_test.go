@@ -429,3 +429,31 @@ func mustSigner(t *testing.T, e *env) merchant.Signer {
 	}
 	return s
 }
+
+// Redelivering sends a notification to endpoints created after it, too.
+func TestRedeliverToNewEndpoint(t *testing.T) {
+	e, d := notifyEnv(t, newEnv)
+	c := cart(line("A", 1, 10000))
+	delete(c, "settings") // no session URL: nowhere to deliver
+	id := e.order(c)
+	var ns struct{ Data []notificationOut }
+	e.must(200, request{method: "GET", path: "/v1/notifications?orderId=" + id}).decode(t, &ns)
+	if len(ns.Data) != 2 {
+		t.Fatalf("order has %d notifications, want 2", len(ns.Data))
+	}
+	create := ns.Data[1].ID
+	if resp := e.do(request{method: "POST", path: "/v1/notifications/" + create + "/redeliver"}); resp.status != 409 {
+		t.Errorf("redeliver without a destination = %d, want 409", resp.status)
+	}
+	h := newHook(t)
+	e.must(201, request{method: "POST", path: "/v1/notification-endpoints", body: map[string]any{"url": h.URL, "eventTypes": []string{"com.ledyer.order.create"}}})
+	var n notificationOut
+	e.must(202, request{method: "POST", path: "/v1/notifications/" + create + "/redeliver"}).decode(t, &n)
+	if len(n.Deliveries) != 1 || n.Deliveries[0].Status != "pending" {
+		t.Fatalf("after redeliver: %+v", n.Deliveries)
+	}
+	drain(t, d)
+	if got := h.received(); len(got) != 1 || got[0] != string(ns.Data[1].Payload) {
+		t.Errorf("new endpoint got %v, want the create notification %s", got, ns.Data[1].Payload)
+	}
+}

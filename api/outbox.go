@@ -131,16 +131,21 @@ func (t *outboxTx) write(ctx context.Context, merchantID, url string, msgs []not
 			Type: m.Type, OrderID: m.OrderID, SessionID: m.SessionID, Body: m.Body, CreatedAt: now,
 		}
 		ds := notify.Destinations(url, endpoints, m.Type)
-		for i := range ds {
-			// Named after the notification, so that IDs are spent only on
-			// what the API shows.
-			ds[i].ID = kassa.PrefixDelivery + strings.TrimPrefix(n.ID, kassa.PrefixNotification) + "-" + strconv.Itoa(i)
-			ds[i].NextAt = now
-		}
+		nameDeliveries(n.ID, ds, 0, now)
 		if err := t.Tx.CreateNotification(ctx, n, ds); err != nil {
 			return err
 		}
 	}
 	t.wrote = true
 	return nil
+}
+
+// nameDeliveries names a notification's deliveries from number first on
+// after the notification (so that IDs are spent only on what the API
+// shows) and makes them due at now.
+func nameDeliveries(notificationID string, ds []notify.Delivery, first int, now time.Time) {
+	for i := range ds {
+		ds[i].ID = kassa.PrefixDelivery + strings.TrimPrefix(notificationID, kassa.PrefixNotification) + "-" + strconv.Itoa(first+i)
+		ds[i].NextAt = now
+	}
 }

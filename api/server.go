@@ -18,6 +18,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -45,6 +46,9 @@ type Config struct {
 	// OnNotification, if set, is called after a transaction that wrote
 	// notifications has committed, to wake the dispatcher.
 	OnNotification func()
+	// PaymentProviders are the payment module's providers; the system
+	// provider (pp_system_default) is always added.
+	PaymentProviders paymod.Registry
 	// DemoMerchantID is the merchant the sandbox demo shop (/demo/shop)
 	// sells for; without one the shop is not served.
 	DemoMerchantID string
@@ -63,6 +67,7 @@ type Server struct {
 	signer   merchant.Signer
 	inflight *inflight
 	mux      *http.ServeMux
+	payments *paymod.Service
 }
 
 // NewServer wires the API over a store. The signer's key must be the one
@@ -74,13 +79,19 @@ func NewServer(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, 
 	if cfg.Risk.CreditLimit == 0 {
 		cfg.Risk = risk.DefaultPolicy
 	}
+	providers := paymod.Registry{paymod.SystemProviderID: paymod.System{}}
+	for id, p := range cfg.PaymentProviders {
+		providers[id] = p
+	}
 	s := &Server{
 		cfg: cfg, log: log, store: st, clock: clock, ids: ids, signer: signer,
 		inflight: newInflight(),
 		mux:      http.NewServeMux(),
+		payments: paymod.New(log, st, providers, clock, ids),
 	}
 	s.store = outbox{Store: st, srv: s}
 	s.addRoutes()
+	s.addPaymentModuleRoutes()
 	return s
 }
 
@@ -135,6 +146,10 @@ type statusRecorder struct {
 func (r *statusRecorder) Header() http.Header         { return r.header }
 func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *statusRecorder) WriteHeader(status int)      { r.status = status }
+
+// PaymentModule is the payment module the server serves, for callers
+// that use it as a library in the same process.
+func (s *Server) PaymentModule() *paymod.Service { return s.payments }
 
 func (s *Server) env() order.Env { return order.Env{Now: s.clock.Now(), IDs: s.ids} }
 

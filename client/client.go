@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -131,4 +132,37 @@ func (c *Client) send(req *http.Request, out any) (int, error) {
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// Transient says whether err is worth retrying with the same
+// Idempotency-Key: no answer at all, a server error, rate limiting, or the
+// key's first request still running.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return true // transport error: the outcome is unknown
+	}
+	return e.Status >= 500 || e.Status == http.StatusTooManyRequests || e.Code() == "idempotency_key_in_use"
+}
+
+// DoRetry is Do, retried on transient failures with the same
+// Idempotency-Key, so the server applies the request at most once. It
+// tries attempts times in all, waiting backoff, then twice that, between
+// tries.
+func (c *Client) DoRetry(ctx context.Context, method, path string, body, out any, idempotencyKey string, attempts int, backoff time.Duration) (int, error) {
+	for i := 1; ; i++ {
+		status, err := c.Do(ctx, method, path, body, out, idempotencyKey)
+		if i >= attempts || !Transient(err) {
+			return status, err
+		}
+		select {
+		case <-ctx.Done():
+			return status, err
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
 }

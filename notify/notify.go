@@ -219,6 +219,21 @@ type Attempt struct {
 	Error      string // why no response came, or why it did not count
 }
 
+// NewDestinations returns deliveries to the endpoints that subscribe to
+// type t and have none among existing: what a replay adds for endpoints
+// created after the notification.
+func NewDestinations(existing []Delivery, endpoints []Endpoint, t string) []Delivery {
+	var ds []Delivery
+	for i := range endpoints {
+		e := &endpoints[i]
+		has := slices.ContainsFunc(existing, func(d Delivery) bool { return d.EndpointID == e.ID })
+		if e.Wants(t) && !has {
+			ds = append(ds, Delivery{EndpointID: e.ID, URL: e.URL})
+		}
+	}
+	return ds
+}
+
 // Destinations returns the deliveries of one notification: the session's
 // notification URL (if any) and every endpoint that subscribes to its type.
 func Destinations(notificationURL string, endpoints []Endpoint, t string) []Delivery {

@@ -212,6 +212,7 @@ func TestRetryAfter(t *testing.T) {
 		{t0.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{t0.Add(-time.Hour).Format(http.TimeFormat), 0},
 		{"999999999", 24 * time.Hour},
+		{"9223372036854775807", 24 * time.Hour}, // would overflow time.Duration
 	}
 	for _, tt := range tests {
 		if got := notify.RetryAfter(tt.h, t0); got != tt.want {
@@ -310,5 +311,19 @@ func TestCheckURL(t *testing.T) {
 		if err != nil && kassa.ErrorCode(err) != kassa.EInvalid {
 			t.Errorf("CheckURL(%q): code %s, want %s", tt.url, kassa.ErrorCode(err), kassa.EInvalid)
 		}
+	}
+}
+
+func TestNewDestinations(t *testing.T) {
+	eps := []notify.Endpoint{
+		{ID: "ne_old", URL: "https://a.example/old"},
+		{ID: "ne_new", URL: "https://a.example/new"},
+		{ID: "ne_caps", URL: "https://a.example/caps", EventTypes: []string{notify.OrderFullCapture}},
+	}
+	existing := []notify.Delivery{{URL: "https://shop.example/n"}, {EndpointID: "ne_old", URL: "https://a.example/old"}}
+	got := notify.NewDestinations(existing, eps, notify.OrderCreate)
+	want := []notify.Delivery{{EndpointID: "ne_new", URL: "https://a.example/new"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("NewDestinations (-want +got):\n%s", diff)
 	}
 }

@@ -52,7 +52,7 @@ func RetryAfter(h string, now time.Time) time.Duration {
 		if s < 0 {
 			return 0
 		}
-		return min(time.Duration(s)*time.Second, maxRetryAfter)
+		return time.Duration(min(s, int64(maxRetryAfter/time.Second))) * time.Second // no overflow
 	}
 	if t, err := http.ParseTime(h); err == nil && t.After(now) {
 		return min(t.Sub(now), maxRetryAfter)

@@ -39,6 +39,9 @@ type NotificationWriter interface {
 	DeleteNotificationEndpoint(ctx context.Context, merchantID, id string) error
 	// CreateNotification stores n and its deliveries, due at their NextAt.
 	CreateNotification(ctx context.Context, n *notify.Notification, ds []notify.Delivery) error
+	// AddDeliveries adds deliveries to a stored notification, created at
+	// now and due at their NextAt.
+	AddDeliveries(ctx context.Context, n *notify.Notification, ds []notify.Delivery, now time.Time) error
 	// ClaimDeliveries leases up to limit pending deliveries due at now to
 	// the caller until leaseUntil, marking each with claim, and returns
 	// them with their body and signing secret (sessionSecret derives the
@@ -51,6 +54,9 @@ type NotificationWriter interface {
 	// attempt count and next due time from d, if d.Claim still holds the
 	// lease; otherwise it changes nothing and returns EConflict.
 	RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) error
+	// ReleaseClaim gives back a claimed delivery that was not attempted,
+	// due at now, if d.Claim still holds it (else it does nothing).
+	ReleaseClaim(ctx context.Context, d *notify.Delivery, now time.Time) error
 	// Redeliver makes every delivery of a notification pending again,
 	// due at now with a fresh schedule, and returns how many.
 	Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error)

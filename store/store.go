@@ -49,6 +49,7 @@ type ReadTx interface {
 	Setting(ctx context.Context, name string) ([]byte, error)
 	NotificationReader
 	CheckoutReader
+	PaymentReader
 }
 
 // Tx reads and writes. Creating a row that already exists is EConflict;
@@ -79,6 +80,7 @@ type Tx interface {
 	PutSetting(ctx context.Context, name string, value []byte) error
 	NotificationWriter
 	CheckoutWriter
+	PaymentWriter
 }
 
 // OrderKey names an order.

@@ -180,12 +180,28 @@ func testDeliveryLifecycle(f *fixture) {
 		t.Errorf("claimed %d deliveries under a running lease", len(again))
 	}
 
+	// A claim given back is due again at once, for anyone; giving back
+	// under a claim not held changes nothing.
+	f.mustUpdate(func(tx store.Tx) error {
+		stale := got[1]
+		stale.Claim = "c0"
+		if err := tx.ReleaseClaim(ctx, &stale, f.now); err != nil {
+			return err
+		}
+		return tx.ReleaseClaim(ctx, &got[1], f.now)
+	})
+	if again := f.claim("c2", 10); len(again) != 1 || again[0].ID != got[1].ID {
+		t.Fatalf("after ReleaseClaim: claimed %v, want the released delivery", again)
+	} else {
+		got[1] = again[0]
+	}
+
 	// A failed attempt reschedules; only the claim holder may record.
 	d := got[0]
 	d.Attempts, d.NextAt = 1, f.now.Add(5*time.Second)
 	a1 := notify.Attempt{At: f.now, StatusCode: 503, Latency: 1500 * time.Microsecond, Body: "busy", Error: ""}
 	stolen := d
-	stolen.Claim = "c2"
+	stolen.Claim = "c9"
 	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.RecordAttempt(ctx, &stolen, a1) })
 	wantCode(t, "RecordAttempt(other claim)", err, kassa.EConflict)
 	f.mustUpdate(func(tx store.Tx) error { return tx.RecordAttempt(ctx, &d, a1) })

@@ -55,6 +55,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AutoCaptures", testAutoCaptures},
 		{"CreditHolds", testCreditHolds},
 		{"ConcurrentCredit", testConcurrentCredit},
+		{"PaymentRoundTrip", testPaymentRoundTrip},
+		{"PaymentVersions", testPaymentVersions},
+		{"PaymentDeletes", testPaymentDeletes},
+		{"ProviderEvents", testProviderEvents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,8 +37,9 @@ type Config struct {
 	// the low end of what Standard Webhooks recommends).
 	Timeout time.Duration
 	// Lease is how long a claimed delivery stays with this process before
-	// another may take it over (default twice Timeout: the attempt and
-	// the recording of its result).
+	// another may take it over (default three times Timeout: a claimed
+	// delivery may wait for two rounds of attempts ahead of it, then make
+	// its own).
 	Lease time.Duration
 	// Poll is how often to look for due deliveries when not woken (default
 	// 1 s): retries falling due, and other processes' notifications.
@@ -82,7 +83,7 @@ func New(log *slog.Logger, st store.Store, clock kassa.Clock, key []byte, cfg Co
 		cfg.Timeout = 15 * time.Second
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = 2 * cfg.Timeout
+		cfg.Lease = 3 * cfg.Timeout
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
@@ -164,47 +165,116 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// Drain makes every attempt due now, repeating while more fall due (a
-// failure can fall due again at once), and returns how many it made.
+// Drain makes every attempt due now, and those that fall due meanwhile,
+// and returns how many it made once none is due and all are recorded.
+//
+// Attempts stream: up to Concurrency run at once and a free slot takes
+// the next claimed delivery at once, so one slow receiver holds one slot,
+// not everyone's notifications. Claims fetch up to twice Concurrency
+// ahead, refilled when half are started (a claim is a transaction); a
+// claimed delivery waits for at most two rounds of attempts, within its
+// lease. Results are recorded in batches by one goroutine.
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
-	made := 0
-	for ctx.Err() == nil {
-		batch, err := d.claimDue(ctx)
-		if err != nil || len(batch) == 0 {
-			return made, err
+	conc := d.cfg.Concurrency
+	results := make(chan attempted, conc)
+	recorded := make(chan error, 1)
+	go func() { recorded <- d.recordAll(ctx, results) }()
+	done := make(chan struct{}, conc)
+	var (
+		queue          []notify.Delivery
+		inflight, made int
+		claimErr       error
+		full           = true // the last claim got all it asked for
+	)
+	for {
+		if ctx.Err() == nil && claimErr == nil && (len(queue) == 0 || full && len(queue) <= conc/2) {
+			want := 2*conc - len(queue)
+			batch, err := d.claimDue(ctx, want)
+			claimErr = err
+			full = len(batch) == want
+			queue = append(queue, batch...)
 		}
-		var (
-			wg       sync.WaitGroup
-			sem      = make(chan struct{}, d.cfg.Concurrency)
-			attempts = make([]notify.Attempt, len(batch))
-		)
-		for i := range batch {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				attempts[i] = d.deliver(ctx, &batch[i])
-			})
-		}
-		wg.Wait()
-		made += len(batch)
-		if err := d.record(ctx, batch, attempts); err != nil {
-			return made, err
+		switch {
+		case len(queue) > 0 && inflight < conc && ctx.Err() == nil:
+			go func(dl notify.Delivery) {
+				a := d.deliver(ctx, &dl)
+				results <- attempted{dl, a}
+				done <- struct{}{}
+			}(queue[0])
+			queue = queue[1:]
+			inflight++
+			made++
+		case inflight == 0 && (len(queue) == 0 || ctx.Err() != nil || claimErr != nil):
+			close(results)
+			return made, errors.Join(claimErr, <-recorded, d.release(ctx, queue))
+		default:
+			<-done
+			inflight--
 		}
 	}
-	return made, nil
 }
 
-// record stores a batch's attempts in one transaction. The attempts have
-// been made whatever ctx says, so ctx's end does not stop the recording.
-func (d *Dispatcher) record(ctx context.Context, batch []notify.Delivery, attempts []notify.Attempt) error {
+// release gives back deliveries claimed but not started (Drain was
+// stopped), so that another process, or this one restarted, need not wait
+// for their lease.
+func (d *Dispatcher) release(ctx context.Context, queue []notify.Delivery) error {
+	if len(queue) == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	now := d.clock.Now()
+	return d.store.Update(ctx, func(tx store.Tx) error {
+		for i := range queue {
+			if err := tx.ReleaseClaim(ctx, &queue[i], now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// attempted is an attempt made, waiting to be recorded.
+type attempted struct {
+	d notify.Delivery
+	a notify.Attempt
+}
+
+// recordAll records results as they come, each time all that are waiting
+// in one transaction.
+func (d *Dispatcher) recordAll(ctx context.Context, results <-chan attempted) error {
+	var errs []error
+	for r := range results {
+		batch := []attempted{r}
+	more:
+		for len(batch) < 256 {
+			select {
+			case r, ok := <-results:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		if err := d.record(ctx, batch); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// record stores attempts in one transaction. The attempts have been made
+// whatever ctx says, so ctx's end does not stop the recording.
+func (d *Dispatcher) record(ctx context.Context, batch []attempted) error {
 	ctx = context.WithoutCancel(ctx)
 	return d.store.Update(ctx, func(tx store.Tx) error {
 		for i := range batch {
-			err := tx.RecordAttempt(ctx, &batch[i], attempts[i])
+			err := tx.RecordAttempt(ctx, &batch[i].d, batch[i].a)
 			if kassa.ErrorCode(err) == kassa.EConflict {
 				// The lease ran out and another process took the delivery
 				// over; its attempt is the one on record.
-				d.log.Warn("notification attempt not recorded: lease lost", "delivery", batch[i].ID)
+				d.log.Warn("notification attempt not recorded: lease lost", "delivery", batch[i].d.ID)
 				continue
 			}
 			if err != nil {
@@ -215,7 +285,7 @@ func (d *Dispatcher) record(ctx context.Context, batch []notify.Delivery, attemp
 	})
 }
 
-func (d *Dispatcher) claimDue(ctx context.Context) ([]notify.Delivery, error) {
+func (d *Dispatcher) claimDue(ctx context.Context, limit int) ([]notify.Delivery, error) {
 	d.mu.Lock()
 	d.n++
 	claim := fmt.Sprintf("%s-%d", d.claim, d.n)
@@ -224,7 +294,7 @@ func (d *Dispatcher) claimDue(ctx context.Context) ([]notify.Delivery, error) {
 	var batch []notify.Delivery
 	err := d.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		batch, err = tx.ClaimDeliveries(ctx, now, now.Add(d.cfg.Lease), claim, 4*d.cfg.Concurrency,
+		batch, err = tx.ClaimDeliveries(ctx, now, now.Add(d.cfg.Lease), claim, limit,
 			func(merchantID string) string { return notify.SessionSecret(d.key, merchantID) })
 		return err
 	})

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,7 +54,7 @@ type harness struct {
 	store store.Store
 	clock *clock
 	d     *webhook.Dispatcher
-	n     int
+	seq   atomic.Int64
 }
 
 func newHarness(t *testing.T, cfg webhook.Config) *harness {
@@ -74,17 +76,21 @@ func newHarness(t *testing.T, cfg webhook.Config) *harness {
 // due now, and returns its ID.
 func (h *harness) notify(url string) string {
 	h.t.Helper()
-	h.n++
-	id := "nt_" + strings.Repeat("0", 3) + string(rune('a'+h.n))
-	n := &notify.Notification{ID: id, MerchantID: merchantID, Type: notify.OrderCreate, OrderID: "or_1", SessionID: "ps_1",
-		Body: []byte(`{"eventType":"com.ledyer.order.create","merchantId":"ac_merchant","orderId":"or_1","reference":"r","storeId":"1"}`), CreatedAt: h.clock.Now()}
-	err := h.store.Update(h.ctx, func(tx store.Tx) error {
-		return tx.CreateNotification(h.ctx, n, []notify.Delivery{{ID: "nd_" + id, URL: url, NextAt: h.clock.Now()}})
-	})
+	id, err := h.tryNotify(url)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return id
+}
+
+// tryNotify is notify for goroutines other than the test's.
+func (h *harness) tryNotify(url string) (string, error) {
+	id := fmt.Sprintf("nt_%03d", h.seq.Add(1))
+	n := &notify.Notification{ID: id, MerchantID: merchantID, Type: notify.OrderCreate, OrderID: "or_1", SessionID: "ps_1",
+		Body: []byte(`{"eventType":"com.ledyer.order.create","merchantId":"ac_merchant","orderId":"or_1","reference":"r","storeId":"1"}`), CreatedAt: h.clock.Now()}
+	return id, h.store.Update(h.ctx, func(tx store.Tx) error {
+		return tx.CreateNotification(h.ctx, n, []notify.Delivery{{ID: "nd_" + id, URL: url, NextAt: h.clock.Now()}})
+	})
 }
 
 // drain delivers what is due and returns how many attempts it made.
@@ -362,13 +368,15 @@ func TestTimeout(t *testing.T) {
 }
 
 // Run delivers on Wake and, when stopped, returns after recording the
-// attempts in flight.
+// attempts in flight and giving back what it claimed but did not start.
 func TestRunWakeAndShutdown(t *testing.T) {
-	h := newHarness(t, webhook.Config{AllowPrivate: true, Poll: time.Hour})
+	h := newHarness(t, webhook.Config{AllowPrivate: true, Poll: time.Hour, Concurrency: 1})
 	arrived, release := make(chan struct{}), make(chan struct{})
-	rcv := newReceiver(t, func(int, http.ResponseWriter) {
-		close(arrived)
-		<-release
+	rcv := newReceiver(t, func(n int, _ http.ResponseWriter) {
+		if n == 1 {
+			close(arrived)
+			<-release
+		}
 	})
 	ctx, cancel := context.WithCancel(h.ctx)
 	done := make(chan struct{})
@@ -377,6 +385,7 @@ func TestRunWakeAndShutdown(t *testing.T) {
 		close(done)
 	}()
 	id := h.notify(rcv.URL)
+	queued := h.notify(rcv.URL) // claimed with the first, waits for the one slot
 	h.d.Wake()
 	<-arrived
 	cancel() // shutdown begins with the attempt in flight
@@ -384,5 +393,51 @@ func TestRunWakeAndShutdown(t *testing.T) {
 	<-done
 	if d := h.delivery(id); d.State != notify.Delivered || d.Attempts != 1 {
 		t.Errorf("after shutdown: %s, %d attempts; want the in-flight attempt recorded", d.State, d.Attempts)
+	}
+	if d := h.delivery(queued); d.Attempts != 0 || d.Claim != "" || !d.NextAt.Equal(t0) {
+		t.Errorf("unstarted delivery after shutdown: %d attempts, claim %q, due %v; want given back, due now", d.Attempts, d.Claim, d.NextAt)
+	}
+	if n := h.drain(); n != 1 {
+		t.Errorf("a restarted dispatcher made %d attempts at once, want the given-back one", n)
+	}
+}
+
+// A receiver that hangs holds one slot: notifications committed meanwhile
+// are claimed and delivered without waiting for it.
+func TestSlowReceiverBlocksNoOne(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true, Concurrency: 2})
+	release, gotLate := make(chan struct{}), make(chan struct{})
+	slow := newReceiver(t, func(int, http.ResponseWriter) { <-release })
+	var (
+		fast *receiver
+		late string
+		err  error
+	)
+	fast = newReceiver(t, func(n int, w http.ResponseWriter) {
+		switch n {
+		case 1: // commit another notification while the slow one hangs
+			late, err = h.tryNotify(fast.URL)
+		case 2:
+			close(gotLate)
+		}
+	})
+	h.notify(slow.URL)
+	h.notify(fast.URL)
+	drained := make(chan int)
+	go func() { drained <- h.drain() }()
+	select {
+	case <-gotLate:
+	case <-time.After(30 * time.Second): // a safety net against a hang, not a timing assertion
+		t.Fatal("the late notification waited for the slow receiver")
+	}
+	close(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := <-drained; n != 3 {
+		t.Errorf("Drain made %d attempts, want 3", n)
+	}
+	if d := h.delivery(late); d.State != notify.Delivered {
+		t.Errorf("late notification %s", d.State)
 	}
 }

@@ -264,7 +264,7 @@ func (c *crashClient) get(path string, v any) {
 }
 
 // waitDelivered waits until no notification is pending. Deliveries the
-// killed process had claimed wait for their lease (2 × 2 s) to end.
+// killed process had claimed wait for their lease (3 × 2 s) to end.
 func (c *crashClient) waitDelivered() { waitForDeliveries(c.t, c.get) }
 
 // waitForDeliveries polls the notifications API through get until none is

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/kassa-pay/kassa/client"
 	"net/http"
 	"regexp"
 	"strings"
@@ -35,11 +36,17 @@ func noenv(string) string { return "" }
 // startServe runs `kassa serve` and returns its base URL once it answers.
 func startServe(t *testing.T, dataDir string) (base string, out *syncBuffer, stop func()) {
 	t.Helper()
+	return startServeWith(t, dataDir, noenv)
+}
+
+// startServeWith is startServe with an environment and more flags.
+func startServeWith(t *testing.T, dataDir string, getenv func(string) string, flags ...string) (base string, out *syncBuffer, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"kassa", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, noenv, nil, out, &syncBuffer{})
+		done <- run(ctx, append([]string{"kassa", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, flags...), getenv, nil, out, &syncBuffer{})
 	}()
 	listening := regexp.MustCompile(`Kassa listening on (http://\S+)`)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -144,11 +151,34 @@ func TestUsageErrors(t *testing.T) {
 		{"kassa", "bogus"},
 		{"kassa", "serve", "--mode", "production"},
 		{"kassa", "serve", "--processing-delay", "soon"},
+		{"kassa", "serve", "--invoice-url", "http://127.0.0.1:1"}, // no client credentials
 		{"kassa", "merchant"},
 	} {
 		var out bytes.Buffer
 		if err := run(context.Background(), args, noenv, nil, &out, &out); err == nil {
 			t.Errorf("run(%q) = nil, want an error", args)
+		}
+	}
+}
+
+// TestServeInvoiceProvider: configured, the payment module's invoice
+// provider is offered next to the system provider.
+func TestServeInvoiceProvider(t *testing.T) {
+	env := map[string]string{"KASSA_INVOICE_CLIENT_SECRET": "secret"}
+	base, out, stop := startServeWith(t, t.TempDir(), func(k string) string { return env[k] },
+		"--invoice-url", "http://127.0.0.1:1", "--invoice-client-id", "cl_x")
+	defer stop()
+	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
+	if creds == nil {
+		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
+	}
+	var providers json.RawMessage
+	if _, err := client.New(base, creds[1], creds[2]).Do(context.Background(), "GET", "/v1/payment-module/providers", nil, &providers, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"pp_system_default", "pp_invoice_default"} {
+		if !strings.Contains(string(providers), id) {
+			t.Errorf("providers %s lack %s", providers, id)
 		}
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/paymod"
+	"github.com/kassa-pay/kassa/paymod/invoice"
 	"github.com/kassa-pay/kassa/postgres"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
@@ -32,6 +34,7 @@ type config struct {
 	processingDelay       time.Duration
 	allowPrivateWebhooks  bool
 	webhookTimeout        time.Duration
+	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -54,8 +57,18 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		timeout = s
 		return nil
 	})
+	fs.StringVar(&c.invoice.BaseURL, "invoice-url", getenv("KASSA_INVOICE_URL"),
+		"base URL of the Ledyer-compatible API the payment module's invoice provider uses, Kassa's own included; empty: no invoice provider (KASSA_INVOICE_URL)")
+	fs.StringVar(&c.invoice.ClientID, "invoice-client-id", getenv("KASSA_INVOICE_CLIENT_ID"), "API client of the invoice provider (KASSA_INVOICE_CLIENT_ID; its secret only from KASSA_INVOICE_CLIENT_SECRET)")
+	fs.StringVar(&c.invoice.NotificationURL, "invoice-notification-url", getenv("KASSA_INVOICE_NOTIFICATION_URL"),
+		"where that API sends the invoice provider's notifications (KASSA_INVOICE_NOTIFICATION_URL; default PUBLIC_URL/v1/payment-module/providers/pp_invoice_default/webhooks)")
+	// A secret in a flag would show in the process list.
+	c.invoice.Secret = getenv("KASSA_INVOICE_CLIENT_SECRET")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.invoice.BaseURL != "" && (c.invoice.ClientID == "" || c.invoice.Secret == "") {
+		return c, errors.New("the invoice provider needs --invoice-client-id and KASSA_INVOICE_CLIENT_SECRET")
 	}
 	d, err := time.ParseDuration(delay)
 	if err != nil || d < 0 {
@@ -117,6 +130,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AllowPrivate: c.allowPrivateWebhooks,
 		Timeout:      c.webhookTimeout,
 	})
+	var providers paymod.Registry
+	if c.invoice.BaseURL != "" {
+		if c.invoice.NotificationURL == "" {
+			c.invoice.NotificationURL = c.publicURL + "/v1/payment-module/providers/" + invoice.ProviderID + "/webhooks"
+		}
+		providers = paymod.Registry{invoice.ProviderID: invoice.New(c.invoice)}
+	}
 	cfg := api.Config{
 		Sandbox:              c.mode == "sandbox",
 		ProcessingDelay:      c.processingDelay,
@@ -124,6 +144,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		NotificationKey:      notificationKey,
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
 		OnNotification:       dispatcher.Wake,
+		PaymentProviders:     providers,
 	}
 	if creds != nil && cfg.Sandbox {
 		cfg.DemoMerchantID = creds.MerchantID // the demo shop sells for the sandbox merchant

@@ -159,11 +159,15 @@ func (t *Tx) CreateNotification(ctx context.Context, n *notify.Notification, ds 
 	if err != nil {
 		return t.writeErr(err, "notification "+n.ID)
 	}
+	return t.AddDeliveries(ctx, n, ds, n.CreatedAt)
+}
+
+func (t *Tx) AddDeliveries(ctx context.Context, n *notify.Notification, ds []notify.Delivery, now time.Time) error {
 	for _, d := range ds {
 		_, err := t.c.Exec(ctx, `INSERT INTO notification_deliveries
 			(id, notification_id, merchant_id, endpoint_id, url, state, attempts, next_at, claim, created_at)
 			VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, '', $7)`,
-			d.ID, n.ID, n.MerchantID, d.EndpointID, d.URL, d.NextAt.UnixMicro(), n.CreatedAt.UnixMicro())
+			d.ID, n.ID, n.MerchantID, d.EndpointID, d.URL, d.NextAt.UnixMicro(), now.UnixMicro())
 		if err != nil {
 			return t.writeErr(err, "notification delivery "+d.ID)
 		}
@@ -241,6 +245,12 @@ func (t *Tx) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Att
 	_, err = t.c.Exec(ctx, `INSERT INTO notification_attempts (delivery_id, at, status_code, latency_us, body, error)
 		VALUES ($1, $2, $3, $4, $5, $6)`, d.ID, a.At.UnixMicro(), a.StatusCode, a.Latency.Microseconds(), a.Body, a.Error)
 	return t.writeErr(err, what)
+}
+
+func (t *Tx) ReleaseClaim(ctx context.Context, d *notify.Delivery, now time.Time) error {
+	_, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET next_at = $3, claim = ''
+		WHERE id = $1 AND claim = $2 AND state = 'pending'`, d.ID, d.Claim, now.UnixMicro())
+	return t.writeErr(err, "notification delivery "+d.ID)
 }
 
 func (t *Tx) Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error) {

@@ -1,0 +1,290 @@
+package payment
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/money"
+)
+
+// SessionParams are a new session's fields.
+type SessionParams struct {
+	ProviderID string
+	Currency   string // must be the collection's; "" means the collection's
+	Amount     int64  // 0 means the collection's amount
+	Data       json.RawMessage
+	Context    json.RawMessage
+	Metadata   json.RawMessage
+}
+
+// NewSession creates a pending session of collection c for a provider.
+// The provider has not been told yet: Initiated records its answer.
+func NewSession(env Env, c *Collection, p SessionParams) (*Session, error) {
+	if err := c.open(); err != nil {
+		return nil, err
+	}
+	if p.ProviderID == "" {
+		return nil, kassa.Invalid("providerId", "providerId is required")
+	}
+	cur := c.Currency
+	if p.Currency != "" {
+		parsed, err := money.ParseCurrency(p.Currency)
+		if err != nil {
+			return nil, err
+		}
+		if parsed != c.Currency {
+			return nil, kassa.Invalid("currency", "currency %s does not match the collection's %s", parsed, c.Currency)
+		}
+	}
+	amount := p.Amount
+	if amount == 0 {
+		amount = c.Amount
+	}
+	if err := checkAmount("amount", amount); err != nil {
+		return nil, err
+	}
+	if amount > c.Amount {
+		return nil, kassa.Invalid("amount", "amount %d exceeds the collection's %d", amount, c.Amount)
+	}
+	s := &Session{
+		ID: env.IDs.New(PrefixSession), MerchantID: c.MerchantID, CollectionID: c.ID,
+		ProviderID: p.ProviderID, Currency: cur, Amount: amount, Status: SessionPending,
+		CreatedAt: env.Now, UpdatedAt: env.Now, Version: 1,
+	}
+	var err error
+	if s.Data, err = checkData("data", p.Data); err != nil {
+		return nil, err
+	}
+	if s.Context, err = checkMetadata("context", p.Context); err != nil {
+		return nil, err
+	}
+	if s.Metadata, err = checkMetadata("metadata", p.Metadata); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkData is checkMetadata for provider data, which is never null.
+func checkData(param string, raw json.RawMessage) (json.RawMessage, error) {
+	d, err := checkMetadata(param, raw)
+	if d == nil && err == nil {
+		d = json.RawMessage(`{}`)
+	}
+	return d, err
+}
+
+// ProviderResult is a provider's answer about a session.
+type ProviderResult struct {
+	Status string          // a Session* status; "" keeps the current one
+	Data   json.RawMessage // replaces the session's data when non-nil
+	Ref    string          // the provider's id for the session, when it says
+}
+
+// Initiated records the provider's answer to initiating or updating the
+// session, or failure, the error of a call that did not complete.
+func (s *Session) Initiated(env Env, r ProviderResult, failure error) (*Session, error) {
+	if failure != nil {
+		n := s.touched(env)
+		n.Status, n.Failure = SessionError, failure.Error()
+		return n, nil
+	}
+	switch r.Status {
+	case "", SessionPending, SessionRequiresMore, SessionError, SessionCanceled:
+	default:
+		return nil, kassa.Errorf(kassa.EInternal, "provider %s answered session status %q before authorization", s.ProviderID, r.Status)
+	}
+	n := s.touched(env)
+	if r.Status != "" {
+		n.Status = r.Status
+	}
+	if r.Data != nil {
+		n.Data = r.Data
+	}
+	if r.Ref != "" {
+		n.ProviderRef = r.Ref
+	}
+	n.Failure = ""
+	return n, nil
+}
+
+// SessionUpdate changes a session before authorization; nil fields stay.
+type SessionUpdate struct {
+	Amount   *int64
+	Data     json.RawMessage
+	Context  json.RawMessage
+	Metadata json.RawMessage
+}
+
+// Update changes a session that is not authorized or canceled, within its
+// collection's amount; the provider is told next, and its answer recorded
+// with Initiated.
+func (s *Session) Update(env Env, c *Collection, u SessionUpdate) (*Session, error) {
+	if err := s.authorizable(); err != nil {
+		return nil, err
+	}
+	if err := c.open(); err != nil {
+		return nil, err
+	}
+	n := s.touched(env)
+	var err error
+	if u.Amount != nil {
+		if err := checkAmount("amount", *u.Amount); err != nil {
+			return nil, err
+		}
+		if *u.Amount > c.Amount {
+			return nil, kassa.Invalid("amount", "amount %d exceeds the collection's %d", *u.Amount, c.Amount)
+		}
+		n.Amount = *u.Amount
+	}
+	if u.Data != nil {
+		if n.Data, err = checkData("data", u.Data); err != nil {
+			return nil, err
+		}
+	}
+	if u.Context != nil {
+		if n.Context, err = checkMetadata("context", u.Context); err != nil {
+			return nil, err
+		}
+	}
+	if u.Metadata != nil {
+		if n.Metadata, err = checkMetadata("metadata", u.Metadata); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// CheckDelete allows deleting a session that never became a payment.
+func (s *Session) CheckDelete() error {
+	if s.Status == SessionAuthorized {
+		return kassa.Errorf(kassa.EConflict, "payment session %s is authorized; cancel its payment instead", s.ID)
+	}
+	return nil
+}
+
+// Authorizable says whether authorizing may be attempted: any session
+// not canceled. An authorized one answers with its payment instead.
+func (s *Session) authorizable() error {
+	switch s.Status {
+	case SessionCanceled:
+		return kassa.Errorf(kassa.EConflict, "payment session %s is canceled", s.ID)
+	case SessionAuthorized:
+		return kassa.Errorf(kassa.EConflict, "payment session %s is authorized", s.ID)
+	}
+	return nil
+}
+
+// CheckAuthorize is authorizable for callers about to ask the provider;
+// an authorized session is not an error there (its payment is the answer).
+func (s *Session) CheckAuthorize() error {
+	if s.Status == SessionAuthorized {
+		return nil
+	}
+	return s.authorizable()
+}
+
+// WithData is the session with provider data merged in (keys of extra win),
+// as when a webhook brings what the buyer's dialog returned.
+func (s *Session) WithData(env Env, extra map[string]any) (*Session, error) {
+	if len(extra) == 0 {
+		return s, nil
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(s.Data, &m); err != nil {
+		return nil, kassa.Errorf(kassa.EInternal, "session %s data: %v", s.ID, err)
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	n := s.touched(env)
+	n.Data = b
+	return n, nil
+}
+
+// Authorized records the provider's answer to authorizing. On authorized
+// or captured it returns the new payment too (captured: fully captured
+// already, by the provider). Other answers are saved on the session, which
+// can be authorized again later. An already authorized session keeps its
+// payment: a concurrent authorization won, and its provider authorization
+// is the one in use, so nothing is undone.
+func (s *Session) Authorized(env Env, r ProviderResult) (*Session, *Payment, error) {
+	if s.Status == SessionAuthorized {
+		return s, nil, nil
+	}
+	if err := s.authorizable(); err != nil {
+		return nil, nil, err
+	}
+	n := s.touched(env)
+	if r.Data != nil {
+		n.Data = r.Data
+	}
+	if r.Ref != "" {
+		n.ProviderRef = r.Ref
+	}
+	n.Failure = ""
+	switch r.Status {
+	case SessionAuthorized, SessionCaptured:
+	case SessionPending, SessionRequiresMore, SessionPendingAuthorization, SessionError, SessionCanceled:
+		n.Status = r.Status
+		return n, nil, nil
+	default:
+		return nil, nil, kassa.Errorf(kassa.EInternal, "provider %s answered unknown status %q", s.ProviderID, r.Status)
+	}
+	n.Status = SessionAuthorized
+	n.AuthorizedAt = at(env.Now)
+	p := &Payment{
+		ID: env.IDs.New(PrefixPayment), MerchantID: s.MerchantID, CollectionID: s.CollectionID,
+		SessionID: s.ID, ProviderID: s.ProviderID, Currency: s.Currency, Amount: s.Amount,
+		Status: PaymentAuthorized, Data: n.Data, Captures: []Movement{}, Refunds: []Movement{}, Cancels: []Movement{},
+		CreatedAt: env.Now, UpdatedAt: env.Now, Version: 1,
+	}
+	if r.Status == SessionCaptured {
+		p.Captures = append(p.Captures, Movement{
+			ID: env.IDs.New(PrefixCapture), Status: Succeeded, Amount: p.Amount,
+			CreatedAt: env.Now, UpdatedAt: env.Now,
+		})
+		p.settle(env)
+	}
+	n.PaymentID = p.ID
+	return n, p, nil
+}
+
+// Failed records a provider call about the session that did not complete
+// (the provider was unreachable, say); the status stays, so it can be
+// retried.
+func (s *Session) Failed(env Env, failure error) *Session {
+	n := s.touched(env)
+	n.Failure = failure.Error()
+	return n
+}
+
+// Event applies a provider's webhook status to a session still waiting
+// for authorization; it returns s unchanged when there is nothing to do.
+func (s *Session) Event(env Env, status string) *Session {
+	if s.Status == SessionAuthorized || s.Status == SessionCanceled || s.Status == status {
+		return s
+	}
+	n := s.touched(env)
+	n.Status = status
+	return n
+}
+
+func (s *Session) touched(env Env) *Session {
+	n := *s
+	n.UpdatedAt = later(s.UpdatedAt, env.Now)
+	n.Version++
+	return &n
+}
+
+// later keeps records' times in order when the wall clock steps back.
+func later(prev, now time.Time) time.Time {
+	if now.Before(prev) {
+		return prev
+	}
+	return now
+}

@@ -1,0 +1,181 @@
+package paymod_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/payment"
+	"github.com/kassa-pay/kassa/paymod"
+	"github.com/kassa-pay/kassa/sqlite"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// fakeProvider is a provider with its own books: it keeps what it
+// captured and refunded per idempotency key, as a real provider does, so
+// tests can tell a retried call from a second one. Tests script its
+// answers.
+type fakeProvider struct {
+	mu          sync.Mutex
+	authorize   []payment.ProviderResult // answers to give, in order; then authorized
+	authorized  int                      // Authorize calls
+	status      string                   // what Status answers
+	initErr     error
+	captured    map[string]int64 // idempotency key → amount captured
+	refunded    map[string]int64
+	captureKeys []string // every Capture call's key, in order
+	// lose makes the next movement call do its work and then fail as if
+	// the answer were lost (a timeout).
+	lose bool
+	// refuse makes the next movement call refuse with this error.
+	refuse error
+	// hold, when set, makes Capture report on started and then wait for
+	// hold to be closed before doing its work.
+	hold, started chan struct{}
+}
+
+func newFake() *fakeProvider {
+	return &fakeProvider{captured: map[string]int64{}, refunded: map[string]int64{}}
+}
+
+func (f *fakeProvider) Initiate(_ context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.initErr != nil {
+		return payment.ProviderResult{}, f.initErr
+	}
+	return payment.ProviderResult{Status: payment.SessionPending, Ref: "ref_" + in.SessionID, Data: json.RawMessage(`{"fake":true}`)}, nil
+}
+
+func (f *fakeProvider) Update(context.Context, paymod.SessionInput) (payment.ProviderResult, error) {
+	return payment.ProviderResult{}, nil
+}
+
+func (f *fakeProvider) Authorize(context.Context, paymod.SessionInput) (payment.ProviderResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.authorized++
+	if len(f.authorize) > 0 {
+		r := f.authorize[0]
+		f.authorize = f.authorize[1:]
+		return r, nil
+	}
+	return payment.ProviderResult{Status: payment.SessionAuthorized}, nil
+}
+
+func (f *fakeProvider) Status(context.Context, paymod.SessionInput) (payment.ProviderResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return payment.ProviderResult{Status: f.status}, nil
+}
+
+func (f *fakeProvider) Delete(context.Context, paymod.SessionInput) error { return nil }
+
+var errTimeout = errors.New("fake: timeout awaiting response headers")
+
+// move does a movement once per key and scripts the answer.
+func (f *fakeProvider) move(books map[string]int64, in paymod.MovementInput) (paymod.MovementResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.refuse; err != nil {
+		f.refuse = nil
+		return paymod.MovementResult{}, err
+	}
+	if _, done := books[in.Key]; !done {
+		books[in.Key] = in.Amount
+	}
+	if f.lose {
+		f.lose = false
+		return paymod.MovementResult{}, errTimeout
+	}
+	return paymod.MovementResult{Ref: "ref_" + in.Key}, nil
+}
+
+func (f *fakeProvider) Capture(_ context.Context, in paymod.MovementInput) (paymod.MovementResult, error) {
+	f.mu.Lock()
+	f.captureKeys = append(f.captureKeys, in.Key)
+	hold, started := f.hold, f.started
+	f.mu.Unlock()
+	if hold != nil {
+		started <- struct{}{}
+		<-hold
+	}
+	return f.move(f.captured, in)
+}
+
+func (f *fakeProvider) Refund(_ context.Context, in paymod.MovementInput) (paymod.MovementResult, error) {
+	return f.move(f.refunded, in)
+}
+
+func (f *fakeProvider) Cancel(context.Context, paymod.MovementInput) (paymod.MovementResult, error) {
+	return paymod.MovementResult{}, nil
+}
+
+// fakeEvent is the fake's webhook body; the X-Fake-Signature header must
+// be "valid".
+type fakeEvent struct {
+	ID     string         `json:"id"`
+	Action string         `json:"action"`
+	Ref    string         `json:"ref"`
+	Amount int64          `json:"amount"`
+	Data   map[string]any `json:"data"`
+}
+
+func (f *fakeProvider) ParseWebhook(_ context.Context, w paymod.Webhook) (*paymod.Event, error) {
+	if w.Header.Get("X-Fake-Signature") != "valid" {
+		return nil, kassa.Errorf(kassa.EUnauthorized, "bad signature")
+	}
+	var e fakeEvent
+	if err := json.Unmarshal(w.Body, &e); err != nil {
+		return nil, kassa.Errorf(kassa.EInvalid, "bad body")
+	}
+	return &paymod.Event{ID: e.ID, Action: e.Action, SessionRef: e.Ref, Amount: e.Amount, Data: e.Data}, nil
+}
+
+func (f *fakeProvider) sum(books map[string]int64) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var n int64
+	for _, v := range books {
+		n += v
+	}
+	return n
+}
+
+type seqIDs struct{ n atomic.Int64 }
+
+func (g *seqIDs) New(prefix string) string { return fmt.Sprintf("%s%020d", prefix, g.n.Add(1)) }
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+const mid = "ac_merchant"
+
+// newService is the module over a fresh SQLite store with the system
+// provider and a fake as pp_fake_default.
+func newService(t *testing.T) (*paymod.Service, *fakeProvider) {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return newServiceOn(db)
+}
+
+// newServiceOn is newService over the given store.
+func newServiceOn(st store.Store) (*paymod.Service, *fakeProvider) {
+	fake := newFake()
+	reg := paymod.Registry{paymod.SystemProviderID: paymod.System{}, "pp_fake_default": fake}
+	clock := fixedClock{time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
+	return paymod.New(slog.New(slog.DiscardHandler), st, reg, clock, new(seqIDs)), fake
+}

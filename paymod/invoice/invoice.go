@@ -1,0 +1,365 @@
+// Package invoice is the payment module's invoice provider: it pays a
+// session by B2B invoice through any Ledyer-compatible API (Kassa's own
+// included), as Ledyer's own shop plugins do.
+//
+// A module session becomes a Ledyer payment session. The buyer's dialog
+// (window.ledyer.payments.api.authorize, or Kassa's sandbox endpoint)
+// returns an authorization token, which the shop passes as session data
+// ({"authorizationToken": "at_…"}) when it authorizes; authorizing then
+// creates the order from the token and acknowledges it. A buyer whose
+// company needs a signatory gets awaitingSignatory instead, which is
+// pending_authorization here, completed when the
+// com.ledyer.authorization.create notification arrives. Captures and
+// refunds map onto the order's capture and refund endpoints; refunds go
+// against the captured invoice's ledger id.
+//
+// Every mutating call carries an Idempotency-Key derived from the
+// module's own stable IDs, and transient failures are retried with the
+// same key.
+package invoice
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/payment"
+	"github.com/kassa-pay/kassa/paymod"
+)
+
+// ProviderID is the ID the provider is registered under by default.
+const ProviderID = "pp_invoice_default"
+
+// Config configures the provider.
+type Config struct {
+	BaseURL          string // e.g. https://api.sandbox.ledyer.com or a Kassa server
+	ClientID, Secret string
+	// NotificationURL is where the API should send notifications: the
+	// module's /v1/payment-module/providers/{id}/webhooks route.
+	NotificationURL string
+	Country, Locale string        // defaults for sessions; SE and sv-SE if empty
+	VAT             int64         // basis points of a session's single line; 2500 if 0
+	Attempts        int           // tries per call on transient failures; 3 if 0
+	Backoff         time.Duration // before the first retry; 200ms if 0
+}
+
+// Provider is the invoice provider.
+type Provider struct {
+	cfg    Config
+	client *client.Client
+}
+
+var _ paymod.Provider = (*Provider)(nil)
+
+// New returns the provider.
+func New(cfg Config) *Provider {
+	if cfg.Country == "" {
+		cfg.Country = "SE"
+	}
+	if cfg.Locale == "" {
+		cfg.Locale = "sv-SE"
+	}
+	if cfg.VAT == 0 {
+		cfg.VAT = 2500
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = 3
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 200 * time.Millisecond
+	}
+	return &Provider{cfg: cfg, client: client.New(cfg.BaseURL, cfg.ClientID, cfg.Secret)}
+}
+
+// Client is the API client, for tuning its HTTP transport.
+func (p *Provider) Client() *client.Client { return p.client }
+
+// call sends one request, retrying transient failures with key, and maps
+// the API's refusals to *kassa.Error (a known outcome) while leaving
+// transport and server errors as they are (an unknown one).
+func (p *Provider) call(ctx context.Context, method, path string, body, out any, key string) error {
+	_, err := p.client.DoRetry(ctx, method, path, body, out, key, p.cfg.Attempts, p.cfg.Backoff)
+	if err == nil || client.Transient(err) {
+		return err
+	}
+	var e *client.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	code := map[int]string{
+		http.StatusNotFound: kassa.ENotFound, http.StatusConflict: kassa.EConflict,
+		http.StatusPaymentRequired: kassa.ERejected, http.StatusUnprocessableEntity: kassa.EIdempotencyMismatch,
+		http.StatusUnauthorized: kassa.EInternal, http.StatusForbidden: kassa.EInternal,
+	}[e.Status]
+	if code == "" {
+		code = kassa.EInvalid
+	}
+	if code == kassa.EInternal {
+		return err // our credentials are wrong: not the caller's fault
+	}
+	return &kassa.Error{Code: code, Message: "invoice provider: " + message(e), Err: err}
+}
+
+func message(e *client.Error) string {
+	if len(e.Errors) == 0 {
+		return fmt.Sprintf("HTTP %d", e.Status)
+	}
+	return e.Errors[0].Message
+}
+
+// data is the session's provider data this provider reads and writes;
+// other keys the shop put there are kept.
+type data struct {
+	SessionID          string `json:"ledyerSessionId,omitempty"`
+	OrderID            string `json:"ledyerOrderId,omitempty"`
+	AuthorizationToken string `json:"authorizationToken,omitempty"`
+	Country            string `json:"country,omitempty"`
+	Locale             string `json:"locale,omitempty"`
+	Reference          string `json:"reference,omitempty"`
+	OrderLines         []line `json:"orderLines,omitempty"`
+}
+
+func readData(raw json.RawMessage) (data, map[string]any, error) {
+	var d data
+	all := map[string]any{}
+	if len(raw) == 0 {
+		return d, all, nil
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return d, nil, kassa.Invalid("data", "invoice session data: %v", err)
+	}
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return d, nil, kassa.Invalid("data", "invoice session data: %v", err)
+	}
+	return d, all, nil
+}
+
+// withData returns raw with the given keys set.
+func withData(all map[string]any, set map[string]string) json.RawMessage {
+	for k, v := range set {
+		if v != "" {
+			all[k] = v
+		}
+	}
+	b, _ := json.Marshal(all) // a map decoded from JSON encodes
+	return b
+}
+
+// line is an order line on the wire.
+type line struct {
+	ID             string `json:"id,omitempty"`
+	Type           string `json:"type"`
+	Reference      string `json:"reference"`
+	Description    string `json:"description"`
+	Quantity       int64  `json:"quantity"`
+	UnitPrice      *int64 `json:"unitPrice,omitempty"`
+	VAT            int64  `json:"vat"`
+	TotalAmount    int64  `json:"totalAmount"`
+	TotalVATAmount int64  `json:"totalVatAmount"`
+}
+
+// cart is a payment session's body: the shop's lines, or one line for the
+// whole amount at the configured VAT rate.
+func (p *Provider) cart(in paymod.SessionInput, d data) (map[string]any, error) {
+	lines := d.OrderLines
+	if len(lines) == 0 {
+		amount := in.Amount
+		lines = []line{{
+			Type: "physical", Reference: in.SessionID, Description: "Order " + in.SessionID,
+			Quantity: 1, UnitPrice: &amount, VAT: p.cfg.VAT,
+			TotalAmount: amount, TotalVATAmount: money.VATPortion(amount, p.cfg.VAT),
+		}}
+	}
+	var total, vat int64
+	for _, l := range lines {
+		total += l.TotalAmount
+		vat += l.TotalVATAmount
+	}
+	if total != in.Amount {
+		return nil, kassa.Invalid("data.orderLines", "the order lines total %d, not the session's amount %d", total, in.Amount)
+	}
+	body := map[string]any{
+		"country": first(d.Country, p.cfg.Country), "currency": string(in.Currency), "locale": first(d.Locale, p.cfg.Locale),
+		"reference": first(d.Reference, in.SessionID), "orderLines": lines,
+		"totalOrderAmount": total, "totalOrderVatAmount": vat, "totalOrderAmountExclVat": total - vat,
+	}
+	if p.cfg.NotificationURL != "" {
+		body["settings"] = map[string]any{"urls": map[string]any{"notification": p.cfg.NotificationURL}}
+	}
+	return body, nil
+}
+
+func first(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// bodyKey is key made specific to body, so that a retry of the same
+// request repeats the key and a different request never reuses it.
+func bodyKey(key string, body any) string {
+	b, _ := json.Marshal(body)
+	h := sha256.Sum256(b)
+	return key + ":" + hex.EncodeToString(h[:8])
+}
+
+func (p *Provider) Initiate(ctx context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
+	d, all, err := readData(in.Data)
+	if err != nil {
+		return payment.ProviderResult{}, err
+	}
+	body, err := p.cart(in, d)
+	if err != nil {
+		return payment.ProviderResult{}, err
+	}
+	var out struct {
+		SessionID string `json:"sessionId"`
+	}
+	if err := p.call(ctx, http.MethodPost, "/v1/payment-sessions", body, &out, in.Key+":session"); err != nil {
+		return payment.ProviderResult{}, err
+	}
+	return payment.ProviderResult{
+		Status: payment.SessionPending, Ref: out.SessionID,
+		Data: withData(all, map[string]string{"ledyerSessionId": out.SessionID}),
+	}, nil
+}
+
+func (p *Provider) Update(ctx context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
+	d, _, err := readData(in.Data)
+	if err != nil {
+		return payment.ProviderResult{}, err
+	}
+	if in.Ref == "" {
+		return p.Initiate(ctx, in) // the first attempt never reached the API
+	}
+	body, err := p.cart(in, d)
+	if err != nil {
+		return payment.ProviderResult{}, err
+	}
+	err = p.call(ctx, http.MethodPost, "/v1/payment-sessions/"+in.Ref, body, nil, bodyKey(in.Key+":update", body))
+	return payment.ProviderResult{}, err
+}
+
+// remoteSession is the part of a Ledyer payment session read here.
+type remoteSession struct {
+	State    string         `json:"state"`
+	OrderID  string         `json:"orderId"`
+	Customer map[string]any `json:"customer"`
+	Order    map[string]any `json:"order"`
+}
+
+func (p *Provider) session(ctx context.Context, ref string) (*remoteSession, error) {
+	if ref == "" {
+		return nil, kassa.Errorf(kassa.EConflict, "the invoice session was never created; update the session to retry")
+	}
+	var s remoteSession
+	return &s, p.call(ctx, http.MethodGet, "/v1/payment-sessions/"+ref, nil, &s, "")
+}
+
+// statusOf maps a Ledyer session state to a module session status.
+func statusOf(s *remoteSession) string {
+	switch {
+	case s.OrderID != "":
+		return payment.SessionAuthorized
+	case s.State == "awaitingSignatory":
+		return payment.SessionPendingAuthorization
+	case s.State == "cancelled":
+		return payment.SessionCanceled
+	case s.State == "expired":
+		return payment.SessionError
+	}
+	return payment.SessionPending
+}
+
+// Authorize turns the buyer's authorization into an acknowledged order.
+// The session is re-read first, so a retry after a lost answer finds the
+// order the first attempt created.
+func (p *Provider) Authorize(ctx context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
+	d, all, err := readData(in.Data)
+	if err != nil {
+		return payment.ProviderResult{}, err
+	}
+	if d.OrderID != "" {
+		return payment.ProviderResult{Status: payment.SessionAuthorized}, nil
+	}
+	s, err := p.session(ctx, in.Ref)
+	if err != nil {
+		return payment.ProviderResult{}, err
+	}
+	orderID := s.OrderID
+	if orderID == "" {
+		switch {
+		case s.State == "awaitingSignatory":
+			return payment.ProviderResult{Status: payment.SessionPendingAuthorization}, nil
+		case s.State != "authorized":
+			return payment.ProviderResult{Status: statusOf(s)}, nil
+		case d.AuthorizationToken == "":
+			// Authorized, but the token the dialog returned was not passed.
+			return payment.ProviderResult{Status: payment.SessionRequiresMore}, nil
+		}
+		body := s.Order
+		if body == nil {
+			body = map[string]any{}
+		}
+		if lines, ok := body["orderLines"].([]any); ok {
+			for _, l := range lines {
+				if m, ok := l.(map[string]any); ok {
+					delete(m, "id") // the order gets its own line ids
+				}
+			}
+		}
+		body["customer"] = s.Customer
+		var out struct {
+			OrderID string `json:"orderId"`
+		}
+		if err := p.call(ctx, http.MethodPost, "/v1/authorization-tokens/"+d.AuthorizationToken+"/order", body, &out, in.Key+":order"); err != nil {
+			return payment.ProviderResult{}, err
+		}
+		orderID = out.OrderID
+	}
+	// Acknowledge, as Ledyer asks of every new order; the answer is the
+	// order, which must be this session's: the token came from outside.
+	var o struct {
+		SessionID string `json:"sessionId"`
+	}
+	if err := p.call(ctx, http.MethodPost, "/v1/orders/"+orderID+"/acknowledge", nil, &o, in.Key+":ack"); err != nil {
+		return payment.ProviderResult{}, err
+	}
+	if o.SessionID != in.Ref {
+		return payment.ProviderResult{}, kassa.Errorf(kassa.EConflict, "order %s belongs to session %s, not %s", orderID, o.SessionID, in.Ref)
+	}
+	return payment.ProviderResult{
+		Status: payment.SessionAuthorized,
+		Data:   withData(all, map[string]string{"ledyerOrderId": orderID}),
+	}, nil
+}
+
+func (p *Provider) Status(ctx context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
+	s, err := p.session(ctx, in.Ref)
+	if err != nil {
+		return payment.ProviderResult{}, err
+	}
+	return payment.ProviderResult{Status: statusOf(s)}, nil
+}
+
+// Delete cancels the session if a signatory was asked to sign (the only
+// kind Ledyer cancels); other sessions simply expire.
+func (p *Provider) Delete(ctx context.Context, in paymod.SessionInput) error {
+	if in.Ref == "" {
+		return nil
+	}
+	err := p.call(ctx, http.MethodDelete, "/v1/payment-sessions/"+in.Ref, nil, nil, in.Key+":delete")
+	if c := kassa.ErrorCode(err); c == kassa.EConflict || c == kassa.ENotFound {
+		return nil
+	}
+	return err
+}

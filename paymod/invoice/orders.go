@@ -1,0 +1,284 @@
+package invoice
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/payment"
+	"github.com/kassa-pay/kassa/paymod"
+)
+
+// remoteOrder is the part of an order read here.
+type remoteOrder struct {
+	ID         string  `json:"id"`
+	Uncaptured *chunk  `json:"uncaptured"`
+	Captured   []chunk `json:"captured"`
+	Refunded   []chunk `json:"refunded"`
+}
+
+type chunk struct {
+	LedgerID         string `json:"ledgerId"`
+	CapturedLedgerID string `json:"capturedLedgerId"`
+	OrderLines       []line `json:"orderLines"`
+}
+
+func (c chunk) total() int64 {
+	var n int64
+	for _, l := range c.OrderLines {
+		n += l.TotalAmount
+	}
+	return n
+}
+
+// byVAT sums the lines' totals per VAT rate.
+func byVAT(lines []line) map[int64]int64 {
+	m := map[int64]int64{}
+	for _, l := range lines {
+		m[l.VAT] += l.TotalAmount
+	}
+	return m
+}
+
+func (p *Provider) order(ctx context.Context, pay *payment.Payment) (string, *remoteOrder, error) {
+	d, _, err := readData(pay.Data)
+	if err != nil {
+		return "", nil, err
+	}
+	if d.OrderID == "" {
+		return "", nil, kassa.Errorf(kassa.EConflict, "payment %s has no invoice order", pay.ID)
+	}
+	var o remoteOrder
+	if err := p.call(ctx, http.MethodGet, "/v1/orders/"+d.OrderID, nil, &o, ""); err != nil {
+		return "", nil, err
+	}
+	return d.OrderID, &o, nil
+}
+
+// retried says whether the movement was attempted before, and so may
+// have happened at the provider although its answer was lost.
+func retried(in paymod.MovementInput) bool {
+	m, ok := in.Payment.Movement(in.Key)
+	return ok && m.Attempts > 1
+}
+
+// unclaimed finds a chunk of amount whose ledger no movement of the
+// payment has claimed: on a retry, that is the lost attempt's result.
+func unclaimed(chunks []chunk, mine []payment.Movement, amount int64) string {
+	for _, c := range chunks {
+		claimed := slices.ContainsFunc(mine, func(m payment.Movement) bool { return m.ProviderRef == c.LedgerID })
+		if !claimed && c.total() == amount {
+			return c.LedgerID
+		}
+	}
+	return ""
+}
+
+// Capture captures amount of the order: all of what is uncaptured with
+// capture, else whole uncaptured lines, or units of them, with
+// partialcapture. The new invoice's ledger id is the capture's reference.
+func (p *Provider) Capture(ctx context.Context, in paymod.MovementInput) (paymod.MovementResult, error) {
+	id, o, err := p.order(ctx, in.Payment)
+	if err != nil {
+		return paymod.MovementResult{}, err
+	}
+	if retried(in) {
+		if ledger := unclaimed(o.Captured, in.Payment.Captures, in.Amount); ledger != "" {
+			return paymod.MovementResult{Ref: ledger}, nil
+		}
+	}
+	if o.Uncaptured == nil {
+		return paymod.MovementResult{}, kassa.Errorf(kassa.EConflict, "order %s has nothing left to capture", id)
+	}
+	path, lines := "/capture", o.Uncaptured.OrderLines
+	if o.Uncaptured.total() != in.Amount {
+		path = "/partialcapture"
+		if lines, err = pick(o.Uncaptured.OrderLines, in.Amount); err != nil {
+			return paymod.MovementResult{}, err
+		}
+	}
+	body := map[string]any{"orderLines": lines, "totalCaptureAmount": in.Amount}
+	var out remoteOrder
+	if err := p.call(ctx, http.MethodPost, "/v1/orders/"+id+path, body, &out, in.Key); err != nil {
+		return paymod.MovementResult{}, err
+	}
+	if len(out.Captured) == 0 {
+		return paymod.MovementResult{}, kassa.Errorf(kassa.EInternal, "capture of order %s answered no invoice", id)
+	}
+	return paymod.MovementResult{Ref: out.Captured[len(out.Captured)-1].LedgerID}, nil
+}
+
+// pick chooses uncaptured lines worth amount: whole lines while they fit,
+// then whole units of a line.
+func pick(lines []line, amount int64) ([]line, error) {
+	var out []line
+	left := amount
+	for _, l := range lines {
+		switch {
+		case left == 0 || l.TotalAmount <= 0:
+		case l.TotalAmount <= left:
+			out = append(out, l)
+			left -= l.TotalAmount
+		case l.Quantity > 1 && l.UnitPrice != nil && *l.UnitPrice > 0 && *l.UnitPrice*l.Quantity == l.TotalAmount:
+			k := min(left / *l.UnitPrice, l.Quantity-1)
+			if k == 0 {
+				continue
+			}
+			part := l
+			part.ID, part.Quantity = "", k
+			part.TotalAmount = k * *l.UnitPrice
+			part.TotalVATAmount = money.VATPortion(part.TotalAmount, l.VAT)
+			out = append(out, part)
+			left -= part.TotalAmount
+		}
+	}
+	if left != 0 {
+		return nil, kassa.Invalid("amount", "%d cannot be made of whole uncaptured order lines or units of them", amount)
+	}
+	return out, nil
+}
+
+// Refund credits amount against the first captured invoice that has that
+// much left: all that is left with refund, else one line at the VAT rate
+// with most left with partialrefund.
+func (p *Provider) Refund(ctx context.Context, in paymod.MovementInput) (paymod.MovementResult, error) {
+	id, o, err := p.order(ctx, in.Payment)
+	if err != nil {
+		return paymod.MovementResult{}, err
+	}
+	if retried(in) {
+		if ledger := unclaimed(o.Refunded, in.Payment.Refunds, in.Amount); ledger != "" {
+			return paymod.MovementResult{Ref: ledger}, nil
+		}
+	}
+	for _, c := range o.Captured {
+		left := byVAT(c.OrderLines)
+		var remaining int64
+		for _, r := range o.Refunded {
+			if r.CapturedLedgerID == c.LedgerID {
+				for rate, n := range byVAT(r.OrderLines) {
+					left[rate] -= n
+				}
+			}
+		}
+		for _, n := range left {
+			remaining += n
+		}
+		if remaining < in.Amount {
+			continue
+		}
+		var (
+			path = "/v1/orders/" + id + "/refund/" + c.LedgerID
+			body = map[string]any{"note": in.Note}
+		)
+		if remaining != in.Amount {
+			rate := bestRate(left)
+			if left[rate] < in.Amount {
+				return paymod.MovementResult{}, kassa.Invalid("amount", "a refund of %d would span VAT rates of invoice %s; refund per rate", in.Amount, c.LedgerID)
+			}
+			path = "/v1/orders/" + id + "/partialrefund/" + c.LedgerID
+			body["orderLines"] = []line{{
+				Type: "physical", Reference: "refund", Description: first(in.Note, "Refund"), Quantity: 1,
+				VAT: rate, TotalAmount: in.Amount, TotalVATAmount: money.VATPortion(in.Amount, rate),
+			}}
+			body["totalRefundAmount"] = in.Amount
+		}
+		var out remoteOrder
+		if err := p.call(ctx, http.MethodPost, path, body, &out, in.Key); err != nil {
+			return paymod.MovementResult{}, err
+		}
+		if len(out.Refunded) == 0 {
+			return paymod.MovementResult{}, kassa.Errorf(kassa.EInternal, "refund of order %s answered no credit note", id)
+		}
+		return paymod.MovementResult{Ref: out.Refunded[len(out.Refunded)-1].LedgerID}, nil
+	}
+	return paymod.MovementResult{}, kassa.Invalid("amount", "no captured invoice of order %s has %d left to refund; split the refund per invoice", id, in.Amount)
+}
+
+// bestRate is the rate with the most left, the lowest rate on a tie.
+func bestRate(left map[int64]int64) int64 {
+	rates := make([]int64, 0, len(left))
+	for r := range left {
+		rates = append(rates, r)
+	}
+	slices.Sort(rates)
+	best := rates[0]
+	for _, r := range rates {
+		if left[r] > left[best] {
+			best = r
+		}
+	}
+	return best
+}
+
+// Cancel cancels the order, which must have nothing captured.
+func (p *Provider) Cancel(ctx context.Context, in paymod.MovementInput) (paymod.MovementResult, error) {
+	d, _, err := readData(in.Payment.Data)
+	if err != nil || d.OrderID == "" {
+		return paymod.MovementResult{}, err
+	}
+	return paymod.MovementResult{}, p.call(ctx, http.MethodDelete, "/v1/orders/"+d.OrderID, nil, nil, in.Key)
+}
+
+// notification is a Ledyer notification's body. Ledyer does not sign
+// notifications; nothing in one is trusted until the API confirms it.
+type notification struct {
+	EventType          string `json:"eventType"`
+	AuthorizationToken string `json:"authorizationToken"`
+	SessionID          string `json:"sessionId"`
+	OrderID            string `json:"orderId"`
+	MerchantID         string `json:"merchantId"`
+	StoreID            string `json:"storeId"`
+}
+
+// ParseWebhook reads a notification. For authorization events it
+// re-fetches the session with the provider's own credentials (which also
+// proves the session is this merchant's) and acts on the state the API
+// reports, never on the payload's word; the token the payload carries is
+// then checked by the API itself when the order is created from it, and
+// the order's session by Authorize.
+func (p *Provider) ParseWebhook(ctx context.Context, w paymod.Webhook) (*paymod.Event, error) {
+	var n notification
+	if err := json.Unmarshal(w.Body, &n); err != nil {
+		return nil, kassa.Errorf(kassa.EInvalid, "the notification is not JSON: %v", err)
+	}
+	switch {
+	case n.EventType == "com.ledyer.authorization.create", n.EventType == "com.ledyer.authorization.pending":
+	case strings.HasPrefix(n.EventType, "com.ledyer.order.") && n.OrderID != "":
+		// As Ledyer asks: on an order notification, confirm the order.
+		// Acknowledging again changes nothing; an order that is not this
+		// merchant's is not found.
+		err := p.call(ctx, http.MethodPost, "/v1/orders/"+n.OrderID+"/acknowledge", nil, nil, n.EventType+":"+n.OrderID)
+		return &paymod.Event{Action: paymod.ActionNotSupported}, err
+	default:
+		return &paymod.Event{Action: paymod.ActionNotSupported}, nil
+	}
+	if n.SessionID == "" {
+		return nil, kassa.Invalid("sessionId", "the notification names no session")
+	}
+	s, err := p.session(ctx, n.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	ev := &paymod.Event{ID: n.EventType + ":" + n.SessionID + ":" + n.AuthorizationToken, SessionRef: n.SessionID}
+	switch {
+	case s.OrderID != "" || s.State == "authorized":
+		ev.Action = paymod.ActionAuthorized
+		if n.AuthorizationToken != "" {
+			ev.Data = map[string]any{"authorizationToken": n.AuthorizationToken}
+		}
+	case s.State == "awaitingSignatory":
+		ev.Action = paymod.ActionPendingAuthorization
+	case s.State == "cancelled":
+		ev.Action = paymod.ActionCanceled
+	case s.State == "expired":
+		ev.Action = paymod.ActionFailed
+	default:
+		ev.Action = paymod.ActionNotSupported
+	}
+	return ev, nil
+}

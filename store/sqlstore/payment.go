@@ -1,0 +1,279 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/payment"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// The payment module's records. Single-row reads lock the row in a
+// read-write transaction (ForUpdate), so read-modify-writes of one record
+// take turns; saves also compare versions, which catches a writer that
+// read without the lock. Read-write transactions take the locks in one
+// order — a session, then its payment, then their collection — so they do
+// not deadlock; the one exception is deleting a collection (collection,
+// then its sessions), where PostgreSQL breaks a deadlock by failing one.
+
+func (t *Tx) PaymentCollection(ctx context.Context, merchantID, id string) (*payment.Collection, error) {
+	var c payment.Collection
+	if err := t.getDoc(ctx, &c, "payment collection "+id, `SELECT doc FROM payment_collections WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (t *Tx) PaymentCollections(ctx context.Context, merchantID, after string, limit int) ([]*payment.Collection, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return queryDocs[payment.Collection](ctx, t, "payment collections",
+		`SELECT doc FROM payment_collections WHERE merchant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, merchantID, after, limit)
+}
+
+func (t *Tx) PaymentSession(ctx context.Context, merchantID, id string) (*payment.Session, error) {
+	var s payment.Session
+	if err := t.getDoc(ctx, &s, "payment session "+id, `SELECT doc FROM collection_sessions WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (t *Tx) PaymentSessionByRef(ctx context.Context, providerID, ref string) (*payment.Session, error) {
+	what := "payment session with reference " + ref
+	if ref == "" {
+		return nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
+	}
+	var s payment.Session
+	if err := t.getDoc(ctx, &s, what, `SELECT doc FROM collection_sessions WHERE provider_id = $1 AND provider_ref = $2`, providerID, ref); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func (t *Tx) PaymentSessionsOf(ctx context.Context, merchantID, collectionID string) ([]*payment.Session, error) {
+	return queryDocs[payment.Session](ctx, t, "sessions of "+collectionID,
+		`SELECT doc FROM collection_sessions WHERE collection_id = $1 AND merchant_id = $2 ORDER BY created_at, id`, collectionID, merchantID)
+}
+
+func (t *Tx) Payment(ctx context.Context, merchantID, id string) (*payment.Payment, error) {
+	var p payment.Payment
+	if err := t.getDoc(ctx, &p, "payment "+id, `SELECT doc FROM payments WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (t *Tx) PaymentsOf(ctx context.Context, merchantID, collectionID string) ([]*payment.Payment, error) {
+	return queryDocs[payment.Payment](ctx, t, "payments of "+collectionID,
+		`SELECT doc FROM payments WHERE collection_id = $1 AND merchant_id = $2 ORDER BY created_at, id`, collectionID, merchantID)
+}
+
+// queryDocs decodes the doc column of every row query returns.
+func queryDocs[T any](ctx context.Context, t *Tx, what, query string, args ...any) ([]*T, error) {
+	var out []*T
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return err
+		}
+		v := new(T)
+		if err := json.Unmarshal([]byte(doc), v); err != nil {
+			return fmt.Errorf("decode %s: %w", what, err)
+		}
+		out = append(out, v)
+		return nil
+	}, query, args...)
+	if err != nil {
+		return nil, readErr(err, what)
+	}
+	return out, nil
+}
+
+func (t *Tx) ProviderEvent(ctx context.Context, providerID, eventID string) (*store.ProviderEvent, error) {
+	e := store.ProviderEvent{ProviderID: providerID, EventID: eventID}
+	var received, processed int64
+	err := t.c.QueryRow(ctx, []any{&e.MerchantID, &e.Status, &e.Action, &e.Body, &received, &processed},
+		`SELECT merchant_id, status, action, body, received_at, processed_at FROM provider_events WHERE provider_id = $1 AND event_id = $2`+t.c.ForUpdate(),
+		providerID, eventID)
+	if errors.Is(err, ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, readErr(err, "provider event")
+	}
+	e.ReceivedAt = fromMicros(received)
+	if processed != 0 {
+		e.ProcessedAt = fromMicros(processed)
+	}
+	return &e, nil
+}
+
+func (t *Tx) CreatePaymentCollection(ctx context.Context, c *payment.Collection) error {
+	what := "payment collection " + c.ID
+	doc, err := encode(c, what)
+	if err != nil {
+		return err
+	}
+	_, err = t.c.Exec(ctx, `INSERT INTO payment_collections (id, merchant_id, doc, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		c.ID, c.MerchantID, doc, c.Version, c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro())
+	return t.writeErr(err, what)
+}
+
+func (t *Tx) UpdatePaymentCollection(ctx context.Context, c *payment.Collection) error {
+	what := "payment collection " + c.ID
+	doc, err := encode(c, what)
+	if err != nil {
+		return err
+	}
+	n, err := t.c.Exec(ctx, `UPDATE payment_collections SET doc = $3, version = $4, updated_at = $5
+		WHERE id = $1 AND merchant_id = $2 AND version = $6`,
+		c.ID, c.MerchantID, doc, c.Version, c.UpdatedAt.UnixMicro(), c.Version-1)
+	return t.versioned(ctx, n, err, what, `SELECT count(*) FROM payment_collections WHERE id = $1 AND merchant_id = $2`, c.ID, c.MerchantID)
+}
+
+func (t *Tx) DeletePaymentCollection(ctx context.Context, merchantID, id string) error {
+	what := "payment collection " + id
+	if _, err := t.PaymentCollection(ctx, merchantID, id); err != nil {
+		return err // and, in a read-write transaction, locked
+	}
+	var payments int
+	if err := t.c.QueryRow(ctx, []any{&payments}, `SELECT count(*) FROM payments WHERE collection_id = $1 AND merchant_id = $2`, id, merchantID); err != nil {
+		return readErr(err, what)
+	}
+	if payments > 0 {
+		return kassa.Errorf(kassa.EConflict, "%s has payments and cannot be deleted; cancel it instead", what)
+	}
+	if _, err := t.c.Exec(ctx, `DELETE FROM collection_sessions WHERE collection_id = $1 AND merchant_id = $2`, id, merchantID); err != nil {
+		return t.writeErr(err, what)
+	}
+	n, err := t.c.Exec(ctx, `DELETE FROM payment_collections WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	if err != nil {
+		return t.writeErr(err, what)
+	}
+	return mustChange(n, what)
+}
+
+func (t *Tx) CreatePaymentSession(ctx context.Context, s *payment.Session) error {
+	what := "payment session " + s.ID
+	doc, err := encode(s, what)
+	if err != nil {
+		return err
+	}
+	_, err = t.c.Exec(ctx, `INSERT INTO collection_sessions
+		(id, merchant_id, collection_id, provider_id, provider_ref, doc, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		s.ID, s.MerchantID, s.CollectionID, s.ProviderID, s.ProviderRef, doc, s.Version, s.CreatedAt.UnixMicro(), s.UpdatedAt.UnixMicro())
+	return t.writeErr(err, what)
+}
+
+func (t *Tx) UpdatePaymentSession(ctx context.Context, s *payment.Session) error {
+	what := "payment session " + s.ID
+	doc, err := encode(s, what)
+	if err != nil {
+		return err
+	}
+	n, err := t.c.Exec(ctx, `UPDATE collection_sessions SET provider_ref = $3, doc = $4, version = $5, updated_at = $6
+		WHERE id = $1 AND merchant_id = $2 AND version = $7`,
+		s.ID, s.MerchantID, s.ProviderRef, doc, s.Version, s.UpdatedAt.UnixMicro(), s.Version-1)
+	return t.versioned(ctx, n, err, what, `SELECT count(*) FROM collection_sessions WHERE id = $1 AND merchant_id = $2`, s.ID, s.MerchantID)
+}
+
+func (t *Tx) DeletePaymentSession(ctx context.Context, merchantID, id string) error {
+	what := "payment session " + id
+	var payments int
+	if err := t.c.QueryRow(ctx, []any{&payments}, `SELECT count(*) FROM payments WHERE session_id = $1`, id); err != nil {
+		return readErr(err, what)
+	}
+	if payments > 0 {
+		return kassa.Errorf(kassa.EConflict, "%s has a payment and cannot be deleted", what)
+	}
+	n, err := t.c.Exec(ctx, `DELETE FROM collection_sessions WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	if err != nil {
+		return t.writeErr(err, what)
+	}
+	return mustChange(n, what)
+}
+
+func (t *Tx) CreatePayment(ctx context.Context, p *payment.Payment) error {
+	what := "payment " + p.ID
+	if err := p.Check(); err != nil {
+		return err
+	}
+	doc, err := encode(p, what)
+	if err != nil {
+		return err
+	}
+	_, err = t.c.Exec(ctx, `INSERT INTO payments
+		(id, merchant_id, collection_id, session_id, doc, amount, captured, capture_reserved, refunded, refund_reserved, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		p.ID, p.MerchantID, p.CollectionID, p.SessionID, doc, p.Amount,
+		p.Captured(), p.Reserved(payment.KindCapture), p.Refunded(), p.Reserved(payment.KindRefund),
+		p.Version, p.CreatedAt.UnixMicro(), p.UpdatedAt.UnixMicro())
+	return t.writeErr(err, "payment for session "+p.SessionID)
+}
+
+func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment) error {
+	what := "payment " + p.ID
+	if err := p.Check(); err != nil {
+		return err
+	}
+	doc, err := encode(p, what)
+	if err != nil {
+		return err
+	}
+	n, err := t.c.Exec(ctx, `UPDATE payments
+		SET doc = $3, captured = $4, capture_reserved = $5, refunded = $6, refund_reserved = $7, version = $8, updated_at = $9
+		WHERE id = $1 AND merchant_id = $2 AND version = $10`,
+		p.ID, p.MerchantID, doc, p.Captured(), p.Reserved(payment.KindCapture), p.Refunded(), p.Reserved(payment.KindRefund),
+		p.Version, p.UpdatedAt.UnixMicro(), p.Version-1)
+	return t.versioned(ctx, n, err, what, `SELECT count(*) FROM payments WHERE id = $1 AND merchant_id = $2`, p.ID, p.MerchantID)
+}
+
+func (t *Tx) PutProviderEvent(ctx context.Context, e *store.ProviderEvent) error {
+	var processed int64
+	if !e.ProcessedAt.IsZero() {
+		processed = e.ProcessedAt.UnixMicro()
+	}
+	body := e.Body
+	if body == nil {
+		body = []byte{} // nil binds as NULL
+	}
+	_, err := t.c.Exec(ctx, `INSERT INTO provider_events (provider_id, event_id, merchant_id, status, action, body, received_at, processed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (provider_id, event_id) DO UPDATE SET merchant_id = excluded.merchant_id, status = excluded.status,
+			action = excluded.action, processed_at = excluded.processed_at`,
+		e.ProviderID, e.EventID, e.MerchantID, e.Status, e.Action, body, e.ReceivedAt.UnixMicro(), processed)
+	return t.writeErr(err, "provider event "+e.EventID)
+}
+
+// versioned interprets a versioned update that changed n rows: none means
+// the row is missing (ENotFound) or newer than the caller's (ErrStale).
+func (t *Tx) versioned(ctx context.Context, n int64, err error, what, countQuery string, args ...any) error {
+	if err != nil {
+		return t.writeErr(err, what)
+	}
+	if n == 1 {
+		return nil
+	}
+	var exists int
+	if err := t.c.QueryRow(ctx, []any{&exists}, countQuery, args...); err != nil {
+		return readErr(err, what)
+	}
+	if exists == 0 {
+		return kassa.Errorf(kassa.ENotFound, "%s not found", what)
+	}
+	return &kassa.Error{Code: kassa.EConflict, Message: what + " was changed concurrently; retry", Err: store.ErrStale}
+}
+
+func encode(v any, what string) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode %s: %w", what, err)
+	}
+	return string(b), nil
+}

@@ -1,0 +1,187 @@
+package storetest
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/payment"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// paymentRecords stores a collection with one authorized session and its
+// payment (partly captured), plus a second, pending session.
+func (f *fixture) paymentRecords(merchantID string) (*payment.Collection, []*payment.Session, *payment.Payment) {
+	f.t.Helper()
+	env := payment.Env{Now: f.now, IDs: f.ids}
+	c, err := payment.NewCollection(env, merchantID, "SEK", 50000, json.RawMessage(`{"cart":"c-1"}`))
+	f.ok("NewCollection", err)
+	s1, err := payment.NewSession(env, c, payment.SessionParams{ProviderID: "pp_system_default", Amount: 30000, Data: json.RawMessage(`{"k":"v"}`)})
+	f.ok("NewSession", err)
+	s2, err := payment.NewSession(env, c, payment.SessionParams{ProviderID: "pp_invoice_default", Amount: 20000})
+	f.ok("NewSession", err)
+	s2, err = s2.Initiated(env, payment.ProviderResult{Ref: "ps_ref_2"}, nil)
+	f.ok("Initiated", err)
+	s1, p, err := s1.Authorized(env, payment.ProviderResult{Status: payment.SessionAuthorized})
+	f.ok("Authorized", err)
+	p, m, err := p.Begin(env, payment.KindCapture, payment.MovementRequest{Key: "k1", Amount: 10000})
+	f.ok("Begin", err)
+	p, err = p.Settle(env, m.ID, payment.Outcome{Ref: "in_1"})
+	f.ok("Settle", err)
+	f.mustUpdate(func(tx store.Tx) error {
+		return errors.Join(tx.CreatePaymentCollection(f.ctx, c), tx.CreatePaymentSession(f.ctx, s1),
+			tx.CreatePaymentSession(f.ctx, s2), tx.CreatePayment(f.ctx, p))
+	})
+	return c, []*payment.Session{s1, s2}, p
+}
+
+func testPaymentRoundTrip(f *fixture) {
+	t, ctx := f.t, f.ctx
+	mid := f.createMerchant()
+	c, ss, p := f.paymentRecords(mid)
+
+	gotC := mustRead(f, func(tx store.ReadTx) (*payment.Collection, error) { return tx.PaymentCollection(ctx, mid, c.ID) })
+	if diff := cmp.Diff(c, gotC); diff != "" {
+		t.Errorf("PaymentCollection (-want +got):\n%s", diff)
+	}
+	gotS := mustRead(f, func(tx store.ReadTx) ([]*payment.Session, error) { return tx.PaymentSessionsOf(ctx, mid, c.ID) })
+	if diff := cmp.Diff(ss, gotS); diff != "" {
+		t.Errorf("PaymentSessionsOf (-want +got):\n%s", diff)
+	}
+	byRef := mustRead(f, func(tx store.ReadTx) (*payment.Session, error) {
+		return tx.PaymentSessionByRef(ctx, "pp_invoice_default", "ps_ref_2")
+	})
+	if byRef.ID != ss[1].ID {
+		t.Errorf("PaymentSessionByRef = %s, want %s", byRef.ID, ss[1].ID)
+	}
+	_, err := read(f, func(tx store.ReadTx) (*payment.Session, error) {
+		return tx.PaymentSessionByRef(ctx, "pp_system_default", "ps_ref_2")
+	})
+	wantCode(t, "PaymentSessionByRef of another provider", err, kassa.ENotFound)
+	gotP := mustRead(f, func(tx store.ReadTx) (*payment.Payment, error) { return tx.Payment(ctx, mid, p.ID) })
+	if diff := cmp.Diff(p, gotP); diff != "" {
+		t.Errorf("Payment (-want +got):\n%s", diff)
+	}
+	ps := mustRead(f, func(tx store.ReadTx) ([]*payment.Payment, error) { return tx.PaymentsOf(ctx, mid, c.ID) })
+	if len(ps) != 1 || ps[0].ID != p.ID {
+		t.Errorf("PaymentsOf = %v", ps)
+	}
+	list := mustRead(f, func(tx store.ReadTx) ([]*payment.Collection, error) { return tx.PaymentCollections(ctx, mid, "", 10) })
+	if len(list) != 1 || list[0].ID != c.ID {
+		t.Errorf("PaymentCollections = %v", list)
+	}
+	if rest := mustRead(f, func(tx store.ReadTx) ([]*payment.Collection, error) { return tx.PaymentCollections(ctx, mid, c.ID, 10) }); len(rest) != 0 {
+		t.Errorf("PaymentCollections after the last = %v", rest)
+	}
+
+	// Another merchant sees none of it.
+	other := f.createMerchant()
+	for what, err := range map[string]error{
+		"PaymentCollection": errOf(read(f, func(tx store.ReadTx) (*payment.Collection, error) { return tx.PaymentCollection(ctx, other, c.ID) })),
+		"PaymentSession":    errOf(read(f, func(tx store.ReadTx) (*payment.Session, error) { return tx.PaymentSession(ctx, other, ss[0].ID) })),
+		"Payment":           errOf(read(f, func(tx store.ReadTx) (*payment.Payment, error) { return tx.Payment(ctx, other, p.ID) })),
+	} {
+		wantCode(t, what+" of another merchant", err, kassa.ENotFound)
+	}
+	if got := mustRead(f, func(tx store.ReadTx) ([]*payment.Payment, error) { return tx.PaymentsOf(ctx, other, c.ID) }); len(got) != 0 {
+		t.Errorf("PaymentsOf another merchant's collection = %v", got)
+	}
+}
+
+func errOf[T any](_ T, err error) error { return err }
+
+func testPaymentVersions(f *fixture) {
+	t, ctx := f.t, f.ctx
+	mid := f.createMerchant()
+	c, ss, p := f.paymentRecords(mid)
+	env := payment.Env{Now: f.now, IDs: f.ids}
+
+	// Two writers read the same version; the second save is stale.
+	p1, _, err := p.Begin(env, payment.KindCapture, payment.MovementRequest{Amount: 100})
+	f.ok("Begin", err)
+	p2, _, err := p.Begin(env, payment.KindCapture, payment.MovementRequest{Amount: 200})
+	f.ok("Begin", err)
+	f.mustUpdate(func(tx store.Tx) error { return tx.UpdatePayment(ctx, p1) })
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePayment(ctx, p2) })
+	wantCode(t, "stale UpdatePayment", err, kassa.EConflict)
+	if !errors.Is(err, store.ErrStale) {
+		t.Errorf("stale UpdatePayment = %v, want ErrStale wrapped", err)
+	}
+	c2, err := c.Update(env, payment.CollectionUpdate{Amount: new(int64(60000))})
+	f.ok("Update", err)
+	f.mustUpdate(func(tx store.Tx) error { return tx.UpdatePaymentCollection(ctx, c2) })
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePaymentCollection(ctx, c2) })
+	wantCode(t, "UpdatePaymentCollection twice", err, kassa.EConflict)
+	s2 := ss[1].Failed(env, errors.New("boom"))
+	f.mustUpdate(func(tx store.Tx) error { return tx.UpdatePaymentSession(ctx, s2) })
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePaymentSession(ctx, s2) })
+	wantCode(t, "UpdatePaymentSession twice", err, kassa.EConflict)
+
+	// Records of another merchant are not found, not overwritten.
+	theirs := *p1
+	theirs.MerchantID, theirs.Version = "ac_other", p1.Version+1
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePayment(ctx, &theirs) })
+	wantCode(t, "UpdatePayment as another merchant", err, kassa.ENotFound)
+
+	// A payment breaking its invariants is refused.
+	bad := *p1
+	bad.Version++
+	bad.Amount = 1
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePayment(ctx, &bad) })
+	if err == nil {
+		t.Error("UpdatePayment of an over-captured payment: no error")
+	}
+
+	// One payment per session.
+	dup := *p
+	dup.ID = f.ids.New(payment.PrefixPayment)
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.CreatePayment(ctx, &dup) })
+	wantCode(t, "second payment of a session", err, kassa.EConflict)
+}
+
+func testPaymentDeletes(f *fixture) {
+	t, ctx := f.t, f.ctx
+	mid := f.createMerchant()
+	c, ss, _ := f.paymentRecords(mid)
+	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.DeletePaymentCollection(ctx, mid, c.ID) })
+	wantCode(t, "DeletePaymentCollection with a payment", err, kassa.EConflict)
+	f.mustUpdate(func(tx store.Tx) error { return tx.DeletePaymentSession(ctx, mid, ss[1].ID) })
+	_, err = read(f, func(tx store.ReadTx) (*payment.Session, error) { return tx.PaymentSession(ctx, mid, ss[1].ID) })
+	wantCode(t, "deleted session", err, kassa.ENotFound)
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.DeletePaymentSession(ctx, mid, ss[1].ID) })
+	wantCode(t, "DeletePaymentSession twice", err, kassa.ENotFound)
+
+	env := payment.Env{Now: f.now, IDs: f.ids}
+	c2, err := payment.NewCollection(env, mid, "EUR", 100, nil)
+	f.ok("NewCollection", err)
+	s, err := payment.NewSession(env, c2, payment.SessionParams{ProviderID: "pp_system_default"})
+	f.ok("NewSession", err)
+	f.mustUpdate(func(tx store.Tx) error {
+		return errors.Join(tx.CreatePaymentCollection(ctx, c2), tx.CreatePaymentSession(ctx, s))
+	})
+	f.mustUpdate(func(tx store.Tx) error { return tx.DeletePaymentCollection(ctx, mid, c2.ID) })
+	_, err = read(f, func(tx store.ReadTx) (*payment.Session, error) { return tx.PaymentSession(ctx, mid, s.ID) })
+	wantCode(t, "session of a deleted collection", err, kassa.ENotFound)
+}
+
+func testProviderEvents(f *fixture) {
+	t, ctx := f.t, f.ctx
+	none := mustRead(f, func(tx store.ReadTx) (*store.ProviderEvent, error) { return tx.ProviderEvent(ctx, "pp_x", "ev1") })
+	if none != nil {
+		t.Fatalf("ProviderEvent before any = %+v", none)
+	}
+	e := &store.ProviderEvent{ProviderID: "pp_x", EventID: "ev1", Status: store.EventReceived, Action: "authorized", Body: []byte(`{"a":1}`), ReceivedAt: f.now}
+	f.mustUpdate(func(tx store.Tx) error { return tx.PutProviderEvent(ctx, e) })
+	f.advance(1000)
+	done := *e
+	done.MerchantID, done.Status, done.ProcessedAt = "ac_1", store.EventProcessed, f.now
+	f.mustUpdate(func(tx store.Tx) error { return tx.PutProviderEvent(ctx, &done) })
+	got := mustRead(f, func(tx store.ReadTx) (*store.ProviderEvent, error) { return tx.ProviderEvent(ctx, "pp_x", "ev1") })
+	if diff := cmp.Diff(&done, got); diff != "" {
+		t.Errorf("ProviderEvent (-want +got):\n%s", diff)
+	}
+	if other := mustRead(f, func(tx store.ReadTx) (*store.ProviderEvent, error) { return tx.ProviderEvent(ctx, "pp_y", "ev1") }); other != nil {
+		t.Errorf("ProviderEvent of another provider = %+v", other)
+	}
+}
