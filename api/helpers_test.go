@@ -139,6 +139,7 @@ func newEnvOn(t *testing.T, db store.Store, opts ...option) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.DemoMerchantID = e.a.merchantID
 	e.srv = api.NewServer(slog.New(slog.DiscardHandler), cfg, st, e.clock, ids, signer)
 	e.http = httptest.NewServer(e.srv)
 	t.Cleanup(e.http.Close)

@@ -166,9 +166,9 @@ func fingerprint(r *http.Request, body []byte) []byte {
 }
 
 // orderMutation loads the caller's order, applies op and saves the result
-// with its new events. The order's invariants are checked before anything
+// with its new events and its credit hold. The order's invariants are checked before anything
 // is written: a violation is a bug and commits nothing.
-func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []byte, status int, op func(o *order.Order, env order.Env) (*order.Order, error)) {
+func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []byte, status int, op func(ctx context.Context, tx store.Tx, o *order.Order, env order.Env) (*order.Order, error)) {
 	merchantID, id := principal(r).MerchantID, r.PathValue("orderId")
 	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
 		o, err := tx.Order(ctx, merchantID, id)
@@ -179,7 +179,7 @@ func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []by
 		if env.Now.Before(o.UpdatedAt) {
 			env.Now = o.UpdatedAt // the wall clock stepped back; keep history ordered
 		}
-		next, err := op(o, env)
+		next, err := op(ctx, tx, o, env)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -191,6 +191,9 @@ func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []by
 				return 0, nil, err
 			}
 			if err := tx.UpdateOrder(ctx, next, next.Events[len(o.Events):]); err != nil {
+				return 0, nil, err
+			}
+			if err := holdOrder(ctx, tx, next); err != nil {
 				return 0, nil, err
 			}
 		}

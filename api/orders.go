@@ -1,11 +1,11 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/order"
-	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -43,7 +43,7 @@ func orderHandler[In any](s *Server, status int, op func(o *order.Order, env ord
 			s.writeError(w, r, err)
 			return
 		}
-		s.orderMutation(w, r, body, status, func(o *order.Order, env order.Env) (*order.Order, error) {
+		s.orderMutation(w, r, body, status, func(_ context.Context, _ store.Tx, o *order.Order, env order.Env) (*order.Order, error) {
 			return op(o, env, in)
 		})
 	}
@@ -122,7 +122,17 @@ func (s *Server) handleChunkCancel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleOrderEdit(w http.ResponseWriter, r *http.Request) {
-	orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, in *editIn) (*order.Order, error) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in editIn
+	if err := decode(body, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.orderMutation(w, r, body, http.StatusOK, func(ctx context.Context, tx store.Tx, o *order.Order, env order.Env) (*order.Order, error) {
 		lines, err := linesIn(in.OrderLines)
 		if err != nil {
 			return nil, err
@@ -131,23 +141,8 @@ func (s *Server) handleOrderEdit(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		return o.Edit(env, order.EditRequest{Lines: lines, Totals: totals}, s.creditCheck(o))
-	})(w, r)
-}
-
-// creditCheck is the new credit check an order that grows must pass. An
-// order cannot wait for a signatory, so needing one is a rejection too.
-func (s *Server) creditCheck(o *order.Order) order.Approver {
-	return func(newTotal int64) error {
-		d := s.cfg.Risk.Assess(risk.Input{CompanyID: o.Customer.CompanyID, Amount: newTotal, Currency: o.Currency})
-		switch d.Outcome {
-		case risk.Rejected:
-			return kassa.Errorf(kassa.ERejected, "the new total was declined: %s", d.Reason)
-		case risk.Signatory:
-			return kassa.Errorf(kassa.ERejected, "the new total needs a signatory's approval; create a new payment session for it")
-		}
-		return nil
-	}
+		return o.Edit(env, order.EditRequest{Lines: lines, Totals: totals}, s.creditCheck(ctx, tx, o, env.Now))
+	})
 }
 
 func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {

@@ -294,6 +294,7 @@ type sessionView struct {
 	Order         sessionOrderView    `json:"order"`
 	OrderID       string              `json:"orderId,omitempty"`
 	SessionID     string              `json:"sessionId"`
+	SignatoryURL  string              `json:"signatoryUrl,omitempty"` // Kassa's: the signing link
 	State         string              `json:"state"`
 	StoreID       string              `json:"storeId"`
 	UpdatedAt     timestamp           `json:"updatedAt"`
@@ -308,6 +309,7 @@ func (s *Server) sessionOf(ps *session.Session, now time.Time) sessionView {
 		MerchantID:    ps.MerchantID,
 		OrderID:       ps.OrderID,
 		SessionID:     ps.ID,
+		SignatoryURL:  s.signatoryURL(ps),
 		State:         ps.StateAt(now),
 		StoreID:       ps.StoreID,
 		UpdatedAt:     timestamp(ps.UpdatedAt),

@@ -243,5 +243,6 @@ type paymentMethodIn struct {
 }
 
 type authorizeIn struct {
-	Customer *customerIn `json:"customer"`
+	Customer      *customerIn `json:"customer"`
+	PaymentMethod Str         `json:"paymentMethod"` // invoice (default) or advanceInvoice
 }

@@ -54,6 +54,17 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /v1/sandbox/payments", auth(s.sandboxOnly(s.handleSandboxPayment)))
 	m.HandleFunc("POST /v1/payments/import", auth(s.handlePaymentsImport))
 	m.HandleFunc("GET /v1/payments", auth(s.handlePayments))
+
+	// The buyer's checkout (checkout.go) and the sandbox demo shop (demo.go).
+	m.HandleFunc("GET /bootstrap.js", s.handleBootstrap)
+	m.HandleFunc("GET /payments/assets/{file}", s.handleAssets)
+	m.HandleFunc("GET /payments/dialog/{sessionId}", s.handleDialog)
+	m.HandleFunc("POST /payments/dialog/{sessionId}/assess", s.handleDialogAssess)
+	m.HandleFunc("POST /payments/dialog/{sessionId}/confirm", s.handleDialogConfirm)
+	m.HandleFunc("GET /payments/sign/{sessionId}/{sig}", s.handleSignPage)
+	m.HandleFunc("POST /payments/sign/{sessionId}/{sig}", s.handleSignAction)
+	m.HandleFunc("GET /demo/shop", s.sandboxOnly(s.handleDemoShop))
+	m.HandleFunc("POST /demo/shop/{action}", s.sandboxOnly(s.handleDemoAction))
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

@@ -52,6 +52,9 @@ type Config struct {
 	// PaymentProviders are the payment module's providers; the system
 	// provider (pp_system_default) is always added.
 	PaymentProviders paymod.Registry
+	// DemoMerchantID is the merchant the sandbox demo shop (/demo/shop)
+	// sells for; without one the shop is not served.
+	DemoMerchantID string
 }
 
 // DefaultMaxBodyBytes fits 1,000 order lines with long descriptions.
@@ -76,7 +79,7 @@ func NewServer(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, 
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if cfg.Risk == (risk.Policy{}) {
+	if cfg.Risk.CreditLimit == 0 {
 		cfg.Risk = risk.DefaultPolicy
 	}
 	providers := paymod.Registry{paymod.SystemProviderID: paymod.System{}}

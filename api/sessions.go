@@ -6,7 +6,6 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/order"
-	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -123,6 +122,11 @@ func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sessionMutation(w, r, body, func(_ context.Context, _ store.Tx, ps *session.Session, env order.Env) (*session.Session, any, error) {
+		if p.Settings != nil && in.Settings.URLs == nil {
+			// LP's updates send settings.security alone; the URLs it set
+			// at creation stay (the dialog's frame-ancestors come from them).
+			p.Settings.ConfirmationURL, p.Settings.NotificationURL = ps.Settings.ConfirmationURL, ps.Settings.NotificationURL
+		}
 		next, err := ps.Update(env, p)
 		return next, nil, err
 	})
@@ -134,9 +138,12 @@ func (s *Server) handleSessionCancel(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.sessionMutation(w, r, body, func(_ context.Context, _ store.Tx, ps *session.Session, env order.Env) (*session.Session, any, error) {
+	s.sessionMutation(w, r, body, func(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, any, error) {
 		next, err := ps.Cancel(env)
-		return next, nil, err
+		if err != nil {
+			return nil, nil, err
+		}
+		return next, nil, releaseHold(ctx, tx, ps.ID)
 	})
 }
 
@@ -165,27 +172,7 @@ func (s *Server) handleSandboxAuthorize(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	s.sessionMutation(w, r, body, func(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, any, error) {
-		c, err := session.BuyerCustomer(in.Customer.customer(), ps.Country)
-		if err != nil {
-			return nil, nil, err
-		}
-		d := s.cfg.Risk.Assess(risk.Input{CompanyID: c.CompanyID, Amount: ps.Amount, Currency: ps.Currency})
-		previous := ps.Token
-		next, tok, err := ps.Authorize(env, c, d)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := s.supersede(ctx, tx, ps.MerchantID, previous, env); err != nil {
-			return nil, nil, err
-		}
-		v := authorizationView{State: next.State}
-		if tok != nil {
-			if err := tx.PutToken(ctx, tok); err != nil {
-				return nil, nil, err
-			}
-			v.AuthorizationToken = tok.Token
-		}
-		return next, v, nil
+		return s.authorizeSession(ctx, tx, ps, in.Customer.customer(), string(in.PaymentMethod), env)
 	})
 }
 
@@ -212,13 +199,6 @@ func (s *Server) handleSandboxSign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sessionMutation(w, r, body, func(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, any, error) {
-		next, tok, err := ps.Sign(env)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := tx.PutToken(ctx, tok); err != nil {
-			return nil, nil, err
-		}
-		return next, authorizationView{State: next.State, AuthorizationToken: tok.Token}, nil
+		return s.signSession(ctx, tx, ps, env)
 	})
 }

@@ -41,32 +41,45 @@ func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	merchantID, token := principal(r).MerchantID, r.PathValue("token")
 	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		tok, err := tx.Token(ctx, merchantID, token)
+		o, err := s.orderFromToken(ctx, tx, merchantID, token, req)
 		if err != nil {
-			return 0, nil, err
-		}
-		ps, err := tx.Session(ctx, merchantID, tok.SessionID)
-		if err != nil {
-			return 0, nil, err
-		}
-		o, usedTok, done, err := session.CreateOrder(s.env(), tok, ps, req, s.cfg.ProcessingDelay)
-		if err != nil {
-			return 0, nil, err
-		}
-		if err := o.Check(); err != nil {
-			return 0, nil, err
-		}
-		if err := tx.CreateOrder(ctx, o); err != nil {
-			return 0, nil, err
-		}
-		if err := tx.PutToken(ctx, usedTok); err != nil {
-			return 0, nil, err
-		}
-		if err := tx.UpdateSession(ctx, done); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusOK, map[string]string{"orderId": o.ID}, nil
 	})
+}
+
+// orderFromToken turns a token into an order: the API's T1 and the demo
+// shop's backend both use it.
+func (s *Server) orderFromToken(ctx context.Context, tx store.Tx, merchantID, token string, req session.OrderRequest) (*order.Order, error) {
+	tok, err := tx.Token(ctx, merchantID, token)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := tx.Session(ctx, merchantID, tok.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	o, usedTok, done, err := session.CreateOrder(s.env(), tok, ps, req, s.cfg.ProcessingDelay)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	if err := tx.CreateOrder(ctx, o); err != nil {
+		return nil, err
+	}
+	if err := holdOrder(ctx, tx, o); err != nil {
+		return nil, err
+	}
+	if err := tx.PutToken(ctx, usedTok); err != nil {
+		return nil, err
+	}
+	if err := tx.UpdateSession(ctx, done); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // handleTokenCancel cancels an unused token; its session reopens so the
@@ -95,8 +108,14 @@ func (s *Server) handleTokenCancel(w http.ResponseWriter, r *http.Request) {
 		if err := tx.PutToken(ctx, cancelled); err != nil {
 			return 0, nil, err
 		}
-		if err := tx.UpdateSession(ctx, ps.Reopen(env, token)); err != nil {
+		reopened := ps.Reopen(env, token)
+		if err := tx.UpdateSession(ctx, reopened); err != nil {
 			return 0, nil, err
+		}
+		if reopened != ps {
+			if err := releaseHold(ctx, tx, ps.ID); err != nil {
+				return 0, nil, err
+			}
 		}
 		return http.StatusNoContent, nil, nil
 	})

@@ -1,6 +1,7 @@
 package order
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -33,6 +34,7 @@ type NewParams struct {
 	Totals                         Totals
 	Customer                       Customer
 	AuthorizeStatus                string
+	PaymentMethod                  string // Invoice when empty
 	RiskTags                       []string
 	Metadata                       json.RawMessage
 	AutoCapture                    *AutoCapture
@@ -70,7 +72,7 @@ func New(env Env, p NewParams) (*Order, error) {
 		Locale:           p.Locale,
 		Reference:        p.Reference,
 		OrderReference:   strings.ToUpper(id[len(id)-8:]),
-		PaymentMethod:    Invoice,
+		PaymentMethod:    cmp.Or(p.PaymentMethod, Invoice),
 		Customer:         p.Customer,
 		RiskTags:         slices.Clone(p.RiskTags),
 		Metadata:         p.Metadata,

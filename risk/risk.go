@@ -1,9 +1,11 @@
 // Package risk is the deterministic credit and fraud assessment that
-// decides a buyer's authorization. Its sandbox rules are documented in
-// docs/compatibility.md so integrators can force every outcome.
+// decides a buyer's authorization. Its rules, and the sandbox values that
+// force each outcome, are documented in docs/sandbox.md.
 package risk
 
 import (
+	"slices"
+
 	"github.com/kassa-pay/kassa/money"
 )
 
@@ -14,27 +16,57 @@ const (
 	Rejected  = "rejected"
 )
 
+// Tags an assessment puts in the order's riskProfile.
+const (
+	TagBlocklisted         = "blocklisted"
+	TagCreditLimitExceeded = "creditLimitExceeded"
+	TagSignatoryRequired   = "signatoryRequired"
+	TagLargeAmount         = "largeAmount"
+	TagManualReview        = "manualReview"
+	TagOpenExposure        = "openExposure"
+)
+
 // Sandbox company IDs that force an outcome whatever the amount.
 const (
 	BlockedCompany      = "556000-0000"
 	SignatoryCompany    = "556000-0001"
 	ManualReviewCompany = "556000-0002"
+	// LowLimitCompany has a small credit limit (LowCreditLimit), so that
+	// open exposure can be seen turning an approval into a rejection.
+	LowLimitCompany = "556000-0003"
 )
 
-// Policy holds the amount thresholds, in major units of any currency.
+// LowCreditLimit is LowLimitCompany's credit limit in major units.
+const LowCreditLimit = 10_000
+
+// Policy holds the amount thresholds, in major units of any currency, and
+// the blocklist. The zero Policy is not usable; start from DefaultPolicy.
 type Policy struct {
 	SignatoryAbove int64 // amounts above need a signatory
-	RejectAbove    int64 // amounts above exceed any credit limit
+	CreditLimit    int64 // a company's open exposure plus the amount may not exceed it
+	// CompanyLimits overrides CreditLimit for some companies.
+	CompanyLimits map[string]int64
+	// Blocklist holds company IDs that are never offered invoice payment.
+	Blocklist []string
 }
 
 // DefaultPolicy is the sandbox policy.
-var DefaultPolicy = Policy{SignatoryAbove: 250_000, RejectAbove: 1_000_000}
+var DefaultPolicy = Policy{
+	SignatoryAbove: 250_000,
+	CreditLimit:    1_000_000,
+	CompanyLimits:  map[string]int64{LowLimitCompany: LowCreditLimit},
+	Blocklist:      []string{BlockedCompany},
+}
 
-// Input is what an assessment looks at.
+// Input is what an assessment looks at. Exposure is what the company
+// already owes or has been granted at this merchant in this currency:
+// uncaptured and captured-unpaid order amounts plus live authorizations
+// that have no order yet.
 type Input struct {
 	CompanyID string
 	Amount    int64 // minor units
 	Currency  money.Currency
+	Exposure  int64 // minor units
 }
 
 // Decision is an assessment's result. Tags end up in the order's
@@ -46,23 +78,47 @@ type Decision struct {
 	Reason  string
 }
 
-// Assess decides, the same way every time for the same input.
+// Limit is the company's credit limit in minor units of c.
+func (p Policy) Limit(companyID string, c money.Currency) int64 {
+	limit, ok := p.CompanyLimits[companyID]
+	if !ok {
+		limit = p.CreditLimit
+	}
+	return limit * scale(c)
+}
+
+// Assess decides, the same way every time for the same input. The rules
+// apply in order and the first that matches decides: blocklist, credit
+// limit, signatory company, signatory amount, manual review.
 func (p Policy) Assess(in Input) Decision {
-	scale := int64(1)
-	for range in.Currency.Digits() {
-		scale *= 10
+	var tags []string
+	if in.Exposure > 0 {
+		tags = append(tags, TagOpenExposure)
 	}
+	with := func(t ...string) []string { return append(slices.Clone(tags), t...) }
 	switch {
-	case in.CompanyID == BlockedCompany:
-		return Decision{Outcome: Rejected, Tags: []string{"blocklisted"}, Reason: "the company cannot be offered invoice payment"}
-	case in.Amount > p.RejectAbove*scale:
-		return Decision{Outcome: Rejected, Tags: []string{"creditLimitExceeded"}, Reason: "the amount exceeds the company's credit limit"}
+	case slices.Contains(p.Blocklist, in.CompanyID):
+		return Decision{Outcome: Rejected, Tags: []string{TagBlocklisted}, Reason: "the company cannot be offered invoice payment"}
+	case in.Amount > p.Limit(in.CompanyID, in.Currency)-in.Exposure:
+		return Decision{Outcome: Rejected, Tags: with(TagCreditLimitExceeded), Reason: "the amount exceeds the company's credit limit"}
 	case in.CompanyID == SignatoryCompany:
-		return Decision{Outcome: Signatory, Tags: []string{"signatoryRequired"}}
-	case in.Amount > p.SignatoryAbove*scale:
-		return Decision{Outcome: Signatory, Tags: []string{"signatoryRequired", "largeAmount"}}
+		return Decision{Outcome: Signatory, Tags: with(TagSignatoryRequired)}
+	case in.Amount > p.SignatoryAbove*scale(in.Currency):
+		return Decision{Outcome: Signatory, Tags: with(TagSignatoryRequired, TagLargeAmount)}
 	case in.CompanyID == ManualReviewCompany:
-		return Decision{Outcome: Approved, Tags: []string{"manualReview"}, Forced: true}
+		return Decision{Outcome: Approved, Tags: with(TagManualReview), Forced: true}
 	}
-	return Decision{Outcome: Approved, Tags: []string{}}
+	if tags == nil {
+		tags = []string{}
+	}
+	return Decision{Outcome: Approved, Tags: tags}
+}
+
+// scale is 10^digits of c: major units to minor units.
+func scale(c money.Currency) int64 {
+	s := int64(1)
+	for range c.Digits() {
+		s *= 10
+	}
+	return s
 }

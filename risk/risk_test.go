@@ -5,23 +5,32 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa/risk"
+	"pgregory.net/rapid"
 )
 
 func TestAssess(t *testing.T) {
+	const ordinary = "559311-3714"
+	overLimit := risk.Decision{Outcome: risk.Rejected, Tags: []string{risk.TagCreditLimitExceeded}, Reason: "the amount exceeds the company's credit limit"}
 	tests := []struct {
 		name string
 		in   risk.Input
 		want risk.Decision
 	}{
-		{"ordinary", risk.Input{"559311-3714", 500000, "SEK"}, risk.Decision{Outcome: risk.Approved, Tags: []string{}}},
-		{"at signatory threshold", risk.Input{"559311-3714", 25_000_000, "SEK"}, risk.Decision{Outcome: risk.Approved, Tags: []string{}}},
-		{"above signatory threshold", risk.Input{"559311-3714", 25_000_001, "SEK"}, risk.Decision{Outcome: risk.Signatory, Tags: []string{"signatoryRequired", "largeAmount"}}},
-		{"JPY scaled by its digits", risk.Input{"559311-3714", 250_001, "JPY"}, risk.Decision{Outcome: risk.Signatory, Tags: []string{"signatoryRequired", "largeAmount"}}},
-		{"above credit limit", risk.Input{"559311-3714", 100_000_001, "SEK"}, risk.Decision{Outcome: risk.Rejected, Tags: []string{"creditLimitExceeded"}, Reason: "the amount exceeds the company's credit limit"}},
-		{"blocked company", risk.Input{risk.BlockedCompany, 100, "SEK"}, risk.Decision{Outcome: risk.Rejected, Tags: []string{"blocklisted"}, Reason: "the company cannot be offered invoice payment"}},
-		{"signatory company", risk.Input{risk.SignatoryCompany, 100, "SEK"}, risk.Decision{Outcome: risk.Signatory, Tags: []string{"signatoryRequired"}}},
-		{"manual review", risk.Input{risk.ManualReviewCompany, 100, "EUR"}, risk.Decision{Outcome: risk.Approved, Tags: []string{"manualReview"}, Forced: true}},
-		{"manual review over limit is still rejected", risk.Input{risk.ManualReviewCompany, 100_000_001, "EUR"}, risk.Decision{Outcome: risk.Rejected, Tags: []string{"creditLimitExceeded"}, Reason: "the amount exceeds the company's credit limit"}},
+		{"ordinary", risk.Input{CompanyID: ordinary, Amount: 500000, Currency: "SEK"}, risk.Decision{Outcome: risk.Approved, Tags: []string{}}},
+		{"at signatory threshold", risk.Input{CompanyID: ordinary, Amount: 25_000_000, Currency: "SEK"}, risk.Decision{Outcome: risk.Approved, Tags: []string{}}},
+		{"above signatory threshold", risk.Input{CompanyID: ordinary, Amount: 25_000_001, Currency: "SEK"}, risk.Decision{Outcome: risk.Signatory, Tags: []string{risk.TagSignatoryRequired, risk.TagLargeAmount}}},
+		{"JPY scaled by its digits", risk.Input{CompanyID: ordinary, Amount: 250_001, Currency: "JPY"}, risk.Decision{Outcome: risk.Signatory, Tags: []string{risk.TagSignatoryRequired, risk.TagLargeAmount}}},
+		{"at credit limit", risk.Input{CompanyID: ordinary, Amount: 100_000_000, Currency: "SEK", Exposure: 0}, risk.Decision{Outcome: risk.Signatory, Tags: []string{risk.TagSignatoryRequired, risk.TagLargeAmount}}},
+		{"above credit limit", risk.Input{CompanyID: ordinary, Amount: 100_000_001, Currency: "SEK"}, overLimit},
+		{"exposure within limit is tagged", risk.Input{CompanyID: ordinary, Amount: 100, Currency: "SEK", Exposure: 99_999_900}, risk.Decision{Outcome: risk.Approved, Tags: []string{risk.TagOpenExposure}}},
+		{"exposure pushes over the limit", risk.Input{CompanyID: ordinary, Amount: 101, Currency: "SEK", Exposure: 99_999_900}, risk.Decision{Outcome: risk.Rejected, Tags: []string{risk.TagOpenExposure, risk.TagCreditLimitExceeded}, Reason: overLimit.Reason}},
+		{"low-limit company within its limit", risk.Input{CompanyID: risk.LowLimitCompany, Amount: 1_000_000, Currency: "SEK"}, risk.Decision{Outcome: risk.Approved, Tags: []string{}}},
+		{"low-limit company over its limit", risk.Input{CompanyID: risk.LowLimitCompany, Amount: 1_000_001, Currency: "SEK"}, overLimit},
+		{"blocked company", risk.Input{CompanyID: risk.BlockedCompany, Amount: 100, Currency: "SEK"}, risk.Decision{Outcome: risk.Rejected, Tags: []string{risk.TagBlocklisted}, Reason: "the company cannot be offered invoice payment"}},
+		{"blocked company with exposure", risk.Input{CompanyID: risk.BlockedCompany, Amount: 100, Currency: "SEK", Exposure: 5}, risk.Decision{Outcome: risk.Rejected, Tags: []string{risk.TagBlocklisted}, Reason: "the company cannot be offered invoice payment"}},
+		{"signatory company", risk.Input{CompanyID: risk.SignatoryCompany, Amount: 100, Currency: "SEK"}, risk.Decision{Outcome: risk.Signatory, Tags: []string{risk.TagSignatoryRequired}}},
+		{"manual review", risk.Input{CompanyID: risk.ManualReviewCompany, Amount: 100, Currency: "EUR"}, risk.Decision{Outcome: risk.Approved, Tags: []string{risk.TagManualReview}, Forced: true}},
+		{"manual review over limit is still rejected", risk.Input{CompanyID: risk.ManualReviewCompany, Amount: 100_000_001, Currency: "EUR"}, overLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -30,5 +39,36 @@ func TestAssess(t *testing.T) {
 				t.Errorf("Assess(%+v) mismatch (-want +got):\n%s", tt.in, diff)
 			}
 		})
+	}
+}
+
+// TestExposureNeverOverrunsLimit: whatever sequence of authorizations a
+// company makes, adding each approved or signatory amount to its exposure
+// never takes the exposure above its limit.
+func TestExposureNeverOverrunsLimit(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := risk.DefaultPolicy
+		company := rapid.SampledFrom([]string{"559311-3714", risk.LowLimitCompany, risk.SignatoryCompany}).Draw(t, "company")
+		limit := p.Limit(company, "SEK")
+		var exposure int64
+		for _, amount := range rapid.SliceOf(rapid.Int64Range(1, limit)).Draw(t, "amounts") {
+			d := p.Assess(risk.Input{CompanyID: company, Amount: amount, Currency: "SEK", Exposure: exposure})
+			if d.Outcome != risk.Rejected {
+				exposure += amount
+			}
+			if exposure > limit {
+				t.Fatalf("exposure %d above limit %d", exposure, limit)
+			}
+		}
+	})
+}
+
+func TestAssessIsDeterministic(t *testing.T) {
+	in := risk.Input{CompanyID: risk.ManualReviewCompany, Amount: 4200, Currency: "SEK", Exposure: 17}
+	first := risk.DefaultPolicy.Assess(in)
+	for range 50 {
+		if diff := cmp.Diff(first, risk.DefaultPolicy.Assess(in)); diff != "" {
+			t.Fatalf("second assessment differs:\n%s", diff)
+		}
 	}
 }

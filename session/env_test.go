@@ -167,6 +167,7 @@ func deepCopy(s *session.Session) *session.Session {
 	}
 	c.Metadata = slices.Clone(s.Metadata)
 	c.RiskTags = slices.Clone(s.RiskTags)
+	c.Events = slices.Clone(s.Events)
 	if s.Customer != nil {
 		cu := *s.Customer
 		c.Customer = &cu

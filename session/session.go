@@ -57,11 +57,15 @@ type Session struct {
 	Customer *order.Customer `json:"customer,omitempty"`
 	RiskTags []string        `json:"riskTags,omitempty"`
 	Forced   bool            `json:"forced,omitempty"`
-	Token    string          `json:"authorizationToken,omitempty"` // the token that is current
+	// PaymentMethod is what the buyer chose in the dialog: order.Invoice
+	// (also when empty) or order.AdvanceInvoice.
+	PaymentMethod string `json:"paymentMethod,omitempty"`
+	Token         string `json:"authorizationToken,omitempty"` // the token that is current
 	// SignatoryRequested says the session once waited for a signatory;
 	// its order's notifications then carry the session's reference.
-	SignatoryRequested bool   `json:"signatoryRequested,omitempty"`
-	OrderID            string `json:"orderId,omitempty"`
+	SignatoryRequested bool    `json:"signatoryRequested,omitempty"`
+	OrderID            string  `json:"orderId,omitempty"`
+	Events             []Event `json:"events,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -240,6 +244,9 @@ func (s *Session) Authorize(env order.Env, c order.Customer, d risk.Decision) (*
 	case StateAwaitingSignatory:
 		return nil, nil, kassa.Errorf(kassa.EConflict, "session %s is awaiting a signatory; cancel it to start over", s.ID)
 	}
+	if s.Assessments() >= MaxAssessments {
+		return nil, nil, kassa.Errorf(kassa.EConflict, "too many attempts on session %s; start a new checkout", s.ID)
+	}
 	if d.Outcome == risk.Rejected {
 		return nil, nil, kassa.Errorf(kassa.ERejected, "Invoice payment was declined: %s", d.Reason)
 	}
@@ -252,9 +259,11 @@ func (s *Session) Authorize(env order.Env, c order.Customer, d risk.Decision) (*
 		n.State = StateAwaitingSignatory
 		n.SignatoryRequested = true
 		n.Token = ""
+		n.record(assessment(env.Now, d), Event{Type: EventAuthorizationPending, CreatedAt: env.Now})
 		return n, nil, nil
 	}
 	tok := n.issue(env)
+	n.record(assessment(env.Now, d), Event{Type: EventAuthorizationCreate, Token: tok.Token, CreatedAt: env.Now})
 	return n, tok, nil
 }
 
@@ -265,7 +274,19 @@ func (s *Session) Sign(env order.Env) (*Session, *Token, error) {
 	}
 	n := s.clone()
 	n.UpdatedAt = env.Now
-	return n, n.issue(env), nil
+	tok := n.issue(env)
+	n.record(Event{Type: EventAuthorizationCreate, Token: tok.Token, CreatedAt: env.Now})
+	return n, tok, nil
+}
+
+// Decline records a signatory's refusal and cancels the session.
+func (s *Session) Decline(env order.Env) (*Session, error) {
+	n, err := s.Cancel(env)
+	if err != nil {
+		return nil, err
+	}
+	n.Events[len(n.Events)-1].Type = EventAuthorizationDeclined
+	return n, nil
 }
 
 func (n *Session) issue(env order.Env) *Token {
@@ -291,6 +312,7 @@ func (s *Session) Cancel(env order.Env) (*Session, error) {
 	n := s.clone()
 	n.State = StateCancelled
 	n.UpdatedAt = env.Now
+	n.record(Event{Type: EventCancelled, CreatedAt: env.Now})
 	return n, nil
 }
 
@@ -312,6 +334,7 @@ func (s *Session) clone() *Session {
 	c.Lines = slices.Clone(s.Lines)
 	c.Metadata = slices.Clone(s.Metadata)
 	c.RiskTags = slices.Clone(s.RiskTags)
+	c.Events = slices.Clone(s.Events)
 	if s.Customer != nil {
 		cu := *s.Customer
 		c.Customer = &cu

@@ -371,9 +371,12 @@ func TestAuthorize(t *testing.T) {
 			want.State, want.Customer, want.RiskTags, want.Forced, want.UpdatedAt = tt.state, &cu, tt.tags, tt.forced, c.now
 			want.SignatoryRequested = tt.state == session.StateAwaitingSignatory
 			var wantTok *session.Token
+			assessed := session.Event{Type: session.EventAssessment, Outcome: d.Outcome, Tags: tt.tags, CreatedAt: c.now}
+			want.Events = []session.Event{assessed, {Type: session.EventAuthorizationPending, CreatedAt: c.now}}
 			if tt.state == session.StateAuthorized {
 				wantTok = &session.Token{Token: "at_00000001", MerchantID: "ac_merchant", SessionID: s.ID, State: session.TokenActive, CreatedAt: c.now, ExpiresAt: s.ExpiresAt}
 				want.Token = wantTok.Token
+				want.Events[1] = session.Event{Type: session.EventAuthorizationCreate, Token: wantTok.Token, CreatedAt: c.now}
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Authorize(%s) session mismatch (-want +got):\n%s", tt.name, diff)
@@ -468,6 +471,7 @@ func TestSign(t *testing.T) {
 	}
 	want := deepCopy(s)
 	want.State, want.Token, want.UpdatedAt = session.StateAuthorized, "at_00000001", c.now
+	want.Events = append(want.Events, session.Event{Type: session.EventAuthorizationCreate, Token: "at_00000001", CreatedAt: c.now})
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Sign() session mismatch (-want +got):\n%s", diff)
 	}
@@ -552,6 +556,7 @@ func TestCancel(t *testing.T) {
 			}
 			want := deepCopy(s)
 			want.State, want.UpdatedAt = session.StateCancelled, c.now
+			want.Events = append(want.Events, session.Event{Type: session.EventCancelled, CreatedAt: c.now})
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Cancel() mismatch (-want +got):\n%s", diff)
 			}

@@ -130,7 +130,7 @@ func CreateOrder(env order.Env, t *Token, s *Session, r OrderRequest, processing
 		MerchantID: s.MerchantID, StoreID: store, SessionID: s.ID,
 		Currency: cur, Country: country, Locale: locale, Reference: ref,
 		Lines: r.Lines, Totals: r.Totals, Customer: c,
-		AuthorizeStatus: status, RiskTags: s.RiskTags, Metadata: meta,
+		AuthorizeStatus: status, PaymentMethod: s.PaymentMethod, RiskTags: s.RiskTags, Metadata: meta,
 		ProcessingDelay: processingDelay, AutoCapture: r.AutoCapture,
 	})
 	if err != nil {

@@ -48,6 +48,7 @@ type ReadTx interface {
 	IdempotencyRecord(ctx context.Context, merchantID, key string) (*IdempotencyRecord, error)
 	Setting(ctx context.Context, name string) ([]byte, error)
 	NotificationReader
+	CheckoutReader
 	PaymentReader
 	InvoiceReader
 }
@@ -79,6 +80,7 @@ type Tx interface {
 	DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int, error)
 	PutSetting(ctx context.Context, name string, value []byte) error
 	NotificationWriter
+	CheckoutWriter
 	PaymentWriter
 	InvoiceWriter
 }

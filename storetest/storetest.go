@@ -53,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveryLifecycle", testDeliveryLifecycle},
 		{"ClaimsExclusive", testClaimsExclusive},
 		{"AutoCaptures", testAutoCaptures},
+		{"CreditHolds", testCreditHolds},
+		{"ConcurrentCredit", testConcurrentCredit},
 		{"PaymentRoundTrip", testPaymentRoundTrip},
 		{"PaymentVersions", testPaymentVersions},
 		{"PaymentDeletes", testPaymentDeletes},

@@ -165,7 +165,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		providers = paymod.Registry{invoice.ProviderID: invoice.New(c.invoice)}
 	}
-	srv := api.NewServer(log, api.Config{
+	cfg := api.Config{
 		Sandbox:              c.mode == "sandbox",
 		ProcessingDelay:      c.processingDelay,
 		PublicURL:            c.publicURL,
@@ -174,9 +174,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
 		OnNotification:       dispatcher.Wake,
 		PaymentProviders:     providers,
-	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+	}
+	if creds != nil && cfg.Sandbox {
+		cfg.DemoMerchantID = creds.MerchantID // the demo shop sells for the sandbox merchant
+	}
+	srv := api.NewServer(log, cfg, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 
 	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
+	if cfg.DemoMerchantID != "" {
+		fmt.Fprintf(stdout, "Try the buyer's checkout in the demo shop: %s/demo/shop\n", c.publicURL)
+	}
 	printCredentials(stdout, base, creds)
 
 	hs := &http.Server{

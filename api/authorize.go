@@ -1,0 +1,115 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/risk"
+	"github.com/kassa-pay/kassa/session"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// authorizeSession is the one authorization path: the buyer's dialog and
+// the sandbox endpoint both call it inside their store transaction. It
+// takes the company's credit line lock before reading its exposure, so
+// concurrent authorizations of one company are assessed one after the
+// other, each seeing the credit the previous ones reserved; then it
+// reserves the session's amount on the line (see store.CheckoutWriter).
+func (s *Server) authorizeSession(ctx context.Context, tx store.Tx, ps *session.Session, buyer order.Customer, method string, env order.Env) (*session.Session, authorizationView, error) {
+	var v authorizationView
+	ps, err := ps.WithPaymentMethod(method)
+	if err != nil {
+		return nil, v, err
+	}
+	c, err := session.BuyerCustomer(buyer, ps.Country)
+	if err != nil {
+		return nil, v, err
+	}
+	line := store.CreditLine{MerchantID: ps.MerchantID, CompanyID: c.CompanyID, Currency: ps.Currency}
+	d, err := s.assess(ctx, tx, line, ps.ID, ps.Amount, env.Now)
+	if err != nil {
+		return nil, v, err
+	}
+	next, tok, err := ps.Authorize(env, c, d)
+	if err != nil {
+		return nil, v, err
+	}
+	if err := s.supersede(ctx, tx, ps.MerchantID, ps.Token, env); err != nil {
+		return nil, v, err
+	}
+	hold := store.CreditHold{SessionID: ps.ID, Line: line, Amount: ps.Amount, ExpiresAt: ps.ExpiresAt}
+	if err := tx.PutCreditHold(ctx, hold); err != nil {
+		return nil, v, err
+	}
+	v.State = next.State
+	if tok != nil {
+		if err := tx.PutToken(ctx, tok); err != nil {
+			return nil, v, err
+		}
+		v.AuthorizationToken = tok.Token
+	}
+	return next, v, nil
+}
+
+// assess locks line and assesses amount against its exposure, leaving out
+// the hold of session except (the one being decided again).
+func (s *Server) assess(ctx context.Context, tx store.Tx, line store.CreditLine, except string, amount int64, now time.Time) (risk.Decision, error) {
+	if err := tx.LockCreditLine(ctx, line); err != nil {
+		return risk.Decision{}, err
+	}
+	exposure, err := tx.Exposure(ctx, line, now, except)
+	if err != nil {
+		return risk.Decision{}, err
+	}
+	return s.cfg.Risk.Assess(risk.Input{CompanyID: line.CompanyID, Amount: amount, Currency: line.Currency, Exposure: exposure}), nil
+}
+
+// signSession completes a signatory's approval: the path of the signing
+// page and of the sandbox endpoint. The session's credit hold, taken when
+// it was parked, stays.
+func (s *Server) signSession(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, authorizationView, error) {
+	next, tok, err := ps.Sign(env)
+	if err != nil {
+		return nil, authorizationView{}, err
+	}
+	if err := tx.PutToken(ctx, tok); err != nil {
+		return nil, authorizationView{}, err
+	}
+	return next, authorizationView{State: next.State, AuthorizationToken: tok.Token}, nil
+}
+
+// releaseHold gives back the credit a session reserved.
+func releaseHold(ctx context.Context, tx store.Tx, sessionID string) error {
+	return tx.PutCreditHold(ctx, store.CreditHold{SessionID: sessionID})
+}
+
+// holdOrder makes the order's session hold what the order now draws on.
+func holdOrder(ctx context.Context, tx store.Tx, o *order.Order) error {
+	return tx.PutCreditHold(ctx, store.CreditHold{
+		SessionID: o.SessionID,
+		Line:      store.CreditLine{MerchantID: o.MerchantID, CompanyID: o.Customer.CompanyID, Currency: o.Currency},
+		Amount:    o.Exposure(),
+	})
+}
+
+// creditCheck is the new credit check an order that grows must pass,
+// against the company's exposure without this order. An order cannot
+// wait for a signatory, so needing one is a rejection too.
+func (s *Server) creditCheck(ctx context.Context, tx store.Tx, o *order.Order, now time.Time) order.Approver {
+	return func(newTotal int64) error {
+		line := store.CreditLine{MerchantID: o.MerchantID, CompanyID: o.Customer.CompanyID, Currency: o.Currency}
+		d, err := s.assess(ctx, tx, line, o.SessionID, newTotal, now)
+		if err != nil {
+			return err
+		}
+		switch d.Outcome {
+		case risk.Rejected:
+			return kassa.Errorf(kassa.ERejected, "the new total was declined: %s", d.Reason)
+		case risk.Signatory:
+			return kassa.Errorf(kassa.ERejected, "the new total needs a signatory's approval; create a new payment session for it")
+		}
+		return nil
+	}
+}

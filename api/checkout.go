@@ -1,0 +1,410 @@
+package api
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/session"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// The buyer-facing checkout: the SDK (/bootstrap.js), the authorization
+// dialog it frames, and the signatory's signing page. These pages have no
+// API credentials: a session ID (unguessable, as Ledyer's) opens the
+// dialog, whose requests then need the per-dialog token the page carries;
+// a signing link carries a MAC of its session ID.
+
+//go:embed web
+var webFS embed.FS
+
+var (
+	pages     = template.Must(template.New("").Funcs(template.FuncMap{"money": formatMoney}).ParseFS(webFS, "web/*.html"))
+	assets, _ = fs.Sub(webFS, "web/assets") // fails only for an invalid path
+)
+
+func formatMoney(minor int64, c money.Currency) string {
+	return string(c) + " " + money.Grouped(minor, c)
+}
+
+// checkoutKey is the MAC key of dialog tokens and signing links, derived
+// from the access-token key so every process sharing the database agrees.
+func (s *Server) checkoutKey() []byte {
+	m := hmac.New(sha256.New, s.signer.Key)
+	m.Write([]byte("kassa checkout links v1"))
+	return m.Sum(nil)
+}
+
+func (s *Server) mac(parts ...string) string {
+	m := hmac.New(sha256.New, s.checkoutKey())
+	m.Write([]byte(strings.Join(parts, "\x00")))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+}
+
+// pageToken is a fresh token for one rendering of a page of kind for a
+// session: a random nonce and its MAC. It protects that page's requests
+// against cross-site forgery: only the page itself can read it.
+func (s *Server) pageToken(kind, sessionID string) string {
+	var b [12]byte
+	rand.Read(b[:])
+	nonce := base64.RawURLEncoding.EncodeToString(b[:])
+	return nonce + "." + s.mac(kind, sessionID, nonce)
+}
+
+func (s *Server) validPageToken(kind, sessionID, tok string) bool {
+	nonce, mac, ok := strings.Cut(tok, ".")
+	return ok && hmac.Equal([]byte(mac), []byte(s.mac(kind, sessionID, nonce)))
+}
+
+// signingPath is the signatory's link for a session.
+func (s *Server) signingPath(sessionID string) string {
+	return "/payments/sign/" + sessionID + "/" + s.mac("sign", sessionID)
+}
+
+// signatoryURL is the absolute signing link, or "" for a session that
+// never needed a signatory.
+func (s *Server) signatoryURL(ps *session.Session) string {
+	if !ps.NeededSignatory() {
+		return ""
+	}
+	return s.cfg.PublicURL + s.signingPath(ps.ID)
+}
+
+// frameOrigins are the origins allowed to frame a session's dialog: Kassa
+// itself and the merchant shop named by the session's confirmation URL (or,
+// without one, its notification URL). The merchant sets these server-side
+// with its credentials, so a page elsewhere cannot claim them.
+func frameOrigins(ps *session.Session) []string {
+	for _, raw := range []string{ps.Settings.ConfirmationURL, ps.Settings.NotificationURL} {
+		u, err := url.Parse(raw)
+		if err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+			return []string{u.Scheme + "://" + u.Host}
+		}
+	}
+	return nil
+}
+
+// sameOrigin refuses a state-changing request sent by another site, by
+// the Fetch metadata and Origin headers browsers add.
+func sameOrigin(r *http.Request) error {
+	bad := kassa.Errorf(kassa.EUnauthorized, "cross-site request refused")
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+		return bad
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return bad
+		}
+	}
+	return nil
+}
+
+// publicSession loads a session by its ID alone.
+func publicSession(ctx context.Context, tx store.ReadTx, id string) (*session.Session, error) {
+	m, err := tx.SessionOwner(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return tx.Session(ctx, m, id)
+}
+
+func (s *Server) handleBootstrap(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	http.ServeFileFS(w, r, webFS, "web/bootstrap.js")
+}
+
+func (s *Server) handleAssets(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeFileFS(w, r, assets, r.PathValue("file"))
+}
+
+// pageHeaders sets the security headers of an HTML page; ancestors is its
+// CSP frame-ancestors source list, frames the pages it may frame itself.
+func pageHeaders(w http.ResponseWriter, ancestors, frames string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin") // the signing link is a secret; same-origin forms still send Origin
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-src "+frames+"; frame-ancestors "+ancestors)
+	if ancestors == "'none'" {
+		h.Set("X-Frame-Options", "DENY")
+	}
+}
+
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name, ancestors, frames string, data any) {
+	var b strings.Builder
+	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pageHeaders(w, ancestors, frames)
+	w.Write([]byte(b.String()))
+}
+
+// dialogPage is what the dialog template shows.
+type dialogPage struct {
+	Session  *session.Session
+	Merchant string
+	State    string // session.DialogState
+	Token    string
+	Origins  string // JSON list of the origins the dialog talks to
+	ExclVAT  int64
+}
+
+func (s *Server) handleDialog(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var p dialogPage
+	err := s.store.View(ctx, func(tx store.ReadTx) error {
+		ps, err := publicSession(ctx, tx, r.PathValue("sessionId"))
+		if err != nil {
+			return err
+		}
+		m, err := tx.Merchant(ctx, ps.MerchantID)
+		if err != nil {
+			return err
+		}
+		p.Session, p.Merchant = ps, m.Name
+		return nil
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ps := p.Session
+	p.State = ps.DialogState(s.clock.Now())
+	p.Token = s.pageToken("dialog", ps.ID)
+	p.ExclVAT = ps.Amount - ps.VATAmount
+	origins := frameOrigins(ps)
+	b, _ := json.Marshal(origins)
+	p.Origins = string(b)
+	s.renderPage(w, r, "dialog.html", strings.Join(append([]string{"'self'"}, origins...), " "), "'none'", p)
+}
+
+// dialogMutation checks a dialog request's origin and token, then runs op
+// on the session in one transaction and answers its JSON view.
+func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error)) {
+	id := r.PathValue("sessionId")
+	if err := sameOrigin(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !s.validPageToken("dialog", id, r.Header.Get("X-Kassa-Dialog")) {
+		s.writeError(w, r, kassa.Errorf(kassa.EUnauthorized, "the dialog token is missing or invalid; reopen the dialog"))
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in dialogIn
+	if err := decode(body, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var v any
+	err = s.store.Update(r.Context(), func(tx store.Tx) error {
+		ctx := r.Context()
+		ps, err := publicSession(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		env := s.env()
+		if st := ps.DialogState(env.Now); st != "open" {
+			return kassa.Errorf(kassa.EConflict, "this purchase can no longer be authorized: the session is %s", st)
+		}
+		next, out, err := op(ctx, tx, ps, &in, env)
+		if err != nil {
+			return err
+		}
+		v = out
+		return tx.UpdateSession(ctx, next)
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+type dialogIn struct {
+	Customer      *customerIn `json:"customer"`
+	PaymentMethod Str         `json:"paymentMethod"`
+}
+
+// assessmentView is what the dialog shows before the buyer confirms.
+type assessmentView struct {
+	Outcome     string   `json:"outcome"`
+	Tags        []string `json:"tags"`
+	Reason      string   `json:"reason,omitempty"`
+	CompanyID   string   `json:"companyId"`
+	CompanyName string   `json:"companyName"`
+	Methods     []string `json:"paymentMethods"`
+}
+
+// handleDialogAssess runs the risk assessment a dialog makes when it opens
+// with the buyer's details, and records it on the session. It reserves
+// nothing: confirming assesses again, under the credit line's lock.
+func (s *Server) handleDialogAssess(w http.ResponseWriter, r *http.Request) {
+	s.dialogMutation(w, r, func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error) {
+		c, err := session.BuyerCustomer(in.Customer.customer(), ps.Country)
+		if err != nil {
+			return nil, nil, err
+		}
+		line := store.CreditLine{MerchantID: ps.MerchantID, CompanyID: c.CompanyID, Currency: ps.Currency}
+		d, err := s.assess(ctx, tx, line, ps.ID, ps.Amount, env.Now)
+		if err != nil {
+			return nil, nil, err
+		}
+		v := assessmentView{Outcome: d.Outcome, Tags: d.Tags, Reason: d.Reason, CompanyID: c.CompanyID, CompanyName: c.CompanyName, Methods: []string{}}
+		if d.Outcome != "rejected" {
+			v.Methods = []string{order.Invoice, order.AdvanceInvoice}
+		}
+		next, err := ps.Assessed(env.Now, d)
+		return next, v, err
+	})
+}
+
+// confirmView is the dialog's result, in the shape the SDK resolves to.
+type confirmView struct {
+	State              string `json:"state"`
+	Status             string `json:"status"`
+	AuthorizationToken string `json:"authorizationToken,omitempty"`
+	AuthToken          string `json:"authToken,omitempty"`
+	SignatoryURL       string `json:"signatoryUrl,omitempty"`
+}
+
+func (s *Server) handleDialogConfirm(w http.ResponseWriter, r *http.Request) {
+	s.dialogMutation(w, r, func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error) {
+		next, a, err := s.authorizeSession(ctx, tx, ps, in.Customer.customer(), string(in.PaymentMethod), env)
+		if err != nil {
+			return nil, nil, err
+		}
+		v := confirmView{State: a.State, Status: a.State, AuthorizationToken: a.AuthorizationToken, AuthToken: a.AuthorizationToken}
+		v.SignatoryURL = s.signatoryURL(next)
+		return next, v, nil
+	})
+}
+
+// signPage is what the signing template shows.
+type signPage struct {
+	Session  *session.Session
+	Merchant string
+	State    string // the session's state as the API reports it
+	Token    string
+	Done     string // what the signatory just did, after the redirect
+	Declined bool   // cancelled by the signatory, not by the merchant
+}
+
+// signingSession loads the session of a signing link, checking its MAC.
+func (s *Server) signingSession(ctx context.Context, tx store.ReadTx, r *http.Request) (*session.Session, error) {
+	id := r.PathValue("sessionId")
+	if !hmac.Equal([]byte(r.PathValue("sig")), []byte(s.mac("sign", id))) {
+		return nil, kassa.Errorf(kassa.ENotFound, "no such signing link")
+	}
+	ps, err := publicSession(ctx, tx, id)
+	if err == nil && !ps.NeededSignatory() {
+		err = kassa.Errorf(kassa.ENotFound, "no such signing link")
+	}
+	return ps, err
+}
+
+func (s *Server) handleSignPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var p signPage
+	err := s.store.View(ctx, func(tx store.ReadTx) error {
+		ps, err := s.signingSession(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		m, err := tx.Merchant(ctx, ps.MerchantID)
+		if err != nil {
+			return err
+		}
+		p.Session, p.Merchant = ps, m.Name
+		return nil
+	})
+	if err != nil {
+		s.renderSignError(w, r, err)
+		return
+	}
+	p.State = p.Session.StateAt(s.clock.Now())
+	p.Token = s.pageToken("sign", p.Session.ID)
+	p.Done = r.URL.Query().Get("done")
+	p.Declined = slices.ContainsFunc(p.Session.Events, func(e session.Event) bool { return e.Type == session.EventAuthorizationDeclined })
+	s.renderPage(w, r, "sign.html", "'none'", "'none'", p)
+}
+
+// renderSignError shows a signing link's failure as a page, not JSON: a
+// person opened it.
+func (s *Server) renderSignError(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := errors.AsType[*kassa.Error](err)
+	if !ok || e.Code == kassa.EInternal {
+		s.writeError(w, r, err)
+		return
+	}
+	status := statusOf[e.Code]
+	pageHeaders(w, "'none'", "'none'")
+	w.WriteHeader(status)
+	pages.ExecuteTemplate(w, "sign_error.html", e.Message)
+}
+
+// handleSignAction approves or declines for the signatory, then sends the
+// browser back to the page (post/redirect/get).
+func (s *Server) handleSignAction(w http.ResponseWriter, r *http.Request) {
+	if err := sameOrigin(r); err != nil {
+		s.renderSignError(w, r, err)
+		return
+	}
+	id := r.PathValue("sessionId")
+	if !s.validPageToken("sign", id, r.PostFormValue("token")) {
+		s.renderSignError(w, r, kassa.Errorf(kassa.EUnauthorized, "the form has expired; reload the page and try again"))
+		return
+	}
+	action := r.PostFormValue("action")
+	err := s.store.Update(r.Context(), func(tx store.Tx) error {
+		ctx := r.Context()
+		ps, err := s.signingSession(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		env := s.env()
+		var next *session.Session
+		switch action {
+		case "approve":
+			next, _, err = s.signSession(ctx, tx, ps, env)
+		case "decline":
+			if next, err = ps.Decline(env); err == nil {
+				err = releaseHold(ctx, tx, ps.ID)
+			}
+		default:
+			err = kassa.Invalid("action", "action must be approve or decline")
+		}
+		if err != nil {
+			return err
+		}
+		return tx.UpdateSession(ctx, next)
+	})
+	if err != nil {
+		s.renderSignError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, r.URL.Path+"?done="+url.QueryEscape(action), http.StatusSeeOther)
+}

@@ -1,0 +1,176 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/risk"
+	"github.com/kassa-pay/kassa/session"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// The sandbox demo shop: a merchant page that uses the SDK the way the
+// best-practices guide says, and a backend that does what a merchant's
+// server does, for Config.DemoMerchantID. It is not part of the API: its
+// backend calls the same functions the API's handlers do, directly.
+
+// demoDesk is the shop's one product: 6,499.00 SEK at 25 % VAT.
+const demoDeskPrice = 649900
+
+func demoLines(qty int64) ([]order.Line, order.Totals) {
+	if qty < 1 || qty > 1000 {
+		qty = 1
+	}
+	price := int64(demoDeskPrice)
+	total := qty * price
+	l := order.Line{
+		Type: order.TypePhysical, Reference: "DESK-1", Description: "Standing desk, oak", Quantity: qty,
+		UnitPrice: &price, VAT: 2500, TotalAmount: total, TotalVATAmount: money.VATPortion(total, 2500),
+	}
+	return []order.Line{l}, order.Totals{Amount: total, VATAmount: l.TotalVATAmount}
+}
+
+type demoShopPage struct {
+	Companies []demoCompany
+}
+
+type demoCompany struct{ ID, Label string }
+
+func (s *Server) handleDemoShop(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.DemoMerchantID == "" {
+		s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "the demo shop has no merchant; start kassa serve in sandbox mode"))
+		return
+	}
+	p := demoShopPage{Companies: []demoCompany{
+		{"559311-3714", "559311-3714: approved"},
+		{risk.SignatoryCompany, risk.SignatoryCompany + ": needs a signatory"},
+		{risk.ManualReviewCompany, risk.ManualReviewCompany + ": approved after manual review"},
+		{risk.LowLimitCompany, risk.LowLimitCompany + ": 10,000 SEK credit limit"},
+		{risk.BlockedCompany, risk.BlockedCompany + ": rejected (blocklisted)"},
+	}}
+	s.renderPage(w, r, "demo.html", "'self'", "'self'", p)
+}
+
+type demoIn struct {
+	SessionID string      `json:"sessionId"`
+	Quantity  int64       `json:"quantity"`
+	Token     string      `json:"token"`
+	Customer  *customerIn `json:"customer"`
+}
+
+type demoOut struct {
+	SessionID    string `json:"sessionId,omitempty"`
+	State        string `json:"state,omitempty"`
+	OrderID      string `json:"orderId,omitempty"`
+	SignatoryURL string `json:"signatoryUrl,omitempty"`
+}
+
+// handleDemoAction is the demo shop's backend: session (create a payment
+// session for the cart), update (change the cart), order (create the order
+// from a token), pending (what the merchant knows of a session awaiting a
+// signatory) and complete (what a notification handler does once the
+// signatory approved: create the order from the session's token).
+func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) {
+	m := s.cfg.DemoMerchantID
+	if m == "" {
+		s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "the demo shop has no merchant"))
+		return
+	}
+	if err := sameOrigin(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in demoIn
+	if err := decode(body, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var out demoOut
+	err = s.store.Update(r.Context(), func(tx store.Tx) error {
+		ctx, env := r.Context(), s.env()
+		switch r.PathValue("action") {
+		case "session":
+			return s.demoSession(ctx, tx, m, in.Quantity, env, &out)
+		case "update":
+			ps, err := tx.Session(ctx, m, in.SessionID)
+			if err != nil {
+				return err
+			}
+			lines, totals := demoLines(in.Quantity)
+			next, err := ps.Update(env, session.Params{Lines: lines, Totals: totals})
+			if err != nil {
+				return err
+			}
+			out.SessionID, out.State = next.ID, next.StateAt(env.Now)
+			return tx.UpdateSession(ctx, next)
+		case "order":
+			return s.demoOrder(ctx, tx, m, in.Token, in.Customer.customer(), &out)
+		case "pending", "complete":
+			ps, err := tx.Session(ctx, m, in.SessionID)
+			if err != nil {
+				return err
+			}
+			out.SessionID, out.State, out.SignatoryURL, out.OrderID = ps.ID, ps.StateAt(env.Now), s.signatoryURL(ps), ps.OrderID
+			if r.PathValue("action") == "complete" && out.State == session.StateAuthorized && ps.OrderID == "" {
+				return s.demoOrder(ctx, tx, m, ps.Token, *ps.Customer, &out)
+			}
+			return nil
+		}
+		return kassa.Errorf(kassa.ENotFound, "no such demo action")
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) demoSession(ctx context.Context, tx store.Tx, merchantID string, qty int64, env order.Env, out *demoOut) error {
+	m, err := tx.Merchant(ctx, merchantID)
+	if err != nil {
+		return err
+	}
+	lines, totals := demoLines(qty)
+	cur, country, locale, ref := "SEK", "SE", "sv-SE", "demo-"+env.IDs.New("")[:12]
+	ps, err := session.New(env, merchantID, session.Params{
+		Currency: &cur, Country: &country, Locale: &locale, Reference: &ref, StoreID: &m.StoreID,
+		Lines: lines, Totals: totals,
+		Settings: &session.Settings{ConfirmationURL: s.cfg.PublicURL + "/demo/shop"},
+	})
+	if err != nil {
+		return err
+	}
+	out.SessionID, out.State = ps.ID, ps.State
+	return tx.CreateSession(ctx, ps)
+}
+
+// demoOrder creates the order from a token, with the session's cart, as a
+// merchant's backend does with POST /v1/authorization-tokens/{token}/order.
+func (s *Server) demoOrder(ctx context.Context, tx store.Tx, merchantID, token string, c order.Customer, out *demoOut) error {
+	tok, err := tx.Token(ctx, merchantID, token)
+	if err != nil {
+		return err
+	}
+	ps, err := tx.Session(ctx, merchantID, tok.SessionID)
+	if err != nil {
+		return err
+	}
+	o, err := s.orderFromToken(ctx, tx, merchantID, token, session.OrderRequest{
+		Currency: string(ps.Currency), Lines: ps.Lines,
+		Totals:   order.Totals{Amount: ps.Amount, VATAmount: ps.VATAmount},
+		Customer: c,
+	})
+	if err != nil {
+		return err
+	}
+	out.SessionID, out.State, out.OrderID = ps.ID, session.StateAuthorized, o.ID
+	return nil
+}

@@ -1,0 +1,119 @@
+// The demo shop's page script: what a merchant's checkout page does with
+// the payments SDK. window.kassaDemo exposes its steps for the browser tests
+// and for trying things by hand in the console.
+(function () {
+  "use strict";
+  var api = window.ledyer.payments.api;
+  var $ = function (id) { return document.getElementById(id); };
+  var sessionId = "";
+  var result = $("result");
+
+  function backend(action, body) {
+    return fetch("/demo/shop/" + action, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+    }).then(function (resp) {
+      return resp.json().then(function (data) {
+        if (!resp.ok) throw new Error((data.errors && data.errors[0].message) || resp.statusText);
+        return data;
+      });
+    });
+  }
+
+  function show(kind, html, data) {
+    result.className = kind;
+    result.textContent = "";
+    result.insertAdjacentHTML("beforeend", html);
+    Object.keys(result.dataset).forEach(function (k) { delete result.dataset[k]; });
+    Object.keys(data || {}).forEach(function (k) { result.dataset[k] = data[k]; });
+  }
+
+  function text(s) {
+    var d = document.createElement("div");
+    d.textContent = s;
+    return d.innerHTML;
+  }
+
+  // customer collects the buyer's details; missing ones stop the checkout
+  // before the SDK is called at all.
+  function customer() {
+    var v = function (id) { return $(id).value.trim(); };
+    var missing = ["companyName", "email", "firstName", "lastName", "streetAddress", "postalCode", "city"].filter(function (id) { return !v(id); });
+    if (missing.length) return { missing: missing };
+    var address = { companyName: v("companyName"), streetAddress: v("streetAddress"), postalCode: v("postalCode"), city: v("city"), country: "SE" };
+    return {
+      companyId: v("companyId"), email: v("email"), firstName: v("firstName"), lastName: v("lastName"),
+      phone: v("phone"), reference1: "", reference2: "", billingAddress: address,
+      shippingAddress: Object.assign({ contact: { email: v("email"), firstName: v("firstName"), lastName: v("lastName"), phone: v("phone") } }, address)
+    };
+  }
+
+  function quantity() { return parseInt($("quantity").value, 10) || 1; }
+
+  function authorize(c) {
+    return api.authorize({ sessionId: sessionId, customer: c }).then(function (auth) {
+      if (auth.state === "authorized") {
+        return backend("order", { token: auth.authorizationToken, customer: c }).then(function (o) {
+          sessionId = "";
+          show("ok", "<p><strong>Order placed.</strong> Order <code>" + text(o.orderId) + "</code>, authorized with token <code>" + text(auth.authorizationToken) + "</code>.</p>",
+            { state: "ordered", orderId: o.orderId, token: auth.authorizationToken });
+        });
+      }
+      if (auth.status === "awaitingSignatory") {
+        return backend("pending", { sessionId: sessionId }).then(function (p) {
+          show("pending", "<p><strong>Pending order</strong> for session <code>" + text(p.sessionId) + "</code>: a signatory must approve it. " +
+            "Signing link: <a id=\"signing\" href=\"" + text(p.signatoryUrl) + "\">" + text(p.signatoryUrl) + "</a></p>" +
+            "<p><button type=\"button\" id=\"check\">Check the pending order</button></p>",
+            { state: "pending", sessionId: p.sessionId, signatoryUrl: p.signatoryUrl });
+          $("check").onclick = function () { complete(p.sessionId); };
+        });
+      }
+    }).catch(function (err) {
+      show("error", "<p class=\"error\">Not paid: " + text(err.message) + " (" + text(err.code || "error") + ")</p>",
+        { state: "failed", code: err.code || "error" });
+    });
+  }
+
+  // complete does what the merchant's notification handler does once the
+  // signatory has signed: create the order from the session's token.
+  function complete(id) {
+    return backend("complete", { sessionId: id }).then(function (p) {
+      if (p.orderId) {
+        show("ok", "<p><strong>Signed.</strong> Order <code>" + text(p.orderId) + "</code> created.</p>", { state: "ordered", orderId: p.orderId });
+      } else {
+        show("pending", "<p>Session is <strong>" + text(p.state) + "</strong>; no order yet.</p>", { state: p.state });
+      }
+    });
+  }
+
+  function pay() {
+    var c = customer();
+    if (c.missing) {
+      show("error", "<p class=\"error\">Please fill in: " + text(c.missing.join(", ")) + "</p>", { state: "incomplete" });
+      return Promise.resolve();
+    }
+    var start = sessionId ? Promise.resolve() : backend("session", { quantity: quantity() }).then(function (s) { sessionId = s.sessionId; });
+    return start.then(function () { return authorize(c); });
+  }
+
+  // updateCart changes the cart while the dialog may be open: update the
+  // session on the backend, close the dialog and authorize again, which
+  // runs a new risk assessment.
+  function updateCart(qty) {
+    $("quantity").value = qty;
+    return backend("update", { sessionId: sessionId, quantity: qty }).then(function () {
+      api.close();
+      return authorize(customer());
+    });
+  }
+
+  $("checkout").addEventListener("submit", function (e) {
+    e.preventDefault();
+    pay();
+  });
+  window.kassaDemo = {
+    pay: pay, updateCart: updateCart, complete: complete,
+    sessionId: function () { return sessionId; },
+    setSession: function (id) { sessionId = id; }
+  };
+})();

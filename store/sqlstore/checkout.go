@@ -1,0 +1,51 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/kassa-pay/kassa/store"
+)
+
+// LockCreditLine upserts the line's row: the row lock it takes (on
+// PostgreSQL; SQLite's writes are serial anyway) lasts until the
+// transaction ends, so authorizations of one company take turns, and at
+// read committed the next one's Exposure sees the holds the last one wrote.
+func (t *Tx) LockCreditLine(ctx context.Context, l store.CreditLine) error {
+	_, err := t.c.Exec(ctx, `INSERT INTO credit_lines (merchant_id, company_id, currency, version) VALUES ($1, $2, $3, 1)
+		ON CONFLICT (merchant_id, company_id, currency) DO UPDATE SET version = credit_lines.version + 1`,
+		l.MerchantID, l.CompanyID, string(l.Currency))
+	return t.writeErr(err, "credit line")
+}
+
+func (t *Tx) Exposure(ctx context.Context, l store.CreditLine, at time.Time, except string) (int64, error) {
+	var n int64
+	err := t.c.QueryRow(ctx, []any{&n}, `SELECT COALESCE(SUM(amount), 0) FROM credit_holds
+		WHERE merchant_id = $1 AND company_id = $2 AND currency = $3
+		AND (expires_at = 0 OR expires_at > $4) AND session_id <> $5`,
+		l.MerchantID, l.CompanyID, string(l.Currency), at.UnixMicro(), except)
+	return n, readErr(err, "credit exposure")
+}
+
+func (t *Tx) PutCreditHold(ctx context.Context, h store.CreditHold) error {
+	if h.Amount <= 0 {
+		_, err := t.c.Exec(ctx, `DELETE FROM credit_holds WHERE session_id = $1`, h.SessionID)
+		return t.writeErr(err, "credit hold")
+	}
+	var expires int64
+	if !h.ExpiresAt.IsZero() {
+		expires = h.ExpiresAt.UnixMicro()
+	}
+	_, err := t.c.Exec(ctx, `INSERT INTO credit_holds (session_id, merchant_id, company_id, currency, amount, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (session_id) DO UPDATE SET merchant_id = excluded.merchant_id, company_id = excluded.company_id,
+			currency = excluded.currency, amount = excluded.amount, expires_at = excluded.expires_at`,
+		h.SessionID, h.Line.MerchantID, h.Line.CompanyID, string(h.Line.Currency), h.Amount, expires)
+	return t.writeErr(err, "credit hold")
+}
+
+func (t *Tx) SessionOwner(ctx context.Context, sessionID string) (string, error) {
+	var m string
+	err := t.c.QueryRow(ctx, []any{&m}, `SELECT merchant_id FROM payment_sessions WHERE id = $1`, sessionID)
+	return m, readErr(err, "session "+sessionID)
+}
