@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,26 +120,10 @@ func BenchmarkCapture(b *testing.B) {
 // parallel calls fn b.N times from conc goroutines and returns how long
 // that took.
 func parallel(b *testing.B, conc int, fn func() error) time.Duration {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, conc)
 	b.ResetTimer()
-	start := time.Now()
-	for range conc {
-		wg.Go(func() {
-			for next.Add(1) <= int64(b.N) {
-				if err := fn(); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, err := load.Repeat(b.N, conc, fn)
 	b.StopTimer()
-	close(errs)
-	for err := range errs {
+	if err != nil {
 		b.Fatal(err)
 	}
 	return elapsed

@@ -69,20 +69,11 @@ func jsonKind(k string) string {
 func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, op func(ctx context.Context, tx store.Tx) (status int, v any, err error)) {
 	ctx := r.Context()
 	merchantID := principal(r).MerchantID
-	key := r.Header.Get("Idempotency-Key")
-	if !validKey(key) {
-		s.writeError(w, r, kassa.Invalid("Idempotency-Key", "Idempotency-Key must be at most 255 printable ASCII characters"))
+	key, fp, release, ok := s.takeKey(w, r, body)
+	if !ok {
 		return
 	}
-	var fp []byte
-	if key != "" {
-		if !s.inflight.acquire(merchantID, key) {
-			s.writeError(w, r, kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later"))
-			return
-		}
-		defer s.inflight.release(merchantID, key)
-		fp = fingerprint(r, body)
-	}
+	defer release()
 
 	var (
 		status   int
@@ -148,6 +139,27 @@ func validKey(key string) bool {
 		}
 	}
 	return true
+}
+
+// takeKey validates the request's Idempotency-Key and, when there is one,
+// marks it in flight in this process until release is called. It returns
+// the key and the request's fingerprint; ok is false when it has answered
+// the request itself (a malformed key, or one already in flight).
+func (s *Server) takeKey(w http.ResponseWriter, r *http.Request, body []byte) (key string, fp []byte, release func(), ok bool) {
+	merchantID := principal(r).MerchantID
+	key = r.Header.Get("Idempotency-Key")
+	if !validKey(key) {
+		s.writeError(w, r, kassa.Invalid("Idempotency-Key", "Idempotency-Key must be at most 255 printable ASCII characters"))
+		return "", nil, nil, false
+	}
+	if key == "" {
+		return "", nil, func() {}, true
+	}
+	if !s.inflight.acquire(merchantID, key) {
+		s.writeError(w, r, kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later"))
+		return "", nil, nil, false
+	}
+	return key, fingerprint(r, body), func() { s.inflight.release(merchantID, key) }, true
 }
 
 func marshal(v any) ([]byte, error) {

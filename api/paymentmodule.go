@@ -51,19 +51,12 @@ func (s *Server) addPaymentModuleRoutes() {
 func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, body []byte, op func(ctx context.Context, key string) (int, any, error)) {
 	ctx := r.Context()
 	merchantID := principal(r).MerchantID
-	key := r.Header.Get("Idempotency-Key")
-	if !validKey(key) {
-		s.writeError(w, r, kassa.Invalid("Idempotency-Key", "Idempotency-Key must be at most 255 printable ASCII characters"))
+	key, fp, release, ok := s.takeKey(w, r, body)
+	if !ok {
 		return
 	}
-	var fp []byte
+	defer release()
 	if key != "" {
-		if !s.inflight.acquire(merchantID, key) {
-			s.writeError(w, r, kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later"))
-			return
-		}
-		defer s.inflight.release(merchantID, key)
-		fp = fingerprint(r, body)
 		var rec *store.IdempotencyRecord
 		err := s.store.View(ctx, func(tx store.ReadTx) error {
 			var err error

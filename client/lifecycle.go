@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -54,7 +55,7 @@ func (c *Client) PlaceOrder(ctx context.Context) (string, error) {
 		"totalOrderAmount": 500000, "totalOrderVatAmount": 100000, "totalOrderAmountExclVat": 400000,
 	}
 	customer := map[string]any{
-		"companyId": "559311-3714", "email": "buyer@example.com", "firstName": "Sven", "lastName": "Svensson",
+		"companyId": buyerCompany(), "email": "buyer@example.com", "firstName": "Sven", "lastName": "Svensson",
 		"billingAddress": map[string]any{"companyName": "Buyer AB", "streetAddress": "Sveavägen 49", "postalCode": "11359", "city": "Stockholm", "country": "SE"},
 	}
 	var sess struct {
@@ -103,6 +104,17 @@ func (c *Client) Lifecycle(ctx context.Context) (*Order, error) {
 		return nil, fmt.Errorf("refunding: %w", err)
 	}
 	return &o, nil
+}
+
+// buyerCompany is a random Swedish organisation number (5N NNNN-NNNN,
+// never one of the 556000 sandbox test values), so that many purchases
+// spread over many companies, each within its credit limit, as a shop's
+// buyers are.
+func buyerCompany() string {
+	var b [4]byte
+	rand.Read(b[:])
+	n := binary.BigEndian.Uint32(b[:]) % 100_000_000
+	return fmt.Sprintf("57%04d-%04d", n/10_000, n%10_000)
 }
 
 // key is a fresh Idempotency-Key.

@@ -147,3 +147,26 @@ func (r Result) Print(w io.Writer) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Repeat calls fn n times from conc goroutines and returns how long that
+// took, or the first error (after which the other goroutines stop).
+func Repeat(n, conc int, fn func() error) (time.Duration, error) {
+	var next atomic.Int64
+	var first atomic.Pointer[error]
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			for first.Load() == nil && next.Add(1) <= int64(n) {
+				if err := fn(); err != nil {
+					first.CompareAndSwap(nil, &err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if e := first.Load(); e != nil {
+		return 0, *e
+	}
+	return time.Since(start), nil
+}

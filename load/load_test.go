@@ -1,9 +1,11 @@
 package load_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,5 +51,26 @@ func TestRecorder(t *testing.T) {
 	load.Result{Flows: 10, Elapsed: time.Second, Ops: map[string]load.Stats{"capture": {Count: 3, P50: time.Millisecond, P99: 2 * time.Millisecond}}}.Print(&sb)
 	if !strings.Contains(sb.String(), "10.0 flows/s") || !strings.Contains(sb.String(), "capture") {
 		t.Errorf("Print = %q", sb.String())
+	}
+}
+
+func TestRepeat(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	if _, err := load.Repeat(50, 4, func() error { mu.Lock(); calls++; mu.Unlock(); return nil }); err != nil || calls != 50 {
+		t.Errorf("Repeat(50, 4) made %d calls, error %v; want 50, nil", calls, err)
+	}
+	boom := errors.New("boom")
+	calls = 0
+	_, err := load.Repeat(50, 4, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if calls++; calls == 10 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || calls >= 50 {
+		t.Errorf("Repeat after an error = %v with %d calls, want boom and fewer than 50", err, calls)
 	}
 }

@@ -37,10 +37,22 @@ func (o *Order) Check() error {
 			return fmt.Errorf("order %s: refund chunk %s totals %d", o.ID, r.LedgerID, t)
 		}
 	}
-	for i := 1; i < len(o.Events); i++ {
-		if o.Events[i].CreatedAt.Before(o.Events[i-1].CreatedAt) {
-			return fmt.Errorf("order %s: event %s is older than the one before it", o.ID, o.Events[i].ID)
+	// The history is the evidence for the amounts: what its capture and
+	// refund events add up to is what the chunks hold.
+	var evCaptured, evRefunded int64
+	for i, e := range o.Events {
+		if i > 0 && e.CreatedAt.Before(o.Events[i-1].CreatedAt) {
+			return fmt.Errorf("order %s: event %s is older than the one before it", o.ID, e.ID)
 		}
+		switch e.Type {
+		case EventFullCapture, EventPartialCapture:
+			evCaptured += e.Amount
+		case EventFullRefund, EventPartialRefund:
+			evRefunded += e.Amount
+		}
+	}
+	if evCaptured != captured || evRefunded != refunded {
+		return fmt.Errorf("order %s: events capture %d and refund %d, chunks hold %d and %d", o.ID, evCaptured, evRefunded, captured, refunded)
 	}
 	return nil
 }

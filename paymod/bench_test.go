@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/load"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
@@ -47,28 +45,10 @@ func BenchmarkAcceptPayment(b *testing.B) {
 			b.Run(fmt.Sprintf("store=%s/concurrency=%d", st.name, conc), func(b *testing.B) {
 				svc := paymod.New(slog.New(slog.DiscardHandler), st.open(b),
 					paymod.Registry{paymod.SystemProviderID: paymod.System{}}, kassa.SystemClock{}, kassa.RandomIDs{})
-				var (
-					next atomic.Int64
-					wg   sync.WaitGroup
-					errs = make(chan error, conc)
-				)
 				b.ResetTimer()
-				start := time.Now()
-				for range conc {
-					wg.Go(func() {
-						for next.Add(1) <= int64(b.N) {
-							if err := acceptPayment(b, svc); err != nil {
-								errs <- err
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
-				elapsed := time.Since(start)
+				elapsed, err := load.Repeat(b.N, conc, func() error { return acceptPayment(b, svc) })
 				b.StopTimer()
-				close(errs)
-				for err := range errs {
+				if err != nil {
 					b.Fatal(err)
 				}
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "flows/s")
