@@ -5,17 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/kassa-pay/kassa/kassatest"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
@@ -23,45 +22,13 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// seqIDs makes predictable IDs: prefix + a zero-padded counter, 27
-// characters long like a KSUID.
-type seqIDs struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (g *seqIDs) New(prefix string) string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.n++
-	return fmt.Sprintf("%s%027d", prefix, g.n)
-}
-
 // env is a running API over a fresh SQLite database with two merchants.
 type env struct {
 	t      *testing.T
 	srv    *api.Server
 	http   *httptest.Server
 	store  store.Store
-	clock  *clock
+	clock  *kassatest.Clock
 	a, b   creds // two merchants
 	tokens map[string]issued
 }
@@ -108,8 +75,8 @@ func backends(t *testing.T, test func(t *testing.T, newEnv func(*testing.T, ...o
 // newEnvOn starts an API over db, which must be empty.
 func newEnvOn(t *testing.T, db store.Store, opts ...option) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{now: t0}, tokens: map[string]issued{}}
-	ids := &seqIDs{}
+	e := &env{t: t, clock: kassatest.NewClock(t0), tokens: map[string]issued{}}
+	ids := &kassatest.IDs{Digits: 27} // as long as a KSUID
 	cfg := api.Config{Sandbox: true, PublicURL: "https://kassa.test"}
 	var st store.Store = db
 	for _, o := range opts {
@@ -381,5 +348,3 @@ func actions(as []struct{ Type string }) []string {
 	}
 	return out
 }
-
-var _ kassa.Clock = (*clock)(nil)

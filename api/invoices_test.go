@@ -220,7 +220,7 @@ func TestOverdueReminder(t *testing.T) {
 			t.Fatalf("before the due date: %d, %v", n, err)
 		}
 		e.clock.Advance(31 * 24 * time.Hour)
-		other := api.NewServer(slog.New(slog.DiscardHandler), api.Config{PublicURL: "https://kassa.test"}, e.store, e.clock, &seqIDs{n: 1 << 20}, mustSigner(t, e))
+		other := api.NewServer(slog.New(slog.DiscardHandler), api.Config{PublicURL: "https://kassa.test"}, e.store, e.clock, otherIDs(), mustSigner(t, e))
 		var wg sync.WaitGroup
 		var total [2]int
 		for i, s := range []*api.Server{e.srv, other} {

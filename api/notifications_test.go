@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/kassa-pay/kassa/kassatest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -385,7 +386,7 @@ func testAutoCapture(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 	manual, _ := create(map[string]any{"enabled": false, "delayMinutes": 0})
 
 	// A second server on the same database stands for another process.
-	other := api.NewServer(slog.New(slog.DiscardHandler), api.Config{}, e.store, e.clock, &seqIDs{n: 1 << 20}, mustSigner(t, e))
+	other := api.NewServer(slog.New(slog.DiscardHandler), api.Config{}, e.store, e.clock, otherIDs(), mustSigner(t, e))
 	e.clock.Advance(29 * time.Minute)
 	if n, err := e.srv.CaptureDueOrders(t.Context()); n != 0 || err != nil {
 		t.Fatalf("before the delay: captured %d, %v", n, err)
@@ -456,4 +457,11 @@ func TestRedeliverToNewEndpoint(t *testing.T) {
 	if got := h.received(); len(got) != 1 || got[0] != string(ns.Data[1].Payload) {
 		t.Errorf("new endpoint got %v, want the create notification %s", got, ns.Data[1].Payload)
 	}
+}
+
+// otherIDs makes IDs that the env's own generator will not reach.
+func otherIDs() *kassatest.IDs {
+	ids := &kassatest.IDs{Digits: 27}
+	ids.Skip(1 << 20)
+	return ids
 }

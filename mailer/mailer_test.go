@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"github.com/kassa-pay/kassa/kassatest"
 	"io"
 	"log/slog"
 	"mime"
@@ -97,23 +98,6 @@ func (s *session) Data(r io.Reader) error {
 	return nil
 }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 var t0 = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 
 // queue issues an invoice for merchant m and queues its mail, as the API
@@ -162,7 +146,7 @@ func backends(t *testing.T, test func(t *testing.T, st store.Store)) {
 	t.Run("postgres", func(t *testing.T) { test(t, pgtest.Open(t)) })
 }
 
-func newSender(st store.Store, srv *smtpServer, c *clock) *mailer.Sender {
+func newSender(st store.Store, srv *smtpServer, c *kassatest.Clock) *mailer.Sender {
 	return &mailer.Sender{
 		Store: st, Clock: c, Log: slog.New(slog.DiscardHandler), PublicURL: "https://kassa.test",
 		SMTP:  mailer.SMTP{Host: "127.0.0.1", Port: srv.addr.Port, TLS: "none", From: "invoices@kassa.test"},
@@ -221,13 +205,13 @@ func parse(t *testing.T, raw []byte) parsed {
 // address, with its invoice attached; sending again sends nothing.
 func TestSendOnce(t *testing.T) {
 	backends(t, func(t *testing.T, st store.Store) {
-		srv, c := startSMTP(t), &clock{now: t0}
+		srv, c := startSMTP(t), kassatest.NewClock(t0)
 		m := queue(t, st, 1)
 		s := newSender(st, srv, c)
 		if n, err := s.SendDue(t.Context()); err != nil || n != 1 {
 			t.Fatalf("SendDue = %d, %v; want 1 sent", n, err)
 		}
-		c.advance(24 * time.Hour)
+		c.Advance(24 * time.Hour)
 		if n, err := s.SendDue(t.Context()); err != nil || n != 0 {
 			t.Fatalf("second SendDue = %d, %v; want nothing", n, err)
 		}
@@ -259,18 +243,18 @@ func TestSendOnce(t *testing.T) {
 // A refused attempt is retried after the backoff, not before.
 func TestRetryWithBackoff(t *testing.T) {
 	backends(t, func(t *testing.T, st store.Store) {
-		srv, c := startSMTP(t), &clock{now: t0}
+		srv, c := startSMTP(t), kassatest.NewClock(t0)
 		srv.reject = 1
 		queue(t, st, 2)
 		s := newSender(st, srv, c)
 		if n, _ := s.SendDue(t.Context()); n != 0 {
 			t.Fatalf("first attempt sent %d, want 0 (refused)", n)
 		}
-		c.advance(mailer.Backoff(1) - time.Second)
+		c.Advance(mailer.Backoff(1) - time.Second)
 		if n, _ := s.SendDue(t.Context()); n != 0 {
 			t.Fatalf("attempt before the backoff sent %d", n)
 		}
-		c.advance(time.Second)
+		c.Advance(time.Second)
 		if n, err := s.SendDue(t.Context()); err != nil || n != 1 {
 			t.Fatalf("attempt after the backoff = %d, %v", n, err)
 		}
@@ -297,7 +281,7 @@ func (s crashStore) Update(ctx context.Context, fn func(store.Tx) error) error {
 // lease, the second is sent again with the same Message-ID, never lost.
 func TestCrash(t *testing.T) {
 	backends(t, func(t *testing.T, st store.Store) {
-		srv, c := startSMTP(t), &clock{now: t0}
+		srv, c := startSMTP(t), kassatest.NewClock(t0)
 		queue(t, st, 3)
 		// A process claims the mail and dies before it sends.
 		st.Update(t.Context(), func(tx store.Tx) error { _, err := tx.ClaimMails(t.Context(), c.Now(), time.Minute, 10); return err })
@@ -305,7 +289,7 @@ func TestCrash(t *testing.T) {
 		if n, _ := s.SendDue(t.Context()); n != 0 {
 			t.Fatalf("a mail leased to a dead sender was sent before its lease ended")
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if n, err := s.SendDue(t.Context()); err != nil || n != 1 {
 			t.Fatalf("after the lease: %d, %v", n, err)
 		}
@@ -315,11 +299,11 @@ func TestCrash(t *testing.T) {
 		if _, err := crashing.SendDue(t.Context()); err == nil {
 			t.Fatal("the crashing sender reported no error")
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if n, err := s.SendDue(t.Context()); err != nil || n != 1 {
 			t.Fatalf("resend after the crash: %d, %v", n, err)
 		}
-		c.advance(time.Hour)
+		c.Advance(time.Hour)
 		if n, _ := s.SendDue(t.Context()); n != 0 {
 			t.Fatalf("sent %d more after the mail was marked sent", n)
 		}

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync/atomic"
+	"github.com/kassa-pay/kassa/kassatest"
 	"testing"
 	"time"
 
@@ -14,11 +14,7 @@ import (
 
 var t0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
-type seqIDs struct{ n atomic.Int64 }
-
-func (g *seqIDs) New(prefix string) string { return fmt.Sprintf("%s%020d", prefix, g.n.Add(1)) }
-
-func testEnv() payment.Env { return payment.Env{Now: t0, IDs: new(seqIDs)} }
+func testEnv() payment.Env { return payment.Env{Now: t0, IDs: new(kassatest.IDs)} }
 
 func wantCode(t testing.TB, what string, err error, code string) {
 	t.Helper()

@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"github.com/kassa-pay/kassa/kassatest"
 	"log/slog"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,14 +149,6 @@ func (f *fakeProvider) sum(books map[string]int64) int64 {
 	return n
 }
 
-type seqIDs struct{ n atomic.Int64 }
-
-func (g *seqIDs) New(prefix string) string { return fmt.Sprintf("%s%020d", prefix, g.n.Add(1)) }
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
-
 const mid = "ac_merchant"
 
 // newService is the module over a fresh SQLite store with the system
@@ -176,6 +167,6 @@ func newService(t *testing.T) (*paymod.Service, *fakeProvider) {
 func newServiceOn(st store.Store) (*paymod.Service, *fakeProvider) {
 	fake := newFake()
 	reg := paymod.Registry{paymod.SystemProviderID: paymod.System{}, "pp_fake_default": fake}
-	clock := fixedClock{time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
-	return paymod.New(slog.New(slog.DiscardHandler), st, reg, clock, new(seqIDs)), fake
+	clock := kassatest.NewClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
+	return paymod.New(slog.New(slog.DiscardHandler), st, reg, clock, new(kassatest.IDs)), fake
 }

@@ -8,9 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kassa-pay/kassa/kassatest"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,7 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 					t.Errorf("Close: %v", err)
 				}
 			})
-			tt.test(&fixture{t: t, ctx: t.Context(), s: s, ids: new(seqIDs), now: t0})
+			tt.test(&fixture{t: t, ctx: t.Context(), s: s, ids: new(kassatest.IDs), now: t0})
 		})
 	}
 }
@@ -85,12 +85,6 @@ var t0 = time.Date(2026, time.March, 2, 9, 30, 15, 123456000, time.UTC)
 
 var errBoom = errors.New("storetest: deliberate failure")
 
-// seqIDs numbers IDs in the order they are made, so every run makes the
-// same ones.
-type seqIDs struct{ n atomic.Int64 }
-
-func (g *seqIDs) New(prefix string) string { return fmt.Sprintf("%s%020d", prefix, g.n.Add(1)) }
-
 // fixture is one subtest's store, clock and ID source. Its helpers fail
 // the test on the test goroutine, never inside a transaction function,
 // which may run on another.
@@ -98,7 +92,7 @@ type fixture struct {
 	t   *testing.T
 	ctx context.Context
 	s   store.Store
-	ids *seqIDs
+	ids *kassatest.IDs
 	now time.Time
 }
 

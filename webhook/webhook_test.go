@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"fmt"
+	"github.com/kassa-pay/kassa/kassatest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -25,24 +26,6 @@ import (
 
 var t0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
-// clock is a test clock that moves only when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 var key = []byte("test notification key")
 
 const merchantID = "ac_merchant"
@@ -52,7 +35,7 @@ type harness struct {
 	t     *testing.T
 	ctx   context.Context
 	store store.Store
-	clock *clock
+	clock *kassatest.Clock
 	d     *webhook.Dispatcher
 	seq   atomic.Int64
 }
@@ -64,7 +47,7 @@ func newHarness(t *testing.T, cfg webhook.Config) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h := &harness{t: t, ctx: t.Context(), store: db, clock: &clock{now: t0}}
+	h := &harness{t: t, ctx: t.Context(), store: db, clock: kassatest.NewClock(t0)}
 	if cfg.Jitter == nil {
 		cfg.Jitter = func(int) time.Duration { return 0 }
 	}
@@ -179,17 +162,17 @@ func TestFailThenSucceed(t *testing.T) {
 	steps := []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute}
 	for i, step := range steps {
 		if step > 0 {
-			h.clock.advance(step - time.Millisecond)
+			h.clock.Advance(step - time.Millisecond)
 			if n := h.drain(); n != 0 {
 				t.Fatalf("attempt %d made %v early", i+1, time.Millisecond)
 			}
-			h.clock.advance(time.Millisecond)
+			h.clock.Advance(time.Millisecond)
 		}
 		if n := h.drain(); n != 1 {
 			t.Fatalf("step %d: %d attempts, want 1", i+1, n)
 		}
 	}
-	h.clock.advance(24 * time.Hour)
+	h.clock.Advance(24 * time.Hour)
 	if n := h.drain(); n != 0 {
 		t.Errorf("%d attempts after the success", n)
 	}
@@ -232,7 +215,7 @@ func TestNeverSucceeds(t *testing.T) {
 	var want []time.Duration
 	var at time.Duration
 	for i, delay := range notify.Schedule {
-		h.clock.advance(delay)
+		h.clock.Advance(delay)
 		at += delay
 		want = append(want, at)
 		if n := h.drain(); n != 1 {
@@ -242,7 +225,7 @@ func TestNeverSucceeds(t *testing.T) {
 			t.Fatalf("after attempt %d: %s", i+1, d.State)
 		}
 	}
-	h.clock.advance(7 * 24 * time.Hour)
+	h.clock.Advance(7 * 24 * time.Hour)
 	if n := h.drain(); n != 0 {
 		t.Errorf("%d attempts after failing", n)
 	}
@@ -259,7 +242,7 @@ func TestNeverSucceeds(t *testing.T) {
 // library verifies, with the session secret the API shows the merchant.
 func TestSignatureVerifiesWithOfficialLibrary(t *testing.T) {
 	h := newHarness(t, webhook.Config{AllowPrivate: true})
-	h.clock.now = kassa.SystemClock{}.Now() // Verify checks the timestamp against the real time
+	h.clock.Set(kassa.SystemClock{}.Now()) // Verify checks the timestamp against the real time
 	rcv := newReceiver(t, status(http.StatusNoContent))
 	id := h.notify(rcv.URL)
 	h.drain()
@@ -292,11 +275,11 @@ func TestRetryAfterHonoured(t *testing.T) {
 	})
 	id := h.notify(rcv.URL)
 	h.drain()
-	h.clock.advance(119 * time.Second) // past the scheduled 5 s
+	h.clock.Advance(119 * time.Second) // past the scheduled 5 s
 	if n := h.drain(); n != 0 {
 		t.Fatalf("retried %d times before Retry-After", n)
 	}
-	h.clock.advance(time.Second)
+	h.clock.Advance(time.Second)
 	if n := h.drain(); n != 1 {
 		t.Fatalf("Drain at Retry-After made %d attempts", n)
 	}
