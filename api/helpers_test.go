@@ -90,16 +90,7 @@ func newEnvOn(t *testing.T, db store.Store, opts ...option) *env {
 			t.Fatal(err)
 		}
 		m.StoreID = fmt.Sprintf("10000000%02d", i)
-		cl, secret := merchant.NewClient(ids, t0, m.ID)
-		err = db.Update(ctx, func(tx store.Tx) error {
-			if err := tx.CreateMerchant(ctx, m); err != nil {
-				return err
-			}
-			return tx.CreateClient(ctx, cl)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cl, secret := kassatest.AddMerchant(t, db, ids, t0, m)
 		*c = creds{m.ID, cl.ID, secret}
 	}
 	signer, err := api.LoadSigner(ctx, db)

@@ -14,6 +14,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/load"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
@@ -136,15 +137,7 @@ func benchServer(b *testing.B, st store.Store) (*client.Client, *load.Recorder) 
 	ctx := context.Background()
 	ids, now := kassa.RandomIDs{}, time.Now()
 	m, _ := merchant.NewMerchant(ids, now, "Bench")
-	cl, secret := merchant.NewClient(ids, now, m.ID)
-	if err := st.Update(ctx, func(tx store.Tx) error {
-		if err := tx.CreateMerchant(ctx, m); err != nil {
-			return err
-		}
-		return tx.CreateClient(ctx, cl)
-	}); err != nil {
-		b.Fatal(err)
-	}
+	cl, secret := kassatest.AddMerchant(b, st, ids, now, m)
 	signer, err := api.LoadSigner(ctx, st)
 	if err != nil {
 		b.Fatal(err)

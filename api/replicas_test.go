@@ -16,6 +16,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/postgres"
@@ -48,12 +49,7 @@ func replicas(t *testing.T, wrap func(store.Store) store.Store) ([2]*client.Clie
 		if i == 0 {
 			ids, now := kassa.RandomIDs{}, time.Now()
 			m, _ := merchant.NewMerchant(ids, now, "Replicated AB")
-			cl, secret = merchant.NewClient(ids, now, m.ID)
-			if err := db.Update(ctx, func(tx store.Tx) error {
-				return errors.Join(tx.CreateMerchant(ctx, m), tx.CreateClient(ctx, cl))
-			}); err != nil {
-				t.Fatal(err)
-			}
+			cl, secret = kassatest.AddMerchant(t, db, ids, now, m)
 			first = scoped{db, m.ID}
 			if wrap != nil {
 				st = wrap(db)

@@ -1,12 +1,20 @@
 // Package kassatest holds deterministic stand-ins for kassa.Clock and
-// kassa.IDs, so that tests can control time and predict IDs.
+// kassa.IDs, so that tests can control time and predict IDs, and the
+// fixtures many tests need.
 package kassatest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/store"
 )
 
 // Clock is a clock that stands still until told to move. It is safe for
@@ -58,3 +66,17 @@ func (g *IDs) New(prefix string) string {
 // Skip moves the counter on by n, so that two generators in one test do
 // not make the same IDs.
 func (g *IDs) Skip(n int64) { g.n.Add(n) }
+
+// AddMerchant stores m with a new API client made by ids at now, and
+// returns the client and its secret.
+func AddMerchant(tb testing.TB, st store.Store, ids kassa.IDs, now time.Time, m *merchant.Merchant) (*merchant.Client, string) {
+	tb.Helper()
+	cl, secret := merchant.NewClient(ids, now, m.ID)
+	ctx := context.Background()
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		return errors.Join(tx.CreateMerchant(ctx, m), tx.CreateClient(ctx, cl))
+	}); err != nil {
+		tb.Fatalf("adding merchant %s: %v", m.Name, err)
+	}
+	return cl, secret
+}

@@ -3,6 +3,7 @@ package invoice_test
 import (
 	"context"
 	"fmt"
+	"github.com/kassa-pay/kassa/kassatest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,7 +22,6 @@ import (
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/paymod/invoice"
 	"github.com/kassa-pay/kassa/sqlite"
-	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/webhook"
 )
 
@@ -108,15 +108,7 @@ func newKassa(t *testing.T) *kassaEnv {
 		t.Fatal(err)
 	}
 	m.StoreID = "9702420072"
-	cl, secret := merchant.NewClient(ids, now, m.ID)
-	if err := db.Update(ctx, func(tx store.Tx) error {
-		if err := tx.CreateMerchant(ctx, m); err != nil {
-			return err
-		}
-		return tx.CreateClient(ctx, cl)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	cl, secret := kassatest.AddMerchant(t, db, ids, now, m)
 	signer, err := api.LoadSigner(ctx, db)
 	if err != nil {
 		t.Fatal(err)
