@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"math/big"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
@@ -15,16 +15,12 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-// ocrDigits is the random part of a payment reference: with the length
-// and check digits it makes a 16-digit OCR number. References are unique
-// across all merchants (one bank account receives every payment), and a
-// clash of 10^14 random values fails the request rather than reuse one.
-const ocrDigits = 14
-
 // issueDocuments issues the documents the change from prev to next calls
 // for, in the transaction that makes the change: each invoice and credit
-// note is numbered, stored, linked from its chunk on next and queued for
-// e-mail, or nothing of it is.
+// note is stored with its reference and linked from its chunk on next, or
+// nothing of it is. It is numbered, and its e-mail queued, after the
+// transaction commits (NumberDocuments): the merchant's number counter is
+// not held while a capture commits.
 func (s *Server) issueDocuments(ctx context.Context, tx store.Tx, prev, next *order.Order, env order.Env) error {
 	needs := invoice.Needed(prev, next)
 	if len(needs) == 0 {
@@ -42,16 +38,8 @@ func (s *Server) issueDocuments(ctx context.Context, tx store.Tx, prev, next *or
 		}
 	}
 	for _, need := range needs {
-		n, err := tx.NextDocumentNumber(ctx, next.MerchantID)
-		if err != nil {
-			return err
-		}
-		p := invoice.Params{ID: env.IDs.New(kassa.PrefixDocument), Number: n, Settings: *settings, AccessToken: randomToken(), Now: env.Now}
-		if need.Kind != invoice.KindCreditNote {
-			if p.PaymentReference, err = invoice.NewOCR(randomDigits(ocrDigits)); err != nil {
-				return err
-			}
-		}
+		id := env.IDs.New(kassa.PrefixDocument)
+		p := invoice.Params{ID: id, Reference: invoice.ReferenceFor(id), Settings: *settings, AccessToken: randomToken(), Now: env.Now}
 		var credited *invoice.Document
 		if need.Kind == invoice.KindCreditNote {
 			refund := chunkByLedger(next.Refunded, need.LedgerID)
@@ -74,13 +62,75 @@ func (s *Server) issueDocuments(ctx context.Context, tx store.Tx, prev, next *or
 			c = chunkByLedger(next.Refunded, need.LedgerID)
 		}
 		if c != nil { // nil for an advance invoice: it documents the uncaptured lines
-			c.DocumentReference, c.DocumentURL = d.Reference(), s.documentURL(d)
-		}
-		if err := s.queueMail(ctx, tx, d, env, false); err != nil {
-			return err
+			c.DocumentReference, c.DocumentURL = d.Reference, s.documentURL(d)
 		}
 	}
 	return nil
+}
+
+// numberBatch bounds the documents one numbering transaction takes.
+const numberBatch = 500
+
+// NumberDocuments numbers the documents issued and not yet numbered, of
+// every merchant, and queues each one's e-mail, in transactions of up to
+// numberBatch documents, until none is left; it returns how many it
+// numbered. Each merchant's documents get its next consecutive numbers in
+// the order they were issued. Any Kassa process may run it at any time:
+// concurrent runs take turns on the documents and on the counters.
+func (s *Server) NumberDocuments(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := s.store.Update(ctx, func(tx store.Tx) error {
+			docs, err := tx.NumberDocuments(ctx, numberBatch)
+			if err != nil {
+				return err
+			}
+			n = len(docs)
+			for _, d := range docs {
+				if err := s.queueMail(ctx, tx, d, s.env(), false); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < numberBatch {
+			return total, nil
+		}
+	}
+}
+
+// RunNumbering numbers issued documents (NumberDocuments) whenever a
+// transaction of this process issued some, and every interval for those
+// that another process issued and could not number (it stopped first),
+// until ctx ends.
+func (s *Server) RunNumbering(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.NumberDocuments(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("numbering documents", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.issued:
+		case <-t.C:
+		}
+	}
+}
+
+// documentIssued wakes RunNumbering; a wake-up already pending covers
+// this one too.
+func (s *Server) documentIssued() {
+	select {
+	case s.issued <- struct{}{}:
+	default:
+	}
 }
 
 // orderDocument finds the order's document of kind for ledgerID ("" for
@@ -165,13 +215,4 @@ func randomToken() string {
 	var b [32]byte
 	rand.Read(b[:]) // never fails (crypto/rand docs)
 	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// randomDigits is n uniformly random decimal digits, the first non-zero
-// so every reference has the same length.
-func randomDigits(n int) string {
-	lo := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n-1)), nil)
-	span := new(big.Int).Sub(new(big.Int).Mul(lo, big.NewInt(10)), lo)
-	v, _ := rand.Int(rand.Reader, span) // never fails with crypto/rand's reader
-	return v.Add(v, lo).String()
 }

@@ -27,7 +27,7 @@ func view[T any](s *Server, ctx context.Context, get func(tx store.ReadTx) (T, e
 // handleDocumentPDF serves a document of the caller's merchant: the
 // chunk's documentUrl.
 func (s *Server) handleDocumentPDF(w http.ResponseWriter, r *http.Request) {
-	d, err := view(s, r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
+	d, err := s.numberedDocument(r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
 		return tx.Document(r.Context(), principal(r).MerchantID, r.PathValue("documentId"))
 	})
 	s.writePDF(w, r, d, err)
@@ -36,11 +36,25 @@ func (s *Server) handleDocumentPDF(w http.ResponseWriter, r *http.Request) {
 // handleBuyerPDF serves a document to whoever holds its access token: the
 // link in the buyer's e-mail. The token is 256 random bits.
 func (s *Server) handleBuyerPDF(w http.ResponseWriter, r *http.Request) {
-	d, err := view(s, r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
+	d, err := s.numberedDocument(r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
 		return tx.DocumentByToken(r.Context(), r.PathValue("token"))
 	})
 	w.Header().Set("Referrer-Policy", "no-referrer") // keep the token out of other sites' logs
 	s.writePDF(w, r, d, err)
+}
+
+// numberedDocument reads a document with get; one fetched in the moment
+// between its issue and its numbering is numbered first, since the PDF
+// shows the number.
+func (s *Server) numberedDocument(ctx context.Context, get func(tx store.ReadTx) (*invoice.Document, error)) (*invoice.Document, error) {
+	d, err := view(s, ctx, get)
+	if err != nil || d.Number != 0 {
+		return d, err
+	}
+	if _, err := s.NumberDocuments(ctx); err != nil {
+		return nil, err
+	}
+	return view(s, ctx, get)
 }
 
 func (s *Server) writePDF(w http.ResponseWriter, r *http.Request, d *invoice.Document, err error) {
@@ -64,6 +78,7 @@ type documentView struct {
 	ID                string         `json:"id"`
 	Kind              invoice.Kind   `json:"kind"`
 	DocumentReference string         `json:"documentReference"`
+	Number            int64          `json:"number,omitempty"` // absent until numbered, moments after issue
 	DocumentURL       string         `json:"documentUrl"`
 	LedgerID          string         `json:"ledgerId"`
 	Credits           string         `json:"credits,omitempty"`
@@ -79,7 +94,7 @@ type documentView struct {
 
 func (s *Server) documentOf(d *invoice.Document, paid int64) documentView {
 	v := documentView{
-		ID: d.ID, Kind: d.Kind, DocumentReference: d.Reference(), DocumentURL: s.documentURL(d), LedgerID: d.LedgerID,
+		ID: d.ID, Kind: d.Kind, DocumentReference: d.Reference, Number: d.Number, DocumentURL: s.documentURL(d), LedgerID: d.LedgerID,
 		IssueDate: d.IssueDate.Format(time.DateOnly), DueDate: d.DueDate.Format(time.DateOnly), Currency: d.Currency,
 		TotalAmount: moneyOf(d.Total, d.Currency), TotalVATAmount: moneyOf(d.TotalVAT, d.Currency),
 		PaymentReference: d.PaymentReference, Payable: moneyOf(d.Payable(), d.Currency), PaidAmount: moneyOf(paid, d.Currency),

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ type chunkDocs struct {
 type docList struct {
 	Documents []struct {
 		ID, Kind, DocumentReference, DocumentURL, LedgerID, Credits, PaymentReference, DueDate string
+		Number                                                                                 int64
 		TotalAmount, PayableAmount, PaidAmount                                                 struct{ MinorUnits int64 }
 	}
 }
@@ -42,9 +42,11 @@ func (e *env) documents(orderID string) []*invoice.Document {
 	return docs
 }
 
-// Captures issue invoices and refunds credit notes in the same request;
-// each chunk links its PDF, which only its merchant can fetch, and the
-// buyer fetches it through the unguessable link.
+// Captures issue invoices and refunds credit notes in the same request,
+// with the reference the chunk shows; they are numbered after, or when
+// their PDF is fetched first. Each chunk links its PDF, which only its
+// merchant can fetch, and the buyer fetches it through the unguessable
+// link.
 func TestInvoiceDocuments(t *testing.T) {
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		e := newEnv(t)
@@ -62,8 +64,8 @@ func TestInvoiceDocuments(t *testing.T) {
 		e.must(200, request{method: "POST", path: base + "/partialcapture", body: map[string]any{
 			"orderLines": []any{line("A", 2, 10000)}, "totalCaptureAmount": 20000,
 		}}).decode(t, &o)
-		if len(o.Captured) != 1 || o.Captured[0].DocumentReference != "1" || o.Captured[0].DocumentURL == "" {
-			t.Fatalf("after capture: %+v, want document 1 with a URL", o.Captured)
+		if len(o.Captured) != 1 || !invoice.ValidOCR(o.Captured[0].DocumentReference) || o.Captured[0].DocumentURL == "" {
+			t.Fatalf("after capture: %+v, want a document reference and URL", o.Captured)
 		}
 		e.must(200, request{method: "POST", path: base + "/capture", body: map[string]any{
 			"orderLines": []any{line("B", 1, 5000)}, "totalCaptureAmount": 5000,
@@ -71,31 +73,48 @@ func TestInvoiceDocuments(t *testing.T) {
 		e.must(200, request{method: "POST", path: base + "/partialrefund/" + o.Captured[0].LedgerID, body: map[string]any{
 			"orderLines": []any{line("A", 1, 10000)}, "totalRefundAmount": 10000,
 		}}).decode(t, &o)
-		if len(o.Refunded) != 1 || o.Refunded[0].DocumentReference != "3" || o.Captured[1].DocumentReference != "2" {
+		if len(o.Refunded) != 1 || len(o.Captured) != 2 {
 			t.Fatalf("after refund: %+v", o)
 		}
 
+		// Not numbered yet: this server runs no RunNumbering, and no PDF
+		// was fetched.
 		var list docList
 		e.must(200, request{method: "GET", path: base + "/documents"}).decode(t, &list)
 		if len(list.Documents) != 3 {
 			t.Fatalf("documents = %+v, want 3", list)
 		}
+		for i, ref := range []string{o.Captured[0].DocumentReference, o.Captured[1].DocumentReference, o.Refunded[0].DocumentReference} {
+			if d := list.Documents[i]; d.DocumentReference != ref || d.Number != 0 {
+				t.Errorf("document %d = %+v, want reference %s and no number yet", i, d, ref)
+			}
+		}
+		if mails := e.mails(&e.a); len(mails) != 0 {
+			t.Errorf("mails before numbering: %+v", mails)
+		}
+
+		// Fetching a PDF numbers it, and all others waiting, first.
+		path := strings.TrimPrefix(o.Captured[0].DocumentURL, "https://kassa.test")
+		resp := e.must(200, request{method: "GET", path: path})
+		e.must(200, request{method: "GET", path: base + "/documents"}).decode(t, &list)
 		inv, cn := list.Documents[0], list.Documents[2]
+		for i, d := range list.Documents {
+			if d.Number != int64(i+1) {
+				t.Errorf("document %d numbered %d, want %d", i, d.Number, i+1)
+			}
+		}
 		if inv.Kind != "invoice" || inv.TotalAmount.MinorUnits != 20000 || inv.PayableAmount.MinorUnits != 20000 ||
-			!invoice.ValidOCR(inv.PaymentReference) || inv.DueDate != "2026-03-14" {
+			inv.PaymentReference != inv.DocumentReference || inv.DueDate != "2026-03-14" {
 			t.Errorf("invoice = %+v", inv)
 		}
 		if cn.Kind != "creditNote" || cn.Credits != "1" || cn.TotalAmount.MinorUnits != -10000 || cn.PaymentReference != "" {
 			t.Errorf("credit note = %+v", cn)
 		}
-
-		path := strings.TrimPrefix(o.Captured[0].DocumentURL, "https://kassa.test")
-		resp := e.must(200, request{method: "GET", path: path})
 		if ct := resp.header.Get("Content-Type"); ct != "application/pdf" {
 			t.Errorf("Content-Type = %q", ct)
 		}
-		text := pdftest.Text(t, resp.body)
-		for _, want := range []string{"Invoice", "Merchant A AB", "Buyer AB", inv.PaymentReference, "123-4567"} {
+		text := strings.Join(strings.Fields(pdftest.Text(t, resp.body)), " ")
+		for _, want := range []string{"Invoice", "Number 1 Reference " + inv.DocumentReference, "Merchant A AB", "Buyer AB", inv.PaymentReference, "123-4567"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("invoice PDF lacks %q:\n%s", want, text)
 			}
@@ -116,20 +135,16 @@ func TestInvoiceDocuments(t *testing.T) {
 			t.Errorf("a made-up token = %d, want 404", resp.status)
 		}
 
-		// Each document's e-mail was queued with it, once.
-		var mails struct {
-			Mails []struct {
-				DocumentID, MessageID, Subject string
-				To                             []string
-			}
+		// Each document's e-mail was queued when it was numbered, once.
+		if n, err := e.srv.NumberDocuments(t.Context()); n != 0 || err != nil {
+			t.Errorf("NumberDocuments after all were numbered = %d, %v", n, err)
 		}
-		e.must(200, request{method: "GET", path: "/v1/sandbox/mails"}).decode(t, &mails)
-		if len(mails.Mails) != 3 || mails.Mails[2].DocumentID != inv.ID || mails.Mails[2].To[0] != "buyer@example.com" ||
-			mails.Mails[2].Subject != "Invoice 1 from Merchant A AB" || mails.Mails[2].MessageID != inv.ID+"@kassa.test" {
+		mails := e.mails(&e.a)
+		if len(mails) != 3 || mails[2].DocumentID != inv.ID || mails[2].To[0] != "buyer@example.com" ||
+			mails[2].Subject != "Invoice 1 from Merchant A AB" || mails[2].MessageID != inv.ID+"@kassa.test" {
 			t.Errorf("mail log = %+v", mails)
 		}
-		e.must(200, request{method: "GET", path: "/v1/sandbox/mails", as: &e.b}).decode(t, &mails)
-		if len(mails.Mails) != 0 {
+		if mails := e.mails(&e.b); len(mails) != 0 {
 			t.Errorf("merchant B's mail log = %+v", mails)
 		}
 	})
@@ -148,10 +163,18 @@ func TestAdvanceInvoiceDocument(t *testing.T) {
 }
 
 // Concurrent captures of different orders get document numbers 1..n,
-// none skipped or repeated.
+// none skipped or repeated, from two processes numbering at once: one
+// woken by its own captures, one by its timer.
 func TestDocumentNumbersConcurrent(t *testing.T) {
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		e := newEnv(t)
+		ctx, stop := context.WithCancel(t.Context())
+		var running sync.WaitGroup
+		defer running.Wait()
+		defer stop()
+		other := api.NewServer(slog.New(slog.DiscardHandler), api.Config{PublicURL: "https://kassa.test"}, e.store, e.clock, otherIDs(), mustSigner(t, e))
+		running.Go(func() { e.srv.RunNumbering(ctx, time.Hour) })
+		running.Go(func() { other.RunNumbering(ctx, time.Millisecond) })
 		const n = 12
 		ids := make([]string, n)
 		for i := range ids {
@@ -167,19 +190,29 @@ func TestDocumentNumbersConcurrent(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		seen := map[string]bool{}
-		for i, id := range ids {
+		for i := range ids {
 			if status[i] != 200 {
 				t.Fatalf("capture %d = %d", i, status[i])
 			}
-			for _, d := range e.documents(id) {
-				seen[d.Reference()] = true
+		}
+		seen := map[int64]bool{}
+		for deadline := time.Now().Add(time.Minute); len(seen) < n && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			clear(seen) // until the numberers are done, or surely stuck
+			for _, id := range ids {
+				for _, d := range e.documents(id) {
+					if d.Number != 0 {
+						seen[d.Number] = true
+					}
+				}
 			}
 		}
-		for k := 1; k <= n; k++ {
-			if !seen[fmt.Sprint(k)] {
+		for k := int64(1); k <= n; k++ {
+			if !seen[k] {
 				t.Errorf("document %d missing; have %v", k, seen)
 			}
+		}
+		if mails := e.mails(&e.a); len(mails) != n {
+			t.Errorf("%d mails queued, want one per document, %d", len(mails), n)
 		}
 	})
 }
@@ -199,7 +232,7 @@ func TestAutoCaptureIssuesInvoice(t *testing.T) {
 	}
 	var got chunkDocs
 	e.must(200, request{method: "GET", path: "/v1/orders/" + o.OrderID}).decode(t, &got)
-	if len(got.Captured) != 1 || got.Captured[0].DocumentReference != "1" || len(e.documents(o.OrderID)) != 1 {
+	if docs := e.documents(o.OrderID); len(got.Captured) != 1 || len(docs) != 1 || got.Captured[0].DocumentReference != docs[0].Reference {
 		t.Errorf("after the automatic capture: %+v, documents %d", got.Captured, len(e.documents(o.OrderID)))
 	}
 }
@@ -213,6 +246,9 @@ func TestOverdueReminder(t *testing.T) {
 		unpaid, paid := e.order(cart(line("A", 1, 10000))), e.order(cart(line("A", 1, 10000)))
 		e.must(200, request{method: "POST", path: "/v1/orders/" + unpaid + "/capture", body: capture})
 		e.must(200, request{method: "POST", path: "/v1/orders/" + paid + "/capture", body: capture})
+		if _, err := e.srv.NumberDocuments(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 		e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{
 			"paymentReference": e.documents(paid)[0].PaymentReference, "amount": 10000, "currency": "SEK",
 		}})
@@ -236,12 +272,8 @@ func TestOverdueReminder(t *testing.T) {
 		if total[0]+total[1] != 1 {
 			t.Errorf("reminders sent by the two processes = %v, want 1 in all", total)
 		}
-		var mails struct {
-			Mails []struct{ DocumentID, Subject, MessageID string }
-		}
-		e.must(200, request{method: "GET", path: "/v1/sandbox/mails"}).decode(t, &mails)
 		var reminders []string
-		for _, m := range mails.Mails {
+		for _, m := range e.mails(&e.a) {
 			if strings.HasPrefix(m.Subject, "Reminder: ") {
 				reminders = append(reminders, m.DocumentID)
 			}
@@ -250,4 +282,18 @@ func TestOverdueReminder(t *testing.T) {
 			t.Errorf("reminders for %v, want one for %s", reminders, want)
 		}
 	})
+}
+
+// mail is an entry of the sandbox mail log.
+type mail struct {
+	DocumentID, MessageID, Subject string
+	To                             []string
+}
+
+// mails is c's merchant's sandbox mail log, newest first.
+func (e *env) mails(c *creds) []mail {
+	e.t.Helper()
+	var log struct{ Mails []mail }
+	e.must(200, request{method: "GET", path: "/v1/sandbox/mails", as: c}).decode(e.t, &log)
+	return log.Mails
 }

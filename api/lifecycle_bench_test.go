@@ -144,7 +144,16 @@ func benchServer(b *testing.B, st store.Store) (*client.Client, *load.Recorder) 
 	}
 	srv := api.NewServer(slog.New(slog.DiscardHandler), api.Config{Sandbox: true, PublicURL: "http://bench"}, st, kassa.SystemClock{}, ids, signer)
 	hs := httptest.NewServer(srv)
-	b.Cleanup(hs.Close)
+	// Documents are numbered as kassa serve numbers them, in the
+	// background, and that work counts in every figure.
+	numbering, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { srv.RunNumbering(numbering, time.Second) })
+	b.Cleanup(func() {
+		hs.Close()
+		stop()
+		wg.Wait()
+	})
 	c := client.New(hs.URL, cl.ID, secret)
 	rec := load.NewRecorder(&http.Transport{MaxIdleConnsPerHost: 128})
 	c.HTTP.Transport = rec

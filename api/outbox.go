@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/session"
@@ -15,7 +16,8 @@ import (
 
 // outbox is the store as the API sees it: every transaction writes the
 // notifications of the order and session changes it makes, and schedules
-// automatic captures, in that same transaction. Handlers save orders and
+// automatic captures, in that same transaction; one that issued documents
+// has them numbered once it commits. Handlers save orders and
 // sessions as before and cannot forget a notification; no notification
 // exists for a change that did not commit.
 type outbox struct {
@@ -24,15 +26,18 @@ type outbox struct {
 }
 
 func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
-	var wrote bool
+	var wrote, issued bool
 	err := o.Store.Update(ctx, func(tx store.Tx) error {
 		otx := &outboxTx{Tx: tx, srv: o.srv}
 		err := fn(otx)
-		wrote = otx.wrote
+		wrote, issued = otx.wrote, otx.issued
 		return err
 	})
 	if err == nil && wrote && o.srv.cfg.OnNotification != nil { // due now: wake the dispatcher
 		o.srv.cfg.OnNotification()
+	}
+	if err == nil && issued {
+		o.srv.documentIssued()
 	}
 	return err
 }
@@ -40,8 +45,15 @@ func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
 // outboxTx adds the outbox writes to the saves of orders and sessions.
 type outboxTx struct {
 	store.Tx
-	srv   *Server
-	wrote bool // a notification was written
+	srv    *Server
+	wrote  bool // a notification was written
+	issued bool // a document was issued, to be numbered
+}
+
+func (t *outboxTx) CreateDocument(ctx context.Context, d *invoice.Document) error {
+	err := t.Tx.CreateDocument(ctx, d)
+	t.issued = t.issued || err == nil
+	return err
 }
 
 func (t *outboxTx) CreateOrder(ctx context.Context, o *order.Order) error {

@@ -69,6 +69,7 @@ type Server struct {
 	ids      kassa.IDs
 	signer   merchant.Signer
 	inflight *inflight
+	issued   chan struct{} // wakes RunNumbering
 	mux      *http.ServeMux
 	payments *paymod.Service
 }
@@ -89,6 +90,7 @@ func NewServer(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, 
 	s := &Server{
 		cfg: cfg, log: log, store: st, clock: clock, ids: ids, signer: signer,
 		inflight: newInflight(),
+		issued:   make(chan struct{}, 1),
 		mux:      http.NewServeMux(),
 		payments: paymod.New(log, st, providers, clock, ids),
 	}

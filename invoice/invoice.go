@@ -1,15 +1,14 @@
 // Package invoice builds the documents Kassa issues for an order: an
 // invoice for each captured chunk, a credit note for each refund, and an
 // advance invoice for what an advance-invoice order has left uncaptured.
-// It does no I/O: numbers, payment references, access tokens and the time
-// come in as parameters, so the store decides them inside the transaction
-// that captures or refunds.
+// It does no I/O: references, access tokens and the time come in as
+// parameters. A document is issued in the transaction that captures or
+// refunds, and numbered after that commits (the store's NumberDocuments).
 package invoice
 
 import (
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -97,19 +96,29 @@ type RateSum struct {
 // Document is an issued invoice, credit note or advance invoice. Once
 // issued it never changes: a correction is a credit note.
 type Document struct {
-	ID         string         `json:"id"`
-	MerchantID string         `json:"merchantId"`
-	OrderID    string         `json:"orderId"`
-	LedgerID   string         `json:"ledgerId"` // the chunk it documents
-	Kind       Kind           `json:"kind"`
-	Number     int64          `json:"number"`
-	Credits    int64          `json:"credits,omitempty"` // credit note: the invoice number it credits
-	IssueDate  time.Time      `json:"issueDate"`
-	DueDate    time.Time      `json:"dueDate"`
-	Currency   money.Currency `json:"currency"`
-	Seller     Party          `json:"seller"`
-	Buyer      Party          `json:"buyer"`
-	Bankgiro   string         `json:"bankgiro,omitempty"`
+	ID         string `json:"id"`
+	MerchantID string `json:"merchantId"`
+	OrderID    string `json:"orderId"`
+	LedgerID   string `json:"ledgerId"` // the chunk it documents
+	Kind       Kind   `json:"kind"`
+	// Reference identifies the document from the moment it is issued: the
+	// chunk's documentReference. It is an OCR number, and the payment
+	// reference when the document asks for a payment.
+	Reference string `json:"reference"`
+	// Number is the merchant's gap-free document number, 0 until the
+	// document is numbered, shortly after it is issued.
+	Number int64 `json:"number,omitempty"`
+	// RefersTo is the ID of the credit note's invoice, or of the advance
+	// invoice that paid a final invoice; Credits and PaidByAdvance are that
+	// document's number, filled in when it is read.
+	RefersTo  string         `json:"refersTo,omitempty"`
+	Credits   int64          `json:"credits,omitempty"`
+	IssueDate time.Time      `json:"issueDate"`
+	DueDate   time.Time      `json:"dueDate"`
+	Currency  money.Currency `json:"currency"`
+	Seller    Party          `json:"seller"`
+	Buyer     Party          `json:"buyer"`
+	Bankgiro  string         `json:"bankgiro,omitempty"`
 	// OrderReference and MerchantReference identify the order for both
 	// sides.
 	OrderReference    string    `json:"orderReference"`
@@ -131,9 +140,6 @@ type Document struct {
 	CreatedAt   time.Time `json:"createdAt"`
 }
 
-// Reference is the document number as text, the chunk's documentReference.
-func (d *Document) Reference() string { return strconv.FormatInt(d.Number, 10) }
-
 // BuyerPath is the path of the buyer's unguessable link to the PDF.
 func (d *Document) BuyerPath() string { return "/invoices/" + d.AccessToken }
 
@@ -148,12 +154,11 @@ func (d *Document) Payable() int64 {
 
 // Params are what the caller decides for a new document.
 type Params struct {
-	ID               string
-	Number           int64
-	Settings         Settings
-	PaymentReference string
-	AccessToken      string
-	Now              time.Time
+	ID          string
+	Reference   string // an OCR number, unique among the merchant's documents
+	Settings    Settings
+	AccessToken string
+	Now         time.Time
 }
 
 // Need is a document an order change calls for.
@@ -163,7 +168,7 @@ type Need struct {
 }
 
 // Needed lists the documents that the change from prev to next calls for,
-// in the order they should be numbered: an invoice for each new captured
+// in issue order: an invoice for each new captured
 // chunk, a credit note for each new refund, an advance invoice when the
 // order became an advance-invoice order.
 func Needed(prev, next *order.Order) []Need {
@@ -184,19 +189,16 @@ func Needed(prev, next *order.Order) []Need {
 // credit note, the invoice of the chunk it credits; advance is, for an
 // invoice of an advance-invoice order, its advance invoice.
 func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*Document, error) {
-	if p.Number <= 0 {
-		return nil, kassa.Errorf(kassa.EInternal, "document number %d is not positive", p.Number)
-	}
-	if p.PaymentReference != "" && !ValidOCR(p.PaymentReference) {
-		return nil, kassa.Errorf(kassa.EInternal, "payment reference %q is not a valid OCR number", p.PaymentReference)
+	if !ValidOCR(p.Reference) {
+		return nil, kassa.Errorf(kassa.EInternal, "document reference %q is not a valid OCR number", p.Reference)
 	}
 	day := p.Now.UTC().Truncate(24 * time.Hour)
 	d := &Document{
 		ID: p.ID, MerchantID: o.MerchantID, OrderID: o.ID, LedgerID: need.LedgerID, Kind: need.Kind,
-		Number: p.Number, IssueDate: day, DueDate: day.AddDate(0, 0, p.Settings.Terms()),
+		Reference: p.Reference, IssueDate: day, DueDate: day.AddDate(0, 0, p.Settings.Terms()),
 		Currency: o.Currency, Seller: p.Settings.Seller, Buyer: buyerOf(&o.Customer), Bankgiro: p.Settings.Bankgiro,
 		OrderReference: o.OrderReference, MerchantReference: o.Reference,
-		PaymentReference: p.PaymentReference, AccessToken: p.AccessToken, CreatedAt: p.Now,
+		PaymentReference: p.Reference, AccessToken: p.AccessToken, CreatedAt: p.Now,
 	}
 	if o.Customer.InvoiceChannel.Type == "email" {
 		d.CopyTo = o.Customer.InvoiceChannel.Details
@@ -216,7 +218,7 @@ func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*D
 		}
 		lines = c.Lines
 		if advance != nil {
-			d.PaidByAdvance, d.PaymentReference, d.DueDate = advance.Number, "", day
+			d.RefersTo, d.PaidByAdvance, d.PaymentReference, d.DueDate = advance.ID, advance.Number, "", day
 		}
 	case KindCreditNote:
 		c := chunk(o.Refunded, need.LedgerID)
@@ -224,7 +226,7 @@ func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*D
 			return nil, kassa.Errorf(kassa.EInternal, "order %s has no refund %s of a documented invoice", o.ID, need.LedgerID)
 		}
 		lines, sign = c.Lines, -1
-		d.Credits, d.PaymentReference, d.DueDate = credited.Number, "", day
+		d.RefersTo, d.Credits, d.PaymentReference, d.DueDate = credited.ID, credited.Number, "", day
 	default:
 		return nil, kassa.Errorf(kassa.EInternal, "unknown document kind %q", need.Kind)
 	}

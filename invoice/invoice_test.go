@@ -93,7 +93,7 @@ func TestIssue(t *testing.T) {
 	o := testOrder()
 	ocr, _ := NewOCR("100001")
 	settings := Settings{Seller: Party{Name: "Shop AB"}, PaymentTerms: 10}
-	inv, err := Issue(o, Need{KindInvoice, "in_c1"}, Params{ID: "iv_1", Number: 7, Settings: settings, PaymentReference: ocr, AccessToken: "tok", Now: day}, nil, nil)
+	inv, err := Issue(o, Need{KindInvoice, "in_c1"}, Params{ID: "iv_1", Reference: ocr, Settings: settings, AccessToken: "tok", Now: day}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,29 +107,31 @@ func TestIssue(t *testing.T) {
 	if want := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC); !inv.DueDate.Equal(want) || !inv.IssueDate.Equal(day.Truncate(24*time.Hour)) {
 		t.Errorf("issue %s due %s, want due %s", inv.IssueDate, inv.DueDate, want)
 	}
-	if inv.Buyer.Name != "Ledyer AB" || inv.Buyer.OrgNo != "559311-3714" || inv.CopyTo != "copy@example.com" || inv.Reference() != "7" {
-		t.Errorf("buyer %+v copy %q ref %q", inv.Buyer, inv.CopyTo, inv.Reference())
+	if inv.Buyer.Name != "Ledyer AB" || inv.Buyer.OrgNo != "559311-3714" || inv.CopyTo != "copy@example.com" || inv.Reference != ocr || inv.PaymentReference != ocr || inv.Number != 0 {
+		t.Errorf("buyer %+v copy %q reference %q payment reference %q number %d", inv.Buyer, inv.CopyTo, inv.Reference, inv.PaymentReference, inv.Number)
 	}
+	inv.Number = 7 // as numbered after issue
 
-	cn, err := Issue(o, Need{KindCreditNote, "in_r1"}, Params{ID: "iv_2", Number: 8, Settings: Settings{}, Now: day}, inv, nil)
+	cnRef, _ := NewOCR("100002")
+	cn, err := Issue(o, Need{KindCreditNote, "in_r1"}, Params{ID: "iv_2", Reference: cnRef, Settings: Settings{}, Now: day}, inv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cn.Total != -12500 || cn.TotalVAT != -2500 || cn.Credits != 7 || cn.Payable() != 0 || !cn.DueDate.Equal(cn.IssueDate) {
+	if cn.Total != -12500 || cn.TotalVAT != -2500 || cn.Credits != 7 || cn.RefersTo != "iv_1" || cn.Reference != cnRef || cn.Payable() != 0 || !cn.DueDate.Equal(cn.IssueDate) {
 		t.Errorf("credit note %+v", cn)
 	}
 
-	if _, err := Issue(o, Need{KindCreditNote, "in_r1"}, Params{Number: 9, Now: day}, nil, nil); err == nil {
+	if _, err := Issue(o, Need{KindCreditNote, "in_r1"}, Params{Reference: cnRef, Now: day}, nil, nil); err == nil {
 		t.Error("a credit note without its invoice was issued")
 	}
-	if _, err := Issue(o, Need{KindInvoice, "in_nope"}, Params{Number: 9, Now: day}, nil, nil); err == nil {
+	if _, err := Issue(o, Need{KindInvoice, "in_nope"}, Params{Reference: cnRef, Now: day}, nil, nil); err == nil {
 		t.Error("an invoice of a missing chunk was issued")
 	}
-	if _, err := Issue(o, Need{KindInvoice, "in_c1"}, Params{Number: 9, PaymentReference: "123", Now: day}, nil, nil); err == nil {
+	if _, err := Issue(o, Need{KindInvoice, "in_c1"}, Params{Reference: "123", Now: day}, nil, nil); err == nil {
 		t.Error("an invalid OCR was accepted")
 	}
 	if _, err := Issue(o, Need{KindInvoice, "in_c1"}, Params{Now: day}, nil, nil); err == nil {
-		t.Error("number 0 was accepted")
+		t.Error("a document without a reference was issued")
 	}
 }
 
@@ -138,18 +140,20 @@ func TestIssueAdvance(t *testing.T) {
 	o.PaymentMethod = order.AdvanceInvoice
 	o.Uncaptured = &order.Chunk{LedgerID: "in_u", Lines: o.Captured[0].Lines}
 	ocr, _ := NewOCR("42")
-	adv, err := Issue(o, Need{KindAdvance, "in_u"}, Params{Number: 1, PaymentReference: ocr, Now: day}, nil, nil)
+	adv, err := Issue(o, Need{KindAdvance, "in_u"}, Params{ID: "iv_a", Reference: ocr, Now: day}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if adv.Total != 273100 || adv.Payable() != 273100 || !adv.DueDate.Equal(day.Truncate(24*time.Hour).AddDate(0, 0, DefaultPaymentTerms)) {
 		t.Errorf("advance %+v", adv)
 	}
-	inv, err := Issue(o, Need{KindInvoice, "in_c1"}, Params{Number: 2, PaymentReference: ocr, Now: day}, nil, adv)
+	adv.Number = 1
+	final, _ := NewOCR("43")
+	inv, err := Issue(o, Need{KindInvoice, "in_c1"}, Params{Reference: final, Now: day}, nil, adv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.PaidByAdvance != 1 || inv.Payable() != 0 {
+	if inv.PaidByAdvance != 1 || inv.RefersTo != "iv_a" || inv.Payable() != 0 || inv.PaymentReference != "" || inv.Reference != final {
 		t.Errorf("final invoice of an advance order asks for %d, paid by %d", inv.Payable(), inv.PaidByAdvance)
 	}
 }
@@ -221,5 +225,20 @@ func TestSettingsValidate(t *testing.T) {
 	}
 	if s := (Settings{}); s.Validate() != nil || s.Terms() != DefaultPaymentTerms {
 		t.Error("zero settings are not the default")
+	}
+}
+
+// A document reference is a 16-digit valid OCR number, the same for the
+// same ID.
+func TestReferenceFor(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		id := rapid.String().Draw(t, "id")
+		ref := ReferenceFor(id)
+		if len(ref) != 16 || ref[0] == '0' || !ValidOCR(ref) || ReferenceFor(id) != ref {
+			t.Fatalf("ReferenceFor(%q) = %q", id, ref)
+		}
+	})
+	if ReferenceFor("doc_1") == ReferenceFor("doc_2") {
+		t.Error("two IDs got one reference")
 	}
 }

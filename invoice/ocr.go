@@ -1,6 +1,8 @@
 package invoice
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"strconv"
 
 	"github.com/kassa-pay/kassa"
@@ -39,6 +41,24 @@ func NewOCR(base string) (string, error) {
 	}
 	s := base + strconv.Itoa((len(base)+2)%10)
 	return s + string(luhn(s)), nil
+}
+
+// referenceDigits is the hashed part of a document reference: with the
+// length and check digits it makes 16.
+const referenceDigits = 14
+
+// ReferenceFor derives a document's OCR reference from its ID: 14 digits
+// from the ID's SHA-256, the first not zero, then the length and check
+// digits. The IDs are unique and random, so the references are too, up
+// to a clash of one in 10^14 per pair, which the store refuses rather
+// than reuse a reference; and they reveal nothing of how many documents a
+// merchant issues.
+func ReferenceFor(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	const lo = 10_000_000_000_000 // the smallest 14-digit number
+	v := lo + binary.BigEndian.Uint64(sum[:8])%(9*lo)
+	ref, _ := NewOCR(strconv.FormatUint(v, 10)) // 14 digits are a valid base
+	return ref
 }
 
 // ValidOCR reports whether ref is a well-formed OCR reference with a

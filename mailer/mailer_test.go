@@ -100,8 +100,8 @@ func (s *session) Data(r io.Reader) error {
 
 var t0 = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 
-// queue issues an invoice for merchant m and queues its mail, as the API
-// does in the capture's transaction.
+// queue issues invoice n for merchant ac_1, numbers it and queues its
+// mail, as the API does.
 func queue(t *testing.T, st store.Store, n int64) *store.Mail {
 	t.Helper()
 	o := &order.Order{
@@ -111,8 +111,8 @@ func queue(t *testing.T, st store.Store, n int64) *store.Mail {
 	}
 	ocr, _ := invoice.NewOCR("77" + string(rune('0'+n)))
 	d, err := invoice.Issue(o, invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, invoice.Params{
-		ID: "doc_" + string(rune('0'+n)), Number: n, Settings: invoice.Settings{Seller: invoice.Party{Name: "Säljare AB"}},
-		PaymentReference: ocr, AccessToken: "tok" + string(rune('0'+n)), Now: t0,
+		ID: "doc_" + string(rune('0'+n)), Reference: ocr, Settings: invoice.Settings{Seller: invoice.Party{Name: "Säljare AB"}},
+		AccessToken: "tok" + string(rune('0'+n)), Now: t0,
 	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -122,11 +122,19 @@ func queue(t *testing.T, st store.Store, n int64) *store.Mail {
 		ID: "mail_" + d.ID, MerchantID: "ac_1", DocumentID: d.ID, MessageID: d.ID + "@kassa.test",
 		To: []string{d.Buyer.Email}, Cc: []string{d.CopyTo}, Subject: "Invoice", NextAt: t0, CreatedAt: t0,
 	}
-	err = st.Update(context.Background(), func(tx store.Tx) error {
-		if err := tx.CreateDocument(context.Background(), d); err != nil {
+	ctx := context.Background()
+	if err := st.Update(ctx, func(tx store.Tx) error { return tx.CreateDocument(ctx, d) }); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(ctx, func(tx store.Tx) error {
+		docs, err := tx.NumberDocuments(ctx, 10)
+		if err != nil {
 			return err
 		}
-		return tx.EnqueueMail(context.Background(), m)
+		if len(docs) != 1 || docs[0].ID != d.ID {
+			return errors.New("the invoice was not numbered")
+		}
+		return tx.EnqueueMail(ctx, m)
 	})
 	if err != nil {
 		t.Fatal(err)

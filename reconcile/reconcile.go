@@ -75,7 +75,7 @@ func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 		a.Outcome = Unmatched
 		return a, nil
 	}
-	a.OrderID, a.DocumentReference = d.OrderID, d.Reference()
+	a.OrderID, a.DocumentReference = d.OrderID, d.Reference
 	paid, err := tx.DocumentPaid(ctx, d.ID)
 	if err != nil {
 		return a, err

@@ -20,7 +20,8 @@ type InvoiceReader interface {
 	// DocumentByPaymentReference finds the merchant's document with the
 	// OCR reference ref.
 	DocumentByPaymentReference(ctx context.Context, merchantID, ref string) (*invoice.Document, error)
-	// OrderDocuments lists an order's documents by number.
+	// OrderDocuments lists an order's documents in the order they were
+	// issued.
 	OrderDocuments(ctx context.Context, merchantID, orderID string) ([]*invoice.Document, error)
 	// DocumentPaid is Σ of the payments matched to a document.
 	DocumentPaid(ctx context.Context, documentID string) (int64, error)
@@ -29,8 +30,8 @@ type InvoiceReader interface {
 	BankPayments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]BankPayment, error)
 	// Mails lists the merchant's outbox, newest first: the sandbox mail log.
 	Mails(ctx context.Context, merchantID string, limit int) ([]Mail, error)
-	// OverdueDocuments lists up to limit documents, of every merchant,
-	// that ask for a payment not fully made by a due date before now and
+	// OverdueDocuments lists up to limit numbered documents, of every
+	// merchant, that ask for a payment not fully made by a due date before now and
 	// are not marked overdue yet, by due date.
 	OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]DocumentKey, error)
 }
@@ -38,13 +39,17 @@ type InvoiceReader interface {
 // InvoiceWriter issues documents, records payments and queues mail.
 type InvoiceWriter interface {
 	PutInvoiceSettings(ctx context.Context, merchantID string, s *invoice.Settings) error
-	// NextDocumentNumber allocates the merchant's next document number,
-	// 1 first. The counter row stays locked until the transaction ends, so
-	// concurrent issuers take turns and a rolled-back number is reused.
-	NextDocumentNumber(ctx context.Context, merchantID string) (int64, error)
-	// CreateDocument stores an issued document; documents are never
-	// changed or deleted.
+	// CreateDocument stores an issued document, not numbered yet.
+	// Documents are never changed or deleted, except that NumberDocuments
+	// numbers each once.
 	CreateDocument(ctx context.Context, d *invoice.Document) error
+	// NumberDocuments numbers up to limit documents, of every merchant,
+	// that have no number yet, in the order they were issued, and returns
+	// them with their numbers. Each merchant's get its next consecutive
+	// numbers, 1 first. Its counter stays locked until the transaction
+	// ends, so concurrent numberers take turns, and a rolled-back
+	// transaction's numbers are given again: no gaps, no duplicates.
+	NumberDocuments(ctx context.Context, limit int) ([]*invoice.Document, error)
 	// AddBankPayment records a payment unless the merchant already has one
 	// with its BankRef; added says which.
 	AddBankPayment(ctx context.Context, p *BankPayment) (added bool, err error)

@@ -12,7 +12,7 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-// issueInvoice captures o whole and stores its invoice, numbered in the
+// issueInvoice captures o whole and stores its invoice, unnumbered, in the
 // same transaction, as the API does.
 func (f *fixture) issueInvoice(o *order.Order, ref string) (*order.Order, *invoice.Document, error) {
 	next, err := o.Capture(f.env(), order.CaptureRequest{Lines: o.Uncaptured.Lines, TotalAmount: o.UncapturedAmount()})
@@ -21,17 +21,12 @@ func (f *fixture) issueInvoice(o *order.Order, ref string) (*order.Order, *invoi
 	}
 	var d *invoice.Document
 	err = f.s.Update(f.ctx, func(tx store.Tx) error {
-		n, err := tx.NextDocumentNumber(f.ctx, o.MerchantID)
-		if err != nil {
-			return err
-		}
 		settings, err := tx.InvoiceSettings(f.ctx, o.MerchantID)
 		if err != nil {
 			return err
 		}
 		d, err = invoice.Issue(next, invoice.Need{Kind: invoice.KindInvoice, LedgerID: next.Captured[0].LedgerID}, invoice.Params{
-			ID: f.ids.New("iv_"), Number: n, Settings: *settings, PaymentReference: ref,
-			AccessToken: f.ids.New("tok_"), Now: f.now,
+			ID: f.ids.New("iv_"), Reference: ref, Settings: *settings, AccessToken: f.ids.New("tok_"), Now: f.now,
 		}, nil, nil)
 		if err != nil {
 			return err
@@ -42,6 +37,14 @@ func (f *fixture) issueInvoice(o *order.Order, ref string) (*order.Order, *invoi
 		return tx.CreateDocument(f.ctx, d)
 	})
 	return next, d, err
+}
+
+// numberDocuments numbers up to limit documents in a transaction of its
+// own and returns them.
+func (f *fixture) numberDocuments(limit int) []*invoice.Document {
+	var docs []*invoice.Document
+	f.mustUpdate(func(tx store.Tx) (err error) { docs, err = tx.NumberDocuments(f.ctx, limit); return err })
+	return docs
 }
 
 func testDocuments(f *fixture) {
@@ -56,27 +59,58 @@ func testDocuments(f *fixture) {
 	o := f.newOrder(m, 0)
 	f.createOrder(o)
 	ocr, _ := invoice.NewOCR("1000001")
-	_, d, err := f.issueInvoice(o, ocr)
+	o, d, err := f.issueInvoice(o, ocr)
 	f.ok("issue", err)
-	if d.Number != 1 || d.Seller.Name != "Säljaren AB" || !d.DueDate.Equal(d.IssueDate.AddDate(0, 0, 15)) {
-		t.Errorf("first document: number %d, seller %q, due %s", d.Number, d.Seller.Name, d.DueDate)
+	if d.Number != 0 || d.Reference != ocr || d.Seller.Name != "Säljaren AB" || !d.DueDate.Equal(d.IssueDate.AddDate(0, 0, 15)) {
+		t.Errorf("issued document: number %d, reference %s, seller %q, due %s", d.Number, d.Reference, d.Seller.Name, d.DueDate)
 	}
-	for name, get := range map[string]func(store.ReadTx) (*invoice.Document, error){
+	reads := map[string]func(store.ReadTx) (*invoice.Document, error){
 		"Document":                   func(tx store.ReadTx) (*invoice.Document, error) { return tx.Document(ctx, m, d.ID) },
 		"DocumentByToken":            func(tx store.ReadTx) (*invoice.Document, error) { return tx.DocumentByToken(ctx, d.AccessToken) },
 		"DocumentByPaymentReference": func(tx store.ReadTx) (*invoice.Document, error) { return tx.DocumentByPaymentReference(ctx, m, ocr) },
-	} {
-		got, err := read(f, get)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+	}
+	readAll := func(want *invoice.Document) {
+		t.Helper()
+		for name, get := range reads {
+			got, err := read(f, get)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+			}
 		}
-		if diff := cmp.Diff(d, got); diff != "" {
-			t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+		docs := mustRead(f, func(tx store.ReadTx) ([]*invoice.Document, error) { return tx.OrderDocuments(ctx, m, o.ID) })
+		if len(docs) == 0 || !cmp.Equal(docs[0], want) {
+			t.Errorf("OrderDocuments = %v, want %s first", docs, want.ID)
 		}
 	}
+	readAll(d) // unnumbered
+
+	numbered := f.numberDocuments(10)
+	if len(numbered) != 1 || numbered[0].ID != d.ID || numbered[0].Number != 1 {
+		t.Fatalf("NumberDocuments = %v, want %s numbered 1", numbered, d.ID)
+	}
+	d.Number = 1
+	readAll(d)
+	if again := f.numberDocuments(10); len(again) != 0 {
+		t.Errorf("NumberDocuments numbered %v again", again)
+	}
+
+	// A credit note shows the number of the invoice it credits.
+	refunded, err := o.Refund(f.env(), o.Captured[0].LedgerID, "")
+	f.ok("Refund", err)
+	cnRef, _ := invoice.NewOCR("1000002")
+	cn, err := invoice.Issue(refunded, invoice.Need{Kind: invoice.KindCreditNote, LedgerID: refunded.Refunded[0].LedgerID},
+		invoice.Params{ID: f.ids.New("iv_"), Reference: cnRef, AccessToken: f.ids.New("tok_"), Now: f.now}, d, nil)
+	f.ok("Issue credit note", err)
+	f.mustUpdate(func(tx store.Tx) error { return tx.CreateDocument(ctx, cn) })
+	if numbered := f.numberDocuments(10); len(numbered) != 1 || numbered[0].Number != 2 || numbered[0].Credits != 1 {
+		t.Fatalf("NumberDocuments = %v, want the credit note numbered 2, crediting 1", numbered)
+	}
 	docs := mustRead(f, func(tx store.ReadTx) ([]*invoice.Document, error) { return tx.OrderDocuments(ctx, m, o.ID) })
-	if len(docs) != 1 || docs[0].ID != d.ID {
-		t.Errorf("OrderDocuments = %v, want [%s]", docs, d.ID)
+	if len(docs) != 2 || docs[0].ID != d.ID || docs[1].ID != cn.ID || docs[1].Credits != 1 || docs[1].RefersTo != d.ID {
+		t.Errorf("OrderDocuments = %+v, want the invoice, then its credit note", docs)
 	}
 
 	// Another merchant sees none of it; a document is never written twice.
@@ -93,15 +127,16 @@ func testDocuments(f *fixture) {
 	wantCode(t, "CreateDocument twice", err, kassa.EConflict)
 }
 
-// Concurrent issuers get consecutive numbers: none skipped, none twice,
-// and a rolled-back transaction's number goes to the next issuer.
+// Documents issued concurrently by several merchants, numbered by
+// concurrent numberers of which some roll back, get each merchant's
+// consecutive numbers in issue order: none skipped, none twice.
 func testDocumentNumbers(f *fixture) {
 	t, ctx := f.t, f.ctx
 	const n = 24
-	m, other := f.createMerchant(), f.createMerchant()
+	merchants := []string{f.createMerchant(), f.createMerchant()}
 	orders := make([]*order.Order, n)
 	for i := range orders {
-		orders[i] = f.newOrder(m, 0)
+		orders[i] = f.newOrder(merchants[i%2], 0)
 		f.createOrder(orders[i])
 	}
 	var wg sync.WaitGroup
@@ -109,39 +144,45 @@ func testDocumentNumbers(f *fixture) {
 	for i, o := range orders {
 		ocr, _ := invoice.NewOCR(fmt.Sprint(2000 + i))
 		wg.Go(func() { _, _, errs[i] = f.issueInvoice(o, ocr) })
-	}
-	// Failed transactions in between must not leave gaps.
-	for range 5 {
-		wg.Go(func() {
-			f.s.Update(ctx, func(tx store.Tx) error {
-				if _, err := tx.NextDocumentNumber(ctx, m); err != nil {
-					return err
-				}
-				return errBoom
+		if i%4 == 3 { // number while others still issue
+			wg.Go(func() { f.numberDocuments(3) })
+			wg.Go(func() {
+				f.s.Update(ctx, func(tx store.Tx) error {
+					if _, err := tx.NumberDocuments(ctx, 5); err != nil {
+						return err
+					}
+					return errBoom // its numbers must go to the next numberer
+				})
 			})
-		})
+		}
 	}
 	wg.Wait()
-	seen := map[int64]bool{}
-	for i, o := range orders {
+	for len(f.numberDocuments(7)) > 0 {
+	}
+	for i := range orders {
 		if errs[i] != nil {
 			t.Fatalf("issue %d: %v", i, errs[i])
 		}
-		docs := mustRead(f, func(tx store.ReadTx) ([]*invoice.Document, error) { return tx.OrderDocuments(ctx, m, o.ID) })
-		if len(docs) != 1 {
-			t.Fatalf("order %s has %d documents", o.ID, len(docs))
-		}
-		seen[docs[0].Number] = true
 	}
-	for k := int64(1); k <= n; k++ {
-		if !seen[k] {
-			t.Errorf("number %d was never issued; issued %v", k, seen)
+	for _, m := range merchants {
+		var docs []*invoice.Document
+		for _, o := range orders {
+			if o.MerchantID == m {
+				docs = append(docs, mustRead(f, func(tx store.ReadTx) ([]*invoice.Document, error) { return tx.OrderDocuments(ctx, m, o.ID) })...)
+			}
 		}
-	}
-	var first int64
-	f.mustUpdate(func(tx store.Tx) (err error) { first, err = tx.NextDocumentNumber(ctx, other); return err })
-	if first != 1 {
-		t.Errorf("another merchant's first number = %d, want 1", first)
+		seen := map[int64]bool{}
+		for _, d := range docs {
+			seen[d.Number] = true
+		}
+		for k := int64(1); k <= n/2; k++ {
+			if !seen[k] {
+				t.Errorf("merchant %s: number %d was never given; given %v", m, k, seen)
+			}
+		}
+		if len(docs) != n/2 || len(seen) != n/2 {
+			t.Errorf("merchant %s: %d documents with %d distinct numbers, want %d", m, len(docs), len(seen), n/2)
+		}
 	}
 }
 
@@ -233,6 +274,7 @@ func testOverdue(f *fixture) {
 		f.ok("issue", err)
 		keys = append(keys, store.DocumentKey{MerchantID: m, DocumentID: d.ID})
 	}
+	f.numberDocuments(10) // only numbered documents are overdue
 	overdue := func() []store.DocumentKey {
 		return mustRead(f, func(tx store.ReadTx) ([]store.DocumentKey, error) { return tx.OverdueDocuments(ctx, f.now, 10) })
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
@@ -80,5 +81,8 @@ func startInProcess(ctx context.Context, dir string) (base string, creds *creden
 	srv := api.NewServer(slog.New(slog.DiscardHandler), api.Config{Sandbox: true, PublicURL: base}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 	hs := &http.Server{Handler: srv}
 	go hs.Serve(ln)
-	return base, creds, func() { hs.Close(); db.Close() }, nil
+	numbering, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { srv.RunNumbering(numbering, time.Second); close(done) }()
+	return base, creds, func() { hs.Close(); cancel(); <-done; db.Close() }, nil
 }

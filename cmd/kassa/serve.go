@@ -196,6 +196,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { srv.RunMaintenance(bg, time.Second) })
+	wg.Go(func() { srv.RunNumbering(bg, time.Second) })
 	if c.smtpAddr != "" {
 		sender := &mailer.Sender{Store: db, Clock: kassa.SystemClock{}, Log: log, SMTP: c.smtp, PublicURL: c.publicURL}
 		wg.Go(func() { sender.Run(bg, 5*time.Second) })

@@ -19,8 +19,12 @@ const (
 	lineH  = 5.0
 )
 
-// Render returns the document as a PDF.
+// Render returns the document as a PDF. It is printed with its number, so
+// an unnumbered document is an error.
 func Render(d *invoice.Document) ([]byte, error) {
+	if d.Number == 0 {
+		return nil, fmt.Errorf("render %s %s: not numbered yet", d.Kind, d.ID)
+	}
 	f := fpdf.New("P", "mm", "A4", "")
 	f.SetMargins(margin, margin, margin)
 	f.SetAutoPageBreak(true, margin)
@@ -68,7 +72,8 @@ func (r *renderer) header(d *invoice.Document) {
 	r.font("", 10)
 	r.f.CellFormat(width/2, 10, r.tr(d.Seller.Name), "", 1, "R", false, 0, "")
 	rows := [][2]string{
-		{"Number", d.Reference()},
+		{"Number", fmt.Sprint(d.Number)},
+		{"Reference", d.Reference},
 		{"Issue date", d.IssueDate.Format("2006-01-02")},
 	}
 	if d.Kind != invoice.KindCreditNote && d.PaidByAdvance == 0 {

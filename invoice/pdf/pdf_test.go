@@ -55,22 +55,21 @@ var (
 func documents(t testing.TB) map[string]*invoice.Document {
 	t.Helper()
 	issue := func(need invoice.Need, number int64, ocrBase string, credited, advance *invoice.Document) *invoice.Document {
-		p := invoice.Params{ID: "doc_" + need.LedgerID, Number: number, Settings: settings, AccessToken: "tok", Now: now}
-		if ocrBase != "" {
-			p.PaymentReference, _ = invoice.NewOCR(ocrBase)
-		}
+		p := invoice.Params{ID: "doc_" + need.LedgerID, Settings: settings, AccessToken: "tok", Now: now}
+		p.Reference, _ = invoice.NewOCR(ocrBase)
 		d, err := invoice.Issue(testOrder, need, p, credited, advance)
 		if err != nil {
 			t.Fatalf("Issue %v: %v", need, err)
 		}
+		d.Number = number // as numbered after issue
 		return d
 	}
 	inv := issue(invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, 1041, "20261123000001", nil, nil)
 	return map[string]*invoice.Document{
 		"invoice":         inv,
-		"credit_note":     issue(invoice.Need{Kind: invoice.KindCreditNote, LedgerID: "in_r"}, 1042, "", inv, nil),
+		"credit_note":     issue(invoice.Need{Kind: invoice.KindCreditNote, LedgerID: "in_r"}, 1042, "20261123000003", inv, nil),
 		"advance":         issue(invoice.Need{Kind: invoice.KindAdvance, LedgerID: "in_u"}, 1043, "20261123000002", nil, nil),
-		"paid_by_advance": issue(invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, 1044, "", nil, &invoice.Document{Number: 1043}),
+		"paid_by_advance": issue(invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, 1044, "20261123000004", nil, &invoice.Document{ID: "doc_in_u", Number: 1043}),
 	}
 }
 
@@ -169,5 +168,15 @@ func BenchmarkRender(b *testing.B) {
 		if _, err := pdf.Render(d); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A document is printed with its number, so one not numbered yet is not
+// rendered at all.
+func TestRenderUnnumbered(t *testing.T) {
+	d := *documents(t)["invoice"]
+	d.Number = 0
+	if _, err := pdf.Render(&d); err == nil {
+		t.Error("an unnumbered document was rendered")
 	}
 }

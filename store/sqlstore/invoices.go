@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -31,21 +33,6 @@ func (t *Tx) PutInvoiceSettings(ctx context.Context, merchantID string, s *invoi
 	return t.writeErr(err, "invoice settings")
 }
 
-// NextDocumentNumber bumps the counter with one upsert: the row it writes
-// stays locked to the end of the transaction on every backend, so
-// concurrent transactions get consecutive numbers and a rolled-back one
-// leaves no gap.
-func (t *Tx) NextDocumentNumber(ctx context.Context, merchantID string) (int64, error) {
-	var n int64
-	err := t.c.QueryRow(ctx, []any{&n}, `INSERT INTO document_counters (merchant_id, last) VALUES ($1, 1)
-		ON CONFLICT (merchant_id) DO UPDATE SET last = document_counters.last + 1
-		RETURNING last`, merchantID)
-	if err != nil {
-		return 0, fmt.Errorf("allocate document number: %w", err)
-	}
-	return n, nil
-}
-
 func (t *Tx) CreateDocument(ctx context.Context, d *invoice.Document) error {
 	what := "document " + d.ID
 	doc, err := json.Marshal(d)
@@ -53,52 +40,123 @@ func (t *Tx) CreateDocument(ctx context.Context, d *invoice.Document) error {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
 	_, err = t.c.Exec(ctx, `INSERT INTO documents
-		(id, merchant_id, order_id, ledger_id, kind, number, payment_reference, access_token, payable, due_at, doc, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		d.ID, d.MerchantID, d.OrderID, d.LedgerID, string(d.Kind), d.Number, nullable(d.PaymentReference),
+		(id, merchant_id, order_id, ledger_id, kind, reference, refers_to, payment_reference, access_token, payable, due_at, doc, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		d.ID, d.MerchantID, d.OrderID, d.LedgerID, string(d.Kind), d.Reference, nullable(d.RefersTo), nullable(d.PaymentReference),
 		d.AccessToken, d.Payable(), d.DueDate.UnixMicro(), string(doc), d.CreatedAt.UnixMicro())
 	return t.writeErr(err, what)
 }
 
-func (t *Tx) Document(ctx context.Context, merchantID, id string) (*invoice.Document, error) {
-	var d invoice.Document
-	if err := t.getDoc(ctx, &d, "document "+id, `SELECT doc FROM documents WHERE id = $1 AND merchant_id = $2`, id, merchantID); err != nil {
+// NumberDocuments locks the unnumbered rows it reads, so a second
+// numberer waits, then finds them numbered and passes them by; each
+// merchant's counter moves on by its count in one upsert, whose row stays
+// locked to the end of the transaction on every backend. Merchants are
+// taken in one order, so concurrent numberers cannot deadlock.
+func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Document, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	docs, err := t.queryDocuments(ctx, selectDocuments+` WHERE d.number IS NULL ORDER BY d.seq LIMIT $1`+lockOfD(t.c.ForUpdate()), limit)
+	if err != nil {
 		return nil, err
 	}
-	return &d, nil
-}
-
-func (t *Tx) DocumentByToken(ctx context.Context, token string) (*invoice.Document, error) {
-	var d invoice.Document
-	if err := t.getDoc(ctx, &d, "document", `SELECT doc FROM documents WHERE access_token = $1`, token); err != nil {
-		return nil, err
+	byMerchant := map[string][]*invoice.Document{}
+	for _, d := range docs {
+		byMerchant[d.MerchantID] = append(byMerchant[d.MerchantID], d)
 	}
-	return &d, nil
-}
-
-func (t *Tx) DocumentByPaymentReference(ctx context.Context, merchantID, ref string) (*invoice.Document, error) {
-	var d invoice.Document
-	if err := t.getDoc(ctx, &d, "document with payment reference "+ref,
-		`SELECT doc FROM documents WHERE payment_reference = $1 AND merchant_id = $2`, ref, merchantID); err != nil {
-		return nil, err
+	for _, m := range slices.Sorted(maps.Keys(byMerchant)) {
+		ds := byMerchant[m]
+		var last int64
+		err := t.c.QueryRow(ctx, []any{&last}, `INSERT INTO document_counters (merchant_id, last) VALUES ($1, $2)
+			ON CONFLICT (merchant_id) DO UPDATE SET last = document_counters.last + excluded.last
+			RETURNING last`, m, int64(len(ds)))
+		if err != nil {
+			return nil, fmt.Errorf("allocate document numbers: %w", err)
+		}
+		for i, d := range ds {
+			d.Number = last - int64(len(ds)-1-i)
+			if _, err := t.c.Exec(ctx, `UPDATE documents SET number = $1 WHERE id = $2`, d.Number, d.ID); err != nil {
+				return nil, fmt.Errorf("number document %s: %w", d.ID, err)
+			}
+		}
 	}
-	return &d, nil
+	return docs, nil
 }
 
-func (t *Tx) OrderDocuments(ctx context.Context, merchantID, orderID string) ([]*invoice.Document, error) {
+// selectDocuments reads documents d, each with the number of the one it
+// refers to, r.
+const selectDocuments = `SELECT d.doc, d.reference, COALESCE(d.number, 0), COALESCE(r.number, 0)
+	FROM documents d LEFT JOIN documents r ON r.id = d.refers_to`
+
+// lockOfD narrows a backend's row lock to documents d: PostgreSQL does
+// not lock the nullable side of an outer join.
+func lockOfD(forUpdate string) string {
+	if forUpdate == "" {
+		return ""
+	}
+	return forUpdate + " OF d"
+}
+
+// queryDocuments reads the documents a query built on selectDocuments finds.
+func (t *Tx) queryDocuments(ctx context.Context, query string, args ...any) ([]*invoice.Document, error) {
 	var docs []*invoice.Document
 	err := t.c.Query(ctx, func(rows Scanner) error {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var (
+			doc                string
+			d                  = new(invoice.Document)
+			number, refersToNo int64
+		)
+		if err := rows.Scan(&doc, &d.Reference, &number, &refersToNo); err != nil {
 			return err
 		}
-		d := new(invoice.Document)
-		if err := json.Unmarshal([]byte(s), d); err != nil {
+		reference := d.Reference // documents issued before 0006 have it only in the column
+		if err := json.Unmarshal([]byte(doc), d); err != nil {
 			return fmt.Errorf("decode document: %w", err)
+		}
+		d.Reference, d.Number = reference, number
+		if d.RefersTo != "" {
+			if d.Kind == invoice.KindCreditNote {
+				d.Credits = refersToNo
+			} else {
+				d.PaidByAdvance = refersToNo
+			}
 		}
 		docs = append(docs, d)
 		return nil
-	}, `SELECT doc FROM documents WHERE order_id = $1 AND merchant_id = $2 ORDER BY number`, orderID, merchantID)
+	}, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read documents: %w", err)
+	}
+	return docs, nil
+}
+
+// document reads the one document where selects, or ENotFound.
+func (t *Tx) document(ctx context.Context, what, where string, args ...any) (*invoice.Document, error) {
+	docs, err := t.queryDocuments(ctx, selectDocuments+` WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) == 0 {
+		return nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
+	}
+	return docs[0], nil
+}
+
+func (t *Tx) Document(ctx context.Context, merchantID, id string) (*invoice.Document, error) {
+	return t.document(ctx, "document "+id, `d.id = $1 AND d.merchant_id = $2`, id, merchantID)
+}
+
+func (t *Tx) DocumentByToken(ctx context.Context, token string) (*invoice.Document, error) {
+	return t.document(ctx, "document", `d.access_token = $1`, token)
+}
+
+func (t *Tx) DocumentByPaymentReference(ctx context.Context, merchantID, ref string) (*invoice.Document, error) {
+	return t.document(ctx, "document with payment reference "+ref, `d.payment_reference = $1 AND d.merchant_id = $2`, ref, merchantID)
+}
+
+func (t *Tx) OrderDocuments(ctx context.Context, merchantID, orderID string) ([]*invoice.Document, error) {
+	docs, err := t.queryDocuments(ctx, selectDocuments+`
+		WHERE d.order_id = $1 AND d.merchant_id = $2 ORDER BY d.seq`, orderID, merchantID)
 	if err != nil {
 		return nil, fmt.Errorf("list documents of order %s: %w", orderID, err)
 	}
@@ -285,7 +343,7 @@ func (t *Tx) OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]
 		keys = append(keys, k)
 		return nil
 	}, `SELECT d.merchant_id, d.id FROM documents d
-		WHERE d.payable > 0 AND d.due_at < $1
+		WHERE d.payable > 0 AND d.due_at < $1 AND d.number IS NOT NULL
 		AND NOT EXISTS (SELECT 1 FROM document_overdue o WHERE o.document_id = d.id)
 		AND (SELECT COALESCE(SUM(p.amount), 0) FROM bank_payments p WHERE p.document_id = d.id) < d.payable
 		ORDER BY d.due_at, d.id LIMIT $2`, now.UnixMicro(), limit)
