@@ -63,7 +63,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	if _, err := migrate(ctx, pool); err != nil {
+	if _, err := migrate(ctx, pool, ""); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
@@ -151,13 +151,13 @@ func Migrate(ctx context.Context, url string) ([]string, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	defer pool.Close()
-	return migrate(ctx, pool)
+	return migrate(ctx, pool, "")
 }
 
 // migrate applies, in lexical order, each embedded migration not yet
-// recorded in schema_migrations, each in its own transaction, holding the
-// migration lock throughout. Migrations are forward-only.
-func migrate(ctx context.Context, pool *pgxpool.Pool) (applied []string, err error) {
+// recorded in schema_migrations, up to and including last ("" for all),
+// each in its own transaction, holding the migration lock throughout. Migrations are forward-only.
+func migrate(ctx context.Context, pool *pgxpool.Pool, last string) (applied []string, err error) {
 	c, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -180,6 +180,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (applied []string, err err
 		return nil, err
 	}
 	for _, f := range files {
+		if last != "" && f.Name() > last {
+			break
+		}
 		done, err := migrateFile(ctx, c.Conn(), f.Name())
 		if err != nil {
 			return applied, fmt.Errorf("%s: %w", f.Name(), err)

@@ -52,7 +52,7 @@ func Open(path string) (*DB, error) {
 	}
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
-	if err := migrate(context.Background(), writer); err != nil {
+	if err := migrate(context.Background(), writer, ""); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
@@ -112,11 +112,12 @@ func (db *DB) Close() error {
 var migrations embed.FS
 
 // migrate applies, in lexical order, each embedded migration not yet
-// recorded in schema_migrations, each in its own transaction. Migrations
+// recorded in schema_migrations, up to and including last ("" for all),
+// each in its own transaction. Migrations
 // are forward-only: a released one is never edited, only followed. The
 // transactions begin IMMEDIATE, so two processes opening a new file at
 // once take turns and the second finds the work done.
-func migrate(ctx context.Context, db *sql.DB) error {
+func migrate(ctx context.Context, db *sql.DB, last string) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY) STRICT`); err != nil {
 		return err
 	}
@@ -125,6 +126,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	for _, f := range files {
+		if last != "" && f.Name() > last {
+			break
+		}
 		if err := migrateFile(ctx, db, f.Name()); err != nil {
 			return fmt.Errorf("%s: %w", f.Name(), err)
 		}

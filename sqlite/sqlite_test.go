@@ -323,3 +323,19 @@ func TestClose(t *testing.T) {
 		t.Errorf("second Close = %v, want nil", err)
 	}
 }
+
+// TestUpgradeDocuments upgrades a database that the release ending with
+// migration 0005 made.
+func TestUpgradeDocuments(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kassa.db")
+	if err := sqlite.MigrateTo(path, "0005_invoices.sql"); err != nil {
+		t.Fatal(err)
+	}
+	r := raw(t, path)
+	exec := func(ctx context.Context, q string, args ...any) error { _, err := r.ExecContext(ctx, q, args...); return err }
+	storetest.UpgradeDocuments(t, exec, func(t *testing.T) store.Store {
+		db := mustOpen(t, path)
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
+}

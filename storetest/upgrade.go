@@ -1,0 +1,86 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// Exec runs SQL on a backend's database directly, past the store.
+type Exec func(ctx context.Context, query string, args ...any) error
+
+// UpgradeDocuments checks migration 0006, which numbers documents after
+// they are issued, on a database whose schema is at 0005: exec writes an
+// invoice and its credit note as 0005 issued them, then open brings the
+// schema up to date. The documents keep their numbers, which become their
+// references (what their orders' chunks show), numbering goes on after
+// them, and the rows refuse every change but setting a number once.
+func UpgradeDocuments(t *testing.T, exec Exec, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	const m, orderID = "ac_legacy", "or_legacy"
+	ocr, _ := invoice.NewOCR("5000")
+	issued := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	legacy := []map[string]any{
+		{"id": "doc_inv", "kind": "invoice", "number": 1, "ledgerId": "in_c", "paymentReference": ocr, "total": 12500},
+		{"id": "doc_cn", "kind": "creditNote", "number": 2, "ledgerId": "in_r", "credits": 1, "total": -12500},
+	}
+	for _, d := range legacy {
+		d["merchantId"], d["orderId"], d["currency"], d["issueDate"], d["dueDate"] = m, orderID, "SEK", issued, issued
+		doc, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ref any // NULL for the credit note
+		if r, ok := d["paymentReference"]; ok {
+			ref = r
+		}
+		if err := exec(ctx, `INSERT INTO documents
+			(id, merchant_id, order_id, ledger_id, kind, number, payment_reference, access_token, payable, due_at, doc, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $9)`,
+			d["id"], m, orderID, d["ledgerId"], d["kind"], d["number"], ref, "tok_"+d["id"].(string), issued.UnixMicro(), string(doc)); err != nil {
+			t.Fatalf("writing a 0005 document: %v", err)
+		}
+	}
+	if err := exec(ctx, `INSERT INTO document_counters (merchant_id, last) VALUES ($1, 2)`, m); err != nil {
+		t.Fatal(err)
+	}
+
+	s := open(t)
+	var docs []*invoice.Document
+	err := s.View(ctx, func(tx store.ReadTx) (err error) { docs, err = tx.OrderDocuments(ctx, m, orderID); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 2 || docs[0].ID != "doc_inv" || docs[0].Number != 1 || docs[0].Reference != "1" || docs[0].PaymentReference != ocr ||
+		docs[1].ID != "doc_cn" || docs[1].Number != 2 || docs[1].Reference != "2" || docs[1].Credits != 1 {
+		t.Fatalf("documents after the upgrade = %+v", docs)
+	}
+
+	d := &invoice.Document{ID: "doc_new", MerchantID: m, OrderID: "or_new", LedgerID: "in_new", Kind: invoice.KindInvoice,
+		Reference: invoice.ReferenceFor("doc_new"), AccessToken: "tok_new", IssueDate: issued, DueDate: issued, CreatedAt: issued}
+	d.PaymentReference = d.Reference
+	var numbered []*invoice.Document
+	err = s.Update(ctx, func(tx store.Tx) error { return tx.CreateDocument(ctx, d) })
+	if err == nil {
+		err = s.Update(ctx, func(tx store.Tx) (err error) { numbered, err = tx.NumberDocuments(ctx, 10); return err })
+	}
+	if err != nil || len(numbered) != 1 || numbered[0].Number != 3 {
+		t.Fatalf("numbering a new document after the upgrade = %v, %v; want it numbered 3", numbered, err)
+	}
+
+	for _, change := range []string{
+		`UPDATE documents SET payable = 1 WHERE id = 'doc_new'`,
+		`UPDATE documents SET number = 9 WHERE id = 'doc_new'`,
+		`UPDATE documents SET number = NULL WHERE id = 'doc_inv'`,
+		`DELETE FROM documents WHERE id = 'doc_cn'`,
+	} {
+		if err := exec(ctx, change); err == nil || !strings.Contains(err.Error(), "documents are immutable") && !strings.Contains(err.Error(), "numbered once") {
+			t.Errorf("%s = %v, want the triggers to refuse it", change, err)
+		}
+	}
+}
