@@ -87,12 +87,13 @@ func (s *Server) NumberDocuments(ctx context.Context) (int, error) {
 				return err
 			}
 			n = len(docs)
+			var mails []*store.Mail
 			for _, d := range docs {
-				if err := s.queueMail(ctx, tx, d, s.env(), false); err != nil {
-					return err
+				if m := s.mailOf(d, s.env(), false); m != nil {
+					mails = append(mails, m)
 				}
 			}
-			return nil
+			return tx.EnqueueMails(ctx, mails...)
 		})
 		if err != nil {
 			return total, err
@@ -167,10 +168,10 @@ func (s *Server) documentURL(d *invoice.Document) string {
 	return strings.TrimRight(s.cfg.PublicURL, "/") + "/v1/documents/" + d.ID
 }
 
-// queueMail puts a document's e-mail, or its overdue reminder, in the
-// outbox, for the buyer's address with the invoice channel's copy address,
-// when the buyer has one.
-func (s *Server) queueMail(ctx context.Context, tx store.Tx, d *invoice.Document, env order.Env, reminder bool) error {
+// mailOf is a document's e-mail, or its overdue reminder, for the
+// buyer's address with the invoice channel's copy address; nil when the
+// buyer has neither.
+func (s *Server) mailOf(d *invoice.Document, env order.Env, reminder bool) *store.Mail {
 	if d.Buyer.Email == "" && d.CopyTo == "" {
 		return nil
 	}
@@ -193,7 +194,7 @@ func (s *Server) queueMail(ctx context.Context, tx store.Tx, d *invoice.Document
 			m.Cc = []string{d.CopyTo}
 		}
 	}
-	return tx.EnqueueMail(ctx, m)
+	return m
 }
 
 func (s *Server) mailDomain() string {

@@ -36,7 +36,10 @@ func (s *Server) RemindOverdue(ctx context.Context) (int, error) {
 			if d, err = tx.Document(ctx, k.MerchantID, k.DocumentID); err != nil {
 				return err
 			}
-			return s.queueMail(ctx, tx, d, s.env(), true)
+			if m := s.mailOf(d, s.env(), true); m != nil {
+				return tx.EnqueueMails(ctx, m)
+			}
+			return nil
 		})
 		if err != nil {
 			return n, err

@@ -134,7 +134,7 @@ func queue(t *testing.T, st store.Store, n int64) *store.Mail {
 		if len(docs) != 1 || docs[0].ID != d.ID {
 			return errors.New("the invoice was not numbered")
 		}
-		return tx.EnqueueMail(ctx, m)
+		return tx.EnqueueMails(ctx, m)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,25 @@ func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, erro
 	return tag.RowsAffected(), err
 }
 
+// ExecEach sends the statements in one batch: one round trip for all.
+func (c *conn) ExecEach(ctx context.Context, query string, argsList [][]any) error {
+	if len(argsList) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, args := range argsList {
+		b.Queue(query, args...)
+	}
+	br := c.tx.SendBatch(ctx, b)
+	for range argsList {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return err
+		}
+	}
+	return br.Close()
+}
+
 func (c *conn) QueryRow(ctx context.Context, dest []any, query string, args ...any) error {
 	err := c.tx.QueryRow(ctx, query, args...).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {

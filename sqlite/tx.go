@@ -43,6 +43,17 @@ func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, erro
 	return res.RowsAffected()
 }
 
+// ExecEach runs the statements one by one: they are calls into the
+// database file, not round trips.
+func (c *conn) ExecEach(ctx context.Context, query string, argsList [][]any) error {
+	for _, args := range argsList {
+		if _, err := c.Exec(ctx, query, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (c *conn) QueryRow(ctx context.Context, dest []any, query string, args ...any) error {
 	ctx, err := detach(ctx)
 	if err != nil {

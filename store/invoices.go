@@ -53,7 +53,8 @@ type InvoiceWriter interface {
 	// AddBankPayment records a payment unless the merchant already has one
 	// with its BankRef; added says which.
 	AddBankPayment(ctx context.Context, p *BankPayment) (added bool, err error)
-	EnqueueMail(ctx context.Context, m *Mail) error
+	// EnqueueMails queues mails, all or none.
+	EnqueueMails(ctx context.Context, ms ...*Mail) error
 	// ClaimMails takes up to limit unsent mails due at or before now, and
 	// pushes each one's next attempt lease later and counts the attempt:
 	// another process does not claim them while this one sends.

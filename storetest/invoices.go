@@ -231,7 +231,7 @@ func testMailOutbox(f *fixture) {
 		ID: "ml_1", MerchantID: m, DocumentID: "iv_1", MessageID: "<iv_1@kassa>", To: []string{"a@example.com"},
 		Cc: []string{"b@example.com"}, Subject: "Invoice 1", NextAt: f.now, CreatedAt: f.now,
 	}
-	f.mustUpdate(func(tx store.Tx) error { return tx.EnqueueMail(ctx, mail) })
+	f.mustUpdate(func(tx store.Tx) error { return tx.EnqueueMails(ctx, mail) })
 	claim := func() []store.Mail {
 		var ms []store.Mail
 		f.mustUpdate(func(tx store.Tx) (err error) { ms, err = tx.ClaimMails(ctx, f.now, time.Minute, 10); return err })
@@ -260,6 +260,15 @@ func testMailOutbox(f *fixture) {
 	}
 	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.MailFailed(ctx, "ml_1", f.now, "late") })
 	wantCode(t, "MailFailed of a sent mail", err, kassa.ENotFound)
+
+	// Several mails are queued together, or none is.
+	second, third := *mail, *mail
+	second.ID, third.ID = "ml_2", "ml_1"
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.EnqueueMails(ctx, &second, &third) })
+	wantCode(t, "EnqueueMails with a known ID", err, kassa.EConflict)
+	if log := mustRead(f, func(tx store.ReadTx) ([]store.Mail, error) { return tx.Mails(ctx, m, 10) }); len(log) != 1 {
+		t.Errorf("after a failed EnqueueMails, Mails = %+v, want ml_1 alone", log)
+	}
 }
 
 func testOverdue(f *fixture) {

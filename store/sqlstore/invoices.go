@@ -73,11 +73,13 @@ func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Documen
 		if err != nil {
 			return nil, fmt.Errorf("allocate document numbers: %w", err)
 		}
+		args := make([][]any, len(ds))
 		for i, d := range ds {
 			d.Number = last - int64(len(ds)-1-i)
-			if _, err := t.c.Exec(ctx, `UPDATE documents SET number = $1 WHERE id = $2`, d.Number, d.ID); err != nil {
-				return nil, fmt.Errorf("number document %s: %w", d.ID, err)
-			}
+			args[i] = []any{d.Number, d.ID}
+		}
+		if err := t.c.ExecEach(ctx, `UPDATE documents SET number = $1 WHERE id = $2`, args); err != nil {
+			return nil, fmt.Errorf("number documents: %w", err)
 		}
 	}
 	return docs, nil
@@ -222,15 +224,18 @@ type mailEnvelope struct {
 	Reminder  bool     `json:"reminder,omitempty"`
 }
 
-func (t *Tx) EnqueueMail(ctx context.Context, m *store.Mail) error {
-	doc, err := json.Marshal(mailEnvelope{MessageID: m.MessageID, To: m.To, Cc: m.Cc, Subject: m.Subject, Reminder: m.Reminder})
-	if err != nil {
-		return fmt.Errorf("encode mail %s: %w", m.ID, err)
+func (t *Tx) EnqueueMails(ctx context.Context, ms ...*store.Mail) error {
+	args := make([][]any, len(ms))
+	for i, m := range ms {
+		doc, err := json.Marshal(mailEnvelope{MessageID: m.MessageID, To: m.To, Cc: m.Cc, Subject: m.Subject, Reminder: m.Reminder})
+		if err != nil {
+			return fmt.Errorf("encode mail %s: %w", m.ID, err)
+		}
+		args[i] = []any{m.ID, m.MerchantID, m.DocumentID, string(doc), m.NextAt.UnixMicro(), m.CreatedAt.UnixMicro()}
 	}
-	_, err = t.c.Exec(ctx, `INSERT INTO mail_outbox (id, merchant_id, document_id, doc, attempts, next_at, last_error, created_at)
-		VALUES ($1, $2, $3, $4, 0, $5, '', $6)`,
-		m.ID, m.MerchantID, m.DocumentID, string(doc), m.NextAt.UnixMicro(), m.CreatedAt.UnixMicro())
-	return t.writeErr(err, "mail "+m.ID)
+	err := t.c.ExecEach(ctx, `INSERT INTO mail_outbox (id, merchant_id, document_id, doc, attempts, next_at, last_error, created_at)
+		VALUES ($1, $2, $3, $4, 0, $5, '', $6)`, args)
+	return t.writeErr(err, "mail")
 }
 
 const mailColumns = `id, merchant_id, document_id, doc, attempts, COALESCE(next_at, 0), COALESCE(sent_at, 0), last_error, created_at`

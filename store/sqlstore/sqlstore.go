@@ -27,6 +27,9 @@ type Conn interface {
 	QueryRow(ctx context.Context, dest []any, query string, args ...any) error
 	// Query calls scan for each row.
 	Query(ctx context.Context, scan func(Scanner) error, query string, args ...any) error
+	// ExecEach runs query once for each of argsList, in order, and stops at
+	// the first error. A backend sends them together where it can.
+	ExecEach(ctx context.Context, query string, argsList [][]any) error
 	// IsUniqueViolation reports whether err is a unique-key clash.
 	IsUniqueViolation(err error) bool
 	// ForUpdate is appended to a SELECT of a row the transaction may
