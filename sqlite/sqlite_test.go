@@ -332,7 +332,10 @@ func TestUpgradeDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := raw(t, path)
-	exec := func(ctx context.Context, q string, args ...any) error { _, err := r.ExecContext(ctx, q, args...); return err }
+	exec := func(ctx context.Context, q string, args ...any) error {
+		_, err := r.ExecContext(ctx, q, args...)
+		return err
+	}
 	storetest.UpgradeDocuments(t, exec, func(t *testing.T) store.Store {
 		db := mustOpen(t, path)
 		t.Cleanup(func() { db.Close() })
