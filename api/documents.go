@@ -105,7 +105,12 @@ func (s *Server) NumberDocuments(ctx context.Context) (int, error) {
 	}
 }
 
-// RunNumbering numbers issued documents (NumberDocuments) whenever a
+// numberingLinger is how long RunNumbering waits, once woken, for more
+// documents to number in the same transaction: one transaction per
+// document would double the commits of a capture.
+const numberingLinger = 100 * time.Millisecond
+
+// RunNumbering numbers issued documents (NumberDocuments) shortly after a
 // transaction of this process issued some, and every interval for those
 // that another process issued and could not number (it stopped first),
 // until ctx ends.
@@ -120,6 +125,11 @@ func (s *Server) RunNumbering(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-s.issued:
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(numberingLinger):
+			}
 		case <-t.C:
 		}
 	}

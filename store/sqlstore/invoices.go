@@ -52,11 +52,13 @@ func (t *Tx) CreateDocument(ctx context.Context, d *invoice.Document) error {
 // merchant's counter moves on by its count in one upsert, whose row stays
 // locked to the end of the transaction on every backend. Merchants are
 // taken in one order, so concurrent numberers cannot deadlock.
+// (A document returned shows the number of the one it refers to as the
+// query first read it; readers after the commit get the current one.)
 func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Document, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	docs, err := t.queryDocuments(ctx, selectDocuments+` WHERE d.number IS NULL ORDER BY d.seq LIMIT $1`+lockOfD(t.c.ForUpdate()), limit)
+	docs, err := t.queryDocuments(ctx, selectDocuments+` WHERE d.number IS NULL ORDER BY d.seq LIMIT $1`+lockOf(t.c.ForUpdate(), "d"), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -90,13 +92,13 @@ func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Documen
 const selectDocuments = `SELECT d.doc, d.reference, COALESCE(d.number, 0), COALESCE(r.number, 0)
 	FROM documents d LEFT JOIN documents r ON r.id = d.refers_to`
 
-// lockOfD narrows a backend's row lock to documents d: PostgreSQL does
-// not lock the nullable side of an outer join.
-func lockOfD(forUpdate string) string {
+// lockOf narrows a backend's row lock to the table aliased alias:
+// PostgreSQL does not lock the nullable side of an outer join.
+func lockOf(forUpdate, alias string) string {
 	if forUpdate == "" {
 		return ""
 	}
-	return forUpdate + " OF d"
+	return forUpdate + " OF " + alias
 }
 
 // queryDocuments reads the documents a query built on selectDocuments finds.

@@ -228,7 +228,7 @@ func skipLocked(forUpdate string) string {
 	if forUpdate == "" {
 		return ""
 	}
-	return lockOfD(forUpdate) + " SKIP LOCKED"
+	return lockOf(forUpdate, "d") + " SKIP LOCKED"
 }
 
 func (t *Tx) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) error {

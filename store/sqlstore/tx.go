@@ -102,6 +102,9 @@ func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, er
 	if err := t.getDoc(ctx, &o, what, `SELECT doc FROM orders WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
 		return nil, err
 	}
+	// A second statement, not a join: on PostgreSQL it reads the events
+	// committed while the first waited for the row lock, which a join's
+	// snapshot would miss.
 	err := t.c.Query(ctx, func(rows Scanner) error {
 		var (
 			e       order.Event
