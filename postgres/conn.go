@@ -15,11 +15,69 @@ import (
 type conn struct {
 	tx    pgx.Tx
 	write bool
+	later []pending // writes that go with the next statement or the commit
+}
+
+// pending is a write sent later (ExecLater) and how its outcome is judged.
+type pending struct {
+	query string
+	args  []any
+	check func(int64, error) error
+}
+
+// ExecLater holds the write until the transaction's next statement, or its
+// commit (flush), and sends them together: one round trip instead of two.
+func (c *conn) ExecLater(_ context.Context, check func(int64, error) error, query string, args ...any) error {
+	c.later = append(c.later, pending{query, args, check})
+	return nil
+}
+
+// send runs the pending writes and then the statements queue adds, in one
+// round trip, and returns the results of queue's statements. A pending
+// write that fails ends it with that write's error: PostgreSQL has aborted
+// the transaction, so what follows it failed too.
+func (c *conn) send(ctx context.Context, queue func(*pgx.Batch)) (pgx.BatchResults, error) {
+	b := &pgx.Batch{}
+	for _, p := range c.later {
+		b.Queue(p.query, p.args...)
+	}
+	queue(b)
+	later := c.later
+	c.later = nil
+	br := c.tx.SendBatch(ctx, b)
+	for _, p := range later {
+		tag, err := br.Exec()
+		if err := p.check(tag.RowsAffected(), err); err != nil {
+			br.Close()
+			return nil, err
+		}
+	}
+	return br, nil
+}
+
+// flush sends the pending writes, before the commit.
+func (c *conn) flush(ctx context.Context) error {
+	if len(c.later) == 0 {
+		return nil
+	}
+	br, err := c.send(ctx, func(*pgx.Batch) {})
+	if err != nil {
+		return err
+	}
+	return br.Close()
 }
 
 func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	tag, err := c.tx.Exec(ctx, query, args...)
-	return tag.RowsAffected(), err
+	if len(c.later) == 0 {
+		tag, err := c.tx.Exec(ctx, query, args...)
+		return tag.RowsAffected(), err
+	}
+	br, err := c.send(ctx, func(b *pgx.Batch) { b.Queue(query, args...) })
+	if err != nil {
+		return 0, err
+	}
+	tag, err := br.Exec()
+	return tag.RowsAffected(), errors.Join(err, br.Close())
 }
 
 // ExecEach sends the statements in one batch: one round trip for all.
@@ -27,11 +85,14 @@ func (c *conn) ExecEach(ctx context.Context, query string, argsList [][]any) err
 	if len(argsList) == 0 {
 		return nil
 	}
-	b := &pgx.Batch{}
-	for _, args := range argsList {
-		b.Queue(query, args...)
+	br, err := c.send(ctx, func(b *pgx.Batch) {
+		for _, args := range argsList {
+			b.Queue(query, args...)
+		}
+	})
+	if err != nil {
+		return err
 	}
-	br := c.tx.SendBatch(ctx, b)
 	for range argsList {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
@@ -42,7 +103,16 @@ func (c *conn) ExecEach(ctx context.Context, query string, argsList [][]any) err
 }
 
 func (c *conn) QueryRow(ctx context.Context, dest []any, query string, args ...any) error {
-	err := c.tx.QueryRow(ctx, query, args...).Scan(dest...)
+	var err error
+	if len(c.later) == 0 {
+		err = c.tx.QueryRow(ctx, query, args...).Scan(dest...)
+	} else {
+		var br pgx.BatchResults
+		if br, err = c.send(ctx, func(b *pgx.Batch) { b.Queue(query, args...) }); err != nil {
+			return err
+		}
+		err = errors.Join(br.QueryRow().Scan(dest...), br.Close())
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sqlstore.ErrNoRows
 	}
@@ -50,10 +120,25 @@ func (c *conn) QueryRow(ctx context.Context, dest []any, query string, args ...a
 }
 
 func (c *conn) Query(ctx context.Context, scan func(sqlstore.Scanner) error, query string, args ...any) error {
-	rows, err := c.tx.Query(ctx, query, args...)
+	if len(c.later) == 0 {
+		rows, err := c.tx.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		return scanRows(rows, scan)
+	}
+	br, err := c.send(ctx, func(b *pgx.Batch) { b.Queue(query, args...) })
 	if err != nil {
 		return err
 	}
+	rows, err := br.Query()
+	if err == nil {
+		err = scanRows(rows, scan)
+	}
+	return errors.Join(err, br.Close())
+}
+
+func scanRows(rows pgx.Rows, scan func(sqlstore.Scanner) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		if err := scan(rows); err != nil {

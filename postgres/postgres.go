@@ -104,7 +104,11 @@ func (db *DB) try(ctx context.Context, fn func(store.Tx) error) error {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(sqlstore.NewTx(&conn{tx: tx, write: true})); err != nil {
+	c := &conn{tx: tx, write: true}
+	if err := fn(sqlstore.NewTx(c)); err != nil {
+		return err
+	}
+	if err := c.flush(ctx); err != nil {
 		return err
 	}
 	// Once fn has run, the caller's cancellation must not leave the
@@ -156,7 +160,8 @@ func Migrate(ctx context.Context, url string) ([]string, error) {
 
 // migrate applies, in lexical order, each embedded migration not yet
 // recorded in schema_migrations, up to and including last ("" for all),
-// each in its own transaction, holding the migration lock throughout. Migrations are forward-only.
+// each in its own transaction, holding the migration lock throughout.
+// Migrations are forward-only.
 func migrate(ctx context.Context, pool *pgxpool.Pool, last string) (applied []string, err error) {
 	c, err := pool.Acquire(ctx)
 	if err != nil {

@@ -43,6 +43,12 @@ func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, erro
 	return res.RowsAffected()
 }
 
+// ExecLater runs the write now: it is a call into the database file, not
+// a round trip.
+func (c *conn) ExecLater(ctx context.Context, check func(int64, error) error, query string, args ...any) error {
+	return check(c.Exec(ctx, query, args...))
+}
+
 // ExecEach runs the statements one by one: they are calls into the
 // database file, not round trips.
 func (c *conn) ExecEach(ctx context.Context, query string, argsList [][]any) error {

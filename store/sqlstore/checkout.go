@@ -29,19 +29,17 @@ func (t *Tx) Exposure(ctx context.Context, l store.CreditLine, at time.Time, exc
 
 func (t *Tx) PutCreditHold(ctx context.Context, h store.CreditHold) error {
 	if h.Amount <= 0 {
-		_, err := t.c.Exec(ctx, `DELETE FROM credit_holds WHERE session_id = $1`, h.SessionID)
-		return t.writeErr(err, "credit hold")
+		return t.writeLater(ctx, "credit hold", `DELETE FROM credit_holds WHERE session_id = $1`, h.SessionID)
 	}
 	var expires int64
 	if !h.ExpiresAt.IsZero() {
 		expires = h.ExpiresAt.UnixMicro()
 	}
-	_, err := t.c.Exec(ctx, `INSERT INTO credit_holds (session_id, merchant_id, company_id, currency, amount, expires_at)
+	return t.writeLater(ctx, "credit hold", `INSERT INTO credit_holds (session_id, merchant_id, company_id, currency, amount, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (session_id) DO UPDATE SET merchant_id = excluded.merchant_id, company_id = excluded.company_id,
 			currency = excluded.currency, amount = excluded.amount, expires_at = excluded.expires_at`,
 		h.SessionID, h.Line.MerchantID, h.Line.CompanyID, string(h.Line.Currency), h.Amount, expires)
-	return t.writeErr(err, "credit hold")
 }
 
 func (t *Tx) SessionOwner(ctx context.Context, sessionID string) (string, error) {

@@ -39,12 +39,11 @@ func (t *Tx) CreateDocument(ctx context.Context, d *invoice.Document) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
-	_, err = t.c.Exec(ctx, `INSERT INTO documents
+	return t.writeLater(ctx, what, `INSERT INTO documents
 		(id, merchant_id, order_id, ledger_id, kind, reference, refers_to, payment_reference, access_token, payable, due_at, doc, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		d.ID, d.MerchantID, d.OrderID, d.LedgerID, string(d.Kind), d.Reference, nullable(d.RefersTo), nullable(d.PaymentReference),
 		d.AccessToken, d.Payable(), d.DueDate.UnixMicro(), string(doc), d.CreatedAt.UnixMicro())
-	return t.writeErr(err, what)
 }
 
 // NumberDocuments locks the unnumbered rows it reads, so a second

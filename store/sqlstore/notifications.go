@@ -154,22 +154,22 @@ func (t *Tx) Deliveries(ctx context.Context, merchantID, notificationID string) 
 }
 
 func (t *Tx) CreateNotification(ctx context.Context, n *notify.Notification, ds []notify.Delivery) error {
-	_, err := t.c.Exec(ctx, `INSERT INTO notifications (id, merchant_id, type, order_id, session_id, body, created_at)
+	err := t.writeLater(ctx, "notification "+n.ID, `INSERT INTO notifications (id, merchant_id, type, order_id, session_id, body, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, n.ID, n.MerchantID, n.Type, n.OrderID, n.SessionID, n.Body, n.CreatedAt.UnixMicro())
 	if err != nil {
-		return t.writeErr(err, "notification "+n.ID)
+		return err
 	}
 	return t.AddDeliveries(ctx, n, ds, n.CreatedAt)
 }
 
 func (t *Tx) AddDeliveries(ctx context.Context, n *notify.Notification, ds []notify.Delivery, now time.Time) error {
 	for _, d := range ds {
-		_, err := t.c.Exec(ctx, `INSERT INTO notification_deliveries
+		err := t.writeLater(ctx, "notification delivery "+d.ID, `INSERT INTO notification_deliveries
 			(id, notification_id, merchant_id, endpoint_id, url, state, attempts, next_at, claim, created_at)
 			VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, '', $7)`,
 			d.ID, n.ID, n.MerchantID, d.EndpointID, d.URL, d.NextAt.UnixMicro(), now.UnixMicro())
 		if err != nil {
-			return t.writeErr(err, "notification delivery "+d.ID)
+			return err
 		}
 	}
 	return nil

@@ -27,6 +27,12 @@ type Conn interface {
 	QueryRow(ctx context.Context, dest []any, query string, args ...any) error
 	// Query calls scan for each row.
 	Query(ctx context.Context, scan func(Scanner) error, query string, args ...any) error
+	// ExecLater runs a write whose outcome matters only if it fails: now,
+	// or, where the backend gains by it, together with the transaction's
+	// next statement or its commit. check turns the outcome into the
+	// error that fails the transaction, which a later call on the Conn, or
+	// the commit, may then return.
+	ExecLater(ctx context.Context, check func(rowsAffected int64, err error) error, query string, args ...any) error
 	// ExecEach runs query once for each of argsList, in order, and stops at
 	// the first error. A backend sends them together where it can.
 	ExecEach(ctx context.Context, query string, argsList [][]any) error
@@ -70,6 +76,11 @@ func (t *Tx) writeErr(err error, what string) error {
 		return &kassa.Error{Code: kassa.EConflict, Message: what + " already exists", Err: err}
 	}
 	return fmt.Errorf("write %s: %w", what, err)
+}
+
+// writeLater runs a write with ExecLater: its failure is writeErr's.
+func (t *Tx) writeLater(ctx context.Context, what, query string, args ...any) error {
+	return t.c.ExecLater(ctx, func(_ int64, err error) error { return t.writeErr(err, what) }, query, args...)
 }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -157,12 +157,12 @@ func (t *Tx) CreateOrder(ctx context.Context, o *order.Order) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.c.Exec(ctx, `INSERT INTO orders
+	err = t.writeLater(ctx, "order "+o.ID, `INSERT INTO orders
 		(id, merchant_id, session_id, doc, ready_pending, ready_at, authorized, captured, refunded, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		o.ID, o.MerchantID, o.SessionID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.createdAt, r.updatedAt)
 	if err != nil {
-		return t.writeErr(err, "order "+o.ID)
+		return err
 	}
 	return t.insertEvents(ctx, o, o.Events)
 }
@@ -173,14 +173,17 @@ func (t *Tx) UpdateOrder(ctx context.Context, o *order.Order, newEvents []order.
 	if err != nil {
 		return err
 	}
-	n, err := t.c.Exec(ctx, `UPDATE orders
+	check := func(n int64, err error) error {
+		if err != nil {
+			return t.writeErr(err, what)
+		}
+		return mustChange(n, what)
+	}
+	err = t.c.ExecLater(ctx, check, `UPDATE orders
 		SET doc = $3, ready_pending = $4, ready_at = $5, authorized = $6, captured = $7, refunded = $8, updated_at = $9
 		WHERE id = $1 AND merchant_id = $2`,
 		o.ID, o.MerchantID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.updatedAt)
 	if err != nil {
-		return t.writeErr(err, what)
-	}
-	if err := mustChange(n, what); err != nil {
 		return err
 	}
 	return t.insertEvents(ctx, o, newEvents)
@@ -188,11 +191,11 @@ func (t *Tx) UpdateOrder(ctx context.Context, o *order.Order, newEvents []order.
 
 func (t *Tx) insertEvents(ctx context.Context, o *order.Order, events []order.Event) error {
 	for _, e := range events {
-		_, err := t.c.Exec(ctx, `INSERT INTO order_events (id, order_id, merchant_id, type, ledger_id, amount, created_at)
+		err := t.writeLater(ctx, "order event "+e.ID, `INSERT INTO order_events (id, order_id, merchant_id, type, ledger_id, amount, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			e.ID, o.ID, o.MerchantID, e.Type, e.LedgerID, e.Amount, e.CreatedAt.UnixMicro())
 		if err != nil {
-			return t.writeErr(err, "order event "+e.ID)
+			return err
 		}
 	}
 	return nil
@@ -300,10 +303,9 @@ func (t *Tx) IdempotencyRecord(ctx context.Context, merchantID, key string) (*st
 }
 
 func (t *Tx) PutIdempotencyRecord(ctx context.Context, r *store.IdempotencyRecord) error {
-	_, err := t.c.Exec(ctx, `INSERT INTO idempotency_keys (merchant_id, key, fingerprint, status, body, created_at)
+	return t.writeLater(ctx, "idempotency record for this key", `INSERT INTO idempotency_keys (merchant_id, key, fingerprint, status, body, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		r.MerchantID, r.Key, r.Fingerprint, r.Status, r.Body, r.CreatedAt.UnixMicro())
-	return t.writeErr(err, "idempotency record for this key")
 }
 
 func (t *Tx) DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int, error) {
