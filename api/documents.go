@@ -88,8 +88,9 @@ func (s *Server) NumberDocuments(ctx context.Context) (int, error) {
 			}
 			n = len(docs)
 			var mails []*store.Mail
+			env := s.env()
 			for _, d := range docs {
-				if m := s.mailOf(d, s.env(), false); m != nil {
+				if m := s.mailOf(d, env, false); m != nil {
 					mails = append(mails, m)
 				}
 			}

@@ -10,12 +10,52 @@ import (
 	"github.com/kassa-pay/kassa/store/sqlstore"
 )
 
-// conn runs the shared statements (package store/sqlstore) in a pgx
-// transaction.
+// conn runs the shared statements (package store/sqlstore) in a
+// transaction: a pgx.Tx for reads, and for writes a pooled connection on
+// which BEGIN is sent with the first statement and COMMIT with the last
+// writes (begin and commit), saving two round trips per transaction.
 type conn struct {
-	tx    pgx.Tx
+	tx    querier
 	write bool
-	later []pending // writes that go with the next statement or the commit
+	later []pending // statements that go with the next one or the commit
+	begun bool      // BEGIN has been sent
+}
+
+// querier is what conn needs of a pgx.Tx or a *pgx.Conn.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// begin starts a read-committed transaction on c, with the first
+// statement sent.
+func begin(c *pgx.Conn) *conn {
+	return &conn{tx: c, write: true, later: []pending{{query: "BEGIN ISOLATION LEVEL READ COMMITTED", check: func(_ int64, err error) error {
+		return err
+	}}}}
+}
+
+// commit sends the pending writes and COMMIT together; on any failure
+// the transaction is rolled back.
+func (c *conn) commit(ctx context.Context) error {
+	c.later = append(c.later, pending{query: "COMMIT", check: func(_ int64, err error) error { return err }})
+	if err := c.flush(ctx); err != nil {
+		c.rollback(ctx)
+		return err
+	}
+	return nil
+}
+
+// rollback ends a transaction that was begun; one whose BEGIN is still
+// pending was never started.
+func (c *conn) rollback(ctx context.Context) {
+	c.later = nil
+	if c.begun {
+		c.tx.Exec(ctx, "ROLLBACK") // a failure leaves the connection broken, and the pool drops it
+		c.begun = false
+	}
 }
 
 // pending is a write sent later (ExecLater) and how its outcome is judged.
@@ -44,6 +84,7 @@ func (c *conn) send(ctx context.Context, queue func(*pgx.Batch)) (pgx.BatchResul
 	queue(b)
 	later := c.later
 	c.later = nil
+	c.begun = c.begun || c.write // a write conn's first batch holds BEGIN
 	br := c.tx.SendBatch(ctx, b)
 	for _, p := range later {
 		tag, err := br.Exec()
@@ -161,7 +202,7 @@ func (c *conn) Lock(ctx context.Context, name string) error {
 	if !c.write {
 		return nil
 	}
-	_, err := c.tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, name)
+	_, err := c.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, name)
 	return err
 }
 
@@ -176,7 +217,7 @@ func (c *conn) ClaimKey(ctx context.Context, merchantID, key string) error {
 	}
 	var got bool
 	// Merchant IDs hold no spaces, so the joined text names one key.
-	err := c.tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, merchantID+" "+key).Scan(&got)
+	err := c.QueryRow(ctx, []any{&got}, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, merchantID+" "+key)
 	if err != nil {
 		return err
 	}

@@ -99,21 +99,21 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 func (db *DB) try(ctx context.Context, fn func(store.Tx) error) error {
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	pc, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	c := &conn{tx: tx, write: true}
+	// A connection left inside a transaction (a failed ROLLBACK) is
+	// closed by the pool rather than reused.
+	defer pc.Release()
+	c := begin(pc.Conn())
 	if err := fn(sqlstore.NewTx(c)); err != nil {
-		return err
-	}
-	if err := c.flush(ctx); err != nil {
+		c.rollback(context.WithoutCancel(ctx))
 		return err
 	}
 	// Once fn has run, the caller's cancellation must not leave the
 	// outcome unknown: the commit runs to its answer.
-	if err := tx.Commit(context.WithoutCancel(ctx)); err != nil {
+	if err := c.commit(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	return nil

@@ -233,7 +233,7 @@ type credentials struct {
 // keeps its credentials in the data directory, since the secret itself is
 // stored only hashed; later starts read them back from there. Replicas
 // starting together on one PostgreSQL database create one merchant: the
-// check and the insert are one serializable transaction.
+// check and the insert are one transaction, which locks the merchant count.
 func sandboxCredentials(ctx context.Context, st store.Store, dataDir string) (*credentials, error) {
 	file := filepath.Join(dataDir, "sandbox-credentials.json")
 	m, cl, c, err := newMerchant("Sandbox merchant")
