@@ -19,16 +19,24 @@ CREATE INDEX documents_order ON documents (order_id, seq);
 CREATE INDEX documents_unnumbered ON documents (seq) WHERE number IS NULL;
 
 -- An issued document is never edited (a correction is a credit note),
--- except that its number is set, once.
-CREATE OR REPLACE FUNCTION documents_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+-- except that its number is set, once. Column lists and WHEN conditions
+-- keep the numbering update from calling a function.
+DROP FUNCTION documents_immutable();
+
+CREATE FUNCTION documents_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF TG_OP = 'UPDATE' AND OLD.number IS NULL AND NEW.number IS NOT NULL
-		AND to_jsonb(OLD) - 'number' = to_jsonb(NEW) - 'number' THEN
-		RETURN NEW;
-	END IF;
 	RAISE EXCEPTION 'documents are immutable';
 END
 $$;
 
-CREATE TRIGGER documents_no_change BEFORE UPDATE OR DELETE ON documents
-	FOR EACH ROW EXECUTE FUNCTION documents_immutable();
+CREATE TRIGGER documents_no_update
+	BEFORE UPDATE OF seq, id, merchant_id, order_id, ledger_id, kind, reference, refers_to,
+		payment_reference, access_token, payable, due_at, doc, created_at ON documents
+	FOR EACH ROW EXECUTE FUNCTION documents_refuse();
+
+CREATE TRIGGER documents_number_once BEFORE UPDATE OF number ON documents
+	FOR EACH ROW WHEN (OLD.number IS NOT NULL OR NEW.number IS NULL)
+	EXECUTE FUNCTION documents_refuse();
+
+CREATE TRIGGER documents_no_delete BEFORE DELETE ON documents
+	FOR EACH ROW EXECUTE FUNCTION documents_refuse();
