@@ -179,6 +179,29 @@ func (c *conn) Query(ctx context.Context, scan func(sqlstore.Scanner) error, que
 	return errors.Join(err, br.Close())
 }
 
+// Queries sends the queries in one batch, with the pending writes.
+func (c *conn) Queries(ctx context.Context, qs ...sqlstore.Query) error {
+	br, err := c.send(ctx, func(b *pgx.Batch) {
+		for _, q := range qs {
+			b.Queue(q.SQL, q.Args...)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, q := range qs {
+		rows, err := br.Query()
+		if err == nil {
+			err = scanRows(rows, q.Scan)
+		}
+		if err != nil {
+			br.Close()
+			return err
+		}
+	}
+	return br.Close()
+}
+
 func scanRows(rows pgx.Rows, scan func(sqlstore.Scanner) error) error {
 	defer rows.Close()
 	for rows.Next() {

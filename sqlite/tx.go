@@ -43,6 +43,16 @@ func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, erro
 	return res.RowsAffected()
 }
 
+// Queries runs the queries one after the other.
+func (c *conn) Queries(ctx context.Context, qs ...sqlstore.Query) error {
+	for _, q := range qs {
+		if err := c.Query(ctx, q.Scan, q.SQL, q.Args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ExecLater runs the write now: it is a call into the database file, not
 // a round trip.
 func (c *conn) ExecLater(ctx context.Context, check func(int64, error) error, query string, args ...any) error {

@@ -14,6 +14,13 @@ import (
 	"github.com/kassa-pay/kassa"
 )
 
+// Query is a query for Conn.Queries.
+type Query struct {
+	SQL  string
+	Args []any
+	Scan func(Scanner) error // called for each row
+}
+
 // ErrNoRows is what Conn.QueryRow returns when the query finds no row.
 var ErrNoRows = errors.New("sqlstore: no rows")
 
@@ -27,6 +34,11 @@ type Conn interface {
 	QueryRow(ctx context.Context, dest []any, query string, args ...any) error
 	// Query calls scan for each row.
 	Query(ctx context.Context, scan func(Scanner) error, query string, args ...any) error
+	// Queries runs the queries in order, each its own statement, and calls
+	// each one's Scan for its rows; a backend sends them together where it
+	// can. On PostgreSQL a later one sees what committed while an earlier
+	// one waited for a lock, which a join would not.
+	Queries(ctx context.Context, qs ...Query) error
 	// ExecLater runs a write whose outcome matters only if it fails: now,
 	// or, where the backend gains by it, together with the transaction's
 	// next statement or its commit. check turns the outcome into the

@@ -98,28 +98,44 @@ func (t *Tx) CreateClient(ctx context.Context, c *merchant.Client) error {
 
 func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, error) {
 	what := "order " + id
-	var o order.Order
-	if err := t.getDoc(ctx, &o, what, `SELECT doc FROM orders WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
-		return nil, err
-	}
-	// A second statement, not a join: on PostgreSQL it reads the events
-	// committed while the first waited for the row lock, which a join's
-	// snapshot would miss.
-	err := t.c.Query(ctx, func(rows Scanner) error {
-		var (
-			e       order.Event
-			created int64
-		)
-		if err := rows.Scan(&e.ID, &e.Type, &e.LedgerID, &e.Amount, &created); err != nil {
-			return err
-		}
-		e.CreatedAt = fromMicros(created)
-		o.Events = append(o.Events, e)
-		return nil
-	}, `SELECT id, type, ledger_id, amount, created_at FROM order_events WHERE order_id = $1 ORDER BY seq`, id)
+	var (
+		doc    string
+		events []order.Event
+	)
+	// Two statements in one round trip, not a join: the second reads the
+	// events committed while the first waited for the row lock, which a
+	// join's snapshot would miss.
+	err := t.c.Queries(ctx, Query{
+		SQL:  `SELECT doc FROM orders WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
+		Args: []any{id, merchantID},
+		Scan: func(rows Scanner) error { return rows.Scan(&doc) },
+	}, Query{
+		SQL:  `SELECT id, type, ledger_id, amount, created_at FROM order_events WHERE order_id = $1 ORDER BY seq`,
+		Args: []any{id},
+		Scan: func(rows Scanner) error {
+			var (
+				e       order.Event
+				created int64
+			)
+			if err := rows.Scan(&e.ID, &e.Type, &e.LedgerID, &e.Amount, &created); err != nil {
+				return err
+			}
+			e.CreatedAt = fromMicros(created)
+			events = append(events, e)
+			return nil
+		},
+	})
 	if err != nil {
-		return nil, readErr(err, "events of "+what)
+		return nil, readErr(err, what)
 	}
+	if doc == "" {
+		return nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
+	}
+	var o order.Order
+	if err := json.Unmarshal([]byte(doc), &o); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", what, err)
+	}
+	o.Events = events
 	return &o, nil
 }
 
