@@ -78,7 +78,15 @@ func (t *outboxTx) UpdateSession(ctx context.Context, s *session.Session) error 
 	if err := t.Tx.UpdateSession(ctx, s); err != nil {
 		return err
 	}
-	return t.write(ctx, s.MerchantID, s.Settings.NotificationURL, notify.ForSession(prev, s))
+	msgs := notify.ForSession(prev, s)
+	if len(msgs) == 0 {
+		return nil
+	}
+	endpoints, err := t.Tx.NotificationEndpoints(ctx, s.MerchantID)
+	if err != nil {
+		return err
+	}
+	return t.write(ctx, s.MerchantID, s.Settings.NotificationURL, endpoints, msgs)
 }
 
 func (t *outboxTx) Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error) {
@@ -88,15 +96,15 @@ func (t *outboxTx) Redeliver(ctx context.Context, merchantID, notificationID str
 }
 
 func (t *outboxTx) orderChanged(ctx context.Context, o *order.Order, events []order.Event) error {
-	s, err := t.Tx.Session(ctx, o.MerchantID, o.SessionID)
-	if err != nil && kassa.ErrorCode(err) != kassa.ENotFound {
+	s, endpoints, err := t.Tx.NotificationTargets(ctx, o.MerchantID, o.SessionID)
+	if err != nil {
 		return err
 	}
 	url := ""
 	if s != nil {
 		url = s.Settings.NotificationURL
 	}
-	if err := t.write(ctx, o.MerchantID, url, notify.ForOrder(o, events, s)); err != nil {
+	if err := t.write(ctx, o.MerchantID, url, endpoints, notify.ForOrder(o, events, s)); err != nil {
 		return err
 	}
 	return t.scheduleAutoCapture(ctx, o, events)
@@ -124,14 +132,11 @@ func (t *outboxTx) scheduleAutoCapture(ctx context.Context, o *order.Order, even
 }
 
 // write stores each message with a delivery to url (the session's
-// notification URL, if any) and to each endpoint that subscribes to it.
-func (t *outboxTx) write(ctx context.Context, merchantID, url string, msgs []notify.Message) error {
+// notification URL, if any) and to each of the merchant's endpoints that
+// subscribes to it.
+func (t *outboxTx) write(ctx context.Context, merchantID, url string, endpoints []notify.Endpoint, msgs []notify.Message) error {
 	if len(msgs) == 0 {
 		return nil
-	}
-	endpoints, err := t.Tx.NotificationEndpoints(ctx, merchantID)
-	if err != nil {
-		return err
 	}
 	now := t.srv.clock.Now()
 	for _, m := range msgs {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/session"
 )
 
 // NotificationFilter selects notifications; empty fields match all.
@@ -19,6 +20,11 @@ type NotificationFilter struct {
 type NotificationReader interface {
 	// NotificationEndpoints lists the merchant's endpoints, oldest first.
 	NotificationEndpoints(ctx context.Context, merchantID string) ([]notify.Endpoint, error)
+	// NotificationTargets reads what an order's notifications go to: its
+	// session, nil when there is none, not locked (its notification URL
+	// and reference are fixed once it has an order), and the merchant's
+	// endpoints as NotificationEndpoints lists them.
+	NotificationTargets(ctx context.Context, merchantID, sessionID string) (*session.Session, []notify.Endpoint, error)
 	Notification(ctx context.Context, merchantID, id string) (*notify.Notification, error)
 	// Notifications lists the newest matching notifications first.
 	Notifications(ctx context.Context, merchantID string, f NotificationFilter) ([]notify.Notification, error)

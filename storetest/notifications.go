@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -71,6 +72,32 @@ func testNotificationEndpoints(f *fixture) {
 	}
 	if got := mustRead(f, func(tx store.ReadTx) ([]notify.Endpoint, error) { return tx.NotificationEndpoints(ctx, b) }); len(got) != 0 {
 		t.Errorf("another merchant sees %d endpoints", len(got))
+	}
+
+	// NotificationTargets: the session, when the merchant has it, and the
+	// same endpoints.
+	ps := f.newSession(a)
+	f.mustUpdate(func(tx store.Tx) error { return tx.CreateSession(ctx, ps) })
+	for _, c := range []struct {
+		merchant, session string
+		found             bool
+		endpoints         []notify.Endpoint
+	}{
+		{a, ps.ID, true, []notify.Endpoint{*e1, *e2}},
+		{a, "ps_missing", false, []notify.Endpoint{*e1, *e2}},
+		{b, ps.ID, false, nil},
+	} {
+		var (
+			gotSession *session.Session
+			gotEnds    []notify.Endpoint
+		)
+		f.mustUpdate(func(tx store.Tx) (err error) {
+			gotSession, gotEnds, err = tx.NotificationTargets(ctx, c.merchant, c.session)
+			return err
+		})
+		if (gotSession != nil) != c.found || gotSession != nil && gotSession.ID != ps.ID || !cmp.Equal(c.endpoints, gotEnds, cmpopts.EquateEmpty()) {
+			t.Errorf("NotificationTargets(%s, %s) = %v, %v; want found %v, endpoints %v", c.merchant, c.session, gotSession, gotEnds, c.found, c.endpoints)
+		}
 	}
 
 	// Deleting: another merchant cannot; the owner can, and the pending

@@ -8,32 +8,64 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
 
 func (t *Tx) NotificationEndpoints(ctx context.Context, merchantID string) ([]notify.Endpoint, error) {
-	var es []notify.Endpoint
-	err := t.c.Query(ctx, func(rows Scanner) error {
-		var (
-			e       notify.Endpoint
-			types   string
-			created int64
-		)
-		if err := rows.Scan(&e.ID, &e.MerchantID, &e.URL, &e.Secret, &types, &created); err != nil {
-			return err
-		}
-		if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
-			return err
-		}
-		e.CreatedAt = fromMicros(created)
-		es = append(es, e)
-		return nil
-	}, `SELECT id, merchant_id, url, secret, event_types, created_at FROM notification_endpoints
-		WHERE merchant_id = $1 ORDER BY created_at, id`, merchantID)
-	if err != nil {
+	q, es := endpointsQuery(merchantID)
+	if err := t.c.Queries(ctx, q); err != nil {
 		return nil, fmt.Errorf("list notification endpoints: %w", err)
 	}
-	return es, nil
+	return *es, nil
+}
+
+// endpointsQuery lists the merchant's endpoints into the slice it returns.
+func endpointsQuery(merchantID string) (Query, *[]notify.Endpoint) {
+	es := new([]notify.Endpoint)
+	return Query{
+		SQL: `SELECT id, merchant_id, url, secret, event_types, created_at FROM notification_endpoints
+			WHERE merchant_id = $1 ORDER BY created_at, id`,
+		Args: []any{merchantID},
+		Scan: func(rows Scanner) error {
+			var (
+				e       notify.Endpoint
+				types   string
+				created int64
+			)
+			if err := rows.Scan(&e.ID, &e.MerchantID, &e.URL, &e.Secret, &types, &created); err != nil {
+				return err
+			}
+			if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
+				return err
+			}
+			e.CreatedAt = fromMicros(created)
+			*es = append(*es, e)
+			return nil
+		},
+	}, es
+}
+
+// NotificationTargets reads both in one round trip.
+func (t *Tx) NotificationTargets(ctx context.Context, merchantID, sessionID string) (*session.Session, []notify.Endpoint, error) {
+	var doc string
+	q, es := endpointsQuery(merchantID)
+	err := t.c.Queries(ctx, Query{
+		SQL:  `SELECT doc FROM payment_sessions WHERE id = $1 AND merchant_id = $2`,
+		Args: []any{sessionID, merchantID},
+		Scan: func(rows Scanner) error { return rows.Scan(&doc) },
+	}, q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read notification targets: %w", err)
+	}
+	if doc == "" {
+		return nil, *es, nil
+	}
+	s := new(session.Session)
+	if err := json.Unmarshal([]byte(doc), s); err != nil {
+		return nil, nil, fmt.Errorf("decode session %s: %w", sessionID, err)
+	}
+	return s, *es, nil
 }
 
 func (t *Tx) CreateNotificationEndpoint(ctx context.Context, e *notify.Endpoint) error {
