@@ -59,7 +59,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	// Durability is not negotiable for money: whatever the server's
 	// default, a commit is on disk before Kassa answers.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
-	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	// Every statement is a key lookup: planning it again at each execution
+	// costs more than it finds.
+	if _, ok := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
