@@ -39,7 +39,11 @@ type errorBody struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := errors.AsType[*kassa.Error](err)
 	if !ok || e.Code == kassa.EInternal {
-		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		if r.Context().Err() != nil { // the client went away; nothing is wrong here
+			s.log.Info("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+		} else {
+			s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
 		e = kassa.Errorf(kassa.EInternal, "Internal error; the request may be retried")
 	}
 	status, ok := statusOf[e.Code]
