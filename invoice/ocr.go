@@ -55,7 +55,10 @@ const referenceDigits = 14
 // merchant issues.
 func ReferenceFor(id string) string {
 	sum := sha256.Sum256([]byte(id))
-	const lo = 10_000_000_000_000 // the smallest 14-digit number
+	lo := uint64(1) // the smallest number of referenceDigits digits
+	for range referenceDigits - 1 {
+		lo *= 10
+	}
 	v := lo + binary.BigEndian.Uint64(sum[:8])%(9*lo)
 	ref, _ := NewOCR(strconv.FormatUint(v, 10)) // 14 digits are a valid base
 	return ref
