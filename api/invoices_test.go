@@ -297,3 +297,25 @@ func (e *env) mails(c *creds) []mail {
 	e.must(200, request{method: "GET", path: "/v1/sandbox/mails", as: c}).decode(e.t, &log)
 	return log.Mails
 }
+
+// RunNumbering numbers a document soon after the capture that issued it,
+// woken by the commit: its timer here never fires.
+func TestNumberingWakesAfterCapture(t *testing.T) {
+	e := newEnv(t)
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { e.srv.RunNumbering(ctx, time.Hour); close(done) }()
+	defer func() { stop(); <-done }()
+	capture := map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}
+	for i := range 2 { // the second can only be numbered by a wake-up: the first pass is over by then
+		id := e.order(cart(line("A", 1, 10000)))
+		e.must(200, request{method: "POST", path: "/v1/orders/" + id + "/capture", body: capture})
+		deadline := time.Now().Add(time.Minute)
+		for e.documents(id)[0].Number == 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := e.documents(id)[0].Number; got != int64(i+1) {
+			t.Fatalf("invoice of capture %d numbered %d, want %d", i+1, got, i+1)
+		}
+	}
+}
