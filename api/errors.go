@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -39,7 +40,7 @@ type errorBody struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := errors.AsType[*kassa.Error](err)
 	if !ok || e.Code == kassa.EInternal {
-		if r.Context().Err() != nil { // the client went away; nothing is wrong here
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil { // the client went away; nothing is wrong here
 			s.log.Info("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "err", err)
 		} else {
 			s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)

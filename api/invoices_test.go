@@ -211,8 +211,14 @@ func TestDocumentNumbersConcurrent(t *testing.T) {
 				t.Errorf("document %d missing; have %v", k, seen)
 			}
 		}
-		if mails := e.mails(&e.a); len(mails) != n {
-			t.Errorf("%d mails queued, want one per document, %d", len(mails), n)
+		mailed := map[string]int{}
+		for _, m := range e.mails(&e.a) {
+			mailed[m.DocumentID]++
+		}
+		for _, id := range ids {
+			if d := e.documents(id)[0]; mailed[d.ID] != 1 {
+				t.Errorf("document %s has %d mails, want 1", d.ID, mailed[d.ID])
+			}
 		}
 	})
 }

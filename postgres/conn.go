@@ -15,10 +15,11 @@ import (
 // which BEGIN is sent with the first statement and COMMIT with the last
 // writes (begin and commit), saving two round trips per transaction.
 type conn struct {
-	tx    querier
-	write bool
-	later []pending // statements that go with the next one or the commit
-	begun bool      // BEGIN has been sent
+	tx     querier
+	write  bool
+	later  []pending // statements that go with the next one or the commit
+	begun  bool      // BEGIN has been sent
+	failed error     // a pending write's failure: the transaction must not commit
 }
 
 // querier is what conn needs of a pgx.Tx or a *pgx.Conn.
@@ -37,14 +38,42 @@ func begin(c *pgx.Conn) *conn {
 	}}}}
 }
 
-// commit sends the pending writes and COMMIT together; on any failure
-// the transaction is rolled back.
+// commit sends the pending writes and COMMIT, together when it is safe;
+// on any failure the transaction is rolled back.
 func (c *conn) commit(ctx context.Context) error {
-	c.later = append(c.later, pending{query: "COMMIT", check: func(_ int64, err error) error { return err }})
-	if err := c.flush(ctx); err != nil {
+	// A write whose check fails on a statement that succeeded (one that
+	// must change a row and changed none) aborts nothing in PostgreSQL,
+	// so a COMMIT in its batch would commit the rest: such writes are
+	// sent, and checked, first. A check is a function of the outcome, so
+	// asking it about "no row changed, no error" finds them.
+	for _, p := range c.later {
+		if p.check(0, nil) != nil {
+			if err := c.flush(ctx); err != nil {
+				c.rollback(ctx)
+				return err
+			}
+			break
+		}
+	}
+	if c.failed != nil {
+		c.rollback(ctx)
+		return c.failed
+	}
+	br, err := c.send(ctx, func(b *pgx.Batch) { b.Queue("COMMIT") })
+	if err != nil {
 		c.rollback(ctx)
 		return err
 	}
+	tag, err := br.Exec()
+	if err = errors.Join(err, br.Close()); err == nil && tag.String() != "COMMIT" {
+		// PostgreSQL answers COMMIT in a failed transaction by rolling it back.
+		err = errors.New("the transaction failed and was rolled back")
+	}
+	if err != nil {
+		c.rollback(ctx)
+		return err
+	}
+	c.begun = false
 	return nil
 }
 
@@ -66,17 +95,24 @@ type pending struct {
 }
 
 // ExecLater holds the write until the transaction's next statement, or its
-// commit (flush), and sends them together: one round trip instead of two.
+// commit, and sends them together: one round trip instead of two. The
+// write runs under the context of the call that sends it.
 func (c *conn) ExecLater(_ context.Context, check func(int64, error) error, query string, args ...any) error {
+	if c.failed != nil {
+		return c.failed
+	}
 	c.later = append(c.later, pending{query, args, check})
 	return nil
 }
 
 // send runs the pending writes and then the statements queue adds, in one
 // round trip, and returns the results of queue's statements. A pending
-// write that fails ends it with that write's error: PostgreSQL has aborted
-// the transaction, so what follows it failed too.
+// write that fails ends it with that write's error, and so does every
+// later call: the transaction cannot commit.
 func (c *conn) send(ctx context.Context, queue func(*pgx.Batch)) (pgx.BatchResults, error) {
+	if c.failed != nil {
+		return nil, c.failed
+	}
 	b := &pgx.Batch{}
 	for _, p := range c.later {
 		b.Queue(p.query, p.args...)
@@ -90,16 +126,17 @@ func (c *conn) send(ctx context.Context, queue func(*pgx.Batch)) (pgx.BatchResul
 		tag, err := br.Exec()
 		if err := p.check(tag.RowsAffected(), err); err != nil {
 			br.Close()
+			c.failed = err
 			return nil, err
 		}
 	}
 	return br, nil
 }
 
-// flush sends the pending writes, before the commit.
+// flush sends the pending writes.
 func (c *conn) flush(ctx context.Context) error {
 	if len(c.later) == 0 {
-		return nil
+		return c.failed
 	}
 	br, err := c.send(ctx, func(*pgx.Batch) {})
 	if err != nil {
@@ -109,7 +146,7 @@ func (c *conn) flush(ctx context.Context) error {
 }
 
 func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	if len(c.later) == 0 {
+	if len(c.later) == 0 && c.failed == nil {
 		tag, err := c.tx.Exec(ctx, query, args...)
 		return tag.RowsAffected(), err
 	}
@@ -145,7 +182,7 @@ func (c *conn) ExecEach(ctx context.Context, query string, argsList [][]any) err
 
 func (c *conn) QueryRow(ctx context.Context, dest []any, query string, args ...any) error {
 	var err error
-	if len(c.later) == 0 {
+	if len(c.later) == 0 && c.failed == nil {
 		err = c.tx.QueryRow(ctx, query, args...).Scan(dest...)
 	} else {
 		var br pgx.BatchResults
@@ -161,7 +198,7 @@ func (c *conn) QueryRow(ctx context.Context, dest []any, query string, args ...a
 }
 
 func (c *conn) Query(ctx context.Context, scan func(sqlstore.Scanner) error, query string, args ...any) error {
-	if len(c.later) == 0 {
+	if len(c.later) == 0 && c.failed == nil {
 		rows, err := c.tx.Query(ctx, query, args...)
 		if err != nil {
 			return err

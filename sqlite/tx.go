@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,11 +15,10 @@ import (
 // Update (read-write) or View (on a query_only connection, where any write
 // fails).
 type conn struct {
-	tx    *sql.Tx
-	stmts *stmts
+	tx     *sql.Tx
+	stmts  *stmts
+	failed error // a write's failure (ExecLater): the transaction must not commit
 }
-
-func newTx(tx *sql.Tx, s *stmts) *sqlstore.Tx { return sqlstore.NewTx(&conn{tx: tx, stmts: s}) }
 
 // detach checks ctx, then drops its cancellation for the statement about
 // to run. Cancelling a running statement interrupts the connection, and
@@ -54,9 +54,13 @@ func (c *conn) Queries(ctx context.Context, qs ...sqlstore.Query) error {
 }
 
 // ExecLater runs the write now: it is a call into the database file, not
-// a round trip.
+// a round trip. Its failure fails the transaction even if the caller goes
+// on, as on PostgreSQL.
 func (c *conn) ExecLater(ctx context.Context, check func(int64, error) error, query string, args ...any) error {
-	return check(c.Exec(ctx, query, args...))
+	if err := check(c.Exec(ctx, query, args...)); err != nil {
+		c.failed = cmp.Or(c.failed, err)
+	}
+	return c.failed
 }
 
 // ExecEach runs the statements one by one: they are calls into the

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/store/sqlstore"
 )
 
 // maxBatch caps how many updates share one commit, so that one fsync
@@ -133,7 +134,10 @@ func (db *DB) runInSavepoint(ctx context.Context, tx *sql.Tx, r *request) error 
 	if _, err := db.writes.execIn(ctx, tx, `SAVEPOINT request`); err != nil {
 		return err
 	}
-	r.err = call(r.fn, newTx(tx, db.writes))
+	c := &conn{tx: tx, stmts: db.writes}
+	if r.err = call(r.fn, sqlstore.NewTx(c)); r.err == nil {
+		r.err = c.failed
+	}
 	if r.err != nil {
 		if _, err := db.writes.execIn(ctx, tx, `ROLLBACK TO request`); err != nil {
 			return err
@@ -164,5 +168,5 @@ func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	}
 	defer db.reads.prepare(ctx) // after the rollback below frees the connection
 	defer tx.Rollback()
-	return fn(newTx(tx, db.reads))
+	return fn(sqlstore.NewTx(&conn{tx: tx, stmts: db.reads}))
 }

@@ -44,8 +44,10 @@ type InvoiceWriter interface {
 	// numbers each once.
 	CreateDocument(ctx context.Context, d *invoice.Document) error
 	// NumberDocuments numbers up to limit documents, of every merchant,
-	// that have no number yet, in the order they were issued, and returns
-	// them with their numbers. Each merchant's get its next consecutive
+	// that have no number yet, in the order they were issued (of those
+	// committed by then), and returns them with their numbers; not with
+	// the numbers of the documents they refer to (Credits, PaidByAdvance),
+	// which reading them gives. Each merchant's get its next consecutive
 	// numbers, 1 first. Its counter stays locked until the transaction
 	// ends, so concurrent numberers take turns, and a rolled-back
 	// transaction's numbers are given again: no gaps, no duplicates.

@@ -21,6 +21,11 @@ type Store interface {
 	// undoes only its own writes. fn may run on another goroutine and must
 	// not call Update or View itself. Cancelling ctx after fn has run does
 	// not undo a commit; Close waits for pending Updates.
+	//
+	// A backend may send a write later than the call that makes it, so its
+	// failure can be returned by a later call in fn, or by Update after fn
+	// returns nil. A transaction in which a write failed never commits,
+	// even if fn goes on and returns nil.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn against a consistent read-only snapshot.
 	View(ctx context.Context, fn func(ReadTx) error) error

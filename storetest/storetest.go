@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Settings", testSettings},
 		{"OrdersDueReady", testOrdersDueReady},
 		{"FailedUpdate", testFailedUpdate},
+		{"FailedWrite", testFailedWrite},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"ViewSnapshot", testViewSnapshot},
 		{"MoneyInvariants", testMoneyInvariants},
@@ -631,6 +632,46 @@ func testFailedUpdate(f *fixture) {
 	})
 	if err != nil {
 		t.Fatalf("View: %v", err)
+	}
+}
+
+// testFailedWrite: a write that fails dooms its transaction, even when
+// the function goes on, ignores the error and returns nil; whether the
+// failure shows at the write, at a later call or only from Update.
+func testFailedWrite(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m := f.createMerchant()
+	missing := f.newOrder(m, 0) // never stored: updating it changes no row
+	f.mustUpdate(func(tx store.Tx) error {
+		return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{MerchantID: m, Key: "taken", Fingerprint: []byte("fp"), Status: 200, CreatedAt: f.now})
+	})
+	for name, fail := range map[string]func(tx store.Tx) error{
+		"no row changed": func(tx store.Tx) error { return tx.UpdateOrder(ctx, missing, nil) },
+		"the database refused it": func(tx store.Tx) error {
+			return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{MerchantID: m, Key: "taken", Fingerprint: []byte("fp"), Status: 200, CreatedAt: f.now})
+		},
+	} {
+		for _, goesOn := range []bool{true, false} {
+			err := f.s.Update(ctx, func(tx store.Tx) error {
+				if err := tx.PutSetting(ctx, "doomed", []byte(name)); err != nil {
+					return err
+				}
+				_ = fail(tx) // ignored, as a careless caller would
+				if !goesOn {
+					return nil // the failure can only show at the commit
+				}
+				tx.Setting(ctx, "doomed")                        // a later call, which may report it
+				return tx.PutSetting(ctx, "after", []byte(name)) // error ignored too: returning nil
+			})
+			if err == nil {
+				t.Errorf("%s (going on: %v): Update committed a transaction whose write failed", name, goesOn)
+			}
+			for _, key := range []string{"doomed", "after"} {
+				if v := mustRead(f, func(tx store.ReadTx) ([]byte, error) { return tx.Setting(ctx, key) }); v != nil {
+					t.Errorf("%s (going on: %v): setting %q = %q was committed with a failed write", name, goesOn, key, v)
+				}
+			}
+		}
 	}
 }
 

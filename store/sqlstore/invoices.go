@@ -51,13 +51,13 @@ func (t *Tx) CreateDocument(ctx context.Context, d *invoice.Document) error {
 // merchant's counter moves on by its count in one upsert, whose row stays
 // locked to the end of the transaction on every backend. Merchants are
 // taken in one order, so concurrent numberers cannot deadlock.
-// (A document returned shows the number of the one it refers to as the
-// query first read it; readers after the commit get the current one.)
 func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Document, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	docs, err := t.queryDocuments(ctx, selectDocuments+` WHERE d.number IS NULL ORDER BY d.seq LIMIT $1`+lockOf(t.c.ForUpdate(), "d"), limit)
+	// No join: after a lock wait, a joined row would be as it was before.
+	docs, err := t.queryDocuments(ctx, `SELECT d.doc, d.reference, 0, 0 FROM documents d
+		WHERE d.number IS NULL ORDER BY d.seq LIMIT $1`+t.c.ForUpdate(), limit)
 	if err != nil {
 		return nil, err
 	}
