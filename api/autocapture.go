@@ -65,14 +65,8 @@ func (s *Server) autoCapture(ctx context.Context, k store.OrderKey) (captured bo
 		if err != nil {
 			return err
 		}
-		if err := next.Check(); err != nil {
-			return err
-		}
-		if err := s.issueDocuments(ctx, tx, o, next, env); err != nil {
-			return err
-		}
 		captured = true
-		return tx.UpdateOrder(ctx, next, next.Events[len(o.Events):])
+		return s.saveOrder(ctx, tx, o, next, env)
 	})
 	return captured, err
 }

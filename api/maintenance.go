@@ -63,11 +63,12 @@ func (s *Server) MarkDueOrdersReady(ctx context.Context) (int, error) {
 				if err != nil {
 					return err
 				}
-				next, ok := o.MarkReady(s.env())
+				env := s.env()
+				next, ok := o.MarkReady(env)
 				if !ok {
 					continue // another process got there first
 				}
-				if err := tx.UpdateOrder(ctx, next, next.Events[len(o.Events):]); err != nil {
+				if err := s.saveOrder(ctx, tx, o, next, env); err != nil {
 					return err
 				}
 				pass++

@@ -178,8 +178,7 @@ func fingerprint(r *http.Request, body []byte) []byte {
 }
 
 // orderMutation loads the caller's order, applies op and saves the result
-// with its new events and its credit hold. The order's invariants are checked before anything
-// is written: a violation is a bug and commits nothing.
+// (saveOrder).
 func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []byte, status int, op func(ctx context.Context, tx store.Tx, o *order.Order, env order.Env) (*order.Order, error)) {
 	merchantID, id := principal(r).MerchantID, r.PathValue("orderId")
 	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
@@ -196,21 +195,31 @@ func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []by
 			return 0, nil, err
 		}
 		if next != o {
-			if err := next.Check(); err != nil {
-				return 0, nil, err
-			}
-			if err := s.issueDocuments(ctx, tx, o, next, env); err != nil {
-				return 0, nil, err
-			}
-			if err := tx.UpdateOrder(ctx, next, next.Events[len(o.Events):]); err != nil {
-				return 0, nil, err
-			}
-			if err := holdOrder(ctx, tx, next); err != nil {
+			if err := s.saveOrder(ctx, tx, o, next, env); err != nil {
 				return 0, nil, err
 			}
 		}
 		return status, orderOf(next, env.Now), nil
 	})
+}
+
+// saveOrder stores an order's change from prev to next, the one way the
+// API writes a change to an existing order (package reconcile records the
+// paid event itself, which issues nothing and draws on no credit): it checks next's invariants
+// before anything is written (a violation is a bug and commits nothing),
+// issues the documents the change calls for, saves next with its new
+// events, and makes its session's credit hold what it now draws on.
+func (s *Server) saveOrder(ctx context.Context, tx store.Tx, prev, next *order.Order, env order.Env) error {
+	if err := next.Check(); err != nil {
+		return err
+	}
+	if err := s.issueDocuments(ctx, tx, prev, next, env); err != nil {
+		return err
+	}
+	if err := tx.UpdateOrder(ctx, next, next.Events[len(prev.Events):]); err != nil {
+		return err
+	}
+	return holdOrder(ctx, tx, next)
 }
 
 // inflight tracks the Idempotency-Keys whose first request is running.
