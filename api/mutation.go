@@ -219,6 +219,9 @@ func (s *Server) saveOrder(ctx context.Context, tx store.Tx, prev, next *order.O
 	if err := tx.UpdateOrder(ctx, next, next.Events[len(prev.Events):]); err != nil {
 		return err
 	}
+	if next.Exposure() == prev.Exposure() && next.Customer.CompanyID == prev.Customer.CompanyID {
+		return nil // the hold already says so: a capture moves credit, it draws no more
+	}
 	return holdOrder(ctx, tx, next)
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # capture-ratio.sh: Kassa's captures/s on PostgreSQL against pgbench's
 # TPC-B-like tps on the same server, at each concurrency, in interleaved
-# rounds (pgbench, Kassa, pgbench, ...) so that both see the same machine.
-# Prints each round and the medians; the ratio is of the medians.
+# rounds (pgbench, then Kassa) so that both see the same machine. Prints
+# each round with its ratio, and the median of the rounds' ratios.
 #
 #   KASSA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/kassa_bench?sslmode=disable \
 #     tools/bench/capture-ratio.sh [rounds] [captures per run]
@@ -17,16 +17,15 @@ cd "$(dirname "$0")/../.."
 bin=$(mktemp -d)/api.test
 go test -c -o "$bin" ./api/
 median() { sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
-echo "concurrency round pgbench_tps kassa_captures_per_s"
+echo "concurrency round pgbench_tps kassa_captures_per_s ratio"
 for c in 1 16 64; do
-	pg=() ks=()
+	ratios=()
 	for r in $(seq "$rounds"); do
 		p=$(pgbench -h 127.0.0.1 -U postgres -b tpcb-like -c "$c" -j 2 -T 15 pgbench 2>/dev/null | awk '/^tps/ {print $3}')
 		k=$(cd api && "$bin" -test.run '^$' -test.bench "Capture/store=postgres/concurrency=$c\$" -test.benchtime "${captures}x" | awk '/captures\/s/ {print $(NF-1)}')
-		echo "$c $r $p $k"
-		pg+=("$p") ks+=("$k")
+		ratio=$(awk -v k="$k" -v p="$p" 'BEGIN {printf "%.2f", k/p}')
+		echo "$c $r $p $k $ratio"
+		ratios+=("$ratio")
 	done
-	mp=$(printf '%s\n' "${pg[@]}" | median)
-	mk=$(printf '%s\n' "${ks[@]}" | median)
-	echo "$c median $mp $mk ratio $(awk -v k="$mk" -v p="$mp" 'BEGIN {printf "%.2f", k/p}')"
+	echo "$c median ratio $(printf '%s\n' "${ratios[@]}" | median)"
 done
