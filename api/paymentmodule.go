@@ -47,10 +47,19 @@ func (s *Server) addPaymentModuleRoutes() {
 // the response is stored after op succeeds, and op itself is idempotent
 // by the key (it receives it), which covers a crash in between. A replay
 // answers the stored response byte for byte; a key reused for another
-// request is 422; a key whose first request is running is 409.
-func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, body []byte, op func(ctx context.Context, key string) (int, any, error)) {
+// request is 422; a key whose first request is running is 409. The body
+// is decoded into in, unless in is nil.
+func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, op func(ctx context.Context, key string) (int, any, error)) {
 	ctx := r.Context()
 	merchantID := principal(r).MerchantID
+	body, err := readBody(r)
+	if err == nil && in != nil {
+		err = decode(body, in)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	key, fp, release, ok := s.takeKey(w, r, body)
 	if !ok {
 		return
@@ -103,21 +112,21 @@ func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, body []byte,
 	writeRaw(w, status, payload)
 }
 
-// decodeModule reads and decodes a module request body.
-func decodeModule(r *http.Request, v any) ([]byte, error) {
-	body, err := readBody(r)
-	if err != nil {
-		return nil, err
-	}
-	return body, decode(body, v)
-}
-
-// amountIn is an optional amount in minor units: fractions are refused.
+// amountIn is an amount in minor units: fractions are refused.
 func amountIn(param string, n Int) (int64, error) {
 	if n.Rounded {
 		return 0, kassa.Invalid(param, "%s must be a whole number of minor units", param)
 	}
 	return n.V, nil
+}
+
+// optionalAmountIn is an amount that may be absent (nil).
+func optionalAmountIn(param string, n Int) (*int64, error) {
+	if !n.Set {
+		return nil, nil
+	}
+	a, err := amountIn(param, n)
+	return &a, err
 }
 
 func (s *Server) handlePMProviders(w http.ResponseWriter, r *http.Request) {
@@ -132,17 +141,11 @@ type collectionIn struct {
 
 func (s *Server) handlePMCollectionCreate(w http.ResponseWriter, r *http.Request) {
 	var in collectionIn
-	body, err := decodeModule(r, &in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	amount, err := amountIn("amount", in.Amount)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, &in, func(ctx context.Context, _ string) (int, any, error) {
+		amount, err := amountIn("amount", in.Amount)
+		if err != nil {
+			return 0, nil, err
+		}
 		c, err := s.payments.CreateCollection(ctx, principal(r).MerchantID, string(in.Currency), amount, in.Metadata)
 		return http.StatusCreated, c, err
 	})
@@ -194,48 +197,28 @@ func (s *Server) handlePMCollectionGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePMCollectionUpdate(w http.ResponseWriter, r *http.Request) {
 	var in collectionIn
-	body, err := decodeModule(r, &in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	u := payment.CollectionUpdate{Metadata: in.Metadata}
-	if in.Amount.Set {
-		a, err := amountIn("amount", in.Amount)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
+	s.moduleCall(w, r, &in, func(ctx context.Context, _ string) (int, any, error) {
+		if in.Currency != "" {
+			return 0, nil, kassa.Invalid("currency", "a collection's currency cannot change")
 		}
-		u.Amount = &a
-	}
-	if in.Currency != "" {
-		s.writeError(w, r, kassa.Invalid("currency", "a collection's currency cannot change"))
-		return
-	}
-	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
+		amount, err := optionalAmountIn("amount", in.Amount)
+		if err != nil {
+			return 0, nil, err
+		}
+		u := payment.CollectionUpdate{Amount: amount, Metadata: in.Metadata}
 		c, err := s.payments.UpdateCollection(ctx, principal(r).MerchantID, r.PathValue("id"), u)
 		return http.StatusOK, c, err
 	})
 }
 
 func (s *Server) handlePMCollectionDelete(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, nil, func(ctx context.Context, _ string) (int, any, error) {
 		return http.StatusNoContent, nil, s.payments.DeleteCollection(ctx, principal(r).MerchantID, r.PathValue("id"))
 	})
 }
 
 func (s *Server) handlePMCollectionCancel(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, nil, func(ctx context.Context, _ string) (int, any, error) {
 		c, err := s.payments.CancelCollection(ctx, principal(r).MerchantID, r.PathValue("id"))
 		return http.StatusOK, c, err
 	})
@@ -252,21 +235,15 @@ type moduleSessionIn struct {
 
 func (s *Server) handlePMSessionCreate(w http.ResponseWriter, r *http.Request) {
 	var in moduleSessionIn
-	body, err := decodeModule(r, &in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	amount, err := amountIn("amount", in.Amount)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p := payment.SessionParams{
-		ProviderID: string(in.ProviderID), Currency: string(in.Currency), Amount: amount,
-		Data: in.Data, Context: in.Context, Metadata: in.Metadata,
-	}
-	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, &in, func(ctx context.Context, _ string) (int, any, error) {
+		amount, err := amountIn("amount", in.Amount)
+		if err != nil {
+			return 0, nil, err
+		}
+		p := payment.SessionParams{
+			ProviderID: string(in.ProviderID), Currency: string(in.Currency), Amount: amount,
+			Data: in.Data, Context: in.Context, Metadata: in.Metadata,
+		}
 		ps, err := s.payments.CreateSession(ctx, principal(r).MerchantID, r.PathValue("id"), p)
 		return http.StatusCreated, ps, err
 	})
@@ -283,33 +260,19 @@ func (s *Server) handlePMSessionGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePMSessionUpdate(w http.ResponseWriter, r *http.Request) {
 	var in moduleSessionIn
-	body, err := decodeModule(r, &in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	u := payment.SessionUpdate{Data: in.Data, Context: in.Context, Metadata: in.Metadata}
-	if in.Amount.Set {
-		a, err := amountIn("amount", in.Amount)
+	s.moduleCall(w, r, &in, func(ctx context.Context, _ string) (int, any, error) {
+		amount, err := optionalAmountIn("amount", in.Amount)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return 0, nil, err
 		}
-		u.Amount = &a
-	}
-	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
+		u := payment.SessionUpdate{Amount: amount, Data: in.Data, Context: in.Context, Metadata: in.Metadata}
 		ps, err := s.payments.UpdateSession(ctx, principal(r).MerchantID, r.PathValue("id"), u)
 		return http.StatusOK, ps, err
 	})
 }
 
 func (s *Server) handlePMSessionDelete(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, nil, func(ctx context.Context, _ string) (int, any, error) {
 		return http.StatusNoContent, nil, s.payments.DeleteSession(ctx, principal(r).MerchantID, r.PathValue("id"))
 	})
 }
@@ -326,12 +289,7 @@ func (s *Server) handlePMAuthorize(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Data map[string]any `json:"data"`
 	}
-	body, err := decodeModule(r, &in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, &in, func(ctx context.Context, _ string) (int, any, error) {
 		return authorizationOf(s.payments.AuthorizeSession(ctx, principal(r).MerchantID, r.PathValue("id"), in.Data))
 	})
 }
@@ -352,12 +310,7 @@ func authorizationOf(a *paymod.Authorization, err error) (int, any, error) {
 // handlePMSync asks the provider for the status of a session not yet
 // authorized, for when its webhook may have been lost.
 func (s *Server) handlePMSync(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.moduleCall(w, r, body, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, nil, func(ctx context.Context, _ string) (int, any, error) {
 		return authorizationOf(s.payments.SyncSession(ctx, principal(r).MerchantID, r.PathValue("id")))
 	})
 }
@@ -384,23 +337,14 @@ type movementIn struct {
 func (s *Server) handlePMMovement(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var in movementIn
-		body, err := decodeModule(r, &in)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		amount, err := amountIn("amount", in.Amount)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.moduleCall(w, r, body, func(ctx context.Context, key string) (int, any, error) {
+		s.moduleCall(w, r, &in, func(ctx context.Context, key string) (int, any, error) {
+			amount, err := amountIn("amount", in.Amount)
+			if err != nil {
+				return 0, nil, err
+			}
 			req := payment.MovementRequest{Key: key, Amount: amount, Reason: string(in.Reason), Note: string(in.Note), CreatedBy: string(in.CreatedBy)}
 			mid, id := principal(r).MerchantID, r.PathValue("id")
-			var (
-				p   *payment.Payment
-				err error
-			)
+			var p *payment.Payment
 			switch kind {
 			case payment.KindCapture:
 				p, err = s.payments.Capture(ctx, mid, id, req)
