@@ -3,8 +3,11 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
+	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -92,4 +95,46 @@ func TestIdempotencyInFlight(t *testing.T) {
 			t.Errorf("retry after completion = %d, want the stored 200 answer", again.status)
 		}
 	})
+}
+
+// Stored answers are purged after the retention period, a batch at a
+// time, however many there are; newer ones stay.
+func TestPurgeIdempotencyRecords(t *testing.T) {
+	e := newEnv(t)
+	const old = 2500 // more than two batches
+	err := e.store.Update(t.Context(), func(tx store.Tx) error {
+		for i := range old + 1 {
+			at := t0
+			if i == old {
+				at = t0.Add(api.IdempotencyRetention) // young enough to stay
+			}
+			r := &store.IdempotencyRecord{MerchantID: e.a.merchantID, Key: fmt.Sprint("key-", i), Fingerprint: []byte("fp"), Status: 200, CreatedAt: at}
+			if err := tx.PutIdempotencyRecord(t.Context(), r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(api.IdempotencyRetention + time.Minute)
+	if n, err := e.srv.PurgeIdempotencyRecords(t.Context()); n != old || err != nil {
+		t.Fatalf("PurgeIdempotencyRecords = %d, %v; want %d", n, err, old)
+	}
+	err = e.store.View(t.Context(), func(tx store.ReadTx) error {
+		for _, k := range []string{"key-0", fmt.Sprint("key-", old-1), fmt.Sprint("key-", old)} {
+			r, err := tx.IdempotencyRecord(t.Context(), e.a.merchantID, k)
+			if err != nil {
+				return err
+			}
+			if want := k == fmt.Sprint("key-", old); (r != nil) != want {
+				t.Errorf("record %s kept: %v, want %v", k, r != nil, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

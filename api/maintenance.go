@@ -30,7 +30,7 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 				s.log.Error("reminding of overdue invoices", "err", err)
 			}
 		}
-		if err := s.purgeIdempotency(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.PurgeIdempotencyRecords(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("purging idempotency records", "err", err)
 		}
 		select {
@@ -82,9 +82,28 @@ func (s *Server) MarkDueOrdersReady(ctx context.Context) (int, error) {
 	}
 }
 
-func (s *Server) purgeIdempotency(ctx context.Context) error {
-	return s.store.Update(ctx, func(tx store.Tx) error {
-		_, err := tx.DeleteIdempotencyRecords(ctx, s.clock.Now().Add(-IdempotencyRetention))
-		return err
-	})
+// purgeBatch bounds the records one purge transaction deletes, so that a
+// backlog (a long stop, a burst of traffic) is cleared in short
+// transactions rather than one that holds the writer.
+const purgeBatch = 1000
+
+// PurgeIdempotencyRecords deletes the stored answers older than
+// IdempotencyRetention, in batches, and returns how many.
+func (s *Server) PurgeIdempotencyRecords(ctx context.Context) (int, error) {
+	before := s.clock.Now().Add(-IdempotencyRetention)
+	total := 0
+	for {
+		n := 0
+		err := s.store.Update(ctx, func(tx store.Tx) (err error) {
+			n, err = tx.DeleteIdempotencyRecords(ctx, before, purgeBatch)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < purgeBatch {
+			return total, nil
+		}
+	}
 }

@@ -81,8 +81,9 @@ type Tx interface {
 	// PutIdempotencyRecord stores a response for replay; a second record
 	// for the same merchant and key is an error.
 	PutIdempotencyRecord(ctx context.Context, r *IdempotencyRecord) error
-	// DeleteIdempotencyRecords removes records created before t.
-	DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int, error)
+	// DeleteIdempotencyRecords removes up to limit records created before
+	// t, oldest first, and returns how many it removed.
+	DeleteIdempotencyRecords(ctx context.Context, before time.Time, limit int) (int, error)
 	PutSetting(ctx context.Context, name string, value []byte) error
 	NotificationWriter
 	CheckoutWriter

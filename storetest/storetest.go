@@ -511,22 +511,24 @@ func testIdempotency(f *fixture) {
 		t.Errorf("IdempotencyRecord after a second put mismatch (-want +got):\n%s", diff)
 	}
 
-	// Records created before the cut-off go; one created at it stays.
-	var n int
-	f.mustUpdate(func(tx store.Tx) (err error) {
-		n, err = tx.DeleteIdempotencyRecords(ctx, r2.CreatedAt)
-		return err
-	})
-	if n != 1 {
-		t.Errorf("DeleteIdempotencyRecords = %d, want 1", n)
+	// Records created before the cut-off go, oldest first and at most
+	// limit at a time; one created at the cut-off stays.
+	deleted := func(limit int) int {
+		var n int
+		f.mustUpdate(func(tx store.Tx) (err error) {
+			n, err = tx.DeleteIdempotencyRecords(ctx, r3.CreatedAt, limit)
+			return err
+		})
+		return n
 	}
-	if got := get(m1, "key-1"); got != nil {
-		t.Errorf("IdempotencyRecord after its deletion = %+v, want nil", got)
+	if n := deleted(1); n != 1 || get(m1, "key-1") != nil || get(m2, "key-1") == nil {
+		t.Errorf("DeleteIdempotencyRecords(limit 1) = %d; want the oldest record, r1, alone deleted", n)
 	}
-	for _, r := range []*store.IdempotencyRecord{r2, r3} {
-		if get(r.MerchantID, r.Key) == nil {
-			t.Errorf("IdempotencyRecord(%s, %s) created at %v was deleted with those before %v", r.MerchantID, r.Key, r.CreatedAt, r2.CreatedAt)
-		}
+	if n := deleted(10); n != 1 || get(m2, "key-1") != nil {
+		t.Errorf("DeleteIdempotencyRecords(limit 10) = %d; want r2 deleted", n)
+	}
+	if n := deleted(10); n != 0 || get(r3.MerchantID, r3.Key) == nil {
+		t.Errorf("DeleteIdempotencyRecords with nothing before the cut-off = %d, and r3 (at the cut-off) is %v", n, get(r3.MerchantID, r3.Key))
 	}
 }
 

@@ -324,8 +324,12 @@ func (t *Tx) PutIdempotencyRecord(ctx context.Context, r *store.IdempotencyRecor
 		r.MerchantID, r.Key, r.Fingerprint, r.Status, r.Body, r.CreatedAt.UnixMicro())
 }
 
-func (t *Tx) DeleteIdempotencyRecords(ctx context.Context, before time.Time) (int, error) {
-	n, err := t.c.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, before.UnixMicro())
+func (t *Tx) DeleteIdempotencyRecords(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	n, err := t.c.Exec(ctx, `DELETE FROM idempotency_keys WHERE (merchant_id, key) IN
+		(SELECT merchant_id, key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, before.UnixMicro(), limit)
 	if err != nil {
 		return 0, fmt.Errorf("delete idempotency records: %w", err)
 	}
