@@ -91,16 +91,8 @@ func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Documen
 const selectDocuments = `SELECT d.doc, d.reference, COALESCE(d.number, 0), COALESCE(r.number, 0)
 	FROM documents d LEFT JOIN documents r ON r.id = d.refers_to`
 
-// lockOf narrows a backend's row lock to the table aliased alias:
-// PostgreSQL does not lock the nullable side of an outer join.
-func lockOf(forUpdate, alias string) string {
-	if forUpdate == "" {
-		return ""
-	}
-	return forUpdate + " OF " + alias
-}
-
-// queryDocuments reads the documents a query built on selectDocuments finds.
+// queryDocuments reads the documents a query with selectDocuments'
+// columns finds.
 func (t *Tx) queryDocuments(ctx context.Context, query string, args ...any) ([]*invoice.Document, error) {
 	var docs []*invoice.Document
 	err := t.c.Query(ctx, func(rows Scanner) error {

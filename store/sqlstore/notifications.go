@@ -260,7 +260,7 @@ func skipLocked(forUpdate string) string {
 	if forUpdate == "" {
 		return ""
 	}
-	return lockOf(forUpdate, "d") + " SKIP LOCKED"
+	return forUpdate + " OF d SKIP LOCKED"
 }
 
 func (t *Tx) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) error {
