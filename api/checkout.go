@@ -159,6 +159,23 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name, ancest
 }
 
 // dialogPage is what the dialog template shows.
+// pageSession reads the session a buyer-facing page shows, found by find,
+// with its merchant's name.
+func (s *Server) pageSession(ctx context.Context, find func(store.ReadTx) (*session.Session, error)) (ps *session.Session, merchantName string, err error) {
+	err = s.store.View(ctx, func(tx store.ReadTx) error {
+		if ps, err = find(tx); err != nil {
+			return err
+		}
+		m, err := tx.Merchant(ctx, ps.MerchantID)
+		if err != nil {
+			return err
+		}
+		merchantName = m.Name
+		return nil
+	})
+	return ps, merchantName, err
+}
+
 type dialogPage struct {
 	Session  *session.Session
 	Merchant string
@@ -170,18 +187,12 @@ type dialogPage struct {
 
 func (s *Server) handleDialog(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var p dialogPage
-	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		ps, err := publicSession(ctx, tx, r.PathValue("sessionId"))
-		if err != nil {
-			return err
-		}
-		m, err := tx.Merchant(ctx, ps.MerchantID)
-		if err != nil {
-			return err
-		}
-		p.Session, p.Merchant = ps, m.Name
-		return nil
+	var (
+		p   dialogPage
+		err error
+	)
+	p.Session, p.Merchant, err = s.pageSession(ctx, func(tx store.ReadTx) (*session.Session, error) {
+		return publicSession(ctx, tx, r.PathValue("sessionId"))
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -328,18 +339,12 @@ func (s *Server) signingSession(ctx context.Context, tx store.ReadTx, r *http.Re
 
 func (s *Server) handleSignPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var p signPage
-	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		ps, err := s.signingSession(ctx, tx, r)
-		if err != nil {
-			return err
-		}
-		m, err := tx.Merchant(ctx, ps.MerchantID)
-		if err != nil {
-			return err
-		}
-		p.Session, p.Merchant = ps, m.Name
-		return nil
+	var (
+		p   signPage
+		err error
+	)
+	p.Session, p.Merchant, err = s.pageSession(ctx, func(tx store.ReadTx) (*session.Session, error) {
+		return s.signingSession(ctx, tx, r)
 	})
 	if err != nil {
 		s.renderSignError(w, r, err)
