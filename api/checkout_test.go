@@ -179,6 +179,9 @@ func TestSigningLink(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("X-Frame-Options") != "DENY" || !strings.Contains(body, `id="approve"`) {
 		t.Fatalf("signing page = %d (X-Frame-Options %q), want 200, DENY and an approve button", resp.StatusCode, resp.Header.Get("X-Frame-Options"))
 	}
+	if !strings.Contains(body, "<td>Item A</td>") {
+		t.Errorf("signing page does not list the order's lines:\n%s", body)
+	}
 	if resp, _ := e.page(path[:strings.LastIndex(path, "/")] + "/forged"); resp.StatusCode != 404 {
 		t.Errorf("signing page with a forged MAC = %d, want 404", resp.StatusCode)
 	}
