@@ -131,6 +131,29 @@ func screenshot(t *testing.T, name string) chromedp.Action {
 	})
 }
 
+// awaitSignatory buys in the demo shop as a company that needs a
+// signatory, through the dialog to the pending result (running atSignatory
+// while the dialog shows the signatory step), and returns the session and
+// the signing link the page shows.
+func (b *browser) awaitSignatory(t *testing.T, ctx context.Context, atSignatory ...chromedp.Action) (sessionID, link string) {
+	t.Helper()
+	b.shop(t, ctx, risk.SignatoryCompany)
+	actions := []chromedp.Action{
+		chromedp.Click("#pay", chromedp.ByID),
+		waitFor(visible("signatory-note")),
+		chromedp.Evaluate(inDialog(`d.getElementById("confirm").click()`), nil),
+		waitFor(visible("signatory")),
+	}
+	actions = append(actions, atSignatory...)
+	run(t, ctx, append(actions,
+		chromedp.Evaluate(inDialog(`d.getElementById("done").click()`), nil),
+		resultState("pending"),
+		dataset("sessionId", &sessionID),
+		dataset("signatoryUrl", &link),
+	)...)
+	return sessionID, link
+}
+
 func (b *browser) shop(t *testing.T, ctx context.Context, company string) {
 	run(t, ctx,
 		chromedp.Navigate(b.e.http.URL+"/demo/shop"),
@@ -180,19 +203,7 @@ func TestBrowserCheckout(t *testing.T) {
 
 	t.Run("awaiting a signatory, signed, then ordered", func(t *testing.T) {
 		ctx := b.tab(t)
-		b.shop(t, ctx, risk.SignatoryCompany)
-		var sessionID, link string
-		run(t, ctx,
-			chromedp.Click("#pay", chromedp.ByID),
-			waitFor(visible("signatory-note")),
-			chromedp.Evaluate(inDialog(`d.getElementById("confirm").click()`), nil),
-			waitFor(visible("signatory")),
-			screenshot(t, "dialog-signatory"),
-			chromedp.Evaluate(inDialog(`d.getElementById("done").click()`), nil),
-			resultState("pending"),
-			dataset("sessionId", &sessionID),
-			dataset("signatoryUrl", &link),
-		)
+		sessionID, link := b.awaitSignatory(t, ctx, screenshot(t, "dialog-signatory"))
 		var got struct{ State, SignatoryURL string }
 		e.must(200, request{method: "GET", path: "/v1/payment-sessions/" + sessionID}).decode(t, &got)
 		if got.State != "awaitingSignatory" || got.SignatoryURL != link {
@@ -235,18 +246,7 @@ func TestBrowserCheckout(t *testing.T) {
 
 	t.Run("signing link of a cancelled session says so", func(t *testing.T) {
 		ctx := b.tab(t)
-		b.shop(t, ctx, risk.SignatoryCompany)
-		var sessionID, link string
-		run(t, ctx,
-			chromedp.Click("#pay", chromedp.ByID),
-			waitFor(visible("signatory-note")),
-			chromedp.Evaluate(inDialog(`d.getElementById("confirm").click()`), nil),
-			waitFor(visible("signatory")),
-			chromedp.Evaluate(inDialog(`d.getElementById("done").click()`), nil),
-			resultState("pending"),
-			dataset("sessionId", &sessionID),
-			dataset("signatoryUrl", &link),
-		)
+		sessionID, link := b.awaitSignatory(t, ctx)
 		e.must(200, request{method: "DELETE", path: "/v1/payment-sessions/" + sessionID})
 		u, _ := url.Parse(link)
 		var outcome string
