@@ -1,6 +1,7 @@
 // Package pgtest gives tests their own PostgreSQL store: a fresh schema in
 // the database that KASSA_TEST_POSTGRES_URL names, dropped when the test
-// ends. Without that variable the test is skipped, saying so.
+// ends. Without that variable the test is skipped, saying so, unless CI is
+// set: CI provides the database, so there a missing one is a failure.
 package pgtest
 
 import (
@@ -23,12 +24,12 @@ const EnvURL = "KASSA_TEST_POSTGRES_URL"
 var seq atomic.Int64
 
 // URL returns a URL of a new, empty schema in the test database, dropped
-// when tb ends. It skips tb if EnvURL is unset.
+// when tb ends. It skips tb if EnvURL is unset, or fails it if CI is set.
 func URL(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv(EnvURL)
-	if base == "" {
-		tb.Skipf("%s is not set: skipping the PostgreSQL test (.ci/run sets it)", EnvURL)
+	base, ok := baseURL(tb, os.Getenv)
+	if !ok {
+		return ""
 	}
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, base)
@@ -64,6 +65,22 @@ func Open(tb testing.TB) *postgres.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// baseURL reads EnvURL. When it is unset it skips tb, or fails it when CI
+// is set, and reports false (for a tb whose Skip and Fatal return).
+func baseURL(tb testing.TB, getenv func(string) string) (string, bool) {
+	tb.Helper()
+	base := getenv(EnvURL)
+	if base != "" {
+		return base, true
+	}
+	if getenv("CI") != "" {
+		tb.Fatalf("%s is not set, and CI is set: the PostgreSQL tests must run in CI (.ci/run starts PostgreSQL and sets it)", EnvURL)
+	} else {
+		tb.Skipf("%s is not set: skipping the PostgreSQL test (.ci/run sets it)", EnvURL)
+	}
+	return "", false
 }
 
 func withParam(tb testing.TB, base, name, value string) string {
