@@ -21,8 +21,9 @@ const (
 	TypeService     = "service"
 )
 
-// Field limits, generous enough for every client studied (LCO truncates
-// references to 64 and descriptions to 254 characters, LOM both to 200).
+// Field limits, generous enough for every client studied (Ledyer's
+// WooCommerce Checkout plugin truncates references to 64 and descriptions
+// to 254 characters, its Order Management plugin both to 200).
 const (
 	MaxLines          = 1000
 	maxReferenceLen   = 255
@@ -129,7 +130,7 @@ type Totals struct {
 }
 
 // CheckTotals verifies that stated totals equal the sums of the lines.
-// totalOrderAmountExclVat may also be what LCO sends with a multi-purpose
+// totalOrderAmountExclVat may also be what the WooCommerce Checkout plugin sends with a multi-purpose
 // voucher: the sum excluding negative zero-VAT giftCard lines.
 func CheckTotals(lines []Line, t Totals) error {
 	total, vat := Sum(lines)

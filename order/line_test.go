@@ -142,10 +142,10 @@ func TestCheckTotals(t *testing.T) {
 		{"vat off by one", []order.Line{phone()}, order.Totals{Amount: 500000, VATAmount: 99999}, "totalOrderVatAmount"},
 		{"exclVat wrong", []order.Line{phone()}, order.Totals{Amount: 500000, VATAmount: 100000, AmountExclVAT: ptr(int64(500000))}, "totalOrderAmountExclVat"},
 		{"voucher: exclVat = total − vat", withVoucher, order.Totals{Amount: 490000, VATAmount: 100000, AmountExclVAT: ptr(int64(390000))}, ""},
-		{"voucher: LCO's exclVat without the voucher", withVoucher, order.Totals{Amount: 490000, VATAmount: 100000, AmountExclVAT: ptr(int64(400000))}, ""},
+		{"voucher: the Checkout plugin's exclVat without the voucher", withVoucher, order.Totals{Amount: 490000, VATAmount: 100000, AmountExclVAT: ptr(int64(400000))}, ""},
 		{"voucher: neither", withVoucher, order.Totals{Amount: 490000, VATAmount: 100000, AmountExclVAT: ptr(int64(380000))}, "totalOrderAmountExclVat"},
-		{"voucher with vat is no LCO voucher", []order.Line{phone(), vatVoucher}, order.Totals{Amount: 490000, VATAmount: 98000, AmountExclVAT: ptr(int64(400000))}, "totalOrderAmountExclVat"},
-		{"discount is no LCO voucher", []order.Line{phone(), with(voucher, func(l *order.Line) { l.Type = order.TypeDiscount })}, order.Totals{Amount: 490000, VATAmount: 100000, AmountExclVAT: ptr(int64(400000))}, "totalOrderAmountExclVat"},
+		{"voucher with vat is no Checkout-plugin voucher", []order.Line{phone(), vatVoucher}, order.Totals{Amount: 490000, VATAmount: 98000, AmountExclVAT: ptr(int64(400000))}, "totalOrderAmountExclVat"},
+		{"discount is no Checkout-plugin voucher", []order.Line{phone(), with(voucher, func(l *order.Line) { l.Type = order.TypeDiscount })}, order.Totals{Amount: 490000, VATAmount: 100000, AmountExclVAT: ptr(int64(400000))}, "totalOrderAmountExclVat"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,7 +105,7 @@ func TestNewRejects(t *testing.T) {
 		{"totals: amount mismatch", func() order.NewParams { p := newParams(phone()); p.Totals.Amount++; return p }(), "totalOrderAmount"},
 		{"totals: vat mismatch", func() order.NewParams { p := newParams(phone()); p.Totals.VATAmount--; return p }(), "totalOrderVatAmount"},
 		{"totals: exclVat mismatch", func() order.NewParams { p := newParams(phone()); *p.Totals.AmountExclVAT++; return p }(), "totalOrderAmountExclVat"},
-		{"totals: LCO exclVat without the voucher", func() order.NewParams {
+		{"totals: the Checkout plugin's exclVat without the voucher", func() order.NewParams {
 			p := newParams(phone(), voucher)
 			p.Totals.AmountExclVAT = ptr(int64(400000)) // 500000 − 100000; the voucher left out
 			return p

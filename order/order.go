@@ -21,7 +21,7 @@ const (
 	ProviderLedyer = "ledyer" // the only payment method provider on the wire
 )
 
-// Authorize statuses: "forced" is what LCO shows as "Manual review advised".
+// Authorize statuses: "forced" is what the WooCommerce Checkout plugin shows as "Manual review advised".
 const (
 	Authorized = "authorized"
 	Forced     = "forced"
@@ -299,7 +299,7 @@ const (
 )
 
 // PaymentStatus maps the order onto the payment status clients act on:
-// LOM refunds only on orderCaptured, so any capture counts until the
+// the WooCommerce Order Management plugin refunds only on orderCaptured, so any capture counts until the
 // captured amount is fully refunded.
 func (o *Order) PaymentStatus() string {
 	captured := o.CapturedAmount()
