@@ -48,7 +48,7 @@ var benchStores = []struct {
 // token, as real integrations do). It reports flows/s and each
 // operation's p50 and p99 latency in milliseconds.
 //
-//	go test -run '^$' -bench Lifecycle -benchtime 2000x ./api/
+//	go test -run '^$' -bench Lifecycle -benchtime 1000x ./api/
 func BenchmarkLifecycle(b *testing.B) {
 	for _, st := range benchStores {
 		for _, conc := range st.concs {
