@@ -311,8 +311,10 @@ func (p *parser) pay(at, account string, booked time.Time, e *camtEntry, pos int
 		})
 	}
 	switch {
-	case amount <= 0 || amount > money.MaxAmount:
+	case amount <= 0:
 		skip("no amount to record")
+	case amount > money.MaxAmount:
+		skip("an amount larger than Kassa records")
 	case key == "":
 		skip("no bank reference (AcctSvcrRef or NtryRef) by which to recognise it when a file reports it again")
 	default:
