@@ -19,7 +19,7 @@ const (
 	Partial   = "partial"   // less than is left to pay
 	Over      = "over"      // more than was asked
 	Unmatched = "unmatched" // no document of the merchant has its reference (or currency)
-	Duplicate = "duplicate" // already recorded (its bank reference is known): skipped
+	Duplicate = "duplicate" // already recorded (its key, BankRef, is known): skipped
 )
 
 // Applied is what became of one entry.
