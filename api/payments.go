@@ -49,33 +49,34 @@ func (s *Server) handleSandboxPayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entry := reconcile.Entry{BankRef: bankRef, Reference: strings.ReplaceAll(string(in.PaymentReference), " ", ""), Amount: in.Amount.V, Currency: cur, BookedAt: env.Now}
-	s.recordPayments(w, r, body, []reconcile.Entry{entry})
+	s.recordPayments(w, r, body, &reconcile.File{Payments: []reconcile.Entry{entry}})
 }
 
 // handlePaymentsImport applies a camt.054 file: all of it, or with a
-// malformed file nothing.
+// malformed file nothing. The answer has each payment's outcome and the
+// entries that are not payments (skipped), with the reason.
 func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	entries, err := reconcile.ParseCamt054(body)
+	f, err := reconcile.ParseCamt054(body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.recordPayments(w, r, body, entries)
+	s.recordPayments(w, r, body, f)
 }
 
-func (s *Server) recordPayments(w http.ResponseWriter, r *http.Request, body []byte, entries []reconcile.Entry) {
+func (s *Server) recordPayments(w http.ResponseWriter, r *http.Request, body []byte, f *reconcile.File) {
 	merchantID := principal(r).MerchantID
 	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		applied, err := reconcile.Record(ctx, tx, s.env(), merchantID, entries)
+		res, err := reconcile.Record(ctx, tx, s.env(), merchantID, f)
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, map[string]any{"payments": applied}, nil
+		return http.StatusOK, res, nil
 	})
 }
 

@@ -7,17 +7,38 @@ import (
 	"testing"
 )
 
+// camtFile is a camt.054 file with one notification, for account
+// SE4550000000058398257466, holding entries (Ntry elements).
+func camtFile(msgID string, entries ...string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>
+		<GrpHdr><MsgId>` + msgID + `</MsgId><CreDtTm>2026-03-05T18:00:00</CreDtTm></GrpHdr>
+		<Ntfctn><Id>` + msgID + `-1</Id><Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct>` +
+		strings.Join(entries, "") + `</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`
+}
+
 // camt054 is a camt.054 file with one booked credit per payment.
 func camt054(payments ...[3]string) string {
-	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn><Ntfctn>`)
+	var entries []string
 	for _, p := range payments { // bank reference, OCR, amount
-		fmt.Fprintf(&b, `<Ntry><Amt Ccy="SEK">%[3]s</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt>
+		entries = append(entries, fmt.Sprintf(`<Ntry><Amt Ccy="SEK">%[3]s</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt>
 			<NtryDtls><TxDtls><Refs><AcctSvcrRef>%[1]s</AcctSvcrRef></Refs><Amt Ccy="SEK">%[3]s</Amt>
-			<RmtInf><Strd><CdtrRefInf><Ref>%[2]s</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>`, p[0], p[1], p[2])
+			<RmtInf><Strd><CdtrRefInf><Ref>%[2]s</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>`, p[0], p[1], p[2]))
 	}
-	b.WriteString(`</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`)
-	return b.String()
+	return camtFile("MSG-1", entries...)
+}
+
+// camtEntry is a booked entry (Ntry) of amount SEK; indicator is CRDT or
+// DBIT, extra goes after BookgDt (AcctSvcrRef, Chrgs, NtryDtls).
+func camtEntry(indicator, amount, extra string) string {
+	return `<Ntry><Amt Ccy="SEK">` + amount + `</Amt><CdtDbtInd>` + indicator + `</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+		<BookgDt><Dt>2026-03-05</Dt></BookgDt>` + extra + `</Ntry>`
+}
+
+// camtTx is a credit transaction (TxDtls) of amount SEK paying ocr; refs
+// are the Refs element's content, extra goes after RmtInf (RtrInf).
+func camtTx(refs, amount, ocr, extra string) string {
+	return `<TxDtls><Refs>` + refs + `</Refs><Amt Ccy="SEK">` + amount + `</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+		<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>` + ocr + `</Ref></CdtrRefInf></Strd></RmtInf>` + extra + `</TxDtls>`
 }
 
 type importResult struct {
@@ -25,6 +46,7 @@ type importResult struct {
 		Outcome, OrderID, DocumentReference, BankReference string
 		OrderPaid                                          bool
 	}
+	Skipped []struct{ Location, Reason, PaymentReference string }
 }
 
 func outcomes(r importResult) []string {
@@ -115,6 +137,166 @@ func TestPaymentsImport(t *testing.T) {
 		e.must(200, request{method: "POST", path: "/v1/payments/import", as: &e.b, body: camt054([3]string{"B-9", ocr(partOrder), "1.00"})}).decode(t, &r)
 		if r.Payments[0].Outcome != "unmatched" {
 			t.Errorf("merchant B paying A's reference = %q, want unmatched", r.Payments[0].Outcome)
+		}
+	})
+}
+
+// invoicedOrders creates a captured order of each amount (minor units) and
+// returns their IDs and their invoices' payment references.
+func (e *env) invoicedOrders(amounts ...int64) (ids, ocrs []string) {
+	e.t.Helper()
+	for _, a := range amounts {
+		id := e.order(cart(line("A", 1, a)))
+		e.must(200, request{method: "POST", path: "/v1/orders/" + id + "/capture", body: map[string]any{"orderLines": []any{line("A", 1, a)}, "totalCaptureAmount": a}})
+		var l docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + id + "/documents"}).decode(e.t, &l)
+		ids, ocrs = append(ids, id), append(ocrs, l.Documents[len(l.Documents)-1].PaymentReference)
+	}
+	return ids, ocrs
+}
+
+// Every transaction of a bank file is a payment of its own, also where
+// the bank repeats the entry's reference in each transaction of a batch
+// and the payer's end-to-end id is a placeholder. A file imported again,
+// and a payment a later file reports again in another entry, are
+// recognised and change nothing.
+func TestPaymentsImportDistinctPayments(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, ocrs := e.invoicedOrders(10000, 10000, 10000, 10000, 10000, 10000)
+		repeated := `<AcctSvcrRef>14634504226</AcctSvcrRef><EndToEndId>NOTPROVIDED</EndToEndId>`
+		batch := camtEntry("CRDT", "300", `<AcctSvcrRef>14634504226</AcctSvcrRef><NtryDtls><Btch><NbOfTxs>3</NbOfTxs></Btch>`+
+			camtTx(repeated, "100", ocrs[0], "")+camtTx(repeated, "100", ocrs[1], "")+camtTx(repeated, "100", ocrs[2], "")+`</NtryDtls>`)
+		placeholder := `<EndToEndId>NOTPROVIDED</EndToEndId>`
+		byEndToEndID := camtEntry("CRDT", "200.00", `<AcctSvcrRef>E-2</AcctSvcrRef><NtryDtls>`+
+			camtTx(placeholder, "100.00", ocrs[3], "")+camtTx(placeholder, "100.00", ocrs[4], "")+`</NtryDtls>`)
+		half := camtEntry("CRDT", "50.00", `<AcctSvcrRef>E-3</AcctSvcrRef><NtryDtls>`+camtTx(`<AcctSvcrRef>TX-6</AcctSvcrRef>`, "50.00", ocrs[5], "")+`</NtryDtls>`)
+		file := camtFile("MSG-1", batch, byEndToEndID, half)
+
+		var r importResult
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: file}).decode(t, &r)
+		if got, want := outcomes(r), []string{"matched", "matched", "matched", "matched", "matched", "partial"}; !slices.Equal(got, want) {
+			t.Fatalf("import outcomes = %v, want %v", got, want)
+		}
+		refs := map[string]bool{}
+		for _, p := range r.Payments {
+			refs[p.BankReference] = true
+		}
+		if len(refs) != len(r.Payments) {
+			t.Errorf("bank references %v are not one per payment", refs)
+		}
+		before := e.must(200, request{method: "GET", path: "/v1/payments"}).body
+
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: file}).decode(t, &r)
+		if got, want := outcomes(r), slices.Repeat([]string{"duplicate"}, 6); !slices.Equal(got, want) {
+			t.Errorf("outcomes of the file imported again = %v, want %v", got, want)
+		}
+		if after := e.must(200, request{method: "GET", path: "/v1/payments"}).body; string(after) != string(before) {
+			t.Errorf("importing the file again changed the payments:\n%s\n%s", before, after)
+		}
+
+		// A later file reports the batch again, and TX-6 again in another
+		// entry beside the rest of that order's payment.
+		rest := camtEntry("CRDT", "100.00", `<AcctSvcrRef>E-4</AcctSvcrRef><NtryDtls>`+
+			camtTx(`<AcctSvcrRef>TX-6</AcctSvcrRef>`, "50.00", ocrs[5], "")+camtTx(`<AcctSvcrRef>TX-7</AcctSvcrRef>`, "50.00", ocrs[5], "")+`</NtryDtls>`)
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: camtFile("MSG-2", batch, rest)}).decode(t, &r)
+		if got, want := outcomes(r), []string{"duplicate", "duplicate", "duplicate", "duplicate", "matched"}; !slices.Equal(got, want) || !r.Payments[4].OrderPaid {
+			t.Errorf("later file = %+v, want outcomes %v completing the last order", r.Payments, want)
+		}
+		for _, id := range ids {
+			if types := eventTypes(e.getOrder(id, nil)); countOf(types, "paid") != 1 {
+				t.Errorf("order %s events %v, want one paid event", id, types)
+			}
+		}
+		var all struct{ Payments []struct{ Amount int64 } }
+		if e.must(200, request{method: "GET", path: "/v1/payments"}).decode(t, &all); len(all.Payments) != 7 {
+			t.Errorf("%d payments recorded, want 7: %+v", len(all.Payments), all.Payments)
+		}
+	})
+}
+
+// Returned and reversed credits are not customer payments: with an open
+// invoice's reference they pay nothing, and they are not offered for
+// manual matching. The answer lists them as skipped, with the reason.
+func TestPaymentsImportReturnsAndReversals(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, ocrs := e.invoicedOrders(10000)
+		returned := `<RtrInf><Rsn><Cd>AC01</Cd></Rsn><AddtlInf>Kontonummer falsch</AddtlInf></RtrInf>`
+		file := camtFile("MSG-1",
+			// An outgoing payment with the invoice's reference came back.
+			camtEntry("CRDT", "100.00", `<AcctSvcrRef>R-1</AcctSvcrRef><NtryDtls>`+camtTx(`<AcctSvcrRef>RT-1</AcctSvcrRef>`, "100.00", ocrs[0], returned)+`</NtryDtls>`),
+			// The same, booked as the reversal of the debit.
+			`<Ntry><Amt Ccy="SEK">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><RvslInd>true</RvslInd><Sts><Cd>BOOK</Cd></Sts>
+				<BookgDt><Dt>2026-03-05</Dt></BookgDt><AcctSvcrRef>R-2</AcctSvcrRef>
+				<NtryDtls>`+camtTx(`<AcctSvcrRef>RT-2</AcctSvcrRef>`, "100.00", ocrs[0], returned)+`</NtryDtls></Ntry>`,
+			// A return with a reference Kassa does not know.
+			camtEntry("CRDT", "12.00", `<AcctSvcrRef>R-3</AcctSvcrRef><NtryDtls>`+camtTx(`<AcctSvcrRef>RT-3</AcctSvcrRef>`, "12.00", "1234574", returned)+`</NtryDtls>`),
+			// A credit taken back (the reversal of a credit).
+			`<Ntry><Amt Ccy="SEK">100.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd><Sts><Cd>BOOK</Cd></Sts>
+				<BookgDt><Dt>2026-03-05</Dt></BookgDt><AcctSvcrRef>R-4</AcctSvcrRef></Ntry>`,
+		)
+		var r importResult
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: file}).decode(t, &r)
+		if len(r.Payments) != 0 {
+			t.Errorf("payments = %+v, want none", r.Payments)
+		}
+		var skipped []string
+		for _, s := range r.Skipped {
+			skipped = append(skipped, s.Location+" "+s.Reason)
+		}
+		if want := []string{"Ntfctn[1]/Ntry[1]/TxDtls[1] return", "Ntfctn[1]/Ntry[2] reversal", "Ntfctn[1]/Ntry[3]/TxDtls[1] return", "Ntfctn[1]/Ntry[4] reversal"}; !slices.Equal(skipped, want) {
+			t.Errorf("skipped = %v, want %v", skipped, want)
+		}
+		var all struct{ Payments []any }
+		if e.must(200, request{method: "GET", path: "/v1/payments"}).decode(t, &all); len(all.Payments) != 0 {
+			t.Errorf("payments recorded: %+v", all.Payments)
+		}
+		if types := eventTypes(e.getOrder(ids[0], nil)); slices.Contains(types, "paid") {
+			t.Errorf("a returned payment paid the order: events %v", types)
+		}
+	})
+}
+
+// What ISO 20022 allows is accepted: a booking time without a UTC offset,
+// an entry booked net of the charges it includes (ChrgInclInd), a booked
+// credit without transaction details. The answer lists the entries that
+// are not payments (a debit, a pending credit) and why.
+func TestPaymentsImportValidForms(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, ocrs := e.invoicedOrders(10000, 10000)
+		file := camtFile("MSG-1",
+			`<Ntry><Amt Ccy="SEK">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+				<BookgDt><DtTm>2026-03-05T10:15:00</DtTm></BookgDt><AcctSvcrRef>F-1</AcctSvcrRef>
+				<NtryDtls>`+camtTx(`<AcctSvcrRef>FT-1</AcctSvcrRef>`, "100.00", ocrs[0], "")+`</NtryDtls></Ntry>`,
+			camtEntry("CRDT", "98.00", `<AcctSvcrRef>F-2</AcctSvcrRef>
+				<Chrgs><TtlChrgsAndTaxAmt Ccy="SEK">2.00</TtlChrgsAndTaxAmt><Rcrd><Amt Ccy="SEK">2.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><ChrgInclInd>true</ChrgInclInd></Rcrd></Chrgs>
+				<NtryDtls>`+camtTx(`<AcctSvcrRef>FT-2</AcctSvcrRef>`, "100.00", ocrs[1], "")+`</NtryDtls>`),
+			camtEntry("CRDT", "12.00", `<AcctSvcrRef>F-3</AcctSvcrRef>`),
+			camtEntry("DBIT", "50.00", `<AcctSvcrRef>F-4</AcctSvcrRef>`),
+			`<Ntry><Amt Ccy="SEK">70.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>PDNG</Cd></Sts><AcctSvcrRef>F-5</AcctSvcrRef></Ntry>`,
+		)
+		var r importResult
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: file}).decode(t, &r)
+		if got, want := outcomes(r), []string{"matched", "matched", "unmatched"}; !slices.Equal(got, want) || !r.Payments[0].OrderPaid || !r.Payments[1].OrderPaid {
+			t.Errorf("payments = %+v, want outcomes %v paying both orders", r.Payments, want)
+		}
+		var skipped []string
+		for _, s := range r.Skipped {
+			skipped = append(skipped, s.Location+" "+s.Reason)
+		}
+		if want := []string{"Ntfctn[1]/Ntry[4] debit", "Ntfctn[1]/Ntry[5] notBooked"}; !slices.Equal(skipped, want) {
+			t.Errorf("skipped = %v, want %v", skipped, want)
+		}
+		var docs docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[1] + "/documents"}).decode(t, &docs)
+		if paid := docs.Documents[0].PaidAmount.MinorUnits; paid != 10000 {
+			t.Errorf("paid on the invoice paid net of charges = %d, want 10000 (the charges are the merchant's)", paid)
+		}
+		var unmatched struct{ Payments []struct{ Amount int64 } }
+		if e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"}).decode(t, &unmatched); len(unmatched.Payments) != 1 || unmatched.Payments[0].Amount != 1200 {
+			t.Errorf("unmatched = %+v, want the credit without details", unmatched.Payments)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"strconv"
@@ -14,11 +15,44 @@ import (
 
 // Entry is one incoming payment as the bank reports it.
 type Entry struct {
-	BankRef   string // the bank's unique reference of the transaction
+	// BankRef is the payment's key among the merchant's payments: the
+	// same in every file that reports this payment, different for every
+	// other payment (see paymentKey).
+	BankRef   string
 	Reference string // the payer's payment reference (OCR)
-	Amount    int64
+	Amount    int64  // what the payer paid, before charges the bank deducted
 	Currency  money.Currency
 	BookedAt  time.Time
+}
+
+// Why an entry of a bank file, or a transaction of one, is not recorded
+// as a payment.
+const (
+	SkipDebit     = "debit"     // money paid out of the account
+	SkipNotBooked = "notBooked" // status other than BOOK (pending, information): not on the account
+	SkipReversal  = "reversal"  // RvslInd: the bank undid an earlier booking
+	SkipReturn    = "return"    // RtrInf: a payment sent back, not a customer paying
+	SkipUnusable  = "unusable"  // a booked credit Kassa cannot record (the message says why)
+)
+
+// Skip is an entry, or a transaction of one, that is not a payment.
+type Skip struct {
+	// Location is where it is in the file, 1-based as in XPath:
+	// Ntfctn[1]/Ntry[2], or Ntfctn[1]/Ntry[2]/TxDtls[3].
+	Location  string         `json:"location"`
+	BankRef   string         `json:"bankReference,omitempty"` // the bank's reference of it (AcctSvcrRef, else NtryRef)
+	Reference string         `json:"paymentReference,omitempty"`
+	Amount    int64          `json:"amount"`
+	Currency  money.Currency `json:"currency"`
+	Reason    string         `json:"reason"` // one of the Skip constants
+	Message   string         `json:"message"`
+}
+
+// File is what a camt.054 file holds for Kassa: the payments received,
+// and everything else it reports, with the reason it is not a payment.
+type File struct {
+	Payments []Entry
+	Skipped  []Skip
 }
 
 // The parts of an ISO 20022 camt.054 (bank-to-customer debit/credit
@@ -28,9 +62,13 @@ type Entry struct {
 // forms are read.
 type camtDoc struct {
 	XMLName xml.Name
-	Ntfctns []struct {
-		Entries []camtEntry `xml:"Ntry"`
-	} `xml:"BkToCstmrDbtCdtNtfctn>Ntfctn"`
+	Ntfctns []camtNotification `xml:"BkToCstmrDbtCdtNtfctn>Ntfctn"`
+}
+
+type camtNotification struct {
+	IBAN    string      `xml:"Acct>Id>IBAN"`
+	OtherID string      `xml:"Acct>Id>Othr>Id"`
+	Entries []camtEntry `xml:"Ntry"`
 }
 
 type camtAmount struct {
@@ -39,33 +77,58 @@ type camtAmount struct {
 }
 
 type camtEntry struct {
+	NtryRef   string     `xml:"NtryRef"`
 	Amt       camtAmount `xml:"Amt"`
 	CdtDbtInd string     `xml:"CdtDbtInd"`
+	RvslInd   string     `xml:"RvslInd"`
 	Status    struct {
-		Text string `xml:",chardata"` // 001.02 to 001.06
-		Code string `xml:"Cd"`        // 001.07 on
+		Text        string `xml:",chardata"` // 001.02 to 001.06
+		Code        string `xml:"Cd"`        // 001.07 on
+		Proprietary string `xml:"Prtry"`
 	} `xml:"Sts"`
-	BookedDate  string   `xml:"BookgDt>Dt"`
-	BookedTime  string   `xml:"BookgDt>DtTm"`
-	AcctSvcrRef string   `xml:"AcctSvcrRef"`
-	Txs         []camtTx `xml:"NtryDtls>TxDtls"`
+	BookedDate  string       `xml:"BookgDt>Dt"`
+	BookedTime  string       `xml:"BookgDt>DtTm"`
+	AcctSvcrRef string       `xml:"AcctSvcrRef"`
+	Charges     []camtCharge `xml:"Chrgs>Rcrd"` // 001.03 on; 001.02 cannot say charges are included
+	Txs         []camtTx     `xml:"NtryDtls>TxDtls"`
+}
+
+type camtCharge struct {
+	Amt       camtAmount `xml:"Amt"`
+	CdtDbtInd string     `xml:"CdtDbtInd"`
+	Included  string     `xml:"ChrgInclInd"`
 }
 
 type camtTx struct {
-	AcctSvcrRef string      `xml:"Refs>AcctSvcrRef"`
-	EndToEndID  string      `xml:"Refs>EndToEndId"`
-	Amt         *camtAmount `xml:"Amt"`
-	TxAmt       *camtAmount `xml:"AmtDtls>TxAmt>Amt"`
-	CdtDbtInd   string      `xml:"CdtDbtInd"`
-	StructRef   []string    `xml:"RmtInf>Strd>CdtrRefInf>Ref"`
-	Unstruct    []string    `xml:"RmtInf>Ustrd"`
+	AcctSvcrRef string       `xml:"Refs>AcctSvcrRef"`
+	Amt         *camtAmount  `xml:"Amt"`
+	TxAmt       *camtAmount  `xml:"AmtDtls>TxAmt>Amt"`
+	CdtDbtInd   string       `xml:"CdtDbtInd"`
+	Charges     []camtCharge `xml:"Chrgs>Rcrd"`
+	StructRef   []string     `xml:"RmtInf>Strd>CdtrRefInf>Ref"`
+	Unstruct    []string     `xml:"RmtInf>Ustrd"`
+	Return      *struct {
+		Code        string `xml:"Rsn>Cd"`
+		Proprietary string `xml:"Rsn>Prtry"`
+	} `xml:"RtrInf"`
 }
 
-// ParseCamt054 reads the incoming (credit) payments of a camt.054 file.
-// Booked credits only: debits and pending entries are not money received.
-// Any malformed part rejects the whole file, so an import applies all of
-// it or nothing.
-func ParseCamt054(b []byte) ([]Entry, error) {
+// reference is the payer's payment reference: the structured creditor
+// reference, else the unstructured remittance text, spaces removed.
+func (tx *camtTx) reference() string {
+	ref := firstNonEmpty(tx.StructRef...)
+	if ref == "" {
+		ref = firstNonEmpty(tx.Unstruct...)
+	}
+	return strings.ReplaceAll(ref, " ", "")
+}
+
+// ParseCamt054 reads a camt.054 file: its booked credits are payments;
+// debits, entries not booked, reversals, returns and credits Kassa cannot
+// record are skipped, each with the reason. A file that is not a
+// well-formed camt.054 (or whose batches do not add up) is rejected whole,
+// so an import applies all of it or nothing.
+func ParseCamt054(b []byte) (*File, error) {
 	var doc camtDoc
 	d := xml.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(&doc); err != nil {
@@ -77,72 +140,247 @@ func ParseCamt054(b []byte) ([]Entry, error) {
 	if len(doc.Ntfctns) == 0 {
 		return nil, kassa.Invalid("file", "the camt.054 document has no notification (BkToCstmrDbtCdtNtfctn/Ntfctn)")
 	}
-	var out []Entry
+	p := parser{accounts: make([]string, len(doc.Ntfctns)), txRefs: map[[2]string]int{}}
 	for ni, n := range doc.Ntfctns {
-		for ei, e := range n.Entries {
-			where := fmt.Sprintf("Ntfctn[%d]/Ntry[%d]", ni, ei)
-			if e.CdtDbtInd != "CRDT" && e.CdtDbtInd != "DBIT" {
-				return nil, kassa.Invalid("file", "%s: CdtDbtInd %q is neither CRDT nor DBIT", where, e.CdtDbtInd)
-			}
-			status := firstNonEmpty(e.Status.Code, e.Status.Text)
-			if e.CdtDbtInd != "CRDT" || status != "BOOK" {
-				continue
-			}
-			booked, err := bookingTime(e.BookedDate, e.BookedTime)
-			if err != nil {
-				return nil, kassa.Invalid("file", "%s: %v", where, err)
-			}
-			_, entryAmount, err := parseAmount(e.Amt)
-			if err != nil {
-				return nil, kassa.Invalid("file", "%s: %v", where, err)
-			}
-			txs := e.Txs
-			if len(txs) == 0 {
-				return nil, kassa.Invalid("file", "%s has no transaction details (NtryDtls/TxDtls) to match", where)
-			}
-			var sum int64
-			first := len(out)
-			for ti, tx := range txs {
-				at := fmt.Sprintf("%s/TxDtls[%d]", where, ti)
-				if tx.CdtDbtInd == "DBIT" {
-					continue
+		p.accounts[ni] = firstNonEmpty(n.IBAN, n.OtherID)
+		if p.accounts[ni] == "" {
+			return nil, kassa.Invalid("file", "Ntfctn[%d] names no account (Acct/Id/IBAN or Acct/Id/Othr/Id)", ni+1)
+		}
+		for _, e := range n.Entries {
+			for _, tx := range e.Txs {
+				if ref := strings.TrimSpace(tx.AcctSvcrRef); ref != "" {
+					p.txRefs[[2]string{p.accounts[ni], ref}]++
 				}
-				amt := tx.Amt
-				if amt == nil {
-					amt = tx.TxAmt
-				}
-				if amt == nil && len(txs) == 1 {
-					amt = &e.Amt
-				}
-				if amt == nil {
-					return nil, kassa.Invalid("file", "%s has no amount", at)
-				}
-				cur, minor, err := parseAmount(*amt)
-				if err != nil {
-					return nil, kassa.Invalid("file", "%s: %v", at, err)
-				}
-				ref := firstNonEmpty(tx.StructRef...)
-				if ref == "" {
-					ref = firstNonEmpty(tx.Unstruct...)
-				}
-				bankRef := firstNonEmpty(tx.AcctSvcrRef, tx.EndToEndID)
-				if bankRef == "" {
-					if e.AcctSvcrRef == "" {
-						return nil, kassa.Invalid("file", "%s has no bank reference (AcctSvcrRef or EndToEndId), so a re-import could not be recognised", at)
-					}
-					bankRef = fmt.Sprintf("%s/%d", e.AcctSvcrRef, ti)
-				}
-				sum += minor
-				out = append(out, Entry{BankRef: bankRef, Reference: strings.ReplaceAll(ref, " ", ""), Amount: minor, Currency: cur, BookedAt: booked})
-			}
-			// A batch entry books the sum of its transactions; anything
-			// else means the file is damaged.
-			if len(out) > first && sum != entryAmount {
-				return nil, kassa.Invalid("file", "%s books %s but its transactions sum to %s", where, e.Amt.Value, money.Decimal(sum, out[first].Currency))
 			}
 		}
 	}
-	return out, nil
+	p.file.Payments, p.file.Skipped = []Entry{}, []Skip{}
+	for ni, n := range doc.Ntfctns {
+		for ei := range n.Entries {
+			if err := p.entry(fmt.Sprintf("Ntfctn[%d]/Ntry[%d]", ni+1, ei+1), p.accounts[ni], &n.Entries[ei]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &p.file, nil
+}
+
+type parser struct {
+	accounts []string          // each notification's account
+	txRefs   map[[2]string]int // how many transactions of an account carry an AcctSvcrRef
+	file     File
+}
+
+// entry reads one entry into p.file, or rejects the file.
+func (p *parser) entry(where, account string, e *camtEntry) error {
+	invalid := func(at, format string, args ...any) error {
+		return kassa.Invalid("file", "%s: %s", at, fmt.Sprintf(format, args...))
+	}
+	if e.CdtDbtInd != "CRDT" && e.CdtDbtInd != "DBIT" {
+		return invalid(where, "CdtDbtInd %q is neither CRDT nor DBIT", e.CdtDbtInd)
+	}
+	cur, amount, err := parseAmount(e.Amt)
+	if err != nil {
+		return invalid(where, "%v", err)
+	}
+	reversal, err := parseBool(e.RvslInd)
+	if err != nil {
+		return invalid(where, "RvslInd: %v", err)
+	}
+	skipEntry := func(reason, format string, args ...any) {
+		s := Skip{Location: where, BankRef: firstNonEmpty(e.AcctSvcrRef, e.NtryRef), Amount: amount, Currency: cur, Reason: reason, Message: fmt.Sprintf(format, args...)}
+		if len(e.Txs) == 1 {
+			s.Reference = e.Txs[0].reference()
+		}
+		p.file.Skipped = append(p.file.Skipped, s)
+	}
+	switch status := firstNonEmpty(e.Status.Code, e.Status.Proprietary, e.Status.Text); {
+	case status != "BOOK":
+		skipEntry(SkipNotBooked, "status %q: not booked on the account", status)
+		return nil
+	case reversal && e.CdtDbtInd == "DBIT":
+		skipEntry(SkipReversal, "the reversal of a credit; a payment Kassa recorded for that credit is not undone")
+		return nil
+	case reversal:
+		skipEntry(SkipReversal, "the reversal of a debit: money back, not a customer's payment")
+		return nil
+	case e.CdtDbtInd == "DBIT":
+		skipEntry(SkipDebit, "a debit: money paid out")
+		return nil
+	}
+	booked, ok, err := bookingTime(e.BookedDate, e.BookedTime)
+	switch {
+	case err != nil:
+		return invalid(where, "%v", err)
+	case !ok:
+		skipEntry(SkipUnusable, "no booking date (BookgDt)")
+		return nil
+	}
+	charges, err := includedCharges(e.Charges, cur)
+	if err != nil {
+		return invalid(where, "%v", err)
+	}
+	if len(e.Txs) == 0 {
+		// No details: the entry is one payment, without a reference.
+		p.pay(where, account, booked, e, 1, &camtTx{}, amount+charges, cur)
+		return nil
+	}
+
+	type tx struct {
+		credit          bool
+		amount, charges int64 // as booked, and the charges it includes
+	}
+	txs := make([]tx, len(e.Txs))
+	var sum int64
+	for i := range e.Txs {
+		t, at := &e.Txs[i], fmt.Sprintf("%s/TxDtls[%d]", where, i+1)
+		ind := cmp.Or(strings.TrimSpace(t.CdtDbtInd), e.CdtDbtInd)
+		if ind != "CRDT" && ind != "DBIT" {
+			return invalid(at, "CdtDbtInd %q is neither CRDT nor DBIT", ind)
+		}
+		txs[i].credit = ind == "CRDT"
+		switch a := cmp.Or(t.Amt, t.TxAmt); {
+		case a != nil:
+			var c money.Currency
+			if c, txs[i].amount, err = parseAmount(*a); err != nil {
+				return invalid(at, "%v", err)
+			}
+			if c != cur {
+				return invalid(at, "the amount is in %s, the entry's in %s", c, cur)
+			}
+		case len(e.Txs) == 1:
+			txs[i].amount = amount + charges // the entry's, before its charges
+		default:
+			skipEntry(SkipUnusable, "transaction %d has no amount, so the entry cannot be split into its payments", i+1)
+			return nil
+		}
+		if txs[i].charges, err = includedCharges(t.Charges, cur); err != nil {
+			return invalid(at, "%v", err)
+		}
+		if txs[i].credit {
+			sum += txs[i].amount
+		} else {
+			sum -= txs[i].amount
+		}
+		if sum > 1<<62 || sum < -1<<62 { // each amount is below 2^48: no overflow before this
+			return invalid(where, "its transactions sum to more than an entry can book")
+		}
+	}
+	// A batch entry books the sum of its transactions, or that less the
+	// charges it includes (then the transactions are before charges);
+	// anything else means the file is damaged.
+	beforeCharges := false
+	switch {
+	case sum == amount:
+	case charges != 0 && sum-charges == amount:
+		beforeCharges = true
+	default:
+		return invalid(where, "books %s but its transactions sum to %s", money.Decimal(amount, cur), money.Decimal(sum, cur))
+	}
+	for i, t := range txs {
+		at, txd := fmt.Sprintf("%s/TxDtls[%d]", where, i+1), &e.Txs[i]
+		skip := func(reason, format string, args ...any) {
+			p.file.Skipped = append(p.file.Skipped, Skip{
+				Location: at, BankRef: firstNonEmpty(txd.AcctSvcrRef, e.AcctSvcrRef, e.NtryRef), Reference: txd.reference(),
+				Amount: t.amount, Currency: cur, Reason: reason, Message: fmt.Sprintf(format, args...),
+			})
+		}
+		switch {
+		case !t.credit:
+			skip(SkipDebit, "a debit in a credit entry: money paid out")
+		case txd.Return != nil:
+			skip(SkipReturn, "a returned payment (reason %s): money back, not a customer's payment",
+				cmp.Or(firstNonEmpty(txd.Return.Code, txd.Return.Proprietary), "not given"))
+		case beforeCharges:
+			p.pay(at, account, booked, e, i+1, txd, t.amount, cur)
+		default:
+			p.pay(at, account, booked, e, i+1, txd, t.amount+t.charges, cur)
+		}
+	}
+	return nil
+}
+
+// pay records transaction pos (from 1) of entry e as a payment of amount,
+// or skips it when Kassa cannot.
+func (p *parser) pay(at, account string, booked time.Time, e *camtEntry, pos int, tx *camtTx, amount int64, cur money.Currency) {
+	ref, key := tx.reference(), p.paymentKey(account, booked, e, pos, tx.AcctSvcrRef, amount, cur)
+	skip := func(message string) {
+		p.file.Skipped = append(p.file.Skipped, Skip{
+			Location: at, BankRef: firstNonEmpty(tx.AcctSvcrRef, e.AcctSvcrRef, e.NtryRef), Reference: ref,
+			Amount: amount, Currency: cur, Reason: SkipUnusable, Message: message,
+		})
+	}
+	switch {
+	case amount <= 0:
+		skip("no amount to record")
+	case amount > money.MaxAmount:
+		skip("an amount larger than Kassa records")
+	case key == "":
+		skip("no bank reference (AcctSvcrRef or NtryRef) by which to recognise it when a file reports it again")
+	default:
+		p.file.Payments = append(p.file.Payments, Entry{BankRef: key, Reference: ref, Amount: amount, Currency: cur, BookedAt: booked})
+	}
+}
+
+// paymentKey is a payment's BankRef: stable across files, so a file
+// imported again (or a later file reporting the same payment) is
+// recognised, and unique per transaction, so no payment is taken for
+// another. It is
+//
+//   - ACCOUNT/BOOKINGDATE/TXREF when the transaction has an account
+//     servicer reference of its own: one no other transaction of the
+//     account in the file has, and not its entry's (some banks repeat the
+//     entry's in each transaction of a batch). Such a key stays the same
+//     when a later file reports the transaction in another entry.
+//   - ACCOUNT/BOOKINGDATE/ENTRYREF/POSITION/AMOUNT otherwise: the entry's
+//     reference (AcctSvcrRef, else NtryRef), the transaction's position
+//     in it, from 1, and its amount.
+//   - "" when the entry has no reference either.
+//
+// The end-to-end id is never part of it: the payer sets it, and
+// NOTPROVIDED is a common placeholder.
+func (p *parser) paymentKey(account string, booked time.Time, e *camtEntry, pos int, txRef string, amount int64, cur money.Currency) string {
+	day := booked.Format(time.DateOnly)
+	txRef = strings.TrimSpace(txRef)
+	if txRef != "" && txRef != strings.TrimSpace(e.AcctSvcrRef) && p.txRefs[[2]string{account, txRef}] == 1 {
+		return account + "/" + day + "/" + txRef
+	}
+	entryRef := firstNonEmpty(e.AcctSvcrRef, e.NtryRef)
+	if entryRef == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s/%s/%d/%s", account, day, entryRef, pos, money.Decimal(amount, cur))
+}
+
+// includedCharges is the sum of the charges records that say they are
+// included in the amount (ChrgInclInd), debits less credits: what the
+// bank deducted from a credit.
+func includedCharges(records []camtCharge, cur money.Currency) (int64, error) {
+	var sum int64
+	for _, r := range records {
+		included, err := parseBool(r.Included)
+		if err != nil {
+			return 0, fmt.Errorf("ChrgInclInd: %w", err)
+		}
+		if !included {
+			continue
+		}
+		c, n, err := parseAmount(r.Amt)
+		switch {
+		case err != nil:
+			return 0, fmt.Errorf("charges: %w", err)
+		case c != cur:
+			return 0, fmt.Errorf("charges included in the amount are in %s, the amount in %s", c, cur)
+		case strings.TrimSpace(r.CdtDbtInd) == "CRDT":
+			sum -= n
+		default:
+			sum += n
+		}
+		if sum > money.MaxAmount || sum < -money.MaxAmount {
+			return 0, fmt.Errorf("charges included in the amount are out of range")
+		}
+	}
+	return sum, nil
 }
 
 func firstNonEmpty(ss ...string) string {
@@ -154,26 +392,44 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-func bookingTime(date, dateTime string) (time.Time, error) {
+// parseBool reads an xs:boolean; absent is false.
+func parseBool(s string) (bool, error) {
+	switch strings.TrimSpace(s) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean", s)
+}
+
+// bookingTime reads BookgDt: an ISO date, whose optional time zone a
+// calendar day ignores, or an ISO date-time. A date-time with a UTC offset
+// is converted to UTC; one without is local time in a zone the file does
+// not name, and is read as UTC. ok is false when there is neither.
+func bookingTime(date, dateTime string) (t time.Time, ok bool, err error) {
 	if date = strings.TrimSpace(date); date != "" {
-		t, err := time.Parse(time.DateOnly, date)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("booking date %q is not YYYY-MM-DD", date)
+		for _, layout := range []string{time.DateOnly, "2006-01-02Z07:00"} {
+			if t, err := time.Parse(layout, date); err == nil {
+				return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), true, nil
+			}
 		}
-		return t, nil
+		return time.Time{}, false, fmt.Errorf("booking date %q is not YYYY-MM-DD", date)
 	}
 	if dateTime = strings.TrimSpace(dateTime); dateTime != "" {
-		t, err := time.Parse(time.RFC3339, dateTime)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("booking time %q is not an ISO date-time", dateTime)
+		for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05"} {
+			if t, err := time.Parse(layout, dateTime); err == nil {
+				return t.UTC(), true, nil
+			}
 		}
-		return t.UTC(), nil
+		return time.Time{}, false, fmt.Errorf("booking time %q is not an ISO date-time", dateTime)
 	}
-	return time.Time{}, fmt.Errorf("no booking date (BookgDt)")
+	return time.Time{}, false, nil
 }
 
 // parseAmount reads an ISO 20022 decimal amount exactly: "1234.5" SEK is
-// 123450 minor units; more decimals than the currency has is an error.
+// 123450 minor units. Zeros past the currency's decimals are exact
+// ("1234.500"); any other digit there is an error.
 func parseAmount(a camtAmount) (money.Currency, int64, error) {
 	cur, err := money.ParseCurrency(a.Currency)
 	if err != nil {
@@ -182,12 +438,15 @@ func parseAmount(a camtAmount) (money.Currency, int64, error) {
 	v := strings.TrimSpace(a.Value)
 	whole, frac, _ := strings.Cut(v, ".")
 	digits := cur.Digits()
+	if len(frac) > digits && strings.Trim(frac[digits:], "0") == "" {
+		frac = frac[:digits]
+	}
 	if whole == "" || len(frac) > digits || !allDigits(whole) || !allDigits(frac) || len(whole) > 15 {
-		return "", 0, fmt.Errorf("amount %q is not a positive decimal with at most %d decimals", v, digits)
+		return "", 0, fmt.Errorf("amount %q is not a decimal of at least 0 with at most %d decimals", v, digits)
 	}
 	frac += strings.Repeat("0", digits-len(frac))
 	n, err := strconv.ParseInt(whole+frac, 10, 64)
-	if err != nil || n <= 0 || n > money.MaxAmount {
+	if err != nil || n > money.MaxAmount {
 		return "", 0, fmt.Errorf("amount %q is out of range", v)
 	}
 	return cur, n, nil

@@ -19,7 +19,7 @@ const (
 	Partial   = "partial"   // less than is left to pay
 	Over      = "over"      // more than was asked
 	Unmatched = "unmatched" // no document of the merchant has its reference (or currency)
-	Duplicate = "duplicate" // already recorded (its bank reference is known): skipped
+	Duplicate = "duplicate" // already recorded (its key, BankRef, is known): skipped
 )
 
 // Applied is what became of one entry.
@@ -33,17 +33,27 @@ type Applied struct {
 	OrderPaid bool `json:"orderPaid"`
 }
 
-// Record records entries as payments of merchantID, in order.
-func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, entries []Entry) ([]Applied, error) {
-	out := make([]Applied, 0, len(entries))
-	for _, e := range entries {
+// Result is what an import did: the outcome of each payment, and what
+// the file held that is not a payment.
+type Result struct {
+	Payments []Applied `json:"payments"`
+	Skipped  []Skip    `json:"skipped"`
+}
+
+// Record records f's payments as payments of merchantID, in order.
+func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, f *File) (*Result, error) {
+	r := &Result{Payments: make([]Applied, 0, len(f.Payments)), Skipped: f.Skipped}
+	if r.Skipped == nil {
+		r.Skipped = []Skip{}
+	}
+	for _, e := range f.Payments {
 		a, err := record(ctx, tx, env, merchantID, e)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, a)
+		r.Payments = append(r.Payments, a)
 	}
-	return out, nil
+	return r, nil
 }
 
 func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, e Entry) (Applied, error) {

@@ -174,9 +174,12 @@ func TestPaymentsImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "camt054.xml")
-	xml := `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><Ntfctn><Ntry>
+	xml := `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><Ntfctn>
+		<Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct><Ntry>
 		<Amt Ccy="SEK">12.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt>
 		<NtryDtls><TxDtls><Refs><AcctSvcrRef>X-1</AcctSvcrRef></Refs><RmtInf><Ustrd>1234574</Ustrd></RmtInf></TxDtls></NtryDtls>
+		</Ntry><Ntry>
+		<Amt Ccy="SEK">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt><AcctSvcrRef>X-2</AcctSvcrRef>
 		</Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`
 	if err := os.WriteFile(file, []byte(xml), 0o600); err != nil {
 		t.Fatal(err)
@@ -186,9 +189,15 @@ func TestPaymentsImport(t *testing.T) {
 		if err := run(context.Background(), []string{"kassa", "payments", "import", "--data-dir", dir, "--merchant", c["merchantId"], file}, noenv, nil, &out, &out); err != nil {
 			t.Fatalf("payments import: %v\n%s", err, out.String())
 		}
-		var r struct{ Payments []struct{ Outcome string } }
+		var r struct {
+			Payments []struct{ Outcome string }
+			Skipped  []struct{ Location, BankReference, Reason string }
+		}
 		if err := json.Unmarshal(out.Bytes(), &r); err != nil || len(r.Payments) != 1 || r.Payments[0].Outcome != want {
 			t.Errorf("import output %s (%v), want one %s payment", out.String(), err, want)
+		}
+		if len(r.Skipped) != 1 || r.Skipped[0].Location != "Ntfctn[1]/Ntry[2]" || r.Skipped[0].BankReference != "X-2" || r.Skipped[0].Reason != "debit" {
+			t.Errorf("import output %s, want the debit X-2 skipped", out.String())
 		}
 	}
 	if err := os.WriteFile(file, []byte("<Document"), 0o600); err != nil {

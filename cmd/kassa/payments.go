@@ -17,7 +17,8 @@ import (
 // paymentsImport applies a camt.054 file to one merchant's invoices, the
 // same way POST /v1/payments/import does: all of it in one transaction, or
 // nothing when the file is malformed. Re-importing a file skips what was
-// already recorded.
+// already recorded. It prints the same answer: each payment's outcome, and
+// the entries that are not payments (skipped), with the reason.
 func paymentsImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("kassa payments import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -34,7 +35,7 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	entries, err := reconcile.ParseCamt054(b)
+	f, err := reconcile.ParseCamt054(b)
 	if err != nil {
 		return err
 	}
@@ -44,18 +45,18 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	}
 	defer st.Close()
 	clock := kassa.SystemClock{}
-	var applied []reconcile.Applied
+	var res *reconcile.Result
 	err = st.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.Merchant(ctx, *merchantID); err != nil {
 			return err
 		}
-		applied, err = reconcile.Record(ctx, tx, order.Env{Now: clock.Now(), IDs: kassa.RandomIDs{Clock: clock}}, *merchantID, entries)
+		res, err = reconcile.Record(ctx, tx, order.Env{Now: clock.Now(), IDs: kassa.RandomIDs{Clock: clock}}, *merchantID, f)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	out, _ := json.MarshalIndent(map[string]any{"payments": applied}, "", "  ")
+	out, _ := json.MarshalIndent(res, "", "  ")
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
 }
