@@ -187,12 +187,18 @@ const mid = "ac_merchant"
 // provider and a fake as pp_fake_default.
 func newService(t *testing.T) (*paymod.Service, *fakeProvider) {
 	t.Helper()
+	return newServiceOn(sqliteStore(t))
+}
+
+// sqliteStore is a fresh SQLite store, closed when t ends.
+func sqliteStore(t *testing.T) store.Store {
+	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return newServiceOn(db)
+	return db
 }
 
 // newServiceOn is newService over the given store.

@@ -11,7 +11,6 @@ import (
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
-	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -28,15 +27,6 @@ func pendingSession(t *testing.T, svc *paymod.Service) (*payment.Collection, *pa
 	c := ok[*payment.Collection](t, "CreateCollection")(svc.CreateCollection(ctx, mid, "SEK", 5000, nil))
 	ps := ok[*payment.Session](t, "CreateSession")(svc.CreateSession(ctx, mid, c.ID, payment.SessionParams{ProviderID: "pp_fake_default"}))
 	return c, ps
-}
-
-func sqliteStore(t *testing.T) store.Store {
-	db, err := sqlite.Open(t.TempDir() + "/kassa.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 // bothStores runs test on SQLite and on PostgreSQL (when
