@@ -8,11 +8,10 @@
 // ({"authorizationToken": "at_…"}) when it authorizes; authorizing then
 // creates the order from the token and acknowledges it. A buyer whose
 // company needs a signatory gets awaitingSignatory instead, which is
-// pending_authorization here, completed when the
-// com.ledyer.authorization.create notification arrives signed (see
-// ParseWebhook). Captures and
-// refunds map onto the order's capture and refund endpoints; refunds go
-// against the captured invoice's ledger id.
+// pending_authorization here, completed when the signed
+// com.ledyer.authorization.create notification arrives (see
+// ParseWebhook). Captures and refunds map onto the order's capture and
+// refund endpoints; refunds go against the captured invoice's ledger id.
 //
 // Every mutating call carries an Idempotency-Key derived from the
 // module's own stable IDs, and transient failures are retried with the
