@@ -12,6 +12,7 @@ const (
 	EConflict     = "conflict"          // not allowed in the resource's current state
 	EUnauthorized = "unauthorized"      // missing or bad credentials
 	ETooLarge     = "request_too_large" // body over the size limit
+	ERateLimited  = "rate_limited"      // too many requests of a kind for now; retry later
 	ERejected     = "rejected"          // the risk assessment declined the buyer
 	EInternal     = "internal"          // anything not caused by the caller
 

@@ -358,10 +358,20 @@ func (s *Server) handlePMMovement(kind string) http.HandlerFunc {
 	}
 }
 
+// maxWebhookBody bounds a provider webhook's body. Notifications are
+// small JSON documents (Ledyer's and Kassa's are well under 1 KiB), and
+// the route is open to anyone: a larger body is refused (413) before the
+// module sees it.
+const maxWebhookBody = 64 << 10
+
 // handlePMWebhook receives a provider's webhook. It answers 200 once the
 // event is applied (or was already), so a provider that retries failed
-// deliveries retries exactly those.
+// deliveries retries exactly those; 401 when the provider verifies its
+// deliveries and this one fails (unsigned, badly signed, or a timestamp
+// more than five minutes off); 429 with Retry-After when unverified
+// deliveries come faster than the module syncs sessions for them.
 func (s *Server) handlePMWebhook(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
 	body, err := readBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -369,6 +379,9 @@ func (s *Server) handlePMWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.payments.HandleProviderEvent(r.Context(), r.PathValue("id"), paymod.Webhook{Header: r.Header, Body: body})
 	if err != nil {
+		if kassa.ErrorCode(err) == kassa.ERateLimited {
+			w.Header().Set("Retry-After", "1")
+		}
 		s.writeError(w, r, err)
 		return
 	}

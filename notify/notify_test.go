@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/netip"
 	"testing"
@@ -260,6 +261,81 @@ func TestSignStandardWebhooks(t *testing.T) {
 	}
 	if _, err := notify.Sign("whsec_!!", "nt_1", t0, nil); err == nil {
 		t.Error("Sign accepted a malformed secret")
+	}
+}
+
+// Verify accepts what the sender signed, ours or the official library's,
+// within five minutes either way, and nothing else.
+func TestVerify(t *testing.T) {
+	secret := notify.SessionSecret([]byte("server key"), "ac_m")
+	other := notify.SessionSecret([]byte("server key"), "ac_other")
+	body := []byte(`{"eventType":"com.ledyer.authorization.create"}`)
+	signed, err := notify.Sign(secret, "nt_1", t0, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	official, err := wh.Sign("nt_1", t0, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := notify.Sign(other, "nt_1", t0, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(f func(h *notify.Headers)) notify.Headers {
+		h := signed
+		f(&h)
+		return h
+	}
+	for _, tt := range []struct {
+		name string
+		h    notify.Headers
+		body []byte
+		now  time.Time
+		want error
+	}{
+		{"signed", signed, body, t0, nil},
+		{"by the official library", with(func(h *notify.Headers) { h.Signature = official }), body, t0, nil},
+		{"4m59s late", signed, body, t0.Add(notify.Tolerance - time.Second), nil},
+		{"4m59s early", signed, body, t0.Add(-notify.Tolerance + time.Second), nil},
+		{"rotation: the second signature matches", with(func(h *notify.Headers) { h.Signature = "v1a,AAAA " + forged.Signature + " " + signed.Signature }), body, t0, nil},
+		{"5m01s late", signed, body, t0.Add(notify.Tolerance + time.Second), notify.ErrStale},
+		{"5m01s early", signed, body, t0.Add(-notify.Tolerance - time.Second), notify.ErrStale},
+		{"timestamp not a number", with(func(h *notify.Headers) { h.Timestamp = "soon" }), body, t0, notify.ErrStale},
+		{"timestamp changed", with(func(h *notify.Headers) { h.Timestamp = "1767323046" }), body, time.Unix(1767323046, 0), notify.ErrBadSignature},
+		{"id changed", with(func(h *notify.Headers) { h.ID = "nt_2" }), body, t0, notify.ErrBadSignature},
+		{"body changed", signed, append([]byte(`{"padding":"x",`), body[1:]...), t0, notify.ErrBadSignature},
+		{"another secret", forged, body, t0, notify.ErrBadSignature},
+		{"no v1 signature", with(func(h *notify.Headers) { h.Signature = "v1a," + signed.Signature[3:] }), body, t0, notify.ErrBadSignature},
+		{"signature not base64", with(func(h *notify.Headers) { h.Signature = "v1,!!" }), body, t0, notify.ErrBadSignature},
+		{"unsigned", notify.Headers{}, body, t0, notify.ErrUnsigned},
+		{"no signature", with(func(h *notify.Headers) { h.Signature = "" }), body, t0, notify.ErrUnsigned},
+	} {
+		if err := notify.Verify(secret, tt.h, tt.body, tt.now); err != tt.want {
+			t.Errorf("%s: Verify = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	if err := notify.Verify("whsec_!!", signed, body, t0); err == nil {
+		t.Error("Verify accepted a malformed secret")
+	}
+}
+
+func TestCheckSecret(t *testing.T) {
+	var random [24]byte
+	for secret, ok := range map[string]bool{
+		notify.NewSecret(random): true, notify.SessionSecret([]byte("k"), "ac_a"): true,
+		"whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 64)): true,
+		"whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 65)): false,
+		"whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 23)): false,
+		"whsec_!!": false, "": false,
+	} {
+		if err := notify.CheckSecret(secret); (err == nil) != ok {
+			t.Errorf("CheckSecret(%q) = %v, want ok %v", secret, err, ok)
+		}
 	}
 }
 

@@ -39,6 +39,23 @@ type fakeProvider struct {
 	// hold, when set, makes Capture report on started and then wait for
 	// hold to be closed before doing its work.
 	hold, started chan struct{}
+	// authorizeHold and statusHold do the same for Authorize and Status.
+	authorizeHold, authorizeStarted chan struct{}
+	statusHold, statusStarted       chan struct{}
+	statused                        int // Status calls
+	// unsigned makes the fake a provider that does not sign: every
+	// delivery is a hint naming its session.
+	unsigned bool
+	// parsed, when set, is told of every delivery parsed.
+	parsed chan struct{}
+}
+
+// await reports on started, if set, and waits for hold to be closed.
+func await(hold, started chan struct{}) {
+	if hold != nil {
+		started <- struct{}{}
+		<-hold
+	}
 }
 
 func newFake() *fakeProvider {
@@ -60,6 +77,10 @@ func (f *fakeProvider) Update(context.Context, paymod.SessionInput) (payment.Pro
 
 func (f *fakeProvider) Authorize(context.Context, paymod.SessionInput) (payment.ProviderResult, error) {
 	f.mu.Lock()
+	hold, started := f.authorizeHold, f.authorizeStarted
+	f.mu.Unlock()
+	await(hold, started)
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.authorized++
 	if len(f.authorize) > 0 {
@@ -71,6 +92,11 @@ func (f *fakeProvider) Authorize(context.Context, paymod.SessionInput) (payment.
 }
 
 func (f *fakeProvider) Status(context.Context, paymod.SessionInput) (payment.ProviderResult, error) {
+	f.mu.Lock()
+	f.statused++
+	hold, started := f.statusHold, f.statusStarted
+	f.mu.Unlock()
+	await(hold, started)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return payment.ProviderResult{Status: f.status}, nil
@@ -103,10 +129,7 @@ func (f *fakeProvider) Capture(_ context.Context, in paymod.MovementInput) (paym
 	f.captureKeys = append(f.captureKeys, in.Key)
 	hold, started := f.hold, f.started
 	f.mu.Unlock()
-	if hold != nil {
-		started <- struct{}{}
-		<-hold
-	}
+	await(hold, started)
 	return f.move(f.captured, in)
 }
 
@@ -119,7 +142,7 @@ func (f *fakeProvider) Cancel(context.Context, paymod.MovementInput) (paymod.Mov
 }
 
 // fakeEvent is the fake's webhook body; the X-Fake-Signature header must
-// be "valid".
+// be "valid", unless the fake is unsigned.
 type fakeEvent struct {
 	ID     string         `json:"id"`
 	Action string         `json:"action"`
@@ -129,12 +152,21 @@ type fakeEvent struct {
 }
 
 func (f *fakeProvider) ParseWebhook(_ context.Context, w paymod.Webhook) (*paymod.Event, error) {
-	if w.Header.Get("X-Fake-Signature") != "valid" {
-		return nil, kassa.Errorf(kassa.EUnauthorized, "bad signature")
+	f.mu.Lock()
+	unsigned, parsed := f.unsigned, f.parsed
+	f.mu.Unlock()
+	if parsed != nil {
+		parsed <- struct{}{}
 	}
 	var e fakeEvent
 	if err := json.Unmarshal(w.Body, &e); err != nil {
 		return nil, kassa.Errorf(kassa.EInvalid, "bad body")
+	}
+	switch {
+	case unsigned:
+		return &paymod.Event{Action: paymod.ActionSync, SessionRef: e.Ref}, nil
+	case w.Header.Get("X-Fake-Signature") != "valid":
+		return nil, kassa.Errorf(kassa.EUnauthorized, "bad signature")
 	}
 	return &paymod.Event{ID: e.ID, Action: e.Action, SessionRef: e.Ref, Amount: e.Amount, Data: e.Data}, nil
 }
@@ -155,18 +187,30 @@ const mid = "ac_merchant"
 // provider and a fake as pp_fake_default.
 func newService(t *testing.T) (*paymod.Service, *fakeProvider) {
 	t.Helper()
+	return newServiceOn(sqliteStore(t))
+}
+
+// sqliteStore is a fresh SQLite store, closed when t ends.
+func sqliteStore(t *testing.T) store.Store {
+	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return newServiceOn(db)
+	return db
 }
 
 // newServiceOn is newService over the given store.
 func newServiceOn(st store.Store) (*paymod.Service, *fakeProvider) {
+	svc, fake, _ := newServiceClock(st)
+	return svc, fake
+}
+
+// newServiceClock is newServiceOn with the service's clock.
+func newServiceClock(st store.Store) (*paymod.Service, *fakeProvider, *kassatest.Clock) {
 	fake := newFake()
 	reg := paymod.Registry{paymod.SystemProviderID: paymod.System{}, "pp_fake_default": fake}
 	clock := kassatest.NewClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
-	return paymod.New(slog.New(slog.DiscardHandler), st, reg, clock, new(kassatest.IDs)), fake
+	return paymod.New(slog.New(slog.DiscardHandler), st, reg, clock, new(kassatest.IDs)), fake, clock
 }

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/money"
@@ -43,8 +44,12 @@ type Provider interface {
 	Capture(ctx context.Context, in MovementInput) (MovementResult, error)
 	Refund(ctx context.Context, in MovementInput) (MovementResult, error)
 	Cancel(ctx context.Context, in MovementInput) (MovementResult, error)
-	// ParseWebhook verifies a webhook delivery and says what it means. A
-	// delivery that fails verification is EUnauthorized or EInvalid.
+	// ParseWebhook verifies a webhook delivery and says what it means,
+	// without calling the provider: nothing is fetched or changed on the
+	// word of a delivery before it is verified. One that fails
+	// verification is EUnauthorized, a malformed one EInvalid. A provider
+	// whose sender does not sign cannot verify: it answers ActionSync with
+	// the session's reference, and nothing else of the delivery is used.
 	ParseWebhook(ctx context.Context, w Webhook) (*Event, error)
 }
 
@@ -78,6 +83,9 @@ type MovementResult struct {
 type Webhook struct {
 	Header http.Header
 	Body   []byte
+	// ReceivedAt is the module's clock when it received the delivery; a
+	// signature's timestamp is checked against it.
+	ReceivedAt time.Time
 }
 
 // Webhook actions.
@@ -89,11 +97,17 @@ const (
 	ActionRequiresMore         = "requires_more"
 	ActionPendingAuthorization = "pending_authorization"
 	ActionNotSupported         = "not_supported"
+	// ActionSync is an unverified delivery's only meaning: something may
+	// have happened to the session, whose status the module then asks the
+	// provider for (as SyncSession does).
+	ActionSync = "sync"
 )
 
-// Event is what a verified webhook delivery means.
+// Event is what a webhook delivery means.
 type Event struct {
-	ID         string // the provider's event id, which de-duplicates deliveries
+	// ID is the provider's event id (a Standard Webhooks webhook-id, say),
+	// which de-duplicates deliveries; a hint (ActionSync) has none.
+	ID         string
 	Action     string
 	SessionRef string // the provider's reference of the session
 	// Amount is, for captured, the total the provider has captured; 0

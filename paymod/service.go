@@ -19,6 +19,7 @@ type Service struct {
 	clock     kassa.Clock
 	ids       kassa.IDs
 	log       *slog.Logger
+	hints     hintLimiter // bounds the provider calls of unverified webhooks
 }
 
 // New returns the module over a store with the given providers.

@@ -2,6 +2,8 @@ package paymod
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/payment"
@@ -11,58 +13,49 @@ import (
 // EventResult says what became of a webhook delivery.
 type EventResult struct {
 	Action    string
-	Duplicate bool   // already processed: nothing was done
+	Duplicate bool   // already applied, by an earlier or a concurrent delivery: nothing was done
 	Ignored   bool   // nothing to do for this action
 	SessionID string // the session it was about, if any
 }
 
-// HandleProviderEvent verifies a webhook delivery with its provider,
-// de-duplicates it by the provider's event id, and applies its action to
-// the session it names:
+// HandleProviderEvent handles a webhook delivery. The provider verifies it
+// first, calling no one (ParseWebhook): a delivery that fails verification
+// changes and stores nothing. What follows depends on what it means.
 //
-//   - authorized: authorize the session (the provider is asked, so an
-//     unverified payload never authorizes anything by itself);
+// A verified event is claimed under its provider's event id
+// (store.ProviderEvent): one delivery applies it, and a delivery of the
+// same event that arrives meanwhile waits for that one's outcome. It is
+// then answered as a duplicate, or, if the first failed, applies the
+// event itself. The event is marked processed only after its action
+// succeeded, so a delivery that failed half way is applied again on
+// redelivery. Its action is applied to the session it names:
+//
+//   - authorized: authorize the session (the provider is asked, so even
+//     a verified payload never authorizes anything by itself);
 //   - captured: authorize first if needed, then record the provider's
 //     captured total, settling the pending captures it covers;
 //   - failed, canceled, requires_more, pending_authorization: set the
 //     status of a session not yet authorized;
 //   - not_supported: nothing.
 //
-// Every action is idempotent, so a delivery racing a redelivery, or a
-// direct call to the same effect, applies once. The event is marked
-// processed only after its action succeeded: a delivery that failed half
-// way is applied again on redelivery.
+// A hint (ActionSync, from a provider that cannot verify its deliveries)
+// is not recorded: the session it names is synced with the provider
+// (SyncSession), acting only on what the provider answers. Hints that
+// would call the provider are bounded per process (hintLimiter); over the
+// bound they are ERateLimited, and the sender retries them later.
 func (s *Service) HandleProviderEvent(ctx context.Context, providerID string, w Webhook) (*EventResult, error) {
 	prov, ok := s.providers[providerID]
 	if !ok {
 		return nil, kassa.Errorf(kassa.ENotFound, "no payment provider %q", providerID)
 	}
+	w.ReceivedAt = s.clock.Now()
 	ev, err := prov.ParseWebhook(ctx, w)
 	if err != nil {
 		return nil, providerError(providerID, err)
 	}
 	res := &EventResult{Action: ev.Action}
-	if ev.Action == ActionNotSupported || ev.ID == "" {
+	if ev.Action == ActionNotSupported || (ev.ID == "" && ev.Action != ActionSync) {
 		res.Ignored = true
-		return res, nil
-	}
-	var rec *store.ProviderEvent
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		if rec, err = tx.ProviderEvent(ctx, providerID, ev.ID); err != nil || rec != nil {
-			return err
-		}
-		rec = &store.ProviderEvent{
-			ProviderID: providerID, EventID: ev.ID, Status: store.EventReceived,
-			Action: ev.Action, Body: w.Body, ReceivedAt: s.clock.Now(),
-		}
-		return tx.PutProviderEvent(ctx, rec)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if rec.Status == store.EventProcessed {
-		res.Duplicate = true
 		return res, nil
 	}
 	var ps *payment.Session
@@ -75,12 +68,100 @@ func (s *Service) HandleProviderEvent(ctx context.Context, providerID string, w 
 		return nil, err
 	}
 	res.SessionID = ps.ID
-	if err := s.apply(ctx, ps, ev); err != nil {
-		return nil, err
+	if ev.Action == ActionSync {
+		return res, s.hint(ctx, ps)
 	}
+	return res, s.applyOnce(ctx, ps, ev, w.Body, res)
+}
+
+// claimLease is how long a delivery may spend applying an event before a
+// delivery of the same event may take it over. The action runs under a
+// deadline this long, so a claim outlives its work only when its process
+// died, and then it ends by itself.
+const claimLease = 2 * time.Minute
+
+// Outcomes of claiming an event.
+const (
+	claimTaken     = iota // this delivery applies it
+	claimBusy             // another delivery is applying it
+	claimProcessed        // applied already
+)
+
+// applyOnce applies a verified event unless it was applied already,
+// waiting while another delivery of it is at work (see
+// HandleProviderEvent).
+func (s *Service) applyOnce(ctx context.Context, ps *payment.Session, ev *Event, body []byte, res *EventResult) error {
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		rec, state, err := s.claim(ctx, ps, ev, body)
+		switch {
+		case err != nil:
+			return err
+		case state == claimProcessed:
+			res.Duplicate = true
+			return nil
+		case state == claimTaken:
+			return s.applyClaimed(ctx, ps, ev, rec)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// claim records the event, or finds it recorded, and claims it for this
+// delivery unless it was processed or another delivery's claim holds.
+// ProviderEvent locks the event, recorded or not, so concurrent claims
+// take turns on every store.
+func (s *Service) claim(ctx context.Context, ps *payment.Session, ev *Event, body []byte) (*store.ProviderEvent, int, error) {
+	var (
+		rec   *store.ProviderEvent
+		state int
+	)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if rec, err = tx.ProviderEvent(ctx, ps.ProviderID, ev.ID); err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		switch {
+		case rec == nil:
+			rec = &store.ProviderEvent{
+				ProviderID: ps.ProviderID, EventID: ev.ID, Status: store.EventReceived,
+				Action: ev.Action, Body: body, ReceivedAt: now,
+			}
+		case rec.Status == store.EventProcessed:
+			state = claimProcessed
+			return nil
+		case rec.ClaimedUntil.After(now):
+			state = claimBusy
+			return nil
+		}
+		state = claimTaken
+		rec.MerchantID, rec.ClaimedUntil = ps.MerchantID, now.Add(claimLease)
+		return tx.PutProviderEvent(ctx, rec)
+	})
+	return rec, state, err
+}
+
+// applyClaimed applies a claimed event, then marks it processed, or gives
+// the claim back if the action failed so that the next delivery applies
+// it at once. The work belongs to the event, not to the request: it runs
+// on if the sender stops waiting, up to the claim's lease.
+func (s *Service) applyClaimed(ctx context.Context, ps *payment.Session, ev *Event, rec *store.ProviderEvent) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimLease)
+	defer cancel()
+	err := s.apply(ctx, ps, ev)
 	done := *rec
-	done.MerchantID, done.Status, done.ProcessedAt = ps.MerchantID, store.EventProcessed, s.clock.Now()
-	return res, s.store.Update(ctx, func(tx store.Tx) error { return tx.PutProviderEvent(ctx, &done) })
+	done.ClaimedUntil = time.Time{}
+	if err == nil {
+		done.Status, done.ProcessedAt = store.EventProcessed, s.clock.Now()
+	}
+	if uerr := s.store.Update(ctx, func(tx store.Tx) error { return tx.PutProviderEvent(ctx, &done) }); err == nil {
+		err = uerr
+	}
+	return err
 }
 
 func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) error {
@@ -143,6 +224,65 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 		_, err = s.refresh(ctx, tx, env, mid, cur.CollectionID)
 		return err
 	})
+}
+
+// hint syncs the session an unverified delivery names, within the
+// limiter's bounds. A session that is authorized or canceled has nothing
+// left that a sync could change, so its hints call no one.
+func (s *Service) hint(ctx context.Context, ps *payment.Session) error {
+	if ps.Status == payment.SessionAuthorized || ps.Status == payment.SessionCanceled {
+		return nil
+	}
+	if !s.hints.acquire(s.clock.Now()) {
+		return kassa.Errorf(kassa.ERateLimited, "too many unverified webhook deliveries at once; retry later")
+	}
+	defer s.hints.release()
+	_, err := s.SyncSession(ctx, ps.MerchantID, ps.ID)
+	return err
+}
+
+// The bounds of hints: at most hintConcurrency syncs at once, and a token
+// bucket of hintBurst refilled at hintRate a second. A forged delivery
+// that names a real session costs at most this many provider calls.
+const (
+	hintConcurrency = 4
+	hintBurst       = 20
+	hintRate        = 5 // per second
+)
+
+// hintLimiter bounds the provider calls that hints cause, per process.
+// The zero value is ready to use.
+type hintLimiter struct {
+	mu      sync.Mutex
+	running int
+	tokens  float64
+	at      time.Time // of the last refill; zero: the bucket is full
+}
+
+// acquire takes a slot and a token at now, or reports that either is
+// lacking.
+func (l *hintLimiter) acquire(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.at.IsZero():
+		l.tokens, l.at = hintBurst, now
+	case now.After(l.at):
+		l.tokens = min(hintBurst, l.tokens+now.Sub(l.at).Seconds()*hintRate)
+		l.at = now
+	}
+	if l.running == hintConcurrency || l.tokens < 1 {
+		return false
+	}
+	l.running++
+	l.tokens--
+	return true
+}
+
+func (l *hintLimiter) release() {
+	l.mu.Lock()
+	l.running--
+	l.mu.Unlock()
 }
 
 // SyncSession asks the provider for the status of a session not yet

@@ -29,7 +29,10 @@ type PaymentReader interface {
 	Payment(ctx context.Context, merchantID, id string) (*payment.Payment, error)
 	// PaymentsOf lists a collection's payments, oldest first.
 	PaymentsOf(ctx context.Context, merchantID, collectionID string) ([]*payment.Payment, error)
-	// ProviderEvent returns the recorded webhook event, or nil if none.
+	// ProviderEvent returns the recorded webhook event, or nil if none. In
+	// a read-write transaction it also locks the event, recorded or not,
+	// until the transaction ends: transactions that read an event in order
+	// to record it take turns, and the second sees the first's record.
 	ProviderEvent(ctx context.Context, providerID, eventID string) (*ProviderEvent, error)
 }
 
@@ -54,7 +57,7 @@ type PaymentWriter interface {
 
 // Provider event statuses.
 const (
-	EventReceived  = "received"  // recorded, not yet applied
+	EventReceived  = "received"  // recorded, not yet applied (or being applied: see ClaimedUntil)
 	EventProcessed = "processed" // applied; a redelivery is ignored
 )
 
@@ -69,4 +72,7 @@ type ProviderEvent struct {
 	Body        []byte
 	ReceivedAt  time.Time
 	ProcessedAt time.Time // zero until processed
+	// ClaimedUntil is when the claim of the delivery applying the event
+	// ends; zero when no delivery is applying it.
+	ClaimedUntil time.Time
 }

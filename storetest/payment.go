@@ -3,6 +3,9 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa"
@@ -171,11 +174,16 @@ func testProviderEvents(f *fixture) {
 	if none != nil {
 		t.Fatalf("ProviderEvent before any = %+v", none)
 	}
-	e := &store.ProviderEvent{ProviderID: "pp_x", EventID: "ev1", Status: store.EventReceived, Action: "authorized", Body: []byte(`{"a":1}`), ReceivedAt: f.now}
+	e := &store.ProviderEvent{ProviderID: "pp_x", EventID: "ev1", Status: store.EventReceived, Action: "authorized", Body: []byte(`{"a":1}`),
+		ReceivedAt: f.now, ClaimedUntil: f.now.Add(time.Minute)}
 	f.mustUpdate(func(tx store.Tx) error { return tx.PutProviderEvent(ctx, e) })
+	claimed := mustRead(f, func(tx store.ReadTx) (*store.ProviderEvent, error) { return tx.ProviderEvent(ctx, "pp_x", "ev1") })
+	if diff := cmp.Diff(e, claimed); diff != "" {
+		t.Errorf("claimed ProviderEvent (-want +got):\n%s", diff)
+	}
 	f.advance(1000)
 	done := *e
-	done.MerchantID, done.Status, done.ProcessedAt = "ac_1", store.EventProcessed, f.now
+	done.MerchantID, done.Status, done.ProcessedAt, done.ClaimedUntil = "ac_1", store.EventProcessed, f.now, time.Time{}
 	f.mustUpdate(func(tx store.Tx) error { return tx.PutProviderEvent(ctx, &done) })
 	got := mustRead(f, func(tx store.ReadTx) (*store.ProviderEvent, error) { return tx.ProviderEvent(ctx, "pp_x", "ev1") })
 	if diff := cmp.Diff(&done, got); diff != "" {
@@ -183,5 +191,58 @@ func testProviderEvents(f *fixture) {
 	}
 	if other := mustRead(f, func(tx store.ReadTx) (*store.ProviderEvent, error) { return tx.ProviderEvent(ctx, "pp_y", "ev1") }); other != nil {
 		t.Errorf("ProviderEvent of another provider = %+v", other)
+	}
+}
+
+// testProviderEventClaims: transactions that read a webhook event that is
+// not recorded yet, and record it if so, take turns: exactly one of them
+// finds it missing, however many run at once.
+func testProviderEventClaims(f *fixture) {
+	t, ctx := f.t, f.ctx
+	const n = 16
+	// Overlapping Views make a store with a connection pool open a
+	// connection for each racer before the race.
+	var warm sync.WaitGroup
+	for i := range n {
+		warm.Go(func() {
+			if err := f.s.View(ctx, func(store.ReadTx) error { time.Sleep(50 * time.Millisecond); return nil }); err != nil {
+				t.Errorf("View %d: %v", i, err)
+			}
+		})
+	}
+	warm.Wait()
+	first := make([]bool, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			err := f.s.Update(ctx, func(tx store.Tx) error {
+				e, err := tx.ProviderEvent(ctx, "pp_x", "ev1")
+				if first[i] = err == nil && e == nil; !first[i] {
+					return err
+				}
+				// Widen the window between the read and the write, in
+				// which the others must not find the event missing too.
+				time.Sleep(20 * time.Millisecond)
+				return tx.PutProviderEvent(ctx, &store.ProviderEvent{ProviderID: "pp_x", EventID: "ev1", MerchantID: strconv.Itoa(i),
+					Status: store.EventReceived, Action: "authorized", ReceivedAt: f.now})
+			})
+			if err != nil {
+				t.Errorf("Update %d: %v", i, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	got := mustRead(f, func(tx store.ReadTx) (*store.ProviderEvent, error) { return tx.ProviderEvent(ctx, "pp_x", "ev1") })
+	var firsts []int
+	for i, ok := range first {
+		if ok {
+			firsts = append(firsts, i)
+		}
+	}
+	if len(firsts) != 1 || got == nil || got.MerchantID != strconv.Itoa(firsts[0]) {
+		t.Fatalf("transactions %v found the event missing; recorded %+v; want exactly one, the recorder", firsts, got)
 	}
 }

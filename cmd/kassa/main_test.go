@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/notify"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -209,9 +210,17 @@ func TestPaymentsImport(t *testing.T) {
 }
 
 // TestServeInvoiceProvider: configured, the payment module's invoice
-// provider is offered next to the system provider.
+// provider is offered next to the system provider, and with a
+// notification secret it refuses unsigned notifications. A secret that
+// is not a Standard Webhooks secret stops serve from starting.
 func TestServeInvoiceProvider(t *testing.T) {
-	env := map[string]string{"KASSA_INVOICE_CLIENT_SECRET": "secret"}
+	bad := map[string]string{"KASSA_INVOICE_CLIENT_SECRET": "secret", "KASSA_INVOICE_NOTIFICATION_SECRET": "hunter2"}
+	var errOut bytes.Buffer
+	if err := run(context.Background(), []string{"kassa", "serve", "--invoice-url", "http://127.0.0.1:1", "--invoice-client-id", "cl_x"},
+		func(k string) string { return bad[k] }, nil, &errOut, &errOut); err == nil || !strings.Contains(err.Error(), "KASSA_INVOICE_NOTIFICATION_SECRET") {
+		t.Errorf("serve with a malformed notification secret = %v", err)
+	}
+	env := map[string]string{"KASSA_INVOICE_CLIENT_SECRET": "secret", "KASSA_INVOICE_NOTIFICATION_SECRET": notify.NewSecret([24]byte{1})}
 	base, out, stop := startServeWith(t, t.TempDir(), func(k string) string { return env[k] },
 		"--invoice-url", "http://127.0.0.1:1", "--invoice-client-id", "cl_x")
 	defer stop()
@@ -227,5 +236,14 @@ func TestServeInvoiceProvider(t *testing.T) {
 		if !strings.Contains(string(providers), id) {
 			t.Errorf("providers %s lack %s", providers, id)
 		}
+	}
+	resp, err := http.Post(base+"/v1/payment-module/providers/pp_invoice_default/webhooks", "application/json",
+		strings.NewReader(`{"eventType":"com.ledyer.authorization.create","sessionId":"ps_1","authorizationToken":"at_forged"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unsigned notification = %d, want 401", resp.StatusCode)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/mailer"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/paymod/invoice"
 	"github.com/kassa-pay/kassa/postgres"
@@ -69,6 +70,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		"where that API sends the invoice provider's notifications (KASSA_INVOICE_NOTIFICATION_URL; default PUBLIC_URL/v1/payment-module/providers/pp_invoice_default/webhooks)")
 	// A secret in a flag would show in the process list.
 	c.invoice.Secret = getenv("KASSA_INVOICE_CLIENT_SECRET")
+	c.invoice.NotificationSecret = getenv("KASSA_INVOICE_NOTIFICATION_SECRET")
 	fs.StringVar(&c.smtpAddr, "smtp-addr", getenv("KASSA_SMTP_ADDR"), "SMTP server host:port for invoice e-mail; empty keeps mail queued, unsent (KASSA_SMTP_ADDR)")
 	fs.StringVar(&c.smtp.Username, "smtp-user", getenv("KASSA_SMTP_USER"), "SMTP user; empty for none (KASSA_SMTP_USER)")
 	c.smtp.Password = getenv("KASSA_SMTP_PASSWORD") // environment only: flags show in ps
@@ -81,6 +83,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if c.invoice.BaseURL != "" && (c.invoice.ClientID == "" || c.invoice.Secret == "") {
 		return c, errors.New("the invoice provider needs --invoice-client-id and KASSA_INVOICE_CLIENT_SECRET")
+	}
+	if c.invoice.NotificationSecret != "" {
+		if err := notify.CheckSecret(c.invoice.NotificationSecret); err != nil {
+			return c, fmt.Errorf("KASSA_INVOICE_NOTIFICATION_SECRET is not a Standard Webhooks secret (whsec_ and base64 of 24 to 64 bytes): %v", err)
+		}
 	}
 	if c.smtpAddr != "" {
 		host, port, err := net.SplitHostPort(c.smtpAddr)
@@ -164,6 +171,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			c.invoice.NotificationURL = c.publicURL + "/v1/payment-module/providers/" + invoice.ProviderID + "/webhooks"
 		}
 		providers = paymod.Registry{invoice.ProviderID: invoice.New(c.invoice)}
+		if c.invoice.NotificationSecret == "" {
+			log.Warn("KASSA_INVOICE_NOTIFICATION_SECRET is not set: the invoice provider cannot verify its notifications and only syncs the sessions they name; " +
+				"set it to the API's notification signing secret (Kassa: GET /v1/notification-signing-secret) if that API signs them")
+		}
 	}
 	cfg := api.Config{
 		Sandbox:              c.mode == "sandbox",

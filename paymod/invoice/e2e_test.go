@@ -2,10 +2,12 @@ package invoice_test
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
-	"github.com/kassa-pay/kassa/kassatest"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -14,6 +16,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/notify"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
@@ -30,6 +35,8 @@ import (
 type kassaEnv struct {
 	t          *testing.T
 	url        string
+	dbPath     string
+	secret     string              // the session signing secret the provider verifies with; "" if it verifies nothing
 	dispatcher *webhook.Dispatcher // delivers Kassa's notifications
 	merchantID string
 	storeID    string
@@ -46,6 +53,10 @@ type flaky struct {
 	next  http.Handler
 	calls map[string][]string // path → Idempotency-Keys seen
 	hooks []string            // "status body" of each webhook delivery answered
+	// hold, when set, holds requests for the path hold names until it is
+	// closed, reporting each on held.
+	holdPath   string
+	hold, held chan struct{}
 }
 
 // statusWriter keeps the status and body a handler writes.
@@ -67,6 +78,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls[r.URL.Path] = append(f.calls[r.URL.Path], r.Header.Get("Idempotency-Key"))
+	if r.URL.Path == f.holdPath {
+		hold, held := f.hold, f.held
+		f.mu.Unlock()
+		held <- struct{}{}
+		<-hold
+		f.mu.Lock()
+	}
 	var lose bool
 	for suffix, n := range f.lose {
 		if n > 0 && strings.HasSuffix(r.URL.Path, suffix) {
@@ -94,9 +112,15 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "upstream timed out", http.StatusGatewayTimeout)
 }
 
-func newKassa(t *testing.T) *kassaEnv {
+// newKassa starts a Kassa whose invoice provider verifies Kassa's
+// notifications with the merchant's session signing secret, as an
+// operator sets it up (KASSA_INVOICE_NOTIFICATION_SECRET) — or, unless
+// signed, one that takes them as the hints unsigned (Ledyer's)
+// notifications are.
+func newKassa(t *testing.T, signed bool) *kassaEnv {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
+	dbPath := filepath.Join(t.TempDir(), "kassa.db")
+	db, err := sqlite.Open(dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +144,16 @@ func newKassa(t *testing.T) *kassaEnv {
 	f := &flaky{lose: map[string]int{}, calls: map[string][]string{}}
 	hs := httptest.NewServer(f)
 	t.Cleanup(hs.Close)
+	var hookSecret string
+	if signed {
+		// What GET /v1/notification-signing-secret answers (checked below).
+		hookSecret = notify.SessionSecret(key, m.ID)
+	}
 	prov := invoice.New(invoice.Config{
 		BaseURL: hs.URL, ClientID: cl.ID, Secret: secret,
-		NotificationURL: hs.URL + "/v1/payment-module/providers/" + invoice.ProviderID + "/webhooks",
-		Backoff:         time.Millisecond,
+		NotificationURL:    hs.URL + "/v1/payment-module/providers/" + invoice.ProviderID + "/webhooks",
+		NotificationSecret: hookSecret,
+		Backoff:            time.Millisecond,
 	})
 	f.next = api.NewServer(slog.New(slog.DiscardHandler), api.Config{
 		Sandbox: true, PublicURL: hs.URL,
@@ -132,7 +162,67 @@ func newKassa(t *testing.T) *kassaEnv {
 	}, db, kassa.SystemClock{}, ids, signer)
 	d := webhook.New(slog.New(slog.DiscardHandler), db, kassa.SystemClock{}, key,
 		webhook.Config{AllowPrivate: true, Jitter: func(int) time.Duration { return 0 }})
-	return &kassaEnv{t: t, url: hs.URL, dispatcher: d, merchantID: m.ID, storeID: m.StoreID, api: client.New(hs.URL, cl.ID, secret), flaky: f}
+	k := &kassaEnv{t: t, url: hs.URL, dbPath: dbPath, secret: hookSecret, dispatcher: d, merchantID: m.ID, storeID: m.StoreID, api: client.New(hs.URL, cl.ID, secret), flaky: f}
+	if signed {
+		var got struct {
+			Secret string `json:"secret"`
+		}
+		k.must("GET", "/v1/notification-signing-secret", nil, &got)
+		if got.Secret != hookSecret {
+			t.Fatalf("the API's signing secret is %q, the provider verifies with %q", got.Secret, hookSecret)
+		}
+	}
+	return k
+}
+
+// post delivers body to the provider's webhook route with the given
+// headers, and returns the answer.
+func (k *kassaEnv) post(body string, header http.Header) (int, string) {
+	k.t.Helper()
+	req, err := http.NewRequest("POST", k.url+pm+"/providers/"+invoice.ProviderID+"/webhooks", strings.NewReader(body))
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// signedBy is the Standard Webhooks headers of body, signed with secret
+// as notification id at t.
+func signedBy(t *testing.T, secret, id string, at time.Time, body string) http.Header {
+	t.Helper()
+	h, err := notify.Sign(secret, id, at, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return http.Header{"Webhook-Id": {h.ID}, "Webhook-Timestamp": {h.Timestamp}, "Webhook-Signature": {h.Signature}}
+}
+
+// storedEvents counts the webhook events the module recorded and the
+// bytes of their bodies.
+func (k *kassaEnv) storedEvents() (n, bytes int64) {
+	k.t.Helper()
+	db, err := sql.Open("sqlite", k.dbPath+"?mode=ro")
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRow(`SELECT count(*), coalesce(sum(length(body)), 0) FROM provider_events`).Scan(&n, &bytes); err != nil {
+		k.t.Fatal(err)
+	}
+	return n, bytes
 }
 
 // deliver has Kassa deliver its due notifications now, and checks that
@@ -180,8 +270,9 @@ type moduleSession struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
 	Data   struct {
-		LedyerSessionID string `json:"ledyerSessionId"`
-		LedyerOrderID   string `json:"ledyerOrderId"`
+		LedyerSessionID    string `json:"ledyerSessionId"`
+		LedyerOrderID      string `json:"ledyerOrderId"`
+		AuthorizationToken string `json:"authorizationToken"`
 	} `json:"data"`
 }
 
@@ -291,7 +382,7 @@ func (k *kassaEnv) captureAndRefund(collectionID, paymentID, orderID string) {
 // dialog (sandbox) → authorize (order created and acknowledged) →
 // payment → capture → partial refund.
 func TestAcceptPaymentInvoice(t *testing.T) {
-	k := newKassa(t)
+	k := newKassa(t, true)
 	col, s := k.start()
 
 	// Before the buyer has authorized, there is nothing to authorize.
@@ -318,14 +409,8 @@ func TestAcceptPaymentInvoice(t *testing.T) {
 	if got := k.deliver(); len(got) == 0 {
 		t.Fatal("no notifications delivered")
 	}
-	// The order notifications were confirmed with acknowledge, as Ledyer
-	// asks (the order was acknowledged already, so nothing changed).
-	k.flaky.mu.Lock()
-	acks := k.flaky.calls["/v1/orders/"+orderID+"/acknowledge"]
-	k.flaky.mu.Unlock()
-	if !slices.Contains(acks, "com.ledyer.order.create:"+orderID) {
-		t.Errorf("acknowledge keys %v: the order.create notification was not confirmed", acks)
-	}
+	// The provider acknowledged the order once, when it created it; the
+	// order notifications ask nothing more.
 	var o remoteOrder
 	k.must("GET", "/v1/orders/"+orderID, nil, &o)
 	if o.SessionID != s.Data.LedyerSessionID || countEvents(o, "acknowledge") != 1 {
@@ -352,12 +437,47 @@ func countEvents(o remoteOrder, typ string) int {
 
 // TestSignatoryInvoice is the awaitingSignatory variant: authorizing
 // answers pending_authorization; the signatory signs; Kassa's
-// com.ledyer.authorization.create notification, delivered to the
-// provider's webhook route, completes the authorization. A redelivery
-// changes nothing.
+// com.ledyer.authorization.create notification, signed and delivered by
+// its dispatcher to the provider's webhook route, completes the
+// authorization. Kassa's redelivery of it changes nothing.
 func TestSignatoryInvoice(t *testing.T) {
-	k := newKassa(t)
+	k := newKassa(t, true)
 	col, s := k.start()
+	k.awaitSignatory(s)
+
+	// Kassa's authorization.pending notification: the session waits.
+	if got := k.deliver(); len(got) != 1 || !strings.Contains(got[0], `"action":"pending_authorization"`) {
+		t.Fatalf("pending notification answered %v", got)
+	}
+	k.must("POST", "/v1/sandbox/payment-sessions/"+s.Data.LedyerSessionID+"/sign", nil, nil)
+	// Kassa's authorization.create notification completes it (the order
+	// events that follow are ignored).
+	if got := k.deliver(); len(got) == 0 || got[0] != `200 {"action":"authorized","duplicate":false,"ignored":false}` {
+		t.Fatalf("create notification answered %v", got)
+	}
+	var c struct {
+		Status   string          `json:"status"`
+		Payments []modulePayment `json:"payments"`
+		Sessions []moduleSession `json:"sessions"`
+	}
+	k.must("GET", pm+"/collections/"+col, nil, &c)
+	if c.Status != "authorized" || len(c.Payments) != 1 || c.Sessions[0].Data.LedyerOrderID == "" {
+		t.Fatalf("collection after notification = %+v", c)
+	}
+	// Kassa sends it again, signed anew: nothing happens.
+	id, _ := k.notification(s.Data.LedyerSessionID, "com.ledyer.authorization.create")
+	k.must("POST", "/v1/notifications/"+id+"/redeliver", nil, nil)
+	if got := k.deliver(); !slices.Contains(got, `200 {"action":"authorized","duplicate":true,"ignored":false}`) {
+		t.Fatalf("redelivery answered %v", got)
+	}
+	k.captureAndRefund(col, c.Payments[0].ID, c.Sessions[0].Data.LedyerOrderID)
+}
+
+// awaitSignatory has the buyer of s need a signatory, and the shop's
+// authorization of the module session answer pending_authorization.
+func (k *kassaEnv) awaitSignatory(s moduleSession) {
+	t := k.t
+	t.Helper()
 	var dialog struct {
 		State string `json:"state"`
 	}
@@ -370,79 +490,267 @@ func TestSignatoryInvoice(t *testing.T) {
 	if err != nil || status != http.StatusAccepted || a.Status != "pending_authorization" || a.Payment != nil {
 		t.Fatalf("authorize = %d %+v, %v; want 202 pending_authorization", status, a, err)
 	}
+}
 
-	// Kassa's authorization.pending notification: the session waits.
-	if got := k.deliver(); len(got) != 1 || !strings.Contains(got[0], `"action":"pending_authorization"`) {
-		t.Fatalf("pending notification answered %v", got)
+// notification finds Kassa's notification of eventType about a Ledyer
+// session: its ID (the webhook-id it is sent with) and its body.
+func (k *kassaEnv) notification(sessionID, eventType string) (id, body string) {
+	k.t.Helper()
+	var list struct {
+		Data []struct {
+			ID        string          `json:"id"`
+			EventType string          `json:"eventType"`
+			Payload   json.RawMessage `json:"payload"`
+		} `json:"data"`
 	}
-	var signed struct {
+	k.must("GET", "/v1/notifications?sessionId="+sessionID, nil, &list)
+	for _, n := range list.Data {
+		if n.EventType == eventType {
+			return n.ID, string(n.Payload)
+		}
+	}
+	k.t.Fatalf("no %s notification of session %s in %+v", eventType, sessionID, list.Data)
+	return "", ""
+}
+
+// authorizedByBuyer has the buyer of s authorize in the dialog, approved
+// at once, and returns the token the dialog gives the shop.
+func (k *kassaEnv) authorizedByBuyer(s moduleSession) string {
+	k.t.Helper()
+	var dialog struct {
+		State              string `json:"state"`
 		AuthorizationToken string `json:"authorizationToken"`
 	}
-	k.must("POST", "/v1/sandbox/payment-sessions/"+s.Data.LedyerSessionID+"/sign", nil, &signed)
-	// Kassa's authorization.create notification, delivered by its
-	// dispatcher to the provider's webhook route, completes it (the order
-	// events that follow are acknowledged and ignored).
-	if got := k.deliver(); len(got) == 0 || got[0] != `200 {"action":"authorized","duplicate":false,"ignored":false}` {
-		t.Fatalf("create notification answered %v", got)
+	k.must("POST", "/v1/sandbox/payment-sessions/"+s.Data.LedyerSessionID+"/authorize", map[string]any{"customer": buyer("559311-3714")}, &dialog)
+	if dialog.State != "authorized" || dialog.AuthorizationToken == "" {
+		k.t.Fatalf("dialog = %+v", dialog)
 	}
-	// The same notification again (a redelivery, here by hand, byte for
-	// byte what Kassa sends): nothing happens.
-	body := `{"eventType":"com.ledyer.authorization.create","authorizationToken":"` + signed.AuthorizationToken +
-		`","sessionId":"` + s.Data.LedyerSessionID + `","merchantId":"` + k.merchantID + `","storeId":"` + k.storeID + `"}`
-	deliver := func() string {
-		t.Helper()
-		resp, err := http.Post(k.url+pm+"/providers/"+invoice.ProviderID+"/webhooks", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
+	return dialog.AuthorizationToken
+}
+
+// apiCalls counts the requests that reached the API, the webhook route's
+// aside.
+func (k *kassaEnv) apiCalls() map[string]int {
+	k.flaky.mu.Lock()
+	defer k.flaky.mu.Unlock()
+	n := map[string]int{}
+	for path, keys := range k.flaky.calls {
+		if !strings.HasSuffix(path, "/webhooks") {
+			n[path] = len(keys)
 		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("webhook = %d %s %v", resp.StatusCode, b, err)
+	}
+	return n
+}
+
+// finishes checks that a session untouched by forged notifications is
+// still pending with no token, then authorizes it with the buyer's real
+// token, which still works.
+func (k *kassaEnv) finishes(s moduleSession, token string) {
+	t := k.t
+	t.Helper()
+	var got moduleSession
+	k.must("GET", pm+"/sessions/"+s.ID, nil, &got)
+	if got.Status != "pending" || got.Data.AuthorizationToken != "" || got.Data.LedyerOrderID != "" {
+		t.Fatalf("session after forged notifications = %+v", got)
+	}
+	var a moduleAuthorization
+	k.must("POST", pm+"/sessions/"+s.ID+"/authorize", map[string]any{"data": map[string]any{"authorizationToken": token}}, &a)
+	if a.Status != "authorized" || a.Payment == nil {
+		t.Fatalf("authorization with the buyer's token = %+v", a)
+	}
+}
+
+// padded is a notification of s padded to 200 KB.
+func padded(s moduleSession) string {
+	return `{"eventType":"com.ledyer.authorization.create","authorizationToken":"at_forged","sessionId":"` + s.Data.LedyerSessionID +
+		`","padding":"` + strings.Repeat("x", 200<<10) + `"}`
+}
+
+// TestForgedNotification: the provider verifies Kassa's signatures. A
+// notification that is unsigned, signed with another secret, or signed
+// more than five minutes from now is refused with 401, and a padded one
+// with 413; none reaches the API, changes the session or is stored. The
+// buyer's real authorization then goes through.
+func TestForgedNotification(t *testing.T) {
+	k := newKassa(t, true)
+	_, s := k.start()
+	token := k.authorizedByBuyer(s)
+	calls := k.apiCalls()
+	forged := `{"eventType":"com.ledyer.authorization.create","authorizationToken":"at_forged","sessionId":"` + s.Data.LedyerSessionID + `"}`
+	now := time.Now()
+	for name, h := range map[string]http.Header{
+		"unsigned":                 nil,
+		"signed with another key":  signedBy(t, notify.SessionSecret([]byte("another server"), k.merchantID), "nt_forged", now, forged),
+		"signed six minutes ago":   signedBy(t, k.secret, "nt_forged", now.Add(-6*time.Minute), forged),
+		"signed six minutes ahead": signedBy(t, k.secret, "nt_forged", now.Add(6*time.Minute), forged),
+	} {
+		if status, body := k.post(forged, h); status != http.StatusUnauthorized || !strings.Contains(body, `"code":"unauthorized"`) {
+			t.Errorf("%s: %d %s, want 401", name, status, body)
 		}
-		return string(b)
+	}
+	if status, body := k.post(`{"eventType":"com.ledyer.order.create","orderId":"or_1"}`, nil); status != http.StatusUnauthorized {
+		t.Errorf("unsigned order notification: %d %s, want 401", status, body)
+	}
+	if status, body := k.post(padded(s), signedBy(t, k.secret, "nt_padded", now, padded(s))); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("padded notification: %d %s, want 413", status, body)
+	}
+	if got := k.apiCalls(); !maps.Equal(got, calls) {
+		t.Errorf("API calls went from %v to %v", calls, got)
+	}
+	if n, size := k.storedEvents(); n != 0 {
+		t.Errorf("stored %d events of %d bytes, want none", n, size)
+	}
+	k.finishes(s, token)
+}
+
+// TestUnsignedNotificationIsAHint: a provider without a secret (as with
+// Ledyer, which does not sign) takes a notification only as a hint to
+// sync the session it names: the token it carries is not used, an order
+// notification acknowledges nothing, nothing is stored, and the hints
+// that call the API are bounded.
+func TestUnsignedNotificationIsAHint(t *testing.T) {
+	k := newKassa(t, false)
+	_, s := k.start()
+	token := k.authorizedByBuyer(s)
+	outside := k.outsideOrder()
+	calls := k.apiCalls()
+
+	forged := `{"eventType":"com.ledyer.authorization.create","authorizationToken":"at_forged","sessionId":"` + s.Data.LedyerSessionID + `"}`
+	if status, body := k.post(forged, nil); status != http.StatusOK || body != `{"action":"sync","duplicate":false,"ignored":false}` {
+		t.Fatalf("forged notification: %d %s", status, body)
+	}
+	order := `{"eventType":"com.ledyer.order.create","orderId":"` + outside + `","merchantId":"` + k.merchantID + `"}`
+	if status, body := k.post(order, nil); status != http.StatusOK || body != `{"action":"not_supported","duplicate":false,"ignored":true}` {
+		t.Fatalf("forged order notification: %d %s", status, body)
+	}
+	if status, body := k.post(padded(s), nil); status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("padded notification: %d %s, want 413", status, body)
+	}
+	// The one call made: reading the session.
+	want := maps.Clone(calls)
+	want["/v1/payment-sessions/"+s.Data.LedyerSessionID]++
+	if got := k.apiCalls(); !maps.Equal(got, want) {
+		t.Errorf("API calls went from %v to %v, want %v", calls, got, want)
+	}
+	var o remoteOrder
+	k.must("GET", "/v1/orders/"+outside, nil, &o)
+	if n := countEvents(o, "acknowledge"); n != 0 {
+		t.Errorf("the order was acknowledged %d times", n)
+	}
+
+	// The hints that call the API are bounded: while 4 wait for it, a
+	// fifth is told to retry.
+	k.flaky.mu.Lock()
+	k.flaky.holdPath, k.flaky.hold, k.flaky.held = "/v1/payment-sessions/"+s.Data.LedyerSessionID, make(chan struct{}), make(chan struct{}, 4)
+	k.flaky.mu.Unlock()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if status, body := k.post(forged, nil); status != http.StatusOK {
+				t.Errorf("hint: %d %s", status, body)
+			}
+		})
+	}
+	for range 4 {
+		<-k.flaky.held
+	}
+	resp, err := http.Post(k.url+pm+"/providers/"+invoice.ProviderID+"/webhooks", "application/json", strings.NewReader(forged))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("a fifth hint at once: %d, Retry-After %q; want 429, 1", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	k.flaky.mu.Lock()
+	k.flaky.holdPath = ""
+	close(k.flaky.hold)
+	k.flaky.mu.Unlock()
+	wg.Wait()
+	if n, size := k.storedEvents(); n != 0 {
+		t.Errorf("stored %d events of %d bytes, want none", n, size)
+	}
+	k.finishes(s, token)
+}
+
+// TestUnsignedSignatoryNotification: without a secret, Kassa's pending
+// notification still moves the session, by the state the API reports.
+func TestUnsignedSignatoryNotification(t *testing.T) {
+	k := newKassa(t, false)
+	_, s := k.start()
+	var dialog struct {
+		State string `json:"state"`
+	}
+	k.must("POST", "/v1/sandbox/payment-sessions/"+s.Data.LedyerSessionID+"/authorize", map[string]any{"customer": buyer("556000-0001")}, &dialog)
+	if got := k.deliver(); len(got) != 1 || got[0] != `200 {"action":"sync","duplicate":false,"ignored":false}` {
+		t.Fatalf("pending notification answered %v", got)
+	}
+	var got moduleSession
+	k.must("GET", pm+"/sessions/"+s.ID, nil, &got)
+	if got.Status != "pending_authorization" {
+		t.Fatalf("session after the pending notification = %+v", got)
+	}
+}
+
+// outsideOrder creates an order of the merchant's without the module, and
+// does not acknowledge it.
+func (k *kassaEnv) outsideOrder() string {
+	k.t.Helper()
+	cart := map[string]any{
+		"country": "SE", "currency": "SEK", "locale": "sv-SE", "reference": "outside-1", "orderLines": []any{chair},
+		"totalOrderAmount": 500000, "totalOrderVatAmount": 100000, "totalOrderAmountExclVat": 400000,
+	}
+	var ses struct {
+		SessionID string `json:"sessionId"`
+	}
+	k.must("POST", "/v1/payment-sessions", cart, &ses)
+	var dialog struct {
+		AuthorizationToken string `json:"authorizationToken"`
+	}
+	k.must("POST", "/v1/sandbox/payment-sessions/"+ses.SessionID+"/authorize", map[string]any{"customer": buyer("559311-3714")}, &dialog)
+	cart["customer"] = buyer("559311-3714")
+	var out struct {
+		OrderID string `json:"orderId"`
+	}
+	k.must("POST", "/v1/authorization-tokens/"+dialog.AuthorizationToken+"/order", cart, &out)
+	return out.OrderID
+}
+
+// TestConcurrentNotificationDeliveries: the same signed notification
+// delivered several times at once is applied once; every delivery
+// answers 200.
+func TestConcurrentNotificationDeliveries(t *testing.T) {
+	k := newKassa(t, true)
+	col, s := k.start()
+	k.awaitSignatory(s)
+	k.must("POST", "/v1/sandbox/payment-sessions/"+s.Data.LedyerSessionID+"/sign", nil, nil)
+	id, body := k.notification(s.Data.LedyerSessionID, "com.ledyer.authorization.create")
+	const n = 8
+	answers := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			status, got := k.post(body, signedBy(t, k.secret, id, time.Now(), body))
+			answers[i] = fmt.Sprintf("%d %s", status, got)
+		})
+	}
+	wg.Wait()
+	applied := 0
+	for _, a := range answers {
+		switch a {
+		case `200 {"action":"authorized","duplicate":false,"ignored":false}`:
+			applied++
+		case `200 {"action":"authorized","duplicate":true,"ignored":false}`:
+		default:
+			t.Errorf("delivery answered %s", a)
+		}
 	}
 	var c struct {
 		Status   string          `json:"status"`
 		Payments []modulePayment `json:"payments"`
-		Sessions []moduleSession `json:"sessions"`
 	}
 	k.must("GET", pm+"/collections/"+col, nil, &c)
-	if c.Status != "authorized" || len(c.Payments) != 1 || c.Sessions[0].Data.LedyerOrderID == "" {
-		t.Fatalf("collection after notification = %+v", c)
-	}
-	if got := deliver(); !strings.Contains(got, `"duplicate":true`) {
-		t.Fatalf("redelivery = %s", got)
-	}
-	k.captureAndRefund(col, c.Payments[0].ID, c.Sessions[0].Data.LedyerOrderID)
-}
-
-// TestForgedNotification: a notification for a session the API does not
-// confirm authorizes nothing.
-func TestForgedNotification(t *testing.T) {
-	k := newKassa(t)
-	_, s := k.start()
-	body := `{"eventType":"com.ledyer.authorization.create","authorizationToken":"at_forged","sessionId":"` + s.Data.LedyerSessionID + `"}`
-	resp, err := http.Post(k.url+pm+"/providers/"+invoice.ProviderID+"/webhooks", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("webhook = %d", resp.StatusCode)
-	}
-	var got moduleSession
-	k.must("GET", pm+"/sessions/"+s.ID, nil, &got)
-	if got.Status != "pending" || got.Data.LedyerOrderID != "" {
-		t.Fatalf("session after a forged notification = %+v", got)
-	}
-	resp, err = http.Post(k.url+pm+"/providers/"+invoice.ProviderID+"/webhooks", "application/json",
-		strings.NewReader(`{"eventType":"com.ledyer.authorization.create","sessionId":"ps_unknown"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("notification of an unknown session = %d, want 404", resp.StatusCode)
+	if applied != 1 || c.Status != "authorized" || len(c.Payments) != 1 {
+		t.Fatalf("%d deliveries applied it; collection %+v; want 1, authorized with one payment", applied, c)
 	}
 }

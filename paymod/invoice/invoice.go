@@ -8,10 +8,10 @@
 // ({"authorizationToken": "at_…"}) when it authorizes; authorizing then
 // creates the order from the token and acknowledges it. A buyer whose
 // company needs a signatory gets awaitingSignatory instead, which is
-// pending_authorization here, completed when the
-// com.ledyer.authorization.create notification arrives. Captures and
-// refunds map onto the order's capture and refund endpoints; refunds go
-// against the captured invoice's ledger id.
+// pending_authorization here, completed when the signed
+// com.ledyer.authorization.create notification arrives (see
+// ParseWebhook). Captures and refunds map onto the order's capture and
+// refund endpoints; refunds go against the captured invoice's ledger id.
 //
 // Every mutating call carries an Idempotency-Key derived from the
 // module's own stable IDs, and transient failures are retried with the
@@ -45,10 +45,17 @@ type Config struct {
 	// NotificationURL is where the API should send notifications: the
 	// module's /v1/payment-module/providers/{id}/webhooks route.
 	NotificationURL string
-	Country, Locale string        // defaults for sessions; SE and sv-SE if empty
-	VAT             int64         // basis points of a session's single line; 2500 if 0
-	Attempts        int           // tries per call on transient failures; 3 if 0
-	Backoff         time.Duration // before the first retry; 200ms if 0
+	// NotificationSecret is the Standard Webhooks secret (whsec_…) the API
+	// signs those notifications with; Kassa's is its merchant's session
+	// signing secret, GET /v1/notification-signing-secret. Set, unsigned
+	// or badly signed notifications are refused. Empty (Ledyer, which does
+	// not sign), a notification is only a hint to sync the session it
+	// names.
+	NotificationSecret string
+	Country, Locale    string        // defaults for sessions; SE and sv-SE if empty
+	VAT                int64         // basis points of a session's single line; 2500 if 0
+	Attempts           int           // tries per call on transient failures; 3 if 0
+	Backoff            time.Duration // before the first retry; 200ms if 0
 }
 
 // Provider is the invoice provider.

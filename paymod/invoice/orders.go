@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
 )
@@ -224,61 +224,59 @@ func (p *Provider) Cancel(ctx context.Context, in paymod.MovementInput) (paymod.
 	return paymod.MovementResult{}, p.call(ctx, http.MethodDelete, "/v1/orders/"+d.OrderID, nil, nil, in.Key)
 }
 
-// notification is a Ledyer notification's body. Ledyer does not sign
-// notifications; nothing in one is trusted until the API confirms it.
+// notification is a Ledyer notification's body.
 type notification struct {
 	EventType          string `json:"eventType"`
 	AuthorizationToken string `json:"authorizationToken"`
 	SessionID          string `json:"sessionId"`
-	OrderID            string `json:"orderId"`
-	MerchantID         string `json:"merchantId"`
-	StoreID            string `json:"storeId"`
 }
 
-// ParseWebhook reads a notification. For authorization events it
-// re-fetches the session with the provider's own credentials (which also
-// proves the session is this merchant's) and acts on the state the API
-// reports, never on the payload's word; the token the payload carries is
-// then checked by the API itself when the order is created from it, and
-// the order's session by Authorize.
-func (p *Provider) ParseWebhook(ctx context.Context, w paymod.Webhook) (*paymod.Event, error) {
+// ParseWebhook reads a notification, without calling the API.
+//
+// With Config.NotificationSecret (Kassa signs its notifications the
+// Standard Webhooks way), a notification must carry a valid signature
+// made within notify.Tolerance of now, or it is EUnauthorized; a verified
+// one means what it says: com.ledyer.authorization.create authorizes the
+// session with the token it carries (which the API still checks when the
+// order is created from it), com.ledyer.authorization.pending marks it
+// pending_authorization. Its webhook-id de-duplicates deliveries.
+//
+// Without a secret (Ledyer does not sign), anyone could have sent it: an
+// authorization notification only names the session to sync
+// (ActionSync), and its token is never used.
+//
+// Order notifications need no action: the provider acknowledged the
+// order when it created it (Authorize).
+func (p *Provider) ParseWebhook(_ context.Context, w paymod.Webhook) (*paymod.Event, error) {
+	h := notify.Headers{ID: w.Header.Get("webhook-id"), Timestamp: w.Header.Get("webhook-timestamp"), Signature: w.Header.Get("webhook-signature")}
+	verified := p.cfg.NotificationSecret != ""
+	if verified {
+		if err := notify.Verify(p.cfg.NotificationSecret, h, w.Body, w.ReceivedAt); err != nil {
+			return nil, kassa.Errorf(kassa.EUnauthorized, "the notification's signature does not verify: %v", err)
+		}
+	}
 	var n notification
 	if err := json.Unmarshal(w.Body, &n); err != nil {
 		return nil, kassa.Errorf(kassa.EInvalid, "the notification is not JSON: %v", err)
 	}
-	switch {
-	case n.EventType == "com.ledyer.authorization.create", n.EventType == "com.ledyer.authorization.pending":
-	case strings.HasPrefix(n.EventType, "com.ledyer.order.") && n.OrderID != "":
-		// As Ledyer asks: on an order notification, confirm the order.
-		// Acknowledging again changes nothing; an order that is not this
-		// merchant's is not found.
-		err := p.call(ctx, http.MethodPost, "/v1/orders/"+n.OrderID+"/acknowledge", nil, nil, n.EventType+":"+n.OrderID)
-		return &paymod.Event{Action: paymod.ActionNotSupported}, err
+	switch n.EventType {
+	case "com.ledyer.authorization.create", "com.ledyer.authorization.pending":
 	default:
 		return &paymod.Event{Action: paymod.ActionNotSupported}, nil
 	}
 	if n.SessionID == "" {
 		return nil, kassa.Invalid("sessionId", "the notification names no session")
 	}
-	s, err := p.session(ctx, n.SessionID)
-	if err != nil {
-		return nil, err
-	}
-	ev := &paymod.Event{ID: n.EventType + ":" + n.SessionID + ":" + n.AuthorizationToken, SessionRef: n.SessionID}
 	switch {
-	case s.OrderID != "" || s.State == "authorized":
-		ev.Action = paymod.ActionAuthorized
-		if n.AuthorizationToken != "" {
-			ev.Data = map[string]any{"authorizationToken": n.AuthorizationToken}
-		}
-	case s.State == "awaitingSignatory":
-		ev.Action = paymod.ActionPendingAuthorization
-	case s.State == "cancelled":
-		ev.Action = paymod.ActionCanceled
-	case s.State == "expired":
-		ev.Action = paymod.ActionFailed
-	default:
-		ev.Action = paymod.ActionNotSupported
+	case !verified:
+		return &paymod.Event{Action: paymod.ActionSync, SessionRef: n.SessionID}, nil
+	case n.EventType == "com.ledyer.authorization.pending":
+		return &paymod.Event{ID: h.ID, Action: paymod.ActionPendingAuthorization, SessionRef: n.SessionID}, nil
+	case n.AuthorizationToken == "":
+		return nil, kassa.Invalid("authorizationToken", "the notification carries no authorization token")
 	}
-	return ev, nil
+	return &paymod.Event{
+		ID: h.ID, Action: paymod.ActionAuthorized, SessionRef: n.SessionID,
+		Data: map[string]any{"authorizationToken": n.AuthorizationToken},
+	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/payment"
@@ -95,10 +96,15 @@ func queryDocs[T any](ctx context.Context, t *Tx, what, query string, args ...an
 }
 
 func (t *Tx) ProviderEvent(ctx context.Context, providerID, eventID string) (*store.ProviderEvent, error) {
+	// FOR UPDATE cannot lock a row that does not exist yet; the name can.
+	// Provider IDs hold no spaces, so the joined text names one event.
+	if err := t.c.Lock(ctx, "provider event "+providerID+" "+eventID); err != nil {
+		return nil, err
+	}
 	e := store.ProviderEvent{ProviderID: providerID, EventID: eventID}
-	var received, processed int64
-	err := t.c.QueryRow(ctx, []any{&e.MerchantID, &e.Status, &e.Action, &e.Body, &received, &processed},
-		`SELECT merchant_id, status, action, body, received_at, processed_at FROM provider_events WHERE provider_id = $1 AND event_id = $2`+t.c.ForUpdate(),
+	var received, processed, claimed int64
+	err := t.c.QueryRow(ctx, []any{&e.MerchantID, &e.Status, &e.Action, &e.Body, &received, &processed, &claimed},
+		`SELECT merchant_id, status, action, body, received_at, processed_at, claimed_until FROM provider_events WHERE provider_id = $1 AND event_id = $2`+t.c.ForUpdate(),
 		providerID, eventID)
 	if errors.Is(err, ErrNoRows) {
 		return nil, nil
@@ -109,6 +115,9 @@ func (t *Tx) ProviderEvent(ctx context.Context, providerID, eventID string) (*st
 	e.ReceivedAt = fromMicros(received)
 	if processed != 0 {
 		e.ProcessedAt = fromMicros(processed)
+	}
+	if claimed != 0 {
+		e.ClaimedUntil = fromMicros(claimed)
 	}
 	return &e, nil
 }
@@ -235,20 +244,24 @@ func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment) error {
 }
 
 func (t *Tx) PutProviderEvent(ctx context.Context, e *store.ProviderEvent) error {
-	var processed int64
-	if !e.ProcessedAt.IsZero() {
-		processed = e.ProcessedAt.UnixMicro()
-	}
 	body := e.Body
 	if body == nil {
 		body = []byte{} // nil binds as NULL
 	}
-	_, err := t.c.Exec(ctx, `INSERT INTO provider_events (provider_id, event_id, merchant_id, status, action, body, received_at, processed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	_, err := t.c.Exec(ctx, `INSERT INTO provider_events (provider_id, event_id, merchant_id, status, action, body, received_at, processed_at, claimed_until)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (provider_id, event_id) DO UPDATE SET merchant_id = excluded.merchant_id, status = excluded.status,
-			action = excluded.action, processed_at = excluded.processed_at`,
-		e.ProviderID, e.EventID, e.MerchantID, e.Status, e.Action, body, e.ReceivedAt.UnixMicro(), processed)
+			action = excluded.action, processed_at = excluded.processed_at, claimed_until = excluded.claimed_until`,
+		e.ProviderID, e.EventID, e.MerchantID, e.Status, e.Action, body, e.ReceivedAt.UnixMicro(), microsOrZero(e.ProcessedAt), microsOrZero(e.ClaimedUntil))
 	return t.writeErr(err, "provider event "+e.EventID)
+}
+
+// microsOrZero is t in unix microseconds, 0 for the zero time.
+func microsOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
 }
 
 // versioned interprets a versioned update that changed n rows: none means
