@@ -330,13 +330,13 @@ func TestBrowserCheckout(t *testing.T) {
 			t.Errorf("authorize with an unknown session rejected with code %q, want load_failed", code)
 		}
 		// close() rejects the pending promise with "closed" and removes the dialog.
-		run(t, ctx, chromedp.Evaluate(`fetch("/demo/shop/session", {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"}).then(function(r){ return r.json(); }).then(function(s){
-			var api = window.ledyer.payments.api;
-			var p = api.authorize({sessionId: s.sessionId, customer: {companyId: "559311-3714", email: "a@b.example"}});
-			var opened = document.querySelector("[data-kassa-dialog]") !== null;
-			api.close();
-			return p.then(function(){ return "resolved"; }, function(e){ return e.code + (opened && document.querySelector("[data-kassa-dialog]") === null ? " removed" : " still open"); });
-		})`, &code, awaitPromise))
+		run(t, ctx,
+			chromedp.Evaluate(`fetch("/demo/shop/session", {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"}).then(function(r){ return r.json(); }).then(function(s){
+				window.pending = window.ledyer.payments.api.authorize({sessionId: s.sessionId, customer: {companyId: "559311-3714", email: "a@b.example"}});
+			})`, nil, awaitPromise),
+			waitFor(`document.querySelector("[data-kassa-dialog]") !== null`),
+			chromedp.Evaluate(`window.ledyer.payments.api.close(); window.pending.then(function(){ return "resolved"; }, function(e){ return e.code + (document.querySelector("[data-kassa-dialog]") === null ? " removed" : " still open"); })`, &code, awaitPromise),
+		)
 		if code != "closed removed" {
 			t.Errorf("authorize then close() = %q, want %q", code, "closed removed")
 		}
