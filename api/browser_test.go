@@ -632,7 +632,9 @@ func TestBrowserCheckout(t *testing.T) {
 			t.Errorf("authorize with an unknown session = %+v, want load_failed for unknown_session ps_unknown, with no dialog shown", got)
 		}
 		lines := console()
-		if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "error: ") && strings.Contains(l, "no payment session ps_unknown") }) {
+		if !slices.ContainsFunc(lines, func(l string) bool {
+			return strings.HasPrefix(l, "error: ") && strings.Contains(l, "no payment session ps_unknown")
+		}) {
 			t.Errorf("console says nothing of the unknown session:\n%s", strings.Join(lines, "\n"))
 		}
 	})

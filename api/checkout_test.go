@@ -286,7 +286,7 @@ func TestDialogBadInput(t *testing.T) {
 func TestDialogStatus(t *testing.T) {
 	e := newEnv(t)
 	tests := []struct {
-		urls          map[string]any
+		urls         map[string]any
 		origin, from string
 	}{
 		{map[string]any{"confirmation": "https://Shop.Example:443/thanks", "notification": "https://hooks.example/n"}, "https://shop.example", "settings.urls.confirmation"},
