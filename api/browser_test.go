@@ -710,6 +710,7 @@ func TestBrowserCheckout(t *testing.T) {
 	// Last: it moves the clock past every session's expiry.
 	t.Run("expired session", func(t *testing.T) {
 		ctx := b.tab(t)
+		console := consoleOf(ctx)
 		b.shop(t, ctx, "559311-3714")
 		var sessionID, code string
 		run(t, ctx,
@@ -723,6 +724,12 @@ func TestBrowserCheckout(t *testing.T) {
 		)
 		if code != "expired" || sessionID == "" {
 			t.Errorf("authorize on expired session %q rejected with code %q, want expired", sessionID, code)
+		}
+		lines := console()
+		if !slices.ContainsFunc(lines, func(l string) bool {
+			return strings.HasPrefix(l, "warning: ") && strings.Contains(l, "payment session "+sessionID+" expired at ")
+		}) {
+			t.Errorf("console does not say the session expired:\n%s", strings.Join(lines, "\n"))
 		}
 	})
 }
