@@ -141,7 +141,8 @@ func (s *Session) DialogClosed(dialog string) bool {
 // confirmation it sent that is still on its way is refused and its
 // outcome (DialogOutcome) is final. A dialog that never assessed needs no
 // record, and gets none (ok false): its page confirms only after an
-// assessment answered, and a closed dialog's page is gone. So the
+// assessment answered, and sends nothing once closed (the SDK removes its
+// frame before asking, and the dialog asks only as it leaves). So the
 // records stay as few as the assessments (MaxAssessments).
 func (s *Session) CloseDialog(now time.Time, dialog string) (next *Session, ok bool) {
 	assessed := slices.ContainsFunc(s.Events, func(e Event) bool { return e.Type == EventAssessment && e.Dialog == dialog })
