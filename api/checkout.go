@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -11,10 +12,12 @@ import (
 	"errors"
 	"html/template"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/money"
@@ -84,18 +87,41 @@ func (s *Server) signatoryURL(ps *session.Session) string {
 	return s.cfg.PublicURL + s.signingPath(ps.ID)
 }
 
-// frameOrigins are the origins allowed to frame a session's dialog: Kassa
-// itself and the merchant shop named by the session's confirmation URL (or,
-// without one, its notification URL). The merchant sets these server-side
-// with its credentials, so a page elsewhere cannot claim them.
-func frameOrigins(ps *session.Session) []string {
-	for _, raw := range []string{ps.Settings.ConfirmationURL, ps.Settings.NotificationURL} {
-		u, err := url.Parse(raw)
-		if err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
-			return []string{u.Scheme + "://" + u.Host}
+// frameOrigins are the origins allowed to frame a session's dialog besides
+// Kassa itself: the merchant shop named by the session's confirmation URL
+// (or, without one, its notification URL), and setting names the one used.
+// The merchant sets these server-side with its credentials, so a page
+// elsewhere cannot claim them. Origins are serialized as browsers do
+// (lower case, no default port), so pages can compare theirs.
+func frameOrigins(ps *session.Session) (origins []string, setting string) {
+	for _, c := range []struct{ setting, raw string }{
+		{"settings.urls.confirmation", ps.Settings.ConfirmationURL},
+		{"settings.urls.notification", ps.Settings.NotificationURL},
+	} {
+		if o := originOf(c.raw); o != "" {
+			return []string{o}, c.setting
 		}
 	}
-	return nil
+	return nil, ""
+}
+
+// originOf is the origin of an http(s) URL, or "" for any other.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if scheme != "https" && scheme != "http" || host == "" {
+		return ""
+	}
+	if port == "" || scheme == "https" && port == "443" || scheme == "http" && port == "80" {
+		if strings.Contains(host, ":") { // IPv6
+			host = "[" + host + "]"
+		}
+		return scheme + "://" + host
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // sameOrigin refuses a state-changing request sent by another site, by
@@ -195,29 +221,42 @@ func (s *Server) handleDialog(w http.ResponseWriter, r *http.Request) {
 		return publicSession(ctx, tx, r.PathValue("sessionId"))
 	})
 	if err != nil {
-		s.writeError(w, r, err)
+		s.renderErrorPage(w, r, "This checkout cannot be shown", err)
 		return
 	}
 	ps := p.Session
 	p.State = ps.DialogState(s.clock.Now())
 	p.Token = s.pageToken("dialog", ps.ID)
 	p.ExclVAT = ps.Amount - ps.VATAmount
-	origins := frameOrigins(ps)
+	origins, _ := frameOrigins(ps)
 	b, _ := json.Marshal(origins)
 	p.Origins = string(b)
 	s.renderPage(w, r, "dialog.html", strings.Join(append([]string{"'self'"}, origins...), " "), "'none'", p)
 }
 
+// dialogNonce checks a dialog request's token (header X-Kassa-Dialog) and
+// returns its nonce, which names the dialog in the session's events.
+func (s *Server) dialogNonce(r *http.Request, sessionID string) (string, error) {
+	tok := r.Header.Get("X-Kassa-Dialog")
+	if !s.validPageToken("dialog", sessionID, tok) {
+		return "", kassa.Errorf(kassa.EUnauthorized, "the dialog token is missing or invalid; reopen the dialog")
+	}
+	nonce, _, _ := strings.Cut(tok, ".")
+	return nonce, nil
+}
+
 // dialogMutation checks a dialog request's origin and token, then runs op
-// on the session in one transaction and answers its JSON view.
+// on the session in one transaction, attributes the events op adds to the
+// dialog, and answers op's JSON view. A closed dialog may change nothing.
 func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error)) {
 	id := r.PathValue("sessionId")
 	if err := sameOrigin(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if !s.validPageToken("dialog", id, r.Header.Get("X-Kassa-Dialog")) {
-		s.writeError(w, r, kassa.Errorf(kassa.EUnauthorized, "the dialog token is missing or invalid; reopen the dialog"))
+	dialog, err := s.dialogNonce(r, id)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	body, err := readBody(r)
@@ -238,6 +277,9 @@ func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(
 			return err
 		}
 		env := s.env()
+		if ps.DialogClosed(dialog) {
+			return kassa.Errorf(kassa.EConflict, "this dialog was closed; authorize again to open a new one")
+		}
 		if st := ps.DialogState(env.Now); st != "open" {
 			return kassa.Errorf(kassa.EConflict, "this purchase can no longer be authorized: the session is %s", st)
 		}
@@ -246,7 +288,7 @@ func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(
 			return err
 		}
 		v = out
-		return tx.UpdateSession(ctx, next)
+		return tx.UpdateSession(ctx, ps.InDialog(next, dialog))
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -314,6 +356,91 @@ func (s *Server) handleDialogConfirm(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// dialogStatusView tells the SDK, before it frames the dialog, whether it
+// can: the SDK compares its page's origin with the frame origins and turns
+// anything else than an open session into a rejection a developer can act
+// on.
+type dialogStatusView struct {
+	State        string    `json:"state"` // session.DialogState
+	ExpiresAt    time.Time `json:"expiresAt"`
+	FrameOrigins []string  `json:"frameOrigins"` // shop origins that may frame the dialog, besides Kassa's own
+	Setting      string    `json:"frameOriginsFrom,omitempty"`
+}
+
+// handleDialogStatus answers any page, as the dialog page itself would
+// show it to anyone with the session ID: it says what the dialog can do
+// and who may frame it, nothing of the purchase.
+func (s *Server) handleDialogStatus(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Cache-Control", "no-store")
+	ctx := r.Context()
+	var ps *session.Session
+	err := s.store.View(ctx, func(tx store.ReadTx) (err error) {
+		ps, err = publicSession(ctx, tx, r.PathValue("sessionId"))
+		return err
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v := dialogStatusView{State: ps.DialogState(s.clock.Now()), ExpiresAt: ps.ExpiresAt, FrameOrigins: []string{}}
+	if origins, setting := frameOrigins(ps); origins != nil {
+		v.FrameOrigins, v.Setting = origins, setting
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// handleDialogClose closes a dialog for the SDK, when the dialog ended
+// without telling the page its result (the page called close(), or lost
+// the frame) or for the dialog, when its confirmation got no answer; it
+// answers what the dialog placed. A confirmation of that dialog still on
+// its way is refused from then on, so the answer is final. The SDK calls
+// it from the merchant's page: any origin may, since only the dialog's
+// token opens it, and the answer says only what that dialog did.
+func (s *Server) handleDialogClose(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	id := r.PathValue("sessionId")
+	dialog, err := s.dialogNonce(r, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var v confirmView // state "none" if the dialog placed nothing
+	err = s.store.Update(r.Context(), func(tx store.Tx) error {
+		ctx := r.Context()
+		ps, err := publicSession(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		next, closed := ps.CloseDialog(s.clock.Now(), dialog)
+		state, token := next.DialogOutcome(dialog)
+		v = confirmView{State: cmp.Or(state, "none"), Status: cmp.Or(state, "none"), AuthorizationToken: token, AuthToken: token}
+		if state == session.StateAwaitingSignatory {
+			v.SignatoryURL = s.signatoryURL(next)
+		}
+		if !closed {
+			return nil
+		}
+		return tx.UpdateSession(ctx, next)
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// handleDialogPreflight lets the SDK send handleDialogClose its header
+// from the merchant's page.
+func handleDialogPreflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "POST")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, X-Kassa-Dialog")
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // signPage is what the signing template shows.
 type signPage struct {
 	Session  *session.Session
@@ -357,9 +484,9 @@ func (s *Server) handleSignPage(w http.ResponseWriter, r *http.Request) {
 	s.renderPage(w, r, "sign.html", "'none'", "'none'", p)
 }
 
-// renderSignError shows a signing link's failure as a page, not JSON: a
-// person opened it.
-func (s *Server) renderSignError(w http.ResponseWriter, r *http.Request, err error) {
+// renderErrorPage shows a failure of a page a person opened (a signing
+// link, a dialog) as a page with title, not as JSON.
+func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, title string, err error) {
 	e, ok := errors.AsType[*kassa.Error](err)
 	if !ok || e.Code == kassa.EInternal {
 		s.writeError(w, r, err)
@@ -368,7 +495,12 @@ func (s *Server) renderSignError(w http.ResponseWriter, r *http.Request, err err
 	status := statusOf[e.Code]
 	pageHeaders(w, "'none'", "'none'")
 	w.WriteHeader(status)
-	pages.ExecuteTemplate(w, "sign_error.html", e.Message)
+	pages.ExecuteTemplate(w, "error.html", struct{ Title, Message string }{title, e.Message})
+}
+
+// renderSignError shows a signing link's failure.
+func (s *Server) renderSignError(w http.ResponseWriter, r *http.Request, err error) {
+	s.renderErrorPage(w, r, "This link cannot be used", err)
 }
 
 // handleSignAction approves or declines for the signatory, then sends the

@@ -65,8 +65,8 @@ func TestDialogPage(t *testing.T) {
 			t.Errorf("dialog page lacks %q", want)
 		}
 	}
-	if resp, _ := e.page("/payments/dialog/ps_nosuchsession"); resp.StatusCode != 404 {
-		t.Errorf("dialog of an unknown session = %d, want 404", resp.StatusCode)
+	if resp, body := e.page("/payments/dialog/ps_nosuchsession"); resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "This checkout cannot be shown") {
+		t.Errorf("dialog of an unknown session = %d %s, want 404 and an HTML page:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 	resp, _ = e.page("/bootstrap.js")
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
@@ -278,4 +278,136 @@ func TestDialogBadInput(t *testing.T) {
 	if ps := e.storedSession(id); ps.State != session.StateCreated || len(ps.Events) != 0 || ps.Amount != 10000 {
 		t.Errorf("bad requests changed the session: %+v", ps)
 	}
+}
+
+// TestDialogStatus: what the SDK reads before it frames the dialog, from
+// any origin: whether the session exists, what the dialog can do, and the
+// shop origins that may frame it, serialized as browsers serialize theirs.
+func TestDialogStatus(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		urls         map[string]any
+		origin, from string
+	}{
+		{map[string]any{"confirmation": "https://Shop.Example:443/thanks", "notification": "https://hooks.example/n"}, "https://shop.example", "settings.urls.confirmation"},
+		{map[string]any{"confirmation": "http://[::1]:8080/thanks"}, "http://[::1]:8080", "settings.urls.confirmation"},
+		{map[string]any{"confirmation": "http://shop.example:80/thanks"}, "http://shop.example", "settings.urls.confirmation"},
+		{map[string]any{"notification": "https://hooks.example:8443/n"}, "https://hooks.example:8443", "settings.urls.notification"},
+	}
+	var ids []string
+	for _, tt := range tests {
+		c := cart(line("A", 1, 10000))
+		c["settings"] = map[string]any{"urls": tt.urls}
+		id := e.session(c)
+		ids = append(ids, id)
+		r := e.must(200, request{method: "GET", path: "/payments/dialog/" + id + "/status", header: map[string]string{"Origin": "https://elsewhere.example"}})
+		var got struct {
+			State, FrameOriginsFrom string
+			FrameOrigins            []string
+		}
+		r.decode(t, &got)
+		if got.State != "open" || len(got.FrameOrigins) != 1 || got.FrameOrigins[0] != tt.origin || got.FrameOriginsFrom != tt.from || r.header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("status of a session with %v = %s %+v, want open with %s from %s, readable by any origin", tt.urls, r.header.Get("Access-Control-Allow-Origin"), got, tt.origin, tt.from)
+		}
+		resp, _ := e.page("/payments/dialog/" + id)
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self' "+tt.origin+";") && !strings.HasSuffix(csp, "frame-ancestors 'self' "+tt.origin) {
+			t.Errorf("dialog CSP = %q, want frame-ancestors of %s", csp, tt.origin)
+		}
+	}
+	r := e.do(request{method: "GET", path: "/payments/dialog/ps_nosuchsession/status"})
+	if r.status != 404 || r.code() == "" || r.header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("status of an unknown session = %d %s (CORS %q), want 404 with a code, readable by any origin", r.status, r.body, r.header.Get("Access-Control-Allow-Origin"))
+	}
+	e.clock.Advance(session.Lifetime)
+	var got struct{ State string }
+	e.must(200, request{method: "GET", path: "/payments/dialog/" + ids[0] + "/status"}).decode(t, &got)
+	if got.State != "expired" {
+		t.Errorf("status of an expired session = %q, want expired", got.State)
+	}
+}
+
+// TestDialogClose: closing a dialog answers what that dialog placed, from
+// the shop's origin, and refuses its confirmations from then on, so the
+// answer is final. On both stores: the closing and a confirmation of the
+// same dialog take turns on the session.
+func TestDialogClose(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		same := map[string]string{"Sec-Fetch-Site": "same-origin"}
+		signatory := map[string]any{}
+		for k, v := range buyer {
+			signatory[k] = v
+		}
+		signatory["companyId"] = risk.SignatoryCompany
+		assess := func(id, tok string, customer map[string]any) {
+			t.Helper()
+			if r := e.dialogPost(id, "assess", tok, same, map[string]any{"customer": customer}); r.status != 200 {
+				t.Fatalf("assess = %d %s", r.status, r.body)
+			}
+		}
+		// closeDialog closes as the SDK does, from the shop's page.
+		closeDialog := func(id, tok string) (state, token string) {
+			t.Helper()
+			r := e.dialogPost(id, "close", tok, map[string]string{"Origin": "https://shop.test", "Sec-Fetch-Site": "cross-site"}, map[string]any{})
+			if r.status != 200 || r.header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Fatalf("close = %d %s (CORS %q), want 200 readable by the shop", r.status, r.body, r.header.Get("Access-Control-Allow-Origin"))
+			}
+			var o struct{ State, Status, AuthorizationToken, AuthToken string }
+			r.decode(t, &o)
+			if o.Status != o.State || o.AuthToken != o.AuthorizationToken {
+				t.Errorf("close = %s, want status and authToken equal to state and authorizationToken", r.body)
+			}
+			return o.State, o.AuthorizationToken
+		}
+
+		// Closed after it assessed: its confirmation, arriving later, is refused.
+		id := e.session(cart(line("A", 1, 10000)))
+		a := e.openDialog(id)
+		assess(id, a, buyer)
+		if st, _ := closeDialog(id, a); st != "none" {
+			t.Errorf("close of a dialog that placed nothing = %q, want none", st)
+		}
+		if r := e.dialogPost(id, "confirm", a, same, map[string]any{"customer": buyer}); r.status != 409 {
+			t.Errorf("confirm of a closed dialog = %d %s, want 409", r.status, r.body)
+		}
+		if ps := e.storedSession(id); ps.State != session.StateCreated || ps.Token != "" {
+			t.Errorf("session after the refused confirmation: state %s, token %q; want created without a token", ps.State, ps.Token)
+		}
+
+		// Another dialog of the session authorizes; its closing says so, each time.
+		b := e.openDialog(id)
+		assess(id, b, buyer)
+		var c struct{ AuthorizationToken string }
+		e.dialogPost(id, "confirm", b, same, map[string]any{"customer": buyer}).decode(t, &c)
+		for range 2 {
+			if st, tok := closeDialog(id, b); st != "authorized" || tok != c.AuthorizationToken || tok == "" {
+				t.Errorf("close after confirming = %q, %q; want authorized, %q", st, tok, c.AuthorizationToken)
+			}
+		}
+		// A dialog opened on the authorized session that did nothing placed nothing.
+		if st, tok := closeDialog(id, e.openDialog(id)); st != "none" || tok != "" {
+			t.Errorf("close of an idle dialog on an authorized session = %q, %q; want none", st, tok)
+		}
+
+		// Parked for a signatory: that stays the dialog's outcome once signed.
+		id = e.session(cart(line("A", 1, 10000)))
+		d := e.openDialog(id)
+		assess(id, d, signatory)
+		e.dialogPost(id, "confirm", d, same, map[string]any{"customer": signatory})
+		e.must(200, request{method: "POST", path: "/v1/sandbox/payment-sessions/" + id + "/sign"})
+		if st, tok := closeDialog(id, d); st != "awaitingSignatory" || tok != "" {
+			t.Errorf("close of the dialog that parked a signed session = %q, %q; want awaitingSignatory", st, tok)
+		}
+
+		for _, tok := range []string{"", "abc.def", e.openDialog(e.session(cart(line("A", 1, 10000))))} {
+			if r := e.dialogPost(id, "close", tok, nil, map[string]any{}); r.status != 401 {
+				t.Errorf("close with token %q = %d %s, want 401", tok, r.status, r.body)
+			}
+		}
+		r := e.do(request{method: "OPTIONS", path: "/payments/dialog/" + id + "/close", header: map[string]string{
+			"Origin": "https://shop.test", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-kassa-dialog"}})
+		if h := r.header; r.status != 204 || h.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(h.Get("Access-Control-Allow-Headers"), "X-Kassa-Dialog") || h.Get("Access-Control-Allow-Methods") != "POST" {
+			t.Errorf("preflight of close = %d %v, want 204 letting any origin POST with X-Kassa-Dialog", r.status, h)
+		}
+	})
 }

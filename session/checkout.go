@@ -18,14 +18,18 @@ const (
 	EventAuthorizationCreate   = "com.ledyer.authorization.create"
 	EventAuthorizationDeclined = "signatoryDeclined"
 	EventCancelled             = "cancelled"
+	EventDialogClosed          = "dialogClosed"
 )
 
 // Event is one entry of a session's history, only ever appended to.
 type Event struct {
-	Type      string    `json:"type"`
-	Outcome   string    `json:"outcome,omitempty"` // of an assessment
-	Tags      []string  `json:"tags,omitempty"`    // of an assessment
-	Token     string    `json:"authorizationToken,omitempty"`
+	Type    string   `json:"type"`
+	Outcome string   `json:"outcome,omitempty"` // of an assessment
+	Tags    []string `json:"tags,omitempty"`    // of an assessment
+	Token   string   `json:"authorizationToken,omitempty"`
+	// Dialog is the buyer's dialog (the nonce of its page token) whose
+	// request made the event, if one did.
+	Dialog    string    `json:"dialog,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 }
 
@@ -95,4 +99,58 @@ func (s *Session) DialogState(now time.Time) string {
 		return "completed"
 	}
 	return "open"
+}
+
+// InDialog returns next, the result of an operation on s, with the events
+// the operation added attributed to the buyer's dialog: DialogOutcome and
+// CloseDialog read them.
+func (s *Session) InDialog(next *Session, dialog string) *Session {
+	n := next.clone()
+	for i := len(s.Events); i < len(n.Events); i++ {
+		n.Events[i].Dialog = dialog
+	}
+	return n
+}
+
+// DialogOutcome is what the buyer's dialog placed: StateAwaitingSignatory,
+// StateAuthorized with the token it was given, or "" if it placed nothing.
+// A purchase the dialog parked for a signatory stays its outcome after
+// the signatory acts: that is what the dialog's page was told.
+func (s *Session) DialogOutcome(dialog string) (state, token string) {
+	for _, e := range slices.Backward(s.Events) {
+		if e.Dialog != dialog {
+			continue
+		}
+		switch e.Type {
+		case EventAuthorizationPending:
+			return StateAwaitingSignatory, ""
+		case EventAuthorizationCreate:
+			return StateAuthorized, e.Token
+		}
+	}
+	return "", ""
+}
+
+// DialogClosed says whether the buyer's dialog was closed: it may then
+// change nothing more.
+func (s *Session) DialogClosed(dialog string) bool {
+	return slices.ContainsFunc(s.Events, func(e Event) bool { return e.Type == EventDialogClosed && e.Dialog == dialog })
+}
+
+// CloseDialog records that the buyer's dialog was closed, so that a
+// confirmation it sent that is still on its way is refused and its
+// outcome (DialogOutcome) is final. A dialog that never assessed needs no
+// record, and gets none (ok false): its page confirms only after an
+// assessment answered, and sends nothing once closed (the SDK removes its
+// frame before asking, and the dialog asks only as it leaves). So the
+// records stay as few as the assessments (MaxAssessments).
+func (s *Session) CloseDialog(now time.Time, dialog string) (next *Session, ok bool) {
+	assessed := slices.ContainsFunc(s.Events, func(e Event) bool { return e.Type == EventAssessment && e.Dialog == dialog })
+	if !assessed || s.DialogClosed(dialog) {
+		return s, false
+	}
+	n := s.clone()
+	n.record(Event{Type: EventDialogClosed, Dialog: dialog, CreatedAt: now})
+	n.UpdatedAt = now
+	return n, true
 }

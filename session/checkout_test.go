@@ -129,3 +129,49 @@ func TestPaymentMethodReachesTheOrder(t *testing.T) {
 	_, err := newSession(t, newClock()).WithPaymentMethod("cash")
 	wantError(t, "WithPaymentMethod(cash)", err, kassa.EInvalid, "paymentMethod")
 }
+
+// TestDialogOutcome: what each dialog placed is told apart by the events
+// attributed to it, and a dialog is closed only once it could confirm.
+func TestDialogOutcome(t *testing.T) {
+	c := newClock()
+	approve := risk.Decision{Outcome: risk.Approved}
+	s := newSession(t, c)
+	assessed, err := s.Assessed(c.now, approve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = s.InDialog(assessed, "a")
+	before := deepCopy(s)
+	if _, ok := s.CloseDialog(c.now, "never-assessed"); ok {
+		t.Errorf("CloseDialog of a dialog that never assessed recorded a closing")
+	}
+	closed, ok := s.CloseDialog(c.now, "a")
+	unchanged(t, "CloseDialog", before, s)
+	if !ok || !closed.DialogClosed("a") || s.DialogClosed("a") || closed.DialogClosed("b") {
+		t.Fatalf("CloseDialog(a) = %v; closed: a %v, b %v; want a closed, b not", ok, closed.DialogClosed("a"), closed.DialogClosed("b"))
+	}
+	if _, again := closed.CloseDialog(c.now, "a"); again {
+		t.Errorf("closing a closed dialog recorded a second closing")
+	}
+
+	authorized, tok, err := closed.Authorize(c.env(), buyer(company), approve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authorized = closed.InDialog(authorized, "b")
+	for dialog, want := range map[string][2]string{"a": {"", ""}, "b": {session.StateAuthorized, tok.Token}} {
+		if st, token := authorized.DialogOutcome(dialog); st != want[0] || token != want[1] {
+			t.Errorf("DialogOutcome(%s) = %q, %q; want %q, %q", dialog, st, token, want[0], want[1])
+		}
+	}
+
+	parked := awaiting(t, c)
+	parked = newSession(t, c).InDialog(parked, "c")
+	signed, _, err := parked.Sign(c.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, token := signed.DialogOutcome("c"); st != session.StateAwaitingSignatory || token != "" {
+		t.Errorf("DialogOutcome of the dialog that parked a signed session = %q, %q; want what it placed, %s", st, token, session.StateAwaitingSignatory)
+	}
+}

@@ -50,7 +50,10 @@
 
   function quantity() { return parseInt($("quantity").value, 10) || 1; }
 
+  var attempt = 0; // the latest authorize
+
   function authorize(c) {
+    var mine = ++attempt;
     return api.authorize({ sessionId: sessionId, customer: c }).then(function (auth) {
       if (auth.state === "authorized") {
         return backend("order", { token: auth.authorizationToken, customer: c }).then(function (o) {
@@ -69,6 +72,9 @@
         });
       }
     }).catch(function (err) {
+      // A dialog the shop replaced by authorizing again is no failure; a
+      // purchase placed in it still resolves above.
+      if (err.code === "closed" && mine !== attempt) return;
       show("error", "<p class=\"error\">Not paid: " + text(err.message) + " (" + text(err.code || "error") + ")</p>",
         { state: "failed", code: err.code || "error" });
     });

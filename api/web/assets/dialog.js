@@ -1,7 +1,11 @@
 // The authorization dialog. It talks to the merchant page that framed it
-// (bootstrap.js) with postMessage, only with the origins the server allows
-// to frame it, and to Kassa with same-origin requests carrying the
-// dialog's token.
+// (bootstrap.js) with postMessage, and to Kassa with same-origin requests
+// carrying the dialog's token.
+//
+// The page speaks first: it sends the buyer's details, and the dialog
+// answers to that message's origin alone, once it checked that the origin
+// may frame it. Posting to the other allowed origins would make the
+// browser warn in the console for each message.
 (function () {
   "use strict";
   var root = document.getElementById("dialog");
@@ -10,13 +14,18 @@
   var origins = [location.origin].concat(JSON.parse(root.dataset.origins || "[]"));
   var $ = function (id) { return document.getElementById(id); };
   var customer = null;
+  var pageOrigin = ""; // the framing page's origin, once it spoke
   var settled = false;
 
-  // tell sends a message to the page that framed the dialog, whichever of
-  // the allowed origins it is; the browser drops it for any other.
+  // What Confirm did. The dialog may close only once it knows: the page
+  // must learn of a purchase that was placed whichever way the buyer left.
+  var confirming = null; // the confirm request in flight
+  var placed = null;     // the result of a confirm that placed the purchase
+  var unsure = false;    // a confirm got no answer: only Kassa knows what it did
+  var leaving = false;
+
   function tell(message) {
-    if (window.parent === window) return;
-    origins.forEach(function (o) { window.parent.postMessage(message, o); });
+    if (pageOrigin) window.parent.postMessage(message, pageOrigin);
   }
 
   function finish(result, error) {
@@ -47,6 +56,7 @@
           var e = (data.errors && data.errors[0]) || {};
           var err = new Error(e.message || "Something went wrong. Please try again.");
           err.code = e.code;
+          err.answered = resp.status < 500; // refused: the request changed nothing
           throw err;
         }
         return data;
@@ -56,6 +66,7 @@
 
   function assess() {
     post("assess", { customer: customer }).then(function (a) {
+      if (leaving) return;
       $("company-name").textContent = a.companyName || "Your company";
       $("company-id").textContent = a.companyId;
       $("buyer").hidden = false;
@@ -74,6 +85,7 @@
       $("confirm-form").hidden = false;
       $("confirm").focus();
     }, function (err) {
+      if (leaving) return;
       $("status").textContent = "";
       showError(err.message);
       $("leave").hidden = false;
@@ -82,12 +94,15 @@
 
   $("confirm-form").addEventListener("submit", function (e) {
     e.preventDefault();
+    if (confirming || leaving) return;
     var button = $("confirm");
     button.disabled = true;
     $("error").hidden = true;
     $("status").textContent = "Confirming…";
     var method = document.querySelector("input[name=paymentMethod]:checked").value;
-    post("confirm", { customer: customer, paymentMethod: method }).then(function (r) {
+    confirming = post("confirm", { customer: customer, paymentMethod: method }).then(function (r) {
+      placed = { state: r.state, authorizationToken: r.authorizationToken };
+      if (leaving) return; // leave finishes with it
       if (r.state === "awaitingSignatory") {
         $("confirm-form").hidden = true;
         $("status").textContent = "A signatory must approve this purchase.";
@@ -95,30 +110,50 @@
         $("signing-link").textContent = r.signatoryUrl;
         $("signatory").hidden = false;
         $("done").focus();
-        $("done").onclick = function () { finish({ state: r.state }); };
         return;
       }
       $("status").textContent = "Purchase confirmed.";
-      finish({ state: r.state, authorizationToken: r.authorizationToken });
+      finish(placed);
     }, function (err) {
+      unsure = unsure || !err.answered;
+      if (leaving) return;
       button.disabled = false;
       $("status").textContent = "";
       showError(err.message);
       button.focus();
-    });
+    }).then(function () { confirming = null; });
   });
 
-  $("cancel").addEventListener("click", function () {
-    abort(root.dataset.outcome === "rejected" ? "rejected" : "aborted", "the buyer left the dialog");
-  });
-  $("leave").addEventListener("click", function () {
-    abort(root.dataset.outcome === "rejected" ? "rejected" : "aborted", "the buyer left the dialog");
-  });
+  // leave ends the dialog the buyer's way (×, Escape, Back): with the
+  // purchase if one was placed, so the page can act on it (a pending order
+  // for a signatory), after a confirm still in flight has answered, and
+  // after asking Kassa when a confirm got no answer.
+  function leave() {
+    if (leaving || settled) return;
+    leaving = true;
+    var code = root.dataset.outcome === "rejected" ? "rejected" : "aborted";
+    $("confirm").disabled = true;
+    (confirming || Promise.resolve()).then(function () {
+      if (placed) return finish(placed);
+      if (!unsure) return abort(code, "the buyer left the dialog");
+      $("status").textContent = "Closing…";
+      return post("close", {}).then(function (o) {
+        if (o.state === "none") abort(code, "the buyer left the dialog");
+        else finish({ state: o.state, authorizationToken: o.authorizationToken });
+      }, function () {
+        abort("outcome_unknown", "the buyer left the dialog while Kassa could not be reached; the purchase may have been placed");
+      });
+    });
+  }
+
+  $("cancel").addEventListener("click", leave);
+  $("leave").addEventListener("click", leave);
+  $("done").addEventListener("click", leave);
 
   // Keyboard: Escape leaves, Tab stays inside the dialog.
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") {
-      $("cancel").click();
+      leave();
       return;
     }
     if (e.key !== "Tab") return;
@@ -139,17 +174,20 @@
   window.addEventListener("message", function (e) {
     if (e.source !== window.parent || origins.indexOf(e.origin) < 0) return;
     var m = e.data || {};
-    if (m.type !== "kassa:authArgs" || customer) return;
+    if (m.type !== "kassa:authArgs" || pageOrigin) return;
+    pageOrigin = e.origin;
+    var state = root.dataset.state;
+    if (state !== "open") {
+      // Nothing to do here: tell the merchant page why, as the SDK rejects.
+      abort(state, $("status").textContent);
+      return;
+    }
     customer = m.customer;
+    // The token lets the page ask Kassa what this dialog placed, should the
+    // dialog go away before it could tell.
+    tell({ type: "kassa:ready", token: token });
     assess();
   });
 
   $("title").focus();
-  var state = root.dataset.state;
-  if (state !== "open") {
-    // Nothing to do here: tell the merchant page why, as the SDK rejects.
-    abort(state, $("status").textContent);
-    return;
-  }
-  tell({ type: "kassa:ready" });
 })();
