@@ -61,6 +61,11 @@ type camtTx struct {
 	Unstruct    []string    `xml:"RmtInf>Ustrd"`
 }
 
+// maxBankRef bounds a bank reference, the key a payment is recognised by
+// on re-import: ISO 20022 allows 35 characters; 200 leaves room for what
+// banks append.
+const maxBankRef = 200
+
 // ParseCamt054 reads the incoming (credit) payments of a camt.054 file.
 // Booked credits only: debits and pending entries are not money received.
 // Any malformed part rejects the whole file, so an import applies all of
@@ -131,6 +136,9 @@ func ParseCamt054(b []byte) ([]Entry, error) {
 						return nil, kassa.Invalid("file", "%s has no bank reference (AcctSvcrRef or EndToEndId), so a re-import could not be recognised", at)
 					}
 					bankRef = fmt.Sprintf("%s/%d", e.AcctSvcrRef, ti)
+				}
+				if len(bankRef) > maxBankRef {
+					return nil, kassa.Invalid("file", "%s: the bank reference is longer than %d characters", at, maxBankRef)
 				}
 				sum += minor
 				out = append(out, Entry{BankRef: bankRef, Reference: strings.ReplaceAll(ref, " ", ""), Amount: minor, Currency: cur, BookedAt: booked})

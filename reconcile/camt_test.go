@@ -45,6 +45,7 @@ func TestParseCamt054Malformed(t *testing.T) {
 		"bad currency":      strings.Replace(string(valid), `Ccy="SEK">1234.50`, `Ccy="XXY">1234.50`, 1),
 		"bad date":          strings.Replace(string(valid), "<Dt>2026-11-23</Dt>", "<Dt>23/11/2026</Dt>", 1),
 		"bad indicator":     strings.Replace(string(valid), "<CdtDbtInd>CRDT</CdtDbtInd>", "<CdtDbtInd>CREDIT</CdtDbtInd>", 1),
+		"long bank ref":     strings.Replace(string(valid), "<AcctSvcrRef>TX-1</AcctSvcrRef>", "<AcctSvcrRef>"+strings.Repeat("X", 201)+"</AcctSvcrRef>", 1),
 	} {
 		if _, err := ParseCamt054([]byte(doc)); kassa.ErrorCode(err) != kassa.EInvalid {
 			t.Errorf("%s: err = %v, want an invalid-input error", name, err)
