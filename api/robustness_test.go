@@ -582,3 +582,34 @@ func validHeaderValue(s string) bool {
 	}
 	return strings.TrimSpace(s) == s
 }
+
+// /healthz says the process is alive; /readyz also asks the store, and
+// answers 503 with a reason once the database is gone.
+func TestReadiness(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		status := func(path string) (int, string) {
+			resp := e.do(request{method: "GET", path: path})
+			var v struct{ Status, Reason string }
+			resp.decode(t, &v)
+			if resp.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s Cache-Control = %q, want no-store", path, resp.header.Get("Cache-Control"))
+			}
+			return resp.status, v.Status + " " + v.Reason
+		}
+		for _, p := range []string{"/healthz", "/readyz"} {
+			if code, body := status(p); code != 200 || body != "ok " {
+				t.Errorf("%s = %d %q, want 200 ok", p, code, body)
+			}
+		}
+		if err := e.store.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := status("/readyz"); code != 503 || body != "unavailable the database does not answer" {
+			t.Errorf("/readyz without a database = %d %q, want 503 with the reason", code, body)
+		}
+		if code, _ := status("/healthz"); code != 200 {
+			t.Errorf("/healthz without a database = %d, want 200: the process is alive", code)
+		}
+	})
+}
