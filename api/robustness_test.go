@@ -126,9 +126,8 @@ func FuzzHostileText(f *testing.F) {
 		s   string
 		raw bool
 	}{
-		{"\x00", false}, {"a\x00b", false}, {"\xff", false}, {"ok\xc3\x28", false}, {"\xed\xa0\x80", false},
-		{`\u0000`, true}, {`x\u0000y`, true}, {`\ud800`, true}, {`\\u0000`, true},
-		{"Åsa \u2028 ✓ 😀", false}, {"'\"; --<&>%00", false}, {strings.Repeat("ø", 3000), false}, {incompressible(8000), false},
+		{"\x00", false}, {"\xff", false}, {`\u0000`, true}, {`\ud800`, true}, {`\\u0000`, true},
+		{"Åsa \u2028 ✓ 😀", false}, {"'\"; --<&>%00", false}, {incompressible(8000), false},
 	} {
 		f.Add(seed.s, seed.raw)
 	}
