@@ -348,17 +348,17 @@ func (d *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&d.url, "database", getenv("KASSA_DATABASE_URL"), "PostgreSQL URL, postgres://…; empty for the embedded SQLite database (KASSA_DATABASE_URL)")
 }
 
-// open opens the store. It warns on log about data that group or others
-// can access: the data directory, the SQLite database and the sandbox
-// credentials hold token signing keys and a client secret. It creates the
-// directory and the database for the owner alone, but leaves existing
+// open opens the store. With SQLite, it warns on log about data in the
+// data directory that group or others can access: the database holds
+// token signing keys, the sandbox credentials a client secret. It creates
+// the directory and the database for the owner alone, but leaves existing
 // ones as they are.
 func (d *dbFlags) open(ctx context.Context, log *slog.Logger) (store.Store, error) {
-	db := filepath.Join(d.dataDir, "kassa.db")
-	warnShared(log, d.dataDir, filepath.Join(d.dataDir, credentialsFile), db, db+"-wal", db+"-shm")
 	if d.url != "" {
 		return postgres.Open(ctx, d.url)
 	}
+	db := filepath.Join(d.dataDir, "kassa.db")
+	warnShared(log, d.dataDir, filepath.Join(d.dataDir, credentialsFile), db, db+"-wal", db+"-shm")
 	if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
 		return nil, err
 	}
