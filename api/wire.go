@@ -162,9 +162,8 @@ func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsR
 var nulEscape = []byte(`\u0000`)
 
 // checkBody refuses a body that is not UTF-8 text without NUL, JSON's
-// \u0000 escape included. It is cheap when the body is good (two
-// scans); only a bad body is looked at again, to name the JSON member
-// at fault. In a body that is not JSON (a camt.054 file), \u0000 is not
+// \u0000 escape included. A good body costs a few linear scans; only a
+// bad one is looked at again, to name the JSON member at fault. In a body that is not JSON (a camt.054 file), \u0000 is not
 // an escape, but nothing a bank writes holds it.
 func checkBody(body []byte) error {
 	bad := -1
