@@ -24,7 +24,7 @@ import (
 
 // env is a running API over a fresh SQLite database with two merchants.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *api.Server
 	http   *httptest.Server
 	store  store.Store
@@ -73,7 +73,7 @@ func backends(t *testing.T, test func(t *testing.T, newEnv func(*testing.T, ...o
 }
 
 // newEnvOn starts an API over db, which must be empty.
-func newEnvOn(t *testing.T, db store.Store, opts ...option) *env {
+func newEnvOn(t testing.TB, db store.Store, opts ...option) *env {
 	t.Helper()
 	e := &env{t: t, clock: kassatest.NewClock(t0), tokens: map[string]issued{}}
 	ids := &kassatest.IDs{Digits: 27} // as long as a KSUID
@@ -111,7 +111,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) decode(t *testing.T, v any) {
+func (r response) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decoding %s: %v", r.body, err)

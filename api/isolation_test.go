@@ -65,3 +65,51 @@ func TestCrossMerchantAccess(t *testing.T) {
 		e.must(200, request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: withCustomer(c, buyer)})
 	})
 }
+
+// A storeId names one of the caller's stores: another merchant's is a 400
+// wherever a storeId is taken (session create and update, the order from
+// a token), and changes nothing; an empty one is the caller's default.
+func TestStoreBelongsToCaller(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		const storeA, storeB = "1000000000", "1000000001" // newEnvOn's
+		withStore := func(c map[string]any, id string) map[string]any { return with(c, "storeId", id).(map[string]any) }
+		c := cart(line("A", 1, 10000))
+		refused := func(r request) {
+			t.Helper()
+			r.as = &e.b
+			if resp := e.do(r); resp.status != 400 || resp.code() != "invalid_request" || !strings.Contains(string(resp.body), `"param":"storeId"`) {
+				t.Errorf("%s %s with merchant A's storeId = %d %s, want 400 naming storeId", r.method, r.path, resp.status, resp.body)
+			}
+		}
+		var s struct{ SessionID, StoreID string }
+
+		refused(request{method: "POST", path: "/v1/payment-sessions", body: withStore(c, storeA)})
+		e.must(200, request{method: "POST", path: "/v1/payment-sessions", body: withStore(c, storeB), as: &e.b}).decode(t, &s)
+		if s.StoreID != storeB {
+			t.Fatalf("session with its own storeId has store %q, want %s", s.StoreID, storeB)
+		}
+		path := "/v1/payment-sessions/" + s.SessionID
+		before := e.must(200, request{method: "GET", path: path, as: &e.b}).body
+		refused(request{method: "POST", path: path, body: withStore(c, storeA)})
+		if after := e.must(200, request{method: "GET", path: path, as: &e.b}).body; !bytes.Equal(before, after) {
+			t.Errorf("a refused update changed the session:\n%s\n%s", before, after)
+		}
+		e.must(200, request{method: "POST", path: path, body: withStore(c, ""), as: &e.b}).decode(t, &s)
+		if s.StoreID != storeB {
+			t.Errorf("after an update with an empty storeId the store is %q, want the default %s", s.StoreID, storeB)
+		}
+
+		var a struct{ State, AuthorizationToken string }
+		e.must(200, request{method: "POST", path: "/v1/sandbox/payment-sessions/" + s.SessionID + "/authorize", body: map[string]any{"customer": buyer}, as: &e.b}).decode(t, &a)
+		order := "/v1/authorization-tokens/" + a.AuthorizationToken + "/order"
+		refused(request{method: "POST", path: order, body: withStore(withCustomer(c, buyer), storeA)})
+		var o struct{ OrderID string }
+		e.must(200, request{method: "POST", path: order, body: withStore(withCustomer(c, buyer), storeB), as: &e.b}).decode(t, &o)
+		var got struct{ StoreID string }
+		e.must(200, request{method: "GET", path: "/v1/orders/" + o.OrderID, as: &e.b}).decode(t, &got)
+		if got.StoreID != storeB {
+			t.Errorf("order store = %q, want %s", got.StoreID, storeB)
+		}
+	})
+}

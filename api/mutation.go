@@ -15,7 +15,8 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-// readBody reads the whole (size-limited) body.
+// readBody reads the whole (size-limited) body, which must be text (see
+// checkBody): every handler that reads a body reads it here.
 func readBody(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -23,6 +24,9 @@ func readBody(r *http.Request) ([]byte, error) {
 			return nil, kassa.Errorf(kassa.ETooLarge, "the request body is larger than the limit")
 		}
 		return nil, kassa.Errorf(kassa.EInvalid, "the request body could not be read")
+	}
+	if err := checkBody(b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

@@ -23,6 +23,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, secret, ok := r.BasicAuth()
+	if ok && !validText(id) {
+		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "the client id must be UTF-8 text without NUL characters"))
+		return
+	}
 	var c *merchant.Client
 	err := s.store.View(r.Context(), func(tx store.ReadTx) error {
 		var err error

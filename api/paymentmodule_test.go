@@ -9,7 +9,7 @@ import (
 const pm = "/v1/payment-module"
 
 // idOf decodes the "id" of a response.
-func idOf(t *testing.T, r response) string {
+func idOf(t testing.TB, r response) string {
 	t.Helper()
 	var v struct {
 		ID string `json:"id"`

@@ -1,6 +1,10 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/kassa-pay/kassa/store"
+)
 
 // addRoutes is the whole API surface in one place.
 func (s *Server) addRoutes() {
@@ -8,6 +12,7 @@ func (s *Server) addRoutes() {
 	auth := s.authenticated
 
 	m.HandleFunc("GET /healthz", s.handleHealth)
+	m.HandleFunc("GET /readyz", s.handleReady)
 	m.HandleFunc("GET /assets/invoice.svg", handleInvoiceLogo)
 	m.HandleFunc("POST /oauth/token", s.handleToken)
 
@@ -70,7 +75,27 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /demo/shop/{action}", s.sandboxOnly(s.handleDemoAction))
 }
 
+// handleHealth is liveness: the process serves requests. It asks nothing
+// of the database, so a restart is not what an unreachable one calls for.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReady is readiness: a cheap real query through the store, so a
+// replica whose database is gone is taken out of the load balancer (503)
+// rather than answering the API with 500s.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	err := s.store.View(r.Context(), func(tx store.ReadTx) error {
+		_, err := tx.CountMerchants(r.Context())
+		return err
+	})
+	if err != nil {
+		s.log.Warn("not ready: the database does not answer", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "the database does not answer"})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 

@@ -13,7 +13,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
@@ -114,10 +113,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, kassa.Errorf(kassa.EInternal, "panic"))
 		}
 	}()
-	if !validURL(r.URL) {
-		// IDs and tokens are looked up as text, which must be UTF-8
-		// without NUL; nothing Kassa issues contains anything else.
-		s.writeError(w, r, kassa.Invalid("", "the URL is not valid UTF-8 text"))
+	if err := checkURL(r.URL); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
@@ -195,23 +192,25 @@ func (s *Server) sandboxOnly(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// validURL reports whether the decoded path and query parameters are
-// UTF-8 without NUL.
-func validURL(u *url.URL) bool {
+// checkURL applies the text rule to the decoded path and query
+// parameters: path values and query values are looked up and stored as
+// text, and nothing Kassa issues holds anything else.
+func checkURL(u *url.URL) error {
 	if !validText(u.Path) {
-		return false
+		return kassa.Errorf(kassa.EInvalid, "the URL path must be UTF-8 text without NUL characters")
+	}
+	if u.RawQuery == "" {
+		return nil
 	}
 	for k, vs := range u.Query() {
 		if !validText(k) {
-			return false
+			return kassa.Errorf(kassa.EInvalid, "the URL's query parameter names must be UTF-8 text without NUL characters")
 		}
 		for _, v := range vs {
 			if !validText(v) {
-				return false
+				return kassa.Invalid(k, "the query parameter %s must be UTF-8 text without NUL characters", k)
 			}
 		}
 	}
-	return true
+	return nil
 }
-
-func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }

@@ -46,13 +46,15 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	merchantID := principal(r).MerchantID
 	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		if p.StoreID == nil || *p.StoreID == "" {
-			m, err := tx.Merchant(ctx, merchantID)
-			if err != nil {
-				return 0, nil, err
-			}
-			p.StoreID = &m.StoreID // "if not set, defaults to the first store"
+		var storeID string
+		if p.StoreID != nil {
+			storeID = *p.StoreID
 		}
+		storeID, err := callerStore(ctx, tx, merchantID, storeID)
+		if err != nil {
+			return 0, nil, err
+		}
+		p.StoreID = &storeID
 		env := s.env()
 		ps, err := session.New(env, merchantID, p)
 		if err != nil {
@@ -63,6 +65,20 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		return http.StatusOK, s.sessionOf(ps, env.Now), nil
 	})
+}
+
+// callerStore resolves a request's storeId for the calling merchant:
+// empty is its default store ("if not set, defaults to the first store"),
+// and any other must be one of its stores, of which a merchant has one.
+func callerStore(ctx context.Context, tx store.ReadTx, merchantID, storeID string) (string, error) {
+	m, err := tx.Merchant(ctx, merchantID)
+	if err != nil {
+		return "", err
+	}
+	if storeID != "" && storeID != m.StoreID {
+		return "", kassa.Invalid("storeId", "storeId %q is not a store of this merchant", storeID)
+	}
+	return m.StoreID, nil
 }
 
 func decodeSession(r *http.Request, in *sessionIn) ([]byte, session.Params, error) {
@@ -121,7 +137,14 @@ func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.sessionMutation(w, r, body, func(_ context.Context, _ store.Tx, ps *session.Session, env order.Env) (*session.Session, any, error) {
+	s.sessionMutation(w, r, body, func(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, any, error) {
+		if p.StoreID != nil {
+			storeID, err := callerStore(ctx, tx, ps.MerchantID, *p.StoreID)
+			if err != nil {
+				return nil, nil, err
+			}
+			p.StoreID = &storeID
+		}
 		if p.Settings != nil && in.Settings.URLs == nil {
 			// LP's updates send settings.security alone; the URLs it set
 			// at creation stay (the dialog's frame-ancestors come from them).

@@ -52,6 +52,11 @@ func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
 // orderFromToken turns a token into an order: the API's T1 and the demo
 // shop's backend both use it.
 func (s *Server) orderFromToken(ctx context.Context, tx store.Tx, merchantID, token string, req session.OrderRequest) (*order.Order, error) {
+	if req.StoreID != "" { // empty keeps the session's store
+		if _, err := callerStore(ctx, tx, merchantID, req.StoreID); err != nil {
+			return nil, err
+		}
+	}
 	tok, err := tx.Token(ctx, merchantID, token)
 	if err != nil {
 		return nil, err

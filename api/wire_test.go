@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+
+	"github.com/kassa-pay/kassa"
 )
 
 func TestIntUnmarshal(t *testing.T) {
@@ -108,4 +110,40 @@ func FuzzParseDecimal(f *testing.F) {
 			t.Fatalf("parseDecimal(%q) rounded = %v, want %v", s, rounded, !r.IsInt())
 		}
 	})
+}
+
+func TestCheckBody(t *testing.T) {
+	tests := []struct {
+		body  string
+		ok    bool
+		param string
+	}{
+		{`{"reference":"Åsa ✓"}`, true, ""},
+		{`{"reference":"a\\u0000b"}`, true, ""}, // an escaped backslash, then text
+		{`{"reference":"\u0001 \ud800"}`, true, ""},
+		{"<Ref>caf\xc3\xa9</Ref>", true, ""},
+		{`{"reference":"a\u0000b"}`, false, "reference"},
+		{`{"reference":"a\\\u0000b"}`, false, "reference"},
+		{"{\"customer\":{\"companyId\":\"55\xff\"}}", false, "customer.companyId"},
+		{`{"orderLines":[{"id":"1"},{"reference":7,"description":"\u0000"}]}`, false, "orderLines[1].description"},
+		{`{"metadata":{"a":[1,{"b":"ok"}],"c":["x","\u0000"]}}`, false, "metadata.c[1]"},
+		{`{"metadata":{"k\u0000":1}}`, false, "metadata"},
+		{`["\u0000"]`, false, "[0]"},
+		{"{\"a\":1,\"b\":\"\x00\"}", false, ""}, // raw NUL is not JSON
+		{"<Ref>\xff</Ref>", false, ""},
+		{`"\u0000"`, false, ""},
+	}
+	for _, tc := range tests {
+		err := checkBody([]byte(tc.body))
+		if tc.ok {
+			if err != nil {
+				t.Errorf("%q: %v, want nil", tc.body, err)
+			}
+			continue
+		}
+		e, isKassa := err.(*kassa.Error)
+		if !isKassa || e.Code != kassa.EInvalid || e.Param != tc.param {
+			t.Errorf("%q: %#v, want %s naming %q", tc.body, err, kassa.EInvalid, tc.param)
+		}
+	}
 }

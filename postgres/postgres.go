@@ -89,7 +89,7 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := db.try(ctx, fn)
 		if !retryable(err) {
-			return err
+			return refused(err)
 		}
 		if attempt == maxAttempts {
 			return &kassa.Error{Code: kassa.EConflict, Message: "the request conflicted with concurrent requests too often; retry it", Err: err}
@@ -141,7 +141,24 @@ func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 		return fmt.Errorf("postgres: begin read: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	return fn(sqlstore.NewTx(&conn{tx: tx}))
+	return refused(fn(sqlstore.NewTx(&conn{tx: tx})))
+}
+
+// refused turns PostgreSQL refusing a value it was given (text that is
+// not UTF-8 or holds NUL, which SQLite would store; a key too long for
+// an index) into EInvalid: such values come from a request, so the
+// request is at fault, never the server. The API refuses such text
+// before it gets here; this keeps any it misses from becoming a 500.
+func refused(err error) error {
+	switch sqlState(err) {
+	case "22021", // character_not_in_repertoire: invalid UTF-8, NUL
+		"22P05", // untranslatable_character: \u0000 in a JSON value taken as text
+		"22025": // invalid_escape_sequence
+		return &kassa.Error{Code: kassa.EInvalid, Message: "the request holds text that cannot be stored: text must be UTF-8 without NUL characters", Err: err}
+	case "54000": // program_limit_exceeded: a value too large for its index
+		return &kassa.Error{Code: kassa.EInvalid, Message: "the request holds a value too long to store", Err: err}
+	}
+	return err
 }
 
 //go:embed migrations/*.sql

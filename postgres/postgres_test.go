@@ -2,9 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/postgres"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/store"
@@ -39,4 +44,51 @@ func TestUpgradeDocuments(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		return db
 	})
+}
+
+// PostgreSQL refuses text that is not UTF-8 or holds NUL, and keys too
+// long for an index; the store answers EInvalid for them, never an
+// internal error, whether the statement runs at once, is deferred to the
+// commit, or only reads, and the transaction writes nothing.
+func TestRefusedValuesAreInvalid(t *testing.T) {
+	db, ctx := pgtest.Open(t), t.Context()
+	now := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	m := &merchant.Merchant{ID: "ac_1", Name: "Kassa AB", StoreID: "1", CreatedAt: now}
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.CreateMerchant(ctx, m) }); err != nil {
+		t.Fatal(err)
+	}
+	var long []byte // hexadecimal noise, which compression does not shorten
+	for h := sha256.Sum256(nil); len(long) < 8000; h = sha256.Sum256(h[:]) {
+		long = hex.AppendEncode(long, h[:])
+	}
+	for _, tc := range []struct {
+		name string
+		fn   func(tx store.Tx) error
+	}{
+		{"NUL", func(tx store.Tx) error {
+			return tx.CreateMerchant(ctx, &merchant.Merchant{ID: "ac_2", Name: "a\x00b", StoreID: "2", CreatedAt: now})
+		}},
+		{"invalid UTF-8", func(tx store.Tx) error {
+			return tx.CreateMerchant(ctx, &merchant.Merchant{ID: "ac_2", Name: "a\xffb", StoreID: "2", CreatedAt: now})
+		}},
+		{"deferred write", func(tx store.Tx) error {
+			return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{MerchantID: m.ID, Key: "k\x00", Status: 200, CreatedAt: now})
+		}},
+		{"index key too long", func(tx store.Tx) error {
+			_, err := tx.AddBankPayment(ctx, &store.BankPayment{ID: "bp_1", MerchantID: m.ID, BankRef: string(long), Amount: 1, Currency: "SEK", BookedAt: now, CreatedAt: now})
+			return err
+		}},
+	} {
+		if err := db.Update(ctx, tc.fn); kassa.ErrorCode(err) != kassa.EInvalid {
+			t.Errorf("%s: Update = %v, want %s", tc.name, err, kassa.EInvalid)
+		}
+	}
+	err := db.View(ctx, func(tx store.ReadTx) error { _, err := tx.Order(ctx, m.ID, "or_\x00"); return err })
+	if kassa.ErrorCode(err) != kassa.EInvalid {
+		t.Errorf("View = %v, want %s", err, kassa.EInvalid)
+	}
+	var n int
+	if err := db.View(ctx, func(tx store.ReadTx) error { var err error; n, err = tx.CountMerchants(ctx); return err }); err != nil || n != 1 {
+		t.Errorf("merchants = %d, %v; want the one created first", n, err)
+	}
 }

@@ -123,6 +123,12 @@ func (tx *camtTx) reference() string {
 	return strings.ReplaceAll(ref, " ", "")
 }
 
+// maxRef bounds each reference a payment's key is built from (account,
+// entry and transaction references): ISO 20022 allows 35 characters, and
+// the room above that is for what banks append. It keeps a key short
+// enough for the stores' unique index.
+const maxRef = 70
+
 // ParseCamt054 reads a camt.054 file: its booked credits are payments;
 // debits, entries not booked, reversals, returns and credits Kassa cannot
 // record are skipped, each with the reason. A file that is not a
@@ -146,8 +152,17 @@ func ParseCamt054(b []byte) (*File, error) {
 		if p.accounts[ni] == "" {
 			return nil, kassa.Invalid("file", "Ntfctn[%d] names no account (Acct/Id/IBAN or Acct/Id/Othr/Id)", ni+1)
 		}
-		for _, e := range n.Entries {
-			for _, tx := range e.Txs {
+		if len(p.accounts[ni]) > maxRef {
+			return nil, kassa.Invalid("file", "Ntfctn[%d]: the account is longer than %d characters", ni+1, maxRef)
+		}
+		for ei, e := range n.Entries {
+			if len(e.AcctSvcrRef) > maxRef || len(e.NtryRef) > maxRef {
+				return nil, kassa.Invalid("file", "Ntfctn[%d]/Ntry[%d]: a reference (AcctSvcrRef, NtryRef) is longer than %d characters", ni+1, ei+1, maxRef)
+			}
+			for ti, tx := range e.Txs {
+				if len(tx.AcctSvcrRef) > maxRef {
+					return nil, kassa.Invalid("file", "Ntfctn[%d]/Ntry[%d]/TxDtls[%d]: AcctSvcrRef is longer than %d characters", ni+1, ei+1, ti+1, maxRef)
+				}
 				if ref := strings.TrimSpace(tx.AcctSvcrRef); ref != "" {
 					p.txRefs[[2]string{p.accounts[ni], ref}]++
 				}

@@ -288,6 +288,7 @@ func TestParseCamt054Malformed(t *testing.T) {
 		"charges elsewhere":   strings.Replace(string(forms), `<Amt Ccy="SEK">3.00</Amt>`, `<Amt Ccy="EUR">3.00</Amt>`, 1),
 		"other currency":      strings.Replace(valid, `<Amt Ccy="SEK">0.05</Amt>`+"\n          <RmtInf>", `<Amt Ccy="EUR">0.05</Amt><RmtInf>`, 1),
 		"batch off by one":    strings.Replace(string(forms), `<Amt Ccy="SEK">297.00</Amt>`, `<Amt Ccy="SEK">297.01</Amt>`, 1),
+		"long bank ref":       strings.Replace(valid, "<AcctSvcrRef>TX-1</AcctSvcrRef>", "<AcctSvcrRef>"+strings.Repeat("X", 71)+"</AcctSvcrRef>", 1),
 	} {
 		if _, err := ParseCamt054([]byte(doc)); kassa.ErrorCode(err) != kassa.EInvalid {
 			t.Errorf("%s: err = %v, want an invalid-input error", name, err)

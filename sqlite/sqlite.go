@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -44,8 +45,15 @@ type DB struct {
 }
 
 // Open opens or creates the database at path and brings its schema up to
-// date.
+// date. A new database file is readable and writable by its owner only
+// (it holds token signing keys), and SQLite gives its -wal and -shm files
+// the database file's mode.
 func Open(path string) (*DB, error) {
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
 	writer, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -29,7 +29,7 @@ func TestCrashNotifications(t *testing.T) {
 
 func crashNotifications(t *testing.T, db []string) {
 	var out bytes.Buffer
-	if err := run(t.Context(), append([]string{"kassa", "merchant", "create", "--name", "Crash AB"}, db...), noenv, nil, &out, &out); err != nil {
+	if err := run(t.Context(), append([]string{"kassa", "merchant", "create", "--name", "Crash AB"}, db...), noenv, nil, &out, t.Output()); err != nil {
 		t.Fatalf("merchant create: %v\n%s", err, out.String())
 	}
 	var creds credentials

@@ -56,7 +56,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 
 // startInProcess serves Kassa on a loopback port over a database in dir.
 func startInProcess(ctx context.Context, dir string) (base string, creds *credentials, stop func(), err error) {
-	db, err := (&dbFlags{dataDir: dir}).open(ctx)
+	db, err := (&dbFlags{dataDir: dir}).open(ctx, slog.New(slog.DiscardHandler)) // dir is a private temporary directory
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -132,7 +132,7 @@ func TestDemoInProcess(t *testing.T) {
 func TestMerchantCreate(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Acme AB"}, noenv, nil, &out, &out); err != nil {
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Acme AB"}, noenv, nil, &out, t.Output()); err != nil {
 		t.Fatalf("merchant create: %v\n%s", err, out.String())
 	}
 	var c map[string]string
@@ -167,7 +167,7 @@ func TestUsageErrors(t *testing.T) {
 func TestPaymentsImport(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Acme AB"}, noenv, nil, &out, &out); err != nil {
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Acme AB"}, noenv, nil, &out, t.Output()); err != nil {
 		t.Fatalf("merchant create: %v\n%s", err, out.String())
 	}
 	var c map[string]string
@@ -187,7 +187,7 @@ func TestPaymentsImport(t *testing.T) {
 	}
 	for _, want := range []string{"unmatched", "duplicate"} {
 		out.Reset()
-		if err := run(context.Background(), []string{"kassa", "payments", "import", "--data-dir", dir, "--merchant", c["merchantId"], file}, noenv, nil, &out, &out); err != nil {
+		if err := run(context.Background(), []string{"kassa", "payments", "import", "--data-dir", dir, "--merchant", c["merchantId"], file}, noenv, nil, &out, t.Output()); err != nil {
 			t.Fatalf("payments import: %v\n%s", err, out.String())
 		}
 		var r struct {

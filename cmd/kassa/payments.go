@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/kassa-pay/kassa"
@@ -39,7 +40,7 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	st, err := db.open(ctx)
+	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -132,7 +133,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	db, err := c.db.open(ctx)
+	db, err := c.db.open(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -240,13 +241,17 @@ type credentials struct {
 	File         string `json:"-"`
 }
 
+// credentialsFile keeps the sandbox merchant's credentials in the data
+// directory.
+const credentialsFile = "sandbox-credentials.json"
+
 // sandboxCredentials creates a sandbox merchant on an empty database and
 // keeps its credentials in the data directory, since the secret itself is
 // stored only hashed; later starts read them back from there. Replicas
 // starting together on one PostgreSQL database create one merchant: the
 // check and the insert are one transaction, which locks the merchant count.
 func sandboxCredentials(ctx context.Context, st store.Store, dataDir string) (*credentials, error) {
-	file := filepath.Join(dataDir, "sandbox-credentials.json")
+	file := filepath.Join(dataDir, credentialsFile)
 	m, cl, c, err := newMerchant("Sandbox merchant")
 	if err != nil {
 		return nil, err
@@ -332,7 +337,7 @@ func merchantCreate(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	st, err := db.open(ctx)
+	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}
@@ -354,14 +359,38 @@ func (d *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&d.url, "database", getenv("KASSA_DATABASE_URL"), "PostgreSQL URL, postgres://…; empty for the embedded SQLite database (KASSA_DATABASE_URL)")
 }
 
-func (d *dbFlags) open(ctx context.Context) (store.Store, error) {
+// open opens the store. With SQLite, it warns on log about data in the
+// data directory that group or others can access: the database holds
+// token signing keys, the sandbox credentials a client secret. It creates
+// the directory and the database for the owner alone, but leaves existing
+// ones as they are.
+func (d *dbFlags) open(ctx context.Context, log *slog.Logger) (store.Store, error) {
 	if d.url != "" {
 		return postgres.Open(ctx, d.url)
 	}
+	db := filepath.Join(d.dataDir, "kassa.db")
+	warnShared(log, d.dataDir, filepath.Join(d.dataDir, credentialsFile), db, db+"-wal", db+"-shm")
 	if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	return sqlite.Open(filepath.Join(d.dataDir, "kassa.db"))
+	return sqlite.Open(db)
+}
+
+// warnShared logs a warning for each of paths that exists and that group
+// or others may access.
+func warnShared(log *slog.Logger, paths ...string) {
+	if runtime.GOOS == "windows" { // no owner, group and other bits to read
+		return
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			log.Warn("other local users can access Kassa's data, which holds signing keys; restrict it to the owner", "path", p, "mode", mode.String(), "fix", "chmod go-rwx "+p)
+		}
+	}
 }
 
 // where says where the data is, for the start-up line, without the URL's
@@ -387,7 +416,7 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	if db.url == "" {
 		// SQLite migrates on open; there is no other process to race.
-		st, err := db.open(ctx)
+		st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
 		if err != nil {
 			return err
 		}
