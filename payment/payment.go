@@ -110,8 +110,13 @@ type Session struct {
 	// webhooks name it.
 	ProviderRef string `json:"providerRef,omitempty"`
 	PaymentID   string `json:"paymentId,omitempty"`
-	// Failure is the last provider error, kept for the merchant.
-	Failure      string     `json:"failure,omitempty"`
+	// Failure is the last provider error, or why the module refused the
+	// provider's authorization, kept for the merchant.
+	Failure string `json:"failure,omitempty"`
+	// Void is the cancellation of a provider authorization the session's
+	// collection could not take (see Refused); its ID is the provider's
+	// idempotency key.
+	Void         *Movement  `json:"void,omitempty"`
 	AuthorizedAt *time.Time `json:"authorizedAt,omitempty"`
 	CreatedAt    time.Time  `json:"createdAt"`
 	UpdatedAt    time.Time  `json:"updatedAt"`

@@ -42,6 +42,8 @@ type Provider interface {
 	Delete(ctx context.Context, in SessionInput) error
 	Capture(ctx context.Context, in MovementInput) (MovementResult, error)
 	Refund(ctx context.Context, in MovementInput) (MovementResult, error)
+	// Cancel cancels an authorization nothing of which is captured: a
+	// payment's, or (in.Payment nil) one the module refused to take.
 	Cancel(ctx context.Context, in MovementInput) (MovementResult, error)
 	// ParseWebhook verifies a webhook delivery and says what it means. A
 	// delivery that fails verification is EUnauthorized or EInvalid.
@@ -57,12 +59,19 @@ type SessionInput struct {
 	Amount    int64
 	Data      json.RawMessage
 	Context   json.RawMessage
+	// Version is the session's version: for an update, the one the
+	// change becomes, so that each change has its own idempotency key.
+	Version int64
 }
 
 // MovementInput asks for a capture, refund or cancellation.
 type MovementInput struct {
-	Key     string           // the movement's ID: the same on every attempt
-	Payment *payment.Payment // as recorded, the pending movement included
+	Key string // the movement's ID: the same on every attempt
+	// Payment is the payment as recorded, the pending movement included;
+	// nil for the cancellation of an authorization the module refused
+	// (payment.Session.Void), which has no payment: the session's data
+	// is the provider's answer to authorizing it.
+	Payment *payment.Payment
 	Session *payment.Session
 	Amount  int64
 	Note    string

@@ -150,12 +150,12 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 // authorized gets the session authorized (AuthorizeSession), any other
 // status is saved on the session as a webhook's would be.
 func (s *Service) SyncSession(ctx context.Context, merchantID, id string) (*Authorization, error) {
-	ps, err := s.Session(ctx, merchantID, id)
+	ps, err := s.begin(ctx, merchantID, id, nil)
 	if err != nil {
 		return nil, err
 	}
 	if ps.Status == payment.SessionAuthorized {
-		return s.authorization(ctx, ps)
+		return s.AuthorizeSession(ctx, merchantID, id, nil) // answers with its payment
 	}
 	prov, err := s.providers.Get(ps.ProviderID, "providerId")
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *Service) SyncSession(ctx context.Context, merchantID, id string) (*Auth
 	case payment.SessionAuthorized, payment.SessionCaptured:
 		return s.AuthorizeSession(ctx, merchantID, id, nil)
 	case "":
-		return &Authorization{Session: ps}, nil
+		return s.answerSession(ctx, merchantID, id)
 	}
 	ev := &Event{Action: map[string]string{
 		payment.SessionError: ActionFailed, payment.SessionCanceled: ActionCanceled,
@@ -180,6 +180,5 @@ func (s *Service) SyncSession(ctx context.Context, merchantID, id string) (*Auth
 			return nil, err
 		}
 	}
-	ps, err = s.Session(ctx, merchantID, id)
-	return &Authorization{Session: ps}, err
+	return s.answerSession(ctx, merchantID, id)
 }

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PaymentVersions", testPaymentVersions},
 		{"PaymentDeletes", testPaymentDeletes},
 		{"ProviderEvents", testProviderEvents},
+		{"IdempotencyPending", testIdempotencyPending},
 		{"Documents", testDocuments},
 		{"DocumentNumbers", testDocumentNumbers},
 		{"Payments", testPayments},
