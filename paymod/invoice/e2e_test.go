@@ -21,7 +21,9 @@ import (
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/paymod/invoice"
+	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
+	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/webhook"
 )
 
@@ -46,6 +48,10 @@ type flaky struct {
 	next  http.Handler
 	calls map[string][]string // path → Idempotency-Keys seen
 	hooks []string            // "status body" of each webhook delivery answered
+	// before runs, once, before the first request whose path has the
+	// suffix it is keyed by is handled: what another request does
+	// meanwhile.
+	before map[string]func()
 }
 
 // statusWriter keeps the status and body a handler writes.
@@ -67,6 +73,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls[r.URL.Path] = append(f.calls[r.URL.Path], r.Header.Get("Idempotency-Key"))
+	var meanwhile []func()
+	for suffix, fn := range f.before {
+		if strings.HasSuffix(r.URL.Path, suffix) {
+			meanwhile = append(meanwhile, fn)
+			delete(f.before, suffix)
+		}
+	}
 	var lose bool
 	for suffix, n := range f.lose {
 		if n > 0 && strings.HasSuffix(r.URL.Path, suffix) {
@@ -75,6 +88,9 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.mu.Unlock()
+	for _, fn := range meanwhile {
+		fn()
+	}
 	if !lose && strings.HasSuffix(r.URL.Path, "/webhooks") {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		f.next.ServeHTTP(sw, r)
@@ -101,6 +117,19 @@ func newKassa(t *testing.T) *kassaEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newKassaOn(t, db)
+}
+
+// kassaStores runs test on a Kassa over each store: SQLite, and
+// PostgreSQL when the test database is configured.
+func kassaStores(t *testing.T, test func(t *testing.T, k *kassaEnv)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, newKassa(t)) })
+	t.Run("postgres", func(t *testing.T) { test(t, newKassaOn(t, pgtest.Open(t))) })
+}
+
+// newKassaOn is newKassa over db, which must be empty.
+func newKassaOn(t *testing.T, db store.Store) *kassaEnv {
+	t.Helper()
 	ctx := context.Background()
 	ids, now := kassa.RandomIDs{}, time.Now()
 	m, err := merchant.NewMerchant(ids, now, "Möbler AB")
@@ -117,7 +146,7 @@ func newKassa(t *testing.T) *kassaEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &flaky{lose: map[string]int{}, calls: map[string][]string{}}
+	f := &flaky{lose: map[string]int{}, calls: map[string][]string{}, before: map[string]func(){}}
 	hs := httptest.NewServer(f)
 	t.Cleanup(hs.Close)
 	prov := invoice.New(invoice.Config{
