@@ -109,7 +109,11 @@ type Session struct {
 	// ProviderRef is the provider's own id for the session, by which its
 	// webhooks name it.
 	ProviderRef string `json:"providerRef,omitempty"`
-	PaymentID   string `json:"paymentId,omitempty"`
+	// Revision counts the updates the provider accepted; an update's
+	// idempotency key names the revision it makes, so each change is
+	// sent as itself, and its retries as the same change.
+	Revision  int64  `json:"revision,omitempty"`
+	PaymentID string `json:"paymentId,omitempty"`
 	// Failure is the last provider error, or why the module refused the
 	// provider's authorization, kept for the merchant.
 	Failure string `json:"failure,omitempty"`

@@ -149,6 +149,7 @@ func (s *Session) Update(env Env, c *Collection, u SessionUpdate, r ProviderResu
 		return nil, err
 	}
 	n := s.touched(env)
+	n.Revision++
 	var err error
 	if u.Amount != nil {
 		if err := checkAmount("amount", *u.Amount); err != nil {

@@ -1,6 +1,8 @@
 package paymod_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -154,5 +156,30 @@ func TestCanceledCollectionIsFinal(t *testing.T) {
 			t.Fatal(err)
 		}
 		collectionWant{payment.Completed, 100, 100, 0}.check(t, svc, c.ID)
+	})
+}
+
+// TestReportedAuthorizationBeyondTheCollection: a provider completes a
+// pending authorization (its webhook) after another session took the
+// whole collection. The module takes no payment for it, cancels the
+// session, and cancels the authorization at the provider.
+func TestReportedAuthorizationBeyondTheCollection(t *testing.T) {
+	stores(t, func(t *testing.T, svc *paymod.Service, fake *fakeProvider) {
+		ctx := t.Context()
+		c := ok[*payment.Collection](t, "CreateCollection")(svc.CreateCollection(ctx, mid, "SEK", 100, nil))
+		pending := ok[*payment.Session](t, "CreateSession")(svc.CreateSession(ctx, mid, c.ID, payment.SessionParams{ProviderID: "pp_fake_default"}))
+		fake.authorize = []payment.ProviderResult{{Status: payment.SessionPendingAuthorization}}
+		ok[*paymod.Authorization](t, "AuthorizeSession")(svc.AuthorizeSession(ctx, mid, pending.ID, nil))
+		other := ok[*payment.Session](t, "CreateSession")(svc.CreateSession(ctx, mid, c.ID, payment.SessionParams{ProviderID: paymod.SystemProviderID}))
+		ok[*paymod.Authorization](t, "AuthorizeSession")(svc.AuthorizeSession(ctx, mid, other.ID, nil))
+
+		body, _ := json.Marshal(fakeEvent{ID: "evt_late", Action: paymod.ActionAuthorized, Ref: pending.ProviderRef})
+		_, err := svc.HandleProviderEvent(ctx, "pp_fake_default", paymod.Webhook{Header: http.Header{"X-Fake-Signature": {"valid"}}, Body: body})
+		wantCode(t, "a reported authorization the collection cannot take", err, kassa.EConflict)
+		collectionWant{payment.Authorized, 100, 0, 0}.check(t, svc, c.ID)
+		got := ok[*payment.Session](t, "Session")(svc.Session(ctx, mid, pending.ID))
+		if got.Status != payment.SessionCanceled || len(fake.cancelKeys) != 1 {
+			t.Fatalf("session %s, provider cancels %v; want canceled and its authorization canceled", got.Status, fake.cancelKeys)
+		}
 	})
 }

@@ -29,14 +29,12 @@ type fakeProvider struct {
 	authorized int                      // Authorize calls
 	status     string                   // what Status answers
 	initErr    error
-	initKeys   []string // every Initiate call's key, in order
 	// authorizeErr, when set, is the next Authorize call's error.
 	authorizeErr error
 	// duringAuthorize, when set, runs inside the next Authorize call, as
 	// another request would while the provider is being asked.
 	duringAuthorize func()
 	updateErr       error            // what Update answers
-	updates         []string         // every Update call's key
 	cancelKeys      []string         // every Cancel call's key, in order
 	captured        map[string]int64 // idempotency key → amount captured
 	refunded        map[string]int64
@@ -58,17 +56,15 @@ func newFake() *fakeProvider {
 func (f *fakeProvider) Initiate(_ context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.initKeys = append(f.initKeys, in.Key)
 	if f.initErr != nil {
 		return payment.ProviderResult{}, f.initErr
 	}
 	return payment.ProviderResult{Status: payment.SessionPending, Ref: "ref_" + in.SessionID, Data: json.RawMessage(`{"fake":true}`)}, nil
 }
 
-func (f *fakeProvider) Update(_ context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
+func (f *fakeProvider) Update(context.Context, paymod.SessionInput) (payment.ProviderResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.updates = append(f.updates, in.Key)
 	return payment.ProviderResult{}, f.updateErr
 }
 

@@ -59,9 +59,10 @@ type SessionInput struct {
 	Amount    int64
 	Data      json.RawMessage
 	Context   json.RawMessage
-	// Version is the session's version: for an update, the one the
-	// change becomes, so that each change has its own idempotency key.
-	Version int64
+	// Revision is the session's revision (payment.Session.Revision):
+	// for an update, the one the change makes, which an idempotency key
+	// for the change should name.
+	Revision int64
 }
 
 // MovementInput asks for a capture, refund or cancellation.

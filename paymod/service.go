@@ -274,7 +274,7 @@ func (s *Service) Payment(ctx context.Context, merchantID, id string) (*payment.
 func sessionInput(ps *payment.Session) SessionInput {
 	return SessionInput{
 		Key: ps.ID, SessionID: ps.ID, Ref: ps.ProviderRef, Currency: ps.Currency,
-		Amount: ps.Amount, Data: ps.Data, Context: ps.Context, Version: ps.Version,
+		Amount: ps.Amount, Data: ps.Data, Context: ps.Context, Revision: ps.Revision,
 	}
 }
 
@@ -490,6 +490,14 @@ func (a *Authorization) Pending() bool { return a.Payment == nil }
 // the provider (Session.Void), again by each later call to authorize the
 // session until the provider confirms it.
 func (s *Service) AuthorizeSession(ctx context.Context, merchantID, id string, extra map[string]any) (*Authorization, error) {
+	return s.authorize(ctx, merchantID, id, extra, false)
+}
+
+// authorize is AuthorizeSession. reported says the provider has reported
+// the session authorized (a webhook, or its status): it holds an
+// authorization already, so it is asked even when the collection would
+// not take the payment, and the refusal then cancels that authorization.
+func (s *Service) authorize(ctx context.Context, merchantID, id string, extra map[string]any, reported bool) (*Authorization, error) {
 	var (
 		ps   *payment.Session
 		done *Authorization
@@ -519,12 +527,14 @@ func (s *Service) AuthorizeSession(ctx context.Context, merchantID, id string, e
 		if err := cur.CheckAuthorize(); err != nil {
 			return err
 		}
-		c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
-		if err != nil {
-			return err
-		}
-		if err := c.Admit(payments, cur.Amount); err != nil {
-			return err
+		if !reported {
+			c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
+			if err != nil {
+				return err
+			}
+			if err := c.Admit(payments, cur.Amount); err != nil {
+				return err
+			}
 		}
 		if ps, err = cur.WithData(env, extra); err != nil {
 			return err

@@ -87,10 +87,10 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 	mid := ps.MerchantID
 	switch ev.Action {
 	case ActionAuthorized:
-		_, err := s.AuthorizeSession(ctx, mid, ps.ID, ev.Data)
+		_, err := s.authorize(ctx, mid, ps.ID, ev.Data, true)
 		return err
 	case ActionCaptured:
-		a, err := s.AuthorizeSession(ctx, mid, ps.ID, ev.Data)
+		a, err := s.authorize(ctx, mid, ps.ID, ev.Data, true)
 		if err != nil {
 			return err
 		}
@@ -167,7 +167,7 @@ func (s *Service) SyncSession(ctx context.Context, merchantID, id string) (*Auth
 	}
 	switch res.Status {
 	case payment.SessionAuthorized, payment.SessionCaptured:
-		return s.AuthorizeSession(ctx, merchantID, id, nil)
+		return s.authorize(ctx, merchantID, id, nil, true)
 	case "":
 		return s.answerSession(ctx, merchantID, id)
 	}

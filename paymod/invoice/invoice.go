@@ -233,10 +233,11 @@ func (p *Provider) Initiate(ctx context.Context, in paymod.SessionInput) (paymen
 	}, nil
 }
 
-// Update sends the session's cart again. The key names the version the
-// change makes, so that a later change back to an earlier cart is sent
-// rather than answered from the API's record of the first. The data it
-// answers names the Ledyer session whatever the shop's data said.
+// Update sends the session's cart again. The key names the revision the
+// change makes, so that a retry of the change is answered from the API's
+// record of it, while a later change back to an earlier cart is sent
+// anew. The data it answers names the Ledyer session whatever the shop's
+// data said.
 func (p *Provider) Update(ctx context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
 	d, all, err := readData(in.Data)
 	if err != nil {
@@ -249,7 +250,7 @@ func (p *Provider) Update(ctx context.Context, in paymod.SessionInput) (payment.
 	if err != nil {
 		return payment.ProviderResult{}, err
 	}
-	key := bodyKey(fmt.Sprintf("%s:update:%d", in.Key, in.Version), body)
+	key := bodyKey(fmt.Sprintf("%s:update:%d", in.Key, in.Revision), body)
 	if err := p.call(ctx, http.MethodPost, "/v1/payment-sessions/"+in.Ref, body, nil, key); err != nil {
 		return payment.ProviderResult{}, err
 	}

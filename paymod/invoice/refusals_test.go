@@ -3,6 +3,7 @@ package invoice_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"testing"
@@ -149,6 +150,49 @@ func TestRefusedAuthorizationInvoice(t *testing.T) {
 		k.must("GET", pm+"/collections/"+col, nil, &c)
 		if c.AuthorizedAmount != 500000 || len(c.Payments) != 1 {
 			t.Fatalf("collection authorized %d in %d payments, want 500000 in 1", c.AuthorizedAmount, len(c.Payments))
+		}
+	})
+}
+
+// TestUnknownUpdateOutcomeInvoice: an update the API made but whose
+// answer never arrived leaves the module session as it was while the
+// Ledyer session has the new cart. Authorizing then is refused (402)
+// rather than making a payment of another amount than the order's;
+// sending the update again completes it, and the payment and order agree.
+func TestUnknownUpdateOutcomeInvoice(t *testing.T) {
+	kassaStores(t, func(t *testing.T, k *kassaEnv) {
+		_, s := k.start()
+		one := maps.Clone(chair)
+		one["quantity"], one["totalAmount"], one["totalVatAmount"] = 1, 250000, 50000
+		update := map[string]any{"amount": 250000, "data": map[string]any{"orderLines": []any{one}}}
+		k.flaky.mu.Lock()
+		k.flaky.lose["/v1/payment-sessions/"+s.Data.LedyerSessionID] = 3 // every try of the provider's call
+		k.flaky.mu.Unlock()
+		key := "update-1"
+		if status, err := k.api.Do(context.Background(), "POST", pm+"/sessions/"+s.ID, update, nil, key); status != http.StatusInternalServerError {
+			t.Fatalf("update whose answer is lost = %d %v, want 500", status, err)
+		}
+		var got moduleSessionView
+		k.must("GET", pm+"/sessions/"+s.ID, nil, &got)
+		if got.Amount != 500000 {
+			t.Fatalf("session amount %d after an update of unknown outcome, want 500000", got.Amount)
+		}
+		token := k.authorizeAtLedyer(s.Data.LedyerSessionID)
+		authorize := map[string]any{"data": map[string]any{"authorizationToken": token}}
+		if status, code := k.status("POST", pm+"/sessions/"+s.ID+"/authorize", authorize, nil); status != http.StatusPaymentRequired {
+			t.Fatalf("authorize while the two sessions disagree = %d %s, want 402", status, code)
+		}
+		if _, err := k.api.Do(context.Background(), "POST", pm+"/sessions/"+s.ID, update, &got, key); err != nil || got.Amount != 250000 {
+			t.Fatalf("update sent again = %+v, %v; want amount 250000", got, err)
+		}
+		var a moduleAuthorization
+		k.must("POST", pm+"/sessions/"+s.ID+"/authorize", authorize, &a)
+		var p modulePayment
+		k.must("POST", pm+"/payments/"+a.Payment.ID+"/capture", nil, &p)
+		var o remoteOrder
+		k.must("GET", "/v1/orders/"+a.Session.Data.LedyerOrderID, nil, &o)
+		if p.Status != "captured" || o.CapturedAmount.MinorUnits != 250000 || !slices.Contains(o.Status, "fullyCaptured") {
+			t.Fatalf("payment %s, order captured %d %v; want both wholly captured at 250000", p.Status, o.CapturedAmount.MinorUnits, o.Status)
 		}
 	})
 }
