@@ -213,10 +213,14 @@ func mergeData(data, update json.RawMessage) (json.RawMessage, error) {
 	return b, nil
 }
 
-// CheckDelete allows deleting a session that never became a payment.
+// CheckDelete allows deleting a session that never became a payment, and
+// holds no authorization still being canceled at its provider (Void).
 func (s *Session) CheckDelete() error {
-	if s.Status == SessionAuthorized {
+	switch {
+	case s.Status == SessionAuthorized:
 		return kassa.Errorf(kassa.EConflict, "payment session %s is authorized; cancel its payment instead", s.ID)
+	case s.VoidPending():
+		return kassa.Errorf(kassa.EConflict, "payment session %s has an authorization still being canceled at its provider; authorize the session again to retry the cancellation", s.ID)
 	}
 	return nil
 }

@@ -183,3 +183,43 @@ func TestReportedAuthorizationBeyondTheCollection(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusedAuthorizationVoidRetried: a provider reports an
+// authorization for a session of a canceled collection; the module
+// refuses it, and the cancellation it sends the provider has an unknown
+// outcome. The cancellation stays pending: the session can then not be
+// deleted, nor its collection, and authorizing the session again sends
+// the cancellation again with the same key, until the provider confirms.
+func TestRefusedAuthorizationVoidRetried(t *testing.T) {
+	stores(t, func(t *testing.T, svc *paymod.Service, fake *fakeProvider) {
+		ctx := t.Context()
+		c := ok[*payment.Collection](t, "CreateCollection")(svc.CreateCollection(ctx, mid, "SEK", 100, nil))
+		ps := ok[*payment.Session](t, "CreateSession")(svc.CreateSession(ctx, mid, c.ID, payment.SessionParams{ProviderID: "pp_fake_default"}))
+		fake.authorize = []payment.ProviderResult{{Status: payment.SessionPendingAuthorization}}
+		ok[*paymod.Authorization](t, "AuthorizeSession")(svc.AuthorizeSession(ctx, mid, ps.ID, nil))
+		ok[*payment.Collection](t, "CancelCollection")(svc.CancelCollection(ctx, mid, c.ID))
+
+		fake.cancelErr = errTimeout
+		body, _ := json.Marshal(fakeEvent{ID: "evt_1", Action: paymod.ActionAuthorized, Ref: ps.ProviderRef})
+		_, err := svc.HandleProviderEvent(ctx, "pp_fake_default", paymod.Webhook{Header: http.Header{"X-Fake-Signature": {"valid"}}, Body: body})
+		wantCode(t, "an authorization reported in a canceled collection", err, kassa.EConflict)
+		got := ok[*payment.Session](t, "Session")(svc.Session(ctx, mid, ps.ID))
+		if got.Status != payment.SessionCanceled || !got.VoidPending() || got.Void.Failure == "" {
+			t.Fatalf("session %s, void %+v after a lost answer; want canceled, the void pending with the failure", got.Status, got.Void)
+		}
+		wantCode(t, "delete the session", svc.DeleteSession(ctx, mid, ps.ID), kassa.EConflict)
+		wantCode(t, "delete the collection", svc.DeleteCollection(ctx, mid, c.ID), kassa.EConflict)
+
+		_, err = svc.AuthorizeSession(ctx, mid, ps.ID, nil)
+		wantCode(t, "authorize the refused session again", err, kassa.EConflict)
+		got = ok[*payment.Session](t, "Session")(svc.Session(ctx, mid, ps.ID))
+		if got.Void.Status != payment.Succeeded || got.Void.Attempts != 2 ||
+			len(fake.cancelKeys) != 2 || fake.cancelKeys[0] != fake.cancelKeys[1] || fake.cancelKeys[0] != got.Void.ID {
+			t.Fatalf("void %+v after a retry; provider cancels %v; want one key twice, succeeded", got.Void, fake.cancelKeys)
+		}
+		collectionWant{payment.Canceled, 0, 0, 0}.check(t, svc, c.ID)
+		if err := svc.DeleteCollection(ctx, mid, c.ID); err != nil {
+			t.Fatalf("delete the collection once the authorization is canceled: %v", err)
+		}
+	})
+}

@@ -36,6 +36,7 @@ type fakeProvider struct {
 	duringAuthorize func()
 	updateErr       error            // what Update answers
 	cancelKeys      []string         // every Cancel call's key, in order
+	cancelErr       error            // the next Cancel call's error
 	captured        map[string]int64 // idempotency key → amount captured
 	refunded        map[string]int64
 	captureKeys     []string // every Capture call's key, in order
@@ -139,7 +140,9 @@ func (f *fakeProvider) Cancel(_ context.Context, in paymod.MovementInput) (paymo
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cancelKeys = append(f.cancelKeys, in.Key)
-	return paymod.MovementResult{}, nil
+	err := f.cancelErr
+	f.cancelErr = nil
+	return paymod.MovementResult{}, err
 }
 
 // fakeEvent is the fake's webhook body; the X-Fake-Signature header must

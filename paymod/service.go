@@ -243,10 +243,27 @@ func (s *Service) CancelCollection(ctx context.Context, merchantID, id string) (
 }
 
 // DeleteCollection deletes a collection that has no payments, with its
-// sessions. Its sessions are not deleted at their providers: delete those
-// first when the provider keeps state.
+// sessions, each of which must be one DeleteSession would delete. Its
+// sessions are not deleted at their providers: delete those first when
+// the provider keeps state.
 func (s *Service) DeleteCollection(ctx context.Context, merchantID, id string) error {
-	return s.once(ctx, func(tx store.Tx) (any, error) { return nil, tx.DeletePaymentCollection(ctx, merchantID, id) })
+	return s.once(ctx, func(tx store.Tx) (any, error) {
+		// Locked first: sessions become payments, or hold refused
+		// authorizations, only under the collection's lock.
+		if _, err := tx.PaymentCollection(ctx, merchantID, id); err != nil {
+			return nil, err
+		}
+		sessions, err := tx.PaymentSessionsOf(ctx, merchantID, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, ps := range sessions {
+			if err := ps.CheckDelete(); err != nil {
+				return nil, err
+			}
+		}
+		return nil, tx.DeletePaymentCollection(ctx, merchantID, id)
+	})
 }
 
 // Session returns a payment session.
