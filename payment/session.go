@@ -230,6 +230,9 @@ func (s *Session) CheckDelete() error {
 func (s *Session) authorizable() error {
 	switch s.Status {
 	case SessionCanceled:
+		if s.Failure != "" {
+			return kassa.Errorf(kassa.EConflict, "payment session %s is canceled: %s", s.ID, s.Failure)
+		}
 		return kassa.Errorf(kassa.EConflict, "payment session %s is canceled", s.ID)
 	case SessionAuthorized:
 		return kassa.Errorf(kassa.EConflict, "payment session %s is authorized", s.ID)
