@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/payment"
@@ -41,17 +43,20 @@ func (s *Server) addPaymentModuleRoutes() {
 	m.HandleFunc("POST "+p+"/providers/{id}/webhooks", s.handlePMWebhook)
 }
 
-// moduleCall runs a payment-module mutation with the API's idempotency
-// rules. Unlike mutation, op cannot share one transaction with the stored
-// response, because it calls providers between its own transactions; so
-// the response is stored after op succeeds, and op itself is idempotent
-// by the key (it receives it), which covers a crash in between. A replay
-// answers the stored response byte for byte; a key reused for another
-// request is 422; a key whose first request is running is 409. The body
-// is decoded into in, unless in is nil.
-func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, op func(ctx context.Context, key string) (int, any, error)) {
-	ctx := r.Context()
-	merchantID := principal(r).MerchantID
+// moduleCall runs a payment-module call with the API's idempotency rules,
+// which the module applies inside its own transactions (paymod.Key): it
+// claims the Idempotency-Key in each write transaction of the call (on
+// PostgreSQL with an advisory lock, as mutation does) and stores the
+// answer in the transaction of the call's last change. A call that talks
+// to a provider between its transactions also records, in its first,
+// that it has begun, so that a retry — on any replica, after a lost
+// answer or a crash — resumes that call instead of starting another. A
+// replay answers the stored response byte for byte; a key used for
+// another request is 422; a key whose request is running in this process,
+// or holds it in a transaction on another, is 409. The body is decoded
+// into in, unless in is nil; answer turns op's result into the status and
+// the value to answer with.
+func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, answer func(result any) (int, any), op func(ctx context.Context, pm *paymod.Service, key string) (any, error)) {
 	body, err := readBody(r)
 	if err == nil && in != nil {
 		err = decode(body, in)
@@ -65,52 +70,95 @@ func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, op f
 		return
 	}
 	defer release()
+	pm, k := s.payments, &moduleKey{merchantID: principal(r).MerchantID, key: key, fp: fp, answer: answer, now: s.clock.Now}
 	if key != "" {
-		var rec *store.IdempotencyRecord
-		err := s.store.View(ctx, func(tx store.ReadTx) error {
-			var err error
-			rec, err = tx.IdempotencyRecord(ctx, merchantID, key)
-			return err
-		})
-		if err != nil {
+		pm = pm.WithKey(k)
+	}
+	result, err := op(r.Context(), pm, key)
+	if rec, ok := errors.AsType[*replay](err); ok {
+		w.Header().Set("Idempotent-Replayed", "true")
+		writeRaw(w, rec.status, rec.body)
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !k.answered {
+		if k.status, k.body, err = k.render(result); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		if rec != nil {
-			if !bytes.Equal(rec.Fingerprint, fp) {
-				s.writeError(w, r, kassa.Errorf(kassa.EIdempotencyMismatch, "this Idempotency-Key was used for a different request"))
-				return
-			}
-			w.Header().Set("Idempotent-Replayed", "true")
-			writeRaw(w, rec.Status, rec.Body)
-			return
-		}
 	}
-	status, v, err := op(ctx, key)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	payload, err := marshal(v)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if key != "" {
-		err := s.store.Update(ctx, func(tx store.Tx) error {
-			return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
-				MerchantID: merchantID, Key: key, Fingerprint: fp,
-				Status: status, Body: payload, CreatedAt: s.clock.Now(),
-			})
-		})
-		if err != nil {
-			// The change is made; only its replay is lost, and op is
-			// idempotent by key, so the answer still stands.
-			s.log.Warn("storing idempotency record", "key", key, "err", err)
-		}
-	}
-	writeRaw(w, status, payload)
+	writeRaw(w, k.status, k.body)
 }
+
+// moduleKey is a payment-module call's Idempotency-Key, as the module
+// claims it and stores its answer (paymod.Key).
+type moduleKey struct {
+	merchantID, key string
+	fp              []byte
+	answer          func(result any) (int, any)
+	now             func() time.Time
+
+	answered bool // status and body are the stored answer
+	status   int
+	body     []byte
+}
+
+// replay is the answer a request with the key already got: the error
+// Claim fails with, which moduleCall answers with.
+type replay struct {
+	status int
+	body   []byte
+}
+
+func (*replay) Error() string { return "the request was answered before; replay its answer" }
+
+func (k *moduleKey) Claim(ctx context.Context, tx store.Tx) ([]byte, error) {
+	k.answered = false // an answer counts only from the transaction that commits it
+	rec, err := tx.IdempotencyRecord(ctx, k.merchantID, k.key)
+	switch {
+	case err != nil || rec == nil:
+		return nil, err
+	case !bytes.Equal(rec.Fingerprint, k.fp):
+		return nil, kassa.Errorf(kassa.EIdempotencyMismatch, "this Idempotency-Key was used for a different request")
+	case rec.Pending():
+		return rec.Body, nil
+	}
+	return nil, &replay{rec.Status, rec.Body}
+}
+
+func (k *moduleKey) Intend(ctx context.Context, tx store.Tx, intent []byte) error {
+	return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
+		MerchantID: k.merchantID, Key: k.key, Fingerprint: k.fp,
+		Status: store.Pending, Body: intent, CreatedAt: k.now(),
+	})
+}
+
+func (k *moduleKey) Answer(ctx context.Context, tx store.Tx, result any) error {
+	status, body, err := k.render(result)
+	if err != nil {
+		return err
+	}
+	k.answered, k.status, k.body = true, status, body
+	return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
+		MerchantID: k.merchantID, Key: k.key, Fingerprint: k.fp,
+		Status: status, Body: body, CreatedAt: k.now(),
+	})
+}
+
+// render is the status and body that answer result.
+func (k *moduleKey) render(result any) (int, []byte, error) {
+	status, v := k.answer(result)
+	body, err := marshal(v)
+	return status, body, err
+}
+
+// The answers of module calls.
+func created(v any) (int, any) { return http.StatusCreated, v }
+func okay(v any) (int, any)    { return http.StatusOK, v }
+func noContent(any) (int, any) { return http.StatusNoContent, nil }
 
 // amountIn is an amount in minor units: fractions are refused.
 func amountIn(param string, n Int) (int64, error) {
@@ -141,13 +189,12 @@ type collectionIn struct {
 
 func (s *Server) handlePMCollectionCreate(w http.ResponseWriter, r *http.Request) {
 	var in collectionIn
-	s.moduleCall(w, r, &in, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, &in, created, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		amount, err := amountIn("amount", in.Amount)
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
-		c, err := s.payments.CreateCollection(ctx, principal(r).MerchantID, string(in.Currency), amount, in.Metadata)
-		return http.StatusCreated, c, err
+		return pm.CreateCollection(ctx, principal(r).MerchantID, string(in.Currency), amount, in.Metadata)
 	})
 }
 
@@ -197,30 +244,28 @@ func (s *Server) handlePMCollectionGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePMCollectionUpdate(w http.ResponseWriter, r *http.Request) {
 	var in collectionIn
-	s.moduleCall(w, r, &in, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, &in, okay, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		if in.Currency != "" {
-			return 0, nil, kassa.Invalid("currency", "a collection's currency cannot change")
+			return nil, kassa.Invalid("currency", "a collection's currency cannot change")
 		}
 		amount, err := optionalAmountIn("amount", in.Amount)
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		u := payment.CollectionUpdate{Amount: amount, Metadata: in.Metadata}
-		c, err := s.payments.UpdateCollection(ctx, principal(r).MerchantID, r.PathValue("id"), u)
-		return http.StatusOK, c, err
+		return pm.UpdateCollection(ctx, principal(r).MerchantID, r.PathValue("id"), u)
 	})
 }
 
 func (s *Server) handlePMCollectionDelete(w http.ResponseWriter, r *http.Request) {
-	s.moduleCall(w, r, nil, func(ctx context.Context, _ string) (int, any, error) {
-		return http.StatusNoContent, nil, s.payments.DeleteCollection(ctx, principal(r).MerchantID, r.PathValue("id"))
+	s.moduleCall(w, r, nil, noContent, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+		return nil, pm.DeleteCollection(ctx, principal(r).MerchantID, r.PathValue("id"))
 	})
 }
 
 func (s *Server) handlePMCollectionCancel(w http.ResponseWriter, r *http.Request) {
-	s.moduleCall(w, r, nil, func(ctx context.Context, _ string) (int, any, error) {
-		c, err := s.payments.CancelCollection(ctx, principal(r).MerchantID, r.PathValue("id"))
-		return http.StatusOK, c, err
+	s.moduleCall(w, r, nil, okay, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+		return pm.CancelCollection(ctx, principal(r).MerchantID, r.PathValue("id"))
 	})
 }
 
@@ -235,17 +280,16 @@ type moduleSessionIn struct {
 
 func (s *Server) handlePMSessionCreate(w http.ResponseWriter, r *http.Request) {
 	var in moduleSessionIn
-	s.moduleCall(w, r, &in, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, &in, created, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		amount, err := amountIn("amount", in.Amount)
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		p := payment.SessionParams{
 			ProviderID: string(in.ProviderID), Currency: string(in.Currency), Amount: amount,
 			Data: in.Data, Context: in.Context, Metadata: in.Metadata,
 		}
-		ps, err := s.payments.CreateSession(ctx, principal(r).MerchantID, r.PathValue("id"), p)
-		return http.StatusCreated, ps, err
+		return pm.CreateSession(ctx, principal(r).MerchantID, r.PathValue("id"), p)
 	})
 }
 
@@ -260,20 +304,19 @@ func (s *Server) handlePMSessionGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePMSessionUpdate(w http.ResponseWriter, r *http.Request) {
 	var in moduleSessionIn
-	s.moduleCall(w, r, &in, func(ctx context.Context, _ string) (int, any, error) {
+	s.moduleCall(w, r, &in, okay, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		amount, err := optionalAmountIn("amount", in.Amount)
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		u := payment.SessionUpdate{Amount: amount, Data: in.Data, Context: in.Context, Metadata: in.Metadata}
-		ps, err := s.payments.UpdateSession(ctx, principal(r).MerchantID, r.PathValue("id"), u)
-		return http.StatusOK, ps, err
+		return pm.UpdateSession(ctx, principal(r).MerchantID, r.PathValue("id"), u)
 	})
 }
 
 func (s *Server) handlePMSessionDelete(w http.ResponseWriter, r *http.Request) {
-	s.moduleCall(w, r, nil, func(ctx context.Context, _ string) (int, any, error) {
-		return http.StatusNoContent, nil, s.payments.DeleteSession(ctx, principal(r).MerchantID, r.PathValue("id"))
+	s.moduleCall(w, r, nil, noContent, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+		return nil, pm.DeleteSession(ctx, principal(r).MerchantID, r.PathValue("id"))
 	})
 }
 
@@ -289,29 +332,28 @@ func (s *Server) handlePMAuthorize(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Data map[string]any `json:"data"`
 	}
-	s.moduleCall(w, r, &in, func(ctx context.Context, _ string) (int, any, error) {
-		return authorizationOf(s.payments.AuthorizeSession(ctx, principal(r).MerchantID, r.PathValue("id"), in.Data))
+	s.moduleCall(w, r, &in, authorizationOf, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+		return pm.AuthorizeSession(ctx, principal(r).MerchantID, r.PathValue("id"), in.Data)
 	})
 }
 
-// authorizationOf answers 200 with the payment, or 202 (accepted, not yet
-// authorized) with the session whose status says why.
-func authorizationOf(a *paymod.Authorization, err error) (int, any, error) {
-	if err != nil {
-		return 0, nil, err
-	}
+// authorizationOf answers an authorization (a *paymod.Authorization): 200
+// with the payment, or 202 (accepted, not yet authorized) with the
+// session whose status says why.
+func authorizationOf(result any) (int, any) {
+	a := result.(*paymod.Authorization)
 	v := moduleAuthorizationView{Status: a.Session.Status, Session: a.Session, Payment: a.Payment}
 	if a.Pending() {
-		return http.StatusAccepted, v, nil
+		return http.StatusAccepted, v
 	}
-	return http.StatusOK, v, nil
+	return http.StatusOK, v
 }
 
 // handlePMSync asks the provider for the status of a session not yet
 // authorized, for when its webhook may have been lost.
 func (s *Server) handlePMSync(w http.ResponseWriter, r *http.Request) {
-	s.moduleCall(w, r, nil, func(ctx context.Context, _ string) (int, any, error) {
-		return authorizationOf(s.payments.SyncSession(ctx, principal(r).MerchantID, r.PathValue("id")))
+	s.moduleCall(w, r, nil, authorizationOf, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+		return pm.SyncSession(ctx, principal(r).MerchantID, r.PathValue("id"))
 	})
 }
 
@@ -337,23 +379,20 @@ type movementIn struct {
 func (s *Server) handlePMMovement(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var in movementIn
-		s.moduleCall(w, r, &in, func(ctx context.Context, key string) (int, any, error) {
+		s.moduleCall(w, r, &in, okay, func(ctx context.Context, pm *paymod.Service, key string) (any, error) {
 			amount, err := amountIn("amount", in.Amount)
 			if err != nil {
-				return 0, nil, err
+				return nil, err
 			}
 			req := payment.MovementRequest{Key: key, Amount: amount, Reason: string(in.Reason), Note: string(in.Note), CreatedBy: string(in.CreatedBy)}
 			mid, id := principal(r).MerchantID, r.PathValue("id")
-			var p *payment.Payment
 			switch kind {
 			case payment.KindCapture:
-				p, err = s.payments.Capture(ctx, mid, id, req)
+				return pm.Capture(ctx, mid, id, req)
 			case payment.KindRefund:
-				p, err = s.payments.Refund(ctx, mid, id, req)
-			default:
-				p, err = s.payments.Cancel(ctx, mid, id, req)
+				return pm.Refund(ctx, mid, id, req)
 			}
-			return http.StatusOK, p, err
+			return pm.Cancel(ctx, mid, id, req)
 		})
 	}
 }

@@ -3,6 +3,7 @@ package payment
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 )
@@ -197,24 +198,28 @@ func (p *Payment) Settle(env Env, id string, o Outcome) (*Payment, error) {
 		return p, nil
 	}
 	n := p.clone(env)
-	m := &(*n.list(kind))[i]
-	m.UpdatedAt = n.UpdatedAt
+	(&(*n.list(kind))[i]).settle(n.UpdatedAt, o)
+	if o.Err == nil && o.Data != nil {
+		n.Data = o.Data
+	}
+	n.settle(env)
+	return n, nil
+}
+
+// settle records the provider's answer o on a pending movement.
+func (m *Movement) settle(now time.Time, o Outcome) {
+	m.UpdatedAt = now
 	switch {
 	case o.Err == nil:
 		m.Status, m.Failure = Succeeded, ""
 		if o.Ref != "" {
 			m.ProviderRef = o.Ref
 		}
-		if o.Data != nil {
-			n.Data = o.Data
-		}
 	case o.Definite:
 		m.Status, m.Failure = Failed, o.Err.Error()
 	default:
 		m.Failure = o.Err.Error()
 	}
-	n.settle(env)
-	return n, nil
 }
 
 // CapturedByProvider applies a provider's report that total has been

@@ -109,9 +109,18 @@ type Session struct {
 	// ProviderRef is the provider's own id for the session, by which its
 	// webhooks name it.
 	ProviderRef string `json:"providerRef,omitempty"`
-	PaymentID   string `json:"paymentId,omitempty"`
-	// Failure is the last provider error, kept for the merchant.
-	Failure      string     `json:"failure,omitempty"`
+	// Revision counts the updates the provider accepted; an update's
+	// idempotency key names the revision it makes, so each change is
+	// sent as itself, and its retries as the same change.
+	Revision  int64  `json:"revision,omitempty"`
+	PaymentID string `json:"paymentId,omitempty"`
+	// Failure is the last provider error, or why the module refused the
+	// provider's authorization, kept for the merchant.
+	Failure string `json:"failure,omitempty"`
+	// Void is the cancellation of a provider authorization the session's
+	// collection could not take (see Refused); its ID is the provider's
+	// idempotency key.
+	Void         *Movement  `json:"void,omitempty"`
 	AuthorizedAt *time.Time `json:"authorizedAt,omitempty"`
 	CreatedAt    time.Time  `json:"createdAt"`
 	UpdatedAt    time.Time  `json:"updatedAt"`

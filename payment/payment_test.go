@@ -84,7 +84,7 @@ func TestNewSession(t *testing.T) {
 	wantCode(t, "above the collection", err, kassa.EInvalid)
 	_, err = payment.NewSession(env, c, payment.SessionParams{})
 	wantCode(t, "no provider", err, kassa.EInvalid)
-	done := must(c.Cancel(env))
+	done := must(c.Cancel(env, nil))
 	_, err = payment.NewSession(env, done, payment.SessionParams{ProviderID: "p"})
 	wantCode(t, "canceled collection", err, kassa.EConflict)
 }
@@ -314,7 +314,7 @@ func TestDerive(t *testing.T) {
 	if d2.Status != payment.Completed || d2.RefundedAmount != 500 {
 		t.Fatalf("refund changed the status: %+v", d2)
 	}
-	if _, err := d.Cancel(env); err == nil {
+	if _, err := d.Cancel(env, nil); err == nil {
 		t.Error("canceling a completed collection: no error")
 	}
 

@@ -81,45 +81,67 @@ type ProviderResult struct {
 	Ref    string          // the provider's id for the session, when it says
 }
 
-// Initiated records the provider's answer to initiating or updating the
-// session, or failure, the error of a call that did not complete.
+// Initiated records the provider's answer to initiating the session, or
+// failure, the error of a call that did not complete.
 func (s *Session) Initiated(env Env, r ProviderResult, failure error) (*Session, error) {
+	n := s.touched(env)
 	if failure != nil {
-		n := s.touched(env)
 		n.Status, n.Failure = SessionError, failure.Error()
 		return n, nil
 	}
+	if err := n.answered(r); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// AwaitsProvider says the session's provider has not taken it yet: it was
+// never told of the session (which is still as NewSession made it), or
+// its answer was a failure that left no reference. Initiating such a
+// session again, with the same idempotency key, is how a call that
+// created it resumes.
+func (s *Session) AwaitsProvider() bool {
+	return s.Version == 1 || s.Status == SessionError && s.ProviderRef == ""
+}
+
+// answered applies a provider's answer about a session not yet authorized.
+func (s *Session) answered(r ProviderResult) error {
 	switch r.Status {
 	case "", SessionPending, SessionRequiresMore, SessionError, SessionCanceled:
 	default:
-		return nil, kassa.Errorf(kassa.EInternal, "provider %s answered session status %q before authorization", s.ProviderID, r.Status)
+		return kassa.Errorf(kassa.EInternal, "provider %s answered session status %q before authorization", s.ProviderID, r.Status)
 	}
-	n := s.touched(env)
 	if r.Status != "" {
-		n.Status = r.Status
+		s.Status = r.Status
 	}
 	if r.Data != nil {
-		n.Data = r.Data
+		s.Data = r.Data
 	}
 	if r.Ref != "" {
-		n.ProviderRef = r.Ref
+		s.ProviderRef = r.Ref
 	}
-	n.Failure = ""
-	return n, nil
+	s.Failure = ""
+	return nil
 }
 
 // SessionUpdate changes a session before authorization; nil fields stay.
 type SessionUpdate struct {
-	Amount   *int64
+	Amount *int64
+	// Data is merged into the session's data: the keys it names are set,
+	// a key set to null is removed, and keys it does not name (those the
+	// provider wrote, say) stay.
 	Data     json.RawMessage
 	Context  json.RawMessage
 	Metadata json.RawMessage
 }
 
 // Update changes a session that is not authorized or canceled, within its
-// collection's amount; the provider is told next, and its answer recorded
-// with Initiated.
-func (s *Session) Update(env Env, c *Collection, u SessionUpdate) (*Session, error) {
+// collection's amount, with r, the provider's answer to being told of the
+// change. The provider is told first, of the session Update returns for
+// an empty r, and the change is recorded only once the provider has
+// accepted it: a change the provider refuses never reaches the session,
+// so the session always says what the provider last accepted.
+func (s *Session) Update(env Env, c *Collection, u SessionUpdate, r ProviderResult) (*Session, error) {
 	if err := s.authorizable(); err != nil {
 		return nil, err
 	}
@@ -127,6 +149,7 @@ func (s *Session) Update(env Env, c *Collection, u SessionUpdate) (*Session, err
 		return nil, err
 	}
 	n := s.touched(env)
+	n.Revision++
 	var err error
 	if u.Amount != nil {
 		if err := checkAmount("amount", *u.Amount); err != nil {
@@ -138,7 +161,7 @@ func (s *Session) Update(env Env, c *Collection, u SessionUpdate) (*Session, err
 		n.Amount = *u.Amount
 	}
 	if u.Data != nil {
-		if n.Data, err = checkData("data", u.Data); err != nil {
+		if n.Data, err = mergeData(s.Data, u.Data); err != nil {
 			return nil, err
 		}
 	}
@@ -152,13 +175,52 @@ func (s *Session) Update(env Env, c *Collection, u SessionUpdate) (*Session, err
 			return nil, err
 		}
 	}
+	if err := n.answered(r); err != nil {
+		return nil, err
+	}
 	return n, nil
 }
 
-// CheckDelete allows deleting a session that never became a payment.
+// mergeData is data with the keys of update set, or removed where update
+// sets them to null. An update of null changes nothing.
+func mergeData(data, update json.RawMessage) (json.RawMessage, error) {
+	set, err := checkMetadata("data", update)
+	if err != nil || set == nil {
+		return data, err
+	}
+	m := map[string]json.RawMessage{}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, kassa.Errorf(kassa.EInternal, "session data: %v", err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(set, &keys); err != nil {
+		return nil, kassa.Invalid("data", "data must be a JSON object")
+	}
+	for k, v := range keys {
+		if string(v) == "null" {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, kassa.Invalid("data", "data: %v", err)
+	}
+	if len(b) > maxMetadata {
+		return nil, kassa.Invalid("data", "data is larger than %d bytes", maxMetadata)
+	}
+	return b, nil
+}
+
+// CheckDelete allows deleting a session that never became a payment, and
+// holds no authorization still being canceled at its provider (Void).
 func (s *Session) CheckDelete() error {
-	if s.Status == SessionAuthorized {
+	switch {
+	case s.Status == SessionAuthorized:
 		return kassa.Errorf(kassa.EConflict, "payment session %s is authorized; cancel its payment instead", s.ID)
+	case s.VoidPending():
+		return kassa.Errorf(kassa.EConflict, "payment session %s has an authorization still being canceled at its provider; authorize the session again to retry the cancellation", s.ID)
 	}
 	return nil
 }
@@ -168,6 +230,9 @@ func (s *Session) CheckDelete() error {
 func (s *Session) authorizable() error {
 	switch s.Status {
 	case SessionCanceled:
+		if s.Failure != "" {
+			return kassa.Errorf(kassa.EConflict, "payment session %s is canceled: %s", s.ID, s.Failure)
+		}
 		return kassa.Errorf(kassa.EConflict, "payment session %s is canceled", s.ID)
 	case SessionAuthorized:
 		return kassa.Errorf(kassa.EConflict, "payment session %s is authorized", s.ID)
@@ -252,6 +317,50 @@ func (s *Session) Authorized(env Env, r ProviderResult) (*Session, *Payment, err
 	}
 	n.PaymentID = p.ID
 	return n, p, nil
+}
+
+// Refused records an authorization the provider gave but the session's
+// collection could not take (Collection.Admit refused it with reason):
+// the session is canceled for good, and Void is the cancellation of the
+// provider's authorization, pending until the provider confirms it.
+func (s *Session) Refused(env Env, r ProviderResult, reason string) *Session {
+	n := s.touched(env)
+	if r.Data != nil {
+		n.Data = r.Data
+	}
+	if r.Ref != "" {
+		n.ProviderRef = r.Ref
+	}
+	n.Status, n.Failure = SessionCanceled, reason
+	n.Void = &Movement{ID: env.IDs.New(PrefixCancel), Status: Pending, Attempts: 1, CreatedAt: n.UpdatedAt, UpdatedAt: n.UpdatedAt}
+	return n
+}
+
+// VoidPending says the cancellation of a refused authorization has not
+// been confirmed by the provider yet: it is to be sent (again).
+func (s *Session) VoidPending() bool { return s.Void != nil && s.Void.Status == Pending }
+
+// RetryVoid counts another attempt at a pending void.
+func (s *Session) RetryVoid(env Env) *Session {
+	n := s.touched(env)
+	v := *s.Void
+	v.Attempts++
+	v.UpdatedAt = n.UpdatedAt
+	n.Void = &v
+	return n
+}
+
+// Voided records the provider's answer to the void; a void already
+// settled stays as it is, and the session is returned unchanged.
+func (s *Session) Voided(env Env, o Outcome) *Session {
+	if !s.VoidPending() {
+		return s
+	}
+	n := s.touched(env)
+	v := *s.Void
+	v.settle(n.UpdatedAt, o)
+	n.Void = &v
+	return n
 }
 
 // Failed records a provider call about the session that did not complete

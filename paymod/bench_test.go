@@ -35,7 +35,7 @@ var benchStores = []struct {
 
 // BenchmarkAcceptPayment runs the accept-payment flow through the module
 // as a library, with the system provider: create a collection, create a
-// session, authorize it, capture it, refund part of it (seven
+// session, authorize it, capture it, refund part of it (nine
 // transactions). It reports flows/s at each concurrency.
 //
 //	go test -run '^$' -bench AcceptPayment -benchtime 2000x ./paymod/

@@ -14,6 +14,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
+	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -23,14 +24,22 @@ import (
 // tests can tell a retried call from a second one. Tests script its
 // answers.
 type fakeProvider struct {
-	mu          sync.Mutex
-	authorize   []payment.ProviderResult // answers to give, in order; then authorized
-	authorized  int                      // Authorize calls
-	status      string                   // what Status answers
-	initErr     error
-	captured    map[string]int64 // idempotency key → amount captured
-	refunded    map[string]int64
-	captureKeys []string // every Capture call's key, in order
+	mu         sync.Mutex
+	authorize  []payment.ProviderResult // answers to give, in order; then authorized
+	authorized int                      // Authorize calls
+	status     string                   // what Status answers
+	initErr    error
+	// authorizeErr, when set, is the next Authorize call's error.
+	authorizeErr error
+	// duringAuthorize, when set, runs inside the next Authorize call, as
+	// another request would while the provider is being asked.
+	duringAuthorize func()
+	updateErr       error            // what Update answers
+	cancelKeys      []string         // every Cancel call's key, in order
+	cancelErr       error            // the next Cancel call's error
+	captured        map[string]int64 // idempotency key → amount captured
+	refunded        map[string]int64
+	captureKeys     []string // every Capture call's key, in order
 	// lose makes the next movement call do its work and then fail as if
 	// the answer were lost (a timeout).
 	lose bool
@@ -72,17 +81,28 @@ func (f *fakeProvider) Initiate(_ context.Context, in paymod.SessionInput) (paym
 }
 
 func (f *fakeProvider) Update(context.Context, paymod.SessionInput) (payment.ProviderResult, error) {
-	return payment.ProviderResult{}, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return payment.ProviderResult{}, f.updateErr
 }
 
 func (f *fakeProvider) Authorize(context.Context, paymod.SessionInput) (payment.ProviderResult, error) {
 	f.mu.Lock()
 	hold, started := f.authorizeHold, f.authorizeStarted
+	during := f.duringAuthorize
+	f.duringAuthorize = nil
 	f.mu.Unlock()
 	await(hold, started)
+	if during != nil {
+		during()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.authorized++
+	if err := f.authorizeErr; err != nil {
+		f.authorizeErr = nil
+		return payment.ProviderResult{}, err
+	}
 	if len(f.authorize) > 0 {
 		r := f.authorize[0]
 		f.authorize = f.authorize[1:]
@@ -137,8 +157,13 @@ func (f *fakeProvider) Refund(_ context.Context, in paymod.MovementInput) (paymo
 	return f.move(f.refunded, in)
 }
 
-func (f *fakeProvider) Cancel(context.Context, paymod.MovementInput) (paymod.MovementResult, error) {
-	return paymod.MovementResult{}, nil
+func (f *fakeProvider) Cancel(_ context.Context, in paymod.MovementInput) (paymod.MovementResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancelKeys = append(f.cancelKeys, in.Key)
+	err := f.cancelErr
+	f.cancelErr = nil
+	return paymod.MovementResult{}, err
 }
 
 // fakeEvent is the fake's webhook body; the X-Fake-Signature header must
@@ -199,6 +224,19 @@ func sqliteStore(t *testing.T) store.Store {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// stores runs test on a fresh module over each store: SQLite, and
+// PostgreSQL when the test database is configured.
+func stores(t *testing.T, test func(t *testing.T, svc *paymod.Service, fake *fakeProvider)) {
+	t.Run("sqlite", func(t *testing.T) {
+		svc, fake := newService(t)
+		test(t, svc, fake)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		svc, fake := newServiceOn(pgtest.Open(t))
+		test(t, svc, fake)
+	})
 }
 
 // newServiceOn is newService over the given store.

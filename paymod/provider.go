@@ -43,6 +43,8 @@ type Provider interface {
 	Delete(ctx context.Context, in SessionInput) error
 	Capture(ctx context.Context, in MovementInput) (MovementResult, error)
 	Refund(ctx context.Context, in MovementInput) (MovementResult, error)
+	// Cancel cancels an authorization nothing of which is captured: a
+	// payment's, or (in.Payment nil) one the module refused to take.
 	Cancel(ctx context.Context, in MovementInput) (MovementResult, error)
 	// ParseWebhook verifies a webhook delivery and says what it means,
 	// without calling the provider: nothing is fetched or changed on the
@@ -62,12 +64,20 @@ type SessionInput struct {
 	Amount    int64
 	Data      json.RawMessage
 	Context   json.RawMessage
+	// Revision is the session's revision (payment.Session.Revision):
+	// for an update, the one the change makes, which an idempotency key
+	// for the change should name.
+	Revision int64
 }
 
 // MovementInput asks for a capture, refund or cancellation.
 type MovementInput struct {
-	Key     string           // the movement's ID: the same on every attempt
-	Payment *payment.Payment // as recorded, the pending movement included
+	Key string // the movement's ID: the same on every attempt
+	// Payment is the payment as recorded, the pending movement included;
+	// nil for the cancellation of an authorization the module refused
+	// (payment.Session.Void), which has no payment: the session's data
+	// is the provider's answer to authorizing it.
+	Payment *payment.Payment
 	Session *payment.Session
 	Amount  int64
 	Note    string

@@ -19,12 +19,51 @@ type Service struct {
 	clock     kassa.Clock
 	ids       kassa.IDs
 	log       *slog.Logger
-	hints     hintLimiter // bounds the provider calls of unverified webhooks
+	hints     *hintLimiter // bounds the provider calls of unverified webhooks, shared by WithKey's copies
+	key       Key
 }
 
 // New returns the module over a store with the given providers.
 func New(log *slog.Logger, st store.Store, providers Registry, clock kassa.Clock, ids kassa.IDs) *Service {
-	return &Service{store: st, providers: providers, clock: clock, ids: ids, log: log}
+	return &Service{store: st, providers: providers, clock: clock, ids: ids, log: log, key: noKey{}, hints: &hintLimiter{}}
+}
+
+// Key ties a call to its caller's idempotency key (package api's
+// Idempotency-Key), so that retries of the call — after a lost answer, a
+// crash, or on another replica — do its work once and answer as it did.
+// A call claims the key at the start of each of its write transactions
+// and stores its answer in the transaction of its last change, so the
+// change and the answer commit together. A call that talks to a provider
+// between transactions also records, in its first transaction, that it
+// has begun and what it created: a retry resumes that call, with the same
+// records and the same provider idempotency keys, instead of starting
+// another.
+type Key interface {
+	// Claim claims the key for the rest of tx: meanwhile, another
+	// transaction that claims it fails with EIdempotencyInFlight. It
+	// returns what an earlier try of the call recorded with Intend (nil
+	// if nothing); when an earlier try has answered, it fails with an
+	// error that carries that answer, and the call does nothing.
+	Claim(ctx context.Context, tx store.Tx) (intent []byte, err error)
+	// Intend records that the call has begun, and intent, what a retry
+	// needs to resume it.
+	Intend(ctx context.Context, tx store.Tx, intent []byte) error
+	// Answer stores result as the call's answer.
+	Answer(ctx context.Context, tx store.Tx, result any) error
+}
+
+// noKey is the Key of calls made without one.
+type noKey struct{}
+
+func (noKey) Claim(context.Context, store.Tx) ([]byte, error) { return nil, nil }
+func (noKey) Intend(context.Context, store.Tx, []byte) error  { return nil }
+func (noKey) Answer(context.Context, store.Tx, any) error     { return nil }
+
+// WithKey returns the module making its calls under k.
+func (s *Service) WithKey(k Key) *Service {
+	n := *s
+	n.key = k
+	return &n
 }
 
 // Providers returns the registry.
@@ -45,6 +84,56 @@ func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error 
 			return err
 		}
 	}
+}
+
+// once runs fn as the one transaction of a call: it claims the call's key
+// first, and stores what fn returns as the call's answer.
+func (s *Service) once(ctx context.Context, fn func(tx store.Tx) (any, error)) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		if _, err := s.key.Claim(ctx, tx); err != nil {
+			return err
+		}
+		v, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		return s.key.Answer(ctx, tx, v)
+	})
+}
+
+// begin is the first transaction of a call about a session that then
+// talks to its provider: it claims the call's key, reads the session,
+// checks it with check (if any), and records that the call has begun.
+func (s *Service) begin(ctx context.Context, merchantID, id string, check func(*payment.Session) error) (*payment.Session, error) {
+	var ps *payment.Session
+	err := s.update(ctx, func(tx store.Tx) error {
+		if _, err := s.key.Claim(ctx, tx); err != nil {
+			return err
+		}
+		var err error
+		if ps, err = tx.PaymentSession(ctx, merchantID, id); err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(ps); err != nil {
+				return err
+			}
+		}
+		return s.key.Intend(ctx, tx, nil)
+	})
+	return ps, err
+}
+
+// collectionOf reads a collection, locking it in a read-write transaction,
+// and then its payments. Payments are created, and captures begun, only
+// under that lock, so none appears while it is held.
+func (s *Service) collectionOf(ctx context.Context, tx store.Tx, merchantID, id string) (*payment.Collection, []*payment.Payment, error) {
+	c, err := tx.PaymentCollection(ctx, merchantID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	payments, err := tx.PaymentsOf(ctx, merchantID, id)
+	return c, payments, err
 }
 
 // refresh re-derives a collection's amounts and status from its sessions
@@ -82,7 +171,7 @@ func (s *Service) CreateCollection(ctx context.Context, merchantID, currency str
 	if err != nil {
 		return nil, err
 	}
-	return c, s.store.Update(ctx, func(tx store.Tx) error { return tx.CreatePaymentCollection(ctx, c) })
+	return c, s.once(ctx, func(tx store.Tx) (any, error) { return c, tx.CreatePaymentCollection(ctx, c) })
 }
 
 // Collection returns a collection with its sessions and payments.
@@ -114,49 +203,68 @@ func (s *Service) Collections(ctx context.Context, merchantID, after string, lim
 	return out, err
 }
 
-// UpdateCollection changes a collection's amount or metadata.
+// UpdateCollection changes a collection's amount or metadata. The amount
+// cannot drop below what its payments authorize.
 func (s *Service) UpdateCollection(ctx context.Context, merchantID, id string, u payment.CollectionUpdate) (*payment.Collection, error) {
 	var out *payment.Collection
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.once(ctx, func(tx store.Tx) (any, error) {
 		c, err := tx.PaymentCollection(ctx, merchantID, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		env := s.env()
 		next, err := c.Update(env, u)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := tx.UpdatePaymentCollection(ctx, next); err != nil {
-			return err
+			return nil, err
 		}
 		out, err = s.refresh(ctx, tx, env, merchantID, id)
-		return err
+		return out, err
 	})
 	return out, err
 }
 
-// CancelCollection cancels a collection nothing of which was captured.
+// CancelCollection cancels a collection nothing of which was captured or
+// is being captured.
 func (s *Service) CancelCollection(ctx context.Context, merchantID, id string) (*payment.Collection, error) {
 	var out *payment.Collection
-	err := s.update(ctx, func(tx store.Tx) error {
-		c, err := tx.PaymentCollection(ctx, merchantID, id)
+	err := s.once(ctx, func(tx store.Tx) (any, error) {
+		c, payments, err := s.collectionOf(ctx, tx, merchantID, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if out, err = c.Cancel(s.env()); err != nil || out == c {
-			return err
+		if out, err = c.Cancel(s.env(), payments); err != nil || out == c {
+			return out, err
 		}
-		return tx.UpdatePaymentCollection(ctx, out)
+		return out, tx.UpdatePaymentCollection(ctx, out)
 	})
 	return out, err
 }
 
 // DeleteCollection deletes a collection that has no payments, with its
-// sessions. Its sessions are not deleted at their providers: delete those
-// first when the provider keeps state.
+// sessions, each of which must be one DeleteSession would delete. Its
+// sessions are not deleted at their providers: delete those first when
+// the provider keeps state.
 func (s *Service) DeleteCollection(ctx context.Context, merchantID, id string) error {
-	return s.store.Update(ctx, func(tx store.Tx) error { return tx.DeletePaymentCollection(ctx, merchantID, id) })
+	return s.once(ctx, func(tx store.Tx) (any, error) {
+		// Locked first: sessions become payments, or hold refused
+		// authorizations, only under the collection's lock.
+		if _, err := tx.PaymentCollection(ctx, merchantID, id); err != nil {
+			return nil, err
+		}
+		sessions, err := tx.PaymentSessionsOf(ctx, merchantID, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, ps := range sessions {
+			if err := ps.CheckDelete(); err != nil {
+				return nil, err
+			}
+		}
+		return nil, tx.DeletePaymentCollection(ctx, merchantID, id)
+	})
 }
 
 // Session returns a payment session.
@@ -184,73 +292,80 @@ func (s *Service) Payment(ctx context.Context, merchantID, id string) (*payment.
 func sessionInput(ps *payment.Session) SessionInput {
 	return SessionInput{
 		Key: ps.ID, SessionID: ps.ID, Ref: ps.ProviderRef, Currency: ps.Currency,
-		Amount: ps.Amount, Data: ps.Data, Context: ps.Context,
+		Amount: ps.Amount, Data: ps.Data, Context: ps.Context, Revision: ps.Revision,
 	}
 }
 
 // CreateSession creates a session of a collection and initiates it at its
-// provider. The provider is called first, with the new session's ID as
-// its idempotency key, and the session is saved once with the answer: a
-// session that never got saved leaves at most an unused provider session,
-// which moves no money. A provider failure is saved on the session
-// (status error) and returned with it.
+// provider. The session is saved first, and the provider is then called
+// with the session's ID as its idempotency key: a retry of the call finds
+// the session the first try saved and sends the same key again, so it
+// creates neither a second session nor a second provider session. The
+// provider's answer is saved on the session; a failure too (status
+// error), and returned with it.
 func (s *Service) CreateSession(ctx context.Context, merchantID, collectionID string, p payment.SessionParams) (*payment.Session, error) {
 	prov, err := s.providers.Get(p.ProviderID, "providerId")
 	if err != nil {
 		return nil, err
 	}
 	var ps *payment.Session
-	err = s.store.View(ctx, func(tx store.ReadTx) error {
-		c, err := tx.PaymentCollection(ctx, merchantID, collectionID)
+	err = s.update(ctx, func(tx store.Tx) error {
+		earlier, err := s.key.Claim(ctx, tx)
 		if err != nil {
 			return err
 		}
-		ps, err = payment.NewSession(s.env(), c, p)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	res, callErr := prov.Initiate(ctx, sessionInput(ps))
-	var out *payment.Session
-	err = s.update(ctx, func(tx store.Tx) error {
+		if earlier != nil {
+			ps, err = tx.PaymentSession(ctx, merchantID, string(earlier))
+			return err
+		}
 		c, err := tx.PaymentCollection(ctx, merchantID, collectionID)
 		if err != nil {
 			return err
 		}
 		env := s.env()
-		if _, err := payment.NewSession(env, c, p); err != nil {
-			return err // the collection changed meanwhile
-		}
-		if out, err = ps.Initiated(env, res, callErr); err != nil {
+		if ps, err = payment.NewSession(env, c, p); err != nil {
 			return err
 		}
-		out.Version = ps.Version // a new row, however often it was touched
-		if err := tx.CreatePaymentSession(ctx, out); err != nil {
+		if err := tx.CreatePaymentSession(ctx, ps); err != nil {
 			return err
 		}
-		_, err = s.refresh(ctx, tx, env, merchantID, collectionID)
-		return err
+		if _, err := s.refresh(ctx, tx, env, merchantID, collectionID); err != nil {
+			return err
+		}
+		return s.key.Intend(ctx, tx, []byte(ps.ID))
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, providerError(ps.ProviderID, callErr)
-}
-
-// recordSession saves a provider's answer about a session (Initiated) and
-// returns the session, with the provider's error if there was one.
-func (s *Service) recordSession(ctx context.Context, ps *payment.Session, res payment.ProviderResult, callErr error) (*payment.Session, error) {
+	var (
+		res     payment.ProviderResult
+		callErr error
+	)
+	if ps.AwaitsProvider() {
+		res, callErr = prov.Initiate(ctx, sessionInput(ps))
+	}
 	var out *payment.Session
-	err := s.update(ctx, func(tx store.Tx) error {
-		cur, err := tx.PaymentSession(ctx, ps.MerchantID, ps.ID)
+	err = s.update(ctx, func(tx store.Tx) error {
+		if _, err := s.key.Claim(ctx, tx); err != nil {
+			return err
+		}
+		cur, err := tx.PaymentSession(ctx, merchantID, ps.ID)
 		if err != nil {
 			return err
 		}
-		if out, err = cur.Initiated(s.env(), res, callErr); err != nil {
-			return err
+		out = cur
+		if cur.AwaitsProvider() { // else a concurrent try has recorded the answer
+			if out, err = cur.Initiated(s.env(), res, callErr); err != nil {
+				return err
+			}
+			if err := tx.UpdatePaymentSession(ctx, out); err != nil {
+				return err
+			}
 		}
-		return tx.UpdatePaymentSession(ctx, out)
+		if callErr != nil {
+			return nil
+		}
+		return s.key.Answer(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, err
@@ -271,11 +386,16 @@ func providerError(providerID string, err error) error {
 	return fmt.Errorf("payment provider %s: %w", providerID, err)
 }
 
-// UpdateSession changes a session before authorization and tells its
-// provider.
+// UpdateSession changes a session before authorization. The provider is
+// told first and the change saved only once it has accepted it: a change
+// it refuses, or whose outcome is unknown, changes nothing (retrying the
+// same call sends the same update again).
 func (s *Service) UpdateSession(ctx context.Context, merchantID, id string, u payment.SessionUpdate) (*payment.Session, error) {
-	var ps *payment.Session
+	var next *payment.Session
 	err := s.update(ctx, func(tx store.Tx) error {
+		if _, err := s.key.Claim(ctx, tx); err != nil {
+			return err
+		}
 		cur, err := tx.PaymentSession(ctx, merchantID, id)
 		if err != nil {
 			return err
@@ -284,30 +404,54 @@ func (s *Service) UpdateSession(ctx context.Context, merchantID, id string, u pa
 		if err != nil {
 			return err
 		}
-		if ps, err = cur.Update(s.env(), c, u); err != nil {
+		if next, err = cur.Update(s.env(), c, u, payment.ProviderResult{}); err != nil {
 			return err
 		}
-		return tx.UpdatePaymentSession(ctx, ps)
+		return s.key.Intend(ctx, tx, nil)
 	})
 	if err != nil {
 		return nil, err
 	}
-	prov, err := s.providers.Get(ps.ProviderID, "providerId")
+	prov, err := s.providers.Get(next.ProviderID, "providerId")
 	if err != nil {
 		return nil, err
 	}
-	res, callErr := prov.Update(ctx, sessionInput(ps))
-	return s.recordSession(ctx, ps, res, callErr)
+	res, err := prov.Update(ctx, sessionInput(next))
+	if err != nil {
+		return nil, providerError(next.ProviderID, err)
+	}
+	var out *payment.Session
+	err = s.update(ctx, func(tx store.Tx) error {
+		if _, err := s.key.Claim(ctx, tx); err != nil {
+			return err
+		}
+		cur, err := tx.PaymentSession(ctx, merchantID, id)
+		if err != nil {
+			return err
+		}
+		if cur.Version != next.Version-1 {
+			return kassa.Errorf(kassa.EConflict, "payment session %s changed while its provider was told of this update; send the update again", id)
+		}
+		c, err := tx.PaymentCollection(ctx, merchantID, cur.CollectionID)
+		if err != nil {
+			return err
+		}
+		if out, err = cur.Update(s.env(), c, u, res); err != nil {
+			return err
+		}
+		if err := tx.UpdatePaymentSession(ctx, out); err != nil {
+			return err
+		}
+		return s.key.Answer(ctx, tx, out)
+	})
+	return out, err
 }
 
 // DeleteSession deletes a session that never became a payment, first at
 // its provider.
 func (s *Service) DeleteSession(ctx context.Context, merchantID, id string) error {
-	ps, err := s.Session(ctx, merchantID, id)
+	ps, err := s.begin(ctx, merchantID, id, (*payment.Session).CheckDelete)
 	if err != nil {
-		return err
-	}
-	if err := ps.CheckDelete(); err != nil {
 		return err
 	}
 	prov, err := s.providers.Get(ps.ProviderID, "providerId")
@@ -317,19 +461,19 @@ func (s *Service) DeleteSession(ctx context.Context, merchantID, id string) erro
 	if err := prov.Delete(ctx, sessionInput(ps)); err != nil {
 		return providerError(ps.ProviderID, err)
 	}
-	return s.update(ctx, func(tx store.Tx) error {
+	return s.once(ctx, func(tx store.Tx) (any, error) {
 		cur, err := tx.PaymentSession(ctx, merchantID, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := cur.CheckDelete(); err != nil {
-			return err // authorized since it was read
+			return nil, err // authorized since it was read
 		}
 		if err := tx.DeletePaymentSession(ctx, merchantID, id); err != nil {
-			return err
+			return nil, err
 		}
 		_, err = s.refresh(ctx, tx, s.env(), merchantID, cur.CollectionID)
-		return err
+		return nil, err
 	})
 }
 
@@ -350,51 +494,108 @@ func (a *Authorization) Pending() bool { return a.Payment == nil }
 // payment. Authorizing an authorized session returns its payment; one
 // that answered requires_more or pending_authorization can be authorized
 // again. extra, if any, is merged into the session's data first (what
-// the buyer's dialog produced). A refusal (status error or canceled) is
-// ERejected; an unreachable provider is recorded and returned as an
-// internal error, and the same call may be retried.
+// the buyer's dialog produced). Any refusal by the provider (an answer
+// of status error or canceled, or a refused call) is ERejected; an
+// unreachable provider is recorded and returned as an internal error,
+// and the same call may be retried.
+//
+// The session's collection must take the payment (Collection.Admit): it
+// is checked before the provider is asked, which is then not asked if it
+// does not, and again in the transaction that creates the payment. An
+// authorization the provider gave but the collection no longer takes
+// (another session took it meanwhile) is refused with EConflict: the
+// session is canceled, and the provider's authorization is canceled at
+// the provider (Session.Void), again by each later call to authorize the
+// session until the provider confirms it.
 func (s *Service) AuthorizeSession(ctx context.Context, merchantID, id string, extra map[string]any) (*Authorization, error) {
-	ps, err := s.Session(ctx, merchantID, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := ps.CheckAuthorize(); err != nil {
-		return nil, err
-	}
-	if ps.Status != payment.SessionAuthorized && len(extra) > 0 {
-		err := s.update(ctx, func(tx store.Tx) error {
-			cur, err := tx.PaymentSession(ctx, merchantID, id)
+	return s.authorize(ctx, merchantID, id, extra, false)
+}
+
+// authorize is AuthorizeSession. reported says the provider has reported
+// the session authorized (a webhook, or its status): it holds an
+// authorization already, so it is asked even when the collection would
+// not take the payment, and the refusal then cancels that authorization.
+func (s *Service) authorize(ctx context.Context, merchantID, id string, extra map[string]any, reported bool) (*Authorization, error) {
+	var (
+		ps   *payment.Session
+		done *Authorization
+	)
+	err := s.update(ctx, func(tx store.Tx) error {
+		done = nil
+		if _, err := s.key.Claim(ctx, tx); err != nil {
+			return err
+		}
+		cur, err := tx.PaymentSession(ctx, merchantID, id)
+		if err != nil {
+			return err
+		}
+		env := s.env()
+		switch {
+		case cur.Status == payment.SessionAuthorized:
+			p, err := tx.Payment(ctx, merchantID, cur.PaymentID)
 			if err != nil {
 				return err
 			}
-			if ps, err = cur.WithData(s.env(), extra); err != nil || ps == cur {
+			done = &Authorization{Session: cur, Payment: p}
+			return s.key.Answer(ctx, tx, done)
+		case cur.VoidPending():
+			ps = cur.RetryVoid(env)
+			return tx.UpdatePaymentSession(ctx, ps)
+		}
+		if err := cur.CheckAuthorize(); err != nil {
+			return err
+		}
+		if !reported {
+			c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
+			if err != nil {
 				return err
 			}
-			return tx.UpdatePaymentSession(ctx, ps)
-		})
-		if err != nil {
-			return nil, err
+			if err := c.Admit(payments, cur.Amount); err != nil {
+				return err
+			}
 		}
-	}
-	if ps.Status == payment.SessionAuthorized {
-		return s.authorization(ctx, ps)
+		if ps, err = cur.WithData(env, extra); err != nil {
+			return err
+		}
+		if ps != cur {
+			if err := tx.UpdatePaymentSession(ctx, ps); err != nil {
+				return err
+			}
+		}
+		return s.key.Intend(ctx, tx, nil)
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case done != nil:
+		return done, nil
+	case ps.VoidPending():
+		return nil, s.void(ctx, ps)
 	}
 	prov, err := s.providers.Get(ps.ProviderID, "providerId")
 	if err != nil {
 		return nil, err
 	}
 	res, callErr := prov.Authorize(ctx, sessionInput(ps))
-	if _, refused := errors.AsType[*kassa.Error](callErr); refused {
+	refusal, refused := errors.AsType[*kassa.Error](callErr)
+	if refused {
 		res = payment.ProviderResult{Status: payment.SessionError}
 	}
-	var out Authorization
+	var (
+		out      Authorization
+		admitErr *kassa.Error
+	)
 	err = s.update(ctx, func(tx store.Tx) error {
+		out, admitErr = Authorization{}, nil
+		if _, err := s.key.Claim(ctx, tx); err != nil {
+			return err
+		}
 		cur, err := tx.PaymentSession(ctx, merchantID, id)
 		if err != nil {
 			return err
 		}
 		env := s.env()
-		if callErr != nil && res.Status == "" {
+		if callErr != nil && !refused {
 			out.Session = cur.Failed(env, callErr)
 			return tx.UpdatePaymentSession(ctx, out.Session)
 		}
@@ -402,15 +603,28 @@ func (s *Service) AuthorizeSession(ctx context.Context, merchantID, id string, e
 		if err != nil {
 			return err
 		}
-		if callErr != nil {
-			next.Failure = callErr.Error()
-		}
-		out.Session, out.Payment = next, pay
 		if next == cur {
 			// A concurrent authorization won; its payment is the answer.
-			out.Payment, err = tx.Payment(ctx, merchantID, cur.PaymentID)
-			return err
+			out.Session = cur
+			if out.Payment, err = tx.Payment(ctx, merchantID, cur.PaymentID); err != nil {
+				return err
+			}
+			return s.key.Answer(ctx, tx, &out)
 		}
+		if refused {
+			next.Failure = callErr.Error()
+		}
+		if pay != nil {
+			c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
+			if err != nil {
+				return err
+			}
+			if err := c.Admit(payments, pay.Amount); err != nil {
+				admitErr, _ = errors.AsType[*kassa.Error](err)
+				next, pay = cur.Refused(env, res, admitErr.Message), nil
+			}
+		}
+		out.Session, out.Payment = next, pay
 		if err := tx.UpdatePaymentSession(ctx, next); err != nil {
 			return err
 		}
@@ -419,29 +633,82 @@ func (s *Service) AuthorizeSession(ctx context.Context, merchantID, id string, e
 				return err
 			}
 		}
-		_, err = s.refresh(ctx, tx, env, merchantID, cur.CollectionID)
-		return err
+		if _, err := s.refresh(ctx, tx, env, merchantID, cur.CollectionID); err != nil {
+			return err
+		}
+		if admitErr != nil || rejected(next.Status) {
+			return nil
+		}
+		return s.key.Answer(ctx, tx, &out)
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if callErr != nil {
+	case admitErr != nil:
+		return nil, s.void(ctx, out.Session)
+	case refused:
+		return &out, &kassa.Error{Code: kassa.ERejected, Message: fmt.Sprintf("payment session %s was not authorized by the provider: %s", id, refusal.Message), Err: callErr}
+	case callErr != nil:
 		return &out, providerError(ps.ProviderID, callErr)
-	}
-	switch out.Session.Status {
-	case payment.SessionError, payment.SessionCanceled:
+	case rejected(out.Session.Status):
 		return &out, kassa.Errorf(kassa.ERejected, "payment session %s was not authorized by the provider (%s)", id, out.Session.Status)
 	}
 	return &out, nil
 }
 
-// authorization answers for an authorized session: its payment.
-func (s *Service) authorization(ctx context.Context, ps *payment.Session) (*Authorization, error) {
-	p, err := s.Payment(ctx, ps.MerchantID, ps.PaymentID)
+// rejected says a session status is a provider's refusal to authorize.
+func rejected(status string) bool {
+	return status == payment.SessionError || status == payment.SessionCanceled
+}
+
+// void sends the cancellation of an authorization the session's
+// collection refused (ps.Void) to the provider, records its answer, and
+// returns the refusal the call answers.
+func (s *Service) void(ctx context.Context, ps *payment.Session) error {
+	prov, err := s.providers.Get(ps.ProviderID, "providerId")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &Authorization{Session: ps, Payment: p}, nil
+	_, callErr := prov.Cancel(ctx, MovementInput{Key: ps.Void.ID, Session: ps})
+	_, definite := errors.AsType[*kassa.Error](callErr)
+	var out *payment.Session
+	err = s.update(ctx, func(tx store.Tx) error {
+		cur, err := tx.PaymentSession(ctx, ps.MerchantID, ps.ID)
+		if err != nil {
+			return err
+		}
+		if out = cur.Voided(s.env(), payment.Outcome{Err: callErr, Definite: definite}); out == cur {
+			return nil
+		}
+		return tx.UpdatePaymentSession(ctx, out)
+	})
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("payment session %s was canceled: %s", ps.ID, out.Failure)
+	switch out.Void.Status {
+	case payment.Succeeded:
+		msg += "; its authorization was canceled at the provider"
+	case payment.Failed:
+		msg += "; the provider refused to cancel its authorization: " + out.Void.Failure
+	default:
+		s.log.Warn("canceling a refused authorization at its provider failed; authorizing the session again retries it",
+			"provider", ps.ProviderID, "session", ps.ID, "void", out.Void.ID, "err", callErr)
+		msg += "; canceling its authorization at the provider did not complete, and authorizing the session again retries it"
+	}
+	return kassa.Errorf(kassa.EConflict, "%s", msg)
+}
+
+// answerSession answers a call with a session not authorized, as it is:
+// its status says what must happen first.
+func (s *Service) answerSession(ctx context.Context, merchantID, id string) (*Authorization, error) {
+	out := &Authorization{}
+	err := s.once(ctx, func(tx store.Tx) (any, error) {
+		var err error
+		out.Session, err = tx.PaymentSession(ctx, merchantID, id)
+		return out, err
+	})
+	return out, err
 }
 
 // Capture captures r.Amount (0: all that is left) of a payment. Never more
@@ -470,6 +737,9 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 		m  payment.Movement
 	)
 	err := s.update(ctx, func(tx store.Tx) error {
+		if _, err := s.key.Claim(ctx, tx); err != nil {
+			return err
+		}
 		cur, err := tx.Payment(ctx, merchantID, paymentID)
 		if err != nil {
 			return err
@@ -479,10 +749,25 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 			return err
 		}
 		p, m = next, *mv
-		if next == cur {
-			return nil
+		if kind == payment.KindCapture && m.Status == payment.Pending {
+			// Locked after the payment, as every transaction does.
+			c, err := tx.PaymentCollection(ctx, merchantID, cur.CollectionID)
+			if err != nil {
+				return err
+			}
+			if err := c.CheckCapture(); err != nil {
+				return err
+			}
 		}
-		return tx.UpdatePayment(ctx, next)
+		if m.Status == payment.Succeeded {
+			return s.key.Answer(ctx, tx, p)
+		}
+		if next != cur {
+			if err := tx.UpdatePayment(ctx, next); err != nil {
+				return err
+			}
+		}
+		return s.key.Intend(ctx, tx, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -516,19 +801,29 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 	o := payment.Outcome{Err: err, Definite: definite, Ref: res.Ref, Data: res.Data}
 	var out *payment.Payment
 	uerr := s.update(ctx, func(tx store.Tx) error {
+		if _, err := s.key.Claim(ctx, tx); err != nil {
+			return err
+		}
 		cur, err := tx.Payment(ctx, merchantID, paymentID)
 		if err != nil {
 			return err
 		}
 		env := s.env()
-		if out, err = cur.Settle(env, m.ID, o); err != nil || out == cur {
+		if out, err = cur.Settle(env, m.ID, o); err != nil {
 			return err
 		}
-		if err := tx.UpdatePayment(ctx, out); err != nil {
-			return err
+		if out != cur {
+			if err := tx.UpdatePayment(ctx, out); err != nil {
+				return err
+			}
+			if _, err := s.refresh(ctx, tx, env, merchantID, cur.CollectionID); err != nil {
+				return err
+			}
 		}
-		_, err = s.refresh(ctx, tx, env, merchantID, cur.CollectionID)
-		return err
+		if o.Err != nil {
+			return nil
+		}
+		return s.key.Answer(ctx, tx, out)
 	})
 	if uerr != nil {
 		return nil, uerr

@@ -198,7 +198,8 @@ func TestAuthorizeRequiresMore(t *testing.T) {
 	collectionWant{payment.Authorized, 5000, 0, 0}.check(t, svc, c.ID)
 
 	// A refusal is ERejected and leaves the session in error, retryable.
-	ps2 := ok[*payment.Session](t, "CreateSession")(svc.CreateSession(ctx, mid, c.ID, payment.SessionParams{ProviderID: "pp_fake_default"}))
+	c2 := ok[*payment.Collection](t, "CreateCollection")(svc.CreateCollection(ctx, mid, "SEK", 5000, nil))
+	ps2 := ok[*payment.Session](t, "CreateSession")(svc.CreateSession(ctx, mid, c2.ID, payment.SessionParams{ProviderID: "pp_fake_default"}))
 	fake.authorize = []payment.ProviderResult{{Status: payment.SessionError}}
 	_, err := svc.AuthorizeSession(ctx, mid, ps2.ID, nil)
 	wantCode(t, "declined", err, kassa.ERejected)

@@ -168,10 +168,10 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 	mid := ps.MerchantID
 	switch ev.Action {
 	case ActionAuthorized:
-		_, err := s.AuthorizeSession(ctx, mid, ps.ID, ev.Data)
+		_, err := s.authorize(ctx, mid, ps.ID, ev.Data, true)
 		return err
 	case ActionCaptured:
-		a, err := s.AuthorizeSession(ctx, mid, ps.ID, ev.Data)
+		a, err := s.authorize(ctx, mid, ps.ID, ev.Data, true)
 		if err != nil {
 			return err
 		}
@@ -290,12 +290,12 @@ func (l *hintLimiter) release() {
 // authorized gets the session authorized (AuthorizeSession), any other
 // status is saved on the session as a webhook's would be.
 func (s *Service) SyncSession(ctx context.Context, merchantID, id string) (*Authorization, error) {
-	ps, err := s.Session(ctx, merchantID, id)
+	ps, err := s.begin(ctx, merchantID, id, nil)
 	if err != nil {
 		return nil, err
 	}
 	if ps.Status == payment.SessionAuthorized {
-		return s.authorization(ctx, ps)
+		return s.AuthorizeSession(ctx, merchantID, id, nil) // answers with its payment
 	}
 	prov, err := s.providers.Get(ps.ProviderID, "providerId")
 	if err != nil {
@@ -307,9 +307,9 @@ func (s *Service) SyncSession(ctx context.Context, merchantID, id string) (*Auth
 	}
 	switch res.Status {
 	case payment.SessionAuthorized, payment.SessionCaptured:
-		return s.AuthorizeSession(ctx, merchantID, id, nil)
+		return s.authorize(ctx, merchantID, id, nil, true)
 	case "":
-		return &Authorization{Session: ps}, nil
+		return s.answerSession(ctx, merchantID, id)
 	}
 	ev := &Event{Action: map[string]string{
 		payment.SessionError: ActionFailed, payment.SessionCanceled: ActionCanceled,
@@ -320,6 +320,5 @@ func (s *Service) SyncSession(ctx context.Context, merchantID, id string) (*Auth
 			return nil, err
 		}
 	}
-	ps, err = s.Session(ctx, merchantID, id)
-	return &Authorization{Session: ps}, err
+	return s.answerSession(ctx, merchantID, id)
 }

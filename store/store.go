@@ -78,8 +78,9 @@ type Tx interface {
 	// token is EConflict.
 	PutToken(ctx context.Context, t *session.Token) error
 
-	// PutIdempotencyRecord stores a response for replay; a second record
-	// for the same merchant and key is an error.
+	// PutIdempotencyRecord stores a response for replay, or a pending
+	// record, and replaces a pending record of the key; any other second
+	// record for the same merchant and key is EConflict.
 	PutIdempotencyRecord(ctx context.Context, r *IdempotencyRecord) error
 	// DeleteIdempotencyRecords removes up to limit records created before
 	// t, oldest first, and returns how many it removed.
@@ -95,12 +96,22 @@ type Tx interface {
 type OrderKey struct{ MerchantID, OrderID string }
 
 // IdempotencyRecord is the stored outcome of a request made with an
-// Idempotency-Key, kept for replay.
+// Idempotency-Key, kept for replay; or, with Status Pending, the record
+// of a payment-module call that has begun (its first transaction
+// committed) but not answered: its Body is what the call needs to resume
+// (the IDs of what it created), and its Fingerprint ties the key to the
+// request.
 type IdempotencyRecord struct {
 	MerchantID  string
 	Key         string
 	Fingerprint []byte // hash of method, path and body
-	Status      int
+	Status      int    // the HTTP status, or Pending
 	Body        []byte
 	CreatedAt   time.Time
 }
+
+// Pending is the Status of a record whose request has not answered yet.
+const Pending = 0
+
+// Pending says the record's request has not answered yet.
+func (r *IdempotencyRecord) Pending() bool { return r.Status == Pending }

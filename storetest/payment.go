@@ -246,3 +246,29 @@ func testProviderEventClaims(f *fixture) {
 		t.Fatalf("transactions %v found the event missing; recorded %+v; want exactly one, the recorder", firsts, got)
 	}
 }
+
+// testIdempotencyPending: a pending record (a payment-module call under
+// way) is replaced by the call's answer, or by another pending record;
+// an answered one never is.
+func testIdempotencyPending(f *fixture) {
+	t, ctx := f.t, f.ctx
+	mid := f.createMerchant()
+	pending := &store.IdempotencyRecord{MerchantID: mid, Key: "k", Fingerprint: []byte("fp"), Status: store.Pending, Body: []byte("payses_1"), CreatedAt: f.now}
+	f.mustUpdate(func(tx store.Tx) error { return tx.PutIdempotencyRecord(ctx, pending) })
+	got := mustRead(f, func(tx store.ReadTx) (*store.IdempotencyRecord, error) { return tx.IdempotencyRecord(ctx, mid, "k") })
+	if diff := cmp.Diff(pending, got); diff != "" || !got.Pending() {
+		t.Errorf("pending IdempotencyRecord (-want +got):\n%s", diff)
+	}
+	f.mustUpdate(func(tx store.Tx) error { return tx.PutIdempotencyRecord(ctx, pending) })
+	answer := *pending
+	answer.Status, answer.Body, answer.CreatedAt = 201, []byte(`{"id":"payses_1"}`), f.now.Add(time.Second)
+	f.mustUpdate(func(tx store.Tx) error { return tx.PutIdempotencyRecord(ctx, &answer) })
+	got = mustRead(f, func(tx store.ReadTx) (*store.IdempotencyRecord, error) { return tx.IdempotencyRecord(ctx, mid, "k") })
+	if diff := cmp.Diff(&answer, got); diff != "" || got.Pending() {
+		t.Errorf("answered IdempotencyRecord (-want +got):\n%s", diff)
+	}
+	for _, again := range []*store.IdempotencyRecord{pending, &answer} {
+		err := f.s.Update(ctx, func(tx store.Tx) error { return tx.PutIdempotencyRecord(ctx, again) })
+		wantCode(t, "PutIdempotencyRecord over an answered record", err, kassa.EConflict)
+	}
+}

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PaymentDeletes", testPaymentDeletes},
 		{"ProviderEvents", testProviderEvents},
 		{"ProviderEventClaims", testProviderEventClaims},
+		{"IdempotencyPending", testIdempotencyPending},
 		{"Documents", testDocuments},
 		{"DocumentNumbers", testDocumentNumbers},
 		{"Payments", testPayments},

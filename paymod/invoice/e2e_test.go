@@ -26,7 +26,9 @@ import (
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/paymod/invoice"
+	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
+	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/webhook"
 )
 
@@ -57,6 +59,10 @@ type flaky struct {
 	// closed, reporting each on held.
 	holdPath   string
 	hold, held chan struct{}
+	// before runs, once, before the first request whose path has the
+	// suffix it is keyed by is handled: what another request does
+	// meanwhile.
+	before map[string]func()
 }
 
 // statusWriter keeps the status and body a handler writes.
@@ -85,6 +91,13 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		<-hold
 		f.mu.Lock()
 	}
+	var meanwhile []func()
+	for suffix, fn := range f.before {
+		if strings.HasSuffix(r.URL.Path, suffix) {
+			meanwhile = append(meanwhile, fn)
+			delete(f.before, suffix)
+		}
+	}
 	var lose bool
 	for suffix, n := range f.lose {
 		if n > 0 && strings.HasSuffix(r.URL.Path, suffix) {
@@ -93,6 +106,9 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.mu.Unlock()
+	for _, fn := range meanwhile {
+		fn()
+	}
 	if !lose && strings.HasSuffix(r.URL.Path, "/webhooks") {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		f.next.ServeHTTP(sw, r)
@@ -125,6 +141,20 @@ func newKassa(t *testing.T, signed bool) *kassaEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newKassaOn(t, db, dbPath, signed)
+}
+
+// kassaStores runs test on a Kassa over each store: SQLite, and
+// PostgreSQL when the test database is configured.
+func kassaStores(t *testing.T, test func(t *testing.T, k *kassaEnv)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, newKassa(t, true)) })
+	t.Run("postgres", func(t *testing.T) { test(t, newKassaOn(t, pgtest.Open(t), "", true)) })
+}
+
+// newKassaOn is newKassa over db, which must be empty; dbPath is its file
+// if it is SQLite's, for storedEvents.
+func newKassaOn(t *testing.T, db store.Store, dbPath string, signed bool) *kassaEnv {
+	t.Helper()
 	ctx := context.Background()
 	ids, now := kassa.RandomIDs{}, time.Now()
 	m, err := merchant.NewMerchant(ids, now, "Möbler AB")
@@ -141,7 +171,7 @@ func newKassa(t *testing.T, signed bool) *kassaEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &flaky{lose: map[string]int{}, calls: map[string][]string{}}
+	f := &flaky{lose: map[string]int{}, calls: map[string][]string{}, before: map[string]func(){}}
 	hs := httptest.NewServer(f)
 	t.Cleanup(hs.Close)
 	var hookSecret string
@@ -214,6 +244,9 @@ func signedBy(t *testing.T, secret, id string, at time.Time, body string) http.H
 // bytes of their bodies.
 func (k *kassaEnv) storedEvents() (n, bytes int64) {
 	k.t.Helper()
+	if k.dbPath == "" {
+		k.t.Fatal("storedEvents reads a SQLite store's file")
+	}
 	db, err := sql.Open("sqlite", k.dbPath+"?mode=ro")
 	if err != nil {
 		k.t.Fatal(err)

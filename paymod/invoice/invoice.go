@@ -240,8 +240,13 @@ func (p *Provider) Initiate(ctx context.Context, in paymod.SessionInput) (paymen
 	}, nil
 }
 
+// Update sends the session's cart again. The key names the revision the
+// change makes, so that a retry of the change is answered from the API's
+// record of it, while a later change back to an earlier cart is sent
+// anew. The data it answers names the Ledyer session whatever the shop's
+// data said.
 func (p *Provider) Update(ctx context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
-	d, _, err := readData(in.Data)
+	d, all, err := readData(in.Data)
 	if err != nil {
 		return payment.ProviderResult{}, err
 	}
@@ -252,8 +257,11 @@ func (p *Provider) Update(ctx context.Context, in paymod.SessionInput) (payment.
 	if err != nil {
 		return payment.ProviderResult{}, err
 	}
-	err = p.call(ctx, http.MethodPost, "/v1/payment-sessions/"+in.Ref, body, nil, bodyKey(in.Key+":update", body))
-	return payment.ProviderResult{}, err
+	key := bodyKey(fmt.Sprintf("%s:update:%d", in.Key, in.Revision), body)
+	if err := p.call(ctx, http.MethodPost, "/v1/payment-sessions/"+in.Ref, body, nil, key); err != nil {
+		return payment.ProviderResult{}, err
+	}
+	return payment.ProviderResult{Data: withData(all, map[string]string{"ledyerSessionId": in.Ref})}, nil
 }
 
 // remoteSession is the part of a Ledyer payment session read here.
@@ -289,14 +297,12 @@ func statusOf(s *remoteSession) string {
 
 // Authorize turns the buyer's authorization into an acknowledged order.
 // The session is re-read first, so a retry after a lost answer finds the
-// order the first attempt created.
+// order the first attempt created; the order is that session's, never one
+// the session's data names.
 func (p *Provider) Authorize(ctx context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
 	d, all, err := readData(in.Data)
 	if err != nil {
 		return payment.ProviderResult{}, err
-	}
-	if d.OrderID != "" {
-		return payment.ProviderResult{Status: payment.SessionAuthorized}, nil
 	}
 	s, err := p.session(ctx, in.Ref)
 	if err != nil {
@@ -316,6 +322,11 @@ func (p *Provider) Authorize(ctx context.Context, in paymod.SessionInput) (payme
 		body := s.Order
 		if body == nil {
 			body = map[string]any{}
+		}
+		// The payment will be of the module session's amount: the order
+		// must be of the same, or the two books disagree from the start.
+		if total, _ := body["totalOrderAmount"].(float64); total != float64(in.Amount) {
+			return payment.ProviderResult{}, kassa.Errorf(kassa.EConflict, "the invoice session's order totals %.0f, not the session's amount %d; update the session", total, in.Amount)
 		}
 		if lines, ok := body["orderLines"].([]any); ok {
 			for _, l := range lines {

@@ -215,9 +215,15 @@ func bestRate(left map[int64]int64) int64 {
 	return best
 }
 
-// Cancel cancels the order, which must have nothing captured.
+// Cancel cancels the order, which must have nothing captured: the
+// payment's, or, for an authorization the module refused, the one its
+// session's data names (the order Authorize created).
 func (p *Provider) Cancel(ctx context.Context, in paymod.MovementInput) (paymod.MovementResult, error) {
-	d, _, err := readData(in.Payment.Data)
+	raw := in.Session.Data
+	if in.Payment != nil {
+		raw = in.Payment.Data
+	}
+	d, _, err := readData(raw)
 	if err != nil || d.OrderID == "" {
 		return paymod.MovementResult{}, err
 	}

@@ -318,9 +318,23 @@ func (t *Tx) IdempotencyRecord(ctx context.Context, merchantID, key string) (*st
 	return &r, nil
 }
 
+// PutIdempotencyRecord inserts the record, or replaces the key's pending
+// one: a record that has answered is never replaced.
 func (t *Tx) PutIdempotencyRecord(ctx context.Context, r *store.IdempotencyRecord) error {
-	return t.writeLater(ctx, "idempotency record for this key", `INSERT INTO idempotency_keys (merchant_id, key, fingerprint, status, body, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
+	const what = "idempotency record for this key"
+	return t.c.ExecLater(ctx, func(n int64, err error) error {
+		if err != nil {
+			return t.writeErr(err, what)
+		}
+		if n == 0 {
+			return kassa.Errorf(kassa.EConflict, "%s already exists", what)
+		}
+		return nil
+	}, `INSERT INTO idempotency_keys (merchant_id, key, fingerprint, status, body, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (merchant_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
+			body = excluded.body, created_at = excluded.created_at
+		WHERE idempotency_keys.status = 0`, // store.Pending
 		r.MerchantID, r.Key, r.Fingerprint, r.Status, r.Body, r.CreatedAt.UnixMicro())
 }
 
