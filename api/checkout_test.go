@@ -236,7 +236,7 @@ func TestSigningLink(t *testing.T) {
 }
 
 // TestUpdateKeepsFrameOrigin: an update that sends settings.security alone,
-// as LP's does, keeps the URLs, and with them who may frame the dialog.
+// as the WooCommerce Payments plugin's does, keeps the URLs, and with them who may frame the dialog.
 func TestUpdateKeepsFrameOrigin(t *testing.T) {
 	e := newEnv(t)
 	c := cart(line("A", 1, 10000))

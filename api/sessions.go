@@ -146,8 +146,9 @@ func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
 			p.StoreID = &storeID
 		}
 		if p.Settings != nil && in.Settings.URLs == nil {
-			// LP's updates send settings.security alone; the URLs it set
-			// at creation stay (the dialog's frame-ancestors come from them).
+			// The WooCommerce Payments plugin's updates send
+			// settings.security alone; the URLs it set at creation stay
+			// (the dialog's frame-ancestors come from them).
 			p.Settings.ConfirmationURL, p.Settings.NotificationURL = ps.Settings.ConfirmationURL, ps.Settings.NotificationURL
 		}
 		next, err := ps.Update(env, p)

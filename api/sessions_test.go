@@ -84,7 +84,7 @@ func TestSessionExpiry(t *testing.T) {
 func TestLenientNumbersAndLocales(t *testing.T) {
 	e := newEnv(t)
 	// What WooCommerce and Magento clients send: totals as strings, VAT as a
-	// float, LCO's unrounded fee VAT, Magento's underscore locale.
+	// float, the WooCommerce Checkout plugin's unrounded fee VAT, Magento's underscore locale.
 	body := `{"country":"se","currency":"sek","locale":"sv_SE",
 	  "orderLines":[
 	    {"type":"physical","reference":1334227,"description":"Phone","quantity":1.0,"vat":2500.0,"totalAmount":"500000","totalVatAmount":"100000"},
