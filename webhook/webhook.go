@@ -33,13 +33,19 @@ import (
 type Config struct {
 	// Concurrency bounds the requests in flight (default 16).
 	Concurrency int
+	// PerDestination bounds the requests in flight to one destination
+	// (notify.Destination), over every process sharing the database
+	// (default a quarter of Concurrency, at least 1): a receiver that
+	// hangs holds that many slots and the others keep the rest.
+	PerDestination int
 	// Timeout bounds one attempt, connection to last byte (default 15 s,
 	// the low end of what Standard Webhooks recommends).
 	Timeout time.Duration
 	// Lease is how long a claimed delivery stays with this process before
-	// another may take it over (default three times Timeout: a claimed
-	// delivery may wait for two rounds of attempts ahead of it, then make
-	// its own).
+	// another may take it over (default three times Timeout). A delivery
+	// is claimed when its attempt starts, so the attempt takes at most
+	// Timeout of it; the rest covers recording the attempt on a busy
+	// database and clocks that differ between processes.
 	Lease time.Duration
 	// Poll is how often to look for due deliveries when not woken (default
 	// 1 s): retries falling due, and other processes' notifications.
@@ -78,6 +84,9 @@ type Dispatcher struct {
 func New(log *slog.Logger, st store.Store, clock kassa.Clock, key []byte, cfg Config) *Dispatcher {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 16
+	}
+	if cfg.PerDestination <= 0 {
+		cfg.PerDestination = max(1, cfg.Concurrency/4)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
@@ -149,88 +158,82 @@ func (d *Dispatcher) Wake() {
 // Run delivers until ctx ends. On the way out it claims nothing more and
 // lets the attempts in flight finish and be recorded.
 func (d *Dispatcher) Run(ctx context.Context) {
-	t := time.NewTimer(d.cfg.Poll)
-	defer t.Stop()
-	for {
-		if _, err := d.Drain(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error("delivering notifications", "err", err)
-		}
-		t.Reset(d.cfg.Poll)
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.wake:
-		case <-t.C:
-		}
-	}
+	d.dispatch(ctx, false)
 }
 
 // Drain makes every attempt due now, and those that fall due meanwhile,
 // and returns how many it made once none is due and all are recorded.
-//
-// Attempts stream: up to Concurrency run at once and a free slot takes
-// the next claimed delivery at once, so one slow receiver holds one slot,
-// not everyone's notifications. Claims fetch up to twice Concurrency
-// ahead, refilled when half are started (a claim is a transaction); a
-// claimed delivery waits for at most two rounds of attempts, within its
-// lease. Results are recorded in batches by one goroutine.
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
-	conc := d.cfg.Concurrency
-	results := make(chan attempted, conc)
-	recorded := make(chan error, 1)
-	go func() { recorded <- d.recordAll(ctx, results) }()
-	done := make(chan struct{}, conc)
-	var (
-		queue          []notify.Delivery
-		inflight, made int
-		claimErr       error
-		full           = true // the last claim got all it asked for
-	)
-	for {
-		if ctx.Err() == nil && claimErr == nil && (len(queue) == 0 || full && len(queue) <= conc/2) {
-			want := 2*conc - len(queue)
-			batch, err := d.claimDue(ctx, want)
-			claimErr = err
-			full = len(batch) == want
-			queue = append(queue, batch...)
-		}
-		switch {
-		case len(queue) > 0 && inflight < conc && ctx.Err() == nil:
-			go func(dl notify.Delivery) {
-				a := d.deliver(ctx, &dl)
-				results <- attempted{dl, a}
-				done <- struct{}{}
-			}(queue[0])
-			queue = queue[1:]
-			inflight++
-			made++
-		case inflight == 0 && (len(queue) == 0 || ctx.Err() != nil || claimErr != nil):
-			close(results)
-			return made, errors.Join(claimErr, <-recorded, d.release(ctx, queue))
-		default:
-			<-done
-			inflight--
-		}
-	}
+	return d.dispatch(ctx, true)
 }
 
-// release gives back deliveries claimed but not started (Drain was
-// stopped), so that another process, or this one restarted, need not wait
-// for their lease.
-func (d *Dispatcher) release(ctx context.Context, queue []notify.Delivery) error {
-	if len(queue) == 0 {
-		return nil
-	}
-	ctx = context.WithoutCancel(ctx)
-	now := d.clock.Now()
-	return d.store.Update(ctx, func(tx store.Tx) error {
-		for i := range queue {
-			if err := tx.ReleaseClaim(ctx, &queue[i], now); err != nil {
-				return err
-			}
+// dispatch claims due deliveries whenever a slot is free and starts each
+// one's attempt at once; it never waits for one attempt to claim the
+// next. It claims again when woken, every Poll, and when attempts have
+// been recorded (which frees their slots, and their destinations' share),
+// until a claim gets less than it asked for. The store caps each
+// destination (PerDestination), so a receiver that hangs holds a few
+// slots while the others go on. One goroutine records the attempts, all
+// that are waiting in one transaction; an attempt holds its slot until
+// it is recorded, as it holds its destination's share in the store. Drain
+// returns once nothing is in flight and a claim found nothing it may
+// take; Run only when ctx ends.
+func (d *Dispatcher) dispatch(ctx context.Context, drain bool) (int, error) {
+	conc := d.cfg.Concurrency
+	results := make(chan attempted, conc)
+	freed := make(chan recorded, conc)
+	go d.recordAll(ctx, results, freed)
+	poll := time.NewTicker(d.cfg.Poll)
+	defer poll.Stop()
+	var (
+		inflight, made int
+		errs           []error
+		due            = true // something may be due: claim when a slot is free
+		stop           = ctx.Done()
+	)
+	fail := func(err error) {
+		if drain {
+			errs = append(errs, err)
+		} else {
+			d.log.Error("delivering notifications", "err", err)
 		}
-		return nil
-	})
+	}
+	for {
+		// Drain stops claiming at its first error, and returns it once
+		// the attempts in flight are recorded.
+		if due && inflight < conc && ctx.Err() == nil && len(errs) == 0 {
+			want := conc - inflight
+			batch, err := d.claimDue(ctx, want)
+			if err != nil && ctx.Err() == nil {
+				fail(err)
+			}
+			due = err == nil && len(batch) == want
+			for _, dl := range batch {
+				go func() { results <- attempted{dl, d.deliver(ctx, &dl)} }()
+			}
+			inflight += len(batch)
+			made += len(batch)
+		}
+		if inflight == 0 && (ctx.Err() != nil || drain && (!due || len(errs) > 0)) {
+			break
+		}
+		select {
+		case r := <-freed:
+			inflight -= r.n
+			if r.err != nil {
+				fail(r.err)
+			}
+			due = true
+		case <-d.wake:
+			due = true
+		case <-poll.C:
+			due = true
+		case <-stop:
+			stop = nil // from now on, wait only for the attempts in flight
+		}
+	}
+	close(results)
+	return made, errors.Join(errs...)
 }
 
 // attempted is an attempt made, waiting to be recorded.
@@ -239,10 +242,15 @@ type attempted struct {
 	a notify.Attempt
 }
 
+// recorded says that n attempts were recorded, or failed to be with err.
+type recorded struct {
+	n   int
+	err error
+}
+
 // recordAll records results as they come, each time all that are waiting
-// in one transaction.
-func (d *Dispatcher) recordAll(ctx context.Context, results <-chan attempted) error {
-	var errs []error
+// in one transaction, and reports each transaction on freed.
+func (d *Dispatcher) recordAll(ctx context.Context, results <-chan attempted, freed chan<- recorded) {
 	for r := range results {
 		batch := []attempted{r}
 	more:
@@ -257,11 +265,8 @@ func (d *Dispatcher) recordAll(ctx context.Context, results <-chan attempted) er
 				break more
 			}
 		}
-		if err := d.record(ctx, batch); err != nil {
-			errs = append(errs, err)
-		}
+		freed <- recorded{len(batch), d.record(ctx, batch)}
 	}
-	return errors.Join(errs...)
 }
 
 // record stores attempts in one transaction. The attempts have been made
@@ -270,15 +275,15 @@ func (d *Dispatcher) record(ctx context.Context, batch []attempted) error {
 	ctx = context.WithoutCancel(ctx)
 	return d.store.Update(ctx, func(tx store.Tx) error {
 		for i := range batch {
-			err := tx.RecordAttempt(ctx, &batch[i].d, batch[i].a)
-			if kassa.ErrorCode(err) == kassa.EConflict {
-				// The lease ran out and another process took the delivery
-				// over; its attempt is the one on record.
-				d.log.Warn("notification attempt not recorded: lease lost", "delivery", batch[i].d.ID)
-				continue
-			}
+			held, err := tx.RecordAttempt(ctx, &batch[i].d, batch[i].a)
 			if err != nil {
 				return err
+			}
+			if !held {
+				// The lease ran out (a stalled process, or clocks apart)
+				// and the delivery was taken over or reset meanwhile: the
+				// attempt is in its log, its state is its holder's now.
+				d.log.Warn("notification attempt logged after its lease ran out", "delivery", batch[i].d.ID)
 			}
 		}
 		return nil
@@ -288,14 +293,14 @@ func (d *Dispatcher) record(ctx context.Context, batch []attempted) error {
 func (d *Dispatcher) claimDue(ctx context.Context, limit int) ([]notify.Delivery, error) {
 	d.mu.Lock()
 	d.n++
-	claim := fmt.Sprintf("%s-%d", d.claim, d.n)
+	token := fmt.Sprintf("%s-%d", d.claim, d.n)
 	d.mu.Unlock()
 	now := d.clock.Now()
+	c := store.DeliveryClaim{Now: now, LeaseUntil: now.Add(d.cfg.Lease), Token: token, Limit: limit, PerDestination: d.cfg.PerDestination}
 	var batch []notify.Delivery
 	err := d.store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		batch, err = tx.ClaimDeliveries(ctx, now, now.Add(d.cfg.Lease), claim, limit,
-			func(merchantID string) string { return notify.SessionSecret(d.key, merchantID) })
+		batch, err = tx.ClaimDeliveries(ctx, c, func(merchantID string) string { return notify.SessionSecret(d.key, merchantID) })
 		return err
 	})
 	return batch, err
