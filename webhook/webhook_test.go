@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/webhook"
@@ -42,17 +43,40 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg webhook.Config) *harness {
 	t.Helper()
+	return newHarnessOn(t, openSQLite(t), cfg)
+}
+
+func openSQLite(t *testing.T) store.Store {
+	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// stores runs test on a new SQLite store and on a new PostgreSQL one
+// (pgtest skips it without a test database).
+func stores(t *testing.T, test func(t *testing.T, db store.Store)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, openSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { test(t, pgtest.Open(t)) })
+}
+
+func newHarnessOn(t *testing.T, db store.Store, cfg webhook.Config) *harness {
+	t.Helper()
 	h := &harness{t: t, ctx: t.Context(), store: db, clock: kassatest.NewClock(t0)}
+	h.d = h.dispatcher(cfg)
+	return h
+}
+
+// dispatcher makes a dispatcher over the harness's store and clock, as
+// another process sharing the database would have.
+func (h *harness) dispatcher(cfg webhook.Config) *webhook.Dispatcher {
 	if cfg.Jitter == nil {
 		cfg.Jitter = func(int) time.Duration { return 0 }
 	}
-	h.d = webhook.New(slog.New(slog.DiscardHandler), db, h.clock, key, cfg)
-	return h
+	return webhook.New(slog.New(slog.DiscardHandler), h.store, h.clock, key, cfg)
 }
 
 // notify stores a notification with a delivery to the session URL url,
@@ -67,9 +91,12 @@ func (h *harness) notify(url string) string {
 }
 
 // tryNotify is notify for goroutines other than the test's.
-func (h *harness) tryNotify(url string) (string, error) {
+func (h *harness) tryNotify(url string) (string, error) { return h.tryNotifyAs(merchantID, url) }
+
+// tryNotifyAs stores a notification of merchant m.
+func (h *harness) tryNotifyAs(m, url string) (string, error) {
 	id := fmt.Sprintf("nt_%03d", h.seq.Add(1))
-	n := &notify.Notification{ID: id, MerchantID: merchantID, Type: notify.OrderCreate, OrderID: "or_1", SessionID: "ps_1",
+	n := &notify.Notification{ID: id, MerchantID: m, Type: notify.OrderCreate, OrderID: "or_1", SessionID: "ps_1",
 		Body: []byte(`{"eventType":"com.ledyer.order.create","merchantId":"ac_merchant","orderId":"or_1","reference":"r","storeId":"1"}`), CreatedAt: h.clock.Now()}
 	return id, h.store.Update(h.ctx, func(tx store.Tx) error {
 		return tx.CreateNotification(h.ctx, n, []notify.Delivery{{ID: "nd_" + id, URL: url, NextAt: h.clock.Now()}})
@@ -88,10 +115,15 @@ func (h *harness) drain() int {
 
 func (h *harness) delivery(notificationID string) notify.Delivery {
 	h.t.Helper()
+	return h.deliveryOf(merchantID, notificationID)
+}
+
+func (h *harness) deliveryOf(m, notificationID string) notify.Delivery {
+	h.t.Helper()
 	var ds []notify.Delivery
 	err := h.store.View(h.ctx, func(tx store.ReadTx) error {
 		var err error
-		ds, err = tx.Deliveries(h.ctx, merchantID, notificationID)
+		ds, err = tx.Deliveries(h.ctx, m, notificationID)
 		return err
 	})
 	if err != nil || len(ds) != 1 {
@@ -422,5 +454,123 @@ func TestSlowReceiverBlocksNoOne(t *testing.T) {
 	}
 	if d := h.delivery(late); d.State != notify.Delivered {
 		t.Errorf("late notification %s", d.State)
+	}
+}
+
+// hungReceiver holds every request until release is closed, telling each
+// arrival on arrived and keeping the most it held at once.
+type hungReceiver struct {
+	*receiver
+	arrived chan struct{}
+	release chan struct{}
+	mu      sync.Mutex
+	held    int
+	most    int
+}
+
+func newHungReceiver(t *testing.T) *hungReceiver {
+	h := &hungReceiver{arrived: make(chan struct{}, 1000), release: make(chan struct{})}
+	h.receiver = newReceiver(t, func(int, http.ResponseWriter) {
+		h.mu.Lock()
+		h.held++
+		h.most = max(h.most, h.held)
+		h.mu.Unlock()
+		h.arrived <- struct{}{}
+		<-h.release
+		h.mu.Lock()
+		h.held--
+		h.mu.Unlock()
+	})
+	return h
+}
+
+// waitFor waits for a signal on c; the limit is a safety net against a
+// hang, not a timing assertion.
+func waitFor(t *testing.T, c <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s never happened", what)
+	}
+}
+
+// One merchant's receiver that hangs holds its destination's share of
+// the slots and no more, over every process: two dispatchers sharing the
+// database deliver other merchants' notifications while all of its
+// attempts are still held, and once it answers, every attempt made is on
+// record.
+func TestHungReceiverDelaysNoOne(t *testing.T) { stores(t, testHungReceiverDelaysNoOne) }
+
+func testHungReceiverDelaysNoOne(t *testing.T, db store.Store) {
+	const perDestination = 4
+	cfg := webhook.Config{AllowPrivate: true, Concurrency: 16, PerDestination: perDestination, Timeout: time.Hour, Poll: time.Hour}
+	h := newHarnessOn(t, db, cfg)
+	replica := h.dispatcher(cfg)
+	hung := newHungReceiver(t)
+	var hungIDs []string
+	for range 40 {
+		hungIDs = append(hungIDs, h.notify(hung.URL+"/notify"))
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	var running sync.WaitGroup
+	for _, d := range []*webhook.Dispatcher{h.d, replica} {
+		running.Go(func() { d.Run(ctx) })
+	}
+	defer func() { // on a failure too: no goroutine left holding the receiver
+		cancel()
+		select {
+		case <-hung.release:
+		default:
+			close(hung.release)
+		}
+		running.Wait()
+	}()
+	for range perDestination {
+		waitFor(t, hung.arrived, "an attempt to the hung receiver")
+	}
+
+	// Merchant B's notification, then C's, each committed and woken on one
+	// replica, arrive while all of merchant A's attempts are held.
+	for i, d := range []*webhook.Dispatcher{h.d, replica} {
+		got := make(chan struct{})
+		fast := newReceiver(t, func(int, http.ResponseWriter) { close(got) })
+		m := fmt.Sprintf("ac_other%d", i)
+		if _, err := h.tryNotifyAs(m, fast.URL); err != nil {
+			t.Fatal(err)
+		}
+		d.Wake()
+		waitFor(t, got, "merchant "+m+"'s notification arriving while the hung receiver held its attempts")
+		if n := len(hung.requests()); n != perDestination {
+			t.Errorf("the hung receiver got %d requests, want %d: its share", n, perDestination)
+		}
+	}
+	// Each replica has claimed since the hung receiver's share was taken:
+	// neither took more of its deliveries.
+	claimed := 0
+	for _, id := range hungIDs {
+		if h.delivery(id).Claim != "" {
+			claimed++
+		}
+	}
+	if claimed != perDestination {
+		t.Errorf("%d deliveries to the hung receiver claimed, want its share of %d", claimed, perDestination)
+	}
+
+	close(hung.release)
+	cancel()
+	running.Wait()
+	if n := h.drain(); n != 40-perDestination {
+		t.Errorf("Drain after the receiver recovered made %d attempts, want %d", n, 40-perDestination)
+	}
+	for _, id := range hungIDs {
+		if d := h.delivery(id); d.State != notify.Delivered || len(d.Log) != 1 {
+			t.Errorf("delivery %s: %s with %d attempts logged; want delivered with 1", id, d.State, len(d.Log))
+		}
+	}
+	hung.mu.Lock()
+	defer hung.mu.Unlock()
+	if hung.most > perDestination {
+		t.Errorf("the hung receiver held %d requests at once, more than its share of %d", hung.most, perDestination)
 	}
 }
