@@ -31,12 +31,15 @@ import (
 
 // Config tunes a Dispatcher; zero values take the defaults.
 type Config struct {
-	// Concurrency bounds the requests in flight (default 16).
+	// Concurrency bounds the requests in flight (default 64). A request
+	// that waits for a receiver costs a goroutine and a connection.
 	Concurrency int
 	// PerDestination bounds the requests in flight to one destination
-	// (notify.Destination), over every process sharing the database
-	// (default a quarter of Concurrency, at least 1): a receiver that
-	// hangs holds that many slots and the others keep the rest.
+	// (notify.Destination) over every process sharing the database
+	// (default 8, at most Concurrency): a receiver that hangs holds that
+	// many slots and the others keep the rest. It also bounds one
+	// destination's throughput, to about PerDestination requests per
+	// round trip and commit.
 	PerDestination int
 	// Timeout bounds one attempt, connection to last byte (default 15 s,
 	// the low end of what Standard Webhooks recommends).
@@ -83,11 +86,12 @@ type Dispatcher struct {
 // notification URLs (api.LoadNotificationKey).
 func New(log *slog.Logger, st store.Store, clock kassa.Clock, key []byte, cfg Config) *Dispatcher {
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
+		cfg.Concurrency = 64
 	}
 	if cfg.PerDestination <= 0 {
-		cfg.PerDestination = max(1, cfg.Concurrency/4)
+		cfg.PerDestination = 16
 	}
+	cfg.PerDestination = min(cfg.PerDestination, cfg.Concurrency)
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
 	}
@@ -169,60 +173,73 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 
 // dispatch claims due deliveries whenever a slot is free and starts each
 // one's attempt at once; it never waits for one attempt to claim the
-// next. It claims again when woken, every Poll, and when attempts have
-// been recorded (which frees their slots, and their destinations' share),
-// until a claim gets less than it asked for. The store caps each
-// destination (PerDestination), so a receiver that hangs holds a few
-// slots while the others go on. One goroutine records the attempts, all
-// that are waiting in one transaction; an attempt holds its slot until
-// it is recorded, as it holds its destination's share in the store. Drain
-// returns once nothing is in flight and a claim found nothing it may
-// take; Run only when ctx ends.
+// next. A transaction records the attempts that have ended (all that are
+// waiting) and claims for the slots free, so an attempt holds its slot,
+// and its destination's share in the store, until it is recorded, and one
+// commit both frees and refills it. Two such transactions may run at
+// once, so that attempts that end while a claim runs are recorded without
+// waiting for it. It claims when woken, every Poll, and when attempts
+// have ended, until a claim gets less than it asked for. The store caps
+// each destination (PerDestination), so a receiver that hangs holds a
+// few slots while the others go on. Drain returns once nothing is in
+// flight and a claim found nothing it may take; Run only when ctx ends.
 func (d *Dispatcher) dispatch(ctx context.Context, drain bool) (int, error) {
 	conc := d.cfg.Concurrency
 	results := make(chan attempted, conc)
-	freed := make(chan recorded, conc)
-	go d.recordAll(ctx, results, freed)
+	outcomes := make(chan outcome, 2)
 	poll := time.NewTicker(d.cfg.Poll)
 	defer poll.Stop()
 	var (
-		inflight, made int
-		errs           []error
-		due            = true // something may be due: claim when a slot is free
-		stop           = ctx.Done()
+		ended    []attempted // attempts made, not yet being recorded
+		inflight int         // attempts started and not yet recorded
+		reserved int         // slots that running transactions claim for
+		running  int         // transactions running
+		made     int
+		errs     []error
+		due      = true // something may be due: claim when a slot is free
+		stop     = ctx.Done()
 	)
-	fail := func(err error) {
-		if drain {
-			errs = append(errs, err)
-		} else {
-			d.log.Error("delivering notifications", "err", err)
-		}
-	}
 	for {
 		// Drain stops claiming at its first error, and returns it once
 		// the attempts in flight are recorded.
-		if due && inflight < conc && ctx.Err() == nil && len(errs) == 0 {
-			want := conc - inflight
-			batch, err := d.claimDue(ctx, want)
-			if err != nil && ctx.Err() == nil {
-				fail(err)
-			}
-			due = err == nil && len(batch) == want
-			for _, dl := range batch {
-				go func() { results <- attempted{dl, d.deliver(ctx, &dl)} }()
-			}
-			inflight += len(batch)
-			made += len(batch)
+		want := 0
+		if due && ctx.Err() == nil && len(errs) == 0 {
+			want = conc - inflight - reserved + len(ended)
 		}
-		if inflight == 0 && (ctx.Err() != nil || drain && (!due || len(errs) > 0)) {
-			break
+		if running < cap(outcomes) && (want > 0 || len(ended) > 0) {
+			running++
+			reserved += want
+			if want > 0 {
+				due = false // until this claim, or a signal, says otherwise
+			}
+			go func(ended []attempted, want int) {
+				batch, err := d.recordAndClaim(ctx, ended, want)
+				outcomes <- outcome{len(ended), want, batch, err}
+			}(ended, want)
+			ended = nil
+		}
+		if running == 0 && inflight == 0 && (ctx.Err() != nil || drain && (!due || len(errs) > 0)) {
+			return made, errors.Join(errs...)
 		}
 		select {
-		case r := <-freed:
-			inflight -= r.n
-			if r.err != nil {
-				fail(r.err)
+		case o := <-outcomes:
+			running--
+			reserved -= o.want
+			inflight += len(o.batch) - o.recorded
+			made += len(o.batch)
+			for _, dl := range o.batch {
+				go func() { results <- attempted{dl, d.deliver(ctx, &dl)} }()
 			}
+			switch {
+			case o.err != nil && ctx.Err() == nil && drain:
+				errs = append(errs, o.err)
+			case o.err != nil && ctx.Err() == nil:
+				d.log.Error("delivering notifications", "err", o.err)
+			case o.want > 0 && len(o.batch) == o.want:
+				due = true // there may be more
+			}
+		case r := <-results:
+			ended = ready(append(ended, r), results)
 			due = true
 		case <-d.wake:
 			due = true
@@ -232,8 +249,26 @@ func (d *Dispatcher) dispatch(ctx context.Context, drain bool) (int, error) {
 			stop = nil // from now on, wait only for the attempts in flight
 		}
 	}
-	close(results)
-	return made, errors.Join(errs...)
+}
+
+// outcome is what a transaction of dispatch did: recorded attempts, and
+// claimed batch of the want it asked for.
+type outcome struct {
+	recorded, want int
+	batch          []notify.Delivery
+	err            error
+}
+
+// ready appends the results that have come, without waiting for more.
+func ready(ended []attempted, results <-chan attempted) []attempted {
+	for {
+		select {
+		case r := <-results:
+			ended = append(ended, r)
+		default:
+			return ended
+		}
+	}
 }
 
 // attempted is an attempt made, waiting to be recorded.
@@ -242,40 +277,23 @@ type attempted struct {
 	a notify.Attempt
 }
 
-// recorded says that n attempts were recorded, or failed to be with err.
-type recorded struct {
-	n   int
-	err error
-}
-
-// recordAll records results as they come, each time all that are waiting
-// in one transaction, and reports each transaction on freed.
-func (d *Dispatcher) recordAll(ctx context.Context, results <-chan attempted, freed chan<- recorded) {
-	for r := range results {
-		batch := []attempted{r}
-	more:
-		for len(batch) < 256 {
-			select {
-			case r, ok := <-results:
-				if !ok {
-					break more
-				}
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		freed <- recorded{len(batch), d.record(ctx, batch)}
-	}
-}
-
-// record stores attempts in one transaction. The attempts have been made
-// whatever ctx says, so ctx's end does not stop the recording.
-func (d *Dispatcher) record(ctx context.Context, batch []attempted) error {
+// recordAndClaim records the attempts ended and claims up to limit due
+// deliveries, in one transaction. The attempts have been made whatever
+// ctx says, so ctx's end does not stop the recording. If the transaction
+// fails, the attempts are not recorded: their leases run out and they
+// are made again.
+func (d *Dispatcher) recordAndClaim(ctx context.Context, ended []attempted, limit int) ([]notify.Delivery, error) {
+	d.mu.Lock()
+	d.n++
+	token := fmt.Sprintf("%s-%d", d.claim, d.n)
+	d.mu.Unlock()
+	now := d.clock.Now()
+	c := store.DeliveryClaim{Now: now, LeaseUntil: now.Add(d.cfg.Lease), Token: token, Limit: limit, PerDestination: d.cfg.PerDestination}
 	ctx = context.WithoutCancel(ctx)
-	return d.store.Update(ctx, func(tx store.Tx) error {
-		for i := range batch {
-			held, err := tx.RecordAttempt(ctx, &batch[i].d, batch[i].a)
+	var batch []notify.Delivery
+	err := d.store.Update(ctx, func(tx store.Tx) error {
+		for i := range ended {
+			held, err := tx.RecordAttempt(ctx, &ended[i].d, ended[i].a)
 			if err != nil {
 				return err
 			}
@@ -283,22 +301,9 @@ func (d *Dispatcher) record(ctx context.Context, batch []attempted) error {
 				// The lease ran out (a stalled process, or clocks apart)
 				// and the delivery was taken over or reset meanwhile: the
 				// attempt is in its log, its state is its holder's now.
-				d.log.Warn("notification attempt logged after its lease ran out", "delivery", batch[i].d.ID)
+				d.log.Warn("notification attempt logged after its lease ran out", "delivery", ended[i].d.ID)
 			}
 		}
-		return nil
-	})
-}
-
-func (d *Dispatcher) claimDue(ctx context.Context, limit int) ([]notify.Delivery, error) {
-	d.mu.Lock()
-	d.n++
-	token := fmt.Sprintf("%s-%d", d.claim, d.n)
-	d.mu.Unlock()
-	now := d.clock.Now()
-	c := store.DeliveryClaim{Now: now, LeaseUntil: now.Add(d.cfg.Lease), Token: token, Limit: limit, PerDestination: d.cfg.PerDestination}
-	var batch []notify.Delivery
-	err := d.store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		batch, err = tx.ClaimDeliveries(ctx, c, func(merchantID string) string { return notify.SessionSecret(d.key, merchantID) })
 		return err

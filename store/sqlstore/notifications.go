@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -214,9 +216,21 @@ func (t *Tx) AddDeliveries(ctx context.Context, n *notify.Notification, ds []not
 // them, which two claimers must not do at once.
 const claimsLock = "notification claims"
 
-// goneEndpoint is true of a delivery d (joined with its endpoint e) whose
-// endpoint was deleted.
-const goneEndpoint = `(d.endpoint_id <> '' AND e.id IS NULL)`
+// dueDestination is a destination with pending deliveries: the soonest
+// one's due time and how many of them are claimed under a running lease.
+type dueDestination struct {
+	name    string
+	next    int64
+	claimed int
+}
+
+// dueDelivery is a candidate for a claim.
+type dueDelivery struct {
+	notify.Delivery
+	next int64
+	turn int  // its place in its destination's queue, from 0
+	gone bool // its endpoint was deleted
+}
 
 func (t *Tx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, sessionSecret func(string) string) ([]notify.Delivery, error) {
 	if c.Limit <= 0 || c.PerDestination <= 0 {
@@ -225,45 +239,77 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, session
 	if err := t.c.Lock(ctx, claimsLock); err != nil {
 		return nil, fmt.Errorf("lock notification claims: %w", err)
 	}
-	type due struct {
-		notify.Delivery
-		next int64
-		gone int
-	}
-	var cands []due
-	// turn numbers each destination's due deliveries, soonest first; a
-	// destination takes the turns its claimed deliveries leave free.
-	// Deliveries to deleted endpoints are numbered apart: they are failed,
-	// not sent, and take no destination's turn.
+	now := c.Now.UnixMicro()
+	// The destinations with pending deliveries, one index lookup each (a
+	// loose index scan), so that the work does not grow with a backlog
+	// that waits at one destination.
+	var dests []dueDestination
 	err := t.c.Query(ctx, func(rows Scanner) error {
-		var d due
-		if err := rows.Scan(&d.ID, &d.NotificationID, &d.MerchantID, &d.EndpointID, &d.URL, &d.Attempts, &d.next, &d.gone, &d.Body, &d.Secret); err != nil {
+		var d dueDestination
+		if err := rows.Scan(&d.name, &d.next, &d.claimed); err != nil {
 			return err
 		}
-		cands = append(cands, d)
+		if d.next <= now && d.claimed < c.PerDestination {
+			dests = append(dests, d)
+		}
 		return nil
-	}, `SELECT q.id, q.notification_id, q.merchant_id, q.endpoint_id, q.url, q.attempts, q.next_at, q.gone, n.body, q.secret
-		FROM (SELECT d.id, d.notification_id, d.merchant_id, d.endpoint_id, d.url, d.attempts, d.next_at, d.destination,
-				COALESCE(e.secret, '') AS secret,
-				CASE WHEN `+goneEndpoint+` THEN 1 ELSE 0 END AS gone,
-				ROW_NUMBER() OVER (PARTITION BY d.destination, `+goneEndpoint+` ORDER BY d.next_at, d.id) AS turn
-			FROM notification_deliveries d
-			LEFT JOIN notification_endpoints e ON e.id = d.endpoint_id
-			WHERE d.state = 'pending' AND d.next_at <= $1) q
-		JOIN notifications n ON n.id = q.notification_id
-		LEFT JOIN (SELECT destination, COUNT(*) AS claimed FROM notification_deliveries
-			WHERE claim <> '' AND state = 'pending' AND next_at > $1 GROUP BY destination) b ON b.destination = q.destination
-		WHERE q.turn + COALESCE(b.claimed, 0) <= $2
-		ORDER BY q.turn, q.next_at, q.id LIMIT $3`, c.Now.UnixMicro(), c.PerDestination, c.Limit)
+	}, `WITH RECURSIVE dest (name) AS (
+			SELECT MIN(destination) FROM notification_deliveries WHERE state = 'pending'
+			UNION ALL
+			SELECT (SELECT MIN(destination) FROM notification_deliveries WHERE state = 'pending' AND destination > dest.name)
+			FROM dest WHERE dest.name IS NOT NULL)
+		SELECT name,
+			(SELECT MIN(next_at) FROM notification_deliveries WHERE state = 'pending' AND destination = dest.name),
+			(SELECT COUNT(*) FROM notification_deliveries WHERE claim <> '' AND destination = dest.name AND state = 'pending' AND next_at > $1)
+		FROM dest WHERE name IS NOT NULL`, now)
 	if err != nil {
+		return nil, fmt.Errorf("list destinations due: %w", err)
+	}
+	// Only the Limit destinations due longest can have a delivery in the
+	// claim's first turn; each gives what its cap leaves room for.
+	slices.SortFunc(dests, func(a, b dueDestination) int { return cmp.Compare(a.next, b.next) })
+	dests = dests[:min(len(dests), c.Limit)]
+	var cands []dueDelivery
+	qs := make([]Query, len(dests))
+	for i, dst := range dests {
+		turn := 0
+		qs[i] = Query{
+			SQL: `SELECT d.id, d.notification_id, d.merchant_id, d.endpoint_id, d.url, d.attempts, d.next_at, n.body,
+					COALESCE(e.secret, ''), d.endpoint_id <> '' AND e.id IS NULL
+				FROM notification_deliveries d
+				JOIN notifications n ON n.id = d.notification_id
+				LEFT JOIN notification_endpoints e ON e.id = d.endpoint_id
+				WHERE d.destination = $1 AND d.state = 'pending' AND d.next_at <= $2
+				ORDER BY d.next_at, d.id LIMIT $3`,
+			Args: []any{dst.name, now, c.PerDestination - dst.claimed},
+			Scan: func(rows Scanner) error {
+				cd := dueDelivery{turn: turn}
+				if err := rows.Scan(&cd.ID, &cd.NotificationID, &cd.MerchantID, &cd.EndpointID, &cd.URL, &cd.Attempts, &cd.next, &cd.Body, &cd.Secret, &cd.gone); err != nil {
+					return err
+				}
+				turn++
+				cands = append(cands, cd)
+				return nil
+			},
+		}
+	}
+	if err := t.c.Queries(ctx, qs...); err != nil {
 		return nil, fmt.Errorf("list due deliveries: %w", err)
 	}
+	// Destinations take turns: each one's first, then each one's second.
+	slices.SortFunc(cands, func(a, b dueDelivery) int {
+		return cmp.Or(cmp.Compare(a.turn, b.turn), cmp.Compare(a.next, b.next), cmp.Compare(a.ID, b.ID))
+	})
 	var out []notify.Delivery
 	for _, cd := range cands {
+		if len(out) == c.Limit && !cd.gone {
+			continue
+		}
 		// Each claim is a compare-and-set on the due time read: a delivery
-		// redelivered or recorded since is left alone.
+		// redelivered or recorded since is left alone. A delivery whose
+		// endpoint was deleted fails instead: there is nothing to send to.
 		set, args := `next_at = $3, claim = $4`, []any{cd.ID, cd.next, c.LeaseUntil.UnixMicro(), c.Token}
-		if cd.gone == 1 {
+		if cd.gone {
 			set, args = `state = 'failed', claim = ''`, args[:2]
 		}
 		n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET `+set+`
@@ -271,7 +317,7 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, session
 		if err != nil {
 			return nil, t.writeErr(err, "notification delivery "+cd.ID)
 		}
-		if n == 0 || cd.gone == 1 {
+		if n == 0 || cd.gone {
 			continue
 		}
 		d := cd.Delivery
