@@ -280,8 +280,9 @@ type attempted struct {
 // recordAndClaim records the attempts ended and claims up to limit due
 // deliveries, in one transaction. The attempts have been made whatever
 // ctx says, so ctx's end does not stop the recording. If the transaction
-// fails, the attempts are not recorded: their leases run out and they
-// are made again.
+// fails, the attempts are recorded in one of their own, so that a claim
+// that fails does not take them along; if that fails too, their leases
+// run out and they are made again.
 func (d *Dispatcher) recordAndClaim(ctx context.Context, ended []attempted, limit int) ([]notify.Delivery, error) {
 	d.mu.Lock()
 	d.n++
@@ -292,23 +293,34 @@ func (d *Dispatcher) recordAndClaim(ctx context.Context, ended []attempted, limi
 	ctx = context.WithoutCancel(ctx)
 	var batch []notify.Delivery
 	err := d.store.Update(ctx, func(tx store.Tx) error {
-		for i := range ended {
-			held, err := tx.RecordAttempt(ctx, &ended[i].d, ended[i].a)
-			if err != nil {
-				return err
-			}
-			if !held {
-				// The lease ran out (a stalled process, or clocks apart)
-				// and the delivery was taken over or reset meanwhile: the
-				// attempt is in its log, its state is its holder's now.
-				d.log.Warn("notification attempt logged after its lease ran out", "delivery", ended[i].d.ID)
-			}
+		if err := d.record(ctx, tx, ended); err != nil {
+			return err
 		}
 		var err error
 		batch, err = tx.ClaimDeliveries(ctx, c, func(merchantID string) string { return notify.SessionSecret(d.key, merchantID) })
 		return err
 	})
+	if err != nil && limit > 0 && len(ended) > 0 {
+		return nil, errors.Join(err, d.store.Update(ctx, func(tx store.Tx) error { return d.record(ctx, tx, ended) }))
+	}
 	return batch, err
+}
+
+// record records the attempts ended in tx.
+func (d *Dispatcher) record(ctx context.Context, tx store.Tx, ended []attempted) error {
+	for i := range ended {
+		held, err := tx.RecordAttempt(ctx, &ended[i].d, ended[i].a)
+		if err != nil {
+			return err
+		}
+		if !held {
+			// The lease ran out (a stalled process, or clocks apart) and
+			// the delivery was taken over or reset meanwhile: the attempt
+			// is in its log, its state is its holder's now.
+			d.log.Warn("notification attempt logged after its lease ran out", "delivery", ended[i].d.ID)
+		}
+	}
+	return nil
 }
 
 // deliver makes one attempt and sets the delivery's next state from its

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/kassa-pay/kassa/kassatest"
 	"io"
@@ -573,5 +574,44 @@ func testHungReceiverDelaysNoOne(t *testing.T, db store.Store) {
 	defer hung.mu.Unlock()
 	if hung.most > perDestination {
 		t.Errorf("the hung receiver held %d requests at once, more than its share of %d", hung.most, perDestination)
+	}
+}
+
+// brokenClaims is a store whose claims fail while broken is set.
+type brokenClaims struct {
+	store.Store
+	broken *atomic.Bool
+}
+
+func (s brokenClaims) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(brokenClaimsTx{tx, s.broken}) })
+}
+
+type brokenClaimsTx struct {
+	store.Tx
+	broken *atomic.Bool
+}
+
+func (tx brokenClaimsTx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, secret func(string) string) ([]notify.Delivery, error) {
+	if tx.broken.Load() {
+		return nil, errors.New("claims are broken")
+	}
+	return tx.Tx.ClaimDeliveries(ctx, c, secret)
+}
+
+// An attempt is recorded in the transaction that claims the next ones;
+// when that claim fails, the attempt is still recorded.
+func TestAttemptRecordedWhenClaimFails(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true})
+	broken := new(atomic.Bool)
+	h.store = brokenClaims{h.store, broken}
+	h.d = h.dispatcher(webhook.Config{AllowPrivate: true})
+	rcv := newReceiver(t, func(int, http.ResponseWriter) { broken.Store(true) })
+	id := h.notify(rcv.URL)
+	if _, err := h.d.Drain(h.ctx); err == nil || !strings.Contains(err.Error(), "claims are broken") {
+		t.Errorf("Drain = %v, want the claim's error", err)
+	}
+	if d := h.delivery(id); d.State != notify.Delivered || len(d.Log) != 1 {
+		t.Errorf("delivery %s with %d attempts logged; want delivered, 1", d.State, len(d.Log))
 	}
 }
