@@ -384,7 +384,7 @@ func TestTimeout(t *testing.T) {
 }
 
 // Run delivers on Wake and, when stopped, returns after recording the
-// attempts in flight and giving back what it claimed but did not start.
+// attempts in flight, having claimed nothing it did not start.
 func TestRunWakeAndShutdown(t *testing.T) {
 	h := newHarness(t, webhook.Config{AllowPrivate: true, Poll: time.Hour, Concurrency: 1})
 	arrived, release := make(chan struct{}), make(chan struct{})
@@ -401,7 +401,7 @@ func TestRunWakeAndShutdown(t *testing.T) {
 		close(done)
 	}()
 	id := h.notify(rcv.URL)
-	queued := h.notify(rcv.URL) // claimed with the first, waits for the one slot
+	queued := h.notify(rcv.URL) // due, but the one slot is taken
 	h.d.Wake()
 	<-arrived
 	cancel() // shutdown begins with the attempt in flight
@@ -411,10 +411,10 @@ func TestRunWakeAndShutdown(t *testing.T) {
 		t.Errorf("after shutdown: %s, %d attempts; want the in-flight attempt recorded", d.State, d.Attempts)
 	}
 	if d := h.delivery(queued); d.Attempts != 0 || d.Claim != "" || !d.NextAt.Equal(t0) {
-		t.Errorf("unstarted delivery after shutdown: %d attempts, claim %q, due %v; want given back, due now", d.Attempts, d.Claim, d.NextAt)
+		t.Errorf("unstarted delivery after shutdown: %d attempts, claim %q, due %v; want unclaimed, due now", d.Attempts, d.Claim, d.NextAt)
 	}
 	if n := h.drain(); n != 1 {
-		t.Errorf("a restarted dispatcher made %d attempts at once, want the given-back one", n)
+		t.Errorf("a restarted dispatcher made %d attempts at once, want the one left", n)
 	}
 }
 
