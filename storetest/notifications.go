@@ -19,13 +19,30 @@ func sessionSecret(merchantID string) string { return "whsec_c2Vzc2lvbg==" + mer
 // the session URL and one to endpointID (if any), both due at f.now.
 func (f *fixture) newNotification(merchantID, orderID, endpointID string) *notify.Notification {
 	f.t.Helper()
+	ds := []notify.Delivery{{URL: "https://shop.example/notify"}}
+	if endpointID != "" {
+		ds = append(ds, notify.Delivery{EndpointID: endpointID, URL: "https://hooks.example/in"})
+	}
+	return f.storeNotification(merchantID, orderID, ds)
+}
+
+// notifyTo stores a notification of merchantID with one delivery to the
+// session URL url, due at f.now.
+func (f *fixture) notifyTo(merchantID, url string) *notify.Notification {
+	f.t.Helper()
+	return f.storeNotification(merchantID, "or_1", []notify.Delivery{{URL: url}})
+}
+
+// storeNotification stores a notification with deliveries ds, naming them
+// and making them due at f.now.
+func (f *fixture) storeNotification(merchantID, orderID string, ds []notify.Delivery) *notify.Notification {
+	f.t.Helper()
 	n := &notify.Notification{
 		ID: f.ids.New(kassa.PrefixNotification), MerchantID: merchantID, Type: notify.OrderCreate,
 		OrderID: orderID, SessionID: "ps_1", Body: []byte(`{"eventType":"com.ledyer.order.create"}`), CreatedAt: f.now,
 	}
-	ds := []notify.Delivery{{ID: f.ids.New(kassa.PrefixDelivery), URL: "https://shop.example/notify", NextAt: f.now}}
-	if endpointID != "" {
-		ds = append(ds, notify.Delivery{ID: f.ids.New(kassa.PrefixDelivery), EndpointID: endpointID, URL: "https://hooks.example/in", NextAt: f.now})
+	for i := range ds {
+		ds[i].ID, ds[i].NextAt = f.ids.New(kassa.PrefixDelivery), f.now
 	}
 	f.mustUpdate(func(tx store.Tx) error { return tx.CreateNotification(f.ctx, n, ds) })
 	return n
@@ -69,19 +86,6 @@ func (f *fixture) record(d notify.Delivery, a notify.Attempt) bool {
 		return err
 	})
 	return held
-}
-
-// notifyTo stores a notification of merchantID with one delivery to the
-// session URL url, due at f.now.
-func (f *fixture) notifyTo(merchantID, url string) *notify.Notification {
-	f.t.Helper()
-	n := &notify.Notification{
-		ID: f.ids.New(kassa.PrefixNotification), MerchantID: merchantID, Type: notify.OrderCreate,
-		OrderID: "or_1", SessionID: "ps_1", Body: []byte(`{"eventType":"com.ledyer.order.create"}`), CreatedAt: f.now,
-	}
-	ds := []notify.Delivery{{ID: f.ids.New(kassa.PrefixDelivery), URL: url, NextAt: f.now}}
-	f.mustUpdate(func(tx store.Tx) error { return tx.CreateNotification(f.ctx, n, ds) })
-	return n
 }
 
 func (f *fixture) deliveries(merchantID, notificationID string) []notify.Delivery {

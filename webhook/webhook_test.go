@@ -116,15 +116,10 @@ func (h *harness) drain() int {
 
 func (h *harness) delivery(notificationID string) notify.Delivery {
 	h.t.Helper()
-	return h.deliveryOf(merchantID, notificationID)
-}
-
-func (h *harness) deliveryOf(m, notificationID string) notify.Delivery {
-	h.t.Helper()
 	var ds []notify.Delivery
 	err := h.store.View(h.ctx, func(tx store.ReadTx) error {
 		var err error
-		ds, err = tx.Deliveries(h.ctx, m, notificationID)
+		ds, err = tx.Deliveries(h.ctx, merchantID, notificationID)
 		return err
 	})
 	if err != nil || len(ds) != 1 {
