@@ -267,9 +267,10 @@ func (s *Server) handleNotificationGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// handleRedeliver sends a notification again to each of its destinations,
-// and to the endpoints created since that subscribe to its type, with a
-// fresh retry schedule; the earlier attempts stay in the log.
+// handleRedeliver sends a notification again to each of its destinations
+// that still exists, and to the endpoints created since that subscribe to
+// its type, with a fresh retry schedule; the earlier attempts stay in the
+// log. While an attempt is in flight it is a conflict (store.Redeliver).
 func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
 	if err != nil {

@@ -465,3 +465,145 @@ func otherIDs() *kassatest.IDs {
 	ids.Skip(1 << 20)
 	return ids
 }
+
+// heldHook is a receiver on loopback that holds each request until the
+// test releases it, then answers 200.
+type heldHook struct {
+	*hook
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func newHeldHook(t *testing.T) *heldHook {
+	h := &heldHook{hook: &hook{}, arrived: make(chan struct{}, 100), release: make(chan struct{})}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		h.bodies = append(h.bodies, string(b))
+		h.mu.Unlock()
+		h.arrived <- struct{}{}
+		<-h.release
+	}))
+	t.Cleanup(h.Close)
+	t.Cleanup(h.unblock) // before Close, which waits for the handlers
+	return h
+}
+
+func (h *heldHook) unblock() {
+	select {
+	case <-h.release:
+	default:
+		close(h.release)
+	}
+}
+
+// notificationOf finds the order's notification of type com.ledyer.order.typ.
+func (e *env) notificationOf(orderID, typ string) notificationOut {
+	e.t.Helper()
+	var ns struct{ Data []notificationOut }
+	e.must(200, request{method: "GET", path: "/v1/notifications?orderId=" + orderID}).decode(e.t, &ns)
+	for _, n := range ns.Data {
+		if n.EventType == "com.ledyer.order."+typ {
+			var full notificationOut
+			e.must(200, request{method: "GET", path: "/v1/notifications/" + n.ID}).decode(e.t, &full)
+			return full
+		}
+	}
+	e.t.Fatalf("order %s has no %s notification", orderID, typ)
+	return notificationOut{}
+}
+
+// While an attempt is in flight, a redelivery is refused (the receiver
+// would get two requests at once) and deleting the endpoint leaves the
+// attempt to end: it is logged, and its 200 delivers the notification.
+// A redelivery then has no destination left.
+func TestAttemptInFlight(t *testing.T) { backends(t, testAttemptInFlight) }
+
+func testAttemptInFlight(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+	e, d := notifyEnv(t, newEnv)
+	h := newHeldHook(t)
+	var ep struct{ ID string }
+	e.must(201, request{method: "POST", path: "/v1/notification-endpoints",
+		body: map[string]any{"url": h.URL, "eventTypes": []string{"com.ledyer.order.create"}}}).decode(t, &ep)
+	c := cart(line("A", 1, 10000))
+	delete(c, "settings") // the endpoint is the only destination
+	id := e.order(c)
+	created := e.notificationOf(id, "create")
+
+	drained := make(chan error, 1)
+	go func() {
+		_, err := d.Drain(context.Background())
+		drained <- err
+	}()
+	select {
+	case <-h.arrived:
+	case <-time.After(30 * time.Second): // a safety net, not a timing assertion
+		t.Fatal("the attempt never arrived")
+	}
+	if resp := e.do(request{method: "POST", path: "/v1/notifications/" + created.ID + "/redeliver"}); resp.status != 409 || resp.code() != "conflict" {
+		t.Errorf("redeliver while the attempt is in flight = %d %s, want 409", resp.status, resp.body)
+	}
+	e.must(204, request{method: "DELETE", path: "/v1/notification-endpoints/" + ep.ID})
+	h.unblock()
+	if err := <-drained; err != nil {
+		t.Fatal(err)
+	}
+
+	n := e.notificationOf(id, "create")
+	if n.Status != "delivered" || len(n.Deliveries) != 1 || len(n.Deliveries[0].Attempts) != 1 || n.Deliveries[0].Attempts[0].StatusCode != 200 {
+		t.Errorf("after the endpoint was deleted during its attempt: %+v; want delivered, the 200 logged", n)
+	}
+	if resp := e.do(request{method: "POST", path: "/v1/notifications/" + created.ID + "/redeliver"}); resp.status != 409 {
+		t.Errorf("redeliver with the only endpoint deleted = %d %s, want 409", resp.status, resp.body)
+	}
+	drain(t, d)
+	if got := len(h.received()); got != 1 {
+		t.Errorf("the receiver got %d requests, want 1", got)
+	}
+	if n := e.notificationOf(id, "create"); n.Status != "delivered" || len(n.Deliveries[0].Attempts) != 1 {
+		t.Errorf("after the refused redelivery: %+v; want delivered, one attempt", n)
+	}
+}
+
+// Redelivering after an endpoint was deleted sends the notification to
+// its other destinations only; the deleted endpoint's delivery keeps its
+// state and does not fail the notification.
+func TestRedeliverAfterEndpointDeleted(t *testing.T) {
+	backends(t, testRedeliverAfterEndpointDeleted)
+}
+
+func testRedeliverAfterEndpointDeleted(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+	e, d := notifyEnv(t, newEnv)
+	shop, ends := newHook(t), newHook(t)
+	var ep struct{ ID string }
+	e.must(201, request{method: "POST", path: "/v1/notification-endpoints",
+		body: map[string]any{"url": ends.URL, "eventTypes": []string{"com.ledyer.order.create"}}}).decode(t, &ep)
+	id := e.order(hookCart(shop, line("A", 1, 10000)))
+	drain(t, d)
+	e.must(204, request{method: "DELETE", path: "/v1/notification-endpoints/" + ep.ID})
+	created := e.notificationOf(id, "create")
+	e.must(202, request{method: "POST", path: "/v1/notifications/" + created.ID + "/redeliver"})
+	drain(t, d)
+
+	n := e.notificationOf(id, "create")
+	if n.Status != "delivered" {
+		t.Errorf("notification %s after redelivery, want delivered", n.Status)
+	}
+	for _, dl := range n.Deliveries {
+		want := 2 // the session URL: the first delivery and the redelivery
+		if dl.EndpointID != "" {
+			want = 1
+		}
+		if dl.Status != "delivered" || len(dl.Attempts) != want {
+			t.Errorf("delivery to %s: %s, %d attempts; want delivered, %d", dl.URL, dl.Status, len(dl.Attempts), want)
+		}
+		for _, a := range dl.Attempts {
+			if a.Error != "" {
+				t.Errorf("delivery to %s logged %q", dl.URL, a.Error)
+			}
+		}
+	}
+	if got := len(ends.received()); got != 1 {
+		t.Errorf("the deleted endpoint got %d requests, want 1 (before it was deleted)", got)
+	}
+}

@@ -61,3 +61,18 @@ func CheckURL(raw string, allowPrivate bool) error {
 	}
 	return nil
 }
+
+// Destination names the receiver a delivery goes to, for sharing the
+// dispatcher fairly: the merchant and the URL's origin (scheme, host and
+// port). Deliveries to one origin share a cap on attempts in flight,
+// whichever endpoint or session URL they come from, because a shop that
+// hangs hangs for all its paths; the merchant is part of the name so that
+// one merchant's receiver never uses up another's share of a host they
+// both use. A URL that does not parse is its own destination.
+func Destination(merchantID, rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return merchantID + " " + rawURL
+	}
+	return merchantID + " " + strings.ToLower(u.Scheme+"://"+u.Host)
+}

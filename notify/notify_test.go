@@ -403,3 +403,30 @@ func TestNewDestinations(t *testing.T) {
 		t.Errorf("NewDestinations (-want +got):\n%s", diff)
 	}
 }
+
+// Destinations group by merchant and origin: paths, queries and the
+// case of the host do not matter; the port, the scheme and the merchant do.
+func TestDestination(t *testing.T) {
+	same := [][2]string{
+		{"https://shop.example/ledyer/notify?order=1", "https://SHOP.example/other"},
+		{"http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b#x"},
+	}
+	for _, p := range same {
+		if a, b := notify.Destination("ac_1", p[0]), notify.Destination("ac_1", p[1]); a != b {
+			t.Errorf("Destination(%s) = %q, Destination(%s) = %q; want the same", p[0], a, p[1], b)
+		}
+	}
+	differ := [][2]string{
+		{"https://shop.example/", "http://shop.example/"},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8081/"},
+		{"https://shop.example/", "https://hooks.shop.example/"},
+	}
+	for _, p := range differ {
+		if notify.Destination("ac_1", p[0]) == notify.Destination("ac_1", p[1]) {
+			t.Errorf("%s and %s share a destination", p[0], p[1])
+		}
+	}
+	if notify.Destination("ac_1", "https://shop.example/") == notify.Destination("ac_2", "https://shop.example/") {
+		t.Error("two merchants share a destination")
+	}
+}

@@ -26,8 +26,19 @@ func TestStore(t *testing.T) {
 // TestUpgradeDocuments upgrades a schema that the release ending with
 // migration 0005 made.
 func TestUpgradeDocuments(t *testing.T) {
+	testUpgrade(t, "0005_invoices.sql", storetest.UpgradeDocuments)
+}
+
+// TestUpgradeDeliveries upgrades a schema that the release ending with
+// migration 0006 made.
+func TestUpgradeDeliveries(t *testing.T) {
+	testUpgrade(t, "0006_document_numbering.sql", storetest.UpgradeDeliveries)
+}
+
+// testUpgrade runs check on a schema migrated up to last.
+func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exec, func(*testing.T) store.Store)) {
 	u, ctx := pgtest.URL(t), t.Context()
-	if err := postgres.MigrateTo(ctx, u, "0005_invoices.sql"); err != nil {
+	if err := postgres.MigrateTo(ctx, u, last); err != nil {
 		t.Fatal(err)
 	}
 	c, err := pgx.Connect(ctx, u)
@@ -36,7 +47,7 @@ func TestUpgradeDocuments(t *testing.T) {
 	}
 	defer c.Close(context.Background())
 	exec := func(ctx context.Context, q string, args ...any) error { _, err := c.Exec(ctx, q, args...); return err }
-	storetest.UpgradeDocuments(t, exec, func(t *testing.T) store.Store {
+	check(t, exec, func(t *testing.T) store.Store {
 		db, err := postgres.Open(ctx, u)
 		if err != nil {
 			t.Fatal(err)

@@ -342,3 +342,22 @@ func TestUpgradeDocuments(t *testing.T) {
 		return db
 	})
 }
+
+// TestUpgradeDeliveries upgrades a database that the release ending with
+// migration 0006 made.
+func TestUpgradeDeliveries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kassa.db")
+	if err := sqlite.MigrateTo(path, "0006_document_numbering.sql"); err != nil {
+		t.Fatal(err)
+	}
+	r := raw(t, path)
+	exec := func(ctx context.Context, q string, args ...any) error {
+		_, err := r.ExecContext(ctx, q, args...)
+		return err
+	}
+	storetest.UpgradeDeliveries(t, exec, func(t *testing.T) store.Store {
+		db := mustOpen(t, path)
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
+}

@@ -36,35 +36,56 @@ type NotificationReader interface {
 	AutoCapturesDue(ctx context.Context, t time.Time, limit int) ([]OrderKey, error)
 }
 
+// DeliveryClaim is what ClaimDeliveries takes.
+type DeliveryClaim struct {
+	Now, LeaseUntil time.Time
+	Token           string // the claimer's, unique to this claim
+	Limit           int    // deliveries to claim at most
+	PerDestination  int    // claimed deliveries per destination at most
+}
+
 // NotificationWriter writes them. The outbox writes a notification and its
 // deliveries in the transaction of the change that causes it.
 type NotificationWriter interface {
 	CreateNotificationEndpoint(ctx context.Context, e *notify.Endpoint) error
-	// DeleteNotificationEndpoint removes an endpoint; its pending
-	// deliveries fail, their logs stay.
+	// DeleteNotificationEndpoint removes an endpoint. Its pending
+	// deliveries that no process has claimed fail; a claimed one (an
+	// attempt in flight) ends with its attempt, delivered on success and
+	// failed otherwise. Their logs stay.
 	DeleteNotificationEndpoint(ctx context.Context, merchantID, id string) error
 	// CreateNotification stores n and its deliveries, due at their NextAt.
 	CreateNotification(ctx context.Context, n *notify.Notification, ds []notify.Delivery) error
 	// AddDeliveries adds deliveries to a stored notification, created at
 	// now and due at their NextAt.
 	AddDeliveries(ctx context.Context, n *notify.Notification, ds []notify.Delivery, now time.Time) error
-	// ClaimDeliveries leases up to limit pending deliveries due at now to
-	// the caller until leaseUntil, marking each with claim, and returns
-	// them with their body and signing secret (sessionSecret derives the
-	// secret of session URL deliveries). Each claim is a compare-and-set
-	// on the delivery's due time, so processes sharing the database never
-	// claim the same delivery twice while a lease runs; an expired lease
-	// (a crashed sender) makes the delivery due again.
-	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, claim string, limit int, sessionSecret func(merchantID string) string) ([]notify.Delivery, error)
-	// RecordAttempt appends a to the delivery's log and sets its state,
-	// attempt count and next due time from d, if d.Claim still holds the
-	// lease; otherwise it changes nothing and returns EConflict.
-	RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) error
-	// ReleaseClaim gives back a claimed delivery that was not attempted,
-	// due at now, if d.Claim still holds it (else it does nothing).
-	ReleaseClaim(ctx context.Context, d *notify.Delivery, now time.Time) error
-	// Redeliver makes every delivery of a notification pending again,
-	// due at now with a fresh schedule, and returns how many.
+	// ClaimDeliveries leases pending deliveries due at c.Now to the caller
+	// until c.LeaseUntil, marking each with c.Token, and returns them with
+	// their body and signing secret (sessionSecret derives the secret of
+	// session URL deliveries), to be attempted at once.
+	//
+	// It claims at most c.Limit, and never so many that a destination
+	// (notify.Destination) would have more than c.PerDestination claimed
+	// deliveries whose lease runs, counting every process's claims. It
+	// takes the destinations in turn: each one's first due delivery, then
+	// each one's second, and so on, soonest due first within a turn.
+	// Claims are serialised across processes, so two never overrun a cap
+	// together or claim one delivery twice; an expired lease (a crashed
+	// sender) makes the delivery due again. A due delivery whose endpoint
+	// was deleted fails instead of being claimed.
+	ClaimDeliveries(ctx context.Context, c DeliveryClaim, sessionSecret func(merchantID string) string) ([]notify.Delivery, error)
+	// RecordAttempt appends a, an attempt made at d, to d's log. If
+	// d.Claim still holds the lease it also sets the delivery's state,
+	// attempt count and next due time from d (a delivery whose endpoint
+	// was deleted meanwhile fails rather than stay pending) and returns
+	// held; otherwise the attempt is only logged, the state left to
+	// whoever holds the delivery now.
+	RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) (held bool, err error)
+	// Redeliver makes every delivery of a notification whose destination
+	// still exists pending again, due at now with a fresh schedule, and
+	// returns how many. Deliveries to deleted endpoints keep their state.
+	// While an attempt of one of them is in flight (claimed, its lease
+	// running at now) it changes nothing and returns EConflict, so that a
+	// receiver never gets two requests for one delivery at once.
 	Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error)
 	// ScheduleAutoCapture sets (replaces) when an order is captured
 	// automatically; CancelAutoCapture removes it.

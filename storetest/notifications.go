@@ -19,27 +19,73 @@ func sessionSecret(merchantID string) string { return "whsec_c2Vzc2lvbg==" + mer
 // the session URL and one to endpointID (if any), both due at f.now.
 func (f *fixture) newNotification(merchantID, orderID, endpointID string) *notify.Notification {
 	f.t.Helper()
+	ds := []notify.Delivery{{URL: "https://shop.example/notify"}}
+	if endpointID != "" {
+		ds = append(ds, notify.Delivery{EndpointID: endpointID, URL: "https://hooks.example/in"})
+	}
+	return f.storeNotification(merchantID, orderID, ds)
+}
+
+// notifyTo stores a notification of merchantID with one delivery to the
+// session URL url, due at f.now.
+func (f *fixture) notifyTo(merchantID, url string) *notify.Notification {
+	f.t.Helper()
+	return f.storeNotification(merchantID, "or_1", []notify.Delivery{{URL: url}})
+}
+
+// storeNotification stores a notification with deliveries ds, naming them
+// and making them due at f.now.
+func (f *fixture) storeNotification(merchantID, orderID string, ds []notify.Delivery) *notify.Notification {
+	f.t.Helper()
 	n := &notify.Notification{
 		ID: f.ids.New(kassa.PrefixNotification), MerchantID: merchantID, Type: notify.OrderCreate,
 		OrderID: orderID, SessionID: "ps_1", Body: []byte(`{"eventType":"com.ledyer.order.create"}`), CreatedAt: f.now,
 	}
-	ds := []notify.Delivery{{ID: f.ids.New(kassa.PrefixDelivery), URL: "https://shop.example/notify", NextAt: f.now}}
-	if endpointID != "" {
-		ds = append(ds, notify.Delivery{ID: f.ids.New(kassa.PrefixDelivery), EndpointID: endpointID, URL: "https://hooks.example/in", NextAt: f.now})
+	for i := range ds {
+		ds[i].ID, ds[i].NextAt = f.ids.New(kassa.PrefixDelivery), f.now
 	}
 	f.mustUpdate(func(tx store.Tx) error { return tx.CreateNotification(f.ctx, n, ds) })
 	return n
 }
 
-func (f *fixture) claim(claim string, limit int) []notify.Delivery {
+// claim claims up to limit deliveries with a lease of a minute, with no
+// destination's cap in the way.
+func (f *fixture) claim(token string, limit int) []notify.Delivery {
 	f.t.Helper()
+	return f.claimCapped(token, limit, limit)
+}
+
+// claimCapped claims with a cap of perDestination.
+func (f *fixture) claimCapped(token string, limit, perDestination int) []notify.Delivery {
+	f.t.Helper()
+	ds, err := f.tryClaim(token, limit, perDestination)
+	if err != nil {
+		f.t.Fatalf("ClaimDeliveries: %v", err)
+	}
+	return ds
+}
+
+// tryClaim is claimCapped for goroutines other than the test's.
+func (f *fixture) tryClaim(token string, limit, perDestination int) ([]notify.Delivery, error) {
 	var ds []notify.Delivery
-	f.mustUpdate(func(tx store.Tx) error {
+	c := store.DeliveryClaim{Now: f.now, LeaseUntil: f.now.Add(time.Minute), Token: token, Limit: limit, PerDestination: perDestination}
+	err := f.s.Update(f.ctx, func(tx store.Tx) error {
 		var err error
-		ds, err = tx.ClaimDeliveries(f.ctx, f.now, f.now.Add(time.Minute), claim, limit, sessionSecret)
+		ds, err = tx.ClaimDeliveries(f.ctx, c, sessionSecret)
 		return err
 	})
-	return ds
+	return ds, err
+}
+
+// record records a's attempt at d and returns whether d's claim held.
+func (f *fixture) record(d notify.Delivery, a notify.Attempt) bool {
+	f.t.Helper()
+	var held bool
+	f.mustUpdate(func(tx store.Tx) (err error) {
+		held, err = tx.RecordAttempt(f.ctx, &d, a)
+		return err
+	})
+	return held
 }
 
 func (f *fixture) deliveries(merchantID, notificationID string) []notify.Delivery {
@@ -139,7 +185,7 @@ func testNotificationsList(f *fixture) {
 		if d.NotificationID == n2.ID {
 			d.State = notify.Failed
 		}
-		f.mustUpdate(func(tx store.Tx) error { return tx.RecordAttempt(ctx, &d, notify.Attempt{At: f.now, StatusCode: 200}) })
+		f.record(d, notify.Attempt{At: f.now, StatusCode: 200})
 	}
 	ids := func(flt store.NotificationFilter) []string {
 		flt.Limit = max(flt.Limit, 10)
@@ -207,59 +253,80 @@ func testDeliveryLifecycle(f *fixture) {
 		t.Errorf("claimed %d deliveries under a running lease", len(again))
 	}
 
-	// A claim given back is due again at once, for anyone; giving back
-	// under a claim not held changes nothing.
-	f.mustUpdate(func(tx store.Tx) error {
-		stale := got[1]
-		stale.Claim = "c0"
-		if err := tx.ReleaseClaim(ctx, &stale, f.now); err != nil {
-			return err
-		}
-		return tx.ReleaseClaim(ctx, &got[1], f.now)
-	})
-	if again := f.claim("c2", 10); len(again) != 1 || again[0].ID != got[1].ID {
-		t.Fatalf("after ReleaseClaim: claimed %v, want the released delivery", again)
-	} else {
-		got[1] = again[0]
-	}
-
-	// A failed attempt reschedules; only the claim holder may record.
+	// A failed attempt reschedules. Only the claim holder sets the
+	// delivery's state; an attempt recorded under a claim that no longer
+	// holds is logged all the same, for it was made.
 	d := got[0]
 	d.Attempts, d.NextAt = 1, f.now.Add(5*time.Second)
-	a1 := notify.Attempt{At: f.now, StatusCode: 503, Latency: 1500 * time.Microsecond, Body: "busy", Error: ""}
+	lost := notify.Attempt{At: f.now, StatusCode: 200, Latency: 3 * time.Millisecond, Body: "ok, late"}
 	stolen := d
-	stolen.Claim = "c9"
-	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.RecordAttempt(ctx, &stolen, a1) })
-	wantCode(t, "RecordAttempt(other claim)", err, kassa.EConflict)
-	f.mustUpdate(func(tx store.Tx) error { return tx.RecordAttempt(ctx, &d, a1) })
-	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.RecordAttempt(ctx, &d, a1) })
-	wantCode(t, "RecordAttempt(twice)", err, kassa.EConflict)
+	stolen.Claim, stolen.State = "c9", notify.Delivered
+	if f.record(stolen, lost) {
+		t.Error("RecordAttempt under another claim held")
+	}
+	if dl := f.deliveries(a, n.ID)[0]; dl.State != notify.Pending || dl.Attempts != 0 || dl.Claim != "c1" {
+		t.Errorf("after a record under another claim: %s, %d attempts, claim %q; want unchanged", dl.State, dl.Attempts, dl.Claim)
+	}
+	a1 := notify.Attempt{At: f.now, StatusCode: 503, Latency: 1500 * time.Microsecond, Body: "busy", Error: ""}
+	if !f.record(d, a1) {
+		t.Error("RecordAttempt by the claim holder did not hold")
+	}
+	if f.record(d, a1) {
+		t.Error("RecordAttempt held twice")
+	}
 
-	// The lease of the other delivery ends (its claimer died): due again.
+	// The lease of the other delivery ends (its claimer stalled): due
+	// again, claimed anew. The stalled claimer's attempt is logged when it
+	// comes, and leaves the new claim alone.
 	f.advance(time.Minute)
 	re := f.claim("c3", 10)
 	if len(re) != 2 || re[0].ID != d.ID || re[1].ID != got[1].ID {
 		t.Fatalf("after the lease: claimed %v, want both (the retry is due too)", re)
 	}
+	stalled := got[1]
+	stalled.Attempts, stalled.State = 1, notify.Delivered
+	if f.record(stalled, notify.Attempt{At: f.now, StatusCode: 200, Body: "stalled"}) {
+		t.Error("RecordAttempt after the lease was taken over held")
+	}
 	d2 := re[0]
 	d2.Attempts, d2.State = 2, notify.Delivered
 	a2 := notify.Attempt{At: f.now, StatusCode: 200, Latency: time.Millisecond, Body: "[]"}
-	f.mustUpdate(func(tx store.Tx) error { return tx.RecordAttempt(ctx, &d2, a2) })
+	f.record(d2, a2)
 
 	ds := f.deliveries(a, n.ID)
 	var log []notify.Attempt
 	for _, dl := range ds {
-		if dl.ID == d.ID {
+		switch dl.ID {
+		case d.ID:
 			log = dl.Log
 			if dl.State != notify.Delivered || dl.Attempts != 2 || dl.Claim != "" {
 				t.Errorf("delivery after success: %+v", dl)
 			}
+		case got[1].ID:
+			if dl.State != notify.Pending || dl.Claim != "c3" || len(dl.Log) != 1 || dl.Log[0].Body != "stalled" {
+				t.Errorf("delivery taken over: %s, claim %q, log %+v; want pending under c3, the stalled attempt logged", dl.State, dl.Claim, dl.Log)
+			}
 		}
 	}
-	a1.DeliveryID, a2.DeliveryID = d.ID, d.ID
-	if diff := cmp.Diff([]notify.Attempt{a1, a2}, log); diff != "" {
+	lost.DeliveryID, a1.DeliveryID, a2.DeliveryID = d.ID, d.ID, d.ID
+	if diff := cmp.Diff([]notify.Attempt{lost, a1, a1, a2}, log); diff != "" {
 		t.Errorf("delivery log (-want +got):\n%s", diff)
 	}
+
+	// Redeliver while an attempt is in flight (c3's lease runs) changes
+	// nothing: the receiver would get a second request at once.
+	f.advance(time.Second)
+	err := f.s.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.Redeliver(ctx, a, n.ID, f.now)
+		return err
+	})
+	wantCode(t, "Redeliver(in flight)", err, kassa.EConflict)
+	if dl := f.deliveries(a, n.ID)[0]; dl.State != notify.Delivered {
+		t.Errorf("a refused Redeliver left the delivery %s", dl.State)
+	}
+	inFlight := re[1]
+	inFlight.Attempts, inFlight.State = 1, notify.Delivered
+	f.record(inFlight, notify.Attempt{At: f.now, StatusCode: 200})
 
 	// Redeliver: every delivery pending again with a fresh schedule.
 	f.advance(time.Hour)
@@ -287,26 +354,23 @@ func testDeliveryLifecycle(f *fixture) {
 	}
 }
 
-// Claims from many goroutines (standing for processes) never overlap.
+// Claims from many goroutines (standing for processes) never overlap,
+// and together never overrun a destination's cap.
 func testClaimsExclusive(f *fixture) {
 	a := f.createMerchant()
-	for range 40 {
-		f.newNotification(a, "or_1", "")
+	for i := range 40 {
+		f.notifyTo(a, fmt.Sprintf("https://shop%d.example/notify?n=%d", i%4, i))
 	}
 	var (
 		mu      sync.Mutex
 		claimed = map[string]string{}
+		per     = map[string]int{}
 		wg      sync.WaitGroup
 	)
 	for w := range 8 {
 		wg.Go(func() {
 			for {
-				var ds []notify.Delivery
-				err := f.s.Update(f.ctx, func(tx store.Tx) error {
-					var err error
-					ds, err = tx.ClaimDeliveries(f.ctx, f.now, f.now.Add(time.Minute), fmt.Sprintf("w%d", w), 3, sessionSecret)
-					return err
-				})
+				ds, err := f.tryClaim(fmt.Sprintf("w%d", w), 3, 4)
 				if err != nil {
 					f.t.Error(err)
 					return
@@ -320,14 +384,163 @@ func testClaimsExclusive(f *fixture) {
 						f.t.Errorf("delivery %s claimed by %s and %s", d.ID, prev, d.Claim)
 					}
 					claimed[d.ID] = d.Claim
+					per[d.URL[:len("https://shopN")]]++
 				}
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	if len(claimed) != 40 {
-		f.t.Errorf("claimed %d deliveries, want 40", len(claimed))
+	want := map[string]int{"https://shop0": 4, "https://shop1": 4, "https://shop2": 4, "https://shop3": 4}
+	if diff := cmp.Diff(want, per); diff != "" {
+		f.t.Errorf("claimed per destination, cap 4 (-want +got):\n%s", diff)
+	}
+}
+
+// A destination (merchant and origin) gets at most its cap of claimed
+// deliveries, counting other claimers' running leases, and destinations
+// take turns: a backlog at one does not take the claims of the others.
+func testClaimsPerDestination(f *fixture) {
+	t := f.t
+	a, b := f.createMerchant(), f.createMerchant()
+	var hung []string
+	for i := range 10 {
+		hung = append(hung, f.notifyTo(a, fmt.Sprintf("https://hung.example/n?i=%d", i)).ID)
+	}
+	f.advance(time.Second)
+	other := f.notifyTo(a, "https://other.example/n").ID
+	sameHost := f.notifyTo(b, "https://hung.example/n").ID // another merchant's
+	f.advance(time.Second)
+	dest := func(ds []notify.Delivery) []string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.NotificationID)
+		}
+		return out
+	}
+
+	// Two claims of two: each destination's first due, then the rest of
+	// the first destination up to its cap.
+	if diff := cmp.Diff([]string{hung[0], other}, dest(f.claimCapped("p1", 2, 3))); diff != "" {
+		t.Errorf("first claim (-want +got):\n%s", diff)
+	}
+	second := f.claimCapped("p2", 10, 3)
+	if diff := cmp.Diff([]string{hung[1], sameHost, hung[2]}, dest(second)); diff != "" {
+		t.Errorf("second claim, by another claimer (-want +got):\n%s", diff)
+	}
+	if again := f.claimCapped("p3", 10, 3); len(again) != 0 {
+		t.Errorf("claimed %v with every destination at its cap", dest(again))
+	}
+
+	// A recorded attempt frees its place; a lease that ran out does too.
+	d := second[0]
+	d.Attempts, d.State = 1, notify.Delivered
+	f.record(d, notify.Attempt{At: f.now, StatusCode: 200})
+	if diff := cmp.Diff([]string{hung[3]}, dest(f.claimCapped("p3", 10, 3))); diff != "" {
+		t.Errorf("after one attempt recorded (-want +got):\n%s", diff)
+	}
+	f.advance(time.Minute)
+	// Every lease ran out: the deliveries due longest come first, each
+	// destination's up to its cap again.
+	if diff := cmp.Diff([]string{hung[4], other, sameHost, hung[5], hung[6]}, dest(f.claimCapped("p4", 10, 3))); diff != "" {
+		t.Errorf("after the leases ran out (-want +got):\n%s", diff)
+	}
+}
+
+// A delivery to an endpoint deleted while its attempt is in flight ends
+// as the attempt does, with the attempt in its log; one deleted before it
+// was claimed, or whose claimer died, fails without being sent; and a
+// redelivery leaves deliveries to deleted endpoints alone.
+func testDeliveryEndpointDeleted(f *fixture) {
+	t, ctx := f.t, f.ctx
+	a := f.createMerchant()
+	endpoint := func() string {
+		e := &notify.Endpoint{ID: f.ids.New(kassa.PrefixEndpoint), MerchantID: a, URL: "https://hooks.example/in", Secret: "whsec_ZW5kcG9pbnQ=", CreatedAt: f.now}
+		f.mustUpdate(func(tx store.Tx) error { return tx.CreateNotificationEndpoint(ctx, e) })
+		return e.ID
+	}
+	del := func(id string) {
+		f.mustUpdate(func(tx store.Tx) error { return tx.DeleteNotificationEndpoint(ctx, a, id) })
+	}
+	toEndpoint := func(n *notify.Notification) notify.Delivery {
+		for _, d := range f.deliveries(a, n.ID) {
+			if d.EndpointID != "" {
+				return d
+			}
+		}
+		t.Fatalf("notification %s has no endpoint delivery", n.ID)
+		return notify.Delivery{}
+	}
+	e1, e2, e3 := endpoint(), endpoint(), endpoint()
+	ok, failing, abandoned := f.newNotification(a, "or_1", e1), f.newNotification(a, "or_2", e2), f.newNotification(a, "or_3", e3)
+	claimed := map[string]notify.Delivery{}
+	for _, d := range f.claim("c1", 10) {
+		claimed[d.NotificationID+" "+d.EndpointID] = d
+	}
+	if len(claimed) != 6 {
+		t.Fatalf("claimed %d deliveries, want 6", len(claimed))
+	}
+	del(e1)
+	del(e2)
+	del(e3)
+	unclaimed := f.newNotification(a, "or_4", "")
+	f.mustUpdate(func(tx store.Tx) error {
+		return tx.AddDeliveries(ctx, unclaimed, []notify.Delivery{{ID: f.ids.New(kassa.PrefixDelivery), EndpointID: e1, URL: "https://hooks.example/in", NextAt: f.now}}, f.now)
+	})
+
+	// The attempts in flight come back: one answered 200, one 500.
+	d := claimed[ok.ID+" "+e1]
+	d.Attempts, d.State = 1, notify.Delivered
+	if !f.record(d, notify.Attempt{At: f.now, StatusCode: 200}) {
+		t.Error("the attempt to a deleted endpoint did not hold its claim")
+	}
+	d = claimed[failing.ID+" "+e2]
+	d.Attempts, d.NextAt = 1, f.now.Add(5*time.Second)
+	f.record(d, notify.Attempt{At: f.now, StatusCode: 500})
+	for _, c := range []struct {
+		n     *notify.Notification
+		state string
+		codes []int
+	}{
+		{ok, notify.Delivered, []int{200}},
+		{failing, notify.Failed, []int{500}}, // nowhere to retry
+		{abandoned, notify.Pending, nil},     // still claimed
+	} {
+		got := toEndpoint(c.n)
+		var codes []int
+		for _, a := range got.Log {
+			codes = append(codes, a.StatusCode)
+		}
+		if got.State != c.state || !cmp.Equal(c.codes, codes) {
+			t.Errorf("delivery of %s to its deleted endpoint: %s, logged %v; want %s, %v", c.n.OrderID, got.State, codes, c.state, c.codes)
+		}
+	}
+
+	// The abandoned claim's lease runs out: its delivery fails, as does
+	// the one added for a deleted endpoint; neither is claimed, and the
+	// session URL deliveries are.
+	f.advance(time.Minute)
+	for _, d := range f.claim("c2", 10) {
+		if d.EndpointID != "" {
+			t.Errorf("claimed a delivery to deleted endpoint %s", d.EndpointID)
+		}
+	}
+	for _, n := range []*notify.Notification{abandoned, unclaimed} {
+		if got := toEndpoint(n); got.State != notify.Failed || len(got.Log) != 0 {
+			t.Errorf("delivery of %s to a deleted endpoint: %s with %d attempts; want failed, none", n.OrderID, got.State, len(got.Log))
+		}
+	}
+
+	// Redelivering resets the session URL delivery only: the endpoint's
+	// stays delivered, and nothing fails for want of it.
+	f.advance(time.Minute) // c2's leases run out
+	var count int
+	f.mustUpdate(func(tx store.Tx) (err error) {
+		count, err = tx.Redeliver(ctx, a, ok.ID, f.now)
+		return err
+	})
+	if count != 1 || toEndpoint(ok).State != notify.Delivered {
+		t.Errorf("Redeliver = %d, endpoint delivery %s; want 1, delivered", count, toEndpoint(ok).State)
 	}
 }
 

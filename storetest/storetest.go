@@ -53,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotificationsList", testNotificationsList},
 		{"DeliveryLifecycle", testDeliveryLifecycle},
 		{"ClaimsExclusive", testClaimsExclusive},
+		{"ClaimsPerDestination", testClaimsPerDestination},
+		{"DeliveryEndpointDeleted", testDeliveryEndpointDeleted},
 		{"AutoCaptures", testAutoCaptures},
 		{"CreditHolds", testCreditHolds},
 		{"ConcurrentCredit", testConcurrentCredit},

@@ -3,11 +3,15 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -82,5 +86,48 @@ func UpgradeDocuments(t *testing.T, exec Exec, open func(t *testing.T) store.Sto
 		if err := exec(ctx, change); err == nil || !strings.Contains(err.Error(), "documents are immutable") && !strings.Contains(err.Error(), "numbered once") {
 			t.Errorf("%s = %v, want the triggers to refuse it", change, err)
 		}
+	}
+}
+
+// UpgradeDeliveries checks migration 0008, which names each delivery's
+// destination, on a database whose schema is at 0006: exec writes pending
+// deliveries as 0006 stored them, two to one URL and one to another, then
+// open brings the schema up to date. A claim capped at one per
+// destination then takes one delivery to each URL: the rows written
+// before the migration have destinations, and not all the same one.
+func UpgradeDeliveries(t *testing.T, exec Exec, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	due := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC).UnixMicro()
+	stmts := [][]any{
+		{`INSERT INTO notifications (id, merchant_id, type, order_id, session_id, body, created_at) VALUES ('nt_legacy', 'ac_legacy', 'com.ledyer.order.create', 'or_legacy', 'ps_legacy', $1, $2)`,
+			[]byte(`{"eventType":"com.ledyer.order.create"}`), due},
+	}
+	for i, url := range []string{"https://shop.example/a", "https://shop.example/a", "https://other.example/b"} {
+		stmts = append(stmts, []any{`INSERT INTO notification_deliveries (id, notification_id, merchant_id, endpoint_id, url, state, attempts, next_at, claim, created_at)
+			VALUES ($1, 'nt_legacy', 'ac_legacy', '', $2, 'pending', 0, $3, '', $3)`, fmt.Sprintf("nd_legacy-%d", i), url, due})
+	}
+	for _, s := range stmts {
+		if err := exec(ctx, s[0].(string), s[1:]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := open(t)
+	var ds []notify.Delivery
+	c := store.DeliveryClaim{Now: time.UnixMicro(due), LeaseUntil: time.UnixMicro(due).Add(time.Minute), Token: "c1", Limit: 10, PerDestination: 1}
+	err := s.Update(ctx, func(tx store.Tx) error {
+		var err error
+		ds, err = tx.ClaimDeliveries(ctx, c, func(string) string { return "whsec_bGVnYWN5" })
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, d := range ds {
+		urls = append(urls, d.URL)
+	}
+	slices.Sort(urls)
+	if diff := cmp.Diff([]string{"https://other.example/b", "https://shop.example/a"}, urls); diff != "" {
+		t.Errorf("claimed after the upgrade, one per destination (-want +got):\n%s", diff)
 	}
 }

@@ -31,15 +31,24 @@ import (
 
 // Config tunes a Dispatcher; zero values take the defaults.
 type Config struct {
-	// Concurrency bounds the requests in flight (default 16).
+	// Concurrency bounds the requests in flight (default 64). A request
+	// that waits for a receiver costs a goroutine and a connection.
 	Concurrency int
+	// PerDestination bounds the requests in flight to one destination
+	// (notify.Destination) over every process sharing the database
+	// (default 8, at most Concurrency): a receiver that hangs holds that
+	// many slots and the others keep the rest. It also bounds one
+	// destination's throughput, to about PerDestination requests per
+	// round trip and commit.
+	PerDestination int
 	// Timeout bounds one attempt, connection to last byte (default 15 s,
 	// the low end of what Standard Webhooks recommends).
 	Timeout time.Duration
 	// Lease is how long a claimed delivery stays with this process before
-	// another may take it over (default three times Timeout: a claimed
-	// delivery may wait for two rounds of attempts ahead of it, then make
-	// its own).
+	// another may take it over (default three times Timeout). A delivery
+	// is claimed when its attempt starts, so the attempt takes at most
+	// Timeout of it; the rest covers recording the attempt on a busy
+	// database and clocks that differ between processes.
 	Lease time.Duration
 	// Poll is how often to look for due deliveries when not woken (default
 	// 1 s): retries falling due, and other processes' notifications.
@@ -77,8 +86,12 @@ type Dispatcher struct {
 // notification URLs (api.LoadNotificationKey).
 func New(log *slog.Logger, st store.Store, clock kassa.Clock, key []byte, cfg Config) *Dispatcher {
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
+		cfg.Concurrency = 64
 	}
+	if cfg.PerDestination <= 0 {
+		cfg.PerDestination = 16
+	}
+	cfg.PerDestination = min(cfg.PerDestination, cfg.Concurrency)
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
 	}
@@ -149,88 +162,113 @@ func (d *Dispatcher) Wake() {
 // Run delivers until ctx ends. On the way out it claims nothing more and
 // lets the attempts in flight finish and be recorded.
 func (d *Dispatcher) Run(ctx context.Context) {
-	t := time.NewTimer(d.cfg.Poll)
-	defer t.Stop()
-	for {
-		if _, err := d.Drain(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error("delivering notifications", "err", err)
-		}
-		t.Reset(d.cfg.Poll)
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.wake:
-		case <-t.C:
-		}
-	}
+	d.dispatch(ctx, false)
 }
 
 // Drain makes every attempt due now, and those that fall due meanwhile,
 // and returns how many it made once none is due and all are recorded.
-//
-// Attempts stream: up to Concurrency run at once and a free slot takes
-// the next claimed delivery at once, so one slow receiver holds one slot,
-// not everyone's notifications. Claims fetch up to twice Concurrency
-// ahead, refilled when half are started (a claim is a transaction); a
-// claimed delivery waits for at most two rounds of attempts, within its
-// lease. Results are recorded in batches by one goroutine.
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
+	return d.dispatch(ctx, true)
+}
+
+// dispatch claims due deliveries whenever a slot is free and starts each
+// one's attempt at once; it never waits for one attempt to claim the
+// next. A transaction records the attempts that have ended (all that are
+// waiting) and claims for the slots free, so an attempt holds its slot,
+// and its destination's share in the store, until it is recorded, and one
+// commit both frees and refills it. Two such transactions may run at
+// once, so that attempts that end while a claim runs are recorded without
+// waiting for it. It claims when woken, every Poll, and when attempts
+// have ended, until a claim gets less than it asked for. The store caps
+// each destination (PerDestination), so a receiver that hangs holds a
+// few slots while the others go on. Drain returns once nothing is in
+// flight and a claim found nothing it may take; Run only when ctx ends.
+func (d *Dispatcher) dispatch(ctx context.Context, drain bool) (int, error) {
 	conc := d.cfg.Concurrency
 	results := make(chan attempted, conc)
-	recorded := make(chan error, 1)
-	go func() { recorded <- d.recordAll(ctx, results) }()
-	done := make(chan struct{}, conc)
+	outcomes := make(chan outcome, 2)
+	poll := time.NewTicker(d.cfg.Poll)
+	defer poll.Stop()
 	var (
-		queue          []notify.Delivery
-		inflight, made int
-		claimErr       error
-		full           = true // the last claim got all it asked for
+		ended    []attempted // attempts made, not yet being recorded
+		inflight int         // attempts started and not yet recorded
+		reserved int         // slots that running transactions claim for
+		running  int         // transactions running
+		made     int
+		errs     []error
+		due      = true // something may be due: claim when a slot is free
+		stop     = ctx.Done()
 	)
 	for {
-		if ctx.Err() == nil && claimErr == nil && (len(queue) == 0 || full && len(queue) <= conc/2) {
-			want := 2*conc - len(queue)
-			batch, err := d.claimDue(ctx, want)
-			claimErr = err
-			full = len(batch) == want
-			queue = append(queue, batch...)
+		// Drain stops claiming at its first error, and returns it once
+		// the attempts in flight are recorded.
+		want := 0
+		if due && ctx.Err() == nil && len(errs) == 0 {
+			want = conc - inflight - reserved + len(ended)
 		}
-		switch {
-		case len(queue) > 0 && inflight < conc && ctx.Err() == nil:
-			go func(dl notify.Delivery) {
-				a := d.deliver(ctx, &dl)
-				results <- attempted{dl, a}
-				done <- struct{}{}
-			}(queue[0])
-			queue = queue[1:]
-			inflight++
-			made++
-		case inflight == 0 && (len(queue) == 0 || ctx.Err() != nil || claimErr != nil):
-			close(results)
-			return made, errors.Join(claimErr, <-recorded, d.release(ctx, queue))
-		default:
-			<-done
-			inflight--
+		if running < cap(outcomes) && (want > 0 || len(ended) > 0) {
+			running++
+			reserved += want
+			if want > 0 {
+				due = false // until this claim, or a signal, says otherwise
+			}
+			go func(ended []attempted, want int) {
+				batch, err := d.recordAndClaim(ctx, ended, want)
+				outcomes <- outcome{len(ended), want, batch, err}
+			}(ended, want)
+			ended = nil
+		}
+		if running == 0 && inflight == 0 && (ctx.Err() != nil || drain && (!due || len(errs) > 0)) {
+			return made, errors.Join(errs...)
+		}
+		select {
+		case o := <-outcomes:
+			running--
+			reserved -= o.want
+			inflight += len(o.batch) - o.recorded
+			made += len(o.batch)
+			for _, dl := range o.batch {
+				go func() { results <- attempted{dl, d.deliver(ctx, &dl)} }()
+			}
+			switch {
+			case o.err != nil && ctx.Err() == nil && drain:
+				errs = append(errs, o.err)
+			case o.err != nil && ctx.Err() == nil:
+				d.log.Error("delivering notifications", "err", o.err)
+			case o.want > 0 && len(o.batch) == o.want:
+				due = true // there may be more
+			}
+		case r := <-results:
+			ended = ready(append(ended, r), results)
+			due = true
+		case <-d.wake:
+			due = true
+		case <-poll.C:
+			due = true
+		case <-stop:
+			stop = nil // from now on, wait only for the attempts in flight
 		}
 	}
 }
 
-// release gives back deliveries claimed but not started (Drain was
-// stopped), so that another process, or this one restarted, need not wait
-// for their lease.
-func (d *Dispatcher) release(ctx context.Context, queue []notify.Delivery) error {
-	if len(queue) == 0 {
-		return nil
-	}
-	ctx = context.WithoutCancel(ctx)
-	now := d.clock.Now()
-	return d.store.Update(ctx, func(tx store.Tx) error {
-		for i := range queue {
-			if err := tx.ReleaseClaim(ctx, &queue[i], now); err != nil {
-				return err
-			}
+// outcome is what a transaction of dispatch did: recorded attempts, and
+// claimed batch of the want it asked for.
+type outcome struct {
+	recorded, want int
+	batch          []notify.Delivery
+	err            error
+}
+
+// ready appends the results that have come, without waiting for more.
+func ready(ended []attempted, results <-chan attempted) []attempted {
+	for {
+		select {
+		case r := <-results:
+			ended = append(ended, r)
+		default:
+			return ended
 		}
-		return nil
-	})
+	}
 }
 
 // attempted is an attempt made, waiting to be recorded.
@@ -239,66 +277,50 @@ type attempted struct {
 	a notify.Attempt
 }
 
-// recordAll records results as they come, each time all that are waiting
-// in one transaction.
-func (d *Dispatcher) recordAll(ctx context.Context, results <-chan attempted) error {
-	var errs []error
-	for r := range results {
-		batch := []attempted{r}
-	more:
-		for len(batch) < 256 {
-			select {
-			case r, ok := <-results:
-				if !ok {
-					break more
-				}
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		if err := d.record(ctx, batch); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// record stores attempts in one transaction. The attempts have been made
-// whatever ctx says, so ctx's end does not stop the recording.
-func (d *Dispatcher) record(ctx context.Context, batch []attempted) error {
-	ctx = context.WithoutCancel(ctx)
-	return d.store.Update(ctx, func(tx store.Tx) error {
-		for i := range batch {
-			err := tx.RecordAttempt(ctx, &batch[i].d, batch[i].a)
-			if kassa.ErrorCode(err) == kassa.EConflict {
-				// The lease ran out and another process took the delivery
-				// over; its attempt is the one on record.
-				d.log.Warn("notification attempt not recorded: lease lost", "delivery", batch[i].d.ID)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-func (d *Dispatcher) claimDue(ctx context.Context, limit int) ([]notify.Delivery, error) {
+// recordAndClaim records the attempts ended and claims up to limit due
+// deliveries, in one transaction. The attempts have been made whatever
+// ctx says, so ctx's end does not stop the recording. If the transaction
+// fails, the attempts are recorded in one of their own, so that a claim
+// that fails does not take them along; if that fails too, their leases
+// run out and they are made again.
+func (d *Dispatcher) recordAndClaim(ctx context.Context, ended []attempted, limit int) ([]notify.Delivery, error) {
 	d.mu.Lock()
 	d.n++
-	claim := fmt.Sprintf("%s-%d", d.claim, d.n)
+	token := fmt.Sprintf("%s-%d", d.claim, d.n)
 	d.mu.Unlock()
 	now := d.clock.Now()
+	c := store.DeliveryClaim{Now: now, LeaseUntil: now.Add(d.cfg.Lease), Token: token, Limit: limit, PerDestination: d.cfg.PerDestination}
+	ctx = context.WithoutCancel(ctx)
 	var batch []notify.Delivery
 	err := d.store.Update(ctx, func(tx store.Tx) error {
+		if err := d.record(ctx, tx, ended); err != nil {
+			return err
+		}
 		var err error
-		batch, err = tx.ClaimDeliveries(ctx, now, now.Add(d.cfg.Lease), claim, limit,
-			func(merchantID string) string { return notify.SessionSecret(d.key, merchantID) })
+		batch, err = tx.ClaimDeliveries(ctx, c, func(merchantID string) string { return notify.SessionSecret(d.key, merchantID) })
 		return err
 	})
+	if err != nil && limit > 0 && len(ended) > 0 {
+		return nil, errors.Join(err, d.store.Update(ctx, func(tx store.Tx) error { return d.record(ctx, tx, ended) }))
+	}
 	return batch, err
+}
+
+// record records the attempts ended in tx.
+func (d *Dispatcher) record(ctx context.Context, tx store.Tx, ended []attempted) error {
+	for i := range ended {
+		held, err := tx.RecordAttempt(ctx, &ended[i].d, ended[i].a)
+		if err != nil {
+			return err
+		}
+		if !held {
+			// The lease ran out (a stalled process, or clocks apart) and
+			// the delivery was taken over or reset meanwhile: the attempt
+			// is in its log, its state is its holder's now.
+			d.log.Warn("notification attempt logged after its lease ran out", "delivery", ended[i].d.ID)
+		}
+	}
+	return nil
 }
 
 // deliver makes one attempt and sets the delivery's next state from its

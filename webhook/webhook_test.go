@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/kassa-pay/kassa/kassatest"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/webhook"
@@ -42,17 +44,40 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg webhook.Config) *harness {
 	t.Helper()
+	return newHarnessOn(t, openSQLite(t), cfg)
+}
+
+func openSQLite(t *testing.T) store.Store {
+	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// stores runs test on a new SQLite store and on a new PostgreSQL one
+// (pgtest skips it without a test database).
+func stores(t *testing.T, test func(t *testing.T, db store.Store)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, openSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { test(t, pgtest.Open(t)) })
+}
+
+func newHarnessOn(t *testing.T, db store.Store, cfg webhook.Config) *harness {
+	t.Helper()
 	h := &harness{t: t, ctx: t.Context(), store: db, clock: kassatest.NewClock(t0)}
+	h.d = h.dispatcher(cfg)
+	return h
+}
+
+// dispatcher makes a dispatcher over the harness's store and clock, as
+// another process sharing the database would have.
+func (h *harness) dispatcher(cfg webhook.Config) *webhook.Dispatcher {
 	if cfg.Jitter == nil {
 		cfg.Jitter = func(int) time.Duration { return 0 }
 	}
-	h.d = webhook.New(slog.New(slog.DiscardHandler), db, h.clock, key, cfg)
-	return h
+	return webhook.New(slog.New(slog.DiscardHandler), h.store, h.clock, key, cfg)
 }
 
 // notify stores a notification with a delivery to the session URL url,
@@ -67,9 +92,12 @@ func (h *harness) notify(url string) string {
 }
 
 // tryNotify is notify for goroutines other than the test's.
-func (h *harness) tryNotify(url string) (string, error) {
+func (h *harness) tryNotify(url string) (string, error) { return h.tryNotifyAs(merchantID, url) }
+
+// tryNotifyAs stores a notification of merchant m.
+func (h *harness) tryNotifyAs(m, url string) (string, error) {
 	id := fmt.Sprintf("nt_%03d", h.seq.Add(1))
-	n := &notify.Notification{ID: id, MerchantID: merchantID, Type: notify.OrderCreate, OrderID: "or_1", SessionID: "ps_1",
+	n := &notify.Notification{ID: id, MerchantID: m, Type: notify.OrderCreate, OrderID: "or_1", SessionID: "ps_1",
 		Body: []byte(`{"eventType":"com.ledyer.order.create","merchantId":"ac_merchant","orderId":"or_1","reference":"r","storeId":"1"}`), CreatedAt: h.clock.Now()}
 	return id, h.store.Update(h.ctx, func(tx store.Tx) error {
 		return tx.CreateNotification(h.ctx, n, []notify.Delivery{{ID: "nd_" + id, URL: url, NextAt: h.clock.Now()}})
@@ -351,7 +379,7 @@ func TestTimeout(t *testing.T) {
 }
 
 // Run delivers on Wake and, when stopped, returns after recording the
-// attempts in flight and giving back what it claimed but did not start.
+// attempts in flight, having claimed nothing it did not start.
 func TestRunWakeAndShutdown(t *testing.T) {
 	h := newHarness(t, webhook.Config{AllowPrivate: true, Poll: time.Hour, Concurrency: 1})
 	arrived, release := make(chan struct{}), make(chan struct{})
@@ -368,7 +396,7 @@ func TestRunWakeAndShutdown(t *testing.T) {
 		close(done)
 	}()
 	id := h.notify(rcv.URL)
-	queued := h.notify(rcv.URL) // claimed with the first, waits for the one slot
+	queued := h.notify(rcv.URL) // due, but the one slot is taken
 	h.d.Wake()
 	<-arrived
 	cancel() // shutdown begins with the attempt in flight
@@ -378,10 +406,10 @@ func TestRunWakeAndShutdown(t *testing.T) {
 		t.Errorf("after shutdown: %s, %d attempts; want the in-flight attempt recorded", d.State, d.Attempts)
 	}
 	if d := h.delivery(queued); d.Attempts != 0 || d.Claim != "" || !d.NextAt.Equal(t0) {
-		t.Errorf("unstarted delivery after shutdown: %d attempts, claim %q, due %v; want given back, due now", d.Attempts, d.Claim, d.NextAt)
+		t.Errorf("unstarted delivery after shutdown: %d attempts, claim %q, due %v; want unclaimed, due now", d.Attempts, d.Claim, d.NextAt)
 	}
 	if n := h.drain(); n != 1 {
-		t.Errorf("a restarted dispatcher made %d attempts at once, want the given-back one", n)
+		t.Errorf("a restarted dispatcher made %d attempts at once, want the one left", n)
 	}
 }
 
@@ -422,5 +450,163 @@ func TestSlowReceiverBlocksNoOne(t *testing.T) {
 	}
 	if d := h.delivery(late); d.State != notify.Delivered {
 		t.Errorf("late notification %s", d.State)
+	}
+}
+
+// hungReceiver holds every request until release is closed, telling each
+// arrival on arrived and keeping the most it held at once.
+type hungReceiver struct {
+	*receiver
+	arrived chan struct{}
+	release chan struct{}
+	mu      sync.Mutex
+	held    int
+	most    int
+}
+
+func newHungReceiver(t *testing.T) *hungReceiver {
+	h := &hungReceiver{arrived: make(chan struct{}, 1000), release: make(chan struct{})}
+	h.receiver = newReceiver(t, func(int, http.ResponseWriter) {
+		h.mu.Lock()
+		h.held++
+		h.most = max(h.most, h.held)
+		h.mu.Unlock()
+		h.arrived <- struct{}{}
+		<-h.release
+		h.mu.Lock()
+		h.held--
+		h.mu.Unlock()
+	})
+	return h
+}
+
+// waitFor waits for a signal on c; the limit is a safety net against a
+// hang, not a timing assertion.
+func waitFor(t *testing.T, c <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s never happened", what)
+	}
+}
+
+// One merchant's receiver that hangs holds its destination's share of
+// the slots and no more, over every process: two dispatchers sharing the
+// database deliver other merchants' notifications while all of its
+// attempts are still held, and once it answers, every attempt made is on
+// record.
+func TestHungReceiverDelaysNoOne(t *testing.T) { stores(t, testHungReceiverDelaysNoOne) }
+
+func testHungReceiverDelaysNoOne(t *testing.T, db store.Store) {
+	const perDestination = 4
+	cfg := webhook.Config{AllowPrivate: true, Concurrency: 16, PerDestination: perDestination, Timeout: time.Hour, Poll: time.Hour}
+	h := newHarnessOn(t, db, cfg)
+	replica := h.dispatcher(cfg)
+	hung := newHungReceiver(t)
+	var hungIDs []string
+	for range 40 {
+		hungIDs = append(hungIDs, h.notify(hung.URL+"/notify"))
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	var running sync.WaitGroup
+	for _, d := range []*webhook.Dispatcher{h.d, replica} {
+		running.Go(func() { d.Run(ctx) })
+	}
+	defer func() { // on a failure too: no goroutine left holding the receiver
+		cancel()
+		select {
+		case <-hung.release:
+		default:
+			close(hung.release)
+		}
+		running.Wait()
+	}()
+	for range perDestination {
+		waitFor(t, hung.arrived, "an attempt to the hung receiver")
+	}
+
+	// Merchant B's notification, then C's, each committed and woken on one
+	// replica, arrive while all of merchant A's attempts are held.
+	for i, d := range []*webhook.Dispatcher{h.d, replica} {
+		got := make(chan struct{})
+		fast := newReceiver(t, func(int, http.ResponseWriter) { close(got) })
+		m := fmt.Sprintf("ac_other%d", i)
+		if _, err := h.tryNotifyAs(m, fast.URL); err != nil {
+			t.Fatal(err)
+		}
+		d.Wake()
+		waitFor(t, got, "merchant "+m+"'s notification arriving while the hung receiver held its attempts")
+		if n := len(hung.requests()); n != perDestination {
+			t.Errorf("the hung receiver got %d requests, want %d: its share", n, perDestination)
+		}
+	}
+	// Each replica has claimed since the hung receiver's share was taken:
+	// neither took more of its deliveries.
+	claimed := 0
+	for _, id := range hungIDs {
+		if h.delivery(id).Claim != "" {
+			claimed++
+		}
+	}
+	if claimed != perDestination {
+		t.Errorf("%d deliveries to the hung receiver claimed, want its share of %d", claimed, perDestination)
+	}
+
+	cancel()
+	close(hung.release)
+	running.Wait()
+	h.drain()
+	if n := len(hung.requests()); n != 40 {
+		t.Errorf("the receiver got %d requests in all, want 40", n)
+	}
+	for _, id := range hungIDs {
+		if d := h.delivery(id); d.State != notify.Delivered || len(d.Log) != 1 {
+			t.Errorf("delivery %s: %s with %d attempts logged; want delivered with 1", id, d.State, len(d.Log))
+		}
+	}
+	hung.mu.Lock()
+	defer hung.mu.Unlock()
+	if hung.most > perDestination {
+		t.Errorf("the hung receiver held %d requests at once, more than its share of %d", hung.most, perDestination)
+	}
+}
+
+// brokenClaims is a store whose claims fail while broken is set.
+type brokenClaims struct {
+	store.Store
+	broken *atomic.Bool
+}
+
+func (s brokenClaims) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(brokenClaimsTx{tx, s.broken}) })
+}
+
+type brokenClaimsTx struct {
+	store.Tx
+	broken *atomic.Bool
+}
+
+func (tx brokenClaimsTx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, secret func(string) string) ([]notify.Delivery, error) {
+	if tx.broken.Load() {
+		return nil, errors.New("claims are broken")
+	}
+	return tx.Tx.ClaimDeliveries(ctx, c, secret)
+}
+
+// An attempt is recorded in the transaction that claims the next ones;
+// when that claim fails, the attempt is still recorded.
+func TestAttemptRecordedWhenClaimFails(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true})
+	broken := new(atomic.Bool)
+	h.store = brokenClaims{h.store, broken}
+	h.d = h.dispatcher(webhook.Config{AllowPrivate: true})
+	rcv := newReceiver(t, func(int, http.ResponseWriter) { broken.Store(true) })
+	id := h.notify(rcv.URL)
+	if _, err := h.d.Drain(h.ctx); err == nil || !strings.Contains(err.Error(), "claims are broken") {
+		t.Errorf("Drain = %v, want the claim's error", err)
+	}
+	if d := h.delivery(id); d.State != notify.Delivered || len(d.Log) != 1 {
+		t.Errorf("delivery %s with %d attempts logged; want delivered, 1", d.State, len(d.Log))
 	}
 }

@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -88,8 +90,10 @@ func (t *Tx) DeleteNotificationEndpoint(ctx context.Context, merchantID, id stri
 	if err := mustChange(n, what); err != nil {
 		return err
 	}
-	_, err = t.c.Exec(ctx, `UPDATE notification_deliveries SET state = 'failed', claim = ''
-		WHERE endpoint_id = $1 AND merchant_id = $2 AND state = 'pending'`, id, merchantID)
+	// A claimed delivery is left to its attempt, which RecordAttempt
+	// records whatever the endpoint has become.
+	_, err = t.c.Exec(ctx, `UPDATE notification_deliveries SET state = 'failed'
+		WHERE endpoint_id = $1 AND merchant_id = $2 AND state = 'pending' AND claim = ''`, id, merchantID)
 	return t.writeErr(err, what)
 }
 
@@ -197,9 +201,9 @@ func (t *Tx) CreateNotification(ctx context.Context, n *notify.Notification, ds 
 func (t *Tx) AddDeliveries(ctx context.Context, n *notify.Notification, ds []notify.Delivery, now time.Time) error {
 	for _, d := range ds {
 		err := t.writeLater(ctx, "notification delivery "+d.ID, `INSERT INTO notification_deliveries
-			(id, notification_id, merchant_id, endpoint_id, url, state, attempts, next_at, claim, created_at)
-			VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, '', $7)`,
-			d.ID, n.ID, n.MerchantID, d.EndpointID, d.URL, d.NextAt.UnixMicro(), now.UnixMicro())
+			(id, notification_id, merchant_id, endpoint_id, url, destination, state, attempts, next_at, claim, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, '', $8)`,
+			d.ID, n.ID, n.MerchantID, d.EndpointID, d.URL, notify.Destination(n.MerchantID, d.URL), d.NextAt.UnixMicro(), now.UnixMicro())
 		if err != nil {
 			return err
 		}
@@ -207,43 +211,117 @@ func (t *Tx) AddDeliveries(ctx context.Context, n *notify.Notification, ds []not
 	return nil
 }
 
-func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, claim string, limit int, sessionSecret func(string) string) ([]notify.Delivery, error) {
-	if limit <= 0 {
+// claimsLock serialises claims, and redeliveries, across processes: a
+// claim counts each destination's claimed deliveries and then adds to
+// them, which two claimers must not do at once.
+const claimsLock = "notification claims"
+
+// dueDestination is a destination with pending deliveries: the soonest
+// one's due time and how many of them are claimed under a running lease.
+type dueDestination struct {
+	name    string
+	next    int64
+	claimed int
+}
+
+// dueDelivery is a candidate for a claim.
+type dueDelivery struct {
+	notify.Delivery
+	next int64
+	turn int  // its place in its destination's queue, from 0
+	gone bool // its endpoint was deleted
+}
+
+func (t *Tx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, sessionSecret func(string) string) ([]notify.Delivery, error) {
+	if c.Limit <= 0 || c.PerDestination <= 0 {
 		return nil, nil
 	}
-	type due struct {
-		notify.Delivery
-		next int64
+	if err := t.c.Lock(ctx, claimsLock); err != nil {
+		return nil, fmt.Errorf("lock notification claims: %w", err)
 	}
-	var cands []due
+	now := c.Now.UnixMicro()
+	// The destinations with pending deliveries, one index lookup each (a
+	// loose index scan), so that the work does not grow with a backlog
+	// that waits at one destination.
+	var dests []dueDestination
 	err := t.c.Query(ctx, func(rows Scanner) error {
-		var d due
-		if err := rows.Scan(&d.ID, &d.NotificationID, &d.MerchantID, &d.EndpointID, &d.URL, &d.Attempts, &d.next, &d.Body, &d.Secret); err != nil {
+		var d dueDestination
+		if err := rows.Scan(&d.name, &d.next, &d.claimed); err != nil {
 			return err
 		}
-		cands = append(cands, d)
+		if d.next <= now && d.claimed < c.PerDestination {
+			dests = append(dests, d)
+		}
 		return nil
-	}, `SELECT d.id, d.notification_id, d.merchant_id, d.endpoint_id, d.url, d.attempts, d.next_at, n.body, COALESCE(e.secret, '')
-		FROM notification_deliveries d
-		JOIN notifications n ON n.id = d.notification_id
-		LEFT JOIN notification_endpoints e ON e.id = d.endpoint_id
-		WHERE d.state = 'pending' AND d.next_at <= $1
-		ORDER BY d.next_at, d.id LIMIT $2`+skipLocked(t.c.ForUpdate()), now.UnixMicro(), limit)
+	}, `WITH RECURSIVE dest (name) AS (
+			SELECT MIN(destination) FROM notification_deliveries WHERE state = 'pending'
+			UNION ALL
+			SELECT (SELECT MIN(destination) FROM notification_deliveries WHERE state = 'pending' AND destination > dest.name)
+			FROM dest WHERE dest.name IS NOT NULL)
+		SELECT name,
+			(SELECT MIN(next_at) FROM notification_deliveries WHERE state = 'pending' AND destination = dest.name),
+			(SELECT COUNT(*) FROM notification_deliveries WHERE claim <> '' AND destination = dest.name AND state = 'pending' AND next_at > $1)
+		FROM dest WHERE name IS NOT NULL`, now)
 	if err != nil {
+		return nil, fmt.Errorf("list destinations due: %w", err)
+	}
+	// Only the Limit destinations due longest can have a delivery in the
+	// claim's first turn; each gives what its cap leaves room for.
+	slices.SortFunc(dests, func(a, b dueDestination) int { return cmp.Compare(a.next, b.next) })
+	dests = dests[:min(len(dests), c.Limit)]
+	var cands []dueDelivery
+	qs := make([]Query, len(dests))
+	for i, dst := range dests {
+		turn := 0
+		qs[i] = Query{
+			SQL: `SELECT d.id, d.notification_id, d.merchant_id, d.endpoint_id, d.url, d.attempts, d.next_at, n.body,
+					COALESCE(e.secret, ''), d.endpoint_id <> '' AND e.id IS NULL
+				FROM notification_deliveries d
+				JOIN notifications n ON n.id = d.notification_id
+				LEFT JOIN notification_endpoints e ON e.id = d.endpoint_id
+				WHERE d.destination = $1 AND d.state = 'pending' AND d.next_at <= $2
+				ORDER BY d.next_at, d.id LIMIT $3`,
+			Args: []any{dst.name, now, c.PerDestination - dst.claimed},
+			Scan: func(rows Scanner) error {
+				cd := dueDelivery{turn: turn}
+				if err := rows.Scan(&cd.ID, &cd.NotificationID, &cd.MerchantID, &cd.EndpointID, &cd.URL, &cd.Attempts, &cd.next, &cd.Body, &cd.Secret, &cd.gone); err != nil {
+					return err
+				}
+				turn++
+				cands = append(cands, cd)
+				return nil
+			},
+		}
+	}
+	if err := t.c.Queries(ctx, qs...); err != nil {
 		return nil, fmt.Errorf("list due deliveries: %w", err)
 	}
+	// Destinations take turns: each one's first, then each one's second.
+	slices.SortFunc(cands, func(a, b dueDelivery) int {
+		return cmp.Or(cmp.Compare(a.turn, b.turn), cmp.Compare(a.next, b.next), cmp.Compare(a.ID, b.ID))
+	})
 	var out []notify.Delivery
-	for _, c := range cands {
-		n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET next_at = $3, claim = $4
-			WHERE id = $1 AND state = 'pending' AND next_at = $2`, c.ID, c.next, leaseUntil.UnixMicro(), claim)
+	for _, cd := range cands {
+		if len(out) == c.Limit && !cd.gone {
+			continue
+		}
+		// Each claim is a compare-and-set on the due time read: a delivery
+		// redelivered or recorded since is left alone. A delivery whose
+		// endpoint was deleted fails instead: there is nothing to send to.
+		set, args := `next_at = $3, claim = $4`, []any{cd.ID, cd.next, c.LeaseUntil.UnixMicro(), c.Token}
+		if cd.gone {
+			set, args = `state = 'failed', claim = ''`, args[:2]
+		}
+		n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET `+set+`
+			WHERE id = $1 AND state = 'pending' AND next_at = $2`, args...)
 		if err != nil {
-			return nil, t.writeErr(err, "notification delivery "+c.ID)
+			return nil, t.writeErr(err, "notification delivery "+cd.ID)
 		}
-		if n == 0 {
-			continue // another process claimed it first
+		if n == 0 || cd.gone {
+			continue
 		}
-		d := c.Delivery
-		d.State, d.Claim, d.NextAt = notify.Pending, claim, leaseUntil
+		d := cd.Delivery
+		d.State, d.Claim, d.NextAt = notify.Pending, c.Token, c.LeaseUntil
 		if d.EndpointID == "" {
 			d.Secret = sessionSecret(d.MerchantID)
 		}
@@ -252,44 +330,54 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, cla
 	return out, nil
 }
 
-// skipLocked turns a backend's row lock into one that passes over rows
-// another transaction holds, so concurrent claimers (on PostgreSQL) take
-// different deliveries instead of queueing for the same ones. The claim's
-// compare-and-set keeps it correct without: SQLite writes one at a time.
-func skipLocked(forUpdate string) string {
-	if forUpdate == "" {
-		return ""
-	}
-	return forUpdate + " OF d SKIP LOCKED"
-}
-
-func (t *Tx) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) error {
+func (t *Tx) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) (bool, error) {
 	what := "notification delivery " + d.ID
-	n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET state = $3, attempts = $4, next_at = $5, claim = ''
+	// An attempt that was made is logged whoever holds the delivery now.
+	_, err := t.c.Exec(ctx, `INSERT INTO notification_attempts (delivery_id, at, status_code, latency_us, body, error)
+		VALUES ($1, $2, $3, $4, $5, $6)`, d.ID, a.At.UnixMicro(), a.StatusCode, a.Latency.Microseconds(), a.Body, a.Error)
+	if err != nil {
+		return false, t.writeErr(err, what)
+	}
+	// A delivery whose endpoint was deleted during its attempt has nowhere
+	// to be retried: it fails unless this attempt delivered it.
+	n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET
+			state = CASE WHEN CAST($3 AS TEXT) = 'pending' AND endpoint_id <> ''
+				AND NOT EXISTS (SELECT 1 FROM notification_endpoints e WHERE e.id = notification_deliveries.endpoint_id)
+				THEN 'failed' ELSE CAST($3 AS TEXT) END,
+			attempts = $4, next_at = $5, claim = ''
 		WHERE id = $1 AND claim = $2 AND state = 'pending'`,
 		d.ID, d.Claim, d.State, d.Attempts, d.NextAt.UnixMicro())
 	if err != nil {
-		return t.writeErr(err, what)
+		return false, t.writeErr(err, what)
 	}
-	if n == 0 {
-		return kassa.Errorf(kassa.EConflict, "%s is no longer claimed by %s", what, d.Claim)
-	}
-	_, err = t.c.Exec(ctx, `INSERT INTO notification_attempts (delivery_id, at, status_code, latency_us, body, error)
-		VALUES ($1, $2, $3, $4, $5, $6)`, d.ID, a.At.UnixMicro(), a.StatusCode, a.Latency.Microseconds(), a.Body, a.Error)
-	return t.writeErr(err, what)
+	return n > 0, nil
 }
 
-func (t *Tx) ReleaseClaim(ctx context.Context, d *notify.Delivery, now time.Time) error {
-	_, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET next_at = $3, claim = ''
-		WHERE id = $1 AND claim = $2 AND state = 'pending'`, d.ID, d.Claim, now.UnixMicro())
-	return t.writeErr(err, "notification delivery "+d.ID)
-}
+// liveDestination is true of a delivery whose destination still exists:
+// the session's URL, or an endpoint not deleted.
+const liveDestination = `(endpoint_id = '' OR EXISTS (SELECT 1 FROM notification_endpoints e WHERE e.id = notification_deliveries.endpoint_id))`
 
 func (t *Tx) Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error) {
-	n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET state = 'pending', attempts = 0, next_at = $3, claim = ''
-		WHERE notification_id = $1 AND merchant_id = $2`, notificationID, merchantID, now.UnixMicro())
+	what := "deliveries of " + notificationID
+	// After the lock no claim can start until this transaction ends, so
+	// the check below holds until the deliveries are reset.
+	if err := t.c.Lock(ctx, claimsLock); err != nil {
+		return 0, fmt.Errorf("lock notification claims: %w", err)
+	}
+	var inFlight int64
+	err := t.c.QueryRow(ctx, []any{&inFlight}, `SELECT COUNT(*) FROM notification_deliveries
+		WHERE notification_id = $1 AND merchant_id = $2 AND state = 'pending' AND claim <> '' AND next_at > $3 AND `+liveDestination,
+		notificationID, merchantID, now.UnixMicro())
 	if err != nil {
-		return 0, t.writeErr(err, "deliveries of "+notificationID)
+		return 0, fmt.Errorf("count %s in flight: %w", what, err)
+	}
+	if inFlight > 0 {
+		return 0, kassa.Errorf(kassa.EConflict, "an attempt to deliver notification %s is in flight; redeliver it once the attempt has ended", notificationID)
+	}
+	n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET state = 'pending', attempts = 0, next_at = $3, claim = ''
+		WHERE notification_id = $1 AND merchant_id = $2 AND `+liveDestination, notificationID, merchantID, now.UnixMicro())
+	if err != nil {
+		return 0, t.writeErr(err, what)
 	}
 	return int(n), nil
 }
