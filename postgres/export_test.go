@@ -17,3 +17,13 @@ func MigrateTo(ctx context.Context, url, last string) error {
 	_, err = migrate(ctx, pool, last)
 	return err
 }
+
+// Setting reads a run-time setting on one of db's connections.
+func (db *DB) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := db.pool.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v)
+	return v, err
+}
+
+// MaxConns is the size of db's connection pool.
+func (db *DB) MaxConns() int32 { return db.pool.Config().MaxConns }
