@@ -36,7 +36,7 @@ type Config struct {
 	Concurrency int
 	// PerDestination bounds the requests in flight to one destination
 	// (notify.Destination) over every process sharing the database
-	// (default 8, at most Concurrency): a receiver that hangs holds that
+	// (default 16, at most Concurrency): a receiver that hangs holds that
 	// many slots and the others keep the rest. It also bounds one
 	// destination's throughput, to about PerDestination requests per
 	// round trip and commit.

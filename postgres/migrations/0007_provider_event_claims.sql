@@ -1,4 +1,4 @@
--- The SQLite store's 0008: a webhook event is claimed by the delivery
+-- The SQLite store's 0007: a webhook event is claimed by the delivery
 -- applying it until claimed_until (unix microseconds; 0: nobody applies
 -- it now).
 
