@@ -215,6 +215,42 @@ func TestPaymentsImportDistinctPayments(t *testing.T) {
 	})
 }
 
+// An intraday file giving a booking's time, just after midnight in the
+// bank's time zone, and the end-of-day file giving its date report the
+// same payment: the second records nothing, and a half-paid invoice stays
+// half paid.
+func TestPaymentsImportBookingTimeThenDate(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, ocrs := e.invoicedOrders(10000)
+		entry := func(bookgDt string) string {
+			return `<Ntry><Amt Ccy="SEK">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt>` + bookgDt + `</BookgDt>
+				<AcctSvcrRef>E-1</AcctSvcrRef><NtryDtls>` + camtTx(`<AcctSvcrRef>TX-1</AcctSvcrRef>`, "50.00", ocrs[0], "") + `</NtryDtls></Ntry>`
+		}
+		var r importResult
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: camtFile("INTRADAY", entry(`<DtTm>2026-03-05T00:30:00+01:00</DtTm>`))}).decode(t, &r)
+		if got, want := outcomes(r), []string{"partial"}; !slices.Equal(got, want) {
+			t.Fatalf("intraday file outcomes = %v, want %v", got, want)
+		}
+		before := e.must(200, request{method: "GET", path: "/v1/payments"}).body
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: camtFile("END-OF-DAY", entry(`<Dt>2026-03-05</Dt>`))}).decode(t, &r)
+		if got, want := outcomes(r), []string{"duplicate"}; !slices.Equal(got, want) {
+			t.Errorf("end-of-day file outcomes = %v, want %v", got, want)
+		}
+		if after := e.must(200, request{method: "GET", path: "/v1/payments"}).body; string(after) != string(before) {
+			t.Errorf("the end-of-day file changed the payments:\n%s\n%s", before, after)
+		}
+		var docs docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
+		if paid := docs.Documents[0].PaidAmount.MinorUnits; paid != 5000 {
+			t.Errorf("paid on the invoice = %d, want 5000", paid)
+		}
+		if types := eventTypes(e.getOrder(ids[0], nil)); slices.Contains(types, "paid") {
+			t.Errorf("a half-paid order has the paid event: %v", types)
+		}
+	})
+}
+
 // Returned and reversed credits are not customer payments: with an open
 // invoice's reference they pay nothing, and they are not offered for
 // manual matching. The answer lists them as skipped, with the reason.

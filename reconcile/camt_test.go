@@ -57,8 +57,9 @@ func TestParseCamt054ValidForms(t *testing.T) {
 		Payments: []Entry{
 			// Local time, read as UTC.
 			{BankRef: acct + "2026-11-23/FT-1", Reference: "5550001234567852", Amount: 10000, Currency: "SEK", BookedAt: day.Add(10*time.Hour + 15*time.Minute)},
-			// No details; the booking time in UTC is the next day.
-			{BankRef: acct + "2026-11-24/F-2/1/12.00", Amount: 1200, Currency: "SEK", BookedAt: time.Date(2026, 11, 24, 1, 30, 0, 125e6, time.UTC)},
+			// No details; the key has the booking date as written, though
+			// the booking time in UTC is the next day.
+			{BankRef: acct + "2026-11-23/F-2/1/12.00", Amount: 1200, Currency: "SEK", BookedAt: time.Date(2026, 11, 24, 1, 30, 0, 125e6, time.UTC)},
 			// Booked net of 3.00 charges; each payment is what was paid.
 			{BankRef: acct + "2026-11-23/FT-3a", Amount: 10000, Currency: "SEK", BookedAt: day},
 			{BankRef: acct + "2026-11-23/FT-3b", Amount: 10000, Currency: "SEK", BookedAt: day},
@@ -258,6 +259,45 @@ func TestPaymentKeys(t *testing.T) {
 	}
 	if len(known) != len(first) || len(later) != len(first)+1 {
 		t.Errorf("a later file reporting the %d payments again and one more has keys %q; of the first file's %q it has %d", len(first), later, first, len(known))
+	}
+}
+
+// A booking has the same key whether a file gives its booking date
+// (BookgDt/Dt) or its booking time (BookgDt/DtTm): the date as the bank
+// wrote it, in the bank's time zone, also where the time in UTC falls on
+// another day. The end-of-day file repeating an intraday one's payments
+// records nothing new.
+func TestPaymentKeysBookingDateForms(t *testing.T) {
+	keys := func(bookgDt string) []string {
+		t.Helper()
+		f, err := ParseCamt054(camtFile("N-1",
+			`<Ntry><Amt Ccy="SEK">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt>`+bookgDt+`</BookgDt>
+				<AcctSvcrRef>E-1</AcctSvcrRef><NtryDtls><TxDtls><Refs><AcctSvcrRef>T-1</AcctSvcrRef></Refs><Amt Ccy="SEK">100.00</Amt></TxDtls></NtryDtls></Ntry>`,
+			`<Ntry><Amt Ccy="SEK">12.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt>`+bookgDt+`</BookgDt>
+				<AcctSvcrRef>E-2</AcctSvcrRef></Ntry>`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ks []string
+		for _, p := range f.Payments {
+			ks = append(ks, p.BankRef)
+		}
+		return ks
+	}
+	const acct = "SE4550000000058398257466/"
+	want := []string{acct + "2026-11-23/T-1", acct + "2026-11-23/E-2/1/12.00"}
+	for _, bookgDt := range []string{
+		`<Dt>2026-11-23</Dt>`,
+		`<Dt>2026-11-23+01:00</Dt>`,
+		`<DtTm>2026-11-23T00:30:00+01:00</DtTm>`, // 2026-11-22 in UTC
+		`<DtTm>2026-11-23T01:59:59.5+02:00</DtTm>`,
+		`<DtTm>2026-11-23T23:30:00-05:00</DtTm>`, // 2026-11-24 in UTC
+		`<DtTm>2026-11-23T00:00:00Z</DtTm>`,
+		`<DtTm>2026-11-23T23:59:59</DtTm>`,
+	} {
+		if got := keys(bookgDt); !cmp.Equal(got, want) {
+			t.Errorf("BookgDt %s: keys %q, want %q", bookgDt, got, want)
+		}
 	}
 }
 
