@@ -337,6 +337,43 @@ func TestPaymentsImportValidForms(t *testing.T) {
 	})
 }
 
+// A transaction booked net of the charges only its entry states pays
+// what the payer paid, before the charges: the invoice it pays in full is
+// paid. Among several transactions the charges cannot be attributed: each
+// payment is recorded as booked and the answer lists the charges.
+func TestPaymentsImportNetOfEntryCharges(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, ocrs := e.invoicedOrders(10000, 5000, 5000)
+		charges := func(amount string) string {
+			return `<Chrgs><Rcrd><Amt Ccy="SEK">` + amount + `</Amt><CdtDbtInd>DBIT</CdtDbtInd><ChrgInclInd>true</ChrgInclInd></Rcrd></Chrgs>`
+		}
+		file := camtFile("MSG-1",
+			camtEntry("CRDT", "98.00", `<AcctSvcrRef>C-1</AcctSvcrRef>`+charges("2.00")+`<NtryDtls>`+
+				camtTx(`<AcctSvcrRef>CT-1</AcctSvcrRef>`, "98.00", ocrs[0], "")+`</NtryDtls>`),
+			camtEntry("CRDT", "97.00", `<AcctSvcrRef>C-2</AcctSvcrRef>`+charges("3.00")+`<NtryDtls>`+
+				camtTx(`<AcctSvcrRef>CT-2a</AcctSvcrRef>`, "50.00", ocrs[1], "")+camtTx(`<AcctSvcrRef>CT-2b</AcctSvcrRef>`, "47.00", ocrs[2], "")+`</NtryDtls>`),
+		)
+		var r importResult
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: file}).decode(t, &r)
+		if got, want := outcomes(r), []string{"matched", "matched", "partial"}; !slices.Equal(got, want) || !r.Payments[0].OrderPaid {
+			t.Errorf("payments = %+v, want outcomes %v, the first paying its order", r.Payments, want)
+		}
+		var skipped []string
+		for _, s := range r.Skipped {
+			skipped = append(skipped, s.Location+" "+s.Reason)
+		}
+		if want := []string{"Ntfctn[1]/Ntry[2] charges"}; !slices.Equal(skipped, want) {
+			t.Errorf("skipped = %v, want %v", skipped, want)
+		}
+		var docs docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
+		if paid := docs.Documents[0].PaidAmount.MinorUnits; paid != 10000 {
+			t.Errorf("paid on the invoice paid net of its entry's charges = %d, want 10000 (the charges are the merchant's)", paid)
+		}
+	})
+}
+
 func countOf(ss []string, s string) int {
 	n := 0
 	for _, v := range ss {

@@ -33,6 +33,7 @@ const (
 	SkipReversal  = "reversal"  // RvslInd: the bank undid an earlier booking
 	SkipReturn    = "return"    // RtrInf: a payment sent back, not a customer paying
 	SkipUnusable  = "unusable"  // a booked credit Kassa cannot record (the message says why)
+	SkipCharges   = "charges"   // charges a batch entry includes that none of its transactions states: its payments are recorded net of them
 )
 
 // Skip is an entry, or a transaction of one, that is not a payment.
@@ -287,6 +288,27 @@ func (p *parser) entry(where, account string, e *camtEntry) error {
 	beforeCharges := false
 	switch {
 	case sum == amount:
+		// The transactions are net of the entry's charges too. Each gets
+		// back the charges it states as its own; the rest are the one
+		// transaction's in a single-transaction entry, so it records what
+		// the entry without details would. Among several transactions
+		// nothing says whose they are: each is recorded as booked, and the
+		// answer lists the charges left out.
+		unattributed := charges
+		for _, t := range txs {
+			unattributed -= t.charges
+		}
+		switch {
+		case unattributed <= 0:
+		case len(txs) == 1:
+			txs[0].charges += unattributed
+		default:
+			p.file.Skipped = append(p.file.Skipped, Skip{
+				Location: where, BankRef: firstNonEmpty(e.AcctSvcrRef, e.NtryRef), Amount: unattributed, Currency: cur, Reason: SkipCharges,
+				Message: fmt.Sprintf("the bank's charges of %s included in this entry are not attributed to its %d transactions: each payment is recorded as booked, net of its share of them",
+					money.Decimal(unattributed, cur), len(txs)),
+			})
+		}
 	case charges != 0 && sum-charges == amount:
 		beforeCharges = true
 	default:

@@ -301,6 +301,70 @@ func TestPaymentKeysBookingDateForms(t *testing.T) {
 	}
 }
 
+// An entry booked net of the charges it includes (ChrgInclInd) whose
+// transactions add up to it: they are net too. A single transaction is
+// recorded as paid before the charges, as the same entry without details
+// or with a transaction without an amount is; among several, charges no
+// transaction states as its own cannot be attributed, so each is recorded
+// as booked and the charges are listed as skipped.
+func TestParseCamt054NetTransactions(t *testing.T) {
+	charges := func(amount string) string {
+		return `<Chrgs><Rcrd><Amt Ccy="SEK">` + amount + `</Amt><CdtDbtInd>DBIT</CdtDbtInd><ChrgInclInd>true</ChrgInclInd></Rcrd></Chrgs>`
+	}
+	entry := func(ref, amount, chrgs string, txs ...string) string {
+		details := ""
+		if len(txs) > 0 {
+			details = `<NtryDtls>` + strings.Join(txs, "") + `</NtryDtls>`
+		}
+		return `<Ntry><Amt Ccy="SEK">` + amount + `</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+			<BookgDt><Dt>2026-11-23</Dt></BookgDt><AcctSvcrRef>` + ref + `</AcctSvcrRef>` + chrgs + details + `</Ntry>`
+	}
+	tx := func(ref, amount, chrgs string) string {
+		amt := ""
+		if amount != "" {
+			amt = `<Amt Ccy="SEK">` + amount + `</Amt>`
+		}
+		return `<TxDtls><Refs><AcctSvcrRef>` + ref + `</AcctSvcrRef></Refs>` + amt + `<CdtDbtInd>CRDT</CdtDbtInd>` + chrgs + `</TxDtls>`
+	}
+	got, err := ParseCamt054(camtFile("N-1",
+		// One payment of 100.00, booked 98.00 net of 2.00, in each form.
+		entry("E-1", "98.00", charges("2.00")),
+		entry("E-2", "98.00", charges("2.00"), tx("T-2", "", "")),
+		entry("E-3", "98.00", charges("2.00"), tx("T-3", "98.00", "")),
+		entry("E-4", "98.00", charges("2.00"), tx("T-4", "98.00", charges("2.00"))),
+		entry("E-5", "97.00", charges("3.00"), tx("T-5", "97.00", charges("1.00"))),
+		entry("E-6", "98.00", charges("2.00"), tx(" E-6 ", "98.00", "")), // keyed by position and amount
+		// Several transactions: their own charges are theirs, the rest
+		// nobody's.
+		entry("E-7", "97.00", charges("3.00"), tx("T-7a", "49.00", charges("1.00")), tx("T-7b", "48.00", charges("2.00"))),
+		entry("E-8", "97.00", charges("3.00"), tx("T-8a", "50.00", ""), tx("T-8b", "47.00", "")),
+		entry("E-9", "96.00", charges("4.00"), tx("T-9a", "49.00", charges("1.00")), tx("T-9b", "47.00", "")),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const acct = "SE4550000000058398257466/2026-11-23/"
+	day := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	pay := func(key string, amount int64) Entry {
+		return Entry{BankRef: acct + key, Amount: amount, Currency: "SEK", BookedAt: day}
+	}
+	want := &File{
+		Payments: []Entry{
+			pay("E-1/1/100.00", 10000), pay("T-2", 10000), pay("T-3", 10000), pay("T-4", 10000), pay("T-5", 10000), pay("E-6/1/100.00", 10000),
+			pay("T-7a", 5000), pay("T-7b", 5000),
+			pay("T-8a", 5000), pay("T-8b", 4700),
+			pay("T-9a", 5000), pay("T-9b", 4700),
+		},
+		Skipped: []Skip{
+			{Location: "Ntfctn[1]/Ntry[8]", BankRef: "E-8", Amount: 300, Currency: "SEK", Reason: SkipCharges},
+			{Location: "Ntfctn[1]/Ntry[9]", BankRef: "E-9", Amount: 300, Currency: "SEK", Reason: SkipCharges},
+		},
+	}
+	if diff := cmp.Diff(want, got, ignoreMessages); diff != "" {
+		t.Errorf("file (-want +got):\n%s", diff)
+	}
+}
+
 func TestParseCamt054Malformed(t *testing.T) {
 	b, err := os.ReadFile("testdata/camt054.xml")
 	if err != nil {
