@@ -215,6 +215,42 @@ func TestPaymentsImportDistinctPayments(t *testing.T) {
 	})
 }
 
+// An intraday file giving a booking's time, just after midnight in the
+// bank's time zone, and the end-of-day file giving its date report the
+// same payment: the second records nothing, and a half-paid invoice stays
+// half paid.
+func TestPaymentsImportBookingTimeThenDate(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, ocrs := e.invoicedOrders(10000)
+		entry := func(bookgDt string) string {
+			return `<Ntry><Amt Ccy="SEK">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt>` + bookgDt + `</BookgDt>
+				<AcctSvcrRef>E-1</AcctSvcrRef><NtryDtls>` + camtTx(`<AcctSvcrRef>TX-1</AcctSvcrRef>`, "50.00", ocrs[0], "") + `</NtryDtls></Ntry>`
+		}
+		var r importResult
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: camtFile("INTRADAY", entry(`<DtTm>2026-03-05T00:30:00+01:00</DtTm>`))}).decode(t, &r)
+		if got, want := outcomes(r), []string{"partial"}; !slices.Equal(got, want) {
+			t.Fatalf("intraday file outcomes = %v, want %v", got, want)
+		}
+		before := e.must(200, request{method: "GET", path: "/v1/payments"}).body
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: camtFile("END-OF-DAY", entry(`<Dt>2026-03-05</Dt>`))}).decode(t, &r)
+		if got, want := outcomes(r), []string{"duplicate"}; !slices.Equal(got, want) {
+			t.Errorf("end-of-day file outcomes = %v, want %v", got, want)
+		}
+		if after := e.must(200, request{method: "GET", path: "/v1/payments"}).body; string(after) != string(before) {
+			t.Errorf("the end-of-day file changed the payments:\n%s\n%s", before, after)
+		}
+		var docs docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
+		if paid := docs.Documents[0].PaidAmount.MinorUnits; paid != 5000 {
+			t.Errorf("paid on the invoice = %d, want 5000", paid)
+		}
+		if types := eventTypes(e.getOrder(ids[0], nil)); slices.Contains(types, "paid") {
+			t.Errorf("a half-paid order has the paid event: %v", types)
+		}
+	})
+}
+
 // Returned and reversed credits are not customer payments: with an open
 // invoice's reference they pay nothing, and they are not offered for
 // manual matching. The answer lists them as skipped, with the reason.
@@ -297,6 +333,43 @@ func TestPaymentsImportValidForms(t *testing.T) {
 		var unmatched struct{ Payments []struct{ Amount int64 } }
 		if e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"}).decode(t, &unmatched); len(unmatched.Payments) != 1 || unmatched.Payments[0].Amount != 1200 {
 			t.Errorf("unmatched = %+v, want the credit without details", unmatched.Payments)
+		}
+	})
+}
+
+// A transaction booked net of the charges only its entry states pays
+// what the payer paid, before the charges: the invoice it pays in full is
+// paid. Among several transactions the charges cannot be attributed: each
+// payment is recorded as booked and the answer lists the charges.
+func TestPaymentsImportNetOfEntryCharges(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, ocrs := e.invoicedOrders(10000, 5000, 5000)
+		charges := func(amount string) string {
+			return `<Chrgs><Rcrd><Amt Ccy="SEK">` + amount + `</Amt><CdtDbtInd>DBIT</CdtDbtInd><ChrgInclInd>true</ChrgInclInd></Rcrd></Chrgs>`
+		}
+		file := camtFile("MSG-1",
+			camtEntry("CRDT", "98.00", `<AcctSvcrRef>C-1</AcctSvcrRef>`+charges("2.00")+`<NtryDtls>`+
+				camtTx(`<AcctSvcrRef>CT-1</AcctSvcrRef>`, "98.00", ocrs[0], "")+`</NtryDtls>`),
+			camtEntry("CRDT", "97.00", `<AcctSvcrRef>C-2</AcctSvcrRef>`+charges("3.00")+`<NtryDtls>`+
+				camtTx(`<AcctSvcrRef>CT-2a</AcctSvcrRef>`, "50.00", ocrs[1], "")+camtTx(`<AcctSvcrRef>CT-2b</AcctSvcrRef>`, "47.00", ocrs[2], "")+`</NtryDtls>`),
+		)
+		var r importResult
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: file}).decode(t, &r)
+		if got, want := outcomes(r), []string{"matched", "matched", "partial"}; !slices.Equal(got, want) || !r.Payments[0].OrderPaid {
+			t.Errorf("payments = %+v, want outcomes %v, the first paying its order", r.Payments, want)
+		}
+		var skipped []string
+		for _, s := range r.Skipped {
+			skipped = append(skipped, s.Location+" "+s.Reason)
+		}
+		if want := []string{"Ntfctn[1]/Ntry[2] charges"}; !slices.Equal(skipped, want) {
+			t.Errorf("skipped = %v, want %v", skipped, want)
+		}
+		var docs docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
+		if paid := docs.Documents[0].PaidAmount.MinorUnits; paid != 10000 {
+			t.Errorf("paid on the invoice paid net of its entry's charges = %d, want 10000 (the charges are the merchant's)", paid)
 		}
 	})
 }

@@ -33,6 +33,7 @@ const (
 	SkipReversal  = "reversal"  // RvslInd: the bank undid an earlier booking
 	SkipReturn    = "return"    // RtrInf: a payment sent back, not a customer paying
 	SkipUnusable  = "unusable"  // a booked credit Kassa cannot record (the message says why)
+	SkipCharges   = "charges"   // charges a batch entry includes that none of its transactions states: its payments are recorded net of them
 )
 
 // Skip is an entry, or a transaction of one, that is not a payment.
@@ -287,6 +288,27 @@ func (p *parser) entry(where, account string, e *camtEntry) error {
 	beforeCharges := false
 	switch {
 	case sum == amount:
+		// The transactions are net of the entry's charges too. Each gets
+		// back the charges it states as its own; the rest are the one
+		// transaction's in a single-transaction entry, so it records what
+		// the entry without details would. Among several transactions
+		// nothing says whose they are: each is recorded as booked, and the
+		// answer lists the charges left out.
+		unattributed := charges
+		for _, t := range txs {
+			unattributed -= t.charges
+		}
+		switch {
+		case unattributed <= 0:
+		case len(txs) == 1:
+			txs[0].charges += unattributed
+		default:
+			p.file.Skipped = append(p.file.Skipped, Skip{
+				Location: where, BankRef: firstNonEmpty(e.AcctSvcrRef, e.NtryRef), Amount: unattributed, Currency: cur, Reason: SkipCharges,
+				Message: fmt.Sprintf("the bank's charges of %s included in this entry are not attributed to its %d transactions: each payment is recorded as booked, net of its share of them",
+					money.Decimal(unattributed, cur), len(txs)),
+			})
+		}
 	case charges != 0 && sum-charges == amount:
 		beforeCharges = true
 	default:
@@ -317,8 +339,8 @@ func (p *parser) entry(where, account string, e *camtEntry) error {
 
 // pay records transaction pos (from 1) of entry e as a payment of amount,
 // or skips it when Kassa cannot.
-func (p *parser) pay(at, account string, booked time.Time, e *camtEntry, pos int, tx *camtTx, amount int64, cur money.Currency) {
-	ref, key := tx.reference(), p.paymentKey(account, booked, e, pos, tx.AcctSvcrRef, amount, cur)
+func (p *parser) pay(at, account string, booked booking, e *camtEntry, pos int, tx *camtTx, amount int64, cur money.Currency) {
+	ref, key := tx.reference(), p.paymentKey(account, booked.day, e, pos, tx.AcctSvcrRef, amount, cur)
 	skip := func(message string) {
 		p.file.Skipped = append(p.file.Skipped, Skip{
 			Location: at, BankRef: firstNonEmpty(tx.AcctSvcrRef, e.AcctSvcrRef, e.NtryRef), Reference: ref,
@@ -333,7 +355,7 @@ func (p *parser) pay(at, account string, booked time.Time, e *camtEntry, pos int
 	case key == "":
 		skip("no bank reference (AcctSvcrRef or NtryRef) by which to recognise it when a file reports it again")
 	default:
-		p.file.Payments = append(p.file.Payments, Entry{BankRef: key, Reference: ref, Amount: amount, Currency: cur, BookedAt: booked})
+		p.file.Payments = append(p.file.Payments, Entry{BankRef: key, Reference: ref, Amount: amount, Currency: cur, BookedAt: booked.instant})
 	}
 }
 
@@ -352,10 +374,11 @@ func (p *parser) pay(at, account string, booked time.Time, e *camtEntry, pos int
 //     in it, from 1, and its amount.
 //   - "" when the entry has no reference either.
 //
+// BOOKINGDATE is the booking date as the bank wrote it (booking.day), the
+// same whether a file gives it as a date or as a date-time.
 // The end-to-end id is never part of it: the payer sets it, and
 // NOTPROVIDED is a common placeholder.
-func (p *parser) paymentKey(account string, booked time.Time, e *camtEntry, pos int, txRef string, amount int64, cur money.Currency) string {
-	day := booked.Format(time.DateOnly)
+func (p *parser) paymentKey(account, day string, e *camtEntry, pos int, txRef string, amount int64, cur money.Currency) string {
 	txRef = strings.TrimSpace(txRef)
 	if txRef != "" && txRef != strings.TrimSpace(e.AcctSvcrRef) && p.txRefs[[2]string{account, txRef}] == 1 {
 		return account + "/" + day + "/" + txRef
@@ -418,28 +441,40 @@ func parseBool(s string) (bool, error) {
 	return false, fmt.Errorf("%q is not a boolean", s)
 }
 
-// bookingTime reads BookgDt: an ISO date, whose optional time zone a
-// calendar day ignores, or an ISO date-time. A date-time with a UTC offset
-// is converted to UTC; one without is local time in a zone the file does
-// not name, and is read as UTC. ok is false when there is neither.
-func bookingTime(date, dateTime string) (t time.Time, ok bool, err error) {
+// booking is when an entry was booked.
+type booking struct {
+	instant time.Time // in UTC
+	// day is the booking date as the bank wrote it: the calendar day in
+	// the bank's own time zone, whichever form BookgDt has. A payment's
+	// key is built from it, so a file reporting the booking as a date and
+	// another reporting it as a date-time give the same key.
+	day string
+}
+
+// bookingTime reads BookgDt: an ISO date, with an optional time zone, or
+// an ISO date-time. A date's instant is its midnight UTC; a date-time
+// with a UTC offset is converted to UTC, one without (local time in a
+// zone the file does not name) is read as UTC. ok is false when there is
+// neither form.
+func bookingTime(date, dateTime string) (b booking, ok bool, err error) {
 	if date = strings.TrimSpace(date); date != "" {
 		for _, layout := range []string{time.DateOnly, "2006-01-02Z07:00"} {
 			if t, err := time.Parse(layout, date); err == nil {
-				return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), true, nil
+				return booking{time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), t.Format(time.DateOnly)}, true, nil
 			}
 		}
-		return time.Time{}, false, fmt.Errorf("booking date %q is not YYYY-MM-DD", date)
+		return booking{}, false, fmt.Errorf("booking date %q is not YYYY-MM-DD", date)
 	}
 	if dateTime = strings.TrimSpace(dateTime); dateTime != "" {
 		for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05"} {
 			if t, err := time.Parse(layout, dateTime); err == nil {
-				return t.UTC(), true, nil
+				// t keeps the offset the file wrote, so its date is the bank's.
+				return booking{t.UTC(), t.Format(time.DateOnly)}, true, nil
 			}
 		}
-		return time.Time{}, false, fmt.Errorf("booking time %q is not an ISO date-time", dateTime)
+		return booking{}, false, fmt.Errorf("booking time %q is not an ISO date-time", dateTime)
 	}
-	return time.Time{}, false, nil
+	return booking{}, false, nil
 }
 
 // parseAmount reads an ISO 20022 decimal amount exactly: "1234.5" SEK is

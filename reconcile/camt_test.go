@@ -57,8 +57,9 @@ func TestParseCamt054ValidForms(t *testing.T) {
 		Payments: []Entry{
 			// Local time, read as UTC.
 			{BankRef: acct + "2026-11-23/FT-1", Reference: "5550001234567852", Amount: 10000, Currency: "SEK", BookedAt: day.Add(10*time.Hour + 15*time.Minute)},
-			// No details; the booking time in UTC is the next day.
-			{BankRef: acct + "2026-11-24/F-2/1/12.00", Amount: 1200, Currency: "SEK", BookedAt: time.Date(2026, 11, 24, 1, 30, 0, 125e6, time.UTC)},
+			// No details; the key has the booking date as written, though
+			// the booking time in UTC is the next day.
+			{BankRef: acct + "2026-11-23/F-2/1/12.00", Amount: 1200, Currency: "SEK", BookedAt: time.Date(2026, 11, 24, 1, 30, 0, 125e6, time.UTC)},
 			// Booked net of 3.00 charges; each payment is what was paid.
 			{BankRef: acct + "2026-11-23/FT-3a", Amount: 10000, Currency: "SEK", BookedAt: day},
 			{BankRef: acct + "2026-11-23/FT-3b", Amount: 10000, Currency: "SEK", BookedAt: day},
@@ -258,6 +259,109 @@ func TestPaymentKeys(t *testing.T) {
 	}
 	if len(known) != len(first) || len(later) != len(first)+1 {
 		t.Errorf("a later file reporting the %d payments again and one more has keys %q; of the first file's %q it has %d", len(first), later, first, len(known))
+	}
+}
+
+// A booking has the same key whether a file gives its booking date
+// (BookgDt/Dt) or its booking time (BookgDt/DtTm): the date as the bank
+// wrote it, in the bank's time zone, also where the time in UTC falls on
+// another day. The end-of-day file repeating an intraday one's payments
+// records nothing new.
+func TestPaymentKeysBookingDateForms(t *testing.T) {
+	keys := func(bookgDt string) []string {
+		t.Helper()
+		f, err := ParseCamt054(camtFile("N-1",
+			`<Ntry><Amt Ccy="SEK">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt>`+bookgDt+`</BookgDt>
+				<AcctSvcrRef>E-1</AcctSvcrRef><NtryDtls><TxDtls><Refs><AcctSvcrRef>T-1</AcctSvcrRef></Refs><Amt Ccy="SEK">100.00</Amt></TxDtls></NtryDtls></Ntry>`,
+			`<Ntry><Amt Ccy="SEK">12.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt>`+bookgDt+`</BookgDt>
+				<AcctSvcrRef>E-2</AcctSvcrRef></Ntry>`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ks []string
+		for _, p := range f.Payments {
+			ks = append(ks, p.BankRef)
+		}
+		return ks
+	}
+	const acct = "SE4550000000058398257466/"
+	want := []string{acct + "2026-11-23/T-1", acct + "2026-11-23/E-2/1/12.00"}
+	for _, bookgDt := range []string{
+		`<Dt>2026-11-23</Dt>`,
+		`<Dt>2026-11-23+01:00</Dt>`,
+		`<DtTm>2026-11-23T00:30:00+01:00</DtTm>`, // 2026-11-22 in UTC
+		`<DtTm>2026-11-23T01:59:59.5+02:00</DtTm>`,
+		`<DtTm>2026-11-23T23:30:00-05:00</DtTm>`, // 2026-11-24 in UTC
+		`<DtTm>2026-11-23T00:00:00Z</DtTm>`,
+		`<DtTm>2026-11-23T23:59:59</DtTm>`,
+	} {
+		if got := keys(bookgDt); !cmp.Equal(got, want) {
+			t.Errorf("BookgDt %s: keys %q, want %q", bookgDt, got, want)
+		}
+	}
+}
+
+// An entry booked net of the charges it includes (ChrgInclInd) whose
+// transactions add up to it: they are net too. A single transaction is
+// recorded as paid before the charges, as the same entry without details
+// or with a transaction without an amount is; among several, charges no
+// transaction states as its own cannot be attributed, so each is recorded
+// as booked and the charges are listed as skipped.
+func TestParseCamt054NetTransactions(t *testing.T) {
+	charges := func(amount string) string {
+		return `<Chrgs><Rcrd><Amt Ccy="SEK">` + amount + `</Amt><CdtDbtInd>DBIT</CdtDbtInd><ChrgInclInd>true</ChrgInclInd></Rcrd></Chrgs>`
+	}
+	entry := func(ref, amount, chrgs string, txs ...string) string {
+		details := ""
+		if len(txs) > 0 {
+			details = `<NtryDtls>` + strings.Join(txs, "") + `</NtryDtls>`
+		}
+		return `<Ntry><Amt Ccy="SEK">` + amount + `</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+			<BookgDt><Dt>2026-11-23</Dt></BookgDt><AcctSvcrRef>` + ref + `</AcctSvcrRef>` + chrgs + details + `</Ntry>`
+	}
+	tx := func(ref, amount, chrgs string) string {
+		amt := ""
+		if amount != "" {
+			amt = `<Amt Ccy="SEK">` + amount + `</Amt>`
+		}
+		return `<TxDtls><Refs><AcctSvcrRef>` + ref + `</AcctSvcrRef></Refs>` + amt + `<CdtDbtInd>CRDT</CdtDbtInd>` + chrgs + `</TxDtls>`
+	}
+	got, err := ParseCamt054(camtFile("N-1",
+		// One payment of 100.00, booked 98.00 net of 2.00, in each form.
+		entry("E-1", "98.00", charges("2.00")),
+		entry("E-2", "98.00", charges("2.00"), tx("T-2", "", "")),
+		entry("E-3", "98.00", charges("2.00"), tx("T-3", "98.00", "")),
+		entry("E-4", "98.00", charges("2.00"), tx("T-4", "98.00", charges("2.00"))),
+		entry("E-5", "97.00", charges("3.00"), tx("T-5", "97.00", charges("1.00"))),
+		entry("E-6", "98.00", charges("2.00"), tx(" E-6 ", "98.00", "")), // keyed by position and amount
+		// Several transactions: their own charges are theirs, the rest
+		// nobody's.
+		entry("E-7", "97.00", charges("3.00"), tx("T-7a", "49.00", charges("1.00")), tx("T-7b", "48.00", charges("2.00"))),
+		entry("E-8", "97.00", charges("3.00"), tx("T-8a", "50.00", ""), tx("T-8b", "47.00", "")),
+		entry("E-9", "96.00", charges("4.00"), tx("T-9a", "49.00", charges("1.00")), tx("T-9b", "47.00", "")),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const acct = "SE4550000000058398257466/2026-11-23/"
+	day := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	pay := func(key string, amount int64) Entry {
+		return Entry{BankRef: acct + key, Amount: amount, Currency: "SEK", BookedAt: day}
+	}
+	want := &File{
+		Payments: []Entry{
+			pay("E-1/1/100.00", 10000), pay("T-2", 10000), pay("T-3", 10000), pay("T-4", 10000), pay("T-5", 10000), pay("E-6/1/100.00", 10000),
+			pay("T-7a", 5000), pay("T-7b", 5000),
+			pay("T-8a", 5000), pay("T-8b", 4700),
+			pay("T-9a", 5000), pay("T-9b", 4700),
+		},
+		Skipped: []Skip{
+			{Location: "Ntfctn[1]/Ntry[8]", BankRef: "E-8", Amount: 300, Currency: "SEK", Reason: SkipCharges},
+			{Location: "Ntfctn[1]/Ntry[9]", BankRef: "E-9", Amount: 300, Currency: "SEK", Reason: SkipCharges},
+		},
+	}
+	if diff := cmp.Diff(want, got, ignoreMessages); diff != "" {
+		t.Errorf("file (-want +got):\n%s", diff)
 	}
 }
 
