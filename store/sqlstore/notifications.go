@@ -213,8 +213,23 @@ func (t *Tx) AddDeliveries(ctx context.Context, n *notify.Notification, ds []not
 
 // claimsLock serialises claims, and redeliveries, across processes: a
 // claim counts each destination's claimed deliveries and then adds to
-// them, which two claimers must not do at once.
+// them, which two claimers must not do at once. Whatever writes
+// deliveries' claims takes it before it locks any delivery row, so that
+// no two transactions wait on each other in opposite orders (the
+// dispatcher records attempts and claims more in one transaction).
 const claimsLock = "notification claims"
+
+// lockClaims takes claimsLock for the rest of the transaction.
+func (t *Tx) lockClaims(ctx context.Context) error {
+	if t.claimsLocked {
+		return nil
+	}
+	if err := t.c.Lock(ctx, claimsLock); err != nil {
+		return fmt.Errorf("lock notification claims: %w", err)
+	}
+	t.claimsLocked = true
+	return nil
+}
 
 // dueDestination is a destination with pending deliveries: the soonest
 // one's due time and how many of them are claimed under a running lease.
@@ -236,8 +251,8 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, session
 	if c.Limit <= 0 || c.PerDestination <= 0 {
 		return nil, nil
 	}
-	if err := t.c.Lock(ctx, claimsLock); err != nil {
-		return nil, fmt.Errorf("lock notification claims: %w", err)
+	if err := t.lockClaims(ctx); err != nil {
+		return nil, err
 	}
 	now := c.Now.UnixMicro()
 	// The destinations with pending deliveries, one index lookup each (a
@@ -332,6 +347,9 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, session
 
 func (t *Tx) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Attempt) (bool, error) {
 	what := "notification delivery " + d.ID
+	if err := t.lockClaims(ctx); err != nil {
+		return false, err
+	}
 	// An attempt that was made is logged whoever holds the delivery now.
 	_, err := t.c.Exec(ctx, `INSERT INTO notification_attempts (delivery_id, at, status_code, latency_us, body, error)
 		VALUES ($1, $2, $3, $4, $5, $6)`, d.ID, a.At.UnixMicro(), a.StatusCode, a.Latency.Microseconds(), a.Body, a.Error)
@@ -361,8 +379,8 @@ func (t *Tx) Redeliver(ctx context.Context, merchantID, notificationID string, n
 	what := "deliveries of " + notificationID
 	// After the lock no claim can start until this transaction ends, so
 	// the check below holds until the deliveries are reset.
-	if err := t.c.Lock(ctx, claimsLock); err != nil {
-		return 0, fmt.Errorf("lock notification claims: %w", err)
+	if err := t.lockClaims(ctx); err != nil {
+		return 0, err
 	}
 	var inFlight int64
 	err := t.c.QueryRow(ctx, []any{&inFlight}, `SELECT COUNT(*) FROM notification_deliveries

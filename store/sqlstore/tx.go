@@ -18,7 +18,10 @@ var _ store.Tx = (*Tx)(nil)
 
 // Tx is a store transaction over a backend's Conn. In a read-only
 // transaction every write fails in the backend.
-type Tx struct{ c Conn }
+type Tx struct {
+	c            Conn
+	claimsLocked bool // this transaction holds claimsLock
+}
 
 // NewTx returns the store transaction that runs on c.
 func NewTx(c Conn) *Tx { return &Tx{c: c} }
