@@ -44,9 +44,11 @@ func (s *Server) handleSandboxPayment(w http.ResponseWriter, r *http.Request) {
 	if bankRef == "" {
 		bankRef = s.ids.New("sandbox_") // each call is a new payment
 	}
-	if len(bankRef) > 200 || len(in.PaymentReference) > 200 {
-		s.writeError(w, r, kassa.Invalid("bankReference", "references are at most 200 characters"))
-		return
+	for param, ref := range map[string]string{"bankReference": bankRef, "paymentReference": string(in.PaymentReference)} {
+		if len(ref) > 200 {
+			s.writeError(w, r, kassa.Invalid(param, "%s is at most 200 characters", param))
+			return
+		}
 	}
 	entry := reconcile.Entry{BankRef: bankRef, Reference: strings.ReplaceAll(string(in.PaymentReference), " ", ""), Amount: in.Amount.V, Currency: cur, BookedAt: env.Now}
 	s.recordPayments(w, r, body, &reconcile.File{Payments: []reconcile.Entry{entry}})

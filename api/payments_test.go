@@ -399,6 +399,16 @@ func TestSandboxPayment(t *testing.T) {
 			t.Errorf("sandbox payment %v = %d, want 400", body, resp.status)
 		}
 	}
+	long := strings.Repeat("1", 201)
+	for _, param := range []string{"bankReference", "paymentReference"} {
+		body := map[string]any{"paymentReference": l.Documents[0].PaymentReference, "amount": 100, "currency": "SEK", param: long}
+		resp := e.do(request{method: "POST", path: "/v1/sandbox/payments", body: body})
+		var got struct{ Errors []struct{ Param string } }
+		resp.decode(t, &got)
+		if resp.status != 400 || len(got.Errors) != 1 || got.Errors[0].Param != param {
+			t.Errorf("sandbox payment with a long %s = %d %s, want 400 naming it", param, resp.status, resp.body)
+		}
+	}
 	var r importResult
 	e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{
 		"paymentReference": l.Documents[0].PaymentReference, "amount": 10000, "currency": "SEK",
