@@ -19,7 +19,7 @@ type Service struct {
 	clock     kassa.Clock
 	ids       kassa.IDs
 	log       *slog.Logger
-	hints     *hintLimiter // bounds the provider calls of unverified webhooks, shared by WithKey's copies
+	hints     *hintLimiter // bounds the work of unverified webhooks, shared by WithKey's copies
 	key       Key
 }
 
