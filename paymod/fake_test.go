@@ -34,16 +34,16 @@ type fakeProvider struct {
 	// duringAuthorize, when set, runs inside the next Authorize call, as
 	// another request would while the provider is being asked.
 	duringAuthorize func()
-	updateErr       error            // what Update answers
+	updateErr       error // what Update answers
 	// duringUpdate, when set, runs inside the next Update call, as
 	// duringAuthorize does.
 	duringUpdate func()
 	updates      []paymod.SessionInput // every Update call's input, in order
-	cancelKeys      []string         // every Cancel call's key, in order
-	cancelErr       error            // the next Cancel call's error
-	captured        map[string]int64 // idempotency key → amount captured
-	refunded        map[string]int64
-	captureKeys     []string // every Capture call's key, in order
+	cancelKeys   []string              // every Cancel call's key, in order
+	cancelErr    error                 // the next Cancel call's error
+	captured     map[string]int64      // idempotency key → amount captured
+	refunded     map[string]int64
+	captureKeys  []string // every Capture call's key, in order
 	// lose makes the next movement call do its work and then fail as if
 	// the answer were lost (a timeout).
 	lose bool

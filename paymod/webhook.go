@@ -176,11 +176,11 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 	switch ev.Action {
 	case ActionAuthorized:
 		_, err := s.authorize(ctx, mid, ps.ID, ev.Data, true)
-		return err
+		return s.unlessUndone(ctx, ps, err)
 	case ActionCaptured:
 		a, err := s.authorize(ctx, mid, ps.ID, ev.Data, true)
 		if err != nil {
-			return err
+			return s.unlessUndone(ctx, ps, err)
 		}
 		if a.Pending() {
 			return kassa.Errorf(kassa.EConflict, "provider reports session %s captured but answers %s", ps.ID, a.Session.Status)
@@ -231,6 +231,26 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 		_, err = s.refresh(ctx, tx, env, mid, cur.CollectionID)
 		return err
 	})
+}
+
+// unlessUndone is err, the outcome of authorizing a session a provider
+// reported authorized, unless err is a refusal whose undoing is complete:
+// the session is canceled and its void has its outcome at the provider
+// (succeeded, or refused for good). A redelivery of the event could change
+// nothing more, so the event is processed (nil). A void still pending
+// keeps the error, so that the sender redelivers and the void is sent
+// again.
+func (s *Service) unlessUndone(ctx context.Context, ps *payment.Session, err error) error {
+	if kassa.ErrorCode(err) != kassa.EConflict {
+		return err
+	}
+	cur, rerr := s.Session(ctx, ps.MerchantID, ps.ID)
+	if rerr != nil || cur.Status != payment.SessionCanceled || cur.Void == nil || cur.VoidPending() {
+		return err
+	}
+	s.log.Info("a provider reported an authorization the module refused and canceled at the provider",
+		"provider", ps.ProviderID, "session", ps.ID, "void", cur.Void.ID, "void_status", cur.Void.Status, "reason", cur.Failure)
+	return nil
 }
 
 // hint syncs the session an unverified delivery names by ref, within the
