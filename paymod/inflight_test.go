@@ -116,3 +116,26 @@ func TestAuthorizeOutlivedItsMark(t *testing.T) {
 		collectionWant{payment.Awaiting, 0, 0, 0}.check(t, svc, c.ID)
 	})
 }
+
+// TestSessionDeletedAfterTheMark: a session deleted once an authorization
+// outlived its mark (its process stalled) leaves no provider
+// authorization open: the call finds the session gone, cancels the
+// authorization at the provider, and answers 409.
+func TestSessionDeletedAfterTheMark(t *testing.T) {
+	bothStores(t, func(t *testing.T, st store.Store) {
+		svc, fake, clock := newServiceClock(st)
+		ctx := t.Context()
+		_, ps := sessionOf(t, svc, 100, 100)
+		fake.duringAuthorize = func() {
+			clock.Advance(3 * time.Minute)
+			if err := svc.DeleteSession(ctx, mid, ps.ID); err != nil {
+				t.Errorf("delete once the mark ran out: %v", err)
+			}
+		}
+		_, err := svc.AuthorizeSession(ctx, mid, ps.ID, nil)
+		wantCode(t, "authorize a session deleted meanwhile", err, kassa.EConflict)
+		if len(fake.cancelKeys) != 1 || fake.cancelKeys[0] != ps.ID+":void" {
+			t.Fatalf("provider cancels %v, want the authorization canceled once", fake.cancelKeys)
+		}
+	})
+}

@@ -707,6 +707,9 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 		return s.key.Answer(ctx, tx, &out)
 	})
 	switch {
+	case kassa.ErrorCode(err) == kassa.ENotFound && callErr == nil &&
+		(res.Status == payment.SessionAuthorized || res.Status == payment.SessionCaptured):
+		return nil, s.voidGone(ctx, ps, res)
 	case err != nil:
 		return nil, err
 	case admitErr != nil:
@@ -762,6 +765,33 @@ func (s *Service) void(ctx context.Context, ps *payment.Session) error {
 		msg += "; canceling its authorization at the provider did not complete, and authorizing the session again retries it"
 	}
 	return kassa.Errorf(kassa.EConflict, "%s", msg)
+}
+
+// voidGone cancels at the provider the authorization it gave, with res,
+// for session ps, deleted meanwhile (possible only once the call outlived
+// its mark): there is no session left to record it on, so it is canceled
+// with no record but the log, under the key "<session id>:void".
+func (s *Service) voidGone(ctx context.Context, ps *payment.Session, res payment.ProviderResult) error {
+	prov, err := s.providers.Get(ps.ProviderID, "providerId")
+	if err != nil {
+		return err
+	}
+	gone := *ps
+	if res.Data != nil {
+		gone.Data = res.Data
+	}
+	if res.Ref != "" {
+		gone.ProviderRef = res.Ref
+	}
+	key := ps.ID + ":void"
+	msg := fmt.Sprintf("payment session %s was deleted while its provider authorized it", ps.ID)
+	if _, err := prov.Cancel(ctx, MovementInput{Key: key, Session: &gone}); err != nil {
+		s.log.Error("canceling the authorization of a deleted session at its provider failed; cancel it there",
+			"provider", ps.ProviderID, "session", ps.ID, "key", key, "err", err)
+		return kassa.Errorf(kassa.EConflict, "%s, and canceling that authorization at the provider failed: %v", msg, err)
+	}
+	s.log.Warn("canceled the authorization of a deleted session at its provider", "provider", ps.ProviderID, "session", ps.ID, "key", key)
+	return kassa.Errorf(kassa.EConflict, "%s; the authorization was canceled at the provider", msg)
 }
 
 // answerSession answers a call with a session not authorized, as it is:
