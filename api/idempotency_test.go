@@ -3,6 +3,8 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -93,6 +95,33 @@ func TestIdempotencyInFlight(t *testing.T) {
 		g.entered = make(chan struct{}, 10)
 		if again := e.do(req); again.status != 200 || !bytes.Equal(again.body, first.body) {
 			t.Errorf("retry after completion = %d, want the stored 200 answer", again.status)
+		}
+	})
+}
+
+// A pending record (a payment-module call that has begun and not answered)
+// found by a Ledyer API call with the same key and the same request is the
+// key in use, 409, never a stored answer to replay.
+func TestMutationFindsPendingRecord(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		body, err := json.Marshal(cart(line("A", 1, 100)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := "/v1/payment-sessions"
+		fp := sha256.Sum256(append([]byte("POST "+path+"?\n"), body...))
+		err = e.store.Update(t.Context(), func(tx store.Tx) error {
+			return tx.PutIdempotencyRecord(t.Context(), &store.IdempotencyRecord{
+				MerchantID: e.a.merchantID, Key: "pending-key", Fingerprint: fp[:], Status: store.Pending, CreatedAt: t0,
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := request{method: "POST", path: path, body: body, header: map[string]string{"Idempotency-Key": "pending-key"}}
+		if resp := e.do(req); resp.status != 409 || resp.code() != "idempotency_key_in_use" {
+			t.Errorf("key held by a pending record = %d %s, want 409 idempotency_key_in_use", resp.status, resp.body)
 		}
 	})
 }

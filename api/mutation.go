@@ -96,6 +96,11 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 				if !bytes.Equal(rec.Fingerprint, fp) {
 					return kassa.Errorf(kassa.EIdempotencyMismatch, "this Idempotency-Key was used for a different request")
 				}
+				if rec.Pending() {
+					// A payment-module call holds the key and has not
+					// answered yet: there is nothing to replay.
+					return kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later")
+				}
 				status, payload, replayed = rec.Status, rec.Body, true
 				return nil
 			}

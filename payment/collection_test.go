@@ -82,7 +82,7 @@ func TestRefused(t *testing.T) {
 	}
 	_, _, err := r.Authorized(env, payment.ProviderResult{Status: payment.SessionAuthorized})
 	wantCode(t, "authorize a refused session", err, kassa.EConflict)
-	wantCode(t, "delete a session whose void is pending", r.CheckDelete(), kassa.EConflict)
+	wantCode(t, "delete a session whose void is pending", r.CheckDelete(env.Now), kassa.EConflict)
 	again := r.RetryVoid(env)
 	if again.Void.Attempts != 2 || again.Void.ID != r.Void.ID || r.Void.Attempts != 1 {
 		t.Fatalf("RetryVoid = %+v, was %+v", again.Void, r.Void)
@@ -92,7 +92,7 @@ func TestRefused(t *testing.T) {
 		t.Fatalf("void of unknown outcome = %+v", unknown.Void)
 	}
 	done := unknown.Voided(env, payment.Outcome{})
-	if done.VoidPending() || done.Void.Status != payment.Succeeded || done.Voided(env, payment.Outcome{}) != done || done.CheckDelete() != nil {
+	if done.VoidPending() || done.Void.Status != payment.Succeeded || done.Voided(env, payment.Outcome{}) != done || done.CheckDelete(env.Now) != nil {
 		t.Fatalf("settled void = %+v", done.Void)
 	}
 }

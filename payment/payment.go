@@ -32,6 +32,7 @@ const (
 	PrefixCapture    = "capt_"
 	PrefixRefund     = "ref_"
 	PrefixCancel     = "pcan_"
+	PrefixCall       = "pscall_"
 )
 
 // Collection statuses.
@@ -120,12 +121,31 @@ type Session struct {
 	// Void is the cancellation of a provider authorization the session's
 	// collection could not take (see Refused); its ID is the provider's
 	// idempotency key.
-	Void         *Movement  `json:"void,omitempty"`
+	Void *Movement `json:"void,omitempty"`
+	// InFlight is the provider call under way for the session, if any
+	// (see StartCall): what the provider was sent is what is recorded.
+	InFlight     *Call      `json:"inFlight,omitempty"`
 	AuthorizedAt *time.Time `json:"authorizedAt,omitempty"`
 	CreatedAt    time.Time  `json:"createdAt"`
 	UpdatedAt    time.Time  `json:"updatedAt"`
 	Version      int64      `json:"version"`
 }
+
+// Call is a provider call under way for a session: an authorization or
+// an update sent to the provider and not yet recorded. It holds until
+// Until, so that a process that died during the call does not block the
+// session for good.
+type Call struct {
+	ID    string    `json:"id"`
+	Kind  string    `json:"kind"` // CallAuthorize or CallUpdate
+	Until time.Time `json:"until"`
+}
+
+// Kinds of Call.
+const (
+	CallAuthorize = "authorize"
+	CallUpdate    = "update"
+)
 
 // Payment is an authorized session's money: what may be captured, and what
 // was captured and refunded.

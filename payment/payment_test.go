@@ -118,7 +118,7 @@ func TestAuthorize(t *testing.T) {
 	if err != nil || p2 != nil || again != next {
 		t.Errorf("second Authorized = %+v, %+v, %v; want unchanged, no payment", again, p2, err)
 	}
-	if err := next.CheckDelete(); err == nil {
+	if err := next.CheckDelete(env.Now); err == nil {
 		t.Error("CheckDelete of an authorized session: no error")
 	}
 	canceled := s.Event(env, payment.SessionCanceled)

@@ -150,6 +150,7 @@ func (s *Session) Update(env Env, c *Collection, u SessionUpdate, r ProviderResu
 	}
 	n := s.touched(env)
 	n.Revision++
+	n.InFlight = nil
 	var err error
 	if u.Amount != nil {
 		if err := checkAmount("amount", *u.Amount); err != nil {
@@ -213,9 +214,14 @@ func mergeData(data, update json.RawMessage) (json.RawMessage, error) {
 	return b, nil
 }
 
-// CheckDelete allows deleting a session that never became a payment, and
-// holds no authorization still being canceled at its provider (Void).
-func (s *Session) CheckDelete() error {
+// CheckDelete allows deleting a session that never became a payment,
+// holds no authorization still being canceled at its provider (Void), and
+// has no provider call under way at now (an authorization the provider
+// may be giving would be left with no record).
+func (s *Session) CheckDelete(now time.Time) error {
+	if err := s.busy(now); err != nil {
+		return err
+	}
 	switch {
 	case s.Status == SessionAuthorized:
 		return kassa.Errorf(kassa.EConflict, "payment session %s is authorized; cancel its payment instead", s.ID)
@@ -223,6 +229,52 @@ func (s *Session) CheckDelete() error {
 		return kassa.Errorf(kassa.EConflict, "payment session %s has an authorization still being canceled at its provider; authorize the session again to retry the cancellation", s.ID)
 	}
 	return nil
+}
+
+// busy refuses while a provider call is under way for the session at now.
+func (s *Session) busy(now time.Time) error {
+	if s.InFlight == nil || !now.Before(s.InFlight.Until) {
+		return nil
+	}
+	if s.InFlight.Kind == CallAuthorize {
+		return kassa.Errorf(kassa.EConflict, "payment session %s is being authorized at its provider; retry when that has finished", s.ID)
+	}
+	return kassa.Errorf(kassa.EConflict, "payment session %s is being updated at its provider; retry when that has finished", s.ID)
+}
+
+// StartCall marks the session with a provider call of kind (CallAuthorize
+// or CallUpdate) under way until until, named id, so that what the
+// provider is sent is what is recorded: while it holds, the session is not
+// updated or deleted, nor authorized during an update. Authorizations of
+// the session join one under way (they ask the provider for the same
+// authorization, with the same key), keeping its ID; a call finds its own
+// mark, by id, when it is retried, and takes it again. Another call is
+// refused with EConflict. A mark whose time has passed (its process died)
+// is taken over.
+func (s *Session) StartCall(env Env, kind, id string, until time.Time) (*Session, error) {
+	cur := s.InFlight
+	if cur != nil && cur.ID != id && !(kind == CallAuthorize && cur.Kind == CallAuthorize) {
+		if err := s.busy(env.Now); err != nil {
+			return nil, err
+		}
+	}
+	n := s.touched(env)
+	if cur != nil && kind == CallAuthorize && cur.Kind == CallAuthorize && env.Now.Before(cur.Until) {
+		id, until = cur.ID, later(cur.Until, until)
+	}
+	n.InFlight = &Call{ID: id, Kind: kind, Until: until}
+	return n, nil
+}
+
+// EndCall removes the mark of call id, which ended without a change to
+// record (the provider refused it, say); another call's mark stays.
+func (s *Session) EndCall(env Env, id string) *Session {
+	if s.InFlight == nil || s.InFlight.ID != id {
+		return s
+	}
+	n := s.touched(env)
+	n.InFlight = nil
+	return n
 }
 
 // Authorizable says whether authorizing may be attempted: any session
@@ -250,8 +302,9 @@ func (s *Session) CheckAuthorize() error {
 }
 
 // WithData is the session with provider data merged in (keys of extra win),
-// as when a webhook brings what the buyer's dialog returned.
-func (s *Session) WithData(env Env, extra map[string]any) (*Session, error) {
+// as when a webhook brings what the buyer's dialog returned. It changes a
+// copy and leaves its version alone: s is a change being made (StartCall's).
+func (s *Session) WithData(extra map[string]any) (*Session, error) {
 	if len(extra) == 0 {
 		return s, nil
 	}
@@ -266,9 +319,9 @@ func (s *Session) WithData(env Env, extra map[string]any) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := s.touched(env)
+	n := *s
 	n.Data = b
-	return n, nil
+	return &n, nil
 }
 
 // Authorized records the provider's answer to authorizing. On authorized
@@ -285,6 +338,7 @@ func (s *Session) Authorized(env Env, r ProviderResult) (*Session, *Payment, err
 		return nil, nil, err
 	}
 	n := s.touched(env)
+	n.InFlight = nil
 	if r.Data != nil {
 		n.Data = r.Data
 	}
@@ -325,6 +379,7 @@ func (s *Session) Authorized(env Env, r ProviderResult) (*Session, *Payment, err
 // provider's authorization, pending until the provider confirms it.
 func (s *Session) Refused(env Env, r ProviderResult, reason string) *Session {
 	n := s.touched(env)
+	n.InFlight = nil
 	if r.Data != nil {
 		n.Data = r.Data
 	}
@@ -369,6 +424,7 @@ func (s *Session) Voided(env Env, o Outcome) *Session {
 func (s *Session) Failed(env Env, failure error) *Session {
 	n := s.touched(env)
 	n.Failure = failure.Error()
+	n.InFlight = nil
 	return n
 }
 

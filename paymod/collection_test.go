@@ -162,7 +162,8 @@ func TestCanceledCollectionIsFinal(t *testing.T) {
 // TestReportedAuthorizationBeyondTheCollection: a provider completes a
 // pending authorization (its webhook) after another session took the
 // whole collection. The module takes no payment for it, cancels the
-// session, and cancels the authorization at the provider.
+// session, and cancels the authorization at the provider. That undoes
+// the event for good, so it is processed: a redelivery is a duplicate.
 func TestReportedAuthorizationBeyondTheCollection(t *testing.T) {
 	stores(t, func(t *testing.T, svc *paymod.Service, fake *fakeProvider) {
 		ctx := t.Context()
@@ -174,12 +175,16 @@ func TestReportedAuthorizationBeyondTheCollection(t *testing.T) {
 		ok[*paymod.Authorization](t, "AuthorizeSession")(svc.AuthorizeSession(ctx, mid, other.ID, nil))
 
 		body, _ := json.Marshal(fakeEvent{ID: "evt_late", Action: paymod.ActionAuthorized, Ref: pending.ProviderRef})
-		_, err := svc.HandleProviderEvent(ctx, "pp_fake_default", paymod.Webhook{Header: http.Header{"X-Fake-Signature": {"valid"}}, Body: body})
-		wantCode(t, "a reported authorization the collection cannot take", err, kassa.EConflict)
+		delivery := paymod.Webhook{Header: http.Header{"X-Fake-Signature": {"valid"}}, Body: body}
+		ok[*paymod.EventResult](t, "a reported authorization the collection cannot take")(svc.HandleProviderEvent(ctx, "pp_fake_default", delivery))
 		collectionWant{payment.Authorized, 100, 0, 0}.check(t, svc, c.ID)
 		got := ok[*payment.Session](t, "Session")(svc.Session(ctx, mid, pending.ID))
 		if got.Status != payment.SessionCanceled || len(fake.cancelKeys) != 1 {
 			t.Fatalf("session %s, provider cancels %v; want canceled and its authorization canceled", got.Status, fake.cancelKeys)
+		}
+		again := ok[*paymod.EventResult](t, "redelivery")(svc.HandleProviderEvent(ctx, "pp_fake_default", delivery))
+		if !again.Duplicate || len(fake.cancelKeys) != 1 {
+			t.Fatalf("redelivery = %+v, provider cancels %v; want a duplicate that sends nothing", again, fake.cancelKeys)
 		}
 	})
 }
@@ -189,7 +194,8 @@ func TestReportedAuthorizationBeyondTheCollection(t *testing.T) {
 // refuses it, and the cancellation it sends the provider has an unknown
 // outcome. The cancellation stays pending: the session can then not be
 // deleted, nor its collection, and authorizing the session again sends
-// the cancellation again with the same key, until the provider confirms.
+// the cancellation again with the same key, until the provider confirms;
+// so does a redelivery of the event, which is processed once it has.
 func TestRefusedAuthorizationVoidRetried(t *testing.T) {
 	stores(t, func(t *testing.T, svc *paymod.Service, fake *fakeProvider) {
 		ctx := t.Context()
@@ -210,6 +216,14 @@ func TestRefusedAuthorizationVoidRetried(t *testing.T) {
 		wantCode(t, "delete the session", svc.DeleteSession(ctx, mid, ps.ID), kassa.EConflict)
 		wantCode(t, "delete the collection", svc.DeleteCollection(ctx, mid, c.ID), kassa.EConflict)
 
+		// While the void is pending the event is not processed: each
+		// redelivery sends the void again, and the one that completes it
+		// marks the event processed.
+		delivery := paymod.Webhook{Header: http.Header{"X-Fake-Signature": {"valid"}}, Body: body}
+		ok[*paymod.EventResult](t, "redelivery")(svc.HandleProviderEvent(ctx, "pp_fake_default", delivery))
+		if again := ok[*paymod.EventResult](t, "redelivery")(svc.HandleProviderEvent(ctx, "pp_fake_default", delivery)); !again.Duplicate {
+			t.Fatalf("second redelivery = %+v, want a duplicate", again)
+		}
 		_, err = svc.AuthorizeSession(ctx, mid, ps.ID, nil)
 		wantCode(t, "authorize the refused session again", err, kassa.EConflict)
 		got = ok[*payment.Session](t, "Session")(svc.Session(ctx, mid, ps.ID))

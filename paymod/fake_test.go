@@ -34,12 +34,16 @@ type fakeProvider struct {
 	// duringAuthorize, when set, runs inside the next Authorize call, as
 	// another request would while the provider is being asked.
 	duringAuthorize func()
-	updateErr       error            // what Update answers
-	cancelKeys      []string         // every Cancel call's key, in order
-	cancelErr       error            // the next Cancel call's error
-	captured        map[string]int64 // idempotency key → amount captured
-	refunded        map[string]int64
-	captureKeys     []string // every Capture call's key, in order
+	updateErr       error // what Update answers
+	// duringUpdate, when set, runs inside the next Update call, as
+	// duringAuthorize does.
+	duringUpdate func()
+	updates      []paymod.SessionInput // every Update call's input, in order
+	cancelKeys   []string              // every Cancel call's key, in order
+	cancelErr    error                 // the next Cancel call's error
+	captured     map[string]int64      // idempotency key → amount captured
+	refunded     map[string]int64
+	captureKeys  []string // every Capture call's key, in order
 	// lose makes the next movement call do its work and then fail as if
 	// the answer were lost (a timeout).
 	lose bool
@@ -80,9 +84,19 @@ func (f *fakeProvider) Initiate(_ context.Context, in paymod.SessionInput) (paym
 	return payment.ProviderResult{Status: payment.SessionPending, Ref: "ref_" + in.SessionID, Data: json.RawMessage(`{"fake":true}`)}, nil
 }
 
-func (f *fakeProvider) Update(context.Context, paymod.SessionInput) (payment.ProviderResult, error) {
+func (f *fakeProvider) Update(_ context.Context, in paymod.SessionInput) (payment.ProviderResult, error) {
+	f.mu.Lock()
+	during := f.duringUpdate
+	f.duringUpdate = nil
+	f.mu.Unlock()
+	if during != nil {
+		during()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.updateErr == nil {
+		f.updates = append(f.updates, in)
+	}
 	return payment.ProviderResult{}, f.updateErr
 }
 

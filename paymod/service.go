@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/payment"
@@ -19,7 +20,7 @@ type Service struct {
 	clock     kassa.Clock
 	ids       kassa.IDs
 	log       *slog.Logger
-	hints     *hintLimiter // bounds the provider calls of unverified webhooks, shared by WithKey's copies
+	hints     *hintLimiter // bounds the work of unverified webhooks, shared by WithKey's copies
 	key       Key
 }
 
@@ -74,6 +75,37 @@ func (s *Service) env() payment.Env { return payment.Env{Now: s.clock.Now(), IDs
 // staleRetries bounds how often an Update is re-run after losing a race
 // to a concurrent save of the same record.
 const staleRetries = 8
+
+// callLease is how long a session stays marked with a provider call under
+// way (Session.StartCall). The call itself runs under a deadline of half
+// that, so a mark outlives its call, and ends by itself only when its
+// process died.
+const callLease = 2 * time.Minute
+
+// startCall marks ps with a provider call of kind under way. intent is
+// what an earlier try of the call recorded, the ID of its mark, which a
+// retry takes again.
+func (s *Service) startCall(env payment.Env, ps *payment.Session, kind string, intent []byte) (*payment.Session, error) {
+	id := string(intent)
+	if id == "" {
+		id = env.IDs.New(payment.PrefixCall)
+	}
+	return ps.StartCall(env, kind, id, env.Now.Add(callLease))
+}
+
+// endCall removes the mark of a call that ended with nothing to record.
+func (s *Service) endCall(ctx context.Context, ps *payment.Session) error {
+	return s.update(ctx, func(tx store.Tx) error {
+		cur, err := tx.PaymentSession(ctx, ps.MerchantID, ps.ID)
+		if err != nil {
+			return err
+		}
+		if next := cur.EndCall(s.env(), ps.InFlight.ID); next != cur {
+			return tx.UpdatePaymentSession(ctx, next)
+		}
+		return nil
+	})
+}
 
 // update runs fn in an Update, re-running it from a fresh read when a
 // versioned save found the record changed by a concurrent transaction.
@@ -258,8 +290,9 @@ func (s *Service) DeleteCollection(ctx context.Context, merchantID, id string) e
 		if err != nil {
 			return nil, err
 		}
+		now := s.clock.Now()
 		for _, ps := range sessions {
-			if err := ps.CheckDelete(); err != nil {
+			if err := ps.CheckDelete(now); err != nil {
 				return nil, err
 			}
 		}
@@ -389,11 +422,16 @@ func providerError(providerID string, err error) error {
 // UpdateSession changes a session before authorization. The provider is
 // told first and the change saved only once it has accepted it: a change
 // it refuses, or whose outcome is unknown, changes nothing (retrying the
-// same call sends the same update again).
+// same call sends the same update again). While the provider is being
+// told, the session is marked (Session.StartCall): another update, an
+// authorization or a delete of the session is refused meanwhile, so that
+// the revision the update makes is sent to the provider by this call
+// alone, and what the provider authorizes is what the session says.
 func (s *Service) UpdateSession(ctx context.Context, merchantID, id string, u payment.SessionUpdate) (*payment.Session, error) {
-	var next *payment.Session
+	var marked, next *payment.Session
 	err := s.update(ctx, func(tx store.Tx) error {
-		if _, err := s.key.Claim(ctx, tx); err != nil {
+		earlier, err := s.key.Claim(ctx, tx)
+		if err != nil {
 			return err
 		}
 		cur, err := tx.PaymentSession(ctx, merchantID, id)
@@ -404,10 +442,17 @@ func (s *Service) UpdateSession(ctx context.Context, merchantID, id string, u pa
 		if err != nil {
 			return err
 		}
-		if next, err = cur.Update(s.env(), c, u, payment.ProviderResult{}); err != nil {
+		env := s.env()
+		if next, err = cur.Update(env, c, u, payment.ProviderResult{}); err != nil {
 			return err
 		}
-		return s.key.Intend(ctx, tx, nil)
+		if marked, err = s.startCall(env, cur, payment.CallUpdate, earlier); err != nil {
+			return err
+		}
+		if err := tx.UpdatePaymentSession(ctx, marked); err != nil {
+			return err
+		}
+		return s.key.Intend(ctx, tx, []byte(marked.InFlight.ID))
 	})
 	if err != nil {
 		return nil, err
@@ -416,8 +461,14 @@ func (s *Service) UpdateSession(ctx context.Context, merchantID, id string, u pa
 	if err != nil {
 		return nil, err
 	}
-	res, err := prov.Update(ctx, sessionInput(next))
+	callCtx, cancel := context.WithTimeout(ctx, callLease/2)
+	res, err := prov.Update(callCtx, sessionInput(next))
+	cancel()
 	if err != nil {
+		if eerr := s.endCall(ctx, marked); eerr != nil {
+			s.log.Warn("unmarking a session after its provider did not take an update failed; the mark ends by itself",
+				"session", id, "err", eerr)
+		}
 		return nil, providerError(next.ProviderID, err)
 	}
 	var out *payment.Session
@@ -429,7 +480,9 @@ func (s *Service) UpdateSession(ctx context.Context, merchantID, id string, u pa
 		if err != nil {
 			return err
 		}
-		if cur.Version != next.Version-1 {
+		if cur.InFlight == nil || cur.InFlight.ID != marked.InFlight.ID {
+			// Only when this call's mark ran out (its process stalled)
+			// and another call took the session meanwhile.
 			return kassa.Errorf(kassa.EConflict, "payment session %s changed while its provider was told of this update; send the update again", id)
 		}
 		c, err := tx.PaymentCollection(ctx, merchantID, cur.CollectionID)
@@ -450,7 +503,7 @@ func (s *Service) UpdateSession(ctx context.Context, merchantID, id string, u pa
 // DeleteSession deletes a session that never became a payment, first at
 // its provider.
 func (s *Service) DeleteSession(ctx context.Context, merchantID, id string) error {
-	ps, err := s.begin(ctx, merchantID, id, (*payment.Session).CheckDelete)
+	ps, err := s.begin(ctx, merchantID, id, func(ps *payment.Session) error { return ps.CheckDelete(s.clock.Now()) })
 	if err != nil {
 		return err
 	}
@@ -466,8 +519,8 @@ func (s *Service) DeleteSession(ctx context.Context, merchantID, id string) erro
 		if err != nil {
 			return nil, err
 		}
-		if err := cur.CheckDelete(); err != nil {
-			return nil, err // authorized since it was read
+		if err := cur.CheckDelete(s.clock.Now()); err != nil {
+			return nil, err // authorized, or being authorized, since it was read
 		}
 		if err := tx.DeletePaymentSession(ctx, merchantID, id); err != nil {
 			return nil, err
@@ -522,7 +575,8 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 	)
 	err := s.update(ctx, func(tx store.Tx) error {
 		done = nil
-		if _, err := s.key.Claim(ctx, tx); err != nil {
+		earlier, err := s.key.Claim(ctx, tx)
+		if err != nil {
 			return err
 		}
 		cur, err := tx.PaymentSession(ctx, merchantID, id)
@@ -554,15 +608,17 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 				return err
 			}
 		}
-		if ps, err = cur.WithData(env, extra); err != nil {
+		marked, err := s.startCall(env, cur, payment.CallAuthorize, earlier)
+		if err != nil {
 			return err
 		}
-		if ps != cur {
-			if err := tx.UpdatePaymentSession(ctx, ps); err != nil {
-				return err
-			}
+		if ps, err = marked.WithData(extra); err != nil {
+			return err
 		}
-		return s.key.Intend(ctx, tx, nil)
+		if err := tx.UpdatePaymentSession(ctx, ps); err != nil {
+			return err
+		}
+		return s.key.Intend(ctx, tx, []byte(ps.InFlight.ID))
 	})
 	switch {
 	case err != nil:
@@ -576,7 +632,9 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 	if err != nil {
 		return nil, err
 	}
-	res, callErr := prov.Authorize(ctx, sessionInput(ps))
+	callCtx, cancel := context.WithTimeout(ctx, callLease/2)
+	res, callErr := prov.Authorize(callCtx, sessionInput(ps))
+	cancel()
 	refusal, refused := errors.AsType[*kassa.Error](callErr)
 	if refused {
 		res = payment.ProviderResult{Status: payment.SessionError}
@@ -614,6 +672,13 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 		if refused {
 			next.Failure = callErr.Error()
 		}
+		if pay != nil && (cur.Amount != ps.Amount || cur.Revision != ps.Revision) {
+			// Only when this call's mark ran out (its process stalled) and
+			// an update took the session meanwhile: the provider authorized
+			// what it was sent, which the session no longer says.
+			admitErr = kassa.Errorf(kassa.EConflict, "payment session %s changed while its provider authorized it: %d was authorized, the session now asks %d", id, ps.Amount, cur.Amount)
+			next, pay = cur.Refused(env, res, admitErr.Message), nil
+		}
 		if pay != nil {
 			c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
 			if err != nil {
@@ -642,6 +707,9 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 		return s.key.Answer(ctx, tx, &out)
 	})
 	switch {
+	case kassa.ErrorCode(err) == kassa.ENotFound && callErr == nil &&
+		(res.Status == payment.SessionAuthorized || res.Status == payment.SessionCaptured):
+		return nil, s.voidGone(ctx, ps, res)
 	case err != nil:
 		return nil, err
 	case admitErr != nil:
@@ -697,6 +765,33 @@ func (s *Service) void(ctx context.Context, ps *payment.Session) error {
 		msg += "; canceling its authorization at the provider did not complete, and authorizing the session again retries it"
 	}
 	return kassa.Errorf(kassa.EConflict, "%s", msg)
+}
+
+// voidGone cancels at the provider the authorization it gave, with res,
+// for session ps, deleted meanwhile (possible only once the call outlived
+// its mark): there is no session left to record it on, so it is canceled
+// with no record but the log, under the key "<session id>:void".
+func (s *Service) voidGone(ctx context.Context, ps *payment.Session, res payment.ProviderResult) error {
+	prov, err := s.providers.Get(ps.ProviderID, "providerId")
+	if err != nil {
+		return err
+	}
+	gone := *ps
+	if res.Data != nil {
+		gone.Data = res.Data
+	}
+	if res.Ref != "" {
+		gone.ProviderRef = res.Ref
+	}
+	key := ps.ID + ":void"
+	msg := fmt.Sprintf("payment session %s was deleted while its provider authorized it", ps.ID)
+	if _, err := prov.Cancel(ctx, MovementInput{Key: key, Session: &gone}); err != nil {
+		s.log.Error("canceling the authorization of a deleted session at its provider failed; cancel it there",
+			"provider", ps.ProviderID, "session", ps.ID, "key", key, "err", err)
+		return kassa.Errorf(kassa.EConflict, "%s, and canceling that authorization at the provider failed: %v", msg, err)
+	}
+	s.log.Warn("canceled the authorization of a deleted session at its provider", "provider", ps.ProviderID, "session", ps.ID, "key", key)
+	return kassa.Errorf(kassa.EConflict, "%s; the authorization was canceled at the provider", msg)
 }
 
 // answerSession answers a call with a session not authorized, as it is:

@@ -25,7 +25,7 @@ func TestRefusedSessionUpdateChangesNothing(t *testing.T) {
 				t.Fatalf("refused update = %v, want %v", err, refusal)
 			}
 			got := ok[*payment.Session](t, "Session")(svc.Session(ctx, mid, ps.ID))
-			if got.Amount != 5000 || got.Status != payment.SessionPending || got.Version != ps.Version || got.Metadata != nil {
+			if got.Amount != 5000 || got.Status != payment.SessionPending || got.Revision != ps.Revision || got.Metadata != nil || got.InFlight != nil {
 				t.Fatalf("after a refused update (%v): session %+v, want it unchanged", refusal, got)
 			}
 		}

@@ -40,9 +40,10 @@ type EventResult struct {
 //
 // A hint (ActionSync, from a provider that cannot verify its deliveries)
 // is not recorded: the session it names is synced with the provider
-// (SyncSession), acting only on what the provider answers. Hints that
-// would call the provider are bounded per process (hintLimiter); over the
-// bound they are ERateLimited, and the sender retries them later.
+// (SyncSession), acting only on what the provider answers. Hints are
+// bounded per process (hintLimiter) before the session is even looked
+// up; over the bound they are ERateLimited, and the sender retries them
+// later. A hint naming no session is answered as one naming a session.
 func (s *Service) HandleProviderEvent(ctx context.Context, providerID string, w Webhook) (*EventResult, error) {
 	prov, ok := s.providers[providerID]
 	if !ok {
@@ -58,20 +59,26 @@ func (s *Service) HandleProviderEvent(ctx context.Context, providerID string, w 
 		res.Ignored = true
 		return res, nil
 	}
-	var ps *payment.Session
-	err = s.store.View(ctx, func(tx store.ReadTx) error {
-		var err error
-		ps, err = tx.PaymentSessionByRef(ctx, providerID, ev.SessionRef)
-		return err
-	})
+	if ev.Action == ActionSync {
+		return res, s.hint(ctx, providerID, ev.SessionRef, res)
+	}
+	ps, err := s.sessionByRef(ctx, providerID, ev.SessionRef)
 	if err != nil {
 		return nil, err
 	}
 	res.SessionID = ps.ID
-	if ev.Action == ActionSync {
-		return res, s.hint(ctx, ps)
-	}
 	return res, s.applyOnce(ctx, ps, ev, w.Body, res)
+}
+
+// sessionByRef reads the session a provider names by its reference.
+func (s *Service) sessionByRef(ctx context.Context, providerID, ref string) (*payment.Session, error) {
+	var ps *payment.Session
+	err := s.store.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		ps, err = tx.PaymentSessionByRef(ctx, providerID, ref)
+		return err
+	})
+	return ps, err
 }
 
 // claimLease is how long a delivery may spend applying an event before a
@@ -169,11 +176,11 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 	switch ev.Action {
 	case ActionAuthorized:
 		_, err := s.authorize(ctx, mid, ps.ID, ev.Data, true)
-		return err
+		return s.unlessUndone(ctx, ps, err)
 	case ActionCaptured:
 		a, err := s.authorize(ctx, mid, ps.ID, ev.Data, true)
 		if err != nil {
-			return err
+			return s.unlessUndone(ctx, ps, err)
 		}
 		if a.Pending() {
 			return kassa.Errorf(kassa.EConflict, "provider reports session %s captured but answers %s", ps.ID, a.Session.Status)
@@ -226,32 +233,64 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 	})
 }
 
-// hint syncs the session an unverified delivery names, within the
-// limiter's bounds. A session that is authorized or canceled has nothing
-// left that a sync could change, so its hints call no one.
-func (s *Service) hint(ctx context.Context, ps *payment.Session) error {
-	if ps.Status == payment.SessionAuthorized || ps.Status == payment.SessionCanceled {
-		return nil
+// unlessUndone is err, the outcome of authorizing a session a provider
+// reported authorized, unless err is a refusal whose undoing is complete:
+// the session is canceled and its void has its outcome at the provider
+// (succeeded, or refused for good). A redelivery of the event could change
+// nothing more, so the event is processed (nil). A void still pending
+// keeps the error, so that the sender redelivers and the void is sent
+// again.
+func (s *Service) unlessUndone(ctx context.Context, ps *payment.Session, err error) error {
+	if kassa.ErrorCode(err) != kassa.EConflict {
+		return err
 	}
+	cur, rerr := s.Session(ctx, ps.MerchantID, ps.ID)
+	if rerr != nil || cur.Status != payment.SessionCanceled || cur.Void == nil || cur.VoidPending() {
+		return err
+	}
+	s.log.Info("a provider reported an authorization the module refused and canceled at the provider",
+		"provider", ps.ProviderID, "session", ps.ID, "void", cur.Void.ID, "void_status", cur.Void.Status, "reason", cur.Failure)
+	return nil
+}
+
+// hint syncs the session an unverified delivery names by ref, within the
+// limiter's bounds, which are taken before anything is read: a flood of
+// forged deliveries costs at most the bounded lookups. An unknown
+// reference is answered as a known one is, so that hints do not tell
+// their sender which references exist. A session that is authorized or
+// canceled has nothing left that a sync could change, so its hints call
+// no one.
+func (s *Service) hint(ctx context.Context, providerID, ref string, res *EventResult) error {
 	if !s.hints.acquire(s.clock.Now()) {
 		return kassa.Errorf(kassa.ERateLimited, "too many unverified webhook deliveries at once; retry later")
 	}
 	defer s.hints.release()
-	_, err := s.SyncSession(ctx, ps.MerchantID, ps.ID)
+	ps, err := s.sessionByRef(ctx, providerID, ref)
+	switch {
+	case kassa.ErrorCode(err) == kassa.ENotFound:
+		return nil
+	case err != nil:
+		return err
+	}
+	res.SessionID = ps.ID
+	if ps.Status == payment.SessionAuthorized || ps.Status == payment.SessionCanceled {
+		return nil
+	}
+	_, err = s.SyncSession(ctx, ps.MerchantID, ps.ID)
 	return err
 }
 
-// The bounds of hints: at most hintConcurrency syncs at once, and a token
-// bucket of hintBurst refilled at hintRate a second. A forged delivery
-// that names a real session costs at most this many provider calls.
+// The bounds of hints: at most hintConcurrency at once, and a token
+// bucket of hintBurst refilled at hintRate a second. Forged deliveries
+// cost at most this many session lookups and provider calls.
 const (
 	hintConcurrency = 4
 	hintBurst       = 20
 	hintRate        = 5 // per second
 )
 
-// hintLimiter bounds the provider calls that hints cause, per process.
-// The zero value is ready to use.
+// hintLimiter bounds the lookups and provider calls that hints cause, per
+// process. The zero value is ready to use.
 type hintLimiter struct {
 	mu      sync.Mutex
 	running int

@@ -211,8 +211,9 @@ func TestWebhookHints(t *testing.T) {
 	if err := hint(); err != nil {
 		t.Fatal(err)
 	}
+	clock.Advance(10 * time.Second)
 	calls := fake.statused
-	for range 30 {
+	for range 20 { // the bucket, refilled
 		if err := hint(); err != nil {
 			t.Fatal(err)
 		}
@@ -220,4 +221,48 @@ func TestWebhookHints(t *testing.T) {
 	if fake.statused != calls {
 		t.Fatalf("hints for an authorized session asked the provider %d times", fake.statused-calls)
 	}
+}
+
+// TestHintForUnknownSession: a hint naming no session is answered as one
+// naming a session (so hints do not reveal which references exist), and
+// it takes a limiter token before the session is looked up: over the
+// bound it is 429 like any other hint, not a lookup.
+func TestHintForUnknownSession(t *testing.T) {
+	bothStores(t, hintForUnknownSession)
+}
+
+func hintForUnknownSession(t *testing.T, st store.Store) {
+	svc, fake, clock := newServiceClock(st)
+	ctx := t.Context()
+	fake.unsigned = true
+	_, ps := pendingSession(t, svc)
+	fake.status = payment.SessionPending
+	hint := func(ref string) error {
+		t.Helper()
+		res, err := svc.HandleProviderEvent(ctx, "pp_fake_default", paymod.Webhook{Body: signed(fakeEvent{Ref: ref}).Body})
+		if err == nil && (res.Action != paymod.ActionSync || res.Duplicate || res.Ignored) {
+			t.Fatalf("hint = %+v", res)
+		}
+		return err
+	}
+	if err := hint("ref_unknown"); err != nil {
+		t.Fatalf("hint for an unknown session: %v, want the answer a known one gets", err)
+	}
+	if err := hint(ps.ProviderRef); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 - 2 { // the rest of the bucket of 20
+		if err := hint("ref_unknown"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantCode(t, "an unknown session's hint over the bound", hint("ref_unknown"), kassa.ERateLimited)
+	clock.Advance(time.Second)
+	if err := hint("ref_unknown"); err != nil {
+		t.Fatal(err)
+	}
+	// A verified event for an unknown session is still 404.
+	fake.unsigned = false
+	_, err := svc.HandleProviderEvent(ctx, "pp_fake_default", signed(fakeEvent{ID: "evt_1", Action: paymod.ActionFailed, Ref: "ref_unknown"}))
+	wantCode(t, "a verified event for an unknown session", err, kassa.ENotFound)
 }
