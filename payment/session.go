@@ -337,14 +337,7 @@ func (s *Session) Authorized(env Env, r ProviderResult) (*Session, *Payment, err
 	if err := s.authorizable(); err != nil {
 		return nil, nil, err
 	}
-	n := s.touched(env)
-	n.InFlight = nil
-	if r.Data != nil {
-		n.Data = r.Data
-	}
-	if r.Ref != "" {
-		n.ProviderRef = r.Ref
-	}
+	n := s.authorizeAnswered(env, r)
 	n.Failure = ""
 	switch r.Status {
 	case SessionAuthorized, SessionCaptured:
@@ -373,11 +366,10 @@ func (s *Session) Authorized(env Env, r ProviderResult) (*Session, *Payment, err
 	return n, p, nil
 }
 
-// Refused records an authorization the provider gave but the session's
-// collection could not take (Collection.Admit refused it with reason):
-// the session is canceled for good, and Void is the cancellation of the
-// provider's authorization, pending until the provider confirms it.
-func (s *Session) Refused(env Env, r ProviderResult, reason string) *Session {
+// authorizeAnswered is s after the provider's answer r to an
+// authorization: no longer in flight, with the data and reference r
+// carries.
+func (s *Session) authorizeAnswered(env Env, r ProviderResult) *Session {
 	n := s.touched(env)
 	n.InFlight = nil
 	if r.Data != nil {
@@ -386,6 +378,15 @@ func (s *Session) Refused(env Env, r ProviderResult, reason string) *Session {
 	if r.Ref != "" {
 		n.ProviderRef = r.Ref
 	}
+	return n
+}
+
+// Refused records an authorization the provider gave but the session's
+// collection could not take (Collection.Admit refused it with reason):
+// the session is canceled for good, and Void is the cancellation of the
+// provider's authorization, pending until the provider confirms it.
+func (s *Session) Refused(env Env, r ProviderResult, reason string) *Session {
+	n := s.authorizeAnswered(env, r)
 	n.Status, n.Failure = SessionCanceled, reason
 	n.Void = &Movement{ID: env.IDs.New(PrefixCancel), Status: Pending, Attempts: 1, CreatedAt: n.UpdatedAt, UpdatedAt: n.UpdatedAt}
 	return n
