@@ -50,7 +50,7 @@ func (s *Server) autoCapture(ctx context.Context, k store.OrderKey) (captured bo
 		if err != nil {
 			return err
 		}
-		env := s.env()
+		env := s.env().For(o)
 		if o.Uncaptured == nil {
 			return tx.CancelAutoCapture(ctx, k) // captured or cancelled meanwhile
 		}

@@ -63,7 +63,7 @@ func (s *Server) MarkDueOrdersReady(ctx context.Context) (int, error) {
 				if err != nil {
 					return err
 				}
-				env := s.env()
+				env := s.env().For(o)
 				next, ok := o.MarkReady(env)
 				if !ok {
 					continue // another process got there first

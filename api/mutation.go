@@ -195,10 +195,7 @@ func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []by
 		if err != nil {
 			return 0, nil, err
 		}
-		env := s.env()
-		if env.Now.Before(o.UpdatedAt) {
-			env.Now = o.UpdatedAt // the wall clock stepped back; keep history ordered
-		}
+		env := s.env().For(o)
 		next, err := op(ctx, tx, o, env)
 		if err != nil {
 			return 0, nil, err

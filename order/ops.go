@@ -20,6 +20,16 @@ type Env struct {
 	IDs kassa.IDs
 }
 
+// For is env for an operation on o: its time is never before o's last
+// change, so that o's history stays in order when the wall clock steps
+// back (Check refuses an event older than the one before it).
+func (env Env) For(o *Order) Env {
+	if env.Now.Before(o.UpdatedAt) {
+		env.Now = o.UpdatedAt
+	}
+	return env
+}
+
 const (
 	maxReference = 50 // printed on the invoice
 	maxNote      = 1000

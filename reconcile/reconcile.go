@@ -121,9 +121,7 @@ func settle(ctx context.Context, tx store.Tx, env order.Env, merchantID, orderID
 	if !invoice.Settled(o, docs, paid) {
 		return false, nil
 	}
-	if env.Now.Before(o.UpdatedAt) {
-		env.Now = o.UpdatedAt // keep the order's history ordered
-	}
+	env = env.For(o)
 	var total int64
 	for _, v := range paid {
 		total += v
