@@ -11,7 +11,7 @@ func TestEnvFor(t *testing.T) {
 	changed := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
 	o := &order.Order{UpdatedAt: changed}
 	for _, tt := range []struct {
-		name     string
+		name      string
 		now, want time.Time
 	}{
 		{"clock ahead", changed.Add(time.Minute), changed.Add(time.Minute)},
