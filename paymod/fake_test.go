@@ -240,15 +240,17 @@ func sqliteStore(t *testing.T) store.Store {
 	return db
 }
 
-// stores runs test on a fresh module over each store: SQLite, and
-// PostgreSQL when the test database is configured.
+// bothStores runs test on a fresh SQLite store and on a fresh
+// PostgreSQL schema (when KASSA_TEST_POSTGRES_URL is set).
+func bothStores(t *testing.T, test func(t *testing.T, st store.Store)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, sqliteStore(t)) })
+	t.Run("postgres", func(t *testing.T) { test(t, pgtest.Open(t)) })
+}
+
+// stores runs test on a fresh module over each store (bothStores).
 func stores(t *testing.T, test func(t *testing.T, svc *paymod.Service, fake *fakeProvider)) {
-	t.Run("sqlite", func(t *testing.T) {
-		svc, fake := newService(t)
-		test(t, svc, fake)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		svc, fake := newServiceOn(pgtest.Open(t))
+	bothStores(t, func(t *testing.T, st store.Store) {
+		svc, fake := newServiceOn(st)
 		test(t, svc, fake)
 	})
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
-	"github.com/kassa-pay/kassa/postgres/pgtest"
 )
 
 func wantCode(t *testing.T, what string, err error, code string) {
@@ -277,16 +276,7 @@ func TestWebhookRejects(t *testing.T) {
 // same for refunds. On SQLite the writer is serial; on PostgreSQL
 // (KASSA_TEST_POSTGRES_URL) the transactions run at once and the row
 // locks and version checks keep them apart.
-func TestConcurrentCaptures(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		svc, fake := newService(t)
-		concurrentCaptures(t, svc, fake)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		svc, fake := newServiceOn(pgtest.Open(t))
-		concurrentCaptures(t, svc, fake)
-	})
-}
+func TestConcurrentCaptures(t *testing.T) { stores(t, concurrentCaptures) }
 
 func concurrentCaptures(t *testing.T, svc *paymod.Service, fake *fakeProvider) {
 	ctx := t.Context()

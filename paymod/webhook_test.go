@@ -10,7 +10,6 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
-	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -27,13 +26,6 @@ func pendingSession(t *testing.T, svc *paymod.Service) (*payment.Collection, *pa
 	c := ok[*payment.Collection](t, "CreateCollection")(svc.CreateCollection(ctx, mid, "SEK", 5000, nil))
 	ps := ok[*payment.Session](t, "CreateSession")(svc.CreateSession(ctx, mid, c.ID, payment.SessionParams{ProviderID: "pp_fake_default"}))
 	return c, ps
-}
-
-// bothStores runs test on SQLite and on PostgreSQL (when
-// KASSA_TEST_POSTGRES_URL is set).
-func bothStores(t *testing.T, test func(t *testing.T, st store.Store)) {
-	t.Run("sqlite", func(t *testing.T) { test(t, sqliteStore(t)) })
-	t.Run("postgres", func(t *testing.T) { test(t, pgtest.Open(t)) })
 }
 
 // TestConcurrentDuplicateDeliveries: deliveries of one event that arrive
