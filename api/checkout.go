@@ -24,6 +24,7 @@ import (
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // The buyer-facing checkout: the SDK (/bootstrap.js), the authorization
@@ -259,13 +260,13 @@ func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(
 		s.writeError(w, r, err)
 		return
 	}
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var in dialogIn
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -294,12 +295,12 @@ func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	wire.WriteJSON(w, http.StatusOK, v)
 }
 
 type dialogIn struct {
-	Customer      *customerIn `json:"customer"`
-	PaymentMethod Str         `json:"paymentMethod"`
+	Customer      *wire.Customer `json:"customer"`
+	PaymentMethod wire.Str       `json:"paymentMethod"`
 }
 
 // assessmentView is what the dialog shows before the buyer confirms.
@@ -317,7 +318,7 @@ type assessmentView struct {
 // nothing: confirming assesses again, under the credit line's lock.
 func (s *Server) handleDialogAssess(w http.ResponseWriter, r *http.Request) {
 	s.dialogMutation(w, r, func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error) {
-		c, err := session.BuyerCustomer(in.Customer.customer(), ps.Country)
+		c, err := session.BuyerCustomer(in.Customer.Order(), ps.Country)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -346,7 +347,7 @@ type confirmView struct {
 
 func (s *Server) handleDialogConfirm(w http.ResponseWriter, r *http.Request) {
 	s.dialogMutation(w, r, func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error) {
-		next, a, err := s.authorizeSession(ctx, tx, ps, in.Customer.customer(), string(in.PaymentMethod), env)
+		next, a, err := s.authorizeSession(ctx, tx, ps, in.Customer.Order(), string(in.PaymentMethod), env)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -387,7 +388,7 @@ func (s *Server) handleDialogStatus(w http.ResponseWriter, r *http.Request) {
 	if origins, setting := frameOrigins(ps); origins != nil {
 		v.FrameOrigins, v.Setting = origins, setting
 	}
-	writeJSON(w, http.StatusOK, v)
+	wire.WriteJSON(w, http.StatusOK, v)
 }
 
 // handleDialogClose closes a dialog for the SDK, when the dialog ended
@@ -427,7 +428,7 @@ func (s *Server) handleDialogClose(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	wire.WriteJSON(w, http.StatusOK, v)
 }
 
 // handleDialogPreflight lets the SDK send handleDialogClose its header
@@ -492,7 +493,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, title s
 		s.writeError(w, r, err)
 		return
 	}
-	status := statusOf[e.Code]
+	status := wire.Status(e.Code)
 	pageHeaders(w, "'none'", "'none'")
 	w.WriteHeader(status)
 	pages.ExecuteTemplate(w, "error.html", struct{ Title, Message string }{title, e.Message})

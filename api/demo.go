@@ -10,6 +10,7 @@ import (
 	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // The sandbox demo shop: a merchant page that uses the SDK the way the
@@ -55,10 +56,10 @@ func (s *Server) handleDemoShop(w http.ResponseWriter, r *http.Request) {
 }
 
 type demoIn struct {
-	SessionID string      `json:"sessionId"`
-	Quantity  int64       `json:"quantity"`
-	Token     string      `json:"token"`
-	Customer  *customerIn `json:"customer"`
+	SessionID string         `json:"sessionId"`
+	Quantity  int64          `json:"quantity"`
+	Token     string         `json:"token"`
+	Customer  *wire.Customer `json:"customer"`
 }
 
 type demoOut struct {
@@ -83,13 +84,13 @@ func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var in demoIn
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -112,7 +113,7 @@ func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) {
 			out.SessionID, out.State = next.ID, next.StateAt(env.Now)
 			return tx.UpdateSession(ctx, next)
 		case "order":
-			return s.demoOrder(ctx, tx, m, in.Token, in.Customer.customer(), &out)
+			return s.demoOrder(ctx, tx, m, in.Token, in.Customer.Order(), &out)
 		case "pending", "complete":
 			ps, err := tx.Session(ctx, m, in.SessionID)
 			if err != nil {
@@ -130,7 +131,7 @@ func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	wire.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) demoSession(ctx context.Context, tx store.Tx, merchantID string, qty int64, env order.Env, out *demoOut) error {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/kassa-pay/kassa/kassatest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kassa-pay/kassa/kassatest"
 
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/merchant"

@@ -11,6 +11,7 @@ import (
 	"github.com/kassa-pay/kassa/invoice/pdf"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // view runs get in a read-only transaction.
@@ -132,7 +133,7 @@ func (s *Server) handleOrderDocuments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"documents": views})
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"documents": views})
 }
 
 func (s *Server) handleInvoiceSettingsGet(w http.ResponseWriter, r *http.Request) {
@@ -144,19 +145,19 @@ func (s *Server) handleInvoiceSettingsGet(w http.ResponseWriter, r *http.Request
 		return
 	}
 	settings.PaymentTerms = settings.Terms()
-	writeJSON(w, http.StatusOK, settings)
+	wire.WriteJSON(w, http.StatusOK, settings)
 }
 
 // handleInvoiceSettingsPut replaces the merchant's invoice settings; they
 // apply to documents issued from then on.
 func (s *Server) handleInvoiceSettingsPut(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var in invoice.Settings
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -188,5 +189,5 @@ func (s *Server) handleSandboxMails(w http.ResponseWriter, r *http.Request) {
 	if mails == nil {
 		mails = []store.Mail{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"mails": mails})
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"mails": mails})
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -13,54 +12,8 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
-
-// readBody reads the whole (size-limited) body, which must be text (see
-// checkBody): every handler that reads a body reads it here.
-func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, kassa.Errorf(kassa.ETooLarge, "the request body is larger than the limit")
-		}
-		return nil, kassa.Errorf(kassa.EInvalid, "the request body could not be read")
-	}
-	if err := checkBody(b); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
-// decode unmarshals a JSON body into v. An empty body and the JSON text []
-// (what PHP clients send for "no data") both leave v as it is.
-func decode(body []byte, v any) error {
-	t := bytes.TrimSpace(body)
-	if len(t) == 0 || string(t) == "[]" {
-		return nil
-	}
-	if err := json.Unmarshal(t, v); err != nil {
-		if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return kassa.Invalid(e.Field, "%s must be a %s, not %s", e.Field, jsonKind(e.Type.Kind().String()), e.Value)
-		}
-		if e, ok := errors.AsType[*kassa.Error](err); ok {
-			return e
-		}
-		return kassa.Errorf(kassa.EInvalid, "the request body is not valid JSON: %v", err)
-	}
-	return nil
-}
-
-func jsonKind(k string) string {
-	switch k {
-	case "slice", "array":
-		return "list"
-	case "struct", "map":
-		return "object"
-	case "string":
-		return "string"
-	}
-	return "number"
-}
 
 // mutation is the one path for requests that change state. It runs op in
 // a store transaction and, when the request carries an Idempotency-Key,
@@ -132,7 +85,7 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 			return
 		}
 	}
-	writeRaw(w, status, payload)
+	wire.WriteRaw(w, status, payload)
 }
 
 // validKey reports whether an Idempotency-Key is one Kassa accepts: UUIDs

@@ -11,6 +11,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // LoadNotificationKey returns the key that session notification secrets
@@ -32,8 +33,8 @@ func LoadNotificationKey(ctx context.Context, st store.Store) ([]byte, error) {
 }
 
 type endpointIn struct {
-	URL        Str   `json:"url"`
-	EventTypes []Str `json:"eventTypes"`
+	URL        wire.Str   `json:"url"`
+	EventTypes []wire.Str `json:"eventTypes"`
 }
 
 type endpointView struct {
@@ -57,13 +58,13 @@ func endpointOf(e *notify.Endpoint) endpointView {
 const maxEndpoints = 20
 
 func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var in endpointIn
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -120,11 +121,11 @@ func (s *Server) handleEndpointList(w http.ResponseWriter, r *http.Request) {
 	for i := range es {
 		vs[i] = endpointOf(&es[i])
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": vs})
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"data": vs})
 }
 
 func (s *Server) handleEndpointDelete(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -142,7 +143,7 @@ func (s *Server) handleSigningSecret(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "notification signing is not configured"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"secret": notify.SessionSecret(s.cfg.NotificationKey, principal(r).MerchantID)})
+	wire.WriteJSON(w, http.StatusOK, map[string]string{"secret": notify.SessionSecret(s.cfg.NotificationKey, principal(r).MerchantID)})
 }
 
 type attemptView struct {
@@ -234,7 +235,7 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 	for i := range ns {
 		vs[i] = notificationOf(&ns[i], nil)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": vs})
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"data": vs})
 }
 
 // loadNotification reads a notification with its delivery log.
@@ -264,7 +265,7 @@ func (s *Server) handleNotificationGet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	wire.WriteJSON(w, http.StatusOK, v)
 }
 
 // handleRedeliver sends a notification again to each of its destinations
@@ -272,7 +273,7 @@ func (s *Server) handleNotificationGet(w http.ResponseWriter, r *http.Request) {
 // its type, with a fresh retry schedule; the earlier attempts stay in the
 // log. While an attempt is in flight it is a conflict (store.Redeliver).
 func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

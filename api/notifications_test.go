@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/kassa-pay/kassa/kassatest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kassa-pay/kassa/kassatest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa/api"

@@ -7,6 +7,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // handleToken is the OAuth 2 client-credentials grant. Clients send
@@ -19,12 +20,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		grant = r.PostForm.Get("grant_type")
 	}
 	if grant != "client_credentials" {
-		writeJSON(w, http.StatusBadRequest, oauthError("unsupported_grant_type", "grant_type must be client_credentials"))
+		wire.WriteJSON(w, http.StatusBadRequest, oauthError("unsupported_grant_type", "grant_type must be client_credentials"))
 		return
 	}
 	id, secret, ok := r.BasicAuth()
-	if ok && !validText(id) {
-		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "the client id must be UTF-8 text without NUL characters"))
+	if ok && !wire.ValidText(id) {
+		wire.WriteJSON(w, http.StatusBadRequest, oauthError("invalid_request", "the client id must be UTF-8 text without NUL characters"))
 		return
 	}
 	var c *merchant.Client
@@ -35,14 +36,14 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	})
 	if !ok || (err != nil && kassa.ErrorCode(err) == kassa.ENotFound) || (err == nil && !c.Verify(secret)) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="kassa"`)
-		writeJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "the client credentials are not valid"))
+		wire.WriteJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "the client credentials are not valid"))
 		return
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	wire.WriteJSON(w, http.StatusOK, map[string]any{
 		"access_token": s.signer.Issue(c, s.clock.Now()),
 		"expires_in":   int(merchant.TokenLifetime.Seconds()),
 		"scope":        "write",
@@ -55,7 +56,7 @@ func oauthError(code, description string) map[string]any {
 	return map[string]any{
 		"error":             code,
 		"error_description": description,
-		"errors":            []errorView{{Code: code, Message: description}},
+		"errors":            []wire.ErrorView{{Code: code, Message: description}},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 func (s *Server) handleOrderGet(w http.ResponseWriter, r *http.Request) {
@@ -15,7 +16,7 @@ func (s *Server) handleOrderGet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, orderOf(o, s.clock.Now()))
+	wire.WriteJSON(w, http.StatusOK, orderOf(o, s.clock.Now()))
 }
 
 func (s *Server) loadOrder(r *http.Request) (*order.Order, error) {
@@ -33,13 +34,13 @@ func (s *Server) loadOrder(r *http.Request) (*order.Order, error) {
 // without a body use struct{}; an empty body, [] and {} all do.
 func orderHandler[In any](s *Server, status int, op func(o *order.Order, env order.Env, in *In) (*order.Order, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(r)
+		body, err := wire.ReadBody(r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		in := new(In)
-		if err := decode(body, in); err != nil {
+		if err := wire.Decode(body, in); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -122,13 +123,13 @@ func (s *Server) handleChunkCancel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleOrderEdit(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var in editIn
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -146,8 +147,8 @@ func (s *Server) handleOrderEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
-	orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, in *customerIn) (*order.Order, error) {
-		return o.EditCustomer(env, in.update())
+	orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, in *wire.Customer) (*order.Order, error) {
+		return o.EditCustomer(env, in.Update())
 	})(w, r)
 }
 

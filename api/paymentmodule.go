@@ -13,6 +13,7 @@ import (
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // The payment module's HTTP API lives under /v1/payment-module: Kassa's
@@ -57,9 +58,9 @@ func (s *Server) addPaymentModuleRoutes() {
 // into in, unless in is nil; answer turns op's result into the status and
 // the value to answer with.
 func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, answer func(result any) (int, any), op func(ctx context.Context, pm *paymod.Service, key string) (any, error)) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err == nil && in != nil {
-		err = decode(body, in)
+		err = wire.Decode(body, in)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -77,7 +78,7 @@ func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, answ
 	result, err := op(r.Context(), pm, key)
 	if rec, ok := errors.AsType[*replay](err); ok {
 		w.Header().Set("Idempotent-Replayed", "true")
-		writeRaw(w, rec.status, rec.body)
+		wire.WriteRaw(w, rec.status, rec.body)
 		return
 	}
 	if err != nil {
@@ -90,7 +91,7 @@ func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, answ
 			return
 		}
 	}
-	writeRaw(w, k.status, k.body)
+	wire.WriteRaw(w, k.status, k.body)
 }
 
 // moduleKey is a payment-module call's Idempotency-Key, as the module
@@ -161,7 +162,7 @@ func okay(v any) (int, any)    { return http.StatusOK, v }
 func noContent(any) (int, any) { return http.StatusNoContent, nil }
 
 // amountIn is an amount in minor units: fractions are refused.
-func amountIn(param string, n Int) (int64, error) {
+func amountIn(param string, n wire.Int) (int64, error) {
 	if n.Rounded {
 		return 0, kassa.Invalid(param, "%s must be a whole number of minor units", param)
 	}
@@ -169,7 +170,7 @@ func amountIn(param string, n Int) (int64, error) {
 }
 
 // optionalAmountIn is an amount that may be absent (nil).
-func optionalAmountIn(param string, n Int) (*int64, error) {
+func optionalAmountIn(param string, n wire.Int) (*int64, error) {
 	if !n.Set {
 		return nil, nil
 	}
@@ -178,12 +179,12 @@ func optionalAmountIn(param string, n Int) (*int64, error) {
 }
 
 func (s *Server) handlePMProviders(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"providers": s.payments.Providers().IDs()})
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"providers": s.payments.Providers().IDs()})
 }
 
 type collectionIn struct {
-	Currency Str             `json:"currency"`
-	Amount   Int             `json:"amount"`
+	Currency wire.Str        `json:"currency"`
+	Amount   wire.Int        `json:"amount"`
 	Metadata json.RawMessage `json:"metadata"`
 }
 
@@ -216,7 +217,7 @@ func (s *Server) handlePMCollectionList(w http.ResponseWriter, r *http.Request) 
 	if list == nil {
 		list = []*payment.Collection{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"collections": list})
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"collections": list})
 }
 
 // collectionView is a collection with its sessions and payments.
@@ -239,7 +240,7 @@ func (s *Server) handlePMCollectionGet(w http.ResponseWriter, r *http.Request) {
 	if out.Payments == nil {
 		out.Payments = []*payment.Payment{}
 	}
-	writeJSON(w, http.StatusOK, out)
+	wire.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handlePMCollectionUpdate(w http.ResponseWriter, r *http.Request) {
@@ -270,9 +271,9 @@ func (s *Server) handlePMCollectionCancel(w http.ResponseWriter, r *http.Request
 }
 
 type moduleSessionIn struct {
-	ProviderID Str             `json:"providerId"`
-	Currency   Str             `json:"currency"`
-	Amount     Int             `json:"amount"`
+	ProviderID wire.Str        `json:"providerId"`
+	Currency   wire.Str        `json:"currency"`
+	Amount     wire.Int        `json:"amount"`
 	Data       json.RawMessage `json:"data"`
 	Context    json.RawMessage `json:"context"`
 	Metadata   json.RawMessage `json:"metadata"`
@@ -299,7 +300,7 @@ func (s *Server) handlePMSessionGet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ps)
+	wire.WriteJSON(w, http.StatusOK, ps)
 }
 
 func (s *Server) handlePMSessionUpdate(w http.ResponseWriter, r *http.Request) {
@@ -363,14 +364,14 @@ func (s *Server) handlePMPaymentGet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	wire.WriteJSON(w, http.StatusOK, p)
 }
 
 type movementIn struct {
-	Amount    Int `json:"amount"`
-	Reason    Str `json:"reason"`
-	Note      Str `json:"note"`
-	CreatedBy Str `json:"createdBy"`
+	Amount    wire.Int `json:"amount"`
+	Reason    wire.Str `json:"reason"`
+	Note      wire.Str `json:"note"`
+	CreatedBy wire.Str `json:"createdBy"`
 }
 
 // handlePMMovement captures, refunds or cancels a payment. The request's
@@ -411,7 +412,7 @@ const maxWebhookBody = 64 << 10
 // deliveries come faster than the module syncs sessions for them.
 func (s *Server) handlePMWebhook(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -424,5 +425,5 @@ func (s *Server) handlePMWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"action": res.Action, "duplicate": res.Duplicate, "ignored": res.Ignored})
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"action": res.Action, "duplicate": res.Duplicate, "ignored": res.Ignored})
 }

@@ -9,24 +9,25 @@ import (
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/reconcile"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // sandboxPaymentIn records one payment as if the bank had reported it.
 type sandboxPaymentIn struct {
-	PaymentReference Str `json:"paymentReference"`
-	Amount           Int `json:"amount"` // minor units
-	Currency         Str `json:"currency"`
-	BankReference    Str `json:"bankReference"`
+	PaymentReference wire.Str `json:"paymentReference"`
+	Amount           wire.Int `json:"amount"` // minor units
+	Currency         wire.Str `json:"currency"`
+	BankReference    wire.Str `json:"bankReference"`
 }
 
 func (s *Server) handleSandboxPayment(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var in sandboxPaymentIn
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -58,7 +59,7 @@ func (s *Server) handleSandboxPayment(w http.ResponseWriter, r *http.Request) {
 // malformed file nothing. The answer has each payment's outcome and the
 // entries that are not payments (skipped), with the reason.
 func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -96,5 +97,5 @@ func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
 	if ps == nil {
 		ps = []store.BankPayment{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"payments": ps})
+	wire.WriteJSON(w, http.StatusOK, map[string]any{"payments": ps})
 }

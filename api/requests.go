@@ -6,23 +6,24 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // Request shapes of the Ledyer API, decoded leniently (unknown fields are
-// ignored, numbers and strings tolerated as Int and Str describe) and then
+// ignored, numbers and strings tolerated as wire.Int and wire.Str describe) and then
 // converted to domain values, which do the validation.
 
 type lineIn struct {
-	ID                 Str `json:"id"`
-	Type               Str `json:"type"`
-	Reference          Str `json:"reference"`
-	Description        Str `json:"description"`
-	Quantity           Int `json:"quantity"`
-	UnitPrice          Int `json:"unitPrice"`
-	UnitDiscountAmount Int `json:"unitDiscountAmount"`
-	VAT                Int `json:"vat"`
-	TotalAmount        Int `json:"totalAmount"`
-	TotalVATAmount     Int `json:"totalVatAmount"`
+	ID                 wire.Str `json:"id"`
+	Type               wire.Str `json:"type"`
+	Reference          wire.Str `json:"reference"`
+	Description        wire.Str `json:"description"`
+	Quantity           wire.Int `json:"quantity"`
+	UnitPrice          wire.Int `json:"unitPrice"`
+	UnitDiscountAmount wire.Int `json:"unitDiscountAmount"`
+	VAT                wire.Int `json:"vat"`
+	TotalAmount        wire.Int `json:"totalAmount"`
+	TotalVATAmount     wire.Int `json:"totalVatAmount"`
 }
 
 func linesIn(in []lineIn) ([]order.Line, error) {
@@ -34,7 +35,7 @@ func linesIn(in []lineIn) ([]order.Line, error) {
 		p := fmt.Sprintf("orderLines[%d]", i)
 		for _, f := range []struct {
 			name string
-			v    Int
+			v    wire.Int
 		}{{"quantity", l.Quantity}, {"vat", l.VAT}, {"totalAmount", l.TotalAmount}, {"totalVatAmount", l.TotalVATAmount}} {
 			if !f.v.Set {
 				return nil, kassa.Invalid(p+"."+f.name, "%s.%s is required", p, f.name)
@@ -62,9 +63,9 @@ func linesIn(in []lineIn) ([]order.Line, error) {
 
 // totalsIn carries the three order totals.
 type totalsIn struct {
-	TotalOrderAmount        Int `json:"totalOrderAmount"`
-	TotalOrderVATAmount     Int `json:"totalOrderVatAmount"`
-	TotalOrderAmountExclVAT Int `json:"totalOrderAmountExclVat"`
+	TotalOrderAmount        wire.Int `json:"totalOrderAmount"`
+	TotalOrderVATAmount     wire.Int `json:"totalOrderVatAmount"`
+	TotalOrderAmountExclVAT wire.Int `json:"totalOrderAmountExclVat"`
 }
 
 func (t totalsIn) totals() (order.Totals, error) {
@@ -82,131 +83,36 @@ func (t totalsIn) totals() (order.Totals, error) {
 	return out, nil
 }
 
-type addressIn struct {
-	AttentionName Str `json:"attentionName"`
-	CareOf        Str `json:"careOf"`
-	City          Str `json:"city"`
-	CompanyName   Str `json:"companyName"`
-	Country       Str `json:"country"`
-	PostalCode    Str `json:"postalCode"`
-	StreetAddress Str `json:"streetAddress"`
-	Contact       *struct {
-		Email     Str `json:"email"`
-		FirstName Str `json:"firstName"`
-		LastName  Str `json:"lastName"`
-		Phone     Str `json:"phone"`
-	} `json:"contact"`
-}
-
-func (a *addressIn) address() order.Address {
-	return order.Address{
-		AttentionName: string(a.AttentionName), CareOf: string(a.CareOf), City: string(a.City),
-		CompanyName: string(a.CompanyName), Country: string(a.Country),
-		PostalCode: string(a.PostalCode), StreetAddress: string(a.StreetAddress),
-	}
-}
-
-func (a *addressIn) shipping() order.ShippingAddress {
-	s := order.ShippingAddress{Address: a.address()}
-	if c := a.Contact; c != nil {
-		s.Contact = order.Contact{Email: string(c.Email), FirstName: string(c.FirstName), LastName: string(c.LastName), Phone: string(c.Phone)}
-	}
-	return s
-}
-
-type customerIn struct {
-	CompanyID       Str        `json:"companyId"`
-	CompanyName     Str        `json:"companyName"`
-	VATID           Str        `json:"vatId"`
-	Email           *Str       `json:"email"`
-	FirstName       Str        `json:"firstName"`
-	LastName        Str        `json:"lastName"`
-	Phone           *Str       `json:"phone"`
-	Reference1      *Str       `json:"reference1"`
-	Reference2      *Str       `json:"reference2"`
-	BillingAddress  *addressIn `json:"billingAddress"`
-	ShippingAddress *addressIn `json:"shippingAddress"`
-	InvoiceChannel  *struct {
-		Type    Str  `json:"type"`
-		Details *Str `json:"details"`
-	} `json:"invoiceChannel"`
-}
-
-func (c *customerIn) customer() order.Customer {
-	if c == nil {
-		return order.Customer{}
-	}
-	u := c.update()
-	out := order.Customer{
-		CompanyID: string(c.CompanyID), CompanyName: string(c.CompanyName), VATID: string(c.VATID),
-		FirstName: string(c.FirstName), LastName: string(c.LastName),
-	}
-	for dst, src := range map[*string]*string{&out.Email: u.Email, &out.Phone: u.Phone, &out.Reference1: u.Reference1, &out.Reference2: u.Reference2, &out.InvoiceChannel.Details: u.InvoiceChannelDetails} {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	if c.InvoiceChannel != nil {
-		out.InvoiceChannel.Type = string(c.InvoiceChannel.Type)
-	}
-	if u.BillingAddress != nil {
-		out.BillingAddress = *u.BillingAddress
-	}
-	if u.ShippingAddress != nil {
-		out.ShippingAddress = *u.ShippingAddress
-	}
-	return out
-}
-
-// update is the customer edit (O11): only the fields present change.
-func (c *customerIn) update() order.CustomerUpdate {
-	u := order.CustomerUpdate{
-		Email: c.Email.ptr(), Phone: c.Phone.ptr(), Reference1: c.Reference1.ptr(), Reference2: c.Reference2.ptr(),
-	}
-	if c.InvoiceChannel != nil {
-		u.InvoiceChannelDetails = c.InvoiceChannel.Details.ptr()
-	}
-	if c.BillingAddress != nil {
-		a := c.BillingAddress.address()
-		u.BillingAddress = &a
-	}
-	if c.ShippingAddress != nil {
-		s := c.ShippingAddress.shipping()
-		u.ShippingAddress = &s
-	}
-	return u
-}
-
 // sessionIn is the body of P1/P2 and, with customer, of T1.
 type sessionIn struct {
 	totalsIn
-	Country    *Str            `json:"country"`
-	Currency   *Str            `json:"currency"`
-	Locale     *Str            `json:"locale"`
-	Reference  *Str            `json:"reference"`
-	StoreID    *Str            `json:"storeId"`
+	Country    *wire.Str       `json:"country"`
+	Currency   *wire.Str       `json:"currency"`
+	Locale     *wire.Str       `json:"locale"`
+	Reference  *wire.Str       `json:"reference"`
+	StoreID    *wire.Str       `json:"storeId"`
 	OrderLines []lineIn        `json:"orderLines"`
 	Metadata   json.RawMessage `json:"metadata"`
-	Customer   *customerIn     `json:"customer"`
+	Customer   *wire.Customer  `json:"customer"`
 	// AutoCapture is read only when creating an order (T1).
 	AutoCapture *struct {
-		Enabled      bool `json:"enabled"`
-		DelayMinutes Int  `json:"delayMinutes"`
+		Enabled      bool     `json:"enabled"`
+		DelayMinutes wire.Int `json:"delayMinutes"`
 	} `json:"autoCapture"`
 	Settings *struct {
 		Security *struct {
-			Level Int `json:"level"`
+			Level wire.Int `json:"level"`
 		} `json:"security"`
 		URLs *struct {
-			Confirmation Str `json:"confirmation"`
-			Notification Str `json:"notification"`
+			Confirmation wire.Str `json:"confirmation"`
+			Notification wire.Str `json:"notification"`
 		} `json:"urls"`
 	} `json:"settings"`
 }
 
 type captureIn struct {
 	OrderLines         []lineIn `json:"orderLines"`
-	TotalCaptureAmount Int      `json:"totalCaptureAmount"`
+	TotalCaptureAmount wire.Int `json:"totalCaptureAmount"`
 }
 
 func (c captureIn) request() (order.CaptureRequest, error) {
@@ -222,8 +128,8 @@ func (c captureIn) request() (order.CaptureRequest, error) {
 
 type refundIn struct {
 	OrderLines        []lineIn `json:"orderLines"`
-	TotalRefundAmount Int      `json:"totalRefundAmount"`
-	Note              Str      `json:"note"`
+	TotalRefundAmount wire.Int `json:"totalRefundAmount"`
+	Note              wire.Str `json:"note"`
 }
 
 type editIn struct {
@@ -232,17 +138,17 @@ type editIn struct {
 }
 
 type referenceIn struct {
-	Reference *Str `json:"reference"`
+	Reference *wire.Str `json:"reference"`
 }
 
 type paymentMethodIn struct {
 	PaymentMethod *struct {
-		Provider Str `json:"provider"`
-		Type     Str `json:"type"`
+		Provider wire.Str `json:"provider"`
+		Type     wire.Str `json:"type"`
 	} `json:"paymentMethod"`
 }
 
 type authorizeIn struct {
-	Customer      *customerIn `json:"customer"`
-	PaymentMethod Str         `json:"paymentMethod"` // invoice (default) or advanceInvoice
+	Customer      *wire.Customer `json:"customer"`
+	PaymentMethod wire.Str       `json:"paymentMethod"` // invoice (default) or advanceInvoice
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // addRoutes is the whole API surface in one place.
@@ -79,7 +80,7 @@ func (s *Server) addRoutes() {
 // of the database, so a restart is not what an unreachable one calls for.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	wire.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // handleReady is readiness: a cheap real query through the store, so a
@@ -93,10 +94,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		s.log.Warn("not ready: the database does not answer", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "the database does not answer"})
+		wire.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "the database does not answer"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	wire.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func handleInvoiceLogo(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // Config is the server's behaviour that deployments choose.
@@ -113,7 +113,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, kassa.Errorf(kassa.EInternal, "panic"))
 		}
 	}()
-	if err := checkURL(r.URL); err != nil {
+	if err := wire.CheckURL(r.URL); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -133,7 +133,7 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 	}
 	if rec.status == http.StatusMethodNotAllowed {
-		writeJSON(w, rec.status, errorBody{[]errorView{{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path}}})
+		wire.WriteJSON(w, rec.status, wire.ErrorBody{Errors: []wire.ErrorView{{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path}}})
 		return
 	}
 	s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
@@ -190,27 +190,4 @@ func (s *Server) sandboxOnly(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "sandbox endpoints are disabled"))
 	}
-}
-
-// checkURL applies the text rule to the decoded path and query
-// parameters: path values and query values are looked up and stored as
-// text, and nothing Kassa issues holds anything else.
-func checkURL(u *url.URL) error {
-	if !validText(u.Path) {
-		return kassa.Errorf(kassa.EInvalid, "the URL path must be UTF-8 text without NUL characters")
-	}
-	if u.RawQuery == "" {
-		return nil
-	}
-	for k, vs := range u.Query() {
-		if !validText(k) {
-			return kassa.Errorf(kassa.EInvalid, "the URL's query parameter names must be UTF-8 text without NUL characters")
-		}
-		for _, v := range vs {
-			if !validText(v) {
-				return kassa.Invalid(k, "the query parameter %s must be UTF-8 text without NUL characters", k)
-			}
-		}
-	}
-	return nil
 }

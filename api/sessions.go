@@ -8,6 +8,7 @@ import (
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 func (in *sessionIn) params() (session.Params, error) {
@@ -20,8 +21,8 @@ func (in *sessionIn) params() (session.Params, error) {
 		return session.Params{}, err
 	}
 	p := session.Params{
-		Currency: in.Currency.ptr(), Country: in.Country.ptr(), Locale: in.Locale.ptr(),
-		Reference: in.Reference.ptr(), StoreID: in.StoreID.ptr(),
+		Currency: in.Currency.Ptr(), Country: in.Country.Ptr(), Locale: in.Locale.Ptr(),
+		Reference: in.Reference.Ptr(), StoreID: in.StoreID.Ptr(),
 		Lines: lines, Totals: totals, Metadata: in.Metadata,
 	}
 	if st := in.Settings; st != nil {
@@ -82,11 +83,11 @@ func callerStore(ctx context.Context, tx store.ReadTx, merchantID, storeID strin
 }
 
 func decodeSession(r *http.Request, in *sessionIn) ([]byte, session.Params, error) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		return nil, session.Params{}, err
 	}
-	if err := decode(body, in); err != nil {
+	if err := wire.Decode(body, in); err != nil {
 		return nil, session.Params{}, err
 	}
 	p, err := in.params()
@@ -104,7 +105,7 @@ func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.sessionOf(ps, s.clock.Now()))
+	wire.WriteJSON(w, http.StatusOK, s.sessionOf(ps, s.clock.Now()))
 }
 
 // sessionMutation loads the caller's session, applies op and saves it.
@@ -157,7 +158,7 @@ func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSessionCancel(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -181,13 +182,13 @@ type authorizationView struct {
 // handleSandboxAuthorize does what the buyer's dialog does: assess the
 // buyer and authorize the session.
 func (s *Server) handleSandboxAuthorize(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var in authorizeIn
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -196,7 +197,7 @@ func (s *Server) handleSandboxAuthorize(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	s.sessionMutation(w, r, body, func(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, any, error) {
-		return s.authorizeSession(ctx, tx, ps, in.Customer.customer(), string(in.PaymentMethod), env)
+		return s.authorizeSession(ctx, tx, ps, in.Customer.Order(), string(in.PaymentMethod), env)
 	})
 }
 
@@ -217,7 +218,7 @@ func (s *Server) supersede(ctx context.Context, tx store.Tx, merchantID, token s
 }
 
 func (s *Server) handleSandboxSign(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 func (s *Server) handleOrderPaymentStatus(w http.ResponseWriter, r *http.Request) {
@@ -63,5 +64,5 @@ func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request, orderID, 
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	wire.WriteJSON(w, http.StatusOK, v)
 }

@@ -7,17 +7,18 @@ import (
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
 )
 
 // handleTokenOrder turns an authorization token into an order (T1).
 func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var in sessionIn
-	if err := decode(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -34,7 +35,7 @@ func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
 	req := session.OrderRequest{
 		Currency: deref(in.Currency), Country: deref(in.Country), Locale: deref(in.Locale),
 		Reference: deref(in.Reference), StoreID: deref(in.StoreID),
-		Lines: lines, Totals: totals, Customer: in.Customer.customer(), Metadata: in.Metadata,
+		Lines: lines, Totals: totals, Customer: in.Customer.Order(), Metadata: in.Metadata,
 	}
 	if a := in.AutoCapture; a != nil {
 		req.AutoCapture = &order.AutoCapture{Enabled: a.Enabled, DelayMinutes: a.DelayMinutes.V}
@@ -90,7 +91,7 @@ func (s *Server) orderFromToken(ctx context.Context, tx store.Tx, merchantID, to
 // handleTokenCancel cancels an unused token; its session reopens so the
 // merchant can update it and have the buyer authorize again.
 func (s *Server) handleTokenCancel(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -126,7 +127,7 @@ func (s *Server) handleTokenCancel(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func deref(s *Str) string {
+func deref(s *wire.Str) string {
 	if s == nil {
 		return ""
 	}

@@ -1,4 +1,4 @@
-package api
+package wire
 
 import (
 	"encoding/json"
@@ -134,7 +134,7 @@ func TestCheckBody(t *testing.T) {
 		{`"\u0000"`, false, ""},
 	}
 	for _, tc := range tests {
-		err := checkBody([]byte(tc.body))
+		err := CheckBody([]byte(tc.body))
 		if tc.ok {
 			if err != nil {
 				t.Errorf("%q: %v, want nil", tc.body, err)

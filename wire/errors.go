@@ -1,0 +1,90 @@
+package wire
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/kassa-pay/kassa"
+)
+
+// statusOf maps each error code to its one HTTP status.
+var statusOf = map[string]int{
+	kassa.EInvalid:             http.StatusBadRequest,
+	kassa.ESessionCompleted:    http.StatusBadRequest,
+	kassa.EUnauthorized:        http.StatusUnauthorized,
+	kassa.ERejected:            http.StatusPaymentRequired,
+	kassa.ENotFound:            http.StatusNotFound,
+	kassa.EConflict:            http.StatusConflict,
+	kassa.EIdempotencyInFlight: http.StatusConflict,
+	kassa.ETooLarge:            http.StatusRequestEntityTooLarge,
+	kassa.ERateLimited:         http.StatusTooManyRequests,
+	kassa.EIdempotencyMismatch: http.StatusUnprocessableEntity,
+	kassa.EInternal:            http.StatusInternalServerError,
+}
+
+// Status is the HTTP status of an error code.
+func Status(code string) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorView is one error as Kassa answers it.
+type ErrorView struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Param   string `json:"param,omitempty"`
+}
+
+// ErrorBody is Ledyer's flat error shape: clients join each error's values
+// into one message, so every value is a plain string.
+type ErrorBody struct {
+	Errors []ErrorView `json:"errors"`
+}
+
+// Public is the error a client may see: a kassa.Error as it is, and any
+// other error (or an internal one) as a generic internal error, logged
+// with its cause.
+func Public(log *slog.Logger, r *http.Request, err error) *kassa.Error {
+	e, ok := errors.AsType[*kassa.Error](err)
+	if ok && e.Code != kassa.EInternal {
+		return e
+	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil { // the client went away; nothing is wrong here
+		log.Info("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else {
+		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	return kassa.Errorf(kassa.EInternal, "Internal error; the request may be retried")
+}
+
+// WriteError is the single exit for failures: the error's status and
+// body (see Public).
+func WriteError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	e := Public(log, r, err)
+	WriteJSON(w, Status(e.Code), ErrorBody{[]ErrorView{{Code: e.Code, Message: e.Message, Param: e.Param}}})
+}
+
+// WriteJSON answers v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Views are plain structs; failing to encode one is a bug.
+		http.Error(w, `{"errors":[{"code":"internal","message":"Internal error"}]}`, http.StatusInternalServerError)
+		return
+	}
+	WriteRaw(w, status, b)
+}
+
+// WriteRaw answers body, JSON already encoded, with status.
+func WriteRaw(w http.ResponseWriter, status int, body []byte) {
+	if len(body) > 0 {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
