@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kassa-pay/kassa/api"
+	"github.com/kassa-pay/kassa/provider"
 )
 
 // The background jobs change orders as requests do when the wall clock
@@ -13,7 +13,7 @@ import (
 // time until the clock catches up.
 func TestClockSteppedBack(t *testing.T) {
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
-		e := newEnv(t, withConfig(func(c *api.Config) { c.ProcessingDelay = time.Hour }))
+		e := newEnv(t, withProvider(func(c *provider.Config) { c.ProcessingDelay = time.Hour }))
 		c := cart(line("A", 1, 10000))
 		tok := e.authorize(e.session(c), buyer)
 		body := withCustomer(c, buyer)
@@ -28,7 +28,7 @@ func TestClockSteppedBack(t *testing.T) {
 		e.clock.Set(t0.Add(2 * time.Hour))
 		e.must(201, request{method: "POST", path: "/v1/orders/" + id + "/acknowledge"})
 		e.clock.Set(t0.Add(90 * time.Minute))
-		if n, err := e.srv.MarkDueOrdersReady(t.Context()); n != 1 || err != nil {
+		if n, err := e.app.MarkDueOrdersReady(t.Context()); n != 1 || err != nil {
 			t.Fatalf("MarkDueOrdersReady = %d, %v; want 1", n, err)
 		}
 		// Ready at two hours (no earlier than the acknowledgement), so
@@ -37,7 +37,7 @@ func TestClockSteppedBack(t *testing.T) {
 		e.clock.Set(t0.Add(4 * time.Hour))
 		e.must(200, request{method: "POST", path: "/v1/orders/" + id + "/reference", body: map[string]any{"reference": "PO-1"}})
 		e.clock.Set(t0.Add(3 * time.Hour))
-		if n, err := e.srv.CaptureDueOrders(t.Context()); n != 1 || err != nil {
+		if n, err := e.app.CaptureDueOrders(t.Context()); n != 1 || err != nil {
 			t.Fatalf("CaptureDueOrders = %d, %v; want 1", n, err)
 		}
 		o := e.getOrder(id, nil)

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassa-pay/kassa/checkout"
 	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/provider"
 
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/merchant"
@@ -27,6 +29,7 @@ import (
 type env struct {
 	t      testing.TB
 	srv    *api.Server
+	app    *provider.Service // the application the API serves
 	http   *httptest.Server
 	store  store.Store
 	clock  *kassatest.Clock
@@ -42,12 +45,24 @@ type issued struct {
 
 type creds struct{ merchantID, clientID, secret string }
 
-type option func(*api.Config, *store.Store)
+// config is an env's configuration: the API's, the provider's and the
+// checkout's.
+type config struct {
+	api      api.Config
+	provider provider.Config
+	checkout checkout.Config
+}
 
-func withConfig(f func(*api.Config)) option { return func(c *api.Config, _ *store.Store) { f(c) } }
+type option func(*config, *store.Store)
+
+func withConfig(f func(*api.Config)) option { return func(c *config, _ *store.Store) { f(&c.api) } }
+
+func withProvider(f func(*provider.Config)) option {
+	return func(c *config, _ *store.Store) { f(&c.provider) }
+}
 
 func withStore(wrap func(store.Store) store.Store) option {
-	return func(_ *api.Config, s *store.Store) { *s = wrap(*s) }
+	return func(_ *config, s *store.Store) { *s = wrap(*s) }
 }
 
 var t0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
@@ -78,7 +93,11 @@ func newEnvOn(t testing.TB, db store.Store, opts ...option) *env {
 	t.Helper()
 	e := &env{t: t, clock: kassatest.NewClock(t0), tokens: map[string]issued{}}
 	ids := &kassatest.IDs{Digits: 27} // as long as a KSUID
-	cfg := api.Config{Sandbox: true, PublicURL: "https://kassa.test"}
+	cfg := config{
+		api:      api.Config{Sandbox: true},
+		provider: provider.Config{PublicURL: "https://kassa.test"},
+		checkout: checkout.Config{Sandbox: true},
+	}
 	var st store.Store = db
 	for _, o := range opts {
 		o(&cfg, &st)
@@ -94,12 +113,15 @@ func newEnvOn(t testing.TB, db store.Store, opts ...option) *env {
 		cl, secret := kassatest.AddMerchant(t, db, ids, t0, m)
 		*c = creds{m.ID, cl.ID, secret}
 	}
-	signer, err := api.LoadSigner(ctx, db)
+	signer, err := provider.LoadSigner(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DemoMerchantID = e.a.merchantID
-	e.srv = api.NewServer(slog.New(slog.DiscardHandler), cfg, st, e.clock, ids, signer)
+	cfg.checkout.DemoMerchantID = e.a.merchantID
+	log := slog.New(slog.DiscardHandler)
+	e.app = provider.New(log, cfg.provider, st, e.clock, ids, signer)
+	cfg.api.Pages = append(cfg.api.Pages, checkout.New(log, cfg.checkout, e.app))
+	e.srv = api.NewServer(log, cfg.api, e.app)
 	e.http = httptest.NewServer(e.srv)
 	t.Cleanup(e.http.Close)
 	return e

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kassa-pay/kassa/api"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -135,7 +135,7 @@ func TestPurgeIdempotencyRecords(t *testing.T) {
 		for i := range old + 1 {
 			at := t0
 			if i == old {
-				at = t0.Add(api.IdempotencyRetention) // young enough to stay
+				at = t0.Add(provider.IdempotencyRetention) // young enough to stay
 			}
 			r := &store.IdempotencyRecord{MerchantID: e.a.merchantID, Key: fmt.Sprint("key-", i), Fingerprint: []byte("fp"), Status: 200, CreatedAt: at}
 			if err := tx.PutIdempotencyRecord(t.Context(), r); err != nil {
@@ -147,8 +147,8 @@ func TestPurgeIdempotencyRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Advance(api.IdempotencyRetention + time.Minute)
-	if n, err := e.srv.PurgeIdempotencyRecords(t.Context()); n != old || err != nil {
+	e.clock.Advance(provider.IdempotencyRetention + time.Minute)
+	if n, err := e.app.PurgeIdempotencyRecords(t.Context()); n != old || err != nil {
 		t.Fatalf("PurgeIdempotencyRecords = %d, %v; want %d", n, err, old)
 	}
 	err = e.store.View(t.Context(), func(tx store.ReadTx) error {

@@ -10,68 +10,43 @@ import (
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf"
 	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
 
-// view runs get in a read-only transaction.
-func view[T any](s *Server, ctx context.Context, get func(tx store.ReadTx) (T, error)) (T, error) {
-	var v T
-	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		var err error
-		v, err = get(tx)
-		return err
-	})
-	return v, err
-}
-
 // handleDocumentPDF serves a document of the caller's merchant: the
 // chunk's documentUrl.
-func (s *Server) handleDocumentPDF(w http.ResponseWriter, r *http.Request) {
-	d, err := s.numberedDocument(r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
+func (s *Server) handleDocumentPDF(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.app.NumberedDocument(r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
 		return tx.Document(r.Context(), principal(r).MerchantID, r.PathValue("documentId"))
 	})
-	s.writePDF(w, r, d, err)
+	return writePDF(w, d, err)
 }
 
 // handleBuyerPDF serves a document to whoever holds its access token: the
 // link in the buyer's e-mail. The token is 256 random bits.
-func (s *Server) handleBuyerPDF(w http.ResponseWriter, r *http.Request) {
-	d, err := s.numberedDocument(r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
+func (s *Server) handleBuyerPDF(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.app.NumberedDocument(r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
 		return tx.DocumentByToken(r.Context(), r.PathValue("token"))
 	})
 	w.Header().Set("Referrer-Policy", "no-referrer") // keep the token out of other sites' logs
-	s.writePDF(w, r, d, err)
+	return writePDF(w, d, err)
 }
 
-// numberedDocument reads a document with get; one fetched in the moment
-// between its issue and its numbering is numbered first, since the PDF
-// shows the number.
-func (s *Server) numberedDocument(ctx context.Context, get func(tx store.ReadTx) (*invoice.Document, error)) (*invoice.Document, error) {
-	d, err := view(s, ctx, get)
-	if err != nil || d.Number != 0 {
-		return d, err
-	}
-	if _, err := s.NumberDocuments(ctx); err != nil {
-		return nil, err
-	}
-	return view(s, ctx, get)
-}
-
-func (s *Server) writePDF(w http.ResponseWriter, r *http.Request, d *invoice.Document, err error) {
+func writePDF(w http.ResponseWriter, d *invoice.Document, err error) error {
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	b, err := pdf.Render(d)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%d.pdf"`, d.Kind, d.Number))
 	w.Header().Set("Cache-Control", "private, max-age=3600") // documents never change
 	w.Write(b)
+	return nil
 }
 
 // documentView is a document as the API lists it.
@@ -95,7 +70,7 @@ type documentView struct {
 
 func (s *Server) documentOf(d *invoice.Document, paid int64) documentView {
 	v := documentView{
-		ID: d.ID, Kind: d.Kind, DocumentReference: d.Reference, Number: d.Number, DocumentURL: s.documentURL(d), LedgerID: d.LedgerID,
+		ID: d.ID, Kind: d.Kind, DocumentReference: d.Reference, Number: d.Number, DocumentURL: s.app.DocumentURL(d), LedgerID: d.LedgerID,
 		IssueDate: d.IssueDate.Format(time.DateOnly), DueDate: d.DueDate.Format(time.DateOnly), Currency: d.Currency,
 		TotalAmount: moneyOf(d.Total, d.Currency), TotalVATAmount: moneyOf(d.TotalVAT, d.Currency),
 		PaymentReference: d.PaymentReference, Payable: moneyOf(d.Payable(), d.Currency), PaidAmount: moneyOf(paid, d.Currency),
@@ -108,9 +83,9 @@ func (s *Server) documentOf(d *invoice.Document, paid int64) documentView {
 
 // handleOrderDocuments lists an order's documents with what has been
 // paid on each.
-func (s *Server) handleOrderDocuments(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOrderDocuments(w http.ResponseWriter, r *http.Request) error {
 	ctx, merchantID := r.Context(), principal(r).MerchantID
-	views, err := view(s, ctx, func(tx store.ReadTx) ([]documentView, error) {
+	views, err := provider.View(ctx, s.app, func(tx store.ReadTx) ([]documentView, error) {
 		o, err := tx.Order(ctx, merchantID, r.PathValue("orderId"))
 		if err != nil {
 			return nil, err
@@ -130,44 +105,34 @@ func (s *Server) handleOrderDocuments(w http.ResponseWriter, r *http.Request) {
 		return views, nil
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"documents": views})
+	return nil
 }
 
-func (s *Server) handleInvoiceSettingsGet(w http.ResponseWriter, r *http.Request) {
-	settings, err := view(s, r.Context(), func(tx store.ReadTx) (*invoice.Settings, error) {
+func (s *Server) handleInvoiceSettingsGet(w http.ResponseWriter, r *http.Request) error {
+	settings, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) (*invoice.Settings, error) {
 		return tx.InvoiceSettings(r.Context(), principal(r).MerchantID)
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	settings.PaymentTerms = settings.Terms()
 	wire.WriteJSON(w, http.StatusOK, settings)
+	return nil
 }
 
 // handleInvoiceSettingsPut replaces the merchant's invoice settings; they
 // apply to documents issued from then on.
-func (s *Server) handleInvoiceSettingsPut(w http.ResponseWriter, r *http.Request) {
-	body, err := wire.ReadBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleInvoiceSettingsPut(w http.ResponseWriter, r *http.Request) error {
 	var in invoice.Settings
-	if err := wire.Decode(body, &in); err != nil {
-		s.writeError(w, r, err)
-		return
+	body, err := wire.ReadJSON(r, &in)
+	if err != nil {
+		return err
 	}
-	if err := in.Validate(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	merchantID := principal(r).MerchantID
-	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		if err := tx.PutInvoiceSettings(ctx, merchantID, &in); err != nil {
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		if err := s.app.PutInvoiceSettings(ctx, tx, principal(r).MerchantID, &in); err != nil {
 			return 0, nil, err
 		}
 		out := in
@@ -178,16 +143,16 @@ func (s *Server) handleInvoiceSettingsPut(w http.ResponseWriter, r *http.Request
 
 // handleSandboxMails lists the merchant's invoice e-mails, newest first,
 // queued and sent: what the buyer received.
-func (s *Server) handleSandboxMails(w http.ResponseWriter, r *http.Request) {
-	mails, err := view(s, r.Context(), func(tx store.ReadTx) ([]store.Mail, error) {
+func (s *Server) handleSandboxMails(w http.ResponseWriter, r *http.Request) error {
+	mails, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]store.Mail, error) {
 		return tx.Mails(r.Context(), principal(r).MerchantID, 100)
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if mails == nil {
 		mails = []store.Mail{}
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"mails": mails})
+	return nil
 }

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
+	"github.com/kassa-pay/kassa/jobs"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -77,7 +78,7 @@ func TestInvoiceDocuments(t *testing.T) {
 			t.Fatalf("after refund: %+v", o)
 		}
 
-		// Not numbered yet: this server runs no RunNumbering, and no PDF
+		// Not numbered yet: this server runs no numbering job, and no PDF
 		// was fetched.
 		var list docList
 		e.must(200, request{method: "GET", path: base + "/documents"}).decode(t, &list)
@@ -136,7 +137,7 @@ func TestInvoiceDocuments(t *testing.T) {
 		}
 
 		// Each document's e-mail was queued when it was numbered, once.
-		if n, err := e.srv.NumberDocuments(t.Context()); n != 0 || err != nil {
+		if n, err := e.app.NumberDocuments(t.Context()); n != 0 || err != nil {
 			t.Errorf("NumberDocuments after all were numbered = %d, %v", n, err)
 		}
 		mails := e.mails(&e.a)
@@ -172,9 +173,9 @@ func TestDocumentNumbersConcurrent(t *testing.T) {
 		var running sync.WaitGroup
 		defer running.Wait()
 		defer stop()
-		other := api.NewServer(slog.New(slog.DiscardHandler), api.Config{PublicURL: "https://kassa.test"}, e.store, e.clock, otherIDs(), mustSigner(t, e))
-		running.Go(func() { e.srv.RunNumbering(ctx, time.Hour) })
-		running.Go(func() { other.RunNumbering(ctx, time.Millisecond) })
+		other := e.other(provider.Config{PublicURL: "https://kassa.test"})
+		running.Go(func() { jobs.Numbering(e.app, time.Hour).Run(ctx, slog.New(slog.DiscardHandler)) })
+		running.Go(func() { jobs.Numbering(other, time.Millisecond).Run(ctx, slog.New(slog.DiscardHandler)) })
 		const n = 12
 		ids := make([]string, n)
 		for i := range ids {
@@ -233,7 +234,7 @@ func TestAutoCaptureIssuesInvoice(t *testing.T) {
 	var o struct{ OrderID string }
 	e.must(200, request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: body}).decode(t, &o)
 	e.clock.Advance(time.Minute)
-	if n, err := e.srv.CaptureDueOrders(t.Context()); n != 1 || err != nil {
+	if n, err := e.app.CaptureDueOrders(t.Context()); n != 1 || err != nil {
 		t.Fatalf("CaptureDueOrders = %d, %v", n, err)
 	}
 	var got chunkDocs
@@ -252,20 +253,20 @@ func TestOverdueReminder(t *testing.T) {
 		unpaid, paid := e.order(cart(line("A", 1, 10000))), e.order(cart(line("A", 1, 10000)))
 		e.must(200, request{method: "POST", path: "/v1/orders/" + unpaid + "/capture", body: capture})
 		e.must(200, request{method: "POST", path: "/v1/orders/" + paid + "/capture", body: capture})
-		if _, err := e.srv.NumberDocuments(t.Context()); err != nil {
+		if _, err := e.app.NumberDocuments(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{
 			"paymentReference": e.documents(paid)[0].PaymentReference, "amount": 10000, "currency": "SEK",
 		}})
-		if n, err := e.srv.RemindOverdue(t.Context()); n != 0 || err != nil {
+		if n, err := e.app.RemindOverdue(t.Context()); n != 0 || err != nil {
 			t.Fatalf("before the due date: %d, %v", n, err)
 		}
 		e.clock.Advance(31 * 24 * time.Hour)
-		other := api.NewServer(slog.New(slog.DiscardHandler), api.Config{PublicURL: "https://kassa.test"}, e.store, e.clock, otherIDs(), mustSigner(t, e))
+		other := e.other(provider.Config{PublicURL: "https://kassa.test"})
 		var wg sync.WaitGroup
 		var total [2]int
-		for i, s := range []*api.Server{e.srv, other} {
+		for i, s := range []*provider.Service{e.app, other} {
 			wg.Go(func() {
 				n, err := s.RemindOverdue(context.Background())
 				if err != nil {
@@ -304,13 +305,13 @@ func (e *env) mails(c *creds) []mail {
 	return log.Mails
 }
 
-// RunNumbering numbers a document soon after the capture that issued it,
+// The numbering job numbers a document soon after the capture that issued it,
 // woken by the commit: its timer here never fires.
 func TestNumberingWakesAfterCapture(t *testing.T) {
 	e := newEnv(t)
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { e.srv.RunNumbering(ctx, time.Hour); close(done) }()
+	go func() { jobs.Numbering(e.app, time.Hour).Run(ctx, slog.New(slog.DiscardHandler)); close(done) }()
 	defer func() { stop(); <-done }()
 	capture := map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}
 	for i := range 2 { // the second can only be numbered by a wake-up: the first pass is over by then

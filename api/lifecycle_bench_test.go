@@ -14,10 +14,12 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/jobs"
 	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/load"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -138,17 +140,18 @@ func benchServer(b *testing.B, st store.Store) (*client.Client, *load.Recorder) 
 	ids, now := kassa.RandomIDs{}, time.Now()
 	m, _ := merchant.NewMerchant(ids, now, "Bench")
 	cl, secret := kassatest.AddMerchant(b, st, ids, now, m)
-	signer, err := api.LoadSigner(ctx, st)
+	signer, err := provider.LoadSigner(ctx, st)
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := api.NewServer(slog.New(slog.DiscardHandler), api.Config{Sandbox: true, PublicURL: "http://bench"}, st, kassa.SystemClock{}, ids, signer)
-	hs := httptest.NewServer(srv)
+	log := slog.New(slog.DiscardHandler)
+	app := provider.New(log, provider.Config{PublicURL: "http://bench"}, st, kassa.SystemClock{}, ids, signer)
+	hs := httptest.NewServer(api.NewServer(log, api.Config{Sandbox: true}, app))
 	// Documents are numbered as kassa serve numbers them, in the
 	// background, and that work counts in every figure.
 	numbering, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { srv.RunNumbering(numbering, time.Second) })
+	wg.Go(func() { jobs.Numbering(app, time.Second).Run(numbering, log) })
 	b.Cleanup(func() {
 		hs.Close()
 		stop()

@@ -16,19 +16,19 @@ import (
 )
 
 // mutation is the one path for requests that change state. It runs op in
-// a store transaction and, when the request carries an Idempotency-Key,
-// stores the response in that same transaction: the change and its
-// replayable answer commit together or not at all. A replay answers the
-// stored status and body byte for byte; the same key with a different
-// request is 422; the same key while the first request runs is 409.
-// Failed requests apply nothing, so they are not stored and a retry with
-// the same key runs afresh.
-func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, op func(ctx context.Context, tx store.Tx) (status int, v any, err error)) {
+// a store transaction of the provider (its outbox) and, when the request
+// carries an Idempotency-Key, stores the response in that same
+// transaction: the change and its replayable answer commit together or
+// not at all. A replay answers the stored status and body byte for byte;
+// the same key with a different request is 422; the same key while the
+// first request runs is 409. Failed requests apply nothing, so they are
+// not stored and a retry with the same key runs afresh.
+func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, op func(ctx context.Context, tx store.Tx) (status int, v any, err error)) error {
 	ctx := r.Context()
 	merchantID := principal(r).MerchantID
-	key, fp, release, ok := s.takeKey(w, r, body)
-	if !ok {
-		return
+	key, fp, release, err := s.takeKey(r, body)
+	if err != nil {
+		return err
 	}
 	defer release()
 
@@ -38,7 +38,7 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 		payload  []byte
 		replayed bool
 	)
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.app.Update(ctx, func(tx store.Tx) error {
 		replayed = false
 		if key != "" {
 			rec, err := tx.IdempotencyRecord(ctx, merchantID, key)
@@ -70,22 +70,21 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 		}
 		return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
 			MerchantID: merchantID, Key: key, Fingerprint: fp,
-			Status: status, Body: payload, CreatedAt: s.clock.Now(),
+			Status: status, Body: payload, CreatedAt: s.app.Now(),
 		})
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	} else if key == "" {
 		if payload, err = marshal(v); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	wire.WriteRaw(w, status, payload)
+	return nil
 }
 
 // validKey reports whether an Idempotency-Key is one Kassa accepts: UUIDs
@@ -105,23 +104,21 @@ func validKey(key string) bool {
 
 // takeKey validates the request's Idempotency-Key and, when there is one,
 // marks it in flight in this process until release is called. It returns
-// the key and the request's fingerprint; ok is false when it has answered
-// the request itself (a malformed key, or one already in flight).
-func (s *Server) takeKey(w http.ResponseWriter, r *http.Request, body []byte) (key string, fp []byte, release func(), ok bool) {
+// the key and the request's fingerprint, or the error to answer (a
+// malformed key, or one already in flight).
+func (s *Server) takeKey(r *http.Request, body []byte) (key string, fp []byte, release func(), err error) {
 	merchantID := principal(r).MerchantID
 	key = r.Header.Get("Idempotency-Key")
 	if !validKey(key) {
-		s.writeError(w, r, kassa.Invalid("Idempotency-Key", "Idempotency-Key must be at most 255 printable ASCII characters"))
-		return "", nil, nil, false
+		return "", nil, nil, kassa.Invalid("Idempotency-Key", "Idempotency-Key must be at most 255 printable ASCII characters")
 	}
 	if key == "" {
-		return "", nil, func() {}, true
+		return "", nil, func() {}, nil
 	}
 	if !s.inflight.acquire(merchantID, key) {
-		s.writeError(w, r, kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later"))
-		return "", nil, nil, false
+		return "", nil, nil, kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later")
 	}
-	return key, fingerprint(r, body), func() { s.inflight.release(merchantID, key) }, true
+	return key, fingerprint(r, body), func() { s.inflight.release(merchantID, key) }, nil
 }
 
 func marshal(v any) ([]byte, error) {
@@ -139,49 +136,17 @@ func fingerprint(r *http.Request, body []byte) []byte {
 	return h.Sum(nil)
 }
 
-// orderMutation loads the caller's order, applies op and saves the result
-// (saveOrder).
-func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []byte, status int, op func(ctx context.Context, tx store.Tx, o *order.Order, env order.Env) (*order.Order, error)) {
+// orderMutation applies change to the caller's order (provider's
+// ChangeOrder) and answers the order with status.
+func (s *Server) orderMutation(w http.ResponseWriter, r *http.Request, body []byte, status int, change func(ctx context.Context, tx store.Tx, merchantID, orderID string) (*order.Order, order.Env, error)) error {
 	merchantID, id := principal(r).MerchantID, r.PathValue("orderId")
-	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		o, err := tx.Order(ctx, merchantID, id)
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		next, env, err := change(ctx, tx, merchantID, id)
 		if err != nil {
 			return 0, nil, err
-		}
-		env := s.env().For(o)
-		next, err := op(ctx, tx, o, env)
-		if err != nil {
-			return 0, nil, err
-		}
-		if next != o {
-			if err := s.saveOrder(ctx, tx, o, next, env); err != nil {
-				return 0, nil, err
-			}
 		}
 		return status, orderOf(next, env.Now), nil
 	})
-}
-
-// saveOrder stores an order's change from prev to next, the one way the
-// API writes a change to an existing order (package reconcile records the
-// paid event itself, which issues nothing and draws on no credit): it checks next's invariants
-// before anything is written (a violation is a bug and commits nothing),
-// issues the documents the change calls for, saves next with its new
-// events, and makes its session's credit hold what it now draws on.
-func (s *Server) saveOrder(ctx context.Context, tx store.Tx, prev, next *order.Order, env order.Env) error {
-	if err := next.Check(); err != nil {
-		return err
-	}
-	if err := s.issueDocuments(ctx, tx, prev, next, env); err != nil {
-		return err
-	}
-	if err := tx.UpdateOrder(ctx, next, next.Events[len(prev.Events):]); err != nil {
-		return err
-	}
-	if next.Exposure() == prev.Exposure() && next.Customer.CompanyID == prev.Customer.CompanyID {
-		return nil // the hold already says so: a capture moves credit, it draws no more
-	}
-	return holdOrder(ctx, tx, next)
 }
 
 // inflight tracks the Idempotency-Keys whose first request is running.

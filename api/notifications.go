@@ -2,35 +2,16 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
-
-// LoadNotificationKey returns the key that session notification secrets
-// derive from, kept in the database (created on first use) so every
-// process sharing it signs alike.
-func LoadNotificationKey(ctx context.Context, st store.Store) ([]byte, error) {
-	const name = "notification_signing_key"
-	var key []byte
-	err := st.Update(ctx, func(tx store.Tx) error {
-		var err error
-		if key, err = tx.Setting(ctx, name); err != nil || key != nil {
-			return err
-		}
-		key = make([]byte, 32)
-		rand.Read(key) // never fails (crypto/rand docs)
-		return tx.PutSetting(ctx, name, key)
-	})
-	return key, err
-}
 
 type endpointIn struct {
 	URL        wire.Str   `json:"url"`
@@ -53,51 +34,19 @@ func endpointOf(e *notify.Endpoint) endpointView {
 	return endpointView{ID: e.ID, URL: e.URL, EventTypes: types, CreatedAt: e.CreatedAt}
 }
 
-// maxEndpoints bounds a merchant's endpoints: each one multiplies the
-// deliveries of every notification.
-const maxEndpoints = 20
-
-func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
-	body, err := wire.ReadBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) error {
 	var in endpointIn
-	if err := wire.Decode(body, &in); err != nil {
-		s.writeError(w, r, err)
-		return
+	body, err := wire.ReadJSON(r, &in)
+	if err != nil {
+		return err
 	}
-	if err := notify.CheckURL(string(in.URL), s.cfg.AllowPrivateWebhooks); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var types []string
+	types := make([]string, len(in.EventTypes))
 	for i, t := range in.EventTypes {
-		if !slices.Contains(notify.Types, string(t)) {
-			s.writeError(w, r, kassa.Invalid("eventTypes", "eventTypes[%d] %q is not a notification type", i, t))
-			return
-		}
-		if !slices.Contains(types, string(t)) {
-			types = append(types, string(t))
-		}
+		types[i] = string(t)
 	}
-	merchantID := principal(r).MerchantID
-	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		es, err := tx.NotificationEndpoints(ctx, merchantID)
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		e, err := s.app.CreateEndpoint(ctx, tx, principal(r).MerchantID, string(in.URL), types)
 		if err != nil {
-			return 0, nil, err
-		}
-		if len(es) >= maxEndpoints {
-			return 0, nil, kassa.Errorf(kassa.EConflict, "a merchant can have at most %d notification endpoints", maxEndpoints)
-		}
-		var random [24]byte
-		rand.Read(random[:])
-		e := &notify.Endpoint{
-			ID: s.ids.New(kassa.PrefixEndpoint), MerchantID: merchantID, URL: string(in.URL),
-			Secret: notify.NewSecret(random), EventTypes: types, CreatedAt: s.clock.Now(),
-		}
-		if err := tx.CreateNotificationEndpoint(ctx, e); err != nil {
 			return 0, nil, err
 		}
 		v := endpointOf(e)
@@ -106,44 +55,40 @@ func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) handleEndpointList(w http.ResponseWriter, r *http.Request) {
-	var es []notify.Endpoint
-	err := s.store.View(r.Context(), func(tx store.ReadTx) error {
-		var err error
-		es, err = tx.NotificationEndpoints(r.Context(), principal(r).MerchantID)
-		return err
+func (s *Server) handleEndpointList(w http.ResponseWriter, r *http.Request) error {
+	es, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]notify.Endpoint, error) {
+		return tx.NotificationEndpoints(r.Context(), principal(r).MerchantID)
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	vs := make([]endpointView, len(es))
 	for i := range es {
 		vs[i] = endpointOf(&es[i])
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"data": vs})
+	return nil
 }
 
-func (s *Server) handleEndpointDelete(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleEndpointDelete(w http.ResponseWriter, r *http.Request) error {
 	body, err := wire.ReadBody(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	merchantID, id := principal(r).MerchantID, r.PathValue("endpointId")
-	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		return http.StatusNoContent, nil, tx.DeleteNotificationEndpoint(ctx, merchantID, id)
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		return http.StatusNoContent, nil, tx.DeleteNotificationEndpoint(ctx, principal(r).MerchantID, r.PathValue("endpointId"))
 	})
 }
 
 // handleSigningSecret answers the secret that signs deliveries to the
 // merchant's session notification URLs.
-func (s *Server) handleSigningSecret(w http.ResponseWriter, r *http.Request) {
-	if len(s.cfg.NotificationKey) == 0 {
-		s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "notification signing is not configured"))
-		return
+func (s *Server) handleSigningSecret(w http.ResponseWriter, r *http.Request) error {
+	secret, err := s.app.SigningSecret(principal(r).MerchantID)
+	if err != nil {
+		return err
 	}
-	wire.WriteJSON(w, http.StatusOK, map[string]string{"secret": notify.SessionSecret(s.cfg.NotificationKey, principal(r).MerchantID)})
+	wire.WriteJSON(w, http.StatusOK, map[string]string{"secret": secret})
+	return nil
 }
 
 type attemptView struct {
@@ -206,40 +151,35 @@ func notificationOf(n *notify.Notification, ds []notify.Delivery) notificationVi
 	return v
 }
 
-func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Status: q.Get("status"), Limit: 50}
 	if f.Status != "" && f.Status != notify.Pending && f.Status != notify.Delivered && f.Status != notify.Failed {
-		s.writeError(w, r, kassa.Invalid("status", "status must be pending, delivered or failed"))
-		return
+		return kassa.Invalid("status", "status must be pending, delivered or failed")
 	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 100 {
-			s.writeError(w, r, kassa.Invalid("limit", "limit must be a number from 1 to 100"))
-			return
+			return kassa.Invalid("limit", "limit must be a number from 1 to 100")
 		}
 		f.Limit = n
 	}
-	var ns []notify.Notification
-	err := s.store.View(r.Context(), func(tx store.ReadTx) error {
-		var err error
-		ns, err = tx.Notifications(r.Context(), principal(r).MerchantID, f)
-		return err
+	ns, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]notify.Notification, error) {
+		return tx.Notifications(r.Context(), principal(r).MerchantID, f)
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	vs := make([]notificationView, len(ns))
 	for i := range ns {
 		vs[i] = notificationOf(&ns[i], nil)
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"data": vs})
+	return nil
 }
 
 // loadNotification reads a notification with its delivery log.
-func (s *Server) loadNotification(ctx context.Context, tx store.ReadTx, merchantID, id string) (notificationView, error) {
+func loadNotification(ctx context.Context, tx store.ReadTx, merchantID, id string) (notificationView, error) {
 	n, err := tx.Notification(ctx, merchantID, id)
 	if err != nil {
 		return notificationView{}, err
@@ -254,58 +194,30 @@ func (s *Server) loadNotification(ctx context.Context, tx store.ReadTx, merchant
 	return notificationOf(n, ds), nil
 }
 
-func (s *Server) handleNotificationGet(w http.ResponseWriter, r *http.Request) {
-	var v notificationView
-	err := s.store.View(r.Context(), func(tx store.ReadTx) error {
-		var err error
-		v, err = s.loadNotification(r.Context(), tx, principal(r).MerchantID, r.PathValue("notificationId"))
-		return err
+func (s *Server) handleNotificationGet(w http.ResponseWriter, r *http.Request) error {
+	v, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) (notificationView, error) {
+		return loadNotification(r.Context(), tx, principal(r).MerchantID, r.PathValue("notificationId"))
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, v)
+	return nil
 }
 
-// handleRedeliver sends a notification again to each of its destinations
-// that still exists, and to the endpoints created since that subscribe to
-// its type, with a fresh retry schedule; the earlier attempts stay in the
-// log. While an attempt is in flight it is a conflict (store.Redeliver).
-func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request) {
+// handleRedeliver sends a notification again (provider's Redeliver) and
+// answers it with its deliveries.
+func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request) error {
 	body, err := wire.ReadBody(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	merchantID, id := principal(r).MerchantID, r.PathValue("notificationId")
-	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		nt, err := tx.Notification(ctx, merchantID, id)
-		if err != nil {
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		if err := s.app.Redeliver(ctx, tx, merchantID, id); err != nil {
 			return 0, nil, err
 		}
-		existing, err := tx.Deliveries(ctx, merchantID, id)
-		if err != nil {
-			return 0, nil, err
-		}
-		endpoints, err := tx.NotificationEndpoints(ctx, merchantID)
-		if err != nil {
-			return 0, nil, err
-		}
-		now := s.clock.Now()
-		added := notify.NewDestinations(existing, endpoints, nt.Type)
-		nameDeliveries(nt.ID, added, len(existing), now)
-		if err := tx.AddDeliveries(ctx, nt, added, now); err != nil {
-			return 0, nil, err
-		}
-		n, err := tx.Redeliver(ctx, merchantID, id, now)
-		if err != nil {
-			return 0, nil, err
-		}
-		if n == 0 {
-			return 0, nil, kassa.Errorf(kassa.EConflict, "notification %s had no destination to deliver to", id)
-		}
-		v, err := s.loadNotification(ctx, tx, merchantID, id)
+		v, err := loadNotification(ctx, tx, merchantID, id)
 		return http.StatusAccepted, v, err
 	})
 }

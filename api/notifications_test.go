@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/provider"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/webhook"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -63,7 +63,7 @@ func (h *hook) setFail(fail bool) {
 
 // notifyEnv is an API env whose notifications a dispatcher delivers.
 func notifyEnv(t *testing.T, newEnv func(*testing.T, ...option) *env) (*env, *webhook.Dispatcher) {
-	e := newEnv(t, withConfig(func(c *api.Config) {
+	e := newEnv(t, withProvider(func(c *provider.Config) {
 		c.NotificationKey = notificationKey
 		c.AllowPrivateWebhooks = true
 	}))
@@ -387,9 +387,9 @@ func testAutoCapture(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 	manual, _ := create(map[string]any{"enabled": false, "delayMinutes": 0})
 
 	// A second server on the same database stands for another process.
-	other := api.NewServer(slog.New(slog.DiscardHandler), api.Config{}, e.store, e.clock, otherIDs(), mustSigner(t, e))
+	other := e.other(provider.Config{})
 	e.clock.Advance(29 * time.Minute)
-	if n, err := e.srv.CaptureDueOrders(t.Context()); n != 0 || err != nil {
+	if n, err := e.app.CaptureDueOrders(t.Context()); n != 0 || err != nil {
 		t.Fatalf("before the delay: captured %d, %v", n, err)
 	}
 	e.clock.Advance(time.Minute)
@@ -397,7 +397,7 @@ func testAutoCapture(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		wg    sync.WaitGroup
 		total [2]int
 	)
-	for i, s := range []*api.Server{e.srv, other} {
+	for i, s := range []*provider.Service{e.app, other} {
 		wg.Go(func() {
 			n, err := s.CaptureDueOrders(context.Background())
 			if err != nil {
@@ -425,11 +425,17 @@ func testAutoCapture(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 }
 
 func mustSigner(t *testing.T, e *env) merchant.Signer {
-	s, err := api.LoadSigner(t.Context(), e.store)
+	s, err := provider.LoadSigner(t.Context(), e.store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// other is a second provider on the env's database, standing for another
+// Kassa process.
+func (e *env) other(cfg provider.Config) *provider.Service {
+	return provider.New(slog.New(slog.DiscardHandler), cfg, e.store, e.clock, otherIDs(), mustSigner(e.t.(*testing.T), e))
 }
 
 // Redelivering sends a notification to endpoints created after it, too.

@@ -1,19 +1,17 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
-	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
 
 // handleToken is the OAuth 2 client-credentials grant. Clients send
 // grant_type in a form body or, with no body at all, in the query string;
 // both are accepted. Credentials come as HTTP Basic.
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	grant := r.URL.Query().Get("grant_type")
 	if err := r.ParseForm(); err == nil && r.PostForm.Get("grant_type") != "" {
@@ -21,34 +19,33 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if grant != "client_credentials" {
 		wire.WriteJSON(w, http.StatusBadRequest, oauthError("unsupported_grant_type", "grant_type must be client_credentials"))
-		return
+		return nil
 	}
 	id, secret, ok := r.BasicAuth()
 	if ok && !wire.ValidText(id) {
 		wire.WriteJSON(w, http.StatusBadRequest, oauthError("invalid_request", "the client id must be UTF-8 text without NUL characters"))
-		return
+		return nil
 	}
-	var c *merchant.Client
-	err := s.store.View(r.Context(), func(tx store.ReadTx) error {
-		var err error
-		c, err = tx.Client(r.Context(), id)
-		return err
-	})
-	if !ok || (err != nil && kassa.ErrorCode(err) == kassa.ENotFound) || (err == nil && !c.Verify(secret)) {
+	var token string
+	var err error = kassa.Errorf(kassa.EUnauthorized, "no client credentials")
+	if ok {
+		token, err = s.app.IssueToken(r.Context(), id, secret)
+	}
+	if kassa.ErrorCode(err) == kassa.EUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="kassa"`)
 		wire.WriteJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "the client credentials are not valid"))
-		return
+		return nil
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{
-		"access_token": s.signer.Issue(c, s.clock.Now()),
+		"access_token": token,
 		"expires_in":   int(merchant.TokenLifetime.Seconds()),
 		"scope":        "write",
 		"token_type":   "Bearer",
 	})
+	return nil
 }
 
 // oauthError carries RFC 6749's error fields and Kassa's errors list.
@@ -58,21 +55,4 @@ func oauthError(code, description string) map[string]any {
 		"error_description": description,
 		"errors":            []wire.ErrorView{{Code: code, Message: description}},
 	}
-}
-
-// LoadSigner returns the token signer whose key is kept in the database,
-// creating the key on first use, so every process sharing the database
-// accepts the others' tokens.
-func LoadSigner(ctx context.Context, st store.Store) (merchant.Signer, error) {
-	const name = "token_signing_key"
-	var key []byte
-	err := st.Update(ctx, func(tx store.Tx) error {
-		var err error
-		if key, err = tx.Setting(ctx, name); err != nil || key != nil {
-			return err
-		}
-		key = merchant.NewKey()
-		return tx.PutSetting(ctx, name, key)
-	})
-	return merchant.Signer{Key: key}, err
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/kassa-pay/kassa/api"
+	"github.com/kassa-pay/kassa/provider"
 )
 
 func TestOrderLifecycle(t *testing.T) {
@@ -227,7 +227,7 @@ func TestEditOrderAndCustomer(t *testing.T) {
 }
 
 func TestProcessingDelay(t *testing.T) {
-	e := newEnv(t, withConfig(func(c *api.Config) { c.ProcessingDelay = time.Hour }))
+	e := newEnv(t, withProvider(func(c *provider.Config) { c.ProcessingDelay = time.Hour }))
 	id := e.order(cart(line("A", 1, 10000)))
 	o := e.getOrder(id, nil)
 	if slices.Contains(actions(o.Uncaptured.AvailableActions), "capture") {
@@ -242,11 +242,11 @@ func TestProcessingDelay(t *testing.T) {
 	if st.Status != "paymentPending" {
 		t.Errorf("payment status before ready = %q, want paymentPending", st.Status)
 	}
-	if n, err := e.srv.MarkDueOrdersReady(t.Context()); err != nil || n != 0 {
+	if n, err := e.app.MarkDueOrdersReady(t.Context()); err != nil || n != 0 {
 		t.Fatalf("MarkDueOrdersReady before the delay = %d, %v; want 0", n, err)
 	}
 	e.clock.Advance(time.Hour)
-	if n, err := e.srv.MarkDueOrdersReady(t.Context()); err != nil || n != 1 {
+	if n, err := e.app.MarkDueOrdersReady(t.Context()); err != nil || n != 1 {
 		t.Fatalf("MarkDueOrdersReady after the delay = %d, %v; want 1", n, err)
 	}
 	if o := e.getOrder(id, nil); o.Events[0].Type != "readyForCapture" {

@@ -21,7 +21,7 @@ import (
 // units; the views are the payment package's records as JSON.
 
 func (s *Server) addPaymentModuleRoutes() {
-	m, auth := s.mux, s.authenticated
+	m, auth := s.mux, s.auth
 	const p = "/v1/payment-module"
 	m.HandleFunc("GET "+p+"/providers", auth(s.handlePMProviders))
 	m.HandleFunc("POST "+p+"/collections", auth(s.handlePMCollectionCreate))
@@ -41,7 +41,7 @@ func (s *Server) addPaymentModuleRoutes() {
 	m.HandleFunc("POST "+p+"/payments/{id}/refund", auth(s.handlePMMovement(payment.KindRefund)))
 	m.HandleFunc("POST "+p+"/payments/{id}/cancel", auth(s.handlePMMovement(payment.KindCancel)))
 	// Unauthenticated: the provider verifies its own deliveries.
-	m.HandleFunc("POST "+p+"/providers/{id}/webhooks", s.handlePMWebhook)
+	m.HandleFunc("POST "+p+"/providers/{id}/webhooks", s.handle(s.handlePMWebhook))
 }
 
 // moduleCall runs a payment-module call with the API's idempotency rules,
@@ -57,21 +57,20 @@ func (s *Server) addPaymentModuleRoutes() {
 // or holds it in a transaction on another, is 409. The body is decoded
 // into in, unless in is nil; answer turns op's result into the status and
 // the value to answer with.
-func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, answer func(result any) (int, any), op func(ctx context.Context, pm *paymod.Service, key string) (any, error)) {
+func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, answer func(result any) (int, any), op func(ctx context.Context, pm *paymod.Service, key string) (any, error)) error {
 	body, err := wire.ReadBody(r)
 	if err == nil && in != nil {
 		err = wire.Decode(body, in)
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	key, fp, release, ok := s.takeKey(w, r, body)
-	if !ok {
-		return
+	key, fp, release, err := s.takeKey(r, body)
+	if err != nil {
+		return err
 	}
 	defer release()
-	pm, k := s.payments, &moduleKey{merchantID: principal(r).MerchantID, key: key, fp: fp, answer: answer, now: s.clock.Now}
+	pm, k := s.payments, &moduleKey{merchantID: principal(r).MerchantID, key: key, fp: fp, answer: answer, now: s.app.Now}
 	if key != "" {
 		pm = pm.WithKey(k)
 	}
@@ -79,19 +78,18 @@ func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, answ
 	if rec, ok := errors.AsType[*replay](err); ok {
 		w.Header().Set("Idempotent-Replayed", "true")
 		wire.WriteRaw(w, rec.status, rec.body)
-		return
+		return nil
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if !k.answered {
 		if k.status, k.body, err = k.render(result); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	wire.WriteRaw(w, k.status, k.body)
+	return nil
 }
 
 // moduleKey is a payment-module call's Idempotency-Key, as the module
@@ -178,8 +176,9 @@ func optionalAmountIn(param string, n wire.Int) (*int64, error) {
 	return &a, err
 }
 
-func (s *Server) handlePMProviders(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMProviders(w http.ResponseWriter, r *http.Request) error {
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"providers": s.payments.Providers().IDs()})
+	return nil
 }
 
 type collectionIn struct {
@@ -188,9 +187,9 @@ type collectionIn struct {
 	Metadata json.RawMessage `json:"metadata"`
 }
 
-func (s *Server) handlePMCollectionCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMCollectionCreate(w http.ResponseWriter, r *http.Request) error {
 	var in collectionIn
-	s.moduleCall(w, r, &in, created, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+	return s.moduleCall(w, r, &in, created, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		amount, err := amountIn("amount", in.Amount)
 		if err != nil {
 			return nil, err
@@ -199,25 +198,24 @@ func (s *Server) handlePMCollectionCreate(w http.ResponseWriter, r *http.Request
 	})
 }
 
-func (s *Server) handlePMCollectionList(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMCollectionList(w http.ResponseWriter, r *http.Request) error {
 	limit := 15
 	if l := r.URL.Query().Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 100 {
-			s.writeError(w, r, kassa.Invalid("limit", "limit must be between 1 and 100"))
-			return
+			return kassa.Invalid("limit", "limit must be between 1 and 100")
 		}
 		limit = n
 	}
 	list, err := s.payments.Collections(r.Context(), principal(r).MerchantID, r.URL.Query().Get("after"), limit)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if list == nil {
 		list = []*payment.Collection{}
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"collections": list})
+	return nil
 }
 
 // collectionView is a collection with its sessions and payments.
@@ -227,11 +225,10 @@ type collectionView struct {
 	Payments []*payment.Payment `json:"payments"`
 }
 
-func (s *Server) handlePMCollectionGet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMCollectionGet(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.payments.Collection(r.Context(), principal(r).MerchantID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := collectionView{v.Collection, v.Sessions, v.Payments}
 	if out.Sessions == nil {
@@ -241,11 +238,12 @@ func (s *Server) handlePMCollectionGet(w http.ResponseWriter, r *http.Request) {
 		out.Payments = []*payment.Payment{}
 	}
 	wire.WriteJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (s *Server) handlePMCollectionUpdate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMCollectionUpdate(w http.ResponseWriter, r *http.Request) error {
 	var in collectionIn
-	s.moduleCall(w, r, &in, okay, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+	return s.moduleCall(w, r, &in, okay, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		if in.Currency != "" {
 			return nil, kassa.Invalid("currency", "a collection's currency cannot change")
 		}
@@ -258,14 +256,14 @@ func (s *Server) handlePMCollectionUpdate(w http.ResponseWriter, r *http.Request
 	})
 }
 
-func (s *Server) handlePMCollectionDelete(w http.ResponseWriter, r *http.Request) {
-	s.moduleCall(w, r, nil, noContent, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+func (s *Server) handlePMCollectionDelete(w http.ResponseWriter, r *http.Request) error {
+	return s.moduleCall(w, r, nil, noContent, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		return nil, pm.DeleteCollection(ctx, principal(r).MerchantID, r.PathValue("id"))
 	})
 }
 
-func (s *Server) handlePMCollectionCancel(w http.ResponseWriter, r *http.Request) {
-	s.moduleCall(w, r, nil, okay, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+func (s *Server) handlePMCollectionCancel(w http.ResponseWriter, r *http.Request) error {
+	return s.moduleCall(w, r, nil, okay, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		return pm.CancelCollection(ctx, principal(r).MerchantID, r.PathValue("id"))
 	})
 }
@@ -279,9 +277,9 @@ type moduleSessionIn struct {
 	Metadata   json.RawMessage `json:"metadata"`
 }
 
-func (s *Server) handlePMSessionCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMSessionCreate(w http.ResponseWriter, r *http.Request) error {
 	var in moduleSessionIn
-	s.moduleCall(w, r, &in, created, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+	return s.moduleCall(w, r, &in, created, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		amount, err := amountIn("amount", in.Amount)
 		if err != nil {
 			return nil, err
@@ -294,18 +292,18 @@ func (s *Server) handlePMSessionCreate(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) handlePMSessionGet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMSessionGet(w http.ResponseWriter, r *http.Request) error {
 	ps, err := s.payments.Session(r.Context(), principal(r).MerchantID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, ps)
+	return nil
 }
 
-func (s *Server) handlePMSessionUpdate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMSessionUpdate(w http.ResponseWriter, r *http.Request) error {
 	var in moduleSessionIn
-	s.moduleCall(w, r, &in, okay, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+	return s.moduleCall(w, r, &in, okay, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		amount, err := optionalAmountIn("amount", in.Amount)
 		if err != nil {
 			return nil, err
@@ -315,8 +313,8 @@ func (s *Server) handlePMSessionUpdate(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) handlePMSessionDelete(w http.ResponseWriter, r *http.Request) {
-	s.moduleCall(w, r, nil, noContent, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+func (s *Server) handlePMSessionDelete(w http.ResponseWriter, r *http.Request) error {
+	return s.moduleCall(w, r, nil, noContent, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		return nil, pm.DeleteSession(ctx, principal(r).MerchantID, r.PathValue("id"))
 	})
 }
@@ -329,11 +327,11 @@ type moduleAuthorizationView struct {
 	Payment *payment.Payment `json:"payment,omitempty"`
 }
 
-func (s *Server) handlePMAuthorize(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMAuthorize(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Data map[string]any `json:"data"`
 	}
-	s.moduleCall(w, r, &in, authorizationOf, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+	return s.moduleCall(w, r, &in, authorizationOf, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		return pm.AuthorizeSession(ctx, principal(r).MerchantID, r.PathValue("id"), in.Data)
 	})
 }
@@ -352,19 +350,19 @@ func authorizationOf(result any) (int, any) {
 
 // handlePMSync asks the provider for the status of a session not yet
 // authorized, for when its webhook may have been lost.
-func (s *Server) handlePMSync(w http.ResponseWriter, r *http.Request) {
-	s.moduleCall(w, r, nil, authorizationOf, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
+func (s *Server) handlePMSync(w http.ResponseWriter, r *http.Request) error {
+	return s.moduleCall(w, r, nil, authorizationOf, func(ctx context.Context, pm *paymod.Service, _ string) (any, error) {
 		return pm.SyncSession(ctx, principal(r).MerchantID, r.PathValue("id"))
 	})
 }
 
-func (s *Server) handlePMPaymentGet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMPaymentGet(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.payments.Payment(r.Context(), principal(r).MerchantID, r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, p)
+	return nil
 }
 
 type movementIn struct {
@@ -377,10 +375,10 @@ type movementIn struct {
 // handlePMMovement captures, refunds or cancels a payment. The request's
 // Idempotency-Key is the movement's key: retrying with it after an
 // unknown outcome sends the provider the same idempotency key.
-func (s *Server) handlePMMovement(kind string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMMovement(kind string) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		var in movementIn
-		s.moduleCall(w, r, &in, okay, func(ctx context.Context, pm *paymod.Service, key string) (any, error) {
+		return s.moduleCall(w, r, &in, okay, func(ctx context.Context, pm *paymod.Service, key string) (any, error) {
 			amount, err := amountIn("amount", in.Amount)
 			if err != nil {
 				return nil, err
@@ -410,20 +408,19 @@ const maxWebhookBody = 64 << 10
 // deliveries and this one fails (unsigned, badly signed, or a timestamp
 // more than five minutes off); 429 with Retry-After when unverified
 // deliveries come faster than the module syncs sessions for them.
-func (s *Server) handlePMWebhook(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePMWebhook(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBody)
 	body, err := wire.ReadBody(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	res, err := s.payments.HandleProviderEvent(r.Context(), r.PathValue("id"), paymod.Webhook{Header: r.Header, Body: body})
 	if err != nil {
 		if kassa.ErrorCode(err) == kassa.ERateLimited {
 			w.Header().Set("Retry-After", "1")
 		}
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"action": res.Action, "duplicate": res.Duplicate, "ignored": res.Ignored})
+	return nil
 }

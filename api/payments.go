@@ -7,6 +7,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/reconcile"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
@@ -20,62 +21,50 @@ type sandboxPaymentIn struct {
 	BankReference    wire.Str `json:"bankReference"`
 }
 
-func (s *Server) handleSandboxPayment(w http.ResponseWriter, r *http.Request) {
-	body, err := wire.ReadBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+func (s *Server) handleSandboxPayment(w http.ResponseWriter, r *http.Request) error {
 	var in sandboxPaymentIn
-	if err := wire.Decode(body, &in); err != nil {
-		s.writeError(w, r, err)
-		return
+	body, err := wire.ReadJSON(r, &in)
+	if err != nil {
+		return err
 	}
 	if !in.Amount.Set || in.Amount.V <= 0 || in.Amount.V > money.MaxAmount {
-		s.writeError(w, r, kassa.Invalid("amount", "amount must be a positive number of minor units"))
-		return
+		return kassa.Invalid("amount", "amount must be a positive number of minor units")
 	}
 	cur, err := money.ParseCurrency(string(in.Currency))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	env := s.env()
 	bankRef := string(in.BankReference)
 	if bankRef == "" {
-		bankRef = s.ids.New("sandbox_") // each call is a new payment
+		bankRef = s.app.IDs().New("sandbox_") // each call is a new payment
 	}
 	for param, ref := range map[string]string{"bankReference": bankRef, "paymentReference": string(in.PaymentReference)} {
 		if len(ref) > 200 {
-			s.writeError(w, r, kassa.Invalid(param, "%s is at most 200 characters", param))
-			return
+			return kassa.Invalid(param, "%s is at most 200 characters", param)
 		}
 	}
-	entry := reconcile.Entry{BankRef: bankRef, Reference: strings.ReplaceAll(string(in.PaymentReference), " ", ""), Amount: in.Amount.V, Currency: cur, BookedAt: env.Now}
-	s.recordPayments(w, r, body, &reconcile.File{Payments: []reconcile.Entry{entry}})
+	entry := reconcile.Entry{BankRef: bankRef, Reference: strings.ReplaceAll(string(in.PaymentReference), " ", ""), Amount: in.Amount.V, Currency: cur, BookedAt: s.app.Now()}
+	return s.recordPayments(w, r, body, &reconcile.File{Payments: []reconcile.Entry{entry}})
 }
 
 // handlePaymentsImport applies a camt.054 file: all of it, or with a
 // malformed file nothing. The answer has each payment's outcome and the
 // entries that are not payments (skipped), with the reason.
-func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) error {
 	body, err := wire.ReadBody(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	f, err := reconcile.ParseCamt054(body)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	s.recordPayments(w, r, body, f)
+	return s.recordPayments(w, r, body, f)
 }
 
-func (s *Server) recordPayments(w http.ResponseWriter, r *http.Request, body []byte, f *reconcile.File) {
-	merchantID := principal(r).MerchantID
-	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		res, err := reconcile.Record(ctx, tx, s.env(), merchantID, f)
+func (s *Server) recordPayments(w http.ResponseWriter, r *http.Request, body []byte, f *reconcile.File) error {
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		res, err := s.app.RecordPayments(ctx, tx, principal(r).MerchantID, f)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -85,17 +74,17 @@ func (s *Server) recordPayments(w http.ResponseWriter, r *http.Request, body []b
 
 // handlePayments lists the merchant's payments, newest first;
 // ?unmatched=true lists those awaiting manual matching.
-func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) error {
 	unmatched := r.URL.Query().Get("unmatched") == "true"
-	ps, err := view(s, r.Context(), func(tx store.ReadTx) ([]store.BankPayment, error) {
+	ps, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]store.BankPayment, error) {
 		return tx.BankPayments(r.Context(), principal(r).MerchantID, unmatched, 500)
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if ps == nil {
 		ps = []store.BankPayment{}
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{"payments": ps})
+	return nil
 }

@@ -81,14 +81,14 @@ func TestIdempotencyKeptFortyEightHours(t *testing.T) {
 		first := e.must(200, req)
 
 		e.clock.Advance(48*time.Hour - time.Minute)
-		if _, err := e.srv.PurgeIdempotencyRecords(t.Context()); err != nil {
+		if _, err := e.app.PurgeIdempotencyRecords(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		if again := e.must(200, req); again.header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(first.body) {
 			t.Errorf("retry after 47h59m: replayed %q, want the stored answer", again.header.Get("Idempotent-Replayed"))
 		}
 		e.clock.Advance(2 * time.Minute)
-		if _, err := e.srv.PurgeIdempotencyRecords(t.Context()); err != nil {
+		if _, err := e.app.PurgeIdempotencyRecords(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		if again := e.must(200, req); again.header.Get("Idempotent-Replayed") != "" || string(again.body) == string(first.body) {
@@ -109,7 +109,7 @@ func TestIdempotencyKeptFortyEightHours(t *testing.T) {
 			t.Fatal(err)
 		}
 		deleted = nil
-		if n, err := e.srv.PurgeIdempotencyRecords(t.Context()); n != 2500 || err != nil {
+		if n, err := e.app.PurgeIdempotencyRecords(t.Context()); n != 2500 || err != nil {
 			t.Fatalf("PurgeIdempotencyRecords = %d, %v; want 2500", n, err)
 		}
 		for _, n := range deleted {

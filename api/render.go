@@ -309,7 +309,7 @@ func (s *Server) sessionOf(ps *session.Session, now time.Time) sessionView {
 		MerchantID:    ps.MerchantID,
 		OrderID:       ps.OrderID,
 		SessionID:     ps.ID,
-		SignatoryURL:  s.signatoryURL(ps),
+		SignatoryURL:  s.app.SignatoryURL(ps),
 		State:         ps.StateAt(now),
 		StoreID:       ps.StoreID,
 		UpdatedAt:     timestamp(ps.UpdatedAt),
@@ -335,7 +335,7 @@ func (s *Server) sessionOf(ps *session.Session, now time.Time) sessionView {
 
 func (s *Server) invoiceConfiguration() configurationView {
 	c := configurationView{Type: order.Invoice, Name: "Invoice", Description: "Pay by invoice within 30 days"}
-	c.Assets.URLs.Logo = s.cfg.PublicURL + "/assets/invoice.svg"
+	c.Assets.URLs.Logo = s.app.PublicURL() + "/assets/invoice.svg"
 	return c
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/postgres"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -55,11 +56,13 @@ func replicas(t *testing.T, wrap func(store.Store) store.Store) ([2]*client.Clie
 				st = wrap(db)
 			}
 		}
-		signer, err := api.LoadSigner(ctx, db)
+		signer, err := provider.LoadSigner(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := api.NewServer(slog.New(slog.NewTextHandler(t.Output(), nil)), api.Config{Sandbox: true, PublicURL: "http://kassa"}, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+		log := slog.New(slog.NewTextHandler(t.Output(), nil))
+		app := provider.New(log, provider.Config{PublicURL: "http://kassa"}, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+		srv := api.NewServer(log, api.Config{Sandbox: true}, app)
 		hs := httptest.NewServer(srv)
 		t.Cleanup(hs.Close)
 		cs[i] = client.New(hs.URL, cl.ID, secret)

@@ -7,15 +7,15 @@ import (
 	"github.com/kassa-pay/kassa/wire"
 )
 
-// addRoutes is the whole API surface in one place.
+// addRoutes is the API's surface in one place (the payment module's is
+// in paymentmodule.go; the buyer's pages add theirs, Config.Pages).
 func (s *Server) addRoutes() {
-	m := s.mux
-	auth := s.authenticated
+	m, auth, public := s.mux, s.auth, s.handle
 
 	m.HandleFunc("GET /healthz", s.handleHealth)
 	m.HandleFunc("GET /readyz", s.handleReady)
 	m.HandleFunc("GET /assets/invoice.svg", handleInvoiceLogo)
-	m.HandleFunc("POST /oauth/token", s.handleToken)
+	m.HandleFunc("POST /oauth/token", public(s.handleToken))
 
 	m.HandleFunc("POST /v1/payment-sessions", auth(s.handleSessionCreate))
 	m.HandleFunc("GET /v1/payment-sessions/{sessionId}", auth(s.handleSessionGet))
@@ -29,17 +29,7 @@ func (s *Server) addRoutes() {
 
 	m.HandleFunc("GET /v1/orders/{orderId}", auth(s.handleOrderGet))
 	m.HandleFunc("POST /v1/orders/{orderId}", auth(s.handleOrderEdit))
-	m.HandleFunc("DELETE /v1/orders/{orderId}", auth(s.handleOrderCancel))
-	m.HandleFunc("DELETE /v1/orders/{orderId}/{ledgerId}", auth(s.handleChunkCancel))
-	m.HandleFunc("POST /v1/orders/{orderId}/acknowledge", auth(s.handleAcknowledge))
-	m.HandleFunc("POST /v1/orders/{orderId}/reference", auth(s.handleReference))
-	m.HandleFunc("POST /v1/orders/{orderId}/capture", auth(s.handleCapture))
-	m.HandleFunc("POST /v1/orders/{orderId}/partialcapture", auth(s.handlePartialCapture))
-	m.HandleFunc("POST /v1/orders/{orderId}/refund/{ledgerId}", auth(s.handleRefund))
-	m.HandleFunc("POST /v1/orders/{orderId}/partialrefund/{ledgerId}", auth(s.handlePartialRefund))
-	m.HandleFunc("POST /v1/orders/{orderId}/customer", auth(s.handleCustomer))
-	m.HandleFunc("POST /v1/orders/{orderId}/paymentmethod", auth(s.handlePaymentMethod))
-	m.HandleFunc("POST /v1/orders/{orderId}/extendexpiry", auth(s.handleExtendExpiry))
+	s.addOrderRoutes(m) // the order operations
 	m.HandleFunc("GET /v1/orders/{orderId}/paymentstatus", auth(s.handleOrderPaymentStatus))
 	m.HandleFunc("GET /v1/paymentstatus", auth(s.handlePaymentStatus))
 
@@ -53,27 +43,13 @@ func (s *Server) addRoutes() {
 	// Invoice documents: Kassa's own endpoints.
 	m.HandleFunc("GET /v1/orders/{orderId}/documents", auth(s.handleOrderDocuments))
 	m.HandleFunc("GET /v1/documents/{documentId}", auth(s.handleDocumentPDF))
-	m.HandleFunc("GET /invoices/{token}", s.handleBuyerPDF) // invoice.Document.BuyerPath
+	m.HandleFunc("GET /invoices/{token}", public(s.handleBuyerPDF)) // invoice.Document.BuyerPath
 	m.HandleFunc("GET /v1/invoice-settings", auth(s.handleInvoiceSettingsGet))
 	m.HandleFunc("PUT /v1/invoice-settings", auth(s.handleInvoiceSettingsPut))
 	m.HandleFunc("GET /v1/sandbox/mails", auth(s.sandboxOnly(s.handleSandboxMails)))
 	m.HandleFunc("POST /v1/sandbox/payments", auth(s.sandboxOnly(s.handleSandboxPayment)))
 	m.HandleFunc("POST /v1/payments/import", auth(s.handlePaymentsImport))
 	m.HandleFunc("GET /v1/payments", auth(s.handlePayments))
-
-	// The buyer's checkout (checkout.go) and the sandbox demo shop (demo.go).
-	m.HandleFunc("GET /bootstrap.js", s.handleBootstrap)
-	m.HandleFunc("GET /payments/assets/{file}", s.handleAssets)
-	m.HandleFunc("GET /payments/dialog/{sessionId}", s.handleDialog)
-	m.HandleFunc("POST /payments/dialog/{sessionId}/assess", s.handleDialogAssess)
-	m.HandleFunc("POST /payments/dialog/{sessionId}/confirm", s.handleDialogConfirm)
-	m.HandleFunc("GET /payments/dialog/{sessionId}/status", s.handleDialogStatus)
-	m.HandleFunc("POST /payments/dialog/{sessionId}/close", s.handleDialogClose)
-	m.HandleFunc("OPTIONS /payments/dialog/{sessionId}/close", handleDialogPreflight)
-	m.HandleFunc("GET /payments/sign/{sessionId}/{sig}", s.handleSignPage)
-	m.HandleFunc("POST /payments/sign/{sessionId}/{sig}", s.handleSignAction)
-	m.HandleFunc("GET /demo/shop", s.sandboxOnly(s.handleDemoShop))
-	m.HandleFunc("POST /demo/shop/{action}", s.sandboxOnly(s.handleDemoAction))
 }
 
 // handleHealth is liveness: the process serves requests. It asks nothing
@@ -88,7 +64,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 // rather than answering the API with 500s.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	err := s.store.View(r.Context(), func(tx store.ReadTx) error {
+	err := s.app.View(r.Context(), func(tx store.ReadTx) error {
 		_, err := tx.CountMerchants(r.Context())
 		return err
 	})

@@ -1,8 +1,11 @@
-// Package api is Kassa's HTTP interface: the Ledyer-compatible REST API
-// (OAuth tokens, payment sessions, authorization tokens, order management,
-// payment status) and its sandbox helpers. Handlers decode and validate
-// requests, run the domain operations inside one store transaction
-// together with the idempotency record, and render Ledyer's JSON shapes.
+// Package api is Kassa's HTTP API: the Ledyer-compatible REST API (OAuth
+// tokens, payment sessions, authorization tokens, order management,
+// payment status), Kassa's own endpoints (notifications, invoice
+// documents, payments) and the payment module's routes. It is transport
+// only: handlers authenticate, take the Idempotency-Key, decode Ledyer's
+// request shapes, run a use case of package provider (or paymod) in one
+// store transaction with the idempotency record, and render Ledyer's JSON
+// shapes; errors become statuses in one place (package wire).
 package api
 
 import (
@@ -11,49 +14,32 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
-	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/paymod"
-	"github.com/kassa-pay/kassa/risk"
-	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/wire"
 )
 
 // Config is the server's behaviour that deployments choose.
 type Config struct {
 	// Sandbox enables the sandbox endpoints (authorizing a session without
-	// the buyer's dialog, signing for a signatory).
+	// the buyer's dialog, signing for a signatory, recording payments).
 	Sandbox bool
-	// ProcessingDelay is how long a new order waits before it is ready for
-	// capture; zero makes it ready at once.
-	ProcessingDelay time.Duration
-	// PublicURL is the base URL clients reach Kassa at, for links.
-	PublicURL string
-	// OverdueReminders has the maintenance loop mark unpaid invoices
-	// overdue after their due date and e-mail one reminder each.
-	OverdueReminders bool
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
-	// Risk is the assessment policy for authorizations and order growth.
-	Risk risk.Policy
-	// NotificationKey derives the secrets that sign deliveries to session
-	// notification URLs (see LoadNotificationKey).
-	NotificationKey []byte
-	// AllowPrivateWebhooks lets endpoints point at loopback and private
-	// addresses: for sandboxes and tests only.
-	AllowPrivateWebhooks bool
-	// OnNotification, if set, is called after a transaction that wrote
-	// notifications has committed, to wake the dispatcher.
-	OnNotification func()
 	// PaymentProviders are the payment module's providers; the system
 	// provider (pp_system_default) is always added.
 	PaymentProviders paymod.Registry
-	// DemoMerchantID is the merchant the sandbox demo shop (/demo/shop)
-	// sells for; without one the shop is not served.
-	DemoMerchantID string
+	// Pages are routes served beside the API, under the same guard (body
+	// limit, text rule, panics, unrouted requests): the buyer's checkout.
+	Pages []Routes
+}
+
+// Routes adds its routes to the server's mux.
+type Routes interface {
+	AddRoutes(m *http.ServeMux)
 }
 
 // DefaultMaxBodyBytes fits 1,000 order lines with long descriptions.
@@ -63,39 +49,33 @@ const DefaultMaxBodyBytes = 1 << 20
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	store    store.Store
-	clock    kassa.Clock
-	ids      kassa.IDs
-	signer   merchant.Signer
+	app      *provider.Service
 	inflight *inflight
-	issued   chan struct{} // wakes RunNumbering
 	mux      *http.ServeMux
 	payments *paymod.Service
 }
 
-// NewServer wires the API over a store. The signer's key must be the one
-// every Kassa process on the same database uses (see LoadSigner).
-func NewServer(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids kassa.IDs, signer merchant.Signer) *Server {
+// NewServer serves the API over the provider app; the payment module runs
+// on the provider's store.
+func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if cfg.Risk.CreditLimit == 0 {
-		cfg.Risk = risk.DefaultPolicy
 	}
 	providers := paymod.Registry{paymod.SystemProviderID: paymod.System{}}
 	for id, p := range cfg.PaymentProviders {
 		providers[id] = p
 	}
 	s := &Server{
-		cfg: cfg, log: log, store: st, clock: clock, ids: ids, signer: signer,
+		cfg: cfg, log: log, app: app,
 		inflight: newInflight(),
-		issued:   make(chan struct{}, 1),
 		mux:      http.NewServeMux(),
-		payments: paymod.New(log, st, providers, clock, ids),
+		payments: paymod.New(log, app.Store(), providers, app.Clock(), app.IDs()),
 	}
-	s.store = outbox{Store: st, srv: s}
 	s.addRoutes()
 	s.addPaymentModuleRoutes()
+	for _, p := range cfg.Pages {
+		p.AddRoutes(s.mux)
+	}
 	return s
 }
 
@@ -153,28 +133,42 @@ func (r *statusRecorder) WriteHeader(status int)      { r.status = status }
 // that use it as a library in the same process.
 func (s *Server) PaymentModule() *paymod.Service { return s.payments }
 
-func (s *Server) env() order.Env { return order.Env{Now: s.clock.Now(), IDs: s.ids} }
+// handler is an HTTP handler that returns its failure instead of writing
+// it: handle writes it, the one way failures are answered.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// handle adapts h to net/http: a returned error is answered by writeError.
+func (s *Server) handle(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// writeError answers err (wire.WriteError).
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	wire.WriteError(s.log, w, r, err)
+}
 
 type principalKey struct{}
 
-// authenticated lets a request through only with a valid bearer token, and
-// puts its principal in the context: every /v1 lookup is scoped to it.
-func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+// auth lets a request through only with a valid bearer token, and puts
+// its principal in the context: every /v1 lookup is scoped to it.
+func (s *Server) auth(h handler) http.HandlerFunc {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa"`)
-			s.writeError(w, r, kassa.Errorf(kassa.EUnauthorized, "an Authorization: Bearer access token is required"))
-			return
+			return kassa.Errorf(kassa.EUnauthorized, "an Authorization: Bearer access token is required")
 		}
-		p, err := s.signer.Check(strings.TrimSpace(tok), s.clock.Now())
+		p, err := s.app.Authenticate(strings.TrimSpace(tok))
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa", error="invalid_token"`)
-			s.writeError(w, r, err)
-			return
+			return err
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
-	}
+		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
 }
 
 func principal(r *http.Request) merchant.Principal {
@@ -183,11 +177,11 @@ func principal(r *http.Request) merchant.Principal {
 }
 
 // sandboxOnly hides sandbox endpoints outside sandbox mode.
-func (s *Server) sandboxOnly(h http.HandlerFunc) http.HandlerFunc {
+func (s *Server) sandboxOnly(h handler) handler {
 	if s.cfg.Sandbox {
 		return h
 	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "sandbox endpoints are disabled"))
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return kassa.Errorf(kassa.ENotFound, "sandbox endpoints are disabled")
 	}
 }

@@ -10,27 +10,26 @@ import (
 	"github.com/kassa-pay/kassa/wire"
 )
 
-func (s *Server) handleOrderPaymentStatus(w http.ResponseWriter, r *http.Request) {
-	s.paymentStatus(w, r, r.PathValue("orderId"), "")
+func (s *Server) handleOrderPaymentStatus(w http.ResponseWriter, r *http.Request) error {
+	return s.paymentStatus(w, r, r.PathValue("orderId"), "")
 }
 
 // handlePaymentStatus is the documented form, ?orderId= or ?sessionId=.
-func (s *Server) handlePaymentStatus(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePaymentStatus(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	orderID, sessionID := q.Get("orderId"), q.Get("sessionId")
 	if (orderID == "") == (sessionID == "") {
-		s.writeError(w, r, kassa.Invalid("orderId", "give exactly one of orderId and sessionId"))
-		return
+		return kassa.Invalid("orderId", "give exactly one of orderId and sessionId")
 	}
-	s.paymentStatus(w, r, orderID, sessionID)
+	return s.paymentStatus(w, r, orderID, sessionID)
 }
 
 // paymentStatus reports an order's payment status, or a session's before
 // it has an order: a session awaiting its signatory is orderPending.
-func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request, orderID, sessionID string) {
-	ctx, merchantID, now := r.Context(), principal(r).MerchantID, s.clock.Now()
+func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request, orderID, sessionID string) error {
+	ctx, merchantID, now := r.Context(), principal(r).MerchantID, s.app.Now()
 	v := paymentStatusView{PaymentMethod: paymentMethodView{order.ProviderLedyer, order.Invoice}}
-	err := s.store.View(ctx, func(tx store.ReadTx) error {
+	err := s.app.View(ctx, func(tx store.ReadTx) error {
 		if sessionID != "" {
 			ps, err := tx.Session(ctx, merchantID, sessionID)
 			if err != nil {
@@ -61,8 +60,8 @@ func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request, orderID, 
 		return nil
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, v)
+	return nil
 }

@@ -10,27 +10,20 @@ import (
 	"github.com/kassa-pay/kassa/wire"
 )
 
-// handleTokenOrder turns an authorization token into an order (T1).
-func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
-	body, err := wire.ReadBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+// handleTokenOrder turns an authorization token into an order.
+func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) error {
 	var in sessionIn
-	if err := wire.Decode(body, &in); err != nil {
-		s.writeError(w, r, err)
-		return
+	body, err := wire.ReadJSON(r, &in)
+	if err != nil {
+		return err
 	}
 	lines, err := linesIn(in.OrderLines)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	totals, err := in.totals()
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	req := session.OrderRequest{
 		Currency: deref(in.Currency), Country: deref(in.Country), Locale: deref(in.Locale),
@@ -40,9 +33,8 @@ func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
 	if a := in.AutoCapture; a != nil {
 		req.AutoCapture = &order.AutoCapture{Enabled: a.Enabled, DelayMinutes: a.DelayMinutes.V}
 	}
-	merchantID, token := principal(r).MerchantID, r.PathValue("token")
-	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		o, err := s.orderFromToken(ctx, tx, merchantID, token, req)
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		o, err := s.app.OrderFromToken(ctx, tx, principal(r).MerchantID, r.PathValue("token"), req)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -50,80 +42,15 @@ func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// orderFromToken turns a token into an order: the API's T1 and the demo
-// shop's backend both use it.
-func (s *Server) orderFromToken(ctx context.Context, tx store.Tx, merchantID, token string, req session.OrderRequest) (*order.Order, error) {
-	if req.StoreID != "" { // empty keeps the session's store
-		if _, err := callerStore(ctx, tx, merchantID, req.StoreID); err != nil {
-			return nil, err
-		}
-	}
-	tok, err := tx.Token(ctx, merchantID, token)
-	if err != nil {
-		return nil, err
-	}
-	ps, err := tx.Session(ctx, merchantID, tok.SessionID)
-	if err != nil {
-		return nil, err
-	}
-	o, usedTok, done, err := session.CreateOrder(s.env(), tok, ps, req, s.cfg.ProcessingDelay)
-	if err != nil {
-		return nil, err
-	}
-	if err := o.Check(); err != nil {
-		return nil, err
-	}
-	if err := tx.CreateOrder(ctx, o); err != nil {
-		return nil, err
-	}
-	if err := holdOrder(ctx, tx, o); err != nil {
-		return nil, err
-	}
-	if err := tx.PutToken(ctx, usedTok); err != nil {
-		return nil, err
-	}
-	if err := tx.UpdateSession(ctx, done); err != nil {
-		return nil, err
-	}
-	return o, nil
-}
-
 // handleTokenCancel cancels an unused token; its session reopens so the
 // merchant can update it and have the buyer authorize again.
-func (s *Server) handleTokenCancel(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleTokenCancel(w http.ResponseWriter, r *http.Request) error {
 	body, err := wire.ReadBody(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	merchantID, token := principal(r).MerchantID, r.PathValue("token")
-	s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		tok, err := tx.Token(ctx, merchantID, token)
-		if err != nil {
-			return 0, nil, err
-		}
-		env := s.env()
-		cancelled, err := tok.Cancel(env.Now)
-		if err != nil {
-			return 0, nil, err
-		}
-		ps, err := tx.Session(ctx, merchantID, tok.SessionID)
-		if err != nil {
-			return 0, nil, err
-		}
-		if err := tx.PutToken(ctx, cancelled); err != nil {
-			return 0, nil, err
-		}
-		reopened := ps.Reopen(env, token)
-		if err := tx.UpdateSession(ctx, reopened); err != nil {
-			return 0, nil, err
-		}
-		if reopened != ps {
-			if err := releaseHold(ctx, tx, ps.ID); err != nil {
-				return 0, nil, err
-			}
-		}
-		return http.StatusNoContent, nil, nil
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		return http.StatusNoContent, nil, s.app.CancelToken(ctx, tx, principal(r).MerchantID, r.PathValue("token"))
 	})
 }
 

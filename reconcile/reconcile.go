@@ -1,7 +1,8 @@
 // Package reconcile matches incoming payments to invoice documents by
 // their payment reference, records them, and marks an order paid once its
 // documents are. It runs inside a store transaction, so a whole bank file
-// is applied or none of it is; the API and the CLI both use it.
+// is applied or none of it is; package provider runs it for the API and
+// the command line, and saves the orders it marks paid.
 package reconcile
 
 import (
@@ -40,14 +41,19 @@ type Result struct {
 	Skipped  []Skip    `json:"skipped"`
 }
 
-// Record records f's payments as payments of merchantID, in order.
-func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, f *File) (*Result, error) {
+// SaveOrder saves an order's change from prev to next: the application's
+// one order-apply path (provider.Service.SaveOrder).
+type SaveOrder func(ctx context.Context, tx store.Tx, prev, next *order.Order, env order.Env) error
+
+// Record records f's payments as payments of merchantID, in order, and
+// saves with save each order they settle.
+func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, f *File, save SaveOrder) (*Result, error) {
 	r := &Result{Payments: make([]Applied, 0, len(f.Payments)), Skipped: f.Skipped}
 	if r.Skipped == nil {
 		r.Skipped = []Skip{}
 	}
 	for _, e := range f.Payments {
-		a, err := record(ctx, tx, env, merchantID, e)
+		a, err := record(ctx, tx, env, merchantID, e, save)
 		if err != nil {
 			return nil, err
 		}
@@ -56,7 +62,7 @@ func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 	return r, nil
 }
 
-func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, e Entry) (Applied, error) {
+func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, e Entry, save SaveOrder) (Applied, error) {
 	a := Applied{BankPayment: store.BankPayment{
 		ID: env.IDs.New(kassa.PrefixBankPayment), MerchantID: merchantID, BankRef: e.BankRef, Reference: e.Reference,
 		Amount: e.Amount, Currency: e.Currency, BookedAt: e.BookedAt, CreatedAt: env.Now,
@@ -98,12 +104,12 @@ func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 	default:
 		a.Outcome = Over
 	}
-	a.OrderPaid, err = settle(ctx, tx, env, merchantID, d.OrderID)
+	a.OrderPaid, err = settle(ctx, tx, env, merchantID, d.OrderID, save)
 	return a, err
 }
 
 // settle marks the order paid when its documents are.
-func settle(ctx context.Context, tx store.Tx, env order.Env, merchantID, orderID string) (bool, error) {
+func settle(ctx context.Context, tx store.Tx, env order.Env, merchantID, orderID string, save SaveOrder) (bool, error) {
 	o, err := tx.Order(ctx, merchantID, orderID)
 	if err != nil {
 		return false, err
@@ -130,8 +136,5 @@ func settle(ctx context.Context, tx store.Tx, env order.Env, merchantID, orderID
 	if !ok {
 		return false, nil
 	}
-	if err := next.Check(); err != nil {
-		return false, err
-	}
-	return true, tx.UpdateOrder(ctx, next, next.Events[len(o.Events):])
+	return true, save(ctx, tx, o, next, env)
 }

@@ -13,8 +13,11 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
+	"github.com/kassa-pay/kassa/checkout"
 	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/jobs"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/provider"
 )
 
 // demo runs a purchase against a running server, or against one it starts
@@ -66,7 +69,7 @@ func startInProcess(ctx context.Context, dir string) (base string, creds *creden
 	}
 	var signer merchant.Signer
 	if err == nil {
-		signer, err = api.LoadSigner(ctx, db)
+		signer, err = provider.LoadSigner(ctx, db)
 	}
 	if err != nil {
 		db.Close()
@@ -78,11 +81,16 @@ func startInProcess(ctx context.Context, dir string) (base string, creds *creden
 		return "", nil, nil, err
 	}
 	base = "http://" + ln.Addr().String()
-	srv := api.NewServer(slog.New(slog.DiscardHandler), api.Config{Sandbox: true, PublicURL: base}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
-	hs := &http.Server{Handler: srv}
+	log := slog.New(slog.DiscardHandler)
+	app := provider.New(log, provider.Config{PublicURL: base}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+	pages := checkout.New(log, checkout.Config{Sandbox: true}, app)
+	hs := &http.Server{Handler: api.NewServer(log, api.Config{Sandbox: true, Pages: []api.Routes{pages}}, app)}
 	go hs.Serve(ln)
 	numbering, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	go func() { srv.RunNumbering(numbering, time.Second); close(done) }()
+	go func() {
+		jobs.Numbering(app, time.Second).Run(numbering, log)
+		close(done)
+	}()
 	return base, creds, func() { hs.Close(); cancel(); <-done; db.Close() }, nil
 }

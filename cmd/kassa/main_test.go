@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/kassa-pay/kassa/client"
-	"github.com/kassa-pay/kassa/notify"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/notify"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the server goroutine.

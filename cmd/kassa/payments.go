@@ -10,14 +10,15 @@ import (
 	"os"
 
 	"github.com/kassa-pay/kassa"
-	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/reconcile"
 	"github.com/kassa-pay/kassa/store"
 )
 
 // paymentsImport applies a camt.054 file to one merchant's invoices, the
-// same way POST /v1/payments/import does: all of it in one transaction, or
-// nothing when the file is malformed. Re-importing a file skips what was
+// same way POST /v1/payments/import does (the orders it settles notify
+// through the outbox, for the running server's dispatcher to deliver):
+// all of it in one transaction, or nothing when the file is malformed. Re-importing a file skips what was
 // already recorded. It prints the same answer: each payment's outcome, and
 // the entries that are not payments (skipped), with the reason.
 func paymentsImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -45,13 +46,13 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer st.Close()
-	clock := kassa.SystemClock{}
+	app, err := commandApp(ctx, st, getenv)
+	if err != nil {
+		return err
+	}
 	var res *reconcile.Result
-	err = st.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.Merchant(ctx, *merchantID); err != nil {
-			return err
-		}
-		res, err = reconcile.Record(ctx, tx, order.Env{Now: clock.Now(), IDs: kassa.RandomIDs{Clock: clock}}, *merchantID, f)
+	err = app.Update(ctx, func(tx store.Tx) (err error) {
+		res, err = app.RecordPayments(ctx, tx, *merchantID, f)
 		return err
 	})
 	if err != nil {
@@ -60,4 +61,17 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	out, _ := json.MarshalIndent(res, "", "  ")
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
+}
+
+// commandApp is the provider for a command that changes orders outside
+// the server: its changes write their notifications like the server's,
+// and the running server's dispatcher finds them when it next looks
+// (within a second).
+func commandApp(ctx context.Context, st store.Store, getenv func(string) string) (*provider.Service, error) {
+	signer, err := provider.LoadSigner(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.DiscardHandler)
+	return provider.New(log, provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL")}, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer), nil
 }

@@ -20,12 +20,15 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
+	"github.com/kassa-pay/kassa/checkout"
+	"github.com/kassa-pay/kassa/jobs"
 	"github.com/kassa-pay/kassa/mailer"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/paymod/invoice"
 	"github.com/kassa-pay/kassa/postgres"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/webhook"
@@ -152,12 +155,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
-	signer, err := api.LoadSigner(ctx, db)
+	signer, err := provider.LoadSigner(ctx, db)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	notificationKey, err := api.LoadNotificationKey(ctx, db)
+	notificationKey, err := provider.LoadNotificationKey(ctx, db)
 	if err != nil {
 		ln.Close()
 		return err
@@ -177,23 +180,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				"set it to the API's notification signing secret (Kassa: GET /v1/notification-signing-secret) if that API signs them")
 		}
 	}
-	cfg := api.Config{
-		Sandbox:              c.mode == "sandbox",
+	sandbox := c.mode == "sandbox"
+	app := provider.New(log, provider.Config{
 		ProcessingDelay:      c.processingDelay,
 		PublicURL:            c.publicURL,
-		OverdueReminders:     c.overdueReminders,
 		NotificationKey:      notificationKey,
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
 		OnNotification:       dispatcher.Wake,
-		PaymentProviders:     providers,
+	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+	pages := checkout.Config{Sandbox: sandbox}
+	if creds != nil && sandbox {
+		pages.DemoMerchantID = creds.MerchantID // the demo shop sells for the sandbox merchant
 	}
-	if creds != nil && cfg.Sandbox {
-		cfg.DemoMerchantID = creds.MerchantID // the demo shop sells for the sandbox merchant
-	}
-	srv := api.NewServer(log, cfg, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+	srv := api.NewServer(log, api.Config{
+		Sandbox:          sandbox,
+		PaymentProviders: providers,
+		Pages:            []api.Routes{checkout.New(log, pages, app)},
+	}, app)
 
 	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
-	if cfg.DemoMerchantID != "" {
+	if pages.DemoMerchantID != "" {
 		fmt.Fprintf(stdout, "Try the buyer's checkout in the demo shop: %s/demo/shop\n", c.publicURL)
 	}
 	printCredentials(stdout, base, creds)
@@ -207,8 +213,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Go(func() { srv.RunMaintenance(bg, time.Second) })
-	wg.Go(func() { srv.RunNumbering(bg, time.Second) })
+	for _, j := range jobs.Provider(app, jobs.Config{Every: time.Second, OverdueReminders: c.overdueReminders}) {
+		wg.Go(func() { j.Run(bg, log) })
+	}
 	if c.smtpAddr != "" {
 		sender := &mailer.Sender{Store: db, Clock: kassa.SystemClock{}, Log: log, SMTP: c.smtp, PublicURL: c.publicURL}
 		wg.Go(func() { sender.Run(bg, 5*time.Second) })

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/provider"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
@@ -163,11 +164,11 @@ func newKassaOn(t *testing.T, db store.Store, dbPath string, signed bool) *kassa
 	}
 	m.StoreID = "9702420072"
 	cl, secret := kassatest.AddMerchant(t, db, ids, now, m)
-	signer, err := api.LoadSigner(ctx, db)
+	signer, err := provider.LoadSigner(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := api.LoadNotificationKey(ctx, db)
+	key, err := provider.LoadNotificationKey(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,11 +186,12 @@ func newKassaOn(t *testing.T, db store.Store, dbPath string, signed bool) *kassa
 		NotificationSecret: hookSecret,
 		Backoff:            time.Millisecond,
 	})
-	f.next = api.NewServer(slog.New(slog.DiscardHandler), api.Config{
-		Sandbox: true, PublicURL: hs.URL,
+	log := slog.New(slog.DiscardHandler)
+	app := provider.New(log, provider.Config{PublicURL: hs.URL, NotificationKey: key, AllowPrivateWebhooks: true}, db, kassa.SystemClock{}, ids, signer)
+	f.next = api.NewServer(log, api.Config{
+		Sandbox:          true,
 		PaymentProviders: paymod.Registry{invoice.ProviderID: prov},
-		NotificationKey:  key, AllowPrivateWebhooks: true,
-	}, db, kassa.SystemClock{}, ids, signer)
+	}, app)
 	d := webhook.New(slog.New(slog.DiscardHandler), db, kassa.SystemClock{}, key,
 		webhook.Config{AllowPrivate: true, Jitter: func(int) time.Duration { return 0 }})
 	k := &kassaEnv{t: t, url: hs.URL, dbPath: dbPath, secret: hookSecret, dispatcher: d, merchantID: m.ID, storeID: m.StoreID, api: client.New(hs.URL, cl.ID, secret), flaky: f}

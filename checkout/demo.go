@@ -1,4 +1,4 @@
-package api
+package checkout
 
 import (
 	"context"
@@ -40,10 +40,9 @@ type demoShopPage struct {
 
 type demoCompany struct{ ID, Label string }
 
-func (s *Server) handleDemoShop(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDemoShop(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.DemoMerchantID == "" {
-		s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "the demo shop has no merchant; start kassa serve in sandbox mode"))
-		return
+		return kassa.Errorf(kassa.ENotFound, "the demo shop has no merchant; start kassa serve in sandbox mode")
 	}
 	p := demoShopPage{Companies: []demoCompany{
 		{"559311-3714", "559311-3714: approved"},
@@ -53,6 +52,7 @@ func (s *Server) handleDemoShop(w http.ResponseWriter, r *http.Request) {
 		{risk.BlockedCompany, risk.BlockedCompany + ": rejected (blocklisted)"},
 	}}
 	s.renderPage(w, r, "demo.html", "'self'", "'self'", p)
+	return nil
 }
 
 type demoIn struct {
@@ -74,29 +74,25 @@ type demoOut struct {
 // from a token), pending (what the merchant knows of a session awaiting a
 // signatory) and complete (what a notification handler does once the
 // signatory approved: create the order from the session's token).
-func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) error {
 	m := s.cfg.DemoMerchantID
 	if m == "" {
-		s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "the demo shop has no merchant"))
-		return
+		return kassa.Errorf(kassa.ENotFound, "the demo shop has no merchant")
 	}
 	if err := sameOrigin(r); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	body, err := wire.ReadBody(r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var in demoIn
 	if err := wire.Decode(body, &in); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var out demoOut
-	err = s.store.Update(r.Context(), func(tx store.Tx) error {
-		ctx, env := r.Context(), s.env()
+	err = s.app.Update(r.Context(), func(tx store.Tx) error {
+		ctx, env := r.Context(), s.app.Env()
 		switch r.PathValue("action") {
 		case "session":
 			return s.demoSession(ctx, tx, m, in.Quantity, env, &out)
@@ -119,7 +115,7 @@ func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return err
 			}
-			out.SessionID, out.State, out.SignatoryURL, out.OrderID = ps.ID, ps.StateAt(env.Now), s.signatoryURL(ps), ps.OrderID
+			out.SessionID, out.State, out.SignatoryURL, out.OrderID = ps.ID, ps.StateAt(env.Now), s.app.SignatoryURL(ps), ps.OrderID
 			if r.PathValue("action") == "complete" && out.State == session.StateAuthorized && ps.OrderID == "" {
 				return s.demoOrder(ctx, tx, m, ps.Token, *ps.Customer, &out)
 			}
@@ -128,10 +124,10 @@ func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) {
 		return kassa.Errorf(kassa.ENotFound, "no such demo action")
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, out)
+	return nil
 }
 
 func (s *Server) demoSession(ctx context.Context, tx store.Tx, merchantID string, qty int64, env order.Env, out *demoOut) error {
@@ -144,7 +140,7 @@ func (s *Server) demoSession(ctx context.Context, tx store.Tx, merchantID string
 	ps, err := session.New(env, merchantID, session.Params{
 		Currency: &cur, Country: &country, Locale: &locale, Reference: &ref, StoreID: &m.StoreID,
 		Lines: lines, Totals: totals,
-		Settings: &session.Settings{ConfirmationURL: s.cfg.PublicURL + "/demo/shop"},
+		Settings: &session.Settings{ConfirmationURL: s.app.PublicURL() + "/demo/shop"},
 	})
 	if err != nil {
 		return err
@@ -164,7 +160,7 @@ func (s *Server) demoOrder(ctx context.Context, tx store.Tx, merchantID, token s
 	if err != nil {
 		return err
 	}
-	o, err := s.orderFromToken(ctx, tx, merchantID, token, session.OrderRequest{
+	o, err := s.app.OrderFromToken(ctx, tx, merchantID, token, session.OrderRequest{
 		Currency: string(ps.Currency), Lines: ps.Lines,
 		Totals:   order.Totals{Amount: ps.Amount, VATAmount: ps.VATAmount},
 		Customer: c,

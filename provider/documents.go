@@ -1,4 +1,4 @@
-package api
+package provider
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
@@ -21,7 +20,7 @@ import (
 // nothing of it is. It is numbered, and its e-mail queued, after the
 // transaction commits (NumberDocuments): the merchant's number counter is
 // not held while a capture commits.
-func (s *Server) issueDocuments(ctx context.Context, tx store.Tx, prev, next *order.Order, env order.Env) error {
+func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *order.Order, env order.Env) error {
 	needs := invoice.Needed(prev, next)
 	if len(needs) == 0 {
 		return nil
@@ -62,7 +61,7 @@ func (s *Server) issueDocuments(ctx context.Context, tx store.Tx, prev, next *or
 			c = chunkByLedger(next.Refunded, need.LedgerID)
 		}
 		if c != nil { // nil for an advance invoice: it documents the uncaptured lines
-			c.DocumentReference, c.DocumentURL = d.Reference, s.documentURL(d)
+			c.DocumentReference, c.DocumentURL = d.Reference, s.DocumentURL(d)
 		}
 	}
 	return nil
@@ -77,7 +76,7 @@ const numberBatch = 500
 // numbered. Each merchant's documents get its next consecutive numbers in
 // the order they were issued. Any Kassa process may run it at any time:
 // concurrent runs take turns on the documents and on the counters.
-func (s *Server) NumberDocuments(ctx context.Context) (int, error) {
+func (s *Service) NumberDocuments(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		n := 0
@@ -88,7 +87,7 @@ func (s *Server) NumberDocuments(ctx context.Context) (int, error) {
 			}
 			n = len(docs)
 			var mails []*store.Mail
-			env := s.env()
+			env := s.Env()
 			for _, d := range docs {
 				if m := s.mailOf(d, env, false); m != nil {
 					mails = append(mails, m)
@@ -106,39 +105,9 @@ func (s *Server) NumberDocuments(ctx context.Context) (int, error) {
 	}
 }
 
-// numberingLinger is how long RunNumbering waits, once woken, for more
-// documents to number in the same transaction: one transaction per
-// document would double the commits of a capture.
-const numberingLinger = 100 * time.Millisecond
-
-// RunNumbering numbers issued documents (NumberDocuments) shortly after a
-// transaction of this process issued some, and every interval for those
-// that another process issued and could not number (it stopped first),
-// until ctx ends.
-func (s *Server) RunNumbering(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.NumberDocuments(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("numbering documents", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.issued:
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(numberingLinger):
-			}
-		case <-t.C:
-		}
-	}
-}
-
-// documentIssued wakes RunNumbering; a wake-up already pending covers
-// this one too.
-func (s *Server) documentIssued() {
+// documentIssued signals Issued; a signal already pending covers this
+// one too.
+func (s *Service) documentIssued() {
 	select {
 	case s.issued <- struct{}{}:
 	default:
@@ -148,7 +117,7 @@ func (s *Server) documentIssued() {
 // orderDocument finds the order's document of kind for ledgerID ("" for
 // any ledger); a missing one is nil for an advance invoice, which orders
 // converted before Kassa issued documents do not have.
-func (s *Server) orderDocument(ctx context.Context, tx store.Tx, o *order.Order, kind invoice.Kind, ledgerID string) (*invoice.Document, error) {
+func (s *Service) orderDocument(ctx context.Context, tx store.Tx, o *order.Order, kind invoice.Kind, ledgerID string) (*invoice.Document, error) {
 	docs, err := tx.OrderDocuments(ctx, o.MerchantID, o.ID)
 	if err != nil {
 		return nil, err
@@ -174,15 +143,15 @@ func chunkByLedger(cs []order.Chunk, ledgerID string) *order.Chunk {
 	return nil
 }
 
-// documentURL is where the merchant fetches a document's PDF.
-func (s *Server) documentURL(d *invoice.Document) string {
+// DocumentURL is where the merchant fetches a document's PDF.
+func (s *Service) DocumentURL(d *invoice.Document) string {
 	return strings.TrimRight(s.cfg.PublicURL, "/") + "/v1/documents/" + d.ID
 }
 
 // mailOf is a document's e-mail, or its overdue reminder, for the
 // buyer's address with the invoice channel's copy address; nil when the
 // buyer has neither.
-func (s *Server) mailOf(d *invoice.Document, env order.Env, reminder bool) *store.Mail {
+func (s *Service) mailOf(d *invoice.Document, env order.Env, reminder bool) *store.Mail {
 	if d.Buyer.Email == "" && d.CopyTo == "" {
 		return nil
 	}
@@ -208,7 +177,7 @@ func (s *Server) mailOf(d *invoice.Document, env order.Env, reminder bool) *stor
 	return m
 }
 
-func (s *Server) mailDomain() string {
+func (s *Service) mailDomain() string {
 	if u, err := url.Parse(s.cfg.PublicURL); err == nil && u.Hostname() != "" {
 		return u.Hostname()
 	}
@@ -227,4 +196,27 @@ func randomToken() string {
 	var b [32]byte
 	rand.Read(b[:]) // never fails (crypto/rand docs)
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// NumberedDocument reads a document with get; one fetched in the moment
+// between its issue and its numbering is numbered first, since its PDF
+// shows the number.
+func (s *Service) NumberedDocument(ctx context.Context, get func(tx store.ReadTx) (*invoice.Document, error)) (*invoice.Document, error) {
+	d, err := View(ctx, s, get)
+	if err != nil || d.Number != 0 {
+		return d, err
+	}
+	if _, err := s.NumberDocuments(ctx); err != nil {
+		return nil, err
+	}
+	return View(ctx, s, get)
+}
+
+// PutInvoiceSettings replaces the merchant's invoice settings; they apply
+// to documents issued from then on.
+func (s *Service) PutInvoiceSettings(ctx context.Context, tx store.Tx, merchantID string, settings *invoice.Settings) error {
+	if err := settings.Validate(); err != nil {
+		return err
+	}
+	return tx.PutInvoiceSettings(ctx, merchantID, settings)
 }

@@ -1,4 +1,4 @@
-package api
+package provider
 
 import (
 	"context"
@@ -11,14 +11,22 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-// authorizeSession is the one authorization path: the buyer's dialog and
-// the sandbox endpoint both call it inside their store transaction. It
-// takes the company's credit line lock before reading its exposure, so
-// concurrent authorizations of one company are assessed one after the
-// other, each seeing the credit the previous ones reserved; then it
-// reserves the session's amount on the line (see store.CheckoutWriter).
-func (s *Server) authorizeSession(ctx context.Context, tx store.Tx, ps *session.Session, buyer order.Customer, method string, env order.Env) (*session.Session, authorizationView, error) {
-	var v authorizationView
+// Authorization is what authorizing answers: the state and, when
+// authorized, the token (the SDK's promise resolves to the same fields).
+type Authorization struct {
+	State              string `json:"state"`
+	AuthorizationToken string `json:"authorizationToken,omitempty"`
+}
+
+// Authorize is the one authorization path: the buyer's dialog and the
+// sandbox endpoint both call it inside their store transaction, and save
+// the session it returns. It takes the company's credit line lock before
+// reading its exposure, so concurrent authorizations of one company are
+// assessed one after the other, each seeing the credit the previous ones
+// reserved; then it reserves the session's amount on the line (see
+// store.CheckoutWriter).
+func (s *Service) Authorize(ctx context.Context, tx store.Tx, ps *session.Session, buyer order.Customer, method string, env order.Env) (*session.Session, Authorization, error) {
+	var v Authorization
 	ps, err := ps.WithPaymentMethod(method)
 	if err != nil {
 		return nil, v, err
@@ -53,9 +61,33 @@ func (s *Server) authorizeSession(ctx context.Context, tx store.Tx, ps *session.
 	return next, v, nil
 }
 
+// Decline records a signatory's refusal and gives back the credit the
+// session reserved; the caller saves the session it returns.
+func (s *Service) Decline(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, error) {
+	next, err := ps.Decline(env)
+	if err != nil {
+		return nil, err
+	}
+	return next, releaseHold(ctx, tx, ps.ID)
+}
+
+// Assess runs the risk assessment of a session's buyer without reserving
+// anything (the buyer's dialog shows it before the buyer confirms, which
+// assesses again under the credit line's lock), and returns the session
+// with the assessment recorded, for the caller to save.
+func (s *Service) Assess(ctx context.Context, tx store.Tx, ps *session.Session, c order.Customer, env order.Env) (*session.Session, risk.Decision, error) {
+	line := store.CreditLine{MerchantID: ps.MerchantID, CompanyID: c.CompanyID, Currency: ps.Currency}
+	d, err := s.assess(ctx, tx, line, ps.ID, ps.Amount, env.Now)
+	if err != nil {
+		return nil, d, err
+	}
+	next, err := ps.Assessed(env.Now, d)
+	return next, d, err
+}
+
 // assess locks line and assesses amount against its exposure, leaving out
 // the hold of session except (the one being decided again).
-func (s *Server) assess(ctx context.Context, tx store.Tx, line store.CreditLine, except string, amount int64, now time.Time) (risk.Decision, error) {
+func (s *Service) assess(ctx context.Context, tx store.Tx, line store.CreditLine, except string, amount int64, now time.Time) (risk.Decision, error) {
 	if err := tx.LockCreditLine(ctx, line); err != nil {
 		return risk.Decision{}, err
 	}
@@ -66,18 +98,18 @@ func (s *Server) assess(ctx context.Context, tx store.Tx, line store.CreditLine,
 	return s.cfg.Risk.Assess(risk.Input{CompanyID: line.CompanyID, Amount: amount, Currency: line.Currency, Exposure: exposure}), nil
 }
 
-// signSession completes a signatory's approval: the path of the signing
-// page and of the sandbox endpoint. The session's credit hold, taken when
+// Sign completes a signatory's approval: the path of the signing page and
+// of the sandbox endpoint, which save the session it returns. The session's credit hold, taken when
 // it was parked, stays.
-func (s *Server) signSession(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, authorizationView, error) {
+func (s *Service) Sign(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, Authorization, error) {
 	next, tok, err := ps.Sign(env)
 	if err != nil {
-		return nil, authorizationView{}, err
+		return nil, Authorization{}, err
 	}
 	if err := tx.PutToken(ctx, tok); err != nil {
-		return nil, authorizationView{}, err
+		return nil, Authorization{}, err
 	}
-	return next, authorizationView{State: next.State, AuthorizationToken: tok.Token}, nil
+	return next, Authorization{State: next.State, AuthorizationToken: tok.Token}, nil
 }
 
 // releaseHold gives back the credit a session reserved.
@@ -97,7 +129,7 @@ func holdOrder(ctx context.Context, tx store.Tx, o *order.Order) error {
 // creditCheck is the new credit check an order that grows must pass,
 // against the company's exposure without this order. An order cannot
 // wait for a signatory, so needing one is a rejection too.
-func (s *Server) creditCheck(ctx context.Context, tx store.Tx, o *order.Order, now time.Time) order.Approver {
+func (s *Service) creditCheck(ctx context.Context, tx store.Tx, o *order.Order, now time.Time) order.Approver {
 	return func(newTotal int64) error {
 		line := store.CreditLine{MerchantID: o.MerchantID, CompanyID: o.Customer.CompanyID, Currency: o.Currency}
 		d, err := s.assess(ctx, tx, line, o.SessionID, newTotal, now)

@@ -1,4 +1,4 @@
-package api
+package provider
 
 import (
 	"context"
@@ -14,15 +14,15 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-// outbox is the store as the API sees it: every transaction writes the
+// outbox is the store as use cases see it: every transaction writes the
 // notifications of the order and session changes it makes, and schedules
 // automatic captures, in that same transaction; one that issued documents
-// has them numbered once it commits. Handlers save orders and
+// has them numbered once it commits. Use cases save orders and
 // sessions as before and cannot forget a notification; no notification
 // exists for a change that did not commit.
 type outbox struct {
 	store.Store
-	srv *Server
+	srv *Service
 }
 
 func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
@@ -45,7 +45,7 @@ func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
 // outboxTx adds the outbox writes to the saves of orders and sessions.
 type outboxTx struct {
 	store.Tx
-	srv    *Server
+	srv    *Service
 	wrote  bool // a notification was written
 	issued bool // a document was issued, to be numbered
 }

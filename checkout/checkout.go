@@ -1,17 +1,24 @@
-package api
+// Package checkout serves the buyer's side of a purchase: the SDK
+// (/bootstrap.js), the authorization dialog it frames, the signatory's
+// signing page, their assets, and the sandbox demo shop. These pages have
+// no API credentials: a session ID (unguessable, as Ledyer's) opens the
+// dialog, whose requests then need the per-dialog token the page carries;
+// a signing link carries a MAC of its session ID. What the pages do to a
+// session they do through package provider's use cases.
+package checkout
 
 import (
 	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,16 +29,11 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
-
-// The buyer-facing checkout: the SDK (/bootstrap.js), the authorization
-// dialog it frames, and the signatory's signing page. These pages have no
-// API credentials: a session ID (unguessable, as Ledyer's) opens the
-// dialog, whose requests then need the per-dialog token the page carries;
-// a signing link carries a MAC of its session ID.
 
 //go:embed web
 var webFS embed.FS
@@ -45,20 +47,6 @@ func formatMoney(minor int64, c money.Currency) string {
 	return string(c) + " " + money.Grouped(minor, c)
 }
 
-// checkoutKey is the MAC key of dialog tokens and signing links, derived
-// from the access-token key so every process sharing the database agrees.
-func (s *Server) checkoutKey() []byte {
-	m := hmac.New(sha256.New, s.signer.Key)
-	m.Write([]byte("kassa checkout links v1"))
-	return m.Sum(nil)
-}
-
-func (s *Server) mac(parts ...string) string {
-	m := hmac.New(sha256.New, s.checkoutKey())
-	m.Write([]byte(strings.Join(parts, "\x00")))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
-}
-
 // pageToken is a fresh token for one rendering of a page of kind for a
 // session: a random nonce and its MAC. It protects that page's requests
 // against cross-site forgery: only the page itself can read it.
@@ -66,26 +54,12 @@ func (s *Server) pageToken(kind, sessionID string) string {
 	var b [12]byte
 	rand.Read(b[:])
 	nonce := base64.RawURLEncoding.EncodeToString(b[:])
-	return nonce + "." + s.mac(kind, sessionID, nonce)
+	return nonce + "." + s.app.MAC(kind, sessionID, nonce)
 }
 
 func (s *Server) validPageToken(kind, sessionID, tok string) bool {
 	nonce, mac, ok := strings.Cut(tok, ".")
-	return ok && hmac.Equal([]byte(mac), []byte(s.mac(kind, sessionID, nonce)))
-}
-
-// signingPath is the signatory's link for a session.
-func (s *Server) signingPath(sessionID string) string {
-	return "/payments/sign/" + sessionID + "/" + s.mac("sign", sessionID)
-}
-
-// signatoryURL is the absolute signing link, or "" for a session that
-// never needed a signatory.
-func (s *Server) signatoryURL(ps *session.Session) string {
-	if !ps.NeededSignatory() {
-		return ""
-	}
-	return s.cfg.PublicURL + s.signingPath(ps.ID)
+	return ok && hmac.Equal([]byte(mac), []byte(s.app.MAC(kind, sessionID, nonce)))
 }
 
 // frameOrigins are the origins allowed to frame a session's dialog besides
@@ -141,13 +115,66 @@ func sameOrigin(r *http.Request) error {
 	return nil
 }
 
-// publicSession loads a session by its ID alone.
-func publicSession(ctx context.Context, tx store.ReadTx, id string) (*session.Session, error) {
-	m, err := tx.SessionOwner(ctx, id)
-	if err != nil {
-		return nil, err
+// Config is the checkout's behaviour that deployments choose.
+type Config struct {
+	// Sandbox serves the demo shop.
+	Sandbox bool
+	// DemoMerchantID is the merchant the sandbox demo shop (/demo/shop)
+	// sells for; without one the shop answers that it has none.
+	DemoMerchantID string
+}
+
+// Server serves the buyer's pages over the provider.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	app *provider.Service
+}
+
+// New serves the buyer's pages over app.
+func New(log *slog.Logger, cfg Config, app *provider.Service) *Server {
+	return &Server{cfg: cfg, log: log, app: app}
+}
+
+// AddRoutes adds the checkout's routes and the demo shop's.
+func (s *Server) AddRoutes(m *http.ServeMux) {
+	m.HandleFunc("GET /bootstrap.js", s.handleBootstrap)
+	m.HandleFunc("GET /payments/assets/{file}", s.handleAssets)
+	m.HandleFunc("GET /payments/dialog/{sessionId}", s.handleDialog)
+	m.HandleFunc("POST /payments/dialog/{sessionId}/assess", s.handle(s.handleDialogAssess))
+	m.HandleFunc("POST /payments/dialog/{sessionId}/confirm", s.handle(s.handleDialogConfirm))
+	m.HandleFunc("GET /payments/dialog/{sessionId}/status", s.handle(s.handleDialogStatus))
+	m.HandleFunc("POST /payments/dialog/{sessionId}/close", s.handle(s.handleDialogClose))
+	m.HandleFunc("OPTIONS /payments/dialog/{sessionId}/close", handleDialogPreflight)
+	m.HandleFunc("GET /payments/sign/{sessionId}/{sig}", s.handleSignPage)
+	m.HandleFunc("POST /payments/sign/{sessionId}/{sig}", s.handleSignAction)
+	m.HandleFunc("GET /demo/shop", s.handle(s.sandboxOnly(s.handleDemoShop)))
+	m.HandleFunc("POST /demo/shop/{action}", s.handle(s.sandboxOnly(s.handleDemoAction)))
+}
+
+// handler is an HTTP handler that returns its failure; handle writes it.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
 	}
-	return tx.Session(ctx, m, id)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	wire.WriteError(s.log, w, r, err)
+}
+
+// sandboxOnly hides the demo shop outside sandbox mode.
+func (s *Server) sandboxOnly(h handler) handler {
+	if s.cfg.Sandbox {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return kassa.Errorf(kassa.ENotFound, "sandbox endpoints are disabled")
+	}
 }
 
 func (s *Server) handleBootstrap(w http.ResponseWriter, r *http.Request) {
@@ -189,7 +216,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name, ancest
 // pageSession reads the session a buyer-facing page shows, found by find,
 // with its merchant's name.
 func (s *Server) pageSession(ctx context.Context, find func(store.ReadTx) (*session.Session, error)) (ps *session.Session, merchantName string, err error) {
-	err = s.store.View(ctx, func(tx store.ReadTx) error {
+	err = s.app.View(ctx, func(tx store.ReadTx) error {
 		if ps, err = find(tx); err != nil {
 			return err
 		}
@@ -219,14 +246,14 @@ func (s *Server) handleDialog(w http.ResponseWriter, r *http.Request) {
 		err error
 	)
 	p.Session, p.Merchant, err = s.pageSession(ctx, func(tx store.ReadTx) (*session.Session, error) {
-		return publicSession(ctx, tx, r.PathValue("sessionId"))
+		return provider.PublicSession(ctx, tx, r.PathValue("sessionId"))
 	})
 	if err != nil {
 		s.renderErrorPage(w, r, "This checkout cannot be shown", err)
 		return
 	}
 	ps := p.Session
-	p.State = ps.DialogState(s.clock.Now())
+	p.State = ps.DialogState(s.app.Now())
 	p.Token = s.pageToken("dialog", ps.ID)
 	p.ExclVAT = ps.Amount - ps.VATAmount
 	origins, _ := frameOrigins(ps)
@@ -249,35 +276,27 @@ func (s *Server) dialogNonce(r *http.Request, sessionID string) (string, error) 
 // dialogMutation checks a dialog request's origin and token, then runs op
 // on the session in one transaction, attributes the events op adds to the
 // dialog, and answers op's JSON view. A closed dialog may change nothing.
-func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error)) {
+func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error)) error {
 	id := r.PathValue("sessionId")
 	if err := sameOrigin(r); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	dialog, err := s.dialogNonce(r, id)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	body, err := wire.ReadBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var in dialogIn
-	if err := wire.Decode(body, &in); err != nil {
-		s.writeError(w, r, err)
-		return
+	if _, err := wire.ReadJSON(r, &in); err != nil {
+		return err
 	}
 	var v any
-	err = s.store.Update(r.Context(), func(tx store.Tx) error {
+	err = s.app.Update(r.Context(), func(tx store.Tx) error {
 		ctx := r.Context()
-		ps, err := publicSession(ctx, tx, id)
+		ps, err := provider.PublicSession(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		env := s.env()
+		env := s.app.Env()
 		if ps.DialogClosed(dialog) {
 			return kassa.Errorf(kassa.EConflict, "this dialog was closed; authorize again to open a new one")
 		}
@@ -292,10 +311,10 @@ func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(
 		return tx.UpdateSession(ctx, ps.InDialog(next, dialog))
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, v)
+	return nil
 }
 
 type dialogIn struct {
@@ -316,14 +335,13 @@ type assessmentView struct {
 // handleDialogAssess runs the risk assessment a dialog makes when it opens
 // with the buyer's details, and records it on the session. It reserves
 // nothing: confirming assesses again, under the credit line's lock.
-func (s *Server) handleDialogAssess(w http.ResponseWriter, r *http.Request) {
-	s.dialogMutation(w, r, func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error) {
+func (s *Server) handleDialogAssess(w http.ResponseWriter, r *http.Request) error {
+	return s.dialogMutation(w, r, func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error) {
 		c, err := session.BuyerCustomer(in.Customer.Order(), ps.Country)
 		if err != nil {
 			return nil, nil, err
 		}
-		line := store.CreditLine{MerchantID: ps.MerchantID, CompanyID: c.CompanyID, Currency: ps.Currency}
-		d, err := s.assess(ctx, tx, line, ps.ID, ps.Amount, env.Now)
+		next, d, err := s.app.Assess(ctx, tx, ps, c, env)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -331,8 +349,7 @@ func (s *Server) handleDialogAssess(w http.ResponseWriter, r *http.Request) {
 		if d.Outcome != "rejected" {
 			v.Methods = []string{order.Invoice, order.AdvanceInvoice}
 		}
-		next, err := ps.Assessed(env.Now, d)
-		return next, v, err
+		return next, v, nil
 	})
 }
 
@@ -345,14 +362,14 @@ type confirmView struct {
 	SignatoryURL       string `json:"signatoryUrl,omitempty"`
 }
 
-func (s *Server) handleDialogConfirm(w http.ResponseWriter, r *http.Request) {
-	s.dialogMutation(w, r, func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error) {
-		next, a, err := s.authorizeSession(ctx, tx, ps, in.Customer.Order(), string(in.PaymentMethod), env)
+func (s *Server) handleDialogConfirm(w http.ResponseWriter, r *http.Request) error {
+	return s.dialogMutation(w, r, func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error) {
+		next, a, err := s.app.Authorize(ctx, tx, ps, in.Customer.Order(), string(in.PaymentMethod), env)
 		if err != nil {
 			return nil, nil, err
 		}
 		v := confirmView{State: a.State, Status: a.State, AuthorizationToken: a.AuthorizationToken, AuthToken: a.AuthorizationToken}
-		v.SignatoryURL = s.signatoryURL(next)
+		v.SignatoryURL = s.app.SignatoryURL(next)
 		return next, v, nil
 	})
 }
@@ -371,24 +388,24 @@ type dialogStatusView struct {
 // handleDialogStatus answers any page, as the dialog page itself would
 // show it to anyone with the session ID: it says what the dialog can do
 // and who may frame it, nothing of the purchase.
-func (s *Server) handleDialogStatus(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDialogStatus(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Cache-Control", "no-store")
 	ctx := r.Context()
 	var ps *session.Session
-	err := s.store.View(ctx, func(tx store.ReadTx) (err error) {
-		ps, err = publicSession(ctx, tx, r.PathValue("sessionId"))
+	err := s.app.View(ctx, func(tx store.ReadTx) (err error) {
+		ps, err = provider.PublicSession(ctx, tx, r.PathValue("sessionId"))
 		return err
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	v := dialogStatusView{State: ps.DialogState(s.clock.Now()), ExpiresAt: ps.ExpiresAt, FrameOrigins: []string{}}
+	v := dialogStatusView{State: ps.DialogState(s.app.Now()), ExpiresAt: ps.ExpiresAt, FrameOrigins: []string{}}
 	if origins, setting := frameOrigins(ps); origins != nil {
 		v.FrameOrigins, v.Setting = origins, setting
 	}
 	wire.WriteJSON(w, http.StatusOK, v)
+	return nil
 }
 
 // handleDialogClose closes a dialog for the SDK, when the dialog ended
@@ -398,26 +415,25 @@ func (s *Server) handleDialogStatus(w http.ResponseWriter, r *http.Request) {
 // its way is refused from then on, so the answer is final. The SDK calls
 // it from the merchant's page: any origin may, since only the dialog's
 // token opens it, and the answer says only what that dialog did.
-func (s *Server) handleDialogClose(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDialogClose(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	id := r.PathValue("sessionId")
 	dialog, err := s.dialogNonce(r, id)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var v confirmView // state "none" if the dialog placed nothing
-	err = s.store.Update(r.Context(), func(tx store.Tx) error {
+	err = s.app.Update(r.Context(), func(tx store.Tx) error {
 		ctx := r.Context()
-		ps, err := publicSession(ctx, tx, id)
+		ps, err := provider.PublicSession(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		next, closed := ps.CloseDialog(s.clock.Now(), dialog)
+		next, closed := ps.CloseDialog(s.app.Now(), dialog)
 		state, token := next.DialogOutcome(dialog)
 		v = confirmView{State: cmp.Or(state, "none"), Status: cmp.Or(state, "none"), AuthorizationToken: token, AuthToken: token}
 		if state == session.StateAwaitingSignatory {
-			v.SignatoryURL = s.signatoryURL(next)
+			v.SignatoryURL = s.app.SignatoryURL(next)
 		}
 		if !closed {
 			return nil
@@ -425,10 +441,10 @@ func (s *Server) handleDialogClose(w http.ResponseWriter, r *http.Request) {
 		return tx.UpdateSession(ctx, next)
 	})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, v)
+	return nil
 }
 
 // handleDialogPreflight lets the SDK send handleDialogClose its header
@@ -455,10 +471,10 @@ type signPage struct {
 // signingSession loads the session of a signing link, checking its MAC.
 func (s *Server) signingSession(ctx context.Context, tx store.ReadTx, r *http.Request) (*session.Session, error) {
 	id := r.PathValue("sessionId")
-	if !hmac.Equal([]byte(r.PathValue("sig")), []byte(s.mac("sign", id))) {
+	if !hmac.Equal([]byte(r.PathValue("sig")), []byte(s.app.MAC("sign", id))) {
 		return nil, kassa.Errorf(kassa.ENotFound, "no such signing link")
 	}
-	ps, err := publicSession(ctx, tx, id)
+	ps, err := provider.PublicSession(ctx, tx, id)
 	if err == nil && !ps.NeededSignatory() {
 		err = kassa.Errorf(kassa.ENotFound, "no such signing link")
 	}
@@ -478,7 +494,7 @@ func (s *Server) handleSignPage(w http.ResponseWriter, r *http.Request) {
 		s.renderSignError(w, r, err)
 		return
 	}
-	p.State = p.Session.StateAt(s.clock.Now())
+	p.State = p.Session.StateAt(s.app.Now())
 	p.Token = s.pageToken("sign", p.Session.ID)
 	p.Done = r.URL.Query().Get("done")
 	p.Declined = slices.ContainsFunc(p.Session.Events, func(e session.Event) bool { return e.Type == session.EventAuthorizationDeclined })
@@ -517,21 +533,19 @@ func (s *Server) handleSignAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := r.PostFormValue("action")
-	err := s.store.Update(r.Context(), func(tx store.Tx) error {
+	err := s.app.Update(r.Context(), func(tx store.Tx) error {
 		ctx := r.Context()
 		ps, err := s.signingSession(ctx, tx, r)
 		if err != nil {
 			return err
 		}
-		env := s.env()
+		env := s.app.Env()
 		var next *session.Session
 		switch action {
 		case "approve":
-			next, _, err = s.signSession(ctx, tx, ps, env)
+			next, _, err = s.app.Sign(ctx, tx, ps, env)
 		case "decline":
-			if next, err = ps.Decline(env); err == nil {
-				err = releaseHold(ctx, tx, ps.ID)
-			}
+			next, err = s.app.Decline(ctx, tx, ps, env)
 		default:
 			err = kassa.Invalid("action", "action must be approve or decline")
 		}

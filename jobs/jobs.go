@@ -1,0 +1,91 @@
+// Package jobs runs the provider's background work: each Job is one pass
+// of a use case of package provider, run by Run every interval (and, for
+// document numbering, moments after a transaction issued documents) until
+// its context ends. kassa serve starts them; they need no HTTP server.
+// The notification dispatcher (package webhook) and the mail sender
+// (package mailer) run loops of their own.
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/kassa-pay/kassa/provider"
+)
+
+// Job is one kind of background work.
+type Job struct {
+	// Name says what the job does, in its log lines.
+	Name string
+	// Pass does one round of the work and returns how many items it
+	// handled.
+	Pass func(ctx context.Context) (int, error)
+	// Every is the time between passes.
+	Every time.Duration
+	// Wake, if set, starts a pass early: Linger after it receives, so that
+	// what arrives meanwhile is handled in the same pass.
+	Wake   <-chan struct{}
+	Linger time.Duration
+}
+
+// Run runs j's passes until ctx ends, logging their failures to log.
+func (j Job) Run(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(j.Every)
+	defer t.Stop()
+	for {
+		if _, err := j.Pass(ctx); err != nil && ctx.Err() == nil {
+			log.Error(j.Name, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-j.Wake:
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(j.Linger):
+			}
+		}
+	}
+}
+
+// Config chooses the jobs and how often they run.
+type Config struct {
+	// Every is the time between passes of each job.
+	Every time.Duration
+	// OverdueReminders marks unpaid invoices overdue after their due date
+	// and e-mails one reminder each.
+	OverdueReminders bool
+}
+
+// numberingLinger is how long numbering waits, once woken, for more
+// documents to number in the same transaction: one transaction per
+// document would double the commits of a capture.
+const numberingLinger = 100 * time.Millisecond
+
+// Provider returns the provider's jobs: marking orders ready for capture,
+// automatic captures, overdue reminders (when configured), purging expired
+// idempotency records, and numbering issued documents. Each is safe to
+// run in several processes sharing the database.
+func Provider(app *provider.Service, cfg Config) []Job {
+	js := []Job{
+		{Name: "marking orders ready for capture", Pass: app.MarkDueOrdersReady, Every: cfg.Every},
+		{Name: "capturing orders automatically", Pass: app.CaptureDueOrders, Every: cfg.Every},
+		{Name: "purging idempotency records", Pass: app.PurgeIdempotencyRecords, Every: cfg.Every},
+		Numbering(app, cfg.Every),
+	}
+	if cfg.OverdueReminders {
+		js = append(js, Job{Name: "reminding of overdue invoices", Pass: app.RemindOverdue, Every: cfg.Every})
+	}
+	return js
+}
+
+// Numbering numbers issued documents (provider's NumberDocuments) moments
+// after a transaction of this process issued some, and every interval for
+// those that another process issued and could not number (it stopped
+// first).
+func Numbering(app *provider.Service, every time.Duration) Job {
+	return Job{Name: "numbering documents", Pass: app.NumberDocuments, Every: every, Wake: app.Issued(), Linger: numberingLinger}
+}

@@ -1,0 +1,188 @@
+package provider
+
+// One pass of each background job that works on orders and documents;
+// package jobs runs them in loops. Each is safe to run in several processes
+// sharing the database at once.
+
+import (
+	"context"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// IdempotencyRetention is how long a stored response stays replayable:
+// at least the 24 hours Stripe and the IETF draft promise, with margin.
+const IdempotencyRetention = 48 * time.Hour
+
+// MarkDueOrdersReady emits readyForCapture on every order whose
+// processing delay has ended, and returns how many it marked.
+func (s *Service) MarkDueOrdersReady(ctx context.Context) (int, error) {
+	marked := 0
+	for {
+		var due []store.OrderKey
+		err := s.store.View(ctx, func(tx store.ReadTx) error {
+			var err error
+			due, err = tx.OrdersDueReady(ctx, s.clock.Now(), 100)
+			return err
+		})
+		if err != nil || len(due) == 0 {
+			return marked, err
+		}
+		pass := 0
+		err = s.store.Update(ctx, func(tx store.Tx) error {
+			pass = 0
+			for _, k := range due {
+				_, _, err := s.ChangeOrder(ctx, tx, k.MerchantID, k.OrderID, func(o *order.Order, env order.Env) (*order.Order, error) {
+					next, ok := o.MarkReady(env)
+					if !ok {
+						return o, nil // another process got there first
+					}
+					pass++
+					return next, nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || pass == 0 {
+			return marked, err // none left that can be marked now
+		}
+		marked += pass
+	}
+}
+
+// purgeBatch bounds the records one purge transaction deletes, so that a
+// backlog (a long stop, a burst of traffic) is cleared in short
+// transactions rather than one that holds the writer.
+const purgeBatch = 1000
+
+// PurgeIdempotencyRecords deletes the stored answers older than
+// IdempotencyRetention, in batches, and returns how many.
+func (s *Service) PurgeIdempotencyRecords(ctx context.Context) (int, error) {
+	before := s.clock.Now().Add(-IdempotencyRetention)
+	total := 0
+	for {
+		n := 0
+		err := s.store.Update(ctx, func(tx store.Tx) (err error) {
+			n, err = tx.DeleteIdempotencyRecords(ctx, before, purgeBatch)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < purgeBatch {
+			return total, nil
+		}
+	}
+}
+
+// autoCaptureRetry is how long an automatic capture the order's state
+// refuses for now (an advance invoice not yet acknowledged) waits before
+// it is tried again.
+const autoCaptureRetry = 10 * time.Minute
+
+// CaptureDueOrders captures in full every order whose automatic capture is
+// due, and returns how many it captured. Each capture runs in an Update
+// that reads the order again, so processes sharing the database cannot
+// capture an order twice; the capture's notification is written by the
+// outbox like a manual one's.
+func (s *Service) CaptureDueOrders(ctx context.Context) (int, error) {
+	captured := 0
+	for {
+		var due []store.OrderKey
+		err := s.store.View(ctx, func(tx store.ReadTx) error {
+			var err error
+			due, err = tx.AutoCapturesDue(ctx, s.clock.Now(), 100)
+			return err
+		})
+		if err != nil || len(due) == 0 {
+			return captured, err
+		}
+		for _, k := range due {
+			ok, err := s.autoCapture(ctx, k)
+			if err != nil {
+				return captured, err
+			}
+			if ok {
+				captured++
+			}
+		}
+	}
+}
+
+func (s *Service) autoCapture(ctx context.Context, k store.OrderKey) (captured bool, err error) {
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		captured = false
+		_, _, err := s.ChangeOrder(ctx, tx, k.MerchantID, k.OrderID, func(o *order.Order, env order.Env) (*order.Order, error) {
+			if o.Uncaptured == nil {
+				return o, tx.CancelAutoCapture(ctx, k) // captured or cancelled meanwhile
+			}
+			total, _ := o.Uncaptured.Totals()
+			next, err := o.Capture(env, order.CaptureRequest{Lines: o.Uncaptured.Lines, TotalAmount: total})
+			if kassa.ErrorCode(err) == kassa.EConflict {
+				if !env.Now.Before(o.ExpiresAt) {
+					return o, tx.CancelAutoCapture(ctx, k)
+				}
+				return o, tx.ScheduleAutoCapture(ctx, k, env.Now.Add(autoCaptureRetry))
+			}
+			if err != nil {
+				return nil, err
+			}
+			captured = true
+			return next, nil
+		})
+		return err
+	})
+	return captured, err
+}
+
+// overdueBatch bounds one round of the overdue scan.
+const overdueBatch = 100
+
+// RemindOverdue marks the documents whose due date has passed unpaid as
+// overdue and queues one reminder e-mail for each, and returns how many.
+// Marking and queueing share a transaction, and a document is marked only
+// once, so several Kassa processes scanning together send one reminder.
+func (s *Service) RemindOverdue(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	var keys []store.DocumentKey
+	err := s.store.View(ctx, func(tx store.ReadTx) (err error) {
+		keys, err = tx.OverdueDocuments(ctx, now, overdueBatch)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range keys {
+		var marked bool
+		err := s.store.Update(ctx, func(tx store.Tx) error {
+			var err error
+			if marked, err = tx.MarkOverdue(ctx, k, now); err != nil || !marked {
+				return err
+			}
+			var d *invoice.Document
+			if d, err = tx.Document(ctx, k.MerchantID, k.DocumentID); err != nil {
+				return err
+			}
+			if m := s.mailOf(d, s.Env(), true); m != nil {
+				return tx.EnqueueMails(ctx, m)
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		if marked {
+			n++
+		}
+	}
+	return n, nil
+}

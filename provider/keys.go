@@ -1,0 +1,100 @@
+package provider
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/session"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// LoadSigner returns the token signer whose key is kept in the database,
+// creating the key on first use, so every process sharing the database
+// accepts the others' tokens.
+func LoadSigner(ctx context.Context, st store.Store) (merchant.Signer, error) {
+	key, err := loadKey(ctx, st, "token_signing_key", merchant.NewKey)
+	return merchant.Signer{Key: key}, err
+}
+
+// LoadNotificationKey returns the key that session notification secrets
+// derive from, kept in the database (created on first use) so every
+// process sharing it signs alike.
+func LoadNotificationKey(ctx context.Context, st store.Store) ([]byte, error) {
+	return loadKey(ctx, st, "notification_signing_key", func() []byte {
+		key := make([]byte, 32)
+		rand.Read(key) // never fails (crypto/rand docs)
+		return key
+	})
+}
+
+// loadKey reads the key kept under name, storing a new one on first use.
+func loadKey(ctx context.Context, st store.Store, name string, newKey func() []byte) ([]byte, error) {
+	var key []byte
+	err := st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if key, err = tx.Setting(ctx, name); err != nil || key != nil {
+			return err
+		}
+		key = newKey()
+		return tx.PutSetting(ctx, name, key)
+	})
+	return key, err
+}
+
+// IssueToken is the client-credentials grant: an access token for the
+// API client id, if secret is its secret. Unknown clients and wrong
+// secrets are alike unauthorized.
+func (s *Service) IssueToken(ctx context.Context, clientID, secret string) (string, error) {
+	c, err := View(ctx, s, func(tx store.ReadTx) (*merchant.Client, error) {
+		return tx.Client(ctx, clientID)
+	})
+	if kassa.ErrorCode(err) == kassa.ENotFound || err == nil && !c.Verify(secret) {
+		return "", kassa.Errorf(kassa.EUnauthorized, "the client credentials are not valid")
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.signer.Issue(c, s.clock.Now()), nil
+}
+
+// Authenticate checks an access token (its MAC and expiry: no database
+// read) and returns whom it was issued to.
+func (s *Service) Authenticate(token string) (merchant.Principal, error) {
+	return s.signer.Check(token, s.clock.Now())
+}
+
+// LinkKey is the MAC key of the buyer's dialog tokens and signing links,
+// derived from the access-token key so every process sharing the database
+// agrees.
+func (s *Service) LinkKey() []byte {
+	m := hmac.New(sha256.New, s.signer.Key)
+	m.Write([]byte("kassa checkout links v1"))
+	return m.Sum(nil)
+}
+
+// MAC authenticates parts with LinkKey.
+func (s *Service) MAC(parts ...string) string {
+	m := hmac.New(sha256.New, s.LinkKey())
+	m.Write([]byte(strings.Join(parts, "\x00")))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+}
+
+// SigningPath is the signatory's link for a session.
+func (s *Service) SigningPath(sessionID string) string {
+	return "/payments/sign/" + sessionID + "/" + s.MAC("sign", sessionID)
+}
+
+// SignatoryURL is the absolute signing link, or "" for a session that
+// never needed a signatory.
+func (s *Service) SignatoryURL(ps *session.Session) string {
+	if !ps.NeededSignatory() {
+		return ""
+	}
+	return s.cfg.PublicURL + s.SigningPath(ps.ID)
+}

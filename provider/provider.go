@@ -1,0 +1,107 @@
+// Package provider is the invoice payment provider's application layer:
+// the use cases behind Ledyer's API, the buyer's checkout, the command
+// line and the background jobs. Each use case runs inside a store
+// transaction the caller opens with Update, so the API can commit its
+// idempotency record with the change; the transactions Update opens are
+// the outbox's, so every caller writes the notifications of its changes
+// without remembering to (outbox.go).
+package provider
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/risk"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// Config is the provider's behaviour that deployments choose.
+type Config struct {
+	// ProcessingDelay is how long a new order waits before it is ready for
+	// capture; zero makes it ready at once.
+	ProcessingDelay time.Duration
+	// PublicURL is the base URL clients reach Kassa at, for links.
+	PublicURL string
+	// Risk is the assessment policy for authorizations and order growth;
+	// zero is risk.DefaultPolicy.
+	Risk risk.Policy
+	// NotificationKey derives the secrets that sign deliveries to session
+	// notification URLs (see LoadNotificationKey).
+	NotificationKey []byte
+	// AllowPrivateWebhooks lets endpoints point at loopback and private
+	// addresses: for sandboxes and tests only.
+	AllowPrivateWebhooks bool
+	// OnNotification, if set, is called after a transaction that wrote
+	// notifications has committed, to wake the dispatcher.
+	OnNotification func()
+}
+
+// Service runs the provider's use cases over a store.
+type Service struct {
+	cfg    Config
+	log    *slog.Logger
+	store  store.Store // the outbox over the store New was given
+	clock  kassa.Clock
+	ids    kassa.IDs
+	signer merchant.Signer
+	issued chan struct{} // a committed transaction issued documents
+}
+
+// New returns the provider over st. The signer's key must be the one every
+// Kassa process on the same database uses (see LoadSigner).
+func New(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids kassa.IDs, signer merchant.Signer) *Service {
+	if cfg.Risk.CreditLimit == 0 {
+		cfg.Risk = risk.DefaultPolicy
+	}
+	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, signer: signer, issued: make(chan struct{}, 1)}
+	s.store = outbox{Store: st, srv: s}
+	return s
+}
+
+// Store is the store as use cases must write it: through the outbox. The
+// payment module is built on it too.
+func (s *Service) Store() store.Store { return s.store }
+
+// Update runs fn in a write transaction of the outbox (see Store).
+func (s *Service) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.store.Update(ctx, fn)
+}
+
+// View runs fn in a read-only transaction.
+func (s *Service) View(ctx context.Context, fn func(tx store.ReadTx) error) error {
+	return s.store.View(ctx, fn)
+}
+
+// Now is the provider's clock.
+func (s *Service) Now() time.Time { return s.clock.Now() }
+
+// IDs is the provider's ID generator.
+func (s *Service) IDs() kassa.IDs { return s.ids }
+
+// PublicURL is the base URL clients reach Kassa at.
+func (s *Service) PublicURL() string { return s.cfg.PublicURL }
+
+// Issued receives after a transaction that issued documents commits: the
+// numbering job's cue (NumberDocuments).
+func (s *Service) Issued() <-chan struct{} { return s.issued }
+
+// Env is the environment of an operation that starts now.
+func (s *Service) Env() order.Env { return order.Env{Now: s.clock.Now(), IDs: s.ids} }
+
+// View runs get in a read-only transaction of s and returns its value.
+func View[T any](ctx context.Context, s *Service, get func(tx store.ReadTx) (T, error)) (T, error) {
+	var v T
+	err := s.store.View(ctx, func(tx store.ReadTx) error {
+		var err error
+		v, err = get(tx)
+		return err
+	})
+	return v, err
+}
+
+// Clock is the provider's clock.
+func (s *Service) Clock() kassa.Clock { return s.clock }
