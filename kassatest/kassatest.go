@@ -14,6 +14,9 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -79,4 +82,58 @@ func AddMerchant(tb testing.TB, st store.Store, ids kassa.IDs, now time.Time, m 
 		tb.Fatalf("adding merchant %s: %v", m.Name, err)
 	}
 	return cl, secret
+}
+
+// Buyer is the company Purchase buys as: approved by the sandbox rules,
+// with an e-mail address for its invoices.
+var Buyer = order.Customer{CompanyID: "559311-3714", CompanyName: "Köpare AB", Email: "ap@buyer.test"}
+
+// Purchase makes an order of 100.00 SEK (one line at 25 % VAT) for
+// merchantID the way a buyer and a shop do, through app's use cases:
+// a payment session, the buyer's authorization, the order from its token.
+func Purchase(tb testing.TB, app *provider.Service, merchantID string, auto *order.AutoCapture) *order.Order {
+	tb.Helper()
+	price := int64(10000)
+	lines := []order.Line{{Type: order.TypePhysical, Reference: "A", Description: "Desk", Quantity: 1, UnitPrice: &price, VAT: 2500, TotalAmount: 10000, TotalVATAmount: 2000}}
+	totals := order.Totals{Amount: 10000, VATAmount: 2000}
+	cur, country, locale := "SEK", "SE", "sv-SE"
+	ctx := context.Background()
+	var o *order.Order
+	err := app.Update(ctx, func(tx store.Tx) error {
+		ps, err := app.CreateSession(ctx, tx, merchantID, session.Params{Currency: &cur, Country: &country, Locale: &locale, Lines: lines, Totals: totals})
+		if err != nil {
+			return err
+		}
+		var a provider.Authorization
+		if _, err := app.ChangeSession(ctx, tx, merchantID, ps.ID, func(ps *session.Session, env order.Env) (next *session.Session, err error) {
+			next, a, err = app.Authorize(ctx, tx, ps, Buyer, order.Invoice, env)
+			return next, err
+		}); err != nil {
+			return err
+		}
+		o, err = app.OrderFromToken(ctx, tx, merchantID, a.AuthorizationToken, session.OrderRequest{
+			Currency: cur, Lines: lines, Totals: totals, Customer: Buyer, AutoCapture: auto,
+		})
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("purchase: %v", err)
+	}
+	return o
+}
+
+// Capture captures all of the order that is uncaptured, through app.
+func Capture(tb testing.TB, app *provider.Service, o *order.Order) {
+	tb.Helper()
+	ctx := context.Background()
+	err := app.Update(ctx, func(tx store.Tx) error {
+		_, _, err := app.ChangeOrder(ctx, tx, o.MerchantID, o.ID, func(o *order.Order, env order.Env) (*order.Order, error) {
+			total, _ := o.Uncaptured.Totals()
+			return o.Capture(env, order.CaptureRequest{Lines: o.Uncaptured.Lines, TotalAmount: total})
+		})
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("capture: %v", err)
+	}
 }

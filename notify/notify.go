@@ -29,13 +29,20 @@ const (
 	OrderCancel          = "com.ledyer.order.cancel"
 	AuthorizationCreate  = "com.ledyer.authorization.create"
 	AuthorizationPending = "com.ledyer.authorization.pending"
+
+	// OrderPaid is Kassa's own: the order's invoices are paid (a bank
+	// file's payments, or the sandbox's). Ledyer has no such type, so it
+	// goes to notification endpoints only, never to a session's
+	// notification URL, whose receivers (Ledyer's plugins) know Ledyer's
+	// types alone.
+	OrderPaid = "com.kassa.order.paid"
 )
 
 // Types lists every notification type, for validating endpoint filters.
 var Types = []string{
 	OrderCreate, OrderReadyForCapture, OrderFullCapture, OrderPartCapture,
 	OrderFullRefund, OrderPartRefund, OrderCancel,
-	AuthorizationCreate, AuthorizationPending,
+	AuthorizationCreate, AuthorizationPending, OrderPaid,
 }
 
 // orderTypes maps the order events merchants are notified of; the other
@@ -48,6 +55,7 @@ var orderTypes = map[string]string{
 	order.EventFullRefund:      OrderFullRefund,
 	order.EventPartialRefund:   OrderPartRefund,
 	order.EventCancel:          OrderCancel,
+	order.EventPaid:            OrderPaid,
 }
 
 // Message is a notification before it is stored: its type, what it is
@@ -235,10 +243,11 @@ func NewDestinations(existing []Delivery, endpoints []Endpoint, t string) []Deli
 }
 
 // Destinations returns the deliveries of one notification: the session's
-// notification URL (if any) and every endpoint that subscribes to its type.
+// notification URL (if any, and for Ledyer's types only) and every
+// endpoint that subscribes to its type.
 func Destinations(notificationURL string, endpoints []Endpoint, t string) []Delivery {
 	var ds []Delivery
-	if notificationURL != "" {
+	if notificationURL != "" && strings.HasPrefix(t, "com.ledyer.") {
 		ds = append(ds, Delivery{URL: notificationURL})
 	}
 	for i := range endpoints {

@@ -36,6 +36,7 @@ func TestForOrder(t *testing.T) {
 		{order.EventFullRefund, `{"eventType":"com.ledyer.order.full_refund","merchantId":"ac_m","orderId":"or_1","reference":"WC-1001","storeId":"9702420072"}`},
 		{order.EventPartialRefund, `{"eventType":"com.ledyer.order.part_refund","merchantId":"ac_m","orderId":"or_1","reference":"WC-1001","storeId":"9702420072"}`},
 		{order.EventCancel, `{"eventType":"com.ledyer.order.cancel","merchantId":"ac_m","orderId":"or_1","reference":"WC-1001","storeId":"9702420072"}`},
+		{order.EventPaid, `{"eventType":"com.kassa.order.paid","merchantId":"ac_m","orderId":"or_1","reference":"WC-1001","storeId":"9702420072"}`},
 		// The merchant's own actions are not notified.
 		{order.EventAuthorize, ""},
 		{order.EventAcknowledge, ""},
@@ -152,6 +153,13 @@ func TestDestinations(t *testing.T) {
 	}
 	if got := notify.Destinations("", eps, notify.OrderFullCapture); len(got) != 2 {
 		t.Errorf("full_capture without a session URL: %d deliveries, want 2", len(got))
+	}
+	// Kassa's own types never reach a session's URL: Ledyer's plugins
+	// receive there and know Ledyer's types alone.
+	got = notify.Destinations("https://shop.example/n", eps, notify.OrderPaid)
+	want = []notify.Delivery{{EndpointID: "ne_all", URL: "https://a.example/all"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("paid (-want +got):\n%s", diff)
 	}
 }
 

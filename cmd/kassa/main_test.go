@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,7 +15,12 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/store"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the server goroutine.
@@ -247,4 +253,86 @@ func TestServeInvoiceProvider(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unsigned notification = %d, want 401", resp.StatusCode)
 	}
+}
+
+// TestPaymentsImportNotifies: an order the command line's import marks
+// paid notifies the merchant's endpoints like one the API marks paid, for
+// the running server's dispatcher to deliver.
+func TestPaymentsImportNotifies(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Acme AB"}, noenv, nil, &out, t.Output()); err != nil {
+		t.Fatalf("merchant create: %v\n%s", err, out.String())
+	}
+	var c map[string]string
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
+		t.Fatal(err)
+	}
+	merchantID := c["merchantId"]
+	// An invoiced order, as the server would have made it.
+	ctx := t.Context()
+	var app *provider.Service
+	withDB := func(f func(st store.Store)) {
+		st, err := (&dbFlags{dataDir: dir}).open(ctx, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if app, err = commandApp(ctx, st, noenv); err != nil {
+			t.Fatal(err)
+		}
+		f(st)
+	}
+	var o *order.Order
+	var ref string
+	withDB(func(st store.Store) {
+		if err := app.Update(ctx, func(tx store.Tx) error {
+			_, err := app.CreateEndpoint(ctx, tx, merchantID, "https://erp.example/hooks", []string{notify.OrderPaid})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		o = kassatest.Purchase(t, app, merchantID, nil)
+		kassatest.Capture(t, app, o)
+		docs, err := provider.View(ctx, app, func(tx store.ReadTx) ([]*invoice.Document, error) {
+			return tx.OrderDocuments(ctx, merchantID, o.ID)
+		})
+		if err != nil || len(docs) != 1 {
+			t.Fatalf("documents %v, %v; want the invoice", docs, err)
+		}
+		ref = docs[0].PaymentReference
+	})
+	file := filepath.Join(dir, "camt054.xml")
+	xml := `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><Ntfctn>
+		<Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct><Ntry>
+		<Amt Ccy="SEK">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt>
+		<NtryDtls><TxDtls><Refs><AcctSvcrRef>X-1</AcctSvcrRef></Refs><RmtInf><Ustrd>` + ref + `</Ustrd></RmtInf></TxDtls></NtryDtls>
+		</Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`
+	if err := os.WriteFile(file, []byte(xml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"kassa", "payments", "import", "--data-dir", dir, "--merchant", merchantID, file}, noenv, nil, &out, t.Output()); err != nil {
+		t.Fatalf("payments import: %v\n%s", err, out.String())
+	}
+	var r struct {
+		Payments []struct {
+			Outcome   string
+			OrderPaid bool
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil || len(r.Payments) != 1 || r.Payments[0].Outcome != "matched" || !r.Payments[0].OrderPaid {
+		t.Fatalf("import output %s (%v), want one matched payment that paid the order", out.String(), err)
+	}
+	withDB(func(st store.Store) {
+		ns, err := provider.View(ctx, app, func(tx store.ReadTx) ([]notify.Notification, error) {
+			return tx.Notifications(ctx, merchantID, store.NotificationFilter{OrderID: o.ID, Limit: 10})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ns) == 0 || ns[0].Type != notify.OrderPaid {
+			t.Errorf("the order's latest notification is not %s: %+v", notify.OrderPaid, ns)
+		}
+	})
 }
