@@ -16,7 +16,8 @@ import (
 // The sandbox demo shop: a merchant page that uses the SDK the way the
 // best-practices guide says, and a backend that does what a merchant's
 // server does, for Config.DemoMerchantID. It is not part of the API: its
-// backend calls the same functions the API's handlers do, directly.
+// backend calls the use cases the API's handlers call (package provider),
+// directly.
 
 // demoDesk is the shop's one product: 6,499.00 SEK at 25 % VAT.
 const demoDeskPrice = 649900
@@ -97,17 +98,13 @@ func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) error 
 		case "session":
 			return s.demoSession(ctx, tx, m, in.Quantity, env, &out)
 		case "update":
-			ps, err := tx.Session(ctx, m, in.SessionID)
-			if err != nil {
-				return err
-			}
 			lines, totals := demoLines(in.Quantity)
-			next, err := ps.Update(env, session.Params{Lines: lines, Totals: totals})
+			next, err := s.app.UpdateSession(ctx, tx, m, in.SessionID, session.Params{Lines: lines, Totals: totals}, false)
 			if err != nil {
 				return err
 			}
 			out.SessionID, out.State = next.ID, next.StateAt(env.Now)
-			return tx.UpdateSession(ctx, next)
+			return nil
 		case "order":
 			return s.demoOrder(ctx, tx, m, in.Token, in.Customer.Order(), &out)
 		case "pending", "complete":
@@ -131,14 +128,10 @@ func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) demoSession(ctx context.Context, tx store.Tx, merchantID string, qty int64, env order.Env, out *demoOut) error {
-	m, err := tx.Merchant(ctx, merchantID)
-	if err != nil {
-		return err
-	}
 	lines, totals := demoLines(qty)
 	cur, country, locale, ref := "SEK", "SE", "sv-SE", "demo-"+env.IDs.New("")[:12]
-	ps, err := session.New(env, merchantID, session.Params{
-		Currency: &cur, Country: &country, Locale: &locale, Reference: &ref, StoreID: &m.StoreID,
+	ps, err := s.app.CreateSession(ctx, tx, merchantID, session.Params{
+		Currency: &cur, Country: &country, Locale: &locale, Reference: &ref,
 		Lines: lines, Totals: totals,
 		Settings: &session.Settings{ConfirmationURL: s.app.PublicURL() + "/demo/shop"},
 	})
@@ -146,7 +139,7 @@ func (s *Server) demoSession(ctx context.Context, tx store.Tx, merchantID string
 		return err
 	}
 	out.SessionID, out.State = ps.ID, ps.State
-	return tx.CreateSession(ctx, ps)
+	return nil
 }
 
 // demoOrder creates the order from a token, with the session's cart, as a

@@ -1,0 +1,104 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kassa-pay/kassa/jobs"
+	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/sqlite"
+)
+
+// A job passes at once, again when woken, and stops with its context; a
+// failed pass is logged under the job's name and the job goes on.
+func TestRun(t *testing.T) {
+	passes := make(chan int)
+	wake := make(chan struct{})
+	n := 0
+	j := jobs.Job{
+		Name:  "counting",
+		Every: time.Hour, // never ticks during the test
+		Wake:  wake,
+		Pass: func(ctx context.Context) (int, error) {
+			n++
+			passes <- n
+			if n == 2 {
+				return 0, errors.New("disk on fire")
+			}
+			return n, nil
+		},
+	}
+	var (
+		mu  sync.Mutex
+		buf bytes.Buffer
+	)
+	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(b)
+	}), nil))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { j.Run(ctx, log); close(done) }()
+	if got := <-passes; got != 1 {
+		t.Fatalf("first pass %d", got)
+	}
+	wake <- struct{}{}
+	if got := <-passes; got != 2 {
+		t.Fatalf("pass after the wake-up %d", got)
+	}
+	wake <- struct{}{} // received once the failed pass is logged
+	if got := <-passes; got != 3 {
+		t.Fatalf("pass after the failure %d", got)
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(buf.String(), "counting") || !strings.Contains(buf.String(), "disk on fire") {
+		t.Errorf("log %q does not name the job and its failure", buf.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// The provider's jobs: overdue reminders only when configured.
+func TestProvider(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	signer, err := provider.LoadSigner(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := provider.New(slog.New(slog.DiscardHandler), provider.Config{}, db, kassatest.NewClock(time.Now()), &kassatest.IDs{}, signer)
+	names := func(js []jobs.Job) []string {
+		var ns []string
+		for _, j := range js {
+			ns = append(ns, j.Name)
+		}
+		return ns
+	}
+	without := names(jobs.Provider(app, jobs.Config{Every: time.Second}))
+	with := names(jobs.Provider(app, jobs.Config{Every: time.Second, OverdueReminders: true}))
+	want := []string{"marking orders ready for capture", "capturing orders automatically", "purging idempotency records", "numbering documents"}
+	if !slices.Equal(without, want) {
+		t.Errorf("jobs %q, want %q", without, want)
+	}
+	if !slices.Equal(with, append(want, "reminding of overdue invoices")) {
+		t.Errorf("jobs with reminders %q", with)
+	}
+}
