@@ -1,7 +1,7 @@
 // Package notify turns order and session changes into the notifications
 // Ledyer sends merchants, and holds the rules of their delivery: the
 // payloads, who receives them, the retry schedule and the Standard
-// Webhooks signature. It does no I/O; the api package writes
+// Webhooks signature. It does no I/O; package provider's outbox writes
 // notifications in the transaction of the change that causes them, and
 // package webhook delivers them.
 package notify
