@@ -133,18 +133,11 @@ func (r *statusRecorder) WriteHeader(status int)      { r.status = status }
 // that use it as a library in the same process.
 func (s *Server) PaymentModule() *paymod.Service { return s.payments }
 
-// handler is an HTTP handler that returns its failure instead of writing
-// it: handle writes it, the one way failures are answered.
-type handler func(w http.ResponseWriter, r *http.Request) error
+// handler is an HTTP handler that returns its failure (wire.Handler).
+type handler = wire.Handler
 
 // handle adapts h to net/http: a returned error is answered by writeError.
-func (s *Server) handle(h handler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
-	}
-}
+func (s *Server) handle(h handler) http.HandlerFunc { return wire.Handle(s.log, h) }
 
 // writeError answers err (wire.WriteError).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -152,16 +152,10 @@ func (s *Server) AddRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /demo/shop/{action}", s.handle(s.sandboxOnly(s.handleDemoAction)))
 }
 
-// handler is an HTTP handler that returns its failure; handle writes it.
-type handler func(w http.ResponseWriter, r *http.Request) error
+// handler is an HTTP handler that returns its failure (wire.Handler).
+type handler = wire.Handler
 
-func (s *Server) handle(h handler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
-	}
-}
+func (s *Server) handle(h handler) http.HandlerFunc { return wire.Handle(s.log, h) }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	wire.WriteError(s.log, w, r, err)

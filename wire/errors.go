@@ -88,3 +88,17 @@ func WriteRaw(w http.ResponseWriter, status int, body []byte) {
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+// Handler is an HTTP handler that returns its failure instead of writing
+// it: Handle writes it, the one way failures are answered.
+type Handler func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts h to net/http: a returned error is answered by
+// WriteError, logged to log.
+func Handle(log *slog.Logger, h Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			WriteError(log, w, r, err)
+		}
+	}
+}

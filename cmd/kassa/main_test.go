@@ -171,8 +171,10 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-func TestPaymentsImport(t *testing.T) {
-	dir := t.TempDir()
+// createMerchant runs kassa merchant create in dir and returns what it
+// prints: merchantId, storeId, clientId, clientSecret.
+func createMerchant(t *testing.T, dir string) map[string]string {
+	t.Helper()
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Acme AB"}, noenv, nil, &out, t.Output()); err != nil {
 		t.Fatalf("merchant create: %v\n%s", err, out.String())
@@ -181,14 +183,28 @@ func TestPaymentsImport(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, "camt054.xml")
-	xml := `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><Ntfctn>
+	return c
+}
+
+// camt054 is a bank's notification of one booked credit of amount (in
+// major units, as the file writes it) with payment reference ref, followed
+// by the entries given.
+func camt054(amount, ref, entries string) string {
+	return `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><Ntfctn>
 		<Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct><Ntry>
-		<Amt Ccy="SEK">12.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt>
-		<NtryDtls><TxDtls><Refs><AcctSvcrRef>X-1</AcctSvcrRef></Refs><RmtInf><Ustrd>1234574</Ustrd></RmtInf></TxDtls></NtryDtls>
-		</Ntry><Ntry>
+		<Amt Ccy="SEK">` + amount + `</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt>
+		<NtryDtls><TxDtls><Refs><AcctSvcrRef>X-1</AcctSvcrRef></Refs><RmtInf><Ustrd>` + ref + `</Ustrd></RmtInf></TxDtls></NtryDtls>
+		</Ntry>` + entries + `</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`
+}
+
+func TestPaymentsImport(t *testing.T) {
+	dir := t.TempDir()
+	c := createMerchant(t, dir)
+	var out bytes.Buffer
+	file := filepath.Join(dir, "camt054.xml")
+	xml := camt054("12.00", "1234574", `<Ntry>
 		<Amt Ccy="SEK">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt><AcctSvcrRef>X-2</AcctSvcrRef>
-		</Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`
+		</Ntry>`)
 	if err := os.WriteFile(file, []byte(xml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -260,15 +276,7 @@ func TestServeInvoiceProvider(t *testing.T) {
 // the running server's dispatcher to deliver.
 func TestPaymentsImportNotifies(t *testing.T) {
 	dir := t.TempDir()
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Acme AB"}, noenv, nil, &out, t.Output()); err != nil {
-		t.Fatalf("merchant create: %v\n%s", err, out.String())
-	}
-	var c map[string]string
-	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
-		t.Fatal(err)
-	}
-	merchantID := c["merchantId"]
+	merchantID := createMerchant(t, dir)["merchantId"]
 	// An invoiced order, as the server would have made it.
 	ctx := t.Context()
 	var app *provider.Service
@@ -303,15 +311,10 @@ func TestPaymentsImportNotifies(t *testing.T) {
 		ref = docs[0].PaymentReference
 	})
 	file := filepath.Join(dir, "camt054.xml")
-	xml := `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><Ntfctn>
-		<Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct><Ntry>
-		<Amt Ccy="SEK">100.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-05</Dt></BookgDt>
-		<NtryDtls><TxDtls><Refs><AcctSvcrRef>X-1</AcctSvcrRef></Refs><RmtInf><Ustrd>` + ref + `</Ustrd></RmtInf></TxDtls></NtryDtls>
-		</Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`
-	if err := os.WriteFile(file, []byte(xml), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(camt054("100.00", ref, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out.Reset()
+	var out bytes.Buffer
 	if err := run(ctx, []string{"kassa", "payments", "import", "--data-dir", dir, "--merchant", merchantID, file}, noenv, nil, &out, t.Output()); err != nil {
 		t.Fatalf("payments import: %v\n%s", err, out.String())
 	}
