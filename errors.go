@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Error codes. Each maps to exactly one HTTP status in package api.
+// Error codes. Each maps to exactly one HTTP status (package wire).
 const (
 	EInvalid      = "invalid_request"   // malformed or rule-breaking input
 	ENotFound     = "not_found"         // no such resource for this merchant

@@ -83,7 +83,8 @@ func (t totalsIn) totals() (order.Totals, error) {
 	return out, nil
 }
 
-// sessionIn is the body of P1/P2 and, with customer, of T1.
+// sessionIn is the body that creates or updates a payment session and,
+// with customer, the one that creates an order from a token.
 type sessionIn struct {
 	totalsIn
 	Country    *wire.Str       `json:"country"`
@@ -94,7 +95,7 @@ type sessionIn struct {
 	OrderLines []lineIn        `json:"orderLines"`
 	Metadata   json.RawMessage `json:"metadata"`
 	Customer   *wire.Customer  `json:"customer"`
-	// AutoCapture is read only when creating an order (T1).
+	// AutoCapture is read only when creating an order from a token.
 	AutoCapture *struct {
 		Enabled      bool     `json:"enabled"`
 		DelayMinutes wire.Int `json:"delayMinutes"`

@@ -17,9 +17,9 @@ import (
 // outbox is the store as use cases see it: every transaction writes the
 // notifications of the order and session changes it makes, and schedules
 // automatic captures, in that same transaction; one that issued documents
-// has them numbered once it commits. Use cases save orders and
-// sessions as before and cannot forget a notification; no notification
-// exists for a change that did not commit.
+// has them numbered once it commits. Use cases save orders and sessions
+// with the store's own methods and cannot forget a notification; no
+// notification exists for a change that did not commit.
 type outbox struct {
 	store.Store
 	srv *Service
