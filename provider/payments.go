@@ -9,11 +9,11 @@ import (
 
 // RecordPayments records a bank file's payments (or one sandbox payment)
 // for the merchant, marking the orders they settle paid through
-// SaveOrder: the API's import, the sandbox payment and `kassa payments
+// ChangeOrder: the API's import, the sandbox payment and `kassa payments
 // import` all record here.
 func (s *Service) RecordPayments(ctx context.Context, tx store.Tx, merchantID string, f *reconcile.File) (*reconcile.Result, error) {
 	if _, err := tx.Merchant(ctx, merchantID); err != nil {
 		return nil, err
 	}
-	return reconcile.Record(ctx, tx, s.Env(), merchantID, f, s.SaveOrder)
+	return reconcile.Record(ctx, tx, s.Env(), merchantID, f, s.ChangeOrder)
 }

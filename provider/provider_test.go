@@ -2,9 +2,11 @@ package provider_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,6 +214,45 @@ func TestRecordPaymentsNotifiesPaid(t *testing.T) {
 		})
 		if len(res.Payments) != 1 || res.Payments[0].Outcome != reconcile.Matched || !res.Payments[0].OrderPaid {
 			t.Fatalf("result %+v, want one matched payment that paid the order", res.Payments)
+		}
+		want := []string{notify.OrderCreate, notify.OrderReadyForCapture, notify.OrderFullCapture, notify.OrderPaid}
+		if got := e.notified(o.ID); !slices.Equal(got, want) {
+			t.Errorf("notifications %v, want %v", got, want)
+		}
+	})
+}
+
+// Two imports that each pay half of an order's invoice, at once: the one
+// that commits second sees the first's payment once it holds the order,
+// so the order is paid, and notified, exactly once.
+func TestRecordPaymentsConcurrentHalves(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, provider.Config) *env) {
+		e := newEnv(t, provider.Config{})
+		o := kassatest.Purchase(t, e.app, e.merchant, nil)
+		kassatest.Capture(t, e.app, o)
+		ref := e.documents(o.ID)[0].PaymentReference
+		var wg sync.WaitGroup
+		paid := make([]bool, 2)
+		for i := range 2 {
+			wg.Go(func() {
+				f := &reconcile.File{Payments: []reconcile.Entry{{
+					BankRef: fmt.Sprintf("half-%d", i), Reference: ref, Amount: 5000, Currency: money.Currency("SEK"), BookedAt: e.clock.Now(),
+				}}}
+				err := e.app.Update(context.Background(), func(tx store.Tx) error {
+					res, err := e.app.RecordPayments(context.Background(), tx, e.merchant, f)
+					if err == nil {
+						paid[i] = res.Payments[0].OrderPaid
+					}
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if paid[0] == paid[1] {
+			t.Errorf("orderPaid of the two halves %v, want exactly one true", paid)
 		}
 		want := []string{notify.OrderCreate, notify.OrderReadyForCapture, notify.OrderFullCapture, notify.OrderPaid}
 		if got := e.notified(o.ID); !slices.Equal(got, want) {

@@ -41,19 +41,20 @@ type Result struct {
 	Skipped  []Skip    `json:"skipped"`
 }
 
-// SaveOrder saves an order's change from prev to next: the application's
-// one order-apply path (provider.Service.SaveOrder).
-type SaveOrder func(ctx context.Context, tx store.Tx, prev, next *order.Order, env order.Env) error
+// ChangeOrder locks the merchant's order, applies change to it under the
+// order's clock guard and saves the result: the application's one
+// order-apply path (provider.Service.ChangeOrder).
+type ChangeOrder func(ctx context.Context, tx store.Tx, merchantID, orderID string, change func(o *order.Order, env order.Env) (*order.Order, error)) (*order.Order, order.Env, error)
 
 // Record records f's payments as payments of merchantID, in order, and
-// saves with save each order they settle.
-func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, f *File, save SaveOrder) (*Result, error) {
+// marks paid, through change, each order they settle.
+func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, f *File, change ChangeOrder) (*Result, error) {
 	r := &Result{Payments: make([]Applied, 0, len(f.Payments)), Skipped: f.Skipped}
 	if r.Skipped == nil {
 		r.Skipped = []Skip{}
 	}
 	for _, e := range f.Payments {
-		a, err := record(ctx, tx, env, merchantID, e, save)
+		a, err := record(ctx, tx, env, merchantID, e, change)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +63,7 @@ func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 	return r, nil
 }
 
-func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, e Entry, save SaveOrder) (Applied, error) {
+func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, e Entry, change ChangeOrder) (Applied, error) {
 	a := Applied{BankPayment: store.BankPayment{
 		ID: env.IDs.New(kassa.PrefixBankPayment), MerchantID: merchantID, BankRef: e.BankRef, Reference: e.Reference,
 		Amount: e.Amount, Currency: e.Currency, BookedAt: e.BookedAt, CreatedAt: env.Now,
@@ -104,37 +105,38 @@ func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 	default:
 		a.Outcome = Over
 	}
-	a.OrderPaid, err = settle(ctx, tx, env, merchantID, d.OrderID, save)
+	a.OrderPaid, err = settle(ctx, tx, merchantID, d.OrderID, change)
 	return a, err
 }
 
-// settle marks the order paid when its documents are.
-func settle(ctx context.Context, tx store.Tx, env order.Env, merchantID, orderID string, save SaveOrder) (bool, error) {
-	o, err := tx.Order(ctx, merchantID, orderID)
-	if err != nil {
-		return false, err
-	}
-	docs, err := tx.OrderDocuments(ctx, merchantID, orderID)
-	if err != nil {
-		return false, err
-	}
-	paid := map[string]int64{}
-	for _, d := range docs {
-		if paid[d.ID], err = tx.DocumentPaid(ctx, d.ID); err != nil {
-			return false, err
+// settle marks the order paid when its documents are. The documents'
+// payments are read once the order is locked, so of two imports paying
+// one order at once the second sees the first's payment.
+func settle(ctx context.Context, tx store.Tx, merchantID, orderID string, change ChangeOrder) (paidNow bool, err error) {
+	_, _, err = change(ctx, tx, merchantID, orderID, func(o *order.Order, env order.Env) (*order.Order, error) {
+		docs, err := tx.OrderDocuments(ctx, merchantID, orderID)
+		if err != nil {
+			return nil, err
 		}
-	}
-	if !invoice.Settled(o, docs, paid) {
-		return false, nil
-	}
-	env = env.For(o)
-	var total int64
-	for _, v := range paid {
-		total += v
-	}
-	next, ok := o.MarkPaid(env, total)
-	if !ok {
-		return false, nil
-	}
-	return true, save(ctx, tx, o, next, env)
+		paid := map[string]int64{}
+		for _, d := range docs {
+			if paid[d.ID], err = tx.DocumentPaid(ctx, d.ID); err != nil {
+				return nil, err
+			}
+		}
+		if !invoice.Settled(o, docs, paid) {
+			return o, nil
+		}
+		var total int64
+		for _, v := range paid {
+			total += v
+		}
+		next, ok := o.MarkPaid(env, total)
+		if !ok {
+			return o, nil
+		}
+		paidNow = true
+		return next, nil
+	})
+	return paidNow, err
 }
