@@ -25,7 +25,7 @@ func (s *Server) handleOrderGet(w http.ResponseWriter, r *http.Request) error {
 // orderHandler makes the handler of an order operation: decode the body
 // into In, then apply op to the order in one transaction. Operations
 // without a body use struct{}; an empty body, [] and {} all do.
-func orderHandler[In any](s *Server, status int, op func(r *http.Request, o *order.Order, env order.Env, in *In) (*order.Order, error)) handler {
+func orderHandler[In any](s *Server, status int, op func(o *order.Order, env order.Env, in *In) (*order.Order, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		in := new(In)
 		body, err := wire.ReadJSON(r, in)
@@ -34,7 +34,7 @@ func orderHandler[In any](s *Server, status int, op func(r *http.Request, o *ord
 		}
 		return s.orderMutation(w, r, body, status, func(ctx context.Context, tx store.Tx, merchantID, orderID string) (*order.Order, order.Env, error) {
 			return s.app.ChangeOrder(ctx, tx, merchantID, orderID, func(o *order.Order, env order.Env) (*order.Order, error) {
-				return op(r, o, env, in)
+				return op(o, env, in)
 			})
 		})
 	}
@@ -42,36 +42,51 @@ func orderHandler[In any](s *Server, status int, op func(r *http.Request, o *ord
 
 type none struct{}
 
-func (s *Server) addOrderRoutes(m *http.ServeMux) {
-	auth := s.auth
-	// 201, as Ledyer answers and the Omnipay driver requires.
-	m.HandleFunc("POST /v1/orders/{orderId}/acknowledge", auth(orderHandler(s, http.StatusCreated, func(_ *http.Request, o *order.Order, env order.Env, _ *none) (*order.Order, error) {
+// handleAcknowledge answers 201, as Ledyer does and the Omnipay driver
+// requires.
+func (s *Server) handleAcknowledge(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusCreated, func(o *order.Order, env order.Env, _ *none) (*order.Order, error) {
 		return o.Acknowledge(env), nil
-	})))
-	m.HandleFunc("POST /v1/orders/{orderId}/reference", auth(orderHandler(s, http.StatusOK, func(_ *http.Request, o *order.Order, env order.Env, in *referenceIn) (*order.Order, error) {
+	})(w, r)
+}
+
+func (s *Server) handleReference(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, in *referenceIn) (*order.Order, error) {
 		if in.Reference == nil {
 			return nil, kassa.Invalid("reference", "reference is required")
 		}
 		return o.SetReference(env, string(*in.Reference))
-	})))
-	m.HandleFunc("POST /v1/orders/{orderId}/capture", auth(orderHandler(s, http.StatusOK, func(_ *http.Request, o *order.Order, env order.Env, in *captureIn) (*order.Order, error) {
+	})(w, r)
+}
+
+func (s *Server) handleCapture(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, in *captureIn) (*order.Order, error) {
 		req, err := in.request()
 		if err != nil {
 			return nil, err
 		}
 		return o.Capture(env, req)
-	})))
-	m.HandleFunc("POST /v1/orders/{orderId}/partialcapture", auth(orderHandler(s, http.StatusOK, func(_ *http.Request, o *order.Order, env order.Env, in *captureIn) (*order.Order, error) {
+	})(w, r)
+}
+
+func (s *Server) handlePartialCapture(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, in *captureIn) (*order.Order, error) {
 		req, err := in.request()
 		if err != nil {
 			return nil, err
 		}
 		return o.PartialCapture(env, req)
-	})))
-	m.HandleFunc("POST /v1/orders/{orderId}/refund/{ledgerId}", auth(orderHandler(s, http.StatusOK, func(r *http.Request, o *order.Order, env order.Env, in *refundIn) (*order.Order, error) {
+	})(w, r)
+}
+
+func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, in *refundIn) (*order.Order, error) {
 		return o.Refund(env, r.PathValue("ledgerId"), string(in.Note))
-	})))
-	m.HandleFunc("POST /v1/orders/{orderId}/partialrefund/{ledgerId}", auth(orderHandler(s, http.StatusOK, func(r *http.Request, o *order.Order, env order.Env, in *refundIn) (*order.Order, error) {
+	})(w, r)
+}
+
+func (s *Server) handlePartialRefund(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, in *refundIn) (*order.Order, error) {
 		lines, err := linesIn(in.OrderLines)
 		if err != nil {
 			return nil, err
@@ -80,25 +95,40 @@ func (s *Server) addOrderRoutes(m *http.ServeMux) {
 			return nil, kassa.Invalid("totalRefundAmount", "totalRefundAmount is required")
 		}
 		return o.PartialRefund(env, r.PathValue("ledgerId"), order.RefundRequest{Lines: lines, TotalAmount: in.TotalRefundAmount.V, Note: string(in.Note)})
-	})))
-	m.HandleFunc("DELETE /v1/orders/{orderId}", auth(orderHandler(s, http.StatusOK, func(_ *http.Request, o *order.Order, env order.Env, _ *none) (*order.Order, error) {
+	})(w, r)
+}
+
+func (s *Server) handleOrderCancel(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, _ *none) (*order.Order, error) {
 		return o.Cancel(env)
-	})))
-	m.HandleFunc("DELETE /v1/orders/{orderId}/{ledgerId}", auth(orderHandler(s, http.StatusOK, func(r *http.Request, o *order.Order, env order.Env, _ *none) (*order.Order, error) {
+	})(w, r)
+}
+
+func (s *Server) handleChunkCancel(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, _ *none) (*order.Order, error) {
 		return o.CancelChunk(env, r.PathValue("ledgerId"))
-	})))
-	m.HandleFunc("POST /v1/orders/{orderId}/customer", auth(orderHandler(s, http.StatusOK, func(_ *http.Request, o *order.Order, env order.Env, in *wire.Customer) (*order.Order, error) {
+	})(w, r)
+}
+
+func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, in *wire.Customer) (*order.Order, error) {
 		return o.EditCustomer(env, in.Update())
-	})))
-	m.HandleFunc("POST /v1/orders/{orderId}/paymentmethod", auth(orderHandler(s, http.StatusOK, func(_ *http.Request, o *order.Order, env order.Env, in *paymentMethodIn) (*order.Order, error) {
+	})(w, r)
+}
+
+func (s *Server) handlePaymentMethod(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, in *paymentMethodIn) (*order.Order, error) {
 		if in.PaymentMethod == nil {
 			return nil, kassa.Invalid("paymentMethod", "paymentMethod is required")
 		}
 		return o.EditPaymentMethod(env, string(in.PaymentMethod.Provider), string(in.PaymentMethod.Type))
-	})))
-	m.HandleFunc("POST /v1/orders/{orderId}/extendexpiry", auth(orderHandler(s, http.StatusOK, func(_ *http.Request, o *order.Order, env order.Env, _ *none) (*order.Order, error) {
+	})(w, r)
+}
+
+func (s *Server) handleExtendExpiry(w http.ResponseWriter, r *http.Request) error {
+	return orderHandler(s, http.StatusOK, func(o *order.Order, env order.Env, _ *none) (*order.Order, error) {
 		return o.ExtendExpiry(env)
-	})))
+	})(w, r)
 }
 
 // handleOrderEdit replaces the order's lines and totals; an order that

@@ -29,7 +29,17 @@ func (s *Server) addRoutes() {
 
 	m.HandleFunc("GET /v1/orders/{orderId}", auth(s.handleOrderGet))
 	m.HandleFunc("POST /v1/orders/{orderId}", auth(s.handleOrderEdit))
-	s.addOrderRoutes(m) // the order operations
+	m.HandleFunc("POST /v1/orders/{orderId}/acknowledge", auth(s.handleAcknowledge))
+	m.HandleFunc("POST /v1/orders/{orderId}/reference", auth(s.handleReference))
+	m.HandleFunc("POST /v1/orders/{orderId}/capture", auth(s.handleCapture))
+	m.HandleFunc("POST /v1/orders/{orderId}/partialcapture", auth(s.handlePartialCapture))
+	m.HandleFunc("POST /v1/orders/{orderId}/refund/{ledgerId}", auth(s.handleRefund))
+	m.HandleFunc("POST /v1/orders/{orderId}/partialrefund/{ledgerId}", auth(s.handlePartialRefund))
+	m.HandleFunc("DELETE /v1/orders/{orderId}", auth(s.handleOrderCancel))
+	m.HandleFunc("DELETE /v1/orders/{orderId}/{ledgerId}", auth(s.handleChunkCancel))
+	m.HandleFunc("POST /v1/orders/{orderId}/customer", auth(s.handleCustomer))
+	m.HandleFunc("POST /v1/orders/{orderId}/paymentmethod", auth(s.handlePaymentMethod))
+	m.HandleFunc("POST /v1/orders/{orderId}/extendexpiry", auth(s.handleExtendExpiry))
 	m.HandleFunc("GET /v1/orders/{orderId}/paymentstatus", auth(s.handleOrderPaymentStatus))
 	m.HandleFunc("GET /v1/paymentstatus", auth(s.handlePaymentStatus))
 
