@@ -50,7 +50,7 @@ func TestModeSandboxEndpoints(t *testing.T) {
 			{method: "POST", path: "/demo/shop/session", body: map[string]any{"quantity": 1}},
 		} {
 			resp := e.do(r)
-			if disabled := resp.status == 404 && strings.Contains(string(resp.body), "sandbox endpoints are disabled"); disabled != live || resp.status == 404 && !live {
+			if disabled := resp.status == 404 && resp.code() == "not_found" && strings.Contains(string(resp.body), "sandbox endpoints are disabled"); disabled != live || resp.status == 404 && !live {
 				t.Errorf("%s %s = %d %s; want 404 in live mode only", r.method, r.path, resp.status, resp.body)
 			}
 		}
