@@ -162,12 +162,17 @@ func TestLiveRefusesPrivateWebhooks(t *testing.T) {
 
 // The printed command names this server's database without its password.
 func TestMerchantCreateCommand(t *testing.T) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		db   dbFlags
 		want string
 	}{
 		{dbFlags{dataDir: "/var/lib/kassa"}, "kassa merchant create --name NAME --data-dir /var/lib/kassa"},
 		{dbFlags{dataDir: "/srv/my data/it's"}, `kassa merchant create --name NAME --data-dir '/srv/my data/it'\''s'`},
+		{dbFlags{dataDir: "kassa-data"}, "kassa merchant create --name NAME --data-dir " + shellQuote(filepath.Join(cwd, "kassa-data"))},
 		{dbFlags{url: "postgres://kassa@db.internal:5432/kassa?sslmode=require"}, "kassa merchant create --name NAME --database 'postgres://kassa@db.internal:5432/kassa?sslmode=require'"},
 		{dbFlags{url: "postgres://kassa:hunter2@db.internal/kassa"},
 			"kassa merchant create --name NAME --database postgres://kassa:xxxxx@db.internal/kassa\n  (with the database password where xxxxx stands)"},

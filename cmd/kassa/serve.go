@@ -457,7 +457,11 @@ func (d *dbFlags) where() string {
 func (d *dbFlags) merchantCreateCommand() string {
 	const cmd = "kassa merchant create --name NAME "
 	if d.url == "" {
-		return cmd + "--data-dir " + shellQuote(d.dataDir)
+		dir, err := filepath.Abs(d.dataDir) // the same directory from wherever it runs
+		if err != nil {
+			dir = d.dataDir
+		}
+		return cmd + "--data-dir " + shellQuote(dir)
 	}
 	r, redacted := redactDatabase(d.url)
 	line := cmd + "--database " + shellQuote(r)
