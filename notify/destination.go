@@ -62,6 +62,18 @@ func CheckURL(raw string, allowPrivate bool) error {
 	return nil
 }
 
+// CheckHTTPS is live mode's rule for a notification URL, an endpoint's or
+// a session's: absolute https, so that notifications, which carry order
+// details and their signatures, travel over TLS only. field names the URL
+// in the error.
+func CheckHTTPS(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" {
+		return kassa.Invalid(field, "%s must be an absolute https URL in live mode", field)
+	}
+	return nil
+}
+
 // Destination names the receiver a delivery goes to, for sharing the
 // dispatcher fairly: the merchant and the URL's origin (scheme, host and
 // port). Deliveries to one origin share a cap on attempts in flight,

@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/netip"
 	"testing"
@@ -394,6 +395,30 @@ func TestCheckURL(t *testing.T) {
 		}
 		if err != nil && kassa.ErrorCode(err) != kassa.EInvalid {
 			t.Errorf("CheckURL(%q): code %s, want %s", tt.url, kassa.ErrorCode(err), kassa.EInvalid)
+		}
+	}
+}
+
+func TestCheckHTTPS(t *testing.T) {
+	for _, tt := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://shop.example/ledyer/notify", true},
+		{"HTTPS://shop.example:8443/n?x=1", true},
+		{"http://shop.example/ledyer/notify", false},
+		{"https://", false},
+		{"https:///path", false},
+		{"//shop.example/n", false},
+		{"ftp://shop.example/", false},
+		{"https://shop.example/%zz", false},
+	} {
+		err := notify.CheckHTTPS("settings.urls.notification", tt.url)
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckHTTPS(%q) = %v, want ok %v", tt.url, err, tt.ok)
+		}
+		if e, isKassa := errors.AsType[*kassa.Error](err); err != nil && (!isKassa || e.Code != kassa.EInvalid || e.Param != "settings.urls.notification") {
+			t.Errorf("CheckHTTPS(%q) = %#v, want %s naming settings.urls.notification", tt.url, err, kassa.EInvalid)
 		}
 	}
 }

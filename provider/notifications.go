@@ -15,10 +15,16 @@ import (
 const maxEndpoints = 20
 
 // CreateEndpoint adds a notification endpoint for the merchant, with a
-// new signing secret, subscribed to types (all of them when empty).
+// new signing secret, subscribed to types (all of them when empty). In
+// live mode its URL must be https.
 func (s *Service) CreateEndpoint(ctx context.Context, tx store.Tx, merchantID, url string, types []string) (*notify.Endpoint, error) {
 	if err := notify.CheckURL(url, s.cfg.AllowPrivateWebhooks); err != nil {
 		return nil, err
+	}
+	if s.cfg.Live {
+		if err := notify.CheckHTTPS("url", url); err != nil {
+			return nil, err
+		}
 	}
 	var subscribed []string
 	for i, t := range types {

@@ -19,21 +19,26 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-// Config is the provider's behaviour that deployments choose.
+// Config is the provider's behaviour that deployments choose. The zero
+// Config is the sandbox's.
 type Config struct {
+	// Live is live mode (docs/modes.md): the risk policy's test companies
+	// do not apply, AllowPrivateWebhooks is ignored, and notification
+	// URLs, endpoints' and sessions', must be https.
+	Live bool
 	// ProcessingDelay is how long a new order waits before it is ready for
 	// capture; zero makes it ready at once.
 	ProcessingDelay time.Duration
 	// PublicURL is the base URL clients reach Kassa at, for links.
 	PublicURL string
 	// Risk is the assessment policy for authorizations and order growth;
-	// zero is risk.DefaultPolicy.
+	// zero is risk.DefaultPolicy. Live mode turns its TestCompanies off.
 	Risk risk.Policy
 	// NotificationKey derives the secrets that sign deliveries to session
 	// notification URLs (see LoadNotificationKey).
 	NotificationKey []byte
 	// AllowPrivateWebhooks lets endpoints point at loopback and private
-	// addresses: for sandboxes and tests only.
+	// addresses: for sandboxes and tests only, ignored in live mode.
 	AllowPrivateWebhooks bool
 	// OnNotification, if set, is called after a transaction that wrote
 	// notifications has committed, to wake the dispatcher.
@@ -56,6 +61,9 @@ type Service struct {
 func New(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids kassa.IDs, signer merchant.Signer) *Service {
 	if cfg.Risk.CreditLimit == 0 {
 		cfg.Risk = risk.DefaultPolicy
+	}
+	if cfg.Live {
+		cfg.Risk.TestCompanies, cfg.AllowPrivateWebhooks = false, false
 	}
 	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, signer: signer, issued: make(chan struct{}, 1)}
 	s.store = outbox{Store: st, srv: s}

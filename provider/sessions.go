@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
@@ -12,6 +13,9 @@ import (
 // CreateSession creates a payment session for the merchant; an empty
 // store ID is the merchant's default store.
 func (s *Service) CreateSession(ctx context.Context, tx store.Tx, merchantID string, p session.Params) (*session.Session, error) {
+	if err := s.checkNotificationURL(p); err != nil {
+		return nil, err
+	}
 	var storeID string
 	if p.StoreID != nil {
 		storeID = *p.StoreID
@@ -48,6 +52,11 @@ func (s *Service) ChangeSession(ctx context.Context, tx store.Tx, merchantID, se
 // updates send settings.security alone, and the URLs it set at creation
 // stay (the dialog's frame-ancestors come from them).
 func (s *Service) UpdateSession(ctx context.Context, tx store.Tx, merchantID, sessionID string, p session.Params, withURLs bool) (*session.Session, error) {
+	if withURLs {
+		if err := s.checkNotificationURL(p); err != nil {
+			return nil, err
+		}
+	}
 	return s.ChangeSession(ctx, tx, merchantID, sessionID, func(ps *session.Session, env order.Env) (*session.Session, error) {
 		if p.StoreID != nil {
 			storeID, err := callerStore(ctx, tx, ps.MerchantID, *p.StoreID)
@@ -61,6 +70,16 @@ func (s *Service) UpdateSession(ctx context.Context, tx store.Tx, merchantID, se
 		}
 		return ps.Update(env, p)
 	})
+}
+
+// checkNotificationURL holds the notification URL a session create or
+// update sets to live mode's rule: https, or none. The sandbox takes any,
+// as Ledyer's clients send them unchecked (a shop on a laptop has no TLS).
+func (s *Service) checkNotificationURL(p session.Params) error {
+	if !s.cfg.Live || p.Settings == nil || p.Settings.NotificationURL == "" {
+		return nil
+	}
+	return notify.CheckHTTPS("settings.urls.notification", p.Settings.NotificationURL)
 }
 
 // CancelSession cancels a session and gives back the credit it reserved.

@@ -1,6 +1,6 @@
 // Package risk is the deterministic credit and fraud assessment that
-// decides a buyer's authorization. Its rules, and the sandbox values that
-// force each outcome, are documented in docs/sandbox.md.
+// decides a buyer's authorization. Its rules, and the sandbox's test
+// companies that force each outcome, are documented in docs/sandbox.md.
 package risk
 
 import (
@@ -26,7 +26,9 @@ const (
 	TagOpenExposure        = "openExposure"
 )
 
-// Sandbox company IDs that force an outcome whatever the amount.
+// Test company IDs that force an outcome whatever the amount, when the
+// policy's TestCompanies is set (in the sandbox). Otherwise they are
+// assessed like any other company.
 const (
 	BlockedCompany      = "556000-0000"
 	SignatoryCompany    = "556000-0001"
@@ -40,22 +42,26 @@ const (
 const LowCreditLimit = 10_000
 
 // Policy holds the amount thresholds, in major units of any currency, and
-// the blocklist. The zero Policy is not usable; start from DefaultPolicy.
+// whether the test companies apply. The zero Policy is not usable; start
+// from DefaultPolicy.
 type Policy struct {
 	SignatoryAbove int64 // amounts above need a signatory
 	CreditLimit    int64 // a company's open exposure plus the amount may not exceed it
-	// CompanyLimits overrides CreditLimit for some companies.
-	CompanyLimits map[string]int64
-	// Blocklist holds company IDs that are never offered invoice payment.
-	Blocklist []string
+	// TestCompanies gives the test companies their forced outcomes:
+	// BlockedCompany is blocklisted, SignatoryCompany always needs a
+	// signatory, ManualReviewCompany is approved after manual review
+	// advice, and LowLimitCompany's credit limit is LowCreditLimit. Live
+	// mode turns it off, so that a real company with one of these IDs is
+	// assessed by the rules alone.
+	TestCompanies bool
 }
 
-// DefaultPolicy is the sandbox policy.
+// DefaultPolicy is the sandbox's policy: its thresholds are live mode's
+// too, which turns TestCompanies off.
 var DefaultPolicy = Policy{
 	SignatoryAbove: 250_000,
 	CreditLimit:    1_000_000,
-	CompanyLimits:  map[string]int64{LowLimitCompany: LowCreditLimit},
-	Blocklist:      []string{BlockedCompany},
+	TestCompanies:  true,
 }
 
 // Input is what an assessment looks at. Exposure is what the company
@@ -80,16 +86,17 @@ type Decision struct {
 
 // Limit is the company's credit limit in minor units of c.
 func (p Policy) Limit(companyID string, c money.Currency) int64 {
-	limit, ok := p.CompanyLimits[companyID]
-	if !ok {
-		limit = p.CreditLimit
+	limit := p.CreditLimit
+	if p.test(companyID, LowLimitCompany) {
+		limit = LowCreditLimit
 	}
 	return limit * scale(c)
 }
 
 // Assess decides, the same way every time for the same input. The rules
-// apply in order and the first that matches decides: blocklist, credit
-// limit, signatory company, signatory amount, manual review.
+// apply in order and the first that matches decides: blocked company,
+// credit limit, signatory company, signatory amount, manual review
+// company; the test companies' rules apply only with TestCompanies.
 func (p Policy) Assess(in Input) Decision {
 	var tags []string
 	if in.Exposure > 0 {
@@ -97,21 +104,27 @@ func (p Policy) Assess(in Input) Decision {
 	}
 	with := func(t ...string) []string { return append(slices.Clone(tags), t...) }
 	switch {
-	case slices.Contains(p.Blocklist, in.CompanyID):
+	case p.test(in.CompanyID, BlockedCompany):
 		return Decision{Outcome: Rejected, Tags: []string{TagBlocklisted}, Reason: "the company cannot be offered invoice payment"}
 	case in.Amount > p.Limit(in.CompanyID, in.Currency)-in.Exposure:
 		return Decision{Outcome: Rejected, Tags: with(TagCreditLimitExceeded), Reason: "the amount exceeds the company's credit limit"}
-	case in.CompanyID == SignatoryCompany:
+	case p.test(in.CompanyID, SignatoryCompany):
 		return Decision{Outcome: Signatory, Tags: with(TagSignatoryRequired)}
 	case in.Amount > p.SignatoryAbove*scale(in.Currency):
 		return Decision{Outcome: Signatory, Tags: with(TagSignatoryRequired, TagLargeAmount)}
-	case in.CompanyID == ManualReviewCompany:
+	case p.test(in.CompanyID, ManualReviewCompany):
 		return Decision{Outcome: Approved, Tags: with(TagManualReview), Forced: true}
 	}
 	if tags == nil {
 		tags = []string{}
 	}
 	return Decision{Outcome: Approved, Tags: tags}
+}
+
+// test says whether companyID is the test company testID and the policy
+// applies the test companies.
+func (p Policy) test(companyID, testID string) bool {
+	return p.TestCompanies && companyID == testID
 }
 
 // scale is 10^digits of c: major units to minor units.

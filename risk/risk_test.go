@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/risk"
 	"pgregory.net/rapid"
 )
@@ -71,4 +72,56 @@ func TestAssessIsDeterministic(t *testing.T) {
 			t.Fatalf("second assessment differs:\n%s", diff)
 		}
 	}
+}
+
+// TestAssessWithoutTestCompanies: with TestCompanies off (live mode) the
+// test companies' IDs are assessed by the rules alone, like any company.
+func TestAssessWithoutTestCompanies(t *testing.T) {
+	live := risk.DefaultPolicy
+	live.TestCompanies = false
+	approved := risk.Decision{Outcome: risk.Approved, Tags: []string{}}
+	tests := []struct {
+		name string
+		in   risk.Input
+		want risk.Decision
+	}{
+		{"blocked company", risk.Input{CompanyID: risk.BlockedCompany, Amount: 100, Currency: "SEK"}, approved},
+		{"signatory company", risk.Input{CompanyID: risk.SignatoryCompany, Amount: 100, Currency: "SEK"}, approved},
+		{"manual review company", risk.Input{CompanyID: risk.ManualReviewCompany, Amount: 100, Currency: "EUR"}, approved},
+		{"low-limit company above the low limit", risk.Input{CompanyID: risk.LowLimitCompany, Amount: 1_000_001, Currency: "SEK"}, approved},
+		{"low-limit company at the credit limit", risk.Input{CompanyID: risk.LowLimitCompany, Amount: 10_000_000, Currency: "SEK", Exposure: 90_000_000}, risk.Decision{Outcome: risk.Approved, Tags: []string{risk.TagOpenExposure}}},
+		{"blocked company above the signatory threshold", risk.Input{CompanyID: risk.BlockedCompany, Amount: 25_000_001, Currency: "SEK"}, risk.Decision{Outcome: risk.Signatory, Tags: []string{risk.TagSignatoryRequired, risk.TagLargeAmount}}},
+		{"manual review company over the credit limit", risk.Input{CompanyID: risk.ManualReviewCompany, Amount: 100_000_001, Currency: "SEK"}, risk.Decision{Outcome: risk.Rejected, Tags: []string{risk.TagCreditLimitExceeded}, Reason: "the amount exceeds the company's credit limit"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, live.Assess(tt.in)); diff != "" {
+				t.Errorf("Assess(%+v) mismatch (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+	if got := live.Limit(risk.LowLimitCompany, "SEK"); got != live.Limit("559311-3714", "SEK") {
+		t.Errorf("live limit of the low-limit company = %d, want the ordinary %d", got, live.Limit("559311-3714", "SEK"))
+	}
+}
+
+// TestTestCompaniesAreOrdinaryWithoutTestCompanies: with TestCompanies off,
+// every input gets the same decision for a test company as for an
+// ordinary one.
+func TestTestCompaniesAreOrdinaryWithoutTestCompanies(t *testing.T) {
+	live := risk.DefaultPolicy
+	live.TestCompanies = false
+	rapid.Check(t, func(t *rapid.T) {
+		in := risk.Input{
+			CompanyID: rapid.SampledFrom([]string{risk.BlockedCompany, risk.SignatoryCompany, risk.ManualReviewCompany, risk.LowLimitCompany}).Draw(t, "company"),
+			Amount:    rapid.Int64Range(1, 200_000_000).Draw(t, "amount"),
+			Currency:  rapid.SampledFrom([]money.Currency{"SEK", "EUR", "JPY"}).Draw(t, "currency"),
+			Exposure:  rapid.Int64Range(0, 200_000_000).Draw(t, "exposure"),
+		}
+		ordinary := in
+		ordinary.CompanyID = "559311-3714"
+		if diff := cmp.Diff(live.Assess(ordinary), live.Assess(in)); diff != "" {
+			t.Fatalf("%s assessed unlike an ordinary company (-ordinary +test company):\n%s", in.CompanyID, diff)
+		}
+	})
 }

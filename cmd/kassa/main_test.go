@@ -52,11 +52,17 @@ func startServe(t *testing.T, dataDir string) (base string, out *syncBuffer, sto
 // startServeWith is startServe with an environment and more flags.
 func startServeWith(t *testing.T, dataDir string, getenv func(string) string, flags ...string) (base string, out *syncBuffer, stop func()) {
 	t.Helper()
+	return startServeLogged(t, dataDir, getenv, &syncBuffer{}, flags...)
+}
+
+// startServeLogged is startServeWith writing its log to stderr.
+func startServeLogged(t *testing.T, dataDir string, getenv func(string) string, stderr *syncBuffer, flags ...string) (base string, out *syncBuffer, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"kassa", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, flags...), getenv, nil, out, &syncBuffer{})
+		done <- run(ctx, append([]string{"kassa", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, flags...), getenv, nil, out, stderr)
 	}()
 	listening := regexp.MustCompile(`Kassa listening on (http://\S+)`)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {

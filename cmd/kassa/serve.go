@@ -13,8 +13,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,7 +56,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.addr, "addr", or(getenv("KASSA_ADDR"), "127.0.0.1:8080"), "address to listen on (KASSA_ADDR)")
 	c.db.register(fs, getenv)
 	fs.StringVar(&c.publicURL, "public-url", getenv("KASSA_PUBLIC_URL"), "base URL clients reach Kassa at (KASSA_PUBLIC_URL; default http://ADDR)")
-	fs.StringVar(&c.mode, "mode", or(getenv("KASSA_MODE"), "sandbox"), "sandbox or live; live disables the sandbox endpoints (KASSA_MODE)")
+	fs.StringVar(&c.mode, "mode", or(getenv("KASSA_MODE"), "sandbox"), "sandbox or live; live creates no merchant, turns off the sandbox endpoints, demo shop and test companies, and takes https notification URLs only (docs/modes.md) (KASSA_MODE)")
 	delay := or(getenv("KASSA_PROCESSING_DELAY"), "0s")
 	fs.Func("processing-delay", "time from order creation to ready for capture (KASSA_PROCESSING_DELAY, default 0s)", func(s string) error {
 		delay = s
@@ -120,6 +122,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	if c.mode != "sandbox" && c.mode != "live" {
 		return c, fmt.Errorf("mode %q is neither sandbox nor live", c.mode)
 	}
+	if c.mode == "live" && c.allowPrivateWebhooks {
+		return c, errors.New("--allow-private-webhooks (KASSA_ALLOW_PRIVATE_WEBHOOKS) is for the sandbox only: live mode sends notifications to public addresses only; unset it or use --mode sandbox")
+	}
 	return c, nil
 }
 
@@ -150,7 +155,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.publicURL == "" {
 		c.publicURL = base
 	}
-	creds, err := sandboxCredentials(ctx, db, c.db.dataDir)
+	sandbox := c.mode == "sandbox"
+	var creds *credentials
+	noMerchant := false
+	if sandbox {
+		creds, err = sandboxCredentials(ctx, db, c.db.dataDir)
+	} else {
+		noMerchant, err = liveStart(ctx, db, c.db.dataDir, log)
+	}
 	if err != nil {
 		ln.Close()
 		return err
@@ -180,8 +192,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				"set it to the API's notification signing secret (Kassa: GET /v1/notification-signing-secret) if that API signs them")
 		}
 	}
-	sandbox := c.mode == "sandbox"
 	app := provider.New(log, provider.Config{
+		Live:                 !sandbox,
 		ProcessingDelay:      c.processingDelay,
 		PublicURL:            c.publicURL,
 		NotificationKey:      notificationKey,
@@ -189,7 +201,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		OnNotification:       dispatcher.Wake,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 	pages := checkout.Config{Sandbox: sandbox}
-	if creds != nil && sandbox {
+	if creds != nil {
 		pages.DemoMerchantID = creds.MerchantID // the demo shop sells for the sandbox merchant
 	}
 	srv := api.NewServer(log, api.Config{
@@ -202,7 +214,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if pages.DemoMerchantID != "" {
 		fmt.Fprintf(stdout, "Try the buyer's checkout in the demo shop: %s/demo/shop\n", c.publicURL)
 	}
-	printCredentials(stdout, base, creds)
+	if sandbox {
+		printCredentials(stdout, base, creds)
+	} else if noMerchant {
+		fmt.Fprintf(stdout, "No merchant yet. Create the first one with the command below; it prints the API client's secret once, and Kassa keeps only its hash:\n  %s\n", c.db.merchantCreateCommand())
+	}
 
 	hs := &http.Server{
 		Handler:           srv,
@@ -295,6 +311,28 @@ func sandboxCredentials(ctx context.Context, st store.Store, dataDir string) (*c
 	}
 	c.File = file
 	return c, nil
+}
+
+// liveStart is live mode's start: it creates no merchant and reads no
+// credentials file, and says whether the database has no merchant yet. A
+// sandbox credentials file in the data directory is ignored, with a
+// warning: its client works wherever its merchant's database does.
+func liveStart(ctx context.Context, st store.Store, dataDir string, log *slog.Logger) (noMerchant bool, err error) {
+	if file := filepath.Join(dataDir, credentialsFile); fileExists(file) {
+		log.Warn("ignoring the sandbox credentials file in live mode; if its merchant is in this database, its client can still get access tokens: "+
+			"run live mode on a database of its own, and delete the file", "file", file)
+	}
+	err = st.View(ctx, func(tx store.ReadTx) error {
+		n, err := tx.CountMerchants(ctx)
+		noMerchant = n == 0
+		return err
+	})
+	return noMerchant, err
+}
+
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // newMerchant makes a merchant with one API client, and the credentials
@@ -400,16 +438,77 @@ func warnShared(log *slog.Logger, paths ...string) {
 	}
 }
 
-// where says where the data is, for the start-up line, without the URL's
-// password.
+// where says where the data is, for the start-up line, without the
+// database's passwords.
 func (d *dbFlags) where() string {
 	if d.url == "" {
 		return "SQLite in " + d.dataDir
 	}
 	if u, err := url.Parse(d.url); err == nil && u.Scheme != "" {
-		return "PostgreSQL at " + u.Redacted()
+		r, _ := redactDatabase(d.url)
+		return "PostgreSQL at " + r
 	}
 	return "PostgreSQL"
+}
+
+// merchantCreateCommand is the `kassa merchant create` command line that
+// creates a merchant in this database, for an operator to run. It prints
+// no password: a database's stands redacted, with a note to put it back.
+func (d *dbFlags) merchantCreateCommand() string {
+	const cmd = "kassa merchant create --name NAME "
+	if d.url == "" {
+		dir, err := filepath.Abs(d.dataDir) // the same directory from wherever it runs
+		if err != nil {
+			dir = d.dataDir
+		}
+		return cmd + "--data-dir " + shellQuote(dir)
+	}
+	r, redacted := redactDatabase(d.url)
+	line := cmd + "--database " + shellQuote(r)
+	if redacted {
+		line += "\n  (with the database password where " + passwordMark + " stands)"
+	}
+	return line
+}
+
+// passwordMark stands for a password left out (url.URL.Redacted's).
+const passwordMark = "xxxxx"
+
+// dsnPassword is a password in a key/value connection string, quoted or not.
+var dsnPassword = regexp.MustCompile(`\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)`)
+
+// redactDatabase is a PostgreSQL URL or key/value connection string with
+// its passwords (the user's, and password and sslpassword parameters)
+// replaced by passwordMark, and whether it had any.
+func redactDatabase(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		r := dsnPassword.ReplaceAllString(raw, "${1}"+passwordMark)
+		return r, r != raw
+	}
+	redacted := false
+	if _, ok := u.User.Password(); ok {
+		u.User, redacted = url.UserPassword(u.User.Username(), passwordMark), true
+	}
+	q := u.Query()
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, passwordMark)
+			redacted = true
+		}
+	}
+	if redacted {
+		u.RawQuery = q.Encode()
+	}
+	return u.String(), redacted
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@%+,=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // migrate brings the database schema up to date and says what it did.
