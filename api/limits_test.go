@@ -2,17 +2,39 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/limit"
+	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
+
+// logged is a slog handler that passes on each record logged.
+type logged chan slog.Record
+
+func (l logged) Enabled(context.Context, slog.Level) bool      { return true }
+func (l logged) Handle(_ context.Context, r slog.Record) error { l <- r.Clone(); return nil }
+func (l logged) WithAttrs([]slog.Attr) slog.Handler            { return l }
+func (l logged) WithGroup(string) slog.Handler                 { return l }
+
+// attrs are a record's message and attributes as text.
+func attrs(r slog.Record) map[string]string {
+	m := map[string]string{"msg": r.Message}
+	r.Attrs(func(a slog.Attr) bool {
+		m[a.Key] = a.Value.String()
+		return true
+	})
+	return m
+}
 
 // withLimits sets the API's limits, timed by clock.
 func withLimits(l api.Limits, clock *kassatest.Clock) option {
@@ -21,6 +43,9 @@ func withLimits(l api.Limits, clock *kassatest.Clock) option {
 		c.Limits.Clock = clock
 	})
 }
+
+// withLog has the server log to h.
+func withLog(h slog.Handler) option { return func(c *config, _ *store.Store) { c.log = h } }
 
 // tokenRequest asks for an access token with id and secret, from the
 // address in X-Forwarded-For when forwarded is not "".
@@ -55,14 +80,27 @@ func wantToken(t *testing.T, what string, resp response, status int, code, retry
 func TestTokenBackoff(t *testing.T) {
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		clock := kassatest.NewClock(t0)
-		e := newEnv(t, withLimits(api.Limits{}, clock))
+		logs := make(logged, 100)
+		e := newEnv(t, withLimits(api.Limits{}, clock), withLog(logs))
 		a := e.a
+		e.must(404, request{method: "GET", path: "/v1/orders/or_missing"}) // a token issued before the failures
 		for i := range 5 {
 			wantToken(t, fmt.Sprintf("wrong secret %d", i+1), e.tokenRequest(a.clientID, "wrong", ""), 401, "invalid_client", "")
 		}
 		refused := e.tokenRequest(a.clientID, a.secret, "")
 		wantToken(t, "right secret after 5 failures", refused, 429, "rate_limited", "60")
 		wantToken(t, "the other merchant's client", e.tokenRequest(e.b.clientID, e.b.secret, ""), 200, "", "")
+		e.must(404, request{method: "GET", path: "/v1/orders/or_missing"}) // the token issued before still works
+		// The fifth failure was logged before it was answered.
+		select {
+		case r := <-logs:
+			want := map[string]string{"msg": "failed token requests: backing off", "client_id": a.clientID, "source": "127.0.0.1", "retry_after": "1m0s"}
+			if diff := cmp.Diff(want, attrs(r)); diff != "" {
+				t.Errorf("log (-want +got):\n%s", diff)
+			}
+		default:
+			t.Error("the backoff was not logged")
+		}
 
 		unknown := "cl_" + a.clientID[3:len(a.clientID)-1] + "x" // as long as a real one
 		for i := range 5 {
@@ -141,7 +179,8 @@ func TestQuota(t *testing.T) {
 		if resp.status != 429 || resp.header.Get("Retry-After") != "1" || len(body.Errors) != 1 || body.Errors[0].Code != "rate_limited" || body.Errors[0].Message == "" {
 			t.Fatalf("request over the quota = %d Retry-After %q %s, want 429, Retry-After 1 and one rate_limited error", resp.status, resp.header.Get("Retry-After"), resp.body)
 		}
-		if resp := e.do(request{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100))}); resp.status != 429 {
+		keyed := request{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100)), header: map[string]string{"Idempotency-Key": "k1"}}
+		if resp := e.do(keyed); resp.status != 429 {
 			t.Errorf("a write over the quota = %d %s, want 429", resp.status, resp.body)
 		}
 
@@ -152,6 +191,7 @@ func TestQuota(t *testing.T) {
 		}
 		e.tokens = map[string]issued{} // a new token: not counted
 		e.must(200, request{method: "GET", path: "/bootstrap.js"})
+		e.must(404, request{method: "GET", path: "/invoices/nope"})
 		if resp := e.do(request{method: "POST", path: pm + "/providers/pp_nope/webhooks", body: "{}"}); resp.status == 429 {
 			t.Errorf("a provider's webhook = 429, want it outside the quotas")
 		}
@@ -160,5 +200,10 @@ func TestQuota(t *testing.T) {
 		clock.Advance(time.Second)
 		e.must(404, get)
 		e.must(429, get)
+		// The write refused took nothing: its key is new when it comes back.
+		clock.Advance(time.Second)
+		if resp := e.must(200, keyed); resp.header.Get("Idempotent-Replayed") != "" {
+			t.Errorf("the refused write's key replayed an answer: %s", resp.body)
+		}
 	})
 }
