@@ -97,6 +97,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	var err error
+	if c.limits, err = parseLimits(rate, burst, proxies); err != nil {
+		return c, err
+	}
 	if c.invoice.BaseURL != "" && (c.invoice.ClientID == "" || c.invoice.Secret == "") {
 		return c, errors.New("the invoice provider needs --invoice-client-id and KASSA_INVOICE_CLIENT_SECRET")
 	}
@@ -132,8 +136,14 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	if c.mode != "sandbox" && c.mode != "live" {
 		return c, fmt.Errorf("mode %q is neither sandbox nor live", c.mode)
 	}
-	c.limits, err = parseLimits(rate, burst, proxies)
-	return c, err
+	return c, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // parseLimits reads the abuse limits' flags.
@@ -163,13 +173,6 @@ func parseLimits(rate, burst, proxies string) (api.Limits, error) {
 		l.TrustedProxies = append(l.TrustedProxies, prefix.Masked())
 	}
 	return l, nil
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
