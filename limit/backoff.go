@@ -57,7 +57,7 @@ func (b Backoff) Delay(n int) time.Duration {
 //
 // An attempt may start only while its key does not wait, and only one at
 // a time once the key has reached After failures; below that, failures
-// and attempts under way together stay below After. So concurrent
+// and attempts under way together number at most After. So concurrent
 // attempts cannot outrun the rule: a burst of guesses sent at once gets
 // no more tries than guesses sent one by one.
 type Failures struct {
