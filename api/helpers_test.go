@@ -46,11 +46,12 @@ type issued struct {
 type creds struct{ merchantID, clientID, secret string }
 
 // config is an env's configuration: the API's, the provider's and the
-// checkout's.
+// checkout's, and where the server logs (nowhere by default).
 type config struct {
 	api      api.Config
 	provider provider.Config
 	checkout checkout.Config
+	log      slog.Handler
 }
 
 type option func(*config, *store.Store)
@@ -97,6 +98,7 @@ func newEnvOn(t testing.TB, db store.Store, opts ...option) *env {
 		api:      api.Config{Sandbox: true},
 		provider: provider.Config{PublicURL: "https://kassa.test"},
 		checkout: checkout.Config{Sandbox: true},
+		log:      slog.DiscardHandler,
 	}
 	var st store.Store = db
 	for _, o := range opts {
@@ -118,7 +120,7 @@ func newEnvOn(t testing.TB, db store.Store, opts ...option) *env {
 		t.Fatal(err)
 	}
 	cfg.checkout.DemoMerchantID = e.a.merchantID
-	log := slog.New(slog.DiscardHandler)
+	log := slog.New(cfg.log)
 	e.app = provider.New(log, cfg.provider, st, e.clock, ids, signer)
 	cfg.api.Pages = append(cfg.api.Pages, checkout.New(log, cfg.checkout, e.app))
 	e.srv = api.NewServer(log, cfg.api, e.app)

@@ -136,17 +136,36 @@ func parallel(b *testing.B, conc int, fn func() error) time.Duration {
 // client whose requests' latencies are recorded per operation.
 func benchServer(b *testing.B, st store.Store) (*client.Client, *load.Recorder) {
 	b.Helper()
+	m := benchMerchants(b, st, api.Config{Sandbox: true}, "Bench")
+	return m[0].Client, m[0].rec
+}
+
+// benchMerchant is a merchant's client, whose requests' latencies are
+// recorded per operation.
+type benchMerchant struct {
+	*client.Client
+	rec *load.Recorder
+}
+
+// benchMerchants serves the API with cfg over st with a merchant of each
+// name and returns their clients.
+func benchMerchants(b *testing.B, st store.Store, cfg api.Config, names ...string) []benchMerchant {
+	b.Helper()
 	ctx := context.Background()
 	ids, now := kassa.RandomIDs{}, time.Now()
-	m, _ := merchant.NewMerchant(ids, now, "Bench")
-	cl, secret := kassatest.AddMerchant(b, st, ids, now, m)
+	var creds [][2]string
+	for _, name := range names {
+		m, _ := merchant.NewMerchant(ids, now, name)
+		cl, secret := kassatest.AddMerchant(b, st, ids, now, m)
+		creds = append(creds, [2]string{cl.ID, secret})
+	}
 	signer, err := provider.LoadSigner(ctx, st)
 	if err != nil {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
 	app := provider.New(log, provider.Config{PublicURL: "http://bench"}, st, kassa.SystemClock{}, ids, signer)
-	hs := httptest.NewServer(api.NewServer(log, api.Config{Sandbox: true}, app))
+	hs := httptest.NewServer(api.NewServer(log, cfg, app))
 	// Documents are numbered as kassa serve numbers them, in the
 	// background, and that work counts in every figure.
 	numbering, stop := context.WithCancel(ctx)
@@ -157,8 +176,11 @@ func benchServer(b *testing.B, st store.Store) (*client.Client, *load.Recorder) 
 		stop()
 		wg.Wait()
 	})
-	c := client.New(hs.URL, cl.ID, secret)
-	rec := load.NewRecorder(&http.Transport{MaxIdleConnsPerHost: 128})
-	c.HTTP.Transport = rec
-	return c, rec
+	var out []benchMerchant
+	for _, c := range creds {
+		m := benchMerchant{client.New(hs.URL, c[0], c[1]), load.NewRecorder(&http.Transport{MaxIdleConnsPerHost: 128})}
+		m.HTTP.Transport = m.rec
+		out = append(out, m)
+	}
+	return out
 }

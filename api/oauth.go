@@ -26,11 +26,16 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 		wire.WriteJSON(w, http.StatusBadRequest, oauthError("invalid_request", "the client id must be UTF-8 text without NUL characters"))
 		return nil
 	}
+	done := s.tokenCheck(w, r, id) // failed requests back off (limits.go)
+	if done == nil {
+		return nil
+	}
 	var token string
 	var err error = kassa.Errorf(kassa.EUnauthorized, "no client credentials")
 	if ok {
 		token, err = s.app.IssueToken(r.Context(), id, secret)
 	}
+	done(err)
 	if kassa.ErrorCode(err) == kassa.EUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="kassa"`)
 		wire.WriteJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "the client credentials are not valid"))

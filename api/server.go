@@ -35,6 +35,9 @@ type Config struct {
 	// Pages are routes served beside the API, under the same guard (body
 	// limit, text rule, panics, unrouted requests): the buyer's checkout.
 	Pages []Routes
+	// Limits are the abuse limits: the quota per merchant, the proxies
+	// trusted to name the client's address.
+	Limits Limits
 }
 
 // Routes adds its routes to the server's mux.
@@ -51,6 +54,7 @@ type Server struct {
 	log      *slog.Logger
 	app      *provider.Service
 	inflight *inflight
+	limits   *limits
 	mux      *http.ServeMux
 	payments *paymod.Service
 }
@@ -68,6 +72,7 @@ func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 	s := &Server{
 		cfg: cfg, log: log, app: app,
 		inflight: newInflight(),
+		limits:   newLimits(cfg.Limits),
 		mux:      http.NewServeMux(),
 		payments: paymod.New(log, app.Store(), providers, app.Clock(), app.IDs()),
 	}
@@ -146,8 +151,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 type principalKey struct{}
 
-// auth lets a request through only with a valid bearer token, and puts
-// its principal in the context: every /v1 lookup is scoped to it.
+// auth lets a request through only with a valid bearer token and within
+// its merchant's quota, and puts its principal in the context: every /v1
+// lookup is scoped to it.
 func (s *Server) auth(h handler) http.HandlerFunc {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -158,6 +164,9 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 		p, err := s.app.Authenticate(strings.TrimSpace(tok))
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa", error="invalid_token"`)
+			return err
+		}
+		if err := s.quota(w, p.MerchantID); err != nil {
 			return err
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))

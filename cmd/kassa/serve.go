@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,6 +26,7 @@ import (
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/checkout"
 	"github.com/kassa-pay/kassa/jobs"
+	"github.com/kassa-pay/kassa/limit"
 	"github.com/kassa-pay/kassa/mailer"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/notify"
@@ -47,6 +50,7 @@ type config struct {
 	allowPrivateWebhooks  bool
 	webhookTimeout        time.Duration
 	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
+	limits                api.Limits
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -84,7 +88,18 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.BoolVar(&c.overdueReminders, "overdue-reminders", getenv("KASSA_OVERDUE_REMINDERS") != "false",
 		"mark unpaid invoices overdue after their due date and e-mail one reminder (KASSA_OVERDUE_REMINDERS, default true)")
 	fs.StringVar(&c.smtp.From, "mail-from", getenv("KASSA_MAIL_FROM"), "From address of invoice e-mail (KASSA_MAIL_FROM)")
+	rate := or(getenv("KASSA_MERCHANT_RATE"), strconv.FormatFloat(api.DefaultQuota.Rate, 'f', -1, 64))
+	fs.StringVar(&rate, "merchant-rate", rate, "authenticated API requests a second each merchant may send on average, per replica (KASSA_MERCHANT_RATE)")
+	burst := or(getenv("KASSA_MERCHANT_BURST"), strconv.Itoa(api.DefaultQuota.Burst))
+	fs.StringVar(&burst, "merchant-burst", burst, "authenticated API requests each merchant may send at once, per replica (KASSA_MERCHANT_BURST)")
+	proxies := getenv("KASSA_TRUSTED_PROXIES")
+	fs.StringVar(&proxies, "trusted-proxies", proxies,
+		"comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For names the client's address; empty: none, the header is ignored (KASSA_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var err error
+	if c.limits, err = parseLimits(rate, burst, proxies); err != nil {
 		return c, err
 	}
 	if c.invoice.BaseURL != "" && (c.invoice.ClientID == "" || c.invoice.Secret == "") {
@@ -133,6 +148,35 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// parseLimits reads the abuse limits' flags.
+func parseLimits(rate, burst, proxies string) (api.Limits, error) {
+	var l api.Limits
+	r, err := strconv.ParseFloat(rate, 64)
+	if err != nil || !(r > 0) || math.IsInf(r, 0) {
+		return l, fmt.Errorf("merchant rate %q is not a positive number of requests a second", rate)
+	}
+	b, err := strconv.Atoi(burst)
+	if err != nil || b < 1 {
+		return l, fmt.Errorf("merchant burst %q is not a whole number of requests, at least 1", burst)
+	}
+	l.Quota = limit.Quota{Rate: r, Burst: b}
+	for p := range strings.SplitSeq(proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if a, aerr := netip.ParseAddr(p); err != nil && aerr == nil {
+			a = a.Unmap().WithZone("")
+			prefix, err = a.Prefix(a.BitLen())
+		}
+		if err != nil {
+			return l, fmt.Errorf("trusted proxy %q is neither an address nor a CIDR prefix such as 10.0.0.0/8", p)
+		}
+		l.TrustedProxies = append(l.TrustedProxies, prefix.Masked())
+	}
+	return l, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -208,6 +252,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Sandbox:          sandbox,
 		PaymentProviders: providers,
 		Pages:            []api.Routes{checkout.New(log, pages, app)},
+		Limits:           c.limits,
 	}, app)
 
 	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
