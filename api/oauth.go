@@ -32,6 +32,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 		token, err = s.app.IssueToken(r.Context(), id, secret)
 	}
 	if kassa.ErrorCode(err) == kassa.EUnauthorized {
+		s.refusedLogin(r, id, "invalid_client")
 		w.Header().Set("WWW-Authenticate", `Basic realm="kassa"`)
 		wire.WriteJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "the client credentials are not valid"))
 		return nil

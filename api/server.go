@@ -9,7 +9,6 @@
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -84,6 +83,7 @@ func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Method = strings.ToUpper(r.Method)
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	r = withRequest(w, r)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -147,8 +147,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 type principalKey struct{}
 
 // auth lets a request through only with a valid bearer token, and puts
-// its principal in the context: every /v1 lookup is scoped to it.
+// its principal in the context: every /v1 lookup is scoped to it. A bad
+// or expired token is recorded in the audit log, and so is every request
+// that changes state (audited).
 func (s *Server) auth(h handler) http.HandlerFunc {
+	h = s.audited(h)
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
@@ -157,10 +160,11 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 		}
 		p, err := s.app.Authenticate(strings.TrimSpace(tok))
 		if err != nil {
+			s.refusedToken(r, p)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa", error="invalid_token"`)
 			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		return h(w, authenticated(r, p))
 	})
 }
 
