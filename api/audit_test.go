@@ -90,6 +90,9 @@ func TestAuditMutations(t *testing.T) {
 		}
 
 		id := e.order(cart(line("A", 1, 100)))
+		if got := e.auditLog(nil, "target="+id).Data; len(got) != 1 || got[0].Action != "POST /v1/authorization-tokens/{token}/order" {
+			t.Errorf("events of the new order %+v, want its creation from the token", got)
+		}
 		e.clock.Advance(time.Minute)
 		long := strings.Repeat("r", 129)
 		resp = e.must(201, request{method: "POST", path: "/v1/orders/" + id + "/acknowledge", header: map[string]string{"X-Request-Id": long}})
@@ -374,6 +377,14 @@ func TestAuditListing(t *testing.T) {
 				t.Errorf("%s (-want +got):\n%s", tt.query, diff)
 			}
 		}
+		// Pages hold 50 events unless told otherwise.
+		for range 50 {
+			e.do(request{method: "DELETE", path: "/v1/payment-sessions/" + sessions[1]})
+		}
+		if p := e.auditLog(nil, ""); len(p.Data) != 50 || p.NextCursor == "" {
+			t.Errorf("a page without a limit holds %d events (next cursor %q), want 50 and more to come", len(p.Data), p.NextCursor)
+		}
+
 		for query, param := range map[string]string{
 			"limit=0":                      "limit",
 			"limit=101":                    "limit",
@@ -414,12 +425,25 @@ func TestAuditCheckout(t *testing.T) {
 		if diff := cmp.Diff(want, e.lastEvent(nil), ignoreID); diff != "" {
 			t.Errorf("confirmation's event (-want +got):\n%s", diff)
 		}
+		if r := e.dialogPost(id, "close", tok, nil, map[string]any{}); r.status != 200 {
+			t.Fatalf("close = %d %s", r.status, r.body)
+		}
+		if ev := e.lastEvent(nil); ev.Actor != "buyer" || ev.Action != "POST /payments/dialog/{sessionId}/close" || ev.Target != id || ev.Outcome != "ok" {
+			t.Errorf("closing's event %+v", ev)
+		}
 		if r := e.dialogPost(id, "assess", "forged.token", same, map[string]any{"customer": buyer}); r.status != 401 {
 			t.Fatalf("assess with a forged token = %d", r.status)
 		}
 		want.Action, want.Outcome, want.Status = "POST /payments/dialog/{sessionId}/assess", "unauthorized", 401
 		if diff := cmp.Diff(want, e.lastEvent(nil), ignoreID); diff != "" {
 			t.Errorf("refused assessment's event (-want +got):\n%s", diff)
+		}
+
+		// The demo shop's backend acts for its merchant.
+		var demo struct{ SessionID string }
+		e.must(200, request{method: "POST", path: "/demo/shop/session", body: map[string]any{"quantity": 1}}).decode(t, &demo)
+		if ev := e.lastEvent(nil); ev.Actor != "demo-shop" || ev.Action != "POST /demo/shop/{action}" || ev.Target != demo.SessionID || ev.Outcome != "ok" {
+			t.Errorf("demo shop's event %+v", ev)
 		}
 
 		// The signatory's approval, refused and then made.
