@@ -256,6 +256,9 @@ func TestAuditFailedLogins(t *testing.T) {
 		long := "cl_" + strings.Repeat("é", 100)
 		login("cl_nobody", wrong)
 		login(long, wrong)
+		if r := e.do(request{method: "POST", path: "/oauth/token?grant_type=client_credentials"}); r.status != 401 {
+			t.Fatalf("login without credentials = %d", r.status)
+		}
 
 		// An access token that is not genuine names nobody; an expired
 		// one its client.
@@ -286,6 +289,7 @@ func TestAuditFailedLogins(t *testing.T) {
 		wantNobody := [][3]string{
 			{"cl_nobody", "POST /oauth/token", "invalid_client"},
 			{audit.Clip(long), "POST /oauth/token", "invalid_client"},
+			{audit.Anonymous, "POST /oauth/token", "invalid_client"},
 			{audit.Anonymous, "GET /v1/orders/{orderId}", "unauthorized"},
 		}
 		if diff := cmp.Diff(wantNobody, nobody); diff != "" {

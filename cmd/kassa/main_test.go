@@ -394,6 +394,10 @@ func TestCommandsAudit(t *testing.T) {
 	if err := import_("<Document"); err == nil {
 		t.Fatal("importing a malformed file succeeded")
 	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir}, noenv, nil, &out, &out); err == nil {
+		t.Fatal("merchant create without a name succeeded")
+	}
 	db, err := sqlite.Open(filepath.Join(dir, "kassa.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -410,5 +414,9 @@ func TestCommandsAudit(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("audit log (-want +got):\n%s", diff)
+	}
+	// A merchant not created belongs to no merchant.
+	if es := auditLog(t, db, ""); len(es) != 1 || es[0].Actor != "operator" || es[0].Action != "merchant create" || es[0].Outcome != "invalid_request" {
+		t.Errorf("refused merchant creation's events %+v", es)
 	}
 }
