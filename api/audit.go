@@ -96,13 +96,15 @@ func (s *Server) recordChange(ctx context.Context, tx store.Tx, r *http.Request,
 	return s.app.Audit(ctx, tx, e)
 }
 
-// audited runs h and, for a request that may change state, records its
-// failure: a request refused before its transaction, or one whose
-// transaction failed, leaves an event of its own. A retry refused because
-// its Idempotency-Key's first request is still running is not recorded:
-// that request's event records the change.
+// audited runs h, an authenticated request's handler, with the client of
+// the request's principal as its actor and, for a request that may change
+// state, records its failure: a request refused before its transaction,
+// or one whose transaction failed, leaves an event of its own. A retry
+// refused because its Idempotency-Key's first request is still running is
+// not recorded: that request's event records the change.
 func (s *Server) audited(h handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		r = r.WithContext(provider.Acting(r.Context(), principal(r).ClientID))
 		if !changes(r) {
 			return h(w, r)
 		}
@@ -116,13 +118,6 @@ func (s *Server) audited(h handler) handler {
 		}
 		return err
 	}
-}
-
-// authenticated is r as its principal's: the principal and the actor it
-// names in its context.
-func authenticated(r *http.Request, p merchant.Principal) *http.Request {
-	ctx := context.WithValue(r.Context(), principalKey{}, p)
-	return r.WithContext(provider.Acting(ctx, p.ClientID))
 }
 
 // refusedToken records a request refused for its access token: an expired
