@@ -22,7 +22,9 @@ import (
 // not at all. A replay answers the stored status and body byte for byte;
 // the same key with a different request is 422; the same key while the
 // first request runs is 409. Failed requests apply nothing, so they are
-// not stored and a retry with the same key runs afresh.
+// not stored and a retry with the same key runs afresh. The request's
+// audit event commits in the same transaction, the change's or the
+// replay's (audited records failures).
 func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, op func(ctx context.Context, tx store.Tx) (status int, v any, err error)) error {
 	ctx := r.Context()
 	merchantID := principal(r).MerchantID
@@ -55,11 +57,14 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 					return kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later")
 				}
 				status, payload, replayed = rec.Status, rec.Body, true
-				return nil
+				return s.recordChange(ctx, tx, r, status, true)
 			}
 		}
 		var err error
 		if status, v, err = op(ctx, tx); err != nil {
+			return err
+		}
+		if err := s.recordChange(ctx, tx, r, status, false); err != nil {
 			return err
 		}
 		if key == "" {
@@ -76,6 +81,7 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 	if err != nil {
 		return err
 	}
+	changeOf(r).recorded = true
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	} else if key == "" {
@@ -90,12 +96,16 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 // validKey reports whether an Idempotency-Key is one Kassa accepts: UUIDs
 // and every client's keys are short printable ASCII, and anything else
 // could not be stored as text.
-func validKey(key string) bool {
-	if len(key) > 255 {
+func validKey(key string) bool { return printable(key, 255) }
+
+// printable reports whether s is at most max characters of printable
+// ASCII.
+func printable(s string, max int) bool {
+	if len(s) > max {
 		return false
 	}
-	for i := range len(key) {
-		if key[i] < 0x20 || key[i] > 0x7e {
+	for i := range len(s) {
+		if s[i] < 0x20 || s[i] > 0x7e {
 			return false
 		}
 	}

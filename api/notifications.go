@@ -49,6 +49,7 @@ func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) er
 		if err != nil {
 			return 0, nil, err
 		}
+		setTarget(r, e.ID)
 		v := endpointOf(e)
 		v.Secret = e.Secret
 		return http.StatusCreated, v, nil

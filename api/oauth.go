@@ -37,6 +37,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	done(err)
 	if kassa.ErrorCode(err) == kassa.EUnauthorized {
+		s.refusedLogin(r, id, "invalid_client")
 		w.Header().Set("WWW-Authenticate", `Basic realm="kassa"`)
 		wire.WriteJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "the client credentials are not valid"))
 		return nil

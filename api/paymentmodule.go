@@ -56,7 +56,9 @@ func (s *Server) addPaymentModuleRoutes() {
 // another request is 422; a key whose request is running in this process,
 // or holds it in a transaction on another, is 409. The body is decoded
 // into in, unless in is nil; answer turns op's result into the status and
-// the value to answer with.
+// the value to answer with. The call's audit event commits with its
+// answer, in the transaction of its last change, with or without a key; a
+// replay's is written on its own (audited records failures).
 func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, answer func(result any) (int, any), op func(ctx context.Context, pm *paymod.Service, key string) (any, error)) error {
 	body, err := wire.ReadBody(r)
 	if err == nil && in != nil {
@@ -70,12 +72,19 @@ func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, answ
 		return err
 	}
 	defer release()
-	pm, k := s.payments, &moduleKey{merchantID: principal(r).MerchantID, key: key, fp: fp, answer: answer, now: s.app.Now}
-	if key != "" {
-		pm = pm.WithKey(k)
-	}
-	result, err := op(r.Context(), pm, key)
+	k := &moduleKey{merchantID: principal(r).MerchantID, key: key, fp: fp, answer: answer, now: s.app.Now,
+		record: func(ctx context.Context, tx store.Tx, status int, result any) error {
+			if id := moduleTarget(result); id != "" {
+				setTarget(r, id)
+			}
+			return s.recordChange(ctx, tx, r, status, false)
+		}}
+	_, err = op(r.Context(), s.payments.WithKey(k), key)
 	if rec, ok := errors.AsType[*replay](err); ok {
+		e := event(r, rec.status)
+		e.Replay = true
+		s.app.AuditAlone(r.Context(), e)
+		changeOf(r).recorded = true
 		w.Header().Set("Idempotent-Replayed", "true")
 		wire.WriteRaw(w, rec.status, rec.body)
 		return nil
@@ -83,26 +92,36 @@ func (s *Server) moduleCall(w http.ResponseWriter, r *http.Request, in any, answ
 	if err != nil {
 		return err
 	}
-	if !k.answered {
-		if k.status, k.body, err = k.render(result); err != nil {
-			return err
-		}
-	}
+	changeOf(r).recorded = true
 	wire.WriteRaw(w, k.status, k.body)
 	return nil
 }
 
+// moduleTarget is the ID of the collection or session a call answers
+// with: what a create made, which its path does not name.
+func moduleTarget(result any) string {
+	switch v := result.(type) {
+	case *payment.Collection:
+		return v.ID
+	case *payment.Session:
+		return v.ID
+	}
+	return ""
+}
+
 // moduleKey is a payment-module call's Idempotency-Key, as the module
-// claims it and stores its answer (paymod.Key).
+// claims it and stores its answer (paymod.Key), and where the call's
+// audit event is written. Without a key it only renders the answer and
+// records the event.
 type moduleKey struct {
 	merchantID, key string
 	fp              []byte
 	answer          func(result any) (int, any)
 	now             func() time.Time
+	record          func(ctx context.Context, tx store.Tx, status int, result any) error
 
-	answered bool // status and body are the stored answer
-	status   int
-	body     []byte
+	status int // the answer, once Answer has rendered it
+	body   []byte
 }
 
 // replay is the answer a request with the key already got: the error
@@ -115,7 +134,9 @@ type replay struct {
 func (*replay) Error() string { return "the request was answered before; replay its answer" }
 
 func (k *moduleKey) Claim(ctx context.Context, tx store.Tx) ([]byte, error) {
-	k.answered = false // an answer counts only from the transaction that commits it
+	if k.key == "" {
+		return nil, nil
+	}
 	rec, err := tx.IdempotencyRecord(ctx, k.merchantID, k.key)
 	switch {
 	case err != nil || rec == nil:
@@ -129,29 +150,31 @@ func (k *moduleKey) Claim(ctx context.Context, tx store.Tx) ([]byte, error) {
 }
 
 func (k *moduleKey) Intend(ctx context.Context, tx store.Tx, intent []byte) error {
+	if k.key == "" {
+		return nil
+	}
 	return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
 		MerchantID: k.merchantID, Key: k.key, Fingerprint: k.fp,
 		Status: store.Pending, Body: intent, CreatedAt: k.now(),
 	})
 }
 
+// Answer renders result and records the call's event with it, and
+// stores it under the key, if any.
 func (k *moduleKey) Answer(ctx context.Context, tx store.Tx, result any) error {
-	status, body, err := k.render(result)
+	status, v := k.answer(result)
+	body, err := marshal(v)
 	if err != nil {
 		return err
 	}
-	k.answered, k.status, k.body = true, status, body
+	k.status, k.body = status, body
+	if err := k.record(ctx, tx, status, result); err != nil || k.key == "" {
+		return err
+	}
 	return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
 		MerchantID: k.merchantID, Key: k.key, Fingerprint: k.fp,
 		Status: status, Body: body, CreatedAt: k.now(),
 	})
-}
-
-// render is the status and body that answer result.
-func (k *moduleKey) render(result any) (int, []byte, error) {
-	status, v := k.answer(result)
-	body, err := marshal(v)
-	return status, body, err
 }
 
 // The answers of module calls.

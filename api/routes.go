@@ -60,6 +60,7 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /v1/sandbox/payments", auth(s.sandboxOnly(s.handleSandboxPayment)))
 	m.HandleFunc("POST /v1/payments/import", auth(s.handlePaymentsImport))
 	m.HandleFunc("GET /v1/payments", auth(s.handlePayments))
+	m.HandleFunc("GET /v1/audit-events", auth(s.handleAuditEvents))
 }
 
 // handleHealth is liveness: the process serves requests. It asks nothing

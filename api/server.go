@@ -89,6 +89,7 @@ func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Method = strings.ToUpper(r.Method)
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	r = s.withRequest(w, r)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -155,6 +156,7 @@ type principalKey struct{}
 // its merchant's quota, and puts its principal in the context: every /v1
 // lookup is scoped to it.
 func (s *Server) auth(h handler) http.HandlerFunc {
+	h = s.audited(h) // the audit log: the client acts; failed changes recorded
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
@@ -163,6 +165,7 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 		}
 		p, err := s.app.Authenticate(strings.TrimSpace(tok))
 		if err != nil {
+			s.refusedToken(r, p) // in the audit log
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa", error="invalid_token"`)
 			return err
 		}

@@ -59,6 +59,7 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) err
 		if err != nil {
 			return 0, nil, err
 		}
+		setTarget(r, ps.ID)
 		return http.StatusOK, s.sessionOf(ps, ps.CreatedAt), nil
 	})
 }

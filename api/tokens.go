@@ -38,6 +38,7 @@ func (s *Server) handleTokenOrder(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return 0, nil, err
 		}
+		setTarget(r, o.ID)
 		return http.StatusOK, map[string]string{"orderId": o.ID}, nil
 	})
 }

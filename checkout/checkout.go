@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
@@ -141,15 +142,15 @@ func (s *Server) AddRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /bootstrap.js", s.handleBootstrap)
 	m.HandleFunc("GET /payments/assets/{file}", s.handleAssets)
 	m.HandleFunc("GET /payments/dialog/{sessionId}", s.handleDialog)
-	m.HandleFunc("POST /payments/dialog/{sessionId}/assess", s.handle(s.handleDialogAssess))
-	m.HandleFunc("POST /payments/dialog/{sessionId}/confirm", s.handle(s.handleDialogConfirm))
+	m.HandleFunc("POST /payments/dialog/{sessionId}/assess", s.handle(s.buyer(s.handleDialogAssess)))
+	m.HandleFunc("POST /payments/dialog/{sessionId}/confirm", s.handle(s.buyer(s.handleDialogConfirm)))
 	m.HandleFunc("GET /payments/dialog/{sessionId}/status", s.handle(s.handleDialogStatus))
-	m.HandleFunc("POST /payments/dialog/{sessionId}/close", s.handle(s.handleDialogClose))
+	m.HandleFunc("POST /payments/dialog/{sessionId}/close", s.handle(s.buyer(s.handleDialogClose)))
 	m.HandleFunc("OPTIONS /payments/dialog/{sessionId}/close", handleDialogPreflight)
 	m.HandleFunc("GET /payments/sign/{sessionId}/{sig}", s.handleSignPage)
 	m.HandleFunc("POST /payments/sign/{sessionId}/{sig}", s.handleSignAction)
 	m.HandleFunc("GET /demo/shop", s.handle(s.sandboxOnly(s.handleDemoShop)))
-	m.HandleFunc("POST /demo/shop/{action}", s.handle(s.sandboxOnly(s.handleDemoAction)))
+	m.HandleFunc("POST /demo/shop/{action}", s.handle(s.sandboxOnly(s.demoShop(s.handleDemoAction))))
 }
 
 // handler is an HTTP handler that returns its failure (wire.Handler).
@@ -302,7 +303,10 @@ func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(
 			return err
 		}
 		v = out
-		return tx.UpdateSession(ctx, ps.InDialog(next, dialog))
+		if err := tx.UpdateSession(ctx, ps.InDialog(next, dialog)); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, r, ps.MerchantID, ps.ID, http.StatusOK)
 	})
 	if err != nil {
 		return err
@@ -429,10 +433,12 @@ func (s *Server) handleDialogClose(w http.ResponseWriter, r *http.Request) error
 		if state == session.StateAwaitingSignatory {
 			v.SignatoryURL = s.app.SignatoryURL(next)
 		}
-		if !closed {
-			return nil
+		if closed {
+			if err := tx.UpdateSession(ctx, next); err != nil {
+				return err
+			}
 		}
-		return tx.UpdateSession(ctx, next)
+		return s.changed(ctx, tx, r, ps.MerchantID, ps.ID, http.StatusOK)
 	})
 	if err != nil {
 		return err
@@ -517,17 +523,26 @@ func (s *Server) renderSignError(w http.ResponseWriter, r *http.Request, err err
 // handleSignAction approves or declines for the signatory, then sends the
 // browser back to the page (post/redirect/get).
 func (s *Server) handleSignAction(w http.ResponseWriter, r *http.Request) {
-	if err := sameOrigin(r); err != nil {
+	r = acting(r, audit.Buyer)
+	if err := s.signAction(r); err != nil {
+		s.refused(r, err)
 		s.renderSignError(w, r, err)
 		return
 	}
+	http.Redirect(w, r, r.URL.Path+"?done="+url.QueryEscape(r.PostFormValue("action")), http.StatusSeeOther)
+}
+
+// signAction is the signatory's approval or refusal.
+func (s *Server) signAction(r *http.Request) error {
+	if err := sameOrigin(r); err != nil {
+		return err
+	}
 	id := r.PathValue("sessionId")
 	if !s.validPageToken("sign", id, r.PostFormValue("token")) {
-		s.renderSignError(w, r, kassa.Errorf(kassa.EUnauthorized, "the form has expired; reload the page and try again"))
-		return
+		return kassa.Errorf(kassa.EUnauthorized, "the form has expired; reload the page and try again")
 	}
 	action := r.PostFormValue("action")
-	err := s.app.Update(r.Context(), func(tx store.Tx) error {
+	return s.app.Update(r.Context(), func(tx store.Tx) error {
 		ctx := r.Context()
 		ps, err := s.signingSession(ctx, tx, r)
 		if err != nil {
@@ -546,11 +561,9 @@ func (s *Server) handleSignAction(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		return tx.UpdateSession(ctx, next)
+		if err := tx.UpdateSession(ctx, next); err != nil {
+			return err
+		}
+		return s.changed(ctx, tx, r, ps.MerchantID, ps.ID, http.StatusSeeOther)
 	})
-	if err != nil {
-		s.renderSignError(w, r, err)
-		return
-	}
-	http.Redirect(w, r, r.URL.Path+"?done="+url.QueryEscape(action), http.StatusSeeOther)
 }

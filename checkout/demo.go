@@ -1,10 +1,12 @@
 package checkout
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/risk"
@@ -93,38 +95,61 @@ func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) error 
 	}
 	var out demoOut
 	err = s.app.Update(r.Context(), func(tx store.Tx) error {
-		ctx, env := r.Context(), s.app.Env()
-		switch r.PathValue("action") {
-		case "session":
-			return s.demoSession(ctx, tx, m, in.Quantity, env, &out)
-		case "update":
-			lines, totals := demoLines(in.Quantity)
-			next, err := s.app.UpdateSession(ctx, tx, m, in.SessionID, session.Params{Lines: lines, Totals: totals}, false)
-			if err != nil {
-				return err
-			}
-			out.SessionID, out.State = next.ID, next.StateAt(env.Now)
-			return nil
-		case "order":
-			return s.demoOrder(ctx, tx, m, in.Token, in.Customer.Order(), &out)
-		case "pending", "complete":
-			ps, err := tx.Session(ctx, m, in.SessionID)
-			if err != nil {
-				return err
-			}
-			out.SessionID, out.State, out.SignatoryURL, out.OrderID = ps.ID, ps.StateAt(env.Now), s.app.SignatoryURL(ps), ps.OrderID
-			if r.PathValue("action") == "complete" && out.State == session.StateAuthorized && ps.OrderID == "" {
-				return s.demoOrder(ctx, tx, m, ps.Token, *ps.Customer, &out)
-			}
-			return nil
+		ctx := r.Context()
+		if err := s.demoStep(ctx, tx, r, m, &in, &out); err != nil {
+			return err
 		}
-		return kassa.Errorf(kassa.ENotFound, "no such demo action")
+		return s.changed(ctx, tx, r, m, cmp.Or(out.OrderID, out.SessionID), http.StatusOK)
 	})
 	if err != nil {
 		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// demoStep does the action r names for merchant m.
+func (s *Server) demoStep(ctx context.Context, tx store.Tx, r *http.Request, m string, in *demoIn, out *demoOut) error {
+	env := s.app.Env()
+	switch r.PathValue("action") {
+	case "session":
+		return s.demoSession(ctx, tx, m, in.Quantity, env, out)
+	case "update":
+		lines, totals := demoLines(in.Quantity)
+		next, err := s.app.UpdateSession(ctx, tx, m, in.SessionID, session.Params{Lines: lines, Totals: totals}, false)
+		if err != nil {
+			return err
+		}
+		out.SessionID, out.State = next.ID, next.StateAt(env.Now)
+		return nil
+	case "order":
+		return s.demoOrder(ctx, tx, m, in.Token, in.Customer.Order(), out)
+	case "pending", "complete":
+		ps, err := tx.Session(ctx, m, in.SessionID)
+		if err != nil {
+			return err
+		}
+		out.SessionID, out.State, out.SignatoryURL, out.OrderID = ps.ID, ps.StateAt(env.Now), s.app.SignatoryURL(ps), ps.OrderID
+		if r.PathValue("action") == "complete" && out.State == session.StateAuthorized && ps.OrderID == "" {
+			return s.demoOrder(ctx, tx, m, ps.Token, *ps.Customer, out)
+		}
+		return nil
+	}
+	return kassa.Errorf(kassa.ENotFound, "no such demo action")
+}
+
+// demoShop runs h, a request to the demo shop's backend, as audit.DemoShop
+// acting for the shop's merchant, and records its failure; h records its
+// success.
+func (s *Server) demoShop(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		r = acting(r, audit.DemoShop)
+		err := h(w, r)
+		if err != nil {
+			s.refusedFor(r, s.cfg.DemoMerchantID, "", err)
+		}
+		return err
+	}
 }
 
 func (s *Server) demoSession(ctx context.Context, tx store.Tx, merchantID string, qty int64, env order.Env, out *demoOut) error {

@@ -110,7 +110,10 @@ type Principal struct {
 	MerchantID, ClientID string
 }
 
-// Check validates a token and returns its principal.
+// Check validates a token and returns its principal. A genuine token
+// that has expired is refused with its principal, so that the refusal
+// can be recorded against the client it was issued to; any other is
+// refused with none.
 func (s Signer) Check(token string, now time.Time) (Principal, error) {
 	bad := kassa.Errorf(kassa.EUnauthorized, "the access token is invalid or has expired")
 	enc, mac, ok := strings.Cut(token, ".")
@@ -129,11 +132,12 @@ func (s Signer) Check(token string, now time.Time) (Principal, error) {
 	if len(parts) != 4 {
 		return Principal{}, bad
 	}
+	p := Principal{MerchantID: parts[0], ClientID: parts[1]}
 	exp, err := strconv.ParseInt(parts[2], 10, 64)
 	if err != nil || now.Unix() >= exp {
-		return Principal{}, bad
+		return p, bad
 	}
-	return Principal{MerchantID: parts[0], ClientID: parts[1]}, nil
+	return p, nil
 }
 
 func (s Signer) mac(payload string) string {

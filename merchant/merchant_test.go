@@ -74,8 +74,16 @@ func TestSigner(t *testing.T) {
 		"signature only": {"." + strings.Split(tok, ".")[1], now},
 	}
 	for name, tc := range bad {
-		if _, err := s.Check(tc.token, tc.at); kassa.ErrorCode(err) != kassa.EUnauthorized {
+		p, err := s.Check(tc.token, tc.at)
+		if kassa.ErrorCode(err) != kassa.EUnauthorized {
 			t.Errorf("%s: Check error = %v, want %s", name, err, kassa.EUnauthorized)
+		}
+		want := merchant.Principal{} // only a genuine token names whom it was issued to
+		if name == "expired" {
+			want = merchant.Principal{MerchantID: "m_1", ClientID: c.ID}
+		}
+		if p != want {
+			t.Errorf("%s: principal = %+v, want %+v", name, p, want)
 		}
 	}
 }

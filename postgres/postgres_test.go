@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,27 @@ func TestUpgradeDocuments(t *testing.T) {
 // migration 0006 made.
 func TestUpgradeDeliveries(t *testing.T) {
 	testUpgrade(t, "0006_document_numbering.sql", storetest.UpgradeDeliveries)
+}
+
+// TestAuditAppendOnly: the database refuses to change or remove an audit
+// event, even to a connection past the store, TRUNCATE included.
+func TestAuditAppendOnly(t *testing.T) {
+	u, ctx := pgtest.URL(t), t.Context()
+	db, err := postgres.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	exec := func(ctx context.Context, q string, args ...any) error { _, err := c.Exec(ctx, q, args...); return err }
+	storetest.AuditAppendOnly(t, db, exec)
+	if err := exec(ctx, `TRUNCATE audit_events`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Errorf("TRUNCATE = %v, want the database to refuse it", err)
+	}
 }
 
 // testUpgrade runs check on a schema migrated up to last.

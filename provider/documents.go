@@ -92,6 +92,9 @@ func (s *Service) NumberDocuments(ctx context.Context) (int, error) {
 				if m := s.mailOf(d, env, false); m != nil {
 					mails = append(mails, m)
 				}
+				if err := s.jobChanged(ctx, tx, jobNumber, d.MerchantID, d.ID); err != nil {
+					return err
+				}
 			}
 			return tx.EnqueueMails(ctx, mails...)
 		})

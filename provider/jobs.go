@@ -9,10 +9,27 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/store"
 )
+
+// The background jobs' names. Each change a pass makes is recorded in the
+// audit log with the job's name as its action, by audit.System(name), in
+// the transaction of the change.
+const (
+	jobMarkReady       = "mark-ready"
+	jobAutoCapture     = "auto-capture"
+	jobPurgeIdempotent = "purge-idempotency-records"
+	jobNumber          = "number-documents"
+	jobRemindOverdue   = "remind-overdue"
+)
+
+// jobChanged records in tx that job changed target, of merchantID.
+func (s *Service) jobChanged(ctx context.Context, tx store.Tx, job, merchantID, target string) error {
+	return s.Audit(ctx, tx, audit.Event{Actor: audit.System(job), MerchantID: merchantID, Action: job, Target: target})
+}
 
 // IdempotencyRetention is how long a stored response stays replayable:
 // at least the 24 hours Stripe and the IETF draft promise, with margin.
@@ -36,14 +53,17 @@ func (s *Service) MarkDueOrdersReady(ctx context.Context) (int, error) {
 		err = s.store.Update(ctx, func(tx store.Tx) error {
 			pass = 0
 			for _, k := range due {
-				_, _, err := s.ChangeOrder(ctx, tx, k.MerchantID, k.OrderID, func(o *order.Order, env order.Env) (*order.Order, error) {
-					next, ok := o.MarkReady(env)
-					if !ok {
+				ok := false
+				_, _, err := s.ChangeOrder(ctx, tx, k.MerchantID, k.OrderID, func(o *order.Order, env order.Env) (next *order.Order, err error) {
+					if next, ok = o.MarkReady(env); !ok {
 						return o, nil // another process got there first
 					}
-					pass++
 					return next, nil
 				})
+				if err == nil && ok {
+					pass++
+					err = s.jobChanged(ctx, tx, jobMarkReady, k.MerchantID, k.OrderID)
+				}
 				if err != nil {
 					return err
 				}
@@ -70,8 +90,11 @@ func (s *Service) PurgeIdempotencyRecords(ctx context.Context) (int, error) {
 	for {
 		n := 0
 		err := s.store.Update(ctx, func(tx store.Tx) (err error) {
-			n, err = tx.DeleteIdempotencyRecords(ctx, before, purgeBatch)
-			return err
+			if n, err = tx.DeleteIdempotencyRecords(ctx, before, purgeBatch); err != nil || n == 0 {
+				return err
+			}
+			// Records of every merchant: the event belongs to none.
+			return s.jobChanged(ctx, tx, jobPurgeIdempotent, "", "")
 		})
 		if err != nil {
 			return total, err
@@ -138,7 +161,10 @@ func (s *Service) autoCapture(ctx context.Context, k store.OrderKey) (captured b
 			captured = true
 			return next, nil
 		})
-		return err
+		if err != nil || !captured {
+			return err
+		}
+		return s.jobChanged(ctx, tx, jobAutoCapture, k.MerchantID, k.OrderID)
 	})
 	return captured, err
 }
@@ -173,9 +199,11 @@ func (s *Service) RemindOverdue(ctx context.Context) (int, error) {
 				return err
 			}
 			if m := s.mailOf(d, s.Env(), true); m != nil {
-				return tx.EnqueueMails(ctx, m)
+				if err := tx.EnqueueMails(ctx, m); err != nil {
+					return err
+				}
 			}
-			return nil
+			return s.jobChanged(ctx, tx, jobRemindOverdue, k.MerchantID, k.DocumentID)
 		})
 		if err != nil {
 			return n, err

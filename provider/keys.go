@@ -64,7 +64,8 @@ func (s *Service) IssueToken(ctx context.Context, clientID, secret string) (stri
 }
 
 // Authenticate checks an access token (its MAC and expiry: no database
-// read) and returns whom it was issued to.
+// read) and returns whom it was issued to; an expired one is refused with
+// that too (merchant.Signer.Check).
 func (s *Service) Authenticate(token string) (merchant.Principal, error) {
 	return s.signer.Check(token, s.clock.Now())
 }

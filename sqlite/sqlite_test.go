@@ -361,3 +361,16 @@ func TestUpgradeDeliveries(t *testing.T) {
 		return db
 	})
 }
+
+// TestAuditAppendOnly: the database refuses to change or remove an audit
+// event, even to a connection past the store.
+func TestAuditAppendOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kassa.db")
+	db := mustOpen(t, path)
+	t.Cleanup(func() { db.Close() })
+	r := raw(t, path)
+	storetest.AuditAppendOnly(t, db, func(ctx context.Context, q string, args ...any) error {
+		_, err := r.ExecContext(ctx, q, args...)
+		return err
+	})
+}

@@ -56,6 +56,7 @@ type ReadTx interface {
 	CheckoutReader
 	PaymentReader
 	InvoiceReader
+	AuditReader
 }
 
 // Tx reads and writes. Creating a row that already exists is EConflict;
@@ -90,6 +91,7 @@ type Tx interface {
 	CheckoutWriter
 	PaymentWriter
 	InvoiceWriter
+	AuditWriter
 }
 
 // OrderKey names an order.

@@ -9,17 +9,21 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/client"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -344,4 +348,81 @@ func TestPaymentsImportNotifies(t *testing.T) {
 			t.Errorf("the order's latest notification is not %s: %+v", notify.OrderPaid, ns)
 		}
 	})
+}
+
+// kassa serve's sandbox merchant is recorded as made by system:sandbox.
+func TestSandboxMerchantAudit(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sqlite.Open(filepath.Join(dir, "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c, err := sandboxCredentials(t.Context(), db, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es := auditLog(t, db, c.MerchantID); len(es) != 1 || es[0].Actor != "system:sandbox" || es[0].Action != "merchant create" || es[0].Target != c.MerchantID {
+		t.Errorf("audit log %+v, want the sandbox merchant's creation", es)
+	}
+}
+
+// auditLog is the merchant's audit log in db, newest first.
+func auditLog(t *testing.T, db store.Store, merchantID string) []audit.Event {
+	t.Helper()
+	var es []audit.Event
+	err := db.View(t.Context(), func(tx store.ReadTx) (err error) {
+		es, err = tx.AuditEvents(t.Context(), merchantID, store.AuditFilter{Limit: 10})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// The command line's changes are recorded in the audit log by the
+// operator: a merchant's creation, an import, and an import refused.
+func TestCommandsAudit(t *testing.T) {
+	dir := t.TempDir()
+	c := createMerchant(t, dir)
+	file := filepath.Join(dir, "camt054.xml")
+	import_ := func(xml string) error {
+		if err := os.WriteFile(file, []byte(xml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		return run(context.Background(), []string{"kassa", "payments", "import", "--data-dir", dir, "--merchant", c["merchantId"], file}, noenv, nil, &out, t.Output())
+	}
+	if err := import_(camt054("12.00", "1234574", "")); err != nil {
+		t.Fatal(err)
+	}
+	if err := import_("<Document"); err == nil {
+		t.Fatal("importing a malformed file succeeded")
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir}, noenv, nil, &out, &out); err == nil {
+		t.Fatal("merchant create without a name succeeded")
+	}
+	db, err := sqlite.Open(filepath.Join(dir, "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got [][4]string
+	for _, e := range slices.Backward(auditLog(t, db, c["merchantId"])) {
+		got = append(got, [4]string{e.Actor, e.Action, e.Target, e.Outcome})
+	}
+	want := [][4]string{
+		{"operator", "merchant create", c["merchantId"], "ok"},
+		{"operator", "payments import", "", "ok"},
+		{"operator", "payments import", "", "invalid_request"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("audit log (-want +got):\n%s", diff)
+	}
+	// A merchant not created belongs to no merchant.
+	if es := auditLog(t, db, ""); len(es) != 1 || es[0].Actor != "operator" || es[0].Action != "merchant create" || es[0].Outcome != "invalid_request" {
+		t.Errorf("refused merchant creation's events %+v", es)
+	}
 }

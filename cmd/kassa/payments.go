@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/reconcile"
 	"github.com/kassa-pay/kassa/store"
@@ -22,6 +23,7 @@ import (
 // already recorded. It prints the same answer: each payment's outcome, and
 // the entries that are not payments (skipped), with the reason.
 func paymentsImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.Operator})
 	fs := flag.NewFlagSet("kassa payments import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var db dbFlags
@@ -37,10 +39,6 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	f, err := reconcile.ParseCamt054(b)
-	if err != nil {
-		return err
-	}
 	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
@@ -50,12 +48,19 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
+	const action = "payments import"
 	var res *reconcile.Result
-	err = app.Update(ctx, func(tx store.Tx) (err error) {
-		res, err = app.RecordPayments(ctx, tx, *merchantID, f)
-		return err
-	})
+	f, err := reconcile.ParseCamt054(b)
+	if err == nil {
+		err = app.Update(ctx, func(tx store.Tx) (err error) {
+			if res, err = app.RecordPayments(ctx, tx, *merchantID, f); err != nil {
+				return err
+			}
+			return app.Audit(ctx, tx, audit.Event{MerchantID: *merchantID, Action: action})
+		})
+	}
 	if err != nil {
+		app.AuditAlone(ctx, audit.Event{MerchantID: *merchantID, Action: action, Outcome: kassa.ErrorCode(err)})
 		return err
 	}
 	out, _ := json.MarshalIndent(res, "", "  ")

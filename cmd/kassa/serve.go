@@ -24,6 +24,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/api"
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/checkout"
 	"github.com/kassa-pay/kassa/jobs"
 	"github.com/kassa-pay/kassa/limit"
@@ -319,6 +320,7 @@ const credentialsFile = "sandbox-credentials.json"
 // starting together on one PostgreSQL database create one merchant: the
 // check and the insert are one transaction, which locks the merchant count.
 func sandboxCredentials(ctx context.Context, st store.Store, dataDir string) (*credentials, error) {
+	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.System("sandbox")})
 	file := filepath.Join(dataDir, credentialsFile)
 	m, cl, c, err := newMerchant("Sandbox merchant")
 	if err != nil {
@@ -392,12 +394,20 @@ func newMerchant(name string) (*merchant.Merchant, *merchant.Client, *credential
 	return m, cl, &credentials{MerchantID: m.ID, StoreID: m.StoreID, ClientID: cl.ID, ClientSecret: secret}, nil
 }
 
+// insertMerchant stores m and its client, and records it in the audit
+// log, by the context's actor.
 func insertMerchant(ctx context.Context, tx store.Tx, m *merchant.Merchant, cl *merchant.Client) error {
 	if err := tx.CreateMerchant(ctx, m); err != nil {
 		return err
 	}
-	return tx.CreateClient(ctx, cl)
+	if err := tx.CreateClient(ctx, cl); err != nil {
+		return err
+	}
+	return provider.Record(ctx, tx, audit.Event{MerchantID: m.ID, Action: actionMerchantCreate, Target: m.ID, At: m.CreatedAt})
 }
+
+// actionMerchantCreate is the audit log's action of a merchant's creation.
+const actionMerchantCreate = "merchant create"
 
 func printCredentials(w io.Writer, base string, c *credentials) {
 	if c == nil {
@@ -415,6 +425,7 @@ Or run a whole purchase against this server:
 }
 
 func merchantCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.Operator})
 	fs := flag.NewFlagSet("kassa merchant create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var db dbFlags
@@ -423,16 +434,21 @@ func merchantCreate(ctx context.Context, args []string, getenv func(string) stri
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	m, cl, c, err := newMerchant(*name)
-	if err != nil {
-		return err
-	}
 	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Update(ctx, func(tx store.Tx) error { return insertMerchant(ctx, tx, m, cl) }); err != nil {
+	app, err := commandApp(ctx, st, getenv)
+	if err != nil {
+		return err
+	}
+	m, cl, c, err := newMerchant(*name)
+	if err == nil {
+		err = app.Update(ctx, func(tx store.Tx) error { return insertMerchant(ctx, tx, m, cl) })
+	}
+	if err != nil {
+		app.AuditAlone(ctx, audit.Event{Action: actionMerchantCreate, Outcome: kassa.ErrorCode(err)})
 		return err
 	}
 	b, _ := json.MarshalIndent(c, "", "  ")
