@@ -15,7 +15,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/audit"
+	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/limit"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/risk"
@@ -486,6 +489,36 @@ func TestAuditCheckout(t *testing.T) {
 		}
 		if diff := cmp.Diff([][2]string{{"303", "ok"}, {"401", "unauthorized"}}, got); diff != "" {
 			t.Errorf("signatory's events (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// Requests the abuse limits refuse (429) leave no audit event: a flood's
+// load must not reach the database. The failures that start a backoff are
+// each recorded.
+func TestAuditLimitRefusalsNotRecorded(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		clock := kassatest.NewClock(t0)
+		e := newEnv(t, withLimits(api.Limits{Quota: limit.Quota{Rate: 1, Burst: 2}}, clock))
+		for range 5 {
+			wantToken(t, "wrong secret", e.tokenRequest(e.a.clientID, "wrong", ""), 401, "invalid_client", "")
+		}
+		failed := len(e.storedAudit(e.a.merchantID))
+		if failed != 5 {
+			t.Fatalf("%d events after 5 failed token requests, want 5", failed)
+		}
+		wantToken(t, "backed off", e.tokenRequest(e.a.clientID, e.a.secret, ""), 429, "rate_limited", "60")
+		if n := len(e.storedAudit(e.a.merchantID)); n != failed {
+			t.Errorf("a backed-off token request added %d events", n-failed)
+		}
+
+		write := request{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100)), as: &e.b}
+		e.must(200, write)
+		e.must(200, write)
+		before := len(e.storedAudit(e.b.merchantID))
+		e.must(429, write)
+		if n := len(e.storedAudit(e.b.merchantID)); n != before {
+			t.Errorf("a write over the quota added %d events", n-before)
 		}
 	})
 }
