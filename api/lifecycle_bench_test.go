@@ -140,12 +140,12 @@ func benchServer(b *testing.B, st store.Store) (*client.Client, *load.Recorder) 
 	ids, now := kassa.RandomIDs{}, time.Now()
 	m, _ := merchant.NewMerchant(ids, now, "Bench")
 	cl, secret := kassatest.AddMerchant(b, st, ids, now, m)
-	signer, err := provider.LoadSigner(ctx, st)
+	signer, err := provider.LoadSigner(ctx, st, kassatest.KEK())
 	if err != nil {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	app := provider.New(log, provider.Config{PublicURL: "http://bench"}, st, kassa.SystemClock{}, ids, signer)
+	app := provider.New(log, provider.Config{PublicURL: "http://bench", KEK: kassatest.KEK()}, st, kassa.SystemClock{}, ids, signer)
 	hs := httptest.NewServer(api.NewServer(log, api.Config{Sandbox: true}, app))
 	// Documents are numbered as kassa serve numbers them, in the
 	// background, and that work counts in every figure.

@@ -68,7 +68,7 @@ func notifyEnv(t *testing.T, newEnv func(*testing.T, ...option) *env) (*env, *we
 		c.AllowPrivateWebhooks = true
 	}))
 	d := webhook.New(slog.New(slog.DiscardHandler), e.store, e.clock, notificationKey,
-		webhook.Config{AllowPrivate: true, Jitter: func(int) time.Duration { return 0 }})
+		webhook.Config{AllowPrivate: true, KEK: kassatest.KEK(), Jitter: func(int) time.Duration { return 0 }})
 	return e, d
 }
 
@@ -425,7 +425,7 @@ func testAutoCapture(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 }
 
 func mustSigner(t *testing.T, e *env) merchant.Signer {
-	s, err := provider.LoadSigner(t.Context(), e.store)
+	s, err := provider.LoadSigner(t.Context(), e.store, kassatest.KEK())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,6 +435,7 @@ func mustSigner(t *testing.T, e *env) merchant.Signer {
 // other is a second provider on the env's database, standing for another
 // Kassa process.
 func (e *env) other(cfg provider.Config) *provider.Service {
+	cfg.KEK = kassatest.KEK()
 	return provider.New(slog.New(slog.DiscardHandler), cfg, e.store, e.clock, otherIDs(), mustSigner(e.t.(*testing.T), e))
 }
 

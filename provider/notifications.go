@@ -15,9 +15,14 @@ import (
 const maxEndpoints = 20
 
 // CreateEndpoint adds a notification endpoint for the merchant, with a
-// new signing secret, subscribed to types (all of them when empty).
+// new signing secret, subscribed to types (all of them when empty). It
+// returns the endpoint with its secret, which is stored sealed.
 func (s *Service) CreateEndpoint(ctx context.Context, tx store.Tx, merchantID, url string, types []string) (*notify.Endpoint, error) {
 	if err := notify.CheckURL(url, s.cfg.AllowPrivateWebhooks); err != nil {
+		return nil, err
+	}
+	kek, err := s.kek()
+	if err != nil {
 		return nil, err
 	}
 	var subscribed []string
@@ -42,7 +47,9 @@ func (s *Service) CreateEndpoint(ctx context.Context, tx store.Tx, merchantID, u
 		ID: s.ids.New(kassa.PrefixEndpoint), MerchantID: merchantID, URL: url,
 		Secret: notify.NewSecret(random), EventTypes: subscribed, CreatedAt: s.clock.Now(),
 	}
-	return e, tx.CreateNotificationEndpoint(ctx, e)
+	stored := *e
+	stored.Secret = kek.Seal([]byte(e.Secret), notify.SecretContext(e.ID))
+	return e, tx.CreateNotificationEndpoint(ctx, &stored)
 }
 
 // SigningSecret is the secret that signs deliveries to the merchant's

@@ -90,6 +90,7 @@ type Tx interface {
 	CheckoutWriter
 	PaymentWriter
 	InvoiceWriter
+	SecretWriter
 }
 
 // OrderKey names an order.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -68,6 +69,7 @@ func UpgradeDocuments(t *testing.T, exec Exec, open func(t *testing.T) store.Sto
 	d := &invoice.Document{ID: "doc_new", MerchantID: m, OrderID: "or_new", LedgerID: "in_new", Kind: invoice.KindInvoice,
 		Reference: invoice.ReferenceFor("doc_new"), AccessToken: "tok_new", IssueDate: issued, DueDate: issued, CreatedAt: issued}
 	d.PaymentReference = d.Reference
+	d.SealToken(kassatest.KEK())
 	var numbered []*invoice.Document
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.CreateDocument(ctx, d) })
 	if err == nil {

@@ -45,6 +45,7 @@ type config struct {
 	allowPrivateWebhooks  bool
 	webhookTimeout        time.Duration
 	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
+	kek                   *keyFlags
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -82,6 +83,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.BoolVar(&c.overdueReminders, "overdue-reminders", getenv("KASSA_OVERDUE_REMINDERS") != "false",
 		"mark unpaid invoices overdue after their due date and e-mail one reminder (KASSA_OVERDUE_REMINDERS, default true)")
 	fs.StringVar(&c.smtp.From, "mail-from", getenv("KASSA_MAIL_FROM"), "From address of invoice e-mail (KASSA_MAIL_FROM)")
+	c.kek = kekFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -141,6 +143,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer db.Close()
+	kek, kekFrom, generated, err := c.kek.load(ctx, log, db, c.db.dataDir, c.mode == "sandbox")
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -155,12 +161,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
-	signer, err := provider.LoadSigner(ctx, db)
+	signer, err := provider.LoadSigner(ctx, db, kek)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	notificationKey, err := provider.LoadNotificationKey(ctx, db)
+	notificationKey, err := provider.LoadNotificationKey(ctx, db, kek)
 	if err != nil {
 		ln.Close()
 		return err
@@ -168,6 +174,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dispatcher := webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
 		AllowPrivate: c.allowPrivateWebhooks,
 		Timeout:      c.webhookTimeout,
+		KEK:          kek,
 	})
 	var providers paymod.Registry
 	if c.invoice.BaseURL != "" {
@@ -185,6 +192,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ProcessingDelay:      c.processingDelay,
 		PublicURL:            c.publicURL,
 		NotificationKey:      notificationKey,
+		KEK:                  kek,
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
 		OnNotification:       dispatcher.Wake,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
@@ -199,6 +207,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}, app)
 
 	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
+	if generated {
+		fmt.Fprintf(stdout, "Generated the key-encryption key %s in %s: back it up apart from the database; without it the signing keys and webhook secrets in the database cannot be opened\n", kek.ID(), kekFrom)
+	} else {
+		fmt.Fprintf(stdout, "Secrets sealed under key-encryption key %s (from %s)\n", kek.ID(), kekFrom)
+	}
 	if pages.DemoMerchantID != "" {
 		fmt.Fprintf(stdout, "Try the buyer's checkout in the demo shop: %s/demo/shop\n", c.publicURL)
 	}
@@ -217,7 +230,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		wg.Go(func() { j.Run(bg, log) })
 	}
 	if c.smtpAddr != "" {
-		sender := &mailer.Sender{Store: db, Clock: kassa.SystemClock{}, Log: log, SMTP: c.smtp, PublicURL: c.publicURL}
+		sender := &mailer.Sender{Store: db, Clock: kassa.SystemClock{}, Log: log, SMTP: c.smtp, PublicURL: c.publicURL, KEK: kek}
 		wg.Go(func() { sender.Run(bg, 5*time.Second) })
 	}
 	wg.Go(func() { dispatcher.Run(bg) }) // stopped after the HTTP server, finishing its attempts
@@ -376,7 +389,7 @@ func (d *dbFlags) open(ctx context.Context, log *slog.Logger) (store.Store, erro
 		return postgres.Open(ctx, d.url)
 	}
 	db := filepath.Join(d.dataDir, "kassa.db")
-	warnShared(log, d.dataDir, filepath.Join(d.dataDir, credentialsFile), db, db+"-wal", db+"-shm")
+	warnShared(log, d.dataDir, filepath.Join(d.dataDir, credentialsFile), filepath.Join(d.dataDir, keyFile), db, db+"-wal", db+"-shm")
 	if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
 		return nil, err
 	}
