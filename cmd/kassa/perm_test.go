@@ -12,8 +12,8 @@ import (
 	"testing"
 )
 
-// A new data directory is the owner's alone, and so are the database and
-// the sandbox credentials in it; an existing directory or file that group
+// A new data directory is the owner's alone, and so are the database, the
+// sandbox credentials and the generated key-encryption key in it; an existing directory or file that group
 // or others can read is left as it is, with a warning naming it.
 func TestDataIsPrivate(t *testing.T) {
 	defer syscall.Umask(syscall.Umask(0o022)) // the common default, under which files were 0644
@@ -24,6 +24,7 @@ func TestDataIsPrivate(t *testing.T) {
 		dir:                            0o700,
 		filepath.Join(dir, "kassa.db"): 0o600,
 		filepath.Join(dir, "sandbox-credentials.json"): 0o600,
+		filepath.Join(dir, "kassa.key"):                0o600,
 	} {
 		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {
 			t.Errorf("%s: %v %v, want mode %v", path, fi.Mode(), err, want)
@@ -41,7 +42,7 @@ func TestDataIsPrivate(t *testing.T) {
 		t.Errorf("warned about private data:\n%s", warned)
 	}
 
-	shared := []string{dir, filepath.Join(dir, "kassa.db"), filepath.Join(dir, "sandbox-credentials.json")}
+	shared := []string{dir, filepath.Join(dir, "kassa.db"), filepath.Join(dir, "sandbox-credentials.json"), filepath.Join(dir, "kassa.key")}
 	for _, p := range shared {
 		mode := os.FileMode(0o644)
 		if p == dir {
