@@ -21,10 +21,6 @@ func (s *Service) CreateEndpoint(ctx context.Context, tx store.Tx, merchantID, u
 	if err := notify.CheckURL(url, s.cfg.AllowPrivateWebhooks); err != nil {
 		return nil, err
 	}
-	kek, err := s.kek()
-	if err != nil {
-		return nil, err
-	}
 	var subscribed []string
 	for i, t := range types {
 		if !slices.Contains(notify.Types, t) {
@@ -48,8 +44,31 @@ func (s *Service) CreateEndpoint(ctx context.Context, tx store.Tx, merchantID, u
 		Secret: notify.NewSecret(random), EventTypes: subscribed, CreatedAt: s.clock.Now(),
 	}
 	stored := *e
-	stored.Secret = kek.Seal([]byte(e.Secret), notify.SecretContext(e.ID))
+	if stored.Secret, err = s.SealSecret(e); err != nil {
+		return nil, err
+	}
 	return e, tx.CreateNotificationEndpoint(ctx, &stored)
+}
+
+// SealSecret seals an endpoint's secret, as it is stored: for anything
+// else that keeps it, such as the API's stored answer to the request
+// that created the endpoint. OpenSecret opens it.
+func (s *Service) SealSecret(e *notify.Endpoint) (string, error) {
+	kek, err := s.kek()
+	if err != nil {
+		return "", err
+	}
+	return kek.Seal([]byte(e.Secret), notify.SecretContext(e.ID)), nil
+}
+
+// OpenSecret opens the secret of endpoint id that SealSecret sealed.
+func (s *Service) OpenSecret(id, sealed string) (string, error) {
+	kek, err := s.kek()
+	if err != nil {
+		return "", err
+	}
+	secret, err := kek.Open(sealed, notify.SecretContext(id))
+	return string(secret), err
 }
 
 // SigningSecret is the secret that signs deliveries to the merchant's
