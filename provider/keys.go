@@ -17,8 +17,9 @@ import (
 
 // LoadSigner returns the token signer whose key is kept in the database,
 // sealed under kek, creating the key on first use, so every process
-// sharing the database accepts the others' tokens. It checks kek first
-// (Unlock).
+// sharing the database accepts the others' tokens. It checks kek first:
+// it must be the database's, and a database from before sealing has its
+// clear secrets sealed, once (docs/secrets.md).
 func LoadSigner(ctx context.Context, st store.Store, kek *seal.Key) (merchant.Signer, error) {
 	key, err := loadKey(ctx, st, kek, tokenKeySetting, merchant.NewKey)
 	return merchant.Signer{Key: key}, err

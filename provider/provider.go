@@ -35,7 +35,7 @@ type Config struct {
 	NotificationKey []byte
 	// KEK is the key-encryption key that seals the secrets the provider
 	// stores: endpoints' signing secrets and buyers' link tokens. It must
-	// be the database's (see Unlock).
+	// be the database's (see LoadSigner).
 	KEK *seal.Key
 	// AllowPrivateWebhooks lets endpoints point at loopback and private
 	// addresses: for sandboxes and tests only.

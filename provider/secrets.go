@@ -30,18 +30,14 @@ func settingContext(name string) string { return "setting " + name }
 // ErrNoKey is the error for a missing key-encryption key.
 var ErrNoKey = errors.New("no key-encryption key: Kassa keeps its signing keys and webhook secrets sealed under one")
 
-// Unlock checks that kek is the key the database's secrets are sealed
+// unlock checks that kek is the key the database's secrets are sealed
 // under: the first process to start on a database records its key, and
 // every later one must bring the same. A database from before sealing
 // has its clear secrets sealed in the same transaction that records the
 // key: the signing keys, the notification endpoints' secrets, and the
 // buyers' link tokens, which it also replaces with their hash for
-// lookups. So the upgrade happens once, whole or not at all. LoadSigner
-// and LoadNotificationKey unlock first.
-func Unlock(ctx context.Context, st store.Store, kek *seal.Key) error {
-	return st.Update(ctx, func(tx store.Tx) error { return unlock(ctx, tx, kek) })
-}
-
+// lookups. So the upgrade happens once, whole or not at all.
+// LoadSigner, LoadNotificationKey and Rewrap unlock first.
 func unlock(ctx context.Context, tx store.Tx, kek *seal.Key) error {
 	if kek == nil {
 		return ErrNoKey

@@ -3,9 +3,9 @@ package store
 import "context"
 
 // SecretWriter reads and rewrites the secrets the store keeps sealed, of
-// every merchant: for the key-encryption key's management (provider's
-// Unlock and Rewrap), which seals what a database from before sealing
-// holds in clear, and re-seals everything under a new key.
+// every merchant, for the key-encryption key's management: provider's
+// LoadSigner seals what a database from before sealing holds in clear,
+// and Rewrap re-seals everything under a new key.
 type SecretWriter interface {
 	// EndpointSecrets lists every notification endpoint's secret as
 	// stored, by endpoint ID.

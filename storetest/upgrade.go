@@ -142,7 +142,7 @@ func UpgradeDeliveries(t *testing.T, exec Exec, open func(t *testing.T) store.St
 type Count func(ctx context.Context, query string, args ...any) (int, error)
 
 // UpgradeSecrets checks migration 0010 and the sealing at the first start
-// with a key-encryption key (provider.Unlock) on a database whose schema
+// with a key-encryption key (provider.LoadSigner) on a database whose schema
 // is at 0008, which kept every secret in clear: exec writes the two
 // signing keys, an endpoint with its secret and a document with its
 // buyer's link token as 0008 stored them, then open brings the schema up

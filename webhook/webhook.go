@@ -58,7 +58,7 @@ type Config struct {
 	// for sandboxes and tests only.
 	AllowPrivate bool
 	// KEK opens endpoints' secrets, which are stored sealed under it
-	// (provider.Unlock); without it only session notification URLs can
+	// (provider.LoadSigner); without it only session notification URLs can
 	// be signed for.
 	KEK *seal.Key
 	// Jitter returns the spread added to the delay after attempt number

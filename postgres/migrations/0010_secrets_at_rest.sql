@@ -2,7 +2,7 @@
 -- The store keeps each token's SHA-256 and the token sealed under the
 -- key-encryption key, which the database does not hold, so each existing
 -- token waits in document_tokens' clear column until Kassa first starts
--- with a key and seals it (provider's Unlock).
+-- with a key and seals it (provider's LoadSigner).
 
 CREATE TABLE document_tokens (
 	document_id text PRIMARY KEY,

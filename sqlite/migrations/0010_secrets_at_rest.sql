@@ -3,7 +3,7 @@
 -- sealed under the key-encryption key, for the mails that link to it. The
 -- key is not the database's, so this migration moves each existing token
 -- into document_tokens' clear column, and Kassa seals it on its first
--- start with a key (provider's Unlock), in the transaction that records
+-- start with a key (provider's LoadSigner), in the transaction that records
 -- which key the database's secrets are sealed under.
 
 CREATE TABLE document_tokens (
