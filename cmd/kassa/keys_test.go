@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
@@ -108,9 +109,14 @@ func TestDatabaseCopyWithoutKey(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(copied, keyFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a key was generated for a database sealed under another: %v", err)
 	}
-	other := env(map[string]string{"KASSA_KEY": seal.Encode(seal.Generate())})
-	if err := serveErr(t, copied, other); !errors.Is(err, seal.ErrWrongKey) || !strings.Contains(err.Error(), key.ID()) {
-		t.Errorf("the copy with another key = %v, want ErrWrongKey naming the database's key", err)
+	otherKey := seal.Encode(seal.Generate())
+	other, err := seal.Parse(otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = serveErr(t, copied, env(map[string]string{"KASSA_KEY": otherKey}))
+	if !errors.Is(err, seal.ErrWrongKey) || !strings.Contains(err.Error(), key.ID()) || !strings.Contains(err.Error(), other.ID()) {
+		t.Errorf("the copy with another key = %v, want ErrWrongKey naming both keys", err)
 	}
 	_, _, stop = startServeWith(t, copied, noenv, "--key-file", filepath.Join(dir, keyFile))
 	stop()
@@ -126,20 +132,7 @@ func TestKeysRewrap(t *testing.T) {
 	if creds == nil {
 		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
 	}
-	req, _ := http.NewRequest("POST", base+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
-	req.SetBasicAuth(creds[1], creds[2])
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err == nil {
-		err = json.NewDecoder(resp.Body).Decode(&tok)
-		resp.Body.Close()
-	}
-	if err != nil || tok.AccessToken == "" {
-		t.Fatalf("getting an access token: %v", err)
-	}
+	token := accessToken(t, base, creds[1], creds[2])
 	stop()
 
 	oldFile, newFile := filepath.Join(dir, keyFile), filepath.Join(t.TempDir(), "new.key")
@@ -164,15 +157,103 @@ func TestKeysRewrap(t *testing.T) {
 	}
 	base, _, stop = startServeWith(t, dir, env(map[string]string{"KASSA_KEY": newKey}))
 	defer stop()
-	req, _ = http.NewRequest("GET", base+"/v1/notification-endpoints", nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err = http.DefaultClient.Do(req)
+	if status := get(t, base+"/v1/notification-endpoints", token); status != http.StatusOK {
+		t.Errorf("a token from before the rewrap = %d, want it accepted", status)
+	}
+}
+
+// With its key lost, a database starts over under a new one once what
+// the lost key sealed is removed by hand (docs/secrets.md): the new start
+// makes new signing keys, so access tokens issued before are refused.
+func TestStartOverAfterLostKey(t *testing.T) {
+	dir := t.TempDir()
+	base, out, stop := startServe(t, dir)
+	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
+	if creds == nil {
+		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
+	}
+	before := accessToken(t, base, creds[1], creds[2])
+	secretBefore := signingSecret(t, base, before)
+	stop()
+	if err := os.Remove(filepath.Join(dir, keyFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := serveErr(t, dir, noenv); !strings.Contains(err.Error(), "no key was given") {
+		t.Fatalf("serve with the key lost = %v, want it refused", err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "kassa.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("a token from before the rewrap = %d %s, want it accepted", resp.StatusCode, b)
+	_, err = db.Exec(`DELETE FROM settings WHERE name IN ('key_check', 'token_signing_key', 'notification_signing_key')`)
+	if err == nil {
+		_, err = db.Exec(`DELETE FROM notification_endpoints`)
 	}
+	if err = errors.Join(err, db.Close()); err != nil {
+		t.Fatal(err)
+	}
+
+	base, _, stop = startServe(t, dir)
+	defer stop()
+	if status := get(t, base+"/v1/notification-endpoints", before); status != http.StatusUnauthorized {
+		t.Errorf("a token from before the key was lost = %d, want 401", status)
+	}
+	after := accessToken(t, base, creds[1], creds[2])
+	if status := get(t, base+"/v1/notification-endpoints", after); status != http.StatusOK {
+		t.Errorf("a new token = %d, want 200", status)
+	}
+	if signingSecret(t, base, after) == secretBefore {
+		t.Error("the session notification secret is the one from before the key was lost")
+	}
+}
+
+// signingSecret is the merchant's session notification secret.
+func signingSecret(t *testing.T, base, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/v1/notification-signing-secret", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	var out struct{ Secret string }
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+	}
+	if err != nil || out.Secret == "" {
+		t.Fatalf("getting the notification signing secret: %v", err)
+	}
+	return out.Secret
+}
+
+// accessToken gets an access token for the client.
+func accessToken(t *testing.T, base, id, secret string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.SetBasicAuth(id, secret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		err = json.NewDecoder(resp.Body).Decode(&tok)
+		resp.Body.Close()
+	}
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("getting an access token: %v", err)
+	}
+	return tok.AccessToken
+}
+
+// get requests url with the access token and returns the status.
+func get(t *testing.T, url, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }

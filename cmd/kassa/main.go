@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrateCmd(ctx, rest, getenv, stdout, stderr)
 	case "payments":
 		if len(rest) == 0 || rest[0] != "import" {
-			return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] FILE")
+			return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE")
 		}
 		return paymentsImport(ctx, rest[1:], getenv, stdout, stderr)
 	case "load":

@@ -32,7 +32,7 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	if fs.NArg() != 1 || *merchantID == "" {
-		return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] FILE")
+		return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE")
 	}
 	b, err := os.ReadFile(fs.Arg(0))
 	if err != nil {

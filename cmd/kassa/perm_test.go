@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/kassa-pay/kassa/seal"
 )
 
 // A new data directory is the owner's alone, and so are the database, the
@@ -60,5 +62,28 @@ func TestDataIsPrivate(t *testing.T) {
 		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm()&0o077 == 0 {
 			t.Errorf("%s: %v %v, want it left as it was", p, fi.Mode(), err)
 		}
+	}
+}
+
+// A key file that group or others can read is used, with a warning naming
+// it.
+func TestSharedKeyFileWarns(t *testing.T) {
+	dir := t.TempDir()
+	shared, next := filepath.Join(dir, "shared.key"), filepath.Join(dir, "next.key")
+	for path, mode := range map[string]os.FileMode{shared: 0o644, next: 0o600} {
+		if err := os.WriteFile(path, []byte(seal.Encode(seal.Generate())), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil { // whatever the umask
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"kassa", "keys", "rewrap", "--data-dir", filepath.Join(dir, "data"), "--key-file", shared, "--new-key-file", next}
+	if err := run(context.Background(), args, noenv, nil, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "path="+shared+" ") || strings.Contains(stderr.String(), "path="+next+" ") {
+		t.Errorf("warnings:\n%s\nwant one about %s alone", stderr.String(), shared)
 	}
 }
