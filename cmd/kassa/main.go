@@ -68,7 +68,7 @@ const usage = `Usage:
                                                  create a merchant, print its credentials
   kassa migrate [--data-dir DIR] [--database URL]
                                                  bring the database schema up to date
-  kassa payments import --merchant ID [--data-dir DIR] [--database URL] FILE
+  kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE
                                                  match a camt.054 file's payments to invoices
   kassa demo [--url URL --client-id ID --client-secret SECRET]
                                                  run a purchase end to end and print its history
