@@ -96,7 +96,7 @@ func newEnvOn(t testing.TB, db store.Store, opts ...option) *env {
 	ids := &kassatest.IDs{Digits: 27} // as long as a KSUID
 	cfg := config{
 		api:      api.Config{Sandbox: true},
-		provider: provider.Config{PublicURL: "https://kassa.test"},
+		provider: provider.Config{PublicURL: "https://kassa.test", KEK: kassatest.KEK()},
 		checkout: checkout.Config{Sandbox: true},
 		log:      slog.DiscardHandler,
 	}
@@ -115,7 +115,7 @@ func newEnvOn(t testing.TB, db store.Store, opts ...option) *env {
 		cl, secret := kassatest.AddMerchant(t, db, ids, t0, m)
 		*c = creds{m.ID, cl.ID, secret}
 	}
-	signer, err := provider.LoadSigner(ctx, db)
+	signer, err := provider.LoadSigner(ctx, db, kassatest.KEK())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
 	"github.com/kassa-pay/kassa/jobs"
+	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -128,7 +129,11 @@ func TestInvoiceDocuments(t *testing.T) {
 		}
 
 		docs := e.documents(id)
-		buyerResp := e.must(200, request{method: "GET", path: docs[2].BuyerPath()})
+		buyerPath, err := docs[2].BuyerPath(kassatest.KEK())
+		if err != nil {
+			t.Fatal(err)
+		}
+		buyerResp := e.must(200, request{method: "GET", path: buyerPath})
 		if text := pdftest.Text(t, buyerResp.body); !strings.Contains(text, "Credit note") || !strings.Contains(text, "Credits invoice") {
 			t.Errorf("buyer's credit note PDF:\n%s", text)
 		}

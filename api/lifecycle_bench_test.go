@@ -159,12 +159,12 @@ func benchMerchants(b *testing.B, st store.Store, cfg api.Config, names ...strin
 		cl, secret := kassatest.AddMerchant(b, st, ids, now, m)
 		creds = append(creds, [2]string{cl.ID, secret})
 	}
-	signer, err := provider.LoadSigner(ctx, st)
+	signer, err := provider.LoadSigner(ctx, st, kassatest.KEK())
 	if err != nil {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	app := provider.New(log, provider.Config{PublicURL: "http://bench"}, st, kassa.SystemClock{}, ids, signer)
+	app := provider.New(log, provider.Config{PublicURL: "http://bench", KEK: kassatest.KEK()}, st, kassa.SystemClock{}, ids, signer)
 	hs := httptest.NewServer(api.NewServer(log, cfg, app))
 	// Documents are numbered as kassa serve numbers them, in the
 	// background, and that work counts in every figure.

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
@@ -44,17 +47,47 @@ func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) er
 	for i, t := range in.EventTypes {
 		types[i] = string(t)
 	}
-	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+	// The answer, stored for replays of its Idempotency-Key, holds the
+	// secret sealed as the endpoint does; each answer sent opens it.
+	sealed := &bufferedAnswer{ResponseWriter: w}
+	err = s.mutation(sealed, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
 		e, err := s.app.CreateEndpoint(ctx, tx, principal(r).MerchantID, string(in.URL), types)
 		if err != nil {
 			return 0, nil, err
 		}
 		setTarget(r, e.ID)
 		v := endpointOf(e)
-		v.Secret = e.Secret
+		if v.Secret, err = s.app.SealSecret(e); err != nil {
+			return 0, nil, err
+		}
 		return http.StatusCreated, v, nil
 	})
+	if err != nil {
+		return err
+	}
+	var v endpointView
+	if err := json.Unmarshal(sealed.body.Bytes(), &v); err != nil {
+		return err
+	}
+	if seal.IsSealed(v.Secret) { // else an answer stored before secrets were sealed, in clear
+		if v.Secret, err = s.app.OpenSecret(v.ID, v.Secret); err != nil {
+			return err
+		}
+	}
+	wire.WriteJSON(w, sealed.status, v)
+	return nil
 }
+
+// bufferedAnswer keeps the status and body written to it; headers go
+// through.
+type bufferedAnswer struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (a *bufferedAnswer) WriteHeader(status int)      { a.status = status }
+func (a *bufferedAnswer) Write(b []byte) (int, error) { return a.body.Write(b) }
 
 func (s *Server) handleEndpointList(w http.ResponseWriter, r *http.Request) error {
 	es, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]notify.Endpoint, error) {

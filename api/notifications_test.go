@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/store"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa/merchant"
@@ -68,7 +71,7 @@ func notifyEnv(t *testing.T, newEnv func(*testing.T, ...option) *env) (*env, *we
 		c.AllowPrivateWebhooks = true
 	}))
 	d := webhook.New(slog.New(slog.DiscardHandler), e.store, e.clock, notificationKey,
-		webhook.Config{AllowPrivate: true, Jitter: func(int) time.Duration { return 0 }})
+		webhook.Config{AllowPrivate: true, KEK: kassatest.KEK(), Jitter: func(int) time.Duration { return 0 }})
 	return e, d
 }
 
@@ -227,6 +230,15 @@ func testNotificationEndpointsAPI(t *testing.T, newEnv func(*testing.T, ...optio
 		body: map[string]any{"url": h.URL + "/captures", "eventTypes": []string{"com.ledyer.order.full_capture"}}})
 	if string(replay.body) != string(first.body) || replay.header.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("replay = %s, want the first response", replay.body)
+	}
+	rec, err := provider.View(t.Context(), e.app, func(tx store.ReadTx) (*store.IdempotencyRecord, error) {
+		return tx.IdempotencyRecord(t.Context(), e.a.merchantID, "ep-1")
+	})
+	if err != nil || rec == nil {
+		t.Fatalf("the stored answer: %v, %v", rec, err)
+	}
+	if secret := strings.TrimPrefix(ep.Secret, "whsec_"); bytes.Contains(rec.Body, []byte(secret)) || !bytes.Contains(rec.Body, []byte(`"secret":"ks1:`)) {
+		t.Errorf("the stored answer %s holds the secret in clear, or not sealed", rec.Body)
 	}
 	e.must(201, request{method: "POST", path: "/v1/notification-endpoints", body: map[string]any{"url": all.URL}})
 	var list struct {
@@ -425,7 +437,7 @@ func testAutoCapture(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 }
 
 func mustSigner(t *testing.T, e *env) merchant.Signer {
-	s, err := provider.LoadSigner(t.Context(), e.store)
+	s, err := provider.LoadSigner(t.Context(), e.store, kassatest.KEK())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,6 +447,7 @@ func mustSigner(t *testing.T, e *env) merchant.Signer {
 // other is a second provider on the env's database, standing for another
 // Kassa process.
 func (e *env) other(cfg provider.Config) *provider.Service {
+	cfg.KEK = kassatest.KEK()
 	return provider.New(slog.New(slog.DiscardHandler), cfg, e.store, e.clock, otherIDs(), mustSigner(e.t.(*testing.T), e))
 }
 
@@ -613,4 +626,26 @@ func testRedeliverAfterEndpointDeleted(t *testing.T, newEnv func(*testing.T, ...
 	if got := len(ends.received()); got != 1 {
 		t.Errorf("the deleted endpoint got %d requests, want 1 (before it was deleted)", got)
 	}
+}
+
+// An endpoint's creation answered before secrets were sealed was stored
+// with the secret in clear: its replay answers it as it was.
+func TestEndpointAnswerFromBeforeSealing(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		const body, secret = `{"url":"https://erp.example/hooks"}`, "whsec_bGVnYWN5IGVuZHBvaW50IHNlY3JldCAyNCBi"
+		fp := sha256.Sum256([]byte("POST /v1/notification-endpoints?\n" + body)) // the request's fingerprint
+		stored := `{"id":"ne_legacy","url":"https://erp.example/hooks","eventTypes":[],"secret":"` + secret + `","createdAt":"2026-03-04T10:00:00Z"}`
+		err := e.store.Update(t.Context(), func(tx store.Tx) error {
+			return tx.PutIdempotencyRecord(t.Context(), &store.IdempotencyRecord{MerchantID: e.a.merchantID, Key: "ep-legacy",
+				Fingerprint: fp[:], Status: 201, Body: []byte(stored), CreatedAt: e.clock.Now()})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := e.must(201, request{method: "POST", path: "/v1/notification-endpoints", body: body, header: map[string]string{"Idempotency-Key": "ep-legacy"}})
+		if string(resp.body) != stored || resp.header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("replay = %s, want %s", resp.body, stored)
+		}
+	})
 }

@@ -56,12 +56,12 @@ func replicas(t *testing.T, wrap func(store.Store) store.Store) ([2]*client.Clie
 				st = wrap(db)
 			}
 		}
-		signer, err := provider.LoadSigner(ctx, db)
+		signer, err := provider.LoadSigner(ctx, db, kassatest.KEK())
 		if err != nil {
 			t.Fatal(err)
 		}
 		log := slog.New(slog.NewTextHandler(t.Output(), nil))
-		app := provider.New(log, provider.Config{PublicURL: "http://kassa"}, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+		app := provider.New(log, provider.Config{PublicURL: "http://kassa", KEK: kassatest.KEK()}, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 		srv := api.NewServer(log, api.Config{Sandbox: true}, app)
 		hs := httptest.NewServer(srv)
 		t.Cleanup(hs.Close)

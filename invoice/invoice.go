@@ -7,6 +7,10 @@
 package invoice
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -14,6 +18,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/seal"
 )
 
 // Kind is what a document is.
@@ -135,13 +140,47 @@ type Document struct {
 	PaidByAdvance int64 `json:"paidByAdvance,omitempty"`
 	// CopyTo is the invoice channel's copy address, if any.
 	CopyTo string `json:"copyTo,omitempty"`
-	// AccessToken makes the buyer's unguessable link.
-	AccessToken string    `json:"accessToken"`
+	// AccessToken makes the buyer's unguessable link: 256 random bits, in
+	// clear only in memory, from Issue on. It is never stored: the store
+	// keeps its hash (TokenHash), to find the document by it, and
+	// SealedToken.
+	AccessToken string `json:"-"`
+	// SealedToken is AccessToken sealed under the key-encryption key
+	// (SealToken), as stored: the mails that link to the document open it
+	// (BuyerPath).
+	SealedToken string    `json:"-"`
 	CreatedAt   time.Time `json:"createdAt"`
 }
 
-// BuyerPath is the path of the buyer's unguessable link to the PDF.
-func (d *Document) BuyerPath() string { return "/invoices/" + d.AccessToken }
+// TokenHash is what the store keeps of an access token to find its
+// document by: its SHA-256, in hex. The token is 256 random bits, so a
+// plain hash cannot be searched back to it.
+func TokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// TokenContext binds a sealed access token to its document (seal.Key's
+// context): it opens for no other.
+func TokenContext(documentID string) string { return "document access token " + documentID }
+
+// SealToken seals d's AccessToken into SealedToken under kek.
+func (d *Document) SealToken(kek *seal.Key) {
+	d.SealedToken = kek.Seal([]byte(d.AccessToken), TokenContext(d.ID))
+}
+
+// BuyerPath is the path of the buyer's unguessable link to the PDF, with
+// the token kek opens from SealedToken.
+func (d *Document) BuyerPath(kek *seal.Key) (string, error) {
+	if kek == nil {
+		return "", errors.New("invoice: no key-encryption key to open the link's token with")
+	}
+	token, err := kek.Open(d.SealedToken, TokenContext(d.ID))
+	if err != nil {
+		return "", fmt.Errorf("opening the link token of document %s: %w", d.ID, err)
+	}
+	return "/invoices/" + string(token), nil
+}
 
 // Payable is what the buyer is asked to pay: 0 for documents that ask for
 // nothing.

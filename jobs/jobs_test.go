@@ -80,11 +80,11 @@ func TestProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	signer, err := provider.LoadSigner(t.Context(), db)
+	signer, err := provider.LoadSigner(t.Context(), db, kassatest.KEK())
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := provider.New(slog.New(slog.DiscardHandler), provider.Config{}, db, kassatest.NewClock(time.Now()), &kassatest.IDs{}, signer)
+	app := provider.New(slog.New(slog.DiscardHandler), provider.Config{KEK: kassatest.KEK()}, db, kassatest.NewClock(time.Now()), &kassatest.IDs{}, signer)
 	names := func(js []jobs.Job) []string {
 		var ns []string
 		for _, j := range js {

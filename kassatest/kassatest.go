@@ -16,6 +16,7 @@ import (
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -48,6 +49,16 @@ func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	c.now = t
 	c.mu.Unlock()
+}
+
+// KEK returns the tests' key-encryption key: the same every time, so that
+// every provider a test makes over one database opens its secrets.
+func KEK() *seal.Key {
+	k, err := seal.New([]byte("kassatest key-encryption key 32B"))
+	if err != nil {
+		panic(err) // the literal is 32 bytes
+	}
+	return k
 }
 
 // IDs makes predictable IDs: the prefix and a counter shared by all

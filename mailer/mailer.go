@@ -18,6 +18,7 @@ import (
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf"
 	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/store"
 	mail "github.com/wneessen/go-mail"
 )
@@ -41,6 +42,9 @@ type Sender struct {
 	SMTP  SMTP
 	// PublicURL is the base of the buyer's link in each mail.
 	PublicURL string
+	// KEK opens each document's link token, which is stored sealed under
+	// it (invoice.Document.BuyerPath).
+	KEK *seal.Key
 	// Lease is how long a claimed mail is left to its claimer before
 	// another sender may take it: longer than one SMTP delivery takes.
 	Lease time.Duration
@@ -173,7 +177,11 @@ func (s *Sender) message(m *store.Mail, d *invoice.Document) (*mail.Msg, error) 
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDateWithValue(m.CreatedAt)
-	msg.SetBodyString(mail.TypeTextPlain, s.body(m, d))
+	body, err := s.body(m, d)
+	if err != nil {
+		return nil, err
+	}
+	msg.SetBodyString(mail.TypeTextPlain, body)
 	name := fmt.Sprintf("%s-%d.pdf", d.Kind, d.Number)
 	if err := msg.AttachReader(name, bytes.NewReader(b), mail.WithFileContentType(mail.ContentType("application/pdf"))); err != nil {
 		return nil, fmt.Errorf("attach %s: %w", name, err)
@@ -181,7 +189,11 @@ func (s *Sender) message(m *store.Mail, d *invoice.Document) (*mail.Msg, error) 
 	return msg, nil
 }
 
-func (s *Sender) body(m *store.Mail, d *invoice.Document) string {
+func (s *Sender) body(m *store.Mail, d *invoice.Document) (string, error) {
+	link, err := d.BuyerPath(s.KEK)
+	if err != nil {
+		return "", err
+	}
 	var b strings.Builder
 	if m.Reminder {
 		fmt.Fprintf(&b, "Reminder: this invoice was due on %s and is not paid in full.\n\n", d.DueDate.Format(time.DateOnly))
@@ -195,8 +207,8 @@ func (s *Sender) body(m *store.Mail, d *invoice.Document) string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "View it online: %s%s\n", strings.TrimRight(s.PublicURL, "/"), d.BuyerPath())
-	return b.String()
+	fmt.Fprintf(&b, "View it online: %s%s\n", strings.TrimRight(s.PublicURL, "/"), link)
+	return b.String(), nil
 }
 
 func (s *Sender) client() (*mail.Client, error) {

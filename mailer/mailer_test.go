@@ -117,6 +117,7 @@ func queue(t *testing.T, st store.Store, n int64) *store.Mail {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.SealToken(kassatest.KEK())
 	d.LedgerID += string(rune('0' + n))
 	m := &store.Mail{
 		ID: "mail_" + d.ID, MerchantID: "ac_1", DocumentID: d.ID, MessageID: d.ID + "@kassa.test",
@@ -156,7 +157,7 @@ func backends(t *testing.T, test func(t *testing.T, st store.Store)) {
 
 func newSender(st store.Store, srv *smtpServer, c *kassatest.Clock) *mailer.Sender {
 	return &mailer.Sender{
-		Store: st, Clock: c, Log: slog.New(slog.DiscardHandler), PublicURL: "https://kassa.test",
+		Store: st, Clock: c, Log: slog.New(slog.DiscardHandler), PublicURL: "https://kassa.test", KEK: kassatest.KEK(),
 		SMTP:  mailer.SMTP{Host: "127.0.0.1", Port: srv.addr.Port, TLS: "none", From: "invoices@kassa.test"},
 		Lease: time.Minute,
 	}

@@ -166,7 +166,7 @@ type Endpoint struct {
 	ID         string
 	MerchantID string
 	URL        string
-	Secret     string   // whsec_…, shown to the merchant once
+	Secret     string   // whsec_…, shown to the merchant once; stored sealed (SecretContext)
 	EventTypes []string // empty: every type
 	CreatedAt  time.Time
 }
@@ -211,7 +211,8 @@ type Delivery struct {
 	// Claim is the lease token of the process that claimed it; only that
 	// process may record its attempt.
 	Claim string
-	// Filled by a claim, for sending.
+	// Filled by a claim, for sending. Secret is an endpoint's as stored,
+	// sealed (SecretContext); a session URL's, derived.
 	Body   []byte
 	Secret string
 	Log    []Attempt // filled by the delivery log

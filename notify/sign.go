@@ -19,6 +19,11 @@ func NewSecret(random [24]byte) string {
 	return SecretPrefix + base64.StdEncoding.EncodeToString(random[:])
 }
 
+// SecretContext binds an endpoint's secret, stored sealed, to the
+// endpoint (seal.Key's context): copied into another endpoint's row, it
+// does not open.
+func SecretContext(endpointID string) string { return "notification endpoint secret " + endpointID }
+
 // SessionSecret derives the secret that signs deliveries to a merchant's
 // session notification URLs from the server's key, so every process
 // sharing the database signs alike without storing a secret per merchant.

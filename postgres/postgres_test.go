@@ -27,13 +27,23 @@ func TestStore(t *testing.T) {
 // TestUpgradeDocuments upgrades a schema that the release ending with
 // migration 0005 made.
 func TestUpgradeDocuments(t *testing.T) {
-	testUpgrade(t, "0005_invoices.sql", storetest.UpgradeDocuments)
+	testUpgrade(t, "0005_invoices.sql", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
+		storetest.UpgradeDocuments(t, exec, open)
+	})
 }
 
 // TestUpgradeDeliveries upgrades a schema that the release ending with
 // migration 0006 made.
 func TestUpgradeDeliveries(t *testing.T) {
-	testUpgrade(t, "0006_document_numbering.sql", storetest.UpgradeDeliveries)
+	testUpgrade(t, "0006_document_numbering.sql", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
+		storetest.UpgradeDeliveries(t, exec, open)
+	})
+}
+
+// TestUpgradeSecrets upgrades a schema that the release ending with
+// migration 0008 made, and seals its secrets.
+func TestUpgradeSecrets(t *testing.T) {
+	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeSecrets)
 }
 
 // TestAuditAppendOnly: the database refuses to change or remove an audit
@@ -58,7 +68,7 @@ func TestAuditAppendOnly(t *testing.T) {
 }
 
 // testUpgrade runs check on a schema migrated up to last.
-func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exec, func(*testing.T) store.Store)) {
+func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exec, storetest.Count, func(*testing.T) store.Store)) {
 	u, ctx := pgtest.URL(t), t.Context()
 	if err := postgres.MigrateTo(ctx, u, last); err != nil {
 		t.Fatal(err)
@@ -69,7 +79,11 @@ func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exe
 	}
 	defer c.Close(context.Background())
 	exec := func(ctx context.Context, q string, args ...any) error { _, err := c.Exec(ctx, q, args...); return err }
-	check(t, exec, func(t *testing.T) store.Store {
+	count := func(ctx context.Context, q string, args ...any) (n int, err error) {
+		err = c.QueryRow(ctx, q, args...).Scan(&n)
+		return n, err
+	}
+	check(t, exec, count, func(t *testing.T) store.Store {
 		db, err := postgres.Open(ctx, u)
 		if err != nil {
 			t.Fatal(err)

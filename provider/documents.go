@@ -25,6 +25,10 @@ func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *o
 	if len(needs) == 0 {
 		return nil
 	}
+	kek, err := s.kek()
+	if err != nil {
+		return err
+	}
 	settings, err := tx.InvoiceSettings(ctx, next.MerchantID)
 	if err != nil {
 		return err
@@ -50,6 +54,7 @@ func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *o
 		if err != nil {
 			return err
 		}
+		d.SealToken(kek)
 		if err := tx.CreateDocument(ctx, d); err != nil {
 			return err
 		}

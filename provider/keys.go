@@ -10,39 +10,50 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
 
 // LoadSigner returns the token signer whose key is kept in the database,
-// creating the key on first use, so every process sharing the database
-// accepts the others' tokens.
-func LoadSigner(ctx context.Context, st store.Store) (merchant.Signer, error) {
-	key, err := loadKey(ctx, st, "token_signing_key", merchant.NewKey)
+// sealed under kek, creating the key on first use, so every process
+// sharing the database accepts the others' tokens. It checks kek first:
+// it must be the database's, and a database from before sealing has its
+// clear secrets sealed, once (docs/secrets.md).
+func LoadSigner(ctx context.Context, st store.Store, kek *seal.Key) (merchant.Signer, error) {
+	key, err := loadKey(ctx, st, kek, tokenKeySetting, merchant.NewKey)
 	return merchant.Signer{Key: key}, err
 }
 
 // LoadNotificationKey returns the key that session notification secrets
-// derive from, kept in the database (created on first use) so every
-// process sharing it signs alike.
-func LoadNotificationKey(ctx context.Context, st store.Store) ([]byte, error) {
-	return loadKey(ctx, st, "notification_signing_key", func() []byte {
+// derive from, kept in the database sealed under kek (created on first
+// use) so every process sharing it signs alike. It checks kek first.
+func LoadNotificationKey(ctx context.Context, st store.Store, kek *seal.Key) ([]byte, error) {
+	return loadKey(ctx, st, kek, notificationKeySetting, func() []byte {
 		key := make([]byte, 32)
 		rand.Read(key) // never fails (crypto/rand docs)
 		return key
 	})
 }
 
-// loadKey reads the key kept under name, storing a new one on first use.
-func loadKey(ctx context.Context, st store.Store, name string, newKey func() []byte) ([]byte, error) {
+// loadKey checks kek and opens the key kept sealed under name, storing
+// a new one on first use.
+func loadKey(ctx context.Context, st store.Store, kek *seal.Key, name string, newKey func() []byte) ([]byte, error) {
 	var key []byte
 	err := st.Update(ctx, func(tx store.Tx) error {
-		var err error
-		if key, err = tx.Setting(ctx, name); err != nil || key != nil {
+		if err := unlock(ctx, tx, kek); err != nil {
+			return err
+		}
+		sealed, err := tx.Setting(ctx, name)
+		if err != nil {
+			return err
+		}
+		if sealed != nil {
+			key, err = openSetting(kek, name, sealed)
 			return err
 		}
 		key = newKey()
-		return tx.PutSetting(ctx, name, key)
+		return tx.PutSetting(ctx, name, []byte(kek.Seal(key, settingContext(name))))
 	})
 	return key, err
 }

@@ -16,7 +16,8 @@ const maxEndpoints = 20
 
 // CreateEndpoint adds a notification endpoint for the merchant, with a
 // new signing secret, subscribed to types (all of them when empty). In
-// live mode its URL must be https.
+// live mode its URL must be https. It returns the endpoint with its
+// secret, which is stored sealed.
 func (s *Service) CreateEndpoint(ctx context.Context, tx store.Tx, merchantID, url string, types []string) (*notify.Endpoint, error) {
 	if err := notify.CheckURL(url, s.cfg.AllowPrivateWebhooks); err != nil {
 		return nil, err
@@ -48,7 +49,32 @@ func (s *Service) CreateEndpoint(ctx context.Context, tx store.Tx, merchantID, u
 		ID: s.ids.New(kassa.PrefixEndpoint), MerchantID: merchantID, URL: url,
 		Secret: notify.NewSecret(random), EventTypes: subscribed, CreatedAt: s.clock.Now(),
 	}
-	return e, tx.CreateNotificationEndpoint(ctx, e)
+	stored := *e
+	if stored.Secret, err = s.SealSecret(e); err != nil {
+		return nil, err
+	}
+	return e, tx.CreateNotificationEndpoint(ctx, &stored)
+}
+
+// SealSecret seals an endpoint's secret, as it is stored: for anything
+// else that keeps it, such as the API's stored answer to the request
+// that created the endpoint. OpenSecret opens it.
+func (s *Service) SealSecret(e *notify.Endpoint) (string, error) {
+	kek, err := s.kek()
+	if err != nil {
+		return "", err
+	}
+	return kek.Seal([]byte(e.Secret), notify.SecretContext(e.ID)), nil
+}
+
+// OpenSecret opens the secret of endpoint id that SealSecret sealed.
+func (s *Service) OpenSecret(id, sealed string) (string, error) {
+	kek, err := s.kek()
+	if err != nil {
+		return "", err
+	}
+	secret, err := kek.Open(sealed, notify.SecretContext(id))
+	return string(secret), err
 }
 
 // SigningSecret is the secret that signs deliveries to the merchant's

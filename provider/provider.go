@@ -16,6 +16,7 @@ import (
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/risk"
+	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -37,6 +38,10 @@ type Config struct {
 	// NotificationKey derives the secrets that sign deliveries to session
 	// notification URLs (see LoadNotificationKey).
 	NotificationKey []byte
+	// KEK is the key-encryption key that seals the secrets the provider
+	// stores: endpoints' signing secrets and buyers' link tokens. It must
+	// be the database's (see LoadSigner).
+	KEK *seal.Key
 	// AllowPrivateWebhooks lets endpoints point at loopback and private
 	// addresses: for sandboxes and tests only, ignored in live mode.
 	AllowPrivateWebhooks bool
@@ -109,6 +114,14 @@ func View[T any](ctx context.Context, s *Service, get func(tx store.ReadTx) (T, 
 		return err
 	})
 	return v, err
+}
+
+// kek is the key-encryption key, or the error that there is none.
+func (s *Service) kek() (*seal.Key, error) {
+	if s.cfg.KEK == nil {
+		return nil, ErrNoKey
+	}
+	return s.cfg.KEK, nil
 }
 
 // Clock is the provider's clock.

@@ -63,11 +63,11 @@ func newEnv(t *testing.T, db store.Store, cfg provider.Config) *env {
 	}
 	kassatest.AddMerchant(t, db, ids, t0, m)
 	e.merchant = m.ID
-	signer, err := provider.LoadSigner(t.Context(), db)
+	signer, err := provider.LoadSigner(t.Context(), db, kassatest.KEK())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.PublicURL, cfg.AllowPrivateWebhooks = "https://kassa.test", true
+	cfg.PublicURL, cfg.AllowPrivateWebhooks, cfg.KEK = "https://kassa.test", true, kassatest.KEK()
 	cfg.OnNotification = func() { e.woken++ }
 	e.app = provider.New(slog.New(slog.DiscardHandler), cfg, db, e.clock, ids, signer)
 	e.update(func(ctx context.Context, tx store.Tx) error {

@@ -327,27 +327,29 @@ func TestClose(t *testing.T) {
 // TestUpgradeDocuments upgrades a database that the release ending with
 // migration 0005 made.
 func TestUpgradeDocuments(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "kassa.db")
-	if err := sqlite.MigrateTo(path, "0005_invoices.sql"); err != nil {
-		t.Fatal(err)
-	}
-	r := raw(t, path)
-	exec := func(ctx context.Context, q string, args ...any) error {
-		_, err := r.ExecContext(ctx, q, args...)
-		return err
-	}
-	storetest.UpgradeDocuments(t, exec, func(t *testing.T) store.Store {
-		db := mustOpen(t, path)
-		t.Cleanup(func() { db.Close() })
-		return db
+	testUpgrade(t, "0005_invoices.sql", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
+		storetest.UpgradeDocuments(t, exec, open)
 	})
 }
 
 // TestUpgradeDeliveries upgrades a database that the release ending with
 // migration 0006 made.
 func TestUpgradeDeliveries(t *testing.T) {
+	testUpgrade(t, "0006_document_numbering.sql", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
+		storetest.UpgradeDeliveries(t, exec, open)
+	})
+}
+
+// TestUpgradeSecrets upgrades a database that the release ending with
+// migration 0008 made, and seals its secrets.
+func TestUpgradeSecrets(t *testing.T) {
+	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeSecrets)
+}
+
+// testUpgrade runs check on a database migrated up to last.
+func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exec, storetest.Count, func(*testing.T) store.Store)) {
 	path := filepath.Join(t.TempDir(), "kassa.db")
-	if err := sqlite.MigrateTo(path, "0006_document_numbering.sql"); err != nil {
+	if err := sqlite.MigrateTo(path, last); err != nil {
 		t.Fatal(err)
 	}
 	r := raw(t, path)
@@ -355,7 +357,11 @@ func TestUpgradeDeliveries(t *testing.T) {
 		_, err := r.ExecContext(ctx, q, args...)
 		return err
 	}
-	storetest.UpgradeDeliveries(t, exec, func(t *testing.T) store.Store {
+	count := func(ctx context.Context, q string, args ...any) (n int, err error) {
+		err = r.QueryRowContext(ctx, q, args...).Scan(&n)
+		return n, err
+	}
+	check(t, exec, count, func(t *testing.T) store.Store {
 		db := mustOpen(t, path)
 		t.Cleanup(func() { db.Close() })
 		return db

@@ -15,7 +15,8 @@ type InvoiceReader interface {
 	InvoiceSettings(ctx context.Context, merchantID string) (*invoice.Settings, error)
 	Document(ctx context.Context, merchantID, id string) (*invoice.Document, error)
 	// DocumentByToken finds a document by its buyer access token, for any
-	// merchant: the token is the credential.
+	// merchant: the token is the credential. Documents read have their
+	// SealedToken, never their AccessToken.
 	DocumentByToken(ctx context.Context, token string) (*invoice.Document, error)
 	// DocumentByPaymentReference finds the merchant's document with the
 	// OCR reference ref.
@@ -39,15 +40,16 @@ type InvoiceReader interface {
 // InvoiceWriter issues documents, records payments and queues mail.
 type InvoiceWriter interface {
 	PutInvoiceSettings(ctx context.Context, merchantID string, s *invoice.Settings) error
-	// CreateDocument stores an issued document, not numbered yet.
+	// CreateDocument stores an issued document, not numbered yet, with
+	// its AccessToken's hash and its SealedToken, never the token itself.
 	// Documents are never changed or deleted, except that NumberDocuments
 	// numbers each once.
 	CreateDocument(ctx context.Context, d *invoice.Document) error
 	// NumberDocuments numbers up to limit documents, of every merchant,
 	// that have no number yet, in the order they were issued (of those
 	// committed by then), and returns them with their numbers; not with
-	// the numbers of the documents they refer to (Credits, PaidByAdvance),
-	// which reading them gives. Each merchant's get its next consecutive
+	// the numbers of the documents they refer to (Credits, PaidByAdvance)
+	// nor their SealedToken, which reading them gives. Each merchant's get its next consecutive
 	// numbers, 1 first. Its counter stays locked until the transaction
 	// ends, so concurrent numberers take turns, and a rolled-back
 	// transaction's numbers are given again: no gaps, no duplicates.

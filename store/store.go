@@ -92,6 +92,7 @@ type Tx interface {
 	PaymentWriter
 	InvoiceWriter
 	AuditWriter
+	SecretWriter
 }
 
 // OrderKey names an order.

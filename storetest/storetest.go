@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MailOutbox", testMailOutbox},
 		{"Overdue", testOverdue},
 		{"AuditEvents", testAuditEvents},
+		{"Secrets", testSecrets},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +12,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -68,6 +72,7 @@ func UpgradeDocuments(t *testing.T, exec Exec, open func(t *testing.T) store.Sto
 	d := &invoice.Document{ID: "doc_new", MerchantID: m, OrderID: "or_new", LedgerID: "in_new", Kind: invoice.KindInvoice,
 		Reference: invoice.ReferenceFor("doc_new"), AccessToken: "tok_new", IssueDate: issued, DueDate: issued, CreatedAt: issued}
 	d.PaymentReference = d.Reference
+	d.SealToken(kassatest.KEK())
 	var numbered []*invoice.Document
 	err = s.Update(ctx, func(tx store.Tx) error { return tx.CreateDocument(ctx, d) })
 	if err == nil {
@@ -130,4 +135,112 @@ func UpgradeDeliveries(t *testing.T, exec Exec, open func(t *testing.T) store.St
 	if diff := cmp.Diff([]string{"https://other.example/b", "https://shop.example/a"}, urls); diff != "" {
 		t.Errorf("claimed after the upgrade, one per destination (-want +got):\n%s", diff)
 	}
+}
+
+// Count runs a query that counts rows on a backend's database directly,
+// past the store.
+type Count func(ctx context.Context, query string, args ...any) (int, error)
+
+// UpgradeSecrets checks migration 0010 and the sealing at the first start
+// with a key-encryption key (provider.LoadSigner) on a database whose schema
+// is at 0008, which kept every secret in clear: exec writes the two
+// signing keys, an endpoint with its secret and a document with its
+// buyer's link token as 0008 stored them, then open brings the schema up
+// to date and LoadSigner seals, in one transaction. The keys, the secret
+// and the link work as before (an access token signed before the upgrade
+// is accepted after it), none of them is in the database in clear any
+// more, and a second start changes nothing.
+func UpgradeSecrets(t *testing.T, exec Exec, count Count, open func(t *testing.T) store.Store) {
+	ctx, kek := context.Background(), kassatest.KEK()
+	const m, endpointSecret, token = "ac_legacy", "whsec_bGVnYWN5IGVuZHBvaW50IHNlY3JldCAyNCBi", "tok_legacy_link_0123456789abcdefghijklmnop"
+	tokenKey, notificationKey := []byte("legacy token signing key, 32 b."), []byte("legacy notification key, 32 by.")
+	issued := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	doc, _ := json.Marshal(map[string]any{"id": "doc_legacy", "merchantId": m, "orderId": "or_legacy", "kind": "invoice",
+		"ledgerId": "in_legacy", "reference": "1", "currency": "SEK", "issueDate": issued, "dueDate": issued, "accessToken": token})
+	for _, s := range [][]any{
+		{`INSERT INTO settings (name, value) VALUES ('token_signing_key', $1), ('notification_signing_key', $2)`, tokenKey, notificationKey},
+		{`INSERT INTO merchants (id, name, store_id, created_at) VALUES ($1, 'Legacy AB', '1', $2)`, m, issued.UnixMicro()},
+		{`INSERT INTO notification_endpoints (id, merchant_id, url, secret, event_types, created_at)
+			VALUES ('ne_legacy', $1, 'https://erp.example/hooks', $2, '[]', $3)`, m, endpointSecret, issued.UnixMicro()},
+		{`INSERT INTO documents (id, merchant_id, order_id, ledger_id, kind, number, reference, payment_reference, access_token, payable, due_at, doc, created_at)
+			VALUES ('doc_legacy', $1, 'or_legacy', 'in_legacy', 'invoice', 1, '1', NULL, $2, 0, $3, $4, $3)`, m, token, issued.UnixMicro(), string(doc)},
+	} {
+		if err := exec(ctx, s[0].(string), s[1:]...); err != nil {
+			t.Fatalf("writing 0008's data: %v", err)
+		}
+	}
+	before := merchant.Signer{Key: tokenKey}.Issue(&merchant.Client{ID: "cl_legacy", MerchantID: m}, issued)
+
+	s := open(t)
+	signer, err := provider.LoadSigner(ctx, s, kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := signer.Check(before, issued); err != nil || p.MerchantID != m {
+		t.Errorf("an access token from before the upgrade = %+v, %v; want it accepted", p, err)
+	}
+	if key, err := provider.LoadNotificationKey(ctx, s, kek); err != nil || !bytes.Equal(key, notificationKey) {
+		t.Errorf("the notification key after the upgrade = %q, %v; want %q", key, err, notificationKey)
+	}
+	es := mustView(t, s, func(tx store.ReadTx) ([]notify.Endpoint, error) { return tx.NotificationEndpoints(ctx, m) })
+	if secret, err := kek.Open(es[0].Secret, notify.SecretContext("ne_legacy")); err != nil || string(secret) != endpointSecret {
+		t.Errorf("the endpoint's secret after the upgrade = %q, %v; want it sealed", secret, err)
+	}
+	d := mustView(t, s, func(tx store.ReadTx) (*invoice.Document, error) { return tx.DocumentByToken(ctx, token) })
+	if path, err := d.BuyerPath(kek); err != nil || path != "/invoices/"+token {
+		t.Errorf("the buyer's link after the upgrade = %q, %v; want the same link", path, err)
+	}
+
+	for query, args := range map[string][]any{
+		`SELECT count(*) FROM settings WHERE value IN ($1, $2)`:                                       {tokenKey, notificationKey},
+		`SELECT count(*) FROM notification_endpoints WHERE secret LIKE $1`:                            {"%" + endpointSecret[len("whsec_"):] + "%"},
+		`SELECT count(*) FROM documents WHERE CAST(doc AS TEXT) LIKE $1 OR CAST(doc AS TEXT) LIKE $2`: {"%" + token + "%", "%accessToken%"},
+		`SELECT count(*) FROM document_tokens WHERE clear IS NOT NULL OR hash = $1 OR sealed LIKE $2`: {token, "%" + token + "%"},
+	} {
+		if n, err := count(ctx, query, args...); err != nil || n != 0 {
+			t.Errorf("%s = %d, %v; want no secret left in clear", query, n, err)
+		}
+	}
+
+	// A second start opens what the first sealed, and changes nothing.
+	sealed := func() []string {
+		t.Helper()
+		var vs []string
+		err := s.Update(ctx, func(tx store.Tx) error {
+			for _, name := range []string{"key_check", "token_signing_key", "notification_signing_key"} {
+				v, err := tx.Setting(ctx, name)
+				if err != nil {
+					return err
+				}
+				vs = append(vs, string(v))
+			}
+			ss, err := tx.EndpointSecrets(ctx)
+			if err != nil {
+				return err
+			}
+			ts, err := tx.DocumentTokens(ctx, "", 10)
+			vs = append(vs, fmt.Sprint(ss, ts))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vs
+	}
+	first := sealed()
+	if again, err := provider.LoadSigner(ctx, s, kek); err != nil || !bytes.Equal(again.Key, tokenKey) {
+		t.Errorf("LoadSigner on a second start = %v; want the legacy key", err)
+	}
+	if diff := cmp.Diff(first, sealed()); diff != "" {
+		t.Errorf("a second start changed the sealed values (-first +second):\n%s", diff)
+	}
+}
+
+func mustView[T any](t *testing.T, s store.Store, get func(tx store.ReadTx) (T, error)) T {
+	t.Helper()
+	var v T
+	if err := s.View(context.Background(), func(tx store.ReadTx) (err error) { v, err = get(tx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -56,6 +57,10 @@ type Config struct {
 	// AllowPrivate allows loopback, private and link-local destinations:
 	// for sandboxes and tests only.
 	AllowPrivate bool
+	// KEK opens endpoints' secrets, which are stored sealed under it
+	// (provider.LoadSigner); without it only session notification URLs can
+	// be signed for.
+	KEK *seal.Key
 	// Jitter returns the spread added to the delay after attempt number
 	// attempts has failed (default: up to a tenth of the delay, random).
 	Jitter func(attempts int) time.Duration
@@ -340,6 +345,22 @@ func (d *Dispatcher) deliver(ctx context.Context, dl *notify.Delivery) notify.At
 	return a
 }
 
+// secret is the secret that signs dl: an endpoint's opened, a session
+// URL's as the claim derived it.
+func (d *Dispatcher) secret(dl *notify.Delivery) (string, error) {
+	if dl.EndpointID == "" {
+		return dl.Secret, nil
+	}
+	if d.cfg.KEK == nil {
+		return "", errors.New("this process has no key-encryption key to open the endpoint's secret with")
+	}
+	secret, err := d.cfg.KEK.Open(dl.Secret, notify.SecretContext(dl.EndpointID))
+	if err != nil {
+		return "", fmt.Errorf("the endpoint's secret does not open under this process's key-encryption key: %w", err)
+	}
+	return string(secret), nil
+}
+
 // attempt POSTs the notification once. permanent says that retrying
 // cannot help (the URL itself is unusable).
 func (d *Dispatcher) attempt(ctx context.Context, dl *notify.Delivery) (a notify.Attempt, retryAfter time.Duration, permanent bool) {
@@ -350,7 +371,13 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *notify.Delivery) (a notify
 		a.Error = "the URL is not an absolute http or https URL"
 		return a, 0, true
 	}
-	h, err := notify.Sign(dl.Secret, dl.NotificationID, start, dl.Body)
+	secret, err := d.secret(dl)
+	if err != nil {
+		// Another process, with the database's key, can send it.
+		a.Error = err.Error()
+		return a, 0, false
+	}
+	h, err := notify.Sign(secret, dl.NotificationID, start, dl.Body)
 	if err != nil {
 		a.Error = err.Error()
 		return a, 0, true

@@ -610,3 +610,46 @@ func TestAttemptRecordedWhenClaimFails(t *testing.T) {
 		t.Errorf("delivery %s with %d attempts logged; want delivered, 1", d.State, len(d.Log))
 	}
 }
+
+// An endpoint's secret is stored sealed: the dispatcher opens it with its
+// key-encryption key and signs with the secret the merchant was given. A
+// dispatcher without the key sends nothing and logs why, for a process
+// with the key to retry.
+func TestEndpointSecretOpened(t *testing.T) {
+	const secret = "whsec_ZW5kcG9pbnQgc2VjcmV0IG9mIDI0IGJ5dGVz"
+	h := newHarness(t, webhook.Config{AllowPrivate: true})
+	h.clock.Set(kassa.SystemClock{}.Now()) // Verify checks the timestamp against the real time
+	rcv := newReceiver(t, status(http.StatusNoContent))
+	ep := &notify.Endpoint{ID: "ne_1", MerchantID: merchantID, URL: rcv.URL,
+		Secret: kassatest.KEK().Seal([]byte(secret), notify.SecretContext("ne_1")), CreatedAt: h.clock.Now()}
+	n := &notify.Notification{ID: "nt_1", MerchantID: merchantID, Type: notify.OrderCreate, OrderID: "or_1",
+		Body: []byte(`{"eventType":"com.ledyer.order.create"}`), CreatedAt: h.clock.Now()}
+	err := h.store.Update(h.ctx, func(tx store.Tx) error {
+		return errors.Join(tx.CreateNotificationEndpoint(h.ctx, ep),
+			tx.CreateNotification(h.ctx, n, []notify.Delivery{{ID: "nd_1", EndpointID: ep.ID, URL: ep.URL, NextAt: h.clock.Now()}}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h.drain()
+	d := h.delivery(n.ID)
+	if len(rcv.requests()) != 0 || d.State != notify.Pending || len(d.Log) != 1 || !strings.Contains(d.Log[0].Error, "no key-encryption key") {
+		t.Fatalf("without the key: %d requests, delivery %+v; want none sent and the reason logged", len(rcv.requests()), d)
+	}
+
+	h.clock.Advance(time.Minute)
+	h.d = h.dispatcher(webhook.Config{AllowPrivate: true, KEK: kassatest.KEK()})
+	h.drain()
+	got := rcv.requests()
+	if len(got) != 1 {
+		t.Fatalf("with the key the receiver got %d requests, want 1", len(got))
+	}
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Verify(got[0].body, got[0].header); err != nil {
+		t.Errorf("the endpoint's secret does not verify the request: %v", err)
+	}
+}

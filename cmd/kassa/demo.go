@@ -18,6 +18,7 @@ import (
 	"github.com/kassa-pay/kassa/jobs"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/seal"
 )
 
 // demo runs a purchase against a running server, or against one it starts
@@ -67,9 +68,10 @@ func startInProcess(ctx context.Context, dir string) (base string, creds *creden
 	if err == nil && creds == nil {
 		err = fmt.Errorf("no sandbox credentials in %s", dir)
 	}
+	kek, _ := seal.New(seal.Generate()) // the database goes with dir: so does its key
 	var signer merchant.Signer
 	if err == nil {
-		signer, err = provider.LoadSigner(ctx, db)
+		signer, err = provider.LoadSigner(ctx, db, kek)
 	}
 	if err != nil {
 		db.Close()
@@ -82,7 +84,7 @@ func startInProcess(ctx context.Context, dir string) (base string, creds *creden
 	}
 	base = "http://" + ln.Addr().String()
 	log := slog.New(slog.DiscardHandler)
-	app := provider.New(log, provider.Config{PublicURL: base}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+	app := provider.New(log, provider.Config{PublicURL: base, KEK: kek}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 	pages := checkout.New(log, checkout.Config{Sandbox: true}, app)
 	hs := &http.Server{Handler: api.NewServer(log, api.Config{Sandbox: true, Pages: []api.Routes{pages}}, app)}
 	go hs.Serve(ln)

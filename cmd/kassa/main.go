@@ -6,6 +6,7 @@
 //	kassa payments import apply a bank's camt.054 payment file
 //	kassa demo            run a whole purchase and print the order's history
 //	kassa load            run purchases against servers and measure them
+//	kassa keys            make a key-encryption key, or re-seal everything under a new one
 package main
 
 import (
@@ -44,13 +45,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrateCmd(ctx, rest, getenv, stdout, stderr)
 	case "payments":
 		if len(rest) == 0 || rest[0] != "import" {
-			return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] FILE")
+			return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE")
 		}
 		return paymentsImport(ctx, rest[1:], getenv, stdout, stderr)
 	case "load":
 		return loadCmd(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		return keysCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -65,12 +68,16 @@ const usage = `Usage:
                                                  create a merchant, print its credentials
   kassa migrate [--data-dir DIR] [--database URL]
                                                  bring the database schema up to date
-  kassa payments import --merchant ID [--data-dir DIR] [--database URL] FILE
+  kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE
                                                  match a camt.054 file's payments to invoices
   kassa demo [--url URL --client-id ID --client-secret SECRET]
                                                  run a purchase end to end and print its history
   kassa load --url URL[,URL…] --client-id ID --client-secret SECRET [--concurrency N] [--duration D] [--flows N]
                                                  run purchases against servers, print flows/s and latencies
+  kassa keys generate                            print a new key-encryption key (base64 of 32 random bytes)
+  kassa keys rewrap --key-file OLD --new-key-file NEW [--data-dir DIR] [--database URL]
+                                                 re-seal the database's secrets under a new key-encryption key
 Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE,
-KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_OVERDUE_REMINDERS, KASSA_MERCHANT_ID.
+KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_OVERDUE_REMINDERS, KASSA_MERCHANT_ID,
+KASSA_KEY_FILE, KASSA_KEY, KASSA_NEW_KEY_FILE, KASSA_NEW_KEY.
 `

@@ -296,7 +296,7 @@ func TestPaymentsImportNotifies(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		if app, err = commandApp(ctx, st, noenv); err != nil {
+		if app, err = commandApp(ctx, slog.New(slog.DiscardHandler), st, &keyFlags{}, dir, noenv); err != nil {
 			t.Fatal(err)
 		}
 		f(st)

@@ -181,7 +181,7 @@ func TestMerchantCreateCommand(t *testing.T) {
 		{dbFlags{url: "host=db.internal user=kassa password='hunter 2' sslpassword=hunter2 dbname=kassa"},
 			"kassa merchant create --name NAME --database 'host=db.internal user=kassa password=xxxxx sslpassword=xxxxx dbname=kassa'\n  (with the database password where xxxxx stands)"},
 	} {
-		got := tt.db.merchantCreateCommand()
+		got := tt.db.merchantCreateCommand(nil)
 		if got != tt.want {
 			t.Errorf("command for %+v:\n got %s\nwant %s", tt.db, got, tt.want)
 		}

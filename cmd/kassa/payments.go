@@ -29,22 +29,24 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	var db dbFlags
 	db.register(fs, getenv)
 	merchantID := fs.String("merchant", getenv("KASSA_MERCHANT_ID"), "the merchant whose invoices the payments are for (KASSA_MERCHANT_ID)")
+	kek := kekFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || *merchantID == "" {
-		return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] FILE")
+		return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE")
 	}
 	b, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	st, err := db.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	app, err := commandApp(ctx, st, getenv)
+	app, err := commandApp(ctx, log, st, kek, db.dataDir, getenv)
 	if err != nil {
 		return err
 	}
@@ -71,12 +73,17 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 // commandApp is the provider for a command that changes orders outside
 // the server: its changes write their notifications like the server's,
 // and the running server's dispatcher finds them when it next looks
-// (within a second).
-func commandApp(ctx context.Context, st store.Store, getenv func(string) string) (*provider.Service, error) {
-	signer, err := provider.LoadSigner(ctx, st)
+// (within a second). Its key-encryption key is the server's: the one
+// given, or a sandbox's in the data directory.
+func commandApp(ctx context.Context, log *slog.Logger, st store.Store, keys *keyFlags, dataDir string, getenv func(string) string) (*provider.Service, error) {
+	kek, _, _, err := keys.load(ctx, log, st, dataDir, true)
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.DiscardHandler)
-	return provider.New(log, provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL")}, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer), nil
+	signer, err := provider.LoadSigner(ctx, st, kek)
+	if err != nil {
+		return nil, err
+	}
+	cfg := provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL"), KEK: kek}
+	return provider.New(slog.New(slog.DiscardHandler), cfg, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer), nil
 }

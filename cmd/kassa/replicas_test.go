@@ -23,6 +23,7 @@ import (
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/postgres"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
+	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -127,9 +128,14 @@ func TestReplicaProcesses(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &creds); err != nil {
 		t.Fatal(err)
 	}
+	keyFile := filepath.Join(t.TempDir(), "kassa.key") // every process on the database has its key
+	if err := os.WriteFile(keyFile, []byte(seal.Encode(seal.Generate())), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var cs [2]*client.Client
 	for i := range cs {
-		p := startProcess(t, "serve", "--addr", "127.0.0.1:0", "--database", url, "--data-dir", t.TempDir(), "--allow-private-webhooks", "--webhook-timeout", "2s")
+		p := startProcess(t, "serve", "--addr", "127.0.0.1:0", "--database", url, "--data-dir", t.TempDir(), "--key-file", keyFile,
+			"--allow-private-webhooks", "--webhook-timeout", "2s")
 		cs[i] = client.New(p.base, creds.ClientID, creds.ClientSecret)
 	}
 	ctx := t.Context()

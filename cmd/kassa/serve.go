@@ -52,6 +52,7 @@ type config struct {
 	webhookTimeout        time.Duration
 	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
 	limits                api.Limits
+	kek                   *keyFlags
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -96,6 +97,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	proxies := getenv("KASSA_TRUSTED_PROXIES")
 	fs.StringVar(&proxies, "trusted-proxies", proxies,
 		"comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For names the client's address; empty: none, the header is ignored (KASSA_TRUSTED_PROXIES)")
+	c.kek = kekFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -191,6 +193,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer db.Close()
+	kek, kekFrom, generated, err := c.kek.load(ctx, log, db, c.db.dataDir, c.mode == "sandbox")
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -212,12 +218,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
-	signer, err := provider.LoadSigner(ctx, db)
+	signer, err := provider.LoadSigner(ctx, db, kek)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	notificationKey, err := provider.LoadNotificationKey(ctx, db)
+	notificationKey, err := provider.LoadNotificationKey(ctx, db, kek)
 	if err != nil {
 		ln.Close()
 		return err
@@ -225,6 +231,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dispatcher := webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
 		AllowPrivate: c.allowPrivateWebhooks,
 		Timeout:      c.webhookTimeout,
+		KEK:          kek,
 	})
 	var providers paymod.Registry
 	if c.invoice.BaseURL != "" {
@@ -242,6 +249,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ProcessingDelay:      c.processingDelay,
 		PublicURL:            c.publicURL,
 		NotificationKey:      notificationKey,
+		KEK:                  kek,
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
 		OnNotification:       dispatcher.Wake,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
@@ -257,13 +265,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}, app)
 
 	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
+	if generated {
+		fmt.Fprintf(stdout, "Generated the key-encryption key %s in %s: back it up apart from the database; without it the signing keys and webhook secrets in the database cannot be opened\n", kek.ID(), kekFrom)
+	} else {
+		fmt.Fprintf(stdout, "Secrets sealed under key-encryption key %s (from %s)\n", kek.ID(), kekFrom)
+	}
 	if pages.DemoMerchantID != "" {
 		fmt.Fprintf(stdout, "Try the buyer's checkout in the demo shop: %s/demo/shop\n", c.publicURL)
 	}
 	if sandbox {
 		printCredentials(stdout, base, creds)
 	} else if noMerchant {
-		fmt.Fprintf(stdout, "No merchant yet. Create the first one with the command below; it prints the API client's secret once, and Kassa keeps only its hash:\n  %s\n", c.db.merchantCreateCommand())
+		fmt.Fprintf(stdout, "No merchant yet. Create the first one with the command below; it prints the API client's secret once, and Kassa keeps only its hash:\n  %s\n", c.db.merchantCreateCommand(c.kek))
 	}
 
 	hs := &http.Server{
@@ -279,7 +292,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		wg.Go(func() { j.Run(bg, log) })
 	}
 	if c.smtpAddr != "" {
-		sender := &mailer.Sender{Store: db, Clock: kassa.SystemClock{}, Log: log, SMTP: c.smtp, PublicURL: c.publicURL}
+		sender := &mailer.Sender{Store: db, Clock: kassa.SystemClock{}, Log: log, SMTP: c.smtp, PublicURL: c.publicURL, KEK: kek}
 		wg.Go(func() { sender.Run(bg, 5*time.Second) })
 	}
 	wg.Go(func() { dispatcher.Run(bg) }) // stopped after the HTTP server, finishing its attempts
@@ -431,15 +444,17 @@ func merchantCreate(ctx context.Context, args []string, getenv func(string) stri
 	var db dbFlags
 	db.register(fs, getenv)
 	name := fs.String("name", "", "the merchant's name")
+	kek := kekFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	st, err := db.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	app, err := commandApp(ctx, st, getenv)
+	app, err := commandApp(ctx, log, st, kek, db.dataDir, getenv)
 	if err != nil {
 		return err
 	}
@@ -475,7 +490,7 @@ func (d *dbFlags) open(ctx context.Context, log *slog.Logger) (store.Store, erro
 		return postgres.Open(ctx, d.url)
 	}
 	db := filepath.Join(d.dataDir, "kassa.db")
-	warnShared(log, d.dataDir, filepath.Join(d.dataDir, credentialsFile), db, db+"-wal", db+"-shm")
+	warnShared(log, d.dataDir, filepath.Join(d.dataDir, credentialsFile), filepath.Join(d.dataDir, keyFile), db, db+"-wal", db+"-shm")
 	if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -513,23 +528,37 @@ func (d *dbFlags) where() string {
 }
 
 // merchantCreateCommand is the `kassa merchant create` command line that
-// creates a merchant in this database, for an operator to run. It prints
-// no password: a database's stands redacted, with a note to put it back.
-func (d *dbFlags) merchantCreateCommand() string {
-	const cmd = "kassa merchant create --name NAME "
+// creates a merchant in this database, for an operator to run, with the
+// key-encryption key the server was given (keys: the file's name, or a
+// note for a key from the environment). It prints no password or key: a
+// database's password stands redacted, with a note to put it back.
+func (d *dbFlags) merchantCreateCommand(keys *keyFlags) string {
+	line, note := "kassa merchant create --name NAME ", ""
 	if d.url == "" {
 		dir, err := filepath.Abs(d.dataDir) // the same directory from wherever it runs
 		if err != nil {
 			dir = d.dataDir
 		}
-		return cmd + "--data-dir " + shellQuote(dir)
+		line += "--data-dir " + shellQuote(dir)
+	} else {
+		r, redacted := redactDatabase(d.url)
+		line += "--database " + shellQuote(r)
+		if redacted {
+			note = "\n  (with the database password where " + passwordMark + " stands)"
+		}
 	}
-	r, redacted := redactDatabase(d.url)
-	line := cmd + "--database " + shellQuote(r)
-	if redacted {
-		line += "\n  (with the database password where " + passwordMark + " stands)"
+	switch {
+	case keys == nil:
+	case keys.file != "":
+		file, err := filepath.Abs(keys.file)
+		if err != nil {
+			file = keys.file
+		}
+		line += " --" + keys.flag + " " + shellQuote(file)
+	case keys.key != "":
+		note += "\n  (with " + keys.keyEnv + " set as for this server)"
 	}
-	return line
+	return line + note
 }
 
 // passwordMark stands for a password left out (url.URL.Redacted's).

@@ -164,11 +164,11 @@ func newKassaOn(t *testing.T, db store.Store, dbPath string, signed bool) *kassa
 	}
 	m.StoreID = "9702420072"
 	cl, secret := kassatest.AddMerchant(t, db, ids, now, m)
-	signer, err := provider.LoadSigner(ctx, db)
+	signer, err := provider.LoadSigner(ctx, db, kassatest.KEK())
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := provider.LoadNotificationKey(ctx, db)
+	key, err := provider.LoadNotificationKey(ctx, db, kassatest.KEK())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func newKassaOn(t *testing.T, db store.Store, dbPath string, signed bool) *kassa
 		Backoff:            time.Millisecond,
 	})
 	log := slog.New(slog.DiscardHandler)
-	app := provider.New(log, provider.Config{PublicURL: hs.URL, NotificationKey: key, AllowPrivateWebhooks: true}, db, kassa.SystemClock{}, ids, signer)
+	app := provider.New(log, provider.Config{PublicURL: hs.URL, NotificationKey: key, KEK: kassatest.KEK(), AllowPrivateWebhooks: true}, db, kassa.SystemClock{}, ids, signer)
 	f.next = api.NewServer(log, api.Config{
 		Sandbox:          true,
 		PaymentProviders: paymod.Registry{invoice.ProviderID: prov},

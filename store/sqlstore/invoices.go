@@ -35,15 +35,23 @@ func (t *Tx) PutInvoiceSettings(ctx context.Context, merchantID string, s *invoi
 
 func (t *Tx) CreateDocument(ctx context.Context, d *invoice.Document) error {
 	what := "document " + d.ID
-	doc, err := json.Marshal(d)
+	if d.AccessToken == "" || d.SealedToken == "" {
+		return kassa.Errorf(kassa.EInternal, "%s has no access token, or no sealed copy of it", what)
+	}
+	doc, err := json.Marshal(d) // without the token (invoice.Document)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
-	return t.writeLater(ctx, what, `INSERT INTO documents
-		(id, merchant_id, order_id, ledger_id, kind, reference, refers_to, payment_reference, access_token, payable, due_at, doc, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+	err = t.writeLater(ctx, what, `INSERT INTO documents
+		(id, merchant_id, order_id, ledger_id, kind, reference, refers_to, payment_reference, payable, due_at, doc, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		d.ID, d.MerchantID, d.OrderID, d.LedgerID, string(d.Kind), d.Reference, nullable(d.RefersTo), nullable(d.PaymentReference),
-		d.AccessToken, d.Payable(), d.DueDate.UnixMicro(), string(doc), d.CreatedAt.UnixMicro())
+		d.Payable(), d.DueDate.UnixMicro(), string(doc), d.CreatedAt.UnixMicro())
+	if err != nil {
+		return err
+	}
+	return t.writeLater(ctx, what, `INSERT INTO document_tokens (document_id, hash, sealed) VALUES ($1, $2, $3)`,
+		d.ID, invoice.TokenHash(d.AccessToken), d.SealedToken)
 }
 
 // NumberDocuments locks the unnumbered rows it reads, so a second
@@ -56,7 +64,7 @@ func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Documen
 		return nil, nil
 	}
 	// No join: after a lock wait, a joined row would be as it was before.
-	docs, err := t.queryDocuments(ctx, `SELECT d.doc, d.reference, 0, 0 FROM documents d
+	docs, err := t.queryDocuments(ctx, `SELECT d.doc, d.reference, 0, 0, '' FROM documents d
 		WHERE d.number IS NULL ORDER BY d.seq LIMIT $1`+t.c.ForUpdate(), limit)
 	if err != nil {
 		return nil, err
@@ -87,9 +95,9 @@ func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Documen
 }
 
 // selectDocuments reads documents d, each with the number of the one it
-// refers to, r.
-const selectDocuments = `SELECT d.doc, d.reference, COALESCE(d.number, 0), COALESCE(r.number, 0)
-	FROM documents d LEFT JOIN documents r ON r.id = d.refers_to`
+// refers to, r, and its sealed token, t.
+const selectDocuments = `SELECT d.doc, d.reference, COALESCE(d.number, 0), COALESCE(r.number, 0), COALESCE(t.sealed, '')
+	FROM documents d LEFT JOIN documents r ON r.id = d.refers_to LEFT JOIN document_tokens t ON t.document_id = d.id`
 
 // queryDocuments reads the documents a query with selectDocuments'
 // columns finds.
@@ -101,7 +109,7 @@ func (t *Tx) queryDocuments(ctx context.Context, query string, args ...any) ([]*
 			d                  = new(invoice.Document)
 			number, refersToNo int64
 		)
-		if err := rows.Scan(&doc, &d.Reference, &number, &refersToNo); err != nil {
+		if err := rows.Scan(&doc, &d.Reference, &number, &refersToNo, &d.SealedToken); err != nil {
 			return err
 		}
 		reference := d.Reference // documents issued before 0006 have it only in the column
@@ -142,7 +150,7 @@ func (t *Tx) Document(ctx context.Context, merchantID, id string) (*invoice.Docu
 }
 
 func (t *Tx) DocumentByToken(ctx context.Context, token string) (*invoice.Document, error) {
-	return t.document(ctx, "document", `d.access_token = $1`, token)
+	return t.document(ctx, "document", `t.hash = $1`, invoice.TokenHash(token))
 }
 
 func (t *Tx) DocumentByPaymentReference(ctx context.Context, merchantID, ref string) (*invoice.Document, error) {

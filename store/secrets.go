@@ -1,0 +1,35 @@
+package store
+
+import "context"
+
+// SecretWriter reads and rewrites the secrets the store keeps sealed, of
+// every merchant, for the key-encryption key's management: provider's
+// LoadSigner seals what a database from before sealing holds in clear,
+// and Rewrap re-seals everything under a new key.
+type SecretWriter interface {
+	// EndpointSecrets lists every notification endpoint's secret as
+	// stored, by endpoint ID.
+	EndpointSecrets(ctx context.Context) ([]StoredSecret, error)
+	// PutEndpointSecrets replaces endpoints' stored secrets.
+	PutEndpointSecrets(ctx context.Context, ss []StoredSecret) error
+	// DocumentTokens lists, by document ID, up to limit documents' buyer
+	// tokens as stored, of the documents whose ID sorts after after.
+	DocumentTokens(ctx context.Context, after string, limit int) ([]DocumentToken, error)
+	// PutDocumentTokens replaces documents' stored tokens with their hash
+	// and sealed token, and forgets a token kept in clear.
+	PutDocumentTokens(ctx context.Context, ts []DocumentToken) error
+}
+
+// StoredSecret is a secret as stored, and the ID of what it belongs to.
+type StoredSecret struct{ ID, Value string }
+
+// DocumentToken is a document's buyer token as stored: its hash
+// (invoice.TokenHash), to find the document by, and the token sealed
+// (invoice.Document.SealedToken); or, for a document issued before
+// tokens were sealed, until Kassa first starts with a key, the token in
+// Clear and neither of them.
+type DocumentToken struct {
+	DocumentID   string
+	Hash, Sealed string
+	Clear        string
+}

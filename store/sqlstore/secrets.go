@@ -1,0 +1,60 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/kassa-pay/kassa/store"
+)
+
+func (t *Tx) EndpointSecrets(ctx context.Context) ([]store.StoredSecret, error) {
+	var ss []store.StoredSecret
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var s store.StoredSecret
+		err := rows.Scan(&s.ID, &s.Value)
+		ss = append(ss, s)
+		return err
+	}, `SELECT id, secret FROM notification_endpoints ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list endpoint secrets: %w", err)
+	}
+	return ss, nil
+}
+
+func (t *Tx) PutEndpointSecrets(ctx context.Context, ss []store.StoredSecret) error {
+	args := make([][]any, len(ss))
+	for i, s := range ss {
+		args[i] = []any{s.Value, s.ID}
+	}
+	return t.writeErr(t.c.ExecEach(ctx, `UPDATE notification_endpoints SET secret = $1 WHERE id = $2`, args), "endpoint secrets")
+}
+
+func (t *Tx) DocumentTokens(ctx context.Context, after string, limit int) ([]store.DocumentToken, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var ts []store.DocumentToken
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var (
+			d                   store.DocumentToken
+			hash, sealed, clear sql.NullString
+		)
+		err := rows.Scan(&d.DocumentID, &hash, &sealed, &clear)
+		d.Hash, d.Sealed, d.Clear = hash.String, sealed.String, clear.String
+		ts = append(ts, d)
+		return err
+	}, `SELECT document_id, hash, sealed, clear FROM document_tokens WHERE document_id > $1 ORDER BY document_id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list document tokens: %w", err)
+	}
+	return ts, nil
+}
+
+func (t *Tx) PutDocumentTokens(ctx context.Context, ts []store.DocumentToken) error {
+	args := make([][]any, len(ts))
+	for i, d := range ts {
+		args[i] = []any{d.Hash, d.Sealed, d.DocumentID}
+	}
+	return t.writeErr(t.c.ExecEach(ctx, `UPDATE document_tokens SET hash = $1, sealed = $2, clear = NULL WHERE document_id = $3`, args), "document tokens")
+}
