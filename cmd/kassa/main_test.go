@@ -23,6 +23,7 @@ import (
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -425,4 +426,15 @@ func TestCommandsAudit(t *testing.T) {
 	if es := auditLog(t, db, ""); len(es) != 1 || es[0].Actor != "operator" || es[0].Action != "merchant create" || es[0].Outcome != "invalid_request" {
 		t.Errorf("refused merchant creation's events %+v", es)
 	}
+}
+
+// newKeyFile writes a new key-encryption key to a file of its own, for
+// the processes of a test to share.
+func newKeyFile(t *testing.T) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "kassa.key")
+	if err := os.WriteFile(file, []byte(seal.Encode(seal.Generate())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }

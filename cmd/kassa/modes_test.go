@@ -66,10 +66,10 @@ func TestServeLiveCreatesNoMerchant(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
 			db := dbFlags{dataDir: dir}
-			var flags []string
+			flags := []string{"--key-file", newKeyFile(t)}
 			if backend == "postgres" {
 				db.url = pgtest.URL(t)
-				flags = []string{"--database", db.url}
+				flags = append(flags, "--database", db.url)
 			}
 			_, out, stop := startServeWith(t, dir, noenv, append(flags, "--mode", "live")...)
 			stop()
@@ -121,7 +121,7 @@ func TestServeLiveIgnoresSandboxCredentials(t *testing.T) {
 	}
 
 	var log syncBuffer
-	_, out, stop = startServeLogged(t, dir, noenv, &log, "--mode", "live")
+	_, out, stop = startServeLogged(t, dir, noenv, &log, "--mode", "live", "--key-file", filepath.Join(dir, keyFile)) // the key the sandbox made
 	stop()
 	if strings.Contains(out.String()+log.String(), secret[1]) || strings.Contains(out.String(), file) {
 		t.Errorf("live start showed the sandbox credentials:\n%s\n%s", out, log.String())

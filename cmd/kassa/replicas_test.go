@@ -23,7 +23,6 @@ import (
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/postgres"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
-	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -120,16 +119,13 @@ func (p *process) stop(t *testing.T) {
 // of a committed change is delivered once the dispatchers drain.
 func TestReplicaProcesses(t *testing.T) {
 	url := pgtest.URL(t)
+	keyFile := newKeyFile(t) // every process on the database has its key
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"kassa", "merchant", "create", "--database", url, "--name", "Replicated AB"}, noenv, nil, &out, &out); err != nil {
+	if err := run(t.Context(), []string{"kassa", "merchant", "create", "--database", url, "--key-file", keyFile, "--name", "Replicated AB"}, noenv, nil, &out, &out); err != nil {
 		t.Fatalf("merchant create: %v\n%s", err, out.String())
 	}
 	var creds credentials
 	if err := json.Unmarshal(out.Bytes(), &creds); err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "kassa.key") // every process on the database has its key
-	if err := os.WriteFile(keyFile, []byte(seal.Encode(seal.Generate())), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var cs [2]*client.Client
