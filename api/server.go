@@ -146,8 +146,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 type principalKey struct{}
 
-// auth lets a request through only with a valid bearer token, and puts
-// its principal in the context: every /v1 lookup is scoped to it.
+// auth lets a request through only with a valid bearer token whose scope
+// allows its method, and puts its principal in the context: every /v1
+// lookup is scoped to it.
 func (s *Server) auth(h handler) http.HandlerFunc {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -158,6 +159,9 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 		p, err := s.app.Authenticate(strings.TrimSpace(tok))
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa", error="invalid_token"`)
+			return err
+		}
+		if err := allowed(w, r, p); err != nil {
 			return err
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
