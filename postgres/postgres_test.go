@@ -35,6 +35,12 @@ func TestUpgradeDeliveries(t *testing.T) {
 	testUpgrade(t, "0006_document_numbering.sql", storetest.UpgradeDeliveries)
 }
 
+// TestUpgradeClients upgrades a schema that the release ending with
+// migration 0008 made.
+func TestUpgradeClients(t *testing.T) {
+	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeClients)
+}
+
 // testUpgrade runs check on a schema migrated up to last.
 func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exec, func(*testing.T) store.Store)) {
 	u, ctx := pgtest.URL(t), t.Context()

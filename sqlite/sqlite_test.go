@@ -327,27 +327,25 @@ func TestClose(t *testing.T) {
 // TestUpgradeDocuments upgrades a database that the release ending with
 // migration 0005 made.
 func TestUpgradeDocuments(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "kassa.db")
-	if err := sqlite.MigrateTo(path, "0005_invoices.sql"); err != nil {
-		t.Fatal(err)
-	}
-	r := raw(t, path)
-	exec := func(ctx context.Context, q string, args ...any) error {
-		_, err := r.ExecContext(ctx, q, args...)
-		return err
-	}
-	storetest.UpgradeDocuments(t, exec, func(t *testing.T) store.Store {
-		db := mustOpen(t, path)
-		t.Cleanup(func() { db.Close() })
-		return db
-	})
+	testUpgrade(t, "0005_invoices.sql", storetest.UpgradeDocuments)
 }
 
 // TestUpgradeDeliveries upgrades a database that the release ending with
 // migration 0006 made.
 func TestUpgradeDeliveries(t *testing.T) {
+	testUpgrade(t, "0006_document_numbering.sql", storetest.UpgradeDeliveries)
+}
+
+// TestUpgradeClients upgrades a database that the release ending with
+// migration 0008 made.
+func TestUpgradeClients(t *testing.T) {
+	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeClients)
+}
+
+// testUpgrade runs check on a database migrated up to last.
+func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exec, func(*testing.T) store.Store)) {
 	path := filepath.Join(t.TempDir(), "kassa.db")
-	if err := sqlite.MigrateTo(path, "0006_document_numbering.sql"); err != nil {
+	if err := sqlite.MigrateTo(path, last); err != nil {
 		t.Fatal(err)
 	}
 	r := raw(t, path)
@@ -355,7 +353,7 @@ func TestUpgradeDeliveries(t *testing.T) {
 		_, err := r.ExecContext(ctx, q, args...)
 		return err
 	}
-	storetest.UpgradeDeliveries(t, exec, func(t *testing.T) store.Store {
+	check(t, exec, func(t *testing.T) store.Store {
 		db := mustOpen(t, path)
 		t.Cleanup(func() { db.Close() })
 		return db

@@ -74,7 +74,8 @@ func (t *Tx) Clients(ctx context.Context, merchantID string) ([]merchant.Client,
 }
 
 func (t *Tx) ClientChanges(ctx context.Context, since time.Time) ([]merchant.Client, error) {
-	cs, err := t.queryClients(ctx, `SELECT `+clientColumns+` FROM api_clients WHERE revoked_at >= $1 OR rotated_at >= $1 ORDER BY id`, since.UnixMicro())
+	from := max(since.UnixMicro(), 1) // 0 is never
+	cs, err := t.queryClients(ctx, `SELECT `+clientColumns+` FROM api_clients WHERE revoked_at >= $1 OR rotated_at >= $1 ORDER BY id`, from)
 	for i := range cs {
 		cs[i].SecretHash, cs[i].PreviousHash = nil, nil // what reads the changes needs no secrets
 	}
