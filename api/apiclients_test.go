@@ -14,7 +14,7 @@ import (
 
 // clientView is an API client as the API answers it.
 type clientView struct {
-	ClientID, Name, Scope, State, ClientSecret   string
+	ClientID, Name, Scope, State, ClientSecret    string
 	CreatedAt, RotatedAt, PreviousSecretExpiresAt time.Time
 	RevokedAt                                     time.Time
 }
