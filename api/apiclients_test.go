@@ -168,6 +168,12 @@ func TestClientLifecycle(t *testing.T) {
 			t.Errorf("revoking the last write client = %d %s, want 409 conflict", resp.status, resp.body)
 		}
 		e.must(200, request{method: "DELETE", path: "/v1/api-clients/" + reader.clientID})
+		// A client may revoke itself while another write client remains.
+		self := e.newClient("self", "write")
+		e.must(200, request{method: "DELETE", path: "/v1/api-clients/" + self.clientID, as: &self})
+		if resp := e.do(request{method: "GET", path: "/v1/api-clients", as: &self}); resp.status != 401 {
+			t.Errorf("GET with the token of a client that revoked itself = %d %s, want 401", resp.status, resp.body)
+		}
 
 		// Another merchant's clients are not found.
 		for _, r := range []request{

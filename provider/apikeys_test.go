@@ -261,7 +261,9 @@ func TestRotationReachesEveryProcess(t *testing.T) {
 		wantAuth(t, "the old secret's token elsewhere, after its pass", p.b, old.Token, false)
 		wantAuth(t, "the new secret's token", p.b, p.token(p.a, p.first.ID, secret).Token, true)
 
-		// With an overlap of ten minutes.
+		// With an overlap of ten minutes: a token issued before the
+		// rotation, for an hour, works until the overlap ends.
+		early := p.token(p.a, p.first.ID, secret)
 		p.update(p.a, func(ctx context.Context, tx store.Tx) (err error) {
 			_, _, err = p.a.RotateClient(ctx, tx, p.merchant, p.first.ID, 10*time.Minute)
 			return err
@@ -272,8 +274,12 @@ func TestRotationReachesEveryProcess(t *testing.T) {
 		if late.ExpiresIn != time.Minute {
 			t.Errorf("a token of the replaced secret expires in %s, want 1m0s (with the overlap)", late.ExpiresIn)
 		}
-		wantAuth(t, "in the overlap", p.b, late.Token, true)
+		for _, tok := range []string{early.Token, late.Token} {
+			wantAuth(t, "in the overlap", p.b, tok, true)
+		}
 		p.clock.Advance(time.Minute)
-		wantAuth(t, "once the overlap ends", p.b, late.Token, false)
+		for _, tok := range []string{early.Token, late.Token} {
+			wantAuth(t, "once the overlap ends", p.b, tok, false)
+		}
 	})
 }

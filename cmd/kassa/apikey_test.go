@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kassa-pay/kassa/client"
 )
 
 // apikeyClient is an API client as kassa apikey prints it.
@@ -91,5 +94,46 @@ func TestAPIKeyCommands(t *testing.T) {
 		if err := apikeyRun(t, dir, &out, args...); err == nil {
 			t.Errorf("kassa apikey %q = nil, want an error", args)
 		}
+	}
+}
+
+// kassa serve refuses a revoked client's tokens from its first request:
+// it learns the clients revoked lately before it serves.
+func TestServeRefusesRevokedClientAtStart(t *testing.T) {
+	dir := t.TempDir()
+	m := createMerchant(t, dir)
+	var c apikeyClient
+	if err := apikeyRun(t, dir, &c, "create", "--merchant", m["merchantId"], "--name", "integration", "--scope", "write"); err != nil {
+		t.Fatal(err)
+	}
+	get := func(base, token string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+"/v1/api-clients", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	base, _, stop := startServe(t, dir)
+	token, err := client.New(base, c.ClientID, c.ClientSecret).Token(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status := get(base, token); status != 200 {
+		t.Fatalf("GET with the client's token = %d, want 200", status)
+	}
+	stop()
+
+	if err := apikeyRun(t, dir, &c, "revoke", "--merchant", m["merchantId"], "--client", c.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	base, _, stop = startServe(t, dir)
+	defer stop()
+	if status := get(base, token); status != 401 {
+		t.Errorf("GET with the revoked client's token after a restart = %d, want 401", status)
 	}
 }
