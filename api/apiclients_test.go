@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,23 +28,6 @@ func (e *env) newClient(name, scope string) creds {
 		e.t.Fatalf("created client = %+v", v)
 	}
 	return creds{e.a.merchantID, v.ClientID, v.ClientSecret}
-}
-
-// grant asks /oauth/token for a token of c and returns the status and
-// the answer.
-func (e *env) grant(c creds) (int, map[string]any) {
-	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.http.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
-	req.SetBasicAuth(c.clientID, c.secret)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
 }
 
 // A read client's tokens say so, and make GET requests only, on every

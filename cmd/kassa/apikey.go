@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/merchant"
@@ -78,26 +76,7 @@ func apikey(ctx context.Context, args []string, getenv func(string) string, stdo
 	if fs.NArg() != 0 || *merchantID == "" {
 		return fmt.Errorf("%s", apikeyUsage)
 	}
-	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	app, err := commandApp(ctx, st, getenv)
-	if err != nil {
-		return err
-	}
-	var out any
-	err = app.Update(ctx, func(tx store.Tx) (err error) {
-		out, err = run(app, tx)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	b, _ := json.MarshalIndent(out, "", "  ")
-	_, err = fmt.Fprintf(stdout, "%s\n", b)
-	return err
+	return commandUpdate(ctx, &db, getenv, stdout, stderr, run)
 }
 
 // viewOf is what a command prints of the client c it changed.

@@ -41,6 +41,15 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
+	return commandUpdate(ctx, &db, getenv, stdout, stderr, func(app *provider.Service, tx store.Tx) (any, error) {
+		return app.RecordPayments(ctx, tx, *merchantID, f)
+	})
+}
+
+// commandUpdate runs fn in one transaction of the provider over the
+// database db names (commandApp), as a command that changes data does,
+// and prints fn's result as indented JSON.
+func commandUpdate(ctx context.Context, db *dbFlags, getenv func(string) string, stdout, stderr io.Writer, fn func(app *provider.Service, tx store.Tx) (any, error)) error {
 	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
@@ -50,9 +59,9 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	var res *reconcile.Result
+	var res any
 	err = app.Update(ctx, func(tx store.Tx) (err error) {
-		res, err = app.RecordPayments(ctx, tx, *merchantID, f)
+		res, err = fn(app, tx)
 		return err
 	})
 	if err != nil {
