@@ -84,7 +84,7 @@ func (c *Client) Revoked() bool { return !c.RevokedAt.IsZero() }
 // if it was still in its own overlap, ends at once.
 func (c *Client) Rotate(now time.Time, overlap time.Duration) (*Client, string, error) {
 	if overlap < 0 || overlap > MaxOverlap {
-		return nil, "", kassa.Invalid("overlapSeconds", "overlapSeconds must be 0 to %d (%s)", int(MaxOverlap.Seconds()), MaxOverlap)
+		return nil, "", kassa.Invalid("overlapSeconds", "the overlap must be 0 to 7 days (overlapSeconds 0 to %d)", int(MaxOverlap.Seconds()))
 	}
 	if c.Revoked() {
 		return nil, "", kassa.Errorf(kassa.EConflict, "API client %s is revoked", c.ID)
