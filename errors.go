@@ -11,6 +11,7 @@ const (
 	ENotFound     = "not_found"         // no such resource for this merchant
 	EConflict     = "conflict"          // not allowed in the resource's current state
 	EUnauthorized = "unauthorized"      // missing or bad credentials
+	EForbidden    = "forbidden"         // valid credentials whose scope does not allow the request
 	ETooLarge     = "request_too_large" // body over the size limit
 	ERateLimited  = "rate_limited"      // too many requests of a kind for now; retry later
 	ERejected     = "rejected"          // the risk assessment declined the buyer

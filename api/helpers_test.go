@@ -212,6 +212,19 @@ func (e *env) token(c *creds) string {
 	if tok, ok := e.tokens[c.clientID]; ok && e.clock.Now().Sub(tok.at) < 30*time.Minute {
 		return tok.token
 	}
+	status, out := e.grant(*c)
+	tok, _ := out["access_token"].(string)
+	if tok == "" {
+		e.t.Fatalf("no token (status %d): %v", status, out)
+	}
+	e.tokens[c.clientID] = issued{tok, e.clock.Now()}
+	return tok
+}
+
+// grant asks /oauth/token for a token of c and returns the status and
+// the answer.
+func (e *env) grant(c creds) (int, map[string]any) {
+	e.t.Helper()
 	req, _ := http.NewRequest("POST", e.http.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
 	req.SetBasicAuth(c.clientID, c.secret)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -220,14 +233,9 @@ func (e *env) token(c *creds) string {
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.AccessToken == "" {
-		e.t.Fatalf("no token (status %d): %v", resp.StatusCode, err)
-	}
-	e.tokens[c.clientID] = issued{out.AccessToken, e.clock.Now()}
-	return out.AccessToken
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
 }
 
 // must performs r and fails unless it answers want.

@@ -70,7 +70,7 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 		if key == "" {
 			return nil
 		}
-		if payload, err = marshal(v); err != nil {
+		if payload, err = marshal(stored(v)); err != nil {
 			return err
 		}
 		return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
@@ -84,7 +84,7 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 	changeOf(r).recorded = true
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
-	} else if key == "" {
+	} else if _, once := v.(redactor); key == "" || once {
 		if payload, err = marshal(v); err != nil {
 			return err
 		}
@@ -129,6 +129,19 @@ func (s *Server) takeKey(r *http.Request, body []byte) (key string, fp []byte, r
 		return "", nil, nil, kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later")
 	}
 	return key, fingerprint(r, body), func() { s.inflight.release(merchantID, key) }, nil
+}
+
+// redactor is an answer that shows a secret once (a new API client's):
+// an Idempotency-Key's record keeps it redacted, without the secret, so
+// that no secret is kept in the clear; a replay answers without it.
+type redactor interface{ redacted() any }
+
+// stored is the answer v as an Idempotency-Key's record keeps it.
+func stored(v any) any {
+	if r, ok := v.(redactor); ok {
+		return r.redacted()
+	}
+	return v
 }
 
 func marshal(v any) ([]byte, error) {

@@ -30,7 +30,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if done == nil {
 		return nil
 	}
-	var token string
+	var token merchant.AccessToken
 	var err error = kassa.Errorf(kassa.EUnauthorized, "no client credentials")
 	if ok {
 		token, err = s.app.IssueToken(r.Context(), id, secret)
@@ -46,9 +46,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, map[string]any{
-		"access_token": token,
-		"expires_in":   int(merchant.TokenLifetime.Seconds()),
-		"scope":        "write",
+		"access_token": token.Token,
+		"expires_in":   int(token.ExpiresIn.Seconds()),
+		"scope":        token.Scope,
 		"token_type":   "Bearer",
 	})
 	return nil

@@ -43,6 +43,11 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("GET /v1/orders/{orderId}/paymentstatus", auth(s.handleOrderPaymentStatus))
 	m.HandleFunc("GET /v1/paymentstatus", auth(s.handlePaymentStatus))
 
+	m.HandleFunc("POST /v1/api-clients", auth(s.handleClientCreate))
+	m.HandleFunc("GET /v1/api-clients", auth(s.handleClientList))
+	m.HandleFunc("POST /v1/api-clients/{clientId}/rotate", auth(s.handleClientRotate))
+	m.HandleFunc("DELETE /v1/api-clients/{clientId}", auth(s.handleClientRevoke))
+
 	m.HandleFunc("POST /v1/notification-endpoints", auth(s.handleEndpointCreate))
 	m.HandleFunc("GET /v1/notification-endpoints", auth(s.handleEndpointList))
 	m.HandleFunc("DELETE /v1/notification-endpoints/{endpointId}", auth(s.handleEndpointDelete))

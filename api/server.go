@@ -152,9 +152,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 type principalKey struct{}
 
-// auth lets a request through only with a valid bearer token and within
-// its merchant's quota, and puts its principal in the context: every /v1
-// lookup is scoped to it.
+// auth lets a request through only with a valid bearer token whose scope
+// allows its method, within its merchant's quota, and puts its principal
+// in the context: every /v1 lookup is scoped to it.
 func (s *Server) auth(h handler) http.HandlerFunc {
 	h = s.audited(h) // the audit log: the client acts; failed changes recorded
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
@@ -170,6 +170,9 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 			return err
 		}
 		if err := s.quota(w, p.MerchantID); err != nil {
+			return err
+		}
+		if err := allowed(w, r, p); err != nil {
 			return err
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))

@@ -89,3 +89,13 @@ func Provider(app *provider.Service, cfg Config) []Job {
 func Numbering(app *provider.Service, every time.Duration) Job {
 	return Job{Name: "numbering documents", Pass: app.NumberDocuments, Every: every, Wake: app.Issued(), Linger: numberingLinger}
 }
+
+// Clients refreshes what the process knows of the API clients revoked or
+// rotated lately (provider's RefreshClients), so that it refuses their
+// tokens. It changes nothing in the database, and every process serving
+// the API runs it: every is the longest a revocation made by another
+// process goes unnoticed in this one, give or take a pass
+// (docs/api-keys.md).
+func Clients(app *provider.Service, every time.Duration) Job {
+	return Job{Name: "refreshing revoked and rotated API clients", Pass: app.RefreshClients, Every: every}
+}

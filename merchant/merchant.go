@@ -23,12 +23,26 @@ type Merchant struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// Client is an API client of a merchant. Only the secret's hash is kept.
+// Client is an API client of a merchant. Only its secrets' hashes are
+// kept. Rotating the secret keeps the one it replaces valid for an overlap
+// (PreviousHash until PreviousUntil), so the merchant can deploy the new
+// one before the old one stops working; revoking ends every secret and
+// token of the client (see apiclients.go).
 type Client struct {
 	ID         string
 	MerchantID string
+	Name       string
+	Scope      Scope
 	SecretHash []byte
 	CreatedAt  time.Time
+	// Generation counts the rotations: a token carries the generation of
+	// the secret it was issued for, so that the tokens of a secret can end
+	// with it.
+	Generation    int
+	RotatedAt     time.Time // zero if never rotated
+	PreviousHash  []byte    // the secret the last rotation replaced
+	PreviousUntil time.Time // when PreviousHash stops being accepted
+	RevokedAt     time.Time // zero while the client is active
 }
 
 // TokenLifetime is how long an access token is valid. Magento's client
@@ -53,18 +67,26 @@ func NewMerchant(env kassa.IDs, now time.Time, name string) (*Merchant, error) {
 	}, nil
 }
 
-// NewClient creates an API client and returns it with its secret, which is
-// shown once and never stored.
+// NewClient creates a merchant's first API client, a write client named
+// "default", and returns it with its secret, which is shown once and never
+// stored.
 func NewClient(ids kassa.IDs, now time.Time, merchantID string) (*Client, string) {
-	var raw [32]byte
-	rand.Read(raw[:])
-	secret := base64.RawURLEncoding.EncodeToString(raw[:])
+	secret := newSecret()
 	return &Client{
 		ID:         ids.New(kassa.PrefixClient),
 		MerchantID: merchantID,
+		Name:       DefaultClientName,
+		Scope:      ScopeWrite,
 		SecretHash: HashSecret(secret),
 		CreatedAt:  now,
 	}, secret
+}
+
+// newSecret is a client secret: 256 random bits.
+func newSecret() string {
+	var raw [32]byte
+	rand.Read(raw[:])
+	return base64.RawURLEncoding.EncodeToString(raw[:])
 }
 
 // HashSecret hashes a client secret. Secrets are 256 random bits, so a
@@ -75,9 +97,28 @@ func HashSecret(secret string) []byte {
 	return h[:]
 }
 
-// Verify reports whether secret is the client's, in constant time.
-func (c *Client) Verify(secret string) bool {
-	return hmac.Equal(HashSecret(secret), c.SecretHash)
+// Verify reports whether secret is one of the client's live secrets at
+// now, in constant time: its current one, or the one its last rotation
+// replaced until the overlap ends. A revoked client has none.
+func (c *Client) Verify(secret string, now time.Time) bool {
+	_, ok := c.secretGeneration(secret, now)
+	return ok
+}
+
+// secretGeneration is the generation of the live secret that secret is.
+func (c *Client) secretGeneration(secret string, now time.Time) (int, bool) {
+	h := HashSecret(secret)
+	current := hmac.Equal(h, c.SecretHash)
+	previous := hmac.Equal(h, c.PreviousHash) && now.Before(c.PreviousUntil)
+	switch {
+	case c.Revoked():
+		return 0, false
+	case current:
+		return c.Generation, true
+	case previous:
+		return c.Generation - 1, true
+	}
+	return 0, false
 }
 
 // Signer issues and checks access tokens: stateless, HMAC-SHA256 signed
@@ -93,14 +134,51 @@ func NewKey() []byte {
 	return k
 }
 
-// Issue returns a token for the client valid until now + TokenLifetime.
+// AccessToken is a token as the token endpoint answers it.
+type AccessToken struct {
+	Token     string
+	Scope     Scope
+	ExpiresIn time.Duration
+}
+
+// Grant is the client-credentials grant: a token for c if secret is one
+// of its live secrets at now (Verify). A token got with the secret a
+// rotation replaced expires when that secret does, if that is sooner than
+// TokenLifetime.
+func (s Signer) Grant(c *Client, secret string, now time.Time) (AccessToken, bool) {
+	gen, ok := c.secretGeneration(secret, now)
+	if !ok {
+		return AccessToken{}, false
+	}
+	if gen == c.Generation {
+		return AccessToken{Token: s.Issue(c, now), Scope: c.Scope, ExpiresIn: TokenLifetime}, true
+	}
+	exp := now.Add(TokenLifetime)
+	if c.PreviousUntil.Before(exp) {
+		exp = c.PreviousUntil.Truncate(time.Second) // the token never outlives the secret
+	}
+	return AccessToken{Token: s.issue(c, gen, exp), Scope: c.Scope, ExpiresIn: exp.Sub(now)}, true
+}
+
+// Issue returns a token for the client's current secret, valid until now
+// + TokenLifetime.
 func (s Signer) Issue(c *Client, now time.Time) string {
+	return s.issue(c, c.Generation, now.Add(TokenLifetime))
+}
+
+// issue returns a token for the client's secret of generation gen, valid
+// until exp. The payload's fields are merchant, client, expiry and a
+// nonce followed by the scope and generation ("nonce~scope~gen"): they
+// ride in the nonce's field so that the token keeps the four fields every
+// Kassa process checks, and a process that predates scopes, during a
+// rolling upgrade, still accepts it.
+func (s Signer) issue(c *Client, gen int, exp time.Time) string {
 	var nonce [12]byte
 	rand.Read(nonce[:])
 	payload := strings.Join([]string{
 		c.MerchantID, c.ID,
-		strconv.FormatInt(now.Add(TokenLifetime).Unix(), 10),
-		base64.RawURLEncoding.EncodeToString(nonce[:]),
+		strconv.FormatInt(exp.Unix(), 10),
+		base64.RawURLEncoding.EncodeToString(nonce[:]) + "~" + string(c.Scope) + "~" + strconv.Itoa(gen),
 	}, ".")
 	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + s.mac(payload)
 }
@@ -108,6 +186,8 @@ func (s Signer) Issue(c *Client, now time.Time) string {
 // Principal is who a valid token speaks for.
 type Principal struct {
 	MerchantID, ClientID string
+	Scope                Scope
+	Generation           int // of the client's secret the token was issued for
 }
 
 // Check validates a token and returns its principal. A genuine token
@@ -132,10 +212,19 @@ func (s Signer) Check(token string, now time.Time) (Principal, error) {
 	if len(parts) != 4 {
 		return Principal{}, bad
 	}
-	p := Principal{MerchantID: parts[0], ClientID: parts[1]}
+	p := Principal{MerchantID: parts[0], ClientID: parts[1], Scope: ScopeWrite}
+	// A token with a bare nonce is from a process that predates scopes,
+	// when every client was a write client of generation 0.
+	if _, claims, ok := strings.Cut(parts[3], "~"); ok {
+		scope, gen, _ := strings.Cut(claims, "~")
+		p.Scope = Scope(scope)
+		if p.Generation, err = strconv.Atoi(gen); err != nil || p.Generation < 0 || !p.Scope.valid() {
+			return Principal{}, bad
+		}
+	}
 	exp, err := strconv.ParseInt(parts[2], 10, 64)
 	if err != nil || now.Unix() >= exp {
-		return p, bad
+		return p, bad // genuine but expired: whom it names, for the audit log
 	}
 	return p, nil
 }

@@ -35,10 +35,10 @@ func TestClientSecret(t *testing.T) {
 	if strings.Contains(string(c.SecretHash), secret) {
 		t.Fatal("the secret is stored in clear")
 	}
-	if !c.Verify(secret) {
+	if !c.Verify(secret, now) {
 		t.Error("Verify(secret) = false")
 	}
-	if c.Verify(secret+"x") || c.Verify("") {
+	if c.Verify(secret+"x", now) || c.Verify("", now) {
 		t.Error("Verify accepts a wrong secret")
 	}
 	_, other := merchant.NewClient(kassa.RandomIDs{}, now, "m_1")
@@ -58,7 +58,7 @@ func TestSigner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p != (merchant.Principal{MerchantID: "m_1", ClientID: c.ID}) {
+	if p != (merchant.Principal{MerchantID: "m_1", ClientID: c.ID, Scope: merchant.ScopeWrite}) {
 		t.Errorf("principal = %+v", p)
 	}
 

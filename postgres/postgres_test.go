@@ -67,6 +67,12 @@ func TestAuditAppendOnly(t *testing.T) {
 	}
 }
 
+// TestUpgradeClients upgrades a schema that the release ending with
+// migration 0008 made.
+func TestUpgradeClients(t *testing.T) {
+	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeClients)
+}
+
 // testUpgrade runs check on a schema migrated up to last.
 func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exec, storetest.Count, func(*testing.T) store.Store)) {
 	u, ctx := pgtest.URL(t), t.Context()

@@ -59,26 +59,35 @@ func loadKey(ctx context.Context, st store.Store, kek *seal.Key, name string, ne
 }
 
 // IssueToken is the client-credentials grant: an access token for the
-// API client id, if secret is its secret. Unknown clients and wrong
-// secrets are alike unauthorized.
-func (s *Service) IssueToken(ctx context.Context, clientID, secret string) (string, error) {
+// API client id, if secret is one of its live secrets (merchant.Signer's
+// Grant). Unknown and revoked clients and wrong secrets are alike
+// unauthorized.
+func (s *Service) IssueToken(ctx context.Context, clientID, secret string) (merchant.AccessToken, error) {
 	c, err := View(ctx, s, func(tx store.ReadTx) (*merchant.Client, error) {
 		return tx.Client(ctx, clientID)
 	})
-	if kassa.ErrorCode(err) == kassa.ENotFound || err == nil && !c.Verify(secret) {
-		return "", kassa.Errorf(kassa.EUnauthorized, "the client credentials are not valid")
+	if err != nil && kassa.ErrorCode(err) != kassa.ENotFound {
+		return merchant.AccessToken{}, err
 	}
-	if err != nil {
-		return "", err
+	if err == nil {
+		if tok, ok := s.signer.Grant(c, secret, s.clock.Now()); ok {
+			return tok, nil
+		}
 	}
-	return s.signer.Issue(c, s.clock.Now()), nil
+	return merchant.AccessToken{}, kassa.Errorf(kassa.EUnauthorized, "the client credentials are not valid")
 }
 
-// Authenticate checks an access token (its MAC and expiry: no database
-// read) and returns whom it was issued to; an expired one is refused with
-// that too (merchant.Signer.Check).
+// Authenticate checks an access token, its MAC and expiry and what this
+// process knows of its client's revocation and rotations (apikeys.go: no
+// database read), and returns whom it was issued to; a refused one with
+// whom it names, if genuine, for the audit log (merchant.Signer.Check).
 func (s *Service) Authenticate(token string) (merchant.Principal, error) {
-	return s.signer.Check(token, s.clock.Now())
+	now := s.clock.Now()
+	p, err := s.signer.Check(token, now)
+	if err != nil {
+		return p, err
+	}
+	return p, s.admits(p, now)
 }
 
 // LinkKey is the MAC key of the buyer's dialog tokens and signing links,

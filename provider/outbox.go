@@ -8,6 +8,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/session"
@@ -26,13 +27,19 @@ type outbox struct {
 }
 
 func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
-	var wrote, issued bool
+	var (
+		wrote, issued bool
+		clients       []merchant.Client
+	)
 	err := o.Store.Update(ctx, func(tx store.Tx) error {
 		otx := &outboxTx{Tx: tx, srv: o.srv}
 		err := fn(otx)
-		wrote, issued = otx.wrote, otx.issued
+		wrote, issued, clients = otx.wrote, otx.issued, otx.clients
 		return err
 	})
+	if err == nil && clients != nil { // rotated or revoked: this process refuses their tokens at once
+		o.srv.clients.learn(time.Time{}, clients)
+	}
 	if err == nil && wrote && o.srv.cfg.OnNotification != nil { // due now: wake the dispatcher
 		o.srv.cfg.OnNotification()
 	}
@@ -45,9 +52,10 @@ func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
 // outboxTx adds the outbox writes to the saves of orders and sessions.
 type outboxTx struct {
 	store.Tx
-	srv    *Service
-	wrote  bool // a notification was written
-	issued bool // a document was issued, to be numbered
+	srv     *Service
+	wrote   bool              // a notification was written
+	issued  bool              // a document was issued, to be numbered
+	clients []merchant.Client // API clients rotated or revoked
 }
 
 func (t *outboxTx) CreateDocument(ctx context.Context, d *invoice.Document) error {

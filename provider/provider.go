@@ -52,13 +52,14 @@ type Config struct {
 
 // Service runs the provider's use cases over a store.
 type Service struct {
-	cfg    Config
-	log    *slog.Logger
-	store  store.Store // the outbox over the store New was given
-	clock  kassa.Clock
-	ids    kassa.IDs
-	signer merchant.Signer
-	issued chan struct{} // a committed transaction issued documents
+	cfg     Config
+	log     *slog.Logger
+	store   store.Store // the outbox over the store New was given
+	clock   kassa.Clock
+	ids     kassa.IDs
+	signer  merchant.Signer
+	issued  chan struct{} // a committed transaction issued documents
+	clients clientStates  // API clients revoked or rotated lately (apikeys.go)
 }
 
 // New returns the provider over st. The signer's key must be the one every

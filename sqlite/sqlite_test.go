@@ -346,6 +346,12 @@ func TestUpgradeSecrets(t *testing.T) {
 	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeSecrets)
 }
 
+// TestUpgradeClients upgrades a database that the release ending with
+// migration 0008 made.
+func TestUpgradeClients(t *testing.T) {
+	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeClients)
+}
+
 // testUpgrade runs check on a database migrated up to last.
 func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exec, storetest.Count, func(*testing.T) store.Store)) {
 	path := filepath.Join(t.TempDir(), "kassa.db")

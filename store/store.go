@@ -52,6 +52,7 @@ type ReadTx interface {
 
 	IdempotencyRecord(ctx context.Context, merchantID, key string) (*IdempotencyRecord, error)
 	Setting(ctx context.Context, name string) ([]byte, error)
+	ClientReader
 	NotificationReader
 	CheckoutReader
 	PaymentReader
@@ -87,6 +88,7 @@ type Tx interface {
 	// t, oldest first, and returns how many it removed.
 	DeleteIdempotencyRecords(ctx context.Context, before time.Time, limit int) (int, error)
 	PutSetting(ctx context.Context, name string, value []byte) error
+	ClientWriter
 	NotificationWriter
 	CheckoutWriter
 	PaymentWriter

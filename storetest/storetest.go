@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		test func(*fixture)
 	}{
 		{"Merchants", testMerchants},
+		{"Clients", testClients},
+		{"ConcurrentClients", testConcurrentClients},
 		{"OrderRoundTrip", testOrderRoundTrip},
 		{"UpdateOrder", testUpdateOrder},
 		{"Sessions", testSessions},

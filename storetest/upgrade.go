@@ -244,3 +244,36 @@ func mustView[T any](t *testing.T, s store.Store, get func(tx store.ReadTx) (T, 
 	}
 	return v
 }
+
+// UpgradeClients checks migration 0011, which gives API clients a name, a
+// scope, rotations and revocation, on a database whose schema is at 0008:
+// exec writes a merchant and its client as 0008 stored them, then open
+// brings the schema up to date. The client is a write client named
+// "default", never rotated nor revoked, and its secret still verifies.
+func UpgradeClients(t *testing.T, exec Exec, _ Count, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	created := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	for _, s := range [][]any{
+		{`INSERT INTO merchants (id, name, store_id, created_at) VALUES ('ac_legacy', 'Legacy AB', '1000000001', $1)`, created.UnixMicro()},
+		{`INSERT INTO api_clients (id, merchant_id, secret_hash, created_at) VALUES ('cl_legacy', 'ac_legacy', $1, $2)`, merchant.HashSecret("legacy secret"), created.UnixMicro()},
+	} {
+		if err := exec(ctx, s[0].(string), s[1:]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := open(t)
+	var cs []merchant.Client
+	if err := s.View(ctx, func(tx store.ReadTx) (err error) { cs, err = tx.Clients(ctx, "ac_legacy"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	want := []merchant.Client{{
+		ID: "cl_legacy", MerchantID: "ac_legacy", Name: "default", Scope: merchant.ScopeWrite,
+		SecretHash: merchant.HashSecret("legacy secret"), CreatedAt: created,
+	}}
+	if diff := cmp.Diff(want, cs); diff != "" {
+		t.Errorf("client after the upgrade (-want +got):\n%s", diff)
+	}
+	if len(cs) == 1 && !cs[0].Verify("legacy secret", created.Add(time.Hour)) {
+		t.Error("the client's secret does not verify after the upgrade")
+	}
+}

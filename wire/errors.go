@@ -15,6 +15,7 @@ var statusOf = map[string]int{
 	kassa.EInvalid:             http.StatusBadRequest,
 	kassa.ESessionCompleted:    http.StatusBadRequest,
 	kassa.EUnauthorized:        http.StatusUnauthorized,
+	kassa.EForbidden:           http.StatusForbidden,
 	kassa.ERejected:            http.StatusPaymentRequired,
 	kassa.ENotFound:            http.StatusNotFound,
 	kassa.EConflict:            http.StatusConflict,

@@ -2,6 +2,7 @@
 //
 //	kassa [serve]         run the server (the default)
 //	kassa merchant create create a merchant and print its API credentials
+//	kassa apikey …        create, list, rotate and revoke a merchant's API clients
 //	kassa migrate         bring the database schema up to date
 //	kassa payments import apply a bank's camt.054 payment file
 //	kassa demo            run a whole purchase and print the order's history
@@ -41,6 +42,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("usage: kassa merchant create --name NAME [--data-dir DIR] [--database URL]")
 		}
 		return merchantCreate(ctx, rest[1:], getenv, stdout, stderr)
+	case "apikey":
+		return apikey(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, rest, getenv, stdout, stderr)
 	case "payments":
@@ -66,6 +69,11 @@ const usage = `Usage:
                                                  run the server (default command)
   kassa merchant create --name NAME [--data-dir DIR] [--database URL]
                                                  create a merchant, print its credentials
+  kassa apikey create --merchant ID --name NAME --scope read|write [--data-dir DIR] [--database URL]
+  kassa apikey list --merchant ID [--data-dir DIR] [--database URL]
+  kassa apikey rotate --merchant ID --client ID [--overlap 24h] [--data-dir DIR] [--database URL]
+  kassa apikey revoke --merchant ID --client ID [--data-dir DIR] [--database URL]
+                                                 manage a merchant's API clients; create and rotate print a secret once
   kassa migrate [--data-dir DIR] [--database URL]
                                                  bring the database schema up to date
   kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE

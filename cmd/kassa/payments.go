@@ -23,7 +23,6 @@ import (
 // already recorded. It prints the same answer: each payment's outcome, and
 // the entries that are not payments (skipped), with the reason.
 func paymentsImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.Operator})
 	fs := flag.NewFlagSet("kassa payments import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var db dbFlags
@@ -40,6 +39,22 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
+	return commandUpdate(ctx, &db, kek, getenv, stdout, stderr, audit.Event{MerchantID: *merchantID, Action: "payments import"}, func(app *provider.Service, tx store.Tx) (any, error) {
+		f, err := reconcile.ParseCamt054(b) // a malformed file is a failed import, recorded
+		if err != nil {
+			return nil, err
+		}
+		return app.RecordPayments(ctx, tx, *merchantID, f)
+	})
+}
+
+// commandUpdate runs fn in one transaction of the provider over the
+// database db names (commandApp), as a command that changes data does,
+// and prints fn's result as indented JSON. With an action, ev is the
+// operator's audit event: written in fn's transaction, or, when it fails,
+// with its outcome in a transaction of its own.
+func commandUpdate(ctx context.Context, db *dbFlags, kek *keyFlags, getenv func(string) string, stdout, stderr io.Writer, ev audit.Event, fn func(app *provider.Service, tx store.Tx) (any, error)) error {
+	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.Operator})
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	st, err := db.open(ctx, log)
 	if err != nil {
@@ -50,19 +65,18 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	const action = "payments import"
-	var res *reconcile.Result
-	f, err := reconcile.ParseCamt054(b)
-	if err == nil {
-		err = app.Update(ctx, func(tx store.Tx) (err error) {
-			if res, err = app.RecordPayments(ctx, tx, *merchantID, f); err != nil {
-				return err
-			}
-			return app.Audit(ctx, tx, audit.Event{MerchantID: *merchantID, Action: action})
-		})
-	}
+	var res any
+	err = app.Update(ctx, func(tx store.Tx) (err error) {
+		if res, err = fn(app, tx); err != nil || ev.Action == "" {
+			return err
+		}
+		return app.Audit(ctx, tx, ev)
+	})
 	if err != nil {
-		app.AuditAlone(ctx, audit.Event{MerchantID: *merchantID, Action: action, Outcome: kassa.ErrorCode(err)})
+		if ev.Action != "" {
+			ev.Outcome = kassa.ErrorCode(err)
+			app.AuditAlone(ctx, ev)
+		}
 		return err
 	}
 	out, _ := json.MarshalIndent(res, "", "  ")

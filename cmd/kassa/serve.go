@@ -253,6 +253,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
 		OnNotification:       dispatcher.Wake,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+	if _, err := app.RefreshClients(ctx); err != nil { // refuse revoked clients' tokens from the first request
+		ln.Close()
+		return err
+	}
 	pages := checkout.Config{Sandbox: sandbox}
 	if creds != nil {
 		pages.DemoMerchantID = creds.MerchantID // the demo shop sells for the sandbox merchant
@@ -288,7 +292,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	for _, j := range jobs.Provider(app, jobs.Config{Every: time.Second, OverdueReminders: c.overdueReminders}) {
+	for _, j := range append(jobs.Provider(app, jobs.Config{Every: time.Second, OverdueReminders: c.overdueReminders}), jobs.Clients(app, time.Second)) {
 		wg.Go(func() { j.Run(bg, log) })
 	}
 	if c.smtpAddr != "" {

@@ -79,26 +79,6 @@ func (t *Tx) CreateMerchant(ctx context.Context, m *merchant.Merchant) error {
 	return t.writeErr(err, "merchant "+m.ID)
 }
 
-func (t *Tx) Client(ctx context.Context, id string) (*merchant.Client, error) {
-	var (
-		c       merchant.Client
-		created int64
-	)
-	err := t.c.QueryRow(ctx, []any{&c.ID, &c.MerchantID, &c.SecretHash, &created},
-		`SELECT id, merchant_id, secret_hash, created_at FROM api_clients WHERE id = $1`, id)
-	if err != nil {
-		return nil, readErr(err, "client "+id)
-	}
-	c.CreatedAt = fromMicros(created)
-	return &c, nil
-}
-
-func (t *Tx) CreateClient(ctx context.Context, c *merchant.Client) error {
-	_, err := t.c.Exec(ctx, `INSERT INTO api_clients (id, merchant_id, secret_hash, created_at) VALUES ($1, $2, $3, $4)`,
-		c.ID, c.MerchantID, c.SecretHash, c.CreatedAt.UnixMicro())
-	return t.writeErr(err, "client "+c.ID)
-}
-
 func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, error) {
 	what := "order " + id
 	var (
