@@ -103,3 +103,9 @@ func TestRefusedValuesAreInvalid(t *testing.T) {
 		t.Errorf("merchants = %d, %v; want the one created first", n, err)
 	}
 }
+
+// TestCreditDecisionsAppendOnly: the triggers refuse to change or remove
+// a recorded credit decision, even past the store.
+func TestCreditDecisionsAppendOnly(t *testing.T) {
+	testUpgrade(t, "", storetest.CreditDecisionsAppendOnly)
+}

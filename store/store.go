@@ -56,6 +56,7 @@ type ReadTx interface {
 	CheckoutReader
 	PaymentReader
 	InvoiceReader
+	CreditReader
 }
 
 // Tx reads and writes. Creating a row that already exists is EConflict;
@@ -90,6 +91,7 @@ type Tx interface {
 	CheckoutWriter
 	PaymentWriter
 	InvoiceWriter
+	CreditWriter
 }
 
 // OrderKey names an order.
