@@ -30,11 +30,12 @@ const (
 // Rules name which rule decided (Verdict.Rule), in the order Decide
 // applies them.
 const (
-	RuleBlocked            = "blocked"            // the merchant blocked the company
-	RuleTestCompany        = "testCompany"        // a sandbox test company's forced outcome
-	RuleCreditLimit        = "creditLimit"        // exposure + amount above the limit
-	RuleSignatoryThreshold = "signatoryThreshold" // amount above the signatory threshold
-	RuleWithinPolicy       = "withinPolicy"       // no rule objected
+	RuleOrderEdit          = "orderEditAboveAuthorized" // the merchant refuses edits above the authorized amount
+	RuleBlocked            = "blocked"                  // the merchant blocked the company
+	RuleTestCompany        = "testCompany"              // a sandbox test company's forced outcome
+	RuleCreditLimit        = "creditLimit"              // exposure + amount above the limit
+	RuleSignatoryThreshold = "signatoryThreshold"       // amount above the signatory threshold
+	RuleWithinPolicy       = "withinPolicy"             // no rule objected
 )
 
 // Test company IDs that force an outcome whatever the amount, when the
@@ -77,6 +78,9 @@ type Policy struct {
 	// Companies holds what the merchant set for single companies, by
 	// company ID: a limit of their own, or blocked.
 	Companies map[string]Company
+	// RefuseEdits refuses an order edit above the authorized amount
+	// instead of assessing its new total.
+	RefuseEdits bool
 }
 
 // Company is what a policy sets for one buyer company.
@@ -102,6 +106,9 @@ type Input struct {
 	Amount    int64 // minor units
 	Currency  money.Currency
 	Exposure  int64 // minor units
+	// Edit says Amount is an order's new total, above what was
+	// authorized for it.
+	Edit bool
 }
 
 // Decision is an assessment's result. Tags end up in the order's
@@ -124,6 +131,7 @@ type Verdict struct {
 
 // Reasons a rejection gives the buyer.
 const (
+	reasonEdit    = "the merchant's credit policy refuses a total above the authorized amount; create a new payment session for it"
 	reasonBlocked = "the company cannot be offered invoice payment"
 	reasonLimit   = "the amount exceeds the company's credit limit"
 )
@@ -156,10 +164,10 @@ func (p Policy) Assess(in Input) Decision { return p.Decide(in).Decision }
 
 // Decide decides, the same way every time for the same input, and says
 // which rule did. The rules apply in order and the first that matches
-// decides: blocked company (blocked by the merchant, or the blocked test
-// company), credit limit, signatory company, signatory amount, manual
-// review company; the test companies' rules apply only with
-// TestCompanies.
+// decides: an edit the policy refuses, blocked company (the blocked test
+// company, or one the merchant blocked), credit limit, signatory company,
+// signatory amount, manual review company; the test companies' rules
+// apply only with TestCompanies.
 func (p Policy) Decide(in Input) Verdict {
 	v := Verdict{Limit: p.Limit(in.CompanyID, in.Currency), SignatoryAbove: p.Signatory(in.Currency)}
 	var tags []string
@@ -169,6 +177,8 @@ func (p Policy) Decide(in Input) Verdict {
 	with := func(t ...string) []string { return append(slices.Clone(tags), t...) }
 	blocked := []string{TagBlocklisted}
 	switch {
+	case in.Edit && p.RefuseEdits:
+		v.Decision, v.Rule = Decision{Outcome: Rejected, Tags: with(), Reason: reasonEdit}, RuleOrderEdit
 	case p.test(in.CompanyID, BlockedCompany):
 		v.Decision, v.Rule = Decision{Outcome: Rejected, Tags: blocked, Reason: reasonBlocked}, RuleTestCompany
 	case p.Companies[in.CompanyID].Blocked:

@@ -157,9 +157,11 @@ func checkAmounts(param string, in map[money.Currency]int64) (map[money.Currency
 }
 
 // Apply returns p with the merchant's settings s: its limits, thresholds,
-// companies and blocklist, where s names them.
+// companies and blocklist where s names them, and its rule for order
+// edits.
 func (s Settings) Apply(p Policy) Policy {
 	p.Limits, p.SignatoryLimits = s.CreditLimits, s.SignatoryAbove
+	p.RefuseEdits = s.OrderEdits == EditsRefuse
 	p.Companies = make(map[string]Company, len(s.Companies)+len(s.Blocklist))
 	for _, c := range s.Companies {
 		p.Companies[c.CompanyID] = Company{Limits: c.CreditLimits, Blocked: c.Blocked}

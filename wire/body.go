@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/kassa-pay/kassa"
 )
@@ -33,16 +35,46 @@ func Decode(body []byte, v any) error {
 	if len(t) == 0 || string(t) == "[]" {
 		return nil
 	}
-	if err := json.Unmarshal(t, v); err != nil {
-		if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return kassa.Invalid(e.Field, "%s must be a %s, not %s", e.Field, jsonKind(e.Type.Kind().String()), e.Value)
+	return decodeErr(json.Unmarshal(t, v))
+}
+
+// DecodeStrict unmarshals a JSON object into v, refusing members v does
+// not have: for Kassa's own settings documents, where a misspelt member
+// ignored would be a setting silently left out. Unlike Decode, it takes
+// nothing else than one object.
+func DecodeStrict(body []byte, v any) error {
+	t := bytes.TrimSpace(body)
+	if len(t) == 0 || t[0] != '{' {
+		return kassa.Errorf(kassa.EInvalid, "the request body must be a JSON object")
+	}
+	d := json.NewDecoder(bytes.NewReader(t))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			name, _ = strconv.Unquote(name)
+			return kassa.Invalid(name, "%q is not a member of this object", name)
 		}
-		if e, ok := errors.AsType[*kassa.Error](err); ok {
-			return e
-		}
-		return kassa.Errorf(kassa.EInvalid, "the request body is not valid JSON: %v", err)
+		return decodeErr(err)
+	}
+	if d.More() {
+		return kassa.Errorf(kassa.EInvalid, "the request body must be one JSON object")
 	}
 	return nil
+}
+
+// decodeErr is the answer to a body that did not decode: err names the
+// member at fault when it can.
+func decodeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return kassa.Invalid(e.Field, "%s must be a %s, not %s", e.Field, jsonKind(e.Type.Kind().String()), e.Value)
+	}
+	if e, ok := errors.AsType[*kassa.Error](err); ok {
+		return e
+	}
+	return kassa.Errorf(kassa.EInvalid, "the request body is not valid JSON: %v", err)
 }
 
 // ReadJSON reads the body (ReadBody) and decodes it into v (Decode); it
