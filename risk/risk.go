@@ -178,7 +178,7 @@ func (p Policy) Decide(in Input) Verdict {
 	blocked := []string{TagBlocklisted}
 	switch {
 	case in.Edit && p.RefuseEdits:
-		v.Decision, v.Rule = Decision{Outcome: Rejected, Tags: with(), Reason: reasonEdit}, RuleOrderEdit
+		v.Decision, v.Rule = Decision{Outcome: Rejected, Tags: append([]string{}, tags...), Reason: reasonEdit}, RuleOrderEdit
 	case p.test(in.CompanyID, BlockedCompany):
 		v.Decision, v.Rule = Decision{Outcome: Rejected, Tags: blocked, Reason: reasonBlocked}, RuleTestCompany
 	case p.Companies[in.CompanyID].Blocked:

@@ -66,12 +66,17 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 // commandApp is the provider for a command that changes orders outside
 // the server: its changes write their notifications like the server's,
 // and the running server's dispatcher finds them when it next looks
-// (within a second).
+// (within a second). It knows the credit service the environment names,
+// as serve does.
 func commandApp(ctx context.Context, st store.Store, getenv func(string) string) (*provider.Service, error) {
 	signer, err := provider.LoadSigner(ctx, st)
 	if err != nil {
 		return nil, err
 	}
+	credit, err := envCreditService(getenv).service(getenv)
+	if err != nil {
+		return nil, err
+	}
 	log := slog.New(slog.DiscardHandler)
-	return provider.New(log, provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL")}, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer), nil
+	return provider.New(log, provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL"), CreditService: credit}, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer), nil
 }

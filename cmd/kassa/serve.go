@@ -46,6 +46,7 @@ type config struct {
 	overdueReminders      bool
 	allowPrivateWebhooks  bool
 	webhookTimeout        time.Duration
+	creditService         provider.CreditProvider
 	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
 }
 
@@ -84,7 +85,13 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.BoolVar(&c.overdueReminders, "overdue-reminders", getenv("KASSA_OVERDUE_REMINDERS") != "false",
 		"mark unpaid invoices overdue after their due date and e-mail one reminder (KASSA_OVERDUE_REMINDERS, default true)")
 	fs.StringVar(&c.smtp.From, "mail-from", getenv("KASSA_MAIL_FROM"), "From address of invoice e-mail (KASSA_MAIL_FROM)")
+	credit := envCreditService(getenv)
+	credit.register(fs)
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var err error
+	if c.creditService, err = credit.service(getenv); err != nil {
 		return c, err
 	}
 	if c.invoice.BaseURL != "" && (c.invoice.ClientID == "" || c.invoice.Secret == "") {
@@ -199,6 +206,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		NotificationKey:      notificationKey,
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
 		OnNotification:       dispatcher.Wake,
+		CreditService:        c.creditService,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 	pages := checkout.Config{Sandbox: sandbox}
 	if creds != nil {
