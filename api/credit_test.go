@@ -122,8 +122,8 @@ func TestCreditDecisionsAPI(t *testing.T) {
 		e := newEnv(t)
 		type decision struct {
 			ID, Kind, SessionID, CompanyID, Currency, Provider, Outcome, Rule, Reason string
-			Amount, Exposure, CreditLimit, SignatoryAbove, PolicyVersion          int64
-			Sandbox                                                              bool
+			Amount, Exposure, CreditLimit, SignatoryAbove, PolicyVersion              int64
+			Sandbox                                                                   bool
 		}
 		type page struct {
 			Data       []decision

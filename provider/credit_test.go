@@ -463,7 +463,9 @@ func TestCreditService(t *testing.T) {
 				}
 			}},
 			{"server error", "status 500", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "oops", 500) }},
-			{"redirect", "status 307", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect) }},
+			{"redirect", "status 307", func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
+			}},
 			{"not JSON", "not the expected JSON", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "yes") }},
 			{"wrong type", "not the expected JSON", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, `{"outcome":1}`) }},
 			{"unknown outcome", "none of approved", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, `{"outcome":"maybe"}`) }},
