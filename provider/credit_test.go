@@ -426,6 +426,20 @@ func TestCreditService(t *testing.T) {
 			t.Errorf("the service's request headers %v", h)
 		}
 
+		// The dialog's assessment asks too, saying what it is; it is not
+		// recorded.
+		e.update(func(ctx context.Context, tx store.Tx) error {
+			b := kassatest.Buyer
+			_, d, err := e.app.Assess(ctx, tx, ps, b, e.app.Env())
+			if err == nil && d.Outcome != risk.Approved {
+				t.Errorf("assessment %+v, want approved", d)
+			}
+			return err
+		})
+		if kind := cs.requests[1]["kind"]; kind != provider.KindAssessment {
+			t.Errorf("the assessment's request kind = %v, want %s", kind, provider.KindAssessment)
+		}
+
 		cs.answers(`{"outcome":"signatory"}`)
 		if _, a, err := e.authorize(buyer, 10000); err != nil || a.State != session.StateAwaitingSignatory {
 			t.Errorf("signatory by the service: %+v, %v", a, err)
