@@ -64,7 +64,7 @@ type CompanySettings struct {
 // currency codes in upper case; the error names the member at fault.
 func (s Settings) Check() (Settings, error) {
 	var err error
-	out := Settings{OrderEdits: s.OrderEdits, Provider: s.Provider}
+	var out Settings
 	if out.CreditLimits, err = checkAmounts("creditLimits", s.CreditLimits); err != nil {
 		return s, err
 	}
@@ -118,21 +118,25 @@ func (s Settings) Check() (Settings, error) {
 		}
 		out.Blocklist[i] = id
 	}
-	switch out.OrderEdits {
-	case "":
-		out.OrderEdits = EditsCreditCheck
-	case EditsCreditCheck, EditsRefuse:
-	default:
-		return s, kassa.Invalid("orderEditAboveAuthorized", "orderEditAboveAuthorized must be %q or %q", EditsCreditCheck, EditsRefuse)
+	if out.OrderEdits, err = choice("orderEditAboveAuthorized", s.OrderEdits, EditsCreditCheck, EditsRefuse); err != nil {
+		return s, err
 	}
-	switch out.Provider {
-	case "":
-		out.Provider = ProviderRules
-	case ProviderRules, ProviderCreditService:
-	default:
-		return s, kassa.Invalid("decisionProvider", "decisionProvider must be %q or %q", ProviderRules, ProviderCreditService)
+	if out.Provider, err = choice("decisionProvider", s.Provider, ProviderRules, ProviderCreditService); err != nil {
+		return s, err
 	}
 	return out, nil
+}
+
+// choice checks that v is one of options, the first of which is the
+// default when v is empty.
+func choice(param, v string, options ...string) (string, error) {
+	switch {
+	case v == "":
+		return options[0], nil
+	case slices.Contains(options, v):
+		return v, nil
+	}
+	return "", kassa.Invalid(param, "%s must be %q or %q", param, options[0], options[1])
 }
 
 // checkAmounts checks amounts keyed by currency and returns them keyed by

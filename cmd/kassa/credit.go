@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
@@ -54,15 +53,11 @@ func creditPolicyCmd(ctx context.Context, args []string, getenv func(string) str
 			return policyErr(*file, err)
 		}
 	}
-	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
+	app, closeStore, err := openApp(ctx, db, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	app, err := commandApp(ctx, st, getenv)
-	if err != nil {
-		return err
-	}
+	defer closeStore()
 	var p *provider.CreditPolicy
 	if verb == "get" {
 		p, err = provider.View(ctx, app, func(tx store.ReadTx) (*provider.CreditPolicy, error) { return app.CreditPolicy(ctx, tx, *merchantID) })
