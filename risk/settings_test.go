@@ -8,6 +8,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/risk"
+	"pgregory.net/rapid"
 )
 
 type amounts = map[money.Currency]int64
@@ -198,4 +199,37 @@ func TestStricter(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Whatever limits a merchant sets, a company's exposure never goes above
+// its limit through decisions that grant credit.
+func TestSettingsNeverOverrunLimit(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		company := rapid.SampledFrom([]string{"559311-3714", "556677-8899", risk.LowLimitCompany}).Draw(t, "company")
+		s := risk.Settings{CreditLimits: amounts{"SEK": rapid.Int64Range(0, 10_000_000).Draw(t, "limit")}}
+		if rapid.Bool().Draw(t, "override") {
+			s.Companies = []risk.CompanySettings{{CompanyID: company, CreditLimits: amounts{"SEK": rapid.Int64Range(0, 10_000_000).Draw(t, "own")}}}
+		}
+		s, err := s.Check()
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := risk.DefaultPolicy
+		base.TestCompanies = rapid.Bool().Draw(t, "sandbox")
+		p := s.Apply(base)
+		limit := p.Limit(company, "SEK")
+		var exposure int64
+		for _, amount := range rapid.SliceOf(rapid.Int64Range(1, 10_000_000)).Draw(t, "amounts") {
+			v := p.Decide(risk.Input{CompanyID: company, Amount: amount, Currency: "SEK", Exposure: exposure})
+			if v.Limit != limit {
+				t.Fatalf("decision held to limit %d, the policy's is %d", v.Limit, limit)
+			}
+			if v.Outcome != risk.Rejected {
+				exposure += amount
+			}
+			if exposure > limit {
+				t.Fatalf("exposure %d above limit %d", exposure, limit)
+			}
+		}
+	})
 }
