@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -53,11 +54,15 @@ func creditPolicyCmd(ctx context.Context, args []string, getenv func(string) str
 			return policyErr(*file, err)
 		}
 	}
-	app, closeStore, err := openApp(ctx, db, getenv, stderr)
+	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}
-	defer closeStore()
+	defer st.Close()
+	app, err := commandApp(ctx, st, getenv)
+	if err != nil {
+		return err
+	}
 	var p *provider.CreditPolicy
 	if verb == "get" {
 		p, err = provider.View(ctx, app, func(tx store.ReadTx) (*provider.CreditPolicy, error) { return app.CreditPolicy(ctx, tx, *merchantID) })

@@ -41,11 +41,15 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	app, closeStore, err := openApp(ctx, db, getenv, stderr)
+	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		return err
 	}
-	defer closeStore()
+	defer st.Close()
+	app, err := commandApp(ctx, st, getenv)
+	if err != nil {
+		return err
+	}
 	var res *reconcile.Result
 	err = app.Update(ctx, func(tx store.Tx) (err error) {
 		res, err = app.RecordPayments(ctx, tx, *merchantID, f)
@@ -57,20 +61,6 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	out, _ := json.MarshalIndent(res, "", "  ")
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
-}
-
-// openApp opens the store the flags name and the provider over it
-// (commandApp), for a command; closeStore closes the store.
-func openApp(ctx context.Context, db dbFlags, getenv func(string) string, stderr io.Writer) (app *provider.Service, closeStore func() error, err error) {
-	st, err := db.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
-	if err != nil {
-		return nil, nil, err
-	}
-	if app, err = commandApp(ctx, st, getenv); err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return app, st.Close, nil
 }
 
 // commandApp is the provider for a command that changes orders outside
