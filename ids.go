@@ -20,6 +20,7 @@ const (
 	PrefixDocument      = "doc_" // Kassa's own: invoice documents
 	PrefixBankPayment   = "bp_"  // Kassa's own: payments received
 	PrefixMail          = "mail_"
+	PrefixDecision      = "cd_" // Kassa's own: credit decisions
 )
 
 // ID prefixes of notifications, Kassa's own.

@@ -66,6 +66,9 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /v1/payments/import", auth(s.handlePaymentsImport))
 	m.HandleFunc("GET /v1/payments", auth(s.handlePayments))
 	m.HandleFunc("GET /v1/audit-events", auth(s.handleAuditEvents))
+	m.HandleFunc("GET /v1/credit-policy", auth(s.handleCreditPolicyGet))
+	m.HandleFunc("PUT /v1/credit-policy", auth(s.handleCreditPolicyPut))
+	m.HandleFunc("GET /v1/credit-decisions", auth(s.handleCreditDecisions))
 }
 
 // handleHealth is liveness: the process serves requests. It asks nothing

@@ -27,3 +27,14 @@ func Settled(o *order.Order, docs []*Document, paid map[string]int64) bool {
 	}
 	return received > 0 && received >= owed
 }
+
+// Received is what has been paid on the documents that ask for a payment,
+// each counted up to what it asks (an overpayment is refunded outside
+// Kassa): the order's Received, which lowers its credit exposure.
+func Received(docs []*Document, paid map[string]int64) int64 {
+	var n int64
+	for _, d := range docs {
+		n += min(paid[d.ID], d.Payable())
+	}
+	return n
+}

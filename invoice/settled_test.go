@@ -38,3 +38,27 @@ func TestSettled(t *testing.T) {
 		}
 	}
 }
+
+func TestReceived(t *testing.T) {
+	inv1 := &Document{ID: "a", Kind: KindInvoice, Total: 1000, PaymentReference: "1"}
+	inv2 := &Document{ID: "b", Kind: KindInvoice, Total: 500, PaymentReference: "2"}
+	cn := &Document{ID: "c", Kind: KindCreditNote, Total: -300}
+	paidByAdvance := &Document{ID: "e", Kind: KindInvoice, Total: 800} // no payment reference: asks nothing
+	for _, tc := range []struct {
+		name string
+		docs []*Document
+		paid map[string]int64
+		want int64
+	}{
+		{"nothing paid", []*Document{inv1}, nil, 0},
+		{"partly paid", []*Document{inv1, inv2}, map[string]int64{"a": 400}, 400},
+		{"both paid", []*Document{inv1, inv2}, map[string]int64{"a": 1000, "b": 500}, 1500},
+		{"an overpayment counts up to what the invoice asks", []*Document{inv1, inv2}, map[string]int64{"a": 1700}, 1000},
+		{"a credit note asks nothing", []*Document{inv1, cn}, map[string]int64{"a": 700, "c": 50}, 700},
+		{"an invoice an advance paid asks nothing", []*Document{paidByAdvance}, map[string]int64{"e": 800}, 0},
+	} {
+		if got := Received(tc.docs, tc.paid); got != tc.want {
+			t.Errorf("%s: Received = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

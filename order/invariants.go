@@ -14,6 +14,8 @@ func (o *Order) Check() error {
 		return fmt.Errorf("order %s: total %d exceeds authorized %d", o.ID, o.Amount(), o.AuthorizedAmount)
 	case refunded > captured:
 		return fmt.Errorf("order %s: refunded %d exceeds captured %d", o.ID, refunded, captured)
+	case o.Received < 0:
+		return fmt.Errorf("order %s: negative received amount %d", o.ID, o.Received)
 	case o.CancelledAmount < 0:
 		return fmt.Errorf("order %s: negative cancelled amount %d", o.ID, o.CancelledAmount)
 	case o.Uncaptured != nil && len(o.Uncaptured.Lines) == 0:

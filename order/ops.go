@@ -131,6 +131,20 @@ func (o *Order) MarkPaid(env Env, amount int64) (next *Order, ok bool) {
 	return n, true
 }
 
+// Receive records that the buyer has paid received in all on the order's
+// documents (see Received); ok is false when that is what it records
+// already. It adds no event: the payments are the bank's records, and the
+// order's paid event says when they settle it (MarkPaid).
+func (o *Order) Receive(env Env, received int64) (next *Order, ok bool) {
+	if received == o.Received {
+		return o, false
+	}
+	n := o.Clone()
+	n.Received = received
+	n.UpdatedAt = env.Now
+	return n, true
+}
+
 // Acknowledge records that the merchant has the order. Acknowledging again
 // changes nothing: clients acknowledge on every notification they receive.
 func (o *Order) Acknowledge(env Env) *Order {

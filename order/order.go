@@ -64,9 +64,12 @@ type Order struct {
 	Acknowledged bool `json:"acknowledged"`
 	// Paid is set once the buyer has paid what the order's invoices ask
 	// (for an advance-invoice order: its advance invoice).
-	Paid    bool      `json:"paid,omitempty"`
-	ReadyAt time.Time `json:"readyAt"` // end of the processing delay
-	Ready   bool      `json:"ready"`   // readyForCapture has happened
+	Paid bool `json:"paid,omitempty"`
+	// Received is what the buyer has paid on the order's invoice
+	// documents, each counted up to what it asks; it lowers Exposure.
+	Received int64     `json:"received,omitempty"`
+	ReadyAt  time.Time `json:"readyAt"` // end of the processing delay
+	Ready    bool      `json:"ready"`   // readyForCapture has happened
 
 	Uncaptured      *Chunk  `json:"uncaptured"`
 	Captured        []Chunk `json:"captured"`

@@ -145,3 +145,11 @@ func TestRefusedValuesAreInvalid(t *testing.T) {
 		t.Errorf("merchants = %d, %v; want the one created first", n, err)
 	}
 }
+
+// TestCreditDecisionsAppendOnly: the triggers refuse to change or remove
+// a recorded credit decision, even past the store.
+func TestCreditDecisionsAppendOnly(t *testing.T) {
+	testUpgrade(t, "", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
+		storetest.CreditDecisionsAppendOnly(t, exec, open)
+	})
+}

@@ -24,7 +24,8 @@ type Authorization struct {
 // reading its exposure, so concurrent authorizations of one company are
 // assessed one after the other, each seeing the credit the previous ones
 // reserved; then it reserves the session's amount on the line (see
-// store.CheckoutWriter).
+// store.CheckoutWriter). The decision is recorded in the transaction; a
+// rejection fails it, and the outbox records the decision after it.
 func (s *Service) Authorize(ctx context.Context, tx store.Tx, ps *session.Session, buyer order.Customer, method string, env order.Env) (*session.Session, Authorization, error) {
 	var v Authorization
 	ps, err := ps.WithPaymentMethod(method)
@@ -36,7 +37,7 @@ func (s *Service) Authorize(ctx context.Context, tx store.Tx, ps *session.Sessio
 		return nil, v, err
 	}
 	line := store.CreditLine{MerchantID: ps.MerchantID, CompanyID: c.CompanyID, Currency: ps.Currency}
-	d, err := s.assess(ctx, tx, line, ps.ID, ps.Amount, env.Now)
+	d, err := s.assess(ctx, tx, credit{kind: store.DecisionAuthorization, line: line, sessionID: ps.ID, amount: ps.Amount}, env.Now)
 	if err != nil {
 		return nil, v, err
 	}
@@ -77,25 +78,12 @@ func (s *Service) Decline(ctx context.Context, tx store.Tx, ps *session.Session,
 // with the assessment recorded, for the caller to save.
 func (s *Service) Assess(ctx context.Context, tx store.Tx, ps *session.Session, c order.Customer, env order.Env) (*session.Session, risk.Decision, error) {
 	line := store.CreditLine{MerchantID: ps.MerchantID, CompanyID: c.CompanyID, Currency: ps.Currency}
-	d, err := s.assess(ctx, tx, line, ps.ID, ps.Amount, env.Now)
+	d, err := s.assess(ctx, tx, credit{kind: KindAssessment, line: line, sessionID: ps.ID, amount: ps.Amount}, env.Now)
 	if err != nil {
 		return nil, d, err
 	}
 	next, err := ps.Assessed(env.Now, d)
 	return next, d, err
-}
-
-// assess locks line and assesses amount against its exposure, leaving out
-// the hold of session except (the one being decided again).
-func (s *Service) assess(ctx context.Context, tx store.Tx, line store.CreditLine, except string, amount int64, now time.Time) (risk.Decision, error) {
-	if err := tx.LockCreditLine(ctx, line); err != nil {
-		return risk.Decision{}, err
-	}
-	exposure, err := tx.Exposure(ctx, line, now, except)
-	if err != nil {
-		return risk.Decision{}, err
-	}
-	return s.cfg.Risk.Assess(risk.Input{CompanyID: line.CompanyID, Amount: amount, Currency: line.Currency, Exposure: exposure}), nil
 }
 
 // Sign completes a signatory's approval: the path of the signing page and
@@ -126,13 +114,16 @@ func holdOrder(ctx context.Context, tx store.Tx, o *order.Order) error {
 	})
 }
 
-// creditCheck is the new credit check an order that grows must pass,
-// against the company's exposure without this order. An order cannot
-// wait for a signatory, so needing one is a rejection too.
+// creditCheck is what an order that grows above its authorized amount
+// must pass: a new credit check against the company's exposure without
+// this order, or the refusal the merchant's policy may set instead
+// (risk.Settings.OrderEdits). An order cannot wait for a signatory, so
+// needing one is a rejection too.
 func (s *Service) creditCheck(ctx context.Context, tx store.Tx, o *order.Order, now time.Time) order.Approver {
 	return func(newTotal int64) error {
 		line := store.CreditLine{MerchantID: o.MerchantID, CompanyID: o.Customer.CompanyID, Currency: o.Currency}
-		d, err := s.assess(ctx, tx, line, o.SessionID, newTotal, now)
+		c := credit{kind: store.DecisionOrderEdit, line: line, sessionID: o.SessionID, orderID: o.ID, amount: newTotal}
+		d, err := s.assess(ctx, tx, c, now)
 		if err != nil {
 			return err
 		}

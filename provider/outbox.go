@@ -11,6 +11,7 @@ import (
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -20,7 +21,10 @@ import (
 // automatic captures, in that same transaction; one that issued documents
 // has them numbered once it commits. Use cases save orders and sessions
 // with the store's own methods and cannot forget a notification; no
-// notification exists for a change that did not commit.
+// notification exists for a change that did not commit. A transaction
+// that fails after refusing credit (a rejected authorization or edit
+// fails its request) has its refusals recorded by one of their own right
+// after: a refusal is a decision too.
 type outbox struct {
 	store.Store
 	srv *Service
@@ -30,15 +34,19 @@ func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
 	var (
 		wrote, issued bool
 		clients       []merchant.Client
+		refused       []*store.CreditDecision
 	)
 	err := o.Store.Update(ctx, func(tx store.Tx) error {
 		otx := &outboxTx{Tx: tx, srv: o.srv}
 		err := fn(otx)
-		wrote, issued, clients = otx.wrote, otx.issued, otx.clients
+		wrote, issued, clients, refused = otx.wrote, otx.issued, otx.clients, otx.refused
 		return err
 	})
 	if err == nil && clients != nil { // rotated or revoked: this process refuses their tokens at once
 		o.srv.clients.learn(time.Time{}, clients)
+	}
+	if err != nil && len(refused) > 0 {
+		o.recordRefusals(ctx, refused)
 	}
 	if err == nil && wrote && o.srv.cfg.OnNotification != nil { // due now: wake the dispatcher
 		o.srv.cfg.OnNotification()
@@ -49,13 +57,37 @@ func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return err
 }
 
+// recordRefusals records the credit refusals of a transaction that failed.
+// The failure is the request's answer; a failure to record is logged.
+func (o outbox) recordRefusals(ctx context.Context, ds []*store.CreditDecision) {
+	err := o.Store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		for _, d := range ds {
+			if err := tx.AddCreditDecision(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		o.srv.log.Error("recording refused credit decisions", "err", err, "decisions", len(ds))
+	}
+}
+
 // outboxTx adds the outbox writes to the saves of orders and sessions.
 type outboxTx struct {
 	store.Tx
 	srv     *Service
-	wrote   bool              // a notification was written
-	issued  bool              // a document was issued, to be numbered
-	clients []merchant.Client // API clients rotated or revoked
+	wrote   bool                    // a notification was written
+	issued  bool                    // a document was issued, to be numbered
+	clients []merchant.Client       // API clients rotated or revoked
+	refused []*store.CreditDecision // credit refused: recorded even if the transaction fails
+}
+
+func (t *outboxTx) AddCreditDecision(ctx context.Context, d *store.CreditDecision) error {
+	if d.Outcome == risk.Rejected {
+		t.refused = append(t.refused, d)
+	}
+	return t.Tx.AddCreditDecision(ctx, d)
 }
 
 func (t *outboxTx) CreateDocument(ctx context.Context, d *invoice.Document) error {

@@ -32,9 +32,15 @@ type Config struct {
 	ProcessingDelay time.Duration
 	// PublicURL is the base URL clients reach Kassa at, for links.
 	PublicURL string
-	// Risk is the assessment policy for authorizations and order growth;
-	// zero is risk.DefaultPolicy. Live mode turns its TestCompanies off.
+	// Risk is the assessment policy for authorizations and order growth
+	// of merchants without a credit policy of their own, and for what a
+	// merchant's leaves out; zero is risk.DefaultPolicy. Live mode turns
+	// its TestCompanies off.
 	Risk risk.Policy
+	// CreditService is the deployment's credit service, which decides
+	// for the merchants whose credit policy names it (docs/credit.md);
+	// nil for none.
+	CreditService CreditProvider
 	// NotificationKey derives the secrets that sign deliveries to session
 	// notification URLs (see LoadNotificationKey).
 	NotificationKey []byte
@@ -52,14 +58,18 @@ type Config struct {
 
 // Service runs the provider's use cases over a store.
 type Service struct {
-	cfg     Config
-	log     *slog.Logger
-	store   store.Store // the outbox over the store New was given
-	clock   kassa.Clock
-	ids     kassa.IDs
-	signer  merchant.Signer
-	issued  chan struct{} // a committed transaction issued documents
-	clients clientStates  // API clients revoked or rotated lately (apikeys.go)
+	cfg   Config
+	log   *slog.Logger
+	store store.Store // the outbox over the store New was given
+	clock kassa.Clock
+	ids   kassa.IDs
+	// decisionIDs names credit decisions: a generator of their own, so
+	// that recording decisions leaves the IDs of everything else as ids
+	// gives them (tests predict those).
+	decisionIDs kassa.IDs
+	signer      merchant.Signer
+	issued      chan struct{} // a committed transaction issued documents
+	clients     clientStates  // API clients revoked or rotated lately (apikeys.go)
 }
 
 // New returns the provider over st. The signer's key must be the one every
@@ -71,7 +81,7 @@ func New(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids ka
 	if cfg.Live {
 		cfg.Risk.TestCompanies, cfg.AllowPrivateWebhooks = false, false
 	}
-	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, signer: signer, issued: make(chan struct{}, 1)}
+	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, decisionIDs: kassa.RandomIDs{Clock: clock}, signer: signer, issued: make(chan struct{}, 1)}
 	s.store = outbox{Store: st, srv: s}
 	return s
 }

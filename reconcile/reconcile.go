@@ -109,9 +109,10 @@ func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 	return a, err
 }
 
-// settle marks the order paid when its documents are. The documents'
-// payments are read once the order is locked, so of two imports paying
-// one order at once the second sees the first's payment.
+// settle records on the order what its documents have received, which
+// lowers its credit exposure, and marks it paid when they are. The
+// documents' payments are read once the order is locked, so of two
+// imports paying one order at once the second sees the first's payment.
 func settle(ctx context.Context, tx store.Tx, merchantID, orderID string, change ChangeOrder) (paidNow bool, err error) {
 	_, _, err = change(ctx, tx, merchantID, orderID, func(o *order.Order, env order.Env) (*order.Order, error) {
 		docs, err := tx.OrderDocuments(ctx, merchantID, orderID)
@@ -124,16 +125,17 @@ func settle(ctx context.Context, tx store.Tx, merchantID, orderID string, change
 				return nil, err
 			}
 		}
+		received, _ := o.Receive(env, invoice.Received(docs, paid))
 		if !invoice.Settled(o, docs, paid) {
-			return o, nil
+			return received, nil
 		}
 		var total int64
 		for _, v := range paid {
 			total += v
 		}
-		next, ok := o.MarkPaid(env, total)
+		next, ok := received.MarkPaid(env, total)
 		if !ok {
-			return o, nil
+			return received, nil
 		}
 		paidNow = true
 		return next, nil

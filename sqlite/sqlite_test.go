@@ -386,3 +386,16 @@ func TestAuditAppendOnly(t *testing.T) {
 		return err
 	})
 }
+
+// TestCreditDecisionsAppendOnly: the triggers refuse to change or remove
+// a recorded credit decision, even past the store.
+func TestCreditDecisionsAppendOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kassa.db")
+	db := mustOpen(t, path)
+	t.Cleanup(func() { db.Close() })
+	r := raw(t, path)
+	storetest.CreditDecisionsAppendOnly(t, func(ctx context.Context, q string, args ...any) error {
+		_, err := r.ExecContext(ctx, q, args...)
+		return err
+	}, func(*testing.T) store.Store { return db })
+}

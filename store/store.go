@@ -58,6 +58,7 @@ type ReadTx interface {
 	PaymentReader
 	InvoiceReader
 	AuditReader
+	CreditReader
 }
 
 // Tx reads and writes. Creating a row that already exists is EConflict;
@@ -95,6 +96,7 @@ type Tx interface {
 	InvoiceWriter
 	AuditWriter
 	SecretWriter
+	CreditWriter
 }
 
 // OrderKey names an order.

@@ -60,6 +60,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AutoCaptures", testAutoCaptures},
 		{"CreditHolds", testCreditHolds},
 		{"ConcurrentCredit", testConcurrentCredit},
+		{"CreditPolicies", testCreditPolicies},
+		{"CreditDecisions", testCreditDecisions},
 		{"PaymentRoundTrip", testPaymentRoundTrip},
 		{"PaymentVersions", testPaymentVersions},
 		{"PaymentDeletes", testPaymentDeletes},

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
 
 	"github.com/kassa-pay/kassa"
 )
@@ -33,16 +36,47 @@ func Decode(body []byte, v any) error {
 	if len(t) == 0 || string(t) == "[]" {
 		return nil
 	}
-	if err := json.Unmarshal(t, v); err != nil {
-		if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return kassa.Invalid(e.Field, "%s must be a %s, not %s", e.Field, jsonKind(e.Type.Kind().String()), e.Value)
+	return decodeErr(json.Unmarshal(t, v), v)
+}
+
+// DecodeStrict unmarshals a JSON object into v, refusing members v does
+// not have: for Kassa's own settings documents, where a misspelt member
+// ignored would be a setting silently left out. Unlike Decode, it takes
+// nothing else than one object.
+func DecodeStrict(body []byte, v any) error {
+	t := bytes.TrimSpace(body)
+	if len(t) == 0 || t[0] != '{' {
+		return kassa.Errorf(kassa.EInvalid, "the request body must be a JSON object")
+	}
+	d := json.NewDecoder(bytes.NewReader(t))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			name, _ = strconv.Unquote(name)
+			return kassa.Invalid(name, "%q is not a member of this object", name)
 		}
-		if e, ok := errors.AsType[*kassa.Error](err); ok {
-			return e
-		}
-		return kassa.Errorf(kassa.EInvalid, "the request body is not valid JSON: %v", err)
+		return decodeErr(err, v)
+	}
+	if d.More() {
+		return kassa.Errorf(kassa.EInvalid, "the request body must be one JSON object")
 	}
 	return nil
+}
+
+// decodeErr is the answer to a body that did not decode into v: err names
+// the member at fault when it can.
+func decodeErr(err error, v any) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		f := member(e.Field, reflect.TypeOf(v))
+		return kassa.Invalid(f, "%s must be a %s, not %s", f, jsonKind(e.Type.Kind().String()), e.Value)
+	}
+	if e, ok := errors.AsType[*kassa.Error](err); ok {
+		return e
+	}
+	return kassa.Errorf(kassa.EInvalid, "the request body is not valid JSON: %v", err)
 }
 
 // ReadJSON reads the body (ReadBody) and decodes it into v (Decode); it
@@ -53,6 +87,39 @@ func ReadJSON(r *http.Request, v any) ([]byte, error) {
 		return nil, err
 	}
 	return b, Decode(b, v)
+}
+
+// member is the member a decoding error's field path names, as the
+// client wrote it: encoding/json puts the Go name of an embedded struct
+// of t in front of its members' ("Settings.creditLimits").
+func member(field string, t reflect.Type) string {
+	embedded := map[string]bool{}
+	embeddedNames(t, embedded, map[reflect.Type]bool{})
+	parts := strings.Split(field, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if !embedded[p] {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, ".")
+}
+
+// embeddedNames adds the names of the structs embedded anywhere in t.
+func embeddedNames(t reflect.Type, names map[string]bool, seen map[reflect.Type]bool) {
+	for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct || seen[t] {
+		return
+	}
+	seen[t] = true
+	for f := range t.Fields() {
+		if f.Anonymous {
+			names[f.Name] = true
+		}
+		embeddedNames(f.Type, names, seen)
+	}
 }
 
 func jsonKind(k string) string {

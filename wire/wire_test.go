@@ -147,3 +147,42 @@ func TestCheckBody(t *testing.T) {
 		}
 	}
 }
+
+// DecodeStrict takes one JSON object with known members only, and its
+// errors name the member as the client wrote it, also inside an embedded
+// struct.
+func TestDecodeStrict(t *testing.T) {
+	type inner struct {
+		Limits map[string]int64 `json:"creditLimits"`
+		List   []struct {
+			ID string `json:"companyId"`
+		} `json:"companies"`
+	}
+	type doc struct {
+		inner
+		Terms *int `json:"paymentTerms"`
+	}
+	for _, tc := range []struct {
+		body, param string
+		ok          bool
+	}{
+		{`{"creditLimits":{"SEK":1},"companies":[{"companyId":"x"}],"paymentTerms":3}`, "", true},
+		{` {} `, "", true},
+		{`{"creditLimit":1}`, "creditLimit", false},
+		{`{"companies":[{"id":"x"}]}`, "id", false},
+		{`{"creditLimits":{"SEK":"x"}}`, "creditLimits", false},
+		{`{"companies":[{"companyId":1}]}`, "companies.companyId", false},
+		{`{"paymentTerms":"soon"}`, "paymentTerms", false},
+		{``, "", false}, {`null`, "", false}, {`[]`, "", false}, {`"x"`, "", false}, {`{}{}`, "", false}, {`{`, "", false},
+	} {
+		var d doc
+		err := DecodeStrict([]byte(tc.body), &d)
+		e, isKassa := err.(*kassa.Error)
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("DecodeStrict(%s) = %v, want nil", tc.body, err)
+		case !tc.ok && (!isKassa || e.Code != kassa.EInvalid || e.Param != tc.param):
+			t.Errorf("DecodeStrict(%s) = %#v, want invalid_request naming %q", tc.body, err, tc.param)
+		}
+	}
+}

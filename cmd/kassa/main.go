@@ -5,6 +5,7 @@
 //	kassa apikey …        create, list, rotate and revoke a merchant's API clients
 //	kassa migrate         bring the database schema up to date
 //	kassa payments import apply a bank's camt.054 payment file
+//	kassa credit-policy   show or set a merchant's credit policy
 //	kassa demo            run a whole purchase and print the order's history
 //	kassa load            run purchases against servers and measure them
 //	kassa keys            make a key-encryption key, or re-seal everything under a new one
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE")
 		}
 		return paymentsImport(ctx, rest[1:], getenv, stdout, stderr)
+	case "credit-policy":
+		return creditPolicyCmd(ctx, rest, getenv, stdout, stderr)
 	case "load":
 		return loadCmd(ctx, rest, getenv, stdout, stderr)
 	case "demo":
@@ -78,6 +81,8 @@ const usage = `Usage:
                                                  bring the database schema up to date
   kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE
                                                  match a camt.054 file's payments to invoices
+  kassa credit-policy get|set --merchant ID [--file policy.json] [--data-dir DIR] [--database URL]
+                                                 show a merchant's credit policy, or set it from a JSON file
   kassa demo [--url URL --client-id ID --client-secret SECRET]
                                                  run a purchase end to end and print its history
   kassa load --url URL[,URL…] --client-id ID --client-secret SECRET [--concurrency N] [--duration D] [--flows N]
@@ -87,5 +92,6 @@ const usage = `Usage:
                                                  re-seal the database's secrets under a new key-encryption key
 Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE,
 KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_OVERDUE_REMINDERS, KASSA_MERCHANT_ID,
-KASSA_KEY_FILE, KASSA_KEY, KASSA_NEW_KEY_FILE, KASSA_NEW_KEY.
+KASSA_KEY_FILE, KASSA_KEY, KASSA_NEW_KEY_FILE, KASSA_NEW_KEY,
+KASSA_CREDIT_SERVICE_URL, KASSA_CREDIT_SERVICE_TIMEOUT, KASSA_CREDIT_SERVICE_TOKEN.
 `

@@ -88,7 +88,8 @@ func commandUpdate(ctx context.Context, db *dbFlags, kek *keyFlags, getenv func(
 // the server: its changes write their notifications like the server's,
 // and the running server's dispatcher finds them when it next looks
 // (within a second). Its key-encryption key is the server's: the one
-// given, or a sandbox's in the data directory.
+// given, or a sandbox's in the data directory. It knows the credit
+// service the environment names, as serve does.
 func commandApp(ctx context.Context, log *slog.Logger, st store.Store, keys *keyFlags, dataDir string, getenv func(string) string) (*provider.Service, error) {
 	kek, _, _, err := keys.load(ctx, log, st, dataDir, true)
 	if err != nil {
@@ -98,6 +99,10 @@ func commandApp(ctx context.Context, log *slog.Logger, st store.Store, keys *key
 	if err != nil {
 		return nil, err
 	}
-	cfg := provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL"), KEK: kek}
+	credit, err := envCreditService(getenv).service(getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg := provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL"), KEK: kek, CreditService: credit}
 	return provider.New(slog.New(slog.DiscardHandler), cfg, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer), nil
 }

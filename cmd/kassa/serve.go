@@ -50,6 +50,7 @@ type config struct {
 	overdueReminders      bool
 	allowPrivateWebhooks  bool
 	webhookTimeout        time.Duration
+	creditService         provider.CreditProvider
 	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
 	limits                api.Limits
 	kek                   *keyFlags
@@ -98,11 +99,16 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&proxies, "trusted-proxies", proxies,
 		"comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For names the client's address; empty: none, the header is ignored (KASSA_TRUSTED_PROXIES)")
 	c.kek = kekFlags(fs, getenv)
+	credit := envCreditService(getenv)
+	credit.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	var err error
 	if c.limits, err = parseLimits(rate, burst, proxies); err != nil {
+		return c, err
+	}
+	if c.creditService, err = credit.service(getenv); err != nil {
 		return c, err
 	}
 	if c.invoice.BaseURL != "" && (c.invoice.ClientID == "" || c.invoice.Secret == "") {
@@ -252,6 +258,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		KEK:                  kek,
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
 		OnNotification:       dispatcher.Wake,
+		CreditService:        c.creditService,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 	if _, err := app.RefreshClients(ctx); err != nil { // refuse revoked clients' tokens from the first request
 		ln.Close()
