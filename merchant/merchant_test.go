@@ -80,7 +80,7 @@ func TestSigner(t *testing.T) {
 		}
 		want := merchant.Principal{} // only a genuine token names whom it was issued to
 		if name == "expired" {
-			want = merchant.Principal{MerchantID: "m_1", ClientID: c.ID}
+			want = merchant.Principal{MerchantID: "m_1", ClientID: c.ID, Scope: merchant.ScopeWrite}
 		}
 		if p != want {
 			t.Errorf("%s: principal = %+v, want %+v", name, p, want)

@@ -88,7 +88,7 @@ func TestCopyWithoutKey(t *testing.T) {
 		}
 
 		s := e.stored()
-		client := &merchant.Client{ID: "cl_1", MerchantID: e.merchant}
+		client := &merchant.Client{ID: "cl_1", MerchantID: e.merchant, Scope: merchant.ScopeWrite}
 		if _, err := e.app.Authenticate(signer.Issue(client, e.clock.Now())); err != nil {
 			t.Fatalf("the server refuses its own token: %v", err)
 		}

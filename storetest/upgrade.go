@@ -169,7 +169,7 @@ func UpgradeSecrets(t *testing.T, exec Exec, count Count, open func(t *testing.T
 			t.Fatalf("writing 0008's data: %v", err)
 		}
 	}
-	before := merchant.Signer{Key: tokenKey}.Issue(&merchant.Client{ID: "cl_legacy", MerchantID: m}, issued)
+	before := merchant.Signer{Key: tokenKey}.Issue(&merchant.Client{ID: "cl_legacy", MerchantID: m, Scope: merchant.ScopeWrite}, issued)
 
 	s := open(t)
 	signer, err := provider.LoadSigner(ctx, s, kek)
