@@ -190,12 +190,9 @@ func parseCursor(s string) (*store.AuditPosition, error) {
 func auditFilter(r *http.Request) (store.AuditFilter, error) {
 	q := r.URL.Query()
 	f := store.AuditFilter{Action: q.Get("action"), Target: q.Get("target"), Actor: q.Get("actor"), Outcome: q.Get("outcome"), Limit: 50}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 100 {
-			return f, kassa.Invalid("limit", "limit must be a number from 1 to 100")
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = pageLimit(q, f.Limit); err != nil {
+		return f, err
 	}
 	for _, b := range []struct {
 		param string

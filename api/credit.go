@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/provider"
@@ -55,12 +54,9 @@ func (s *Server) handleCreditDecisions(w http.ResponseWriter, r *http.Request) e
 	default:
 		return kassa.Invalid("outcome", "outcome must be approved, signatory or rejected")
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 100 {
-			return kassa.Invalid("limit", "limit must be a number from 1 to 100")
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = pageLimit(q, f.Limit); err != nil {
+		return err
 	}
 	page := f
 	page.Limit++ // one more says whether there is a next page

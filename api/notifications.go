@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -191,12 +190,9 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 	if f.Status != "" && f.Status != notify.Pending && f.Status != notify.Delivered && f.Status != notify.Failed {
 		return kassa.Invalid("status", "status must be pending, delivered or failed")
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 100 {
-			return kassa.Invalid("limit", "limit must be a number from 1 to 100")
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = pageLimit(q, f.Limit); err != nil {
+		return err
 	}
 	ns, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]notify.Notification, error) {
 		return tx.Notifications(r.Context(), principal(r).MerchantID, f)

@@ -150,6 +150,6 @@ func TestRefusedValuesAreInvalid(t *testing.T) {
 // a recorded credit decision, even past the store.
 func TestCreditDecisionsAppendOnly(t *testing.T) {
 	testUpgrade(t, "", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
-		storetest.CreditDecisionsAppendOnly(t, exec, open)
+		storetest.CreditDecisionsAppendOnly(t, open(t), exec)
 	})
 }

@@ -374,28 +374,17 @@ func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exe
 	})
 }
 
-// TestAuditAppendOnly: the database refuses to change or remove an audit
-// event, even to a connection past the store.
-func TestAuditAppendOnly(t *testing.T) {
+// TestAppendOnly: the database refuses to change or remove an audit event
+// or a credit decision, even to a connection past the store.
+func TestAppendOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kassa.db")
 	db := mustOpen(t, path)
 	t.Cleanup(func() { db.Close() })
 	r := raw(t, path)
-	storetest.AuditAppendOnly(t, db, func(ctx context.Context, q string, args ...any) error {
+	exec := func(ctx context.Context, q string, args ...any) error {
 		_, err := r.ExecContext(ctx, q, args...)
 		return err
-	})
-}
-
-// TestCreditDecisionsAppendOnly: the triggers refuse to change or remove
-// a recorded credit decision, even past the store.
-func TestCreditDecisionsAppendOnly(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "kassa.db")
-	db := mustOpen(t, path)
-	t.Cleanup(func() { db.Close() })
-	r := raw(t, path)
-	storetest.CreditDecisionsAppendOnly(t, func(ctx context.Context, q string, args ...any) error {
-		_, err := r.ExecContext(ctx, q, args...)
-		return err
-	}, func(*testing.T) store.Store { return db })
+	}
+	storetest.AuditAppendOnly(t, db, exec)
+	storetest.CreditDecisionsAppendOnly(t, db, exec)
 }
