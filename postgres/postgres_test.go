@@ -24,26 +24,12 @@ func TestStore(t *testing.T) {
 	})
 }
 
-// TestUpgradeDocuments upgrades a schema that the release ending with
-// migration 0005 made.
-func TestUpgradeDocuments(t *testing.T) {
-	testUpgrade(t, "0005_invoices.sql", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
-		storetest.UpgradeDocuments(t, exec, open)
-	})
-}
-
-// TestUpgradeDeliveries upgrades a schema that the release ending with
-// migration 0006 made.
-func TestUpgradeDeliveries(t *testing.T) {
-	testUpgrade(t, "0006_document_numbering.sql", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
-		storetest.UpgradeDeliveries(t, exec, open)
-	})
-}
-
-// TestUpgradeSecrets upgrades a schema that the release ending with
-// migration 0008 made, and seals its secrets.
-func TestUpgradeSecrets(t *testing.T) {
-	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeSecrets)
+// TestUpgrades upgrades a schema that an earlier release made, for each of
+// storetest.Upgrades.
+func TestUpgrades(t *testing.T) {
+	for _, u := range storetest.Upgrades {
+		t.Run(u.Name, func(t *testing.T) { testUpgrade(t, u.Last, u.Check) })
+	}
 }
 
 // TestAuditAppendOnly: the database refuses to change or remove an audit
@@ -65,12 +51,6 @@ func TestAuditAppendOnly(t *testing.T) {
 	if err := exec(ctx, `TRUNCATE audit_events`); err == nil || !strings.Contains(err.Error(), "append-only") {
 		t.Errorf("TRUNCATE = %v, want the database to refuse it", err)
 	}
-}
-
-// TestUpgradeClients upgrades a schema that the release ending with
-// migration 0008 made.
-func TestUpgradeClients(t *testing.T) {
-	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeClients)
 }
 
 // testUpgrade runs check on a schema migrated up to last.

@@ -324,32 +324,12 @@ func TestClose(t *testing.T) {
 	}
 }
 
-// TestUpgradeDocuments upgrades a database that the release ending with
-// migration 0005 made.
-func TestUpgradeDocuments(t *testing.T) {
-	testUpgrade(t, "0005_invoices.sql", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
-		storetest.UpgradeDocuments(t, exec, open)
-	})
-}
-
-// TestUpgradeDeliveries upgrades a database that the release ending with
-// migration 0006 made.
-func TestUpgradeDeliveries(t *testing.T) {
-	testUpgrade(t, "0006_document_numbering.sql", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
-		storetest.UpgradeDeliveries(t, exec, open)
-	})
-}
-
-// TestUpgradeSecrets upgrades a database that the release ending with
-// migration 0008 made, and seals its secrets.
-func TestUpgradeSecrets(t *testing.T) {
-	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeSecrets)
-}
-
-// TestUpgradeClients upgrades a database that the release ending with
-// migration 0008 made.
-func TestUpgradeClients(t *testing.T) {
-	testUpgrade(t, "0008_delivery_destinations.sql", storetest.UpgradeClients)
+// TestUpgrades upgrades a database that an earlier release made, for each of
+// storetest.Upgrades.
+func TestUpgrades(t *testing.T) {
+	for _, u := range storetest.Upgrades {
+		t.Run(u.Name, func(t *testing.T) { testUpgrade(t, u.Last, u.Check) })
+	}
 }
 
 // testUpgrade runs check on a database migrated up to last.

@@ -28,7 +28,7 @@ type Exec func(ctx context.Context, query string, args ...any) error
 // schema up to date. The documents keep their numbers, which become their
 // references (what their orders' chunks show), numbering goes on after
 // them, and the rows refuse every change but setting a number once.
-func UpgradeDocuments(t *testing.T, exec Exec, open func(t *testing.T) store.Store) {
+func UpgradeDocuments(t *testing.T, exec Exec, _ Count, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	const m, orderID = "ac_legacy", "or_legacy"
 	ocr, _ := invoice.NewOCR("5000")
@@ -100,7 +100,7 @@ func UpgradeDocuments(t *testing.T, exec Exec, open func(t *testing.T) store.Sto
 // open brings the schema up to date. A claim capped at one per
 // destination then takes one delivery to each URL: the rows written
 // before the migration have destinations, and not all the same one.
-func UpgradeDeliveries(t *testing.T, exec Exec, open func(t *testing.T) store.Store) {
+func UpgradeDeliveries(t *testing.T, exec Exec, _ Count, open func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	due := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC).UnixMicro()
 	stmts := [][]any{
@@ -135,6 +135,23 @@ func UpgradeDeliveries(t *testing.T, exec Exec, open func(t *testing.T) store.St
 	if diff := cmp.Diff([]string{"https://other.example/b", "https://shop.example/a"}, urls); diff != "" {
 		t.Errorf("claimed after the upgrade, one per destination (-want +got):\n%s", diff)
 	}
+}
+
+// Upgrade is a check of the migrations that follow Last, on a database a
+// release ending with migration Last made: Check writes that release's
+// data with exec, opens the store (which migrates), and checks the data.
+type Upgrade struct {
+	Name, Last string
+	Check      func(t *testing.T, exec Exec, count Count, open func(t *testing.T) store.Store)
+}
+
+// Upgrades are the upgrades every backend runs, by the name of the
+// migration file each starts from.
+var Upgrades = []Upgrade{
+	{"Documents", "0005_invoices.sql", UpgradeDocuments},
+	{"Deliveries", "0006_document_numbering.sql", UpgradeDeliveries},
+	{"Secrets", "0008_delivery_destinations.sql", UpgradeSecrets},
+	{"Clients", "0008_delivery_destinations.sql", UpgradeClients},
 }
 
 // Count runs a query that counts rows on a backend's database directly,
