@@ -383,7 +383,9 @@ func auditLog(t *testing.T, db store.Store, merchantID string) []audit.Event {
 }
 
 // The command line's changes are recorded in the audit log by the
-// operator: a merchant's creation, an import, and an import refused.
+// operator: a merchant's creation, an import, an import refused and an API
+// client's creation; reads (listing API clients, showing the credit
+// policy) are not.
 func TestCommandsAudit(t *testing.T) {
 	dir := t.TempDir()
 	c := createMerchant(t, dir)
@@ -402,6 +404,16 @@ func TestCommandsAudit(t *testing.T) {
 		t.Fatal("importing a malformed file succeeded")
 	}
 	var out bytes.Buffer
+	for _, args := range [][]string{
+		{"apikey", "create", "--name", "reports", "--scope", "read"},
+		{"apikey", "list"},
+		{"credit-policy", "get"},
+	} {
+		args = append(append([]string{"kassa"}, args...), "--data-dir", dir, "--merchant", c["merchantId"])
+		if err := run(context.Background(), args, noenv, nil, &out, t.Output()); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+	}
 	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir}, noenv, nil, &out, &out); err == nil {
 		t.Fatal("merchant create without a name succeeded")
 	}
@@ -418,6 +430,7 @@ func TestCommandsAudit(t *testing.T) {
 		{"operator", "merchant create", c["merchantId"], "ok"},
 		{"operator", "payments import", "", "ok"},
 		{"operator", "payments import", "", "invalid_request"},
+		{"operator", "apikey create", "", "ok"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("audit log (-want +got):\n%s", diff)
