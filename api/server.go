@@ -163,7 +163,7 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa"`)
 			return kassa.Errorf(kassa.EUnauthorized, "an Authorization: Bearer access token is required")
 		}
-		p, err := s.app.Authenticate(strings.TrimSpace(tok))
+		p, err := s.app.Authenticate(r.Context(), strings.TrimSpace(tok))
 		if err != nil {
 			s.refusedToken(r, p) // in the audit log
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa", error="invalid_token"`)

@@ -186,7 +186,7 @@ func UpgradeSecrets(t *testing.T, exec Exec, count Count, open func(t *testing.T
 			t.Fatalf("writing 0008's data: %v", err)
 		}
 	}
-	before := merchant.Signer{Key: tokenKey}.Issue(&merchant.Client{ID: "cl_legacy", MerchantID: m, Scope: merchant.ScopeWrite}, issued)
+	before := merchant.Signer{Keys: []merchant.SigningKey{{Key: tokenKey}}}.Issue(&merchant.Client{ID: "cl_legacy", MerchantID: m, Scope: merchant.ScopeWrite}, issued)
 
 	s := open(t)
 	signer, err := provider.LoadSigner(ctx, s, kek)
@@ -245,7 +245,7 @@ func UpgradeSecrets(t *testing.T, exec Exec, count Count, open func(t *testing.T
 		return vs
 	}
 	first := sealed()
-	if again, err := provider.LoadSigner(ctx, s, kek); err != nil || !bytes.Equal(again.Key, tokenKey) {
+	if again, err := provider.LoadSigner(ctx, s, kek); err != nil || len(again.Keys) != 1 || !bytes.Equal(again.Keys[0].Key, tokenKey) {
 		t.Errorf("LoadSigner on a second start = %v; want the legacy key", err)
 	}
 	if diff := cmp.Diff(first, sealed()); diff != "" {

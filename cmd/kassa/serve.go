@@ -302,7 +302,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	for _, j := range append(jobs.Provider(app, jobs.Config{Every: time.Second, OverdueReminders: c.overdueReminders}), jobs.Clients(app, time.Second)) {
+	refresh := []jobs.Job{jobs.Clients(app, time.Second), jobs.SigningKeys(app, time.Second)}
+	for _, j := range append(jobs.Provider(app, jobs.Config{Every: time.Second, OverdueReminders: c.overdueReminders}), refresh...) {
 		wg.Go(func() { j.Run(bg, log) })
 	}
 	if c.smtpAddr != "" {
