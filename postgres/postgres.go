@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,7 +42,8 @@ const maxAttempts = 50
 
 // DB is a PostgreSQL database. Its methods are safe for concurrent use.
 type DB struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	commits atomic.Int64 // read-write transactions committed (Stats)
 }
 
 // Open connects to the database at url (a postgres:// URL or key=value
@@ -121,7 +123,20 @@ func (db *DB) try(ctx context.Context, fn func(store.Tx) error) error {
 	if err := c.commit(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
+	db.commits.Add(1)
 	return nil
+}
+
+// Stats reads the pool's statistics. Each commit answers one Update:
+// PostgreSQL flushes concurrent commits together itself, unseen here.
+func (db *DB) Stats() store.Stats {
+	p := db.pool.Stat()
+	n := db.commits.Load()
+	return store.Stats{
+		MaxConns: int(p.MaxConns()), OpenConns: int(p.TotalConns()), InUseConns: int(p.AcquiredConns()), IdleConns: int(p.IdleConns()),
+		Waits: p.EmptyAcquireCount(), WaitTime: p.EmptyAcquireWaitTime(),
+		Commits: n, Updates: n,
+	}
 }
 
 // retryable reports whether err is PostgreSQL aborting a transaction that

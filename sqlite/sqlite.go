@@ -39,9 +39,21 @@ type DB struct {
 	requests chan *request
 	stopped  chan struct{} // closed when the writer goroutine returns
 
-	// Counted for tests and benchmarks: how many transactions the writer
-	// committed, and how many requests they answered.
+	// How many transactions the writer committed, and how many requests
+	// they answered (Stats).
 	batches, batched atomic.Int64
+}
+
+// Stats reads the readers' pool, the commits and the updates waiting for
+// the writer.
+func (db *DB) Stats() store.Stats {
+	r := db.reader.Stats()
+	return store.Stats{
+		MaxConns: r.MaxOpenConnections, OpenConns: r.OpenConnections, InUseConns: r.InUse, IdleConns: r.Idle,
+		Waits: r.WaitCount, WaitTime: r.WaitDuration,
+		Commits: db.batches.Load(), Updates: db.batched.Load(),
+		Queued: len(db.requests),
+	}
 }
 
 // Open opens or creates the database at path and brings its schema up to

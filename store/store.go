@@ -29,6 +29,9 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn against a consistent read-only snapshot.
 	View(ctx context.Context, fn func(ReadTx) error) error
+	// Stats reads the store's connections and commits so far, from
+	// memory.
+	Stats() Stats
 	Close() error
 }
 
@@ -60,6 +63,7 @@ type ReadTx interface {
 	AuditReader
 	CreditReader
 	SigningKeyReader
+	BacklogReader
 }
 
 // Tx reads and writes. Creating a row that already exists is EConflict;

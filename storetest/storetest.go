@@ -77,6 +77,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Secrets", testSecrets},
 		{"SigningKeys", testSigningKeys},
 		{"ConcurrentSigningKeys", testConcurrentSigningKeys},
+		{"Backlog", testBacklog},
+		{"Stats", testStats},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
