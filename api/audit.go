@@ -27,15 +27,16 @@ import (
 // maxRequestID bounds the X-Request-Id Kassa takes from a client.
 const maxRequestID = 128
 
-// withRequest gives r its ID, the client's X-Request-Id when it is short
-// printable ASCII and a new random one otherwise, answers it in the
-// X-Request-Id header, and puts the actor, not named yet, in r's context.
+// withRequest gives r its ID, the client's X-Request-Id when it is
+// well-formed (wellFormedID) and a new random one otherwise, answers it in
+// the X-Request-Id header, and puts the actor, not named yet, in r's
+// context, where the log finds the ID (observe.WithRequestID).
 func (s *Server) withRequest(w http.ResponseWriter, r *http.Request) *http.Request {
-	id := r.Header.Get("X-Request-Id")
-	if id == "" || !printable(id, maxRequestID) {
+	id := r.Header.Get(wire.RequestIDHeader)
+	if !wellFormedID(id) {
 		id = rand.Text()
 	}
-	w.Header().Set("X-Request-Id", id)
+	w.Header().Set(wire.RequestIDHeader, id)
 	// The client's address as the abuse limits see it: the connection's
 	// peer, or the client a trusted proxy names.
 	var source string
@@ -43,6 +44,22 @@ func (s *Server) withRequest(w http.ResponseWriter, r *http.Request) *http.Reque
 		source = a.String()
 	}
 	return r.WithContext(provider.WithActor(r.Context(), provider.Actor{RequestID: id, Source: source}))
+}
+
+// wellFormedID reports whether id, a client's request ID, is 1 to
+// maxRequestID letters, digits and "-._:/+=@": UUIDs, ULIDs, base64 and
+// the IDs proxies make, and nothing a log reader or a header could take
+// for something else.
+func wellFormedID(id string) bool {
+	if id == "" || len(id) > maxRequestID {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._:/+=@", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // change is what the audit log records of a request that changes state,

@@ -12,6 +12,7 @@ import (
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
 	"github.com/kassa-pay/kassa/jobs"
 	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/observe"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -179,8 +180,8 @@ func TestDocumentNumbersConcurrent(t *testing.T) {
 		defer running.Wait()
 		defer stop()
 		other := e.other(provider.Config{PublicURL: "https://kassa.test"})
-		running.Go(func() { jobs.Numbering(e.app, time.Hour).Run(ctx, slog.New(slog.DiscardHandler)) })
-		running.Go(func() { jobs.Numbering(other, time.Millisecond).Run(ctx, slog.New(slog.DiscardHandler)) })
+		running.Go(func() { jobs.Numbering(e.app, time.Hour).Run(ctx, slog.New(slog.DiscardHandler), observe.New()) })
+		running.Go(func() { jobs.Numbering(other, time.Millisecond).Run(ctx, slog.New(slog.DiscardHandler), observe.New()) })
 		const n = 12
 		ids := make([]string, n)
 		for i := range ids {
@@ -316,7 +317,10 @@ func TestNumberingWakesAfterCapture(t *testing.T) {
 	e := newEnv(t)
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { jobs.Numbering(e.app, time.Hour).Run(ctx, slog.New(slog.DiscardHandler)); close(done) }()
+	go func() {
+		jobs.Numbering(e.app, time.Hour).Run(ctx, slog.New(slog.DiscardHandler), observe.New())
+		close(done)
+	}()
 	defer func() { stop(); <-done }()
 	capture := map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}
 	for i := range 2 { // the second can only be numbered by a wake-up: the first pass is over by then

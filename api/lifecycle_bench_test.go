@@ -18,6 +18,7 @@ import (
 	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/load"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/observe"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/sqlite"
@@ -170,7 +171,7 @@ func benchMerchants(b *testing.B, st store.Store, cfg api.Config, names ...strin
 	// background, and that work counts in every figure.
 	numbering, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { jobs.Numbering(app, time.Second).Run(numbering, log) })
+	wg.Go(func() { jobs.Numbering(app, time.Second).Run(numbering, log, observe.New()) })
 	b.Cleanup(func() {
 		hs.Close()
 		stop()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/limit"
+	"github.com/kassa-pay/kassa/observe"
 	"github.com/kassa-pay/kassa/wire"
 )
 
@@ -75,9 +76,10 @@ func (s *Server) tokenCheck(w http.ResponseWriter, r *http.Request, clientID str
 	source := s.source(r)
 	check, wait := s.limits.tokens.Begin(clientID, source, s.limits.clock.Now())
 	if wait > 0 {
+		s.metrics.RateLimited(observe.TokenBackoff)
 		retryAfter(w, wait)
-		wire.WriteJSON(w, wire.Status(kassa.ERateLimited), oauthError(kassa.ERateLimited,
-			"too many failed token requests for this client id or from this address; retry after the seconds in Retry-After"))
+		oauthError(w, wire.Status(kassa.ERateLimited), kassa.ERateLimited,
+			"too many failed token requests for this client id or from this address; retry after the seconds in Retry-After")
 		return nil
 	}
 	return func(err error) {
@@ -87,7 +89,7 @@ func (s *Server) tokenCheck(w http.ResponseWriter, r *http.Request, clientID str
 			check.Succeeded(now)
 		case kassa.EUnauthorized:
 			if d := check.Failed(now); d > 0 {
-				s.log.Warn("failed token requests: backing off", "client_id", truncate(clientID, 64), "source", source.String(), "retry_after", d.String())
+				s.log.WarnContext(r.Context(), "failed token requests: backing off", "client_id", truncate(clientID, 64), "source", source.String(), "retry_after", d.String())
 			}
 		default:
 			check.Abandoned(now)
@@ -102,6 +104,7 @@ func (s *Server) quota(w http.ResponseWriter, merchantID string) error {
 	if wait == 0 {
 		return nil
 	}
+	s.metrics.RateLimited(observe.MerchantQuota)
 	return kassa.Errorf(kassa.ERateLimited, "this merchant's request quota is used up for now; retry after %d s", retryAfter(w, wait))
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/observe"
 	"github.com/kassa-pay/kassa/wire"
 )
 
@@ -18,12 +19,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 		grant = r.PostForm.Get("grant_type")
 	}
 	if grant != "client_credentials" {
-		wire.WriteJSON(w, http.StatusBadRequest, oauthError("unsupported_grant_type", "grant_type must be client_credentials"))
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be client_credentials")
 		return nil
 	}
 	id, secret, ok := r.BasicAuth()
 	if ok && !wire.ValidText(id) {
-		wire.WriteJSON(w, http.StatusBadRequest, oauthError("invalid_request", "the client id must be UTF-8 text without NUL characters"))
+		oauthError(w, http.StatusBadRequest, "invalid_request", "the client id must be UTF-8 text without NUL characters")
 		return nil
 	}
 	done := s.tokenCheck(w, r, id) // failed requests back off (limits.go)
@@ -37,14 +38,16 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	done(err)
 	if kassa.ErrorCode(err) == kassa.EUnauthorized {
+		s.metrics.AuthFailed(observe.BadCredentials)
 		s.refusedLogin(r, id, "invalid_client")
 		w.Header().Set("WWW-Authenticate", `Basic realm="kassa"`)
-		wire.WriteJSON(w, http.StatusUnauthorized, oauthError("invalid_client", "the client credentials are not valid"))
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "the client credentials are not valid")
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	s.metrics.TokenIssued()
 	wire.WriteJSON(w, http.StatusOK, map[string]any{
 		"access_token": token.Token,
 		"expires_in":   int(token.ExpiresIn.Seconds()),
@@ -54,11 +57,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// oauthError carries RFC 6749's error fields and Kassa's errors list.
-func oauthError(code, description string) map[string]any {
-	return map[string]any{
+// oauthError answers an error with status in RFC 6749's fields and
+// Kassa's errors list, with the request's ID.
+func oauthError(w http.ResponseWriter, status int, code, description string) {
+	wire.WriteJSON(w, status, map[string]any{
 		"error":             code,
 		"error_description": description,
 		"errors":            []wire.ErrorView{{Code: code, Message: description}},
-	}
+		"requestId":         wire.RequestID(w),
+	})
 }

@@ -88,7 +88,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		s.log.Warn("not ready: the database does not answer", "err", err)
+		s.log.WarnContext(r.Context(), "not ready: the database does not answer", "err", err)
 		wire.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "the database does not answer"})
 		return
 	}

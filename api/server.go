@@ -17,6 +17,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/observe"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/wire"
@@ -38,6 +39,9 @@ type Config struct {
 	// Limits are the abuse limits: the quota per merchant, the proxies
 	// trusted to name the client's address.
 	Limits Limits
+	// Metrics count the requests; nil: metrics of the server's own, which
+	// nothing serves.
+	Metrics *observe.Metrics
 }
 
 // Routes adds its routes to the server's mux.
@@ -57,6 +61,7 @@ type Server struct {
 	limits   *limits
 	mux      *http.ServeMux
 	payments *paymod.Service
+	metrics  *observe.Metrics
 }
 
 // NewServer serves the API over the provider app; the payment module runs
@@ -76,6 +81,9 @@ func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 		mux:      http.NewServeMux(),
 		payments: paymod.New(log, app.Store(), providers, app.Clock(), app.IDs()),
 	}
+	if s.metrics = cfg.Metrics; s.metrics == nil {
+		s.metrics = observe.New()
+	}
 	s.addRoutes()
 	s.addPaymentModuleRoutes()
 	for _, p := range cfg.Pages {
@@ -85,17 +93,21 @@ func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 }
 
 // ServeHTTP normalises the method (one client sends "post"), bounds the
-// body and turns panics into 500s that reveal nothing.
+// body, turns panics into 500s that reveal nothing, and counts and logs
+// each request (observe.go).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Method = strings.ToUpper(r.Method)
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	r = s.withRequest(w, r)
+	ow, r := watch(w, r)
+	defer s.done(ow, r) // after the panic's answer below
+	w = ow
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "route", r.Pattern, "panic", v, "stack", string(debug.Stack()))
 			s.writeError(w, r, kassa.Errorf(kassa.EInternal, "panic"))
 		}
 	}()
@@ -119,7 +131,7 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
 	}
 	if rec.status == http.StatusMethodNotAllowed {
-		wire.WriteJSON(w, rec.status, wire.ErrorBody{Errors: []wire.ErrorView{{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path}}})
+		wire.WriteErrors(w, rec.status, wire.ErrorView{Code: "method_not_allowed", Message: r.Method + " is not allowed on " + r.URL.Path})
 		return
 	}
 	s.writeError(w, r, kassa.Errorf(kassa.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
@@ -160,15 +172,20 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
+			s.metrics.AuthFailed(observe.NoToken)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa"`)
 			return kassa.Errorf(kassa.EUnauthorized, "an Authorization: Bearer access token is required")
 		}
 		p, err := s.app.Authenticate(r.Context(), strings.TrimSpace(tok))
 		if err != nil {
+			if kassa.ErrorCode(err) == kassa.EUnauthorized {
+				s.metrics.AuthFailed(observe.BadToken)
+			}
 			s.refusedToken(r, p) // in the audit log
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa", error="invalid_token"`)
 			return err
 		}
+		noteMerchant(r, p.MerchantID) // for the access log
 		if err := s.quota(w, p.MerchantID); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kassa-pay/kassa/observe"
 	"github.com/kassa-pay/kassa/provider"
 )
 
@@ -18,6 +19,9 @@ import (
 type Job struct {
 	// Name says what the job does, in its log lines.
 	Name string
+	// ID is the job's short name in the metrics (docs/observability.md);
+	// the jobs that change data are named as their audit log's actor.
+	ID string
 	// Pass does one round of the work and returns how many items it
 	// handled.
 	Pass func(ctx context.Context) (int, error)
@@ -29,13 +33,20 @@ type Job struct {
 	Linger time.Duration
 }
 
-// Run runs j's passes until ctx ends, logging their failures to log.
-func (j Job) Run(ctx context.Context, log *slog.Logger) {
+// Run runs j's passes until ctx ends, logging their failures to log and
+// counting them in m. A pass that ctx ended is neither.
+func (j Job) Run(ctx context.Context, log *slog.Logger, m *observe.Metrics) {
+	jm := m.Job(j.ID)
 	t := time.NewTicker(j.Every)
 	defer t.Stop()
 	for {
-		if _, err := j.Pass(ctx); err != nil && ctx.Err() == nil {
-			log.Error(j.Name, "err", err)
+		start := time.Now()
+		n, err := j.Pass(ctx)
+		if ctx.Err() == nil {
+			jm.Pass(n, time.Since(start), err)
+			if err != nil {
+				log.Error(j.Name, "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -71,13 +82,13 @@ const numberingLinger = 100 * time.Millisecond
 // run in several processes sharing the database.
 func Provider(app *provider.Service, cfg Config) []Job {
 	js := []Job{
-		{Name: "marking orders ready for capture", Pass: app.MarkDueOrdersReady, Every: cfg.Every},
-		{Name: "capturing orders automatically", Pass: app.CaptureDueOrders, Every: cfg.Every},
-		{Name: "purging idempotency records", Pass: app.PurgeIdempotencyRecords, Every: cfg.Every},
+		{Name: "marking orders ready for capture", ID: "mark-ready", Pass: app.MarkDueOrdersReady, Every: cfg.Every},
+		{Name: "capturing orders automatically", ID: "auto-capture", Pass: app.CaptureDueOrders, Every: cfg.Every},
+		{Name: "purging idempotency records", ID: "purge-idempotency-records", Pass: app.PurgeIdempotencyRecords, Every: cfg.Every},
 		Numbering(app, cfg.Every),
 	}
 	if cfg.OverdueReminders {
-		js = append(js, Job{Name: "reminding of overdue invoices", Pass: app.RemindOverdue, Every: cfg.Every})
+		js = append(js, Job{Name: "reminding of overdue invoices", ID: "remind-overdue", Pass: app.RemindOverdue, Every: cfg.Every})
 	}
 	return js
 }
@@ -87,7 +98,7 @@ func Provider(app *provider.Service, cfg Config) []Job {
 // those that another process issued and could not number (it stopped
 // first).
 func Numbering(app *provider.Service, every time.Duration) Job {
-	return Job{Name: "numbering documents", Pass: app.NumberDocuments, Every: every, Wake: app.Issued(), Linger: numberingLinger}
+	return Job{Name: "numbering documents", ID: "number-documents", Pass: app.NumberDocuments, Every: every, Wake: app.Issued(), Linger: numberingLinger}
 }
 
 // Clients refreshes what the process knows of the API clients revoked or
@@ -97,7 +108,7 @@ func Numbering(app *provider.Service, every time.Duration) Job {
 // process goes unnoticed in this one, give or take a pass
 // (docs/api-keys.md).
 func Clients(app *provider.Service, every time.Duration) Job {
-	return Job{Name: "refreshing revoked and rotated API clients", Pass: app.RefreshClients, Every: every}
+	return Job{Name: "refreshing revoked and rotated API clients", ID: "refresh-clients", Pass: app.RefreshClients, Every: every}
 }
 
 // SigningKeys refreshes what the process knows of the access-token
@@ -107,5 +118,5 @@ func Clients(app *provider.Service, every time.Duration) Job {
 // it: every is the longest a rotation goes unnoticed in this one, give or
 // take a pass (docs/secrets.md).
 func SigningKeys(app *provider.Service, every time.Duration) Job {
-	return Job{Name: "refreshing the access-token signing keys", Pass: app.RefreshSigningKeys, Every: every}
+	return Job{Name: "refreshing the access-token signing keys", ID: "refresh-signing-keys", Pass: app.RefreshSigningKeys, Every: every}
 }

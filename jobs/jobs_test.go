@@ -14,23 +14,31 @@ import (
 
 	"github.com/kassa-pay/kassa/jobs"
 	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/observe"
+	"github.com/kassa-pay/kassa/observe/observetest"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/sqlite"
 )
 
 // A job passes at once, again when woken, and stops with its context; a
-// failed pass is logged under the job's name and the job goes on.
+// failed pass is logged under the job's name and the job goes on. Its
+// passes, failures and items are counted under its ID.
 func TestRun(t *testing.T) {
 	passes := make(chan int)
 	wake := make(chan struct{})
 	n := 0
 	j := jobs.Job{
 		Name:  "counting",
+		ID:    "count",
 		Every: time.Hour, // never ticks during the test
 		Wake:  wake,
 		Pass: func(ctx context.Context) (int, error) {
 			n++
-			passes <- n
+			select {
+			case passes <- n:
+			case <-ctx.Done(): // the fourth, which the test ends
+				return 0, ctx.Err()
+			}
 			if n == 2 {
 				return 0, errors.New("disk on fire")
 			}
@@ -48,7 +56,8 @@ func TestRun(t *testing.T) {
 	}), nil))
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { j.Run(ctx, log); close(done) }()
+	m := observe.New()
+	go func() { j.Run(ctx, log, m); close(done) }()
 	if got := <-passes; got != 1 {
 		t.Fatalf("first pass %d", got)
 	}
@@ -60,12 +69,25 @@ func TestRun(t *testing.T) {
 	if got := <-passes; got != 3 {
 		t.Fatalf("pass after the failure %d", got)
 	}
+	wake <- struct{}{} // received once the third pass is counted
 	cancel()
 	<-done
 	mu.Lock()
 	defer mu.Unlock()
 	if !strings.Contains(buf.String(), "counting") || !strings.Contains(buf.String(), "disk on fire") {
 		t.Errorf("log %q does not name the job and its failure", buf.String())
+	}
+	// The fourth pass, which cancel ended, is not counted.
+	got := observetest.Scrape(t, m.Handler())
+	for name, want := range map[string]float64{
+		`kassa_job_passes_total{name="count"}`:                3,
+		`kassa_job_failures_total{name="count"}`:              1,
+		`kassa_job_items_total{name="count"}`:                 1 + 3,
+		`kassa_job_pass_duration_seconds_count{name="count"}`: 3,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
 	}
 }
 

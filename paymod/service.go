@@ -466,7 +466,7 @@ func (s *Service) UpdateSession(ctx context.Context, merchantID, id string, u pa
 	cancel()
 	if err != nil {
 		if eerr := s.endCall(ctx, marked); eerr != nil {
-			s.log.Warn("unmarking a session after its provider did not take an update failed; the mark ends by itself",
+			s.log.WarnContext(ctx, "unmarking a session after its provider did not take an update failed; the mark ends by itself",
 				"session", id, "err", eerr)
 		}
 		return nil, providerError(next.ProviderID, err)
@@ -760,7 +760,7 @@ func (s *Service) void(ctx context.Context, ps *payment.Session) error {
 	case payment.Failed:
 		msg += "; the provider refused to cancel its authorization: " + out.Void.Failure
 	default:
-		s.log.Warn("canceling a refused authorization at its provider failed; authorizing the session again retries it",
+		s.log.WarnContext(ctx, "canceling a refused authorization at its provider failed; authorizing the session again retries it",
 			"provider", ps.ProviderID, "session", ps.ID, "void", out.Void.ID, "err", callErr)
 		msg += "; canceling its authorization at the provider did not complete, and authorizing the session again retries it"
 	}
@@ -786,11 +786,11 @@ func (s *Service) voidGone(ctx context.Context, ps *payment.Session, res payment
 	key := ps.ID + ":void"
 	msg := fmt.Sprintf("payment session %s was deleted while its provider authorized it", ps.ID)
 	if _, err := prov.Cancel(ctx, MovementInput{Key: key, Session: &gone}); err != nil {
-		s.log.Error("canceling the authorization of a deleted session at its provider failed; cancel it there",
+		s.log.ErrorContext(ctx, "canceling the authorization of a deleted session at its provider failed; cancel it there",
 			"provider", ps.ProviderID, "session", ps.ID, "key", key, "err", err)
 		return kassa.Errorf(kassa.EConflict, "%s, and canceling that authorization at the provider failed: %v", msg, err)
 	}
-	s.log.Warn("canceled the authorization of a deleted session at its provider", "provider", ps.ProviderID, "session", ps.ID, "key", key)
+	s.log.WarnContext(ctx, "canceled the authorization of a deleted session at its provider", "provider", ps.ProviderID, "session", ps.ID, "key", key)
 	return kassa.Errorf(kassa.EConflict, "%s; the authorization was canceled at the provider", msg)
 }
 
@@ -924,7 +924,7 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 		return nil, uerr
 	}
 	if err != nil && !definite {
-		s.log.Warn("payment provider call failed; the movement stays pending for a retry with the same key",
+		s.log.WarnContext(ctx, "payment provider call failed; the movement stays pending for a retry with the same key",
 			"provider", p.ProviderID, "payment", p.ID, "movement", m.ID, "kind", kind, "err", err)
 	}
 	return out, providerError(p.ProviderID, err)

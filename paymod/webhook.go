@@ -248,7 +248,7 @@ func (s *Service) unlessUndone(ctx context.Context, ps *payment.Session, err err
 	if rerr != nil || cur.Status != payment.SessionCanceled || cur.Void == nil || cur.VoidPending() {
 		return err
 	}
-	s.log.Info("a provider reported an authorization the module refused and canceled at the provider",
+	s.log.InfoContext(ctx, "a provider reported an authorization the module refused and canceled at the provider",
 		"provider", ps.ProviderID, "session", ps.ID, "void", cur.Void.ID, "void_status", cur.Void.Status, "reason", cur.Failure)
 	return nil
 }

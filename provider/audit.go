@@ -73,6 +73,6 @@ func (s *Service) Audit(ctx context.Context, tx store.Tx, e audit.Event) error {
 func (s *Service) AuditAlone(ctx context.Context, e audit.Event) {
 	ctx = context.WithoutCancel(ctx)
 	if err := s.store.Update(ctx, func(tx store.Tx) error { return s.Audit(ctx, tx, e) }); err != nil {
-		s.log.Error("writing an audit event failed", "action", e.Action, "target", e.Target, "outcome", e.Outcome, "err", err)
+		s.log.ErrorContext(ctx, "writing an audit event failed", "action", e.Action, "target", e.Target, "outcome", e.Outcome, "err", err)
 	}
 }

@@ -69,7 +69,7 @@ func (o outbox) recordRefusals(ctx context.Context, ds []*store.CreditDecision) 
 		return nil
 	})
 	if err != nil {
-		o.srv.log.Error("recording refused credit decisions", "err", err, "decisions", len(ds))
+		o.srv.log.ErrorContext(ctx, "recording refused credit decisions", "err", err, "decisions", len(ds))
 	}
 }
 

@@ -163,6 +163,6 @@ func (s *Service) readKeys(ctx context.Context, now time.Time) {
 	}
 	k.lastRead = now
 	if _, err := s.RefreshSigningKeys(ctx); err != nil && ctx.Err() == nil {
-		s.log.Error("reading the access-token signing keys", "err", err)
+		s.log.ErrorContext(ctx, "reading the access-token signing keys", "err", err)
 	}
 }

@@ -42,10 +42,21 @@ type ErrorView struct {
 }
 
 // ErrorBody is Ledyer's flat error shape: clients join each error's values
-// into one message, so every value is a plain string.
+// into one message, so every value is a plain string. The request's ID
+// stands beside the errors, not in them, where it would join the message;
+// Ledyer's clients read only the errors (docs/observability.md).
 type ErrorBody struct {
-	Errors []ErrorView `json:"errors"`
+	Errors    []ErrorView `json:"errors"`
+	RequestID string      `json:"requestId,omitempty"`
 }
+
+// RequestIDHeader is the header that carries a request's ID, in the
+// request (the client's, when Kassa takes it) and in every response.
+const RequestIDHeader = "X-Request-Id"
+
+// RequestID is the ID of the request w answers: its X-Request-Id, set
+// before any handler runs.
+func RequestID(w http.ResponseWriter) string { return w.Header().Get(RequestIDHeader) }
 
 // Public is the error a client may see: a kassa.Error as it is, and any
 // other error (or an internal one) as a generic internal error, logged
@@ -55,10 +66,12 @@ func Public(log *slog.Logger, r *http.Request, err error) *kassa.Error {
 	if ok && e.Code != kassa.EInternal {
 		return e
 	}
+	// The route, not the path, which may hold a credential (the signing
+	// page's MAC); the context's request ID ties the line to the request's.
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil { // the client went away; nothing is wrong here
-		log.Info("request abandoned by the client", "method", r.Method, "path", r.URL.Path, "err", err)
+		log.InfoContext(r.Context(), "request abandoned by the client", "method", r.Method, "route", r.Pattern, "err", err)
 	} else {
-		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		log.ErrorContext(r.Context(), "internal error", "method", r.Method, "route", r.Pattern, "err", err)
 	}
 	return kassa.Errorf(kassa.EInternal, "Internal error; the request may be retried")
 }
@@ -67,7 +80,13 @@ func Public(log *slog.Logger, r *http.Request, err error) *kassa.Error {
 // body (see Public).
 func WriteError(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	e := Public(log, r, err)
-	WriteJSON(w, Status(e.Code), ErrorBody{[]ErrorView{{Code: e.Code, Message: e.Message, Param: e.Param}}})
+	WriteErrors(w, Status(e.Code), ErrorView{Code: e.Code, Message: e.Message, Param: e.Param})
+}
+
+// WriteErrors answers errs with status in the error shape, with the
+// request's ID.
+func WriteErrors(w http.ResponseWriter, status int, errs ...ErrorView) {
+	WriteJSON(w, status, ErrorBody{Errors: errs, RequestID: RequestID(w)})
 }
 
 // WriteJSON answers v as JSON with status.

@@ -17,6 +17,7 @@ import (
 	"github.com/kassa-pay/kassa/client"
 	"github.com/kassa-pay/kassa/jobs"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/observe"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/seal"
 )
@@ -91,7 +92,7 @@ func startInProcess(ctx context.Context, dir string) (base string, creds *creden
 	numbering, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
-		jobs.Numbering(app, time.Second).Run(numbering, log)
+		jobs.Numbering(app, time.Second).Run(numbering, log, observe.New())
 		close(done)
 	}()
 	return base, creds, func() { hs.Close(); cancel(); <-done; db.Close() }, nil

@@ -31,6 +31,7 @@ import (
 	"github.com/kassa-pay/kassa/mailer"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/observe"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/paymod/invoice"
 	"github.com/kassa-pay/kassa/postgres"
@@ -54,6 +55,8 @@ type config struct {
 	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
 	limits                api.Limits
 	kek                   *keyFlags
+	obs                   obsFlags   // the log and the metrics (observe.go)
+	logLevel              slog.Level // obs's
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -99,12 +102,16 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&proxies, "trusted-proxies", proxies,
 		"comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For names the client's address; empty: none, the header is ignored (KASSA_TRUSTED_PROXIES)")
 	c.kek = kekFlags(fs, getenv)
+	c.obs.register(fs, getenv)
 	credit := envCreditService(getenv)
 	credit.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	var err error
+	if c.logLevel, err = c.obs.parse(); err != nil {
+		return c, err
+	}
 	if c.limits, err = parseLimits(rate, burst, proxies); err != nil {
 		return c, err
 	}
@@ -193,7 +200,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	log := observe.NewLogger(stderr, c.logLevel)
 	db, err := c.db.open(ctx, log)
 	if err != nil {
 		return err
@@ -271,14 +278,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if creds != nil {
 		pages.DemoMerchantID = creds.MerchantID // the demo shop sells for the sandbox merchant
 	}
+	metrics := observe.New()
+	metrics.WatchStore(db, kassa.SystemClock{})
 	srv := api.NewServer(log, api.Config{
 		Sandbox:          sandbox,
 		PaymentProviders: providers,
 		Pages:            []api.Routes{checkout.New(log, pages, app)},
 		Limits:           c.limits,
+		Metrics:          metrics,
 	}, app)
+	metricsAddr := "" // none
+	if c.obs.metricsAddr != "" {
+		mln, err := net.Listen("tcp", c.obs.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics: %w", err)
+		}
+		metricsAddr = mln.Addr().String()
+		ms := metricsServer(mln, metrics)
+		defer ms.Shutdown(context.Background()) // a scrape ends within its timeouts
+	}
 
 	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
+	if metricsAddr != "" {
+		fmt.Fprintf(stdout, "Metrics at http://%s/metrics\n", metricsAddr)
+	}
 	if generated {
 		fmt.Fprintf(stdout, "Generated the key-encryption key %s in %s: back it up apart from the database; without it the signing keys and webhook secrets in the database cannot be opened\n", kek.ID(), kekFrom)
 	} else {
@@ -300,11 +324,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	log.Info("kassa started", "version", version(), "mode", c.mode, "store", c.db.where(), "addr", ln.Addr().String(),
+		"public_url", c.publicURL, "metrics_addr", metricsAddr)
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	refresh := []jobs.Job{jobs.Clients(app, time.Second), jobs.SigningKeys(app, time.Second)}
 	for _, j := range append(jobs.Provider(app, jobs.Config{Every: time.Second, OverdueReminders: c.overdueReminders}), refresh...) {
-		wg.Go(func() { j.Run(bg, log) })
+		wg.Go(func() { j.Run(bg, log, metrics) })
 	}
 	if c.smtpAddr != "" {
 		sender := &mailer.Sender{Store: db, Clock: kassa.SystemClock{}, Log: log, SMTP: c.smtp, PublicURL: c.publicURL, KEK: kek}
@@ -314,18 +340,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
+	var why []any // the signal, or the server's failure
 	select {
 	case err = <-errc:
+		why = []any{"err", err}
 	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = hs.Shutdown(shutdown)
-		cancel()
+		why = []any{"signal", stopping(ctx)}
 	}
+	log.Info("shutting down", why...)
+	draining := time.Now()
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if serr := hs.Shutdown(shutdown); err == nil {
+		err = serr
+	}
+	cancel()
 	stopBG()
 	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	log.Info("kassa stopped", append(why, "drained_ms", float64(time.Since(draining).Microseconds())/1000)...)
 	return err
 }
 
