@@ -100,16 +100,29 @@ var idWildcards = map[string]bool{
 // maxLoggedPath bounds the path in a log line.
 const maxLoggedPath = 256
 
+// maxUnroutedSegment is the longest segment of a path no route matched
+// that the log shows: every credential Kassa puts in a path is longer (the
+// signing link's MAC 32 characters, a buyer's link token 43, an
+// authorization token 30), and so is whatever a client mangled one into
+// while keeping it whole.
+const maxUnroutedSegment = 24
+
 // loggedPath is r's path as the log shows it: its route's pattern with
 // the IDs filled in and any other wildcard left as its name, never the
-// query (a token request may carry its credentials there). A request no
-// route matched is logged with the path it sent, cut short.
+// query (a token request may carry its credentials there). A path no
+// route matched is logged as sent but with each segment longer than
+// maxUnroutedSegment as "…".
 func loggedPath(r *http.Request) string {
-	route := observe.Route(r.Pattern)
 	if r.Pattern == "" {
-		return truncate(r.URL.Path, maxLoggedPath)
+		segs := strings.Split(r.URL.Path, "/")
+		for i, seg := range segs {
+			if len(seg) > maxUnroutedSegment {
+				segs[i] = "…"
+			}
+		}
+		return truncate(strings.Join(segs, "/"), maxLoggedPath)
 	}
-	segs := strings.Split(route, "/")
+	segs := strings.Split(observe.Route(r.Pattern), "/")
 	for i, seg := range segs {
 		name, ok := strings.CutPrefix(seg, "{")
 		if !ok {

@@ -12,7 +12,7 @@ import (
 
 // Samples are the samples of one scrape, by name and labels as the text
 // format writes them: `kassa_http_requests_total{code="200",method="GET",route="/healthz"}`,
-// labels sorted by name.
+// labels sorted by name but a histogram bucket's le last.
 type Samples map[string]float64
 
 // Scrape gets h's metrics, which must answer 200.
