@@ -113,12 +113,17 @@ func TestMetrics(t *testing.T) {
 	})
 }
 
-// Requests the abuse limits refuse are counted by limit.
+// Requests the abuse limits refuse are counted by limit; the access log
+// names the merchant of a request its quota refused.
 func TestMetricsRateLimited(t *testing.T) {
 	m := observe.New()
-	e := newEnv(t, withMetrics(m), withLimits(api.Limits{Quota: limit.Quota{Rate: 0.001, Burst: 1}}, kassatest.NewClock(t0)))
+	var log logLines
+	e := newEnv(t, withMetrics(m), withJSONLog(&log), withLimits(api.Limits{Quota: limit.Quota{Rate: 0.001, Burst: 1}}, kassatest.NewClock(t0)))
 	e.must(404, request{method: "GET", path: "/v1/orders/or_1"})
-	e.must(429, request{method: "GET", path: "/v1/orders/or_1"})
+	e.must(429, request{method: "GET", path: "/v1/orders/or_1", header: map[string]string{"X-Request-Id": "over-quota"}})
+	if line := log.accessLine(t, "over-quota"); line["status"] != float64(429) || line["merchant_id"] != e.a.merchantID {
+		t.Errorf("refused request's access log line %v, want 429 and merchant %s", line, e.a.merchantID)
+	}
 	for range 5 {
 		e.tokenRequest(e.b.clientID, "wrong", "")
 	}
@@ -360,18 +365,34 @@ func TestAccessLogKeepsSecrets(t *testing.T) {
 }
 
 // Health probes answered 200 are logged at debug level, below the
-// default; every other request at info.
+// default; a failing probe, like every other request, at info.
 func TestAccessLogProbesAtDebug(t *testing.T) {
 	var log logLines
-	e := newEnv(t, withLog(observe.WithRequestID(slog.NewJSONHandler(&log, nil))))
+	fail := new(atomic.Bool)
+	e := newEnv(t, withLog(observe.WithRequestID(slog.NewJSONHandler(&log, nil))), withStore(func(s store.Store) store.Store { return failingViews{s, fail} }))
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if r := e.do(request{method: "GET", path: p, header: map[string]string{"X-Request-Id": "probe"}}); r.status != http.StatusOK {
 			t.Fatalf("GET %s = %d", p, r.status)
 		}
 	}
-	e.do(request{method: "GET", path: "/healthz/x", header: map[string]string{"X-Request-Id": "not-a-probe"}})
-	log.accessLine(t, "not-a-probe")
+	fail.Store(true)
+	if r := e.do(request{method: "GET", path: "/readyz", header: map[string]string{"X-Request-Id": "failing-probe"}}); r.status != http.StatusServiceUnavailable {
+		t.Fatalf("GET /readyz without a database = %d", r.status)
+	}
+	if line := log.accessLine(t, "failing-probe"); line["level"] != "INFO" || line["status"] != float64(503) {
+		t.Errorf("failing probe's line %v, want it at info", line)
+	}
 	if ls := log.lines(t, "request", "probe"); len(ls) != 0 {
 		t.Errorf("probes logged at info: %v", ls)
+	}
+}
+
+// The API's listener has no /metrics, in the sandbox as in live mode.
+func TestNoMetricsOnTheAPI(t *testing.T) {
+	for _, sandbox := range []bool{true, false} {
+		e := newEnv(t, withConfig(func(c *api.Config) { c.Sandbox = sandbox }))
+		if r := e.do(request{method: "GET", path: "/metrics"}); r.status != http.StatusNotFound {
+			t.Errorf("sandbox %v: GET /metrics = %d %s, want 404", sandbox, r.status, r.body)
+		}
 	}
 }

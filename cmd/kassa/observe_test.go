@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -44,6 +45,20 @@ func TestServeLogLevelFlag(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.err) {
 			t.Errorf("parseServe(%q, %v) = %v, want %q", tt.args, tt.env, err, tt.err)
 		}
+	}
+}
+
+// A metrics address that cannot be listened on stops kassa serve at
+// start, saying so.
+func TestServeMetricsAddrTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	err = run(t.Context(), []string{"kassa", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--metrics-addr", taken.Addr().String()}, noenv, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "metrics: listen tcp "+taken.Addr().String()) {
+		t.Errorf("serve with a taken metrics address = %v, want the listen error", err)
 	}
 }
 
