@@ -294,3 +294,19 @@ func UpgradeClients(t *testing.T, exec Exec, _ Count, open func(t *testing.T) st
 		t.Error("the client's secret does not verify after the upgrade")
 	}
 }
+
+// NewerSchema checks that a store refuses a database a newer Kassa has
+// migrated: exec records a migration this build does not have, as that
+// release would, and open, which opens the store on the database, must
+// fail with an error that names the migration and says a newer Kassa
+// migrated it.
+func NewerSchema(t *testing.T, exec Exec, open func() error) {
+	const future = "9999_from_a_newer_kassa.sql"
+	if err := exec(context.Background(), `INSERT INTO schema_migrations (name) VALUES ($1)`, future); err != nil {
+		t.Fatal(err)
+	}
+	err := open()
+	if err == nil || !strings.Contains(err.Error(), future) || !strings.Contains(err.Error(), "A newer Kassa migrated it") {
+		t.Errorf("opening a schema with migration %s = %v, want it refused as newer than this build", future, err)
+	}
+}

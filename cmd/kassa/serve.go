@@ -56,23 +56,29 @@ type config struct {
 	kek                   *keyFlags
 }
 
-func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	fs := flag.NewFlagSet("kassa serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func parseServe(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
+	fs := newFlags("serve", "[FLAGS]", "Run the server: the API, the buyer's pages and the background jobs, until SIGTERM or SIGINT.")
 	var c config
+	// Boolean variables are checked after the flags, so --help works whatever they hold.
+	var envErr error
+	boolEnv := func(name string, def bool) bool {
+		v, err := envBool(getenv, name, def)
+		envErr = errors.Join(envErr, err)
+		return v
+	}
 	fs.StringVar(&c.addr, "addr", or(getenv("KASSA_ADDR"), "127.0.0.1:8080"), "address to listen on (KASSA_ADDR)")
-	c.db.register(fs, getenv)
+	c.db.register(fs.FlagSet, getenv)
 	fs.StringVar(&c.publicURL, "public-url", getenv("KASSA_PUBLIC_URL"), "base URL clients reach Kassa at (KASSA_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&c.mode, "mode", or(getenv("KASSA_MODE"), "sandbox"), "sandbox or live; live creates no merchant, turns off the sandbox endpoints, demo shop and test companies, and takes https notification URLs only (docs/modes.md) (KASSA_MODE)")
 	delay := or(getenv("KASSA_PROCESSING_DELAY"), "0s")
-	fs.Func("processing-delay", "time from order creation to ready for capture (KASSA_PROCESSING_DELAY, default 0s)", func(s string) error {
+	fs.Func("processing-delay", "time from order creation to ready for capture, a `duration` such as 30s (KASSA_PROCESSING_DELAY, default 0s)", func(s string) error {
 		delay = s
 		return nil
 	})
-	fs.BoolVar(&c.allowPrivateWebhooks, "allow-private-webhooks", getenv("KASSA_ALLOW_PRIVATE_WEBHOOKS") == "true",
+	fs.BoolVar(&c.allowPrivateWebhooks, "allow-private-webhooks", boolEnv("KASSA_ALLOW_PRIVATE_WEBHOOKS", false),
 		"send notifications to loopback, private and link-local addresses too: for sandboxes and tests only (KASSA_ALLOW_PRIVATE_WEBHOOKS=true)")
 	timeout := or(getenv("KASSA_WEBHOOK_TIMEOUT"), "15s")
-	fs.Func("webhook-timeout", "time limit of one notification attempt (KASSA_WEBHOOK_TIMEOUT, default 15s)", func(s string) error {
+	fs.Func("webhook-timeout", "time limit of one notification attempt, a `duration` (KASSA_WEBHOOK_TIMEOUT, default 15s)", func(s string) error {
 		timeout = s
 		return nil
 	})
@@ -88,8 +94,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.smtp.Username, "smtp-user", getenv("KASSA_SMTP_USER"), "SMTP user; empty for none (KASSA_SMTP_USER)")
 	c.smtp.Password = getenv("KASSA_SMTP_PASSWORD") // environment only: flags show in ps
 	fs.StringVar(&c.smtp.TLS, "smtp-tls", or(getenv("KASSA_SMTP_TLS"), "starttls"), "starttls, opportunistic or none (KASSA_SMTP_TLS)")
-	fs.BoolVar(&c.overdueReminders, "overdue-reminders", getenv("KASSA_OVERDUE_REMINDERS") != "false",
-		"mark unpaid invoices overdue after their due date and e-mail one reminder (KASSA_OVERDUE_REMINDERS, default true)")
+	fs.BoolVar(&c.overdueReminders, "overdue-reminders", boolEnv("KASSA_OVERDUE_REMINDERS", true),
+		"mark unpaid invoices overdue after their due date and e-mail one reminder (KASSA_OVERDUE_REMINDERS)")
 	fs.StringVar(&c.smtp.From, "mail-from", getenv("KASSA_MAIL_FROM"), "From address of invoice e-mail (KASSA_MAIL_FROM)")
 	rate := or(getenv("KASSA_MERCHANT_RATE"), strconv.FormatFloat(api.DefaultQuota.Rate, 'f', -1, 64))
 	fs.StringVar(&rate, "merchant-rate", rate, "authenticated API requests a second each merchant may send on average, per replica (KASSA_MERCHANT_RATE)")
@@ -98,10 +104,13 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	proxies := getenv("KASSA_TRUSTED_PROXIES")
 	fs.StringVar(&proxies, "trusted-proxies", proxies,
 		"comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For names the client's address; empty: none, the header is ignored (KASSA_TRUSTED_PROXIES)")
-	c.kek = kekFlags(fs, getenv)
+	c.kek = kekFlags(fs.FlagSet, getenv)
 	credit := envCreditService(getenv)
-	credit.register(fs)
-	if err := fs.Parse(args); err != nil {
+	credit.register(fs.FlagSet)
+	if err := fs.parse(args, stdout, 0); err != nil {
+		return c, err
+	}
+	if err := errors.Join(envErr, c.db.check()); err != nil {
 		return c, err
 	}
 	var err error
@@ -189,23 +198,29 @@ func parseLimits(rate, burst, proxies string) (api.Limits, error) {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := parseServe(args, getenv, stderr)
+	c, err := parseServe(args, getenv, stdout)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	// What can fail without touching the disk fails first: a start that
+	// fails leaves no data directory, database or key behind.
+	if err := c.kek.check(log, c.mode == "sandbox"); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
 	db, err := c.db.open(ctx, log)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer db.Close()
-	kek, kekFrom, generated, err := c.kek.load(ctx, log, db, c.db.dataDir, c.mode == "sandbox")
+	kek, kekFrom, generated, err := c.kek.load(ctx, log, db, c.db.dataDir)
 	if err != nil {
-		return err
-	}
-
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
+		ln.Close()
 		return err
 	}
 	base := "http://" + ln.Addr().String()
@@ -452,18 +467,26 @@ Or run a whole purchase against this server:
 `, c.File, c.ClientID, c.ClientSecret, c.ClientID, c.ClientSecret, base, base, c.ClientID, c.ClientSecret)
 }
 
+// merchantCmd runs `kassa merchant create`.
+func merchantCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return dispatch(ctx, "merchant", []verb{{"create", "create a merchant with one API client and print its credentials", merchantCreate}}, args, getenv, stdout, stderr)
+}
+
 func merchantCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.Operator})
-	fs := flag.NewFlagSet("kassa merchant create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("merchant create", "--name NAME [--data-dir DIR | --database URL] [--key-file FILE]",
+		"Create a merchant with one API client, and print its merchantId, storeId, clientId and clientSecret as JSON; the secret is shown only here.")
 	var db dbFlags
-	db.register(fs, getenv)
+	db.register(fs.FlagSet, getenv)
 	name := fs.String("name", "", "the merchant's name")
-	kek := kekFlags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	kek := kekFlags(fs.FlagSet, getenv)
+	if err := fs.parse(args, stdout, 0); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := errors.Join(db.check(), kek.check(log, true)); err != nil {
+		return err
+	}
 	st, err := db.open(ctx, log)
 	if err != nil {
 		return err
@@ -492,24 +515,49 @@ type dbFlags struct{ dataDir, url string }
 
 func (d *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&d.dataDir, "data-dir", or(getenv("KASSA_DATA_DIR"), "./kassa-data"), "directory of the SQLite database and local files (KASSA_DATA_DIR)")
-	fs.StringVar(&d.url, "database", getenv("KASSA_DATABASE_URL"), "PostgreSQL URL, postgres://…; empty for the embedded SQLite database (KASSA_DATABASE_URL)")
+	fs.StringVar(&d.url, "database", getenv("KASSA_DATABASE_URL"), "PostgreSQL only: its URL, postgres://user@host:5432/db, or key=value connection string; empty for the embedded SQLite database in --data-dir (KASSA_DATABASE_URL)")
+}
+
+// check refuses a database that is not PostgreSQL's, before anything is
+// opened: a file path or another database's URL would otherwise fail as
+// a PostgreSQL connection string.
+func (d *dbFlags) check() error {
+	if d.url == "" {
+		return nil
+	}
+	u, err := url.Parse(d.url)
+	switch {
+	case err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql"):
+		return nil
+	case (err != nil || u.Scheme == "") && strings.Contains(d.url, "="): // host=… dbname=…
+		return nil
+	}
+	r, _ := redactDatabase(d.url)
+	return fmt.Errorf("--database (KASSA_DATABASE_URL) takes PostgreSQL only: a postgres://user@host:5432/db URL or a key=value connection string, not %q; "+
+		"for the embedded SQLite database give no --database, and its directory with --data-dir", r)
 }
 
 // open opens the store. With SQLite, it warns on log about data in the
 // data directory that group or others can access: the database holds
 // token signing keys, the sandbox credentials a client secret. It creates
 // the directory and the database for the owner alone, but leaves existing
-// ones as they are.
+// ones as they are, and removes a directory it created when the database
+// does not open.
 func (d *dbFlags) open(ctx context.Context, log *slog.Logger) (store.Store, error) {
 	if d.url != "" {
 		return postgres.Open(ctx, d.url)
 	}
 	db := filepath.Join(d.dataDir, "kassa.db")
 	warnShared(log, d.dataDir, filepath.Join(d.dataDir, credentialsFile), filepath.Join(d.dataDir, keyFile), db, db+"-wal", db+"-shm")
+	existed := fileExists(d.dataDir)
 	if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	return sqlite.Open(db)
+	st, err := sqlite.Open(db)
+	if err != nil && !existed {
+		os.Remove(d.dataDir) // only if empty: sqlite.Open removes a database it created
+	}
+	return st, err
 }
 
 // warnShared logs a warning for each of paths that exists and that group
@@ -618,11 +666,14 @@ func shellQuote(s string) string {
 
 // migrate brings the database schema up to date and says what it did.
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kassa migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("migrate", "[--data-dir DIR | --database URL]",
+		"Bring the database schema up to date (kassa serve also does, at start); a schema newer than this kassa is refused.")
 	var db dbFlags
-	db.register(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	db.register(fs.FlagSet, getenv)
+	if err := fs.parse(args, stdout, 0); err != nil {
+		return err
+	}
+	if err := db.check(); err != nil {
 		return err
 	}
 	if db.url == "" {
