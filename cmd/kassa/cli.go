@@ -85,7 +85,7 @@ func (fs *flagSet) usage() string {
 			fmt.Fprintf(&b, " %s", kind)
 		}
 		fmt.Fprintf(&b, "\n      %s", usage)
-		if d, _ := redactDatabase(f.DefValue); d != "" && d != "false" {
+		if d, _ := redactDatabase(f.DefValue); d != "" && d != "false" && d != "0" {
 			fmt.Fprintf(&b, " (default %s)", d)
 		}
 		b.WriteString("\n")

@@ -17,7 +17,7 @@ func healthCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs := newFlags("health", "[--url URL] [--ready]",
 		"Ask a running Kassa whether it is live (GET /healthz) or, with --ready, ready (GET /readyz: its database answers); "+
 			"exit 0 when it answers 200, 1 otherwise.")
-	url := fs.String("url", localURL(or(getenv("KASSA_ADDR"), "127.0.0.1:8080")), "base URL of the server (default: KASSA_ADDR's port on the loopback address)")
+	url := fs.String("url", localURL(or(getenv("KASSA_ADDR"), "127.0.0.1:8080")), "base URL of the server; by default KASSA_ADDR's port on the loopback address")
 	ready := fs.Bool("ready", false, "ask for readiness (/readyz) rather than liveness (/healthz)")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long the server has to answer")
 	if err := fs.parse(args, stdout, 0); err != nil {
