@@ -13,7 +13,7 @@ import (
 // the variables its tables name.
 type docSection struct{ flags, env []string }
 
-// operationsDoc reads docs/operations.md: each `### `kassa …`` section's
+// operationsDoc reads docs/operations.md: each `### `kassa …“ section's
 // table rows, and every variable the page names anywhere.
 func operationsDoc(t *testing.T) (sections map[string]*docSection, named []string) {
 	t.Helper()
