@@ -13,8 +13,8 @@ import (
 // the variables its tables name.
 type docSection struct{ flags, env []string }
 
-// operationsDoc reads docs/operations.md: each `### `kassa …“ section's
-// table rows, and every variable the page names anywhere.
+// operationsDoc reads docs/operations.md: the table rows of each section
+// headed "### `kassa …`", and every variable the page names anywhere.
 func operationsDoc(t *testing.T) (sections map[string]*docSection, named []string) {
 	t.Helper()
 	b, err := os.ReadFile("../../docs/operations.md")
