@@ -100,12 +100,13 @@ func TestServeTLS(t *testing.T) {
 				t.Errorf("a TLS 1.1 client was answered %d, want its handshake refused", resp.StatusCode)
 			}
 
-			plain := "http://" + strings.TrimPrefix(base, "https://")
-			if resp, err := http.Get(plain + "/healthz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusBadRequest {
-					t.Errorf("plain HTTP to the TLS port = %d, want 400", resp.StatusCode)
-				}
+			resp, err = http.Get("http://" + strings.TrimPrefix(base, "https://") + "/healthz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("plain HTTP to the TLS port = %d, want 400", resp.StatusCode)
 			}
 		})
 	}
