@@ -173,8 +173,8 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 			if limited != nil {
 				return limited
 			}
+			defer done() // after the event is written, even if that panics
 			s.refusedToken(r, p)
-			done()
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa", error="invalid_token"`)
 			return err
 		}
