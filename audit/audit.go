@@ -57,9 +57,11 @@ const Failed = "failed"
 const (
 	// Operator is whoever runs Kassa's command line on its database.
 	Operator = "operator"
-	// Buyer is the person on the buyer's pages (the checkout dialog and
-	// the signatory's page).
+	// Buyer is the person on the buyer's checkout dialog.
 	Buyer = "buyer"
+	// Signatory is the person on a signing page: whoever holds the link
+	// until they verify, the signatory the buyer named after.
+	Signatory = "signatory"
 	// DemoShop is the sandbox demo shop's backend, which acts for its
 	// merchant.
 	DemoShop = "demo-shop"

@@ -107,7 +107,7 @@ func (s *Sender) SendDue(ctx context.Context) (sent int, err error) {
 			return tx.MailFailed(ctx, m.ID, next, truncate(sendErr.Error(), 500))
 		})
 		if sendErr != nil {
-			s.Log.Warn("invoice mail not sent", "mail", m.ID, "attempt", m.Attempts, "err", sendErr)
+			s.Log.Warn("mail not sent", "mail", m.ID, "attempt", m.Attempts, "err", sendErr)
 		} else {
 			sent++
 		}
@@ -136,15 +136,7 @@ func (s *Sender) Run(ctx context.Context, every time.Duration) {
 }
 
 func (s *Sender) send(ctx context.Context, m *store.Mail) error {
-	var d *invoice.Document
-	err := s.Store.View(ctx, func(tx store.ReadTx) (err error) {
-		d, err = tx.Document(ctx, m.MerchantID, m.DocumentID)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	msg, err := s.message(m, d)
+	msg, err := s.message(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -155,13 +147,10 @@ func (s *Sender) send(ctx context.Context, m *store.Mail) error {
 	return c.DialAndSendWithContext(ctx, msg)
 }
 
-// message builds the e-mail: the same headers on every attempt, the PDF
-// attached.
-func (s *Sender) message(m *store.Mail, d *invoice.Document) (*mail.Msg, error) {
-	b, err := pdf.Render(d)
-	if err != nil {
-		return nil, err
-	}
+// message builds the e-mail, with the same headers on every attempt: a
+// document's with its text and the PDF attached, or a message with the
+// body it was queued with.
+func (s *Sender) message(ctx context.Context, m *store.Mail) (*mail.Msg, error) {
 	msg := mail.NewMsg()
 	if err := msg.From(s.SMTP.From); err != nil {
 		return nil, fmt.Errorf("from address %q: %w", s.SMTP.From, err)
@@ -177,6 +166,26 @@ func (s *Sender) message(m *store.Mail, d *invoice.Document) (*mail.Msg, error) 
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDateWithValue(m.CreatedAt)
+	if m.DocumentID == "" {
+		body, err := s.KEK.Open(m.Body, store.MailBodyContext(m.ID))
+		if err != nil {
+			return nil, fmt.Errorf("open the body of mail %s: %w", m.ID, err)
+		}
+		msg.SetBodyString(mail.TypeTextPlain, string(body))
+		return msg, nil
+	}
+	var d *invoice.Document
+	err := s.Store.View(ctx, func(tx store.ReadTx) (err error) {
+		d, err = tx.Document(ctx, m.MerchantID, m.DocumentID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	b, err := pdf.Render(d)
+	if err != nil {
+		return nil, err
+	}
 	body, err := s.body(m, d)
 	if err != nil {
 		return nil, err

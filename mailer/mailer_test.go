@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"path/filepath"
@@ -177,6 +178,14 @@ func parse(t *testing.T, raw []byte) parsed {
 	}
 	p := parsed{messageID: msg.Header.Get("Message-Id"), subject: msg.Header.Get("Subject")}
 	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err == nil && mt == "text/plain" {
+		b, err := io.ReadAll(qp(msg.Header.Get("Content-Transfer-Encoding"), msg.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.text = string(b)
+		return p
+	}
 	if err != nil || !strings.HasPrefix(mt, "multipart/") {
 		t.Fatalf("Content-Type %q: %v", msg.Header.Get("Content-Type"), err)
 	}
@@ -245,6 +254,42 @@ func TestSendOnce(t *testing.T) {
 		st.View(t.Context(), func(tx store.ReadTx) (err error) { log, err = tx.Mails(t.Context(), "ac_1", 10); return err })
 		if len(log) != 1 || log[0].SentAt.IsZero() || log[0].Attempts != 1 {
 			t.Errorf("mail log = %+v", log)
+		}
+	})
+}
+
+// qp decodes a top-level quoted-printable body; the multipart reader
+// decodes its parts by itself.
+func qp(encoding string, r io.Reader) io.Reader {
+	if strings.EqualFold(encoding, "quoted-printable") {
+		return quotedprintable.NewReader(r)
+	}
+	return r
+}
+
+// A message mail is sent with the body it was queued with, opened with
+// the key it was sealed under, and no attachment.
+func TestSendMessage(t *testing.T) {
+	backends(t, func(t *testing.T, st store.Store) {
+		srv, c := startSMTP(t), kassatest.NewClock(t0)
+		const body = "Your code is 123456.\nIt expires in ten minutes."
+		m := &store.Mail{
+			ID: "mail_m1", MerchantID: "ac_1", MessageID: "mail_m1@kassa.test", To: []string{"signer@buyer.example"},
+			Subject: "Your code", Body: kassatest.KEK().Seal([]byte(body), store.MailBodyContext("mail_m1")), NextAt: t0, CreatedAt: t0,
+		}
+		if err := st.Update(t.Context(), func(tx store.Tx) error { return tx.EnqueueMails(t.Context(), m) }); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := newSender(st, srv, c).SendDue(t.Context()); err != nil || n != 1 {
+			t.Fatalf("SendDue = %d, %v; want 1 sent", n, err)
+		}
+		msgs := srv.messages()
+		if len(msgs) != 1 || strings.Join(msgs[0].to, ",") != "signer@buyer.example" {
+			t.Fatalf("received %+v", msgs)
+		}
+		p := parse(t, msgs[0].data)
+		if p.subject != "Your code" || strings.TrimSpace(strings.ReplaceAll(p.text, "\r\n", "\n")) != body || p.pdf != nil {
+			t.Errorf("message: subject %q, text %q, pdf %d bytes", p.subject, p.text, len(p.pdf))
 		}
 	})
 }

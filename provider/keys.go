@@ -11,7 +11,6 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/seal"
-	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -109,13 +108,4 @@ func (s *Service) MAC(parts ...string) string {
 // SigningPath is the signatory's link for a session.
 func (s *Service) SigningPath(sessionID string) string {
 	return "/payments/sign/" + sessionID + "/" + s.MAC("sign", sessionID)
-}
-
-// SignatoryURL is the absolute signing link, or "" for a session that
-// never needed a signatory.
-func (s *Service) SignatoryURL(ps *session.Session) string {
-	if !ps.NeededSignatory() {
-		return ""
-	}
-	return s.cfg.PublicURL + s.SigningPath(ps.ID)
 }

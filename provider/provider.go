@@ -48,6 +48,10 @@ type Config struct {
 	// stores: endpoints' signing secrets and buyers' link tokens. It must
 	// be the database's (see LoadSigner).
 	KEK *seal.Key
+	// Identity is the deployment's identity provider, which verifies
+	// signatories in live mode instead of a one-time code by e-mail; nil
+	// for none (signatory.go).
+	Identity IdentityProvider
 	// AllowPrivateWebhooks lets endpoints point at loopback and private
 	// addresses: for sandboxes and tests only, ignored in live mode.
 	AllowPrivateWebhooks bool

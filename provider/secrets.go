@@ -105,10 +105,10 @@ func Rewrap(ctx context.Context, st store.Store, kek, next *seal.Key) (int, erro
 const resealBatch = 1000
 
 // reseal replaces each secret the database keeps sealed (the settings
-// named, every endpoint's secret, every document's link token) with what
-// f makes of it, given its value as stored and its context, and returns
-// how many it replaced. A document's token still in clear is hashed, and
-// f gets the clear token.
+// named, every endpoint's secret, every message mail's body, every
+// document's link token) with what f makes of it, given its value as
+// stored and its context, and returns how many it replaced. A document's
+// token still in clear is hashed, and f gets the clear token.
 func reseal(ctx context.Context, tx store.Tx, settings []string, f func(stored []byte, context string) (string, error)) (int, error) {
 	n := 0
 	for _, name := range settings {
@@ -141,6 +141,25 @@ func reseal(ctx context.Context, tx store.Tx, settings []string, f func(stored [
 		return n, err
 	}
 	n += len(es)
+	for after := ""; ; {
+		ms, err := tx.MailBodies(ctx, after, resealBatch)
+		if err != nil {
+			return n, err
+		}
+		if len(ms) == 0 {
+			break
+		}
+		for i := range ms {
+			if ms[i].Value, err = f([]byte(ms[i].Value), store.MailBodyContext(ms[i].ID)); err != nil {
+				return n, err
+			}
+		}
+		if err := tx.PutMailBodies(ctx, ms); err != nil {
+			return n, err
+		}
+		n += len(ms)
+		after = ms[len(ms)-1].ID
+	}
 	for after := ""; ; {
 		ts, err := tx.DocumentTokens(ctx, after, resealBatch)
 		if err != nil || len(ts) == 0 {

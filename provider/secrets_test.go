@@ -22,6 +22,7 @@ type stored struct {
 	tokenKey, notificationKey []byte
 	endpoints                 []notify.Endpoint
 	tokens                    []store.DocumentToken
+	mailBodies                []store.StoredSecret
 }
 
 func (e *env) stored() stored {
@@ -39,7 +40,10 @@ func (e *env) stored() stored {
 		if s.endpoints, err = tx.NotificationEndpoints(ctx, e.merchant); err != nil {
 			return err
 		}
-		s.tokens, err = tx.DocumentTokens(ctx, "", 100)
+		if s.tokens, err = tx.DocumentTokens(ctx, "", 100); err != nil {
+			return err
+		}
+		s.mailBodies, err = tx.MailBodies(ctx, "", 100)
 		return err
 	})
 	if err != nil {
@@ -143,6 +147,13 @@ func TestRewrap(t *testing.T) {
 		ctx, old := t.Context(), kassatest.KEK()
 		e := newEnv(t, provider.Config{})
 		kassatest.Capture(t, e.app, kassatest.Purchase(t, e.app, e.merchant, nil))
+		const body = "a signing link"
+		err := e.app.Update(ctx, func(tx store.Tx) error {
+			return e.app.QueueMessage(ctx, tx, provider.Message{MerchantID: e.merchant, To: "signer@buyer.example", Subject: "Approve", Body: body})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		notificationKey, err := provider.LoadNotificationKey(ctx, e.store, old)
 		if err != nil {
 			t.Fatal(err)
@@ -161,9 +172,9 @@ func TestRewrap(t *testing.T) {
 		}
 
 		n, err := provider.Rewrap(ctx, e.store, old, next)
-		// the key check, two signing keys, an endpoint secret, an invoice's link token
-		if err != nil || n != 5 {
-			t.Fatalf("Rewrap = %d, %v; want 5 values re-sealed", n, err)
+		// the key check, two signing keys, an endpoint secret, a message's body, an invoice's link token
+		if err != nil || n != 6 {
+			t.Fatalf("Rewrap = %d, %v; want 6 values re-sealed", n, err)
 		}
 		if _, err := provider.LoadSigner(ctx, e.store, old); !errors.Is(err, seal.ErrWrongKey) {
 			t.Errorf("LoadSigner with the old key after the rewrap = %v, want ErrWrongKey", err)
@@ -186,6 +197,10 @@ func TestRewrap(t *testing.T) {
 			if _, err := old.Open(ep.Secret, notify.SecretContext(ep.ID)); err == nil {
 				t.Errorf("the old key still opens endpoint %s's secret", ep.ID)
 			}
+		}
+		m := after.mailBodies[0]
+		if got, err := next.Open(m.Value, store.MailBodyContext(m.ID)); err != nil || string(got) != body {
+			t.Errorf("the message's body under the new key = %q, %v; want %q", got, err, body)
 		}
 		d := &invoice.Document{ID: after.tokens[0].DocumentID, SealedToken: after.tokens[0].Sealed}
 		if path, err := d.BuyerPath(next); err != nil || invoice.TokenHash(strings.TrimPrefix(path, "/invoices/")) != before.tokens[0].Hash {

@@ -18,6 +18,11 @@ type SecretWriter interface {
 	// PutDocumentTokens replaces documents' stored tokens with their hash
 	// and sealed token, and forgets a token kept in clear.
 	PutDocumentTokens(ctx context.Context, ts []DocumentToken) error
+	// MailBodies lists, by mail ID, up to limit message mails' sealed
+	// bodies (Mail.Body), of the mails whose ID sorts after after.
+	MailBodies(ctx context.Context, after string, limit int) ([]StoredSecret, error)
+	// PutMailBodies replaces message mails' sealed bodies.
+	PutMailBodies(ctx context.Context, ss []StoredSecret) error
 }
 
 // StoredSecret is a secret as stored, and the ID of what it belongs to.

@@ -266,6 +266,12 @@ func testMailOutbox(f *fixture) {
 	if len(log) != 1 || !log[0].NextAt.IsZero() || log[0].SentAt.IsZero() || log[0].Cc[0] != "b@example.com" {
 		t.Errorf("Mails = %+v", log)
 	}
+	// A message carries its own (sealed) body and no document.
+	msg := &store.Mail{ID: "ml_m", MerchantID: m, MessageID: "<m@kassa>", To: []string{"c@example.com"}, Subject: "Code", Body: "ks1:sealed", NextAt: f.now, CreatedAt: f.now}
+	f.mustUpdate(func(tx store.Tx) error { return tx.EnqueueMails(ctx, msg) })
+	if got := claim(); len(got) != 1 || got[0].ID != "ml_m" || got[0].Body != msg.Body || got[0].DocumentID != "" {
+		t.Errorf("claimed message = %+v", got)
+	}
 	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.MailFailed(ctx, "ml_1", f.now, "late") })
 	wantCode(t, "MailFailed of a sent mail", err, kassa.ENotFound)
 
@@ -274,8 +280,8 @@ func testMailOutbox(f *fixture) {
 	second.ID, third.ID = "ml_2", "ml_1"
 	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.EnqueueMails(ctx, &second, &third) })
 	wantCode(t, "EnqueueMails with a known ID", err, kassa.EConflict)
-	if log := mustRead(f, func(tx store.ReadTx) ([]store.Mail, error) { return tx.Mails(ctx, m, 10) }); len(log) != 1 {
-		t.Errorf("after a failed EnqueueMails, Mails = %+v, want ml_1 alone", log)
+	if log := mustRead(f, func(tx store.ReadTx) ([]store.Mail, error) { return tx.Mails(ctx, m, 10) }); len(log) != 2 {
+		t.Errorf("after a failed EnqueueMails, Mails = %+v, want ml_1 and ml_m alone", log)
 	}
 }
 

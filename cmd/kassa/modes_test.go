@@ -71,8 +71,12 @@ func TestServeLiveCreatesNoMerchant(t *testing.T) {
 				db.url = pgtest.URL(t)
 				flags = append(flags, "--database", db.url)
 			}
-			_, out, stop := startServeWith(t, dir, noenv, append(flags, "--mode", "live")...)
+			logged := &syncBuffer{}
+			_, out, stop := startServeLogged(t, dir, noenv, logged, append(flags, "--mode", "live")...)
 			stop()
+			if !strings.Contains(logged.String(), "no SMTP server") {
+				t.Errorf("live start without an SMTP server does not warn that nothing is sent:\n%s", logged)
+			}
 			for _, unwanted := range []string{"secret:", "clientSecret", "Sandbox credentials", "/demo/shop"} {
 				if strings.Contains(out.String(), unwanted) {
 					t.Errorf("live start printed %q:\n%s", unwanted, out)

@@ -269,6 +269,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		creds, err = sandboxCredentials(ctx, db, c.db.dataDir)
 	} else {
 		noMerchant, err = liveStart(ctx, db, c.db.dataDir, log)
+		if c.smtpAddr == "" {
+			log.Warn("no SMTP server (--smtp-addr): invoices' e-mails and signatories' links and codes are queued, and sent once Kassa starts with one; until then no signatory can approve a purchase")
+		}
 	}
 	if err != nil {
 		ln.Close()

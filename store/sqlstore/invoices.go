@@ -223,12 +223,13 @@ type mailEnvelope struct {
 	Cc        []string `json:"cc,omitempty"`
 	Subject   string   `json:"subject"`
 	Reminder  bool     `json:"reminder,omitempty"`
+	Body      string   `json:"body,omitempty"` // sealed
 }
 
 func (t *Tx) EnqueueMails(ctx context.Context, ms ...*store.Mail) error {
 	args := make([][]any, len(ms))
 	for i, m := range ms {
-		doc, err := json.Marshal(mailEnvelope{MessageID: m.MessageID, To: m.To, Cc: m.Cc, Subject: m.Subject, Reminder: m.Reminder})
+		doc, err := json.Marshal(mailEnvelope{MessageID: m.MessageID, To: m.To, Cc: m.Cc, Subject: m.Subject, Reminder: m.Reminder, Body: m.Body})
 		if err != nil {
 			return fmt.Errorf("encode mail %s: %w", m.ID, err)
 		}
@@ -256,7 +257,7 @@ func (t *Tx) queryMails(ctx context.Context, q string, args ...any) ([]store.Mai
 		if err := json.Unmarshal([]byte(doc), &env); err != nil {
 			return fmt.Errorf("decode mail %s: %w", m.ID, err)
 		}
-		m.MessageID, m.To, m.Cc, m.Subject, m.Reminder = env.MessageID, env.To, env.Cc, env.Subject, env.Reminder
+		m.MessageID, m.To, m.Cc, m.Subject, m.Reminder, m.Body = env.MessageID, env.To, env.Cc, env.Subject, env.Reminder, env.Body
 		m.CreatedAt = fromMicros(created)
 		if next != 0 {
 			m.NextAt = fromMicros(next)

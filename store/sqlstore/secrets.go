@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/kassa-pay/kassa/store"
@@ -57,4 +58,54 @@ func (t *Tx) PutDocumentTokens(ctx context.Context, ts []store.DocumentToken) er
 		args[i] = []any{d.Hash, d.Sealed, d.DocumentID}
 	}
 	return t.writeErr(t.c.ExecEach(ctx, `UPDATE document_tokens SET hash = $1, sealed = $2, clear = NULL WHERE document_id = $3`, args), "document tokens")
+}
+
+func (t *Tx) MailBodies(ctx context.Context, after string, limit int) ([]store.StoredSecret, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var ss []store.StoredSecret
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var (
+			id, doc string
+			env     mailEnvelope
+		)
+		if err := rows.Scan(&id, &doc); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(doc), &env); err != nil {
+			return fmt.Errorf("decode mail %s: %w", id, err)
+		}
+		ss = append(ss, store.StoredSecret{ID: id, Value: env.Body})
+		return nil
+	}, `SELECT id, doc FROM mail_outbox WHERE document_id = '' AND id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list mail bodies: %w", err)
+	}
+	return ss, nil
+}
+
+// PutMailBodies rewrites each mail's envelope with its new body: the
+// body lives in the envelope's JSON, which both databases store as text.
+func (t *Tx) PutMailBodies(ctx context.Context, ss []store.StoredSecret) error {
+	for _, s := range ss {
+		var doc string
+		err := t.c.Query(ctx, func(rows Scanner) error { return rows.Scan(&doc) }, `SELECT doc FROM mail_outbox WHERE id = $1`, s.ID)
+		if err != nil {
+			return fmt.Errorf("read mail %s: %w", s.ID, err)
+		}
+		var env mailEnvelope
+		if err := json.Unmarshal([]byte(doc), &env); err != nil {
+			return fmt.Errorf("decode mail %s: %w", s.ID, err)
+		}
+		env.Body = s.Value
+		b, err := json.Marshal(env)
+		if err != nil {
+			return fmt.Errorf("encode mail %s: %w", s.ID, err)
+		}
+		if _, err := t.c.Exec(ctx, `UPDATE mail_outbox SET doc = $1 WHERE id = $2`, string(b), s.ID); err != nil {
+			return t.writeErr(err, "mail bodies")
+		}
+	}
+	return nil
 }
