@@ -31,8 +31,8 @@ type Event struct {
 	Target string
 	// RequestID is the HTTP request's ID (its X-Request-Id), if any.
 	RequestID string
-	// Source is the address of the connection the request came on, if
-	// any.
+	// Source is the client's address, if any: the connection's peer, or
+	// the client a trusted reverse proxy names.
 	Source string
 	// Status is the HTTP status answered; 0 outside HTTP.
 	Status int

@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 const usage = `Usage:
-  kassa [serve] [--addr ADDR] [--data-dir DIR] [--database URL]
+  kassa [serve] [--addr ADDR] [--data-dir DIR] [--database URL] [--tls-cert FILE --tls-key FILE]
                                                  run the server (default command)
   kassa merchant create --name NAME [--data-dir DIR] [--database URL]
                                                  create a merchant, print its credentials
@@ -93,7 +93,7 @@ const usage = `Usage:
   kassa keys rotate-signing [--key-file FILE] [--data-dir DIR] [--database URL]
                                                  make a new access-token signing key; tokens of the old one work until they expire
 Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE,
-KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_OVERDUE_REMINDERS, KASSA_MERCHANT_ID,
+KASSA_TLS_CERT, KASSA_TLS_KEY, KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_OVERDUE_REMINDERS, KASSA_MERCHANT_ID,
 KASSA_KEY_FILE, KASSA_KEY, KASSA_NEW_KEY_FILE, KASSA_NEW_KEY,
 KASSA_CREDIT_SERVICE_URL, KASSA_CREDIT_SERVICE_TIMEOUT, KASSA_CREDIT_SERVICE_TOKEN.
 `

@@ -75,13 +75,20 @@ func sandboxCreds(t *testing.T, out fmt.Stringer) []string {
 // startServeLogged is startServeWith writing its log to stderr.
 func startServeLogged(t *testing.T, dataDir string, getenv func(string) string, stderr *syncBuffer, flags ...string) (base string, out *syncBuffer, stop func()) {
 	t.Helper()
+	return startServeOver(t, http.DefaultClient, dataDir, getenv, stderr, flags...)
+}
+
+// startServeOver is startServeLogged asking whether it answers with
+// client: one that trusts its certificate when it serves HTTPS.
+func startServeOver(t *testing.T, client *http.Client, dataDir string, getenv func(string) string, stderr *syncBuffer, flags ...string) (base string, out *syncBuffer, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"kassa", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, flags...), getenv, nil, out, stderr)
 	}()
-	listening := regexp.MustCompile(`Kassa listening on (http://\S+)`)
+	listening := regexp.MustCompile(`Kassa listening on (https?://\S+)`)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := listening.FindStringSubmatch(out.String()); m != nil {
 			base = m[1]
@@ -96,7 +103,7 @@ func startServeLogged(t *testing.T, dataDir string, getenv func(string) string, 
 	if base == "" {
 		t.Fatalf("serve printed no address:\n%s", out)
 	}
-	resp, err := http.Get(base + "/healthz")
+	resp, err := client.Get(base + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET /healthz: %v", err)
 	}
