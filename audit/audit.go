@@ -6,7 +6,8 @@ package audit
 
 import (
 	"time"
-	"unicode/utf8"
+
+	"github.com/kassa-pay/kassa"
 )
 
 // Event is one change, or one failed or refused attempt at one.
@@ -78,13 +79,4 @@ func System(job string) string { return "system:" + job }
 const MaxText = 128
 
 // Clip shortens s to at most MaxText bytes without splitting a character.
-func Clip(s string) string {
-	if len(s) <= MaxText {
-		return s
-	}
-	i := MaxText
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
-}
+func Clip(s string) string { return kassa.Clip(s, MaxText) }

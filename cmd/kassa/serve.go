@@ -161,6 +161,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 		if err := checkLivePublicURL(c.publicURL, c.tls != nil); err != nil {
 			return c, err
 		}
+		if err := credit.checkLive(); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }
