@@ -119,7 +119,7 @@ func TestCopyWithoutKey(t *testing.T) {
 			if _, err := other.Open(ep.Secret, notify.SecretContext(ep.ID)); !errors.Is(err, seal.ErrWrongKey) {
 				t.Errorf("another key opens endpoint %s's secret: %v", ep.ID, err)
 			}
-			if _, err := notify.Sign(ep.Secret, "nt_1", e.clock.Now(), []byte("{}")); err == nil {
+			if _, err := notify.Sign("nt_1", e.clock.Now(), []byte("{}"), ep.Secret); err == nil {
 				t.Errorf("the stored secret of endpoint %s signs", ep.ID)
 			}
 		}
