@@ -90,7 +90,7 @@ func TestSigner(t *testing.T) {
 
 func TestParseEmail(t *testing.T) {
 	for in, want := range map[string]string{
-		"finance@shop.example":     "finance@shop.example",
+		"finance@shop.example":      "finance@shop.example",
 		"  ekonomi@möbler.example ": "ekonomi@möbler.example",
 		"":                          "",
 		"   ":                       "",
