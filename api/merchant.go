@@ -16,7 +16,19 @@ import (
 // merchantPatchIn holds what a merchant may change of itself; a member
 // left out stays as it is.
 type merchantPatchIn struct {
-	Email *wire.Str `json:"email"` // null or "": no address
+	Email patchStr `json:"email"` // null or "": no address
+}
+
+// patchStr is a text member of a PATCH body: Set when it is there, null
+// included, which (as in a JSON merge patch) removes the value.
+type patchStr struct {
+	Set bool
+	V   wire.Str
+}
+
+func (p *patchStr) UnmarshalJSON(b []byte) error {
+	p.Set = true
+	return p.V.UnmarshalJSON(b)
 }
 
 func (s *Server) handleMerchantGet(w http.ResponseWriter, r *http.Request) error {
@@ -46,8 +58,8 @@ func (s *Server) handleMerchantPatch(w http.ResponseWriter, r *http.Request) err
 			m   *merchant.Merchant
 			err error
 		)
-		if in.Email != nil {
-			m, err = s.app.SetMerchantEmail(ctx, tx, id, string(*in.Email))
+		if in.Email.Set {
+			m, err = s.app.SetMerchantEmail(ctx, tx, id, string(in.Email.V))
 		} else {
 			m, err = tx.Merchant(ctx, id)
 		}
