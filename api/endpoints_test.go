@@ -186,6 +186,13 @@ func testEndpointEnable(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		t.Errorf("refused enabling changed the endpoint: %+v into %+v", before, after)
 	}
 
+	// A disabled endpoint may be given a new secret; it stays disabled.
+	var rotated endpointOut
+	e.must(200, request{method: "POST", path: "/v1/notification-endpoints/" + ep.ID + "/rotate-secret"}).decode(t, &rotated)
+	if rotated.State != "disabled" || rotated.Secret == "" {
+		t.Errorf("rotated while disabled: %+v", rotated)
+	}
+
 	h.setStatus(0)
 	e.clock.Advance(time.Hour)
 	var enabled endpointOut
@@ -206,6 +213,18 @@ func testEndpointEnable(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 	}
 	if events := e.auditLog(nil, "action=disable-endpoint"); len(events.Data) != 1 || events.Data[0].Actor != "system:deliver-notifications" {
 		t.Errorf("audit events of disabling = %+v", events.Data)
+	}
+
+	// Enabling an enabled endpoint clears its failure streak only.
+	h.setFail(true)
+	e.order(c)
+	drain(t, d)
+	if list := e.endpoints(nil); list[0].State != "enabled" || !list[0].FailingSince.Equal(e.clock.Now()) {
+		t.Fatalf("failing: %+v", list[0])
+	}
+	e.must(200, request{method: "POST", path: path}).decode(t, &enabled)
+	if enabled.State != "enabled" || !enabled.FailingSince.IsZero() {
+		t.Errorf("enabled again = %+v", enabled)
 	}
 }
 

@@ -620,15 +620,28 @@ func testEndpointHealth(f *fixture) {
 	if diff := cmp.Diff(&rotated, endpoint()); diff != "" {
 		t.Errorf("after a rotation (-want +got):\n%s", diff)
 	}
-	inFlight, queued, toSession := f.newNotification(a, "or_1", e.ID), f.newNotification(a, "or_2", e.ID), f.notifyTo(a, "https://shop.example/n")
-	claimed := f.claim("c1", 1)
-	if len(claimed) != 1 || claimed[0].EndpointID != e.ID || claimed[0].Secret != rotated.Secret ||
-		claimed[0].PreviousSecret != e.Secret || !claimed[0].PreviousUntil.Equal(rotated.PreviousUntil) {
-		t.Fatalf("claimed %+v, want the endpoint's delivery with both secrets", claimed)
+	toEndpointOnly := func(orderID string) *notify.Notification {
+		return f.storeNotification(a, orderID, []notify.Delivery{{EndpointID: e.ID, URL: e.URL}})
+	}
+	inFlight, delivered, queued := toEndpointOnly("or_1"), toEndpointOnly("or_2"), f.newNotification(a, "or_3", e.ID)
+	toSession := f.notifyTo(a, "https://shop.example/n")
+	var claimed []notify.Delivery // the endpoint's: its cap of 2 leaves queued's unclaimed
+	for _, c := range f.claimCapped("c1", 10, 2) {
+		if c.EndpointID == e.ID {
+			claimed = append(claimed, c)
+		}
+	}
+	if len(claimed) != 2 || claimed[0].NotificationID != inFlight.ID || claimed[1].NotificationID != delivered.ID {
+		t.Fatalf("claimed %+v, want the endpoint's first two deliveries", claimed)
+	}
+	for _, c := range claimed {
+		if c.Secret != rotated.Secret || c.PreviousSecret != e.Secret || !c.PreviousUntil.Equal(rotated.PreviousUntil) {
+			t.Errorf("claimed %+v, want the endpoint's delivery with both secrets", c)
+		}
 	}
 
-	// Disabled, after a failure streak: the unclaimed delivery fails; the
-	// one in flight fails with its failed attempt.
+	// Disabled, after a failure streak: the unclaimed delivery fails; those
+	// in flight end as their attempts do, one failed, one delivered.
 	disabled := rotated
 	disabled.FailingSince, disabled.DisabledAt, disabled.DisabledReason = f.now.Add(-time.Hour), f.now, notify.DisabledFailing
 	var failed int
@@ -648,6 +661,12 @@ func testEndpointHealth(f *fixture) {
 	d := claimed[0]
 	d.Attempts, d.NextAt = 1, f.now.Add(5*time.Second)
 	f.record(d, notify.Attempt{At: f.now, StatusCode: 500})
+	d = claimed[1]
+	d.Attempts, d.State = 1, notify.Delivered
+	f.record(d, notify.Attempt{At: f.now, StatusCode: 200})
+	if got := f.deliveries(a, delivered.ID)[0]; got.State != notify.Delivered {
+		t.Errorf("a delivery in flight to the endpoint when it was disabled, answered 200: %s, want delivered", got.State)
+	}
 
 	// Meanwhile: a notification stored with its delivery failed, as the
 	// outbox stores those to a disabled endpoint, and one added pending.

@@ -314,7 +314,11 @@ func testSustainedFailureDisablesEndpoint(t *testing.T, db store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{down.URL + "/hooks", "failed since " + t0.Add(4*day+2*time.Hour).Format("2006-01-02 15:04 UTC"), "/v1/notification-endpoints/" + downID + "/enable"} {
+	for _, want := range []string{
+		down.URL + "/hooks", "at " + t0.Add(9*day+2*time.Hour).Format("2006-01-02 15:04 UTC"),
+		"failed since " + t0.Add(4*day+2*time.Hour).Format("2006-01-02 15:04 UTC"),
+		"/v1/notification-endpoints/" + downID + "/enable", "/v1/notifications/{id}/redeliver",
+	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("the mail's body does not say %q:\n%s", want, body)
 		}
@@ -366,5 +370,25 @@ func TestAttemptRecordedWhenHealthFails(t *testing.T) {
 	}
 	if d := h.toEndpoint(n, id); d.State != notify.Delivered || len(d.Log) != 1 {
 		t.Errorf("delivery %s with %d attempts logged; want delivered, 1", d.State, len(d.Log))
+	}
+}
+
+// noEndpoints fails the test if it is told of an attempt.
+type noEndpoints struct{ t *testing.T }
+
+func (n noEndpoints) EndpointAttempted(_ context.Context, _ store.Tx, d *notify.Delivery, _ notify.Attempt) error {
+	n.t.Errorf("told of the attempt at %s, which went to no endpoint", d.ID)
+	return nil
+}
+
+// A 410 Gone from a session's notification URL is an ordinary failure:
+// retried, and no endpoint's concern.
+func TestGoneFromSessionURLIsRetried(t *testing.T) {
+	h := newHarness(t, webhook.Config{AllowPrivate: true, Endpoints: noEndpoints{t}})
+	rcv := newReceiver(t, status(http.StatusGone))
+	id := h.notify(rcv.URL)
+	h.drain()
+	if d := h.delivery(id); d.State != notify.Pending || d.Attempts != 1 || !d.NextAt.Equal(t0.Add(5*time.Second)) {
+		t.Errorf("after a 410 from a session URL: %s, %d attempts, next at %v; want pending, retried in 5 s", d.State, d.Attempts, d.NextAt)
 	}
 }
