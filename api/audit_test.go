@@ -481,7 +481,7 @@ func TestAuditCheckout(t *testing.T) {
 			t.Fatalf("approval = %d", status)
 		}
 		var got [][2]string
-		for _, ev := range e.auditLog(nil, "actor=buyer&target="+id).Data {
+		for _, ev := range e.auditLog(nil, "actor=signatory&target="+id).Data {
 			if ev.Action != "POST /payments/sign/{sessionId}/{sig}" {
 				t.Errorf("signatory's event %+v: the route's pattern, never the link's MAC, is its action", ev)
 			}

@@ -25,7 +25,27 @@ func (e *env) page(path string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-var dialogToken = regexp.MustCompile(`data-token="([^"]+)"`)
+var (
+	dialogToken = regexp.MustCompile(`data-token="([^"]+)"`)
+	signToken   = regexp.MustCompile(`name="token" value="([^"]+)"`)
+)
+
+// form posts a page's form and returns the answer, not following a
+// redirect.
+func (e *env) form(path string, values url.Values, header map[string]string) *http.Response {
+	e.t.Helper()
+	req, _ := http.NewRequest("POST", e.http.URL+path, strings.NewReader(values.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
 
 // openDialog loads a session's dialog and returns its token.
 func (e *env) openDialog(id string) string {
@@ -158,21 +178,7 @@ func TestSigningLink(t *testing.T) {
 		u, _ := url.Parse(s.SignatoryURL)
 		return id, u.Path
 	}
-	form := func(path string, values url.Values, header map[string]string) *http.Response {
-		t.Helper()
-		req, _ := http.NewRequest("POST", e.http.URL+path, strings.NewReader(values.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		for k, v := range header {
-			req.Header.Set(k, v)
-		}
-		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
-	signToken := regexp.MustCompile(`name="token" value="([^"]+)"`)
+	form := e.form
 
 	id, path := park()
 	resp, body := e.page(path)

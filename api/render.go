@@ -168,6 +168,18 @@ type eventView struct {
 	LedgerID  string    `json:"ledgerId"`
 	OrderID   string    `json:"orderId"`
 	Type      string    `json:"type"`
+	// Signatory is Kassa's: who approved the purchase, on the authorize
+	// event of an order a signatory approved.
+	Signatory *approvalView `json:"signatory,omitempty"`
+}
+
+// approvalView is a signatory's approval (order.Approval).
+type approvalView struct {
+	Name    string    `json:"name"`
+	Email   string    `json:"email"`
+	Method  string    `json:"method"`
+	Subject string    `json:"subject,omitempty"`
+	At      timestamp `json:"at"`
 }
 
 type orderView struct {
@@ -247,6 +259,9 @@ func orderOf(o *order.Order, now time.Time) orderView {
 		v.Events[len(o.Events)-1-i] = eventView{
 			Amount: moneyOf(e.Amount, cur), CreatedAt: timestamp(e.CreatedAt),
 			ID: e.ID, LedgerID: e.LedgerID, OrderID: o.ID, Type: e.Type,
+		}
+		if a := o.Signatory; a != nil && e.Type == order.EventAuthorize {
+			v.Events[len(o.Events)-1-i].Signatory = &approvalView{a.Name, a.Email, a.Method, a.Subject, timestamp(a.At)}
 		}
 	}
 	return v

@@ -1,10 +1,12 @@
 package api_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -13,10 +15,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
+	"github.com/kassa-pay/kassa/store"
 )
 
 // Bad input gets a clear 4xx and changes nothing: every mutating endpoint
@@ -621,4 +625,58 @@ func TestReadiness(t *testing.T) {
 			t.Errorf("/healthz without a database = %d, want 200: the process is alive", code)
 		}
 	})
+}
+
+// brokenStore fails every transaction once broken is set: reads with an
+// error, writes with a panic, each naming a detail no client may see.
+type brokenStore struct {
+	store.Store
+	broken atomic.Bool
+}
+
+const hiddenDetail = "password=hunter2 at 10.1.2.3"
+
+func (s *brokenStore) View(ctx context.Context, fn func(store.ReadTx) error) error {
+	if s.broken.Load() {
+		return errors.New("connecting: " + hiddenDetail)
+	}
+	return s.Store.View(ctx, fn)
+}
+
+func (s *brokenStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if s.broken.Load() {
+		panic("writing: " + hiddenDetail)
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// A failure inside Kassa, an error or a panic, is answered 500 with the
+// generic internal error and nothing of its cause, which goes to the log
+// alone.
+func TestInternalErrorsRevealNothing(t *testing.T) {
+	var st *brokenStore
+	logs := make(logged, 100)
+	e := newEnv(t, withLog(logs), withStore(func(s store.Store) store.Store {
+		st = &brokenStore{Store: s}
+		return st
+	}))
+	e.token(&e.a)
+	st.broken.Store(true)
+	for _, r := range []request{
+		{method: "GET", path: "/v1/orders/or_1"},
+		{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100))},
+	} {
+		resp := e.do(r)
+		want := `{"errors":[{"code":"internal","message":"Internal error; the request may be retried"}]}`
+		if resp.status != 500 || string(resp.body) != want {
+			t.Errorf("%s %s with the store failing = %d %s, want 500 %s", r.method, r.path, resp.status, resp.body, want)
+		}
+	}
+	text := ""
+	for len(logs) > 0 {
+		text += fmt.Sprint(attrs(<-logs))
+	}
+	if strings.Count(text, hiddenDetail) < 2 || !strings.Contains(text, "stack:") {
+		t.Errorf("the causes are not in the log:\n%s", text)
+	}
 }

@@ -119,7 +119,7 @@ func (s *Server) handleSandboxAuthorize(w http.ResponseWriter, r *http.Request) 
 		return kassa.Invalid("customer", "customer is required")
 	}
 	return s.authorization(w, r, body, func(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, provider.Authorization, error) {
-		return s.app.Authorize(ctx, tx, ps, in.Customer.Order(), string(in.PaymentMethod), env)
+		return s.app.Authorize(ctx, tx, ps, provider.Confirmation{Buyer: in.Customer.Order(), Method: string(in.PaymentMethod)}, env)
 	})
 }
 
@@ -129,7 +129,7 @@ func (s *Server) handleSandboxSign(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return s.authorization(w, r, body, func(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, provider.Authorization, error) {
-		return s.app.Sign(ctx, tx, ps, env)
+		return s.app.Sign(ctx, tx, ps, order.VerifiedBySandboxAPI, env)
 	})
 }
 

@@ -31,8 +31,8 @@ type Event struct {
 	Target string
 	// RequestID is the HTTP request's ID (its X-Request-Id), if any.
 	RequestID string
-	// Source is the address of the connection the request came on, if
-	// any.
+	// Source is the client's address, if any: the connection's peer, or
+	// the client a trusted reverse proxy names.
 	Source string
 	// Status is the HTTP status answered; 0 outside HTTP.
 	Status int
@@ -57,9 +57,11 @@ const Failed = "failed"
 const (
 	// Operator is whoever runs Kassa's command line on its database.
 	Operator = "operator"
-	// Buyer is the person on the buyer's pages (the checkout dialog and
-	// the signatory's page).
+	// Buyer is the person on the buyer's checkout dialog.
 	Buyer = "buyer"
+	// Signatory is the person on a signing page: whoever holds the link
+	// until they verify, the signatory the buyer named after.
+	Signatory = "signatory"
 	// DemoShop is the sandbox demo shop's backend, which acts for its
 	// merchant.
 	DemoShop = "demo-shop"

@@ -149,6 +149,7 @@ func (s *Server) AddRoutes(m *http.ServeMux) {
 	m.HandleFunc("OPTIONS /payments/dialog/{sessionId}/close", handleDialogPreflight)
 	m.HandleFunc("GET /payments/sign/{sessionId}/{sig}", s.handleSignPage)
 	m.HandleFunc("POST /payments/sign/{sessionId}/{sig}", s.handleSignAction)
+	m.HandleFunc("GET /payments/sign/{sessionId}/{sig}/identity", s.handleIdentityReturn)
 	m.HandleFunc("GET /demo/shop", s.handle(s.sandboxOnly(s.handleDemoShop)))
 	m.HandleFunc("POST /demo/shop/{action}", s.handle(s.sandboxOnly(s.demoShop(s.handleDemoAction))))
 }
@@ -232,6 +233,9 @@ type dialogPage struct {
 	Token    string
 	Origins  string // JSON list of the origins the dialog talks to
 	ExclVAT  int64
+	// Signatories is whether the buyer names a signatory, who is e-mailed
+	// the signing link (live mode), rather than being given the link.
+	Signatories bool
 }
 
 func (s *Server) handleDialog(w http.ResponseWriter, r *http.Request) {
@@ -251,6 +255,7 @@ func (s *Server) handleDialog(w http.ResponseWriter, r *http.Request) {
 	p.State = ps.DialogState(s.app.Now())
 	p.Token = s.pageToken("dialog", ps.ID)
 	p.ExclVAT = ps.Amount - ps.VATAmount
+	p.Signatories = s.app.Verification() != ""
 	origins, _ := frameOrigins(ps)
 	b, _ := json.Marshal(origins)
 	p.Origins = string(b)
@@ -318,6 +323,12 @@ func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(
 type dialogIn struct {
 	Customer      *wire.Customer `json:"customer"`
 	PaymentMethod wire.Str       `json:"paymentMethod"`
+	// Signatory is whom the buyer names to approve a purchase that needs
+	// a signatory, in live mode.
+	Signatory struct {
+		Name  wire.Str `json:"name"`
+		Email wire.Str `json:"email"`
+	} `json:"signatory"`
 }
 
 // assessmentView is what the dialog shows before the buyer confirms.
@@ -362,7 +373,10 @@ type confirmView struct {
 
 func (s *Server) handleDialogConfirm(w http.ResponseWriter, r *http.Request) error {
 	return s.dialogMutation(w, r, func(ctx context.Context, tx store.Tx, ps *session.Session, in *dialogIn, env order.Env) (*session.Session, any, error) {
-		next, a, err := s.app.Authorize(ctx, tx, ps, in.Customer.Order(), string(in.PaymentMethod), env)
+		next, a, err := s.app.Authorize(ctx, tx, ps, provider.Confirmation{
+			Buyer: in.Customer.Order(), Method: string(in.PaymentMethod),
+			Signatory: provider.Named{Name: string(in.Signatory.Name), Email: string(in.Signatory.Email)},
+		}, env)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -466,6 +480,13 @@ type signPage struct {
 	Token    string
 	Done     string // what the signatory just did, after the redirect
 	Declined bool   // cancelled by the signatory, not by the merchant
+	// Verification is how the visitor must prove to be the signatory
+	// (provider.Service.Verification): "" in the sandbox.
+	Verification string
+	Verified     bool   // they did: approving and declining are open
+	CodeSent     bool   // a code is waiting to be entered
+	AttemptsLeft int    // for that code
+	SentTo       string // the signatory's address, partly hidden
 }
 
 // signingSession loads the session of a signing link, checking its MAC.
@@ -494,11 +515,30 @@ func (s *Server) handleSignPage(w http.ResponseWriter, r *http.Request) {
 		s.renderSignError(w, r, err)
 		return
 	}
-	p.State = p.Session.StateAt(s.app.Now())
+	now := s.app.Now()
+	p.State = p.Session.StateAt(now)
 	p.Token = s.pageToken("sign", p.Session.ID)
 	p.Done = r.URL.Query().Get("done")
 	p.Declined = slices.ContainsFunc(p.Session.Events, func(e session.Event) bool { return e.Type == session.EventAuthorizationDeclined })
+	p.Verification = s.app.Verification()
+	if sig := p.Session.Signatory; sig != nil {
+		p.Verified = sig.Verified != nil
+		p.SentTo = maskEmail(sig.Email)
+		if c := sig.Code; c != nil && now.Before(c.ExpiresAt) && c.Attempts < session.MaxCodeAttempts {
+			p.CodeSent, p.AttemptsLeft = true, session.MaxCodeAttempts-c.Attempts
+		}
+	}
 	s.renderPage(w, r, "sign.html", "'none'", "'none'", p)
+}
+
+// maskEmail shows enough of an address for its owner to recognise it.
+func maskEmail(a string) string {
+	local, domain, ok := strings.Cut(a, "@")
+	if !ok || local == "" {
+		return a
+	}
+	r := []rune(local)
+	return string(r[0]) + strings.Repeat("•", min(len(r)-1, 6)) + "@" + domain
 }
 
 // renderErrorPage shows a failure of a page a person opened (a signing
@@ -520,43 +560,67 @@ func (s *Server) renderSignError(w http.ResponseWriter, r *http.Request, err err
 	s.renderErrorPage(w, r, "This link cannot be used", err)
 }
 
-// handleSignAction approves or declines for the signatory, then sends the
-// browser back to the page (post/redirect/get).
+// handleSignAction does what the signing page's form asked, then sends
+// the browser on (post/redirect/get): back to the page, saying what
+// happened, or to the identity provider.
 func (s *Server) handleSignAction(w http.ResponseWriter, r *http.Request) {
-	r = acting(r, audit.Buyer)
-	if err := s.signAction(r); err != nil {
+	r = acting(r, audit.Signatory)
+	to, err := s.signAction(r)
+	if err != nil {
 		s.refused(r, err)
 		s.renderSignError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, r.URL.Path+"?done="+url.QueryEscape(r.PostFormValue("action")), http.StatusSeeOther)
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// signAction is the signatory's approval or refusal.
-func (s *Server) signAction(r *http.Request) error {
+// The signing page's outcomes that are not the action's own name.
+const (
+	doneWrongCode = "wrongCode"
+	doneVerified  = "verified"
+)
+
+// signAction is what a signing page's form asks: approve or decline, or
+// in live mode, to verify first (send a code, check one, or go to the
+// identity provider). It returns where to send the browser.
+func (s *Server) signAction(r *http.Request) (string, error) {
 	if err := sameOrigin(r); err != nil {
-		return err
+		return "", err
 	}
 	id := r.PathValue("sessionId")
 	if !s.validPageToken("sign", id, r.PostFormValue("token")) {
-		return kassa.Errorf(kassa.EUnauthorized, "the form has expired; reload the page and try again")
+		return "", kassa.Errorf(kassa.EUnauthorized, "the form has expired; reload the page and try again")
 	}
 	action := r.PostFormValue("action")
-	return s.app.Update(r.Context(), func(tx store.Tx) error {
+	if action == "identity" {
+		return s.beginIdentity(r)
+	}
+	done := action
+	err := s.app.Update(r.Context(), func(tx store.Tx) error {
 		ctx := r.Context()
 		ps, err := s.signingSession(ctx, tx, r)
 		if err != nil {
 			return err
 		}
 		env := s.app.Env()
-		var next *session.Session
+		next, status := ps, http.StatusSeeOther
 		switch action {
 		case "approve":
-			next, _, err = s.app.Sign(ctx, tx, ps, env)
+			next, _, err = s.app.Sign(ctx, tx, ps, order.VerifiedByLink, env)
 		case "decline":
-			next, err = s.app.Decline(ctx, tx, ps, env)
+			next, err = s.app.Decline(ctx, tx, ps, order.VerifiedByLink, env)
+		case "sendCode":
+			next, err = s.app.SendSigningCode(ctx, tx, ps, env)
+		case "verifyCode":
+			var ok bool
+			if next, ok, err = s.app.CheckSigningCode(ps, r.PostFormValue("code"), env.Now); err == nil {
+				done = doneVerified
+				if !ok {
+					done, status = doneWrongCode, http.StatusUnauthorized
+				}
+			}
 		default:
-			err = kassa.Invalid("action", "action must be approve or decline")
+			err = kassa.Invalid("action", "action must be approve, decline, sendCode, verifyCode or identity")
 		}
 		if err != nil {
 			return err
@@ -564,6 +628,66 @@ func (s *Server) signAction(r *http.Request) error {
 		if err := tx.UpdateSession(ctx, next); err != nil {
 			return err
 		}
-		return s.changed(ctx, tx, r, ps.MerchantID, ps.ID, http.StatusSeeOther)
+		ev := audit.Event{MerchantID: ps.MerchantID, Action: r.Pattern, Target: ps.ID, Status: status}
+		if status != http.StatusSeeOther {
+			ev.Outcome = kassa.EUnauthorized
+		}
+		return s.app.Audit(ctx, tx, ev)
 	})
+	return r.URL.Path + "?done=" + url.QueryEscape(done), err
+}
+
+// beginIdentity sends the visitor of a signing page to the identity
+// provider: it reads the session, then calls the provider outside any
+// transaction.
+func (s *Server) beginIdentity(r *http.Request) (string, error) {
+	ctx := r.Context()
+	ps, err := provider.View(ctx, s.app, func(tx store.ReadTx) (*session.Session, error) { return s.signingSession(ctx, tx, r) })
+	if err != nil {
+		return "", err
+	}
+	if _, err := ps.Verified(s.app.Now()); kassa.ErrorCode(err) != kassa.EForbidden {
+		return "", cmp.Or(err, error(kassa.Errorf(kassa.EConflict, "you are verified already")))
+	}
+	return s.app.BeginIdentity(ctx, ps, s.identityReturn(ps.ID))
+}
+
+// identityReturn is where the identity provider sends the signatory back.
+func (s *Server) identityReturn(sessionID string) string {
+	return s.app.PublicURL() + s.app.SigningPath(sessionID) + "/identity"
+}
+
+// handleIdentityReturn takes the identity provider's answer: a verified
+// signatory goes back to the signing page to approve or decline. The
+// provider is asked outside the transaction that records the answer.
+func (s *Server) handleIdentityReturn(w http.ResponseWriter, r *http.Request) {
+	r = acting(r, audit.Signatory)
+	ctx := r.Context()
+	ps, err := provider.View(ctx, s.app, func(tx store.ReadTx) (*session.Session, error) { return s.signingSession(ctx, tx, r) })
+	var id session.Identity
+	if err == nil {
+		id, err = s.app.FinishIdentity(ctx, ps, s.identityReturn(ps.ID), r.URL.Query())
+	}
+	if err == nil {
+		err = s.app.Update(ctx, func(tx store.Tx) error {
+			ps, err := s.signingSession(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			next, err := ps.VerifyIdentity(s.app.Now(), id)
+			if err != nil {
+				return err
+			}
+			if err := tx.UpdateSession(ctx, next); err != nil {
+				return err
+			}
+			return s.changed(ctx, tx, r, ps.MerchantID, ps.ID, http.StatusSeeOther)
+		})
+	}
+	if err != nil {
+		s.refused(r, err)
+		s.renderSignError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, strings.TrimSuffix(r.URL.Path, "/identity")+"?done="+doneVerified, http.StatusSeeOther)
 }

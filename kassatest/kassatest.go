@@ -117,7 +117,7 @@ func Purchase(tb testing.TB, app *provider.Service, merchantID string, auto *ord
 		}
 		var a provider.Authorization
 		if _, err := app.ChangeSession(ctx, tx, merchantID, ps.ID, func(ps *session.Session, env order.Env) (next *session.Session, err error) {
-			next, a, err = app.Authorize(ctx, tx, ps, Buyer, order.Invoice, env)
+			next, a, err = app.Authorize(ctx, tx, ps, provider.Confirmation{Buyer: Buyer, Method: order.Invoice}, env)
 			return next, err
 		}); err != nil {
 			return err

@@ -48,7 +48,7 @@ func TestClientSecret(t *testing.T) {
 }
 
 func TestSigner(t *testing.T) {
-	s := merchant.Signer{Key: merchant.NewKey()}
+	s := firstKey()
 	c, _ := merchant.NewClient(kassa.RandomIDs{}, now, "m_1")
 	tok := s.Issue(c, now)
 	if s.Issue(c, now) == tok {
@@ -67,7 +67,7 @@ func TestSigner(t *testing.T) {
 		at    time.Time
 	}{
 		"expired":        {tok, now.Add(merchant.TokenLifetime)},
-		"other key":      {merchant.Signer{Key: merchant.NewKey()}.Issue(c, now), now},
+		"other key":      {firstKey().Issue(c, now), now},
 		"tampered":       {"x" + tok, now},
 		"no signature":   {strings.Split(tok, ".")[0], now},
 		"empty":          {"", now},

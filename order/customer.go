@@ -41,14 +41,16 @@ func (c *Customer) Validate(param string) error {
 		}
 	}
 	for _, f := range []struct{ name, v string }{{"email", c.Email}, {"shippingAddress.contact.email", c.ShippingAddress.Contact.Email}} {
-		if f.v != "" && !looksLikeEmail(f.v) {
+		if f.v != "" && !LooksLikeEmail(f.v) {
 			return kassa.Invalid(param+"."+f.name, "%q is not an e-mail address", f.v)
 		}
 	}
 	return nil
 }
 
-func looksLikeEmail(s string) bool {
+// LooksLikeEmail is the e-mail address check: something@something, no
+// white space.
+func LooksLikeEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
 	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n")
 }

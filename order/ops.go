@@ -51,6 +51,8 @@ type NewParams struct {
 	// ProcessingDelay is how long after creation the order becomes ready
 	// for capture; zero makes it ready at once.
 	ProcessingDelay time.Duration
+	// Signatory is who approved the purchase, when a signatory did.
+	Signatory *Approval
 }
 
 // New creates an order, with its create and authorize events, and its
@@ -89,6 +91,7 @@ func New(env Env, p NewParams) (*Order, error) {
 		AuthorizeStatus:  p.AuthorizeStatus,
 		AuthorizedAmount: p.Totals.Amount,
 		AutoCapture:      p.AutoCapture,
+		Signatory:        p.Signatory,
 		ReadyAt:          env.Now.Add(p.ProcessingDelay),
 		Uncaptured:       &Chunk{LedgerID: env.IDs.New(kassa.PrefixLedger), Lines: withIDs(env, p.Lines), CreatedAt: env.Now},
 		CreatedAt:        env.Now,

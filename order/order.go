@@ -60,6 +60,8 @@ type Order struct {
 	// AutoCapture, when enabled, has the order captured in full once it
 	// has been ready for capture for DelayMinutes.
 	AutoCapture *AutoCapture `json:"autoCapture,omitempty"`
+	// Signatory is who approved the purchase, when a signatory did.
+	Signatory *Approval `json:"signatory,omitempty"`
 
 	Acknowledged bool `json:"acknowledged"`
 	// Paid is set once the buyer has paid what the order's invoices ask

@@ -11,6 +11,15 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
+// Confirmation is what the buyer confirms a purchase with: who buys, how
+// they pay, and, for a purchase that needs a signatory in live mode, whom
+// they name to approve it.
+type Confirmation struct {
+	Buyer     order.Customer
+	Method    string
+	Signatory Named
+}
+
 // Authorization is what authorizing answers: the state and, when
 // authorized, the token (the SDK's promise resolves to the same fields).
 type Authorization struct {
@@ -26,13 +35,13 @@ type Authorization struct {
 // reserved; then it reserves the session's amount on the line (see
 // store.CheckoutWriter). The decision is recorded in the transaction; a
 // rejection fails it, and the outbox records the decision after it.
-func (s *Service) Authorize(ctx context.Context, tx store.Tx, ps *session.Session, buyer order.Customer, method string, env order.Env) (*session.Session, Authorization, error) {
+func (s *Service) Authorize(ctx context.Context, tx store.Tx, ps *session.Session, in Confirmation, env order.Env) (*session.Session, Authorization, error) {
 	var v Authorization
-	ps, err := ps.WithPaymentMethod(method)
+	ps, err := ps.WithPaymentMethod(in.Method)
 	if err != nil {
 		return nil, v, err
 	}
-	c, err := session.BuyerCustomer(buyer, ps.Country)
+	c, err := session.BuyerCustomer(in.Buyer, ps.Country)
 	if err != nil {
 		return nil, v, err
 	}
@@ -43,6 +52,9 @@ func (s *Service) Authorize(ctx context.Context, tx store.Tx, ps *session.Sessio
 	}
 	next, tok, err := ps.Authorize(env, c, d)
 	if err != nil {
+		return nil, v, err
+	}
+	if next, err = s.nameSignatory(ctx, tx, next, in.Signatory, env.Now); err != nil {
 		return nil, v, err
 	}
 	if err := s.supersede(ctx, tx, ps.MerchantID, ps.Token, env); err != nil {
@@ -63,9 +75,16 @@ func (s *Service) Authorize(ctx context.Context, tx store.Tx, ps *session.Sessio
 }
 
 // Decline records a signatory's refusal and gives back the credit the
-// session reserved; the caller saves the session it returns.
-func (s *Service) Decline(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, error) {
-	next, err := ps.Decline(env)
+// session reserved; the caller saves the session it returns. via is how
+// the sandbox's signatory acted (order.VerifiedByLink or
+// VerifiedBySandboxAPI); in live mode the signatory must have been
+// verified (signatory.go).
+func (s *Service) Decline(ctx context.Context, tx store.Tx, ps *session.Session, via string, env order.Env) (*session.Session, error) {
+	a, err := s.approval(ps, via, env.Now)
+	if err != nil {
+		return nil, err
+	}
+	next, err := ps.Decline(env, a)
 	if err != nil {
 		return nil, err
 	}
@@ -87,10 +106,15 @@ func (s *Service) Assess(ctx context.Context, tx store.Tx, ps *session.Session, 
 }
 
 // Sign completes a signatory's approval: the path of the signing page and
-// of the sandbox endpoint, which save the session it returns. The session's credit hold, taken when
-// it was parked, stays.
-func (s *Service) Sign(ctx context.Context, tx store.Tx, ps *session.Session, env order.Env) (*session.Session, Authorization, error) {
-	next, tok, err := ps.Sign(env)
+// of the sandbox endpoint, which save the session it returns. via is as
+// for Decline. The session's credit hold, taken when it was parked,
+// stays.
+func (s *Service) Sign(ctx context.Context, tx store.Tx, ps *session.Session, via string, env order.Env) (*session.Session, Authorization, error) {
+	a, err := s.approval(ps, via, env.Now)
+	if err != nil {
+		return nil, Authorization{}, err
+	}
+	next, tok, err := ps.Sign(env, a)
 	if err != nil {
 		return nil, Authorization{}, err
 	}

@@ -49,7 +49,7 @@ func (e *env) authorize(company string, amount int64) (*session.Session, provide
 	var a provider.Authorization
 	err = e.app.Update(e.t.Context(), func(tx store.Tx) error {
 		_, err := e.app.ChangeSession(e.t.Context(), tx, e.merchant, ps.ID, func(ps *session.Session, env order.Env) (next *session.Session, err error) {
-			next, a, err = e.app.Authorize(e.t.Context(), tx, ps, buyer, order.Invoice, env)
+			next, a, err = e.app.Authorize(e.t.Context(), tx, ps, provider.Confirmation{Buyer: buyer, Method: order.Invoice}, env)
 			return next, err
 		})
 		return err

@@ -49,6 +49,10 @@ type Config struct {
 	// stores: endpoints' signing secrets and buyers' link tokens. It must
 	// be the database's (see LoadSigner).
 	KEK *seal.Key
+	// Identity is the deployment's identity provider, which verifies
+	// signatories in live mode instead of a one-time code by e-mail; nil
+	// for none (signatory.go).
+	Identity IdentityProvider
 	// AllowPrivateWebhooks lets endpoints point at loopback and private
 	// addresses: for sandboxes and tests only, ignored in live mode.
 	AllowPrivateWebhooks bool
@@ -72,13 +76,16 @@ type Service struct {
 	// that recording decisions leaves the IDs of everything else as ids
 	// gives them (tests predict those).
 	decisionIDs kassa.IDs
-	signer      merchant.Signer
+	keys        signingKeys   // the access-token signing keys known (signingkeys.go)
+	linkKey     []byte        // the buyer's links' MAC key (LinkKey)
 	issued      chan struct{} // a committed transaction issued documents
 	clients     clientStates  // API clients revoked or rotated lately (apikeys.go)
 }
 
-// New returns the provider over st. The signer's key must be the one every
-// Kassa process on the same database uses (see LoadSigner).
+// New returns the provider over st. The signer must be as LoadSigner
+// returns it, with the keys every Kassa process on the same database
+// uses, the first one first; the process learns the keys made later by
+// itself.
 func New(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids kassa.IDs, signer merchant.Signer) *Service {
 	if cfg.Risk.CreditLimit == 0 {
 		cfg.Risk = risk.DefaultPolicy
@@ -89,7 +96,8 @@ func New(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids ka
 	if cfg.DisableEndpointsAfter <= 0 {
 		cfg.DisableEndpointsAfter = notify.DefaultDisableAfter
 	}
-	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, decisionIDs: kassa.RandomIDs{Clock: clock}, signer: signer, issued: make(chan struct{}, 1)}
+	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, decisionIDs: kassa.RandomIDs{Clock: clock}, linkKey: linkKey(signer.Keys[0].Key), issued: make(chan struct{}, 1)}
+	s.keys.signer.Store(&signer)
 	s.store = outbox{Store: st, srv: s}
 	return s
 }

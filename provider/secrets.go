@@ -88,15 +88,33 @@ func Rewrap(ctx context.Context, st store.Store, kek, next *seal.Key) (int, erro
 		if err := unlock(ctx, tx, kek); err != nil {
 			return err
 		}
-		var err error
-		n, err = reseal(ctx, tx, sealedSettings, func(sealed []byte, context string) (string, error) {
+		rewrap := func(sealed []byte, context string) (string, error) {
 			plain, err := kek.Open(string(sealed), context)
 			if err != nil {
 				return "", fmt.Errorf("opening %s: %w", context, err)
 			}
 			return next.Seal(plain, context), nil
-		})
-		return err
+		}
+		var err error
+		if n, err = reseal(ctx, tx, sealedSettings, rewrap); err != nil {
+			return err
+		}
+		// The keys rotations made: only ever sealed, so not among what
+		// the first start with a key seals (reseal).
+		ks, err := tx.SigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			if k.Sealed, err = rewrap([]byte(k.Sealed), signingKeyContext(k.ID)); err != nil {
+				return err
+			}
+			if err := tx.PutSigningKey(ctx, k); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
 	})
 	return n, err
 }

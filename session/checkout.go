@@ -29,8 +29,10 @@ type Event struct {
 	Token   string   `json:"authorizationToken,omitempty"`
 	// Dialog is the buyer's dialog (the nonce of its page token) whose
 	// request made the event, if one did.
-	Dialog    string    `json:"dialog,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
+	Dialog string `json:"dialog,omitempty"`
+	// Signatory is who approved or declined, on those events.
+	Signatory *order.Approval `json:"signatory,omitempty"`
+	CreatedAt time.Time       `json:"createdAt"`
 }
 
 // MaxAssessments bounds the assessments a buyer's dialog may run on one

@@ -22,7 +22,7 @@ func TestDialogState(t *testing.T) {
 		{"authorized, no order", func(t *testing.T, c *clock) *session.Session { s, _ := authorized(t, c, company); return s }, "open", false},
 		{"awaiting a signatory", func(t *testing.T, c *clock) *session.Session { return awaiting(t, c) }, "completed", true},
 		{"signed", func(t *testing.T, c *clock) *session.Session {
-			s, _, err := awaiting(t, c).Sign(c.env())
+			s, _, err := awaiting(t, c).Sign(c.env(), order.Approval{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestDecline(t *testing.T) {
 	c := newClock()
 	s := awaiting(t, c)
 	before := deepCopy(s)
-	got, err := s.Decline(c.env())
+	got, err := s.Decline(c.env(), order.Approval{})
 	unchanged(t, "Decline", before, s)
 	if err != nil {
 		t.Fatalf("Decline error: %v", err)
@@ -99,7 +99,7 @@ func TestDecline(t *testing.T) {
 	if last := got.Events[len(got.Events)-1]; got.State != session.StateCancelled || last.Type != session.EventAuthorizationDeclined {
 		t.Errorf("Decline = state %s, last event %+v; want cancelled, %s", got.State, last, session.EventAuthorizationDeclined)
 	}
-	_, err = newSession(t, c).Decline(c.env())
+	_, err = newSession(t, c).Decline(c.env(), order.Approval{})
 	wantError(t, "Decline(created)", err, kassa.EConflict, "")
 }
 
@@ -167,7 +167,7 @@ func TestDialogOutcome(t *testing.T) {
 
 	parked := awaiting(t, c)
 	parked = newSession(t, c).InDialog(parked, "c")
-	signed, _, err := parked.Sign(c.env())
+	signed, _, err := parked.Sign(c.env(), order.Approval{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,9 +63,15 @@ type Session struct {
 	Token         string `json:"authorizationToken,omitempty"` // the token that is current
 	// SignatoryRequested says the session once waited for a signatory;
 	// its order's notifications then carry the session's reference.
-	SignatoryRequested bool    `json:"signatoryRequested,omitempty"`
-	OrderID            string  `json:"orderId,omitempty"`
-	Events             []Event `json:"events,omitempty"`
+	SignatoryRequested bool `json:"signatoryRequested,omitempty"`
+	// Signatory is the person the buyer named to approve the purchase,
+	// in live mode (signatory.go).
+	Signatory *Signatory `json:"signatory,omitempty"`
+	// Approval is who approved the purchase, once a signatory did; the
+	// order's authorize event carries it.
+	Approval *order.Approval `json:"approval,omitempty"`
+	OrderID  string          `json:"orderId,omitempty"`
+	Events   []Event         `json:"events,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -267,25 +273,27 @@ func (s *Session) Authorize(env order.Env, c order.Customer, d risk.Decision) (*
 	return n, tok, nil
 }
 
-// Sign completes a signatory's approval and issues the token.
-func (s *Session) Sign(env order.Env) (*Session, *Token, error) {
+// Sign completes a signatory's approval, a, and issues the token.
+func (s *Session) Sign(env order.Env, a order.Approval) (*Session, *Token, error) {
 	if s.StateAt(env.Now) != StateAwaitingSignatory {
 		return nil, nil, kassa.Errorf(kassa.EConflict, "session %s is not awaiting a signatory", s.ID)
 	}
 	n := s.clone()
 	n.UpdatedAt = env.Now
+	n.Approval = &a
 	tok := n.issue(env)
-	n.record(Event{Type: EventAuthorizationCreate, Token: tok.Token, CreatedAt: env.Now})
+	n.record(Event{Type: EventAuthorizationCreate, Token: tok.Token, Signatory: &a, CreatedAt: env.Now})
 	return n, tok, nil
 }
 
-// Decline records a signatory's refusal and cancels the session.
-func (s *Session) Decline(env order.Env) (*Session, error) {
+// Decline records a signatory's refusal, by a, and cancels the session.
+func (s *Session) Decline(env order.Env, a order.Approval) (*Session, error) {
 	n, err := s.Cancel(env)
 	if err != nil {
 		return nil, err
 	}
-	n.Events[len(n.Events)-1].Type = EventAuthorizationDeclined
+	e := &n.Events[len(n.Events)-1]
+	e.Type, e.Signatory = EventAuthorizationDeclined, &a
 	return n, nil
 }
 

@@ -464,14 +464,15 @@ func TestSign(t *testing.T) {
 	s := awaiting(t, c)
 	c.advance(day)
 	before := deepCopy(s)
-	got, tok, err := s.Sign(c.env())
+	a := order.Approval{Name: "Sara Signer", Email: "sara@buyer.example", Method: order.VerifiedByEmailCode, At: c.now}
+	got, tok, err := s.Sign(c.env(), a)
 	unchanged(t, "Sign", before, s)
 	if err != nil {
 		t.Fatalf("Sign() error: %v", err)
 	}
 	want := deepCopy(s)
-	want.State, want.Token, want.UpdatedAt = session.StateAuthorized, "at_00000001", c.now
-	want.Events = append(want.Events, session.Event{Type: session.EventAuthorizationCreate, Token: "at_00000001", CreatedAt: c.now})
+	want.State, want.Token, want.UpdatedAt, want.Approval = session.StateAuthorized, "at_00000001", c.now, &a
+	want.Events = append(want.Events, session.Event{Type: session.EventAuthorizationCreate, Token: "at_00000001", Signatory: &a, CreatedAt: c.now})
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Sign() session mismatch (-want +got):\n%s", diff)
 	}
@@ -479,8 +480,12 @@ func TestSign(t *testing.T) {
 	if diff := cmp.Diff(wantTok, tok); diff != "" {
 		t.Errorf("Sign() token mismatch (-want +got):\n%s", diff)
 	}
-	if _, _, _, err := session.CreateOrder(c.env(), tok, got, orderRequest(got), 0); err != nil {
-		t.Errorf("CreateOrder(signed token) error: %v", err)
+	o, _, _, err := session.CreateOrder(c.env(), tok, got, orderRequest(got), 0)
+	if err != nil {
+		t.Fatalf("CreateOrder(signed token) error: %v", err)
+	}
+	if o.Signatory == nil || *o.Signatory != a {
+		t.Errorf("the order's signatory = %+v, want the approval %+v", o.Signatory, a)
 	}
 }
 
@@ -492,7 +497,7 @@ func TestSignRejects(t *testing.T) {
 		{"created", func(t *testing.T, c *clock) *session.Session { return newSession(t, c) }},
 		{"authorized", func(t *testing.T, c *clock) *session.Session { s, _ := authorized(t, c, company); return s }},
 		{"signed already", func(t *testing.T, c *clock) *session.Session {
-			s, _, err := awaiting(t, c).Sign(c.env())
+			s, _, err := awaiting(t, c).Sign(c.env(), order.Approval{})
 			if err != nil {
 				t.Fatalf("Sign error: %v", err)
 			}
@@ -510,7 +515,7 @@ func TestSignRejects(t *testing.T) {
 			c := newClock()
 			s := tt.prepare(t, c)
 			before := deepCopy(s)
-			got, tok, err := s.Sign(c.env())
+			got, tok, err := s.Sign(c.env(), order.Approval{})
 			unchanged(t, "Sign", before, s)
 			if got != nil || tok != nil {
 				t.Errorf("Sign() in state %s = %v, %v with error %v", tt.name, got, tok, err)

@@ -131,7 +131,7 @@ func CreateOrder(env order.Env, t *Token, s *Session, r OrderRequest, processing
 		Currency: cur, Country: country, Locale: locale, Reference: ref,
 		Lines: r.Lines, Totals: r.Totals, Customer: c,
 		AuthorizeStatus: status, PaymentMethod: s.PaymentMethod, RiskTags: s.RiskTags, Metadata: meta,
-		ProcessingDelay: processingDelay, AutoCapture: r.AutoCapture,
+		ProcessingDelay: processingDelay, AutoCapture: r.AutoCapture, Signatory: s.Approval,
 	})
 	if err != nil {
 		return nil, nil, nil, err

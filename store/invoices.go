@@ -94,23 +94,23 @@ type BankPayment struct {
 // of its own (DocumentID empty). MessageID is fixed when the mail is
 // queued, so a resend after a crash is recognisably the same message.
 type Mail struct {
-	ID         string    `json:"id"`
-	MerchantID string    `json:"merchantId"`
-	DocumentID string    `json:"documentId,omitempty"`
+	ID         string `json:"id"`
+	MerchantID string `json:"merchantId"`
+	DocumentID string `json:"documentId,omitempty"`
 	// Body is a message's text, sealed under the key-encryption key
 	// (context MailBodyContext): it may hold a link or a code that are
 	// secrets. Empty for a document's mail, whose body the sender renders.
-	Body string `json:"-"`
-	MessageID  string    `json:"messageId"`
-	To         []string  `json:"to"`
-	Cc         []string  `json:"cc,omitempty"`
-	Subject    string    `json:"subject"`
-	Reminder   bool      `json:"reminder,omitempty"` // an overdue reminder, not the document's first mail
-	Attempts   int       `json:"attempts"`
-	NextAt     time.Time `json:"nextAt"` // zero once sent
-	SentAt     time.Time `json:"sentAt"` // zero until sent
-	LastError  string    `json:"lastError,omitempty"`
-	CreatedAt  time.Time `json:"createdAt"`
+	Body      string    `json:"-"`
+	MessageID string    `json:"messageId"`
+	To        []string  `json:"to"`
+	Cc        []string  `json:"cc,omitempty"`
+	Subject   string    `json:"subject"`
+	Reminder  bool      `json:"reminder,omitempty"` // an overdue reminder, not the document's first mail
+	Attempts  int       `json:"attempts"`
+	NextAt    time.Time `json:"nextAt"` // zero once sent
+	SentAt    time.Time `json:"sentAt"` // zero until sent
+	LastError string    `json:"lastError,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // MailBodyContext is the seal context of a message mail's body.

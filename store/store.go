@@ -59,6 +59,7 @@ type ReadTx interface {
 	InvoiceReader
 	AuditReader
 	CreditReader
+	SigningKeyReader
 }
 
 // Tx reads and writes. Creating a row that already exists is EConflict;

@@ -76,6 +76,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Overdue", testOverdue},
 		{"AuditEvents", testAuditEvents},
 		{"Secrets", testSecrets},
+		{"SigningKeys", testSigningKeys},
+		{"ConcurrentSigningKeys", testConcurrentSigningKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -152,13 +152,13 @@ var Upgrades = []Upgrade{
 	{"Deliveries", "0006_document_numbering.sql", UpgradeDeliveries},
 	{"Secrets", "0008_delivery_destinations.sql", UpgradeSecrets},
 	{"Clients", "0008_delivery_destinations.sql", UpgradeClients},
-	{"EndpointHealth", "0012_credit.sql", UpgradeEndpointHealth},
+	{"EndpointHealth", "0013_signing_keys.sql", UpgradeEndpointHealth},
 }
 
 // UpgradeEndpointHealth checks migration 0014, which gives endpoints
 // rotations and a health, and merchants a contact address, on a database
-// whose schema is at 0012: exec writes a merchant and its endpoint as
-// 0012 stored them, then open brings the schema up to date. The merchant
+// whose schema is at 0013: exec writes a merchant and its endpoint as
+// 0013 stored them, then open brings the schema up to date. The merchant
 // has no address; the endpoint keeps its secret, was never rotated, has
 // no failure streak and is enabled.
 func UpgradeEndpointHealth(t *testing.T, exec Exec, _ Count, open func(t *testing.T) store.Store) {
@@ -171,7 +171,7 @@ func UpgradeEndpointHealth(t *testing.T, exec Exec, _ Count, open func(t *testin
 			VALUES ('ne_legacy', $1, 'https://erp.example/hooks', 'ks1:sealed', '["com.kassa.order.paid"]', $2)`, m, created.UnixMicro()},
 	} {
 		if err := exec(ctx, s[0].(string), s[1:]...); err != nil {
-			t.Fatalf("writing 0012's data: %v", err)
+			t.Fatalf("writing 0013's data: %v", err)
 		}
 	}
 	s := open(t)
@@ -219,7 +219,7 @@ func UpgradeSecrets(t *testing.T, exec Exec, count Count, open func(t *testing.T
 			t.Fatalf("writing 0008's data: %v", err)
 		}
 	}
-	before := merchant.Signer{Key: tokenKey}.Issue(&merchant.Client{ID: "cl_legacy", MerchantID: m, Scope: merchant.ScopeWrite}, issued)
+	before := merchant.Signer{Keys: []merchant.SigningKey{{Key: tokenKey}}}.Issue(&merchant.Client{ID: "cl_legacy", MerchantID: m, Scope: merchant.ScopeWrite}, issued)
 
 	s := open(t)
 	signer, err := provider.LoadSigner(ctx, s, kek)
@@ -278,7 +278,7 @@ func UpgradeSecrets(t *testing.T, exec Exec, count Count, open func(t *testing.T
 		return vs
 	}
 	first := sealed()
-	if again, err := provider.LoadSigner(ctx, s, kek); err != nil || !bytes.Equal(again.Key, tokenKey) {
+	if again, err := provider.LoadSigner(ctx, s, kek); err != nil || len(again.Keys) != 1 || !bytes.Equal(again.Keys[0].Key, tokenKey) {
 		t.Errorf("LoadSigner on a second start = %v; want the legacy key", err)
 	}
 	if diff := cmp.Diff(first, sealed()); diff != "" {

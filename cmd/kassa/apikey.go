@@ -78,7 +78,7 @@ func apikey(ctx context.Context, args []string, getenv func(string) string, stdo
 	if fs.NArg() != 0 || *merchantID == "" {
 		return fmt.Errorf("%s", apikeyUsage)
 	}
-	ev := audit.Event{MerchantID: *merchantID, Action: "apikey " + verb, Target: *clientID}
+	ev := &audit.Event{MerchantID: *merchantID, Action: "apikey " + verb, Target: *clientID}
 	if verb == "list" {
 		ev.Action = "" // a read: not in the audit log
 	}

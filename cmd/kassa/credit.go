@@ -54,7 +54,7 @@ func creditPolicyCmd(ctx context.Context, args []string, getenv func(string) str
 			return policyErr(*file, err)
 		}
 	}
-	ev := audit.Event{MerchantID: *merchantID, Action: "credit-policy set"}
+	ev := &audit.Event{MerchantID: *merchantID, Action: "credit-policy set"}
 	if verb == "get" {
 		ev.Action = "" // a read: not in the audit log
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/store"
@@ -134,14 +135,23 @@ func writeKeyOnce(path string, raw []byte) (created bool, err error) {
 	return true, nil
 }
 
-// keysCmd runs `kassa keys generate` and `kassa keys rewrap`.
+const keysUsage = `usage:
+  kassa keys generate
+  kassa keys rewrap --key-file OLD --new-key-file NEW [--data-dir DIR] [--database URL]
+  kassa keys rotate-signing [--key-file FILE] [--data-dir DIR] [--database URL]`
+
+// keysCmd runs `kassa keys generate`, `kassa keys rewrap` and `kassa keys
+// rotate-signing`.
 func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "generate" {
 		_, err := fmt.Fprintln(stdout, seal.Encode(seal.Generate()))
 		return err
 	}
+	if len(args) > 0 && args[0] == "rotate-signing" {
+		return rotateSigning(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "rewrap" {
-		return errors.New("usage: kassa keys generate | kassa keys rewrap --key-file OLD --new-key-file NEW [--data-dir DIR] [--database URL]")
+		return errors.New(keysUsage)
 	}
 	fs := flag.NewFlagSet("kassa keys rewrap", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -180,4 +190,32 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	_, err = fmt.Fprintf(stdout, "re-sealed %d values under key-encryption key %s (was %s); start every Kassa process sharing %s with the new key\n",
 		n, nextKey.ID(), kek.ID(), db.where())
 	return err
+}
+
+// rotateSigning makes a new access-token signing key (docs/secrets.md):
+// every running server signs the tokens it issues with it within 2
+// seconds (its refresh pass), and the tokens of the keys before it work
+// until they expire. It prints the keys that verify tokens, the new one last, and is
+// in the audit log with the new key as its target.
+func rotateSigning(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kassa keys rotate-signing", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var db dbFlags
+	db.register(fs, getenv)
+	kek := kekFlags(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return errors.New(keysUsage)
+	}
+	ev := &audit.Event{Action: "keys rotate-signing"}
+	return commandUpdate(ctx, &db, kek, getenv, stdout, stderr, ev, func(app *provider.Service, tx store.Tx) (any, error) {
+		ks, err := app.RotateSigningKey(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		ev.Target = ks[len(ks)-1].ID
+		return map[string]any{"keys": ks}, nil
+	})
 }

@@ -8,7 +8,7 @@
 //	kassa credit-policy   show or set a merchant's credit policy
 //	kassa demo            run a whole purchase and print the order's history
 //	kassa load            run purchases against servers and measure them
-//	kassa keys            make a key-encryption key, or re-seal everything under a new one
+//	kassa keys            make a key-encryption key, re-seal everything under a new one, or rotate the access-token signing key
 package main
 
 import (
@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 const usage = `Usage:
-  kassa [serve] [--addr ADDR] [--data-dir DIR] [--database URL]
+  kassa [serve] [--addr ADDR] [--data-dir DIR] [--database URL] [--tls-cert FILE --tls-key FILE]
                                                  run the server (default command)
   kassa merchant create --name NAME [--email ADDRESS] [--data-dir DIR] [--database URL]
                                                  create a merchant, print its credentials
@@ -90,8 +90,10 @@ const usage = `Usage:
   kassa keys generate                            print a new key-encryption key (base64 of 32 random bytes)
   kassa keys rewrap --key-file OLD --new-key-file NEW [--data-dir DIR] [--database URL]
                                                  re-seal the database's secrets under a new key-encryption key
+  kassa keys rotate-signing [--key-file FILE] [--data-dir DIR] [--database URL]
+                                                 make a new access-token signing key; tokens of the old one work until they expire
 Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE,
-KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_OVERDUE_REMINDERS, KASSA_MERCHANT_ID,
+KASSA_TLS_CERT, KASSA_TLS_KEY, KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_OVERDUE_REMINDERS, KASSA_MERCHANT_ID,
 KASSA_KEY_FILE, KASSA_KEY, KASSA_NEW_KEY_FILE, KASSA_NEW_KEY,
 KASSA_CREDIT_SERVICE_URL, KASSA_CREDIT_SERVICE_TIMEOUT, KASSA_CREDIT_SERVICE_TOKEN.
 `

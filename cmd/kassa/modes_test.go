@@ -66,13 +66,17 @@ func TestServeLiveCreatesNoMerchant(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
 			db := dbFlags{dataDir: dir}
-			flags := []string{"--key-file", newKeyFile(t)}
+			flags := []string{"--key-file", newKeyFile(t), "--public-url", "https://pay.example.com"}
 			if backend == "postgres" {
 				db.url = pgtest.URL(t)
 				flags = append(flags, "--database", db.url)
 			}
-			_, out, stop := startServeWith(t, dir, noenv, append(flags, "--mode", "live")...)
+			logged := &syncBuffer{}
+			_, out, stop := startServeLogged(t, dir, noenv, logged, append(flags, "--mode", "live")...)
 			stop()
+			if !strings.Contains(logged.String(), "no SMTP server") {
+				t.Errorf("live start without an SMTP server does not warn that nothing is sent:\n%s", logged)
+			}
 			for _, unwanted := range []string{"secret:", "clientSecret", "Sandbox credentials", "/demo/shop"} {
 				if strings.Contains(out.String(), unwanted) {
 					t.Errorf("live start printed %q:\n%s", unwanted, out)
@@ -121,7 +125,7 @@ func TestServeLiveIgnoresSandboxCredentials(t *testing.T) {
 	}
 
 	var log syncBuffer
-	_, out, stop = startServeLogged(t, dir, noenv, &log, "--mode", "live", "--key-file", filepath.Join(dir, keyFile)) // the key the sandbox made
+	_, out, stop = startServeLogged(t, dir, noenv, &log, "--mode", "live", "--key-file", filepath.Join(dir, keyFile), "--public-url", "https://pay.example.com") // the key the sandbox made
 	stop()
 	if strings.Contains(out.String()+log.String(), secret[1]) || strings.Contains(out.String(), file) {
 		t.Errorf("live start showed the sandbox credentials:\n%s\n%s", out, log.String())

@@ -39,7 +39,7 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	return commandUpdate(ctx, &db, kek, getenv, stdout, stderr, audit.Event{MerchantID: *merchantID, Action: "payments import"}, func(app *provider.Service, tx store.Tx) (any, error) {
+	return commandUpdate(ctx, &db, kek, getenv, stdout, stderr, &audit.Event{MerchantID: *merchantID, Action: "payments import"}, func(app *provider.Service, tx store.Tx) (any, error) {
 		f, err := reconcile.ParseCamt054(b) // a malformed file is a failed import, recorded
 		if err != nil {
 			return nil, err
@@ -51,9 +51,10 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 // commandUpdate runs fn in one transaction of the provider over the
 // database db names (commandApp), as a command that changes data does,
 // and prints fn's result as indented JSON. With an action, ev is the
-// operator's audit event: written in fn's transaction, or, when it fails,
-// with its outcome in a transaction of its own.
-func commandUpdate(ctx context.Context, db *dbFlags, kek *keyFlags, getenv func(string) string, stdout, stderr io.Writer, ev audit.Event, fn func(app *provider.Service, tx store.Tx) (any, error)) error {
+// operator's audit event: written in fn's transaction, as fn leaves it (it
+// may name the target it made), or, when it fails, with its outcome in a
+// transaction of its own.
+func commandUpdate(ctx context.Context, db *dbFlags, kek *keyFlags, getenv func(string) string, stdout, stderr io.Writer, ev *audit.Event, fn func(app *provider.Service, tx store.Tx) (any, error)) error {
 	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.Operator})
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	st, err := db.open(ctx, log)
@@ -70,12 +71,12 @@ func commandUpdate(ctx context.Context, db *dbFlags, kek *keyFlags, getenv func(
 		if res, err = fn(app, tx); err != nil || ev.Action == "" {
 			return err
 		}
-		return app.Audit(ctx, tx, ev)
+		return app.Audit(ctx, tx, *ev)
 	})
 	if err != nil {
 		if ev.Action != "" {
 			ev.Outcome = kassa.ErrorCode(err)
-			app.AuditAlone(ctx, ev)
+			app.AuditAlone(ctx, *ev)
 		}
 		return err
 	}

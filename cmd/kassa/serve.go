@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -54,6 +55,7 @@ type config struct {
 	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
 	limits                api.Limits
 	kek                   *keyFlags
+	tls                   *tls.Config // nil: plain HTTP, TLS terminated by a proxy in front
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -62,7 +64,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	var c config
 	fs.StringVar(&c.addr, "addr", or(getenv("KASSA_ADDR"), "127.0.0.1:8080"), "address to listen on (KASSA_ADDR)")
 	c.db.register(fs, getenv)
-	fs.StringVar(&c.publicURL, "public-url", getenv("KASSA_PUBLIC_URL"), "base URL clients reach Kassa at (KASSA_PUBLIC_URL; default http://ADDR)")
+	fs.StringVar(&c.publicURL, "public-url", getenv("KASSA_PUBLIC_URL"), "base URL clients reach Kassa at (KASSA_PUBLIC_URL; default http://ADDR, or https://ADDR with --tls-cert; live mode: https, and required without --tls-cert)")
 	fs.StringVar(&c.mode, "mode", or(getenv("KASSA_MODE"), "sandbox"), "sandbox or live; live creates no merchant, turns off the sandbox endpoints, demo shop and test companies, and takes https notification URLs only (docs/modes.md) (KASSA_MODE)")
 	delay := or(getenv("KASSA_PROCESSING_DELAY"), "0s")
 	fs.Func("processing-delay", "time from order creation to ready for capture (KASSA_PROCESSING_DELAY, default 0s)", func(s string) error {
@@ -95,6 +97,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&rate, "merchant-rate", rate, "authenticated API requests a second each merchant may send on average, per replica (KASSA_MERCHANT_RATE)")
 	burst := or(getenv("KASSA_MERCHANT_BURST"), strconv.Itoa(api.DefaultQuota.Burst))
 	fs.StringVar(&burst, "merchant-burst", burst, "authenticated API requests each merchant may send at once, per replica (KASSA_MERCHANT_BURST)")
+	certFile, keyFile := getenv("KASSA_TLS_CERT"), getenv("KASSA_TLS_KEY")
+	fs.StringVar(&certFile, "tls-cert", certFile, "PEM file of the TLS certificate chain to serve HTTPS with, with --tls-key; neither: plain HTTP, for a reverse proxy that terminates TLS (KASSA_TLS_CERT)")
+	fs.StringVar(&keyFile, "tls-key", keyFile, "PEM file of the TLS certificate's private key (KASSA_TLS_KEY)")
 	proxies := getenv("KASSA_TRUSTED_PROXIES")
 	fs.StringVar(&proxies, "trusted-proxies", proxies,
 		"comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For names the client's address; empty: none, the header is ignored (KASSA_TRUSTED_PROXIES)")
@@ -149,7 +154,49 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	if c.mode == "live" && c.allowPrivateWebhooks {
 		return c, errors.New("--allow-private-webhooks (KASSA_ALLOW_PRIVATE_WEBHOOKS) is for the sandbox only: live mode sends notifications to public addresses only; unset it or use --mode sandbox")
 	}
+	if c.tls, err = loadTLS(certFile, keyFile); err != nil {
+		return c, err
+	}
+	if c.mode == "live" {
+		if err := checkLivePublicURL(c.publicURL, c.tls != nil); err != nil {
+			return c, err
+		}
+	}
 	return c, nil
+}
+
+// loadTLS is the TLS configuration of a server with the certificate chain
+// and key in the PEM files certFile and keyFile, or nil when neither is
+// given. It reads them at once, so that a start with a bad pair stops
+// before anything is opened or created.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("--tls-cert (KASSA_TLS_CERT) and --tls-key (KASSA_TLS_KEY) go together: give both to serve HTTPS, or neither to serve plain HTTP behind a reverse proxy that terminates TLS")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("the TLS certificate %s and key %s: %w", certFile, keyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// checkLivePublicURL holds live mode's public URL to https: links to it
+// are e-mailed to buyers and signatories and given to shops. Without TLS
+// of its own Kassa cannot make one up, so it must be given.
+func checkLivePublicURL(publicURL string, ownTLS bool) error {
+	if publicURL == "" {
+		if ownTLS {
+			return nil // https://ADDR
+		}
+		return errors.New("live mode needs --public-url (KASSA_PUBLIC_URL): the https URL at which buyers and shops reach Kassa through the reverse proxy that terminates TLS; or serve HTTPS with --tls-cert and --tls-key")
+	}
+	if u, err := url.Parse(publicURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("public URL %q is not an https URL such as https://pay.example.com: live mode's links must be https", publicURL)
+	}
+	return nil
 }
 
 func or(s, def string) string {
@@ -209,6 +256,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	base := "http://" + ln.Addr().String()
+	if c.tls != nil {
+		base = "https://" + ln.Addr().String()
+	}
 	if c.publicURL == "" {
 		c.publicURL = base
 	}
@@ -219,6 +269,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		creds, err = sandboxCredentials(ctx, db, c.db.dataDir)
 	} else {
 		noMerchant, err = liveStart(ctx, db, c.db.dataDir, log)
+		if c.smtpAddr == "" {
+			log.Warn("no SMTP server (--smtp-addr): invoices' e-mails and signatories' links and codes are queued, and sent once Kassa starts with one; until then no signatory can approve a purchase")
+		}
 	}
 	if err != nil {
 		ln.Close()
@@ -277,7 +330,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Limits:           c.limits,
 	}, app)
 
-	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
+	proxied := ""
+	if c.tls == nil && !sandbox {
+		proxied = ", plain HTTP: TLS is expected to be terminated by a reverse proxy in front, serving " + c.publicURL
+	}
+	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s%s)\n", base, c.mode, c.db.where(), proxied)
 	if generated {
 		fmt.Fprintf(stdout, "Generated the key-encryption key %s in %s: back it up apart from the database; without it the signing keys and webhook secrets in the database cannot be opened\n", kek.ID(), kekFrom)
 	} else {
@@ -292,16 +349,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stdout, "No merchant yet. Create the first one with the command below; it prints the API client's secret once, and Kassa keeps only its hash:\n  %s\n", c.db.merchantCreateCommand(c.kek))
 	}
 
+	// The read timeouts bound the TLS handshake too. The server's own
+	// complaints (failed handshakes, say) go to the JSON log.
 	hs := &http.Server{
 		Handler:           srv,
+		TLSConfig:         c.tls,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	for _, j := range append(jobs.Provider(app, jobs.Config{Every: time.Second, OverdueReminders: c.overdueReminders}), jobs.Clients(app, time.Second)) {
+	refresh := []jobs.Job{jobs.Clients(app, time.Second), jobs.SigningKeys(app, time.Second)}
+	for _, j := range append(jobs.Provider(app, jobs.Config{Every: time.Second, OverdueReminders: c.overdueReminders}), refresh...) {
 		wg.Go(func() { j.Run(bg, log) })
 	}
 	if c.smtpAddr != "" {
@@ -310,7 +372,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	wg.Go(func() { dispatcher.Run(bg) }) // stopped after the HTTP server, finishing its attempts
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if c.tls != nil {
+			errc <- hs.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
 
 	select {
 	case err = <-errc:

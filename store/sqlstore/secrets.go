@@ -109,3 +109,35 @@ func (t *Tx) PutMailBodies(ctx context.Context, ss []store.StoredSecret) error {
 	}
 	return nil
 }
+
+func (t *Tx) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	if err := t.c.Lock(ctx, "signing keys"); err != nil {
+		return nil, err
+	}
+	var ks []store.SigningKey
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var (
+			k       store.SigningKey
+			created int64
+		)
+		err := rows.Scan(&k.ID, &k.Sealed, &created)
+		k.CreatedAt = fromMicros(created)
+		ks = append(ks, k)
+		return err
+	}, `SELECT id, sealed, created_at FROM signing_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	return ks, nil
+}
+
+func (t *Tx) PutSigningKey(ctx context.Context, k store.SigningKey) error {
+	_, err := t.c.Exec(ctx, `INSERT INTO signing_keys (id, sealed, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed, created_at = excluded.created_at`, k.ID, k.Sealed, k.CreatedAt.UnixMicro())
+	return t.writeErr(err, "signing key "+k.ID)
+}
+
+func (t *Tx) DeleteSigningKey(ctx context.Context, id string) error {
+	_, err := t.c.Exec(ctx, `DELETE FROM signing_keys WHERE id = $1`, id)
+	return t.writeErr(err, "signing key "+id)
+}

@@ -16,6 +16,8 @@
   var customer = null;
   var pageOrigin = ""; // the framing page's origin, once it spoke
   var settled = false;
+  // In live mode the buyer names the signatory instead of getting a link.
+  var signatories = root.dataset.signatories === "email";
 
   // What Confirm did. The dialog may close only once it knows: the page
   // must learn of a purchase that was placed whichever way the buyer left.
@@ -79,7 +81,12 @@
         return;
       }
       root.dataset.outcome = a.outcome;
-      $("signatory-note").hidden = a.outcome !== "signatory";
+      if (signatories) {
+        // The buyer names the signatory, who gets the link by e-mail.
+        $("signatory-fields").hidden = $("signatory-fields").disabled = a.outcome !== "signatory";
+      } else {
+        $("signatory-note").hidden = a.outcome !== "signatory";
+      }
       $("advance-choice").hidden = a.paymentMethods.indexOf("advanceInvoice") < 0;
       $("status").textContent = "Your company can pay by invoice. Review the order and confirm.";
       $("confirm-form").hidden = false;
@@ -100,14 +107,20 @@
     $("error").hidden = true;
     $("status").textContent = "Confirming…";
     var method = document.querySelector("input[name=paymentMethod]:checked").value;
-    confirming = post("confirm", { customer: customer, paymentMethod: method }).then(function (r) {
+    var body = { customer: customer, paymentMethod: method };
+    if (signatories && !$("signatory-fields").disabled) {
+      body.signatory = { name: $("signatory-name").value, email: $("signatory-email").value };
+    }
+    confirming = post("confirm", body).then(function (r) {
       placed = { state: r.state, authorizationToken: r.authorizationToken };
       if (leaving) return; // leave finishes with it
       if (r.state === "awaitingSignatory") {
         $("confirm-form").hidden = true;
         $("status").textContent = "A signatory must approve this purchase.";
-        $("signing-link").href = r.signatoryUrl;
-        $("signing-link").textContent = r.signatoryUrl;
+        if (!signatories) {
+          $("signing-link").href = r.signatoryUrl;
+          $("signing-link").textContent = r.signatoryUrl;
+        }
         $("signatory").hidden = false;
         $("done").focus();
         return;
