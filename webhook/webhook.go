@@ -292,7 +292,8 @@ func ready(ended []attempted, results <-chan attempted) []attempted {
 }
 
 // attempted is an attempt made, waiting to be recorded. sent says that
-// it reached the network: its outcome is the destination's doing.
+// it was tried at the destination (attempt): its outcome is the
+// destination's doing.
 type attempted struct {
 	d    notify.Delivery
 	a    notify.Attempt
@@ -395,9 +396,11 @@ func (d *Dispatcher) secrets(dl *notify.Delivery, t time.Time) ([]string, error)
 	return secrets, nil
 }
 
-// attempt POSTs the notification once. sent says that the request went
-// out (whatever came back); permanent, that retrying cannot help (the URL
-// itself is unusable).
+// attempt POSTs the notification once. sent says that the request was
+// tried at the destination, whatever came of it (a response, a refused
+// or timed-out connection, an address the policy refuses), rather than
+// given up before (no key to sign with); permanent, that retrying cannot
+// help (the URL itself is unusable).
 func (d *Dispatcher) attempt(ctx context.Context, dl *notify.Delivery) (a notify.Attempt, sent bool, retryAfter time.Duration, permanent bool) {
 	start := d.clock.Now()
 	a = notify.Attempt{DeliveryID: dl.ID, At: start}
