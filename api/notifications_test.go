@@ -32,7 +32,7 @@ type hook struct {
 	*httptest.Server
 	mu     sync.Mutex
 	bodies []string
-	fail   bool // answer 500 while set
+	status int // answered; 0 for 200
 	header []http.Header
 }
 
@@ -44,8 +44,8 @@ func newHook(t *testing.T) *hook {
 		defer h.mu.Unlock()
 		h.bodies = append(h.bodies, string(b))
 		h.header = append(h.header, r.Header.Clone())
-		if h.fail {
-			w.WriteHeader(http.StatusInternalServerError)
+		if h.status != 0 {
+			w.WriteHeader(h.status)
 		}
 	}))
 	t.Cleanup(h.Close)
@@ -58,9 +58,18 @@ func (h *hook) received() []string {
 	return slices.Sorted(slices.Values(h.bodies))
 }
 
+// setFail makes the hook answer 500, or 200 again.
 func (h *hook) setFail(fail bool) {
+	if fail {
+		h.setStatus(http.StatusInternalServerError)
+	} else {
+		h.setStatus(0)
+	}
+}
+
+func (h *hook) setStatus(code int) {
 	h.mu.Lock()
-	h.fail = fail
+	h.status = code
 	h.mu.Unlock()
 }
 
@@ -71,7 +80,7 @@ func notifyEnv(t *testing.T, newEnv func(*testing.T, ...option) *env) (*env, *we
 		c.AllowPrivateWebhooks = true
 	}))
 	d := webhook.New(slog.New(slog.DiscardHandler), e.store, e.clock, notificationKey,
-		webhook.Config{AllowPrivate: true, KEK: kassatest.KEK(), Jitter: func(int) time.Duration { return 0 }})
+		webhook.Config{AllowPrivate: true, KEK: kassatest.KEK(), Endpoints: e.app, Jitter: func(int) time.Duration { return 0 }})
 	return e, d
 }
 

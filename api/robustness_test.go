@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -25,7 +24,8 @@ import (
 )
 
 // Bad input gets a clear 4xx and changes nothing: every mutating endpoint
-// is sent malformed bodies, and the order is compared before and after.
+// is sent malformed bodies, and the order, the notification endpoints and
+// the merchant are compared before and after.
 func TestBadInputNeverFailsServerSide(t *testing.T) {
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		e := newEnv(t)
@@ -33,7 +33,10 @@ func TestBadInputNeverFailsServerSide(t *testing.T) {
 		orderID := e.order(c)
 		sessionID := e.session(c)
 		o := e.getOrder(orderID, nil)
-		before := e.must(200, request{method: "GET", path: "/v1/orders/" + orderID}).body
+		var endpoint struct{ ID string }
+		e.must(201, request{method: "POST", path: "/v1/notification-endpoints", body: map[string]any{"url": "https://erp.example/hooks"}}).decode(t, &endpoint)
+		views := []string{"/v1/orders/" + orderID, "/v1/notification-endpoints", "/v1/merchant"}
+		before := e.views(views)
 
 		bodies := []string{
 			`{`, `"text"`, `42`, `null`, `[1,2]`, `{"orderLines":"x"}`, `{"orderLines":[{}]}`,
@@ -60,6 +63,9 @@ func TestBadInputNeverFailsServerSide(t *testing.T) {
 			{"POST", "/v1/orders/" + orderID + "/customer"},
 			{"POST", "/v1/orders/" + orderID + "/paymentmethod"},
 			{"POST", "/v1/authorization-tokens/at_nope/order"},
+			{"POST", "/v1/notification-endpoints/" + endpoint.ID + "/rotate-secret"},
+			{"POST", "/v1/notification-endpoints/" + endpoint.ID + "/enable"},
+			{"PATCH", "/v1/merchant"},
 		}
 		for _, p := range paths {
 			for _, b := range bodies {
@@ -86,8 +92,8 @@ func TestBadInputNeverFailsServerSide(t *testing.T) {
 				t.Errorf("%s %s = %d %s, want 400 with a code", req.method, req.path, resp.status, resp.body)
 			}
 		}
-		if after := e.must(200, request{method: "GET", path: "/v1/orders/" + orderID}).body; !bytes.Equal(before, after) {
-			t.Errorf("bad requests changed the order:\nbefore %s\nafter  %s", before, after)
+		if after := e.views(views); after != before {
+			t.Errorf("bad requests changed the order, the endpoints or the merchant:\nbefore %s\nafter  %s", before, after)
 		}
 	})
 }
@@ -458,7 +464,8 @@ var hostileCases = func() []hostileCase {
 	for _, p := range []struct{ method, path string }{
 		{"GET", "/v1/orders/%s"}, {"GET", "/v1/orders/%s/documents"}, {"DELETE", "/v1/orders/%s"}, {"GET", "/v1/payment-sessions/%s"},
 		{"DELETE", "/v1/payment-sessions/%s"}, {"POST", "/v1/authorization-tokens/%s/order"}, {"DELETE", "/v1/authorization-tokens/%s"},
-		{"DELETE", "/v1/notification-endpoints/%s"}, {"GET", "/v1/notifications/%s"}, {"POST", "/v1/notifications/%s/redeliver"},
+		{"DELETE", "/v1/notification-endpoints/%s"}, {"POST", "/v1/notification-endpoints/%s/rotate-secret"},
+		{"POST", "/v1/notification-endpoints/%s/enable"}, {"GET", "/v1/notifications/%s"}, {"POST", "/v1/notifications/%s/redeliver"},
 		{"GET", "/v1/documents/%s"}, {"GET", "/invoices/%s"}, {"GET", "/payments/dialog/%s"}, {"GET", "/payments/sign/%s/x"},
 		{"GET", pm + "/collections/%s"}, {"POST", pm + "/collections/%s/sessions"}, {"GET", pm + "/sessions/%s"},
 		{"POST", pm + "/sessions/%s/authorize"}, {"GET", pm + "/payments/%s"}, {"POST", pm + "/payments/%s/capture"},
@@ -500,6 +507,9 @@ var hostileCases = func() []hostileCase {
 			return post("/v1/notification-endpoints", h.body(b)), []string{"/v1/notification-endpoints"}
 		})
 	}
+	add("merchant email", func(e *env, fx *hostileFixture, h hostile) (request, []string) {
+		return request{method: "PATCH", path: "/v1/merchant", body: h.body(map[string]any{"email": hostileMark})}, []string{"/v1/merchant"}
+	})
 	for _, p := range sellerFields {
 		add("invoice settings seller."+p, func(e *env, fx *hostileFixture, h hostile) (request, []string) {
 			return request{method: "PUT", path: "/v1/invoice-settings", body: h.body(map[string]any{"seller": map[string]any{p: hostileMark}})},

@@ -40,7 +40,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "merchant":
 		if len(rest) == 0 || rest[0] != "create" {
-			return fmt.Errorf("usage: kassa merchant create --name NAME [--data-dir DIR] [--database URL]")
+			return fmt.Errorf("usage: kassa merchant create --name NAME [--email ADDRESS] [--data-dir DIR] [--database URL]")
 		}
 		return merchantCreate(ctx, rest[1:], getenv, stdout, stderr)
 	case "apikey":
@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 const usage = `Usage:
   kassa [serve] [--addr ADDR] [--data-dir DIR] [--database URL] [--tls-cert FILE --tls-key FILE]
                                                  run the server (default command)
-  kassa merchant create --name NAME [--data-dir DIR] [--database URL]
+  kassa merchant create --name NAME [--email ADDRESS] [--data-dir DIR] [--database URL]
                                                  create a merchant, print its credentials
   kassa apikey create --merchant ID --name NAME --scope read|write [--data-dir DIR] [--database URL]
   kassa apikey list --merchant ID [--data-dir DIR] [--database URL]

@@ -181,6 +181,39 @@ func TestMerchantCreate(t *testing.T) {
 	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir}, noenv, nil, &out, &out); err == nil {
 		t.Error("merchant create without a name succeeded")
 	}
+
+	// With a contact address; one that is not an address creates nothing.
+	out.Reset()
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Beta AB", "--email", "finance@beta.example"}, noenv, nil, &out, t.Output()); err != nil {
+		t.Fatalf("merchant create --email: %v\n%s", err, out.String())
+	}
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Gamma AB", "--email", "finance"}, noenv, nil, &out, &out); err == nil {
+		t.Error("merchant create with an email that is not one succeeded")
+	}
+	db, err := sqlite.Open(filepath.Join(dir, "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(t.Context(), func(tx store.ReadTx) error {
+		m, err := tx.Merchant(t.Context(), c["merchantId"])
+		if err != nil {
+			return err
+		}
+		if m.Email != "finance@beta.example" {
+			t.Errorf("merchant %+v, want its email", m)
+		}
+		if n, err := tx.CountMerchants(t.Context()); err != nil || n != 2 {
+			t.Errorf("%d merchants (%v), want 2: the one with a bad email is not created", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestUsageErrors(t *testing.T) {

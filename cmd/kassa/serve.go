@@ -290,11 +290,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
-	dispatcher := webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
-		AllowPrivate: c.allowPrivateWebhooks,
-		Timeout:      c.webhookTimeout,
-		KEK:          kek,
-	})
+	var dispatcher *webhook.Dispatcher // made once the provider it reports endpoints' health to is
 	var providers paymod.Registry
 	if c.invoice.BaseURL != "" {
 		if c.invoice.NotificationURL == "" {
@@ -313,9 +309,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		NotificationKey:      notificationKey,
 		KEK:                  kek,
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
-		OnNotification:       dispatcher.Wake,
+		OnNotification:       func() { dispatcher.Wake() }, // called only once a transaction commits, after the dispatcher is made
 		CreditService:        c.creditService,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+	dispatcher = webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
+		AllowPrivate: c.allowPrivateWebhooks,
+		Timeout:      c.webhookTimeout,
+		KEK:          kek,
+		Endpoints:    app,
+	})
 	if _, err := app.RefreshClients(ctx); err != nil { // refuse revoked clients' tokens from the first request
 		ln.Close()
 		return err
@@ -526,6 +528,7 @@ func merchantCreate(ctx context.Context, args []string, getenv func(string) stri
 	var db dbFlags
 	db.register(fs, getenv)
 	name := fs.String("name", "", "the merchant's name")
+	email := fs.String("email", "", "the merchant's contact address, where Kassa writes to it (optional; PATCH /v1/merchant changes it)")
 	kek := kekFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -541,6 +544,9 @@ func merchantCreate(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	m, cl, c, err := newMerchant(*name)
+	if err == nil {
+		m.Email, err = merchant.ParseEmail(*email)
+	}
 	if err == nil {
 		err = app.Update(ctx, func(tx store.Tx) error { return insertMerchant(ctx, tx, m, cl) })
 	}
