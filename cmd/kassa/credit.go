@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
+	"net/url"
 	"os"
 	"time"
 
@@ -122,4 +124,18 @@ func (c creditServiceFlags) service(getenv func(string) string) (provider.Credit
 		return nil, fmt.Errorf("credit service timeout %q is not a duration such as 2s", c.timeout)
 	}
 	return provider.NewCreditService(c.url, d, getenv("KASSA_CREDIT_SERVICE_TOKEN"))
+}
+
+// checkLive refuses, in live mode, a credit service reached over plain
+// HTTP but on the same host: the requests carry the bearer token and
+// the buyers' companies and amounts.
+func (c creditServiceFlags) checkLive() error {
+	u, err := url.Parse(c.url)
+	if c.url == "" || err != nil || u.Scheme == "https" {
+		return nil // none, or refused by service
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("credit service URL %q: live mode reaches a credit service over https, or over http on this host only (127.0.0.1, ::1)", c.url)
 }

@@ -142,6 +142,8 @@ func TestSystemdUnit(t *testing.T) {
 			env[name] = value
 		}
 	}
+	// /etc/kassa/kassa.env gives live mode its public URL.
+	env["KASSA_PUBLIC_URL"] = "https://pay.example.com"
 	exec := strings.Fields(settings["ExecStart"][0])
 	if exec[0] != "/usr/local/bin/kassa" {
 		t.Errorf("ExecStart runs %s", exec[0])

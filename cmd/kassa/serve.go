@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -54,6 +55,7 @@ type config struct {
 	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
 	limits                api.Limits
 	kek                   *keyFlags
+	tls                   *tls.Config // nil: plain HTTP, TLS terminated by a proxy in front
 }
 
 func parseServe(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
@@ -68,7 +70,7 @@ func parseServe(args []string, getenv func(string) string, stdout io.Writer) (co
 	}
 	fs.StringVar(&c.addr, "addr", or(getenv("KASSA_ADDR"), "127.0.0.1:8080"), "address to listen on (KASSA_ADDR)")
 	c.db.register(fs.FlagSet, getenv)
-	fs.StringVar(&c.publicURL, "public-url", getenv("KASSA_PUBLIC_URL"), "base URL clients reach Kassa at (KASSA_PUBLIC_URL; default http://ADDR)")
+	fs.StringVar(&c.publicURL, "public-url", getenv("KASSA_PUBLIC_URL"), "base URL clients reach Kassa at (KASSA_PUBLIC_URL; default http://ADDR, or https://ADDR with --tls-cert; live mode: https, and required without --tls-cert)")
 	fs.StringVar(&c.mode, "mode", or(getenv("KASSA_MODE"), "sandbox"), "sandbox or live; live creates no merchant, turns off the sandbox endpoints, demo shop and test companies, and takes https notification URLs only (docs/modes.md) (KASSA_MODE)")
 	delay := or(getenv("KASSA_PROCESSING_DELAY"), "0s")
 	fs.Func("processing-delay", "time from order creation to ready for capture, a `duration` such as 30s (KASSA_PROCESSING_DELAY, default 0s)", func(s string) error {
@@ -101,6 +103,9 @@ func parseServe(args []string, getenv func(string) string, stdout io.Writer) (co
 	fs.StringVar(&rate, "merchant-rate", rate, "authenticated API requests a second each merchant may send on average, per replica (KASSA_MERCHANT_RATE)")
 	burst := or(getenv("KASSA_MERCHANT_BURST"), strconv.Itoa(api.DefaultQuota.Burst))
 	fs.StringVar(&burst, "merchant-burst", burst, "authenticated API requests each merchant may send at once, per replica (KASSA_MERCHANT_BURST)")
+	certFile, keyFile := getenv("KASSA_TLS_CERT"), getenv("KASSA_TLS_KEY")
+	fs.StringVar(&certFile, "tls-cert", certFile, "PEM file of the TLS certificate chain to serve HTTPS with, with --tls-key; neither: plain HTTP, for a reverse proxy that terminates TLS (KASSA_TLS_CERT)")
+	fs.StringVar(&keyFile, "tls-key", keyFile, "PEM file of the TLS certificate's private key (KASSA_TLS_KEY)")
 	proxies := getenv("KASSA_TRUSTED_PROXIES")
 	fs.StringVar(&proxies, "trusted-proxies", proxies,
 		"comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For names the client's address; empty: none, the header is ignored (KASSA_TRUSTED_PROXIES)")
@@ -158,7 +163,52 @@ func parseServe(args []string, getenv func(string) string, stdout io.Writer) (co
 	if c.mode == "live" && c.allowPrivateWebhooks {
 		return c, errors.New("--allow-private-webhooks (KASSA_ALLOW_PRIVATE_WEBHOOKS) is for the sandbox only: live mode sends notifications to public addresses only; unset it or use --mode sandbox")
 	}
+	if c.tls, err = loadTLS(certFile, keyFile); err != nil {
+		return c, err
+	}
+	if c.mode == "live" {
+		if err := checkLivePublicURL(c.publicURL, c.tls != nil); err != nil {
+			return c, err
+		}
+		if err := credit.checkLive(); err != nil {
+			return c, err
+		}
+	}
 	return c, nil
+}
+
+// loadTLS is the TLS configuration of a server with the certificate chain
+// and key in the PEM files certFile and keyFile, or nil when neither is
+// given. It reads them at once, so that a start with a bad pair stops
+// before anything is opened or created.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("--tls-cert (KASSA_TLS_CERT) and --tls-key (KASSA_TLS_KEY) go together: give both to serve HTTPS, or neither to serve plain HTTP behind a reverse proxy that terminates TLS")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("the TLS certificate %s and key %s: %w", certFile, keyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// checkLivePublicURL holds live mode's public URL to https: links to it
+// are e-mailed to buyers and signatories and given to shops. Without TLS
+// of its own Kassa cannot make one up, so it must be given.
+func checkLivePublicURL(publicURL string, ownTLS bool) error {
+	if publicURL == "" {
+		if ownTLS {
+			return nil // https://ADDR
+		}
+		return errors.New("live mode needs --public-url (KASSA_PUBLIC_URL): the https URL at which buyers and shops reach Kassa through the reverse proxy that terminates TLS; or serve HTTPS with --tls-cert and --tls-key")
+	}
+	if u, err := url.Parse(publicURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("public URL %q is not an https URL such as https://pay.example.com: live mode's links must be https", publicURL)
+	}
+	return nil
 }
 
 func or(s, def string) string {
@@ -224,6 +274,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	base := "http://" + ln.Addr().String()
+	if c.tls != nil {
+		base = "https://" + ln.Addr().String()
+	}
 	if c.publicURL == "" {
 		c.publicURL = base
 	}
@@ -252,11 +305,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
-	dispatcher := webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
-		AllowPrivate: c.allowPrivateWebhooks,
-		Timeout:      c.webhookTimeout,
-		KEK:          kek,
-	})
+	var dispatcher *webhook.Dispatcher // made once the provider it reports endpoints' health to is
 	var providers paymod.Registry
 	if c.invoice.BaseURL != "" {
 		if c.invoice.NotificationURL == "" {
@@ -275,9 +324,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		NotificationKey:      notificationKey,
 		KEK:                  kek,
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
-		OnNotification:       dispatcher.Wake,
+		OnNotification:       func() { dispatcher.Wake() }, // called only once a transaction commits, after the dispatcher is made
 		CreditService:        c.creditService,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+	dispatcher = webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
+		AllowPrivate: c.allowPrivateWebhooks,
+		Timeout:      c.webhookTimeout,
+		KEK:          kek,
+		Endpoints:    app,
+	})
 	if _, err := app.RefreshClients(ctx); err != nil { // refuse revoked clients' tokens from the first request
 		ln.Close()
 		return err
@@ -293,7 +348,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Limits:           c.limits,
 	}, app)
 
-	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
+	proxied := ""
+	if c.tls == nil && !sandbox {
+		proxied = ", plain HTTP: TLS is expected to be terminated by a reverse proxy in front, serving " + c.publicURL
+	}
+	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s%s)\n", base, c.mode, c.db.where(), proxied)
 	if generated {
 		fmt.Fprintf(stdout, "Generated the key-encryption key %s in %s: back it up apart from the database; without it the signing keys and webhook secrets in the database cannot be opened\n", kek.ID(), kekFrom)
 	} else {
@@ -308,12 +367,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stdout, "No merchant yet. Create the first one with the command below; it prints the API client's secret once, and Kassa keeps only its hash:\n  %s\n", c.db.merchantCreateCommand(c.kek))
 	}
 
+	// The read timeouts bound the TLS handshake too. The server's own
+	// complaints (failed handshakes, say) go to the JSON log.
 	hs := &http.Server{
 		Handler:           srv,
+		TLSConfig:         c.tls,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -327,7 +390,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	wg.Go(func() { dispatcher.Run(bg) }) // stopped after the HTTP server, finishing its attempts
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if c.tls != nil {
+			errc <- hs.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
 
 	select {
 	case err = <-errc:
@@ -474,11 +543,12 @@ func merchantCmd(ctx context.Context, args []string, getenv func(string) string,
 
 func merchantCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.Operator})
-	fs := newFlags("merchant create", "--name NAME [--data-dir DIR | --database URL] [--key-file FILE]",
+	fs := newFlags("merchant create", "--name NAME [--email ADDRESS] [--data-dir DIR | --database URL] [--key-file FILE]",
 		"Create a merchant with one API client, and print its merchantId, storeId, clientId and clientSecret as JSON; the secret is shown only here.")
 	var db dbFlags
 	db.register(fs.FlagSet, getenv)
 	name := fs.String("name", "", "the merchant's name")
+	email := fs.String("email", "", "the merchant's contact address, where Kassa writes to it (optional; PATCH /v1/merchant changes it)")
 	kek := kekFlags(fs.FlagSet, getenv)
 	if err := fs.parse(args, stdout, 0); err != nil {
 		return err
@@ -497,6 +567,9 @@ func merchantCreate(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	m, cl, c, err := newMerchant(*name)
+	if err == nil {
+		m.Email, err = merchant.ParseEmail(*email)
+	}
 	if err == nil {
 		err = app.Update(ctx, func(tx store.Tx) error { return insertMerchant(ctx, tx, m, cl) })
 	}
