@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/observe"
 	"github.com/kassa-pay/kassa/provider"
 )
@@ -120,7 +121,7 @@ func loggedPath(r *http.Request) string {
 				segs[i] = "…"
 			}
 		}
-		return truncate(strings.Join(segs, "/"), maxLoggedPath)
+		return kassa.Clip(strings.Join(segs, "/"), maxLoggedPath)
 	}
 	segs := strings.Split(observe.Route(r.Pattern), "/")
 	for i, seg := range segs {
@@ -136,5 +137,5 @@ func loggedPath(r *http.Request) string {
 			segs[i] = r.PathValue(name)
 		}
 	}
-	return truncate(strings.Join(segs, "/"), maxLoggedPath)
+	return kassa.Clip(strings.Join(segs, "/"), maxLoggedPath)
 }

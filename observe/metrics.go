@@ -51,6 +51,9 @@ const (
 	MerchantQuota = "merchant_quota"
 	// TokenBackoff is the backoff of failed token requests.
 	TokenBackoff = "token_backoff"
+	// BadTokenBackoff is the backoff of an address that sent bad access
+	// tokens.
+	BadTokenBackoff = "bad_token_backoff"
 )
 
 // latencyBuckets suit requests and passes that commit to disk: from a
@@ -87,7 +90,7 @@ func New() *Metrics {
 			Name: "kassa_auth_failures_total", Help: "Requests refused for their credentials: no_token, bad_token, bad_credentials.",
 		}, []string{"kind"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kassa_rate_limited_total", Help: "Requests refused by an abuse limit (429): merchant_quota, token_backoff.",
+			Name: "kassa_rate_limited_total", Help: "Requests refused by an abuse limit (429): merchant_quota, token_backoff, bad_token_backoff.",
 		}, []string{"limit"}),
 	}
 	// Every kind and limit is there from the start, at 0, so that a rate
@@ -95,7 +98,7 @@ func New() *Metrics {
 	for _, k := range []string{NoToken, BadToken, BadCredentials} {
 		m.authFailures.WithLabelValues(k)
 	}
-	for _, l := range []string{MerchantQuota, TokenBackoff} {
+	for _, l := range []string{MerchantQuota, TokenBackoff, BadTokenBackoff} {
 		m.refusals.WithLabelValues(l)
 	}
 	m.reg.MustRegister(m.requests, m.durations, m.passes, m.failures, m.items, m.passTimes, m.tokens, m.authFailures, m.refusals,
@@ -170,6 +173,6 @@ func (m *Metrics) TokenIssued() { m.tokens.Inc() }
 // NoToken, BadToken or BadCredentials.
 func (m *Metrics) AuthFailed(kind string) { m.authFailures.WithLabelValues(kind).Inc() }
 
-// RateLimited counts a request refused by an abuse limit: MerchantQuota
-// or TokenBackoff.
+// RateLimited counts a request refused by an abuse limit: MerchantQuota,
+// TokenBackoff or BadTokenBackoff.
 func (m *Metrics) RateLimited(limit string) { m.refusals.WithLabelValues(limit).Inc() }

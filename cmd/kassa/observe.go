@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/kassa-pay/kassa/observe"
@@ -41,6 +40,18 @@ func (o *obsFlags) parse() (slog.Level, error) {
 	return level, nil
 }
 
+// listen opens the metrics' listener; nil without --metrics-addr.
+func (o *obsFlags) listen() (net.Listener, error) {
+	if o.metricsAddr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", o.metricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return ln, nil
+}
+
 // metricsServer serves m at /metrics on ln, which nothing else is served
 // on: the API's listener never serves metrics, which name merchants and
 // their endpoints.
@@ -50,15 +61,6 @@ func metricsServer(ln net.Listener, m *observe.Metrics) *http.Server {
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 	go hs.Serve(ln)
 	return hs
-}
-
-// version is the version the Go toolchain stamped in the binary: a
-// module version, a pseudo-version of its commit, or "(devel)".
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "unknown"
 }
 
 // stopping is why the server stops: the signal that ended ctx, as
