@@ -130,11 +130,18 @@ func TestMetricsRateLimited(t *testing.T) {
 	if r := e.tokenRequest(e.b.clientID, e.b.secret, ""); r.status != 429 {
 		t.Fatalf("token request after 5 failures = %d", r.status)
 	}
+	forged := map[string]string{"Authorization": "Bearer forged"}
+	for range 20 {
+		e.must(401, request{method: "GET", path: "/v1/orders/or_1", header: forged})
+	}
+	e.must(429, request{method: "GET", path: "/v1/orders/or_1", header: forged})
 	got := observetest.Scrape(t, m.Handler())
 	for name, want := range map[string]float64{
-		`kassa_rate_limited_total{limit="merchant_quota"}`:  1,
-		`kassa_rate_limited_total{limit="token_backoff"}`:   1,
-		`kassa_auth_failures_total{kind="bad_credentials"}`: 5,
+		`kassa_rate_limited_total{limit="merchant_quota"}`:    1,
+		`kassa_rate_limited_total{limit="token_backoff"}`:     1,
+		`kassa_rate_limited_total{limit="bad_token_backoff"}`: 1,
+		`kassa_auth_failures_total{kind="bad_credentials"}`:   5,
+		`kassa_auth_failures_total{kind="bad_token"}`:         21,
 	} {
 		if got[name] != want {
 			t.Errorf("%s = %v, want %v", name, got[name], want)
