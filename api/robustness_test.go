@@ -662,12 +662,13 @@ func TestInternalErrorsRevealNothing(t *testing.T) {
 	}))
 	e.token(&e.a)
 	st.broken.Store(true)
+	id := map[string]string{"X-Request-Id": "broken-1"}
 	for _, r := range []request{
-		{method: "GET", path: "/v1/orders/or_1"},
-		{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100))},
+		{method: "GET", path: "/v1/orders/or_1", header: id},
+		{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100)), header: id},
 	} {
 		resp := e.do(r)
-		want := `{"errors":[{"code":"internal","message":"Internal error; the request may be retried"}]}`
+		want := `{"errors":[{"code":"internal","message":"Internal error; the request may be retried"}],"requestId":"broken-1"}`
 		if resp.status != 500 || string(resp.body) != want {
 			t.Errorf("%s %s with the store failing = %d %s, want 500 %s", r.method, r.path, resp.status, resp.body, want)
 		}
