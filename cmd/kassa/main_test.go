@@ -262,12 +262,12 @@ func TestServeInvoiceProvider(t *testing.T) {
 	if creds == nil {
 		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
 	}
-	var providers json.RawMessage
-	if _, err := client.New(base, creds[1], creds[2]).Do(context.Background(), "GET", "/v1/payment-module/providers", nil, &providers, ""); err != nil {
+	providers, err := client.New(base, creds[1], creds[2]).PaymentProviders(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"pp_system_default", "pp_invoice_default"} {
-		if !strings.Contains(string(providers), id) {
+		if !slices.Contains(providers, id) {
 			t.Errorf("providers %s lack %s", providers, id)
 		}
 	}
