@@ -303,18 +303,26 @@ func withCustomer(c map[string]any, customer map[string]any) map[string]any {
 }
 
 // session creates a payment session for c and returns its id.
-func (e *env) session(c map[string]any) string {
+func (e *env) session(c map[string]any) string { return e.sessionAs(nil, c) }
+
+// sessionAs creates a payment session for c as merchant as (nil: A).
+func (e *env) sessionAs(as *creds, c map[string]any) string {
 	e.t.Helper()
 	var s struct{ SessionID string }
-	e.must(200, request{method: "POST", path: "/v1/payment-sessions", body: c}).decode(e.t, &s)
+	e.must(200, request{method: "POST", path: "/v1/payment-sessions", body: c, as: as}).decode(e.t, &s)
 	return s.SessionID
 }
 
 // authorize authorizes a session as buyer and returns the token.
 func (e *env) authorize(sessionID string, customer map[string]any) string {
+	return e.authorizeAs(nil, sessionID, customer)
+}
+
+// authorizeAs authorizes a session of merchant as (nil: A).
+func (e *env) authorizeAs(as *creds, sessionID string, customer map[string]any) string {
 	e.t.Helper()
 	var a struct{ State, AuthorizationToken string }
-	e.must(200, request{method: "POST", path: "/v1/sandbox/payment-sessions/" + sessionID + "/authorize", body: map[string]any{"customer": customer}}).decode(e.t, &a)
+	e.must(200, request{method: "POST", path: "/v1/sandbox/payment-sessions/" + sessionID + "/authorize", body: map[string]any{"customer": customer}, as: as}).decode(e.t, &a)
 	if a.State != "authorized" || a.AuthorizationToken == "" {
 		e.t.Fatalf("authorize = %+v, want an authorized token", a)
 	}
@@ -322,11 +330,14 @@ func (e *env) authorize(sessionID string, customer map[string]any) string {
 }
 
 // order runs session → authorize → order for c and returns the order id.
-func (e *env) order(c map[string]any) string {
+func (e *env) order(c map[string]any) string { return e.orderAs(nil, c) }
+
+// orderAs places the order as merchant as (nil: A).
+func (e *env) orderAs(as *creds, c map[string]any) string {
 	e.t.Helper()
-	tok := e.authorize(e.session(c), buyer)
+	tok := e.authorizeAs(as, e.sessionAs(as, c), buyer)
 	var o struct{ OrderID string }
-	e.must(200, request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: withCustomer(c, buyer)}).decode(e.t, &o)
+	e.must(200, request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: withCustomer(c, buyer), as: as}).decode(e.t, &o)
 	return o.OrderID
 }
 

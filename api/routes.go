@@ -53,6 +53,7 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("DELETE /v1/notification-endpoints/{endpointId}", auth(s.handleEndpointDelete))
 	m.HandleFunc("GET /v1/notification-signing-secret", auth(s.handleSigningSecret))
 	m.HandleFunc("GET /v1/notifications", auth(s.handleNotificationList))
+	m.HandleFunc("GET /v1/notifications/stream", auth(s.handleNotificationStream))
 	m.HandleFunc("GET /v1/notifications/{notificationId}", auth(s.handleNotificationGet))
 	m.HandleFunc("POST /v1/notifications/{notificationId}/redeliver", auth(s.handleRedeliver))
 	// Invoice documents: Kassa's own endpoints.

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
@@ -38,6 +39,9 @@ type Config struct {
 	// Limits are the abuse limits: the quota per merchant, the proxies
 	// trusted to name the client's address.
 	Limits Limits
+	// StreamHeartbeat is how often an idle notification stream sends a
+	// heartbeat; DefaultStreamHeartbeat if 0.
+	StreamHeartbeat time.Duration
 }
 
 // Routes adds its routes to the server's mux.
@@ -57,6 +61,9 @@ type Server struct {
 	limits   *limits
 	mux      *http.ServeMux
 	payments *paymod.Service
+	// streams ends with EndStreams, and the notification streams with it.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // NewServer serves the API over the provider app; the payment module runs
@@ -64,6 +71,9 @@ type Server struct {
 func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.StreamHeartbeat <= 0 {
+		cfg.StreamHeartbeat = DefaultStreamHeartbeat
 	}
 	providers := paymod.Registry{paymod.SystemProviderID: paymod.System{}}
 	for id, p := range cfg.PaymentProviders {
@@ -76,6 +86,7 @@ func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 		mux:      http.NewServeMux(),
 		payments: paymod.New(log, app.Store(), providers, app.Clock(), app.IDs()),
 	}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.addRoutes()
 	s.addPaymentModuleRoutes()
 	for _, p := range cfg.Pages {
@@ -134,6 +145,12 @@ type statusRecorder struct {
 func (r *statusRecorder) Header() http.Header         { return r.header }
 func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *statusRecorder) WriteHeader(status int)      { r.status = status }
+
+// EndStreams ends the notification streams, which never end by
+// themselves: call it when the HTTP server shuts down
+// (http.Server.RegisterOnShutdown), whose Shutdown would otherwise wait
+// for them. Streams opened later end at once.
+func (s *Server) EndStreams() { s.endStreams() }
 
 // PaymentModule is the payment module the server serves, for callers
 // that use it as a library in the same process.

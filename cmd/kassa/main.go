@@ -8,6 +8,7 @@
 //	kassa credit-policy   show or set a merchant's credit policy
 //	kassa demo            run a whole purchase and print the order's history
 //	kassa load            run purchases against servers and measure them
+//	kassa listen          forward a merchant's notifications to a local URL, signed
 //	kassa keys            make a key-encryption key, re-seal everything under a new one, or rotate the access-token signing key
 package main
 
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return loadCmd(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, rest, getenv, stdout, stderr)
+	case "listen":
+		return listen(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return keysCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
@@ -87,6 +90,8 @@ const usage = `Usage:
                                                  run a purchase end to end and print its history
   kassa load --url URL[,URL…] --client-id ID --client-secret SECRET [--concurrency N] [--duration D] [--flows N]
                                                  run purchases against servers, print flows/s and latencies
+  kassa listen --forward-to URL [--url URL] [--client-id ID --client-secret SECRET] [--secret whsec_…]
+                                                 forward the merchant's notifications to URL as they are written, signed with the secret it prints
   kassa keys generate                            print a new key-encryption key (base64 of 32 random bytes)
   kassa keys rewrap --key-file OLD --new-key-file NEW [--data-dir DIR] [--database URL]
                                                  re-seal the database's secrets under a new key-encryption key
@@ -95,5 +100,6 @@ const usage = `Usage:
 Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE,
 KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_OVERDUE_REMINDERS, KASSA_MERCHANT_ID,
 KASSA_KEY_FILE, KASSA_KEY, KASSA_NEW_KEY_FILE, KASSA_NEW_KEY,
-KASSA_CREDIT_SERVICE_URL, KASSA_CREDIT_SERVICE_TIMEOUT, KASSA_CREDIT_SERVICE_TOKEN.
+KASSA_CREDIT_SERVICE_URL, KASSA_CREDIT_SERVICE_TIMEOUT, KASSA_CREDIT_SERVICE_TOKEN,
+KASSA_URL, KASSA_CLIENT_ID, KASSA_CLIENT_SECRET, KASSA_LISTEN_SECRET.
 `

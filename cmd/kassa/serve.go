@@ -300,6 +300,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	hs.RegisterOnShutdown(srv.EndStreams) // Shutdown waits for requests, and streams do not end by themselves
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	refresh := []jobs.Job{jobs.Clients(app, time.Second), jobs.SigningKeys(app, time.Second)}
