@@ -65,8 +65,9 @@ func TestServeQuota(t *testing.T) {
 	if creds == nil {
 		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
 	}
-	c := client.New(base, creds[1], creds[2], client.WithRetry(client.Retry{Attempts: 1})) // a 429 as answered
-	for i, want := range []int{404, 404, 429} {                                            // a request a thousand seconds: no refill meanwhile
+	// No retries: a 429 as it is answered.
+	c := client.New(base, creds[1], creds[2], client.WithRetry(client.Retry{Attempts: 1}))
+	for i, want := range []int{404, 404, 429} { // a request a thousand seconds: no refill meanwhile
 		status, _ := c.Do(context.Background(), "GET", "/v1/orders/or_missing", nil, nil)
 		if status != want {
 			t.Fatalf("request %d = %d, want %d", i+1, status, want)
