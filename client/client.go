@@ -103,9 +103,6 @@ func New(baseURL, clientID, clientSecret string, opts ...Option) *Client {
 	return c
 }
 
-// ClientID is the API client the Client authenticates as.
-func (c *Client) ClientID() string { return c.id }
-
 // A CallOption configures one call.
 type CallOption func(*request)
 

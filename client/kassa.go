@@ -292,6 +292,7 @@ type SkippedEntry struct {
 	Amount           int64  `json:"amount"`
 	Currency         string `json:"currency"`
 	Reason           string `json:"reason"`
+	Message          string `json:"message"`
 }
 
 // ImportPayments records a bank's camt.054 file: all of it, or nothing.

@@ -3,7 +3,6 @@ package client
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -61,15 +60,15 @@ func (s *NotificationStream) Close() error {
 // API error that trying again would not mend (a revoked client, say).
 func (s *NotificationStream) Next() (*Notification, error) {
 	for {
+		if err := s.ctx.Err(); err != nil {
+			return nil, err
+		}
 		if s.lines != nil {
 			n, err := s.read()
 			if n != nil || err != nil {
 				return n, err
 			}
 			s.disconnect()
-		}
-		if err := s.ctx.Err(); err != nil {
-			return nil, err
 		}
 		if s.failing > 0 {
 			t := time.NewTimer(s.c.retry.wait(s.failing))
@@ -130,7 +129,7 @@ func (s *NotificationStream) read() (*Notification, error) {
 		if line == "" { // the event is complete
 			if event == "notification" && len(data) > 0 {
 				var n Notification
-				if err := json.Unmarshal([]byte(strings.Join(data, "\n")), &n); err != nil {
+				if err := decode([]byte(strings.Join(data, "\n")), &n); err != nil {
 					return nil, fmt.Errorf("decoding a streamed notification: %w", err)
 				}
 				s.cursor, s.failing = id, 0
