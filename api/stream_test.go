@@ -117,8 +117,8 @@ func TestNotificationStream(t *testing.T) {
 	e := newEnv(t, withConfig(func(c *api.Config) { c.StreamHeartbeat = 20 * time.Millisecond }))
 	e.order(cart(line("A", 1, 1000))) // before: not streamed
 	s := e.stream(&e.a, "", nil)
-	if ct := s.resp.Header.Get("Content-Type"); s.resp.StatusCode != 200 || ct != "text/event-stream" {
-		t.Fatalf("stream = %d %s", s.resp.StatusCode, ct)
+	if h := s.resp.Header; s.resp.StatusCode != 200 || h.Get("Content-Type") != "text/event-stream" || h.Get("Cache-Control") != "no-store" || h.Get("X-Accel-Buffering") != "no" {
+		t.Fatalf("stream = %d %v", s.resp.StatusCode, h)
 	}
 	if ev, _ := s.next(); !ev.comment {
 		t.Fatalf("first event %+v, want the opening comment", ev)
@@ -164,12 +164,14 @@ func TestNotificationStream(t *testing.T) {
 	}
 }
 
-// TestNotificationStreamScope: the stream is the merchant's own; a bad
-// cursor is a 400, a missing token a 401, and
+// TestNotificationStreamScope: the stream is the merchant's own, and a
+// read client may follow it; a bad cursor is a 400, a missing token a 401, and
 // a merchant has at most provider.MaxFeeds streams.
 func TestNotificationStreamScope(t *testing.T) {
 	e := newEnv(t)
-	b := e.stream(&e.b, "", nil)
+	var reader struct{ ClientID, ClientSecret string }
+	e.must(201, request{method: "POST", path: "/v1/api-clients", body: map[string]any{"name": "listen", "scope": "read"}, as: &e.b}).decode(t, &reader)
+	b := e.stream(&creds{e.b.merchantID, reader.ClientID, reader.ClientSecret}, "", nil)
 	b.next()
 	e.order(cart(line("A", 1, 1000)))
 	id := e.orderAs(&e.b, cart(line("B", 1, 1000)))
@@ -188,7 +190,7 @@ func TestNotificationStreamScope(t *testing.T) {
 	if resp.StatusCode != 401 {
 		t.Errorf("without a token = %d, want 401", resp.StatusCode)
 	}
-	for range provider.MaxFeeds - 1 {
+	for range provider.MaxFeeds - 1 { // the read client's is the first
 		e.stream(&e.b, "", nil).next()
 	}
 	if r := e.do(request{method: "GET", path: "/v1/notifications/stream", as: &e.b}); r.status != 429 || r.code() != "rate_limited" {
