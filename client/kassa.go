@@ -68,14 +68,25 @@ func (c *Client) RevokeAPIClient(ctx context.Context, clientID string, opts ...C
 }
 
 // NotificationEndpoint is a URL the merchant's notifications are sent
-// to. Secret, which signs them, is answered only by the call that creates
-// it.
+// to. Secret, which signs them, is answered only by the calls that create
+// it and rotate it.
 type NotificationEndpoint struct {
-	ID         string    `json:"id"`
-	URL        string    `json:"url"`
-	EventTypes []string  `json:"eventTypes"` // empty: every type
-	Secret     string    `json:"secret,omitempty"`
-	CreatedAt  time.Time `json:"createdAt"`
+	ID         string   `json:"id"`
+	URL        string   `json:"url"`
+	EventTypes []string `json:"eventTypes"` // empty: every type
+	// State is enabled or disabled: Kassa disables an endpoint that
+	// answers 410 Gone or fails for days (DisabledReason), until it is
+	// enabled again.
+	State          string    `json:"state,omitempty"`
+	DisabledAt     time.Time `json:"disabledAt,omitzero"`
+	DisabledReason string    `json:"disabledReason,omitempty"`
+	FailingSince   time.Time `json:"failingSince,omitzero"`
+	// SecretRotatedAt is the last rotation; the secret it replaced signs
+	// too until PreviousSecretExpiresAt.
+	SecretRotatedAt         time.Time `json:"secretRotatedAt,omitzero"`
+	PreviousSecretExpiresAt time.Time `json:"previousSecretExpiresAt,omitzero"`
+	Secret                  string    `json:"secret,omitempty"`
+	CreatedAt               time.Time `json:"createdAt"`
 }
 
 // NotificationEndpointParams create an endpoint.
@@ -98,6 +109,29 @@ func (c *Client) ListNotificationEndpoints(ctx context.Context) ([]NotificationE
 	}
 	_, err := c.Do(ctx, http.MethodGet, "/v1/notification-endpoints", nil, &out)
 	return out.Data, err
+}
+
+// RotateEndpointSecretParams rotate an endpoint's secret. The previous
+// secret keeps signing for OverlapSeconds (nil: the server's default, 24
+// hours).
+type RotateEndpointSecretParams struct {
+	OverlapSeconds *int64 `json:"overlapSeconds,omitempty"`
+}
+
+// RotateEndpointSecret gives an endpoint a new secret, answered with it;
+// deliveries carry a signature with each secret until the old one
+// expires.
+func (c *Client) RotateEndpointSecret(ctx context.Context, id string, p RotateEndpointSecretParams, opts ...CallOption) (*NotificationEndpoint, error) {
+	var e NotificationEndpoint
+	_, err := c.Do(ctx, http.MethodPost, "/v1/notification-endpoints/"+escape(id)+"/rotate-secret", p, &e, opts...)
+	return &e, err
+}
+
+// EnableNotificationEndpoint enables an endpoint Kassa disabled.
+func (c *Client) EnableNotificationEndpoint(ctx context.Context, id string, opts ...CallOption) (*NotificationEndpoint, error) {
+	var e NotificationEndpoint
+	_, err := c.Do(ctx, http.MethodPost, "/v1/notification-endpoints/"+escape(id)+"/enable", nil, &e, opts...)
+	return &e, err
 }
 
 // DeleteNotificationEndpoint removes an endpoint.
@@ -254,6 +288,30 @@ func (c *Client) PutInvoiceSettings(ctx context.Context, s InvoiceSettings, opts
 	var out InvoiceSettings
 	_, err := c.Do(ctx, http.MethodPut, "/v1/invoice-settings", s, &out, opts...)
 	return &out, err
+}
+
+// Merchant is the merchant's account.
+type Merchant struct {
+	MerchantID string    `json:"merchantId"`
+	Name       string    `json:"name"`
+	StoreID    string    `json:"storeId"` // the default store
+	Email      string    `json:"email"`   // where Kassa writes to the merchant; "" for nowhere
+	CreatedAt  time.Time `json:"createdAt"`
+}
+
+// GetMerchant reads the merchant's account.
+func (c *Client) GetMerchant(ctx context.Context) (*Merchant, error) {
+	var m Merchant
+	_, err := c.Do(ctx, http.MethodGet, "/v1/merchant", nil, &m)
+	return &m, err
+}
+
+// SetMerchantEmail sets the merchant's contact address, where Kassa
+// writes to it (when it disables an endpoint, say); "" for none.
+func (c *Client) SetMerchantEmail(ctx context.Context, email string, opts ...CallOption) (*Merchant, error) {
+	var m Merchant
+	_, err := c.Do(ctx, http.MethodPatch, "/v1/merchant", map[string]string{"email": email}, &m, opts...)
+	return &m, err
 }
 
 // BankPayment is a payment the bank reported.

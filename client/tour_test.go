@@ -204,6 +204,11 @@ func TestTourKassa(t *testing.T) {
 	k := newKassa(t)
 	c, ctx := k.client(), t.Context()
 
+	m := must(c.SetMerchantEmail(ctx, "billing@example.test"))
+	if g := must(c.GetMerchant(ctx)); g.MerchantID != k.MerchantID || g.Email != "billing@example.test" || *g != *m {
+		t.Errorf("merchant = %+v, after setting its address %+v", g, m)
+	}
+
 	reader := must(c.CreateAPIClient(ctx, client.APIClientParams{Name: "reports", Scope: "read"}))
 	if reader.ClientSecret == "" || reader.Scope != "read" || reader.State != "active" {
 		t.Errorf("created client = %+v", reader)
@@ -226,6 +231,14 @@ func TestTourKassa(t *testing.T) {
 	}
 	if es := must(c.ListNotificationEndpoints(ctx)); len(es) != 1 || es[0].Secret != "" {
 		t.Errorf("endpoints = %+v", es)
+	}
+	overlap = 60
+	r := must(c.RotateEndpointSecret(ctx, e.ID, client.RotateEndpointSecretParams{OverlapSeconds: &overlap}))
+	if r.Secret == "" || r.Secret == e.Secret || r.SecretRotatedAt.IsZero() || r.PreviousSecretExpiresAt.Sub(r.SecretRotatedAt) != time.Minute {
+		t.Errorf("rotated endpoint = %+v", r)
+	}
+	if en := must(c.EnableNotificationEndpoint(ctx, e.ID)); en.State != "enabled" || en.Secret != "" {
+		t.Errorf("enabled endpoint = %+v", en)
 	}
 	ok(t, c.DeleteNotificationEndpoint(ctx, e.ID))
 	if secret := must(c.NotificationSigningSecret(ctx)); len(secret) < 10 {

@@ -10,11 +10,11 @@ import (
 	"github.com/kassa-pay/kassa/notify"
 )
 
-// signed is a delivery of body signed by Kassa's signer at t, with the
-// signature header as Kassa sends it.
-func signed(t *testing.T, secret string, at time.Time, body string) http.Header {
+// signed is a delivery of body signed by Kassa's signer at t with the
+// secrets, its headers as Kassa sends them.
+func signed(t *testing.T, at time.Time, body string, secrets ...string) http.Header {
 	t.Helper()
-	h, err := notify.Sign(secret, "nt_1", at, []byte(body))
+	h, err := notify.Sign("nt_1", at, []byte(body), secrets...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +32,8 @@ func TestVerifyWebhook(t *testing.T) {
 		h.Set(name, value)
 		return h
 	}
-	good := signed(t, secret, now, body)
-	byOther := signed(t, other, now, body).Get("webhook-signature")
+	good := signed(t, now, body, secret)
+	byOther := signed(t, now, body, other).Get("webhook-signature")
 	tests := []struct {
 		name      string
 		secret    string
@@ -45,15 +45,17 @@ func TestVerifyWebhook(t *testing.T) {
 		{"signed", secret, good, body, 0, nil},
 		{"without whsec_", secret[len("whsec_"):], good, body, 0, nil},
 		{"one of several signatures, during a rotation", secret, with(good, "webhook-signature", byOther+" "+good.Get("webhook-signature")), body, 0, nil},
+		{"signed with two secrets, checked with the second", other, signed(t, now, body, secret, other), body, 0, nil},
+		{"signed with two secrets, checked with the first", secret, signed(t, now, body, secret, other), body, 0, nil},
 		{"another scheme skipped", secret, with(good, "webhook-signature", "v1a,abc "+good.Get("webhook-signature")), body, 0, nil},
-		{"four minutes old", secret, signed(t, secret, now.Add(-4*time.Minute), body), body, 0, nil},
+		{"four minutes old", secret, signed(t, now.Add(-4*time.Minute), body, secret), body, 0, nil},
 		{"another secret", other, good, body, 0, client.ErrWebhookSignature},
 		{"only others' signatures", secret, with(good, "webhook-signature", byOther+" v1a,"+good.Get("webhook-signature")[3:]), body, 0, client.ErrWebhookSignature},
 		{"another body", secret, good, body + " ", 0, client.ErrWebhookSignature},
 		{"another id", secret, with(good, "webhook-id", "nt_2"), body, 0, client.ErrWebhookSignature},
-		{"six minutes old", secret, signed(t, secret, now.Add(-6*time.Minute), body), body, 0, client.ErrWebhookStale},
-		{"six minutes ahead", secret, signed(t, secret, now.Add(6*time.Minute), body), body, 0, client.ErrWebhookStale},
-		{"older than a tolerance of a minute", secret, signed(t, secret, now.Add(-2*time.Minute), body), body, time.Minute, client.ErrWebhookStale},
+		{"six minutes old", secret, signed(t, now.Add(-6*time.Minute), body, secret), body, 0, client.ErrWebhookStale},
+		{"six minutes ahead", secret, signed(t, now.Add(6*time.Minute), body, secret), body, 0, client.ErrWebhookStale},
+		{"older than a tolerance of a minute", secret, signed(t, now.Add(-2*time.Minute), body, secret), body, time.Minute, client.ErrWebhookStale},
 		{"a timestamp that is not one", secret, with(good, "webhook-timestamp", "soon"), body, 0, client.ErrWebhookStale},
 		{"unsigned", secret, with(good, "webhook-signature", ""), body, 0, client.ErrWebhookUnsigned},
 		{"no id", secret, with(good, "webhook-id", ""), body, 0, client.ErrWebhookUnsigned},

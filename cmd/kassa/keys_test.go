@@ -75,7 +75,7 @@ func TestSandboxGeneratesKey(t *testing.T) {
 // Live mode does not start without a key, and says how to make one.
 func TestLiveModeNeedsKey(t *testing.T) {
 	dir := t.TempDir()
-	err := serveErr(t, dir, noenv, "--mode", "live")
+	err := serveErr(t, dir, noenv, "--mode", "live", "--public-url", "https://pay.example.com")
 	if !strings.Contains(err.Error(), "kassa keys generate") || !strings.Contains(err.Error(), "--key-file") {
 		t.Errorf("live mode without a key = %v, want how to make and give one", err)
 	}
@@ -131,10 +131,7 @@ func TestDatabaseCopyWithoutKey(t *testing.T) {
 func TestKeysRewrap(t *testing.T) {
 	dir := t.TempDir()
 	base, out, stop := startServe(t, dir)
-	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
-	if creds == nil {
-		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
-	}
+	creds := sandboxCreds(t, out)
 	token := accessToken(t, base, creds[1], creds[2])
 	stop()
 
@@ -171,10 +168,7 @@ func TestKeysRewrap(t *testing.T) {
 func TestStartOverAfterLostKey(t *testing.T) {
 	dir := t.TempDir()
 	base, out, stop := startServe(t, dir)
-	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
-	if creds == nil {
-		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
-	}
+	creds := sandboxCreds(t, out)
 	before := accessToken(t, base, creds[1], creds[2])
 	secretBefore := signingSecret(t, base, before)
 	stop()
@@ -275,10 +269,7 @@ func get(t *testing.T, url, token string) int {
 func TestKeysRotateSigning(t *testing.T) {
 	dir := t.TempDir()
 	base, out, stop := startServe(t, dir)
-	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
-	if creds == nil {
-		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
-	}
+	creds := sandboxCreds(t, out)
 	before := accessToken(t, base, creds[1], creds[2])
 
 	var rotated bytes.Buffer

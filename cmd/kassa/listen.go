@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,14 +21,14 @@ import (
 // does: a shop under development receives notifications without a
 // public URL or an endpoint registered for it.
 func listen(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kassa listen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("listen", "--forward-to URL [--url URL] [--client-id ID --client-secret SECRET] [--secret whsec_…]",
+		"Follow a merchant's notifications on a running Kassa and forward each to a local URL as it is written, signed with a secret printed at start.")
 	base := fs.String("url", or(getenv("KASSA_URL"), "http://127.0.0.1:8080"), "base URL of Kassa (KASSA_URL)")
 	id := fs.String("client-id", getenv("KASSA_CLIENT_ID"), "the merchant's API client ID; read scope is enough (KASSA_CLIENT_ID)")
 	secret := fs.String("client-secret", getenv("KASSA_CLIENT_SECRET"), "its secret (KASSA_CLIENT_SECRET)")
 	forwardTo := fs.String("forward-to", "", "the URL to POST each notification to, e.g. http://localhost:3000/webhooks")
 	whsec := fs.String("secret", getenv("KASSA_LISTEN_SECRET"), "the whsec_ secret to sign with (KASSA_LISTEN_SECRET; default: a new one each run)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args, stdout, 0); err != nil {
 		return err
 	}
 	if *id == "" || *secret == "" {
@@ -69,7 +68,7 @@ func listen(ctx context.Context, args []string, getenv func(string) string, stdo
 // forward POSTs n's payload to u, signed with secret as Kassa signs its
 // deliveries, and describes the answer: [status] or the error.
 func forward(ctx context.Context, h *http.Client, u, secret string, n *client.Notification) string {
-	sig, err := notify.Sign(secret, n.ID, time.Now(), n.Payload)
+	sig, err := notify.Sign(n.ID, time.Now(), n.Payload, secret)
 	if err != nil {
 		return "[" + err.Error() + "]"
 	}

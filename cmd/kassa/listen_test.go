@@ -28,10 +28,7 @@ type delivery struct {
 // while it listens, and listen ends with its context.
 func TestListen(t *testing.T) {
 	base, out, stopServe := startServe(t, t.TempDir())
-	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
-	if creds == nil {
-		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
-	}
+	creds := sandboxCreds(t, out)
 	got := make(chan delivery, 10)
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
