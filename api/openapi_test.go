@@ -32,8 +32,8 @@ type spec struct {
 }
 
 type specOp struct {
-	OperationID string                `json:"operationId"`
-	Tags        []string              `json:"tags"`
+	OperationID string                 `json:"operationId"`
+	Tags        []string               `json:"tags"`
 	Security    *[]map[string][]string `json:"security"`
 	Parameters  []struct {
 		Ref  string `json:"$ref"`

@@ -154,11 +154,11 @@ type (
 	opView struct {
 		ID, Method, Class, Path, Summary string
 		Description                      template.HTML
-		Auth                      template.HTML
-		Params                    []paramView
-		Body                      []contentView
-		BodyRequired              bool
-		Responses                 []responseView
+		Auth                             template.HTML
+		Params                           []paramView
+		Body                             []contentView
+		BodyRequired                     bool
+		Responses                        []responseView
 	}
 	paramView struct {
 		Name, In    string
