@@ -2,10 +2,15 @@ package api_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -286,4 +291,90 @@ func (vt *validating) RoundTrip(req *http.Request) (*http.Response, error) {
 	vt.seen[req.Method+" "+req.URL.Path+" "+fmt.Sprint(resp.StatusCode)]++
 	vt.mu.Unlock()
 	return resp, nil
+}
+
+// Each golden file validates against the response schema of the
+// operation it pins, and every golden file is listed here.
+func TestOpenAPIGoldenFiles(t *testing.T) {
+	v := validatorFor(t)
+	answers := map[string]struct{ method, path string }{
+		"order_created.json":      {"GET", "/v1/orders/or_1"},
+		"order_refunded.json":     {"POST", "/v1/orders/or_1/partialrefund/in_1"},
+		"paymentstatus.json":      {"GET", "/v1/orders/or_1/paymentstatus"},
+		"session_authorized.json": {"GET", "/v1/payment-sessions/ps_1"},
+		"payment_collection.json": {"GET", "/v1/payment-module/collections/pay_col_1"},
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		a, ok := answers[name]
+		if !ok {
+			t.Errorf("testdata/%s: which operation answers it? Add it to this test", name)
+			continue
+		}
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest(a.method, a.path, nil)
+		resp := &http.Response{
+			StatusCode: http.StatusOK, Request: req, Body: io.NopCloser(bytes.NewReader(body)),
+			Header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"req_1"}},
+		}
+		if ok, errs := v.ValidateHttpResponse(req, resp); !ok {
+			for _, e := range errs {
+				t.Errorf("testdata/%s: %s: %s", name, e.Message, e.Reason)
+			}
+		}
+	}
+}
+
+// The reference page and the document are served in live mode as in the
+// sandbox, without credentials; the page names every operation and runs
+// under a Content-Security-Policy that allows nothing but its own style
+// sheet; both are cacheable and revalidated by their ETag.
+func TestOpenAPIReferencePage(t *testing.T) {
+	e := newEnv(t, live())
+	_, s := loadSpec(t)
+	resp, page := e.page("/docs/api")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("/docs/api = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for op, o := range s.operations(t) {
+		if !strings.Contains(page, `id="`+o.OperationID+`"`) {
+			t.Errorf("the page does not show %s (%s)", o.OperationID, op)
+		}
+	}
+	for _, want := range []string{"Orders", "Payment module", "Checkout", "invalid_request", "Idempotency-Key", `id="schema-Order"`, "totalOrderAmount"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not mention %q", want)
+		}
+	}
+	if strings.Contains(page, "<script") || strings.Contains(page, "http://") || strings.Contains(page, "https://cdn") {
+		t.Errorf("the page loads something from elsewhere, or runs a script")
+	}
+	style := page[strings.Index(page, "<style>")+len("<style>") : strings.Index(page, "</style>")]
+	sum := sha256.Sum256([]byte(style))
+	want := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	if got := resp.Header.Get("Content-Security-Policy"); got != want {
+		t.Errorf("Content-Security-Policy = %q, want %q", got, want)
+	}
+
+	for _, path := range []string{"/docs/api", "/openapi.json"} {
+		resp, body := e.page(path)
+		tag := resp.Header.Get("ETag")
+		if resp.StatusCode != http.StatusOK || tag == "" || !strings.Contains(resp.Header.Get("Cache-Control"), "max-age") {
+			t.Errorf("%s = %d, ETag %q, Cache-Control %q", path, resp.StatusCode, tag, resp.Header.Get("Cache-Control"))
+		}
+		if path == "/openapi.json" && !json.Valid([]byte(body)) {
+			t.Errorf("/openapi.json is not JSON")
+		}
+		r := e.must(http.StatusNotModified, request{method: "GET", path: path, header: map[string]string{"If-None-Match": tag}})
+		if len(r.body) != 0 {
+			t.Errorf("%s: 304 with a body", path)
+		}
+	}
 }

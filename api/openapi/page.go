@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -139,6 +140,7 @@ type (
 		Description             template.HTML
 		Schemes                 []schemeView
 		Tags                    []tagView
+		Responses               []responseView // the common ones, by name
 		Schemas                 []schemaView
 		Style                   template.CSS
 	}
@@ -233,6 +235,10 @@ func render(s *spec) ([]byte, error) {
 			t.Ops = append(t.Ops, s.opView(method, p.Key, &op, append(slices.Clone(shared), op.Parameters...)))
 		}
 	}
+	names := slices.Sorted(maps.Keys(s.Components.Responses))
+	for _, n := range names {
+		v.Responses = append(v.Responses, s.responseView(n, s.Components.Responses[n]))
+	}
 	for _, m := range s.Components.Schemas {
 		v.Schemas = append(v.Schemas, schemaView{m.Key, schemaBody(m.Val)})
 	}
@@ -268,19 +274,24 @@ func (s *spec) opView(method, path string, op *operation, params []*parameter) o
 		v.Body = contents(b.Content)
 	}
 	for _, r := range op.Responses {
-		resp := r.Val
-		if resp.Ref != "" {
-			resp = s.Components.Responses[refName(resp.Ref)]
+		if ref := r.Val.Ref; ref != "" { // shown once, with the common responses
+			n := html.EscapeString(refName(ref))
+			v.Responses = append(v.Responses, responseView{Status: r.Key, Description: template.HTML(`<p>See <a href="#response-` + n + `">` + n + `</a>.</p>`)})
+			continue
 		}
-		rv := responseView{Status: r.Key, Description: prose(resp.Description), Content: contents(resp.Content)}
-		for _, h := range resp.Headers {
-			hv := h.Val
-			if hv.Ref != "" {
-				hv = s.Components.Headers[refName(hv.Ref)]
-			}
-			rv.Headers = append(rv.Headers, paramView{Name: h.Key, Required: hv.Required, Type: typeOf(hv.Schema), Description: prose(hv.Description)})
+		v.Responses = append(v.Responses, s.responseView(r.Key, r.Val))
+	}
+	return v
+}
+
+func (s *spec) responseView(status string, r *response) responseView {
+	v := responseView{Status: status, Description: prose(r.Description), Content: contents(r.Content)}
+	for _, h := range r.Headers {
+		hv := h.Val
+		if hv.Ref != "" {
+			hv = s.Components.Headers[refName(hv.Ref)]
 		}
-		v.Responses = append(v.Responses, rv)
+		v.Headers = append(v.Headers, paramView{Name: h.Key, Required: hv.Required, Type: typeOf(hv.Schema), Description: prose(hv.Description)})
 	}
 	return v
 }
@@ -516,11 +527,12 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <h2>Contents</h2>
 <ul>
 {{range .Tags}}<li><a href="#tag-{{.Name}}">{{.Name}}</a> ({{len .Ops}})</li>
-{{end}}<li><a href="#authentication">Authentication</a></li>
+{{end}}<li><a href="#credentials">Credentials</a></li>
+<li><a href="#responses">Common responses</a></li>
 <li><a href="#schemas">Schemas</a></li>
 </ul>
 </nav>
-<h2 id="authentication">Authentication</h2>
+<h2 id="credentials">Credentials</h2>
 {{range .Schemes}}<h3 id="auth-{{.Name}}">{{.Name}} <span class="muted">{{.Kind}}</span></h3>
 {{.Description}}
 {{end}}
@@ -550,6 +562,15 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 </div>
 {{end}}</section>
 {{end}}
+<section id="responses">
+<h2>Common responses</h2>
+{{range .Responses}}<div class="op" id="response-{{.Status}}"><h3>{{.Status}}</h3>{{.Description}}
+{{with .Headers}}<table><thead><tr><th>header</th><th>type</th><th>description</th></tr></thead><tbody>
+{{range .}}<tr><td><code>{{.Name}}</code></td><td>{{.Type}}</td><td>{{.Description}}</td></tr>
+{{end}}</tbody></table>{{end}}
+{{range .Content}}<p><code>{{.Type}}</code></p>{{.Schema}}{{with .Example}}<p>Example:</p><pre>{{.}}</pre>{{end}}
+{{end}}</div>
+{{end}}</section>
 <section id="schemas">
 <h2>Schemas</h2>
 {{range .Schemas}}<div class="op" id="schema-{{.Name}}"><h3>{{.Name}}</h3>{{.Body}}</div>
