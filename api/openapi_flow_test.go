@@ -169,7 +169,12 @@ func TestOpenAPIFlow(t *testing.T) {
 	first := notes.Data[len(notes.Data)-1].ID // the order's first: to the session's URL and the endpoint
 	e.must(200, request{method: "GET", path: "/v1/notifications/" + first})
 	e.must(202, request{method: "POST", path: "/v1/notifications/" + first + "/redeliver"})
+	e.must(200, request{method: "POST", path: "/v1/notification-endpoints/" + ep.ID + "/rotate-secret", body: map[string]any{"overlapSeconds": 3600}})
+	e.must(400, request{method: "POST", path: "/v1/notification-endpoints/" + ep.ID + "/rotate-secret", body: map[string]any{"overlap": 1}, header: invalidRequest})
+	e.must(200, request{method: "POST", path: "/v1/notification-endpoints/" + ep.ID + "/enable"})
 	e.must(204, request{method: "DELETE", path: "/v1/notification-endpoints/" + ep.ID})
+	e.must(200, request{method: "PATCH", path: "/v1/merchant", body: map[string]any{"email": "ops@shop.test"}})
+	e.must(200, request{method: "GET", path: "/v1/merchant"})
 
 	// API clients, and a read client's token.
 	var cl struct{ ClientID, ClientSecret string }

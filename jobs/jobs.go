@@ -99,3 +99,13 @@ func Numbering(app *provider.Service, every time.Duration) Job {
 func Clients(app *provider.Service, every time.Duration) Job {
 	return Job{Name: "refreshing revoked and rotated API clients", Pass: app.RefreshClients, Every: every}
 }
+
+// SigningKeys refreshes what the process knows of the access-token
+// signing keys (provider's RefreshSigningKeys), so that it signs with a
+// key rotated in by another process, and retires the ones it replaced. It
+// changes nothing in the database, and every process serving the API runs
+// it: every is the longest a rotation goes unnoticed in this one, give or
+// take a pass (docs/secrets.md).
+func SigningKeys(app *provider.Service, every time.Duration) Job {
+	return Job{Name: "refreshing the access-token signing keys", Pass: app.RefreshSigningKeys, Every: every}
+}

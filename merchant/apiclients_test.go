@@ -177,7 +177,7 @@ func TestRevoke(t *testing.T) {
 }
 
 func TestGrant(t *testing.T) {
-	s := merchant.Signer{Key: merchant.NewKey()}
+	s := firstKey()
 	c, old, err := merchant.NewAPIClient(kassa.RandomIDs{}, now, nil, "m_1", "reporting", merchant.ScopeRead)
 	if err != nil {
 		t.Fatal(err)
@@ -229,16 +229,16 @@ func signed(key []byte, payload string) string {
 }
 
 func TestCheckClaims(t *testing.T) {
-	s := merchant.Signer{Key: merchant.NewKey()}
+	s := firstKey()
 	exp := strconv.FormatInt(now.Add(time.Hour).Unix(), 10)
 	// A token with a bare nonce, as a process that predates scopes issues
 	// during a rolling upgrade: its client was a write client.
-	p, err := s.Check(signed(s.Key, "m_1.cl_1."+exp+".bm9uY2Vub25jZW5v"), now)
+	p, err := s.Check(signed(s.Keys[0].Key, "m_1.cl_1."+exp+".bm9uY2Vub25jZW5v"), now)
 	if err != nil || p != (merchant.Principal{MerchantID: "m_1", ClientID: "cl_1", Scope: merchant.ScopeWrite}) {
 		t.Errorf("Check of a token without claims = %+v, %v; want write, generation 0", p, err)
 	}
 	for _, claims := range []string{"~admin~0", "~read", "~read~x", "~read~-1", "~~0"} {
-		if _, err := s.Check(signed(s.Key, "m_1.cl_1."+exp+".bm9uY2U"+claims), now); kassa.ErrorCode(err) != kassa.EUnauthorized {
+		if _, err := s.Check(signed(s.Keys[0].Key, "m_1.cl_1."+exp+".bm9uY2U"+claims), now); kassa.ErrorCode(err) != kassa.EUnauthorized {
 			t.Errorf("Check with claims %q error = %v, want %s", claims, err, kassa.EUnauthorized)
 		}
 	}

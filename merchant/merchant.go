@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ type Merchant struct {
 	ID        string    `json:"merchantId"`
 	Name      string    `json:"name"`
 	StoreID   string    `json:"storeId"` // the default store
+	Email     string    `json:"email"`   // where Kassa writes to the merchant (ParseEmail); "" for nowhere
 	CreatedAt time.Time `json:"createdAt"`
 }
 
@@ -122,10 +124,15 @@ func (c *Client) secretGeneration(secret string, now time.Time) (int, bool) {
 }
 
 // Signer issues and checks access tokens: stateless, HMAC-SHA256 signed
-// with a key every Kassa process sharing the database reads from it. Every
+// with keys every Kassa process sharing the database reads from it. Every
 // token is distinct, and earlier ones stay valid until they expire, since
 // each client integration caches its own.
-type Signer struct{ Key []byte }
+type Signer struct {
+	// Keys are the signing keys, oldest first (signingkeys.go): the last
+	// signs new tokens, and each one before it verifies the tokens it
+	// signed until it retires. There is at least one.
+	Keys []SigningKey
+}
 
 // NewKey makes a signing key.
 func NewKey() []byte {
@@ -167,20 +174,23 @@ func (s Signer) Issue(c *Client, now time.Time) string {
 }
 
 // issue returns a token for the client's secret of generation gen, valid
-// until exp. The payload's fields are merchant, client, expiry and a
-// nonce followed by the scope and generation ("nonce~scope~gen"): they
-// ride in the nonce's field so that the token keeps the four fields every
-// Kassa process checks, and a process that predates scopes, during a
-// rolling upgrade, still accepts it.
+// until exp, signed with the current key. The payload's fields are
+// merchant, client, expiry and a nonce followed by the scope, generation
+// and signing key ("nonce~scope~gen~key"): they ride in the nonce's field
+// so that the token keeps the four fields every Kassa process checks, and
+// a process that predates scopes, during a rolling upgrade, still accepts
+// it. The first key's tokens name no key ("nonce~scope~gen"), so that a
+// process that predates key IDs accepts them too.
 func (s Signer) issue(c *Client, gen int, exp time.Time) string {
+	k := s.Keys[len(s.Keys)-1]
 	var nonce [12]byte
 	rand.Read(nonce[:])
-	payload := strings.Join([]string{
-		c.MerchantID, c.ID,
-		strconv.FormatInt(exp.Unix(), 10),
-		base64.RawURLEncoding.EncodeToString(nonce[:]) + "~" + string(c.Scope) + "~" + strconv.Itoa(gen),
-	}, ".")
-	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + s.mac(payload)
+	claims := base64.RawURLEncoding.EncodeToString(nonce[:]) + "~" + string(c.Scope) + "~" + strconv.Itoa(gen)
+	if k.ID != "" {
+		claims += "~" + k.ID
+	}
+	payload := strings.Join([]string{c.MerchantID, c.ID, strconv.FormatInt(exp.Unix(), 10), claims}, ".")
+	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + mac(k.Key, payload)
 }
 
 // Principal is who a valid token speaks for.
@@ -190,13 +200,18 @@ type Principal struct {
 	Generation           int // of the client's secret the token was issued for
 }
 
+// ErrUnknownKey is the cause of Check's refusal of a token that names a
+// signing key the Signer does not have, and that has not expired: a key
+// made since the Signer's keys were read, perhaps, or a forger's.
+var ErrUnknownKey = errors.New("the access token names a signing key that is not known")
+
 // Check validates a token and returns its principal. A genuine token
-// that has expired is refused with its principal, so that the refusal
-// can be recorded against the client it was issued to; any other is
-// refused with none.
+// that has expired, or whose key has retired, is refused with its
+// principal, so that the refusal can be recorded against the client it
+// was issued to; any other is refused with none.
 func (s Signer) Check(token string, now time.Time) (Principal, error) {
 	bad := kassa.Errorf(kassa.EUnauthorized, "the access token is invalid or has expired")
-	enc, mac, ok := strings.Cut(token, ".")
+	enc, sig, ok := strings.Cut(token, ".")
 	if !ok {
 		return Principal{}, bad
 	}
@@ -205,32 +220,55 @@ func (s Signer) Check(token string, now time.Time) (Principal, error) {
 		return Principal{}, bad
 	}
 	payload := string(raw)
-	if !hmac.Equal([]byte(s.mac(payload)), []byte(mac)) {
-		return Principal{}, bad
-	}
 	parts := strings.Split(payload, ".")
 	if len(parts) != 4 {
 		return Principal{}, bad
 	}
-	p := Principal{MerchantID: parts[0], ClientID: parts[1], Scope: ScopeWrite}
+	exp, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return Principal{}, bad
+	}
 	// A token with a bare nonce is from a process that predates scopes,
-	// when every client was a write client of generation 0.
-	if _, claims, ok := strings.Cut(parts[3], "~"); ok {
-		scope, gen, _ := strings.Cut(claims, "~")
+	// when every client was a write client of generation 0; one with no
+	// key is the first key's.
+	_, claims, scoped := strings.Cut(parts[3], "~")
+	var scope, gen, keyID string
+	if scoped {
+		cs := strings.Split(claims, "~")
+		switch {
+		case len(cs) == 2:
+			scope, gen = cs[0], cs[1]
+		case len(cs) == 3 && cs[2] != "":
+			scope, gen, keyID = cs[0], cs[1], cs[2]
+		default:
+			return Principal{}, bad
+		}
+	}
+	i := s.find(keyID)
+	if i < 0 {
+		if validKeyID(keyID) && now.Unix() < exp {
+			return Principal{}, &kassa.Error{Code: bad.Code, Message: bad.Message, Err: ErrUnknownKey}
+		}
+		return Principal{}, bad
+	}
+	if !hmac.Equal([]byte(mac(s.Keys[i].Key, payload)), []byte(sig)) {
+		return Principal{}, bad
+	}
+	p := Principal{MerchantID: parts[0], ClientID: parts[1], Scope: ScopeWrite}
+	if scoped {
 		p.Scope = Scope(scope)
 		if p.Generation, err = strconv.Atoi(gen); err != nil || p.Generation < 0 || !p.Scope.valid() {
 			return Principal{}, bad
 		}
 	}
-	exp, err := strconv.ParseInt(parts[2], 10, 64)
-	if err != nil || now.Unix() >= exp {
-		return p, bad // genuine but expired: whom it names, for the audit log
+	if now.Unix() >= exp || s.retired(i, now) {
+		return p, bad // genuine but expired, or retired: whom it names, for the audit log
 	}
 	return p, nil
 }
 
-func (s Signer) mac(payload string) string {
-	m := hmac.New(sha256.New, s.Key)
+func mac(key []byte, payload string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

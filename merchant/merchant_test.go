@@ -48,7 +48,7 @@ func TestClientSecret(t *testing.T) {
 }
 
 func TestSigner(t *testing.T) {
-	s := merchant.Signer{Key: merchant.NewKey()}
+	s := firstKey()
 	c, _ := merchant.NewClient(kassa.RandomIDs{}, now, "m_1")
 	tok := s.Issue(c, now)
 	if s.Issue(c, now) == tok {
@@ -67,7 +67,7 @@ func TestSigner(t *testing.T) {
 		at    time.Time
 	}{
 		"expired":        {tok, now.Add(merchant.TokenLifetime)},
-		"other key":      {merchant.Signer{Key: merchant.NewKey()}.Issue(c, now), now},
+		"other key":      {firstKey().Issue(c, now), now},
 		"tampered":       {"x" + tok, now},
 		"no signature":   {strings.Split(tok, ".")[0], now},
 		"empty":          {"", now},
@@ -84,6 +84,28 @@ func TestSigner(t *testing.T) {
 		}
 		if p != want {
 			t.Errorf("%s: principal = %+v, want %+v", name, p, want)
+		}
+	}
+}
+
+func TestParseEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"finance@shop.example":      "finance@shop.example",
+		"  ekonomi@möbler.example ": "ekonomi@möbler.example",
+		"":                          "",
+		"   ":                       "",
+	} {
+		if got, err := merchant.ParseEmail(in); err != nil || got != want {
+			t.Errorf("ParseEmail(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{
+		"finance", "@shop.example", "finance@", "Finance <finance@shop.example>", "finance@shop.example (books)",
+		"a@b.example, c@d.example", "finance@shop.example\r\nBcc: x@y.example", "fin\x00ance@shop.example",
+		strings.Repeat("a", 250) + "@b.example",
+	} {
+		if _, err := merchant.ParseEmail(in); kassa.ErrorCode(err) != kassa.EInvalid {
+			t.Errorf("ParseEmail(%q) = %v, want %s", in, err, kassa.EInvalid)
 		}
 	}
 }

@@ -75,17 +75,13 @@ func (s *Service) RevokeClient(ctx context.Context, tx store.Tx, merchantID, id 
 	return next, tx.RevokeClient(ctx, merchantID, id, next.RevokedAt)
 }
 
-// clockMargin is how far the clocks of the processes sharing a database
-// may disagree without a revoked client's token outliving what the
-// processes know of it.
-const clockMargin = 5 * time.Minute
-
 // RefreshClients is the pass that keeps what this process knows of API
 // clients current: it reads the clients revoked or rotated since a token
-// lifetime ago (and clockMargin more), since a token issued before then
-// has expired anyway, and returns how many this process knows of.
+// lifetime ago (and merchant.ClockMargin more), since a token issued
+// before then has expired anyway, and returns how many this process
+// knows of.
 func (s *Service) RefreshClients(ctx context.Context) (int, error) {
-	since := s.clock.Now().Add(-merchant.TokenLifetime - clockMargin)
+	since := s.clock.Now().Add(-merchant.TokenLifetime - merchant.ClockMargin)
 	cs, err := View(ctx, s, func(tx store.ReadTx) ([]merchant.Client, error) {
 		return tx.ClientChanges(ctx, since)
 	})

@@ -119,7 +119,7 @@ func (p *processes) refresh(app *provider.Service) {
 
 func wantAuth(t *testing.T, what string, app *provider.Service, token string, ok bool) {
 	t.Helper()
-	_, err := app.Authenticate(token)
+	_, err := app.Authenticate(t.Context(), token)
 	if ok && err != nil {
 		t.Errorf("%s: Authenticate = %v, want the token accepted", what, err)
 	}
@@ -138,7 +138,7 @@ func TestClientUseCases(t *testing.T) {
 		if tok.Scope != merchant.ScopeRead {
 			t.Errorf("token scope = %q, want read", tok.Scope)
 		}
-		if pr, err := p.a.Authenticate(tok.Token); err != nil || pr.Scope != merchant.ScopeRead || pr.ClientID != reader.ID || pr.MerchantID != p.merchant {
+		if pr, err := p.a.Authenticate(t.Context(), tok.Token); err != nil || pr.Scope != merchant.ScopeRead || pr.ClientID != reader.ID || pr.MerchantID != p.merchant {
 			t.Errorf("Authenticate = %+v, %v", pr, err)
 		}
 

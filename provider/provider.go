@@ -14,6 +14,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/seal"
@@ -58,6 +59,10 @@ type Config struct {
 	// OnNotification, if set, is called after a transaction that wrote
 	// notifications has committed, to wake the dispatcher.
 	OnNotification func()
+	// DisableEndpointsAfter is how long every attempt at a notification
+	// endpoint may fail, without a success, before the endpoint is
+	// disabled (EndpointAttempted); zero is notify.DefaultDisableAfter.
+	DisableEndpointsAfter time.Duration
 }
 
 // Service runs the provider's use cases over a store.
@@ -71,13 +76,16 @@ type Service struct {
 	// that recording decisions leaves the IDs of everything else as ids
 	// gives them (tests predict those).
 	decisionIDs kassa.IDs
-	signer      merchant.Signer
+	keys        signingKeys   // the access-token signing keys known (signingkeys.go)
+	linkKey     []byte        // the buyer's links' MAC key (LinkKey)
 	issued      chan struct{} // a committed transaction issued documents
 	clients     clientStates  // API clients revoked or rotated lately (apikeys.go)
 }
 
-// New returns the provider over st. The signer's key must be the one every
-// Kassa process on the same database uses (see LoadSigner).
+// New returns the provider over st. The signer must be as LoadSigner
+// returns it, with the keys every Kassa process on the same database
+// uses, the first one first; the process learns the keys made later by
+// itself.
 func New(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids kassa.IDs, signer merchant.Signer) *Service {
 	if cfg.Risk.CreditLimit == 0 {
 		cfg.Risk = risk.DefaultPolicy
@@ -85,7 +93,11 @@ func New(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids ka
 	if cfg.Live {
 		cfg.Risk.TestCompanies, cfg.AllowPrivateWebhooks = false, false
 	}
-	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, decisionIDs: kassa.RandomIDs{Clock: clock}, signer: signer, issued: make(chan struct{}, 1)}
+	if cfg.DisableEndpointsAfter <= 0 {
+		cfg.DisableEndpointsAfter = notify.DefaultDisableAfter
+	}
+	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, decisionIDs: kassa.RandomIDs{Clock: clock}, linkKey: linkKey(signer.Keys[0].Key), issued: make(chan struct{}, 1)}
+	s.keys.signer.Store(&signer)
 	s.store = outbox{Store: st, srv: s}
 	return s
 }

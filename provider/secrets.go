@@ -88,15 +88,33 @@ func Rewrap(ctx context.Context, st store.Store, kek, next *seal.Key) (int, erro
 		if err := unlock(ctx, tx, kek); err != nil {
 			return err
 		}
-		var err error
-		n, err = reseal(ctx, tx, sealedSettings, func(sealed []byte, context string) (string, error) {
+		rewrap := func(sealed []byte, context string) (string, error) {
 			plain, err := kek.Open(string(sealed), context)
 			if err != nil {
 				return "", fmt.Errorf("opening %s: %w", context, err)
 			}
 			return next.Seal(plain, context), nil
-		})
-		return err
+		}
+		var err error
+		if n, err = reseal(ctx, tx, sealedSettings, rewrap); err != nil {
+			return err
+		}
+		// The keys rotations made: only ever sealed, so not among what
+		// the first start with a key seals (reseal).
+		ks, err := tx.SigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			if k.Sealed, err = rewrap([]byte(k.Sealed), signingKeyContext(k.ID)); err != nil {
+				return err
+			}
+			if err := tx.PutSigningKey(ctx, k); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
 	})
 	return n, err
 }
@@ -105,7 +123,8 @@ func Rewrap(ctx context.Context, st store.Store, kek, next *seal.Key) (int, erro
 const resealBatch = 1000
 
 // reseal replaces each secret the database keeps sealed (the settings
-// named, every endpoint's secret, every message mail's body, every
+// named, every endpoint's secret and the one its last rotation replaced,
+// every message mail's body, every
 // document's link token) with what f makes of it, given its value as
 // stored and its context, and returns how many it replaced. A document's
 // token still in clear is hashed, and f gets the clear token.
@@ -133,14 +152,22 @@ func reseal(ctx context.Context, tx store.Tx, settings []string, f func(stored [
 		return n, err
 	}
 	for i := range es {
-		if es[i].Value, err = f([]byte(es[i].Value), notify.SecretContext(es[i].ID)); err != nil {
+		e := &es[i]
+		if e.Secret, err = f([]byte(e.Secret), notify.SecretContext(e.ID)); err != nil {
 			return n, err
 		}
+		n++
+		if e.Previous == "" {
+			continue
+		}
+		if e.Previous, err = f([]byte(e.Previous), notify.SecretContext(e.ID)); err != nil {
+			return n, err
+		}
+		n++
 	}
 	if err := tx.PutEndpointSecrets(ctx, es); err != nil {
 		return n, err
 	}
-	n += len(es)
 	for after := ""; ; {
 		ms, err := tx.MailBodies(ctx, after, resealBatch)
 		if err != nil {

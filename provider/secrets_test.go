@@ -20,6 +20,7 @@ import (
 // stored is what a copy of the database holds of the secrets.
 type stored struct {
 	tokenKey, notificationKey []byte
+	signingKeys               []store.SigningKey
 	endpoints                 []notify.Endpoint
 	tokens                    []store.DocumentToken
 	mailBodies                []store.StoredSecret
@@ -35,6 +36,9 @@ func (e *env) stored() stored {
 			return err
 		}
 		if s.notificationKey, err = tx.Setting(ctx, "notification_signing_key"); err != nil {
+			return err
+		}
+		if s.signingKeys, err = tx.SigningKeys(ctx); err != nil {
 			return err
 		}
 		if s.endpoints, err = tx.NotificationEndpoints(ctx, e.merchant); err != nil {
@@ -54,10 +58,11 @@ func (e *env) stored() stored {
 
 // The promise of sealing: a copy of the database without its
 // key-encryption key mints nothing and signs nothing. Another key (or
-// none) loads no signer; a token signed with what the database holds is
-// refused by a server with the right key; session notification secrets
-// derived from it are not the merchant's; endpoint secrets and buyer
-// link tokens are not in it.
+// none) loads no signer; a token signed with what the database holds, of
+// the first signing key or of one a rotation made, is refused by a server
+// with the right key; session notification secrets derived from it are
+// not the merchant's; endpoint secrets and buyer link tokens are not in
+// it.
 func TestCopyWithoutKey(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T, provider.Config) *env) {
 		ctx := t.Context()
@@ -67,15 +72,34 @@ func TestCopyWithoutKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		e.update(func(ctx context.Context, tx store.Tx) error {
+			_, err := e.app.RotateSigningKey(ctx, tx)
+			return err
+		})
 		signer, err := provider.LoadSigner(ctx, e.store, kassatest.KEK())
 		if err != nil {
 			t.Fatal(err)
 		}
-		var endpointSecret string // as the merchant got it
+		var endpointSecrets []string // as the merchant got them: a rotated secret, the one it replaced, another endpoint's
 		e.update(func(ctx context.Context, tx store.Tx) error {
+			es, err := tx.NotificationEndpoints(ctx, e.merchant)
+			if err != nil {
+				return err
+			}
+			previous, err := e.app.OpenSecret(es[0].ID, es[0].Secret)
+			if err != nil {
+				return err
+			}
+			rotated, err := e.app.RotateEndpointSecret(ctx, tx, e.merchant, es[0].ID, notify.DefaultOverlap)
+			if err != nil {
+				return err
+			}
 			ep, err := e.app.CreateEndpoint(ctx, tx, e.merchant, "https://erp.test/second", nil)
-			endpointSecret = ep.Secret
-			return err
+			if err != nil {
+				return err
+			}
+			endpointSecrets = []string{rotated.Secret, previous, ep.Secret}
+			return nil
 		})
 
 		other := mustKey(t, 9)
@@ -92,35 +116,57 @@ func TestCopyWithoutKey(t *testing.T) {
 		}
 
 		s := e.stored()
+		if len(s.signingKeys) != 1 || len(signer.Keys) != 2 {
+			t.Fatalf("signing keys stored %+v, loaded %d; want the rotation's beside the first", s.signingKeys, len(signer.Keys))
+		}
+		rotated := s.signingKeys[0]
 		client := &merchant.Client{ID: "cl_1", MerchantID: e.merchant, Scope: merchant.ScopeWrite}
-		if _, err := e.app.Authenticate(signer.Issue(client, e.clock.Now())); err != nil {
+		if _, err := e.app.Authenticate(ctx, signer.Issue(client, e.clock.Now())); err != nil {
 			t.Fatalf("the server refuses its own token: %v", err)
 		}
-		for name, key := range map[string][]byte{"the stored key": s.tokenKey, "a new key": merchant.NewKey()} {
-			if p, err := e.app.Authenticate(merchant.Signer{Key: key}.Issue(client, e.clock.Now())); err == nil {
+		for name, key := range map[string]merchant.SigningKey{
+			"the stored first key":   {Key: s.tokenKey},
+			"the stored rotated key": {ID: rotated.ID, Key: []byte(rotated.Sealed), CreatedAt: rotated.CreatedAt},
+			"a new key":              {Key: merchant.NewKey()},
+		} {
+			forger := merchant.Signer{Keys: []merchant.SigningKey{key}}
+			if p, err := e.app.Authenticate(ctx, forger.Issue(client, e.clock.Now())); err == nil {
 				t.Errorf("a token signed with %s is accepted, for %+v", name, p)
 			}
 		}
-		if bytes.Equal(s.tokenKey, signer.Key) || bytes.Contains(s.tokenKey, signer.Key) {
-			t.Error("the token signing key is stored in clear")
+		for i, stored := range [][]byte{s.tokenKey, []byte(rotated.Sealed)} {
+			if clear := signer.Keys[i].Key; bytes.Equal(stored, clear) || bytes.Contains(stored, clear) {
+				t.Errorf("token signing key %q is stored in clear", signer.Keys[i].ID)
+			}
+		}
+		if _, err := other.Open(rotated.Sealed, "access token signing key "+rotated.ID); !errors.Is(err, seal.ErrWrongKey) {
+			t.Errorf("another key opens the rotated signing key: %v", err)
 		}
 		real := notify.SessionSecret(notificationKey, e.merchant)
 		if forged := notify.SessionSecret(s.notificationKey, e.merchant); forged == real || bytes.Contains(s.notificationKey, notificationKey) {
 			t.Error("the notification signing key is stored in clear")
 		}
 
-		if len(s.endpoints) != 2 {
-			t.Fatalf("endpoints %+v, want two", s.endpoints)
+		if len(s.endpoints) != 2 || s.endpoints[0].PreviousSecret == "" {
+			t.Fatalf("endpoints %+v, want two, the first rotated", s.endpoints)
 		}
 		for _, ep := range s.endpoints {
-			if !seal.IsSealed(ep.Secret) || strings.Contains(ep.Secret, strings.TrimPrefix(endpointSecret, notify.SecretPrefix)) {
-				t.Errorf("endpoint %s's stored secret %q is not sealed", ep.ID, ep.Secret)
+			stored := []string{ep.Secret}
+			if ep.PreviousSecret != "" {
+				stored = append(stored, ep.PreviousSecret)
 			}
-			if _, err := other.Open(ep.Secret, notify.SecretContext(ep.ID)); !errors.Is(err, seal.ErrWrongKey) {
-				t.Errorf("another key opens endpoint %s's secret: %v", ep.ID, err)
-			}
-			if _, err := notify.Sign(ep.Secret, "nt_1", e.clock.Now(), []byte("{}")); err == nil {
-				t.Errorf("the stored secret of endpoint %s signs", ep.ID)
+			for _, secret := range stored {
+				for _, given := range endpointSecrets {
+					if !seal.IsSealed(secret) || strings.Contains(secret, strings.TrimPrefix(given, notify.SecretPrefix)) {
+						t.Errorf("endpoint %s's stored secret %q is not sealed", ep.ID, secret)
+					}
+				}
+				if _, err := other.Open(secret, notify.SecretContext(ep.ID)); !errors.Is(err, seal.ErrWrongKey) {
+					t.Errorf("another key opens a secret of endpoint %s: %v", ep.ID, err)
+				}
+				if _, err := notify.Sign("nt_1", e.clock.Now(), []byte("{}"), secret); err == nil {
+					t.Errorf("a stored secret of endpoint %s signs", ep.ID)
+				}
 			}
 		}
 
@@ -154,10 +200,21 @@ func TestRewrap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		e.update(func(ctx context.Context, tx store.Tx) error { // the endpoint keeps the secret it replaces
+			es, err := tx.NotificationEndpoints(ctx, e.merchant)
+			if err == nil {
+				_, err = e.app.RotateEndpointSecret(ctx, tx, e.merchant, es[0].ID, notify.DefaultOverlap)
+			}
+			return err
+		})
 		notificationKey, err := provider.LoadNotificationKey(ctx, e.store, old)
 		if err != nil {
 			t.Fatal(err)
 		}
+		e.update(func(ctx context.Context, tx store.Tx) error {
+			_, err := e.app.RotateSigningKey(ctx, tx)
+			return err
+		})
 		signer, err := provider.LoadSigner(ctx, e.store, old)
 		if err != nil {
 			t.Fatal(err)
@@ -172,30 +229,35 @@ func TestRewrap(t *testing.T) {
 		}
 
 		n, err := provider.Rewrap(ctx, e.store, old, next)
-		// the key check, two signing keys, an endpoint secret, a message's body, an invoice's link token
-		if err != nil || n != 6 {
-			t.Fatalf("Rewrap = %d, %v; want 6 values re-sealed", n, err)
+		// the key check, two signing keys, an endpoint's secret and the one
+		// its rotation replaced, a message's body, an invoice's link token,
+		// the access-token key a rotation made
+		if err != nil || n != 8 {
+			t.Fatalf("Rewrap = %d, %v; want 8 values re-sealed", n, err)
 		}
 		if _, err := provider.LoadSigner(ctx, e.store, old); !errors.Is(err, seal.ErrWrongKey) {
 			t.Errorf("LoadSigner with the old key after the rewrap = %v, want ErrWrongKey", err)
 		}
-		if s, err := provider.LoadSigner(ctx, e.store, next); err != nil || !bytes.Equal(s.Key, signer.Key) {
-			t.Errorf("LoadSigner with the new key = %v; want the same signing key", err)
+		if s, err := provider.LoadSigner(ctx, e.store, next); err != nil || !cmp.Equal(s, signer) {
+			t.Errorf("LoadSigner with the new key = %v; want the same signing keys", err)
 		}
 		if k, err := provider.LoadNotificationKey(ctx, e.store, next); err != nil || !bytes.Equal(k, notificationKey) {
 			t.Errorf("LoadNotificationKey with the new key = %v; want the same key", err)
 		}
 		after := e.stored()
 		for i, ep := range after.endpoints {
-			want, err := old.Open(before.endpoints[i].Secret, notify.SecretContext(ep.ID))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, err := next.Open(ep.Secret, notify.SecretContext(ep.ID)); err != nil || !bytes.Equal(got, want) {
-				t.Errorf("endpoint %s's secret under the new key = %q, %v; want %q", ep.ID, got, err, want)
-			}
-			if _, err := old.Open(ep.Secret, notify.SecretContext(ep.ID)); err == nil {
-				t.Errorf("the old key still opens endpoint %s's secret", ep.ID)
+			was := before.endpoints[i]
+			for name, pair := range map[string][2]string{"secret": {was.Secret, ep.Secret}, "previous secret": {was.PreviousSecret, ep.PreviousSecret}} {
+				want, err := old.Open(pair[0], notify.SecretContext(ep.ID))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, err := next.Open(pair[1], notify.SecretContext(ep.ID)); err != nil || !bytes.Equal(got, want) {
+					t.Errorf("endpoint %s's %s under the new key = %q, %v; want %q", ep.ID, name, got, err, want)
+				}
+				if _, err := old.Open(pair[1], notify.SecretContext(ep.ID)); err == nil {
+					t.Errorf("the old key still opens endpoint %s's %s", ep.ID, name)
+				}
 			}
 		}
 		m := after.mailBodies[0]

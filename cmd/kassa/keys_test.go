@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,8 +14,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kassa-pay/kassa/seal"
+	"github.com/kassa-pay/kassa/sqlite"
 )
 
 // serveErr runs `kassa serve` on dataDir, expecting it not to start, and
@@ -72,7 +75,7 @@ func TestSandboxGeneratesKey(t *testing.T) {
 // Live mode does not start without a key, and says how to make one.
 func TestLiveModeNeedsKey(t *testing.T) {
 	dir := t.TempDir()
-	err := serveErr(t, dir, noenv, "--mode", "live")
+	err := serveErr(t, dir, noenv, "--mode", "live", "--public-url", "https://pay.example.com")
 	if !strings.Contains(err.Error(), "kassa keys generate") || !strings.Contains(err.Error(), "--key-file") {
 		t.Errorf("live mode without a key = %v, want how to make and give one", err)
 	}
@@ -128,10 +131,7 @@ func TestDatabaseCopyWithoutKey(t *testing.T) {
 func TestKeysRewrap(t *testing.T) {
 	dir := t.TempDir()
 	base, out, stop := startServe(t, dir)
-	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
-	if creds == nil {
-		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
-	}
+	creds := sandboxCreds(t, out)
 	token := accessToken(t, base, creds[1], creds[2])
 	stop()
 
@@ -168,13 +168,14 @@ func TestKeysRewrap(t *testing.T) {
 func TestStartOverAfterLostKey(t *testing.T) {
 	dir := t.TempDir()
 	base, out, stop := startServe(t, dir)
-	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
-	if creds == nil {
-		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
-	}
+	creds := sandboxCreds(t, out)
 	before := accessToken(t, base, creds[1], creds[2])
 	secretBefore := signingSecret(t, base, before)
 	stop()
+	var rotated bytes.Buffer // a signing key of its own, sealed under the key lost
+	if err := run(context.Background(), []string{"kassa", "keys", "rotate-signing", "--data-dir", dir}, noenv, nil, &rotated, t.Output()); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Remove(filepath.Join(dir, keyFile)); err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +187,10 @@ func TestStartOverAfterLostKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = db.Exec(`DELETE FROM settings WHERE name IN ('key_check', 'token_signing_key', 'notification_signing_key')`)
-	if err == nil {
-		_, err = db.Exec(`DELETE FROM notification_endpoints`)
+	for _, table := range []string{"signing_keys", "notification_endpoints"} {
+		if err == nil {
+			_, err = db.Exec(`DELETE FROM ` + table)
+		}
 	}
 	if err = errors.Join(err, db.Close()); err != nil {
 		t.Fatal(err)
@@ -256,4 +259,86 @@ func get(t *testing.T, url, token string) int {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// kassa keys rotate-signing makes a new access-token signing key while
+// the server runs: the server signs its tokens with it once its refresh
+// pass has read it, a token from before keeps working, and the rotation is
+// in the audit log with the new key as target. A copy of the database
+// without its key rotates nothing.
+func TestKeysRotateSigning(t *testing.T) {
+	dir := t.TempDir()
+	base, out, stop := startServe(t, dir)
+	creds := sandboxCreds(t, out)
+	before := accessToken(t, base, creds[1], creds[2])
+
+	var rotated bytes.Buffer
+	if err := run(context.Background(), []string{"kassa", "keys", "rotate-signing", "--data-dir", dir}, noenv, nil, &rotated, t.Output()); err != nil {
+		t.Fatalf("keys rotate-signing: %v", err)
+	}
+	var res struct {
+		Keys []struct {
+			KeyID                string
+			Current              bool
+			CreatedAt, RetiresAt time.Time
+		}
+	}
+	if err := json.Unmarshal(rotated.Bytes(), &res); err != nil || len(res.Keys) != 2 {
+		t.Fatalf("keys rotate-signing printed %s (%v), want two keys", rotated.String(), err)
+	}
+	first, current := res.Keys[0], res.Keys[1]
+	if first.KeyID != "" || first.Current || !first.RetiresAt.Equal(current.CreatedAt.Add(65*time.Minute)) {
+		t.Errorf("the first key %+v: want no ID, not current, retiring 65 minutes after the new one was made", first)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(current.KeyID) || !current.Current || !current.RetiresAt.IsZero() {
+		t.Errorf("the new key %+v: want 16 hex digits, current", current)
+	}
+
+	// The server's refresh pass runs every second: its tokens are signed
+	// with the new key within 2 seconds (the timing itself is the provider
+	// tests'; here a loaded machine gets more time).
+	var after string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		after = accessToken(t, base, creds[1], creds[2])
+		payload, _, _ := strings.Cut(after, ".")
+		raw, _ := base64.RawURLEncoding.DecodeString(payload)
+		if strings.HasSuffix(string(raw), "~"+current.KeyID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server's tokens still carry %q, want the new key %s", raw, current.KeyID)
+		}
+	}
+	for name, token := range map[string]string{"before": before, "after": after} {
+		if status := get(t, base+"/v1/notification-endpoints", token); status != http.StatusOK {
+			t.Errorf("a token from %s the rotation = %d, want it accepted", name, status)
+		}
+	}
+	stop()
+
+	if err := run(context.Background(), []string{"kassa", "keys", "rotate-signing", "--data-dir", dir, "extra"}, noenv, nil, &rotated, t.Output()); err == nil {
+		t.Error("keys rotate-signing with an argument succeeded")
+	}
+	copied := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(dir, "kassa.db"))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(copied, "kassa.db"), b, 0o600)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"kassa", "keys", "rotate-signing", "--data-dir", copied}, noenv, nil, &rotated, t.Output())
+	if err == nil || !strings.Contains(err.Error(), "no key was given") {
+		t.Errorf("keys rotate-signing on a copy without the key = %v, want it refused", err)
+	}
+
+	db, err := sqlite.Open(filepath.Join(dir, "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	es := auditLog(t, db, "")
+	if len(es) != 1 || es[0].Actor != "operator" || es[0].Action != "keys rotate-signing" || es[0].Target != current.KeyID || es[0].Outcome != "ok" {
+		t.Errorf("audit events of no merchant %+v, want the rotation, by the operator, of key %s", es, current.KeyID)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/netip"
-	"regexp"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -61,10 +60,7 @@ func TestServeLimitFlags(t *testing.T) {
 func TestServeQuota(t *testing.T) {
 	base, out, stop := startServeWith(t, t.TempDir(), noenv, "--merchant-rate", "0.001", "--merchant-burst", "2")
 	defer stop()
-	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
-	if creds == nil {
-		t.Fatalf("serve printed no sandbox credentials:\n%s", out)
-	}
+	creds := sandboxCreds(t, out)
 	c := client.New(base, creds[1], creds[2])
 	for i, want := range []int{404, 404, 429} { // a request a thousand seconds: no refill meanwhile
 		status, _ := c.Do(context.Background(), "GET", "/v1/orders/or_missing", nil, nil, "")

@@ -9,26 +9,26 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-func (t *Tx) EndpointSecrets(ctx context.Context) ([]store.StoredSecret, error) {
-	var ss []store.StoredSecret
+func (t *Tx) EndpointSecrets(ctx context.Context) ([]store.EndpointSecret, error) {
+	var ss []store.EndpointSecret
 	err := t.c.Query(ctx, func(rows Scanner) error {
-		var s store.StoredSecret
-		err := rows.Scan(&s.ID, &s.Value)
+		var s store.EndpointSecret
+		err := rows.Scan(&s.ID, &s.Secret, &s.Previous)
 		ss = append(ss, s)
 		return err
-	}, `SELECT id, secret FROM notification_endpoints ORDER BY id`)
+	}, `SELECT id, secret, previous_secret FROM notification_endpoints ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list endpoint secrets: %w", err)
 	}
 	return ss, nil
 }
 
-func (t *Tx) PutEndpointSecrets(ctx context.Context, ss []store.StoredSecret) error {
+func (t *Tx) PutEndpointSecrets(ctx context.Context, ss []store.EndpointSecret) error {
 	args := make([][]any, len(ss))
 	for i, s := range ss {
-		args[i] = []any{s.Value, s.ID}
+		args[i] = []any{s.Secret, s.Previous, s.ID}
 	}
-	return t.writeErr(t.c.ExecEach(ctx, `UPDATE notification_endpoints SET secret = $1 WHERE id = $2`, args), "endpoint secrets")
+	return t.writeErr(t.c.ExecEach(ctx, `UPDATE notification_endpoints SET secret = $1, previous_secret = $2 WHERE id = $3`, args), "endpoint secrets")
 }
 
 func (t *Tx) DocumentTokens(ctx context.Context, after string, limit int) ([]store.DocumentToken, error) {
@@ -108,4 +108,36 @@ func (t *Tx) PutMailBodies(ctx context.Context, ss []store.StoredSecret) error {
 		}
 	}
 	return nil
+}
+
+func (t *Tx) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	if err := t.c.Lock(ctx, "signing keys"); err != nil {
+		return nil, err
+	}
+	var ks []store.SigningKey
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var (
+			k       store.SigningKey
+			created int64
+		)
+		err := rows.Scan(&k.ID, &k.Sealed, &created)
+		k.CreatedAt = fromMicros(created)
+		ks = append(ks, k)
+		return err
+	}, `SELECT id, sealed, created_at FROM signing_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	return ks, nil
+}
+
+func (t *Tx) PutSigningKey(ctx context.Context, k store.SigningKey) error {
+	_, err := t.c.Exec(ctx, `INSERT INTO signing_keys (id, sealed, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed, created_at = excluded.created_at`, k.ID, k.Sealed, k.CreatedAt.UnixMicro())
+	return t.writeErr(err, "signing key "+k.ID)
+}
+
+func (t *Tx) DeleteSigningKey(ctx context.Context, id string) error {
+	_, err := t.c.Exec(ctx, `DELETE FROM signing_keys WHERE id = $1`, id)
+	return t.writeErr(err, "signing key "+id)
 }
