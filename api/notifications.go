@@ -351,14 +351,14 @@ func (s *Server) handleNotificationStream(w http.ResponseWriter, r *http.Request
 	if cursor == "" {
 		cursor = r.Header.Get("Last-Event-ID")
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	defer context.AfterFunc(s.streams, cancel)()
-	feed, err := s.app.FollowNotifications(ctx, principal(r).MerchantID, cursor)
+	feed, err := s.app.FollowNotifications(r.Context(), principal(r).MerchantID, cursor)
 	if err != nil {
 		return err
 	}
 	defer feed.Close()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.streams, cancel)()
 	rc := http.NewResponseController(w)
 	send := func(b []byte) bool {
 		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)) // instead of the server's, which would end the stream
