@@ -105,7 +105,7 @@ func TestReplicasCreditLimit(t *testing.T) {
 	ids := make([]string, n)
 	for i := range ids {
 		var s struct{ SessionID string }
-		if _, err := cs[0].Do(ctx, "POST", "/v1/payment-sessions", c, &s, ""); err != nil {
+		if _, err := cs[0].Do(ctx, "POST", "/v1/payment-sessions", c, &s); err != nil {
 			t.Fatal(err)
 		}
 		ids[i] = s.SessionID
@@ -114,7 +114,7 @@ func TestReplicasCreditLimit(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
-			statuses[i], _ = cs[i%2].Do(ctx, "POST", "/v1/sandbox/payment-sessions/"+id+"/authorize", map[string]any{"customer": lowLimitBuyer()}, nil, "")
+			statuses[i], _ = cs[i%2].Do(ctx, "POST", "/v1/sandbox/payment-sessions/"+id+"/authorize", map[string]any{"customer": lowLimitBuyer()}, nil)
 		})
 	}
 	wg.Wait()

@@ -31,6 +31,7 @@ type env struct {
 	srv    *api.Server
 	app    *provider.Service // the application the API serves
 	http   *httptest.Server
+	client *http.Client // every request of the tests goes through it
 	store  store.Store
 	clock  *kassatest.Clock
 	a, b   creds // two merchants
@@ -92,7 +93,7 @@ func backends(t *testing.T, test func(t *testing.T, newEnv func(*testing.T, ...o
 // newEnvOn starts an API over db, which must be empty.
 func newEnvOn(t testing.TB, db store.Store, opts ...option) *env {
 	t.Helper()
-	e := &env{t: t, clock: kassatest.NewClock(t0), tokens: map[string]issued{}}
+	e := &env{t: t, clock: kassatest.NewClock(t0), tokens: map[string]issued{}, client: &http.Client{}}
 	ids := &kassatest.IDs{Digits: 27} // as long as a KSUID
 	cfg := config{
 		api:      api.Config{Sandbox: true},
@@ -195,7 +196,7 @@ func (e *env) do(r request) response {
 	for k, v := range r.header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ func (e *env) grant(c creds) (int, map[string]any) {
 	req, _ := http.NewRequest("POST", e.http.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
 	req.SetBasicAuth(c.clientID, c.secret)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -303,18 +304,26 @@ func withCustomer(c map[string]any, customer map[string]any) map[string]any {
 }
 
 // session creates a payment session for c and returns its id.
-func (e *env) session(c map[string]any) string {
+func (e *env) session(c map[string]any) string { return e.sessionAs(nil, c) }
+
+// sessionAs creates a payment session for c as merchant as (nil: A).
+func (e *env) sessionAs(as *creds, c map[string]any) string {
 	e.t.Helper()
 	var s struct{ SessionID string }
-	e.must(200, request{method: "POST", path: "/v1/payment-sessions", body: c}).decode(e.t, &s)
+	e.must(200, request{method: "POST", path: "/v1/payment-sessions", body: c, as: as}).decode(e.t, &s)
 	return s.SessionID
 }
 
 // authorize authorizes a session as buyer and returns the token.
 func (e *env) authorize(sessionID string, customer map[string]any) string {
+	return e.authorizeAs(nil, sessionID, customer)
+}
+
+// authorizeAs authorizes a session of merchant as (nil: A).
+func (e *env) authorizeAs(as *creds, sessionID string, customer map[string]any) string {
 	e.t.Helper()
 	var a struct{ State, AuthorizationToken string }
-	e.must(200, request{method: "POST", path: "/v1/sandbox/payment-sessions/" + sessionID + "/authorize", body: map[string]any{"customer": customer}}).decode(e.t, &a)
+	e.must(200, request{method: "POST", path: "/v1/sandbox/payment-sessions/" + sessionID + "/authorize", body: map[string]any{"customer": customer}, as: as}).decode(e.t, &a)
 	if a.State != "authorized" || a.AuthorizationToken == "" {
 		e.t.Fatalf("authorize = %+v, want an authorized token", a)
 	}
@@ -322,11 +331,14 @@ func (e *env) authorize(sessionID string, customer map[string]any) string {
 }
 
 // order runs session → authorize → order for c and returns the order id.
-func (e *env) order(c map[string]any) string {
+func (e *env) order(c map[string]any) string { return e.orderAs(nil, c) }
+
+// orderAs places the order as merchant as (nil: A).
+func (e *env) orderAs(as *creds, c map[string]any) string {
 	e.t.Helper()
-	tok := e.authorize(e.session(c), buyer)
+	tok := e.authorizeAs(as, e.sessionAs(as, c), buyer)
 	var o struct{ OrderID string }
-	e.must(200, request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: withCustomer(c, buyer)}).decode(e.t, &o)
+	e.must(200, request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: withCustomer(c, buyer), as: as}).decode(e.t, &o)
 	return o.OrderID
 }
 

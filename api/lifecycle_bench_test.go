@@ -58,12 +58,12 @@ func BenchmarkLifecycle(b *testing.B) {
 			b.Run(fmt.Sprintf("store=%s/concurrency=%d", st.name, conc), func(b *testing.B) {
 				c, rec := benchServer(b, st.open(b))
 				ctx := context.Background()
-				if _, err := c.Lifecycle(ctx); err != nil { // warm up: token, connections
+				if _, err := load.Purchase(ctx, c); err != nil { // warm up: token, connections
 					b.Fatal(err)
 				}
 				rec.Reset()
 				elapsed := parallel(b, conc, func() error {
-					_, err := c.Lifecycle(ctx)
+					_, err := load.Purchase(ctx, c)
 					return err
 				})
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "flows/s")
@@ -97,7 +97,7 @@ func BenchmarkCapture(b *testing.B) {
 					place <- struct{}{}
 					wg.Go(func() {
 						defer func() { <-place }()
-						id, err := c.PlaceOrder(ctx)
+						id, err := load.PlaceOrder(ctx, c)
 						if err != nil {
 							b.Error(err)
 							return
@@ -112,7 +112,7 @@ func BenchmarkCapture(b *testing.B) {
 				}
 				b.StartTimer()
 				elapsed := parallel(b, conc, func() error {
-					_, err := c.Do(ctx, http.MethodPost, "/v1/orders/"+<-ids+"/capture", client.SampleCapture, nil, "")
+					_, err := c.CaptureOrder(ctx, <-ids, load.SampleCapture())
 					return err
 				})
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "captures/s")
@@ -179,9 +179,10 @@ func benchMerchants(b *testing.B, st store.Store, cfg api.Config, names ...strin
 	})
 	var out []benchMerchant
 	for _, c := range creds {
-		m := benchMerchant{client.New(hs.URL, c[0], c[1]), load.NewRecorder(&http.Transport{MaxIdleConnsPerHost: 128})}
-		m.HTTP.Transport = m.rec
-		out = append(out, m)
+		rec := load.NewRecorder(&http.Transport{MaxIdleConnsPerHost: 128})
+		// No retries: each request is measured as it was answered.
+		c := client.New(hs.URL, c[0], c[1], client.WithRetry(client.Retry{Attempts: 1}), client.WithHTTPClient(&http.Client{Transport: rec, Timeout: 30 * time.Second}))
+		out = append(out, benchMerchant{c, rec})
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/limit"
+	"github.com/kassa-pay/kassa/load"
 )
 
 // BenchmarkQuotaIsolation: one merchant floods the API from 16
@@ -30,7 +31,7 @@ func BenchmarkQuotaIsolation(b *testing.B) {
 				m := benchMerchants(b, st.open(b), cfg, "Flooder", "Shop")
 				flooder, shop := m[0], m[1]
 				ctx := context.Background()
-				if _, err := shop.PlaceOrder(ctx); err != nil { // warm up: token, connections
+				if _, err := load.PlaceOrder(ctx, shop.Client); err != nil { // warm up: token, connections
 					b.Fatal(err)
 				}
 				shop.rec.Reset()
@@ -47,7 +48,7 @@ func BenchmarkQuotaIsolation(b *testing.B) {
 									return
 								default:
 								}
-								if status, _ := flooder.Do(ctx, http.MethodGet, "/v1/orders/or_missing", nil, nil, ""); status == http.StatusTooManyRequests {
+								if status, _ := flooder.Do(ctx, http.MethodGet, "/v1/orders/or_missing", nil, nil); status == http.StatusTooManyRequests {
 									limited.Add(1)
 								} else {
 									other.Add(1)
@@ -58,7 +59,7 @@ func BenchmarkQuotaIsolation(b *testing.B) {
 				}
 				placed := 0
 				for b.Loop() {
-					if _, err := shop.PlaceOrder(ctx); err == nil {
+					if _, err := load.PlaceOrder(ctx, shop.Client); err == nil {
 						placed++
 					}
 				}

@@ -166,7 +166,7 @@ func TestReplicasPaymentModuleIdempotency(t *testing.T) {
 	count := func(path, field string) int {
 		t.Helper()
 		var v map[string]json.RawMessage
-		if _, err := cs[0].Do(ctx, "GET", path, nil, &v, ""); err != nil {
+		if _, err := cs[0].Do(ctx, "GET", path, nil, &v); err != nil {
 			t.Fatal(err)
 		}
 		var list []json.RawMessage
@@ -212,7 +212,7 @@ func TestReplicasPaymentModuleIdempotency(t *testing.T) {
 		}
 	}
 	var col struct{ ID string }
-	if _, err := cs[0].Do(ctx, "POST", pm+"/collections", map[string]any{"currency": "SEK", "amount": 1000}, &col, ""); err != nil {
+	if _, err := cs[0].Do(ctx, "POST", pm+"/collections", map[string]any{"currency": "SEK", "amount": 1000}, &col); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 6 {

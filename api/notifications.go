@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -328,4 +329,75 @@ func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request) error {
 		v, err := loadNotification(ctx, tx, merchantID, id)
 		return http.StatusAccepted, v, err
 	})
+}
+
+// DefaultStreamHeartbeat is how often a notification stream with nothing
+// to send sends a comment, so that proxies and clients know it lives.
+const DefaultStreamHeartbeat = 15 * time.Second
+
+// streamWriteTimeout bounds each write to a stream: a client that reads
+// nothing for that long is gone.
+const streamWriteTimeout = 30 * time.Second
+
+// handleNotificationStream streams the merchant's notifications as
+// server-sent events (provider's FollowNotifications): from now on, or
+// after the cursor given in ?cursor= or, from an EventSource reconnecting,
+// Last-Event-ID. Each is an event "notification" whose id is its cursor
+// and whose data is the notification as GET /v1/notifications lists it;
+// a comment is sent every heartbeat with nothing to send. The stream
+// ends when the client goes or the server shuts down (EndStreams).
+func (s *Server) handleNotificationStream(w http.ResponseWriter, r *http.Request) error {
+	cursor := r.URL.Query().Get("cursor")
+	if cursor == "" {
+		cursor = r.Header.Get("Last-Event-ID")
+	}
+	feed, err := s.app.FollowNotifications(r.Context(), principal(r).MerchantID, cursor)
+	if err != nil {
+		return err
+	}
+	defer feed.Close()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.streams, cancel)()
+	rc := http.NewResponseController(w)
+	send := func(b []byte) bool {
+		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout)) // instead of the server's, which would end the stream
+		if _, err := w.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // a proxy that buffers would hold the events back
+	w.WriteHeader(http.StatusOK)
+	if !send([]byte(": following " + principal(r).MerchantID + "'s notifications\n\n")) {
+		return nil
+	}
+	for {
+		ns, err := feed.Next(ctx, s.cfg.StreamHeartbeat)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil { // the answer has begun: end it, and the client reconnects
+			s.log.Error("notification stream", "merchant", principal(r).MerchantID, "err", err)
+			return nil
+		}
+		var b bytes.Buffer
+		if len(ns) == 0 {
+			b.WriteString(": heartbeat\n\n")
+		}
+		for i := range ns {
+			data, err := json.Marshal(notificationOf(&ns[i], nil)) // compact: one line
+			if err != nil {
+				s.log.Error("notification stream", "notification", ns[i].ID, "err", err)
+				return nil
+			}
+			fmt.Fprintf(&b, "id: %s\nevent: notification\ndata: %s\n\n", provider.NotificationCursor(&ns[i]), data)
+		}
+		if !send(b.Bytes()) {
+			return nil
+		}
+	}
 }

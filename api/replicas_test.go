@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/client"
 	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/load"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/postgres"
@@ -65,7 +65,7 @@ func replicas(t *testing.T, wrap func(store.Store) store.Store) ([2]*client.Clie
 		srv := api.NewServer(log, api.Config{Sandbox: true}, app)
 		hs := httptest.NewServer(srv)
 		t.Cleanup(hs.Close)
-		cs[i] = client.New(hs.URL, cl.ID, secret)
+		cs[i] = client.New(hs.URL, cl.ID, secret, client.WithRetry(client.Retry{Attempts: 1})) // each answer as it came
 	}
 	return cs, first
 }
@@ -93,10 +93,16 @@ func both(ctx context.Context, cs [2]*client.Client, reqs [2]func(c *client.Clie
 	return out
 }
 
+// call sends a request with key as its Idempotency-Key, or a new key
+// each time if key is "".
 func call(ctx context.Context, method, path string, body any, key string) func(c *client.Client) outcome {
+	var opts []client.CallOption
+	if key != "" {
+		opts = append(opts, client.IdempotencyKey(key))
+	}
 	return func(c *client.Client) outcome {
 		var raw json.RawMessage
-		status, err := c.Do(ctx, method, path, body, &raw, key)
+		status, err := c.Do(ctx, method, path, body, &raw, opts...)
 		if ce, ok := errors.AsType[*client.Error](err); ok {
 			return outcome{status: status, err: ce}
 		}
@@ -108,18 +114,18 @@ func call(ctx context.Context, method, path string, body any, key string) func(c
 // captures it, and returns its ID and captured chunk's ledger ID.
 func placeCaptured(t *testing.T, ctx context.Context, c *client.Client, capture bool) (string, string) {
 	t.Helper()
-	id, err := c.PlaceOrder(ctx)
+	id, err := load.PlaceOrder(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Do(ctx, http.MethodPost, "/v1/orders/"+id+"/acknowledge", nil, nil, ""); err != nil {
+	if _, err := c.AcknowledgeOrder(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	if !capture {
 		return id, ""
 	}
-	var o client.Order
-	if _, err := c.Do(ctx, http.MethodPost, "/v1/orders/"+id+"/capture", client.SampleCapture, &o, ""); err != nil {
+	o, err := c.CaptureOrder(ctx, id, load.SampleCapture())
+	if err != nil {
 		t.Fatal(err)
 	}
 	return id, o.Captured[0].LedgerID
@@ -146,11 +152,11 @@ func TestReplicasConflicts(t *testing.T) {
 	}{
 		{"two captures", false, func(id, _ string) [2]func(*client.Client) outcome {
 			p := "/v1/orders/" + id + "/capture"
-			return [2]func(*client.Client) outcome{call(ctx, "POST", p, client.SampleCapture, ""), call(ctx, "POST", p, client.SampleCapture, "")}
+			return [2]func(*client.Client) outcome{call(ctx, "POST", p, load.SampleCapture(), ""), call(ctx, "POST", p, load.SampleCapture(), "")}
 		}},
 		{"capture and cancel", false, func(id, _ string) [2]func(*client.Client) outcome {
 			return [2]func(*client.Client) outcome{
-				call(ctx, "POST", "/v1/orders/"+id+"/capture", client.SampleCapture, ""),
+				call(ctx, "POST", "/v1/orders/"+id+"/capture", load.SampleCapture(), ""),
 				call(ctx, "DELETE", "/v1/orders/"+id, nil, ""),
 			}
 		}},
@@ -219,7 +225,7 @@ func TestReplicasIdempotency(t *testing.T) {
 	for i := range 8 {
 		id, _ := placeCaptured(t, ctx, cs[0], false)
 		key := fmt.Sprintf("capture-%d", i)
-		req := call(ctx, "POST", "/v1/orders/"+id+"/capture", client.SampleCapture, key)
+		req := call(ctx, "POST", "/v1/orders/"+id+"/capture", load.SampleCapture(), key)
 		out := both(ctx, cs, [2]func(*client.Client) outcome{req, req})
 		var first json.RawMessage
 		for _, o := range append(out[:], req(cs[0]), req(cs[1])) {
@@ -263,7 +269,7 @@ func TestReplicasInFlight(t *testing.T) {
 	hold := &holdingStore{inside: make(chan struct{}), release: make(chan struct{})}
 	cs, _ := replicas(t, func(s store.Store) store.Store { hold.Store = s; return hold })
 	ctx := t.Context()
-	id, err := cs[1].PlaceOrder(ctx)
+	id, err := load.PlaceOrder(ctx, cs[1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/kassa-pay/kassa/api/openapi"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
@@ -16,6 +17,8 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("GET /readyz", s.handleReady)
 	m.HandleFunc("GET /assets/invoice.svg", handleInvoiceLogo)
 	m.HandleFunc("POST /oauth/token", public(s.handleToken))
+	m.HandleFunc("GET /openapi.json", public(openapi.ServeJSON))
+	m.HandleFunc("GET /docs/api", public(openapi.ServeReference))
 
 	m.HandleFunc("POST /v1/payment-sessions", auth(s.handleSessionCreate))
 	m.HandleFunc("GET /v1/payment-sessions/{sessionId}", auth(s.handleSessionGet))
@@ -55,6 +58,7 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /v1/notification-endpoints/{endpointId}/enable", auth(s.handleEndpointEnable))
 	m.HandleFunc("GET /v1/notification-signing-secret", auth(s.handleSigningSecret))
 	m.HandleFunc("GET /v1/notifications", auth(s.handleNotificationList))
+	m.HandleFunc("GET /v1/notifications/stream", auth(s.handleNotificationStream))
 	m.HandleFunc("GET /v1/notifications/{notificationId}", auth(s.handleNotificationGet))
 	m.HandleFunc("POST /v1/notifications/{notificationId}/redeliver", auth(s.handleRedeliver))
 	// Invoice documents: Kassa's own endpoints.

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
@@ -42,11 +43,32 @@ type Config struct {
 	// Metrics count the requests; nil: metrics of the server's own, which
 	// nothing serves.
 	Metrics *observe.Metrics
+	// StreamHeartbeat is how often an idle notification stream sends a
+	// heartbeat; DefaultStreamHeartbeat if 0.
+	StreamHeartbeat time.Duration
 }
 
 // Routes adds its routes to the server's mux.
 type Routes interface {
-	AddRoutes(m *http.ServeMux)
+	AddRoutes(m Mux)
+}
+
+// Mux is where Routes add theirs: the server's ServeMux, which keeps the
+// patterns registered, so that the tests can hold the API's description
+// to every route the server serves.
+type Mux = interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+// mux is the server's ServeMux with the patterns registered with it.
+type mux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *mux) HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, handler)
 }
 
 // DefaultMaxBodyBytes fits 1,000 order lines with long descriptions.
@@ -59,9 +81,12 @@ type Server struct {
 	app      *provider.Service
 	inflight *inflight
 	limits   *limits
-	mux      *http.ServeMux
+	mux      *mux
 	payments *paymod.Service
 	metrics  *observe.Metrics
+	// streams ends with EndStreams, and the notification streams with it.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // NewServer serves the API over the provider app; the payment module runs
@@ -69,6 +94,9 @@ type Server struct {
 func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.StreamHeartbeat <= 0 {
+		cfg.StreamHeartbeat = DefaultStreamHeartbeat
 	}
 	providers := paymod.Registry{paymod.SystemProviderID: paymod.System{}}
 	for id, p := range cfg.PaymentProviders {
@@ -78,12 +106,13 @@ func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 		cfg: cfg, log: log, app: app,
 		inflight: newInflight(),
 		limits:   newLimits(cfg.Limits),
-		mux:      http.NewServeMux(),
+		mux:      &mux{ServeMux: http.NewServeMux()},
 		payments: paymod.New(log, app.Store(), providers, app.Clock(), app.IDs()),
 	}
 	if s.metrics = cfg.Metrics; s.metrics == nil {
 		s.metrics = observe.New()
 	}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.addRoutes()
 	s.addPaymentModuleRoutes()
 	for _, p := range cfg.Pages {
@@ -146,6 +175,12 @@ type statusRecorder struct {
 func (r *statusRecorder) Header() http.Header         { return r.header }
 func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *statusRecorder) WriteHeader(status int)      { r.status = status }
+
+// EndStreams ends the notification streams, which never end by
+// themselves: call it when the HTTP server shuts down
+// (http.Server.RegisterOnShutdown), whose Shutdown would otherwise wait
+// for them. Streams opened later end at once.
+func (s *Server) EndStreams() { s.endStreams() }
 
 // PaymentModule is the payment module the server serves, for callers
 // that use it as a library in the same process.

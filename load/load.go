@@ -91,7 +91,7 @@ type Result struct {
 // FlowsPerSecond is the completed flows' rate.
 func (r Result) FlowsPerSecond() float64 { return float64(r.Flows) / r.Elapsed.Seconds() }
 
-// Run runs purchases (client.Lifecycle) from concurrency goroutines until
+// Run runs purchases (Purchase) from concurrency goroutines until
 // d has passed, max purchases have started (0: no limit) or ctx ends,
 // spreading them over the clients in turn (one per replica, say). The
 // clients' transports must be rec.
@@ -106,7 +106,7 @@ func Run(ctx context.Context, clients []*client.Client, rec *Recorder, concurren
 		c := clients[i%len(clients)]
 		wg.Go(func() {
 			for ctx.Err() == nil && (max == 0 || started.Add(1) <= int64(max)) {
-				if _, err := c.Lifecycle(ctx); err != nil {
+				if _, err := Purchase(ctx, c); err != nil {
 					if ctx.Err() != nil {
 						return // cut off by the end of the run, not a failure
 					}

@@ -48,8 +48,11 @@ func (o outbox) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err != nil && len(refused) > 0 {
 		o.recordRefusals(ctx, refused)
 	}
-	if err == nil && wrote && o.srv.cfg.OnNotification != nil { // due now: wake the dispatcher
-		o.srv.cfg.OnNotification()
+	if err == nil && wrote {
+		o.srv.notices.notify()               // the feeds that follow them
+		if o.srv.cfg.OnNotification != nil { // due now: wake the dispatcher
+			o.srv.cfg.OnNotification()
+		}
 	}
 	if err == nil && issued {
 		o.srv.documentIssued()

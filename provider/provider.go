@@ -80,6 +80,8 @@ type Service struct {
 	linkKey     []byte        // the buyer's links' MAC key (LinkKey)
 	issued      chan struct{} // a committed transaction issued documents
 	clients     clientStates  // API clients revoked or rotated lately (apikeys.go)
+	notices     notices       // wakes the notification feeds (feed.go)
+	feeds       feeds         // the notification feeds open
 }
 
 // New returns the provider over st. The signer must be as LoadSigner

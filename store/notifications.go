@@ -15,6 +15,13 @@ type NotificationFilter struct {
 	Limit              int
 }
 
+// NotificationPosition is a place in a merchant's notifications, which
+// are in the order of their creation time, then their ID.
+type NotificationPosition struct {
+	At time.Time
+	ID string
+}
+
 // NotificationReader reads notifications, endpoints and delivery logs.
 // Every lookup is merchant-scoped.
 type NotificationReader interface {
@@ -32,6 +39,9 @@ type NotificationReader interface {
 	Notification(ctx context.Context, merchantID, id string) (*notify.Notification, error)
 	// Notifications lists the newest matching notifications first.
 	Notifications(ctx context.Context, merchantID string, f NotificationFilter) ([]notify.Notification, error)
+	// NotificationsAfter lists up to limit of the merchant's
+	// notifications that come after p, oldest first.
+	NotificationsAfter(ctx context.Context, merchantID string, p NotificationPosition, limit int) ([]notify.Notification, error)
 	// Deliveries lists a notification's deliveries with their attempt
 	// logs, oldest attempt first.
 	Deliveries(ctx context.Context, merchantID, notificationID string) ([]notify.Delivery, error)

@@ -229,6 +229,55 @@ func testNotificationsList(f *fixture) {
 	}
 }
 
+// testNotificationsAfter: a merchant's notifications in the order of
+// their creation time, then ID, from a position on.
+func testNotificationsAfter(f *fixture) {
+	t, ctx := f.t, f.ctx
+	a, b := f.createMerchant(), f.createMerchant()
+	at := func(id string, created time.Time, merchantID string) *notify.Notification {
+		n := &notify.Notification{ID: id, MerchantID: merchantID, Type: notify.OrderCreate, OrderID: "or_1", Body: []byte(`{}`), CreatedAt: created}
+		ds := []notify.Delivery{{ID: f.ids.New(kassa.PrefixDelivery), URL: "https://shop.example/notify", NextAt: f.now}}
+		f.mustUpdate(func(tx store.Tx) error { return tx.CreateNotification(ctx, n, ds) })
+		n.Status = notify.Pending
+		return n
+	}
+	t1 := f.now
+	// Written out of order: a later ID first, and a notification created
+	// before another but stored after it (a transaction that commits late).
+	nb := at("nt_b", t1, a)
+	nc := at("nt_c", t1.Add(time.Microsecond), a)
+	na := at("nt_a", t1, a)
+	at("nt_0", t1, b) // another merchant's
+	after := func(p store.NotificationPosition, limit int) []*notify.Notification {
+		t.Helper()
+		ns := mustRead(f, func(tx store.ReadTx) ([]notify.Notification, error) { return tx.NotificationsAfter(ctx, a, p, limit) })
+		var out []*notify.Notification
+		for i := range ns {
+			out = append(out, &ns[i])
+		}
+		return out
+	}
+	all := []*notify.Notification{na, nb, nc}
+	tests := []struct {
+		name  string
+		p     store.NotificationPosition
+		limit int
+		want  []*notify.Notification
+	}{
+		{"from the start", store.NotificationPosition{}, 10, all},
+		{"a page", store.NotificationPosition{}, 2, all[:2]},
+		{"after the first", store.NotificationPosition{At: t1, ID: "nt_a"}, 10, all[1:]},
+		{"after the second", store.NotificationPosition{At: t1, ID: "nt_b"}, 10, all[2:]},
+		{"after the time", store.NotificationPosition{At: t1, ID: "nt_z"}, 10, all[2:]},
+		{"after the last", store.NotificationPosition{At: nc.CreatedAt, ID: nc.ID}, 10, nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, after(tt.p, tt.limit)); diff != "" {
+			t.Errorf("NotificationsAfter(%s) (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
 func testDeliveryLifecycle(f *fixture) {
 	t, ctx := f.t, f.ctx
 	a := f.createMerchant()

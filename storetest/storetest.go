@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MoneyInvariants", testMoneyInvariants},
 		{"NotificationEndpoints", testNotificationEndpoints},
 		{"NotificationsList", testNotificationsList},
+		{"NotificationsAfter", testNotificationsAfter},
 		{"DeliveryLifecycle", testDeliveryLifecycle},
 		{"ClaimsExclusive", testClaimsExclusive},
 		{"ClaimsPerDestination", testClaimsPerDestination},

@@ -15,6 +15,7 @@ import (
 	"github.com/kassa-pay/kassa/checkout"
 	"github.com/kassa-pay/kassa/client"
 	"github.com/kassa-pay/kassa/jobs"
+	"github.com/kassa-pay/kassa/load"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/observe"
 	"github.com/kassa-pay/kassa/provider"
@@ -46,14 +47,14 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 		*url, *id, *secret = base, creds.ClientID, creds.ClientSecret
 		fmt.Fprintf(stdout, "Started Kassa in-process at %s\n", base)
 	}
-	o, err := client.New(*url, *id, *secret).Lifecycle(ctx)
+	o, err := load.Purchase(ctx, client.New(*url, *id, *secret))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Order %s, status %v\n", o.ID, o.Status)
 	for i := len(o.Events) - 1; i >= 0; i-- { // the API lists newest first
 		e := o.Events[i]
-		fmt.Fprintf(stdout, "  %s  %-16s %16s  %s\n", e.CreatedAt, e.Type, e.Amount.FormattedWithCurrency, e.LedgerID)
+		fmt.Fprintf(stdout, "  %s  %-16s %16s  %s\n", e.CreatedAt.Format("2006-01-02T15:04:05.000000Z"), e.Type, e.Amount.FormattedWithCurrency, e.LedgerID)
 	}
 	return nil
 }

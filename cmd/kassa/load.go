@@ -37,9 +37,10 @@ func loadCmd(ctx context.Context, args []string, getenv func(string) string, std
 	rec := load.NewRecorder(&http.Transport{MaxIdleConnsPerHost: *conc})
 	var clients []*client.Client
 	for u := range strings.SplitSeq(*urls, ",") {
-		c := client.New(strings.TrimSpace(u), *id, *secret)
-		c.HTTP.Transport = rec
-		if _, err := c.Lifecycle(ctx); err != nil { // fail fast, and warm up
+		// No retries: a failure counts as one, rather than slowing a flow.
+		c := client.New(strings.TrimSpace(u), *id, *secret, client.WithRetry(client.Retry{Attempts: 1}),
+			client.WithHTTPClient(&http.Client{Transport: rec, Timeout: 30 * time.Second}))
+		if _, err := load.Purchase(ctx, c); err != nil { // fail fast, and warm up
 			return fmt.Errorf("%s: %w", u, err)
 		}
 		clients = append(clients, c)

@@ -56,6 +56,7 @@ var commands = []command{
 	{"keys", "make a key-encryption key, re-seal under a new one, or rotate the token signing key", keysCmd},
 	{"demo", "run a whole purchase and print the order's history", demo},
 	{"load", "run purchases against servers and measure them", loadCmd},
+	{"listen", "forward a merchant's notifications to a local URL as they are written, signed", listen},
 	{"health", "ask a running server whether it is live or ready (for container health checks)", healthCmd},
 	{"version", "print the version, source revision and Go version of this build", versionCmd},
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -293,9 +295,10 @@ func TestPaymentsImport(t *testing.T) {
 }
 
 // TestServeInvoiceProvider: configured, the payment module's invoice
-// provider is offered next to the system provider, and with a
-// notification secret it refuses unsigned notifications. A secret that
-// is not a Standard Webhooks secret stops serve from starting.
+// provider is offered next to the system provider, gets its tokens where
+// --invoice-token-url says (Ledyer's come from a host of their own), and
+// with a notification secret it refuses unsigned notifications. A secret
+// that is not a Standard Webhooks secret stops serve from starting.
 func TestServeInvoiceProvider(t *testing.T) {
 	bad := map[string]string{"KASSA_INVOICE_CLIENT_SECRET": "secret", "KASSA_INVOICE_NOTIFICATION_SECRET": "hunter2"}
 	var errOut bytes.Buffer
@@ -303,19 +306,45 @@ func TestServeInvoiceProvider(t *testing.T) {
 		func(k string) string { return bad[k] }, nil, &errOut, &errOut); err == nil || !strings.Contains(err.Error(), "KASSA_INVOICE_NOTIFICATION_SECRET") {
 		t.Errorf("serve with a malformed notification secret = %v", err)
 	}
+	// A Ledyer-like API and its token host.
+	auth := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, secret, _ := r.BasicAuth(); r.URL.Path != "/oauth/token" || id != "cl_x" || secret != "secret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, `{"access_token":"from-auth","expires_in":3600,"token_type":"Bearer"}`)
+	}))
+	defer auth.Close()
+	sessions := make(chan string, 1)
+	ledyer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sessions <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Authorization")
+		io.WriteString(w, `{"sessionId":"ps_1"}`)
+	}))
+	defer ledyer.Close()
 	env := map[string]string{"KASSA_INVOICE_CLIENT_SECRET": "secret", "KASSA_INVOICE_NOTIFICATION_SECRET": notify.NewSecret([24]byte{1})}
 	base, out, stop := startServeWith(t, t.TempDir(), func(k string) string { return env[k] },
-		"--invoice-url", "http://127.0.0.1:1", "--invoice-client-id", "cl_x")
+		"--invoice-url", ledyer.URL, "--invoice-token-url", auth.URL+"/oauth/token", "--invoice-client-id", "cl_x")
 	defer stop()
 	creds := sandboxCreds(t, out)
-	var providers json.RawMessage
-	if _, err := client.New(base, creds[1], creds[2]).Do(context.Background(), "GET", "/v1/payment-module/providers", nil, &providers, ""); err != nil {
+	c, ctx := client.New(base, creds[1], creds[2]), context.Background()
+	providers, err := c.PaymentProviders(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"pp_system_default", "pp_invoice_default"} {
-		if !strings.Contains(string(providers), id) {
+		if !slices.Contains(providers, id) {
 			t.Errorf("providers %s lack %s", providers, id)
 		}
+	}
+	col, err := c.CreateCollection(ctx, client.CollectionParams{Currency: "SEK", Amount: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := c.CreateModuleSession(ctx, col.ID, client.ModuleSessionParams{ProviderID: "pp_invoice_default"}); err != nil || s.ProviderRef != "ps_1" {
+		t.Fatalf("invoice session = %+v, %v", s, err)
+	}
+	if got := <-sessions; got != "POST /v1/payment-sessions Bearer from-auth" {
+		t.Errorf("the invoice API got %q, want a session created with the token host's token", got)
 	}
 	resp, err := http.Post(base+"/v1/payment-module/providers/pp_invoice_default/webhooks", "application/json",
 		strings.NewReader(`{"eventType":"com.ledyer.authorization.create","sessionId":"ps_1","authorizationToken":"at_forged"}`))

@@ -104,7 +104,7 @@ func TestServeMetricsAddr(t *testing.T) {
 	}
 	creds := regexp.MustCompile(`client id:\s+(\S+)\s+client secret:\s+(\S+)`).FindStringSubmatch(out.String())
 	c := client.New(base, creds[1], creds[2])
-	if status, _ := c.Do(context.Background(), "GET", "/v1/orders/or_missing", nil, nil, ""); status != 404 {
+	if status, _ := c.Do(context.Background(), "GET", "/v1/orders/or_missing", nil, nil); status != 404 {
 		t.Fatalf("GET /v1/orders/or_missing = %d", status)
 	}
 

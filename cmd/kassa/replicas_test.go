@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa/client"
+	"github.com/kassa-pay/kassa/load"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/postgres"
@@ -138,7 +139,7 @@ func TestReplicaProcesses(t *testing.T) {
 	for i := range cs {
 		p := startProcess(t, "serve", "--addr", "127.0.0.1:0", "--database", url, "--data-dir", t.TempDir(), "--key-file", keyFile,
 			"--allow-private-webhooks", "--webhook-timeout", "2s")
-		cs[i] = client.New(p.base, creds.ClientID, creds.ClientSecret)
+		cs[i] = client.New(p.base, creds.ClientID, creds.ClientSecret, client.WithRetry(client.Retry{Attempts: 1})) // the test retries, on the other replica
 	}
 	ctx := t.Context()
 
@@ -154,14 +155,14 @@ func TestReplicaProcesses(t *testing.T) {
 		rmu.Unlock()
 	}))
 	defer rcv.Close()
-	if _, err := cs[0].Do(ctx, "POST", "/v1/notification-endpoints", map[string]any{"url": rcv.URL}, nil, ""); err != nil {
+	if _, err := cs[0].CreateNotificationEndpoint(ctx, client.NotificationEndpointParams{URL: rcv.URL}); err != nil {
 		t.Fatal(err)
 	}
 
 	const orders, workers, duration = 12, 8, 3 * time.Second
 	ids := make([]string, orders)
 	for i := range ids {
-		id, err := cs[i%2].PlaceOrder(ctx)
+		id, err := load.PlaceOrder(ctx, cs[i%2])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,8 +195,8 @@ func TestReplicaProcesses(t *testing.T) {
 			for n := 0; time.Now().Before(deadline); n++ {
 				id := ids[r.IntN(len(ids))]
 				base := "/v1/orders/" + id
-				var o client.Order
-				if _, err := cs[r.IntN(2)].Do(ctx, "GET", base, nil, &o, ""); err != nil {
+				o, err := cs[r.IntN(2)].GetOrder(ctx, id)
+				if err != nil {
 					t.Errorf("get %s: %v", id, err)
 					return
 				}
@@ -205,7 +206,7 @@ func TestReplicaProcesses(t *testing.T) {
 				var body any
 				switch n := r.IntN(12); {
 				case n < 3:
-					op, method, path, body = "capture", "POST", base+"/capture", client.SampleCapture
+					op, method, path, body = "capture", "POST", base+"/capture", load.SampleCapture()
 				case n < 6:
 					op, method, path, body = "partialcapture", "POST", base+"/partialcapture", withTotal(half, "totalCaptureAmount", 250000)
 				case n < 7:
@@ -222,7 +223,7 @@ func TestReplicaProcesses(t *testing.T) {
 				first := r.IntN(2)
 				for attempt, replica := range []int{first, 1 - first, first} {
 					var raw json.RawMessage
-					status, err := cs[replica].Do(ctx, method, path, body, &raw, key)
+					status, err := cs[replica].Do(ctx, method, path, body, &raw, client.IdempotencyKey(key))
 					var apiErr *client.Error
 					switch {
 					case err == nil:
@@ -255,7 +256,7 @@ func TestReplicaProcesses(t *testing.T) {
 	// Once the dispatchers of both processes have drained the outbox,
 	// every order event that notifies has reached the receiver.
 	waitForDeliveries(t, func(path string, v any) {
-		if _, err := cs[1].Do(ctx, "GET", path, nil, v, ""); err != nil {
+		if _, err := cs[1].Do(ctx, "GET", path, nil, v); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -89,6 +89,8 @@ func parseServe(args []string, getenv func(string) string, stdout io.Writer) (co
 	})
 	fs.StringVar(&c.invoice.BaseURL, "invoice-url", getenv("KASSA_INVOICE_URL"),
 		"base URL of the Ledyer-compatible API the payment module's invoice provider uses, Kassa's own included; empty: no invoice provider (KASSA_INVOICE_URL)")
+	fs.StringVar(&c.invoice.TokenURL, "invoice-token-url", getenv("KASSA_INVOICE_TOKEN_URL"),
+		"where that API's access tokens come from (KASSA_INVOICE_TOKEN_URL; default INVOICE_URL/oauth/token; Ledyer's: https://auth.sandbox.ledyer.com/oauth/token)")
 	fs.StringVar(&c.invoice.ClientID, "invoice-client-id", getenv("KASSA_INVOICE_CLIENT_ID"), "API client of the invoice provider (KASSA_INVOICE_CLIENT_ID; its secret only from KASSA_INVOICE_CLIENT_SECRET)")
 	fs.StringVar(&c.invoice.NotificationURL, "invoice-notification-url", getenv("KASSA_INVOICE_NOTIFICATION_URL"),
 		"where that API sends the invoice provider's notifications (KASSA_INVOICE_NOTIFICATION_URL; default PUBLIC_URL/v1/payment-module/providers/pp_invoice_default/webhooks)")
@@ -407,6 +409,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("kassa started", "version", buildVersion(), "mode", c.mode, "store", c.db.where(), "addr", ln.Addr().String(),
 		"public_url", c.publicURL, "metrics_addr", metricsAddr)
+	hs.RegisterOnShutdown(srv.EndStreams) // Shutdown waits for requests, and streams do not end by themselves
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	refresh := []jobs.Job{jobs.Clients(app, time.Second), jobs.SigningKeys(app, time.Second)}

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -40,7 +41,11 @@ const ProviderID = "pp_invoice_default"
 
 // Config configures the provider.
 type Config struct {
-	BaseURL          string // e.g. https://api.sandbox.ledyer.com or a Kassa server
+	BaseURL string // e.g. https://api.sandbox.ledyer.com or a Kassa server
+	// TokenURL is where access tokens come from: Ledyer's own host
+	// (https://auth.sandbox.ledyer.com/oauth/token); empty, BaseURL's
+	// /oauth/token, as Kassa serves them.
+	TokenURL         string
 	ClientID, Secret string
 	// NotificationURL is where the API should send notifications: the
 	// module's /v1/payment-module/providers/{id}/webhooks route.
@@ -83,22 +88,22 @@ func New(cfg Config) *Provider {
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = 200 * time.Millisecond
 	}
-	return &Provider{cfg: cfg, client: client.New(cfg.BaseURL, cfg.ClientID, cfg.Secret)}
+	opts := []client.Option{client.WithRetry(client.Retry{Attempts: cfg.Attempts, Backoff: cfg.Backoff, MaxBackoff: client.DefaultRetry.MaxBackoff})}
+	if cfg.TokenURL != "" {
+		opts = append(opts, client.WithTokenURL(cfg.TokenURL))
+	}
+	return &Provider{cfg: cfg, client: client.New(cfg.BaseURL, cfg.ClientID, cfg.Secret, opts...)}
 }
 
-// Client is the API client, for tuning its HTTP transport.
-func (p *Provider) Client() *client.Client { return p.client }
-
-// call sends one request, retrying transient failures with key, and maps
-// the API's refusals to *kassa.Error (a known outcome) while leaving
-// transport and server errors as they are (an unknown one).
-func (p *Provider) call(ctx context.Context, method, path string, body, out any, key string) error {
-	_, err := p.client.DoRetry(ctx, method, path, body, out, key, p.cfg.Attempts, p.cfg.Backoff)
+// refusal maps the API's refusals to *kassa.Error (a known outcome),
+// leaving transport and server errors as they are (an unknown one). The
+// client has retried those as Config allows, with the same key.
+func refusal(err error) error {
 	if err == nil || client.Transient(err) {
 		return err
 	}
-	var e *client.Error
-	if !errors.As(err, &e) {
+	e, ok := errors.AsType[*client.Error](err)
+	if !ok {
 		return err
 	}
 	code := map[int]string{
@@ -112,26 +117,23 @@ func (p *Provider) call(ctx context.Context, method, path string, body, out any,
 	if code == kassa.EInternal {
 		return err // our credentials are wrong: not the caller's fault
 	}
-	return &kassa.Error{Code: code, Message: "invoice provider: " + message(e), Err: err}
-}
-
-func message(e *client.Error) string {
-	if len(e.Errors) == 0 {
-		return fmt.Sprintf("HTTP %d", e.Status)
+	msg := e.Message
+	if msg == "" {
+		msg = fmt.Sprintf("HTTP %d", e.Status)
 	}
-	return e.Errors[0].Message
+	return &kassa.Error{Code: code, Message: "invoice provider: " + msg, Err: err}
 }
 
 // data is the session's provider data this provider reads and writes;
 // other keys the shop put there are kept.
 type data struct {
-	SessionID          string `json:"ledyerSessionId,omitempty"`
-	OrderID            string `json:"ledyerOrderId,omitempty"`
-	AuthorizationToken string `json:"authorizationToken,omitempty"`
-	Country            string `json:"country,omitempty"`
-	Locale             string `json:"locale,omitempty"`
-	Reference          string `json:"reference,omitempty"`
-	OrderLines         []line `json:"orderLines,omitempty"`
+	SessionID          string             `json:"ledyerSessionId,omitempty"`
+	OrderID            string             `json:"ledyerOrderId,omitempty"`
+	AuthorizationToken string             `json:"authorizationToken,omitempty"`
+	Country            string             `json:"country,omitempty"`
+	Locale             string             `json:"locale,omitempty"`
+	Reference          string             `json:"reference,omitempty"`
+	OrderLines         []client.OrderLine `json:"orderLines,omitempty"`
 }
 
 func readData(raw json.RawMessage) (data, map[string]any, error) {
@@ -160,26 +162,13 @@ func withData(all map[string]any, set map[string]string) json.RawMessage {
 	return b
 }
 
-// line is an order line on the wire.
-type line struct {
-	ID             string `json:"id,omitempty"`
-	Type           string `json:"type"`
-	Reference      string `json:"reference"`
-	Description    string `json:"description"`
-	Quantity       int64  `json:"quantity"`
-	UnitPrice      *int64 `json:"unitPrice,omitempty"`
-	VAT            int64  `json:"vat"`
-	TotalAmount    int64  `json:"totalAmount"`
-	TotalVATAmount int64  `json:"totalVatAmount"`
-}
-
 // cart is a payment session's body: the shop's lines, or one line for the
 // whole amount at the configured VAT rate.
-func (p *Provider) cart(in paymod.SessionInput, d data) (map[string]any, error) {
+func (p *Provider) cart(in paymod.SessionInput, d data) (client.PaymentSessionParams, error) {
 	lines := d.OrderLines
 	if len(lines) == 0 {
 		amount := in.Amount
-		lines = []line{{
+		lines = []client.OrderLine{{
 			Type: "physical", Reference: in.SessionID, Description: "Order " + in.SessionID,
 			Quantity: 1, UnitPrice: &amount, VAT: p.cfg.VAT,
 			TotalAmount: amount, TotalVATAmount: money.VATPortion(amount, p.cfg.VAT),
@@ -191,15 +180,15 @@ func (p *Provider) cart(in paymod.SessionInput, d data) (map[string]any, error) 
 		vat += l.TotalVATAmount
 	}
 	if total != in.Amount {
-		return nil, kassa.Invalid("data.orderLines", "the order lines total %d, not the session's amount %d", total, in.Amount)
+		return client.PaymentSessionParams{}, kassa.Invalid("data.orderLines", "the order lines total %d, not the session's amount %d", total, in.Amount)
 	}
-	body := map[string]any{
-		"country": first(d.Country, p.cfg.Country), "currency": string(in.Currency), "locale": first(d.Locale, p.cfg.Locale),
-		"reference": first(d.Reference, in.SessionID), "orderLines": lines,
-		"totalOrderAmount": total, "totalOrderVatAmount": vat, "totalOrderAmountExclVat": total - vat,
+	body := client.PaymentSessionParams{
+		Country: first(d.Country, p.cfg.Country), Currency: string(in.Currency), Locale: first(d.Locale, p.cfg.Locale),
+		Reference: first(d.Reference, in.SessionID), OrderLines: lines,
+		TotalOrderAmount: total, TotalOrderVATAmount: vat, TotalOrderAmountExclVAT: total - vat,
 	}
 	if p.cfg.NotificationURL != "" {
-		body["settings"] = map[string]any{"urls": map[string]any{"notification": p.cfg.NotificationURL}}
+		body.Settings = &client.SessionSettings{URLs: &client.SessionURLs{Notification: p.cfg.NotificationURL}}
 	}
 	return body, nil
 }
@@ -228,15 +217,14 @@ func (p *Provider) Initiate(ctx context.Context, in paymod.SessionInput) (paymen
 	if err != nil {
 		return payment.ProviderResult{}, err
 	}
-	var out struct {
-		SessionID string `json:"sessionId"`
+	s, err := p.client.CreatePaymentSession(ctx, body, client.IdempotencyKey(in.Key+":session"))
+	if err != nil {
+		return payment.ProviderResult{}, refusal(err)
 	}
-	if err := p.call(ctx, http.MethodPost, "/v1/payment-sessions", body, &out, in.Key+":session"); err != nil {
-		return payment.ProviderResult{}, err
-	}
+	ref := first(s.SessionID, s.ID) // Ledyer's plugins read either
 	return payment.ProviderResult{
-		Status: payment.SessionPending, Ref: out.SessionID,
-		Data: withData(all, map[string]string{"ledyerSessionId": out.SessionID}),
+		Status: payment.SessionPending, Ref: ref,
+		Data: withData(all, map[string]string{"ledyerSessionId": ref}),
 	}, nil
 }
 
@@ -258,30 +246,22 @@ func (p *Provider) Update(ctx context.Context, in paymod.SessionInput) (payment.
 		return payment.ProviderResult{}, err
 	}
 	key := bodyKey(fmt.Sprintf("%s:update:%d", in.Key, in.Revision), body)
-	if err := p.call(ctx, http.MethodPost, "/v1/payment-sessions/"+in.Ref, body, nil, key); err != nil {
-		return payment.ProviderResult{}, err
+	if _, err := p.client.UpdatePaymentSession(ctx, in.Ref, body, client.IdempotencyKey(key)); err != nil {
+		return payment.ProviderResult{}, refusal(err)
 	}
 	return payment.ProviderResult{Data: withData(all, map[string]string{"ledyerSessionId": in.Ref})}, nil
 }
 
-// remoteSession is the part of a Ledyer payment session read here.
-type remoteSession struct {
-	State    string         `json:"state"`
-	OrderID  string         `json:"orderId"`
-	Customer map[string]any `json:"customer"`
-	Order    map[string]any `json:"order"`
-}
-
-func (p *Provider) session(ctx context.Context, ref string) (*remoteSession, error) {
+func (p *Provider) session(ctx context.Context, ref string) (*client.PaymentSession, error) {
 	if ref == "" {
 		return nil, kassa.Errorf(kassa.EConflict, "the invoice session was never created; update the session to retry")
 	}
-	var s remoteSession
-	return &s, p.call(ctx, http.MethodGet, "/v1/payment-sessions/"+ref, nil, &s, "")
+	s, err := p.client.GetPaymentSession(ctx, ref)
+	return s, refusal(err)
 }
 
 // statusOf maps a Ledyer session state to a module session status.
-func statusOf(s *remoteSession) string {
+func statusOf(s *client.PaymentSession) string {
 	switch {
 	case s.OrderID != "":
 		return payment.SessionAuthorized
@@ -319,38 +299,34 @@ func (p *Provider) Authorize(ctx context.Context, in paymod.SessionInput) (payme
 			// Authorized, but the token the dialog returned was not passed.
 			return payment.ProviderResult{Status: payment.SessionRequiresMore}, nil
 		}
-		body := s.Order
-		if body == nil {
-			body = map[string]any{}
-		}
 		// The payment will be of the module session's amount: the order
 		// must be of the same, or the two books disagree from the start.
-		if total, _ := body["totalOrderAmount"].(float64); total != float64(in.Amount) {
-			return payment.ProviderResult{}, kassa.Errorf(kassa.EConflict, "the invoice session's order totals %.0f, not the session's amount %d; update the session", total, in.Amount)
+		o := s.Order
+		if o.TotalOrderAmount != in.Amount {
+			return payment.ProviderResult{}, kassa.Errorf(kassa.EConflict, "the invoice session's order totals %d, not the session's amount %d; update the session", o.TotalOrderAmount, in.Amount)
 		}
-		if lines, ok := body["orderLines"].([]any); ok {
-			for _, l := range lines {
-				if m, ok := l.(map[string]any); ok {
-					delete(m, "id") // the order gets its own line ids
-				}
-			}
+		lines := slices.Clone(o.OrderLines)
+		for i := range lines {
+			lines[i].ID = "" // the order gets its own line ids
 		}
-		body["customer"] = s.Customer
-		var out struct {
-			OrderID string `json:"orderId"`
+		// The session's cart and customer, as the API requires of the order.
+		body := client.OrderParams{
+			PaymentSessionParams: client.PaymentSessionParams{
+				Country: o.Country, Currency: o.Currency, Locale: o.Locale, Reference: o.Reference, OrderLines: lines,
+				TotalOrderAmount: o.TotalOrderAmount, TotalOrderVATAmount: o.TotalOrderVATAmount, TotalOrderAmountExclVAT: o.TotalOrderAmountExclVAT,
+				Metadata: o.Metadata,
+			},
+			Customer: s.Customer,
 		}
-		if err := p.call(ctx, http.MethodPost, "/v1/authorization-tokens/"+d.AuthorizationToken+"/order", body, &out, in.Key+":order"); err != nil {
-			return payment.ProviderResult{}, err
+		if orderID, err = p.client.CreateOrder(ctx, d.AuthorizationToken, body, client.IdempotencyKey(in.Key+":order")); err != nil {
+			return payment.ProviderResult{}, refusal(err)
 		}
-		orderID = out.OrderID
 	}
 	// Acknowledge, as Ledyer asks of every new order; the answer is the
 	// order, which must be this session's: the token came from outside.
-	var o struct {
-		SessionID string `json:"sessionId"`
-	}
-	if err := p.call(ctx, http.MethodPost, "/v1/orders/"+orderID+"/acknowledge", nil, &o, in.Key+":ack"); err != nil {
-		return payment.ProviderResult{}, err
+	o, err := p.client.AcknowledgeOrder(ctx, orderID, client.IdempotencyKey(in.Key+":ack"))
+	if err != nil {
+		return payment.ProviderResult{}, refusal(err)
 	}
 	if o.SessionID != in.Ref {
 		return payment.ProviderResult{}, kassa.Errorf(kassa.EConflict, "order %s belongs to session %s, not %s", orderID, o.SessionID, in.Ref)
@@ -375,7 +351,8 @@ func (p *Provider) Delete(ctx context.Context, in paymod.SessionInput) error {
 	if in.Ref == "" {
 		return nil
 	}
-	err := p.call(ctx, http.MethodDelete, "/v1/payment-sessions/"+in.Ref, nil, nil, in.Key+":delete")
+	_, err := p.client.CancelPaymentSession(ctx, in.Ref, client.IdempotencyKey(in.Key+":delete"))
+	err = refusal(err)
 	if c := kassa.ErrorCode(err); c == kassa.EConflict || c == kassa.ENotFound {
 		return nil
 	}

@@ -3,31 +3,19 @@ package invoice
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"slices"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/client"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
 )
 
-// remoteOrder is the part of an order read here.
-type remoteOrder struct {
-	ID         string  `json:"id"`
-	Uncaptured *chunk  `json:"uncaptured"`
-	Captured   []chunk `json:"captured"`
-	Refunded   []chunk `json:"refunded"`
-}
-
-type chunk struct {
-	LedgerID         string `json:"ledgerId"`
-	CapturedLedgerID string `json:"capturedLedgerId"`
-	OrderLines       []line `json:"orderLines"`
-}
-
-func (c chunk) total() int64 {
+// total is what a chunk's lines add up to (Ledyer's chunks may carry no
+// totals of their own).
+func total(c *client.Chunk) int64 {
 	var n int64
 	for _, l := range c.OrderLines {
 		n += l.TotalAmount
@@ -36,7 +24,7 @@ func (c chunk) total() int64 {
 }
 
 // byVAT sums the lines' totals per VAT rate.
-func byVAT(lines []line) map[int64]int64 {
+func byVAT(lines []client.OrderLine) map[int64]int64 {
 	m := map[int64]int64{}
 	for _, l := range lines {
 		m[l.VAT] += l.TotalAmount
@@ -44,7 +32,7 @@ func byVAT(lines []line) map[int64]int64 {
 	return m
 }
 
-func (p *Provider) order(ctx context.Context, pay *payment.Payment) (string, *remoteOrder, error) {
+func (p *Provider) order(ctx context.Context, pay *payment.Payment) (string, *client.Order, error) {
 	d, _, err := readData(pay.Data)
 	if err != nil {
 		return "", nil, err
@@ -52,11 +40,11 @@ func (p *Provider) order(ctx context.Context, pay *payment.Payment) (string, *re
 	if d.OrderID == "" {
 		return "", nil, kassa.Errorf(kassa.EConflict, "payment %s has no invoice order", pay.ID)
 	}
-	var o remoteOrder
-	if err := p.call(ctx, http.MethodGet, "/v1/orders/"+d.OrderID, nil, &o, ""); err != nil {
-		return "", nil, err
+	o, err := p.client.GetOrder(ctx, d.OrderID)
+	if err != nil {
+		return "", nil, refusal(err)
 	}
-	return d.OrderID, &o, nil
+	return d.OrderID, o, nil
 }
 
 // retried says whether the movement was attempted before, and so may
@@ -68,10 +56,10 @@ func retried(in paymod.MovementInput) bool {
 
 // unclaimed finds a chunk of amount whose ledger no movement of the
 // payment has claimed: on a retry, that is the lost attempt's result.
-func unclaimed(chunks []chunk, mine []payment.Movement, amount int64) string {
+func unclaimed(chunks []client.Chunk, mine []payment.Movement, amount int64) string {
 	for _, c := range chunks {
 		claimed := slices.ContainsFunc(mine, func(m payment.Movement) bool { return m.ProviderRef == c.LedgerID })
-		if !claimed && c.total() == amount {
+		if !claimed && total(&c) == amount {
 			return c.LedgerID
 		}
 	}
@@ -94,17 +82,16 @@ func (p *Provider) Capture(ctx context.Context, in paymod.MovementInput) (paymod
 	if o.Uncaptured == nil {
 		return paymod.MovementResult{}, kassa.Errorf(kassa.EConflict, "order %s has nothing left to capture", id)
 	}
-	path, lines := "/capture", o.Uncaptured.OrderLines
-	if o.Uncaptured.total() != in.Amount {
-		path = "/partialcapture"
+	capture, lines := p.client.CaptureOrder, o.Uncaptured.OrderLines
+	if total(o.Uncaptured) != in.Amount {
+		capture = p.client.PartialCaptureOrder
 		if lines, err = pick(o.Uncaptured.OrderLines, in.Amount); err != nil {
 			return paymod.MovementResult{}, err
 		}
 	}
-	body := map[string]any{"orderLines": lines, "totalCaptureAmount": in.Amount}
-	var out remoteOrder
-	if err := p.call(ctx, http.MethodPost, "/v1/orders/"+id+path, body, &out, in.Key); err != nil {
-		return paymod.MovementResult{}, err
+	out, err := capture(ctx, id, client.CaptureParams{OrderLines: lines, TotalCaptureAmount: in.Amount}, client.IdempotencyKey(in.Key))
+	if err != nil {
+		return paymod.MovementResult{}, refusal(err)
 	}
 	if len(out.Captured) == 0 {
 		return paymod.MovementResult{}, kassa.Errorf(kassa.EInternal, "capture of order %s answered no invoice", id)
@@ -114,8 +101,8 @@ func (p *Provider) Capture(ctx context.Context, in paymod.MovementInput) (paymod
 
 // pick chooses uncaptured lines worth amount: whole lines while they fit,
 // then whole units of a line.
-func pick(lines []line, amount int64) ([]line, error) {
-	var out []line
+func pick(lines []client.OrderLine, amount int64) ([]client.OrderLine, error) {
+	var out []client.OrderLine
 	left := amount
 	for _, l := range lines {
 		switch {
@@ -171,25 +158,25 @@ func (p *Provider) Refund(ctx context.Context, in paymod.MovementInput) (paymod.
 		if remaining < in.Amount {
 			continue
 		}
-		var (
-			path = "/v1/orders/" + id + "/refund/" + c.LedgerID
-			body = map[string]any{"note": in.Note}
-		)
-		if remaining != in.Amount {
+		key := client.IdempotencyKey(in.Key)
+		var out *client.Order
+		if remaining == in.Amount {
+			out, err = p.client.RefundOrder(ctx, id, c.LedgerID, in.Note, key)
+		} else {
 			rate := bestRate(left)
 			if left[rate] < in.Amount {
 				return paymod.MovementResult{}, kassa.Invalid("amount", "a refund of %d would span VAT rates of invoice %s; refund per rate", in.Amount, c.LedgerID)
 			}
-			path = "/v1/orders/" + id + "/partialrefund/" + c.LedgerID
-			body["orderLines"] = []line{{
-				Type: "physical", Reference: "refund", Description: first(in.Note, "Refund"), Quantity: 1,
-				VAT: rate, TotalAmount: in.Amount, TotalVATAmount: money.VATPortion(in.Amount, rate),
-			}}
-			body["totalRefundAmount"] = in.Amount
+			out, err = p.client.PartialRefundOrder(ctx, id, c.LedgerID, client.RefundParams{
+				OrderLines: []client.OrderLine{{
+					Type: "physical", Reference: "refund", Description: first(in.Note, "Refund"), Quantity: 1,
+					VAT: rate, TotalAmount: in.Amount, TotalVATAmount: money.VATPortion(in.Amount, rate),
+				}},
+				TotalRefundAmount: in.Amount, Note: in.Note,
+			}, key)
 		}
-		var out remoteOrder
-		if err := p.call(ctx, http.MethodPost, path, body, &out, in.Key); err != nil {
-			return paymod.MovementResult{}, err
+		if err != nil {
+			return paymod.MovementResult{}, refusal(err)
 		}
 		if len(out.Refunded) == 0 {
 			return paymod.MovementResult{}, kassa.Errorf(kassa.EInternal, "refund of order %s answered no credit note", id)
@@ -227,7 +214,8 @@ func (p *Provider) Cancel(ctx context.Context, in paymod.MovementInput) (paymod.
 	if err != nil || d.OrderID == "" {
 		return paymod.MovementResult{}, err
 	}
-	return paymod.MovementResult{}, p.call(ctx, http.MethodDelete, "/v1/orders/"+d.OrderID, nil, nil, in.Key)
+	_, err = p.client.CancelOrder(ctx, d.OrderID, client.IdempotencyKey(in.Key))
+	return paymod.MovementResult{}, refusal(err)
 }
 
 // notification is a Ledyer notification's body.

@@ -3,6 +3,7 @@ package invoice
 import (
 	"testing"
 
+	"github.com/kassa-pay/kassa/client"
 	"github.com/kassa-pay/kassa/money"
 	"pgregory.net/rapid"
 )
@@ -13,14 +14,14 @@ import (
 // its rate — what Kassa's partial capture accepts.
 func TestPick(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		var lines []line
+		var lines []client.OrderLine
 		var total int64
 		for i := range rapid.IntRange(1, 5).Draw(t, "lines") {
 			qty := rapid.Int64Range(1, 5).Draw(t, "qty")
 			unit := rapid.Int64Range(1, 100_000).Draw(t, "unit")
 			vat := rapid.SampledFrom([]int64{0, 600, 1200, 2500}).Draw(t, "vat")
 			amount := qty * unit
-			lines = append(lines, line{
+			lines = append(lines, client.OrderLine{
 				ID: string(rune('a' + i)), Type: "physical", Reference: string(rune('A' + i)), Quantity: qty,
 				UnitPrice: &unit, VAT: vat, TotalAmount: amount, TotalVATAmount: money.VATPortion(amount, vat),
 			})
@@ -38,7 +39,7 @@ func TestPick(t *testing.T) {
 				t.Fatalf("line %s taken twice: %+v", g.Reference, got)
 			}
 			seen[g.Reference] = true
-			var from *line
+			var from *client.OrderLine
 			for i := range lines {
 				if lines[i].Reference == g.Reference {
 					from = &lines[i]
@@ -61,7 +62,7 @@ func TestPick(t *testing.T) {
 	})
 	// Amounts that no whole lines or units make are refused.
 	unit := int64(250000)
-	chairs := []line{{ID: "a", Reference: "SKU-1", Quantity: 2, UnitPrice: &unit, VAT: 2500, TotalAmount: 500000, TotalVATAmount: 100000}}
+	chairs := []client.OrderLine{{ID: "a", Reference: "SKU-1", Quantity: 2, UnitPrice: &unit, VAT: 2500, TotalAmount: 500000, TotalVATAmount: 100000}}
 	if _, err := pick(chairs, 100000); err == nil {
 		t.Error("pick(2 chairs, 1000.00): no error")
 	}

@@ -44,9 +44,9 @@ func (k *kassaEnv) authorizeAtLedyer(ledyerSessionID string) string {
 // error code.
 func (k *kassaEnv) status(method, path string, body, out any) (int, string) {
 	k.t.Helper()
-	status, err := k.api.Do(context.Background(), method, path, body, out, "")
+	status, err := k.api.Do(context.Background(), method, path, body, out)
 	if e, ok := errors.AsType[*client.Error](err); ok {
-		return status, e.Code()
+		return status, e.Code
 	}
 	if err != nil {
 		k.t.Fatal(err)
@@ -74,7 +74,7 @@ func TestRefusedUpdateInvoice(t *testing.T) {
 		k.must("POST", pm+"/sessions/"+s.ID+"/authorize", map[string]any{"data": map[string]any{"authorizationToken": token}}, &a)
 		var p modulePayment
 		k.must("POST", pm+"/payments/"+a.Payment.ID+"/capture", nil, &p)
-		var o remoteOrder
+		var o client.Order
 		k.must("GET", "/v1/orders/"+a.Session.Data.LedyerOrderID, nil, &o)
 		if p.Status != "captured" || o.CapturedAmount.MinorUnits != 500000 || !slices.Contains(o.Status, "fullyCaptured") {
 			t.Fatalf("payment %s, order captured %d %v; want both wholly captured", p.Status, o.CapturedAmount.MinorUnits, o.Status)
@@ -138,7 +138,7 @@ func TestRefusedAuthorizationInvoice(t *testing.T) {
 		if got.Status != "canceled" || got.Void == nil || got.Void.Status != "succeeded" || got.Data.LedyerOrderID == "" {
 			t.Fatalf("refused session = %+v, want canceled with its order's cancellation succeeded", got)
 		}
-		var o remoteOrder
+		var o client.Order
 		k.must("GET", "/v1/orders/"+got.Data.LedyerOrderID, nil, &o)
 		if !slices.Contains(o.Status, "cancelled") {
 			t.Fatalf("order of the refused authorization: status %v, want cancelled", o.Status)
@@ -169,7 +169,7 @@ func TestUnknownUpdateOutcomeInvoice(t *testing.T) {
 		k.flaky.lose["/v1/payment-sessions/"+s.Data.LedyerSessionID] = 3 // every try of the provider's call
 		k.flaky.mu.Unlock()
 		key := "update-1"
-		if status, err := k.api.Do(context.Background(), "POST", pm+"/sessions/"+s.ID, update, nil, key); status != http.StatusInternalServerError {
+		if status, err := k.api.Do(context.Background(), "POST", pm+"/sessions/"+s.ID, update, nil, client.IdempotencyKey(key)); status != http.StatusInternalServerError {
 			t.Fatalf("update whose answer is lost = %d %v, want 500", status, err)
 		}
 		var got moduleSessionView
@@ -182,14 +182,14 @@ func TestUnknownUpdateOutcomeInvoice(t *testing.T) {
 		if status, code := k.status("POST", pm+"/sessions/"+s.ID+"/authorize", authorize, nil); status != http.StatusPaymentRequired {
 			t.Fatalf("authorize while the two sessions disagree = %d %s, want 402", status, code)
 		}
-		if _, err := k.api.Do(context.Background(), "POST", pm+"/sessions/"+s.ID, update, &got, key); err != nil || got.Amount != 250000 {
+		if _, err := k.api.Do(context.Background(), "POST", pm+"/sessions/"+s.ID, update, &got, client.IdempotencyKey(key)); err != nil || got.Amount != 250000 {
 			t.Fatalf("update sent again = %+v, %v; want amount 250000", got, err)
 		}
 		var a moduleAuthorization
 		k.must("POST", pm+"/sessions/"+s.ID+"/authorize", authorize, &a)
 		var p modulePayment
 		k.must("POST", pm+"/payments/"+a.Payment.ID+"/capture", nil, &p)
-		var o remoteOrder
+		var o client.Order
 		k.must("GET", "/v1/orders/"+a.Session.Data.LedyerOrderID, nil, &o)
 		if p.Status != "captured" || o.CapturedAmount.MinorUnits != 250000 || !slices.Contains(o.Status, "fullyCaptured") {
 			t.Fatalf("payment %s, order captured %d %v; want both wholly captured at 250000", p.Status, o.CapturedAmount.MinorUnits, o.Status)

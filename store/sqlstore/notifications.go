@@ -198,6 +198,23 @@ func (t *Tx) Notifications(ctx context.Context, merchantID string, f store.Notif
 	return ns, nil
 }
 
+func (t *Tx) NotificationsAfter(ctx context.Context, merchantID string, p store.NotificationPosition, limit int) ([]notify.Notification, error) {
+	var ns []notify.Notification
+	at := p.At.UnixMicro()
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		n, err := scanNotification(rows)
+		ns = append(ns, n)
+		return err
+	}, `SELECT `+notificationColumns+` FROM notifications n
+		WHERE n.merchant_id = $1 AND (n.created_at > $2 OR n.created_at = $2 AND n.id > $3)
+		ORDER BY n.created_at, n.id LIMIT $4`,
+		merchantID, at, p.ID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list notifications after %d %s: %w", at, p.ID, err)
+	}
+	return ns, nil
+}
+
 func (t *Tx) Deliveries(ctx context.Context, merchantID, notificationID string) ([]notify.Delivery, error) {
 	var ds []notify.Delivery
 	err := t.c.Query(ctx, func(rows Scanner) error {
