@@ -168,7 +168,7 @@ func VATNumber(s string) (string, error) {
 	p := vatPatterns[cc]
 	if p == nil {
 		if cc == "GR" {
-			return "", errors.New("Greek VAT numbers start with EL")
+			return "", errors.New("the prefix of Greek VAT numbers is EL")
 		}
 		return "", fmt.Errorf("%q is not the prefix of an EU (or Norwegian) VAT number", cc)
 	}
