@@ -28,7 +28,7 @@ func completeSettings() Settings {
 // Validate puts each number in the form the documents print.
 func TestSettingsCanonical(t *testing.T) {
 	s := Settings{
-		Seller: Party{Name: " Säljaren AB ", OrgNo: "5561234567", VATID: "se 556123-4567 01", Country: "se"},
+		Seller:   Party{Name: " Säljaren AB ", OrgNo: "5561234567", VATID: "se 556123-4567 01", Country: "se"},
 		Bankgiro: "50501055", Plusgiro: "4 42 81-4",
 		Accounts: []Account{{Currency: "eur", Country: "fi", IBAN: "fi21 1234 5600 0007 85", BIC: "ndeafihh"}},
 	}
