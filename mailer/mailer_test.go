@@ -167,6 +167,7 @@ func newSender(st store.Store, srv *smtpServer, c *kassatest.Clock) *mailer.Send
 // parsed is a received message taken apart.
 type parsed struct {
 	messageID, subject, text string
+	from                     *mail.Address // the From header
 	pdf                      []byte
 }
 
@@ -177,6 +178,11 @@ func parse(t *testing.T, raw []byte) parsed {
 		t.Fatal(err)
 	}
 	p := parsed{messageID: msg.Header.Get("Message-Id"), subject: msg.Header.Get("Subject")}
+	from, err := msg.Header.AddressList("From")
+	if err != nil || len(from) != 1 {
+		t.Fatalf("From %q: %v", msg.Header.Get("From"), err)
+	}
+	p.from = from[0]
 	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
 	if err == nil && mt == "text/plain" {
 		b, err := io.ReadAll(qp(msg.Header.Get("Content-Transfer-Encoding"), msg.Body))
@@ -244,6 +250,9 @@ func TestSendOnce(t *testing.T) {
 		if p.messageID != "<"+m.MessageID+">" {
 			t.Errorf("Message-ID = %q, want <%s>", p.messageID, m.MessageID)
 		}
+		if p.from.Name != "Säljare AB" || p.from.Address != "invoices@kassa.test" { // the seller's name, never Kassa's
+			t.Errorf("From = %q <%s>, want the seller's name", p.from.Name, p.from.Address)
+		}
 		if !strings.Contains(p.text, "https://kassa.test/invoices/tok1") || !strings.Contains(p.text, "Payment reference (OCR)") {
 			t.Errorf("body:\n%s", p.text)
 		}
@@ -277,7 +286,13 @@ func TestSendMessage(t *testing.T) {
 			ID: "mail_m1", MerchantID: "ac_1", MessageID: "mail_m1@kassa.test", To: []string{"signer@buyer.example"},
 			Subject: "Your code", Body: kassatest.KEK().Seal([]byte(body), store.MailBodyContext("mail_m1")), NextAt: t0, CreatedAt: t0,
 		}
-		if err := st.Update(t.Context(), func(tx store.Tx) error { return tx.EnqueueMails(t.Context(), m) }); err != nil {
+		err := st.Update(t.Context(), func(tx store.Tx) error {
+			if err := tx.PutInvoiceSettings(t.Context(), "ac_1", &invoice.Settings{Seller: invoice.Party{Name: "Säljare AB"}}); err != nil {
+				return err
+			}
+			return tx.EnqueueMails(t.Context(), m)
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		if n, err := newSender(st, srv, c).SendDue(t.Context()); err != nil || n != 1 {
@@ -288,6 +303,9 @@ func TestSendMessage(t *testing.T) {
 			t.Fatalf("received %+v", msgs)
 		}
 		p := parse(t, msgs[0].data)
+		if p.from.Name != "Säljare AB" {
+			t.Errorf("From = %q <%s>, want the merchant's seller name", p.from.Name, p.from.Address)
+		}
 		if p.subject != "Your code" || strings.TrimSpace(strings.ReplaceAll(p.text, "\r\n", "\n")) != body || p.pdf != nil {
 			t.Errorf("message: subject %q, text %q, pdf %d bytes", p.subject, p.text, len(p.pdf))
 		}
