@@ -134,15 +134,14 @@ func (s *Settings) Validate() error {
 	if p.Country != "" && !IsCountry(p.Country) {
 		return kassa.Invalid("seller.country", "seller.country %q is not an ISO 3166 alpha-2 country code, like SE", p.Country)
 	}
-	var err error
 	if p.OrgNo != "" {
-		if p.OrgNo, err = OrgNo(p.Country, p.OrgNo); err != nil {
-			return kassa.Invalid("seller.orgNo", "seller.orgNo %q: %v", p.OrgNo, err)
+		if err := canonical("seller.orgNo", &p.OrgNo, func(s string) (string, error) { return OrgNo(p.Country, s) }); err != nil {
+			return err
 		}
 	}
 	if p.VATID != "" {
-		if p.VATID, err = VATNumber(p.VATID); err != nil {
-			return kassa.Invalid("seller.vatId", "seller.vatId %q: %v", p.VATID, err)
+		if err := canonical("seller.vatId", &p.VATID, VATNumber); err != nil {
+			return err
 		}
 		if p.OrgNo != "" && vatCountry(p.VATID) == p.Country && !VATMatchesOrgNo(p.Country, p.VATID, p.OrgNo) {
 			return kassa.Invalid("seller.vatId", "seller.vatId %s is not the VAT number of organisation number %s", p.VATID, p.OrgNo)
@@ -157,13 +156,13 @@ func (s *Settings) Validate() error {
 		return kassa.Invalid("seller.phone", "seller.phone %q must be digits, spaces, hyphens and parentheses, with an optional leading +, 4 to 30 characters", p.Phone)
 	}
 	if s.Bankgiro != "" {
-		if s.Bankgiro, err = Bankgiro(s.Bankgiro); err != nil {
-			return kassa.Invalid("bankgiro", "bankgiro %q: %v", s.Bankgiro, err)
+		if err := canonical("bankgiro", &s.Bankgiro, Bankgiro); err != nil {
+			return err
 		}
 	}
 	if s.Plusgiro != "" {
-		if s.Plusgiro, err = Plusgiro(s.Plusgiro); err != nil {
-			return kassa.Invalid("plusgiro", "plusgiro %q: %v", s.Plusgiro, err)
+		if err := canonical("plusgiro", &s.Plusgiro, Plusgiro); err != nil {
+			return err
 		}
 	}
 	if err := s.validateAccounts(); err != nil {
@@ -176,6 +175,17 @@ func (s *Settings) Validate() error {
 		return kassa.Invalid("firstNumber", "firstNumber must be 1 to %d (0 leaves the series as it is)", MaxFirstNumber)
 	}
 	return s.validateLogo()
+}
+
+// canonical puts the number *v in the form parse gives it, or names param
+// in the error of a number parse refuses.
+func canonical(param string, v *string, parse func(string) (string, error)) error {
+	c, err := parse(*v)
+	if err != nil {
+		return kassa.Invalid(param, "%s %q: %v", param, *v, err)
+	}
+	*v = c
+	return nil
 }
 
 func (s *Settings) validateAccounts() error {
@@ -193,11 +203,11 @@ func (s *Settings) validateAccounts() error {
 		if a.Country = strings.ToUpper(strings.TrimSpace(a.Country)); a.Country != "" && !IsCountry(a.Country) {
 			return kassa.Invalid(param+".country", "%s.country %q is not an ISO 3166 alpha-2 country code", param, a.Country)
 		}
-		if a.IBAN, err = IBAN(a.IBAN); err != nil {
-			return kassa.Invalid(param+".iban", "%s.iban %q: %v", param, a.IBAN, err)
+		if err := canonical(param+".iban", &a.IBAN, IBAN); err != nil {
+			return err
 		}
-		if a.BIC, err = BIC(a.BIC); err != nil {
-			return kassa.Invalid(param+".bic", "%s.bic %q: %v", param, a.BIC, err)
+		if err := canonical(param+".bic", &a.BIC, BIC); err != nil {
+			return err
 		}
 		key := [2]string{string(a.Currency), a.Country}
 		if seen[key] {

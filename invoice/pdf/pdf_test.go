@@ -3,6 +3,10 @@ package pdf_test
 import (
 	"bytes"
 	"flag"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -224,5 +228,35 @@ func TestRenderUnnumbered(t *testing.T) {
 	d.Number = 0
 	if _, err := pdf.Render(&d); err == nil {
 		t.Error("an unnumbered document was rendered")
+	}
+}
+
+// A PNG or JPEG logo is embedded, and the PDF is still the same bytes
+// every time.
+func TestRenderLogo(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 300, 100))
+	for x := range 300 {
+		img.Set(x, x/3, color.NRGBA{R: 200, A: 255})
+	}
+	var p, j bytes.Buffer
+	if err := png.Encode(&p, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := jpeg.Encode(&j, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, logo := range map[string][]byte{"png": p.Bytes(), "jpeg": j.Bytes()} {
+		d := *documents(t)["invoice"]
+		d.Logo = logo
+		b, err := pdf.Render(&d)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if again, _ := pdf.Render(&d); !bytes.Equal(b, again) {
+			t.Errorf("%s: rendering twice gave different bytes", name)
+		}
+		if n := pdftest.Images(t, b); n != 1 {
+			t.Errorf("%s: %d images, want the logo", name, n)
+		}
 	}
 }
