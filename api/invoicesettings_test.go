@@ -182,8 +182,17 @@ func TestLiveCaptureNeedsCompleteSettings(t *testing.T) {
 		id := e.order(cart(line("A", 1, 10000)))
 		e.must(201, request{method: "POST", path: "/v1/orders/" + id + "/acknowledge"})
 		e.must(200, request{method: "POST", path: "/v1/orders/" + id + "/capture", body: map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}})
-		if docs := e.documents(id); len(docs) != 1 || docs[0].Seller.Name == "" {
+		docs := e.documents(id)
+		if len(docs) != 1 || docs[0].Seller.Name == "" {
 			t.Fatalf("sandbox documents %+v, want one in the merchant's name", docs)
+		}
+		if _, err := e.app.NumberDocuments(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var mails struct{ Mails []struct{ Subject string } }
+		e.must(200, request{method: "GET", path: "/v1/sandbox/mails"}).decode(t, &mails)
+		if len(mails.Mails) != 1 || mails.Mails[0].Subject != "Invoice 1 from "+docs[0].Seller.Name {
+			t.Errorf("mails %+v, want the invoice's from the merchant", mails.Mails)
 		}
 	})
 }

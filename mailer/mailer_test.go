@@ -23,6 +23,7 @@ import (
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
 	"github.com/kassa-pay/kassa/mailer"
+	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
@@ -305,6 +306,27 @@ func TestSendMessage(t *testing.T) {
 		p := parse(t, msgs[0].data)
 		if p.from.Name != "Säljare AB" {
 			t.Errorf("From = %q <%s>, want the merchant's seller name", p.from.Name, p.from.Address)
+		}
+
+		// A merchant without invoice settings: its name.
+		m2 := &store.Mail{
+			ID: "mail_m2", MerchantID: "ac_2", MessageID: "mail_m2@kassa.test", To: []string{"signer@buyer.example"},
+			Subject: "Your code", Body: kassatest.KEK().Seal([]byte(body), store.MailBodyContext("mail_m2")), NextAt: t0, CreatedAt: t0,
+		}
+		err = st.Update(t.Context(), func(tx store.Tx) error {
+			if err := tx.CreateMerchant(t.Context(), &merchant.Merchant{ID: "ac_2", Name: "Handlaren AB", StoreID: "1", CreatedAt: t0}); err != nil {
+				return err
+			}
+			return tx.EnqueueMails(t.Context(), m2)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := newSender(st, srv, c).SendDue(t.Context()); err != nil || n != 1 {
+			t.Fatalf("SendDue = %d, %v; want 1 sent", n, err)
+		}
+		if msgs := srv.messages(); len(msgs) != 2 || parse(t, msgs[1].data).from.Name != "Handlaren AB" {
+			t.Errorf("the message of a merchant without invoice settings is not from its name")
 		}
 		if p.subject != "Your code" || strings.TrimSpace(strings.ReplaceAll(p.text, "\r\n", "\n")) != body || p.pdf != nil {
 			t.Errorf("message: subject %q, text %q, pdf %d bytes", p.subject, p.text, len(p.pdf))
