@@ -402,8 +402,6 @@ func nullable(s string) any {
 	return s
 }
 
-func isNotFound(err error) bool { return kassa.ErrorCode(err) == kassa.ENotFound }
-
 // OverdueDocuments finds documents still asking for payment after their
 // due date that have not been marked overdue yet.
 func (t *Tx) OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]store.DocumentKey, error) {
