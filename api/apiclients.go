@@ -112,13 +112,7 @@ func (s *Server) handleClientRotate(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	overlap := merchant.DefaultOverlap
-	if in.OverlapSeconds.Set {
-		// Clamped just outside the bounds, which Rotate refuses, so that the
-		// duration cannot overflow.
-		secs := max(-1, min(in.OverlapSeconds.V, int64(merchant.MaxOverlap/time.Second)+1))
-		overlap = time.Duration(secs) * time.Second
-	}
+	overlap := overlapOf(in.OverlapSeconds, merchant.DefaultOverlap, merchant.MaxOverlap)
 	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
 		c, secret, err := s.app.RotateClient(ctx, tx, principal(r).MerchantID, r.PathValue("clientId"), overlap)
 		if err != nil {
@@ -126,6 +120,16 @@ func (s *Server) handleClientRotate(w http.ResponseWriter, r *http.Request) erro
 		}
 		return http.StatusOK, ViewClient(c, secret), nil
 	})
+}
+
+// overlapOf is a rotation's overlap as a request gives it in seconds, or
+// def if it does not. A value outside 0 to most is clamped just outside
+// them, for the rotation to refuse, so that the duration cannot overflow.
+func overlapOf(seconds wire.Int, def, most time.Duration) time.Duration {
+	if !seconds.Set {
+		return def
+	}
+	return time.Duration(max(-1, min(seconds.V, int64(most/time.Second)+1))) * time.Second
 }
 
 func (s *Server) handleClientRevoke(w http.ResponseWriter, r *http.Request) error {

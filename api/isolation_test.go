@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // Every merchant-scoped endpoint answers another merchant's IDs with 404,
@@ -110,6 +112,49 @@ func TestStoreBelongsToCaller(t *testing.T) {
 		e.must(200, request{method: "GET", path: "/v1/orders/" + o.OrderID, as: &e.b}).decode(t, &got)
 		if got.StoreID != storeB {
 			t.Errorf("order store = %q, want %s", got.StoreID, storeB)
+		}
+	})
+}
+
+// Members a client sends that name what Kassa owns (IDs, the merchant,
+// states, amounts, the risk profile, expiry) are not taken: request
+// bodies decode into types holding only what a client may set.
+func TestServerOwnedMembersIgnored(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		c := cart(line("A", 1, 10000))
+		for k, v := range map[string]any{
+			"id": "ps_mine", "sessionId": "ps_mine", "merchantId": e.b.merchantID, "state": "authorized",
+			"expiresAt": "2099-01-01T00:00:00Z", "createdAt": "2000-01-01T00:00:00Z",
+		} {
+			c[k] = v
+		}
+		var s struct{ ID, SessionID, MerchantID, State, ExpiresAt string }
+		e.must(200, request{method: "POST", path: "/v1/payment-sessions", body: c}).decode(t, &s)
+		if !strings.HasPrefix(s.ID, "ps_") || s.ID == "ps_mine" || s.SessionID != s.ID || s.MerchantID != e.a.merchantID ||
+			s.State != "created" || s.ExpiresAt != "2026-03-11T10:00:00.000000Z" {
+			t.Errorf("session created with server-owned members = %+v", s)
+		}
+
+		id := e.order(cart(line("A", 1, 10000)))
+		type owned struct {
+			MerchantID        string
+			Status            []string
+			CapturedAmount    struct{ MinorUnits int64 }
+			RiskProfile       any
+			AuthorizeStatus   string
+			MerchantReference string
+		}
+		var before, after owned
+		e.must(200, request{method: "GET", path: "/v1/orders/" + id}).decode(t, &before)
+		e.must(200, request{method: "POST", path: "/v1/orders/" + id + "/reference", body: map[string]any{
+			"reference": "R-1", "merchantId": e.b.merchantID, "status": []string{"fullyCaptured"},
+			"capturedAmount": map[string]any{"minorUnits": 10000}, "riskProfile": map[string]any{"tags": []string{"blocklisted"}}, "authorizeStatus": "declined",
+		}})
+		e.must(200, request{method: "GET", path: "/v1/orders/" + id}).decode(t, &after)
+		before.MerchantReference = "R-1" // what the request may change
+		if diff := cmp.Diff(before, after); diff != "" || after.MerchantID != e.a.merchantID {
+			t.Errorf("a reference update with server-owned members changed them (-before +after):\n%s", diff)
 		}
 	})
 }

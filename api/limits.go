@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/limit"
 	"github.com/kassa-pay/kassa/wire"
 )
@@ -35,10 +36,11 @@ var DefaultQuota = limit.Quota{Rate: 3000, Burst: 6000}
 
 // limits is the limits' state in one server.
 type limits struct {
-	tokens  *limit.Guard
-	quotas  *limit.Quotas
-	proxies []netip.Prefix
-	clock   kassa.Clock
+	tokens    *limit.Guard
+	badTokens *limit.Failures // per source address
+	quotas    *limit.Quotas
+	proxies   []netip.Prefix
+	clock     kassa.Clock
 }
 
 func newLimits(l Limits) *limits {
@@ -52,10 +54,11 @@ func newLimits(l Limits) *limits {
 		clock = monotonic{}
 	}
 	return &limits{
-		tokens:  limit.NewGuard(limit.ClientBackoff, limit.SourceBackoff, limit.MaxKeys),
-		quotas:  limit.NewQuotas(q),
-		proxies: l.TrustedProxies,
-		clock:   clock,
+		tokens:    limit.NewGuard(limit.ClientBackoff, limit.SourceBackoff, limit.MaxKeys),
+		badTokens: limit.NewFailures(limit.BadTokenBackoff, limit.MaxKeys),
+		quotas:    limit.NewQuotas(q),
+		proxies:   l.TrustedProxies,
+		clock:     clock,
 	}
 }
 
@@ -87,12 +90,30 @@ func (s *Server) tokenCheck(w http.ResponseWriter, r *http.Request, clientID str
 			check.Succeeded(now)
 		case kassa.EUnauthorized:
 			if d := check.Failed(now); d > 0 {
-				s.log.Warn("failed token requests: backing off", "client_id", truncate(clientID, 64), "source", source.String(), "retry_after", d.String())
+				s.log.Warn("failed token requests: backing off", "client_id", audit.Clip(clientID), "source", source.String(), "retry_after", d.String())
 			}
 		default:
 			check.Abandoned(now)
 		}
 	}
+}
+
+// badToken begins refusing r for its access token under the backoff of
+// such refusals per source address, and returns the function that ends
+// it once the refusal is recorded. While the address waits it returns
+// 429 with Retry-After instead, and the caller records nothing: a flood
+// of bad tokens must not become a flood of audit rows.
+func (s *Server) badToken(w http.ResponseWriter, r *http.Request) (done func(), err error) {
+	source := s.source(r)
+	key := limit.SourceKey(source)
+	if wait := s.limits.badTokens.Begin(key, s.limits.clock.Now()); wait > 0 {
+		return nil, kassa.Errorf(kassa.ERateLimited, "too many requests with an access token that is not valid from this address; retry after %d s", retryAfter(w, wait))
+	}
+	return func() {
+		if d := s.limits.badTokens.End(key, s.limits.clock.Now(), true, false); d > 0 {
+			s.log.Warn("refused access tokens: backing off", "source", source.String(), "retry_after", d.String())
+		}
+	}, nil
 }
 
 // quota spends one request of the merchant's quota, or answers 429 with
@@ -147,11 +168,4 @@ func (l *limits) trusted(a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

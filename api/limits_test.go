@@ -6,14 +6,20 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa/api"
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/limit"
+	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
@@ -124,6 +130,25 @@ func TestTokenBackoff(t *testing.T) {
 	})
 }
 
+// The log line of a backoff names the client id as given, clipped as the
+// audit log clips it: whole characters, never a split one.
+func TestTokenBackoffLogClipsClientID(t *testing.T) {
+	logs := make(logged, 100)
+	e := newEnv(t, withLimits(api.Limits{}, kassatest.NewClock(t0)), withLog(logs))
+	long := "cl_" + strings.Repeat("é", 100)
+	for range 5 {
+		wantToken(t, "a long client id", e.tokenRequest(long, "wrong", ""), 401, "invalid_client", "")
+	}
+	select {
+	case r := <-logs:
+		if got := attrs(r)["client_id"]; got != audit.Clip(long) || !utf8.ValidString(got) {
+			t.Errorf("logged client id %q, want %q", got, audit.Clip(long))
+		}
+	default:
+		t.Error("the backoff was not logged")
+	}
+}
+
 // Failed token requests back off per source address too, whichever
 // client ids they name. The address is the connection's peer; only a
 // trusted proxy's X-Forwarded-For can name another, and then only its
@@ -206,4 +231,108 @@ func TestQuota(t *testing.T) {
 			t.Errorf("the refused write's key replayed an answer: %s", resp.body)
 		}
 	})
+}
+
+// Requests refused for their access token are recorded in the audit log
+// within a backoff per source address: after 20 in a row from one
+// address, the next is answered 429 with Retry-After and recorded
+// nowhere, a forged token or an expired one alike, until the wait is
+// over. Valid tokens from that address and bad ones from another are
+// not held back.
+func TestBadTokenBackoff(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		clock := kassatest.NewClock(t0)
+		logs := make(logged, 100)
+		proxy := api.Limits{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+		e := newEnv(t, withLimits(proxy, clock), withLog(logs))
+		const flooder, other = "198.51.100.7", "203.0.113.9"
+		bad := func(token, from string) response {
+			t.Helper()
+			return e.do(request{method: "GET", path: "/v1/orders/or_1", header: map[string]string{"Authorization": "Bearer " + token, "X-Forwarded-For": from}})
+		}
+		recorded := func() int { t.Helper(); return len(e.storedAudit("")) + len(e.storedAudit(e.a.merchantID)) }
+		expired := e.token(&e.a)
+
+		for i := range 20 {
+			if r := bad(fmt.Sprintf("forged%d", i), flooder); r.status != 401 {
+				t.Fatalf("forged token %d = %d %s, want 401", i+1, r.status, r.body)
+			}
+		}
+		if n := recorded(); n != 20 {
+			t.Fatalf("%d events for 20 refused tokens", n)
+		}
+		refused := bad("forged", flooder)
+		if refused.status != 429 || refused.code() != "rate_limited" || refused.header.Get("Retry-After") != "1" {
+			t.Fatalf("the 21st forged token = %d Retry-After %q %s, want 429 rate_limited, Retry-After 1", refused.status, refused.header.Get("Retry-After"), refused.body)
+		}
+		e.clock.Advance(merchant.TokenLifetime) // the provider's clock: expired is now expired
+		if r := bad(expired, flooder); r.status != 429 {
+			t.Errorf("an expired token from the address that waits = %d %s, want 429", r.status, r.body)
+		}
+		if n := recorded(); n != 20 {
+			t.Errorf("%d events after two refused with 429, want still 20", n)
+		}
+		select {
+		case r := <-logs:
+			want := map[string]string{"msg": "refused access tokens: backing off", "source": flooder, "retry_after": "1s"}
+			if diff := cmp.Diff(want, attrs(r)); diff != "" {
+				t.Errorf("log (-want +got):\n%s", diff)
+			}
+		default:
+			t.Error("the backoff was not logged")
+		}
+
+		get := request{method: "GET", path: "/v1/orders/or_missing", header: map[string]string{"X-Forwarded-For": flooder}}
+		e.must(404, get) // a valid token (a new one) from the same address
+		if r := bad("forged", other); r.status != 401 {
+			t.Errorf("a forged token from another address = %d, want 401", r.status)
+		}
+		if n := recorded(); n != 21 {
+			t.Errorf("%d events, want 21: the other address's refusal recorded", n)
+		}
+
+		clock.Advance(time.Second)
+		if r := bad(expired, flooder); r.status != 401 {
+			t.Fatalf("an expired token once the wait is over = %d %s, want 401", r.status, r.body)
+		}
+		if ev := e.storedAudit(e.a.merchantID); len(ev) != 1 || ev[0].Outcome != "unauthorized" || ev[0].Source != flooder {
+			t.Errorf("the expired token's events %+v, want one refusal from %s", ev, flooder)
+		}
+		if r := bad("forged", flooder); r.status != 429 || r.header.Get("Retry-After") != "2" {
+			t.Errorf("the next forged token = %d Retry-After %q, want 429 and 2", r.status, r.header.Get("Retry-After"))
+		}
+	})
+}
+
+// Bad tokens sent at once from one address cannot outrun the backoff:
+// each answered 401 is recorded, each answered 429 is not, and at most
+// 20 are recorded.
+func TestBadTokenBackoffConcurrent(t *testing.T) {
+	e := newEnv(t, withLimits(api.Limits{}, kassatest.NewClock(t0)))
+	statuses := make([]int, 100)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			req, _ := http.NewRequest("GET", e.http.URL+"/v1/orders/or_1", nil)
+			req.Header.Set("Authorization", fmt.Sprintf("Bearer forged%d", i))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	answered := map[int]int{}
+	for _, s := range statuses {
+		answered[s]++
+	}
+	if answered[401]+answered[429] != len(statuses) || answered[401] > 20 || answered[401] < 1 {
+		t.Fatalf("100 forged tokens at once were answered %v, want 1 to 20 401s and the rest 429", answered)
+	}
+	if n := len(e.storedAudit("")); n != answered[401] {
+		t.Errorf("%d events for %d refusals answered 401", n, answered[401])
+	}
 }

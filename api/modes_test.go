@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
@@ -155,6 +158,36 @@ func TestModeNotificationURLs(t *testing.T) {
 			}
 		}
 		e.must(200, request{method: "POST", path: "/v1/payment-sessions/" + id, body: with(noURL, "settings", map[string]any{"security": map[string]any{"level": 100}})})
+	})
+}
+
+// TestModeEndpointRotateEnable: in live mode an endpoint whose URL is not
+// https (one made while the database ran as a sandbox) is given no new
+// secret and is not enabled, 409 saying why, and nothing changes; the
+// sandbox does both. An https endpoint has both in either mode.
+func TestModeEndpointRotateEnable(t *testing.T) {
+	modes(t, func(t *testing.T, live bool, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		insecure := &notify.Endpoint{ID: "ne_http", MerchantID: e.a.merchantID, URL: "http://erp.example/hooks",
+			Secret: kassatest.KEK().Seal([]byte("whsec_ZW5kcG9pbnQgc2VjcmV0IG9mIDI0IGJ5dGVz"), notify.SecretContext("ne_http")), CreatedAt: t0}
+		if err := e.store.Update(t.Context(), func(tx store.Tx) error { return tx.CreateNotificationEndpoint(t.Context(), insecure) }); err != nil {
+			t.Fatal(err)
+		}
+		var secure struct{ ID string }
+		e.must(201, request{method: "POST", path: "/v1/notification-endpoints", body: map[string]any{"url": "https://erp.example/hooks"}}).decode(t, &secure)
+		for _, action := range []string{"rotate-secret", "enable"} {
+			before := e.endpoints(nil)
+			resp := e.do(request{method: "POST", path: "/v1/notification-endpoints/ne_http/" + action})
+			switch {
+			case !live && resp.status != 200:
+				t.Errorf("sandbox: %s of an http endpoint = %d %s, want 200", action, resp.status, resp.body)
+			case live && (resp.status != 409 || resp.code() != "conflict" || !strings.Contains(string(resp.body), "https")):
+				t.Errorf("live: %s of an http endpoint = %d %s, want 409 saying https", action, resp.status, resp.body)
+			case live && !cmp.Equal(before, e.endpoints(nil)):
+				t.Errorf("live: a refused %s changed the endpoints", action)
+			}
+			e.must(200, request{method: "POST", path: "/v1/notification-endpoints/" + secure.ID + "/" + action})
+		}
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -21,11 +22,21 @@ type endpointIn struct {
 }
 
 type endpointView struct {
-	ID         string    `json:"id"`
-	URL        string    `json:"url"`
-	EventTypes []string  `json:"eventTypes"`
-	Secret     string    `json:"secret,omitempty"` // only when created
-	CreatedAt  time.Time `json:"createdAt"`
+	ID         string   `json:"id"`
+	URL        string   `json:"url"`
+	EventTypes []string `json:"eventTypes"`
+	// State is enabled or disabled; when disabled, since DisabledAt, for
+	// DisabledReason (notify.DisabledGone, notify.DisabledFailing).
+	State          string    `json:"state,omitempty"`
+	DisabledAt     time.Time `json:"disabledAt,omitzero"`
+	DisabledReason string    `json:"disabledReason,omitempty"`
+	FailingSince   time.Time `json:"failingSince,omitzero"`
+	// The last rotation of the secret, and when the secret it replaced
+	// stops signing.
+	RotatedAt               time.Time `json:"secretRotatedAt,omitzero"`
+	PreviousSecretExpiresAt time.Time `json:"previousSecretExpiresAt,omitzero"`
+	Secret                  string    `json:"secret,omitempty"` // only when created or rotated
+	CreatedAt               time.Time `json:"createdAt"`
 }
 
 func endpointOf(e *notify.Endpoint) endpointView {
@@ -33,7 +44,15 @@ func endpointOf(e *notify.Endpoint) endpointView {
 	if types == nil {
 		types = []string{}
 	}
-	return endpointView{ID: e.ID, URL: e.URL, EventTypes: types, CreatedAt: e.CreatedAt}
+	state := "enabled"
+	if e.Disabled() {
+		state = "disabled"
+	}
+	return endpointView{
+		ID: e.ID, URL: e.URL, EventTypes: types, State: state,
+		DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason, FailingSince: e.FailingSince,
+		RotatedAt: e.RotatedAt, PreviousSecretExpiresAt: e.PreviousUntil, CreatedAt: e.CreatedAt,
+	}
 }
 
 func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) error {
@@ -46,20 +65,53 @@ func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) er
 	for i, t := range in.EventTypes {
 		types[i] = string(t)
 	}
-	// The answer, stored for replays of its Idempotency-Key, holds the
-	// secret sealed as the endpoint does; each answer sent opens it.
-	sealed := &bufferedAnswer{ResponseWriter: w}
-	err = s.mutation(sealed, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+	return s.secretMutation(w, r, body, http.StatusCreated, func(ctx context.Context, tx store.Tx) (*notify.Endpoint, error) {
 		e, err := s.app.CreateEndpoint(ctx, tx, principal(r).MerchantID, string(in.URL), types)
+		if err == nil {
+			setTarget(r, e.ID)
+		}
+		return e, err
+	})
+}
+
+type rotateSecretIn struct {
+	OverlapSeconds wire.Int `json:"overlapSeconds"`
+}
+
+// handleEndpointRotate gives an endpoint a new secret, answered once as
+// at creation, and keeps the old one signing for the overlap.
+func (s *Server) handleEndpointRotate(w http.ResponseWriter, r *http.Request) error {
+	body, err := wire.ReadBody(r)
+	if err != nil {
+		return err
+	}
+	var in rotateSecretIn
+	if err := wire.DecodeOptional(body, &in); err != nil {
+		return err
+	}
+	overlap := overlapOf(in.OverlapSeconds, notify.DefaultOverlap, notify.MaxOverlap)
+	return s.secretMutation(w, r, body, http.StatusOK, func(ctx context.Context, tx store.Tx) (*notify.Endpoint, error) {
+		return s.app.RotateEndpointSecret(ctx, tx, principal(r).MerchantID, r.PathValue("endpointId"), overlap)
+	})
+}
+
+// secretMutation runs op, which makes an endpoint's secret, as a mutation
+// answered with the endpoint and its secret. The answer, stored for
+// replays of its Idempotency-Key, holds the secret sealed as the
+// endpoint does; each answer sent opens it, so a replay shows the secret
+// that request made.
+func (s *Server) secretMutation(w http.ResponseWriter, r *http.Request, body []byte, status int, op func(ctx context.Context, tx store.Tx) (*notify.Endpoint, error)) error {
+	sealed := &bufferedAnswer{ResponseWriter: w}
+	err := s.mutation(sealed, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		e, err := op(ctx, tx)
 		if err != nil {
 			return 0, nil, err
 		}
-		setTarget(r, e.ID)
 		v := endpointOf(e)
 		if v.Secret, err = s.app.SealSecret(e); err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, v, nil
+		return status, v, nil
 	})
 	if err != nil {
 		return err
@@ -69,12 +121,38 @@ func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	if seal.IsSealed(v.Secret) { // else an answer stored before secrets were sealed, in clear
-		if v.Secret, err = s.app.OpenSecret(v.ID, v.Secret); err != nil {
+		v.Secret, err = s.app.OpenSecret(v.ID, v.Secret)
+		if errors.Is(err, seal.ErrWrongKey) {
+			// Stored before the key was replaced (kassa keys rewrap does
+			// not re-seal stored answers): the replay goes without the
+			// secret, as an API client's does.
+			v.Secret, err = "", nil
+		}
+		if err != nil {
 			return err
 		}
 	}
 	wire.WriteJSON(w, sealed.status, v)
 	return nil
+}
+
+// handleEndpointEnable sends to an endpoint again, with its failure
+// streak cleared. It takes no body, or an empty object.
+func (s *Server) handleEndpointEnable(w http.ResponseWriter, r *http.Request) error {
+	body, err := wire.ReadBody(r)
+	if err != nil {
+		return err
+	}
+	if err := wire.DecodeOptional(body, &struct{}{}); err != nil {
+		return err
+	}
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		e, err := s.app.EnableEndpoint(ctx, tx, principal(r).MerchantID, r.PathValue("endpointId"))
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, endpointOf(e), nil
+	})
 }
 
 // bufferedAnswer keeps the status and body written to it; headers go

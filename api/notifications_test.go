@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/store"
 
 	"github.com/google/go-cmp/cmp"
@@ -32,7 +34,7 @@ type hook struct {
 	*httptest.Server
 	mu     sync.Mutex
 	bodies []string
-	fail   bool // answer 500 while set
+	status int // answered; 0 for 200
 	header []http.Header
 }
 
@@ -44,8 +46,8 @@ func newHook(t *testing.T) *hook {
 		defer h.mu.Unlock()
 		h.bodies = append(h.bodies, string(b))
 		h.header = append(h.header, r.Header.Clone())
-		if h.fail {
-			w.WriteHeader(http.StatusInternalServerError)
+		if h.status != 0 {
+			w.WriteHeader(h.status)
 		}
 	}))
 	t.Cleanup(h.Close)
@@ -58,9 +60,18 @@ func (h *hook) received() []string {
 	return slices.Sorted(slices.Values(h.bodies))
 }
 
+// setFail makes the hook answer 500, or 200 again.
 func (h *hook) setFail(fail bool) {
+	if fail {
+		h.setStatus(http.StatusInternalServerError)
+	} else {
+		h.setStatus(0)
+	}
+}
+
+func (h *hook) setStatus(code int) {
 	h.mu.Lock()
-	h.fail = fail
+	h.status = code
 	h.mu.Unlock()
 }
 
@@ -71,7 +82,7 @@ func notifyEnv(t *testing.T, newEnv func(*testing.T, ...option) *env) (*env, *we
 		c.AllowPrivateWebhooks = true
 	}))
 	d := webhook.New(slog.New(slog.DiscardHandler), e.store, e.clock, notificationKey,
-		webhook.Config{AllowPrivate: true, KEK: kassatest.KEK(), Jitter: func(int) time.Duration { return 0 }})
+		webhook.Config{AllowPrivate: true, KEK: kassatest.KEK(), Endpoints: e.app, Jitter: func(int) time.Duration { return 0 }})
 	return e, d
 }
 
@@ -646,6 +657,35 @@ func TestEndpointAnswerFromBeforeSealing(t *testing.T) {
 		resp := e.must(201, request{method: "POST", path: "/v1/notification-endpoints", body: body, header: map[string]string{"Idempotency-Key": "ep-legacy"}})
 		if string(resp.body) != stored || resp.header.Get("Idempotent-Replayed") != "true" {
 			t.Errorf("replay = %s, want %s", resp.body, stored)
+		}
+	})
+}
+
+// An endpoint's creation answered before the key-encryption key was
+// replaced holds the secret sealed under the old key, which rewrap leaves
+// as it is: its replay answers without the secret, never a server error.
+func TestEndpointAnswerSealedUnderReplacedKey(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		old, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const body = `{"url":"https://erp.example/hooks"}`
+		fp := sha256.Sum256([]byte("POST /v1/notification-endpoints?\n" + body))
+		sealed := old.Seal([]byte("whsec_bGVnYWN5IGVuZHBvaW50IHNlY3JldCAyNCBi"), notify.SecretContext("ne_old"))
+		stored := `{"id":"ne_old","url":"https://erp.example/hooks","eventTypes":[],"secret":"` + sealed + `","createdAt":"2026-03-04T10:00:00Z"}`
+		err = e.store.Update(t.Context(), func(tx store.Tx) error {
+			return tx.PutIdempotencyRecord(t.Context(), &store.IdempotencyRecord{MerchantID: e.a.merchantID, Key: "ep-old",
+				Fingerprint: fp[:], Status: 201, Body: []byte(stored), CreatedAt: e.clock.Now()})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct{ ID, Secret string }
+		e.must(201, request{method: "POST", path: "/v1/notification-endpoints", body: body, header: map[string]string{"Idempotency-Key": "ep-old"}}).decode(t, &v)
+		if v.ID != "ne_old" || v.Secret != "" {
+			t.Errorf("replay = %+v, want ne_old without its secret", v)
 		}
 	})
 }

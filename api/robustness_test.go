@@ -1,11 +1,12 @@
 package api_test
 
 import (
-	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -14,14 +15,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
+	"github.com/kassa-pay/kassa/store"
 )
 
 // Bad input gets a clear 4xx and changes nothing: every mutating endpoint
-// is sent malformed bodies, and the order is compared before and after.
+// is sent malformed bodies, and the order, the notification endpoints and
+// the merchant are compared before and after.
 func TestBadInputNeverFailsServerSide(t *testing.T) {
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		e := newEnv(t)
@@ -29,7 +33,10 @@ func TestBadInputNeverFailsServerSide(t *testing.T) {
 		orderID := e.order(c)
 		sessionID := e.session(c)
 		o := e.getOrder(orderID, nil)
-		before := e.must(200, request{method: "GET", path: "/v1/orders/" + orderID}).body
+		var endpoint struct{ ID string }
+		e.must(201, request{method: "POST", path: "/v1/notification-endpoints", body: map[string]any{"url": "https://erp.example/hooks"}}).decode(t, &endpoint)
+		views := []string{"/v1/orders/" + orderID, "/v1/notification-endpoints", "/v1/merchant"}
+		before := e.views(views)
 
 		bodies := []string{
 			`{`, `"text"`, `42`, `null`, `[1,2]`, `{"orderLines":"x"}`, `{"orderLines":[{}]}`,
@@ -56,6 +63,9 @@ func TestBadInputNeverFailsServerSide(t *testing.T) {
 			{"POST", "/v1/orders/" + orderID + "/customer"},
 			{"POST", "/v1/orders/" + orderID + "/paymentmethod"},
 			{"POST", "/v1/authorization-tokens/at_nope/order"},
+			{"POST", "/v1/notification-endpoints/" + endpoint.ID + "/rotate-secret"},
+			{"POST", "/v1/notification-endpoints/" + endpoint.ID + "/enable"},
+			{"PATCH", "/v1/merchant"},
 		}
 		for _, p := range paths {
 			for _, b := range bodies {
@@ -82,8 +92,8 @@ func TestBadInputNeverFailsServerSide(t *testing.T) {
 				t.Errorf("%s %s = %d %s, want 400 with a code", req.method, req.path, resp.status, resp.body)
 			}
 		}
-		if after := e.must(200, request{method: "GET", path: "/v1/orders/" + orderID}).body; !bytes.Equal(before, after) {
-			t.Errorf("bad requests changed the order:\nbefore %s\nafter  %s", before, after)
+		if after := e.views(views); after != before {
+			t.Errorf("bad requests changed the order, the endpoints or the merchant:\nbefore %s\nafter  %s", before, after)
 		}
 	})
 }
@@ -454,7 +464,8 @@ var hostileCases = func() []hostileCase {
 	for _, p := range []struct{ method, path string }{
 		{"GET", "/v1/orders/%s"}, {"GET", "/v1/orders/%s/documents"}, {"DELETE", "/v1/orders/%s"}, {"GET", "/v1/payment-sessions/%s"},
 		{"DELETE", "/v1/payment-sessions/%s"}, {"POST", "/v1/authorization-tokens/%s/order"}, {"DELETE", "/v1/authorization-tokens/%s"},
-		{"DELETE", "/v1/notification-endpoints/%s"}, {"GET", "/v1/notifications/%s"}, {"POST", "/v1/notifications/%s/redeliver"},
+		{"DELETE", "/v1/notification-endpoints/%s"}, {"POST", "/v1/notification-endpoints/%s/rotate-secret"},
+		{"POST", "/v1/notification-endpoints/%s/enable"}, {"GET", "/v1/notifications/%s"}, {"POST", "/v1/notifications/%s/redeliver"},
 		{"GET", "/v1/documents/%s"}, {"GET", "/invoices/%s"}, {"GET", "/payments/dialog/%s"}, {"GET", "/payments/sign/%s/x"},
 		{"GET", pm + "/collections/%s"}, {"POST", pm + "/collections/%s/sessions"}, {"GET", pm + "/sessions/%s"},
 		{"POST", pm + "/sessions/%s/authorize"}, {"GET", pm + "/payments/%s"}, {"POST", pm + "/payments/%s/capture"},
@@ -496,6 +507,9 @@ var hostileCases = func() []hostileCase {
 			return post("/v1/notification-endpoints", h.body(b)), []string{"/v1/notification-endpoints"}
 		})
 	}
+	add("merchant email", func(e *env, fx *hostileFixture, h hostile) (request, []string) {
+		return request{method: "PATCH", path: "/v1/merchant", body: h.body(map[string]any{"email": hostileMark})}, []string{"/v1/merchant"}
+	})
 	for _, p := range sellerFields {
 		add("invoice settings seller."+p, func(e *env, fx *hostileFixture, h hostile) (request, []string) {
 			return request{method: "PUT", path: "/v1/invoice-settings", body: h.body(map[string]any{"seller": map[string]any{p: hostileMark}})},
@@ -611,4 +625,58 @@ func TestReadiness(t *testing.T) {
 			t.Errorf("/healthz without a database = %d, want 200: the process is alive", code)
 		}
 	})
+}
+
+// brokenStore fails every transaction once broken is set: reads with an
+// error, writes with a panic, each naming a detail no client may see.
+type brokenStore struct {
+	store.Store
+	broken atomic.Bool
+}
+
+const hiddenDetail = "password=hunter2 at 10.1.2.3"
+
+func (s *brokenStore) View(ctx context.Context, fn func(store.ReadTx) error) error {
+	if s.broken.Load() {
+		return errors.New("connecting: " + hiddenDetail)
+	}
+	return s.Store.View(ctx, fn)
+}
+
+func (s *brokenStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if s.broken.Load() {
+		panic("writing: " + hiddenDetail)
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// A failure inside Kassa, an error or a panic, is answered 500 with the
+// generic internal error and nothing of its cause, which goes to the log
+// alone.
+func TestInternalErrorsRevealNothing(t *testing.T) {
+	var st *brokenStore
+	logs := make(logged, 100)
+	e := newEnv(t, withLog(logs), withStore(func(s store.Store) store.Store {
+		st = &brokenStore{Store: s}
+		return st
+	}))
+	e.token(&e.a)
+	st.broken.Store(true)
+	for _, r := range []request{
+		{method: "GET", path: "/v1/orders/or_1"},
+		{method: "POST", path: "/v1/payment-sessions", body: cart(line("A", 1, 100))},
+	} {
+		resp := e.do(r)
+		want := `{"errors":[{"code":"internal","message":"Internal error; the request may be retried"}]}`
+		if resp.status != 500 || string(resp.body) != want {
+			t.Errorf("%s %s with the store failing = %d %s, want 500 %s", r.method, r.path, resp.status, resp.body, want)
+		}
+	}
+	text := ""
+	for len(logs) > 0 {
+		text += fmt.Sprint(attrs(<-logs))
+	}
+	if strings.Count(text, hiddenDetail) < 2 || !strings.Contains(text, "stack:") {
+		t.Errorf("the causes are not in the log:\n%s", text)
+	}
 }

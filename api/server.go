@@ -154,7 +154,9 @@ type principalKey struct{}
 
 // auth lets a request through only with a valid bearer token whose scope
 // allows its method, within its merchant's quota, and puts its principal
-// in the context: every /v1 lookup is scoped to it.
+// in the context: every /v1 lookup is scoped to it. Token checks read no
+// database; a refused token is recorded, within the backoff per source
+// address (badToken).
 func (s *Server) auth(h handler) http.HandlerFunc {
 	h = s.audited(h) // the audit log: the client acts; failed changes recorded
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
@@ -165,7 +167,14 @@ func (s *Server) auth(h handler) http.HandlerFunc {
 		}
 		p, err := s.app.Authenticate(r.Context(), strings.TrimSpace(tok))
 		if err != nil {
-			s.refusedToken(r, p) // in the audit log
+			// Recorded in the audit log, unless its address has sent
+			// too many bad tokens lately (limits.go).
+			done, limited := s.badToken(w, r)
+			if limited != nil {
+				return limited
+			}
+			defer done() // after the event is written, even if that panics
+			s.refusedToken(r, p)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa", error="invalid_token"`)
 			return err
 		}

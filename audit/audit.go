@@ -6,7 +6,8 @@ package audit
 
 import (
 	"time"
-	"unicode/utf8"
+
+	"github.com/kassa-pay/kassa"
 )
 
 // Event is one change, or one failed or refused attempt at one.
@@ -31,8 +32,8 @@ type Event struct {
 	Target string
 	// RequestID is the HTTP request's ID (its X-Request-Id), if any.
 	RequestID string
-	// Source is the address of the connection the request came on, if
-	// any.
+	// Source is the client's address, if any: the connection's peer, or
+	// the client a trusted reverse proxy names.
 	Source string
 	// Status is the HTTP status answered; 0 outside HTTP.
 	Status int
@@ -78,13 +79,4 @@ func System(job string) string { return "system:" + job }
 const MaxText = 128
 
 // Clip shortens s to at most MaxText bytes without splitting a character.
-func Clip(s string) string {
-	if len(s) <= MaxText {
-		return s
-	}
-	i := MaxText
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
-}
+func Clip(s string) string { return kassa.Clip(s, MaxText) }

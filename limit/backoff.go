@@ -38,6 +38,17 @@ var ClientBackoff = Backoff{After: 5, Base: time.Minute, Max: 30 * time.Minute, 
 // because many shops may share one address behind a NAT.
 var SourceBackoff = Backoff{After: 20, Base: time.Second, Max: 30 * time.Minute, Forget: time.Hour}
 
+// BadTokenBackoff is the rule per source address for requests refused
+// for their access token (forged, expired, or of a client revoked or
+// rotated out), each of which the audit log records: after 20
+// consecutive failures a second, doubling to a minute from the 26th, so
+// that a flood of bad tokens from one address costs the database a write
+// a minute. Successes do not forget them, ten minutes without failure
+// do. The wait is short because it also holds back a shop behind the same
+// address whose token has just expired, until its retry is answered 401
+// and it asks for a new token.
+var BadTokenBackoff = Backoff{After: 20, Base: time.Second, Max: time.Minute, Forget: 10 * time.Minute}
+
 // MaxKeys bounds each of a Guard's tables: about 10 MB at most.
 const MaxKeys = 100_000
 
@@ -186,7 +197,7 @@ type Check struct {
 // waits, and nothing is counted. The answer is the same whether or not
 // clientID exists.
 func (g *Guard) Begin(clientID string, source netip.Addr, now time.Time) (Check, time.Duration) {
-	c := Check{g: g, source: sourceKey(source)}
+	c := Check{g: g, source: SourceKey(source)}
 	if clientID != "" {
 		h := sha256.Sum256([]byte(clientID)) // the client id is the caller's: bound its size
 		c.client = string(h[:])
@@ -236,10 +247,10 @@ func (c Check) Abandoned(now time.Time) {
 	c.g.sources.End(c.source, now, false, false)
 }
 
-// sourceKey is the key of a source address: an IPv6 address by its /64,
+// SourceKey is the key of a source address: an IPv6 address by its /64,
 // the block one host or household is usually given, so that the rest of
 // that block is not a supply of fresh addresses.
-func sourceKey(a netip.Addr) string {
+func SourceKey(a netip.Addr) string {
 	a = a.Unmap().WithZone("")
 	if a.Is6() {
 		p, _ := a.Prefix(64) // 64 is within an IPv6 address: no error

@@ -30,6 +30,10 @@ func TestDelay(t *testing.T) {
 		{limit.SourceBackoff, 20, time.Second},
 		{limit.SourceBackoff, 30, 1024 * time.Second},
 		{limit.SourceBackoff, 31, 30 * time.Minute},
+		{limit.BadTokenBackoff, 19, 0},
+		{limit.BadTokenBackoff, 20, time.Second},
+		{limit.BadTokenBackoff, 25, 32 * time.Second},
+		{limit.BadTokenBackoff, 26, time.Minute}, // 64 seconds, capped
 		{limit.Backoff{After: 1, Base: 3 * time.Second, Max: 10 * time.Second}, 2, 6 * time.Second},
 		{limit.Backoff{After: 1, Base: 3 * time.Second, Max: 10 * time.Second}, 3, 10 * time.Second},
 	} {

@@ -105,7 +105,7 @@ func (s *Sender) SendDue(ctx context.Context) (sent int, err error) {
 			if m.Attempts >= maxAttempts {
 				next = time.Time{} // give up; the log keeps the reason
 			}
-			return tx.MailFailed(ctx, m.ID, next, truncate(sendErr.Error(), 500))
+			return tx.MailFailed(ctx, m.ID, next, kassa.Clip(sendErr.Error(), 500))
 		})
 		if sendErr != nil {
 			s.Log.Warn("mail not sent", "mail", m.ID, "attempt", m.Attempts, "err", sendErr)
@@ -282,11 +282,4 @@ func (s *Sender) client() (*mail.Client, error) {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(s.SMTP.Username), mail.WithPassword(s.SMTP.Password))
 	}
 	return mail.NewClient(s.SMTP.Host, opts...)
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

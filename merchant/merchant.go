@@ -21,6 +21,7 @@ type Merchant struct {
 	ID        string    `json:"merchantId"`
 	Name      string    `json:"name"`
 	StoreID   string    `json:"storeId"` // the default store
+	Email     string    `json:"email"`   // where Kassa writes to the merchant (ParseEmail); "" for nowhere
 	CreatedAt time.Time `json:"createdAt"`
 }
 

@@ -87,3 +87,25 @@ func TestSigner(t *testing.T) {
 		}
 	}
 }
+
+func TestParseEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"finance@shop.example":      "finance@shop.example",
+		"  ekonomi@möbler.example ": "ekonomi@möbler.example",
+		"":                          "",
+		"   ":                       "",
+	} {
+		if got, err := merchant.ParseEmail(in); err != nil || got != want {
+			t.Errorf("ParseEmail(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{
+		"finance", "@shop.example", "finance@", "Finance <finance@shop.example>", "finance@shop.example (books)",
+		"a@b.example, c@d.example", "finance@shop.example\r\nBcc: x@y.example", "fin\x00ance@shop.example",
+		strings.Repeat("a", 250) + "@b.example",
+	} {
+		if _, err := merchant.ParseEmail(in); kassa.ErrorCode(err) != kassa.EInvalid {
+			t.Errorf("ParseEmail(%q) = %v, want %s", in, err, kassa.EInvalid)
+		}
+	}
+}

@@ -36,13 +36,18 @@ const (
 	// notification URL, whose receivers (Ledyer's plugins) know Ledyer's
 	// types alone.
 	OrderPaid = "com.kassa.order.paid"
+
+	// EndpointDisabled is Kassa's own too: one of the merchant's
+	// endpoints was disabled (Endpoint.Attempted). It goes to the
+	// merchant's other endpoints.
+	EndpointDisabled = "com.kassa.endpoint.disabled"
 )
 
 // Types lists every notification type, for validating endpoint filters.
 var Types = []string{
 	OrderCreate, OrderReadyForCapture, OrderFullCapture, OrderPartCapture,
 	OrderFullRefund, OrderPartRefund, OrderCancel,
-	AuthorizationCreate, AuthorizationPending, OrderPaid,
+	AuthorizationCreate, AuthorizationPending, OrderPaid, EndpointDisabled,
 }
 
 // orderTypes maps the order events merchants are notified of; the other
@@ -65,8 +70,8 @@ type Message struct {
 	// the order event or the authorization token. Empty: make a new one.
 	ID        string
 	Type      string
-	OrderID   string // "" for authorization events
-	SessionID string
+	OrderID   string // "" for authorization and endpoint events
+	SessionID string // "" for endpoint events
 	Body      []byte
 }
 
@@ -161,21 +166,6 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// Endpoint is a URL a merchant registered for notifications.
-type Endpoint struct {
-	ID         string
-	MerchantID string
-	URL        string
-	Secret     string   // whsec_…, shown to the merchant once; stored sealed (SecretContext)
-	EventTypes []string // empty: every type
-	CreatedAt  time.Time
-}
-
-// Wants says whether the endpoint subscribes to notification type t.
-func (e *Endpoint) Wants(t string) bool {
-	return len(e.EventTypes) == 0 || slices.Contains(e.EventTypes, t)
-}
-
 // Delivery states.
 const (
 	Pending   = "pending"
@@ -212,10 +202,23 @@ type Delivery struct {
 	// process may record its attempt.
 	Claim string
 	// Filled by a claim, for sending. Secret is an endpoint's as stored,
-	// sealed (SecretContext); a session URL's, derived.
-	Body   []byte
-	Secret string
-	Log    []Attempt // filled by the delivery log
+	// sealed (SecretContext); a session URL's, derived. PreviousSecret
+	// and PreviousUntil are the endpoint's (Endpoint.Rotate).
+	Body           []byte
+	Secret         string
+	PreviousSecret string
+	PreviousUntil  time.Time
+	Log            []Attempt // filled by the delivery log
+}
+
+// Secrets are what sign an attempt at d made at t (Sign): its secret,
+// and the one its endpoint's last rotation replaced while the rotation's
+// overlap runs, newest first.
+func (d *Delivery) Secrets(t time.Time) []string {
+	if d.PreviousSecret != "" && t.Before(d.PreviousUntil) {
+		return []string{d.Secret, d.PreviousSecret}
+	}
+	return []string{d.Secret}
 }
 
 // Attempt is one try at a delivery, as the delivery log shows it.
@@ -228,15 +231,15 @@ type Attempt struct {
 	Error      string // why no response came, or why it did not count
 }
 
-// NewDestinations returns deliveries to the endpoints that subscribe to
-// type t and have none among existing: what a replay adds for endpoints
-// created after the notification.
+// NewDestinations returns deliveries to the enabled endpoints that
+// subscribe to type t and have none among existing: what a replay adds
+// for endpoints created after the notification.
 func NewDestinations(existing []Delivery, endpoints []Endpoint, t string) []Delivery {
 	var ds []Delivery
 	for i := range endpoints {
 		e := &endpoints[i]
 		has := slices.ContainsFunc(existing, func(d Delivery) bool { return d.EndpointID == e.ID })
-		if e.Wants(t) && !has {
+		if e.Wants(t) && !has && !e.Disabled() {
 			ds = append(ds, Delivery{EndpointID: e.ID, URL: e.URL})
 		}
 	}
@@ -245,15 +248,22 @@ func NewDestinations(existing []Delivery, endpoints []Endpoint, t string) []Deli
 
 // Destinations returns the deliveries of one notification: the session's
 // notification URL (if any, and for Ledyer's types only) and every
-// endpoint that subscribes to its type.
+// endpoint that subscribes to its type. A delivery to a disabled endpoint
+// is failed from the start: it is not sent, and is there to be
+// redelivered once the endpoint is enabled again. The others have no
+// state yet: they are stored pending.
 func Destinations(notificationURL string, endpoints []Endpoint, t string) []Delivery {
 	var ds []Delivery
 	if notificationURL != "" && strings.HasPrefix(t, "com.ledyer.") {
 		ds = append(ds, Delivery{URL: notificationURL})
 	}
 	for i := range endpoints {
-		if endpoints[i].Wants(t) {
-			ds = append(ds, Delivery{EndpointID: endpoints[i].ID, URL: endpoints[i].URL})
+		if e := &endpoints[i]; e.Wants(t) {
+			d := Delivery{EndpointID: e.ID, URL: e.URL}
+			if e.Disabled() {
+				d.State = Failed
+			}
+			ds = append(ds, d)
 		}
 	}
 	return ds

@@ -162,6 +162,14 @@ func TestDestinations(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("paid (-want +got):\n%s", diff)
 	}
+	// A disabled endpoint's delivery is failed from the start, to be
+	// redelivered once it is enabled again.
+	eps[0].DisabledAt = t0
+	got = notify.Destinations("", eps, notify.OrderFullCapture)
+	want = []notify.Delivery{{EndpointID: "ne_all", URL: "https://a.example/all", State: notify.Failed}, {EndpointID: "ne_cap", URL: "https://a.example/cap"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("to a disabled endpoint (-want +got):\n%s", diff)
+	}
 }
 
 func TestNext(t *testing.T) {
@@ -245,7 +253,7 @@ func TestSignStandardWebhooks(t *testing.T) {
 	copy(random[:], "0123456789abcdefghijklmn")
 	for _, secret := range []string{notify.NewSecret(random), notify.SessionSecret([]byte("server key"), "ac_m")} {
 		body := []byte(`{"eventType":"com.ledyer.order.create"}`)
-		h, err := notify.Sign(secret, "nt_1", t0, body)
+		h, err := notify.Sign("nt_1", t0, body, secret)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +276,7 @@ func TestSignStandardWebhooks(t *testing.T) {
 			t.Errorf("signature %q, official library signs %q (%v)", h.Signature, want, err)
 		}
 	}
-	if _, err := notify.Sign("whsec_!!", "nt_1", t0, nil); err == nil {
+	if _, err := notify.Sign("nt_1", t0, nil, "whsec_!!"); err == nil {
 		t.Error("Sign accepted a malformed secret")
 	}
 }
@@ -279,7 +287,7 @@ func TestVerify(t *testing.T) {
 	secret := notify.SessionSecret([]byte("server key"), "ac_m")
 	other := notify.SessionSecret([]byte("server key"), "ac_other")
 	body := []byte(`{"eventType":"com.ledyer.authorization.create"}`)
-	signed, err := notify.Sign(secret, "nt_1", t0, body)
+	signed, err := notify.Sign("nt_1", t0, body, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +299,7 @@ func TestVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged, err := notify.Sign(other, "nt_1", t0, body)
+	forged, err := notify.Sign("nt_1", t0, body, other)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,6 +436,7 @@ func TestNewDestinations(t *testing.T) {
 		{ID: "ne_old", URL: "https://a.example/old"},
 		{ID: "ne_new", URL: "https://a.example/new"},
 		{ID: "ne_caps", URL: "https://a.example/caps", EventTypes: []string{notify.OrderFullCapture}},
+		{ID: "ne_off", URL: "https://a.example/off", DisabledAt: t0}, // sent nothing until enabled
 	}
 	existing := []notify.Delivery{{URL: "https://shop.example/n"}, {EndpointID: "ne_old", URL: "https://a.example/old"}}
 	got := notify.NewDestinations(existing, eps, notify.OrderCreate)

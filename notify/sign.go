@@ -56,17 +56,26 @@ type Headers struct {
 	ID, Timestamp, Signature string
 }
 
-// Sign signs body for the attempt at t: webhook-id is the notification ID
-// (stable across retries, so receivers can de-duplicate), the timestamp is
-// the attempt's, and the signature is v1,base64(HMAC-SHA256(secret,
-// "id.timestamp.body")).
-func Sign(secret, id string, t time.Time, body []byte) (Headers, error) {
-	key, err := secretKey(secret)
-	if err != nil {
-		return Headers{}, err
+// Sign signs body for the attempt at t with each of secrets: webhook-id
+// is the notification ID (stable across retries, so receivers can
+// de-duplicate), the timestamp is the attempt's, and the signature is
+// v1,base64(HMAC-SHA256(secret, "id.timestamp.body")) for each secret in
+// turn, space-separated, as Standard Webhooks lists several during a
+// rotation: a receiver that verifies with any one of them accepts.
+func Sign(id string, t time.Time, body []byte, secrets ...string) (Headers, error) {
+	if len(secrets) == 0 {
+		return Headers{}, errors.New("notify: no secret to sign with")
 	}
 	ts := strconv.FormatInt(t.Unix(), 10)
-	return Headers{ID: id, Timestamp: ts, Signature: "v1," + base64.StdEncoding.EncodeToString(mac(key, id, ts, body))}, nil
+	sigs := make([]string, len(secrets))
+	for i, secret := range secrets {
+		key, err := secretKey(secret)
+		if err != nil {
+			return Headers{}, err
+		}
+		sigs[i] = "v1," + base64.StdEncoding.EncodeToString(mac(key, id, ts, body))
+	}
+	return Headers{ID: id, Timestamp: ts, Signature: strings.Join(sigs, " ")}, nil
 }
 
 func mac(key []byte, id, ts string, body []byte) []byte {

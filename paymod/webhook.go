@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/limit"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -281,21 +282,18 @@ func (s *Service) hint(ctx context.Context, providerID, ref string, res *EventRe
 }
 
 // The bounds of hints: at most hintConcurrency at once, and a token
-// bucket of hintBurst refilled at hintRate a second. Forged deliveries
+// bucket (hintQuota: 20 at once, 5 more a second). Forged deliveries
 // cost at most this many session lookups and provider calls.
-const (
-	hintConcurrency = 4
-	hintBurst       = 20
-	hintRate        = 5 // per second
-)
+const hintConcurrency = 4
+
+var hintQuota = limit.Quota{Rate: 5, Burst: 20}
 
 // hintLimiter bounds the lookups and provider calls that hints cause, per
 // process. The zero value is ready to use.
 type hintLimiter struct {
 	mu      sync.Mutex
 	running int
-	tokens  float64
-	at      time.Time // of the last refill; zero: the bucket is full
+	bucket  limit.Bucket
 }
 
 // acquire takes a slot and a token at now, or reports that either is
@@ -303,18 +301,10 @@ type hintLimiter struct {
 func (l *hintLimiter) acquire(now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	switch {
-	case l.at.IsZero():
-		l.tokens, l.at = hintBurst, now
-	case now.After(l.at):
-		l.tokens = min(hintBurst, l.tokens+now.Sub(l.at).Seconds()*hintRate)
-		l.at = now
-	}
-	if l.running == hintConcurrency || l.tokens < 1 {
+	if l.running == hintConcurrency || l.bucket.Take(hintQuota, now) > 0 {
 		return false
 	}
 	l.running++
-	l.tokens--
 	return true
 }
 

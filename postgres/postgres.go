@@ -183,7 +183,8 @@ func Migrate(ctx context.Context, url string) ([]string, error) {
 // migrate applies, in lexical order, each embedded migration not yet
 // recorded in schema_migrations, up to and including last ("" for all),
 // each in its own transaction, holding the migration lock throughout.
-// Migrations are forward-only.
+// Migrations are forward-only: a database that has migrations this build
+// does not know is refused.
 func migrate(ctx context.Context, pool *pgxpool.Pool, last string) (applied []string, err error) {
 	c, err := pool.Acquire(ctx)
 	if err != nil {
@@ -204,6 +205,14 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, last string) (applied []st
 	}
 	files, err := fs.ReadDir(migrations, "migrations") // sorted by name
 	if err != nil {
+		return nil, err
+	}
+	rows, _ := c.Query(ctx, `SELECT name FROM schema_migrations`)
+	recorded, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	if err := sqlstore.NewerSchema(recorded, files); err != nil {
 		return nil, err
 	}
 	for _, f := range files {

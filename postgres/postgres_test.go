@@ -142,3 +142,27 @@ func TestCreditDecisionsAppendOnly(t *testing.T) {
 		storetest.CreditDecisionsAppendOnly(t, open(t), exec)
 	})
 }
+
+// A schema a newer Kassa migrated is refused, by Open and by Migrate.
+func TestNewerSchema(t *testing.T) {
+	u, ctx := pgtest.URL(t), t.Context()
+	if _, err := postgres.Migrate(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	c, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	exec := func(ctx context.Context, q string, args ...any) error { _, err := c.Exec(ctx, q, args...); return err }
+	storetest.NewerSchema(t, exec, func() error {
+		db, err := postgres.Open(ctx, u)
+		if err == nil {
+			db.Close()
+		}
+		if _, merr := postgres.Migrate(ctx, u); (merr == nil) != (err == nil) {
+			t.Errorf("Open = %v, but Migrate = %v", err, merr)
+		}
+		return err
+	})
+}

@@ -16,7 +16,8 @@ type Actor struct {
 	// Name is the actor as audit.Event.Actor names it.
 	Name string
 	// RequestID is the ID of the HTTP request, if any; Source the
-	// address of the connection it came on.
+	// client's address (the connection's peer, or the client a trusted
+	// proxy names).
 	RequestID, Source string
 }
 

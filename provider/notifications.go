@@ -3,9 +3,13 @@ package provider
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"slices"
+	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -19,13 +23,8 @@ const maxEndpoints = 20
 // live mode its URL must be https. It returns the endpoint with its
 // secret, which is stored sealed.
 func (s *Service) CreateEndpoint(ctx context.Context, tx store.Tx, merchantID, url string, types []string) (*notify.Endpoint, error) {
-	if err := notify.CheckURL(url, s.cfg.AllowPrivateWebhooks); err != nil {
+	if err := s.checkEndpointURL(url); err != nil {
 		return nil, err
-	}
-	if s.cfg.Live {
-		if err := notify.CheckHTTPS("url", url); err != nil {
-			return nil, err
-		}
 	}
 	var subscribed []string
 	for i, t := range types {
@@ -43,17 +42,170 @@ func (s *Service) CreateEndpoint(ctx context.Context, tx store.Tx, merchantID, u
 	if len(es) >= maxEndpoints {
 		return nil, kassa.Errorf(kassa.EConflict, "a merchant can have at most %d notification endpoints", maxEndpoints)
 	}
-	var random [24]byte
-	rand.Read(random[:])
 	e := &notify.Endpoint{
 		ID: s.ids.New(kassa.PrefixEndpoint), MerchantID: merchantID, URL: url,
-		Secret: notify.NewSecret(random), EventTypes: subscribed, CreatedAt: s.clock.Now(),
+		Secret: newEndpointSecret(), EventTypes: subscribed, CreatedAt: s.clock.Now(),
 	}
 	stored := *e
 	if stored.Secret, err = s.SealSecret(e); err != nil {
 		return nil, err
 	}
 	return e, tx.CreateNotificationEndpoint(ctx, &stored)
+}
+
+// checkEndpointURL holds an endpoint's URL to the destination policy
+// and, in live mode, to https.
+func (s *Service) checkEndpointURL(url string) error {
+	if err := notify.CheckURL(url, s.cfg.AllowPrivateWebhooks); err != nil {
+		return err
+	}
+	if s.cfg.Live {
+		return notify.CheckHTTPS("url", url)
+	}
+	return nil
+}
+
+// usableEndpoint refuses to give a new secret to, or enable, an endpoint
+// whose URL this process would not take at creation: one made in a
+// sandbox whose database now runs in live mode, say, with an http URL.
+func (s *Service) usableEndpoint(e *notify.Endpoint) error {
+	if err := s.checkEndpointURL(e.URL); err != nil {
+		msg := err.Error()
+		if ke, ok := errors.AsType[*kassa.Error](err); ok {
+			msg = ke.Message
+		}
+		return kassa.Errorf(kassa.EConflict, "notification endpoint %s cannot be used: its %s; create an endpoint with a URL that can, and delete this one", e.ID, msg)
+	}
+	return nil
+}
+
+func newEndpointSecret() string {
+	var random [24]byte
+	rand.Read(random[:])
+	return notify.NewSecret(random)
+}
+
+// RotateEndpointSecret gives the merchant's endpoint id a new secret,
+// stored sealed, and keeps signing with the one it replaces for overlap
+// (notify.Endpoint.Rotate). It returns the endpoint with its new secret
+// in clear, for the merchant to see once.
+func (s *Service) RotateEndpointSecret(ctx context.Context, tx store.Tx, merchantID, id string, overlap time.Duration) (*notify.Endpoint, error) {
+	e, err := tx.NotificationEndpoint(ctx, merchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.usableEndpoint(e); err != nil {
+		return nil, err
+	}
+	// The current secret becomes the previous one as it is stored: both
+	// are sealed to the endpoint alike.
+	next, err := e.Rotate(s.clock.Now(), overlap, newEndpointSecret())
+	if err != nil {
+		return nil, err
+	}
+	stored := next
+	if stored.Secret, err = s.SealSecret(&next); err != nil {
+		return nil, err
+	}
+	return &next, tx.UpdateNotificationEndpoint(ctx, &stored)
+}
+
+// EnableEndpoint makes deliveries to the merchant's endpoint id go out
+// again, with no failure streak (notify.Endpoint.Enable); the
+// deliveries failed while it was disabled stay failed, to be redelivered.
+// Enabling an enabled endpoint clears its failure streak only.
+func (s *Service) EnableEndpoint(ctx context.Context, tx store.Tx, merchantID, id string) (*notify.Endpoint, error) {
+	e, err := tx.NotificationEndpoint(ctx, merchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.usableEndpoint(e); err != nil {
+		return nil, err
+	}
+	next := e.Enable()
+	return &next, tx.UpdateNotificationEndpoint(ctx, &next)
+}
+
+// The dispatcher is the audit log's actor when it disables an endpoint,
+// with actionDisableEndpoint.
+const (
+	jobDeliver            = "deliver-notifications"
+	actionDisableEndpoint = "disable-endpoint"
+)
+
+// EndpointAttempted keeps the health of d's endpoint after a, an attempt
+// sent to it (notify.Endpoint.Attempted), in tx: the dispatcher's, which
+// records the attempt (webhook.Config.Endpoints). An endpoint deleted
+// meanwhile is no one's concern.
+func (s *Service) EndpointAttempted(ctx context.Context, tx store.Tx, d *notify.Delivery, a notify.Attempt) error {
+	e, err := tx.NotificationEndpoint(ctx, d.MerchantID, d.EndpointID)
+	if kassa.ErrorCode(err) == kassa.ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	next, changed := e.Attempted(a, s.cfg.DisableEndpointsAfter)
+	if !changed {
+		return nil
+	}
+	if err := tx.UpdateNotificationEndpoint(ctx, &next); err != nil {
+		return err
+	}
+	if next.Disabled() {
+		return s.endpointDisabled(ctx, tx, &next)
+	}
+	return nil
+}
+
+// endpointDisabled follows e's disabling, in its transaction: e's pending
+// deliveries fail, and the merchant hears of it three ways. An e-mail to
+// its contact address, if it has one; a com.kassa.endpoint.disabled
+// notification to its other endpoints that subscribe to it (to those
+// disabled as well, failed like everything meant for them); and an event
+// in its audit log, by the dispatcher.
+func (s *Service) endpointDisabled(ctx context.Context, tx store.Tx, e *notify.Endpoint) error {
+	if _, err := tx.FailEndpointDeliveries(ctx, e.MerchantID, e.ID); err != nil {
+		return err
+	}
+	endpoints, err := tx.NotificationEndpoints(ctx, e.MerchantID)
+	if err != nil {
+		return err
+	}
+	others := slices.DeleteFunc(endpoints, func(o notify.Endpoint) bool { return o.ID == e.ID })
+	if err := s.writeNotifications(ctx, tx, e.MerchantID, "", others, []notify.Message{notify.ForEndpointDisabled(e)}); err != nil {
+		return err
+	}
+	m, err := tx.Merchant(ctx, e.MerchantID)
+	if err != nil {
+		return err
+	}
+	if m.Email != "" {
+		subject, body := disabledNotice(e)
+		if err := s.QueueMessage(ctx, tx, Message{MerchantID: m.ID, To: m.Email, Subject: subject, Body: body}); err != nil {
+			return err
+		}
+	}
+	return s.Audit(ctx, tx, audit.Event{Actor: audit.System(jobDeliver), MerchantID: e.MerchantID, Action: actionDisableEndpoint, Target: e.ID})
+}
+
+// disabledNotice is the e-mail that tells a merchant its endpoint e was
+// disabled.
+func disabledNotice(e *notify.Endpoint) (subject, body string) {
+	const stamp = "2006-01-02 15:04 UTC"
+	why := "it answered 410 Gone, which asks the sender to stop"
+	if e.DisabledReason == notify.DisabledFailing {
+		why = "every attempt to deliver to it has failed since " + e.FailingSince.UTC().Format(stamp)
+	}
+	body = fmt.Sprintf(`Kassa stopped sending notifications to your endpoint %s (%s) at %s: %s.
+
+While it is disabled, nothing is sent to it: the notifications that were waiting for it, and those made meanwhile, are marked failed.
+
+Once it answers again, enable it:
+  POST /v1/notification-endpoints/%s/enable
+and send it what it missed: GET /v1/notifications?status=failed lists the notifications, and POST /v1/notifications/{id}/redeliver sends one again.
+`, e.URL, e.ID, e.DisabledAt.UTC().Format(stamp), why, e.ID)
+	return "Kassa disabled your notification endpoint " + e.ID, body
 }
 
 // SealSecret seals an endpoint's secret, as it is stored: for anything

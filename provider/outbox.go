@@ -171,17 +171,27 @@ func (t *outboxTx) scheduleAutoCapture(ctx context.Context, o *order.Order, even
 	return nil
 }
 
-// write stores each message with a delivery to url (the session's
-// notification URL, if any) and to each of the merchant's endpoints that
-// subscribes to it.
+// write stores the messages (writeNotifications) and remembers to wake
+// the dispatcher once the transaction commits.
 func (t *outboxTx) write(ctx context.Context, merchantID, url string, endpoints []notify.Endpoint, msgs []notify.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	now := t.srv.clock.Now()
+	if err := t.srv.writeNotifications(ctx, t.Tx, merchantID, url, endpoints, msgs); err != nil {
+		return err
+	}
+	t.wrote = true
+	return nil
+}
+
+// writeNotifications stores each message with a delivery to url (the
+// session's notification URL, if any) and to each of endpoints, the
+// merchant's, that subscribes to it.
+func (s *Service) writeNotifications(ctx context.Context, tx store.Tx, merchantID, url string, endpoints []notify.Endpoint, msgs []notify.Message) error {
+	now := s.clock.Now()
 	for _, m := range msgs {
 		if m.ID == "" {
-			m.ID = t.srv.ids.New(kassa.PrefixNotification)
+			m.ID = s.ids.New(kassa.PrefixNotification)
 		}
 		n := &notify.Notification{
 			ID: m.ID, MerchantID: merchantID,
@@ -189,11 +199,10 @@ func (t *outboxTx) write(ctx context.Context, merchantID, url string, endpoints 
 		}
 		ds := notify.Destinations(url, endpoints, m.Type)
 		nameDeliveries(n.ID, ds, 0, now)
-		if err := t.Tx.CreateNotification(ctx, n, ds); err != nil {
+		if err := tx.CreateNotification(ctx, n, ds); err != nil {
 			return err
 		}
 	}
-	t.wrote = true
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/seal"
@@ -58,6 +59,10 @@ type Config struct {
 	// OnNotification, if set, is called after a transaction that wrote
 	// notifications has committed, to wake the dispatcher.
 	OnNotification func()
+	// DisableEndpointsAfter is how long every attempt at a notification
+	// endpoint may fail, without a success, before the endpoint is
+	// disabled (EndpointAttempted); zero is notify.DefaultDisableAfter.
+	DisableEndpointsAfter time.Duration
 }
 
 // Service runs the provider's use cases over a store.
@@ -87,6 +92,9 @@ func New(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids ka
 	}
 	if cfg.Live {
 		cfg.Risk.TestCompanies, cfg.AllowPrivateWebhooks = false, false
+	}
+	if cfg.DisableEndpointsAfter <= 0 {
+		cfg.DisableEndpointsAfter = notify.DefaultDisableAfter
 	}
 	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, decisionIDs: kassa.RandomIDs{Clock: clock}, linkKey: linkKey(signer.Keys[0].Key), issued: make(chan struct{}, 1)}
 	s.keys.signer.Store(&signer)

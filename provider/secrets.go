@@ -123,7 +123,8 @@ func Rewrap(ctx context.Context, st store.Store, kek, next *seal.Key) (int, erro
 const resealBatch = 1000
 
 // reseal replaces each secret the database keeps sealed (the settings
-// named, every endpoint's secret, every message mail's body, every
+// named, every endpoint's secret and the one its last rotation replaced,
+// every message mail's body, every
 // document's link token) with what f makes of it, given its value as
 // stored and its context, and returns how many it replaced. A document's
 // token still in clear is hashed, and f gets the clear token.
@@ -151,14 +152,22 @@ func reseal(ctx context.Context, tx store.Tx, settings []string, f func(stored [
 		return n, err
 	}
 	for i := range es {
-		if es[i].Value, err = f([]byte(es[i].Value), notify.SecretContext(es[i].ID)); err != nil {
+		e := &es[i]
+		if e.Secret, err = f([]byte(e.Secret), notify.SecretContext(e.ID)); err != nil {
 			return n, err
 		}
+		n++
+		if e.Previous == "" {
+			continue
+		}
+		if e.Previous, err = f([]byte(e.Previous), notify.SecretContext(e.ID)); err != nil {
+			return n, err
+		}
+		n++
 	}
 	if err := tx.PutEndpointSecrets(ctx, es); err != nil {
 		return n, err
 	}
-	n += len(es)
 	for after := ""; ; {
 		ms, err := tx.MailBodies(ctx, after, resealBatch)
 		if err != nil {

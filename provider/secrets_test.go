@@ -80,11 +80,26 @@ func TestCopyWithoutKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var endpointSecret string // as the merchant got it
+		var endpointSecrets []string // as the merchant got them: a rotated secret, the one it replaced, another endpoint's
 		e.update(func(ctx context.Context, tx store.Tx) error {
+			es, err := tx.NotificationEndpoints(ctx, e.merchant)
+			if err != nil {
+				return err
+			}
+			previous, err := e.app.OpenSecret(es[0].ID, es[0].Secret)
+			if err != nil {
+				return err
+			}
+			rotated, err := e.app.RotateEndpointSecret(ctx, tx, e.merchant, es[0].ID, notify.DefaultOverlap)
+			if err != nil {
+				return err
+			}
 			ep, err := e.app.CreateEndpoint(ctx, tx, e.merchant, "https://erp.test/second", nil)
-			endpointSecret = ep.Secret
-			return err
+			if err != nil {
+				return err
+			}
+			endpointSecrets = []string{rotated.Secret, previous, ep.Secret}
+			return nil
 		})
 
 		other := mustKey(t, 9)
@@ -132,18 +147,26 @@ func TestCopyWithoutKey(t *testing.T) {
 			t.Error("the notification signing key is stored in clear")
 		}
 
-		if len(s.endpoints) != 2 {
-			t.Fatalf("endpoints %+v, want two", s.endpoints)
+		if len(s.endpoints) != 2 || s.endpoints[0].PreviousSecret == "" {
+			t.Fatalf("endpoints %+v, want two, the first rotated", s.endpoints)
 		}
 		for _, ep := range s.endpoints {
-			if !seal.IsSealed(ep.Secret) || strings.Contains(ep.Secret, strings.TrimPrefix(endpointSecret, notify.SecretPrefix)) {
-				t.Errorf("endpoint %s's stored secret %q is not sealed", ep.ID, ep.Secret)
+			stored := []string{ep.Secret}
+			if ep.PreviousSecret != "" {
+				stored = append(stored, ep.PreviousSecret)
 			}
-			if _, err := other.Open(ep.Secret, notify.SecretContext(ep.ID)); !errors.Is(err, seal.ErrWrongKey) {
-				t.Errorf("another key opens endpoint %s's secret: %v", ep.ID, err)
-			}
-			if _, err := notify.Sign(ep.Secret, "nt_1", e.clock.Now(), []byte("{}")); err == nil {
-				t.Errorf("the stored secret of endpoint %s signs", ep.ID)
+			for _, secret := range stored {
+				for _, given := range endpointSecrets {
+					if !seal.IsSealed(secret) || strings.Contains(secret, strings.TrimPrefix(given, notify.SecretPrefix)) {
+						t.Errorf("endpoint %s's stored secret %q is not sealed", ep.ID, secret)
+					}
+				}
+				if _, err := other.Open(secret, notify.SecretContext(ep.ID)); !errors.Is(err, seal.ErrWrongKey) {
+					t.Errorf("another key opens a secret of endpoint %s: %v", ep.ID, err)
+				}
+				if _, err := notify.Sign("nt_1", e.clock.Now(), []byte("{}"), secret); err == nil {
+					t.Errorf("a stored secret of endpoint %s signs", ep.ID)
+				}
 			}
 		}
 
@@ -177,6 +200,13 @@ func TestRewrap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		e.update(func(ctx context.Context, tx store.Tx) error { // the endpoint keeps the secret it replaces
+			es, err := tx.NotificationEndpoints(ctx, e.merchant)
+			if err == nil {
+				_, err = e.app.RotateEndpointSecret(ctx, tx, e.merchant, es[0].ID, notify.DefaultOverlap)
+			}
+			return err
+		})
 		notificationKey, err := provider.LoadNotificationKey(ctx, e.store, old)
 		if err != nil {
 			t.Fatal(err)
@@ -199,10 +229,11 @@ func TestRewrap(t *testing.T) {
 		}
 
 		n, err := provider.Rewrap(ctx, e.store, old, next)
-		// the key check, two signing keys, an endpoint secret, a message's body,
-		// an invoice's link token, the access-token key a rotation made
-		if err != nil || n != 7 {
-			t.Fatalf("Rewrap = %d, %v; want 7 values re-sealed", n, err)
+		// the key check, two signing keys, an endpoint's secret and the one
+		// its rotation replaced, a message's body, an invoice's link token,
+		// the access-token key a rotation made
+		if err != nil || n != 8 {
+			t.Fatalf("Rewrap = %d, %v; want 8 values re-sealed", n, err)
 		}
 		if _, err := provider.LoadSigner(ctx, e.store, old); !errors.Is(err, seal.ErrWrongKey) {
 			t.Errorf("LoadSigner with the old key after the rewrap = %v, want ErrWrongKey", err)
@@ -215,15 +246,18 @@ func TestRewrap(t *testing.T) {
 		}
 		after := e.stored()
 		for i, ep := range after.endpoints {
-			want, err := old.Open(before.endpoints[i].Secret, notify.SecretContext(ep.ID))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, err := next.Open(ep.Secret, notify.SecretContext(ep.ID)); err != nil || !bytes.Equal(got, want) {
-				t.Errorf("endpoint %s's secret under the new key = %q, %v; want %q", ep.ID, got, err, want)
-			}
-			if _, err := old.Open(ep.Secret, notify.SecretContext(ep.ID)); err == nil {
-				t.Errorf("the old key still opens endpoint %s's secret", ep.ID)
+			was := before.endpoints[i]
+			for name, pair := range map[string][2]string{"secret": {was.Secret, ep.Secret}, "previous secret": {was.PreviousSecret, ep.PreviousSecret}} {
+				want, err := old.Open(pair[0], notify.SecretContext(ep.ID))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, err := next.Open(pair[1], notify.SecretContext(ep.ID)); err != nil || !bytes.Equal(got, want) {
+					t.Errorf("endpoint %s's %s under the new key = %q, %v; want %q", ep.ID, name, got, err, want)
+				}
+				if _, err := old.Open(pair[1], notify.SecretContext(ep.ID)); err == nil {
+					t.Errorf("the old key still opens endpoint %s's %s", ep.ID, name)
+				}
 			}
 		}
 		m := after.mailBodies[0]

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/store/sqlstore"
 )
 
 var _ store.Store = (*DB)(nil)
@@ -47,10 +48,18 @@ type DB struct {
 // Open opens or creates the database at path and brings its schema up to
 // date. A new database file is readable and writable by its owner only
 // (it holds token signing keys), and SQLite gives its -wal and -shm files
-// the database file's mode.
-func Open(path string) (*DB, error) {
+// the database file's mode. A database it created is removed again when
+// it fails.
+func Open(path string) (db *DB, err error) {
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 		f.Close()
+		defer func() {
+			if err != nil {
+				os.Remove(path)
+				os.Remove(path + "-wal")
+				os.Remove(path + "-shm")
+			}
+		}()
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
@@ -77,7 +86,7 @@ func Open(path string) (*DB, error) {
 	reader.SetMaxOpenConns(readers)
 	reader.SetMaxIdleConns(readers)
 
-	db := &DB{
+	db = &DB{
 		writer:   writer,
 		reader:   reader,
 		writes:   newStmts(writer),
@@ -122,7 +131,8 @@ var migrations embed.FS
 // migrate applies, in lexical order, each embedded migration not yet
 // recorded in schema_migrations, up to and including last ("" for all),
 // each in its own transaction. Migrations
-// are forward-only: a released one is never edited, only followed. The
+// are forward-only: a released one is never edited, only followed, and a
+// database that has migrations this build does not know is refused. The
 // transactions begin IMMEDIATE, so two processes opening a new file at
 // once take turns and the second finds the work done.
 func migrate(ctx context.Context, db *sql.DB, last string) error {
@@ -131,6 +141,9 @@ func migrate(ctx context.Context, db *sql.DB, last string) error {
 	}
 	files, err := fs.ReadDir(migrations, "migrations") // sorted by name
 	if err != nil {
+		return err
+	}
+	if err := checkSchema(ctx, db, files); err != nil {
 		return err
 	}
 	for _, f := range files {
@@ -142,6 +155,28 @@ func migrate(ctx context.Context, db *sql.DB, last string) error {
 		}
 	}
 	return nil
+}
+
+// checkSchema refuses a schema a newer Kassa migrated
+// (sqlstore.NewerSchema).
+func checkSchema(ctx context.Context, db *sql.DB, files []fs.DirEntry) error {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM schema_migrations`)
+	if err != nil {
+		return err
+	}
+	var applied []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		applied = append(applied, name)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	return sqlstore.NewerSchema(applied, files)
 }
 
 func migrateFile(ctx context.Context, db *sql.DB, name string) error {
@@ -168,4 +203,35 @@ func migrateFile(ctx context.Context, db *sql.DB, name string) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// Backup writes a consistent copy of the database at path to a new file
+// to, readable and writable by its owner only, while other processes go
+// on reading and writing it: VACUUM INTO reads one snapshot, so it waits
+// for no writer and no writer waits for it. The copy is a database like
+// any other (it needs no -wal file) and is synced to disk before Backup
+// returns. It neither creates nor migrates the database at path, and
+// refuses a file to that exists already.
+func Backup(ctx context.Context, path, to string) (err error) {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no database to back up: %w", err)
+	}
+	f, err := os.OpenFile(to, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600) // VACUUM INTO takes an empty file, and keeps its mode
+	if err != nil {
+		return fmt.Errorf("backup file: %w", err)
+	}
+	defer func() {
+		if err = errors.Join(err, f.Close()); err != nil {
+			os.Remove(to)
+		}
+	}()
+	db, err := sql.Open("sqlite", dsn(path, nil)) // not query_only, which refuses VACUUM INTO
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO $1`, to); err != nil {
+		return fmt.Errorf("backing up %s: %w", path, err)
+	}
+	return f.Sync()
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -369,4 +370,100 @@ func TestAppendOnly(t *testing.T) {
 	storetest.AuditAppendOnly(t, db, exec)
 	storetest.CreditDecisionsAppendOnly(t, db, exec)
 	storetest.InvoiceLogosImmutable(t, db, exec)
+}
+
+// A database a newer Kassa migrated is refused, and left as it was.
+func TestNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kassa.db")
+	if err := mustOpen(t, path).Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := raw(t, path)
+	exec := func(ctx context.Context, q string, args ...any) error {
+		_, err := r.ExecContext(ctx, q, args...)
+		return err
+	}
+	storetest.NewerSchema(t, exec, func() error {
+		db, err := sqlite.Open(path)
+		if err == nil {
+			db.Close()
+		}
+		return err
+	})
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the refused database is gone: %v", err)
+	}
+}
+
+// Backup copies the database while it is being written, and the copy
+// opens as a database of its own holding what was committed before.
+func TestBackup(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kassa.db")
+	db := mustOpen(t, path)
+	defer db.Close()
+	ctx := t.Context()
+	m := &merchant.Merchant{ID: "ac_1", Name: "Kassa AB", StoreID: "1", CreatedAt: now}
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.CreateMerchant(ctx, m) }); err != nil {
+		t.Fatal(err)
+	}
+	// A writer keeps committing while the backup runs.
+	stop, written := make(chan struct{}), make(chan error, 1)
+	go func() {
+		for i := 2; ; i++ {
+			select {
+			case <-stop:
+				written <- nil
+				return
+			default:
+			}
+			m := &merchant.Merchant{ID: fmt.Sprintf("ac_%d", i), Name: "Kassa AB", StoreID: fmt.Sprint(i), CreatedAt: now}
+			if err := db.Update(ctx, func(tx store.Tx) error { return tx.CreateMerchant(ctx, m) }); err != nil {
+				written <- err
+				return
+			}
+		}
+	}()
+	to := filepath.Join(dir, "backup.db")
+	err := sqlite.Backup(ctx, path, to)
+	close(stop)
+	if werr := <-written; werr != nil {
+		t.Fatalf("writing during the backup: %v", werr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(to); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup file: %v %v, want mode 0600", fi.Mode(), err)
+	}
+	if err := sqlite.Backup(ctx, path, to); err == nil {
+		t.Error("a backup over an existing file succeeded")
+	}
+	if err := sqlite.Backup(ctx, filepath.Join(dir, "missing.db"), filepath.Join(dir, "other.db")); err == nil {
+		t.Error("a backup of a missing database succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.db")); err == nil {
+		t.Error("backing up a missing database created it")
+	}
+
+	restored := filepath.Join(t.TempDir(), "kassa.db")
+	b, err := os.ReadFile(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(restored, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	copyDB := mustOpen(t, restored)
+	defer copyDB.Close()
+	var got *merchant.Merchant
+	if err := copyDB.View(ctx, func(tx store.ReadTx) (err error) {
+		got, err = tx.Merchant(ctx, "ac_1")
+		return err
+	}); err != nil {
+		t.Fatalf("reading the restored copy: %v", err)
+	}
+	if got.Name != "Kassa AB" {
+		t.Errorf("restored merchant = %+v", got)
+	}
 }

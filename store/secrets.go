@@ -11,11 +11,12 @@ import (
 // and Rewrap re-seals everything under a new key; and it stores the
 // access-token signing keys that rotations make.
 type SecretWriter interface {
-	// EndpointSecrets lists every notification endpoint's secret as
+	// EndpointSecrets lists every notification endpoint's secrets as
 	// stored, by endpoint ID.
-	EndpointSecrets(ctx context.Context) ([]StoredSecret, error)
-	// PutEndpointSecrets replaces endpoints' stored secrets.
-	PutEndpointSecrets(ctx context.Context, ss []StoredSecret) error
+	EndpointSecrets(ctx context.Context) ([]EndpointSecret, error)
+	// PutEndpointSecrets replaces endpoints' stored secrets, the current
+	// and the previous one both.
+	PutEndpointSecrets(ctx context.Context, ss []EndpointSecret) error
 	// DocumentTokens lists, by document ID, up to limit documents' buyer
 	// tokens as stored, of the documents whose ID sorts after after.
 	DocumentTokens(ctx context.Context, after string, limit int) ([]DocumentToken, error)
@@ -55,6 +56,11 @@ type SigningKey struct {
 
 // StoredSecret is a secret as stored, and the ID of what it belongs to.
 type StoredSecret struct{ ID, Value string }
+
+// EndpointSecret is a notification endpoint's secrets as stored: its
+// secret, and the one its last rotation replaced ("" if it was never
+// rotated; notify.Endpoint.PreviousSecret).
+type EndpointSecret struct{ ID, Secret, Previous string }
 
 // DocumentToken is a document's buyer token as stored: its hash
 // (invoice.TokenHash), to find the document by, and the token sealed

@@ -68,6 +68,8 @@ type ReadTx interface {
 type Tx interface {
 	ReadTx
 	CreateMerchant(ctx context.Context, m *merchant.Merchant) error
+	// SetMerchantEmail sets the merchant's contact address.
+	SetMerchantEmail(ctx context.Context, id, email string) error
 	CreateClient(ctx context.Context, c *merchant.Client) error
 
 	// CreateOrder inserts an order and all of its events.

@@ -579,3 +579,151 @@ func testAutoCaptures(f *fixture) {
 		t.Errorf("after CancelAutoCapture (-want +got):\n%s", diff)
 	}
 }
+
+// An endpoint's rotation and health round-trip; its lookup is the
+// merchant's. While it is disabled, nothing is claimed for it: its
+// pending deliveries fail (those claimed, with their attempts), a new
+// delivery can be stored failed, one added pending fails when due, and a
+// redelivery leaves them alone until it is enabled again.
+func testEndpointHealth(f *fixture) {
+	t, ctx := f.t, f.ctx
+	a, b := f.createMerchant(), f.createMerchant()
+	e := &notify.Endpoint{ID: f.ids.New(kassa.PrefixEndpoint), MerchantID: a, URL: "https://hooks.example/in", Secret: "whsec_bmV3",
+		EventTypes: []string{notify.OrderCreate}, CreatedAt: f.now}
+	f.mustUpdate(func(tx store.Tx) error { return tx.CreateNotificationEndpoint(ctx, e) })
+	endpoint := func() *notify.Endpoint {
+		t.Helper()
+		var got *notify.Endpoint
+		f.mustUpdate(func(tx store.Tx) (err error) { got, err = tx.NotificationEndpoint(ctx, a, e.ID); return err })
+		return got
+	}
+	if diff := cmp.Diff(e, endpoint()); diff != "" {
+		t.Errorf("NotificationEndpoint (-want +got):\n%s", diff)
+	}
+	for _, c := range []struct{ merchant, id string }{{b, e.ID}, {a, "ne_missing"}} {
+		_, err := read(f, func(tx store.ReadTx) (*notify.Endpoint, error) { return tx.NotificationEndpoint(ctx, c.merchant, c.id) })
+		wantCode(t, "NotificationEndpoint("+c.merchant+", "+c.id+")", err, kassa.ENotFound)
+		err = f.s.Update(ctx, func(tx store.Tx) error {
+			changed := *e
+			changed.MerchantID, changed.ID = c.merchant, c.id
+			return tx.UpdateNotificationEndpoint(ctx, &changed)
+		})
+		wantCode(t, "UpdateNotificationEndpoint("+c.merchant+", "+c.id+")", err, kassa.ENotFound)
+	}
+
+	// Rotated: the claim signs with both secrets, and says until when.
+	rotated := *e
+	rotated.Secret, rotated.PreviousSecret, rotated.RotatedAt, rotated.PreviousUntil = "whsec_bmV3ZXI=", e.Secret, f.now, f.now.Add(24*time.Hour)
+	rotated.URL, rotated.EventTypes = "https://elsewhere.example/", nil // not what an update changes
+	f.mustUpdate(func(tx store.Tx) error { return tx.UpdateNotificationEndpoint(ctx, &rotated) })
+	rotated.URL, rotated.EventTypes = e.URL, e.EventTypes
+	if diff := cmp.Diff(&rotated, endpoint()); diff != "" {
+		t.Errorf("after a rotation (-want +got):\n%s", diff)
+	}
+	toEndpointOnly := func(orderID string) *notify.Notification {
+		return f.storeNotification(a, orderID, []notify.Delivery{{EndpointID: e.ID, URL: e.URL}})
+	}
+	inFlight, delivered, queued := toEndpointOnly("or_1"), toEndpointOnly("or_2"), f.newNotification(a, "or_3", e.ID)
+	toSession := f.notifyTo(a, "https://shop.example/n")
+	var claimed []notify.Delivery // the endpoint's: its cap of 2 leaves queued's unclaimed
+	for _, c := range f.claimCapped("c1", 10, 2) {
+		if c.EndpointID == e.ID {
+			claimed = append(claimed, c)
+		}
+	}
+	if len(claimed) != 2 || claimed[0].NotificationID != inFlight.ID || claimed[1].NotificationID != delivered.ID {
+		t.Fatalf("claimed %+v, want the endpoint's first two deliveries", claimed)
+	}
+	for _, c := range claimed {
+		if c.Secret != rotated.Secret || c.PreviousSecret != e.Secret || !c.PreviousUntil.Equal(rotated.PreviousUntil) {
+			t.Errorf("claimed %+v, want the endpoint's delivery with both secrets", c)
+		}
+	}
+
+	// Disabled, after a failure streak: the unclaimed delivery fails; those
+	// in flight end as their attempts do, one failed, one delivered.
+	disabled := rotated
+	disabled.FailingSince, disabled.DisabledAt, disabled.DisabledReason = f.now.Add(-time.Hour), f.now, notify.DisabledFailing
+	var failed int
+	f.mustUpdate(func(tx store.Tx) (err error) {
+		if err := tx.UpdateNotificationEndpoint(ctx, &disabled); err != nil {
+			return err
+		}
+		failed, err = tx.FailEndpointDeliveries(ctx, a, e.ID)
+		return err
+	})
+	if diff := cmp.Diff(&disabled, endpoint()); diff != "" {
+		t.Errorf("after disabling (-want +got):\n%s", diff)
+	}
+	if failed != 1 {
+		t.Errorf("FailEndpointDeliveries = %d, want the one not in flight", failed)
+	}
+	d := claimed[0]
+	d.Attempts, d.NextAt = 1, f.now.Add(5*time.Second)
+	f.record(d, notify.Attempt{At: f.now, StatusCode: 500})
+	d = claimed[1]
+	d.Attempts, d.State = 1, notify.Delivered
+	f.record(d, notify.Attempt{At: f.now, StatusCode: 200})
+	if got := f.deliveries(a, delivered.ID)[0]; got.State != notify.Delivered {
+		t.Errorf("a delivery in flight to the endpoint when it was disabled, answered 200: %s, want delivered", got.State)
+	}
+
+	// Meanwhile: a notification stored with its delivery failed, as the
+	// outbox stores those to a disabled endpoint, and one added pending.
+	stored := f.storeNotification(a, "or_3", []notify.Delivery{{EndpointID: e.ID, URL: e.URL, State: notify.Failed}})
+	added := f.newNotification(a, "or_4", "")
+	f.mustUpdate(func(tx store.Tx) error {
+		return tx.AddDeliveries(ctx, added, []notify.Delivery{{ID: f.ids.New(kassa.PrefixDelivery), EndpointID: e.ID, URL: e.URL, NextAt: f.now}}, f.now)
+	})
+	f.advance(time.Minute)
+	for _, c := range f.claim("c2", 10) {
+		if c.EndpointID != "" {
+			t.Errorf("claimed %s for the disabled endpoint", c.ID)
+		}
+	}
+	toEndpoint := func(n *notify.Notification) notify.Delivery {
+		t.Helper()
+		for _, dl := range f.deliveries(a, n.ID) {
+			if dl.EndpointID == e.ID {
+				return dl
+			}
+		}
+		t.Fatalf("notification %s has no delivery to the endpoint", n.OrderID)
+		return notify.Delivery{}
+	}
+	for _, c := range []struct {
+		n        *notify.Notification
+		attempts int
+	}{{inFlight, 1}, {queued, 0}, {stored, 0}, {added, 0}} {
+		if got := toEndpoint(c.n); got.State != notify.Failed || len(got.Log) != c.attempts {
+			t.Errorf("delivery of %s to the disabled endpoint: %s with %d attempts; want failed with %d", c.n.OrderID, got.State, len(got.Log), c.attempts)
+		}
+	}
+
+	// A redelivery leaves the disabled endpoint's deliveries as they are,
+	// and counts none of them; once enabled, it makes them pending again.
+	f.advance(time.Minute) // c2's leases run out
+	redeliver := func(n *notify.Notification) int {
+		t.Helper()
+		var count int
+		f.mustUpdate(func(tx store.Tx) (err error) { count, err = tx.Redeliver(ctx, a, n.ID, f.now); return err })
+		return count
+	}
+	if n := redeliver(queued); n != 1 || toEndpoint(queued).State != notify.Failed {
+		t.Errorf("Redeliver while disabled = %d, the endpoint's delivery %s; want 1 (the session URL), failed", n, toEndpoint(queued).State)
+	}
+	if n := redeliver(stored); n != 0 {
+		t.Errorf("Redeliver of a notification for the disabled endpoint alone = %d, want 0", n)
+	}
+	enabled := disabled.Enable()
+	f.mustUpdate(func(tx store.Tx) error { return tx.UpdateNotificationEndpoint(ctx, &enabled) })
+	if got := endpoint(); got.Disabled() || !got.FailingSince.IsZero() || got.DisabledReason != "" {
+		t.Errorf("after enabling: %+v", got)
+	}
+	if n := redeliver(stored); n != 1 || toEndpoint(stored).State != notify.Pending {
+		t.Errorf("Redeliver once enabled = %d, the endpoint's delivery %s; want 1, pending", n, toEndpoint(stored).State)
+	}
+	if got := f.deliveries(a, toSession.ID); len(got) != 1 || got[0].State != notify.Pending {
+		t.Errorf("the session URL's delivery, in no way the endpoint's: %+v", got)
+	}
+}

@@ -57,22 +57,23 @@ func testSecrets(f *fixture) {
 	wantCode(t, "DocumentByToken(the replaced token)", err, kassa.ENotFound)
 
 	e1 := &notify.Endpoint{ID: "ne_1", MerchantID: m, URL: "https://hooks.example/1", Secret: "stored 1", CreatedAt: f.now}
-	e2 := &notify.Endpoint{ID: "ne_2", MerchantID: other, URL: "https://hooks.example/2", Secret: "stored 2", CreatedAt: f.now}
+	e2 := &notify.Endpoint{ID: "ne_2", MerchantID: other, URL: "https://hooks.example/2", Secret: "stored 2",
+		PreviousSecret: "stored 2 before", PreviousUntil: f.now.Add(time.Hour), RotatedAt: f.now, CreatedAt: f.now}
 	f.mustUpdate(func(tx store.Tx) error {
 		return errors.Join(tx.CreateNotificationEndpoint(ctx, e2), tx.CreateNotificationEndpoint(ctx, e1))
 	})
-	var ss []store.StoredSecret
+	var ss []store.EndpointSecret
 	f.mustUpdate(func(tx store.Tx) (err error) { ss, err = tx.EndpointSecrets(ctx); return err })
-	if diff := cmp.Diff([]store.StoredSecret{{ID: "ne_1", Value: "stored 1"}, {ID: "ne_2", Value: "stored 2"}}, ss); diff != "" {
+	if diff := cmp.Diff([]store.EndpointSecret{{ID: "ne_1", Secret: "stored 1"}, {ID: "ne_2", Secret: "stored 2", Previous: "stored 2 before"}}, ss); diff != "" {
 		t.Errorf("EndpointSecrets (-want +got):\n%s", diff)
 	}
 	f.mustUpdate(func(tx store.Tx) error {
-		return tx.PutEndpointSecrets(ctx, []store.StoredSecret{{ID: "ne_2", Value: "resealed 2"}})
+		return tx.PutEndpointSecrets(ctx, []store.EndpointSecret{{ID: "ne_2", Secret: "resealed 2", Previous: "resealed 2 before"}})
 	})
-	for merchantID, want := range map[string]string{m: "stored 1", other: "resealed 2"} {
+	for merchantID, want := range map[string][2]string{m: {"stored 1", ""}, other: {"resealed 2", "resealed 2 before"}} {
 		es := mustRead(f, func(tx store.ReadTx) ([]notify.Endpoint, error) { return tx.NotificationEndpoints(ctx, merchantID) })
-		if len(es) != 1 || es[0].Secret != want {
-			t.Errorf("%s's endpoints = %+v, want one with secret %q", merchantID, es, want)
+		if len(es) != 1 || es[0].Secret != want[0] || es[0].PreviousSecret != want[1] {
+			t.Errorf("%s's endpoints = %+v, want one with secrets %q", merchantID, es, want)
 		}
 	}
 }

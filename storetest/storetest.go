@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimsExclusive", testClaimsExclusive},
 		{"ClaimsPerDestination", testClaimsPerDestination},
 		{"DeliveryEndpointDeleted", testDeliveryEndpointDeleted},
+		{"EndpointHealth", testEndpointHealth},
 		{"AutoCaptures", testAutoCaptures},
 		{"CreditHolds", testCreditHolds},
 		{"ConcurrentCredit", testConcurrentCredit},
@@ -307,6 +308,24 @@ func testMerchants(f *fixture) {
 
 	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.CreateMerchant(ctx, m1) })
 	wantCode(t, "CreateMerchant of an existing ID", err, kassa.EConflict)
+
+	// The contact address: stored at creation, set, and removed.
+	m3 := f.newMerchant()
+	m3.Email = "finance@byggvaror.example"
+	f.mustUpdate(func(tx store.Tx) error { return tx.CreateMerchant(ctx, m3) })
+	for _, email := range []string{m3.Email, "ekonomi@byggvaror.example", ""} {
+		if email != m3.Email {
+			f.mustUpdate(func(tx store.Tx) error { return tx.SetMerchantEmail(ctx, m3.ID, email) })
+		}
+		if got := mustRead(f, func(tx store.ReadTx) (*merchant.Merchant, error) { return tx.Merchant(ctx, m3.ID) }); got.Email != email || got.Name != m3.Name {
+			t.Errorf("merchant %+v, want email %q", got, email)
+		}
+	}
+	if got := mustRead(f, func(tx store.ReadTx) (*merchant.Merchant, error) { return tx.Merchant(ctx, m1.ID) }); got.Email != "" {
+		t.Errorf("another merchant's email changed to %q", got.Email)
+	}
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.SetMerchantEmail(ctx, "ac_missing", "a@b.example") })
+	wantCode(t, "SetMerchantEmail of a missing merchant", err, kassa.ENotFound)
 	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.CreateClient(ctx, c) })
 	wantCode(t, "CreateClient of an existing ID", err, kassa.EConflict)
 }

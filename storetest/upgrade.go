@@ -152,6 +152,39 @@ var Upgrades = []Upgrade{
 	{"Deliveries", "0006_document_numbering.sql", UpgradeDeliveries},
 	{"Secrets", "0008_delivery_destinations.sql", UpgradeSecrets},
 	{"Clients", "0008_delivery_destinations.sql", UpgradeClients},
+	{"EndpointHealth", "0013_signing_keys.sql", UpgradeEndpointHealth},
+}
+
+// UpgradeEndpointHealth checks migration 0014, which gives endpoints
+// rotations and a health, and merchants a contact address, on a database
+// whose schema is at 0013: exec writes a merchant and its endpoint as
+// 0013 stored them, then open brings the schema up to date. The merchant
+// has no address; the endpoint keeps its secret, was never rotated, has
+// no failure streak and is enabled.
+func UpgradeEndpointHealth(t *testing.T, exec Exec, _ Count, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	const m = "ac_legacy"
+	created := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	for _, s := range [][]any{
+		{`INSERT INTO merchants (id, name, store_id, created_at) VALUES ($1, 'Legacy AB', '1', $2)`, m, created.UnixMicro()},
+		{`INSERT INTO notification_endpoints (id, merchant_id, url, secret, event_types, created_at)
+			VALUES ('ne_legacy', $1, 'https://erp.example/hooks', 'ks1:sealed', '["com.kassa.order.paid"]', $2)`, m, created.UnixMicro()},
+	} {
+		if err := exec(ctx, s[0].(string), s[1:]...); err != nil {
+			t.Fatalf("writing 0013's data: %v", err)
+		}
+	}
+	s := open(t)
+	got := mustView(t, s, func(tx store.ReadTx) (*merchant.Merchant, error) { return tx.Merchant(ctx, m) })
+	if diff := cmp.Diff(&merchant.Merchant{ID: m, Name: "Legacy AB", StoreID: "1", CreatedAt: created}, got); diff != "" {
+		t.Errorf("the merchant after the upgrade (-want +got):\n%s", diff)
+	}
+	es := mustView(t, s, func(tx store.ReadTx) ([]notify.Endpoint, error) { return tx.NotificationEndpoints(ctx, m) })
+	want := []notify.Endpoint{{ID: "ne_legacy", MerchantID: m, URL: "https://erp.example/hooks", Secret: "ks1:sealed",
+		EventTypes: []string{notify.OrderPaid}, CreatedAt: created}}
+	if diff := cmp.Diff(want, es); diff != "" {
+		t.Errorf("the endpoint after the upgrade (-want +got):\n%s", diff)
+	}
 }
 
 // Count runs a query that counts rows on a backend's database directly,
@@ -292,5 +325,21 @@ func UpgradeClients(t *testing.T, exec Exec, _ Count, open func(t *testing.T) st
 	}
 	if len(cs) == 1 && !cs[0].Verify("legacy secret", created.Add(time.Hour)) {
 		t.Error("the client's secret does not verify after the upgrade")
+	}
+}
+
+// NewerSchema checks that a store refuses a database a newer Kassa has
+// migrated: exec records a migration this build does not have, as that
+// release would, and open, which opens the store on the database, must
+// fail with an error that names the migration and says a newer Kassa
+// migrated it.
+func NewerSchema(t *testing.T, exec Exec, open func() error) {
+	const future = "9999_from_a_newer_kassa.sql"
+	if err := exec(context.Background(), `INSERT INTO schema_migrations (name) VALUES ($1)`, future); err != nil {
+		t.Fatal(err)
+	}
+	err := open()
+	if err == nil || !strings.Contains(err.Error(), future) || !strings.Contains(err.Error(), "A newer Kassa migrated it") {
+		t.Errorf("opening a schema with migration %s = %v, want it refused as newer than this build", future, err)
 	}
 }

@@ -64,6 +64,18 @@ type Config struct {
 	// Jitter returns the spread added to the delay after attempt number
 	// attempts has failed (default: up to a tenth of the delay, random).
 	Jitter func(attempts int) time.Duration
+	// Endpoints, if set, learns of every attempt sent to a notification
+	// endpoint, in the transaction that records it: the provider keeps
+	// each endpoint's failure streak and disables it when it answers 410
+	// Gone or fails for days (provider.Service.EndpointAttempted). Without
+	// it endpoints are never disabled.
+	Endpoints Endpoints
+}
+
+// Endpoints keeps the health of notification endpoints.
+type Endpoints interface {
+	// EndpointAttempted takes a, an attempt sent to d's endpoint, in tx.
+	EndpointAttempted(ctx context.Context, tx store.Tx, d *notify.Delivery, a notify.Attempt) error
 }
 
 // Response bodies are read up to readLimit (so a connection can be kept)
@@ -233,7 +245,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, drain bool) (int, error) {
 			inflight += len(o.batch) - o.recorded
 			made += len(o.batch)
 			for _, dl := range o.batch {
-				go func() { results <- attempted{dl, d.deliver(ctx, &dl)} }()
+				go func() {
+					a, sent := d.deliver(ctx, &dl)
+					results <- attempted{dl, a, sent}
+				}()
 			}
 			switch {
 			case o.err != nil && ctx.Err() == nil && drain:
@@ -276,18 +291,23 @@ func ready(ended []attempted, results <-chan attempted) []attempted {
 	}
 }
 
-// attempted is an attempt made, waiting to be recorded.
+// attempted is an attempt made, waiting to be recorded. sent says that
+// it was tried at the destination (attempt): its outcome is the
+// destination's doing.
 type attempted struct {
-	d notify.Delivery
-	a notify.Attempt
+	d    notify.Delivery
+	a    notify.Attempt
+	sent bool
 }
 
 // recordAndClaim records the attempts ended and claims up to limit due
 // deliveries, in one transaction. The attempts have been made whatever
 // ctx says, so ctx's end does not stop the recording. If the transaction
-// fails, the attempts are recorded in one of their own, so that a claim
-// that fails does not take them along; if that fails too, their leases
-// run out and they are made again.
+// fails, the attempts are recorded in one of their own, without telling
+// Endpoints of them, so that neither a claim nor an endpoint's health
+// that fails takes them along (their log matters more than one attempt
+// more or less in a failure streak); if that fails too, their leases run
+// out and they are made again.
 func (d *Dispatcher) recordAndClaim(ctx context.Context, ended []attempted, limit int) ([]notify.Delivery, error) {
 	d.mu.Lock()
 	d.n++
@@ -298,23 +318,26 @@ func (d *Dispatcher) recordAndClaim(ctx context.Context, ended []attempted, limi
 	ctx = context.WithoutCancel(ctx)
 	var batch []notify.Delivery
 	err := d.store.Update(ctx, func(tx store.Tx) error {
-		if err := d.record(ctx, tx, ended); err != nil {
+		if err := d.record(ctx, tx, ended, d.cfg.Endpoints); err != nil {
 			return err
 		}
 		var err error
 		batch, err = tx.ClaimDeliveries(ctx, c, func(merchantID string) string { return notify.SessionSecret(d.key, merchantID) })
 		return err
 	})
-	if err != nil && limit > 0 && len(ended) > 0 {
-		return nil, errors.Join(err, d.store.Update(ctx, func(tx store.Tx) error { return d.record(ctx, tx, ended) }))
+	if err != nil && len(ended) > 0 {
+		return nil, errors.Join(err, d.store.Update(ctx, func(tx store.Tx) error { return d.record(ctx, tx, ended, nil) }))
 	}
 	return batch, err
 }
 
-// record records the attempts ended in tx.
-func (d *Dispatcher) record(ctx context.Context, tx store.Tx, ended []attempted) error {
+// record records the attempts ended in tx, and tells endpoints (if any)
+// of those sent to endpoints. An attempt counts for its endpoint's health
+// whether or not its lease still held: the endpoint answered it.
+func (d *Dispatcher) record(ctx context.Context, tx store.Tx, ended []attempted, endpoints Endpoints) error {
 	for i := range ended {
-		held, err := tx.RecordAttempt(ctx, &ended[i].d, ended[i].a)
+		r := &ended[i]
+		held, err := tx.RecordAttempt(ctx, &r.d, r.a)
 		if err != nil {
 			return err
 		}
@@ -322,17 +345,23 @@ func (d *Dispatcher) record(ctx context.Context, tx store.Tx, ended []attempted)
 			// The lease ran out (a stalled process, or clocks apart) and
 			// the delivery was taken over or reset meanwhile: the attempt
 			// is in its log, its state is its holder's now.
-			d.log.Warn("notification attempt logged after its lease ran out", "delivery", ended[i].d.ID)
+			d.log.Warn("notification attempt logged after its lease ran out", "delivery", r.d.ID)
+		}
+		if endpoints != nil && r.sent && r.d.EndpointID != "" {
+			if err := endpoints.EndpointAttempted(ctx, tx, &r.d, r.a); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
 // deliver makes one attempt and sets the delivery's next state from its
-// outcome. The attempt runs to its end even when ctx ends, so that
-// shutting down does not waste it.
-func (d *Dispatcher) deliver(ctx context.Context, dl *notify.Delivery) notify.Attempt {
-	a, retryAfter, permanent := d.attempt(context.WithoutCancel(ctx), dl)
+// outcome; sent says that the request was sent (attempt). The attempt
+// runs to its end even when ctx ends, so that shutting down does not
+// waste it.
+func (d *Dispatcher) deliver(ctx context.Context, dl *notify.Delivery) (a notify.Attempt, sent bool) {
+	a, sent, retryAfter, permanent := d.attempt(context.WithoutCancel(ctx), dl)
 	dl.Attempts++
 	switch next, ok := notify.Next(dl.Attempts, d.clock.Now(), d.cfg.Jitter(dl.Attempts), retryAfter); {
 	case notify.Success(a.StatusCode) && a.Error == "":
@@ -342,50 +371,59 @@ func (d *Dispatcher) deliver(ctx context.Context, dl *notify.Delivery) notify.At
 	default:
 		dl.NextAt = next
 	}
-	return a
+	return a, sent
 }
 
-// secret is the secret that signs dl: an endpoint's opened, a session
-// URL's as the claim derived it.
-func (d *Dispatcher) secret(dl *notify.Delivery) (string, error) {
+// secrets are the secrets that sign dl's attempt at t: an endpoint's
+// opened, both during a rotation's overlap (notify.Delivery.Secrets); a
+// session URL's as the claim derived it.
+func (d *Dispatcher) secrets(dl *notify.Delivery, t time.Time) ([]string, error) {
+	sealed := dl.Secrets(t)
 	if dl.EndpointID == "" {
-		return dl.Secret, nil
+		return sealed, nil
 	}
 	if d.cfg.KEK == nil {
-		return "", errors.New("this process has no key-encryption key to open the endpoint's secret with")
+		return nil, errors.New("this process has no key-encryption key to open the endpoint's secret with")
 	}
-	secret, err := d.cfg.KEK.Open(dl.Secret, notify.SecretContext(dl.EndpointID))
-	if err != nil {
-		return "", fmt.Errorf("the endpoint's secret does not open under this process's key-encryption key: %w", err)
+	secrets := make([]string, len(sealed))
+	for i, s := range sealed {
+		secret, err := d.cfg.KEK.Open(s, notify.SecretContext(dl.EndpointID))
+		if err != nil {
+			return nil, fmt.Errorf("the endpoint's secret does not open under this process's key-encryption key: %w", err)
+		}
+		secrets[i] = string(secret)
 	}
-	return string(secret), nil
+	return secrets, nil
 }
 
-// attempt POSTs the notification once. permanent says that retrying
-// cannot help (the URL itself is unusable).
-func (d *Dispatcher) attempt(ctx context.Context, dl *notify.Delivery) (a notify.Attempt, retryAfter time.Duration, permanent bool) {
+// attempt POSTs the notification once. sent says that the request was
+// tried at the destination, whatever came of it (a response, a refused
+// or timed-out connection, an address the policy refuses), rather than
+// given up before (no key to sign with); permanent, that retrying cannot
+// help (the URL itself is unusable).
+func (d *Dispatcher) attempt(ctx context.Context, dl *notify.Delivery) (a notify.Attempt, sent bool, retryAfter time.Duration, permanent bool) {
 	start := d.clock.Now()
 	a = notify.Attempt{DeliveryID: dl.ID, At: start}
 	u, err := url.Parse(dl.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		a.Error = "the URL is not an absolute http or https URL"
-		return a, 0, true
+		return a, false, 0, true
 	}
-	secret, err := d.secret(dl)
+	secrets, err := d.secrets(dl, start)
 	if err != nil {
 		// Another process, with the database's key, can send it.
 		a.Error = err.Error()
-		return a, 0, false
+		return a, false, 0, false
 	}
-	h, err := notify.Sign(secret, dl.NotificationID, start, dl.Body)
+	h, err := notify.Sign(dl.NotificationID, start, dl.Body, secrets...)
 	if err != nil {
 		a.Error = err.Error()
-		return a, 0, true
+		return a, false, 0, true
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, dl.URL, bytes.NewReader(dl.Body))
 	if err != nil {
 		a.Error = "the URL cannot be requested"
-		return a, 0, true
+		return a, false, 0, true
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Kassa-Webhooks/1")
@@ -396,7 +434,7 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *notify.Delivery) (a notify
 	a.Latency = d.clock.Now().Sub(start)
 	if err != nil {
 		a.Error = describe(err)
-		return a, 0, false
+		return a, true, 0, false
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, readLimit))
@@ -406,7 +444,7 @@ func (d *Dispatcher) attempt(ctx context.Context, dl *notify.Delivery) (a notify
 	if err != nil && notify.Success(resp.StatusCode) {
 		a.Error = "reading the response: " + describe(err)
 	}
-	return a, notify.RetryAfter(resp.Header.Get("Retry-After"), d.clock.Now()), false
+	return a, true, notify.RetryAfter(resp.Header.Get("Retry-After"), d.clock.Now()), false
 }
 
 // describe says what went wrong without the URL (which the log shows).

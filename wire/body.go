@@ -63,6 +63,16 @@ func DecodeStrict(body []byte, v any) error {
 	return nil
 }
 
+// DecodeOptional is DecodeStrict for a body that may be left out: an
+// empty body, or the JSON text [] (what PHP clients send for "no data"),
+// leaves v as it is.
+func DecodeOptional(body []byte, v any) error {
+	if t := bytes.TrimSpace(body); len(t) == 0 || string(t) == "[]" {
+		return nil
+	}
+	return DecodeStrict(body, v)
+}
+
 // decodeErr is the answer to a body that did not decode into v: err names
 // the member at fault when it can.
 func decodeErr(err error, v any) error {

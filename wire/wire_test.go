@@ -186,3 +186,25 @@ func TestDecodeStrict(t *testing.T) {
 		}
 	}
 }
+
+// DecodeOptional is DecodeStrict, but takes no body at all too.
+func TestDecodeOptional(t *testing.T) {
+	type in struct {
+		Overlap *int `json:"overlapSeconds"`
+	}
+	for _, body := range []string{``, ` `, `[]`, `{}`, `{"overlapSeconds":5}`} {
+		var v in
+		if err := DecodeOptional([]byte(body), &v); err != nil {
+			t.Errorf("DecodeOptional(%q) = %v, want nil", body, err)
+		}
+		if (v.Overlap != nil) != (body == `{"overlapSeconds":5}`) {
+			t.Errorf("DecodeOptional(%q) decoded %+v", body, v)
+		}
+	}
+	for _, body := range []string{`null`, `[1]`, `"x"`, `{"overlap":5}`, `{`, `{}{}`} {
+		var v in
+		if err := DecodeOptional([]byte(body), &v); kassa.ErrorCode(err) != kassa.EInvalid {
+			t.Errorf("DecodeOptional(%q) = %v, want invalid_request", body, err)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
+	"net/url"
 	"os"
 	"time"
 
@@ -16,30 +18,44 @@ import (
 	"github.com/kassa-pay/kassa/wire"
 )
 
-const creditPolicyUsage = "usage: kassa credit-policy get|set --merchant ID [--file policy.json] [--data-dir DIR] [--database URL]"
-
 // creditPolicyCmd shows (get) or replaces (set) a merchant's credit
 // policy, as GET and PUT /v1/credit-policy do, with the same JSON: set
 // reads it from --file and prints what is stored, get prints it. A
 // policy that names the credit service can be set where the environment
 // names one (KASSA_CREDIT_SERVICE_URL), as for serve.
 func creditPolicyCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "get" && args[0] != "set") {
-		return errors.New(creditPolicyUsage)
+	run := func(name string) func(context.Context, []string, func(string) string, io.Writer, io.Writer) error {
+		return func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+			return creditPolicy(ctx, name, args, getenv, stdout, stderr)
+		}
 	}
-	verb := args[0]
-	fs := flag.NewFlagSet("kassa credit-policy "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	return dispatch(ctx, "credit-policy", []verb{
+		{"get", "print a merchant's credit policy as JSON", run("get")},
+		{"set", "replace a merchant's credit policy with a JSON file's", run("set")},
+	}, args, getenv, stdout, stderr)
+}
+
+func creditPolicy(ctx context.Context, verb string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("credit-policy get", "--merchant ID [--data-dir DIR | --database URL] [--key-file FILE]",
+		"Print the merchant's credit policy as JSON, as GET /v1/credit-policy answers it.")
+	var file *string
+	if verb == "set" {
+		fs = newFlags("credit-policy set", "--merchant ID --file policy.json [--data-dir DIR | --database URL] [--key-file FILE]",
+			"Replace the merchant's credit policy with the file's (the JSON of PUT /v1/credit-policy), and print what is stored.")
+		file = fs.String("file", "", "the policy as JSON")
+	}
 	var db dbFlags
-	db.register(fs, getenv)
+	db.register(fs.FlagSet, getenv)
 	merchantID := fs.String("merchant", getenv("KASSA_MERCHANT_ID"), "the merchant whose policy it is (KASSA_MERCHANT_ID)")
-	file := fs.String("file", "", "the policy as JSON, for set")
-	kek := kekFlags(fs, getenv)
-	if err := fs.Parse(args[1:]); err != nil {
+	kek := kekFlags(fs.FlagSet, getenv)
+	if err := fs.parse(args, stdout, 0); err != nil {
 		return err
 	}
-	if *merchantID == "" || fs.NArg() != 0 || (verb == "set") != (*file != "") {
-		return errors.New(creditPolicyUsage)
+	if *merchantID == "" {
+		return fs.usageError(errors.New("--merchant (KASSA_MERCHANT_ID) is required"))
+	}
+	if file != nil && *file == "" {
+		return fs.usageError(errors.New("--file is required"))
 	}
 	var in provider.CreditPolicy
 	if verb == "set" {
@@ -64,6 +80,9 @@ func creditPolicyCmd(ctx context.Context, args []string, getenv func(string) str
 		}
 		return app.PutCreditPolicy(ctx, tx, *merchantID, in)
 	})
+	if file == nil {
+		return err
+	}
 	return policyErr(*file, err)
 }
 
@@ -105,4 +124,18 @@ func (c creditServiceFlags) service(getenv func(string) string) (provider.Credit
 		return nil, fmt.Errorf("credit service timeout %q is not a duration such as 2s", c.timeout)
 	}
 	return provider.NewCreditService(c.url, d, getenv("KASSA_CREDIT_SERVICE_TOKEN"))
+}
+
+// checkLive refuses, in live mode, a credit service reached over plain
+// HTTP but on the same host: the requests carry the bearer token and
+// the buyers' companies and amounts.
+func (c creditServiceFlags) checkLive() error {
+	u, err := url.Parse(c.url)
+	if c.url == "" || err != nil || u.Scheme == "https" {
+		return nil // none, or refused by service
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("credit service URL %q: live mode reaches a credit service over https, or over http on this host only (127.0.0.1, ::1)", c.url)
 }

@@ -109,6 +109,7 @@ func TestServeCreditServiceFlags(t *testing.T) {
 		{"kassa", "serve", "--credit-service-url", "credit.internal"},
 		{"kassa", "serve", "--credit-service-url", "http://127.0.0.1:9", "--credit-service-timeout", "1m"},
 		{"kassa", "serve", "--credit-service-url", "http://127.0.0.1:9", "--credit-service-timeout", "soon"},
+		{"kassa", "serve", "--mode", "live", "--public-url", "https://kassa.test", "--credit-service-url", "http://10.0.0.7/decide"},
 	} {
 		var out bytes.Buffer
 		if err := run(context.Background(), args, noenv, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "credit service") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,12 +23,12 @@ import (
 // demo runs a purchase against a running server, or against one it starts
 // for the purpose on a temporary database, and prints the order's history.
 func demo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kassa demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("demo", "[--url URL --client-id ID --client-secret SECRET]",
+		"Run a whole purchase (session, authorization, order, acknowledge, capture, partial refund) and print the order's history; without --url against a server it starts in-process on a temporary database.")
 	url := fs.String("url", "", "base URL of a running Kassa (default: start one in-process)")
 	id := fs.String("client-id", "", "API client id (with --url)")
 	secret := fs.String("client-secret", "", "API client secret (with --url)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args, stdout, 0); err != nil {
 		return err
 	}
 	if *url == "" {

@@ -26,6 +26,10 @@ const keyFile = "kassa.key"
 type keyFlags struct {
 	flag, fileEnv, keyEnv string // the flag and variables that give it, for messages
 	file, key             string
+
+	checked    bool      // check ran: loaded and loadedFrom are what the flags give
+	loaded     *seal.Key // nil when they give none
+	loadedFrom string
 }
 
 // kekFlags are the key-encryption key's flags: --key-file, KASSA_KEY_FILE,
@@ -73,19 +77,37 @@ func readKey(path string) (*seal.Key, error) {
 	return key, nil
 }
 
-// load returns the key-encryption key the flags give and where it came
-// from. Without one, a sandbox (and a command run beside one) uses the
-// key in the data directory, generated there for a database that has no
-// key yet; generated says it was just made. Otherwise no key is an
-// error, as is a sandbox database sealed under a key that is not given.
-func (k *keyFlags) load(ctx context.Context, log *slog.Logger, st store.Store, dataDir string, sandbox bool) (key *seal.Key, from string, generated bool, err error) {
-	if key, from, err = k.given(log); key != nil || err != nil {
-		return key, from, false, err
+// check reads the key-encryption key the flags give, before any database
+// is opened or created, so that a bad key, or none where one is needed
+// (live mode: !sandbox), fails a start without leaving anything on disk.
+func (k *keyFlags) check(log *slog.Logger, sandbox bool) error {
+	key, from, err := k.given(log)
+	if err != nil {
+		return err
 	}
-	if !sandbox {
-		return nil, "", false, fmt.Errorf("live mode needs a key-encryption key, which seals the signing keys and webhook secrets in the database: "+
+	if key == nil && !sandbox {
+		return fmt.Errorf("live mode needs a key-encryption key, which seals the signing keys and webhook secrets in the database: "+
 			"make one with `(umask 077; kassa keys generate > kassa.key)`, keep it apart from the database and its backups, "+
 			"and give it to every Kassa process sharing the database with --%s kassa.key (%s), or its content in %s", k.flag, k.fileEnv, k.keyEnv)
+	}
+	k.checked, k.loaded, k.loadedFrom = true, key, from
+	return nil
+}
+
+// load returns the key-encryption key the flags give and where it came
+// from (checking them first, unless check ran already). Without
+// one, a sandbox (and a command run beside one) uses the key in the data
+// directory, generated there for a database that has no key yet;
+// generated says it was just made. A sandbox database sealed under a key
+// that is not given is an error.
+func (k *keyFlags) load(ctx context.Context, log *slog.Logger, st store.Store, dataDir string) (key *seal.Key, from string, generated bool, err error) {
+	if !k.checked {
+		if err := k.check(log, true); err != nil {
+			return nil, "", false, err
+		}
+	}
+	if k.loaded != nil {
+		return k.loaded, k.loadedFrom, false, nil
 	}
 	from = filepath.Join(dataDir, keyFile)
 	if key, err = readKey(from); !errors.Is(err, fs.ErrNotExist) {
@@ -135,32 +157,37 @@ func writeKeyOnce(path string, raw []byte) (created bool, err error) {
 	return true, nil
 }
 
-const keysUsage = `usage:
-  kassa keys generate
-  kassa keys rewrap --key-file OLD --new-key-file NEW [--data-dir DIR] [--database URL]
-  kassa keys rotate-signing [--key-file FILE] [--data-dir DIR] [--database URL]`
-
 // keysCmd runs `kassa keys generate`, `kassa keys rewrap` and `kassa keys
 // rotate-signing`.
 func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "generate" {
-		_, err := fmt.Fprintln(stdout, seal.Encode(seal.Generate()))
+	return dispatch(ctx, "keys", []verb{
+		{"generate", "print a new key-encryption key (base64 of 32 random bytes)", keysGenerate},
+		{"rewrap", "re-seal the database's secrets under a new key-encryption key (stop Kassa first)", keysRewrap},
+		{"rotate-signing", "make a new access-token signing key; tokens of the old one work until they expire", rotateSigning},
+	}, args, getenv, stdout, stderr)
+}
+
+func keysGenerate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("keys generate", "", "Print a new key-encryption key, base64 of 32 random bytes: (umask 077; kassa keys generate > kassa.key)")
+	if err := fs.parse(args, stdout, 0); err != nil {
 		return err
 	}
-	if len(args) > 0 && args[0] == "rotate-signing" {
-		return rotateSigning(ctx, args[1:], getenv, stdout, stderr)
-	}
-	if len(args) == 0 || args[0] != "rewrap" {
-		return errors.New(keysUsage)
-	}
-	fs := flag.NewFlagSet("kassa keys rewrap", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	_, err := fmt.Fprintln(stdout, seal.Encode(seal.Generate()))
+	return err
+}
+
+func keysRewrap(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("keys rewrap", "--key-file OLD --new-key-file NEW [--data-dir DIR | --database URL]",
+		"Re-seal every secret in the database under a new key-encryption key. Stop every Kassa process sharing the database first, and start them with the new key.")
 	var db dbFlags
-	db.register(fs, getenv)
-	old := kekFlags(fs, getenv)
+	db.register(fs.FlagSet, getenv)
+	old := kekFlags(fs.FlagSet, getenv)
 	next := &keyFlags{flag: "new-key-file", fileEnv: "KASSA_NEW_KEY_FILE", keyEnv: "KASSA_NEW_KEY"}
-	next.register(fs, getenv, "file of the key-encryption key to seal everything under from now on")
-	if err := fs.Parse(args[1:]); err != nil {
+	next.register(fs.FlagSet, getenv, "file of the key-encryption key to seal everything under from now on")
+	if err := fs.parse(args, stdout, 0); err != nil {
+		return err
+	}
+	if err := db.check(); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
@@ -198,16 +225,13 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 // until they expire. It prints the keys that verify tokens, the new one last, and is
 // in the audit log with the new key as its target.
 func rotateSigning(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kassa keys rotate-signing", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("keys rotate-signing", "[--key-file FILE] [--data-dir DIR | --database URL]",
+		"Make a new access-token signing key: every running server signs with it within 2 seconds, and tokens of the old one work until they expire; prints the keys that verify tokens, the new one last.")
 	var db dbFlags
-	db.register(fs, getenv)
-	kek := kekFlags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	db.register(fs.FlagSet, getenv)
+	kek := kekFlags(fs.FlagSet, getenv)
+	if err := fs.parse(args, stdout, 0); err != nil {
 		return err
-	}
-	if fs.NArg() != 0 {
-		return errors.New(keysUsage)
 	}
 	ev := &audit.Event{Action: "keys rotate-signing"}
 	return commandUpdate(ctx, &db, kek, getenv, stdout, stderr, ev, func(app *provider.Service, tx store.Tx) (any, error) {

@@ -75,7 +75,7 @@ func TestSandboxGeneratesKey(t *testing.T) {
 // Live mode does not start without a key, and says how to make one.
 func TestLiveModeNeedsKey(t *testing.T) {
 	dir := t.TempDir()
-	err := serveErr(t, dir, noenv, "--mode", "live")
+	err := serveErr(t, dir, noenv, "--mode", "live", "--public-url", "https://pay.example.com")
 	if !strings.Contains(err.Error(), "kassa keys generate") || !strings.Contains(err.Error(), "--key-file") {
 		t.Errorf("live mode without a key = %v, want how to make and give one", err)
 	}

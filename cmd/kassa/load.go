@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,15 +17,15 @@ import (
 // servers (several replicas: a comma-separated --url), at a concurrency,
 // for a while; it prints flows/s and each operation's p50 and p99.
 func loadCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kassa load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	urls := fs.String("url", or(getenv("KASSA_URL"), "http://127.0.0.1:8080"), "base URL of the server; several comma-separated for replicas")
-	id := fs.String("client-id", getenv("KASSA_CLIENT_ID"), "API client ID")
-	secret := fs.String("client-secret", getenv("KASSA_CLIENT_SECRET"), "API client secret")
+	fs := newFlags("load", "--url URL[,URL…] --client-id ID --client-secret SECRET [--concurrency N] [--duration D] [--flows N]",
+		"Run whole purchases against running servers at a concurrency, and print flows a second and each operation's p50 and p99.")
+	urls := fs.String("url", or(getenv("KASSA_URL"), "http://127.0.0.1:8080"), "base URL of the server; several comma-separated for replicas (KASSA_URL)")
+	id := fs.String("client-id", getenv("KASSA_CLIENT_ID"), "API client ID (KASSA_CLIENT_ID)")
+	secret := fs.String("client-secret", getenv("KASSA_CLIENT_SECRET"), "API client secret (KASSA_CLIENT_SECRET)")
 	conc := fs.Int("concurrency", 16, "purchases in flight at once")
 	d := fs.Duration("duration", 30*time.Second, "how long to run at most")
 	flows := fs.Int("flows", 0, "stop after this many purchases (0: run for --duration)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args, stdout, 0); err != nil {
 		return err
 	}
 	if *id == "" || *secret == "" {

@@ -1,99 +1,102 @@
-// Command kassa runs the Kassa payments server and its tools.
-//
-//	kassa [serve]         run the server (the default)
-//	kassa merchant create create a merchant and print its API credentials
-//	kassa apikey …        create, list, rotate and revoke a merchant's API clients
-//	kassa migrate         bring the database schema up to date
-//	kassa payments import apply a bank's camt.054 payment file
-//	kassa credit-policy   show or set a merchant's credit policy
-//	kassa demo            run a whole purchase and print the order's history
-//	kassa load            run purchases against servers and measure them
-//	kassa keys            make a key-encryption key, re-seal everything under a new one, or rotate the access-token signing key
+// Command kassa runs the Kassa payments server and its tools. `kassa
+// help` lists the commands, `kassa COMMAND --help` a command's flags;
+// docs/operations.md describes every flag and environment variable.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	code := cli(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kassa:", err)
-		os.Exit(1)
-	}
+	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	cmd, rest := "serve", args[1:]
-	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
-		cmd, rest = rest[0], rest[1:]
+// cli runs kassa and returns its exit status: 0 when it did what it was
+// asked (help included), 2 for a command line it cannot run, with the
+// usage on stderr, and 1 for any other failure.
+func cli(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	err := run(ctx, args, getenv, stdin, stdout, stderr)
+	if err == nil {
+		return 0
 	}
-	switch cmd {
-	case "serve":
-		return serve(ctx, rest, getenv, stdout, stderr)
-	case "merchant":
-		if len(rest) == 0 || rest[0] != "create" {
-			return fmt.Errorf("usage: kassa merchant create --name NAME [--data-dir DIR] [--database URL]")
-		}
-		return merchantCreate(ctx, rest[1:], getenv, stdout, stderr)
-	case "apikey":
-		return apikey(ctx, rest, getenv, stdout, stderr)
-	case "migrate":
-		return migrateCmd(ctx, rest, getenv, stdout, stderr)
-	case "payments":
-		if len(rest) == 0 || rest[0] != "import" {
-			return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE")
-		}
-		return paymentsImport(ctx, rest[1:], getenv, stdout, stderr)
-	case "credit-policy":
-		return creditPolicyCmd(ctx, rest, getenv, stdout, stderr)
-	case "load":
-		return loadCmd(ctx, rest, getenv, stdout, stderr)
-	case "demo":
-		return demo(ctx, rest, getenv, stdout, stderr)
-	case "keys":
-		return keysCmd(ctx, rest, getenv, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	if u, ok := errors.AsType[*usageError](err); ok {
+		fmt.Fprintf(stderr, "kassa: %v\n\n%s", u.err, u.usage)
+		return 2
+	}
+	fmt.Fprintln(stderr, "kassa:", err)
+	return 1
+}
+
+// command is one of kassa's commands: its name, one line of what it does,
+// and what runs it with the arguments after its name.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+}
+
+// commands are kassa's commands, in the order help lists them.
+var commands = []command{
+	{"serve", "run the server (the default command)", serve},
+	{"merchant", "create a merchant and print its API credentials", merchantCmd},
+	{"apikey", "create, list, rotate and revoke a merchant's API clients", apikey},
+	{"migrate", "bring the database schema up to date", migrateCmd},
+	{"backup", "copy the SQLite database to a file, while Kassa runs", backupCmd},
+	{"payments", "match a bank's camt.054 payments to invoices", paymentsCmd},
+	{"credit-policy", "show or set a merchant's credit policy", creditPolicyCmd},
+	{"keys", "make a key-encryption key, re-seal under a new one, or rotate the token signing key", keysCmd},
+	{"demo", "run a whole purchase and print the order's history", demo},
+	{"load", "run purchases against servers and measure them", loadCmd},
+	{"health", "ask a running server whether it is live or ready (for container health checks)", healthCmd},
+	{"version", "print the version, source revision and Go version of this build", versionCmd},
+}
+
+// run runs the command args name (serve when the first argument is a flag
+// or there is none). A command that printed its help returns nil.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	err := dispatchCommand(ctx, args[1:], getenv, stdout, stderr)
+	if errors.Is(err, errHelp) {
 		return nil
 	}
-	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	return err
 }
 
-const usage = `Usage:
-  kassa [serve] [--addr ADDR] [--data-dir DIR] [--database URL]
-                                                 run the server (default command)
-  kassa merchant create --name NAME [--data-dir DIR] [--database URL]
-                                                 create a merchant, print its credentials
-  kassa apikey create --merchant ID --name NAME --scope read|write [--data-dir DIR] [--database URL]
-  kassa apikey list --merchant ID [--data-dir DIR] [--database URL]
-  kassa apikey rotate --merchant ID --client ID [--overlap 24h] [--data-dir DIR] [--database URL]
-  kassa apikey revoke --merchant ID --client ID [--data-dir DIR] [--database URL]
-                                                 manage a merchant's API clients; create and rotate print a secret once
-  kassa migrate [--data-dir DIR] [--database URL]
-                                                 bring the database schema up to date
-  kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE
-                                                 match a camt.054 file's payments to invoices
-  kassa credit-policy get|set --merchant ID [--file policy.json] [--data-dir DIR] [--database URL]
-                                                 show a merchant's credit policy, or set it from a JSON file
-  kassa demo [--url URL --client-id ID --client-secret SECRET]
-                                                 run a purchase end to end and print its history
-  kassa load --url URL[,URL…] --client-id ID --client-secret SECRET [--concurrency N] [--duration D] [--flows N]
-                                                 run purchases against servers, print flows/s and latencies
-  kassa keys generate                            print a new key-encryption key (base64 of 32 random bytes)
-  kassa keys rewrap --key-file OLD --new-key-file NEW [--data-dir DIR] [--database URL]
-                                                 re-seal the database's secrets under a new key-encryption key
-  kassa keys rotate-signing [--key-file FILE] [--data-dir DIR] [--database URL]
-                                                 make a new access-token signing key; tokens of the old one work until they expire
-Environment: KASSA_ADDR, KASSA_DATA_DIR, KASSA_DATABASE_URL, KASSA_PUBLIC_URL, KASSA_PROCESSING_DELAY, KASSA_MODE,
-KASSA_SMTP_ADDR, KASSA_SMTP_USER, KASSA_SMTP_PASSWORD, KASSA_SMTP_TLS, KASSA_MAIL_FROM, KASSA_OVERDUE_REMINDERS, KASSA_MERCHANT_ID,
-KASSA_KEY_FILE, KASSA_KEY, KASSA_NEW_KEY_FILE, KASSA_NEW_KEY,
-KASSA_CREDIT_SERVICE_URL, KASSA_CREDIT_SERVICE_TIMEOUT, KASSA_CREDIT_SERVICE_TOKEN.
-`
+func dispatchCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "" && args[0][0] == '-' && !isHelp(args[0])) {
+		return serve(ctx, args, getenv, stdout, stderr)
+	}
+	if isHelp(args[0]) {
+		if len(args) > 1 { // kassa help COMMAND: that command's help
+			return dispatchCommand(ctx, []string{args[1], "--help"}, getenv, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage())
+		return errHelp
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], getenv, stdout, stderr)
+		}
+	}
+	return &usageError{err: fmt.Errorf("unknown command %q", args[0]), usage: usage()}
+}
+
+// usage lists the commands, one line each.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("Kassa: a self-hosted B2B invoice payment system, wire-compatible with Ledyer's API.\n\n")
+	b.WriteString("Usage: kassa [COMMAND] [FLAGS]   (without a command: kassa serve)\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-14s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun `kassa COMMAND --help` for a command's flags and environment variables.\n")
+	return b.String()
+}

@@ -75,13 +75,20 @@ func sandboxCreds(t *testing.T, out fmt.Stringer) []string {
 // startServeLogged is startServeWith writing its log to stderr.
 func startServeLogged(t *testing.T, dataDir string, getenv func(string) string, stderr *syncBuffer, flags ...string) (base string, out *syncBuffer, stop func()) {
 	t.Helper()
+	return startServeOver(t, http.DefaultClient, dataDir, getenv, stderr, flags...)
+}
+
+// startServeOver is startServeLogged asking whether it answers with
+// client: one that trusts its certificate when it serves HTTPS.
+func startServeOver(t *testing.T, client *http.Client, dataDir string, getenv func(string) string, stderr *syncBuffer, flags ...string) (base string, out *syncBuffer, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"kassa", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, flags...), getenv, nil, out, stderr)
 	}()
-	listening := regexp.MustCompile(`Kassa listening on (http://\S+)`)
+	listening := regexp.MustCompile(`Kassa listening on (https?://\S+)`)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := listening.FindStringSubmatch(out.String()); m != nil {
 			base = m[1]
@@ -96,7 +103,7 @@ func startServeLogged(t *testing.T, dataDir string, getenv func(string) string, 
 	if base == "" {
 		t.Fatalf("serve printed no address:\n%s", out)
 	}
-	resp, err := http.Get(base + "/healthz")
+	resp, err := client.Get(base + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET /healthz: %v", err)
 	}
@@ -173,6 +180,39 @@ func TestMerchantCreate(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir}, noenv, nil, &out, &out); err == nil {
 		t.Error("merchant create without a name succeeded")
+	}
+
+	// With a contact address; one that is not an address creates nothing.
+	out.Reset()
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Beta AB", "--email", "finance@beta.example"}, noenv, nil, &out, t.Output()); err != nil {
+		t.Fatalf("merchant create --email: %v\n%s", err, out.String())
+	}
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"kassa", "merchant", "create", "--data-dir", dir, "--name", "Gamma AB", "--email", "finance"}, noenv, nil, &out, &out); err == nil {
+		t.Error("merchant create with an email that is not one succeeded")
+	}
+	db, err := sqlite.Open(filepath.Join(dir, "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(t.Context(), func(tx store.ReadTx) error {
+		m, err := tx.Merchant(t.Context(), c["merchantId"])
+		if err != nil {
+			return err
+		}
+		if m.Email != "finance@beta.example" {
+			t.Errorf("merchant %+v, want its email", m)
+		}
+		if n, err := tx.CountMerchants(t.Context()); err != nil || n != 2 {
+			t.Errorf("%d merchants (%v), want 2: the one with a bad email is not created", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -66,7 +66,7 @@ func TestServeLiveCreatesNoMerchant(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
 			db := dbFlags{dataDir: dir}
-			flags := []string{"--key-file", newKeyFile(t)}
+			flags := []string{"--key-file", newKeyFile(t), "--public-url", "https://pay.example.com"}
 			if backend == "postgres" {
 				db.url = pgtest.URL(t)
 				flags = append(flags, "--database", db.url)
@@ -125,7 +125,7 @@ func TestServeLiveIgnoresSandboxCredentials(t *testing.T) {
 	}
 
 	var log syncBuffer
-	_, out, stop = startServeLogged(t, dir, noenv, &log, "--mode", "live", "--key-file", filepath.Join(dir, keyFile)) // the key the sandbox made
+	_, out, stop = startServeLogged(t, dir, noenv, &log, "--mode", "live", "--key-file", filepath.Join(dir, keyFile), "--public-url", "https://pay.example.com") // the key the sandbox made
 	stop()
 	if strings.Contains(out.String()+log.String(), secret[1]) || strings.Contains(out.String(), file) {
 		t.Errorf("live start showed the sandbox credentials:\n%s\n%s", out, log.String())

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +16,11 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
+// paymentsCmd runs `kassa payments import`.
+func paymentsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return dispatch(ctx, "payments", []verb{{"import", "match a bank's camt.054 payments to invoices", paymentsImport}}, args, getenv, stdout, stderr)
+}
+
 // paymentsImport applies a camt.054 file to one merchant's invoices, the
 // same way POST /v1/payments/import does (the orders it settles notify
 // through the outbox, for the running server's dispatcher to deliver):
@@ -23,17 +28,17 @@ import (
 // already recorded. It prints the same answer: each payment's outcome, and
 // the entries that are not payments (skipped), with the reason.
 func paymentsImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kassa payments import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("payments import", "--merchant ID [--data-dir DIR | --database URL] [--key-file FILE] FILE",
+		"Match the payments in a bank's camt.054 file to the merchant's invoices, as POST /v1/payments/import does, and print each one's outcome.")
 	var db dbFlags
-	db.register(fs, getenv)
+	db.register(fs.FlagSet, getenv)
 	merchantID := fs.String("merchant", getenv("KASSA_MERCHANT_ID"), "the merchant whose invoices the payments are for (KASSA_MERCHANT_ID)")
-	kek := kekFlags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	kek := kekFlags(fs.FlagSet, getenv)
+	if err := fs.parse(args, stdout, 1); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || *merchantID == "" {
-		return fmt.Errorf("usage: kassa payments import --merchant ID [--data-dir DIR] [--database URL] [--key-file FILE] FILE")
+	if *merchantID == "" {
+		return fs.usageError(errors.New("--merchant (KASSA_MERCHANT_ID) is required"))
 	}
 	b, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
@@ -57,6 +62,9 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 func commandUpdate(ctx context.Context, db *dbFlags, kek *keyFlags, getenv func(string) string, stdout, stderr io.Writer, ev *audit.Event, fn func(app *provider.Service, tx store.Tx) (any, error)) error {
 	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.Operator})
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := errors.Join(db.check(), kek.check(log, true)); err != nil {
+		return err
+	}
 	st, err := db.open(ctx, log)
 	if err != nil {
 		return err
@@ -92,7 +100,7 @@ func commandUpdate(ctx context.Context, db *dbFlags, kek *keyFlags, getenv func(
 // given, or a sandbox's in the data directory. It knows the credit
 // service the environment names, as serve does.
 func commandApp(ctx context.Context, log *slog.Logger, st store.Store, keys *keyFlags, dataDir string, getenv func(string) string) (*provider.Service, error) {
-	kek, _, _, err := keys.load(ctx, log, st, dataDir, true)
+	kek, _, _, err := keys.load(ctx, log, st, dataDir)
 	if err != nil {
 		return nil, err
 	}

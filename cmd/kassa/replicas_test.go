@@ -26,13 +26,17 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
+// testVersion is the version kassaBinary's build is given.
+const testVersion = "v0.0.0-test"
+
 var (
 	buildOnce sync.Once
 	binary    string
 	buildErr  error
 )
 
-// kassaBinary builds the kassa command once for the test run.
+// kassaBinary builds the kassa command once for the test run, as the
+// Dockerfile does: without cgo, and naming its version (testVersion).
 func kassaBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -42,7 +46,9 @@ func kassaBinary(t *testing.T) string {
 			return
 		}
 		binary = filepath.Join(dir, "kassa")
-		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		build := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion, "-o", binary, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

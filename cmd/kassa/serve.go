@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -54,25 +55,32 @@ type config struct {
 	invoice               invoice.Config // the payment module's invoice provider; off without a BaseURL
 	limits                api.Limits
 	kek                   *keyFlags
+	tls                   *tls.Config // nil: plain HTTP, TLS terminated by a proxy in front
 }
 
-func parseServe(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	fs := flag.NewFlagSet("kassa serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func parseServe(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
+	fs := newFlags("serve", "[FLAGS]", "Run the server: the API, the buyer's pages and the background jobs, until SIGTERM or SIGINT.")
 	var c config
+	// Boolean variables are checked after the flags, so --help works whatever they hold.
+	var envErr error
+	boolEnv := func(name string, def bool) bool {
+		v, err := envBool(getenv, name, def)
+		envErr = errors.Join(envErr, err)
+		return v
+	}
 	fs.StringVar(&c.addr, "addr", or(getenv("KASSA_ADDR"), "127.0.0.1:8080"), "address to listen on (KASSA_ADDR)")
-	c.db.register(fs, getenv)
-	fs.StringVar(&c.publicURL, "public-url", getenv("KASSA_PUBLIC_URL"), "base URL clients reach Kassa at (KASSA_PUBLIC_URL; default http://ADDR)")
+	c.db.register(fs.FlagSet, getenv)
+	fs.StringVar(&c.publicURL, "public-url", getenv("KASSA_PUBLIC_URL"), "base URL clients reach Kassa at (KASSA_PUBLIC_URL; default http://ADDR, or https://ADDR with --tls-cert; live mode: https, and required without --tls-cert)")
 	fs.StringVar(&c.mode, "mode", or(getenv("KASSA_MODE"), "sandbox"), "sandbox or live; live creates no merchant, turns off the sandbox endpoints, demo shop and test companies, and takes https notification URLs only (docs/modes.md) (KASSA_MODE)")
 	delay := or(getenv("KASSA_PROCESSING_DELAY"), "0s")
-	fs.Func("processing-delay", "time from order creation to ready for capture (KASSA_PROCESSING_DELAY, default 0s)", func(s string) error {
+	fs.Func("processing-delay", "time from order creation to ready for capture, a `duration` such as 30s (KASSA_PROCESSING_DELAY, default 0s)", func(s string) error {
 		delay = s
 		return nil
 	})
-	fs.BoolVar(&c.allowPrivateWebhooks, "allow-private-webhooks", getenv("KASSA_ALLOW_PRIVATE_WEBHOOKS") == "true",
+	fs.BoolVar(&c.allowPrivateWebhooks, "allow-private-webhooks", boolEnv("KASSA_ALLOW_PRIVATE_WEBHOOKS", false),
 		"send notifications to loopback, private and link-local addresses too: for sandboxes and tests only (KASSA_ALLOW_PRIVATE_WEBHOOKS=true)")
 	timeout := or(getenv("KASSA_WEBHOOK_TIMEOUT"), "15s")
-	fs.Func("webhook-timeout", "time limit of one notification attempt (KASSA_WEBHOOK_TIMEOUT, default 15s)", func(s string) error {
+	fs.Func("webhook-timeout", "time limit of one notification attempt, a `duration` (KASSA_WEBHOOK_TIMEOUT, default 15s)", func(s string) error {
 		timeout = s
 		return nil
 	})
@@ -88,20 +96,26 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.smtp.Username, "smtp-user", getenv("KASSA_SMTP_USER"), "SMTP user; empty for none (KASSA_SMTP_USER)")
 	c.smtp.Password = getenv("KASSA_SMTP_PASSWORD") // environment only: flags show in ps
 	fs.StringVar(&c.smtp.TLS, "smtp-tls", or(getenv("KASSA_SMTP_TLS"), "starttls"), "starttls, opportunistic or none (KASSA_SMTP_TLS)")
-	fs.BoolVar(&c.overdueReminders, "overdue-reminders", getenv("KASSA_OVERDUE_REMINDERS") != "false",
-		"mark unpaid invoices overdue after their due date and e-mail one reminder (KASSA_OVERDUE_REMINDERS, default true)")
+	fs.BoolVar(&c.overdueReminders, "overdue-reminders", boolEnv("KASSA_OVERDUE_REMINDERS", true),
+		"mark unpaid invoices overdue after their due date and e-mail one reminder (KASSA_OVERDUE_REMINDERS)")
 	fs.StringVar(&c.smtp.From, "mail-from", getenv("KASSA_MAIL_FROM"), "From address of invoice e-mail (KASSA_MAIL_FROM)")
 	rate := or(getenv("KASSA_MERCHANT_RATE"), strconv.FormatFloat(api.DefaultQuota.Rate, 'f', -1, 64))
 	fs.StringVar(&rate, "merchant-rate", rate, "authenticated API requests a second each merchant may send on average, per replica (KASSA_MERCHANT_RATE)")
 	burst := or(getenv("KASSA_MERCHANT_BURST"), strconv.Itoa(api.DefaultQuota.Burst))
 	fs.StringVar(&burst, "merchant-burst", burst, "authenticated API requests each merchant may send at once, per replica (KASSA_MERCHANT_BURST)")
+	certFile, keyFile := getenv("KASSA_TLS_CERT"), getenv("KASSA_TLS_KEY")
+	fs.StringVar(&certFile, "tls-cert", certFile, "PEM file of the TLS certificate chain to serve HTTPS with, with --tls-key; neither: plain HTTP, for a reverse proxy that terminates TLS (KASSA_TLS_CERT)")
+	fs.StringVar(&keyFile, "tls-key", keyFile, "PEM file of the TLS certificate's private key (KASSA_TLS_KEY)")
 	proxies := getenv("KASSA_TRUSTED_PROXIES")
 	fs.StringVar(&proxies, "trusted-proxies", proxies,
 		"comma-separated addresses or CIDR prefixes of the reverse proxies whose X-Forwarded-For names the client's address; empty: none, the header is ignored (KASSA_TRUSTED_PROXIES)")
-	c.kek = kekFlags(fs, getenv)
+	c.kek = kekFlags(fs.FlagSet, getenv)
 	credit := envCreditService(getenv)
-	credit.register(fs)
-	if err := fs.Parse(args); err != nil {
+	credit.register(fs.FlagSet)
+	if err := fs.parse(args, stdout, 0); err != nil {
+		return c, err
+	}
+	if err := errors.Join(envErr, c.db.check()); err != nil {
 		return c, err
 	}
 	var err error
@@ -149,7 +163,52 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (co
 	if c.mode == "live" && c.allowPrivateWebhooks {
 		return c, errors.New("--allow-private-webhooks (KASSA_ALLOW_PRIVATE_WEBHOOKS) is for the sandbox only: live mode sends notifications to public addresses only; unset it or use --mode sandbox")
 	}
+	if c.tls, err = loadTLS(certFile, keyFile); err != nil {
+		return c, err
+	}
+	if c.mode == "live" {
+		if err := checkLivePublicURL(c.publicURL, c.tls != nil); err != nil {
+			return c, err
+		}
+		if err := credit.checkLive(); err != nil {
+			return c, err
+		}
+	}
 	return c, nil
+}
+
+// loadTLS is the TLS configuration of a server with the certificate chain
+// and key in the PEM files certFile and keyFile, or nil when neither is
+// given. It reads them at once, so that a start with a bad pair stops
+// before anything is opened or created.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("--tls-cert (KASSA_TLS_CERT) and --tls-key (KASSA_TLS_KEY) go together: give both to serve HTTPS, or neither to serve plain HTTP behind a reverse proxy that terminates TLS")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("the TLS certificate %s and key %s: %w", certFile, keyFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// checkLivePublicURL holds live mode's public URL to https: links to it
+// are e-mailed to buyers and signatories and given to shops. Without TLS
+// of its own Kassa cannot make one up, so it must be given.
+func checkLivePublicURL(publicURL string, ownTLS bool) error {
+	if publicURL == "" {
+		if ownTLS {
+			return nil // https://ADDR
+		}
+		return errors.New("live mode needs --public-url (KASSA_PUBLIC_URL): the https URL at which buyers and shops reach Kassa through the reverse proxy that terminates TLS; or serve HTTPS with --tls-cert and --tls-key")
+	}
+	if u, err := url.Parse(publicURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("public URL %q is not an https URL such as https://pay.example.com: live mode's links must be https", publicURL)
+	}
+	return nil
 }
 
 func or(s, def string) string {
@@ -189,26 +248,35 @@ func parseLimits(rate, burst, proxies string) (api.Limits, error) {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := parseServe(args, getenv, stderr)
+	c, err := parseServe(args, getenv, stdout)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	db, err := c.db.open(ctx, log)
-	if err != nil {
+	// What can fail without touching the disk fails first: a start that
+	// fails leaves no data directory, database or key behind.
+	if err := c.kek.check(log, c.mode == "sandbox"); err != nil {
 		return err
 	}
-	defer db.Close()
-	kek, kekFrom, generated, err := c.kek.load(ctx, log, db, c.db.dataDir, c.mode == "sandbox")
-	if err != nil {
-		return err
-	}
-
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
+	db, err := c.db.open(ctx, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer db.Close()
+	kek, kekFrom, generated, err := c.kek.load(ctx, log, db, c.db.dataDir)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	base := "http://" + ln.Addr().String()
+	if c.tls != nil {
+		base = "https://" + ln.Addr().String()
+	}
 	if c.publicURL == "" {
 		c.publicURL = base
 	}
@@ -237,11 +305,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
-	dispatcher := webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
-		AllowPrivate: c.allowPrivateWebhooks,
-		Timeout:      c.webhookTimeout,
-		KEK:          kek,
-	})
+	var dispatcher *webhook.Dispatcher // made once the provider it reports endpoints' health to is
 	var providers paymod.Registry
 	if c.invoice.BaseURL != "" {
 		if c.invoice.NotificationURL == "" {
@@ -260,9 +324,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		NotificationKey:      notificationKey,
 		KEK:                  kek,
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
-		OnNotification:       dispatcher.Wake,
+		OnNotification:       func() { dispatcher.Wake() }, // called only once a transaction commits, after the dispatcher is made
 		CreditService:        c.creditService,
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
+	dispatcher = webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
+		AllowPrivate: c.allowPrivateWebhooks,
+		Timeout:      c.webhookTimeout,
+		KEK:          kek,
+		Endpoints:    app,
+	})
 	if _, err := app.RefreshClients(ctx); err != nil { // refuse revoked clients' tokens from the first request
 		ln.Close()
 		return err
@@ -278,7 +348,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Limits:           c.limits,
 	}, app)
 
-	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s)\n", base, c.mode, c.db.where())
+	proxied := ""
+	if c.tls == nil && !sandbox {
+		proxied = ", plain HTTP: TLS is expected to be terminated by a reverse proxy in front, serving " + c.publicURL
+	}
+	fmt.Fprintf(stdout, "Kassa listening on %s (%s mode, %s%s)\n", base, c.mode, c.db.where(), proxied)
 	if generated {
 		fmt.Fprintf(stdout, "Generated the key-encryption key %s in %s: back it up apart from the database; without it the signing keys and webhook secrets in the database cannot be opened\n", kek.ID(), kekFrom)
 	} else {
@@ -293,12 +367,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stdout, "No merchant yet. Create the first one with the command below; it prints the API client's secret once, and Kassa keeps only its hash:\n  %s\n", c.db.merchantCreateCommand(c.kek))
 	}
 
+	// The read timeouts bound the TLS handshake too. The server's own
+	// complaints (failed handshakes, say) go to the JSON log.
 	hs := &http.Server{
 		Handler:           srv,
+		TLSConfig:         c.tls,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -312,7 +390,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	wg.Go(func() { dispatcher.Run(bg) }) // stopped after the HTTP server, finishing its attempts
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if c.tls != nil {
+			errc <- hs.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
 
 	select {
 	case err = <-errc:
@@ -452,18 +536,27 @@ Or run a whole purchase against this server:
 `, c.File, c.ClientID, c.ClientSecret, c.ClientID, c.ClientSecret, base, base, c.ClientID, c.ClientSecret)
 }
 
+// merchantCmd runs `kassa merchant create`.
+func merchantCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return dispatch(ctx, "merchant", []verb{{"create", "create a merchant with one API client and print its credentials", merchantCreate}}, args, getenv, stdout, stderr)
+}
+
 func merchantCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.Operator})
-	fs := flag.NewFlagSet("kassa merchant create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("merchant create", "--name NAME [--email ADDRESS] [--data-dir DIR | --database URL] [--key-file FILE]",
+		"Create a merchant with one API client, and print its merchantId, storeId, clientId and clientSecret as JSON; the secret is shown only here.")
 	var db dbFlags
-	db.register(fs, getenv)
+	db.register(fs.FlagSet, getenv)
 	name := fs.String("name", "", "the merchant's name")
-	kek := kekFlags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	email := fs.String("email", "", "the merchant's contact address, where Kassa writes to it (optional; PATCH /v1/merchant changes it)")
+	kek := kekFlags(fs.FlagSet, getenv)
+	if err := fs.parse(args, stdout, 0); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := errors.Join(db.check(), kek.check(log, true)); err != nil {
+		return err
+	}
 	st, err := db.open(ctx, log)
 	if err != nil {
 		return err
@@ -474,6 +567,9 @@ func merchantCreate(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	m, cl, c, err := newMerchant(*name)
+	if err == nil {
+		m.Email, err = merchant.ParseEmail(*email)
+	}
 	if err == nil {
 		err = app.Update(ctx, func(tx store.Tx) error { return insertMerchant(ctx, tx, m, cl) })
 	}
@@ -492,24 +588,49 @@ type dbFlags struct{ dataDir, url string }
 
 func (d *dbFlags) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&d.dataDir, "data-dir", or(getenv("KASSA_DATA_DIR"), "./kassa-data"), "directory of the SQLite database and local files (KASSA_DATA_DIR)")
-	fs.StringVar(&d.url, "database", getenv("KASSA_DATABASE_URL"), "PostgreSQL URL, postgres://…; empty for the embedded SQLite database (KASSA_DATABASE_URL)")
+	fs.StringVar(&d.url, "database", getenv("KASSA_DATABASE_URL"), "PostgreSQL only: its URL, postgres://user@host:5432/db, or key=value connection string; empty for the embedded SQLite database in --data-dir (KASSA_DATABASE_URL)")
+}
+
+// check refuses a database that is not PostgreSQL's, before anything is
+// opened: a file path or another database's URL would otherwise fail as
+// a PostgreSQL connection string.
+func (d *dbFlags) check() error {
+	if d.url == "" {
+		return nil
+	}
+	u, err := url.Parse(d.url)
+	switch {
+	case err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql"):
+		return nil
+	case (err != nil || u.Scheme == "") && strings.Contains(d.url, "="): // host=… dbname=…
+		return nil
+	}
+	r, _ := redactDatabase(d.url)
+	return fmt.Errorf("--database (KASSA_DATABASE_URL) takes PostgreSQL only: a postgres://user@host:5432/db URL or a key=value connection string, not %q; "+
+		"for the embedded SQLite database give no --database, and its directory with --data-dir", r)
 }
 
 // open opens the store. With SQLite, it warns on log about data in the
 // data directory that group or others can access: the database holds
 // token signing keys, the sandbox credentials a client secret. It creates
 // the directory and the database for the owner alone, but leaves existing
-// ones as they are.
+// ones as they are, and removes a directory it created when the database
+// does not open.
 func (d *dbFlags) open(ctx context.Context, log *slog.Logger) (store.Store, error) {
 	if d.url != "" {
 		return postgres.Open(ctx, d.url)
 	}
 	db := filepath.Join(d.dataDir, "kassa.db")
 	warnShared(log, d.dataDir, filepath.Join(d.dataDir, credentialsFile), filepath.Join(d.dataDir, keyFile), db, db+"-wal", db+"-shm")
+	existed := fileExists(d.dataDir)
 	if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	return sqlite.Open(db)
+	st, err := sqlite.Open(db)
+	if err != nil && !existed {
+		os.Remove(d.dataDir) // only if empty: sqlite.Open removes a database it created
+	}
+	return st, err
 }
 
 // warnShared logs a warning for each of paths that exists and that group
@@ -618,11 +739,14 @@ func shellQuote(s string) string {
 
 // migrate brings the database schema up to date and says what it did.
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kassa migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("migrate", "[--data-dir DIR | --database URL]",
+		"Bring the database schema up to date (kassa serve also does, at start); a schema newer than this kassa is refused.")
 	var db dbFlags
-	db.register(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	db.register(fs.FlagSet, getenv)
+	if err := fs.parse(args, stdout, 0); err != nil {
+		return err
+	}
+	if err := db.check(); err != nil {
 		return err
 	}
 	if db.url == "" {

@@ -235,7 +235,7 @@ func (k *kassaEnv) post(body string, header http.Header) (int, string) {
 // as notification id at t.
 func signedBy(t *testing.T, secret, id string, at time.Time, body string) http.Header {
 	t.Helper()
-	h, err := notify.Sign(secret, id, at, []byte(body))
+	h, err := notify.Sign(id, at, []byte(body), secret)
 	if err != nil {
 		t.Fatal(err)
 	}

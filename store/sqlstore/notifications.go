@@ -22,30 +22,58 @@ func (t *Tx) NotificationEndpoints(ctx context.Context, merchantID string) ([]no
 	return *es, nil
 }
 
+// endpointColumns are what scanEndpoint reads.
+const endpointColumns = `id, merchant_id, url, secret, event_types, created_at,
+	rotated_at, previous_secret, previous_until, failing_since, disabled_at, disabled_reason`
+
+func scanEndpoint(rows Scanner) (notify.Endpoint, error) {
+	var (
+		e                                          notify.Endpoint
+		types                                      string
+		created, rotated, until, failing, disabled int64
+	)
+	err := rows.Scan(&e.ID, &e.MerchantID, &e.URL, &e.Secret, &types, &created,
+		&rotated, &e.PreviousSecret, &until, &failing, &disabled, &e.DisabledReason)
+	if err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
+		return e, err
+	}
+	e.CreatedAt, e.RotatedAt, e.PreviousUntil = fromMicros(created), timeOrZero(rotated), timeOrZero(until)
+	e.FailingSince, e.DisabledAt = timeOrZero(failing), timeOrZero(disabled)
+	return e, nil
+}
+
 // endpointsQuery lists the merchant's endpoints into the slice it returns.
 func endpointsQuery(merchantID string) (Query, *[]notify.Endpoint) {
 	es := new([]notify.Endpoint)
 	return Query{
-		SQL: `SELECT id, merchant_id, url, secret, event_types, created_at FROM notification_endpoints
-			WHERE merchant_id = $1 ORDER BY created_at, id`,
+		SQL:  `SELECT ` + endpointColumns + ` FROM notification_endpoints WHERE merchant_id = $1 ORDER BY created_at, id`,
 		Args: []any{merchantID},
 		Scan: func(rows Scanner) error {
-			var (
-				e       notify.Endpoint
-				types   string
-				created int64
-			)
-			if err := rows.Scan(&e.ID, &e.MerchantID, &e.URL, &e.Secret, &types, &created); err != nil {
-				return err
-			}
-			if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
-				return err
-			}
-			e.CreatedAt = fromMicros(created)
+			e, err := scanEndpoint(rows)
 			*es = append(*es, e)
-			return nil
+			return err
 		},
 	}, es
+}
+
+func (t *Tx) NotificationEndpoint(ctx context.Context, merchantID, id string) (*notify.Endpoint, error) {
+	what := "notification endpoint " + id
+	var found []notify.Endpoint
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		e, err := scanEndpoint(rows)
+		found = append(found, e)
+		return err
+	}, `SELECT `+endpointColumns+` FROM notification_endpoints WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID)
+	if err != nil {
+		return nil, readErr(err, what)
+	}
+	if len(found) == 0 {
+		return nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
+	}
+	return &found[0], nil
 }
 
 // NotificationTargets reads both in one round trip.
@@ -76,9 +104,24 @@ func (t *Tx) CreateNotificationEndpoint(ctx context.Context, e *notify.Endpoint)
 		types = []string{}
 	}
 	b, _ := json.Marshal(types)
-	_, err := t.c.Exec(ctx, `INSERT INTO notification_endpoints (id, merchant_id, url, secret, event_types, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, e.ID, e.MerchantID, e.URL, e.Secret, string(b), e.CreatedAt.UnixMicro())
+	_, err := t.c.Exec(ctx, `INSERT INTO notification_endpoints (id, merchant_id, url, secret, event_types, created_at,
+			rotated_at, previous_secret, previous_until, failing_since, disabled_at, disabled_reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, e.ID, e.MerchantID, e.URL, e.Secret, string(b), e.CreatedAt.UnixMicro(),
+		microsOrZero(e.RotatedAt), e.PreviousSecret, microsOrZero(e.PreviousUntil), microsOrZero(e.FailingSince), microsOrZero(e.DisabledAt), e.DisabledReason)
 	return t.writeErr(err, "notification endpoint "+e.ID)
+}
+
+func (t *Tx) UpdateNotificationEndpoint(ctx context.Context, e *notify.Endpoint) error {
+	what := "notification endpoint " + e.ID
+	n, err := t.c.Exec(ctx, `UPDATE notification_endpoints SET secret = $3, rotated_at = $4, previous_secret = $5, previous_until = $6,
+			failing_since = $7, disabled_at = $8, disabled_reason = $9
+		WHERE id = $1 AND merchant_id = $2`,
+		e.ID, e.MerchantID, e.Secret, microsOrZero(e.RotatedAt), e.PreviousSecret, microsOrZero(e.PreviousUntil),
+		microsOrZero(e.FailingSince), microsOrZero(e.DisabledAt), e.DisabledReason)
+	if err != nil {
+		return t.writeErr(err, what)
+	}
+	return mustChange(n, what)
 }
 
 func (t *Tx) DeleteNotificationEndpoint(ctx context.Context, merchantID, id string) error {
@@ -90,11 +133,16 @@ func (t *Tx) DeleteNotificationEndpoint(ctx context.Context, merchantID, id stri
 	if err := mustChange(n, what); err != nil {
 		return err
 	}
-	// A claimed delivery is left to its attempt, which RecordAttempt
-	// records whatever the endpoint has become.
-	_, err = t.c.Exec(ctx, `UPDATE notification_deliveries SET state = 'failed'
+	_, err = t.FailEndpointDeliveries(ctx, merchantID, id)
+	return err
+}
+
+// FailEndpointDeliveries leaves a claimed delivery to its attempt, which
+// RecordAttempt records whatever the endpoint has become.
+func (t *Tx) FailEndpointDeliveries(ctx context.Context, merchantID, id string) (int, error) {
+	n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET state = 'failed'
 		WHERE endpoint_id = $1 AND merchant_id = $2 AND state = 'pending' AND claim = ''`, id, merchantID)
-	return t.writeErr(err, what)
+	return int(n), t.writeErr(err, "deliveries to notification endpoint "+id)
 }
 
 // notificationStatus sums up a notification's deliveries in SQL, so that
@@ -202,8 +250,9 @@ func (t *Tx) AddDeliveries(ctx context.Context, n *notify.Notification, ds []not
 	for _, d := range ds {
 		err := t.writeLater(ctx, "notification delivery "+d.ID, `INSERT INTO notification_deliveries
 			(id, notification_id, merchant_id, endpoint_id, url, destination, state, attempts, next_at, claim, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, '', $8)`,
-			d.ID, n.ID, n.MerchantID, d.EndpointID, d.URL, notify.Destination(n.MerchantID, d.URL), d.NextAt.UnixMicro(), now.UnixMicro())
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, '', $9)`,
+			d.ID, n.ID, n.MerchantID, d.EndpointID, d.URL, notify.Destination(n.MerchantID, d.URL), cmp.Or(d.State, notify.Pending),
+			d.NextAt.UnixMicro(), now.UnixMicro())
 		if err != nil {
 			return err
 		}
@@ -242,9 +291,10 @@ type dueDestination struct {
 // dueDelivery is a candidate for a claim.
 type dueDelivery struct {
 	notify.Delivery
-	next int64
-	turn int  // its place in its destination's queue, from 0
-	gone bool // its endpoint was deleted
+	next  int64
+	turn  int   // its place in its destination's queue, from 0
+	gone  bool  // its endpoint was deleted or disabled
+	until int64 // its endpoint's PreviousUntil
 }
 
 func (t *Tx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, sessionSecret func(string) string) ([]notify.Delivery, error) {
@@ -290,7 +340,8 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, session
 		turn := 0
 		qs[i] = Query{
 			SQL: `SELECT d.id, d.notification_id, d.merchant_id, d.endpoint_id, d.url, d.attempts, d.next_at, n.body,
-					COALESCE(e.secret, ''), d.endpoint_id <> '' AND e.id IS NULL
+					COALESCE(e.secret, ''), COALESCE(e.previous_secret, ''), COALESCE(e.previous_until, 0),
+					d.endpoint_id <> '' AND (e.id IS NULL OR e.disabled_at <> 0)
 				FROM notification_deliveries d
 				JOIN notifications n ON n.id = d.notification_id
 				LEFT JOIN notification_endpoints e ON e.id = d.endpoint_id
@@ -299,9 +350,11 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, session
 			Args: []any{dst.name, now, c.PerDestination - dst.claimed},
 			Scan: func(rows Scanner) error {
 				cd := dueDelivery{turn: turn}
-				if err := rows.Scan(&cd.ID, &cd.NotificationID, &cd.MerchantID, &cd.EndpointID, &cd.URL, &cd.Attempts, &cd.next, &cd.Body, &cd.Secret, &cd.gone); err != nil {
+				if err := rows.Scan(&cd.ID, &cd.NotificationID, &cd.MerchantID, &cd.EndpointID, &cd.URL, &cd.Attempts, &cd.next, &cd.Body,
+					&cd.Secret, &cd.PreviousSecret, &cd.until, &cd.gone); err != nil {
 					return err
 				}
+				cd.PreviousUntil = timeOrZero(cd.until)
 				turn++
 				cands = append(cands, cd)
 				return nil
@@ -322,7 +375,9 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, c store.DeliveryClaim, session
 		}
 		// Each claim is a compare-and-set on the due time read: a delivery
 		// redelivered or recorded since is left alone. A delivery whose
-		// endpoint was deleted fails instead: there is nothing to send to.
+		// endpoint was deleted or disabled fails instead: there is nothing
+		// to send to (yet: a disabled endpoint's is redelivered once it is
+		// enabled again).
 		set, args := `next_at = $3, claim = $4`, []any{cd.ID, cd.next, c.LeaseUntil.UnixMicro(), c.Token}
 		if cd.gone {
 			set, args = `state = 'failed', claim = ''`, args[:2]
@@ -356,11 +411,10 @@ func (t *Tx) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Att
 	if err != nil {
 		return false, t.writeErr(err, what)
 	}
-	// A delivery whose endpoint was deleted during its attempt has nowhere
-	// to be retried: it fails unless this attempt delivered it.
+	// A delivery whose endpoint was deleted or disabled during its attempt
+	// has nowhere to be retried: it fails unless this attempt delivered it.
 	n, err := t.c.Exec(ctx, `UPDATE notification_deliveries SET
-			state = CASE WHEN CAST($3 AS TEXT) = 'pending' AND endpoint_id <> ''
-				AND NOT EXISTS (SELECT 1 FROM notification_endpoints e WHERE e.id = notification_deliveries.endpoint_id)
+			state = CASE WHEN CAST($3 AS TEXT) = 'pending' AND NOT `+liveDestination+`
 				THEN 'failed' ELSE CAST($3 AS TEXT) END,
 			attempts = $4, next_at = $5, claim = ''
 		WHERE id = $1 AND claim = $2 AND state = 'pending'`,
@@ -371,9 +425,11 @@ func (t *Tx) RecordAttempt(ctx context.Context, d *notify.Delivery, a notify.Att
 	return n > 0, nil
 }
 
-// liveDestination is true of a delivery whose destination still exists:
-// the session's URL, or an endpoint not deleted.
-const liveDestination = `(endpoint_id = '' OR EXISTS (SELECT 1 FROM notification_endpoints e WHERE e.id = notification_deliveries.endpoint_id))`
+// liveDestination is true of a delivery whose destination takes
+// deliveries: the session's URL, or an endpoint neither deleted nor
+// disabled.
+const liveDestination = `(endpoint_id = '' OR EXISTS (SELECT 1 FROM notification_endpoints e
+	WHERE e.id = notification_deliveries.endpoint_id AND e.disabled_at = 0))`
 
 func (t *Tx) Redeliver(ctx context.Context, merchantID, notificationID string, now time.Time) (int, error) {
 	what := "deliveries of " + notificationID

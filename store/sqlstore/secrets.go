@@ -9,26 +9,26 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-func (t *Tx) EndpointSecrets(ctx context.Context) ([]store.StoredSecret, error) {
-	var ss []store.StoredSecret
+func (t *Tx) EndpointSecrets(ctx context.Context) ([]store.EndpointSecret, error) {
+	var ss []store.EndpointSecret
 	err := t.c.Query(ctx, func(rows Scanner) error {
-		var s store.StoredSecret
-		err := rows.Scan(&s.ID, &s.Value)
+		var s store.EndpointSecret
+		err := rows.Scan(&s.ID, &s.Secret, &s.Previous)
 		ss = append(ss, s)
 		return err
-	}, `SELECT id, secret FROM notification_endpoints ORDER BY id`)
+	}, `SELECT id, secret, previous_secret FROM notification_endpoints ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list endpoint secrets: %w", err)
 	}
 	return ss, nil
 }
 
-func (t *Tx) PutEndpointSecrets(ctx context.Context, ss []store.StoredSecret) error {
+func (t *Tx) PutEndpointSecrets(ctx context.Context, ss []store.EndpointSecret) error {
 	args := make([][]any, len(ss))
 	for i, s := range ss {
-		args[i] = []any{s.Value, s.ID}
+		args[i] = []any{s.Secret, s.Previous, s.ID}
 	}
-	return t.writeErr(t.c.ExecEach(ctx, `UPDATE notification_endpoints SET secret = $1 WHERE id = $2`, args), "endpoint secrets")
+	return t.writeErr(t.c.ExecEach(ctx, `UPDATE notification_endpoints SET secret = $1, previous_secret = $2 WHERE id = $3`, args), "endpoint secrets")
 }
 
 func (t *Tx) DocumentTokens(ctx context.Context, after string, limit int) ([]store.DocumentToken, error) {

@@ -51,8 +51,8 @@ func (t *Tx) Merchant(ctx context.Context, id string) (*merchant.Merchant, error
 		m       merchant.Merchant
 		created int64
 	)
-	err := t.c.QueryRow(ctx, []any{&m.ID, &m.Name, &m.StoreID, &created},
-		`SELECT id, name, store_id, created_at FROM merchants WHERE id = $1`, id)
+	err := t.c.QueryRow(ctx, []any{&m.ID, &m.Name, &m.StoreID, &m.Email, &created},
+		`SELECT id, name, store_id, email, created_at FROM merchants WHERE id = $1`, id)
 	if err != nil {
 		return nil, readErr(err, "merchant "+id)
 	}
@@ -74,9 +74,18 @@ func (t *Tx) CountMerchants(ctx context.Context) (int, error) {
 }
 
 func (t *Tx) CreateMerchant(ctx context.Context, m *merchant.Merchant) error {
-	_, err := t.c.Exec(ctx, `INSERT INTO merchants (id, name, store_id, created_at) VALUES ($1, $2, $3, $4)`,
-		m.ID, m.Name, m.StoreID, m.CreatedAt.UnixMicro())
+	_, err := t.c.Exec(ctx, `INSERT INTO merchants (id, name, store_id, email, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		m.ID, m.Name, m.StoreID, m.Email, m.CreatedAt.UnixMicro())
 	return t.writeErr(err, "merchant "+m.ID)
+}
+
+func (t *Tx) SetMerchantEmail(ctx context.Context, id, email string) error {
+	what := "merchant " + id
+	n, err := t.c.Exec(ctx, `UPDATE merchants SET email = $2 WHERE id = $1`, id, email)
+	if err != nil {
+		return t.writeErr(err, what)
+	}
+	return mustChange(n, what)
 }
 
 func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, error) {

@@ -1,0 +1,19 @@
+-- Notification endpoints' secret rotation and health, and merchants'
+-- contact address (docs/notifications.md).
+--
+-- Times are unix microseconds, 0 for never. A rotation keeps the secret
+-- it replaced, sealed like the current one, in previous_secret; it signs
+-- deliveries as well until previous_until. failing_since is the first
+-- failed attempt since the endpoint last answered a success; an endpoint
+-- with disabled_at is sent nothing until its merchant enables it again,
+-- and disabled_reason says why it was disabled ('gone', 'failing').
+-- A merchant's email is where Kassa writes to it, '' for nowhere.
+
+ALTER TABLE notification_endpoints ADD COLUMN rotated_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notification_endpoints ADD COLUMN previous_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE notification_endpoints ADD COLUMN previous_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notification_endpoints ADD COLUMN failing_since INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notification_endpoints ADD COLUMN disabled_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notification_endpoints ADD COLUMN disabled_reason TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE merchants ADD COLUMN email TEXT NOT NULL DEFAULT '';
