@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -62,9 +63,10 @@ func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *o
 			return err
 		}
 		if missing := d.Missing(); s.cfg.Live && len(missing) > 0 {
-			return kassa.Errorf(kassa.EConflict, "live mode issues no %s that lacks what the law asks of it: %s. "+
-				"PUT /v1/invoice-settings sets the seller's details; the buyer's come with the order",
-				strings.ToLower(invoice.Title(d.Kind)), strings.Join(missing, "; "))
+			return &kassa.Error{Code: kassa.EConflict, Err: errIncompleteDocument, Message: fmt.Sprintf(
+				"live mode issues no %s that lacks what the law asks of it: %s. "+
+					"PUT /v1/invoice-settings sets the seller's details; the buyer's come with the order",
+				strings.ToLower(invoice.Title(d.Kind)), strings.Join(missing, "; "))}
 		}
 		d.SealToken(kek)
 		if err := tx.CreateDocument(ctx, d); err != nil {
@@ -83,6 +85,10 @@ func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *o
 	}
 	return nil
 }
+
+// errIncompleteDocument is behind the conflict of an order change whose
+// document live mode will not issue, so the jobs can tell it from others.
+var errIncompleteDocument = errors.New("the document would be incomplete")
 
 // numberBatch bounds the documents one numbering transaction takes.
 const numberBatch = 500
