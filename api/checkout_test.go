@@ -16,7 +16,7 @@ import (
 // page GETs a public (unauthenticated) page.
 func (e *env) page(path string) (*http.Response, string) {
 	e.t.Helper()
-	resp, err := http.Get(e.http.URL + path)
+	resp, err := e.client.Get(e.http.URL + path)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func (e *env) form(path string, values url.Values, header map[string]string) *ht
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	resp, err := (&http.Client{Transport: e.client.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ type env struct {
 	srv    *api.Server
 	app    *provider.Service // the application the API serves
 	http   *httptest.Server
+	client *http.Client // every request of the tests goes through it
 	store  store.Store
 	clock  *kassatest.Clock
 	a, b   creds // two merchants
@@ -92,7 +93,7 @@ func backends(t *testing.T, test func(t *testing.T, newEnv func(*testing.T, ...o
 // newEnvOn starts an API over db, which must be empty.
 func newEnvOn(t testing.TB, db store.Store, opts ...option) *env {
 	t.Helper()
-	e := &env{t: t, clock: kassatest.NewClock(t0), tokens: map[string]issued{}}
+	e := &env{t: t, clock: kassatest.NewClock(t0), tokens: map[string]issued{}, client: &http.Client{}}
 	ids := &kassatest.IDs{Digits: 27} // as long as a KSUID
 	cfg := config{
 		api:      api.Config{Sandbox: true},
@@ -195,7 +196,7 @@ func (e *env) do(r request) response {
 	for k, v := range r.header {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ func (e *env) grant(c creds) (int, map[string]any) {
 	req, _ := http.NewRequest("POST", e.http.URL+"/oauth/token", strings.NewReader("grant_type=client_credentials"))
 	req.SetBasicAuth(c.clientID, c.secret)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

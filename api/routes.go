@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/kassa-pay/kassa/api/openapi"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
@@ -16,6 +17,8 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("GET /readyz", s.handleReady)
 	m.HandleFunc("GET /assets/invoice.svg", handleInvoiceLogo)
 	m.HandleFunc("POST /oauth/token", public(s.handleToken))
+	m.HandleFunc("GET /openapi.json", public(openapi.ServeJSON))
+	m.HandleFunc("GET /docs/api", public(openapi.ServeReference))
 
 	m.HandleFunc("POST /v1/payment-sessions", auth(s.handleSessionCreate))
 	m.HandleFunc("GET /v1/payment-sessions/{sessionId}", auth(s.handleSessionGet))

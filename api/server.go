@@ -42,7 +42,25 @@ type Config struct {
 
 // Routes adds its routes to the server's mux.
 type Routes interface {
-	AddRoutes(m *http.ServeMux)
+	AddRoutes(m Mux)
+}
+
+// Mux is where Routes add theirs: the server's ServeMux, which keeps the
+// patterns registered, so that the tests can hold the API's description
+// to every route the server serves.
+type Mux = interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+// mux is the server's ServeMux with the patterns registered with it.
+type mux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *mux) HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, handler)
 }
 
 // DefaultMaxBodyBytes fits 1,000 order lines with long descriptions.
@@ -55,7 +73,7 @@ type Server struct {
 	app      *provider.Service
 	inflight *inflight
 	limits   *limits
-	mux      *http.ServeMux
+	mux      *mux
 	payments *paymod.Service
 }
 
@@ -73,7 +91,7 @@ func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 		cfg: cfg, log: log, app: app,
 		inflight: newInflight(),
 		limits:   newLimits(cfg.Limits),
-		mux:      http.NewServeMux(),
+		mux:      &mux{ServeMux: http.NewServeMux()},
 		payments: paymod.New(log, app.Store(), providers, app.Clock(), app.IDs()),
 	}
 	s.addRoutes()

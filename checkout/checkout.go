@@ -137,8 +137,11 @@ func New(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 	return &Server{cfg: cfg, log: log, app: app}
 }
 
-// AddRoutes adds the checkout's routes and the demo shop's.
-func (s *Server) AddRoutes(m *http.ServeMux) {
+// AddRoutes adds the checkout's routes and the demo shop's to m, the
+// API server's mux (api.Mux).
+func (s *Server) AddRoutes(m interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}) {
 	m.HandleFunc("GET /bootstrap.js", s.handleBootstrap)
 	m.HandleFunc("GET /payments/assets/{file}", s.handleAssets)
 	m.HandleFunc("GET /payments/dialog/{sessionId}", s.handleDialog)
