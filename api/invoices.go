@@ -113,12 +113,11 @@ func (s *Server) handleOrderDocuments(w http.ResponseWriter, r *http.Request) er
 
 func (s *Server) handleInvoiceSettingsGet(w http.ResponseWriter, r *http.Request) error {
 	settings, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) (*invoice.Settings, error) {
-		return tx.InvoiceSettings(r.Context(), principal(r).MerchantID)
+		return s.app.InvoiceSettings(r.Context(), tx, principal(r).MerchantID)
 	})
 	if err != nil {
 		return err
 	}
-	settings.PaymentTerms = settings.Terms()
 	wire.WriteJSON(w, http.StatusOK, settings)
 	return nil
 }
@@ -135,8 +134,10 @@ func (s *Server) handleInvoiceSettingsPut(w http.ResponseWriter, r *http.Request
 		if err := s.app.PutInvoiceSettings(ctx, tx, principal(r).MerchantID, &in); err != nil {
 			return 0, nil, err
 		}
-		out := in
-		out.PaymentTerms = in.Terms()
+		out, err := s.app.InvoiceSettings(ctx, tx, principal(r).MerchantID)
+		if err != nil {
+			return 0, nil, err
+		}
 		return http.StatusOK, out, nil
 	})
 }

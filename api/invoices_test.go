@@ -55,7 +55,7 @@ func TestInvoiceDocuments(t *testing.T) {
 		e := newEnv(t)
 		e.must(200, request{method: "PUT", path: "/v1/invoice-settings", body: map[string]any{
 			"seller":       map[string]any{"name": "Merchant A AB", "orgNo": "556000-0001", "vatId": "SE556000000101"},
-			"paymentTerms": 10, "bankgiro": "123-4567",
+			"paymentTerms": 10, "bankgiro": "5050-1055",
 		}})
 		if resp := e.do(request{method: "PUT", path: "/v1/invoice-settings", body: map[string]any{"paymentTerms": -3}}); resp.status != 400 {
 			t.Errorf("negative payment terms = %d %s, want 400", resp.status, resp.body)
@@ -117,7 +117,7 @@ func TestInvoiceDocuments(t *testing.T) {
 			t.Errorf("Content-Type = %q", ct)
 		}
 		text := strings.Join(strings.Fields(pdftest.Text(t, resp.body)), " ")
-		for _, want := range []string{"Invoice", "Number 1 Reference " + inv.DocumentReference, "Merchant A AB", "Buyer AB", inv.PaymentReference, "123-4567"} {
+		for _, want := range []string{"Invoice", "Number 1 Reference " + inv.DocumentReference, "Merchant A AB", "Buyer AB", inv.PaymentReference, "5050-1055"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("invoice PDF lacks %q:\n%s", want, text)
 			}

@@ -109,7 +109,7 @@ func TestOpenAPIFlow(t *testing.T) {
 	}
 	e.must(200, request{method: "GET", path: buyerPath})
 	e.must(404, request{method: "GET", path: "/invoices/" + strings.Repeat("x", 43)})
-	e.must(200, request{method: "PUT", path: "/v1/invoice-settings", body: map[string]any{"seller": map[string]any{"name": "Merchant A AB", "orgNo": "556000-0001"}, "paymentTerms": 10, "bankgiro": "123-4567"}})
+	e.must(200, request{method: "PUT", path: "/v1/invoice-settings", body: map[string]any{"seller": map[string]any{"name": "Merchant A AB", "orgNo": "556000-0001"}, "paymentTerms": 10, "bankgiro": "5050-1055"}})
 	e.must(200, request{method: "GET", path: "/v1/invoice-settings"})
 	e.must(200, request{method: "GET", path: "/v1/sandbox/mails"})
 	e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{"paymentReference": docs.Documents[0].PaymentReference, "amount": 100, "currency": "SEK"}})

@@ -31,64 +31,32 @@ const (
 	KindAdvance    Kind = "advanceInvoice"
 )
 
-// DefaultPaymentTerms is the payment term when a merchant sets none.
-const DefaultPaymentTerms = 30
-
-// maxPaymentTerms bounds the terms a merchant can set (a year).
-const maxPaymentTerms = 365
-
-// Party is the seller or the buyer block of a document.
-type Party struct {
-	Name          string `json:"name"`
-	OrgNo         string `json:"orgNo"`
-	VATID         string `json:"vatId"`
-	StreetAddress string `json:"streetAddress"`
-	PostalCode    string `json:"postalCode"`
-	City          string `json:"city"`
-	Country       string `json:"country"`
-	Attention     string `json:"attention,omitempty"`
-	Email         string `json:"email,omitempty"`
-	Reference1    string `json:"reference1,omitempty"`
-	Reference2    string `json:"reference2,omitempty"`
-}
-
-// Settings are a merchant's invoicing choices: the seller block printed on
-// every document and the payment terms in days.
-type Settings struct {
-	Seller       Party  `json:"seller"`
-	PaymentTerms int    `json:"paymentTerms"`
-	Bankgiro     string `json:"bankgiro"`
-}
-
-// Validate checks settings a merchant sends.
-func (s Settings) Validate() error {
-	if s.PaymentTerms < 0 || s.PaymentTerms > maxPaymentTerms {
-		return kassa.Invalid("paymentTerms", "paymentTerms must be 0 to %d days (0 means the default, %d)", maxPaymentTerms, DefaultPaymentTerms)
-	}
-	if len(s.Seller.Name) > 200 || len(s.Bankgiro) > 20 {
-		return kassa.Invalid("seller", "seller.name must be at most 200 and bankgiro at most 20 characters")
-	}
-	return nil
-}
-
-// Terms is the payment term in days.
-func (s Settings) Terms() int {
-	if s.PaymentTerms == 0 {
-		return DefaultPaymentTerms
-	}
-	return s.PaymentTerms
-}
-
-// Line is a document line. Amounts include VAT; a credit note's are
-// negative, since it reduces what the buyer owes.
+// Line is a document line. Amounts include VAT unless named otherwise; a
+// credit note's are negative, since it reduces what the buyer owes.
 type Line struct {
 	Reference   string `json:"reference"`
 	Description string `json:"description"`
-	Quantity    int64  `json:"quantity"`
-	VAT         int64  `json:"vat"` // basis points
-	Total       int64  `json:"total"`
-	TotalVAT    int64  `json:"totalVat"`
+	// Type is the order line's type: goods or services (Services).
+	Type     string `json:"type,omitempty"`
+	Quantity int64  `json:"quantity"`
+	VAT      int64  `json:"vat"` // basis points
+	// UnitPrice is the price of one unit excluding VAT, before Discount;
+	// nil on documents issued before it was printed.
+	UnitPrice *int64 `json:"unitPrice,omitempty"`
+	// Discount is the line's discount excluding VAT, all units together.
+	Discount int64 `json:"discount,omitempty"`
+	Total    int64 `json:"total"`
+	TotalVAT int64 `json:"totalVat"`
 }
+
+// Net is the line's amount excluding VAT: its taxable amount.
+func (l Line) Net() int64 { return l.Total - l.TotalVAT }
+
+// Services reports whether the line is a service rather than goods, as
+// the VAT rules on cross-border supplies tell them apart: Ledyer's
+// service and digital lines. Shipping, surcharges and discounts follow
+// the goods they come with.
+func (l Line) Services() bool { return l.Type == order.TypeService || l.Type == order.TypeDigital }
 
 // RateSum is the VAT summary at one rate: Net + VAT = Total.
 type RateSum struct {
@@ -123,7 +91,32 @@ type Document struct {
 	Currency  money.Currency `json:"currency"`
 	Seller    Party          `json:"seller"`
 	Buyer     Party          `json:"buyer"`
-	Bankgiro  string         `json:"bankgiro,omitempty"`
+	// FTax says the seller is approved for F-tax (Godkänd för F-skatt).
+	FTax bool `json:"fTax,omitempty"`
+	// DeliveryDate is the date of supply: the day the chunk was captured;
+	// a credit note's is its invoice's. Zero on an advance invoice (the
+	// goods are not delivered yet) and on documents issued before it was
+	// printed.
+	DeliveryDate time.Time `json:"deliveryDate,omitzero"`
+	// How the buyer pays: bankgiro or plusgiro (SEK), and an IBAN with its
+	// BIC, each set when the seller has one for the document's currency.
+	Bankgiro string `json:"bankgiro,omitempty"`
+	Plusgiro string `json:"plusgiro,omitempty"`
+	IBAN     string `json:"iban,omitempty"`
+	BIC      string `json:"bic,omitempty"`
+	// ReferenceScheme is how PaymentReference is to be given with the
+	// payment: ReferenceOCR on every document so far.
+	ReferenceScheme string `json:"referenceScheme,omitempty"`
+	// VATNotes are the statements the VAT rules require for the lines'
+	// rates: the reverse charge, an exemption and its legal basis.
+	VATNotes []string `json:"vatNotes,omitempty"`
+	// InterestTerms states the interest on late payment under the
+	// seller's country's law; empty on documents that ask for nothing.
+	InterestTerms string `json:"interestTerms,omitempty"`
+	// LogoSHA256 names the seller's logo printed on the document; Logo is
+	// its image, filled in when the document is read for rendering.
+	LogoSHA256 string `json:"logoSha256,omitempty"`
+	Logo       []byte `json:"-"`
 	// OrderReference and MerchantReference identify the order for both
 	// sides.
 	OrderReference    string    `json:"orderReference"`
@@ -235,9 +228,10 @@ func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*D
 	d := &Document{
 		ID: p.ID, MerchantID: o.MerchantID, OrderID: o.ID, LedgerID: need.LedgerID, Kind: need.Kind,
 		Reference: p.Reference, IssueDate: day, DueDate: day.AddDate(0, 0, p.Settings.Terms()),
-		Currency: o.Currency, Seller: p.Settings.Seller, Buyer: buyerOf(&o.Customer), Bankgiro: p.Settings.Bankgiro,
+		Currency: o.Currency, Seller: p.Settings.Seller, Buyer: buyerOf(&o.Customer), FTax: p.Settings.FTax,
 		OrderReference: o.OrderReference, MerchantReference: o.Reference,
-		PaymentReference: p.Reference, AccessToken: p.AccessToken, CreatedAt: p.Now,
+		PaymentReference: p.Reference, ReferenceScheme: ReferenceOCR, AccessToken: p.AccessToken, CreatedAt: p.Now,
+		LogoSHA256: p.Settings.LogoSHA256,
 	}
 	if o.Customer.InvoiceChannel.Type == "email" {
 		d.CopyTo = o.Customer.InvoiceChannel.Details
@@ -256,6 +250,7 @@ func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*D
 			return nil, kassa.Errorf(kassa.EInternal, "order %s has no captured chunk %s", o.ID, need.LedgerID)
 		}
 		lines = c.Lines
+		d.DeliveryDate = c.CreatedAt.UTC().Truncate(24 * time.Hour)
 		if advance != nil {
 			d.RefersTo, d.PaidByAdvance, d.PaymentReference, d.DueDate = advance.ID, advance.Number, "", day
 		}
@@ -266,18 +261,52 @@ func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*D
 		}
 		lines, sign = c.Lines, -1
 		d.RefersTo, d.Credits, d.PaymentReference, d.DueDate = credited.ID, credited.Number, "", day
+		d.DeliveryDate = credited.DeliveryDate
 	default:
 		return nil, kassa.Errorf(kassa.EInternal, "unknown document kind %q", need.Kind)
 	}
 	d.Lines = make([]Line, len(lines))
 	for i, l := range lines {
-		d.Lines[i] = Line{
-			Reference: l.Reference, Description: l.Description, Quantity: l.Quantity, VAT: l.VAT,
-			Total: sign * l.TotalAmount, TotalVAT: sign * l.TotalVATAmount,
-		}
+		d.Lines[i] = lineOf(l, sign)
 	}
 	d.VAT, d.Total, d.TotalVAT = Summarize(d.Lines)
+	d.VATNotes = vatNotes(d, p.Settings.VATExemptionNote)
+	if d.PaymentReference != "" {
+		if a := p.Settings.account(d.Currency, d.Buyer.Country); a != nil {
+			d.IBAN, d.BIC = a.IBAN, a.BIC
+		}
+		if d.Currency == "SEK" {
+			d.Bankgiro, d.Plusgiro = p.Settings.Bankgiro, p.Settings.Plusgiro
+		}
+		d.InterestTerms = interestTerms(d.Seller.Country)
+	} else {
+		d.ReferenceScheme = ""
+	}
 	return d, nil
+}
+
+// ReferenceOCR is the Swedish OCR number (Bankgirot's reference, with
+// its length and Luhn check digits) as a payment reference. Other
+// countries' schemes (the Finnish reference number, the Norwegian KID,
+// the international RF creditor reference) would be further values.
+const ReferenceOCR = "ocr"
+
+// lineOf is an order line as a document prints it, its amounts times
+// sign. The unit price and discount excluding VAT are the order's
+// (including VAT) less their VAT portion at the line's rate; without a
+// unit price the order gives none, so it is what the units cost each.
+func lineOf(l order.Line, sign int64) Line {
+	unit := l.TotalAmount/l.Quantity + l.UnitDiscountAmount
+	if l.UnitPrice != nil {
+		unit = *l.UnitPrice
+	}
+	discount := l.UnitDiscountAmount * l.Quantity
+	unitNet := sign * (unit - money.VATPortion(unit, l.VAT))
+	return Line{
+		Reference: l.Reference, Description: l.Description, Type: l.Type, Quantity: l.Quantity, VAT: l.VAT,
+		UnitPrice: &unitNet, Discount: sign * (discount - money.VATPortion(discount, l.VAT)),
+		Total: sign * l.TotalAmount, TotalVAT: sign * l.TotalVATAmount,
+	}
 }
 
 // Summarize sums lines per VAT rate, lowest rate first, and in total. The

@@ -216,18 +216,6 @@ func TestSummarizeSums(t *testing.T) {
 	})
 }
 
-func TestSettingsValidate(t *testing.T) {
-	if err := (Settings{PaymentTerms: -1}).Validate(); err == nil {
-		t.Error("negative terms accepted")
-	}
-	if err := (Settings{PaymentTerms: 400}).Validate(); err == nil {
-		t.Error("400 days accepted")
-	}
-	if s := (Settings{}); s.Validate() != nil || s.Terms() != DefaultPaymentTerms {
-		t.Error("zero settings are not the default")
-	}
-}
-
 // A document reference is a 16-digit valid OCR number, the same for the
 // same ID.
 func TestReferenceFor(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
 	"strings"
 	"time"
 
@@ -152,8 +153,18 @@ func (s *Sender) send(ctx context.Context, m *store.Mail) error {
 // body it was queued with.
 func (s *Sender) message(ctx context.Context, m *store.Mail) (*mail.Msg, error) {
 	msg := mail.NewMsg()
-	if err := msg.From(s.SMTP.From); err != nil {
-		return nil, fmt.Errorf("from address %q: %w", s.SMTP.From, err)
+	var d *invoice.Document
+	if m.DocumentID != "" {
+		err := s.Store.View(ctx, func(tx store.ReadTx) (err error) {
+			d, err = tx.Document(ctx, m.MerchantID, m.DocumentID)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := s.from(ctx, msg, m, d); err != nil {
+		return nil, err
 	}
 	if err := msg.To(m.To...); err != nil {
 		return nil, fmt.Errorf("recipients: %w", err)
@@ -174,14 +185,6 @@ func (s *Sender) message(ctx context.Context, m *store.Mail) (*mail.Msg, error) 
 		msg.SetBodyString(mail.TypeTextPlain, string(body))
 		return msg, nil
 	}
-	var d *invoice.Document
-	err := s.Store.View(ctx, func(tx store.ReadTx) (err error) {
-		d, err = tx.Document(ctx, m.MerchantID, m.DocumentID)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
 	b, err := pdf.Render(d)
 	if err != nil {
 		return nil, err
@@ -196,6 +199,49 @@ func (s *Sender) message(ctx context.Context, m *store.Mail) (*mail.Msg, error) 
 		return nil, fmt.Errorf("attach %s: %w", name, err)
 	}
 	return msg, nil
+}
+
+// from sets the sender: the From address Kassa sends with, under the
+// seller's name, since the buyer deals with the merchant: a document's
+// seller, or for a message the seller of the merchant's invoice settings,
+// else the merchant's name.
+func (s *Sender) from(ctx context.Context, msg *mail.Msg, m *store.Mail, d *invoice.Document) error {
+	addr, err := netmail.ParseAddress(s.SMTP.From)
+	if err != nil {
+		return fmt.Errorf("from address %q: %w", s.SMTP.From, err)
+	}
+	name := ""
+	if d != nil {
+		name = d.Seller.Name
+	} else {
+		err := s.Store.View(ctx, func(tx store.ReadTx) error {
+			settings, err := tx.InvoiceSettings(ctx, m.MerchantID)
+			if err != nil {
+				return err
+			}
+			if name = settings.Seller.Name; name != "" {
+				return nil
+			}
+			mc, err := tx.Merchant(ctx, m.MerchantID)
+			if kassa.ErrorCode(err) == kassa.ENotFound {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			name = mc.Name
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("the sender's name of mail %s: %w", m.ID, err)
+		}
+	}
+	if name == "" {
+		name = addr.Name
+	}
+	if err := msg.FromFormat(name, addr.Address); err != nil {
+		return fmt.Errorf("from address %q: %w", s.SMTP.From, err)
+	}
+	return nil
 }
 
 func (s *Sender) body(m *store.Mail, d *invoice.Document) (string, error) {

@@ -23,6 +23,7 @@ import (
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
 	"github.com/kassa-pay/kassa/mailer"
+	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/sqlite"
@@ -167,6 +168,7 @@ func newSender(st store.Store, srv *smtpServer, c *kassatest.Clock) *mailer.Send
 // parsed is a received message taken apart.
 type parsed struct {
 	messageID, subject, text string
+	from                     *mail.Address // the From header
 	pdf                      []byte
 }
 
@@ -177,6 +179,11 @@ func parse(t *testing.T, raw []byte) parsed {
 		t.Fatal(err)
 	}
 	p := parsed{messageID: msg.Header.Get("Message-Id"), subject: msg.Header.Get("Subject")}
+	from, err := msg.Header.AddressList("From")
+	if err != nil || len(from) != 1 {
+		t.Fatalf("From %q: %v", msg.Header.Get("From"), err)
+	}
+	p.from = from[0]
 	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
 	if err == nil && mt == "text/plain" {
 		b, err := io.ReadAll(qp(msg.Header.Get("Content-Transfer-Encoding"), msg.Body))
@@ -244,6 +251,9 @@ func TestSendOnce(t *testing.T) {
 		if p.messageID != "<"+m.MessageID+">" {
 			t.Errorf("Message-ID = %q, want <%s>", p.messageID, m.MessageID)
 		}
+		if p.from.Name != "Säljare AB" || p.from.Address != "invoices@kassa.test" { // the seller's name, never Kassa's
+			t.Errorf("From = %q <%s>, want the seller's name", p.from.Name, p.from.Address)
+		}
 		if !strings.Contains(p.text, "https://kassa.test/invoices/tok1") || !strings.Contains(p.text, "Payment reference (OCR)") {
 			t.Errorf("body:\n%s", p.text)
 		}
@@ -277,7 +287,13 @@ func TestSendMessage(t *testing.T) {
 			ID: "mail_m1", MerchantID: "ac_1", MessageID: "mail_m1@kassa.test", To: []string{"signer@buyer.example"},
 			Subject: "Your code", Body: kassatest.KEK().Seal([]byte(body), store.MailBodyContext("mail_m1")), NextAt: t0, CreatedAt: t0,
 		}
-		if err := st.Update(t.Context(), func(tx store.Tx) error { return tx.EnqueueMails(t.Context(), m) }); err != nil {
+		err := st.Update(t.Context(), func(tx store.Tx) error {
+			if err := tx.PutInvoiceSettings(t.Context(), "ac_1", &invoice.Settings{Seller: invoice.Party{Name: "Säljare AB"}}); err != nil {
+				return err
+			}
+			return tx.EnqueueMails(t.Context(), m)
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		if n, err := newSender(st, srv, c).SendDue(t.Context()); err != nil || n != 1 {
@@ -288,6 +304,30 @@ func TestSendMessage(t *testing.T) {
 			t.Fatalf("received %+v", msgs)
 		}
 		p := parse(t, msgs[0].data)
+		if p.from.Name != "Säljare AB" {
+			t.Errorf("From = %q <%s>, want the merchant's seller name", p.from.Name, p.from.Address)
+		}
+
+		// A merchant without invoice settings: its name.
+		m2 := &store.Mail{
+			ID: "mail_m2", MerchantID: "ac_2", MessageID: "mail_m2@kassa.test", To: []string{"signer@buyer.example"},
+			Subject: "Your code", Body: kassatest.KEK().Seal([]byte(body), store.MailBodyContext("mail_m2")), NextAt: t0, CreatedAt: t0,
+		}
+		err = st.Update(t.Context(), func(tx store.Tx) error {
+			if err := tx.CreateMerchant(t.Context(), &merchant.Merchant{ID: "ac_2", Name: "Handlaren AB", StoreID: "1", CreatedAt: t0}); err != nil {
+				return err
+			}
+			return tx.EnqueueMails(t.Context(), m2)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := newSender(st, srv, c).SendDue(t.Context()); err != nil || n != 1 {
+			t.Fatalf("SendDue = %d, %v; want 1 sent", n, err)
+		}
+		if msgs := srv.messages(); len(msgs) != 2 || parse(t, msgs[1].data).from.Name != "Handlaren AB" {
+			t.Errorf("the message of a merchant without invoice settings is not from its name")
+		}
 		if p.subject != "Your code" || strings.TrimSpace(strings.ReplaceAll(p.text, "\r\n", "\n")) != body || p.pdf != nil {
 			t.Errorf("message: subject %q, text %q, pdf %d bytes", p.subject, p.text, len(p.pdf))
 		}

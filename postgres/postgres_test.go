@@ -126,6 +126,15 @@ func TestRefusedValuesAreInvalid(t *testing.T) {
 	}
 }
 
+// TestInvoiceLogosImmutable: the triggers refuse to change or remove an
+// invoice logo, or to move the start of a number series that has begun,
+// even past the store.
+func TestInvoiceLogosImmutable(t *testing.T) {
+	testUpgrade(t, "", func(t *testing.T, exec storetest.Exec, _ storetest.Count, open func(*testing.T) store.Store) {
+		storetest.InvoiceLogosImmutable(t, open(t), exec)
+	})
+}
+
 // TestCreditDecisionsAppendOnly: the triggers refuse to change or remove
 // a recorded credit decision, even past the store.
 func TestCreditDecisionsAppendOnly(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -33,6 +34,13 @@ func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *o
 	if err != nil {
 		return err
 	}
+	if settings.Seller.Name == "" { // the documents are the merchant's, whatever its settings lack
+		m, err := tx.Merchant(ctx, next.MerchantID)
+		if err != nil {
+			return err
+		}
+		settings.Seller.Name = m.Name
+	}
 	var advance *invoice.Document
 	if next.PaymentMethod == order.AdvanceInvoice {
 		advance, err = s.orderDocument(ctx, tx, next, invoice.KindAdvance, "")
@@ -54,6 +62,12 @@ func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *o
 		if err != nil {
 			return err
 		}
+		if missing := d.Missing(); s.cfg.Live && len(missing) > 0 {
+			return &kassa.Error{Code: kassa.EConflict, Err: errIncompleteDocument, Message: fmt.Sprintf(
+				"live mode issues no %s that lacks what the law asks of it: %s. "+
+					"PUT /v1/invoice-settings sets the seller's details; the buyer's come with the order",
+				strings.ToLower(invoice.Title(d.Kind)), strings.Join(missing, "; "))}
+		}
 		d.SealToken(kek)
 		if err := tx.CreateDocument(ctx, d); err != nil {
 			return err
@@ -71,6 +85,10 @@ func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *o
 	}
 	return nil
 }
+
+// errIncompleteDocument is behind the conflict of an order change whose
+// document live mode will not issue, so the jobs can tell it from others.
+var errIncompleteDocument = errors.New("the document would be incomplete")
 
 // numberBatch bounds the documents one numbering transaction takes.
 const numberBatch = 500
@@ -192,12 +210,13 @@ func (s *Service) mailDomain() string {
 	return "kassa.invalid"
 }
 
+// subjectOf is a document mail's subject, in the seller's name: the
+// buyer deals with the merchant, not with Kassa.
 func subjectOf(d *invoice.Document) string {
-	seller := d.Seller.Name
-	if seller == "" {
-		seller = "Kassa"
+	if d.Seller.Name == "" { // documents issued before the merchant's name was the default
+		return fmt.Sprintf("%s %d", invoice.Title(d.Kind), d.Number)
 	}
-	return fmt.Sprintf("%s %d from %s", invoice.Title(d.Kind), d.Number, seller)
+	return fmt.Sprintf("%s %d from %s", invoice.Title(d.Kind), d.Number, d.Seller.Name)
 }
 
 func randomToken() string {
@@ -221,10 +240,43 @@ func (s *Service) NumberedDocument(ctx context.Context, get func(tx store.ReadTx
 }
 
 // PutInvoiceSettings replaces the merchant's invoice settings; they apply
-// to documents issued from then on.
+// to documents issued from then on. Settings that name their logo by its
+// hash alone keep that logo; a FirstNumber starts the number series there,
+// which only works until the first document is numbered (EConflict after,
+// unless it is where the series began).
 func (s *Service) PutInvoiceSettings(ctx context.Context, tx store.Tx, merchantID string, settings *invoice.Settings) error {
 	if err := settings.Validate(); err != nil {
 		return err
 	}
-	return tx.PutInvoiceSettings(ctx, merchantID, settings)
+	if settings.Logo == nil && settings.LogoSHA256 != "" {
+		if _, err := tx.InvoiceLogo(ctx, settings.LogoSHA256); kassa.ErrorCode(err) == kassa.ENotFound {
+			return kassa.Invalid("logoSha256", "logoSha256 names no stored logo; send the image as logo")
+		} else if err != nil {
+			return err
+		}
+	}
+	if err := tx.PutInvoiceSettings(ctx, merchantID, settings); err != nil {
+		return err
+	}
+	if settings.FirstNumber > 0 {
+		return tx.StartDocumentNumbers(ctx, merchantID, settings.FirstNumber)
+	}
+	return nil
+}
+
+// InvoiceSettings reads the merchant's settings as the API shows them:
+// with the logo's image and the series' first number (1 by default).
+func (s *Service) InvoiceSettings(ctx context.Context, tx store.ReadTx, merchantID string) (*invoice.Settings, error) {
+	settings, err := tx.InvoiceSettings(ctx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	if settings.LogoSHA256 != "" {
+		if settings.Logo, err = tx.InvoiceLogo(ctx, settings.LogoSHA256); err != nil {
+			return nil, err
+		}
+	}
+	settings.PaymentTerms = settings.Terms()
+	settings.FirstNumber = max(settings.FirstNumber, 1)
+	return settings, nil
 }

@@ -6,6 +6,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -166,6 +167,14 @@ func (s *Service) autoCapture(ctx context.Context, k store.OrderKey) (captured b
 		}
 		return s.jobChanged(ctx, tx, jobAutoCapture, k.MerchantID, k.OrderID)
 	})
+	if errors.Is(err, errIncompleteDocument) {
+		// The merchant's invoice settings lack something: try again later,
+		// and go on with the other orders meanwhile.
+		s.log.Warn("automatic capture waits for complete invoice settings", "merchant", k.MerchantID, "order", k.OrderID, "err", err)
+		return false, s.store.Update(ctx, func(tx store.Tx) error {
+			return tx.ScheduleAutoCapture(ctx, k, s.clock.Now().Add(autoCaptureRetry))
+		})
+	}
 	return captured, err
 }
 

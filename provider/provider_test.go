@@ -260,3 +260,35 @@ func TestRecordPaymentsConcurrentHalves(t *testing.T) {
 		}
 	})
 }
+
+// In live mode an automatic capture whose invoice would be incomplete
+// waits: the pass goes on without an error, the order stays uncaptured
+// and is tried again after autoCaptureRetry, when the settings are
+// complete.
+func TestLiveAutoCaptureWaitsForSettings(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, provider.Config) *env) {
+		e := newEnv(t, provider.Config{Live: true})
+		o := kassatest.Purchase(t, e.app, e.merchant, &order.AutoCapture{Enabled: true, DelayMinutes: 30})
+		e.clock.Advance(30 * time.Minute)
+		if n, err := e.app.CaptureDueOrders(t.Context()); n != 0 || err != nil {
+			t.Fatalf("CaptureDueOrders with incomplete settings = %d, %v; want 0, no error", n, err)
+		}
+		e.update(func(ctx context.Context, tx store.Tx) error {
+			return e.app.PutInvoiceSettings(ctx, tx, e.merchant, &invoice.Settings{
+				Seller: invoice.Party{Name: "Möbler AB", OrgNo: "556123-4567", VATID: "SE556123456701",
+					StreetAddress: "Ringvägen 10", PostalCode: "118 60", City: "Stockholm", Country: "SE"},
+				Bankgiro: "5050-1055",
+			})
+		})
+		if n, err := e.app.CaptureDueOrders(t.Context()); n != 0 || err != nil {
+			t.Fatalf("CaptureDueOrders before the retry = %d, %v; want 0", n, err)
+		}
+		e.clock.Advance(10 * time.Minute)
+		if n, err := e.app.CaptureDueOrders(t.Context()); n != 1 || err != nil {
+			t.Fatalf("CaptureDueOrders after the retry = %d, %v; want 1", n, err)
+		}
+		if got := e.notified(o.ID); !slices.Contains(got, notify.OrderFullCapture) {
+			t.Errorf("notifications %v, want the capture's", got)
+		}
+	})
+}

@@ -355,8 +355,9 @@ func testUpgrade(t *testing.T, last string, check func(*testing.T, storetest.Exe
 	})
 }
 
-// TestAppendOnly: the database refuses to change or remove an audit event
-// or a credit decision, even to a connection past the store.
+// TestAppendOnly: the database refuses to change or remove an audit event,
+// a credit decision or an invoice logo, or to move the start of a number
+// series that has begun, even to a connection past the store.
 func TestAppendOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kassa.db")
 	db := mustOpen(t, path)
@@ -368,6 +369,7 @@ func TestAppendOnly(t *testing.T) {
 	}
 	storetest.AuditAppendOnly(t, db, exec)
 	storetest.CreditDecisionsAppendOnly(t, db, exec)
+	storetest.InvoiceLogosImmutable(t, db, exec)
 }
 
 // A database a newer Kassa migrated is refused, and left as it was.

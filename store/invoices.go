@@ -12,7 +12,15 @@ import (
 type InvoiceReader interface {
 	// InvoiceSettings returns the merchant's settings, the zero Settings
 	// (which mean the defaults) when it has none.
+	// InvoiceSettings carry the hash of their logo, not its bytes
+	// (InvoiceLogo), and the first number of the merchant's series
+	// (FirstNumber; 0 until one is chosen or a document numbered).
 	InvoiceSettings(ctx context.Context, merchantID string) (*invoice.Settings, error)
+	// InvoiceLogo reads a logo by the SHA-256 of its bytes, ENotFound if
+	// none has it.
+	InvoiceLogo(ctx context.Context, sha256 string) ([]byte, error)
+	// Document reads one of the merchant's documents, with the Logo it
+	// names, as DocumentByToken does: they are read to be rendered.
 	Document(ctx context.Context, merchantID, id string) (*invoice.Document, error)
 	// DocumentByToken finds a document by its buyer access token, for any
 	// merchant: the token is the credential. Documents read have their
@@ -39,7 +47,13 @@ type InvoiceReader interface {
 
 // InvoiceWriter issues documents, records payments and queues mail.
 type InvoiceWriter interface {
+	// PutInvoiceSettings stores the settings, and their Logo (if any)
+	// under its LogoSHA256; it ignores FirstNumber (StartDocumentNumbers).
 	PutInvoiceSettings(ctx context.Context, merchantID string, s *invoice.Settings) error
+	// StartDocumentNumbers makes first the merchant's next document number,
+	// if none of its documents is numbered yet; once one is, it is
+	// EConflict unless first is where the series began.
+	StartDocumentNumbers(ctx context.Context, merchantID string, first int64) error
 	// CreateDocument stores an issued document, not numbered yet, with
 	// its AccessToken's hash and its SealedToken, never the token itself.
 	// Documents are never changed or deleted, except that NumberDocuments

@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -54,7 +56,7 @@ func testDocuments(f *fixture) {
 	m, other := f.createMerchant(), f.createMerchant()
 	settings := &invoice.Settings{Seller: invoice.Party{Name: "Säljaren AB", OrgNo: "556000-0001"}, PaymentTerms: 15, Bankgiro: "123-4567"}
 	f.mustUpdate(func(tx store.Tx) error { return tx.PutInvoiceSettings(ctx, m, settings) })
-	if got := mustRead(f, func(tx store.ReadTx) (*invoice.Settings, error) { return tx.InvoiceSettings(ctx, other) }); *got != (invoice.Settings{}) {
+	if got := mustRead(f, func(tx store.ReadTx) (*invoice.Settings, error) { return tx.InvoiceSettings(ctx, other) }); !cmp.Equal(got, &invoice.Settings{}) {
 		t.Errorf("InvoiceSettings of a merchant without any = %+v, want the zero value", got)
 	}
 
@@ -330,4 +332,167 @@ func testOverdue(f *fixture) {
 	if got := overdue(); len(got) != 0 {
 		t.Errorf("overdue after marking: %v", got)
 	}
+}
+
+// A logo is stored apart from the settings, by its hash: the settings
+// read for issuing name it, a document issued under them carries it when
+// read to be rendered, and later settings without it leave the
+// document's as it was.
+func testInvoiceLogos(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m := f.createMerchant()
+	logo := []byte("\x89PNG not checked by the store")
+	const hash = "5f0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+	f.mustUpdate(func(tx store.Tx) error {
+		return tx.PutInvoiceSettings(ctx, m, &invoice.Settings{Seller: invoice.Party{Name: "Logo AB"}, Logo: logo, LogoSHA256: hash})
+	})
+	got := mustRead(f, func(tx store.ReadTx) (*invoice.Settings, error) { return tx.InvoiceSettings(ctx, m) })
+	if got.Logo != nil || got.LogoSHA256 != hash || got.Seller.Name != "Logo AB" {
+		t.Errorf("settings read = logo %q, hash %q, seller %q; want the hash alone", got.Logo, got.LogoSHA256, got.Seller.Name)
+	}
+	if image := mustRead(f, func(tx store.ReadTx) ([]byte, error) { return tx.InvoiceLogo(ctx, hash) }); string(image) != string(logo) {
+		t.Errorf("InvoiceLogo = %q", image)
+	}
+	_, err := read(f, func(tx store.ReadTx) ([]byte, error) { return tx.InvoiceLogo(ctx, "00"+hash[2:]) })
+	wantCode(t, "InvoiceLogo of an unknown hash", err, kassa.ENotFound)
+	// The same logo again, by another merchant too, is one row.
+	another := f.createMerchant()
+	f.mustUpdate(func(tx store.Tx) error {
+		return tx.PutInvoiceSettings(ctx, another, &invoice.Settings{Logo: logo, LogoSHA256: hash})
+	})
+
+	o := f.newOrder(m, 0)
+	f.createOrder(o)
+	ocr, _ := invoice.NewOCR("2000001")
+	_, d, err := f.issueInvoice(o, ocr)
+	f.ok("issue", err)
+	f.mustUpdate(func(tx store.Tx) error { return tx.PutInvoiceSettings(ctx, m, &invoice.Settings{}) }) // logo removed
+	for name, get := range map[string]func(store.ReadTx) (*invoice.Document, error){
+		"Document":        func(tx store.ReadTx) (*invoice.Document, error) { return tx.Document(ctx, m, d.ID) },
+		"DocumentByToken": func(tx store.ReadTx) (*invoice.Document, error) { return tx.DocumentByToken(ctx, d.AccessToken) },
+	} {
+		got := mustRead(f, get)
+		if got.LogoSHA256 != hash || string(got.Logo) != string(logo) {
+			t.Errorf("%s: logo %q, hash %q; want the logo it was issued with", name, got.Logo, got.LogoSHA256)
+		}
+	}
+}
+
+// The number series starts where the merchant chose, which it may change
+// until the first document is numbered and not after; a merchant that
+// chose nothing starts at 1.
+func testNumberSeriesStart(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m, plain := f.createMerchant(), f.createMerchant()
+	first := func(m string) int64 {
+		return mustRead(f, func(tx store.ReadTx) (*invoice.Settings, error) { return tx.InvoiceSettings(ctx, m) }).FirstNumber
+	}
+	start := func(m string, n int64) error {
+		return f.s.Update(ctx, func(tx store.Tx) error { return tx.StartDocumentNumbers(ctx, m, n) })
+	}
+	issue := func(m, base string) {
+		t.Helper()
+		o := f.newOrder(m, 0)
+		f.createOrder(o)
+		ocr, _ := invoice.NewOCR(base)
+		_, _, err := f.issueInvoice(o, ocr)
+		f.ok("issue", err)
+	}
+	if n := first(m); n != 0 {
+		t.Errorf("first number before any = %d, want 0", n)
+	}
+	f.ok("start at 100", start(m, 100))
+	f.ok("start at 5000 instead", start(m, 5000))
+	if n := first(m); n != 5000 {
+		t.Errorf("first number = %d, want 5000", n)
+	}
+	issue(m, "3000001")
+	issue(plain, "3000002")
+	numbered := map[string]int64{}
+	for _, d := range f.numberDocuments(10) {
+		numbered[d.MerchantID] = d.Number
+	}
+	if numbered[m] != 5000 || numbered[plain] != 1 {
+		t.Errorf("numbers %v, want 5000 for the merchant that chose it and 1 for the other", numbered)
+	}
+	f.ok("start where it began", start(m, 5000))
+	wantCode(t, "a new start after the first number", start(m, 100), kassa.EConflict)
+	wantCode(t, "a start after the first number, upward", start(m, 9000), kassa.EConflict)
+	wantCode(t, "a start for a merchant numbered from 1", start(plain, 10), kassa.EConflict)
+	if n := first(m); n != 5000 {
+		t.Errorf("first number after the refused starts = %d, want 5000", n)
+	}
+	issue(m, "3000003")
+	if d := f.numberDocuments(10); len(d) != 1 || d[0].Number != 5001 {
+		t.Errorf("next document = %v, want 5001", d)
+	}
+}
+
+// A start and the first numbering racing each other: either the series
+// starts at the chosen number, or the start is refused and the documents
+// are numbered from 1. Never both, never a gap.
+func testNumberSeriesStartRace(f *fixture) {
+	t, ctx := f.t, f.ctx
+	for round := range 6 {
+		m := f.createMerchant()
+		for i := range 3 {
+			o := f.newOrder(m, 0)
+			f.createOrder(o)
+			ocr, _ := invoice.NewOCR(fmt.Sprintf("4%02d%d", round, i))
+			_, _, err := f.issueInvoice(o, ocr)
+			f.ok("issue", err)
+		}
+		var (
+			wg       sync.WaitGroup
+			startErr error
+			docs     []*invoice.Document
+		)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			startErr = f.s.Update(ctx, func(tx store.Tx) error { return tx.StartDocumentNumbers(ctx, m, 700) })
+		}()
+		go func() {
+			defer wg.Done()
+			_ = f.s.Update(ctx, func(tx store.Tx) (err error) { docs, err = tx.NumberDocuments(ctx, 100); return err })
+		}()
+		wg.Wait()
+		if startErr != nil && kassa.ErrorCode(startErr) != kassa.EConflict {
+			t.Fatalf("start: %v", startErr)
+		}
+		docs = append(docs, f.numberDocuments(100)...)
+		var numbers []int64
+		for _, d := range docs {
+			if d.MerchantID == m {
+				numbers = append(numbers, d.Number)
+			}
+		}
+		from := int64(700)
+		if startErr != nil {
+			from = 1
+		}
+		if want := []int64{from, from + 1, from + 2}; !cmp.Equal(numbers, want) {
+			t.Errorf("round %d: start %v, numbers %v; want %v", round, startErr, numbers, want)
+		}
+	}
+}
+
+// InvoiceLogosImmutable checks that the database refuses to change or
+// remove a logo, and a series' first number once it has begun, even to a
+// connection past the store: exec runs SQL on the database of s.
+func InvoiceLogosImmutable(t *testing.T, s store.Store, exec Exec) {
+	ctx := context.Background()
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.PutInvoiceSettings(ctx, "ac_1", &invoice.Settings{Logo: []byte("logo"), LogoSHA256: "ab"}); err != nil {
+			return err
+		}
+		return tx.StartDocumentNumbers(ctx, "ac_1", 10)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, exec, "immutable", `UPDATE invoice_logos SET sha256 = 'cd'`, `DELETE FROM invoice_logos`)
+	if err := exec(ctx, `UPDATE document_counters SET last = 10 WHERE merchant_id = 'ac_1'`); err != nil {
+		t.Fatalf("numbering past the store: %v", err)
+	}
+	refused(t, exec, "first number cannot change", `UPDATE document_counters SET first = 1, last = 0`)
 }

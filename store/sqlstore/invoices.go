@@ -14,23 +14,81 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
+// InvoiceSettings reads the settings document and, from the counter, the
+// first number of the series, in one statement.
 func (t *Tx) InvoiceSettings(ctx context.Context, merchantID string) (*invoice.Settings, error) {
-	var s invoice.Settings
-	err := t.getDoc(ctx, &s, "invoice settings", `SELECT doc FROM invoice_settings WHERE merchant_id = $1`, merchantID)
-	if err != nil && !isNotFound(err) {
-		return nil, err
+	var (
+		doc   string
+		first int64
+		s     invoice.Settings
+	)
+	err := t.c.QueryRow(ctx, []any{&doc, &first}, `SELECT
+		COALESCE((SELECT doc FROM invoice_settings WHERE merchant_id = $1), '{}'),
+		COALESCE((SELECT first FROM document_counters WHERE merchant_id = $1), 0)`, merchantID)
+	if err != nil {
+		return nil, fmt.Errorf("read invoice settings: %w", err)
 	}
+	if err := json.Unmarshal([]byte(doc), &s); err != nil {
+		return nil, fmt.Errorf("decode invoice settings: %w", err)
+	}
+	s.FirstNumber = first
 	return &s, nil
 }
 
+// PutInvoiceSettings stores the settings document without the logo's
+// bytes and the first number (the logo table and the counter hold them).
 func (t *Tx) PutInvoiceSettings(ctx context.Context, merchantID string, s *invoice.Settings) error {
-	doc, err := json.Marshal(s)
+	if len(s.Logo) > 0 {
+		_, err := t.c.Exec(ctx, `INSERT INTO invoice_logos (sha256, image) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING`,
+			s.LogoSHA256, s.Logo)
+		if err != nil {
+			return t.writeErr(err, "invoice logo")
+		}
+	}
+	stored := *s
+	stored.Logo, stored.FirstNumber = nil, 0
+	doc, err := json.Marshal(&stored)
 	if err != nil {
 		return fmt.Errorf("encode invoice settings: %w", err)
 	}
 	_, err = t.c.Exec(ctx, `INSERT INTO invoice_settings (merchant_id, doc) VALUES ($1, $2)
 		ON CONFLICT (merchant_id) DO UPDATE SET doc = excluded.doc`, merchantID, string(doc))
 	return t.writeErr(err, "invoice settings")
+}
+
+func (t *Tx) InvoiceLogo(ctx context.Context, sha256 string) ([]byte, error) {
+	var image []byte
+	if err := t.c.QueryRow(ctx, []any{&image}, `SELECT image FROM invoice_logos WHERE sha256 = $1`, sha256); err != nil {
+		return nil, readErr(err, "invoice logo "+sha256)
+	}
+	return image, nil
+}
+
+// StartDocumentNumbers sets the counter so the series starts at first.
+// The update's condition reads only the counter row, which the upsert
+// holds locked: a numberer that moved the counter on in the meantime has
+// committed by then (or rolled back), so the condition sees its work.
+func (t *Tx) StartDocumentNumbers(ctx context.Context, merchantID string, first int64) error {
+	n, err := t.c.Exec(ctx, `INSERT INTO document_counters (merchant_id, last, first) VALUES ($1, $2, $3)
+		ON CONFLICT (merchant_id) DO UPDATE SET last = excluded.last, first = excluded.first
+		WHERE document_counters.last < document_counters.first`, merchantID, first-1, first)
+	if err != nil {
+		return fmt.Errorf("start the document numbers: %w", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var was, last int64
+	if err := t.c.QueryRow(ctx, []any{&was, &last}, `SELECT first, last FROM document_counters WHERE merchant_id = $1`, merchantID); err != nil {
+		return fmt.Errorf("read the document counter: %w", err)
+	}
+	if was == first {
+		return nil
+	}
+	e := kassa.Errorf(kassa.EConflict,
+		"the document number series began at %d and has reached %d: its first number can be chosen only before the first document is numbered", was, last)
+	e.Param = "firstNumber"
+	return e
 }
 
 func (t *Tx) CreateDocument(ctx context.Context, d *invoice.Document) error {
@@ -146,11 +204,22 @@ func (t *Tx) document(ctx context.Context, what, where string, args ...any) (*in
 }
 
 func (t *Tx) Document(ctx context.Context, merchantID, id string) (*invoice.Document, error) {
-	return t.document(ctx, "document "+id, `d.id = $1 AND d.merchant_id = $2`, id, merchantID)
+	d, err := t.document(ctx, "document "+id, `d.id = $1 AND d.merchant_id = $2`, id, merchantID)
+	return t.withLogo(ctx, d, err)
 }
 
 func (t *Tx) DocumentByToken(ctx context.Context, token string) (*invoice.Document, error) {
-	return t.document(ctx, "document", `t.hash = $1`, invoice.TokenHash(token))
+	d, err := t.document(ctx, "document", `t.hash = $1`, invoice.TokenHash(token))
+	return t.withLogo(ctx, d, err)
+}
+
+// withLogo reads the logo a document read for rendering names.
+func (t *Tx) withLogo(ctx context.Context, d *invoice.Document, err error) (*invoice.Document, error) {
+	if err != nil || d.LogoSHA256 == "" {
+		return d, err
+	}
+	d.Logo, err = t.InvoiceLogo(ctx, d.LogoSHA256)
+	return d, err
 }
 
 func (t *Tx) DocumentByPaymentReference(ctx context.Context, merchantID, ref string) (*invoice.Document, error) {
@@ -332,8 +401,6 @@ func nullable(s string) any {
 	}
 	return s
 }
-
-func isNotFound(err error) bool { return kassa.ErrorCode(err) == kassa.ENotFound }
 
 // OverdueDocuments finds documents still asking for payment after their
 // due date that have not been marked overdue yet.
