@@ -257,23 +257,46 @@ func (c *Client) DocumentPDF(ctx context.Context, documentID string) ([]byte, er
 // InvoiceSettings are the merchant's invoicing choices.
 type InvoiceSettings struct {
 	Seller       Party  `json:"seller"`
-	PaymentTerms int    `json:"paymentTerms"` // days; 0 sends the default, 30
+	FTax         bool   `json:"fTax,omitempty"` // approved for F-tax (Godkänd för F-skatt)
+	PaymentTerms int    `json:"paymentTerms"`   // days; 0 sends the default, 30
 	Bankgiro     string `json:"bankgiro"`
+	Plusgiro     string `json:"plusgiro,omitempty"`
+	// Accounts are the IBAN accounts buyers pay to, per currency (and
+	// buyer country).
+	Accounts         []Account `json:"accounts,omitempty"`
+	VATExemptionNote string    `json:"vatExemptionNote,omitempty"`
+	// FirstNumber is where the number series starts, settable until the
+	// first document is numbered.
+	FirstNumber int64 `json:"firstNumber,omitempty"`
+	// Logo is a PNG or JPEG to print on documents (sent, never read
+	// back); LogoSHA256 names the stored one, and sent alone keeps it.
+	Logo       []byte `json:"logo,omitempty"`
+	LogoSHA256 string `json:"logoSha256,omitempty"`
+}
+
+// Account is a bank account the seller is paid to in a currency.
+type Account struct {
+	Currency string `json:"currency"`
+	Country  string `json:"country,omitempty"` // for buyers in this country; empty: every other
+	IBAN     string `json:"iban"`
+	BIC      string `json:"bic"`
 }
 
 // Party is the seller block printed on documents.
 type Party struct {
-	Name          string `json:"name"`
-	OrgNo         string `json:"orgNo"`
-	VATID         string `json:"vatId"`
-	StreetAddress string `json:"streetAddress"`
-	PostalCode    string `json:"postalCode"`
-	City          string `json:"city"`
-	Country       string `json:"country"`
-	Attention     string `json:"attention,omitempty"`
-	Email         string `json:"email,omitempty"`
-	Reference1    string `json:"reference1,omitempty"`
-	Reference2    string `json:"reference2,omitempty"`
+	Name             string `json:"name"`
+	OrgNo            string `json:"orgNo"`
+	VATID            string `json:"vatId"`
+	StreetAddress    string `json:"streetAddress"`
+	PostalCode       string `json:"postalCode"`
+	City             string `json:"city"`
+	Country          string `json:"country"`
+	RegisteredOffice string `json:"registeredOffice,omitempty"`
+	Attention        string `json:"attention,omitempty"`
+	Email            string `json:"email,omitempty"`
+	Phone            string `json:"phone,omitempty"`
+	Reference1       string `json:"reference1,omitempty"`
+	Reference2       string `json:"reference2,omitempty"`
 }
 
 // GetInvoiceSettings reads the merchant's invoice settings.
