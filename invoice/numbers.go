@@ -93,28 +93,23 @@ func OrgNo(country, s string) (string, error) {
 
 // fiCheck is the Y-tunnus check digit of 7 digits, 'x' when the
 // remainder makes none (such numbers are never given out).
-func fiCheck(d string) byte {
-	r := weighted(d, []int{7, 9, 10, 5, 8, 4, 2}) % 11
-	switch r {
-	case 0:
-		return '0'
-	case 1:
-		return 'x'
-	}
-	return byte('0' + 11 - r)
-}
+func fiCheck(d string) byte { return mod11Check(d, []int{7, 9, 10, 5, 8, 4, 2}) }
 
 // noCheck is the Norwegian organisation number's mod-11 check digit of 8
 // digits, 'x' when it would be 10 (never given out).
-func noCheck(d string) byte {
-	r := weighted(d, []int{3, 2, 7, 6, 5, 4, 3, 2}) % 11
-	switch r {
+func noCheck(d string) byte { return mod11Check(d, []int{3, 2, 7, 6, 5, 4, 3, 2}) }
+
+// mod11Check is the check digit 11 − (Σ weight·digit mod 11): '0' for a
+// remainder of 0, 'x' for 1, where no digit fits.
+func mod11Check(d string, weights []int) byte {
+	switch r := weighted(d, weights) % 11; r {
 	case 0:
 		return '0'
 	case 1:
 		return 'x'
+	default:
+		return byte('0' + 11 - r)
 	}
-	return byte('0' + 11 - r)
 }
 
 // deCheck is the check digit of a German VAT number's first 8 digits
