@@ -64,6 +64,7 @@ type ReadTx interface {
 	CreditReader
 	SigningKeyReader
 	BacklogReader
+	UserReader
 }
 
 // Tx reads and writes. Creating a row that already exists is EConflict;
@@ -104,6 +105,7 @@ type Tx interface {
 	AuditWriter
 	SecretWriter
 	CreditWriter
+	UserWriter
 }
 
 // OrderKey names an order.

@@ -82,6 +82,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Secrets", testSecrets},
 		{"SigningKeys", testSigningKeys},
 		{"ConcurrentSigningKeys", testConcurrentSigningKeys},
+		{"Users", testUsers},
+		{"DashboardSessions", testDashboardSessions},
+		{"OneTimeTokens", testOneTimeTokens},
+		{"RecentOrders", testRecentOrders},
 		{"Backlog", testBacklog},
 		{"Stats", testStats},
 	}

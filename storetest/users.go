@@ -1,0 +1,178 @@
+package storetest
+
+import (
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/user"
+)
+
+func (f *fixture) newUser(merchantID, email string, role user.Role) *user.User {
+	return &user.User{ID: f.ids.New(user.IDPrefix), MerchantID: merchantID, Email: email, Role: role, CreatedAt: f.now}
+}
+
+// Users round-trip; an address belongs to one user of any merchant; a
+// merchant's listing holds only its users; an update reaches only its
+// user.
+func testUsers(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m, other := f.createMerchant(), f.createMerchant()
+	ada := f.newUser(m, "ada@example.com", user.Owner)
+	f.advance(time.Second)
+	bo := f.newUser(m, "bo@example.com", user.Support)
+	bo.PasswordHash, bo.TOTPSecret, bo.TOTPEnabled, bo.TOTPStep = "$argon2id$…", "sealed secret", true, 59_000_000
+	f.mustUpdate(func(tx store.Tx) error {
+		if err := tx.CreateUser(ctx, ada); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, bo)
+	})
+	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, f.newUser(other, "ada@example.com", user.Owner)) })
+	wantCode(t, "CreateUser with another user's address", err, kassa.EConflict)
+	f.mustUpdate(func(tx store.Tx) error { return tx.CreateUser(ctx, f.newUser(other, "cy@example.com", user.Admin)) })
+
+	got := mustRead(f, func(tx store.ReadTx) (*user.User, error) { return tx.User(ctx, bo.ID) })
+	if diff := cmp.Diff(bo, got); diff != "" {
+		t.Errorf("User (-want +got):\n%s", diff)
+	}
+	got = mustRead(f, func(tx store.ReadTx) (*user.User, error) { return tx.UserByEmail(ctx, "ada@example.com") })
+	if diff := cmp.Diff(ada, got); diff != "" {
+		t.Errorf("UserByEmail (-want +got):\n%s", diff)
+	}
+	list := mustRead(f, func(tx store.ReadTx) ([]user.User, error) { return tx.Users(ctx, m) })
+	if diff := cmp.Diff([]user.User{*ada, *bo}, list); diff != "" {
+		t.Errorf("Users (-want +got):\n%s", diff)
+	}
+	_, err = read(f, func(tx store.ReadTx) (*user.User, error) { return tx.User(ctx, "usr_none") })
+	wantCode(t, "User(missing)", err, kassa.ENotFound)
+	_, err = read(f, func(tx store.ReadTx) (*user.User, error) { return tx.UserByEmail(ctx, "nobody@example.com") })
+	wantCode(t, "UserByEmail(missing)", err, kassa.ENotFound)
+
+	ada.Role, ada.PasswordHash, ada.TOTPSecret, ada.TOTPEnabled, ada.TOTPStep = user.Admin, "$argon2id$new", "sealed", true, 7
+	f.mustUpdate(func(tx store.Tx) error { return tx.UpdateUser(ctx, ada) })
+	got = mustRead(f, func(tx store.ReadTx) (*user.User, error) { return tx.User(ctx, ada.ID) })
+	if diff := cmp.Diff(ada, got); diff != "" {
+		t.Errorf("User after UpdateUser (-want +got):\n%s", diff)
+	}
+	foreign := *ada
+	foreign.MerchantID, foreign.Role = other, user.Owner
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdateUser(ctx, &foreign) })
+	wantCode(t, "UpdateUser under another merchant", err, kassa.ENotFound)
+	if got := mustRead(f, func(tx store.ReadTx) (*user.User, error) { return tx.User(ctx, ada.ID) }); got.Role != user.Admin {
+		t.Errorf("a refused update changed the role to %s", got.Role)
+	}
+}
+
+// Sessions are found by hash, touched, and removed one by one or all of
+// a user's at once.
+func testDashboardSessions(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m := f.createMerchant()
+	s1 := &user.Session{Hash: user.Hash("one"), UserID: "usr_1", MerchantID: m, CreatedAt: f.now, LastSeenAt: f.now}
+	s2 := &user.Session{Hash: user.Hash("two"), UserID: "usr_1", MerchantID: m, Pending: true, CreatedAt: f.now, LastSeenAt: f.now}
+	s3 := &user.Session{Hash: user.Hash("three"), UserID: "usr_2", MerchantID: m, CreatedAt: f.now, LastSeenAt: f.now}
+	f.mustUpdate(func(tx store.Tx) error {
+		for _, s := range []*user.Session{s1, s2, s3} {
+			if err := tx.CreateDashboardSession(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.CreateDashboardSession(ctx, s1) })
+	wantCode(t, "CreateDashboardSession twice", err, kassa.EConflict)
+	session := func(s *user.Session) (*user.Session, error) {
+		return read(f, func(tx store.ReadTx) (*user.Session, error) { return tx.DashboardSession(ctx, s.Hash) })
+	}
+	if got, err := session(s2); err != nil || !cmp.Equal(s2, got) {
+		t.Errorf("DashboardSession = %+v, %v; want %+v", got, err, s2)
+	}
+	f.advance(time.Minute)
+	f.mustUpdate(func(tx store.Tx) error { return tx.TouchDashboardSession(ctx, s1.Hash, f.now) })
+	if got, err := session(s1); err != nil || !got.LastSeenAt.Equal(f.now) || !got.CreatedAt.Equal(s1.CreatedAt) {
+		t.Errorf("touched session = %+v, %v; want last seen %v", got, err, f.now)
+	}
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.TouchDashboardSession(ctx, user.Hash("none"), f.now) })
+	wantCode(t, "TouchDashboardSession(missing)", err, kassa.ENotFound)
+
+	var n int
+	f.mustUpdate(func(tx store.Tx) (err error) { n, err = tx.DeleteUserSessions(ctx, "usr_1"); return err })
+	if n != 2 {
+		t.Errorf("DeleteUserSessions = %d, want 2", n)
+	}
+	for _, s := range []*user.Session{s1, s2} {
+		_, err := session(s)
+		wantCode(t, "DashboardSession after DeleteUserSessions", err, kassa.ENotFound)
+	}
+	if _, err := session(s3); err != nil {
+		t.Errorf("another user's session: %v", err)
+	}
+	f.mustUpdate(func(tx store.Tx) error { return tx.DeleteDashboardSession(ctx, s3.Hash) })
+	_, err = session(s3)
+	wantCode(t, "DashboardSession after DeleteDashboardSession", err, kassa.ENotFound)
+	f.mustUpdate(func(tx store.Tx) error { return tx.DeleteDashboardSession(ctx, s3.Hash) }) // gone already: no error
+}
+
+// A one-time token is used once: a second use, concurrent or not, is
+// ENotFound and changes nothing.
+func testOneTimeTokens(f *fixture) {
+	t, ctx := f.t, f.ctx
+	u := &user.User{ID: "usr_1", MerchantID: f.createMerchant()}
+	secret, tok := user.NewToken(user.PasswordReset, u, f.now)
+	f.mustUpdate(func(tx store.Tx) error { return tx.CreateOneTimeToken(ctx, &tok) })
+	get := func() (*user.Token, error) {
+		return read(f, func(tx store.ReadTx) (*user.Token, error) { return tx.OneTimeToken(ctx, user.Hash(secret)) })
+	}
+	if got, err := get(); err != nil || !cmp.Equal(&tok, got) {
+		t.Errorf("OneTimeToken = %+v, %v; want %+v", got, err, tok)
+	}
+	f.advance(time.Minute)
+	f.mustUpdate(func(tx store.Tx) error { return tx.UseOneTimeToken(ctx, tok.Hash, f.now) })
+	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.UseOneTimeToken(ctx, tok.Hash, f.now.Add(time.Second)) })
+	wantCode(t, "UseOneTimeToken twice", err, kassa.ENotFound)
+	if got, err := get(); err != nil || !got.UsedAt.Equal(f.now) || got.Usable(f.now) {
+		t.Errorf("used token = %+v, %v; want used at %v", got, err, f.now)
+	}
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UseOneTimeToken(ctx, user.Hash("none"), f.now) })
+	wantCode(t, "UseOneTimeToken(missing)", err, kassa.ENotFound)
+	_, err = read(f, func(tx store.ReadTx) (*user.Token, error) { return tx.OneTimeToken(ctx, secret) })
+	wantCode(t, "OneTimeToken(the secret, not its hash)", err, kassa.ENotFound)
+}
+
+// RecentOrders lists a merchant's newest orders first, and never
+// another merchant's.
+func testRecentOrders(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m, other := f.createMerchant(), f.createMerchant()
+	var want []string
+	for range 3 {
+		o := f.newOrder(m, 0)
+		f.createOrder(o)
+		want = append([]string{o.ID}, want...)
+		f.advance(time.Second)
+	}
+	f.createOrder(f.newOrder(other, 0))
+	ids := func(limit int) []string {
+		os := mustRead(f, func(tx store.ReadTx) ([]order.Order, error) { return tx.RecentOrders(ctx, m, limit) })
+		var got []string
+		for _, o := range os {
+			got = append(got, o.ID)
+			if o.MerchantID != m || o.Customer.CompanyName == "" {
+				t.Errorf("RecentOrders gave %+v", o)
+			}
+		}
+		return got
+	}
+	if diff := cmp.Diff(want, ids(10)); diff != "" {
+		t.Errorf("RecentOrders (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want[:2], ids(2)); diff != "" {
+		t.Errorf("RecentOrders(limit 2) (-want +got):\n%s", diff)
+	}
+	if got := ids(0); len(got) != 0 {
+		t.Errorf("RecentOrders(limit 0) = %v", got)
+	}
+}
