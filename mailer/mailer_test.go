@@ -11,15 +11,12 @@ import (
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net"
 	"net/mail"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
 	"github.com/kassa-pay/kassa/mailer"
@@ -29,76 +26,6 @@ import (
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 )
-
-// received is one message the test server accepted.
-type received struct {
-	from string
-	to   []string
-	data []byte
-}
-
-// smtpServer is a real SMTP server on loopback that keeps what it
-// receives; reject makes it refuse the next n messages with a 451.
-type smtpServer struct {
-	mu     sync.Mutex
-	msgs   []received
-	reject int
-	addr   *net.TCPAddr
-}
-
-func startSMTP(t *testing.T) *smtpServer {
-	t.Helper()
-	s := &smtpServer{}
-	srv := smtp.NewServer(s)
-	srv.Domain = "localhost"
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = l.Addr().(*net.TCPAddr)
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return s
-}
-
-func (s *smtpServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{srv: s}, nil }
-
-func (s *smtpServer) messages() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.msgs...)
-}
-
-type session struct {
-	srv  *smtpServer
-	from string
-	to   []string
-}
-
-func (s *session) Reset()        { s.from, s.to = "", nil }
-func (s *session) Logout() error { return nil }
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	s.from = from
-	return nil
-}
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.srv.mu.Lock()
-	defer s.srv.mu.Unlock()
-	if s.srv.reject > 0 {
-		s.srv.reject--
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
-	}
-	s.srv.msgs = append(s.srv.msgs, received{s.from, s.to, b})
-	return nil
-}
 
 var t0 = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 
@@ -157,10 +84,10 @@ func backends(t *testing.T, test func(t *testing.T, st store.Store)) {
 	t.Run("postgres", func(t *testing.T) { test(t, pgtest.Open(t)) })
 }
 
-func newSender(st store.Store, srv *smtpServer, c *kassatest.Clock) *mailer.Sender {
+func newSender(st store.Store, srv *kassatest.SMTP, c *kassatest.Clock) *mailer.Sender {
 	return &mailer.Sender{
 		Store: st, Clock: c, Log: slog.New(slog.DiscardHandler), PublicURL: "https://kassa.test", KEK: kassatest.KEK(),
-		SMTP:  mailer.SMTP{Host: "127.0.0.1", Port: srv.addr.Port, TLS: "none", From: "invoices@kassa.test"},
+		SMTP:  mailer.SMTP{Host: "127.0.0.1", Port: srv.Port(), TLS: "none", From: "invoices@kassa.test"},
 		Lease: time.Minute,
 	}
 }
@@ -230,7 +157,7 @@ func parse(t *testing.T, raw []byte) parsed {
 // address, with its invoice attached; sending again sends nothing.
 func TestSendOnce(t *testing.T) {
 	backends(t, func(t *testing.T, st store.Store) {
-		srv, c := startSMTP(t), kassatest.NewClock(t0)
+		srv, c := kassatest.StartSMTP(t), kassatest.NewClock(t0)
 		m := queue(t, st, 1)
 		s := newSender(st, srv, c)
 		if n, err := s.SendDue(t.Context()); err != nil || n != 1 {
@@ -240,14 +167,14 @@ func TestSendOnce(t *testing.T) {
 		if n, err := s.SendDue(t.Context()); err != nil || n != 0 {
 			t.Fatalf("second SendDue = %d, %v; want nothing", n, err)
 		}
-		msgs := srv.messages()
+		msgs := srv.Messages()
 		if len(msgs) != 1 {
 			t.Fatalf("server received %d messages, want 1", len(msgs))
 		}
-		if msgs[0].from != "invoices@kassa.test" || strings.Join(msgs[0].to, ",") != "ap@buyer.example,copy@buyer.example" {
-			t.Errorf("envelope from %q to %v", msgs[0].from, msgs[0].to)
+		if msgs[0].From != "invoices@kassa.test" || strings.Join(msgs[0].To, ",") != "ap@buyer.example,copy@buyer.example" {
+			t.Errorf("envelope from %q to %v", msgs[0].From, msgs[0].To)
 		}
-		p := parse(t, msgs[0].data)
+		p := parse(t, msgs[0].Data)
 		if p.messageID != "<"+m.MessageID+">" {
 			t.Errorf("Message-ID = %q, want <%s>", p.messageID, m.MessageID)
 		}
@@ -281,7 +208,7 @@ func qp(encoding string, r io.Reader) io.Reader {
 // the key it was sealed under, and no attachment.
 func TestSendMessage(t *testing.T) {
 	backends(t, func(t *testing.T, st store.Store) {
-		srv, c := startSMTP(t), kassatest.NewClock(t0)
+		srv, c := kassatest.StartSMTP(t), kassatest.NewClock(t0)
 		const body = "Your code is 123456.\nIt expires in ten minutes."
 		m := &store.Mail{
 			ID: "mail_m1", MerchantID: "ac_1", MessageID: "mail_m1@kassa.test", To: []string{"signer@buyer.example"},
@@ -299,11 +226,11 @@ func TestSendMessage(t *testing.T) {
 		if n, err := newSender(st, srv, c).SendDue(t.Context()); err != nil || n != 1 {
 			t.Fatalf("SendDue = %d, %v; want 1 sent", n, err)
 		}
-		msgs := srv.messages()
-		if len(msgs) != 1 || strings.Join(msgs[0].to, ",") != "signer@buyer.example" {
+		msgs := srv.Messages()
+		if len(msgs) != 1 || strings.Join(msgs[0].To, ",") != "signer@buyer.example" {
 			t.Fatalf("received %+v", msgs)
 		}
-		p := parse(t, msgs[0].data)
+		p := parse(t, msgs[0].Data)
 		if p.from.Name != "Säljare AB" {
 			t.Errorf("From = %q <%s>, want the merchant's seller name", p.from.Name, p.from.Address)
 		}
@@ -325,7 +252,7 @@ func TestSendMessage(t *testing.T) {
 		if n, err := newSender(st, srv, c).SendDue(t.Context()); err != nil || n != 1 {
 			t.Fatalf("SendDue = %d, %v; want 1 sent", n, err)
 		}
-		if msgs := srv.messages(); len(msgs) != 2 || parse(t, msgs[1].data).from.Name != "Handlaren AB" {
+		if msgs := srv.Messages(); len(msgs) != 2 || parse(t, msgs[1].Data).from.Name != "Handlaren AB" {
 			t.Errorf("the message of a merchant without invoice settings is not from its name")
 		}
 		if p.subject != "Your code" || strings.TrimSpace(strings.ReplaceAll(p.text, "\r\n", "\n")) != body || p.pdf != nil {
@@ -337,8 +264,8 @@ func TestSendMessage(t *testing.T) {
 // A refused attempt is retried after the backoff, not before.
 func TestRetryWithBackoff(t *testing.T) {
 	backends(t, func(t *testing.T, st store.Store) {
-		srv, c := startSMTP(t), kassatest.NewClock(t0)
-		srv.reject = 1
+		srv, c := kassatest.StartSMTP(t), kassatest.NewClock(t0)
+		srv.Reject(1)
 		queue(t, st, 2)
 		s := newSender(st, srv, c)
 		if n, _ := s.SendDue(t.Context()); n != 0 {
@@ -352,7 +279,7 @@ func TestRetryWithBackoff(t *testing.T) {
 		if n, err := s.SendDue(t.Context()); err != nil || n != 1 {
 			t.Fatalf("attempt after the backoff = %d, %v", n, err)
 		}
-		if got := len(srv.messages()); got != 1 {
+		if got := len(srv.Messages()); got != 1 {
 			t.Errorf("server received %d messages, want 1", got)
 		}
 	})
@@ -375,7 +302,7 @@ func (s crashStore) Update(ctx context.Context, fn func(store.Tx) error) error {
 // lease, the second is sent again with the same Message-ID, never lost.
 func TestCrash(t *testing.T) {
 	backends(t, func(t *testing.T, st store.Store) {
-		srv, c := startSMTP(t), kassatest.NewClock(t0)
+		srv, c := kassatest.StartSMTP(t), kassatest.NewClock(t0)
 		queue(t, st, 3)
 		// A process claims the mail and dies before it sends.
 		st.Update(t.Context(), func(tx store.Tx) error { _, err := tx.ClaimMails(t.Context(), c.Now(), time.Minute, 10); return err })
@@ -402,8 +329,8 @@ func TestCrash(t *testing.T) {
 			t.Fatalf("sent %d more after the mail was marked sent", n)
 		}
 		var ids []string
-		for _, r := range srv.messages() {
-			ids = append(ids, parse(t, r.data).messageID)
+		for _, r := range srv.Messages() {
+			ids = append(ids, parse(t, r.Data).messageID)
 		}
 		want := []string{"<doc_3@kassa.test>", "<" + m.MessageID + ">", "<" + m.MessageID + ">"}
 		if strings.Join(ids, " ") != strings.Join(want, " ") {

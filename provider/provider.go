@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/limit"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
@@ -82,6 +83,7 @@ type Service struct {
 	clients     clientStates  // API clients revoked or rotated lately (apikeys.go)
 	notices     notices       // wakes the notification feeds (feed.go)
 	feeds       feeds         // the notification feeds open
+	signIns     *limit.Guard  // failed dashboard sign-ins (users.go)
 }
 
 // New returns the provider over st. The signer must be as LoadSigner
@@ -98,7 +100,7 @@ func New(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids ka
 	if cfg.DisableEndpointsAfter <= 0 {
 		cfg.DisableEndpointsAfter = notify.DefaultDisableAfter
 	}
-	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, decisionIDs: kassa.RandomIDs{Clock: clock}, linkKey: linkKey(signer.Keys[0].Key), issued: make(chan struct{}, 1)}
+	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, decisionIDs: kassa.RandomIDs{Clock: clock}, linkKey: linkKey(signer.Keys[0].Key), issued: make(chan struct{}, 1), signIns: newSignInGuard()}
 	s.keys.signer.Store(&signer)
 	s.store = outbox{Store: st, srv: s}
 	return s
