@@ -192,7 +192,8 @@ func (s *Service) useToken(ctx context.Context, tx store.Tx, secret string, kind
 // SetPassword sets the password of the user an invitation or a password
 // reset names, using its token, and ends every session they have. The
 // password must pass the policy (user.CheckPassword); a refused password
-// leaves the token usable.
+// leaves the token usable, and SetPassword returns the user with the
+// refusal.
 func (s *Service) SetPassword(ctx context.Context, tokenSecret, password string) (*user.User, error) {
 	tok, err := s.LinkToken(ctx, tokenSecret, user.Invitation, user.PasswordReset)
 	if err != nil {
@@ -203,7 +204,7 @@ func (s *Service) SetPassword(ctx context.Context, tokenSecret, password string)
 		return nil, err
 	}
 	if err := user.CheckPassword(password, u.Email); err != nil {
-		return nil, err
+		return u, err // the user, for the page that asks again
 	}
 	hash := user.HashPassword(password, user.DefaultArgon2) // outside the transaction: it takes tens of milliseconds
 	err = s.Update(ctx, func(tx store.Tx) error {

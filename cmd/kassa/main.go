@@ -49,6 +49,7 @@ var commands = []command{
 	{"serve", "run the server (the default command)", serve},
 	{"merchant", "create a merchant and print its API credentials", merchantCmd},
 	{"apikey", "create, list, rotate and revoke a merchant's API clients", apikey},
+	{"user", "add a user to a merchant's dashboard", userCmd},
 	{"migrate", "bring the database schema up to date", migrateCmd},
 	{"backup", "copy the SQLite database to a file, while Kassa runs", backupCmd},
 	{"payments", "match a bank's camt.054 payments to invoices", paymentsCmd},

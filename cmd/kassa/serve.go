@@ -27,6 +27,7 @@ import (
 	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/checkout"
+	"github.com/kassa-pay/kassa/dashboard"
 	"github.com/kassa-pay/kassa/jobs"
 	"github.com/kassa-pay/kassa/limit"
 	"github.com/kassa-pay/kassa/mailer"
@@ -363,7 +364,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv := api.NewServer(log, api.Config{
 		Sandbox:          sandbox,
 		PaymentProviders: providers,
-		Pages:            []api.Routes{checkout.New(log, pages, app)},
+		Pages:            []api.Routes{checkout.New(log, pages, app), dashboard.New(log, dashboard.Config{PublicURL: c.publicURL}, app)},
 		Limits:           c.limits,
 		Metrics:          metrics,
 	}, app)
@@ -392,6 +393,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if sandbox {
 		printCredentials(stdout, base, creds)
+		if err := printDashboardLink(ctx, stdout, app, creds); err != nil {
+			ln.Close()
+			return err
+		}
 	} else if noMerchant {
 		fmt.Fprintf(stdout, "No merchant yet. Create the first one with the command below; it prints the API client's secret once, and Kassa keeps only its hash:\n  %s\n", c.db.merchantCreateCommand(c.kek))
 	}
@@ -574,6 +579,25 @@ Get an access token:
 Or run a whole purchase against this server:
   go run ./cmd/kassa demo --url %s --client-id %s --client-secret %s
 `, c.File, c.ClientID, c.ClientSecret, c.ClientID, c.ClientSecret, base, base, c.ClientID, c.ClientSecret)
+}
+
+// sandboxOwner is the address of the sandbox merchant's dashboard owner,
+// whom the sandbox makes if the merchant has no owner.
+const sandboxOwner = "owner@sandbox.kassa.test"
+
+// printDashboardLink prints a one-time link that signs in to the sandbox
+// merchant's dashboard as its owner, made at each start.
+func printDashboardLink(ctx context.Context, w io.Writer, app *provider.Service, c *credentials) error {
+	if c == nil {
+		return nil
+	}
+	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.System("sandbox")})
+	link, err := app.SandboxOwnerLink(ctx, c.MerchantID, sandboxOwner)
+	if err != nil {
+		return fmt.Errorf("making the dashboard's sign-in link: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "Sign in to the merchant dashboard as its owner (a one-time link, for 15 minutes):\n  %s\n", link)
+	return err
 }
 
 // merchantCmd runs `kassa merchant create`.

@@ -1,0 +1,162 @@
+package dashboard
+
+import (
+	"net/http"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/user"
+)
+
+// homeOrders is how many orders the home page lists.
+const homeOrders = 50
+
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
+	ctx, u := r.Context(), current(r.Context())
+	p := page{Title: "Orders", User: u, CSRF: s.csrfToken(w, r)}
+	if err := u.Role.Permit(user.ViewOrders); err != nil {
+		s.fail(w, r, "home", p, err)
+		return
+	}
+	err := s.app.View(ctx, func(tx store.ReadTx) error {
+		m, err := tx.Merchant(ctx, u.MerchantID)
+		if err != nil {
+			return err
+		}
+		p.Merchant = m.Name
+		os, err := tx.RecentOrders(ctx, u.MerchantID, homeOrders)
+		for i := range os {
+			p.Orders = append(p.Orders, rowOf(&os[i]))
+		}
+		return err
+	})
+	if err != nil {
+		s.fail(w, r, "home", p, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "home", p)
+}
+
+// notices are the fixed messages a redirect to the sign-in page may ask
+// for: never text from the request itself.
+var notices = map[string]string{
+	"signed-out":   "You have signed out.",
+	"password-set": "Your password is set. Sign in with it.",
+}
+
+func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) {
+	if _, _, err := s.app.UserSession(r.Context(), s.cookie(r, sessionCookie)); err == nil {
+		redirect(w, r, "/dashboard")
+		return
+	}
+	s.render(w, r, http.StatusOK, "sign-in", page{Title: "Sign in", CSRF: s.csrfToken(w, r), Notice: notices[r.URL.Query().Get("notice")]})
+}
+
+func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	email := r.PostFormValue("email")
+	in, err := s.app.SignIn(r.Context(), email, r.PostFormValue("password"), source(r.Context()))
+	if err != nil {
+		if kassa.ErrorCode(err) == kassa.ERateLimited {
+			w.Header().Set("Retry-After", "60")
+		}
+		s.fail(w, r, "sign-in", page{Title: "Sign in", CSRF: s.csrfToken(w, r), Email: email}, err)
+		return
+	}
+	s.startSession(w, r, in)
+}
+
+func (s *Server) handleTOTPPage(w http.ResponseWriter, r *http.Request) {
+	ses, _, err := s.app.UserSession(r.Context(), s.cookie(r, sessionCookie))
+	switch {
+	case err != nil:
+		redirect(w, r, "/dashboard/sign-in")
+	case !ses.Pending:
+		redirect(w, r, "/dashboard")
+	default:
+		s.render(w, r, http.StatusOK, "totp", page{Title: "Two-step sign-in", CSRF: s.csrfToken(w, r)})
+	}
+}
+
+func (s *Server) handleTOTP(w http.ResponseWriter, r *http.Request) {
+	in, err := s.app.VerifySignInCode(r.Context(), s.cookie(r, sessionCookie), r.PostFormValue("code"), source(r.Context()))
+	if err != nil {
+		s.fail(w, r, "totp", page{Title: "Two-step sign-in", CSRF: s.csrfToken(w, r)}, err)
+		return
+	}
+	s.startSession(w, r, in)
+}
+
+func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	if err := s.app.SignOut(r.Context(), s.cookie(r, sessionCookie)); err != nil {
+		s.fail(w, r, "message", page{Title: "Sign out"}, err)
+		return
+	}
+	s.setCookie(w, sessionCookie, "", -1)
+	redirect(w, r, "/dashboard/sign-in?notice=signed-out")
+}
+
+// linkPage shows the page of a one-time link of kinds, with the address
+// it is for, or says that the link cannot be used.
+func (s *Server) linkPage(w http.ResponseWriter, r *http.Request, name, title string, kinds ...user.TokenKind) {
+	ctx, secret := r.Context(), r.URL.Query().Get("token")
+	p := page{Title: title, CSRF: s.csrfToken(w, r), Token: secret}
+	tok, err := s.app.LinkToken(ctx, secret, kinds...)
+	if err == nil {
+		err = s.app.View(ctx, func(tx store.ReadTx) error {
+			u, err := tx.User(ctx, tok.UserID)
+			if err == nil {
+				p.Email = u.Email
+			}
+			return err
+		})
+	}
+	if err != nil {
+		s.fail(w, r, "message", page{Title: title, CSRF: p.CSRF}, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, name, p)
+}
+
+func (s *Server) handleSetPasswordPage(w http.ResponseWriter, r *http.Request) {
+	s.linkPage(w, r, "set-password", "Set your password", user.Invitation, user.PasswordReset)
+}
+
+func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
+	secret := r.PostFormValue("token")
+	u, err := s.app.SetPassword(r.Context(), secret, r.PostFormValue("password"))
+	switch {
+	case kassa.ErrorCode(err) == kassa.EInvalid:
+		s.fail(w, r, "set-password", page{Title: "Set your password", CSRF: s.csrfToken(w, r), Token: secret, Email: u.Email}, err)
+	case err != nil:
+		s.fail(w, r, "message", page{Title: "Set your password"}, err)
+	default:
+		redirect(w, r, "/dashboard/sign-in?notice=password-set")
+	}
+}
+
+func (s *Server) handleForgotPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "forgot-password", page{Title: "Forgot your password?", CSRF: s.csrfToken(w, r)})
+}
+
+func (s *Server) handleForgot(w http.ResponseWriter, r *http.Request) {
+	p := page{Title: "Forgot your password?", CSRF: s.csrfToken(w, r)}
+	if err := s.app.RequestPasswordReset(r.Context(), r.PostFormValue("email")); err != nil {
+		s.fail(w, r, "forgot-password", p, err)
+		return
+	}
+	p.Title, p.Notice = "Check your e-mail", "If a dashboard account has that address, we have e-mailed it a link to set a new password. The link works once, for an hour."
+	s.render(w, r, http.StatusOK, "message", p)
+}
+
+func (s *Server) handleLinkPage(w http.ResponseWriter, r *http.Request) {
+	s.linkPage(w, r, "link", "Sign in", user.SignInLink)
+}
+
+func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
+	in, err := s.app.SignInWithLink(r.Context(), r.PostFormValue("token"))
+	if err != nil {
+		s.fail(w, r, "message", page{Title: "Sign in", CSRF: s.csrfToken(w, r)}, err)
+		return
+	}
+	s.startSession(w, r, in)
+}
