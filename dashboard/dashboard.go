@@ -179,4 +179,3 @@ func source(ctx context.Context) netip.Addr {
 	}
 	return a
 }
-

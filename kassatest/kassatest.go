@@ -104,6 +104,13 @@ var Buyer = order.Customer{CompanyID: "559311-3714", CompanyName: "Köpare AB", 
 // a payment session, the buyer's authorization, the order from its token.
 func Purchase(tb testing.TB, app *provider.Service, merchantID string, auto *order.AutoCapture) *order.Order {
 	tb.Helper()
+	return PurchaseAs(tb, app, merchantID, Buyer, auto)
+}
+
+// PurchaseAs is Purchase bought as buyer, which the sandbox rules must
+// approve.
+func PurchaseAs(tb testing.TB, app *provider.Service, merchantID string, buyer order.Customer, auto *order.AutoCapture) *order.Order {
+	tb.Helper()
 	price := int64(10000)
 	lines := []order.Line{{Type: order.TypePhysical, Reference: "A", Description: "Desk", Quantity: 1, UnitPrice: &price, VAT: 2500, TotalAmount: 10000, TotalVATAmount: 2000}}
 	totals := order.Totals{Amount: 10000, VATAmount: 2000}
@@ -117,13 +124,13 @@ func Purchase(tb testing.TB, app *provider.Service, merchantID string, auto *ord
 		}
 		var a provider.Authorization
 		if _, err := app.ChangeSession(ctx, tx, merchantID, ps.ID, func(ps *session.Session, env order.Env) (next *session.Session, err error) {
-			next, a, err = app.Authorize(ctx, tx, ps, provider.Confirmation{Buyer: Buyer, Method: order.Invoice}, env)
+			next, a, err = app.Authorize(ctx, tx, ps, provider.Confirmation{Buyer: buyer, Method: order.Invoice}, env)
 			return next, err
 		}); err != nil {
 			return err
 		}
 		o, err = app.OrderFromToken(ctx, tx, merchantID, a.AuthorizationToken, session.OrderRequest{
-			Currency: cur, Lines: lines, Totals: totals, Customer: Buyer, AutoCapture: auto,
+			Currency: cur, Lines: lines, Totals: totals, Customer: buyer, AutoCapture: auto,
 		})
 		return err
 	})
