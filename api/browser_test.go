@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,26 +24,12 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/session"
 )
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "write the browser tests' screenshots to docs/img")
-
-// chromium finds a Chromium binary. Without one the browser tests skip,
-// except in CI (CI set), where .ci/run installs it and they must run.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("no chromium binary found, and CI is set: the browser tests must run in CI (.ci/run installs Debian's chromium)")
-	}
-	t.Skip("no chromium binary found: install Debian's chromium (apt-get install chromium) to run the browser tests")
-	return ""
-}
 
 // browser is one headless Chromium shared by the subtests, each in its own
 // tab, against a Kassa in this process.
@@ -55,37 +40,7 @@ type browser struct {
 }
 
 func newBrowser(t *testing.T, e *env) *browser {
-	path := chromium(t)
-	// Not t.TempDir: Chromium's helpers may still write to the profile as
-	// the test ends, which would fail TempDir's cleanup.
-	profile, err := os.MkdirTemp("", "kassa-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(profile) })
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), // containers give /dev/shm little room
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Run(bctx); err != nil { // starts the browser
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return &browser{t: t, e: e, ctx: bctx}
+	return &browser{t: t, e: e, ctx: kassatest.Chromium(t)}
 }
 
 // tab opens a new tab for one subtest, bounded in time so that a hung page

@@ -1,0 +1,137 @@
+package dashboard_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/kassa-pay/kassa/kassatest"
+)
+
+var updateScreenshots = flag.Bool("update-screenshots", false, "write the browser test's screenshots to docs/img")
+
+// screenshot saves the viewport as docs/img/name.png with -update-screenshots.
+func screenshot(name string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		if !*updateScreenshots {
+			return nil
+		}
+		var png []byte
+		if err := chromedp.CaptureScreenshot(&png).Do(ctx); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join("..", "docs", "img", name+".png"), png, 0o644)
+	})
+}
+
+func text(sel string, v *string) chromedp.Action { return chromedp.Text(sel, v, chromedp.ByQuery) }
+
+// A person in Chromium, at a phone's width: sent to sign in, refused for
+// a wrong password five times and then made to wait even with the right
+// one; after the wait, signed in to the latest orders; signed out. Every
+// field has its label, nothing scrolls sideways, and the dark scheme
+// applies when the system asks for it.
+func TestBrowserJourney(t *testing.T) {
+	e := newEnv(t, "", "Möbler AB", "Köpare AB")
+	bctx := kassatest.Chromium(t)
+	ctx, cancel := chromedp.NewContext(bctx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelTimeout()
+	run := func(actions ...chromedp.Action) {
+		t.Helper()
+		if err := chromedp.Run(ctx, actions...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		msg, path      string
+		fits, labelled bool
+	)
+	// submit clicks a form's button and waits for the page it leads to.
+	submit := func(sel string) {
+		t.Helper()
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// answer reads the page's error or notice.
+	answer := func(id string) string {
+		t.Helper()
+		var s string
+		run(chromedp.WaitVisible("#"+id, chromedp.ByQuery), text("#"+id, &s))
+		return s
+	}
+	signIn := func(pw string) {
+		t.Helper()
+		run(
+			chromedp.WaitVisible("#email", chromedp.ByID),
+			chromedp.SetValue("#email", "owner@a.example", chromedp.ByID),
+			chromedp.SetValue("#password", pw, chromedp.ByID),
+		)
+		submit("#submit")
+	}
+	run(
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(e.base+"/dashboard"),
+		chromedp.WaitVisible("#email", chromedp.ByID),
+		chromedp.Evaluate(`location.pathname`, &path),
+		chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
+		chromedp.Evaluate(`[...document.querySelectorAll("input:not([type=hidden])")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`, &labelled),
+	)
+	if path != "/dashboard/sign-in" || !fits || !labelled {
+		t.Errorf("sign-in page: at %s, fits the phone's width %v, every field labelled %v", path, fits, labelled)
+	}
+	for i := range 5 {
+		signIn("not the password")
+		if msg = answer("error"); !strings.Contains(msg, "wrong e-mail address or password") {
+			t.Fatalf("try %d: %q", i+1, msg)
+		}
+	}
+	signIn(password)
+	if msg = answer("error"); !strings.Contains(msg, "too many failed sign-ins") {
+		t.Fatalf("the right password after 5 failures: %q", msg)
+	}
+
+	e.clock.Advance(time.Minute)
+	signIn(password)
+	var orders string
+	run(
+		chromedp.WaitVisible("#orders", chromedp.ByID),
+		text("#orders", &orders),
+		chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
+	)
+	if !strings.Contains(orders, e.aOrder) || !strings.Contains(orders, "Köpare AB") || !fits {
+		t.Errorf("home: orders %q, fits %v", orders, fits)
+	}
+	var light, dark string
+	bg := `getComputedStyle(document.body).backgroundColor`
+	run(
+		chromedp.Evaluate(bg, &light),
+		emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}),
+		chromedp.Evaluate(bg, &dark),
+		emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "light"}}),
+		chromedp.EmulateViewport(1100, 560),
+		screenshot("dashboard-home"),
+	)
+	if light == dark {
+		t.Errorf("the dark scheme has the light background %s", light)
+	}
+
+	submit("#sign-out")
+	msg = answer("notice")
+	run(
+		chromedp.Navigate(e.base+"/dashboard"),
+		chromedp.WaitVisible("#email", chromedp.ByID),
+		chromedp.Evaluate(`location.pathname`, &path),
+	)
+	if msg != "You have signed out." || path != "/dashboard/sign-in" {
+		t.Errorf("after sign-out: notice %q, /dashboard at %s", msg, path)
+	}
+}
