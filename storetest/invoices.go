@@ -324,7 +324,9 @@ func testOverdue(f *fixture) {
 		t.Fatalf("overdue after the due date = %v, want [%v]", got, keys[0])
 	}
 	for merchantID, want := range map[string]int{m: 1, f.createMerchant(): 0} {
-		got := mustRead(f, func(tx store.ReadTx) ([]store.DocumentKey, error) { return tx.OverdueDocuments(ctx, merchantID, f.now, 10) })
+		got := mustRead(f, func(tx store.ReadTx) ([]store.DocumentKey, error) {
+			return tx.OverdueDocuments(ctx, merchantID, f.now, 10)
+		})
 		if len(got) != want {
 			t.Errorf("OverdueDocuments(merchant %s) = %v, want %d", merchantID, got, want)
 		}
