@@ -39,10 +39,11 @@ type InvoiceReader interface {
 	BankPayments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]BankPayment, error)
 	// Mails lists the merchant's outbox, newest first: the sandbox mail log.
 	Mails(ctx context.Context, merchantID string, limit int) ([]Mail, error)
-	// OverdueDocuments lists up to limit numbered documents, of every
-	// merchant, that ask for a payment not fully made by a due date before now and
-	// are not marked overdue yet, by due date.
-	OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]DocumentKey, error)
+	// OverdueDocuments lists up to limit numbered documents, the
+	// merchant's or every merchant's when merchantID is empty, that ask
+	// for a payment not fully made by a due date before now and are not
+	// marked overdue yet, by due date.
+	OverdueDocuments(ctx context.Context, merchantID string, now time.Time, limit int) ([]DocumentKey, error)
 }
 
 // InvoiceWriter issues documents, records payments and queues mail.

@@ -301,7 +301,7 @@ func testOverdue(f *fixture) {
 	}
 	f.numberDocuments(10) // only numbered documents are overdue
 	overdue := func() []store.DocumentKey {
-		return mustRead(f, func(tx store.ReadTx) ([]store.DocumentKey, error) { return tx.OverdueDocuments(ctx, f.now, 10) })
+		return mustRead(f, func(tx store.ReadTx) ([]store.DocumentKey, error) { return tx.OverdueDocuments(ctx, "", f.now, 10) })
 	}
 	if got := overdue(); len(got) != 0 {
 		t.Errorf("overdue before the due date: %v", got)
@@ -322,6 +322,14 @@ func testOverdue(f *fixture) {
 	f.advance(time.Duration(invoice.DefaultPaymentTerms+1) * 24 * time.Hour)
 	if got := overdue(); len(got) != 1 || got[0] != keys[0] {
 		t.Fatalf("overdue after the due date = %v, want [%v]", got, keys[0])
+	}
+	for merchantID, want := range map[string]int{m: 1, f.createMerchant(): 0} {
+		got := mustRead(f, func(tx store.ReadTx) ([]store.DocumentKey, error) {
+			return tx.OverdueDocuments(ctx, merchantID, f.now, 10)
+		})
+		if len(got) != want {
+			t.Errorf("OverdueDocuments(merchant %s) = %v, want %d", merchantID, got, want)
+		}
 	}
 	var first, second bool
 	f.mustUpdate(func(tx store.Tx) (err error) { first, err = tx.MarkOverdue(ctx, keys[0], f.now); return err })

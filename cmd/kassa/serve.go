@@ -362,6 +362,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	metrics := observe.New()
 	metrics.WatchStore(db, kassa.SystemClock{})
 	srv := api.NewServer(log, api.Config{
+		OverdueReminders: c.overdueReminders,
 		Sandbox:          sandbox,
 		PaymentProviders: providers,
 		Pages:            []api.Routes{checkout.New(log, pages, app), dashboard.New(log, dashboard.Config{PublicURL: c.publicURL}, app)},

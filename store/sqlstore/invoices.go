@@ -404,10 +404,15 @@ func nullable(s string) any {
 
 // OverdueDocuments finds documents still asking for payment after their
 // due date that have not been marked overdue yet.
-func (t *Tx) OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]store.DocumentKey, error) {
+func (t *Tx) OverdueDocuments(ctx context.Context, merchantID string, now time.Time, limit int) ([]store.DocumentKey, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
+	query, args := ofMerchant(`SELECT d.merchant_id, d.id FROM documents d
+		WHERE d.payable > 0 AND d.due_at < $1 AND d.number IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM document_overdue o WHERE o.document_id = d.id)
+		AND (SELECT COALESCE(SUM(p.amount), 0) FROM bank_payments p WHERE p.document_id = d.id) < d.payable`,
+		"ORDER BY d.due_at, d.id", merchantID, now.UnixMicro(), limit)
 	var keys []store.DocumentKey
 	err := t.c.Query(ctx, func(rows Scanner) error {
 		var k store.DocumentKey
@@ -416,11 +421,7 @@ func (t *Tx) OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]
 		}
 		keys = append(keys, k)
 		return nil
-	}, `SELECT d.merchant_id, d.id FROM documents d
-		WHERE d.payable > 0 AND d.due_at < $1 AND d.number IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM document_overdue o WHERE o.document_id = d.id)
-		AND (SELECT COALESCE(SUM(p.amount), 0) FROM bank_payments p WHERE p.document_id = d.id) < d.payable
-		ORDER BY d.due_at, d.id LIMIT $2`, now.UnixMicro(), limit)
+	}, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list overdue documents: %w", err)
 	}
