@@ -134,9 +134,9 @@ func TestKassaDocumentsValidate(t *testing.T) {
 // intra-EU invoice; go test -update rewrites them.
 func TestGolden(t *testing.T) {
 	for name, d := range map[string]*invoice.Document{
-		"invoice-mixed.xml":       invoiceOf(t, mixedOrder()),
-		"creditnote.xml":          creditNoteOf(t, swedishOrder()),
-		"invoice-intra-eu.xml":    invoiceOf(t, reverseCharge()),
+		"invoice-mixed.xml":    invoiceOf(t, mixedOrder()),
+		"creditnote.xml":       creditNoteOf(t, swedishOrder()),
+		"invoice-intra-eu.xml": invoiceOf(t, reverseCharge()),
 	} {
 		got, err := ubl.Build(d)
 		if err != nil {
