@@ -136,6 +136,10 @@ type Document struct {
 	PaidByAdvance int64 `json:"paidByAdvance,omitempty"`
 	// CopyTo is the invoice channel's copy address, if any.
 	CopyTo string `json:"copyTo,omitempty"`
+	// BuyerGLN is the buyer's Peppol address, a GLN, when the order's
+	// invoice channel is "edi": the buyer asked for e-invoices
+	// (EInvoice).
+	BuyerGLN string `json:"buyerGln,omitempty"`
 	// AccessToken makes the buyer's unguessable link: 256 random bits, in
 	// clear only in memory, from Issue on. It is never stored: the store
 	// keeps its hash (TokenHash), to find the document by it, and
@@ -177,6 +181,10 @@ func (d *Document) BuyerPath(kek *seal.Key) (string, error) {
 	}
 	return "/invoices/" + string(token), nil
 }
+
+// EInvoice reports whether the buyer asked for the document as an
+// e-invoice (Peppol BIS Billing 3.0, package invoice/ubl) beside the PDF.
+func (d *Document) EInvoice() bool { return d.BuyerGLN != "" }
 
 // Payable is what the buyer is asked to pay: 0 for documents that ask for
 // nothing.
@@ -238,8 +246,11 @@ func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*D
 	}
 	d.ReferenceScheme = SchemeFor(d.Seller.Country, d.Currency)
 	d.PaymentReference = PaymentReferenceFor(d.ReferenceScheme, p.Reference)
-	if o.Customer.InvoiceChannel.Type == "email" {
-		d.CopyTo = o.Customer.InvoiceChannel.Details
+	switch ch := o.Customer.InvoiceChannel; ch.Type {
+	case "email":
+		d.CopyTo = ch.Details
+	case "edi":
+		d.BuyerGLN = ch.Details
 	}
 	var lines []order.Line
 	sign := int64(1)
