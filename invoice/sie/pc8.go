@@ -1,15 +1,13 @@
 package sie
 
-import "strings"
-
-// pc8High is code page 437 from 0x80 on: the PC8 character set SIE 4
+// CodePage437 is code page 437 from 0x80 on: the PC8 character set SIE 4
 // files are written in (#FORMAT PC8).
-const pc8High = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0"
+const CodePage437 = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0"
 
-// pc8 maps each character of pc8High to its byte.
+// pc8 maps each character of CodePage437 to its byte.
 var pc8 = func() map[rune]byte {
 	m := make(map[rune]byte, 128)
-	for i, r := range []rune(pc8High) {
+	for i, r := range []rune(CodePage437) {
 		m[r] = byte(0x80 + i)
 	}
 	return m
@@ -29,18 +27,4 @@ func encodePC8(s string) []byte {
 		}
 	}
 	return b
-}
-
-// DecodePC8 decodes code page 437: what a reader of the file does.
-func DecodePC8(b []byte) string {
-	high := []rune(pc8High)
-	var s strings.Builder
-	for _, c := range b {
-		if c < 0x80 {
-			s.WriteByte(c)
-		} else {
-			s.WriteRune(high[c-0x80])
-		}
-	}
-	return s.String()
 }

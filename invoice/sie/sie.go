@@ -144,6 +144,8 @@ func (e *Export) Write() ([]byte, error) {
 		}
 		vers = append(vers, v)
 	}
+	// In date order, documents before payments on a day.
+	slices.SortStableFunc(vers, func(a, b ver) int { return a.date.Compare(b.date) })
 	var b bytes.Buffer
 	line := func(fields ...string) {
 		b.WriteString(strings.Join(fields, " "))
@@ -367,4 +369,42 @@ func quote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// ParsePeriod reads a period's first and last days, YYYY-MM-DD each,
+// inclusive: EInvalid naming from or to when one is missing or not a
+// date, or to is before from.
+func ParsePeriod(from, to string) (first, last time.Time, err error) {
+	for _, f := range []struct {
+		param, v string
+		t        *time.Time
+	}{{"from", from, &first}, {"to", to, &last}} {
+		if f.v == "" {
+			return first, last, kassa.Invalid(f.param, "%s is required: the period's %s day, YYYY-MM-DD", f.param, map[string]string{"from": "first", "to": "last"}[f.param])
+		}
+		if *f.t, err = time.Parse(time.DateOnly, f.v); err != nil {
+			return first, last, kassa.Invalid(f.param, "%s %q is not a date, YYYY-MM-DD", f.param, f.v)
+		}
+	}
+	if last.Before(first) {
+		return first, last, kassa.Invalid("to", "to %s is before from %s", to, from)
+	}
+	return first, last, nil
+}
+
+// ParseRates reads rates as ParseRate does, each currency once: EInvalid
+// naming rate otherwise.
+func ParseRates(rates []string) (map[money.Currency]Rate, error) {
+	m := map[money.Currency]Rate{}
+	for _, s := range rates {
+		c, r, err := ParseRate(s)
+		if err != nil {
+			return nil, kassa.Invalid("rate", "%v", err)
+		}
+		if _, dup := m[c]; dup || c == Ledger {
+			return nil, kassa.Invalid("rate", "rate %q: %s has a rate already, or is the ledger's currency", s, c)
+		}
+		m[c] = r
+	}
+	return m, nil
 }
