@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NumberSeriesStartRace", testNumberSeriesStartRace},
 		{"DocumentNumbers", testDocumentNumbers},
 		{"Payments", testPayments},
+		{"ExportReads", testExportReads},
 		{"MailOutbox", testMailOutbox},
 		{"Overdue", testOverdue},
 		{"AuditEvents", testAuditEvents},

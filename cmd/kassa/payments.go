@@ -112,6 +112,6 @@ func commandApp(ctx context.Context, log *slog.Logger, st store.Store, keys *key
 	if err != nil {
 		return nil, err
 	}
-	cfg := provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL"), KEK: kek, CreditService: credit}
+	cfg := provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL"), KEK: kek, CreditService: credit, Version: buildVersion()}
 	return provider.New(slog.New(slog.DiscardHandler), cfg, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer), nil
 }
