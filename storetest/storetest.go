@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Idempotency", testIdempotency},
 		{"Settings", testSettings},
 		{"OrdersDueReady", testOrdersDueReady},
+		{"OrderList", testOrderList},
 		{"FailedUpdate", testFailedUpdate},
 		{"FailedWrite", testFailedWrite},
 		{"ConcurrentUpdates", testConcurrentUpdates},

@@ -138,6 +138,8 @@ type orderRow struct {
 	readyPending                   int64
 	readyAt, createdAt, updatedAt  int64
 	authorized, captured, refunded int64
+	status                         string
+	search                         [6]string // searchColumns
 }
 
 func newOrderRow(o *order.Order) (orderRow, error) {
@@ -153,6 +155,8 @@ func newOrderRow(o *order.Order) (orderRow, error) {
 		authorized: o.AuthorizedAmount,
 		captured:   o.CapturedAmount(),
 		refunded:   o.RefundedAmount(),
+		status:     o.PaymentStatus(),
+		search:     searchColumns(o),
 	}
 	if !o.Ready && o.Uncaptured != nil {
 		r.readyPending = 1
@@ -166,9 +170,11 @@ func (t *Tx) CreateOrder(ctx context.Context, o *order.Order) error {
 		return err
 	}
 	err = t.writeLater(ctx, "order "+o.ID, `INSERT INTO orders
-		(id, merchant_id, session_id, doc, ready_pending, ready_at, authorized, captured, refunded, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		o.ID, o.MerchantID, o.SessionID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.createdAt, r.updatedAt)
+		(id, merchant_id, session_id, doc, ready_pending, ready_at, authorized, captured, refunded, created_at, updated_at,
+		status, currency, search_id, search_reference, search_order_reference, search_company, search_org, search_email)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		o.ID, o.MerchantID, o.SessionID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.createdAt, r.updatedAt,
+		r.status, string(o.Currency), r.search[0], r.search[1], r.search[2], r.search[3], r.search[4], r.search[5])
 	if err != nil {
 		return err
 	}
@@ -187,10 +193,14 @@ func (t *Tx) UpdateOrder(ctx context.Context, o *order.Order, newEvents []order.
 		}
 		return mustChange(n, what)
 	}
+	// An order's ID, currency and order reference never change; the
+	// other listed columns may.
 	err = t.c.ExecLater(ctx, check, `UPDATE orders
-		SET doc = $3, ready_pending = $4, ready_at = $5, authorized = $6, captured = $7, refunded = $8, updated_at = $9
+		SET doc = $3, ready_pending = $4, ready_at = $5, authorized = $6, captured = $7, refunded = $8, updated_at = $9,
+		status = $10, search_reference = $11, search_company = $12, search_org = $13, search_email = $14
 		WHERE id = $1 AND merchant_id = $2`,
-		o.ID, o.MerchantID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.updatedAt)
+		o.ID, o.MerchantID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.updatedAt,
+		r.status, r.search[1], r.search[3], r.search[4], r.search[5])
 	if err != nil {
 		return err
 	}
