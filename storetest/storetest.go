@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OrdersDueExpiry", testOrdersDueExpiry},
 		{"TestClocks", testTestClocks},
 		{"AdvanceDeliveries", testAdvanceDeliveries},
+		{"OrderList", testOrderList},
 		{"FailedUpdate", testFailedUpdate},
 		{"FailedWrite", testFailedWrite},
 		{"ConcurrentUpdates", testConcurrentUpdates},

@@ -139,6 +139,8 @@ type orderRow struct {
 	expireAt                       *int64 // nil: no expiry to record
 	readyAt, createdAt, updatedAt  int64
 	authorized, captured, refunded int64
+	status                         string
+	search                         [6]string // searchColumns
 }
 
 func newOrderRow(o *order.Order) (orderRow, error) {
@@ -154,6 +156,8 @@ func newOrderRow(o *order.Order) (orderRow, error) {
 		authorized: o.AuthorizedAmount,
 		captured:   o.CapturedAmount(),
 		refunded:   o.RefundedAmount(),
+		status:     o.PaymentStatus(),
+		search:     searchColumns(o),
 	}
 	if !o.Ready && o.Uncaptured != nil {
 		r.readyPending = 1
@@ -171,9 +175,11 @@ func (t *Tx) CreateOrder(ctx context.Context, o *order.Order) error {
 		return err
 	}
 	err = t.writeLater(ctx, "order "+o.ID, `INSERT INTO orders
-		(id, merchant_id, session_id, doc, ready_pending, ready_at, authorized, captured, refunded, created_at, updated_at, expire_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		o.ID, o.MerchantID, o.SessionID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.createdAt, r.updatedAt, r.expireAt)
+		(id, merchant_id, session_id, doc, ready_pending, ready_at, authorized, captured, refunded, created_at, updated_at, expire_at,
+		status, currency, search_id, search_reference, search_order_reference, search_company, search_org, search_email)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		o.ID, o.MerchantID, o.SessionID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.createdAt, r.updatedAt, r.expireAt,
+		r.status, string(o.Currency), r.search[0], r.search[1], r.search[2], r.search[3], r.search[4], r.search[5])
 	if err != nil {
 		return err
 	}
@@ -192,10 +198,14 @@ func (t *Tx) UpdateOrder(ctx context.Context, o *order.Order, newEvents []order.
 		}
 		return mustChange(n, what)
 	}
+	// An order's ID, currency and order reference never change; the
+	// other listed columns may.
 	err = t.c.ExecLater(ctx, check, `UPDATE orders
-		SET doc = $3, ready_pending = $4, ready_at = $5, authorized = $6, captured = $7, refunded = $8, updated_at = $9, expire_at = $10
+		SET doc = $3, ready_pending = $4, ready_at = $5, authorized = $6, captured = $7, refunded = $8, updated_at = $9, expire_at = $10,
+		status = $11, search_reference = $12, search_company = $13, search_org = $14, search_email = $15
 		WHERE id = $1 AND merchant_id = $2`,
-		o.ID, o.MerchantID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.updatedAt, r.expireAt)
+		o.ID, o.MerchantID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.updatedAt, r.expireAt,
+		r.status, r.search[1], r.search[3], r.search[4], r.search[5])
 	if err != nil {
 		return err
 	}
