@@ -81,7 +81,6 @@ var da = map[string]string{
 	"demo.heading":     "Kasse",
 	"demo.intro":       "En butiksside, der bruger betalings-SDK'et på den anbefalede måde: den indsamler først købers oplysninger, opretter betalingssessionen i sin backend, kalder <code>authorize</code> og opretter ordren ud fra tokenet (eller en afventende ordre, mens en tegningsberettiget underskriver).",
 	"demo.language":    "Sprog",
-	"demo.change":      "Skift",
 	"demo.cart":        "Kurv",
 	"demo.quantity":    "Hæve-sænkebord, eg (%s pr. stk.), antal",
 	"demo.buyer":       "Køber",

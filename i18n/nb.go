@@ -81,7 +81,6 @@ var nb = map[string]string{
 	"demo.heading":     "Kasse",
 	"demo.intro":       "En butikkside som bruker betalings-SDK-en slik den anbefales: den samler inn kjøperens opplysninger først, oppretter betalingsøkten i sin backend, kaller <code>authorize</code> og oppretter ordren fra tokenet (eller en ventende ordre mens en med signaturrett signerer).",
 	"demo.language":    "Språk",
-	"demo.change":      "Bytt",
 	"demo.cart":        "Handlekurv",
 	"demo.quantity":    "Hev-senk-skrivebord, eik (%s per stk.), antall",
 	"demo.buyer":       "Kjøper",
