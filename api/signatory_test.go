@@ -47,7 +47,7 @@ func (e *env) messages() []message {
 
 var (
 	signingLink = regexp.MustCompile(`https://kassa\.test(/payments/sign/\S+)`)
-	oneTimeCode = regexp.MustCompile(`code is (\d{6})`)
+	oneTimeCode = regexp.MustCompile(`engångskod är (\d{6})`) // the session is sv-SE
 )
 
 // parkForSignatory sets merchant A's signatory threshold below the cart's
@@ -113,7 +113,7 @@ func TestLiveSignatory(t *testing.T) {
 		e := newEnv(t, live())
 		id := e.parkForSignatory(t)
 		ms := e.messages()
-		if len(ms) != 1 || ms[0].to != "sara@buyer.example" || !strings.Contains(ms[0].body, "Hello Sara Signer") || !strings.Contains(ms[0].body, "Buyer AB") {
+		if len(ms) != 1 || ms[0].to != "sara@buyer.example" || !strings.Contains(ms[0].body, "Hej Sara Signer") || !strings.Contains(ms[0].body, "Buyer AB") {
 			t.Fatalf("messages = %+v, want the signing link to Sara", ms)
 		}
 		path := signingLink.FindStringSubmatch(ms[0].body)[1]

@@ -254,7 +254,7 @@ func TestSendOnce(t *testing.T) {
 		if p.from.Name != "Säljare AB" || p.from.Address != "invoices@kassa.test" { // the seller's name, never Kassa's
 			t.Errorf("From = %q <%s>, want the seller's name", p.from.Name, p.from.Address)
 		}
-		if !strings.Contains(p.text, "https://kassa.test/invoices/tok1") || !strings.Contains(p.text, "Payment reference (OCR)") {
+		if !strings.Contains(p.text, "https://kassa.test/invoices/tok1") || !strings.Contains(p.text, "Payment reference: 77") {
 			t.Errorf("body:\n%s", p.text)
 		}
 		if text := pdftest.Text(t, p.pdf); !strings.Contains(text, "Invoice") || !strings.Contains(text, "Köpare AB") {
