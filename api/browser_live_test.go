@@ -91,7 +91,7 @@ func TestBrowserLiveSignatory(t *testing.T) {
 		chromedp.WaitVisible("#outcome strong", chromedp.ByQuery),
 		chromedp.Text("#outcome", &outcome, chromedp.ByID),
 	)
-	if !strings.Contains(outcome, "Approved") {
+	if !strings.Contains(outcome, "Godkänt") { // the session's locale is sv-SE
 		t.Errorf("signing page after approval says %q", outcome)
 	}
 	if ps := e.storedSession(id); ps.State != session.StateAuthorized || ps.Approval == nil || ps.Approval.Name != "Sara Signer" {

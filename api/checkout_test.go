@@ -80,7 +80,7 @@ func TestDialogPage(t *testing.T) {
 	if !strings.Contains(csp, "frame-ancestors 'self' https://shop.example") || !strings.Contains(csp, "script-src 'self'") {
 		t.Errorf("dialog CSP = %q, want frame-ancestors of Kassa and the merchant's origin only", csp)
 	}
-	for _, want := range []string{"Merchant A", "Item A", "SEK 100.00", `data-state="open"`, `role="dialog"`, `aria-modal="true"`, `data-origins="[&#34;https://shop.example&#34;]"`} {
+	for _, want := range []string{"Merchant A", "Item A", "100,00\u00a0kr", `lang="sv"`, `data-state="open"`, `role="dialog"`, `aria-modal="true"`, `data-origins="[&#34;https://shop.example&#34;]"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dialog page lacks %q", want)
 		}
@@ -205,7 +205,7 @@ func TestSigningLink(t *testing.T) {
 	if ps.State != session.StateAuthorized || ps.Events[len(ps.Events)-1].Type != session.EventAuthorizationCreate {
 		t.Errorf("after approval: state %s, events %v; want authorized with %s last", ps.State, ps.Events, session.EventAuthorizationCreate)
 	}
-	if _, body := e.page(path); !strings.Contains(body, "Approved.") {
+	if _, body := e.page(path); !strings.Contains(body, "Godkänt.") {
 		t.Errorf("signing page after approval does not say Approved")
 	}
 	// The merchant is notified as Ledyer does: pending, then create with the token.
@@ -236,7 +236,7 @@ func TestSigningLink(t *testing.T) {
 	if s.State != "cancelled" {
 		t.Errorf("session after decline = %s, want cancelled", s.State)
 	}
-	if _, body := e.page(path); !strings.Contains(body, "The signatory declined this purchase") {
+	if _, body := e.page(path); !strings.Contains(body, "Firmatecknaren avslog köpet") {
 		t.Errorf("signing page after decline does not say so")
 	}
 }

@@ -117,7 +117,7 @@ func TestInvoiceDocuments(t *testing.T) {
 			t.Errorf("Content-Type = %q", ct)
 		}
 		text := strings.Join(strings.Fields(pdftest.Text(t, resp.body)), " ")
-		for _, want := range []string{"Invoice", "Number 1 Reference " + inv.DocumentReference, "Merchant A AB", "Buyer AB", inv.PaymentReference, "5050-1055"} {
+		for _, want := range []string{"Faktura", "Nummer 1 Referens " + inv.DocumentReference, "Merchant A AB", "Buyer AB", inv.PaymentReference, "5050-1055"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("invoice PDF lacks %q:\n%s", want, text)
 			}
@@ -135,7 +135,7 @@ func TestInvoiceDocuments(t *testing.T) {
 			t.Fatal(err)
 		}
 		buyerResp := e.must(200, request{method: "GET", path: buyerPath})
-		if text := pdftest.Text(t, buyerResp.body); !strings.Contains(text, "Credit note") || !strings.Contains(text, "Credits invoice") {
+		if text := pdftest.Text(t, buyerResp.body); !strings.Contains(text, "Kreditfaktura") || !strings.Contains(text, "Krediterar faktura") {
 			t.Errorf("buyer's credit note PDF:\n%s", text)
 		}
 		if resp := e.do(request{method: "GET", path: "/invoices/" + strings.Repeat("x", 43)}); resp.status != 404 {
@@ -148,7 +148,7 @@ func TestInvoiceDocuments(t *testing.T) {
 		}
 		mails := e.mails(&e.a)
 		if len(mails) != 3 || mails[2].DocumentID != inv.ID || mails[2].To[0] != "buyer@example.com" ||
-			mails[2].Subject != "Invoice 1 from Merchant A AB" || mails[2].MessageID != inv.ID+"@kassa.test" {
+			mails[2].Subject != "Faktura 1 från Merchant A AB" || mails[2].MessageID != inv.ID+"@kassa.test" {
 			t.Errorf("mail log = %+v", mails)
 		}
 		if mails := e.mails(&e.b); len(mails) != 0 {
@@ -287,7 +287,7 @@ func TestOverdueReminder(t *testing.T) {
 		}
 		var reminders []string
 		for _, m := range e.mails(&e.a) {
-			if strings.HasPrefix(m.Subject, "Reminder: ") {
+			if strings.HasPrefix(m.Subject, "Påminnelse: ") {
 				reminders = append(reminders, m.DocumentID)
 			}
 		}

@@ -191,7 +191,7 @@ func TestLiveCaptureNeedsCompleteSettings(t *testing.T) {
 		}
 		var mails struct{ Mails []struct{ Subject string } }
 		e.must(200, request{method: "GET", path: "/v1/sandbox/mails"}).decode(t, &mails)
-		if len(mails.Mails) != 1 || mails.Mails[0].Subject != "Invoice 1 from "+docs[0].Seller.Name {
+		if len(mails.Mails) != 1 || mails.Mails[0].Subject != "Faktura 1 från "+docs[0].Seller.Name {
 			t.Errorf("mails %+v, want the invoice's from the merchant", mails.Mails)
 		}
 	})

@@ -47,7 +47,7 @@ func (e *env) messages() []message {
 
 var (
 	signingLink = regexp.MustCompile(`https://kassa\.test(/payments/sign/\S+)`)
-	oneTimeCode = regexp.MustCompile(`code is (\d{6})`)
+	oneTimeCode = regexp.MustCompile(`engångskod är (\d{6})`) // the session is sv-SE
 )
 
 // parkForSignatory sets merchant A's signatory threshold below the cart's
@@ -113,7 +113,7 @@ func TestLiveSignatory(t *testing.T) {
 		e := newEnv(t, live())
 		id := e.parkForSignatory(t)
 		ms := e.messages()
-		if len(ms) != 1 || ms[0].to != "sara@buyer.example" || !strings.Contains(ms[0].body, "Hello Sara Signer") || !strings.Contains(ms[0].body, "Buyer AB") {
+		if len(ms) != 1 || ms[0].to != "sara@buyer.example" || !strings.Contains(ms[0].body, "Hej Sara Signer") || !strings.Contains(ms[0].body, "Buyer AB") {
 			t.Fatalf("messages = %+v, want the signing link to Sara", ms)
 		}
 		path := signingLink.FindStringSubmatch(ms[0].body)[1]
@@ -156,13 +156,13 @@ func TestLiveSignatory(t *testing.T) {
 		if loc := post("verifyCode", "code", wrong); !strings.HasSuffix(loc, "?done=wrongCode") {
 			t.Fatalf("a wrong code went to %q", loc)
 		}
-		if _, page := e.page(path + "?done=wrongCode"); !strings.Contains(page, "That code is not right") || !strings.Contains(page, "4 tries left") || strings.Contains(page, `id="approve"`) {
+		if _, page := e.page(path + "?done=wrongCode"); !strings.Contains(page, "Koden stämmer inte") || !strings.Contains(page, "4 försök kvar") || strings.Contains(page, `id="approve"`) {
 			t.Errorf("page after a wrong code:\n%s", page)
 		}
 		if loc := post("verifyCode", "code", code); !strings.HasSuffix(loc, "?done=verified") {
 			t.Fatalf("the right code went to %q", loc)
 		}
-		if _, page := e.page(path); !strings.Contains(page, `id="approve"`) || !strings.Contains(page, "Verified: Sara Signer") {
+		if _, page := e.page(path); !strings.Contains(page, `id="approve"`) || !strings.Contains(page, "Identifierad: Sara Signer") {
 			t.Fatalf("verified signing page offers no approval:\n%s", page)
 		}
 		post("approve")
@@ -217,7 +217,7 @@ func TestLiveSignatoryIdentityProvider(t *testing.T) {
 	id := e.parkForSignatory(t)
 	path := signingLink.FindStringSubmatch(e.messages()[0].body)[1]
 	_, page := e.page(path)
-	if !strings.Contains(page, "Verify with testid") || strings.Contains(page, `id="send-code"`) {
+	if !strings.Contains(page, "Identifiera dig med testid") || strings.Contains(page, `id="send-code"`) {
 		t.Fatalf("signing page with an identity provider:\n%s", page)
 	}
 	tok := signToken.FindStringSubmatch(page)[1]

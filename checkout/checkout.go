@@ -28,7 +28,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/audit"
-	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/session"
@@ -39,13 +39,41 @@ import (
 //go:embed web
 var webFS embed.FS
 
-var (
-	pages     = template.Must(template.New("").Funcs(template.FuncMap{"money": formatMoney}).ParseFS(webFS, "web/*.html"))
-	assets, _ = fs.Sub(webFS, "web/assets") // fails only for an invalid path
-)
+var assets, _ = fs.Sub(webFS, "web/assets") // fails only for an invalid path
 
-func formatMoney(minor int64, c money.Currency) string {
-	return string(c) + " " + money.Grouped(minor, c)
+// pages are the buyer's pages' templates in each language: parsed once,
+// then cloned with that language's functions.
+var pages = func() map[i18n.Lang]*template.Template {
+	base := template.Must(template.New("").Funcs(pageFuncs(i18n.In(i18n.English))).ParseFS(webFS, "web/*.html"))
+	m := map[i18n.Lang]*template.Template{}
+	for _, l := range i18n.Langs {
+		m[l] = template.Must(base.Clone()).Funcs(pageFuncs(i18n.In(l)))
+	}
+	return m
+}()
+
+// pageFuncs are what the templates write text with: t (a message), th (a
+// message that holds markup, its arguments escaped), money, number, lang
+// (the page's language) and messages (a script's messages, as JSON).
+func pageFuncs(p *i18n.Printer) template.FuncMap {
+	return template.FuncMap{
+		"t": p.T,
+		"th": func(key string, args ...any) template.HTML {
+			for i, a := range args {
+				if s, ok := a.(string); ok {
+					args[i] = template.HTMLEscapeString(s)
+				}
+			}
+			return template.HTML(p.T(key, args...)) // the catalogue's markup is Kassa's own
+		},
+		"money":  p.Money,
+		"number": p.Number,
+		"lang":   func() string { return string(p.Lang()) },
+		"messages": func(prefix string) string {
+			b, _ := json.Marshal(p.Messages(prefix)) // a map of strings always encodes
+			return string(b)
+		},
+	}
 }
 
 // pageToken is a fresh token for one rendering of a page of kind for a
@@ -201,9 +229,10 @@ func pageHeaders(w http.ResponseWriter, ancestors, frames string) {
 	}
 }
 
-func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name, ancestors, frames string, data any) {
+// renderPage writes the page name in the language of locale.
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, locale, name, ancestors, frames string, data any) {
 	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
+	if err := pages[i18n.LangOf(locale)].ExecuteTemplate(&b, name, data); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -262,7 +291,7 @@ func (s *Server) handleDialog(w http.ResponseWriter, r *http.Request) {
 	origins, _ := frameOrigins(ps)
 	b, _ := json.Marshal(origins)
 	p.Origins = string(b)
-	s.renderPage(w, r, "dialog.html", strings.Join(append([]string{"'self'"}, origins...), " "), "'none'", p)
+	s.renderPage(w, r, ps.Locale, "dialog.html", strings.Join(append([]string{"'self'"}, origins...), " "), "'none'", p)
 }
 
 // dialogNonce checks a dialog request's token (header X-Kassa-Dialog) and
@@ -531,7 +560,7 @@ func (s *Server) handleSignPage(w http.ResponseWriter, r *http.Request) {
 			p.CodeSent, p.AttemptsLeft = true, session.MaxCodeAttempts-c.Attempts
 		}
 	}
-	s.renderPage(w, r, "sign.html", "'none'", "'none'", p)
+	s.renderPage(w, r, p.Session.Locale, "sign.html", "'none'", "'none'", p)
 }
 
 // maskEmail shows enough of an address for its owner to recognise it.
@@ -545,7 +574,9 @@ func maskEmail(a string) string {
 }
 
 // renderErrorPage shows a failure of a page a person opened (a signing
-// link, a dialog) as a page with title, not as JSON.
+// link, a dialog) as a page with title, not as JSON. It is in English:
+// the failure is mostly that there is no session whose locale could say
+// otherwise.
 func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, title string, err error) {
 	e, ok := errors.AsType[*kassa.Error](err)
 	if !ok || e.Code == kassa.EInternal {
@@ -555,7 +586,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, title s
 	status := wire.Status(e.Code)
 	pageHeaders(w, "'none'", "'none'")
 	w.WriteHeader(status)
-	pages.ExecuteTemplate(w, "error.html", struct{ Title, Message string }{title, e.Message})
+	pages[i18n.English].ExecuteTemplate(w, "error.html", struct{ Title, Message string }{title, e.Message})
 }
 
 // renderSignError shows a signing link's failure.

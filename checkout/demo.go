@@ -7,6 +7,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/audit"
+	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/risk"
@@ -24,14 +25,14 @@ import (
 // demoDesk is the shop's one product: 6,499.00 SEK at 25 % VAT.
 const demoDeskPrice = 649900
 
-func demoLines(qty int64) ([]order.Line, order.Totals) {
+func demoLines(qty int64, p *i18n.Printer) ([]order.Line, order.Totals) {
 	if qty < 1 || qty > 1000 {
 		qty = 1
 	}
 	price := int64(demoDeskPrice)
 	total := qty * price
 	l := order.Line{
-		Type: order.TypePhysical, Reference: "DESK-1", Description: "Standing desk, oak", Quantity: qty,
+		Type: order.TypePhysical, Reference: "DESK-1", Description: p.T("demo.desk"), Quantity: qty,
 		UnitPrice: &price, VAT: 2500, TotalAmount: total, TotalVATAmount: money.VATPortion(total, 2500),
 	}
 	return []order.Line{l}, order.Totals{Amount: total, VATAmount: l.TotalVATAmount}
@@ -39,28 +40,60 @@ func demoLines(qty int64) ([]order.Line, order.Totals) {
 
 type demoShopPage struct {
 	Companies []demoCompany
+	Langs     []demoLang
+	Price     int64
 }
 
 type demoCompany struct{ ID, Label string }
+
+// demoLang is a language the demo shop offers, by its own name.
+type demoLang struct {
+	Code, Name string
+	Current    bool
+}
+
+// demoLocales are the locales of the demo shop's sessions by the
+// language its page is in (?lang=): a Swedish shop's, in SEK.
+var demoLocales = []struct{ lang, name, locale string }{
+	{"en", "English", "en-SE"}, {"sv", "Svenska", "sv-SE"}, {"fi", "Suomi", "fi-FI"},
+	{"nb", "Norsk bokmål", "nb-NO"}, {"da", "Dansk", "da-DK"},
+}
+
+// demoLocale is the locale of language code lang; English when the shop
+// does not offer it.
+func demoLocale(lang string) string {
+	for _, l := range demoLocales {
+		if l.lang == lang {
+			return l.locale
+		}
+	}
+	return demoLocales[0].locale
+}
 
 func (s *Server) handleDemoShop(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.DemoMerchantID == "" {
 		return kassa.Errorf(kassa.ENotFound, "the demo shop has no merchant; start kassa serve in sandbox mode")
 	}
-	p := demoShopPage{Companies: []demoCompany{
-		{"559311-3714", "559311-3714: approved"},
-		{risk.SignatoryCompany, risk.SignatoryCompany + ": needs a signatory"},
-		{risk.ManualReviewCompany, risk.ManualReviewCompany + ": approved after manual review"},
-		{risk.LowLimitCompany, risk.LowLimitCompany + ": 10,000 SEK credit limit"},
-		{risk.BlockedCompany, risk.BlockedCompany + ": rejected (blocklisted)"},
+	locale := demoLocale(r.URL.Query().Get("lang"))
+	pr := i18n.For(locale)
+	p := demoShopPage{Price: demoDeskPrice, Companies: []demoCompany{
+		{"559311-3714", "559311-3714: " + pr.T("demo.approved")},
+		{risk.SignatoryCompany, risk.SignatoryCompany + ": " + pr.T("demo.signatory")},
+		{risk.ManualReviewCompany, risk.ManualReviewCompany + ": " + pr.T("demo.review")},
+		{risk.LowLimitCompany, risk.LowLimitCompany + ": " + pr.T("demo.lowLimit", pr.Money(10_000_00, "SEK"))},
+		{risk.BlockedCompany, risk.BlockedCompany + ": " + pr.T("demo.blocked")},
 	}}
-	s.renderPage(w, r, "demo.html", "'self'", "'self'", p)
+	for _, l := range demoLocales {
+		p.Langs = append(p.Langs, demoLang{Code: l.lang, Name: l.name, Current: l.locale == locale})
+	}
+	s.renderPage(w, r, locale, "demo.html", "'self'", "'self'", p)
 	return nil
 }
 
 type demoIn struct {
 	SessionID string         `json:"sessionId"`
 	Quantity  int64          `json:"quantity"`
+	Lang      string         `json:"lang"` // the page's, for a new session's locale
 	Token     string         `json:"token"`
 	Customer  *wire.Customer `json:"customer"`
 }
@@ -113,9 +146,13 @@ func (s *Server) demoStep(ctx context.Context, tx store.Tx, r *http.Request, m s
 	env := s.app.Env()
 	switch r.PathValue("action") {
 	case "session":
-		return s.demoSession(ctx, tx, m, in.Quantity, env, out)
+		return s.demoSession(ctx, tx, m, in.Quantity, demoLocale(in.Lang), env, out)
 	case "update":
-		lines, totals := demoLines(in.Quantity)
+		ps, err := tx.Session(ctx, m, in.SessionID)
+		if err != nil {
+			return err
+		}
+		lines, totals := demoLines(in.Quantity, i18n.For(ps.Locale))
 		next, err := s.app.UpdateSession(ctx, tx, m, in.SessionID, session.Params{Lines: lines, Totals: totals}, false)
 		if err != nil {
 			return err
@@ -152,9 +189,9 @@ func (s *Server) demoShop(h handler) handler {
 	}
 }
 
-func (s *Server) demoSession(ctx context.Context, tx store.Tx, merchantID string, qty int64, env order.Env, out *demoOut) error {
-	lines, totals := demoLines(qty)
-	cur, country, locale, ref := "SEK", "SE", "sv-SE", "demo-"+env.IDs.New("")[:12]
+func (s *Server) demoSession(ctx context.Context, tx store.Tx, merchantID string, qty int64, locale string, env order.Env, out *demoOut) error {
+	lines, totals := demoLines(qty, i18n.For(locale))
+	cur, country, ref := "SEK", "SE", "demo-"+env.IDs.New("")[:12]
 	ps, err := s.app.CreateSession(ctx, tx, merchantID, session.Params{
 		Currency: &cur, Country: &country, Locale: &locale, Reference: &ref,
 		Lines: lines, Totals: totals,

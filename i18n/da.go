@@ -81,7 +81,6 @@ var da = map[string]string{
 	"demo.heading":     "Kasse",
 	"demo.intro":       "En butiksside, der bruger betalings-SDK'et på den anbefalede måde: den indsamler først købers oplysninger, opretter betalingssessionen i sin backend, kalder <code>authorize</code> og opretter ordren ud fra tokenet (eller en afventende ordre, mens en tegningsberettiget underskriver).",
 	"demo.language":    "Sprog",
-	"demo.change":      "Skift",
 	"demo.cart":        "Kurv",
 	"demo.quantity":    "Hæve-sænkebord, eg (%s pr. stk.), antal",
 	"demo.buyer":       "Køber",
@@ -175,4 +174,8 @@ var da = map[string]string{
 	"pdf.toPay":           "Til betaling: %s %s senest %s",
 	"ref.plain":           "Betalingsreference",
 	"ref.ocr":             "Betalingsreference (OCR)",
+	"ref.finnish":         "Referencenummer",
+	"ref.rf":              "Kreditorreference (RF)",
+	"ref.kid":             "KID",
+	"ref.fik":             "Betalings-ID (FIK +71)",
 }

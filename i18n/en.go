@@ -88,7 +88,6 @@ var en = map[string]string{
 	"demo.heading":     "Checkout",
 	"demo.intro":       "A merchant page using the payments SDK the recommended way: it collects the buyer's details first, creates the payment session on its backend, calls <code>authorize</code>, and creates the order from the token (or a pending order while a signatory signs).",
 	"demo.language":    "Language",
-	"demo.change":      "Change",
 	"demo.cart":        "Cart",
 	"demo.quantity":    "Standing desk, oak (%s each), quantity",
 	"demo.buyer":       "Buyer",
@@ -186,6 +185,10 @@ var en = map[string]string{
 	"pdf.toPay":           "To pay: %s %s by %s",
 	// The payment reference's label: OCR is what it is called where
 	// bankgiro and plusgiro payers type it in.
-	"ref.plain": "Payment reference",
-	"ref.ocr":   "Payment reference (OCR)",
+	"ref.plain":   "Payment reference",
+	"ref.ocr":     "Payment reference (OCR)",
+	"ref.finnish": "Reference number",
+	"ref.rf":      "Creditor reference (RF)",
+	"ref.kid":     "KID",
+	"ref.fik":     "Payment ID (FIK +71)",
 }

@@ -81,7 +81,6 @@ var fi = map[string]string{
 	"demo.heading":     "Kassa",
 	"demo.intro":       "Kauppiaan sivu, joka käyttää maksujen SDK:ta suositellulla tavalla: se kerää ensin ostajan tiedot, luo maksuistunnon taustajärjestelmässään, kutsuu <code>authorize</code>-funktiota ja luo tilauksen tunnisteesta (tai odottavan tilauksen, kun nimenkirjoittaja allekirjoittaa).",
 	"demo.language":    "Kieli",
-	"demo.change":      "Vaihda",
 	"demo.cart":        "Ostoskori",
 	"demo.quantity":    "Sähköpöytä, tammi (%s/kpl), määrä",
 	"demo.buyer":       "Ostaja",
@@ -175,4 +174,8 @@ var fi = map[string]string{
 	"pdf.toPay":           "Maksettava: %s %s viimeistään %s",
 	"ref.plain":           "Viitenumero",
 	"ref.ocr":             "Viitenumero (OCR)",
+	"ref.finnish":         "Viitenumero",
+	"ref.rf":              "RF-viite",
+	"ref.kid":             "KID",
+	"ref.fik":             "Maksutunnus (FIK +71)",
 }

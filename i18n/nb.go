@@ -81,7 +81,6 @@ var nb = map[string]string{
 	"demo.heading":     "Kasse",
 	"demo.intro":       "En butikkside som bruker betalings-SDK-en slik den anbefales: den samler inn kjøperens opplysninger først, oppretter betalingsøkten i sin backend, kaller <code>authorize</code> og oppretter ordren fra tokenet (eller en ventende ordre mens en med signaturrett signerer).",
 	"demo.language":    "Språk",
-	"demo.change":      "Bytt",
 	"demo.cart":        "Handlekurv",
 	"demo.quantity":    "Hev-senk-skrivebord, eik (%s per stk.), antall",
 	"demo.buyer":       "Kjøper",
@@ -175,4 +174,8 @@ var nb = map[string]string{
 	"pdf.toPay":           "Å betale: %s %s innen %s",
 	"ref.plain":           "Betalingsreferanse",
 	"ref.ocr":             "Betalingsreferanse (OCR)",
+	"ref.finnish":         "Referansenummer",
+	"ref.rf":              "Kreditorreferanse (RF)",
+	"ref.kid":             "KID",
+	"ref.fik":             "Betalings-ID (FIK +71)",
 }

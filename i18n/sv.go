@@ -81,7 +81,6 @@ var sv = map[string]string{
 	"demo.heading":     "Kassa",
 	"demo.intro":       "En butikssida som använder betalnings-SDK:t på det rekommenderade sättet: den samlar in köparens uppgifter först, skapar betalningssessionen i sin backend, anropar <code>authorize</code> och skapar ordern från token (eller en väntande order medan en firmatecknare godkänner).",
 	"demo.language":    "Språk",
-	"demo.change":      "Byt",
 	"demo.cart":        "Varukorg",
 	"demo.quantity":    "Höj- och sänkbart skrivbord, ek (%s st), antal",
 	"demo.buyer":       "Köpare",
@@ -175,4 +174,8 @@ var sv = map[string]string{
 	"pdf.toPay":           "Att betala: %s %s senast %s",
 	"ref.plain":           "Betalningsreferens",
 	"ref.ocr":             "OCR-nummer",
+	"ref.finnish":         "Referensnummer",
+	"ref.rf":              "Kreditorreferens (RF)",
+	"ref.kid":             "KID",
+	"ref.fik":             "Betalnings-ID (FIK +71)",
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/seal"
@@ -119,6 +120,9 @@ type Document struct {
 	// its image, filled in when the document is read for rendering.
 	LogoSHA256 string `json:"logoSha256,omitempty"`
 	Logo       []byte `json:"-"`
+	// Locale is the order's: the language the document and its e-mails
+	// are written in (package i18n's rule; English when empty).
+	Locale string `json:"locale,omitempty"`
 	// OrderReference and MerchantReference identify the order for both
 	// sides.
 	OrderReference    string    `json:"orderReference"`
@@ -240,7 +244,7 @@ func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*D
 		ID: p.ID, MerchantID: o.MerchantID, OrderID: o.ID, LedgerID: need.LedgerID, Kind: need.Kind,
 		Reference: p.Reference, IssueDate: day, DueDate: day.AddDate(0, 0, p.Settings.Terms()),
 		Currency: o.Currency, Seller: p.Settings.Seller, Buyer: buyerOf(&o.Customer), FTax: p.Settings.FTax,
-		OrderReference: o.OrderReference, MerchantReference: o.Reference,
+		OrderReference: o.OrderReference, MerchantReference: o.Reference, Locale: o.Locale,
 		AccessToken: p.AccessToken, CreatedAt: p.Now,
 		LogoSHA256: p.Settings.LogoSHA256,
 	}
@@ -365,13 +369,9 @@ func buyerOf(c *order.Customer) Party {
 	}
 }
 
-// Title is how a kind is headed on the document and in its e-mail.
-func Title(k Kind) string {
-	switch k {
-	case KindCreditNote:
-		return "Credit note"
-	case KindAdvance:
-		return "Advance invoice"
-	}
-	return "Invoice"
-}
+// Title is how a kind is headed on the document and in its e-mail, in
+// English.
+func Title(k Kind) string { return TitleIn(i18n.In(i18n.English), k) }
+
+// TitleIn is what a document of kind k is called in p's language.
+func TitleIn(p *i18n.Printer, k Kind) string { return p.T("doc." + string(k)) }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/money"
 )
 
@@ -128,25 +129,25 @@ func NormalizeReference(s string) string {
 }
 
 // ReferenceLabel is what a document calls its payment reference, before
-// the reference: the one place the label is chosen, which the PDF and
-// the mails print.
-func ReferenceLabel(d *Document) string {
+// the reference: the one place the label is chosen, in p's language,
+// which the PDF and the mails print.
+func ReferenceLabel(p *i18n.Printer, d *Document) string {
 	switch d.ReferenceScheme {
 	case ReferenceFinnish:
-		return "Reference number"
+		return p.T("ref.finnish")
 	case ReferenceRF:
-		return "Creditor reference (RF)"
+		return p.T("ref.rf")
 	case ReferenceKID:
-		return "KID"
+		return p.T("ref.kid")
 	case ReferenceFIK:
-		return "Payment ID (FIK +71)"
+		return p.T("ref.fik")
 	}
 	// OCR is what the reference is called where bankgiro and plusgiro
 	// payers type it in.
 	if d.Bankgiro != "" || d.Plusgiro != "" {
-		return "Payment reference (OCR)"
+		return p.T("ref.ocr")
 	}
-	return "Payment reference"
+	return p.T("ref.plain")
 }
 
 // PrintedReference is a document's payment reference as printed: an RF

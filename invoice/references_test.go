@@ -3,6 +3,7 @@ package invoice
 import (
 	"testing"
 
+	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/money"
 	"pgregory.net/rapid"
 )
@@ -140,7 +141,7 @@ func TestReferenceLabel(t *testing.T) {
 		{Document{ReferenceScheme: ReferenceKID}, "KID"},
 		{Document{ReferenceScheme: ReferenceFIK}, "Payment ID (FIK +71)"},
 	} {
-		if got := ReferenceLabel(&tc.d); got != tc.want {
+		if got := ReferenceLabel(i18n.In(i18n.English), &tc.d); got != tc.want {
 			t.Errorf("ReferenceLabel(%s) = %q, want %q", tc.d.ReferenceScheme, got, tc.want)
 		}
 	}

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf"
-	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/store"
 	mail "github.com/wneessen/go-mail"
@@ -244,25 +244,27 @@ func (s *Sender) from(ctx context.Context, msg *mail.Msg, m *store.Mail, d *invo
 	return nil
 }
 
+// body is a document's e-mail's text, in its language.
 func (s *Sender) body(m *store.Mail, d *invoice.Document) (string, error) {
 	link, err := d.BuyerPath(s.KEK)
 	if err != nil {
 		return "", err
 	}
+	p := i18n.For(d.Locale)
 	var b strings.Builder
 	if m.Reminder {
-		fmt.Fprintf(&b, "Reminder: this invoice was due on %s and is not paid in full.\n\n", d.DueDate.Format(time.DateOnly))
+		b.WriteString(p.T("mail.doc.overdue", p.Date(d.DueDate)) + "\n\n")
 	}
-	fmt.Fprintf(&b, "%s %d from %s for order %s is attached.\n\n", invoice.Title(d.Kind), d.Number, d.Seller.Name, d.OrderReference)
+	b.WriteString(p.T("mail.doc.attached", invoice.TitleIn(p, d.Kind), d.Number, d.Seller.Name, d.OrderReference) + "\n\n")
 	if d.Payable() > 0 {
-		fmt.Fprintf(&b, "Amount to pay: %s %s by %s\n%s: %s\n",
-			money.Grouped(d.Payable(), d.Currency), d.Currency, d.DueDate.Format(time.DateOnly), invoice.ReferenceLabel(d), invoice.PrintedReference(d))
+		b.WriteString(p.T("mail.doc.toPay", p.Amount(d.Payable(), d.Currency), d.Currency, p.Date(d.DueDate)) + "\n")
+		b.WriteString(invoice.ReferenceLabel(p, d) + ": " + invoice.PrintedReference(d) + "\n")
 		if d.Bankgiro != "" {
-			fmt.Fprintf(&b, "Bankgiro: %s\n", d.Bankgiro)
+			b.WriteString("Bankgiro: " + d.Bankgiro + "\n")
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "View it online: %s%s\n", strings.TrimRight(s.PublicURL, "/"), link)
+	b.WriteString(p.T("mail.doc.online", strings.TrimRight(s.PublicURL, "/")+link) + "\n")
 	return b.String(), nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/store"
@@ -188,7 +189,7 @@ func (s *Service) mailOf(d *invoice.Document, env order.Env, reminder bool) *sto
 	}
 	if reminder {
 		m.MessageID = d.ID + ".reminder@" + s.mailDomain()
-		m.Subject = "Reminder: " + m.Subject
+		m.Subject = i18n.For(d.Locale).T("mail.doc.reminder", m.Subject)
 	}
 	if d.Buyer.Email != "" {
 		m.To = []string{d.Buyer.Email}
@@ -213,10 +214,11 @@ func (s *Service) mailDomain() string {
 // subjectOf is a document mail's subject, in the seller's name: the
 // buyer deals with the merchant, not with Kassa.
 func subjectOf(d *invoice.Document) string {
+	p := i18n.For(d.Locale)
 	if d.Seller.Name == "" { // documents issued before the merchant's name was the default
-		return fmt.Sprintf("%s %d", invoice.Title(d.Kind), d.Number)
+		return fmt.Sprintf("%s %d", invoice.TitleIn(p, d.Kind), d.Number)
 	}
-	return fmt.Sprintf("%s %d from %s", invoice.Title(d.Kind), d.Number, d.Seller.Name)
+	return p.T("mail.doc.subject", invoice.TitleIn(p, d.Kind), d.Number, d.Seller.Name)
 }
 
 func randomToken() string {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
-	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
@@ -98,19 +98,36 @@ func (s *Service) nameSignatory(ctx context.Context, tx store.Tx, ps *session.Se
 	if err != nil {
 		return nil, err
 	}
-	c := next.Customer
-	var b strings.Builder
-	fmt.Fprintf(&b, "Hello %s,\n\n%s %s (%s) asks you to approve a purchase on invoice for %s (%s) from %s.\n\n",
-		next.Signatory.Name, c.FirstName, c.LastName, c.Email, c.CompanyName, c.CompanyID, m.Name)
-	fmt.Fprintf(&b, "Total: %s %s\n\n", money.Grouped(next.Amount, next.Currency), next.Currency)
-	fmt.Fprintf(&b, "Review the purchase, then approve or decline it, here:\n%s\n\n", s.signingURL(next))
-	b.WriteString("To confirm that it is you, the page asks for a one-time code, which it sends to this address when you ask for it.\n")
-	fmt.Fprintf(&b, "The link works until %s. If you did not expect this e-mail, ignore it: nothing is approved without you.\n", next.ExpiresAt.UTC().Format("2006-01-02 15:04 MST"))
-	return next, s.QueueMessage(ctx, tx, Message{
-		MerchantID: ps.MerchantID, To: next.Signatory.Email,
-		Subject: fmt.Sprintf("Approve a purchase from %s for %s", m.Name, c.CompanyName),
-		Body:    b.String(),
-	})
+	subject, body := signingMail(next, m.Name, s.signingURL(next))
+	return next, s.QueueMessage(ctx, tx, Message{MerchantID: ps.MerchantID, To: next.Signatory.Email, Subject: subject, Body: body})
+}
+
+// signingMail is the e-mail that asks a session's signatory to approve
+// it, for merchant, at url, in the session's language.
+func signingMail(ps *session.Session, merchant, url string) (subject, body string) {
+	c, p := ps.Customer, i18n.For(ps.Locale)
+	until := p.Date(ps.ExpiresAt) + " " + ps.ExpiresAt.UTC().Format("15:04 MST")
+	body = strings.Join([]string{
+		p.T("mail.sign.hello", ps.Signatory.Name), "",
+		p.T("mail.sign.asks", c.FirstName+" "+c.LastName, c.Email, c.CompanyName, c.CompanyID, merchant), "",
+		p.T("mail.sign.total", p.Money(ps.Amount, ps.Currency)), "",
+		p.T("mail.sign.review"), url, "",
+		p.T("mail.sign.code"),
+		p.T("mail.sign.until", until), "",
+	}, "\n")
+	return p.T("mail.sign.subject", merchant, c.CompanyName), body
+}
+
+// codeMail is the e-mail with a one-time code for a session's signatory,
+// in the session's language.
+func codeMail(ps *session.Session, code string) (subject, body string) {
+	p := i18n.For(ps.Locale)
+	body = strings.Join([]string{
+		p.T("mail.code.is", code), "",
+		p.T("mail.code.enter", ps.Customer.CompanyName, int(session.CodeLifetime/time.Minute)),
+		p.T("mail.code.warn"), "",
+	}, "\n")
+	return p.T("mail.code.subject", code), body
 }
 
 // codeHash is the stored form of a one-time code: keyed, so that a copy
@@ -132,11 +149,8 @@ func (s *Service) SendSigningCode(ctx context.Context, tx store.Tx, ps *session.
 	if err != nil {
 		return nil, err
 	}
-	sig := next.Signatory
-	body := fmt.Sprintf("Your one-time code is %s\n\nEnter it on the page that asks you to approve the purchase for %s. It works for %d minutes.\n"+
-		"If you did not ask for a code, someone else has the link to the purchase: do not give them this code.\n",
-		code, next.Customer.CompanyName, int(session.CodeLifetime/time.Minute))
-	return next, s.QueueMessage(ctx, tx, Message{MerchantID: ps.MerchantID, To: sig.Email, Subject: "Your one-time code: " + code, Body: body})
+	subject, body := codeMail(next, code)
+	return next, s.QueueMessage(ctx, tx, Message{MerchantID: ps.MerchantID, To: next.Signatory.Email, Subject: subject, Body: body})
 }
 
 // CheckSigningCode checks the code entered on the signing page; ok says

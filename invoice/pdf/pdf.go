@@ -3,7 +3,9 @@
 // TrueType, so every Latin script's names print as written: Łódź,
 // Přerov, Düsseldorf, Tromsø. The output depends only on the document,
 // so a document renders to the same bytes every time and need not be
-// stored.
+// stored. It is written in the document's language (package i18n, by
+// the order's locale), with amounts and dates as that language writes
+// them.
 package pdf
 
 import (
@@ -12,6 +14,7 @@ import (
 	"strings"
 
 	"codeberg.org/go-pdf/fpdf"
+	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/money"
 	"golang.org/x/image/font/gofont/gobold"
@@ -39,11 +42,12 @@ func Render(d *invoice.Document) ([]byte, error) {
 	f.SetCreationDate(d.CreatedAt)
 	f.SetModificationDate(d.CreatedAt)
 	f.SetCatalogSort(true)
-	f.SetTitle(fmt.Sprintf("%s %d", invoice.Title(d.Kind), d.Number), true)
+	p := i18n.For(d.Locale)
+	f.SetTitle(fmt.Sprintf("%s %d", invoice.TitleIn(p, d.Kind), d.Number), true)
 	f.SetAuthor(d.Seller.Name, true)
 	f.AddUTF8FontFromBytes(family, "", goregular.TTF)
 	f.AddUTF8FontFromBytes(family, "B", gobold.TTF)
-	r := &renderer{f: f, cur: d.Currency}
+	r := &renderer{f: f, cur: d.Currency, p: p}
 	f.AddPage()
 	r.logo(d)
 	r.header(d)
@@ -62,6 +66,7 @@ func Render(d *invoice.Document) ([]byte, error) {
 type renderer struct {
 	f   *fpdf.Fpdf
 	cur money.Currency
+	p   *i18n.Printer
 }
 
 func (r *renderer) text(w float64, s, align string) {
@@ -88,7 +93,9 @@ func (r *renderer) ln() { r.f.Ln(lineH) }
 
 func (r *renderer) font(style string, size float64) { r.f.SetFont(family, style, size) }
 
-func (r *renderer) amount(minor int64) string { return money.Grouped(minor, r.cur) }
+func (r *renderer) amount(minor int64) string { return r.p.Amount(minor, r.cur) }
+
+func (r *renderer) t(key string, args ...any) string { return r.p.T(key, args...) }
 
 // logo prints the seller's logo at the top left, if the document has one.
 func (r *renderer) logo(d *invoice.Document) {
@@ -114,26 +121,26 @@ func (r *renderer) logo(d *invoice.Document) {
 
 func (r *renderer) header(d *invoice.Document) {
 	r.font("B", 18)
-	r.f.CellFormat(width/2, 10, invoice.Title(d.Kind), "", 0, "L", false, 0, "")
+	r.f.CellFormat(width/2, 10, invoice.TitleIn(r.p, d.Kind), "", 0, "L", false, 0, "")
 	r.font("B", 11)
 	r.f.CellFormat(width/2, 10, r.fit(d.Seller.Name, width/2), "", 1, "R", false, 0, "")
 	rows := [][2]string{
-		{"Number", fmt.Sprint(d.Number)},
-		{"Reference", d.Reference},
-		{"Issue date", d.IssueDate.Format("2006-01-02")},
+		{r.t("pdf.number"), fmt.Sprint(d.Number)},
+		{r.t("pdf.reference"), d.Reference},
+		{r.t("pdf.issueDate"), r.p.Date(d.IssueDate)},
 	}
 	if !d.DeliveryDate.IsZero() {
-		rows = append(rows, [2]string{"Delivery date", d.DeliveryDate.Format("2006-01-02")})
+		rows = append(rows, [2]string{r.t("pdf.deliveryDate"), r.p.Date(d.DeliveryDate)})
 	}
 	if d.Kind != invoice.KindCreditNote && d.PaidByAdvance == 0 {
-		rows = append(rows, [2]string{"Due date", d.DueDate.Format("2006-01-02")})
+		rows = append(rows, [2]string{r.t("pdf.dueDate"), r.p.Date(d.DueDate)})
 	}
 	if d.Credits != 0 {
-		rows = append(rows, [2]string{"Credits invoice", fmt.Sprint(d.Credits)})
+		rows = append(rows, [2]string{r.t("pdf.credits"), fmt.Sprint(d.Credits)})
 	}
-	rows = append(rows, [2]string{"Order", d.OrderReference})
+	rows = append(rows, [2]string{r.t("pdf.order"), d.OrderReference})
 	if d.MerchantReference != "" {
-		rows = append(rows, [2]string{"Your order", d.MerchantReference})
+		rows = append(rows, [2]string{r.t("pdf.yourOrder"), d.MerchantReference})
 	}
 	for _, row := range rows {
 		r.font("B", 10)
@@ -146,7 +153,7 @@ func (r *renderer) header(d *invoice.Document) {
 }
 
 func (r *renderer) parties(d *invoice.Document) {
-	left, right := sellerLines(d), buyerLines(d.Buyer)
+	left, right := sellerLines(r.p, d), buyerLines(r.p, d.Buyer)
 	for i := range max(len(left), len(right)) {
 		for j, col := range [][]string{left, right} {
 			r.font("", 9)
@@ -168,54 +175,54 @@ func (r *renderer) parties(d *invoice.Document) {
 	r.ln()
 }
 
-// orgNoLabel is what a registration number is called in the seller's
+// orgNoLabel is what a registration number is called in the party's
 // country.
-func orgNoLabel(country string) string {
+func orgNoLabel(pr *i18n.Printer, country string) string {
 	switch country {
 	case "FI":
-		return "Business ID (Y-tunnus) "
+		return pr.T("pdf.orgNoFI")
 	case "DK":
-		return "CVR no. "
+		return pr.T("pdf.orgNoDK")
 	}
-	return "Org. no. "
+	return pr.T("pdf.orgNo")
 }
 
-func sellerLines(d *invoice.Document) []string {
+func sellerLines(pr *i18n.Printer, d *invoice.Document) []string {
 	p := d.Seller
-	out := addressLines("Seller", p)
+	out := addressLines(pr, pr.T("pdf.seller"), p)
 	add := func(label, v string) {
 		if v != "" {
 			out = append(out, label+v)
 		}
 	}
-	add(orgNoLabel(p.Country), p.OrgNo)
-	add("VAT no. ", p.VATID)
-	add("Registered office: ", p.RegisteredOffice)
+	add(orgNoLabel(pr, p.Country), p.OrgNo)
+	add(pr.T("pdf.vatNo"), p.VATID)
+	add(pr.T("pdf.office"), p.RegisteredOffice)
 	if d.FTax {
-		out = append(out, "Godkänd för F-skatt (approved for F-tax)")
+		out = append(out, pr.T("pdf.fTax"))
 	}
-	add("E-mail: ", p.Email)
-	add("Phone: ", p.Phone)
+	add(pr.T("pdf.email"), p.Email)
+	add(pr.T("pdf.phone"), p.Phone)
 	return out
 }
 
-func buyerLines(p invoice.Party) []string {
-	out := addressLines("Buyer", p)
+func buyerLines(pr *i18n.Printer, p invoice.Party) []string {
+	out := addressLines(pr, pr.T("pdf.buyer"), p)
 	add := func(label, v string) {
 		if v != "" {
 			out = append(out, label+v)
 		}
 	}
-	add(orgNoLabel(p.Country), p.OrgNo)
-	add("VAT no. ", p.VATID)
-	add("Reference: ", strings.Join(nonEmpty(p.Reference1, p.Reference2), ", "))
+	add(orgNoLabel(pr, p.Country), p.OrgNo)
+	add(pr.T("pdf.vatNo"), p.VATID)
+	add(pr.T("pdf.buyerReference"), strings.Join(nonEmpty(p.Reference1, p.Reference2), ", "))
 	return out
 }
 
-func addressLines(title string, p invoice.Party) []string {
+func addressLines(pr *i18n.Printer, title string, p invoice.Party) []string {
 	out := []string{title, p.Name}
 	if p.Attention != "" {
-		out = append(out, "Att: "+p.Attention)
+		out = append(out, pr.T("pdf.attention")+p.Attention)
 	}
 	for _, v := range []string{p.StreetAddress, strings.TrimSpace(p.PostalCode + " " + p.City), p.Country} {
 		if v != "" {
@@ -266,7 +273,11 @@ func (r *renderer) row(cells []string, style string) {
 }
 
 func (r *renderer) lines(d *invoice.Document) {
-	r.row([]string{"Description", "Art. no.", "Qty", "Unit price", "Discount", "VAT", "Net", "Amount"}, "B")
+	var head []string
+	for _, k := range []string{"description", "article", "qty", "unitPrice", "discount", "vat", "net", "amount"} {
+		head = append(head, r.t("pdf.col."+k))
+	}
+	r.row(head, "B")
 	for _, l := range d.Lines {
 		unit, discount := "", ""
 		if l.UnitPrice != nil {
@@ -275,32 +286,32 @@ func (r *renderer) lines(d *invoice.Document) {
 		if l.Discount != 0 {
 			discount = r.amount(l.Discount)
 		}
-		r.row([]string{l.Description, l.Reference, fmt.Sprint(l.Quantity), unit, discount, rate(l.VAT), r.amount(l.Net()), r.amount(l.Total)}, "")
+		r.row([]string{l.Description, l.Reference, r.p.Number(l.Quantity), unit, discount, r.p.Percent(l.VAT), r.amount(l.Net()), r.amount(l.Total)}, "")
 	}
 	r.font("", 7)
-	r.text(0, "Unit price, discount and net exclude VAT; amount includes it.", "L")
+	r.text(0, r.t("pdf.linesNote"), "L")
 	r.ln()
 	r.ln()
 }
 
 func (r *renderer) vat(d *invoice.Document) {
 	r.font("B", 9)
-	for _, h := range []string{"VAT rate", "Taxable amount", "VAT", "Total"} {
-		r.text(30, h, "R")
+	for _, h := range []string{"pdf.vatRate", "pdf.taxable", "pdf.vat", "pdf.total"} {
+		r.text(30, r.t(h), "R")
 	}
 	r.ln()
 	r.font("", 9)
 	for _, s := range d.VAT {
-		for _, v := range []string{rate(s.Rate), r.amount(s.Net), r.amount(s.VAT), r.amount(s.Total)} {
+		for _, v := range []string{r.p.Percent(s.Rate), r.amount(s.Net), r.amount(s.VAT), r.amount(s.Total)} {
 			r.text(30, v, "R")
 		}
 		r.ln()
 	}
 	r.ln()
 	for _, t := range [][2]string{
-		{"Total excl. VAT", r.amount(d.Total - d.TotalVAT)},
-		{"VAT", r.amount(d.TotalVAT)},
-		{"Total " + string(d.Currency), r.amount(d.Total)},
+		{r.t("pdf.totalExclVAT"), r.amount(d.Total - d.TotalVAT)},
+		{r.t("pdf.vat"), r.amount(d.TotalVAT)},
+		{r.t("pdf.totalIn", d.Currency), r.amount(d.Total)},
 	} {
 		r.text(width-40, t[0], "R")
 		r.text(40, t[1], "R")
@@ -325,14 +336,14 @@ func (r *renderer) payment(d *invoice.Document) {
 	r.font("B", 11)
 	switch {
 	case d.PaidByAdvance != 0:
-		r.text(0, fmt.Sprintf("Paid in advance by advance invoice %d. Nothing to pay.", d.PaidByAdvance), "L")
+		r.text(0, r.t("pdf.paidByAdvance", d.PaidByAdvance), "L")
 	case d.Kind == invoice.KindCreditNote:
-		r.text(0, fmt.Sprintf("This credit note reduces invoice %d by %s %s.", d.Credits, r.amount(-d.Total), d.Currency), "L")
+		r.text(0, r.t("pdf.credit", d.Credits, r.amount(-d.Total), d.Currency), "L")
 	default:
-		r.text(0, fmt.Sprintf("To pay: %s %s by %s", r.amount(d.Payable()), d.Currency, d.DueDate.Format("2006-01-02")), "L")
+		r.text(0, r.t("pdf.toPay", r.amount(d.Payable()), d.Currency, r.p.Date(d.DueDate)), "L")
 		r.ln()
 		r.font("", 10)
-		rows := [][2]string{{invoice.ReferenceLabel(d) + ": ", invoice.PrintedReference(d)}, {"Bankgiro: ", d.Bankgiro}, {"Plusgiro: ", d.Plusgiro}}
+		rows := [][2]string{{invoice.ReferenceLabel(r.p, d) + ": ", invoice.PrintedReference(d)}, {"Bankgiro: ", d.Bankgiro}, {"Plusgiro: ", d.Plusgiro}}
 		if d.IBAN != "" {
 			rows = append(rows, [2]string{"IBAN: ", invoice.GroupIBAN(d.IBAN)}, [2]string{"BIC: ", d.BIC})
 		}
@@ -349,10 +360,4 @@ func (r *renderer) payment(d *invoice.Document) {
 		return
 	}
 	r.ln()
-}
-
-// rate renders basis points as a percentage: 2500 → "25%", 1250 → "12.5%".
-func rate(bp int64) string {
-	s := fmt.Sprintf("%d.%02d", bp/100, bp%100)
-	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".") + "%"
 }

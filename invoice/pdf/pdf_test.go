@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf"
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
@@ -93,11 +94,40 @@ var (
 	}
 )
 
+// finnish is a Finnish seller's order from a Finnish business, in EUR,
+// its locale fi-FI: the invoice is written in Finnish.
+var (
+	finnishSettings = invoice.Settings{
+		Seller: invoice.Party{
+			Name: "Rautakauppa Häme Oy", OrgNo: "2345678-9", VATID: "FI23456789",
+			StreetAddress: "Hämeenkatu 12", PostalCode: "33100", City: "Tampere", Country: "FI",
+			RegisteredOffice: "Tampere", Email: "laskutus@rautakauppa.example", Phone: "+358 3 123 4567",
+		},
+		PaymentTerms: 14,
+		Accounts:     []invoice.Account{{Currency: "EUR", IBAN: "FI2112345600000785", BIC: "NDEAFIHH"}},
+	}
+	finnish = &order.Order{
+		ID: "or_4", MerchantID: "ac_1", Currency: "EUR", Locale: "fi-FI", OrderReference: "H3K8P2LM", Reference: "TIL-2026-88",
+		PaymentMethod: order.Invoice,
+		Customer: order.Customer{
+			CompanyID: "1572860-0", CompanyName: "Rakennus Virtanen Oy", VATID: "FI15728600", Email: "ostot@virtanen.example",
+			Reference1: "Matti Virtanen",
+			BillingAddress: order.Address{CompanyName: "Rakennus Virtanen Oy", StreetAddress: "Aleksanterinkatu 5",
+				PostalCode: "00100", City: "Helsinki", Country: "FI"},
+		},
+		Captured: []order.Chunk{{LedgerID: "in_fi", CreatedAt: captured, Lines: []order.Line{
+			{Type: "physical", Reference: "PORA-18", Description: "Akkuporakone 18 V", Quantity: 2, UnitPrice: ptr(18990), VAT: 2550, TotalAmount: 37980, TotalVATAmount: 7717},
+			{Type: "physical", Reference: "KIRJA", Description: "Porauksen käsikirja", Quantity: 1, UnitPrice: ptr(2450), VAT: 1000, TotalAmount: 2450, TotalVATAmount: 223},
+			{Type: "shippingFee", Reference: "rahti", Description: "Rahti", Quantity: 1, UnitPrice: ptr(1490), VAT: 2550, TotalAmount: 1490, TotalVATAmount: 303},
+		}}},
+	}
+)
+
 func ptr(n int64) *int64 { return &n }
 
 func documents(t testing.TB) map[string]*invoice.Document {
 	t.Helper()
-	issue := func(o *order.Order, need invoice.Need, number int64, ocrBase string, credited, advance *invoice.Document) *invoice.Document {
+	issueWith := func(settings invoice.Settings, o *order.Order, need invoice.Need, number int64, ocrBase string, credited, advance *invoice.Document) *invoice.Document {
 		p := invoice.Params{ID: "doc_" + need.LedgerID, Settings: settings, AccessToken: "tok", Now: now}
 		p.Reference, _ = invoice.NewOCR(ocrBase)
 		d, err := invoice.Issue(o, need, p, credited, advance)
@@ -107,6 +137,9 @@ func documents(t testing.TB) map[string]*invoice.Document {
 		d.Number = number // as numbered after issue
 		return d
 	}
+	issue := func(o *order.Order, need invoice.Need, number int64, ocrBase string, credited, advance *invoice.Document) *invoice.Document {
+		return issueWith(settings, o, need, number, ocrBase, credited, advance)
+	}
 	inv := issue(testOrder, invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, 1041, "20261123000001", nil, nil)
 	return map[string]*invoice.Document{
 		"invoice":         inv,
@@ -115,6 +148,7 @@ func documents(t testing.TB) map[string]*invoice.Document {
 		"paid_by_advance": issue(testOrder, invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, 1044, "20261123000004", nil, &invoice.Document{ID: "doc_in_u", Number: 1043}),
 		"intra_eu":        issue(intraEU, invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_eu"}, 1045, "20261123000005", nil, nil),
 		"unicode":         issue(unicode, invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_pl"}, 1046, "20261123000006", nil, nil),
+		"invoice_fi":      issueWith(finnishSettings, finnish, invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_fi"}, 1047, "20261123000007", nil, nil),
 	}
 }
 
@@ -217,6 +251,32 @@ func BenchmarkRender(b *testing.B) {
 	for b.Loop() {
 		if _, err := pdf.Render(d); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Every kind of document renders in every language with no message
+// missing, in words of its own.
+func TestRenderInEveryLanguage(t *testing.T) {
+	docs := documents(t)
+	for _, name := range []string{"invoice", "credit_note", "advance", "paid_by_advance"} {
+		english := ""
+		for _, l := range i18n.Langs {
+			d := *docs[name]
+			d.Locale = string(l)
+			b, err := pdf.Render(&d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := pdftest.Text(t, b)
+			if strings.Contains(text, i18n.MissingMark) {
+				t.Errorf("%s in %s lacks a message:\n%s", name, l, text)
+			}
+			if l == i18n.English {
+				english = text
+			} else if text == english {
+				t.Errorf("%s in %s reads as the English one", name, l)
+			}
 		}
 	}
 }

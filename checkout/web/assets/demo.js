@@ -7,6 +7,17 @@
   var $ = function (id) { return document.getElementById(id); };
   var sessionId = "";
   var result = $("result");
+  var root = $("demo");
+  // The page's messages in its language (package i18n's "demo.js.").
+  var messages = JSON.parse(root.dataset.messages || "{}");
+  // t is the message key with its verbs filled in by the arguments after
+  // it, which the caller escaped: the result is HTML.
+  function t(key) {
+    var s = messages[key] || key;
+    var args = arguments;
+    for (var i = 1; i < args.length; i++) s = s.replace(/%[sd]/, function () { return String(args[i]); });
+    return s;
+  }
 
   function backend(action, body) {
     return fetch("/demo/shop/" + action, {
@@ -26,6 +37,8 @@
     result.insertAdjacentHTML("beforeend", html);
     Object.keys(result.dataset).forEach(function (k) { delete result.dataset[k]; });
     Object.keys(data || {}).forEach(function (k) { result.dataset[k] = data[k]; });
+    // The result is below the form: bring it into view.
+    result.scrollIntoView({ block: "nearest" });
   }
 
   function text(s) {
@@ -58,15 +71,15 @@
       if (auth.state === "authorized") {
         return backend("order", { token: auth.authorizationToken, customer: c }).then(function (o) {
           sessionId = "";
-          show("ok", "<p><strong>Order placed.</strong> Order <code>" + text(o.orderId) + "</code>, authorized with token <code>" + text(auth.authorizationToken) + "</code>.</p>",
+          show("ok", "<p><strong>" + text(t("placed")) + "</strong> " + t("placedText", "<code>" + text(o.orderId) + "</code>", "<code>" + text(auth.authorizationToken) + "</code>") + "</p>",
             { state: "ordered", orderId: o.orderId, token: auth.authorizationToken });
         });
       }
       if (auth.status === "awaitingSignatory") {
         return backend("pending", { sessionId: sessionId }).then(function (p) {
-          show("pending", "<p><strong>Pending order</strong> for session <code>" + text(p.sessionId) + "</code>: a signatory must approve it. " +
-            "Signing link: <a id=\"signing\" href=\"" + text(p.signatoryUrl) + "\">" + text(p.signatoryUrl) + "</a></p>" +
-            "<p><button type=\"button\" id=\"check\">Check the pending order</button></p>",
+          show("pending", "<p><strong>" + text(t("pending")) + "</strong> " + t("pendingText", "<code>" + text(p.sessionId) + "</code>") +
+            " <a id=\"signing\" href=\"" + text(p.signatoryUrl) + "\">" + text(p.signatoryUrl) + "</a></p>" +
+            "<p><button type=\"button\" id=\"check\">" + text(t("check")) + "</button></p>",
             { state: "pending", sessionId: p.sessionId, signatoryUrl: p.signatoryUrl });
           $("check").onclick = function () { complete(p.sessionId); };
         });
@@ -75,7 +88,8 @@
       // A dialog the shop replaced by authorizing again is no failure; a
       // purchase placed in it still resolves above.
       if (err.code === "closed" && mine !== attempt) return;
-      show("error", "<p class=\"error\">Not paid: " + text(err.message) + " (" + text(err.code || "error") + ")</p>",
+      var next = err.code === "rejected" ? "<p>" + text(t("otherWay")) + "</p>" : "";
+      show("error", "<p class=\"error\">" + t("notPaid", text(err.message), text(err.code || "error")) + "</p>" + next,
         { state: "failed", code: err.code || "error" });
     });
   }
@@ -85,9 +99,9 @@
   function complete(id) {
     return backend("complete", { sessionId: id }).then(function (p) {
       if (p.orderId) {
-        show("ok", "<p><strong>Signed.</strong> Order <code>" + text(p.orderId) + "</code> created.</p>", { state: "ordered", orderId: p.orderId });
+        show("ok", "<p><strong>" + text(t("signed")) + "</strong> " + t("created", "<code>" + text(p.orderId) + "</code>") + "</p>", { state: "ordered", orderId: p.orderId });
       } else {
-        show("pending", "<p>Session is <strong>" + text(p.state) + "</strong>; no order yet.</p>", { state: p.state });
+        show("pending", "<p>" + t("noOrder", "<strong>" + text(p.state) + "</strong>") + "</p>", { state: p.state });
       }
     });
   }
@@ -95,10 +109,10 @@
   function pay() {
     var c = customer();
     if (c.missing) {
-      show("error", "<p class=\"error\">Please fill in: " + text(c.missing.join(", ")) + "</p>", { state: "incomplete" });
+      show("error", "<p class=\"error\">" + t("fillIn", text(c.missing.join(", "))) + "</p>", { state: "incomplete" });
       return Promise.resolve();
     }
-    var start = sessionId ? Promise.resolve() : backend("session", { quantity: quantity() }).then(function (s) { sessionId = s.sessionId; });
+    var start = sessionId ? Promise.resolve() : backend("session", { quantity: quantity(), lang: root.dataset.lang }).then(function (s) { sessionId = s.sessionId; });
     return start.then(function () { return authorize(c); });
   }
 

@@ -18,6 +18,14 @@
   var settled = false;
   // In live mode the buyer names the signatory instead of getting a link.
   var signatories = root.dataset.signatories === "email";
+  // The page's messages in the buyer's language (package i18n's "js.").
+  var messages = JSON.parse(root.dataset.messages || "{}");
+  function t(key) {
+    var s = messages[key] || key;
+    var args = arguments;
+    for (var i = 1; i < args.length; i++) s = s.replace(/%[sd]/, function () { return String(args[i]); });
+    return s;
+  }
 
   // What Confirm did. The dialog may close only once it knows: the page
   // must learn of a purchase that was placed whichever way the buyer left.
@@ -56,7 +64,7 @@
       return resp.json().catch(function () { return {}; }).then(function (data) {
         if (!resp.ok) {
           var e = (data.errors && data.errors[0]) || {};
-          var err = new Error(e.message || "Something went wrong. Please try again.");
+          var err = new Error(e.message || t("error"));
           err.code = e.code;
           err.answered = resp.status < 500; // refused: the request changed nothing
           throw err;
@@ -66,16 +74,27 @@
     });
   }
 
+  // checked ends the company check's busy state: its result, in the same
+  // place, shows (ok) or the place goes.
+  function checked(ok) {
+    $("check").setAttribute("aria-busy", "false");
+    $("check").hidden = !ok;
+  }
+
   function assess() {
     post("assess", { customer: customer }).then(function (a) {
       if (leaving) return;
-      $("company-name").textContent = a.companyName || "Your company";
+      $("company-name").textContent = a.companyName || t("yourCompany");
       $("company-id").textContent = a.companyId;
-      $("buyer").hidden = false;
+      checked(true);
       if (a.outcome === "rejected") {
         root.dataset.outcome = "rejected";
-        $("status").textContent = "Invoice payment is not available for this purchase.";
-        showError("Declined: " + a.reason + ".");
+        $("status").textContent = t("rejected");
+        showError(t("declined", a.reason));
+        // The next step: the buyer can still buy, another way.
+        $("next-step").hidden = false;
+        $("leave").textContent = $("leave").dataset.rejected;
+        $("leave").className = "primary";
         $("leave").hidden = false;
         $("leave").focus();
         return;
@@ -88,11 +107,12 @@
         $("signatory-note").hidden = a.outcome !== "signatory";
       }
       $("advance-choice").hidden = a.paymentMethods.indexOf("advanceInvoice") < 0;
-      $("status").textContent = "Your company can pay by invoice. Review the order and confirm.";
-      $("confirm-form").hidden = false;
+      $("status").textContent = t("canPay");
+      $("confirm-form").hidden = $("confirm").hidden = false;
       $("confirm").focus();
     }, function (err) {
       if (leaving) return;
+      checked(false);
       $("status").textContent = "";
       showError(err.message);
       $("leave").hidden = false;
@@ -105,7 +125,7 @@
     var button = $("confirm");
     button.disabled = true;
     $("error").hidden = true;
-    $("status").textContent = "Confirming…";
+    $("status").textContent = t("confirming");
     var method = document.querySelector("input[name=paymentMethod]:checked").value;
     var body = { customer: customer, paymentMethod: method };
     if (signatories && !$("signatory-fields").disabled) {
@@ -115,8 +135,8 @@
       placed = { state: r.state, authorizationToken: r.authorizationToken };
       if (leaving) return; // leave finishes with it
       if (r.state === "awaitingSignatory") {
-        $("confirm-form").hidden = true;
-        $("status").textContent = "A signatory must approve this purchase.";
+        $("confirm-form").hidden = $("confirm").hidden = true;
+        $("status").textContent = t("signatoryMust");
         if (!signatories) {
           $("signing-link").href = r.signatoryUrl;
           $("signing-link").textContent = r.signatoryUrl;
@@ -125,7 +145,7 @@
         $("done").focus();
         return;
       }
-      $("status").textContent = "Purchase confirmed.";
+      $("status").textContent = t("confirmed");
       finish(placed);
     }, function (err) {
       unsure = unsure || !err.answered;
@@ -149,7 +169,7 @@
     (confirming || Promise.resolve()).then(function () {
       if (placed) return finish(placed);
       if (!unsure) return abort(code, "the buyer left the dialog");
-      $("status").textContent = "Closing…";
+      $("status").textContent = t("closing");
       return post("close", {}).then(function (o) {
         if (o.state === "none") abort(code, "the buyer left the dialog");
         else finish({ state: o.state, authorizationToken: o.authorizationToken });
