@@ -37,8 +37,9 @@ const (
 )
 
 const (
-	dashboardPath       = "/dashboard"
-	totpIssuer          = "Kassa"
+	dashboardPath = "/dashboard"
+	// TOTPIssuer names Kassa in authenticator apps.
+	TOTPIssuer          = "Kassa"
 	totpSecretContext   = "totp secret "
 	errSignInRefused    = "wrong e-mail address or password"
 	errLinkNotUsable    = "this link has expired or has been used; ask for a new one"
@@ -454,7 +455,7 @@ func (s *Service) BeginTOTP(ctx context.Context, userID string) (secret, uri str
 			return kassa.Errorf(kassa.EConflict, "two-step sign-in is on already")
 		}
 		u.TOTPSecret = kek.Seal([]byte(secret), totpSecretContext+u.ID)
-		uri = user.TOTPURI(secret, totpIssuer, u.Email)
+		uri = user.TOTPURI(secret, TOTPIssuer, u.Email)
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
