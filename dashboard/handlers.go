@@ -57,9 +57,6 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	email := r.PostFormValue("email")
 	in, err := s.app.SignIn(r.Context(), email, r.PostFormValue("password"), source(r.Context()))
 	if err != nil {
-		if kassa.ErrorCode(err) == kassa.ERateLimited {
-			w.Header().Set("Retry-After", "60")
-		}
 		s.fail(w, r, "sign-in", page{Title: "Sign in", CSRF: s.csrfToken(w, r), Email: email}, err)
 		return
 	}

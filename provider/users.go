@@ -129,14 +129,25 @@ func (s *Service) Invite(ctx context.Context, tx store.Tx, by *user.User, email 
 	return u, s.Audit(ctx, tx, audit.Event{MerchantID: m.ID, Actor: ActorOfUser(by), Action: ActionUserInvite, Target: u.ID})
 }
 
+// resetBackoff holds back password-reset e-mails per address: after 3
+// in a row, the next waits 5 minutes, doubling to a day; a day without
+// one forgets them. So nobody can fill a user's inbox with them.
+var resetBackoff = limit.Backoff{After: 3, Base: 5 * time.Minute, Max: 24 * time.Hour, Forget: 24 * time.Hour}
+
 // RequestPasswordReset e-mails the user with the address email a link to
 // set a new password. It answers the same whether or not there is such a
-// user, so that it does not tell who has an account.
+// user, so that it does not tell who has an account, and whether or not
+// the address's reset e-mails are being held back (resetBackoff), when it
+// sends nothing.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
 	email, err := user.NormalizeEmail(email)
 	if err != nil {
 		return err
 	}
+	if wait := s.resets.Begin(email, s.clock.Now()); wait > 0 {
+		return nil
+	}
+	s.resets.End(email, s.clock.Now(), true, false) // each request counts, sent or not
 	err = s.Update(ctx, func(tx store.Tx) error {
 		u, err := tx.UserByEmail(ctx, email)
 		if err != nil {

@@ -417,3 +417,30 @@ func TestSignInLink(t *testing.T) {
 		wantCode(t, "SetPassword with a sign-in link", err, kassa.ENotFound)
 	})
 }
+
+// Password-reset e-mails to one address are held back after 3 in a row
+// (the answer stays the same), for 5 minutes, then doubling.
+func TestPasswordResetHeldBack(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, provider.Config) *env) {
+		e := newEnv(t, provider.Config{})
+		e.newUser("ada@example.com", user.Finance)
+		request := func() {
+			t.Helper()
+			if err := e.app.RequestPasswordReset(t.Context(), "ada@example.com"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 4 {
+			request()
+		}
+		if n := len(e.mails()); n != 3 {
+			t.Errorf("%d mails after 4 requests, want 3", n)
+		}
+		e.clock.Advance(5 * time.Minute)
+		request()
+		request()
+		if n := len(e.mails()); n != 4 {
+			t.Errorf("%d mails after the wait and 2 more requests, want 4", n)
+		}
+	})
+}
