@@ -40,9 +40,7 @@ type env struct {
 	a, b   string // merchants' IDs
 	aOrder string // an order of a's
 	bOrder string // an order of b's
-	aName  string
 	aOwner *user.User
-	aBuyer string
 }
 
 // newEnv serves the dashboard; publicURL "" is the server's own
@@ -54,7 +52,7 @@ func newEnv(t *testing.T, publicURL, merchantName, buyerName string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, store: db, clock: kassatest.NewClock(t0), aName: merchantName, aBuyer: buyerName}
+	e := &env{t: t, store: db, clock: kassatest.NewClock(t0)}
 	ids := &kassatest.IDs{Digits: 27}
 	for i, name := range []string{merchantName, "Other Merchant AB"} {
 		m, err := merchant.NewMerchant(ids, t0, name)

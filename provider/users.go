@@ -12,7 +12,6 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/limit"
-	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/user"
 )
@@ -513,11 +512,6 @@ func (s *Service) openTOTP(u *user.User) (string, error) {
 		return "", fmt.Errorf("open the TOTP secret of %s: %w", u.ID, err)
 	}
 	return string(b), nil
-}
-
-// RecentOrders lists up to limit of the merchant's newest orders.
-func (s *Service) RecentOrders(ctx context.Context, merchantID string, limit int) ([]order.Order, error) {
-	return View(ctx, s, func(tx store.ReadTx) ([]order.Order, error) { return tx.RecentOrders(ctx, merchantID, limit) })
 }
 
 // SandboxOwnerLink returns a sign-in link for the owner of the merchant,
