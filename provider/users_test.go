@@ -3,6 +3,7 @@ package provider_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"mime/quotedprintable"
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -390,6 +392,16 @@ func TestSignInLink(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T, provider.Config) *env) {
 		e := newEnv(t, provider.Config{})
 		ctx := t.Context()
+		// Replicas starting together: each gets a link, one owner is made.
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() { _, errs[i] = e.app.SandboxOwnerLink(ctx, e.merchant, "owner@sandbox.test") })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatalf("concurrent SandboxOwnerLink: %v", err)
+		}
 		link, err := e.app.SandboxOwnerLink(ctx, e.merchant, "owner@sandbox.test")
 		if err != nil || !strings.HasPrefix(link, "https://kassa.test/dashboard/link?token=") {
 			t.Fatalf("SandboxOwnerLink = %q, %v", link, err)
