@@ -64,8 +64,10 @@ type documentView struct {
 	TotalAmount       moneyView      `json:"totalAmount"`
 	TotalVATAmount    moneyView      `json:"totalVatAmount"`
 	PaymentReference  string         `json:"paymentReference,omitempty"`
-	Payable           moneyView      `json:"payableAmount"`
-	PaidAmount        moneyView      `json:"paidAmount"`
+	// PaymentReferenceScheme says which scheme PaymentReference is in.
+	PaymentReferenceScheme string    `json:"paymentReferenceScheme,omitempty"`
+	Payable                moneyView `json:"payableAmount"`
+	PaidAmount             moneyView `json:"paidAmount"`
 }
 
 func (s *Server) documentOf(d *invoice.Document, paid int64) documentView {
@@ -73,7 +75,7 @@ func (s *Server) documentOf(d *invoice.Document, paid int64) documentView {
 		ID: d.ID, Kind: d.Kind, DocumentReference: d.Reference, Number: d.Number, DocumentURL: s.app.DocumentURL(d), LedgerID: d.LedgerID,
 		IssueDate: d.IssueDate.Format(time.DateOnly), DueDate: d.DueDate.Format(time.DateOnly), Currency: d.Currency,
 		TotalAmount: moneyOf(d.Total, d.Currency), TotalVATAmount: moneyOf(d.TotalVAT, d.Currency),
-		PaymentReference: d.PaymentReference, Payable: moneyOf(d.Payable(), d.Currency), PaidAmount: moneyOf(paid, d.Currency),
+		PaymentReference: d.PaymentReference, PaymentReferenceScheme: d.ReferenceScheme, Payable: moneyOf(d.Payable(), d.Currency), PaidAmount: moneyOf(paid, d.Currency),
 	}
 	if d.Credits != 0 {
 		v.Credits = strconv.FormatInt(d.Credits, 10)

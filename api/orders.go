@@ -3,22 +3,31 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/order"
-	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
 
 func (s *Server) handleOrderGet(w http.ResponseWriter, r *http.Request) error {
-	o, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) (*order.Order, error) {
-		return tx.Order(r.Context(), principal(r).MerchantID, r.PathValue("orderId"))
+	ctx, merchantID := r.Context(), principal(r).MerchantID
+	var (
+		o   *order.Order
+		now time.Time
+	)
+	err := s.app.View(ctx, func(tx store.ReadTx) (err error) {
+		if now, err = s.app.NowOf(ctx, tx, merchantID); err != nil {
+			return err
+		}
+		o, err = tx.Order(ctx, merchantID, r.PathValue("orderId"))
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	wire.WriteJSON(w, http.StatusOK, orderOf(o, s.app.Now()))
+	wire.WriteJSON(w, http.StatusOK, orderOf(o, now))
 	return nil
 }
 

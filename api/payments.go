@@ -47,15 +47,23 @@ func (s *Server) handleSandboxPayment(w http.ResponseWriter, r *http.Request) er
 	return s.recordPayments(w, r, body, &reconcile.File{Payments: []reconcile.Entry{entry}})
 }
 
-// handlePaymentsImport applies a camt.054 file: all of it, or with a
-// malformed file nothing. The answer has each payment's outcome and the
-// entries that are not payments (skipped), with the reason.
+// handlePaymentsImport applies a bank file, camt.054 or BgMax (told
+// apart by content): all of it, or with a malformed file nothing. The
+// answer names the format and has each payment's outcome and the entries
+// that are not payments (skipped), with the reason.
 func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) error {
-	body, err := wire.ReadBody(r)
+	body, err := wire.ReadBytes(r)
 	if err != nil {
 		return err
 	}
-	f, err := reconcile.ParseCamt054(body)
+	// BgMax is ISO 8859-1, which its parser decodes; anything else is
+	// held to the text rule.
+	if !reconcile.IsBgMax(body) {
+		if err := wire.CheckBody(body); err != nil {
+			return err
+		}
+	}
+	f, err := reconcile.Parse(body)
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,8 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("PUT /v1/invoice-settings", auth(s.handleInvoiceSettingsPut))
 	m.HandleFunc("GET /v1/sandbox/mails", auth(s.sandboxOnly(s.handleSandboxMails)))
 	m.HandleFunc("POST /v1/sandbox/payments", auth(s.sandboxOnly(s.handleSandboxPayment)))
+	m.HandleFunc("GET /v1/sandbox/test-clock", auth(s.sandboxOnly(s.handleTestClockGet)))
+	m.HandleFunc("POST /v1/sandbox/test-clock/advance", auth(s.sandboxOnly(s.handleTestClockAdvance)))
 	m.HandleFunc("POST /v1/payments/import", auth(s.handlePaymentsImport))
 	m.HandleFunc("GET /v1/payments", auth(s.handlePayments))
 	m.HandleFunc("GET /v1/audit-events", auth(s.handleAuditEvents))

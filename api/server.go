@@ -46,6 +46,10 @@ type Config struct {
 	// StreamHeartbeat is how often an idle notification stream sends a
 	// heartbeat; DefaultStreamHeartbeat if 0.
 	StreamHeartbeat time.Duration
+	// OverdueReminders is whether the deployment reminds of overdue
+	// invoices (jobs.Config's): advancing a sandbox test clock then runs
+	// that job's pass for the merchant too.
+	OverdueReminders bool
 }
 
 // Routes adds its routes to the server's mux.

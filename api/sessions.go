@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/order"
@@ -65,13 +66,22 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error {
-	ps, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) (*session.Session, error) {
-		return tx.Session(r.Context(), principal(r).MerchantID, r.PathValue("sessionId"))
+	ctx, merchantID := r.Context(), principal(r).MerchantID
+	var (
+		ps  *session.Session
+		now time.Time
+	)
+	err := s.app.View(ctx, func(tx store.ReadTx) (err error) {
+		if now, err = s.app.NowOf(ctx, tx, merchantID); err != nil {
+			return err
+		}
+		ps, err = tx.Session(ctx, merchantID, r.PathValue("sessionId"))
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	wire.WriteJSON(w, http.StatusOK, s.sessionOf(ps, s.app.Now()))
+	wire.WriteJSON(w, http.StatusOK, s.sessionOf(ps, now))
 	return nil
 }
 
@@ -84,7 +94,11 @@ func (s *Server) sessionMutation(w http.ResponseWriter, r *http.Request, body []
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, s.sessionOf(next, s.app.Now()), nil
+		now, err := s.app.NowOf(ctx, tx, merchantID)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, s.sessionOf(next, now), nil
 	})
 }
 

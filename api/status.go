@@ -27,9 +27,13 @@ func (s *Server) handlePaymentStatus(w http.ResponseWriter, r *http.Request) err
 // paymentStatus reports an order's payment status, or a session's before
 // it has an order: a session awaiting its signatory is orderPending.
 func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request, orderID, sessionID string) error {
-	ctx, merchantID, now := r.Context(), principal(r).MerchantID, s.app.Now()
+	ctx, merchantID := r.Context(), principal(r).MerchantID
 	v := paymentStatusView{PaymentMethod: paymentMethodView{order.ProviderLedyer, order.Invoice}}
 	err := s.app.View(ctx, func(tx store.ReadTx) error {
+		now, err := s.app.NowOf(ctx, tx, merchantID)
+		if err != nil {
+			return err
+		}
 		if sessionID != "" {
 			ps, err := tx.Session(ctx, merchantID, sessionID)
 			if err != nil {

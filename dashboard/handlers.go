@@ -25,9 +25,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		p.Merchant = m.Name
-		os, err := tx.RecentOrders(ctx, u.MerchantID, homeOrders)
-		for i := range os {
-			p.Orders = append(p.Orders, rowOf(&os[i]))
+		os, err := tx.Orders(ctx, u.MerchantID, store.OrderFilter{Limit: homeOrders})
+		for _, o := range os {
+			p.Orders = append(p.Orders, rowOf(o))
 		}
 		return err
 	})

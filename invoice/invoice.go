@@ -75,8 +75,9 @@ type Document struct {
 	LedgerID   string `json:"ledgerId"` // the chunk it documents
 	Kind       Kind   `json:"kind"`
 	// Reference identifies the document from the moment it is issued: the
-	// chunk's documentReference. It is an OCR number, and the payment
-	// reference when the document asks for a payment.
+	// chunk's documentReference. It is an OCR number; the payment
+	// reference, when the document asks for a payment, is made from it
+	// (PaymentReferenceFor).
 	Reference string `json:"reference"`
 	// Number is the merchant's gap-free document number, 0 until the
 	// document is numbered, shortly after it is issued.
@@ -104,8 +105,9 @@ type Document struct {
 	Plusgiro string `json:"plusgiro,omitempty"`
 	IBAN     string `json:"iban,omitempty"`
 	BIC      string `json:"bic,omitempty"`
-	// ReferenceScheme is how PaymentReference is to be given with the
-	// payment: ReferenceOCR on every document so far.
+	// ReferenceScheme is the scheme of PaymentReference (SchemeFor):
+	// ReferenceOCR, ReferenceFinnish, ReferenceRF, ReferenceKID or
+	// ReferenceFIK.
 	ReferenceScheme string `json:"referenceScheme,omitempty"`
 	// VATNotes are the statements the VAT rules require for the lines'
 	// rates: the reverse charge, an exemption and its legal basis.
@@ -125,14 +127,19 @@ type Document struct {
 	VAT               []RateSum `json:"vat"`
 	Total             int64     `json:"total"`
 	TotalVAT          int64     `json:"totalVat"`
-	// PaymentReference is the OCR number the buyer pays with; empty when
-	// nothing is to be paid (credit notes, invoices an advance paid).
+	// PaymentReference is the reference the buyer pays with, in its
+	// compact form (NormalizeReference), under ReferenceScheme; empty
+	// when nothing is to be paid (credit notes, invoices an advance paid).
 	PaymentReference string `json:"paymentReference,omitempty"`
 	// PaidByAdvance is, on the final invoice of an advance-invoice order,
 	// the number of the advance invoice that already paid it.
 	PaidByAdvance int64 `json:"paidByAdvance,omitempty"`
 	// CopyTo is the invoice channel's copy address, if any.
 	CopyTo string `json:"copyTo,omitempty"`
+	// BuyerGLN is the buyer's Peppol address, a GLN, when the order's
+	// invoice channel is "edi": the buyer asked for e-invoices
+	// (EInvoice).
+	BuyerGLN string `json:"buyerGln,omitempty"`
 	// AccessToken makes the buyer's unguessable link: 256 random bits, in
 	// clear only in memory, from Issue on. It is never stored: the store
 	// keeps its hash (TokenHash), to find the document by it, and
@@ -174,6 +181,10 @@ func (d *Document) BuyerPath(kek *seal.Key) (string, error) {
 	}
 	return "/invoices/" + string(token), nil
 }
+
+// EInvoice reports whether the buyer asked for the document as an
+// e-invoice (Peppol BIS Billing 3.0, package invoice/ubl) beside the PDF.
+func (d *Document) EInvoice() bool { return d.BuyerGLN != "" }
 
 // Payable is what the buyer is asked to pay: 0 for documents that ask for
 // nothing.
@@ -230,11 +241,16 @@ func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*D
 		Reference: p.Reference, IssueDate: day, DueDate: day.AddDate(0, 0, p.Settings.Terms()),
 		Currency: o.Currency, Seller: p.Settings.Seller, Buyer: buyerOf(&o.Customer), FTax: p.Settings.FTax,
 		OrderReference: o.OrderReference, MerchantReference: o.Reference,
-		PaymentReference: p.Reference, ReferenceScheme: ReferenceOCR, AccessToken: p.AccessToken, CreatedAt: p.Now,
+		AccessToken: p.AccessToken, CreatedAt: p.Now,
 		LogoSHA256: p.Settings.LogoSHA256,
 	}
-	if o.Customer.InvoiceChannel.Type == "email" {
-		d.CopyTo = o.Customer.InvoiceChannel.Details
+	d.ReferenceScheme = SchemeFor(d.Seller.Country, d.Currency)
+	d.PaymentReference = PaymentReferenceFor(d.ReferenceScheme, p.Reference)
+	switch ch := o.Customer.InvoiceChannel; ch.Type {
+	case "email":
+		d.CopyTo = ch.Details
+	case "edi":
+		d.BuyerGLN = ch.Details
 	}
 	var lines []order.Line
 	sign := int64(1)
@@ -284,12 +300,6 @@ func Issue(o *order.Order, need Need, p Params, credited, advance *Document) (*D
 	}
 	return d, nil
 }
-
-// ReferenceOCR is the Swedish OCR number (Bankgirot's reference, with
-// its length and Luhn check digits) as a payment reference. Other
-// countries' schemes (the Finnish reference number, the Norwegian KID,
-// the international RF creditor reference) would be further values.
-const ReferenceOCR = "ocr"
 
 // lineOf is an order line as a document prints it, its amounts times
 // sign. The unit price and discount excluding VAT are the order's

@@ -92,7 +92,7 @@ func testOrder() *order.Order {
 func TestIssue(t *testing.T) {
 	o := testOrder()
 	ocr, _ := NewOCR("100001")
-	settings := Settings{Seller: Party{Name: "Shop AB"}, PaymentTerms: 10}
+	settings := Settings{Seller: Party{Name: "Shop AB", Country: "SE"}, PaymentTerms: 10}
 	inv, err := Issue(o, Need{KindInvoice, "in_c1"}, Params{ID: "iv_1", Reference: ocr, Settings: settings, AccessToken: "tok", Now: day}, nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -48,6 +48,12 @@ func (d *Document) IntraEU() bool {
 	return InEU(s) && InEU(b) && s != b && d.Seller.VATID != "" && d.Buyer.VATID != ""
 }
 
+// Export reports whether d is a supply from a seller in the EU to a buyer
+// outside it.
+func (d *Document) Export() bool {
+	return InEU(d.Seller.Country) && d.Buyer.Country != "" && !InEU(d.Buyer.Country)
+}
+
 // vatNotes are the statements d's 0 % lines call for. Between businesses
 // in two member states, goods are an exempt intra-Community supply
 // (article 138) and services are taxed where the buyer is, who pays the
@@ -74,7 +80,7 @@ func vatNotes(d *Document, exemption string) []string {
 			notes = append(notes, bilingual(reverseCharge, seller, "Reverse charge")+
 				": the buyer accounts for the VAT ("+directive+", articles 44 and 196).")
 		}
-	case InEU(seller) && d.Buyer.Country != "" && !InEU(d.Buyer.Country):
+	case d.Export():
 		if goods {
 			notes = append(notes, "Export of goods outside the EU, exempt from VAT ("+directive+", article 146).")
 		}

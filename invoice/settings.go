@@ -89,6 +89,8 @@ type Settings struct {
 	// Settings that name a LogoSHA256 without Logo keep that logo.
 	Logo       []byte `json:"logo,omitempty"`
 	LogoSHA256 string `json:"logoSha256,omitempty"`
+	// Accounting is the account plan of the accounting export.
+	Accounting Accounting `json:"accounting,omitzero"`
 }
 
 // Terms is the payment term in days.
@@ -166,6 +168,9 @@ func (s *Settings) Validate() error {
 		}
 	}
 	if err := s.validateAccounts(); err != nil {
+		return err
+	}
+	if err := s.Accounting.validate(); err != nil {
 		return err
 	}
 	if utf8.RuneCountInString(s.VATExemptionNote) > 300 {

@@ -77,13 +77,14 @@ type Config struct {
 const numberingLinger = 100 * time.Millisecond
 
 // Provider returns the provider's jobs: marking orders ready for capture,
-// automatic captures, overdue reminders (when configured), purging expired
+// automatic captures, recording orders' expiry, overdue reminders (when configured), purging expired
 // idempotency records, and numbering issued documents. Each is safe to
 // run in several processes sharing the database.
 func Provider(app *provider.Service, cfg Config) []Job {
 	js := []Job{
 		{Name: "marking orders ready for capture", ID: "mark-ready", Pass: app.MarkDueOrdersReady, Every: cfg.Every},
 		{Name: "capturing orders automatically", ID: "auto-capture", Pass: app.CaptureDueOrders, Every: cfg.Every},
+		{Name: "recording orders' expiry", ID: "expire-orders", Pass: app.ExpireOrders, Every: cfg.Every},
 		{Name: "purging idempotency records", ID: "purge-idempotency-records", Pass: app.PurgeIdempotencyRecords, Every: cfg.Every},
 		Numbering(app, cfg.Every),
 	}

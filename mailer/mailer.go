@@ -255,8 +255,8 @@ func (s *Sender) body(m *store.Mail, d *invoice.Document) (string, error) {
 	}
 	fmt.Fprintf(&b, "%s %d from %s for order %s is attached.\n\n", invoice.Title(d.Kind), d.Number, d.Seller.Name, d.OrderReference)
 	if d.Payable() > 0 {
-		fmt.Fprintf(&b, "Amount to pay: %s %s by %s\nPayment reference (OCR): %s\n",
-			money.Grouped(d.Payable(), d.Currency), d.Currency, d.DueDate.Format(time.DateOnly), d.PaymentReference)
+		fmt.Fprintf(&b, "Amount to pay: %s %s by %s\n%s: %s\n",
+			money.Grouped(d.Payable(), d.Currency), d.Currency, d.DueDate.Format(time.DateOnly), invoice.ReferenceLabel(d), invoice.PrintedReference(d))
 		if d.Bankgiro != "" {
 			fmt.Fprintf(&b, "Bankgiro: %s\n", d.Bankgiro)
 		}

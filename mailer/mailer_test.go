@@ -40,7 +40,7 @@ func queue(t *testing.T, st store.Store, n int64) *store.Mail {
 	}
 	ocr, _ := invoice.NewOCR("77" + string(rune('0'+n)))
 	d, err := invoice.Issue(o, invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, invoice.Params{
-		ID: "doc_" + string(rune('0'+n)), Reference: ocr, Settings: invoice.Settings{Seller: invoice.Party{Name: "Säljare AB"}},
+		ID: "doc_" + string(rune('0'+n)), Reference: ocr, Settings: invoice.Settings{Seller: invoice.Party{Name: "Säljare AB", Country: "SE"}},
 		AccessToken: "tok" + string(rune('0'+n)), Now: t0,
 	}, nil, nil)
 	if err != nil {
@@ -181,7 +181,7 @@ func TestSendOnce(t *testing.T) {
 		if p.from.Name != "Säljare AB" || p.from.Address != "invoices@kassa.test" { // the seller's name, never Kassa's
 			t.Errorf("From = %q <%s>, want the seller's name", p.from.Name, p.from.Address)
 		}
-		if !strings.Contains(p.text, "https://kassa.test/invoices/tok1") || !strings.Contains(p.text, "Payment reference (OCR)") {
+		if !strings.Contains(p.text, "https://kassa.test/invoices/tok1") || !strings.Contains(p.text, "Payment reference: 771") { // OCR, no bankgiro
 			t.Errorf("body:\n%s", p.text)
 		}
 		if text := pdftest.Text(t, p.pdf); !strings.Contains(text, "Invoice") || !strings.Contains(text, "Köpare AB") {

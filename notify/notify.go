@@ -37,6 +37,11 @@ const (
 	// types alone.
 	OrderPaid = "com.kassa.order.paid"
 
+	// OrderExpired is Kassa's own too, and for endpoints only: the order
+	// expired with lines uncaptured, which can no longer be captured
+	// unless its expiry is extended.
+	OrderExpired = "com.kassa.order.expired"
+
 	// EndpointDisabled is Kassa's own too: one of the merchant's
 	// endpoints was disabled (Endpoint.Attempted). It goes to the
 	// merchant's other endpoints.
@@ -47,7 +52,7 @@ const (
 var Types = []string{
 	OrderCreate, OrderReadyForCapture, OrderFullCapture, OrderPartCapture,
 	OrderFullRefund, OrderPartRefund, OrderCancel,
-	AuthorizationCreate, AuthorizationPending, OrderPaid, EndpointDisabled,
+	AuthorizationCreate, AuthorizationPending, OrderPaid, OrderExpired, EndpointDisabled,
 }
 
 // orderTypes maps the order events merchants are notified of; the other
@@ -61,6 +66,7 @@ var orderTypes = map[string]string{
 	order.EventPartialRefund:   OrderPartRefund,
 	order.EventCancel:          OrderCancel,
 	order.EventPaid:            OrderPaid,
+	order.EventExpire:          OrderExpired,
 }
 
 // Message is a notification before it is stored: its type, what it is

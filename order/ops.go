@@ -448,6 +448,28 @@ func (o *Order) Cancel(env Env) (*Order, error) {
 	return n, nil
 }
 
+// Expire records that the order has expired with lines uncaptured: an
+// expire event for the uncaptured amount, which notifies the merchant.
+// Nothing else changes: an expired order already refuses captures
+// (allow), and an extension revives it, to expire again later. ok is
+// false when there is nothing to record: nothing uncaptured, not expired
+// yet, or this expiry recorded already.
+func (o *Order) Expire(env Env) (next *Order, ok bool) {
+	if !o.ExpiryDue() || env.Now.Before(o.ExpiresAt) {
+		return o, false
+	}
+	n := o.Clone()
+	n.ExpiredAt = n.ExpiresAt
+	n.touch(env, EventExpire, n.Uncaptured.LedgerID, n.UncapturedAmount())
+	return n, true
+}
+
+// ExpiryDue says the order will need an expire event at ExpiresAt: it has
+// lines uncaptured and its expiry is not recorded yet.
+func (o *Order) ExpiryDue() bool {
+	return o.Uncaptured != nil && !o.ExpiredAt.Equal(o.ExpiresAt)
+}
+
 // CancelChunk cancels one sub-order. Only the uncaptured chunk can be
 // cancelled; a captured invoice is undone by refunding it.
 func (o *Order) CancelChunk(env Env, ledgerID string) (*Order, error) {

@@ -84,6 +84,8 @@ type Order struct {
 	CreatedAt     time.Time `json:"createdAt"`
 	UpdatedAt     time.Time `json:"updatedAt"`
 	ExpiresAt     time.Time `json:"expiresAt"`
+	// ExpiredAt is the expiry the last expire event recorded (Expire).
+	ExpiredAt time.Time `json:"expiredAt,omitzero"`
 
 	// Events are oldest first; they are stored apart from the order and
 	// only ever appended to.
@@ -191,6 +193,9 @@ const (
 	EventCancel            = "cancel"
 	EventSetReference      = "setReference"
 	EventPaid              = "paid"
+	// EventExpire is Kassa's own: the order expired with lines
+	// uncaptured (Expire).
+	EventExpire = "expire"
 )
 
 // Event is one entry of an order's append-only history.

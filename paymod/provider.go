@@ -3,13 +3,16 @@
 // api), the provider interface, the provider registry and the built-in
 // system provider. It holds no HTTP.
 //
-// Every operation that calls a provider does so outside any database
-// transaction, in three steps: an Update records the intent (a pending
-// capture, say, which reserves its amount, with the ID the provider gets
-// as its idempotency key), the provider is called, and a second Update
-// records the outcome after re-reading the state. A call whose outcome is
-// unknown leaves the intent pending; retrying the request with the same
-// key finds it and sends the same idempotency key again.
+// Every operation that calls a provider that does I/O does so outside any
+// database transaction, in three steps: an Update records the intent (a
+// pending capture, say, which reserves its amount, with the ID the
+// provider gets as its idempotency key), the provider is called, and a
+// second Update records the outcome after re-reading the state. A call
+// whose outcome is unknown leaves the intent pending; retrying the
+// request with the same key finds it and sends the same idempotency key
+// again. A provider that does no I/O (Local, such as System) is called
+// inside one transaction with both steps instead: the same records
+// result, with one commit where the three steps take two.
 package paymod
 
 import (
@@ -128,6 +131,24 @@ type Event struct {
 	Data map[string]any
 }
 
+// Local is a provider that answers from memory: no network, no disk, no
+// effect outside the module's records, and the same answer to the same
+// input. The module calls such a provider inside the transaction that
+// records its answer (one commit where a provider that does I/O takes two,
+// between which nothing is held open), and may call it again when that
+// transaction is re-run after a conflict.
+type Local interface {
+	Provider
+	// Local marks the provider; it is never called.
+	Local()
+}
+
+// local says whether p is a Local provider.
+func local(p Provider) bool {
+	_, ok := p.(Local)
+	return ok
+}
+
 // Registry holds the providers by ID, such as pp_system_default.
 type Registry map[string]Provider
 
@@ -157,7 +178,10 @@ const SystemProviderID = "pp_system_default"
 // any provider, as with a bank transfer marked as paid).
 type System struct{}
 
-var _ Provider = System{}
+var _ Local = System{}
+
+// Local marks System as a provider without I/O.
+func (System) Local() {}
 
 func (System) Initiate(context.Context, SessionInput) (payment.ProviderResult, error) {
 	return payment.ProviderResult{Status: payment.SessionPending}, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -160,26 +161,14 @@ func (s *Service) begin(ctx context.Context, merchantID, id string, check func(*
 // and then its payments. Payments are created, and captures begun, only
 // under that lock, so none appears while it is held.
 func (s *Service) collectionOf(ctx context.Context, tx store.Tx, merchantID, id string) (*payment.Collection, []*payment.Payment, error) {
-	c, err := tx.PaymentCollection(ctx, merchantID, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	payments, err := tx.PaymentsOf(ctx, merchantID, id)
+	c, _, payments, err := tx.PaymentCollectionRecords(ctx, merchantID, id)
 	return c, payments, err
 }
 
 // refresh re-derives a collection's amounts and status from its sessions
 // and payments, and saves it if they changed.
 func (s *Service) refresh(ctx context.Context, tx store.Tx, env payment.Env, merchantID, collectionID string) (*payment.Collection, error) {
-	c, err := tx.PaymentCollection(ctx, merchantID, collectionID)
-	if err != nil {
-		return nil, err
-	}
-	sessions, err := tx.PaymentSessionsOf(ctx, merchantID, collectionID)
-	if err != nil {
-		return nil, err
-	}
-	payments, err := tx.PaymentsOf(ctx, merchantID, collectionID)
+	c, sessions, payments, err := tx.PaymentCollectionRecords(ctx, merchantID, collectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -211,13 +200,7 @@ func (s *Service) Collection(ctx context.Context, merchantID, id string) (*Colle
 	var v CollectionView
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
 		var err error
-		if v.Collection, err = tx.PaymentCollection(ctx, merchantID, id); err != nil {
-			return err
-		}
-		if v.Sessions, err = tx.PaymentSessionsOf(ctx, merchantID, id); err != nil {
-			return err
-		}
-		v.Payments, err = tx.PaymentsOf(ctx, merchantID, id)
+		v.Collection, v.Sessions, v.Payments, err = tx.PaymentCollectionRecords(ctx, merchantID, id)
 		return err
 	})
 	return &v, err
@@ -335,11 +318,15 @@ func sessionInput(ps *payment.Session) SessionInput {
 // the session the first try saved and sends the same key again, so it
 // creates neither a second session nor a second provider session. The
 // provider's answer is saved on the session; a failure too (status
-// error), and returned with it.
+// error), and returned with it. A Local provider is called before the
+// session is saved, in the same transaction.
 func (s *Service) CreateSession(ctx context.Context, merchantID, collectionID string, p payment.SessionParams) (*payment.Session, error) {
 	prov, err := s.providers.Get(p.ProviderID, "providerId")
 	if err != nil {
 		return nil, err
+	}
+	if local(prov) {
+		return s.createSessionLocal(ctx, prov, merchantID, collectionID, p)
 	}
 	var ps *payment.Session
 	err = s.update(ctx, func(tx store.Tx) error {
@@ -351,12 +338,8 @@ func (s *Service) CreateSession(ctx context.Context, merchantID, collectionID st
 			ps, err = tx.PaymentSession(ctx, merchantID, string(earlier))
 			return err
 		}
-		c, err := tx.PaymentCollection(ctx, merchantID, collectionID)
-		if err != nil {
-			return err
-		}
 		env := s.env()
-		if ps, err = payment.NewSession(env, c, p); err != nil {
+		if ps, err = s.newSession(ctx, tx, env, merchantID, collectionID, p); err != nil {
 			return err
 		}
 		if err := tx.CreatePaymentSession(ctx, ps); err != nil {
@@ -404,6 +387,73 @@ func (s *Service) CreateSession(ctx context.Context, merchantID, collectionID st
 		return nil, err
 	}
 	return out, providerError(ps.ProviderID, callErr)
+}
+
+// newSession makes a new session of a collection, not saved yet.
+func (s *Service) newSession(ctx context.Context, tx store.Tx, env payment.Env, merchantID, collectionID string, p payment.SessionParams) (*payment.Session, error) {
+	c, err := tx.PaymentCollection(ctx, merchantID, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	return payment.NewSession(env, c, p)
+}
+
+// createSessionLocal is CreateSession with a Local provider, in one
+// transaction: the session is saved as the provider initiated it, with
+// the records the two transactions of a provider with I/O leave.
+func (s *Service) createSessionLocal(ctx context.Context, prov Provider, merchantID, collectionID string, p payment.SessionParams) (*payment.Session, error) {
+	var (
+		out     *payment.Session
+		callErr error
+	)
+	err := s.update(ctx, func(tx store.Tx) error {
+		earlier, err := s.key.Claim(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var ps *payment.Session
+		env := s.env()
+		if earlier != nil { // an earlier try's, from before the provider was Local
+			ps, err = tx.PaymentSession(ctx, merchantID, string(earlier))
+		} else {
+			ps, err = s.newSession(ctx, tx, env, merchantID, collectionID, p)
+		}
+		if err != nil {
+			return err
+		}
+		out, callErr = ps, nil
+		if ps.AwaitsProvider() {
+			var res payment.ProviderResult
+			res, callErr = prov.Initiate(ctx, sessionInput(ps))
+			if out, err = ps.Initiated(env, res, callErr); err != nil {
+				return err
+			}
+		}
+		switch {
+		case earlier == nil:
+			if err := tx.CreatePaymentSession(ctx, out); err != nil {
+				return err
+			}
+			if _, err := s.refresh(ctx, tx, env, merchantID, collectionID); err != nil {
+				return err
+			}
+		case out != ps:
+			if err := tx.UpdatePaymentSession(ctx, out); err != nil {
+				return err
+			}
+		}
+		if callErr != nil {
+			if earlier != nil {
+				return nil
+			}
+			return s.key.Intend(ctx, tx, []byte(out.ID))
+		}
+		return s.key.Answer(ctx, tx, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, providerError(out.ProviderID, callErr)
 }
 
 // providerError is what callers see of a provider's error: its refusal as
@@ -570,53 +620,34 @@ func (s *Service) AuthorizeSession(ctx context.Context, merchantID, id string, e
 // not take the payment, and the refusal then cancels that authorization.
 func (s *Service) authorize(ctx context.Context, merchantID, id string, extra map[string]any, reported bool) (*Authorization, error) {
 	var (
-		ps   *payment.Session
-		done *Authorization
+		ps, sent *payment.Session // as marked; as sent to the provider
+		done     *Authorization
+		joined   bool // a Local provider was called in the first transaction
+		res      payment.ProviderResult
+		callErr  error
+		out      Authorization
+		admitErr *kassa.Error
 	)
 	err := s.update(ctx, func(tx store.Tx) error {
-		done = nil
-		earlier, err := s.key.Claim(ctx, tx)
-		if err != nil {
+		done, joined = nil, false
+		var err error
+		if ps, done, err = s.authorizeBegin(ctx, tx, merchantID, id, extra, reported); err != nil || done != nil || ps.VoidPending() {
 			return err
 		}
-		cur, err := tx.PaymentSession(ctx, merchantID, id)
-		if err != nil {
+		prov, err := s.providers.Get(ps.ProviderID, "providerId")
+		if err != nil || !local(prov) {
+			return s.key.Intend(ctx, tx, []byte(ps.InFlight.ID))
+		}
+		joined, sent = true, ps
+		res, callErr = s.callAuthorize(ctx, prov, ps)
+		// The collection took the payment under its lock, held since,
+		// unless the provider reported the authorization.
+		var answer bool
+		if out, admitErr, answer, err = s.authorizeEnd(ctx, tx, ps, ps, res, callErr, reported); err != nil {
 			return err
 		}
-		env := s.env()
-		switch {
-		case cur.Status == payment.SessionAuthorized:
-			p, err := tx.Payment(ctx, merchantID, cur.PaymentID)
-			if err != nil {
-				return err
-			}
-			done = &Authorization{Session: cur, Payment: p}
-			return s.key.Answer(ctx, tx, done)
-		case cur.VoidPending():
-			ps = cur.RetryVoid(env)
-			return tx.UpdatePaymentSession(ctx, ps)
-		}
-		if err := cur.CheckAuthorize(); err != nil {
-			return err
-		}
-		if !reported {
-			c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
-			if err != nil {
-				return err
-			}
-			if err := c.Admit(payments, cur.Amount); err != nil {
-				return err
-			}
-		}
-		marked, err := s.startCall(env, cur, payment.CallAuthorize, earlier)
-		if err != nil {
-			return err
-		}
-		if ps, err = marked.WithData(extra); err != nil {
-			return err
-		}
-		if err := tx.UpdatePaymentSession(ctx, ps); err != nil {
-			return err
+		if answer {
+			return s.key.Answer(ctx, tx, &out)
 		}
 		return s.key.Intend(ctx, tx, []byte(ps.InFlight.ID))
 	})
@@ -628,88 +659,33 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 	case ps.VoidPending():
 		return nil, s.void(ctx, ps)
 	}
-	prov, err := s.providers.Get(ps.ProviderID, "providerId")
-	if err != nil {
-		return nil, err
-	}
-	callCtx, cancel := context.WithTimeout(ctx, callLease/2)
-	res, callErr := prov.Authorize(callCtx, sessionInput(ps))
-	cancel()
-	refusal, refused := errors.AsType[*kassa.Error](callErr)
-	if refused {
-		res = payment.ProviderResult{Status: payment.SessionError}
-	}
-	var (
-		out      Authorization
-		admitErr *kassa.Error
-	)
-	err = s.update(ctx, func(tx store.Tx) error {
-		out, admitErr = Authorization{}, nil
-		if _, err := s.key.Claim(ctx, tx); err != nil {
-			return err
+	if !joined {
+		prov, perr := s.providers.Get(ps.ProviderID, "providerId")
+		if perr != nil {
+			return nil, perr
 		}
-		cur, err := tx.PaymentSession(ctx, merchantID, id)
-		if err != nil {
-			return err
-		}
-		env := s.env()
-		if callErr != nil && !refused {
-			out.Session = cur.Failed(env, callErr)
-			return tx.UpdatePaymentSession(ctx, out.Session)
-		}
-		next, pay, err := cur.Authorized(env, res)
-		if err != nil {
-			return err
-		}
-		if next == cur {
-			// A concurrent authorization won; its payment is the answer.
-			out.Session = cur
-			if out.Payment, err = tx.Payment(ctx, merchantID, cur.PaymentID); err != nil {
+		sent = ps
+		res, callErr = s.callAuthorize(ctx, prov, ps)
+		err = s.update(ctx, func(tx store.Tx) error {
+			if _, err := s.key.Claim(ctx, tx); err != nil {
 				return err
 			}
-			return s.key.Answer(ctx, tx, &out)
-		}
-		if refused {
-			next.Failure = callErr.Error()
-		}
-		if pay != nil && (cur.Amount != ps.Amount || cur.Revision != ps.Revision) {
-			// Only when this call's mark ran out (its process stalled) and
-			// an update took the session meanwhile: the provider authorized
-			// what it was sent, which the session no longer says.
-			admitErr = kassa.Errorf(kassa.EConflict, "payment session %s changed while its provider authorized it: %d was authorized, the session now asks %d", id, ps.Amount, cur.Amount)
-			next, pay = cur.Refused(env, res, admitErr.Message), nil
-		}
-		if pay != nil {
-			c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
+			cur, err := tx.PaymentSession(ctx, merchantID, id)
 			if err != nil {
 				return err
 			}
-			if err := c.Admit(payments, pay.Amount); err != nil {
-				admitErr, _ = errors.AsType[*kassa.Error](err)
-				next, pay = cur.Refused(env, res, admitErr.Message), nil
-			}
-		}
-		out.Session, out.Payment = next, pay
-		if err := tx.UpdatePaymentSession(ctx, next); err != nil {
-			return err
-		}
-		if pay != nil {
-			if err := tx.CreatePayment(ctx, pay); err != nil {
+			var answer bool
+			if out, admitErr, answer, err = s.authorizeEnd(ctx, tx, ps, cur, res, callErr, true); err != nil || !answer {
 				return err
 			}
-		}
-		if _, err := s.refresh(ctx, tx, env, merchantID, cur.CollectionID); err != nil {
-			return err
-		}
-		if admitErr != nil || rejected(next.Status) {
-			return nil
-		}
-		return s.key.Answer(ctx, tx, &out)
-	})
+			return s.key.Answer(ctx, tx, &out)
+		})
+	}
+	refusal, refused := errors.AsType[*kassa.Error](callErr)
 	switch {
 	case kassa.ErrorCode(err) == kassa.ENotFound && callErr == nil &&
 		(res.Status == payment.SessionAuthorized || res.Status == payment.SessionCaptured):
-		return nil, s.voidGone(ctx, ps, res)
+		return nil, s.voidGone(ctx, sent, res)
 	case err != nil:
 		return nil, err
 	case admitErr != nil:
@@ -722,6 +698,129 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 		return &out, kassa.Errorf(kassa.ERejected, "payment session %s was not authorized by the provider (%s)", id, out.Session.Status)
 	}
 	return &out, nil
+}
+
+// authorizeBegin is the first step of authorizing, after the key's claim:
+// it answers with the payment of an authorized session (done), counts
+// another attempt at a pending void, or checks that the session may be
+// authorized and that its collection takes the payment (unless reported),
+// and marks the session with the call (Session.StartCall). It returns the
+// session as saved.
+func (s *Service) authorizeBegin(ctx context.Context, tx store.Tx, merchantID, id string, extra map[string]any, reported bool) (*payment.Session, *Authorization, error) {
+	earlier, err := s.key.Claim(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cur, err := tx.PaymentSession(ctx, merchantID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	env := s.env()
+	switch {
+	case cur.Status == payment.SessionAuthorized:
+		p, err := tx.Payment(ctx, merchantID, cur.PaymentID)
+		if err != nil {
+			return nil, nil, err
+		}
+		done := &Authorization{Session: cur, Payment: p}
+		return nil, done, s.key.Answer(ctx, tx, done)
+	case cur.VoidPending():
+		ps := cur.RetryVoid(env)
+		return ps, nil, tx.UpdatePaymentSession(ctx, ps)
+	}
+	if err := cur.CheckAuthorize(); err != nil {
+		return nil, nil, err
+	}
+	if !reported {
+		c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := c.Admit(payments, cur.Amount); err != nil {
+			return nil, nil, err
+		}
+	}
+	marked, err := s.startCall(env, cur, payment.CallAuthorize, earlier)
+	if err != nil {
+		return nil, nil, err
+	}
+	ps, err := marked.WithData(extra)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ps, nil, tx.UpdatePaymentSession(ctx, ps)
+}
+
+// callAuthorize asks the provider to authorize ps, under the call's
+// deadline. A refusal is answered as status error.
+func (s *Service) callAuthorize(ctx context.Context, prov Provider, ps *payment.Session) (payment.ProviderResult, error) {
+	callCtx, cancel := context.WithTimeout(ctx, callLease/2)
+	defer cancel()
+	res, err := prov.Authorize(callCtx, sessionInput(ps))
+	if _, refused := errors.AsType[*kassa.Error](err); refused {
+		res = payment.ProviderResult{Status: payment.SessionError}
+	}
+	return res, err
+}
+
+// authorizeEnd records the provider's answer res (or callErr) to
+// authorizing ps, on cur, the session as it is now: the payment, if the
+// provider authorized and the collection takes it (checked when admit),
+// else the session as the answer leaves it. answer says the call is
+// answered (its key then stores out); else out is what it returns with
+// its error. admitErr is the collection's refusal of an authorization the
+// provider gave.
+func (s *Service) authorizeEnd(ctx context.Context, tx store.Tx, ps, cur *payment.Session, res payment.ProviderResult, callErr error, admit bool) (out Authorization, admitErr *kassa.Error, answer bool, err error) {
+	merchantID, id := cur.MerchantID, cur.ID
+	env := s.env()
+	_, refused := errors.AsType[*kassa.Error](callErr)
+	if callErr != nil && !refused {
+		out.Session = cur.Failed(env, callErr)
+		return out, nil, false, tx.UpdatePaymentSession(ctx, out.Session)
+	}
+	next, pay, err := cur.Authorized(env, res)
+	if err != nil {
+		return out, nil, false, err
+	}
+	if next == cur {
+		// A concurrent authorization won; its payment is the answer.
+		out.Session = cur
+		out.Payment, err = tx.Payment(ctx, merchantID, cur.PaymentID)
+		return out, nil, err == nil, err
+	}
+	if refused {
+		next.Failure = callErr.Error()
+	}
+	if pay != nil && (cur.Amount != ps.Amount || cur.Revision != ps.Revision) {
+		// Only when this call's mark ran out (its process stalled) and
+		// an update took the session meanwhile: the provider authorized
+		// what it was sent, which the session no longer says.
+		admitErr = kassa.Errorf(kassa.EConflict, "payment session %s changed while its provider authorized it: %d was authorized, the session now asks %d", id, ps.Amount, cur.Amount)
+		next, pay = cur.Refused(env, res, admitErr.Message), nil
+	}
+	if pay != nil && admit {
+		c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
+		if err != nil {
+			return out, nil, false, err
+		}
+		if err := c.Admit(payments, pay.Amount); err != nil {
+			admitErr, _ = errors.AsType[*kassa.Error](err)
+			next, pay = cur.Refused(env, res, admitErr.Message), nil
+		}
+	}
+	out.Session, out.Payment = next, pay
+	if err := tx.UpdatePaymentSession(ctx, next); err != nil {
+		return out, nil, false, err
+	}
+	if pay != nil {
+		if err := tx.CreatePayment(ctx, pay); err != nil {
+			return out, nil, false, err
+		}
+	}
+	if _, err := s.refresh(ctx, tx, env, merchantID, cur.CollectionID); err != nil {
+		return out, nil, false, err
+	}
+	return out, admitErr, admitErr == nil && !rejected(next.Status), nil
 }
 
 // rejected says a session status is a provider's refusal to authorize.
@@ -824,66 +923,137 @@ func (s *Service) Cancel(ctx context.Context, merchantID, paymentID string, r pa
 	return s.move(ctx, merchantID, paymentID, payment.KindCancel, r)
 }
 
-// move is the three steps of a capture, refund or cancellation.
+// move is the three steps of a capture, refund or cancellation; one
+// transaction with a Local provider.
 func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, r payment.MovementRequest) (*payment.Payment, error) {
 	var (
-		p  *payment.Payment
-		ps *payment.Session
-		m  payment.Movement
+		p, out  *payment.Payment
+		m       payment.Movement
+		joined  bool // a Local provider was called in the first transaction
+		callErr error
 	)
 	err := s.update(ctx, func(tx store.Tx) error {
-		if _, err := s.key.Claim(ctx, tx); err != nil {
+		joined = false
+		var err error
+		if p, m, err = s.moveBegin(ctx, tx, merchantID, paymentID, kind, r); err != nil || m.Status == payment.Succeeded {
 			return err
 		}
-		cur, err := tx.Payment(ctx, merchantID, paymentID)
+		prov, err := s.providers.Get(p.ProviderID, "providerId")
+		if m.Status != payment.Pending || err != nil || !local(prov) {
+			return s.key.Intend(ctx, tx, nil)
+		}
+		// Read without a lock: transactions lock a session before its
+		// payment, never after.
+		sessions, err := tx.PaymentSessionsOf(ctx, merchantID, p.CollectionID)
 		if err != nil {
 			return err
 		}
-		next, mv, err := cur.Begin(s.env(), kind, r)
-		if err != nil {
+		i := slices.IndexFunc(sessions, func(ps *payment.Session) bool { return ps.ID == p.SessionID })
+		if i < 0 {
+			return kassa.Errorf(kassa.EInternal, "payment %s has no session %s", p.ID, p.SessionID)
+		}
+		joined = true
+		o := s.callMove(ctx, prov, kind, p, sessions[i], m)
+		callErr = o.Err
+		var answer bool
+		if out, answer, err = s.moveEnd(ctx, tx, p, m, o); err != nil {
 			return err
 		}
-		p, m = next, *mv
-		if kind == payment.KindCapture && m.Status == payment.Pending {
-			// Locked after the payment, as every transaction does.
-			c, err := tx.PaymentCollection(ctx, merchantID, cur.CollectionID)
-			if err != nil {
-				return err
-			}
-			if err := c.CheckCapture(); err != nil {
-				return err
-			}
-		}
-		if m.Status == payment.Succeeded {
-			return s.key.Answer(ctx, tx, p)
-		}
-		if next != cur {
-			if err := tx.UpdatePayment(ctx, next); err != nil {
-				return err
-			}
+		if answer {
+			return s.key.Answer(ctx, tx, out)
 		}
 		return s.key.Intend(ctx, tx, nil)
 	})
 	if err != nil {
 		return nil, err
 	}
-	switch m.Status {
-	case payment.Succeeded:
+	switch {
+	case m.Status == payment.Succeeded:
 		return p, nil
-	case payment.Failed:
+	case m.Status == payment.Failed:
 		return p, kassa.Errorf(kassa.EConflict, "%s %s failed at the provider: %s", kind, m.ID, m.Failure)
+	case !joined:
+		prov, err := s.providers.Get(p.ProviderID, "providerId")
+		if err != nil {
+			return nil, err
+		}
+		// Read apart from the payment's transaction, which then locks only the
+		// payment: transactions lock a session before its payment, never after.
+		ps, err := s.Session(ctx, merchantID, p.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		o := s.callMove(ctx, prov, kind, p, ps, m)
+		callErr = o.Err
+		err = s.update(ctx, func(tx store.Tx) error {
+			if _, err := s.key.Claim(ctx, tx); err != nil {
+				return err
+			}
+			cur, err := tx.Payment(ctx, merchantID, paymentID)
+			if err != nil {
+				return err
+			}
+			var answer bool
+			if out, answer, err = s.moveEnd(ctx, tx, cur, m, o); err != nil || !answer {
+				return err
+			}
+			return s.key.Answer(ctx, tx, out)
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	prov, err := s.providers.Get(p.ProviderID, "providerId")
+	if _, definite := errors.AsType[*kassa.Error](callErr); callErr != nil && !definite {
+		s.log.WarnContext(ctx, "payment provider call failed; the movement stays pending for a retry with the same key",
+			"provider", p.ProviderID, "payment", p.ID, "movement", m.ID, "kind", kind, "err", callErr)
+	}
+	return out, providerError(p.ProviderID, callErr)
+}
+
+// moveBegin is the first step of a movement, after the key's claim: it
+// begins the movement on the payment (Payment.Begin) and saves it. A
+// movement that has succeeded already answers the call.
+func (s *Service) moveBegin(ctx context.Context, tx store.Tx, merchantID, paymentID, kind string, r payment.MovementRequest) (*payment.Payment, payment.Movement, error) {
+	if _, err := s.key.Claim(ctx, tx); err != nil {
+		return nil, payment.Movement{}, err
+	}
+	cur, err := tx.Payment(ctx, merchantID, paymentID)
 	if err != nil {
-		return nil, err
+		return nil, payment.Movement{}, err
 	}
-	// Read apart from the payment's transaction, which then locks only the
-	// payment: transactions lock a session before its payment, never after.
-	if ps, err = s.Session(ctx, merchantID, p.SessionID); err != nil {
-		return nil, err
+	next, mv, err := cur.Begin(s.env(), kind, r)
+	if err != nil {
+		return nil, payment.Movement{}, err
 	}
+	if kind == payment.KindCapture && mv.Status == payment.Pending {
+		// Locked after the payment, as every transaction does.
+		c, err := tx.PaymentCollection(ctx, merchantID, cur.CollectionID)
+		if err != nil {
+			return nil, payment.Movement{}, err
+		}
+		if err := c.CheckCapture(); err != nil {
+			return nil, payment.Movement{}, err
+		}
+	}
+	if mv.Status == payment.Succeeded {
+		return next, *mv, s.key.Answer(ctx, tx, next)
+	}
+	if next != cur {
+		if err := tx.UpdatePayment(ctx, next); err != nil {
+			return nil, payment.Movement{}, err
+		}
+	}
+	return next, *mv, nil
+}
+
+// callMove asks the provider for movement m of payment p, and returns its
+// outcome.
+func (s *Service) callMove(ctx context.Context, prov Provider, kind string, p *payment.Payment, ps *payment.Session, m payment.Movement) payment.Outcome {
 	in := MovementInput{Key: m.ID, Payment: p, Session: ps, Amount: m.Amount, Note: m.Note}
-	var res MovementResult
+	var (
+		res MovementResult
+		err error
+	)
 	switch kind {
 	case payment.KindCapture:
 		res, err = prov.Capture(ctx, in)
@@ -893,39 +1063,23 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 		res, err = prov.Cancel(ctx, in)
 	}
 	_, definite := errors.AsType[*kassa.Error](err)
-	o := payment.Outcome{Err: err, Definite: definite, Ref: res.Ref, Data: res.Data}
-	var out *payment.Payment
-	uerr := s.update(ctx, func(tx store.Tx) error {
-		if _, err := s.key.Claim(ctx, tx); err != nil {
-			return err
-		}
-		cur, err := tx.Payment(ctx, merchantID, paymentID)
-		if err != nil {
-			return err
-		}
-		env := s.env()
-		if out, err = cur.Settle(env, m.ID, o); err != nil {
-			return err
-		}
-		if out != cur {
-			if err := tx.UpdatePayment(ctx, out); err != nil {
-				return err
-			}
-			if _, err := s.refresh(ctx, tx, env, merchantID, cur.CollectionID); err != nil {
-				return err
-			}
-		}
-		if o.Err != nil {
-			return nil
-		}
-		return s.key.Answer(ctx, tx, out)
-	})
-	if uerr != nil {
-		return nil, uerr
+	return payment.Outcome{Err: err, Definite: definite, Ref: res.Ref, Data: res.Data}
+}
+
+// moveEnd records outcome o of movement m on cur, the payment as it is
+// now. answer says the call is answered (its key then stores out).
+func (s *Service) moveEnd(ctx context.Context, tx store.Tx, cur *payment.Payment, m payment.Movement, o payment.Outcome) (out *payment.Payment, answer bool, err error) {
+	env := s.env()
+	if out, err = cur.Settle(env, m.ID, o); err != nil {
+		return nil, false, err
 	}
-	if err != nil && !definite {
-		s.log.WarnContext(ctx, "payment provider call failed; the movement stays pending for a retry with the same key",
-			"provider", p.ProviderID, "payment", p.ID, "movement", m.ID, "kind", kind, "err", err)
+	if out != cur {
+		if err := tx.UpdatePayment(ctx, out); err != nil {
+			return nil, false, err
+		}
+		if _, err := s.refresh(ctx, tx, env, cur.MerchantID, cur.CollectionID); err != nil {
+			return nil, false, err
+		}
 	}
-	return out, providerError(p.ProviderID, err)
+	return out, o.Err == nil, nil
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -16,10 +17,20 @@ import (
 // writes (begin and commit), saving two round trips per transaction.
 type conn struct {
 	tx     querier
+	n      *counts // the DB's statistics
 	write  bool
 	later  []pending // statements that go with the next one or the commit
 	begun  bool      // BEGIN has been sent
 	failed error     // a pending write's failure: the transaction must not commit
+}
+
+// counts are the statements and round trips sent (store.Stats).
+type counts struct{ statements, roundTrips atomic.Int64 }
+
+// add counts a round trip of statements statements.
+func (n *counts) add(statements int) {
+	n.statements.Add(int64(statements))
+	n.roundTrips.Add(1)
 }
 
 // querier is what conn needs of a pgx.Tx or a *pgx.Conn.
@@ -32,8 +43,8 @@ type querier interface {
 
 // begin starts a read-committed transaction on c, with the first
 // statement sent.
-func begin(c *pgx.Conn) *conn {
-	return &conn{tx: c, write: true, later: []pending{{query: "BEGIN ISOLATION LEVEL READ COMMITTED", check: func(_ int64, err error) error {
+func begin(c *pgx.Conn, n *counts) *conn {
+	return &conn{tx: c, n: n, write: true, later: []pending{{query: "BEGIN ISOLATION LEVEL READ COMMITTED", check: func(_ int64, err error) error {
 		return err
 	}}}}
 }
@@ -82,6 +93,7 @@ func (c *conn) commit(ctx context.Context) error {
 func (c *conn) rollback(ctx context.Context) {
 	c.later = nil
 	if c.begun {
+		c.n.add(1)
 		c.tx.Exec(ctx, "ROLLBACK") // a failure leaves the connection broken, and the pool drops it
 		c.begun = false
 	}
@@ -121,6 +133,7 @@ func (c *conn) send(ctx context.Context, queue func(*pgx.Batch)) (pgx.BatchResul
 	later := c.later
 	c.later = nil
 	c.begun = c.begun || c.write // a write conn's first batch holds BEGIN
+	c.n.add(b.Len())
 	br := c.tx.SendBatch(ctx, b)
 	for _, p := range later {
 		tag, err := br.Exec()
@@ -147,6 +160,7 @@ func (c *conn) flush(ctx context.Context) error {
 
 func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	if len(c.later) == 0 && c.failed == nil {
+		c.n.add(1)
 		tag, err := c.tx.Exec(ctx, query, args...)
 		return tag.RowsAffected(), err
 	}
@@ -183,6 +197,7 @@ func (c *conn) ExecEach(ctx context.Context, query string, argsList [][]any) err
 func (c *conn) QueryRow(ctx context.Context, dest []any, query string, args ...any) error {
 	var err error
 	if len(c.later) == 0 && c.failed == nil {
+		c.n.add(1)
 		err = c.tx.QueryRow(ctx, query, args...).Scan(dest...)
 	} else {
 		var br pgx.BatchResults
@@ -199,6 +214,7 @@ func (c *conn) QueryRow(ctx context.Context, dest []any, query string, args ...a
 
 func (c *conn) Query(ctx context.Context, scan func(sqlstore.Scanner) error, query string, args ...any) error {
 	if len(c.later) == 0 && c.failed == nil {
+		c.n.add(1)
 		rows, err := c.tx.Query(ctx, query, args...)
 		if err != nil {
 			return err

@@ -44,6 +44,7 @@ const maxAttempts = 50
 type DB struct {
 	pool    *pgxpool.Pool
 	commits atomic.Int64 // read-write transactions committed (Stats)
+	counts  counts
 }
 
 // Open connects to the database at url (a postgres:// URL or key=value
@@ -113,7 +114,7 @@ func (db *DB) try(ctx context.Context, fn func(store.Tx) error) error {
 	// A connection left inside a transaction (a failed ROLLBACK) is
 	// closed by the pool rather than reused.
 	defer pc.Release()
-	c := begin(pc.Conn())
+	c := begin(pc.Conn(), &db.counts)
 	if err := fn(sqlstore.NewTx(c)); err != nil {
 		c.rollback(context.WithoutCancel(ctx))
 		return err
@@ -136,6 +137,7 @@ func (db *DB) Stats() store.Stats {
 		MaxConns: int(p.MaxConns()), OpenConns: int(p.TotalConns()), InUseConns: int(p.AcquiredConns()), IdleConns: int(p.IdleConns()),
 		Waits: p.EmptyAcquireCount(), WaitTime: p.EmptyAcquireWaitTime(),
 		Commits: n, Updates: n,
+		Statements: db.counts.statements.Load(), RoundTrips: db.counts.roundTrips.Load(),
 	}
 }
 
@@ -151,12 +153,16 @@ func retryable(err error) bool {
 
 // View runs fn in a read-only snapshot.
 func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
+	db.counts.add(1)
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("postgres: begin read: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	return refused(fn(sqlstore.NewTx(&conn{tx: tx})))
+	defer func() {
+		db.counts.add(1)
+		tx.Rollback(context.WithoutCancel(ctx))
+	}()
+	return refused(fn(sqlstore.NewTx(&conn{tx: tx, n: &db.counts})))
 }
 
 // refused turns PostgreSQL refusing a value it was given (text that is

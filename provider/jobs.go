@@ -25,6 +25,7 @@ const (
 	jobPurgeIdempotent = "purge-idempotency-records"
 	jobNumber          = "number-documents"
 	jobRemindOverdue   = "remind-overdue"
+	jobExpire          = "expire-orders"
 )
 
 // jobChanged records in tx that job changed target, of merchantID.
@@ -39,31 +40,50 @@ const IdempotencyRetention = 48 * time.Hour
 // MarkDueOrdersReady emits readyForCapture on every order whose
 // processing delay has ended, and returns how many it marked.
 func (s *Service) MarkDueOrdersReady(ctx context.Context) (int, error) {
-	marked := 0
+	return s.onEveryClock(ctx, s.markReady)
+}
+
+func (s *Service) markReady(ctx context.Context, merchantID string, now time.Time) (int, error) {
+	return s.changeDue(ctx, jobMarkReady, merchantID, now, store.ReadTx.OrdersDueReady, (*order.Order).MarkReady)
+}
+
+// ExpireOrders records the expiry of every order that expired with lines
+// uncaptured (order.Order.Expire), which notifies its merchant, and
+// returns how many it recorded.
+func (s *Service) ExpireOrders(ctx context.Context) (int, error) {
+	return s.onEveryClock(ctx, s.expireDue)
+}
+
+func (s *Service) expireDue(ctx context.Context, merchantID string, now time.Time) (int, error) {
+	return s.changeDue(ctx, jobExpire, merchantID, now, store.ReadTx.OrdersDueExpiry, (*order.Order).Expire)
+}
+
+// changeDue applies op, under job's name, to each order that due lists
+// (the merchant's, or every merchant's when merchantID is empty, due at
+// now) in batches of 100, each in one Update, until a batch changes
+// nothing, and returns how many it changed. op's ok is false when there
+// is nothing to do (another process got there first).
+func (s *Service) changeDue(ctx context.Context, job, merchantID string, now time.Time,
+	due func(store.ReadTx, context.Context, string, time.Time, int) ([]store.OrderKey, error),
+	op func(*order.Order, order.Env) (*order.Order, bool)) (int, error) {
+	changed := 0
 	for {
-		var due []store.OrderKey
-		err := s.store.View(ctx, func(tx store.ReadTx) error {
-			var err error
-			due, err = tx.OrdersDueReady(ctx, s.clock.Now(), 100)
-			return err
-		})
-		if err != nil || len(due) == 0 {
-			return marked, err
+		keys, err := View(ctx, s, func(tx store.ReadTx) ([]store.OrderKey, error) { return due(tx, ctx, merchantID, now, 100) })
+		if err != nil || len(keys) == 0 {
+			return changed, err
 		}
 		pass := 0
 		err = s.store.Update(ctx, func(tx store.Tx) error {
 			pass = 0
-			for _, k := range due {
+			for _, k := range keys {
 				ok := false
 				_, _, err := s.ChangeOrder(ctx, tx, k.MerchantID, k.OrderID, func(o *order.Order, env order.Env) (next *order.Order, err error) {
-					if next, ok = o.MarkReady(env); !ok {
-						return o, nil // another process got there first
-					}
+					next, ok = op(o, env)
 					return next, nil
 				})
 				if err == nil && ok {
 					pass++
-					err = s.jobChanged(ctx, tx, jobMarkReady, k.MerchantID, k.OrderID)
+					err = s.jobChanged(ctx, tx, job, k.MerchantID, k.OrderID)
 				}
 				if err != nil {
 					return err
@@ -72,9 +92,9 @@ func (s *Service) MarkDueOrdersReady(ctx context.Context) (int, error) {
 			return nil
 		})
 		if err != nil || pass == 0 {
-			return marked, err // none left that can be marked now
+			return changed, err // none left that can be changed now
 		}
-		marked += pass
+		changed += pass
 	}
 }
 
@@ -118,14 +138,13 @@ const autoCaptureRetry = 10 * time.Minute
 // capture an order twice; the capture's notification is written by the
 // outbox like a manual one's.
 func (s *Service) CaptureDueOrders(ctx context.Context) (int, error) {
+	return s.onEveryClock(ctx, s.captureDue)
+}
+
+func (s *Service) captureDue(ctx context.Context, merchantID string, now time.Time) (int, error) {
 	captured := 0
 	for {
-		var due []store.OrderKey
-		err := s.store.View(ctx, func(tx store.ReadTx) error {
-			var err error
-			due, err = tx.AutoCapturesDue(ctx, s.clock.Now(), 100)
-			return err
-		})
+		due, err := View(ctx, s, func(tx store.ReadTx) ([]store.OrderKey, error) { return tx.AutoCapturesDue(ctx, merchantID, now, 100) })
 		if err != nil || len(due) == 0 {
 			return captured, err
 		}
@@ -172,7 +191,11 @@ func (s *Service) autoCapture(ctx context.Context, k store.OrderKey) (captured b
 		// and go on with the other orders meanwhile.
 		s.log.Warn("automatic capture waits for complete invoice settings", "merchant", k.MerchantID, "order", k.OrderID, "err", err)
 		return false, s.store.Update(ctx, func(tx store.Tx) error {
-			return tx.ScheduleAutoCapture(ctx, k, s.clock.Now().Add(autoCaptureRetry))
+			now, err := s.NowOf(ctx, tx, k.MerchantID)
+			if err != nil {
+				return err
+			}
+			return tx.ScheduleAutoCapture(ctx, k, now.Add(autoCaptureRetry))
 		})
 	}
 	return captured, err
@@ -186,11 +209,12 @@ const overdueBatch = 100
 // Marking and queueing share a transaction, and a document is marked only
 // once, so several Kassa processes scanning together send one reminder.
 func (s *Service) RemindOverdue(ctx context.Context) (int, error) {
-	now := s.clock.Now()
-	var keys []store.DocumentKey
-	err := s.store.View(ctx, func(tx store.ReadTx) (err error) {
-		keys, err = tx.OverdueDocuments(ctx, now, overdueBatch)
-		return err
+	return s.onEveryClock(ctx, s.remindOverdue)
+}
+
+func (s *Service) remindOverdue(ctx context.Context, merchantID string, now time.Time) (int, error) {
+	keys, err := View(ctx, s, func(tx store.ReadTx) ([]store.DocumentKey, error) {
+		return tx.OverdueDocuments(ctx, merchantID, now, overdueBatch)
 	})
 	if err != nil {
 		return 0, err
@@ -199,15 +223,18 @@ func (s *Service) RemindOverdue(ctx context.Context) (int, error) {
 	for _, k := range keys {
 		var marked bool
 		err := s.store.Update(ctx, func(tx store.Tx) error {
-			var err error
-			if marked, err = tx.MarkOverdue(ctx, k, now); err != nil || !marked {
+			env, err := s.EnvOf(ctx, tx, k.MerchantID)
+			if err != nil {
+				return err
+			}
+			if marked, err = tx.MarkOverdue(ctx, k, env.Now); err != nil || !marked {
 				return err
 			}
 			var d *invoice.Document
 			if d, err = tx.Document(ctx, k.MerchantID, k.DocumentID); err != nil {
 				return err
 			}
-			if m := s.mailOf(d, s.Env(), true); m != nil {
+			if m := s.mailOf(d, env, true); m != nil {
 				if err := tx.EnqueueMails(ctx, m); err != nil {
 					return err
 				}

@@ -16,7 +16,11 @@ func (s *Service) ChangeOrder(ctx context.Context, tx store.Tx, merchantID, orde
 	if err != nil {
 		return nil, order.Env{}, err
 	}
-	env := s.Env().For(o)
+	env, err := s.EnvOf(ctx, tx, merchantID)
+	if err != nil {
+		return nil, env, err
+	}
+	env = env.For(o)
 	next, err := change(o, env)
 	if err != nil {
 		return nil, env, err

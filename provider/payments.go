@@ -15,5 +15,9 @@ func (s *Service) RecordPayments(ctx context.Context, tx store.Tx, merchantID st
 	if _, err := tx.Merchant(ctx, merchantID); err != nil {
 		return nil, err
 	}
-	return reconcile.Record(ctx, tx, s.Env(), merchantID, f, s.ChangeOrder)
+	env, err := s.EnvOf(ctx, tx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	return reconcile.Record(ctx, tx, env, merchantID, f, s.ChangeOrder)
 }

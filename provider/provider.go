@@ -64,6 +64,9 @@ type Config struct {
 	// endpoint may fail, without a success, before the endpoint is
 	// disabled (EndpointAttempted); zero is notify.DefaultDisableAfter.
 	DisableEndpointsAfter time.Duration
+	// Version is the build's version, which the files Kassa writes for
+	// other programs name (the accounting export's #PROGRAM).
+	Version string
 }
 
 // Service runs the provider's use cases over a store.

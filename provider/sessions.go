@@ -25,7 +25,11 @@ func (s *Service) CreateSession(ctx context.Context, tx store.Tx, merchantID str
 		return nil, err
 	}
 	p.StoreID = &storeID
-	ps, err := session.New(s.Env(), merchantID, p)
+	env, err := s.EnvOf(ctx, tx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := session.New(env, merchantID, p)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +44,11 @@ func (s *Service) ChangeSession(ctx context.Context, tx store.Tx, merchantID, se
 	if err != nil {
 		return nil, err
 	}
-	next, err := change(ps, s.Env())
+	env, err := s.EnvOf(ctx, tx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	next, err := change(ps, env)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,11 @@ func (s *Service) OrderFromToken(ctx context.Context, tx store.Tx, merchantID, t
 	if err != nil {
 		return nil, err
 	}
-	o, usedTok, done, err := session.CreateOrder(s.Env(), tok, ps, req, s.cfg.ProcessingDelay)
+	env, err := s.EnvOf(ctx, tx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	o, usedTok, done, err := session.CreateOrder(env, tok, ps, req, s.cfg.ProcessingDelay)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +57,10 @@ func (s *Service) CancelToken(ctx context.Context, tx store.Tx, merchantID, toke
 	if err != nil {
 		return err
 	}
-	env := s.Env()
+	env, err := s.EnvOf(ctx, tx, merchantID)
+	if err != nil {
+		return err
+	}
 	cancelled, err := tok.Cancel(env.Now)
 	if err != nil {
 		return err

@@ -19,7 +19,7 @@ type Entry struct {
 	// same in every file that reports this payment, different for every
 	// other payment (see paymentKey).
 	BankRef   string
-	Reference string // the payer's payment reference (OCR)
+	Reference string // the payer's payment reference, as given
 	Amount    int64  // what the payer paid, before charges the bank deducted
 	Currency  money.Currency
 	BookedAt  time.Time
@@ -38,8 +38,9 @@ const (
 
 // Skip is an entry, or a transaction of one, that is not a payment.
 type Skip struct {
-	// Location is where it is in the file, 1-based as in XPath:
-	// Ntfctn[1]/Ntry[2], or Ntfctn[1]/Ntry[2]/TxDtls[3].
+	// Location is where it is in the file: in a camt.054 file 1-based as
+	// in XPath, Ntfctn[1]/Ntry[2] or Ntfctn[1]/Ntry[2]/TxDtls[3]; in a
+	// BgMax file its record's line, "line 7".
 	Location  string         `json:"location"`
 	BankRef   string         `json:"bankReference,omitempty"` // the bank's reference of it (AcctSvcrRef, else NtryRef)
 	Reference string         `json:"paymentReference,omitempty"`
@@ -49,9 +50,12 @@ type Skip struct {
 	Message   string         `json:"message"`
 }
 
-// File is what a camt.054 file holds for Kassa: the payments received,
+// File is what a bank file holds for Kassa: the payments received,
 // and everything else it reports, with the reason it is not a payment.
 type File struct {
+	// Format is the file's format (FormatCamt054, FormatBgMax) when Parse
+	// read it; empty for payments that come from no file.
+	Format   string
 	Payments []Entry
 	Skipped  []Skip
 }

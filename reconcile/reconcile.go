@@ -37,6 +37,9 @@ type Applied struct {
 // Result is what an import did: the outcome of each payment, and what
 // the file held that is not a payment.
 type Result struct {
+	// Format is the bank file's format (FormatCamt054, FormatBgMax);
+	// absent for payments that come from no file.
+	Format   string    `json:"format,omitempty"`
 	Payments []Applied `json:"payments"`
 	Skipped  []Skip    `json:"skipped"`
 }
@@ -49,7 +52,7 @@ type ChangeOrder func(ctx context.Context, tx store.Tx, merchantID, orderID stri
 // Record records f's payments as payments of merchantID, in order, and
 // marks paid, through change, each order they settle.
 func Record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, f *File, change ChangeOrder) (*Result, error) {
-	r := &Result{Payments: make([]Applied, 0, len(f.Payments)), Skipped: f.Skipped}
+	r := &Result{Format: f.Format, Payments: make([]Applied, 0, len(f.Payments)), Skipped: f.Skipped}
 	if r.Skipped == nil {
 		r.Skipped = []Skip{}
 	}
@@ -69,8 +72,10 @@ func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 		Amount: e.Amount, Currency: e.Currency, BookedAt: e.BookedAt, CreatedAt: env.Now,
 	}}
 	var d *invoice.Document
-	if invoice.ValidOCR(e.Reference) {
-		found, err := tx.DocumentByPaymentReference(ctx, merchantID, e.Reference)
+	// Documents hold their references in the compact form a payer's may
+	// differ from (spaces, case, a FI card's code line).
+	if ref := invoice.NormalizeReference(e.Reference); invoice.ValidPaymentReference(ref) {
+		found, err := tx.DocumentByPaymentReference(ctx, merchantID, ref)
 		switch {
 		case kassa.ErrorCode(err) == kassa.ENotFound:
 		case err != nil:

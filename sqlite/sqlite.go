@@ -41,8 +41,8 @@ type DB struct {
 	stopped  chan struct{} // closed when the writer goroutine returns
 
 	// How many transactions the writer committed, and how many requests
-	// they answered (Stats).
-	batches, batched atomic.Int64
+	// they answered; the statements run (Stats).
+	batches, batched, statements atomic.Int64
 }
 
 // Stats reads the readers' pool, the commits and the updates waiting for
@@ -53,7 +53,8 @@ func (db *DB) Stats() store.Stats {
 		MaxConns: r.MaxOpenConnections, OpenConns: r.OpenConnections, InUseConns: r.InUse, IdleConns: r.Idle,
 		Waits: r.WaitCount, WaitTime: r.WaitDuration,
 		Commits: db.batches.Load(), Updates: db.batched.Load(),
-		Queued: len(db.requests),
+		Queued:     len(db.requests),
+		Statements: db.statements.Load(),
 	}
 }
 
@@ -101,11 +102,10 @@ func Open(path string) (db *DB, err error) {
 	db = &DB{
 		writer:   writer,
 		reader:   reader,
-		writes:   newStmts(writer),
-		reads:    newStmts(reader),
 		requests: make(chan *request, maxBatch),
 		stopped:  make(chan struct{}),
 	}
+	db.writes, db.reads = newStmts(writer, &db.statements), newStmts(reader, &db.statements)
 	go db.write()
 	return db, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 )
 
 // stmts keeps each query prepared, so SQLite parses it once rather than on
@@ -16,18 +17,20 @@ import (
 // the statement prepared on each connection it has run on.
 type stmts struct {
 	db      *sql.DB
+	n       *atomic.Int64 // statements run (store.Stats)
 	mu      sync.Mutex
 	ready   map[string]*sql.Stmt
 	pending map[string]bool
 }
 
-func newStmts(db *sql.DB) *stmts {
-	return &stmts{db: db, ready: map[string]*sql.Stmt{}, pending: map[string]bool{}}
+func newStmts(db *sql.DB, n *atomic.Int64) *stmts {
+	return &stmts{db: db, n: n, ready: map[string]*sql.Stmt{}, pending: map[string]bool{}}
 }
 
-// in returns query bound to tx: the prepared statement if there is one,
+// in counts a statement and returns query bound to tx: the prepared statement if there is one,
 // else nil, after noting the query for prepare.
 func (s *stmts) in(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	s.n.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, ok := s.ready[query]; ok {

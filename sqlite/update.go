@@ -94,6 +94,7 @@ func (db *DB) commit(batch []*request) {
 	// may cancel it.
 	ctx := context.Background()
 	err := func() error {
+		db.statements.Add(2) // BEGIN, and COMMIT or ROLLBACK
 		tx, err := db.writer.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("sqlite: begin: %w", err)
@@ -162,6 +163,7 @@ func call(fn func(store.Tx) error, t store.Tx) (err error) {
 // consistent snapshot, taken at its first read, and never waits for or
 // delays the writer.
 func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
+	db.statements.Add(2) // BEGIN, ROLLBACK
 	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("sqlite: begin read: %w", err)

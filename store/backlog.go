@@ -52,6 +52,13 @@ type Stats struct {
 	// the Update calls they answered: more than Commits where a backend
 	// commits several Updates together (SQLite's group commit).
 	Commits, Updates int64
+	// Statements counts the SQL statements that Update and View sent,
+	// BEGIN, COMMIT, ROLLBACK and savepoints included, and RoundTrips the
+	// exchanges with a database server they took, a batch of statements
+	// being one: 0 on SQLite, which runs inside the process. A driver's
+	// own exchanges (PostgreSQL's preparation of a statement the first
+	// time a connection runs it) are not counted.
+	Statements, RoundTrips int64
 	// Queued is the number of Updates waiting to run: those waiting for
 	// SQLite's writer; 0 on a backend that runs them at once.
 	Queued int

@@ -37,12 +37,20 @@ type InvoiceReader interface {
 	// BankPayments lists the merchant's payments received, newest first; unmatched
 	// limits them to those matched to no document.
 	BankPayments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]BankPayment, error)
+	// DocumentsIssued lists the merchant's documents issued at or after
+	// from and before to, in the order they were issued, as Document reads
+	// them but without their logo: the accounting export's.
+	DocumentsIssued(ctx context.Context, merchantID string, from, to time.Time) ([]*invoice.Document, error)
+	// PaymentsBooked lists the merchant's payments booked at or after from
+	// and before to, matched or not, by booking time.
+	PaymentsBooked(ctx context.Context, merchantID string, from, to time.Time) ([]BankPayment, error)
 	// Mails lists the merchant's outbox, newest first: the sandbox mail log.
 	Mails(ctx context.Context, merchantID string, limit int) ([]Mail, error)
-	// OverdueDocuments lists up to limit numbered documents, of every
-	// merchant, that ask for a payment not fully made by a due date before now and
-	// are not marked overdue yet, by due date.
-	OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]DocumentKey, error)
+	// OverdueDocuments lists up to limit numbered documents, the
+	// merchant's or every merchant's when merchantID is empty, that ask
+	// for a payment not fully made by a due date before now and are not
+	// marked overdue yet, by due date.
+	OverdueDocuments(ctx context.Context, merchantID string, now time.Time, limit int) ([]DocumentKey, error)
 }
 
 // InvoiceWriter issues documents, records payments and queues mail.

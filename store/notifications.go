@@ -45,9 +45,10 @@ type NotificationReader interface {
 	// Deliveries lists a notification's deliveries with their attempt
 	// logs, oldest attempt first.
 	Deliveries(ctx context.Context, merchantID, notificationID string) ([]notify.Delivery, error)
-	// AutoCapturesDue lists up to limit orders whose automatic capture is
-	// due at t, soonest first.
-	AutoCapturesDue(ctx context.Context, t time.Time, limit int) ([]OrderKey, error)
+	// AutoCapturesDue lists up to limit orders, the merchant's or every
+	// merchant's when merchantID is empty, whose automatic capture is due
+	// at t, soonest first.
+	AutoCapturesDue(ctx context.Context, merchantID string, t time.Time, limit int) ([]OrderKey, error)
 }
 
 // DeliveryClaim is what ClaimDeliveries takes.

@@ -18,6 +18,11 @@ var ErrStale = errors.New("store: record changed concurrently")
 // unauthenticated webhooks.
 type PaymentReader interface {
 	PaymentCollection(ctx context.Context, merchantID, id string) (*payment.Collection, error)
+	// PaymentCollectionRecords is PaymentCollection, PaymentSessionsOf
+	// and PaymentsOf in one call: the lists are read after the
+	// collection's lock is taken, and a backend sends the three reads
+	// together.
+	PaymentCollectionRecords(ctx context.Context, merchantID, id string) (*payment.Collection, []*payment.Session, []*payment.Payment, error)
 	// PaymentCollections lists up to limit of the merchant's collections
 	// with IDs after after ("" for the first page), by ID.
 	PaymentCollections(ctx context.Context, merchantID, after string, limit int) ([]*payment.Collection, error)

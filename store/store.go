@@ -50,11 +50,17 @@ type ReadTx interface {
 	Token(ctx context.Context, merchantID, token string) (*session.Token, error)
 	// OrdersDueReady lists up to limit orders not yet ready for capture
 	// whose processing delay ended at or before t, ordered by that time and
-	// then by order ID.
-	OrdersDueReady(ctx context.Context, t time.Time, limit int) ([]OrderKey, error)
+	// then by order ID: the merchant's, or every merchant's when
+	// merchantID is empty (as for every read of due work).
+	OrdersDueReady(ctx context.Context, merchantID string, t time.Time, limit int) ([]OrderKey, error)
+	// OrdersDueExpiry lists up to limit orders with lines uncaptured
+	// whose expiry, not recorded yet (order.Order.ExpiryDue), came at or
+	// before t, ordered by that time and then by order ID.
+	OrdersDueExpiry(ctx context.Context, merchantID string, t time.Time, limit int) ([]OrderKey, error)
 
 	IdempotencyRecord(ctx context.Context, merchantID, key string) (*IdempotencyRecord, error)
 	Setting(ctx context.Context, name string) ([]byte, error)
+	OrderLister
 	ClientReader
 	NotificationReader
 	CheckoutReader
@@ -65,6 +71,7 @@ type ReadTx interface {
 	SigningKeyReader
 	BacklogReader
 	UserReader
+	TestClockReader
 }
 
 // Tx reads and writes. Creating a row that already exists is EConflict;
@@ -106,6 +113,7 @@ type Tx interface {
 	SecretWriter
 	CreditWriter
 	UserWriter
+	TestClockWriter
 }
 
 // OrderKey names an order.

@@ -105,6 +105,15 @@ func testStats(f *fixture) {
 	if commits, updates := after.Commits-before.Commits, after.Updates-before.Updates; commits != 3 || updates != 3 {
 		t.Errorf("after 3 updates: %d commits answering %d updates, want 3 and 3", commits, updates)
 	}
+	// Each update sent at least its write, BEGIN and COMMIT; a server
+	// takes at least a round trip for each, and one for all of them at
+	// the most (SQLite none: it runs in the process).
+	if n := after.Statements - before.Statements; n < 3*3 {
+		t.Errorf("after 3 updates: %d statements, want at least 9", n)
+	}
+	if n := after.RoundTrips - before.RoundTrips; n != 0 && (n < 3 || n > after.Statements-before.Statements) {
+		t.Errorf("after 3 updates: %d round trips, want none (SQLite) or from 3 to one per statement", n)
+	}
 
 	const n = 16
 	var wg sync.WaitGroup

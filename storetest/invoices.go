@@ -301,7 +301,7 @@ func testOverdue(f *fixture) {
 	}
 	f.numberDocuments(10) // only numbered documents are overdue
 	overdue := func() []store.DocumentKey {
-		return mustRead(f, func(tx store.ReadTx) ([]store.DocumentKey, error) { return tx.OverdueDocuments(ctx, f.now, 10) })
+		return mustRead(f, func(tx store.ReadTx) ([]store.DocumentKey, error) { return tx.OverdueDocuments(ctx, "", f.now, 10) })
 	}
 	if got := overdue(); len(got) != 0 {
 		t.Errorf("overdue before the due date: %v", got)
@@ -322,6 +322,14 @@ func testOverdue(f *fixture) {
 	f.advance(time.Duration(invoice.DefaultPaymentTerms+1) * 24 * time.Hour)
 	if got := overdue(); len(got) != 1 || got[0] != keys[0] {
 		t.Fatalf("overdue after the due date = %v, want [%v]", got, keys[0])
+	}
+	for merchantID, want := range map[string]int{m: 1, f.createMerchant(): 0} {
+		got := mustRead(f, func(tx store.ReadTx) ([]store.DocumentKey, error) {
+			return tx.OverdueDocuments(ctx, merchantID, f.now, 10)
+		})
+		if len(got) != want {
+			t.Errorf("OverdueDocuments(merchant %s) = %v, want %d", merchantID, got, want)
+		}
 	}
 	var first, second bool
 	f.mustUpdate(func(tx store.Tx) (err error) { first, err = tx.MarkOverdue(ctx, keys[0], f.now); return err })
@@ -495,4 +503,66 @@ func InvoiceLogosImmutable(t *testing.T, s store.Store, exec Exec) {
 		t.Fatalf("numbering past the store: %v", err)
 	}
 	refused(t, exec, "first number cannot change", `UPDATE document_counters SET first = 1, last = 0`)
+}
+
+// testExportReads checks the accounting export's reads: a merchant's
+// documents issued and payments booked in a half-open period, in order,
+// nobody else's.
+func testExportReads(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m, other := f.createMerchant(), f.createMerchant()
+	day := f.now.Truncate(24 * time.Hour)
+	var issued []*invoice.Document
+	for i, at := range []time.Duration{0, 14 * time.Hour, 24 * time.Hour} { // the last on the next day
+		f.now = day.Add(at)
+		o := f.newOrder(m, 0)
+		f.createOrder(o)
+		ocr, _ := invoice.NewOCR(fmt.Sprint(5000 + i))
+		_, d, err := f.issueInvoice(o, ocr)
+		f.ok("issue", err)
+		issued = append(issued, d)
+	}
+	o := f.newOrder(other, 0)
+	f.createOrder(o)
+	ocr, _ := invoice.NewOCR("5100")
+	_, _, err := f.issueInvoice(o, ocr)
+	f.ok("issue", err)
+	f.numberDocuments(10)
+
+	for i, p := range []store.BankPayment{
+		{ID: "pm_3", MerchantID: m, BankRef: "B3", Reference: "x", Amount: 300, Currency: "EUR", BookedAt: day.Add(24 * time.Hour)},
+		{ID: "pm_1", MerchantID: m, BankRef: "B1", Reference: issued[0].Reference, Amount: 100, Currency: "SEK", DocumentID: issued[0].ID, BookedAt: day},
+		{ID: "pm_2", MerchantID: m, BankRef: "B2", Reference: "y", Amount: 200, Currency: "SEK", BookedAt: day.Add(24*time.Hour - time.Microsecond)},
+		{ID: "pm_4", MerchantID: other, BankRef: "B1", Reference: "z", Amount: 400, Currency: "SEK", BookedAt: day},
+	} {
+		p.CreatedAt = f.now.Add(time.Duration(i) * time.Second)
+		f.mustUpdate(func(tx store.Tx) error { _, err := tx.AddBankPayment(ctx, &p); return err })
+	}
+
+	docs := mustRead(f, func(tx store.ReadTx) ([]*invoice.Document, error) {
+		return tx.DocumentsIssued(ctx, m, day, day.Add(24*time.Hour))
+	})
+	if len(docs) != 2 || docs[0].ID != issued[0].ID || docs[1].ID != issued[1].ID || docs[0].Number != 1 || docs[1].Total != issued[1].Total {
+		t.Errorf("DocumentsIssued on the first day = %+v, want the first two documents, numbered", docs)
+	}
+	if docs := mustRead(f, func(tx store.ReadTx) ([]*invoice.Document, error) {
+		return tx.DocumentsIssued(ctx, m, day.Add(24*time.Hour), day.Add(48*time.Hour))
+	}); len(docs) != 1 || docs[0].ID != issued[2].ID {
+		t.Errorf("DocumentsIssued on the second day = %+v, want the third document", docs)
+	}
+	ps := mustRead(f, func(tx store.ReadTx) ([]store.BankPayment, error) {
+		return tx.PaymentsBooked(ctx, m, day, day.Add(24*time.Hour))
+	})
+	var ids []string
+	for _, p := range ps {
+		ids = append(ids, p.ID)
+	}
+	if diff := cmp.Diff([]string{"pm_1", "pm_2"}, ids); diff != "" || ps[0].DocumentID != issued[0].ID || ps[1].DocumentID != "" || ps[1].Amount != 200 {
+		t.Errorf("PaymentsBooked on the first day (-want +got ids):\n%s%+v", diff, ps)
+	}
+	if ps := mustRead(f, func(tx store.ReadTx) ([]store.BankPayment, error) {
+		return tx.PaymentsBooked(ctx, m, day.Add(24*time.Hour), day.Add(48*time.Hour))
+	}); len(ps) != 1 || ps[0].ID != "pm_3" || ps[0].Currency != "EUR" {
+		t.Errorf("PaymentsBooked on the second day = %+v, want pm_3", ps)
+	}
 }

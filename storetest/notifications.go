@@ -611,7 +611,7 @@ func testAutoCaptures(f *fixture) {
 	})
 	due := func(after time.Duration, limit int) []store.OrderKey {
 		return mustRead(f, func(tx store.ReadTx) ([]store.OrderKey, error) {
-			return tx.AutoCapturesDue(ctx, f.now.Add(after), limit)
+			return tx.AutoCapturesDue(ctx, "", f.now.Add(after), limit)
 		})
 	}
 	if got := due(59*time.Minute, 10); len(got) != 0 {
@@ -622,6 +622,14 @@ func testAutoCaptures(f *fixture) {
 	}
 	if got := due(3*time.Hour, 1); len(got) != 1 || got[0] != k1 {
 		t.Errorf("AutoCapturesDue(limit 1) = %v, want the soonest", got)
+	}
+	for merchantID, want := range map[string]int{a: 2, f.createMerchant(): 0} {
+		got := mustRead(f, func(tx store.ReadTx) ([]store.OrderKey, error) {
+			return tx.AutoCapturesDue(ctx, merchantID, f.now.Add(3*time.Hour), 10)
+		})
+		if len(got) != want {
+			t.Errorf("AutoCapturesDue(merchant %s) = %v, want %d", merchantID, got, want)
+		}
 	}
 	f.mustUpdate(func(tx store.Tx) error { return tx.CancelAutoCapture(ctx, k1) })
 	if diff := cmp.Diff([]store.OrderKey{k2}, due(3*time.Hour, 10)); diff != "" {

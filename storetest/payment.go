@@ -70,6 +70,29 @@ func testPaymentRoundTrip(f *fixture) {
 	if len(ps) != 1 || ps[0].ID != p.ID {
 		t.Errorf("PaymentsOf = %v", ps)
 	}
+	for name, run := range map[string]func(func(store.ReadTx) error){
+		"read-only": func(fn func(store.ReadTx) error) { f.ok("View", f.s.View(ctx, fn)) },
+		"read-write": func(fn func(store.ReadTx) error) {
+			f.mustUpdate(func(tx store.Tx) error { return fn(tx) })
+		},
+	} {
+		run(func(tx store.ReadTx) error {
+			rc, rs, rp, err := tx.PaymentCollectionRecords(ctx, mid, c.ID)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(c, rc); diff != "" {
+				t.Errorf("PaymentCollectionRecords, %s: collection (-want +got):\n%s", name, diff)
+			}
+			if diff := cmp.Diff(ss, rs); diff != "" {
+				t.Errorf("PaymentCollectionRecords, %s: sessions (-want +got):\n%s", name, diff)
+			}
+			if diff := cmp.Diff([]*payment.Payment{p}, rp); diff != "" {
+				t.Errorf("PaymentCollectionRecords, %s: payments (-want +got):\n%s", name, diff)
+			}
+			return nil
+		})
+	}
 	list := mustRead(f, func(tx store.ReadTx) ([]*payment.Collection, error) { return tx.PaymentCollections(ctx, mid, "", 10) })
 	if len(list) != 1 || list[0].ID != c.ID {
 		t.Errorf("PaymentCollections = %v", list)
@@ -84,6 +107,10 @@ func testPaymentRoundTrip(f *fixture) {
 		"PaymentCollection": errOf(read(f, func(tx store.ReadTx) (*payment.Collection, error) { return tx.PaymentCollection(ctx, other, c.ID) })),
 		"PaymentSession":    errOf(read(f, func(tx store.ReadTx) (*payment.Session, error) { return tx.PaymentSession(ctx, other, ss[0].ID) })),
 		"Payment":           errOf(read(f, func(tx store.ReadTx) (*payment.Payment, error) { return tx.Payment(ctx, other, p.ID) })),
+		"PaymentCollectionRecords": errOf(read(f, func(tx store.ReadTx) (*payment.Collection, error) {
+			c, _, _, err := tx.PaymentCollectionRecords(ctx, other, c.ID)
+			return c, err
+		})),
 	} {
 		wantCode(t, what+" of another merchant", err, kassa.ENotFound)
 	}

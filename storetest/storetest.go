@@ -46,6 +46,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Idempotency", testIdempotency},
 		{"Settings", testSettings},
 		{"OrdersDueReady", testOrdersDueReady},
+		{"OrdersDueExpiry", testOrdersDueExpiry},
+		{"TestClocks", testTestClocks},
+		{"AdvanceDeliveries", testAdvanceDeliveries},
+		{"OrderList", testOrderList},
 		{"FailedUpdate", testFailedUpdate},
 		{"FailedWrite", testFailedWrite},
 		{"ConcurrentUpdates", testConcurrentUpdates},
@@ -76,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NumberSeriesStartRace", testNumberSeriesStartRace},
 		{"DocumentNumbers", testDocumentNumbers},
 		{"Payments", testPayments},
+		{"ExportReads", testExportReads},
 		{"MailOutbox", testMailOutbox},
 		{"Overdue", testOverdue},
 		{"AuditEvents", testAuditEvents},
@@ -85,7 +90,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users", testUsers},
 		{"DashboardSessions", testDashboardSessions},
 		{"OneTimeTokens", testOneTimeTokens},
-		{"RecentOrders", testRecentOrders},
 		{"Backlog", testBacklog},
 		{"Stats", testStats},
 	}
@@ -621,7 +625,7 @@ func testOrdersDueReady(f *fixture) {
 	key := func(o *order.Order) store.OrderKey { return store.OrderKey{MerchantID: o.MerchantID, OrderID: o.ID} }
 	check := func(limit int, want ...store.OrderKey) {
 		t.Helper()
-		got := mustRead(f, func(tx store.ReadTx) ([]store.OrderKey, error) { return tx.OrdersDueReady(ctx, due, limit) })
+		got := mustRead(f, func(tx store.ReadTx) ([]store.OrderKey, error) { return tx.OrdersDueReady(ctx, "", due, limit) })
 		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("OrdersDueReady(+2h, %d) mismatch (-want +got):\n%s", limit, diff)
 		}
@@ -629,6 +633,11 @@ func testOrdersDueReady(f *fixture) {
 	// Ordered by when each became due: b (+40m) was created after a.
 	check(10, key(b), key(a), key(g), key(h))
 	check(2, key(b), key(a))
+	// One merchant's alone.
+	got := mustRead(f, func(tx store.ReadTx) ([]store.OrderKey, error) { return tx.OrdersDueReady(ctx, other, due, 10) })
+	if diff := cmp.Diff([]store.OrderKey{key(g)}, got); diff != "" {
+		t.Errorf("OrdersDueReady(other merchant, +2h) mismatch (-want +got):\n%s", diff)
+	}
 
 	f.now = due
 	ready, ok := a.MarkReady(f.env())

@@ -16,15 +16,27 @@ import (
 // ReadBody reads the whole (size-limited) body, which must be text (see
 // CheckBody): every handler that reads a body reads it here.
 func ReadBody(r *http.Request) ([]byte, error) {
+	b, err := ReadBytes(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckBody(b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// ReadBytes reads the whole (size-limited) body as it is, for the one
+// body that may be in another character set than UTF-8: a bank file in
+// ISO 8859-1 (BgMax), whose parser decodes it. The handler holds any
+// other body to CheckBody.
+func ReadBytes(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, kassa.Errorf(kassa.ETooLarge, "the request body is larger than the limit")
 		}
 		return nil, kassa.Errorf(kassa.EInvalid, "the request body could not be read")
-	}
-	if err := CheckBody(b); err != nil {
-		return nil, err
 	}
 	return b, nil
 }

@@ -18,18 +18,18 @@ import (
 
 // paymentsCmd runs `kassa payments import`.
 func paymentsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return dispatch(ctx, "payments", []verb{{"import", "match a bank's camt.054 payments to invoices", paymentsImport}}, args, getenv, stdout, stderr)
+	return dispatch(ctx, "payments", []verb{{"import", "match a bank file's payments (camt.054 or BgMax) to invoices", paymentsImport}}, args, getenv, stdout, stderr)
 }
 
-// paymentsImport applies a camt.054 file to one merchant's invoices, the
-// same way POST /v1/payments/import does (the orders it settles notify
+// paymentsImport applies a bank file (camt.054 or BgMax) to one
+// merchant's invoices, the same way POST /v1/payments/import does (the orders it settles notify
 // through the outbox, for the running server's dispatcher to deliver):
 // all of it in one transaction, or nothing when the file is malformed. Re-importing a file skips what was
 // already recorded. It prints the same answer: each payment's outcome, and
 // the entries that are not payments (skipped), with the reason.
 func paymentsImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("payments import", "--merchant ID [--data-dir DIR | --database URL] [--key-file FILE] FILE",
-		"Match the payments in a bank's camt.054 file to the merchant's invoices, as POST /v1/payments/import does, and print each one's outcome.")
+		"Match the payments in a bank file (camt.054 or Bankgirot's BgMax, told apart by content) to the merchant's invoices, as POST /v1/payments/import does, and print each one's outcome.")
 	var db dbFlags
 	db.register(fs.FlagSet, getenv)
 	merchantID := fs.String("merchant", getenv("KASSA_MERCHANT_ID"), "the merchant whose invoices the payments are for (KASSA_MERCHANT_ID)")
@@ -45,7 +45,7 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	return commandUpdate(ctx, &db, kek, getenv, stdout, stderr, &audit.Event{MerchantID: *merchantID, Action: "payments import"}, func(app *provider.Service, tx store.Tx) (any, error) {
-		f, err := reconcile.ParseCamt054(b) // a malformed file is a failed import, recorded
+		f, err := reconcile.Parse(b) // a malformed file is a failed import, recorded
 		if err != nil {
 			return nil, err
 		}
@@ -112,6 +112,6 @@ func commandApp(ctx context.Context, log *slog.Logger, st store.Store, keys *key
 	if err != nil {
 		return nil, err
 	}
-	cfg := provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL"), KEK: kek, CreditService: credit}
+	cfg := provider.Config{PublicURL: getenv("KASSA_PUBLIC_URL"), KEK: kek, CreditService: credit, Version: buildVersion()}
 	return provider.New(slog.New(slog.DiscardHandler), cfg, st, kassa.SystemClock{}, kassa.RandomIDs{}, signer), nil
 }

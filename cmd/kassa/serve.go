@@ -344,6 +344,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AllowPrivateWebhooks: c.allowPrivateWebhooks,
 		OnNotification:       func() { dispatcher.Wake() }, // called only once a transaction commits, after the dispatcher is made
 		CreditService:        c.creditService,
+		Version:              buildVersion(),
 	}, db, kassa.SystemClock{}, kassa.RandomIDs{}, signer)
 	dispatcher = webhook.New(log, db, kassa.SystemClock{}, notificationKey, webhook.Config{
 		AllowPrivate: c.allowPrivateWebhooks,
@@ -362,6 +363,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	metrics := observe.New()
 	metrics.WatchStore(db, kassa.SystemClock{})
 	srv := api.NewServer(log, api.Config{
+		OverdueReminders: c.overdueReminders,
 		Sandbox:          sandbox,
 		PaymentProviders: providers,
 		Pages:            []api.Routes{checkout.New(log, pages, app), dashboard.New(log, dashboard.Config{PublicURL: c.publicURL}, app)},

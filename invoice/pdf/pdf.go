@@ -332,13 +332,7 @@ func (r *renderer) payment(d *invoice.Document) {
 		r.text(0, fmt.Sprintf("To pay: %s %s by %s", r.amount(d.Payable()), d.Currency, d.DueDate.Format("2006-01-02")), "L")
 		r.ln()
 		r.font("", 10)
-		// OCR is what the reference is called where bankgiro and
-		// plusgiro payers type it in.
-		label := "Payment reference: "
-		if d.Bankgiro != "" || d.Plusgiro != "" {
-			label = "Payment reference (OCR): "
-		}
-		rows := [][2]string{{label, d.PaymentReference}, {"Bankgiro: ", d.Bankgiro}, {"Plusgiro: ", d.Plusgiro}}
+		rows := [][2]string{{invoice.ReferenceLabel(d) + ": ", invoice.PrintedReference(d)}, {"Bankgiro: ", d.Bankgiro}, {"Plusgiro: ", d.Plusgiro}}
 		if d.IBAN != "" {
 			rows = append(rows, [2]string{"IBAN: ", invoice.GroupIBAN(d.IBAN)}, [2]string{"BIC: ", d.BIC})
 		}

@@ -235,6 +235,15 @@ func (t *Tx) OrderDocuments(ctx context.Context, merchantID, orderID string) ([]
 	return docs, nil
 }
 
+func (t *Tx) DocumentsIssued(ctx context.Context, merchantID string, from, to time.Time) ([]*invoice.Document, error) {
+	docs, err := t.queryDocuments(ctx, selectDocuments+`
+		WHERE d.merchant_id = $1 AND d.created_at >= $2 AND d.created_at < $3 ORDER BY d.seq`, merchantID, from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("list documents issued: %w", err)
+	}
+	return docs, nil
+}
+
 func (t *Tx) DocumentPaid(ctx context.Context, documentID string) (int64, error) {
 	var n int64
 	if err := t.c.QueryRow(ctx, []any{&n}, `SELECT COALESCE(SUM(amount), 0) FROM bank_payments WHERE document_id = $1`, documentID); err != nil {
@@ -260,11 +269,24 @@ func (t *Tx) BankPayments(ctx context.Context, merchantID string, unmatched bool
 	if limit <= 0 {
 		return nil, nil
 	}
-	q := `SELECT id, merchant_id, bank_ref, reference, amount, currency, COALESCE(document_id, ''), booked_at, created_at
-		FROM bank_payments WHERE merchant_id = $1`
+	q := selectPayments + ` WHERE merchant_id = $1`
 	if unmatched {
 		q += ` AND document_id IS NULL`
 	}
+	return t.queryPayments(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT $2`, merchantID, limit)
+}
+
+func (t *Tx) PaymentsBooked(ctx context.Context, merchantID string, from, to time.Time) ([]store.BankPayment, error) {
+	return t.queryPayments(ctx, selectPayments+` WHERE merchant_id = $1 AND booked_at >= $2 AND booked_at < $3
+		ORDER BY booked_at, created_at, id`, merchantID, from.UnixMicro(), to.UnixMicro())
+}
+
+const selectPayments = `SELECT id, merchant_id, bank_ref, reference, amount, currency, COALESCE(document_id, ''), booked_at, created_at
+	FROM bank_payments`
+
+// queryPayments reads the payments a query with selectPayments' columns
+// finds.
+func (t *Tx) queryPayments(ctx context.Context, q string, args ...any) ([]store.BankPayment, error) {
 	var ps []store.BankPayment
 	err := t.c.Query(ctx, func(rows Scanner) error {
 		var (
@@ -278,7 +300,7 @@ func (t *Tx) BankPayments(ctx context.Context, merchantID string, unmatched bool
 		p.Currency, p.BookedAt, p.CreatedAt = money.Currency(currency), fromMicros(booked), fromMicros(created)
 		ps = append(ps, p)
 		return nil
-	}, q+` ORDER BY created_at DESC, id DESC LIMIT $2`, merchantID, limit)
+	}, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list payments: %w", err)
 	}
@@ -404,10 +426,15 @@ func nullable(s string) any {
 
 // OverdueDocuments finds documents still asking for payment after their
 // due date that have not been marked overdue yet.
-func (t *Tx) OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]store.DocumentKey, error) {
+func (t *Tx) OverdueDocuments(ctx context.Context, merchantID string, now time.Time, limit int) ([]store.DocumentKey, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
+	query, args := ofMerchant(`SELECT d.merchant_id, d.id FROM documents d
+		WHERE d.payable > 0 AND d.due_at < $1 AND d.number IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM document_overdue o WHERE o.document_id = d.id)
+		AND (SELECT COALESCE(SUM(p.amount), 0) FROM bank_payments p WHERE p.document_id = d.id) < d.payable`,
+		"ORDER BY d.due_at, d.id", merchantID, now.UnixMicro(), limit)
 	var keys []store.DocumentKey
 	err := t.c.Query(ctx, func(rows Scanner) error {
 		var k store.DocumentKey
@@ -416,11 +443,7 @@ func (t *Tx) OverdueDocuments(ctx context.Context, now time.Time, limit int) ([]
 		}
 		keys = append(keys, k)
 		return nil
-	}, `SELECT d.merchant_id, d.id FROM documents d
-		WHERE d.payable > 0 AND d.due_at < $1 AND d.number IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM document_overdue o WHERE o.document_id = d.id)
-		AND (SELECT COALESCE(SUM(p.amount), 0) FROM bank_payments p WHERE p.document_id = d.id) < d.payable
-		ORDER BY d.due_at, d.id LIMIT $2`, now.UnixMicro(), limit)
+	}, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list overdue documents: %w", err)
 	}

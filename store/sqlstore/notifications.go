@@ -484,19 +484,8 @@ func (t *Tx) CancelAutoCapture(ctx context.Context, k store.OrderKey) error {
 	return t.writeErr(err, "auto capture of "+k.OrderID)
 }
 
-func (t *Tx) AutoCapturesDue(ctx context.Context, at time.Time, limit int) ([]store.OrderKey, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	var keys []store.OrderKey
-	err := t.c.Query(ctx, func(rows Scanner) error {
-		var k store.OrderKey
-		if err := rows.Scan(&k.MerchantID, &k.OrderID); err != nil {
-			return err
-		}
-		keys = append(keys, k)
-		return nil
-	}, `SELECT merchant_id, order_id FROM auto_captures WHERE due_at <= $1 ORDER BY due_at, order_id LIMIT $2`, at.UnixMicro(), limit)
+func (t *Tx) AutoCapturesDue(ctx context.Context, merchantID string, at time.Time, limit int) ([]store.OrderKey, error) {
+	keys, err := t.orderKeys(ctx, `SELECT merchant_id, order_id FROM auto_captures WHERE due_at <= $1`, "ORDER BY due_at, order_id", merchantID, at, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list auto captures due: %w", err)
 	}

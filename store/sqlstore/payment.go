@@ -28,6 +28,41 @@ func (t *Tx) PaymentCollection(ctx context.Context, merchantID, id string) (*pay
 	return &c, nil
 }
 
+func (t *Tx) PaymentCollectionRecords(ctx context.Context, merchantID, id string) (*payment.Collection, []*payment.Session, []*payment.Payment, error) {
+	what := "payment collection " + id
+	var (
+		doc      string
+		sessions []*payment.Session
+		payments []*payment.Payment
+	)
+	// Three statements in one round trip, not a join: the lists are read
+	// after the collection's row lock is granted, as separate reads are.
+	err := t.c.Queries(ctx, Query{
+		SQL:  `SELECT doc FROM payment_collections WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
+		Args: []any{id, merchantID},
+		Scan: func(rows Scanner) error { return rows.Scan(&doc) },
+	}, Query{
+		SQL:  sessionsOf,
+		Args: []any{id, merchantID},
+		Scan: docScanner(&sessions, "sessions of "+id),
+	}, Query{
+		SQL:  paymentsOf,
+		Args: []any{id, merchantID},
+		Scan: docScanner(&payments, "payments of "+id),
+	})
+	if err != nil {
+		return nil, nil, nil, readErr(err, what)
+	}
+	if doc == "" {
+		return nil, nil, nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
+	}
+	var c payment.Collection
+	if err := json.Unmarshal([]byte(doc), &c); err != nil {
+		return nil, nil, nil, fmt.Errorf("decode %s: %w", what, err)
+	}
+	return &c, sessions, payments, nil
+}
+
 func (t *Tx) PaymentCollections(ctx context.Context, merchantID, after string, limit int) ([]*payment.Collection, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -56,9 +91,15 @@ func (t *Tx) PaymentSessionByRef(ctx context.Context, providerID, ref string) (*
 	return &s, nil
 }
 
+// sessionsOf and paymentsOf list a collection's sessions and payments,
+// oldest first.
+const (
+	sessionsOf = `SELECT doc FROM collection_sessions WHERE collection_id = $1 AND merchant_id = $2 ORDER BY created_at, id`
+	paymentsOf = `SELECT doc FROM payments WHERE collection_id = $1 AND merchant_id = $2 ORDER BY created_at, id`
+)
+
 func (t *Tx) PaymentSessionsOf(ctx context.Context, merchantID, collectionID string) ([]*payment.Session, error) {
-	return queryDocs[payment.Session](ctx, t, "sessions of "+collectionID,
-		`SELECT doc FROM collection_sessions WHERE collection_id = $1 AND merchant_id = $2 ORDER BY created_at, id`, collectionID, merchantID)
+	return queryDocs[payment.Session](ctx, t, "sessions of "+collectionID, sessionsOf, collectionID, merchantID)
 }
 
 func (t *Tx) Payment(ctx context.Context, merchantID, id string) (*payment.Payment, error) {
@@ -70,14 +111,21 @@ func (t *Tx) Payment(ctx context.Context, merchantID, id string) (*payment.Payme
 }
 
 func (t *Tx) PaymentsOf(ctx context.Context, merchantID, collectionID string) ([]*payment.Payment, error) {
-	return queryDocs[payment.Payment](ctx, t, "payments of "+collectionID,
-		`SELECT doc FROM payments WHERE collection_id = $1 AND merchant_id = $2 ORDER BY created_at, id`, collectionID, merchantID)
+	return queryDocs[payment.Payment](ctx, t, "payments of "+collectionID, paymentsOf, collectionID, merchantID)
 }
 
 // queryDocs decodes the doc column of every row query returns.
 func queryDocs[T any](ctx context.Context, t *Tx, what, query string, args ...any) ([]*T, error) {
 	var out []*T
-	err := t.c.Query(ctx, func(rows Scanner) error {
+	if err := t.c.Query(ctx, docScanner(&out, what), query, args...); err != nil {
+		return nil, readErr(err, what)
+	}
+	return out, nil
+}
+
+// docScanner decodes each row's doc column and appends it to out.
+func docScanner[T any](out *[]*T, what string) func(Scanner) error {
+	return func(rows Scanner) error {
 		var doc string
 		if err := rows.Scan(&doc); err != nil {
 			return err
@@ -86,13 +134,9 @@ func queryDocs[T any](ctx context.Context, t *Tx, what, query string, args ...an
 		if err := json.Unmarshal([]byte(doc), v); err != nil {
 			return fmt.Errorf("decode %s: %w", what, err)
 		}
-		out = append(out, v)
+		*out = append(*out, v)
 		return nil
-	}, query, args...)
-	if err != nil {
-		return nil, readErr(err, what)
 	}
-	return out, nil
 }
 
 func (t *Tx) ProviderEvent(ctx context.Context, providerID, eventID string) (*store.ProviderEvent, error) {

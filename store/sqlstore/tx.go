@@ -136,8 +136,11 @@ func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, er
 type orderRow struct {
 	doc                            string
 	readyPending                   int64
+	expireAt                       *int64 // nil: no expiry to record
 	readyAt, createdAt, updatedAt  int64
 	authorized, captured, refunded int64
+	status                         string
+	search                         [6]string // searchColumns
 }
 
 func newOrderRow(o *order.Order) (orderRow, error) {
@@ -153,9 +156,15 @@ func newOrderRow(o *order.Order) (orderRow, error) {
 		authorized: o.AuthorizedAmount,
 		captured:   o.CapturedAmount(),
 		refunded:   o.RefundedAmount(),
+		status:     o.PaymentStatus(),
+		search:     searchColumns(o),
 	}
 	if !o.Ready && o.Uncaptured != nil {
 		r.readyPending = 1
+	}
+	if o.ExpiryDue() {
+		at := o.ExpiresAt.UnixMicro()
+		r.expireAt = &at
 	}
 	return r, nil
 }
@@ -166,9 +175,11 @@ func (t *Tx) CreateOrder(ctx context.Context, o *order.Order) error {
 		return err
 	}
 	err = t.writeLater(ctx, "order "+o.ID, `INSERT INTO orders
-		(id, merchant_id, session_id, doc, ready_pending, ready_at, authorized, captured, refunded, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		o.ID, o.MerchantID, o.SessionID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.createdAt, r.updatedAt)
+		(id, merchant_id, session_id, doc, ready_pending, ready_at, authorized, captured, refunded, created_at, updated_at, expire_at,
+		status, currency, search_id, search_reference, search_order_reference, search_company, search_org, search_email)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		o.ID, o.MerchantID, o.SessionID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.createdAt, r.updatedAt, r.expireAt,
+		r.status, string(o.Currency), r.search[0], r.search[1], r.search[2], r.search[3], r.search[4], r.search[5])
 	if err != nil {
 		return err
 	}
@@ -187,10 +198,14 @@ func (t *Tx) UpdateOrder(ctx context.Context, o *order.Order, newEvents []order.
 		}
 		return mustChange(n, what)
 	}
+	// An order's ID, currency and order reference never change; the
+	// other listed columns may.
 	err = t.c.ExecLater(ctx, check, `UPDATE orders
-		SET doc = $3, ready_pending = $4, ready_at = $5, authorized = $6, captured = $7, refunded = $8, updated_at = $9
+		SET doc = $3, ready_pending = $4, ready_at = $5, authorized = $6, captured = $7, refunded = $8, updated_at = $9, expire_at = $10,
+		status = $11, search_reference = $12, search_company = $13, search_org = $14, search_email = $15
 		WHERE id = $1 AND merchant_id = $2`,
-		o.ID, o.MerchantID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.updatedAt)
+		o.ID, o.MerchantID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.updatedAt, r.expireAt,
+		r.status, r.search[1], r.search[3], r.search[4], r.search[5])
 	if err != nil {
 		return err
 	}
@@ -209,10 +224,32 @@ func (t *Tx) insertEvents(ctx context.Context, o *order.Order, events []order.Ev
 	return nil
 }
 
-func (t *Tx) OrdersDueReady(ctx context.Context, due time.Time, limit int) ([]store.OrderKey, error) {
+func (t *Tx) OrdersDueReady(ctx context.Context, merchantID string, due time.Time, limit int) ([]store.OrderKey, error) {
+	keys, err := t.orderKeys(ctx, `SELECT merchant_id, id FROM orders
+		WHERE ready_pending = 1 AND ready_at <= $1`, "ORDER BY ready_at, id", merchantID, due, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list orders due ready: %w", err)
+	}
+	return keys, nil
+}
+
+func (t *Tx) OrdersDueExpiry(ctx context.Context, merchantID string, due time.Time, limit int) ([]store.OrderKey, error) {
+	keys, err := t.orderKeys(ctx, `SELECT merchant_id, id FROM orders
+		WHERE expire_at IS NOT NULL AND expire_at <= $1`, "ORDER BY expire_at, id", merchantID, due, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list orders due expiry: %w", err)
+	}
+	return keys, nil
+}
+
+// orderKeys runs a read of due work, query (selecting merchant and
+// order IDs, due at $1) narrowed to the merchant unless merchantID is
+// empty, then order, up to limit rows.
+func (t *Tx) orderKeys(ctx context.Context, query, order, merchantID string, due time.Time, limit int) ([]store.OrderKey, error) {
 	if limit <= 0 {
 		return nil, nil // SQLite reads a negative LIMIT as none at all
 	}
+	query, args := ofMerchant(query, order, merchantID, due.UnixMicro(), limit)
 	var keys []store.OrderKey
 	err := t.c.Query(ctx, func(rows Scanner) error {
 		var k store.OrderKey
@@ -221,13 +258,19 @@ func (t *Tx) OrdersDueReady(ctx context.Context, due time.Time, limit int) ([]st
 		}
 		keys = append(keys, k)
 		return nil
-	}, `SELECT merchant_id, id FROM orders
-		WHERE ready_pending = 1 AND ready_at <= $1
-		ORDER BY ready_at, id LIMIT $2`, due.UnixMicro(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("list orders due ready: %w", err)
+	}, query, args...)
+	return keys, err
+}
+
+// ofMerchant completes a read of due work whose WHERE clause takes the
+// due time as $1: narrowed to merchantID's rows unless it is empty (a
+// statement of its own rather than an OR, so that each plan is simple),
+// then order and a LIMIT.
+func ofMerchant(query, order, merchantID string, due int64, limit int) (string, []any) {
+	if merchantID == "" {
+		return query + " " + order + " LIMIT $2", []any{due, limit}
 	}
-	return keys, nil
+	return query + " AND merchant_id = $3 " + order + " LIMIT $2", []any{due, limit, merchantID}
 }
 
 func (t *Tx) Session(ctx context.Context, merchantID, id string) (*session.Session, error) {

@@ -1,0 +1,110 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// Fold is how search columns hold text, and how a query is matched
+// against them: trimmed and in lower case.
+func Fold(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// foldOrg is an organisation number as its search column holds it:
+// folded, without the dashes and spaces people write it with or without.
+func foldOrg(s string) string {
+	return strings.NewReplacer("-", "", " ", "").Replace(Fold(s))
+}
+
+// searchColumns are the columns that GET /v1/orders?q= matches by prefix,
+// with their values for o, in the order the statements write them.
+func searchColumns(o *order.Order) [6]string {
+	return [6]string{Fold(o.ID), Fold(o.Reference), Fold(o.OrderReference), Fold(o.Customer.CompanyName), foldOrg(o.Customer.CompanyID), Fold(o.Customer.Email)}
+}
+
+var searchNames = [6]string{"search_id", "search_reference", "search_order_reference", "search_company", "search_org", "search_email"}
+
+// prefixEnd is the least string greater than every string that begins
+// with p: a prefix is the range [p, prefixEnd(p)) of a column in code
+// point order (SQLite's BINARY collation, PostgreSQL's "C").
+func prefixEnd(p string) string { return p + string(utf8.MaxRune) }
+
+// Orders builds its statement from the filters given, so that each
+// statement's plan uses the index of its filters (PostgreSQL plans a
+// statement once for all its parameters); there are at most 2⁶ of them.
+func (t *Tx) Orders(ctx context.Context, merchantID string, f store.OrderFilter) ([]*order.Order, error) {
+	if f.Limit <= 0 {
+		return nil, nil
+	}
+	var (
+		where strings.Builder
+		args  = []any{merchantID}
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where.WriteString("o.merchant_id = $1")
+	if q := Fold(f.Query); q != "" {
+		var ors []string
+		for i, col := range searchNames {
+			p := q
+			if col == "search_org" {
+				if p = foldOrg(q); p == "" {
+					continue
+				}
+			}
+			ors = append(ors, fmt.Sprintf("o.%s >= %s AND o.%s < %s", col, arg(p), searchNames[i], arg(prefixEnd(p))))
+		}
+		where.WriteString(" AND (" + strings.Join(ors, " OR ") + ")")
+	}
+	if len(f.Statuses) > 0 {
+		ps := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			ps[i] = arg(s)
+		}
+		where.WriteString(" AND o.status IN (" + strings.Join(ps, ", ") + ")")
+	}
+	if f.Currency != "" {
+		where.WriteString(" AND o.currency = " + arg(f.Currency))
+	}
+	if !f.From.IsZero() {
+		where.WriteString(" AND o.created_at >= " + arg(f.From.UnixMicro()))
+	}
+	if !f.To.IsZero() {
+		where.WriteString(" AND o.created_at < " + arg(f.To.UnixMicro()))
+	}
+	if f.Overdue {
+		// As OverdueDocuments finds them, marked overdue or not yet.
+		where.WriteString(` AND EXISTS (SELECT 1 FROM documents d WHERE d.order_id = o.id AND d.payable > 0 AND d.due_at < ` + arg(f.Now.UnixMicro()) + `
+			AND (SELECT COALESCE(SUM(p.amount), 0) FROM bank_payments p WHERE p.document_id = d.id) < d.payable)`)
+	}
+	if f.After != nil {
+		at := arg(f.After.CreatedAt.UnixMicro())
+		where.WriteString(" AND (o.created_at < " + at + " OR o.created_at = " + at + " AND o.id < " + arg(f.After.ID) + ")")
+	}
+	query := `SELECT o.doc FROM orders o WHERE ` + where.String() + ` ORDER BY o.created_at DESC, o.id DESC LIMIT ` + arg(f.Limit)
+	var orders []*order.Order
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return err
+		}
+		o := new(order.Order)
+		if err := json.Unmarshal([]byte(doc), o); err != nil {
+			return fmt.Errorf("decode order: %w", err)
+		}
+		orders = append(orders, o)
+		return nil
+	}, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return orders, nil
+}

@@ -1,0 +1,131 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// orderIDs lists the IDs of the merchant's orders that match f.
+func (f *fixture) orderIDs(merchantID string, filter store.OrderFilter) []string {
+	f.t.Helper()
+	if filter.Limit == 0 {
+		filter.Limit = 100
+	}
+	os := mustRead(f, func(tx store.ReadTx) ([]*order.Order, error) { return tx.Orders(f.ctx, merchantID, filter) })
+	ids := make([]string, len(os))
+	for i, o := range os {
+		if o.MerchantID != merchantID {
+			f.t.Errorf("Orders(%s) listed %s of merchant %s", merchantID, o.ID, o.MerchantID)
+		}
+		if o.Events != nil {
+			f.t.Errorf("Orders listed %s with its events", o.ID)
+		}
+		ids[i] = o.ID
+	}
+	return ids
+}
+
+// Orders are listed newest first, a page at a time, each merchant only
+// its own; every filter narrows the listing, and what the search
+// matches follows the order as it is saved.
+func testOrderList(f *fixture) {
+	t := f.t
+	m, other := f.createMerchant(), f.createMerchant()
+	var all []*order.Order // oldest first
+	for i := range 5 {
+		o := f.newOrder(m, 0)
+		o.Reference = fmt.Sprintf("Cart-%d", i)
+		if i%2 == 1 {
+			o.Currency = "EUR"
+		}
+		if i == 3 {
+			o.Customer.CompanyName, o.Customer.CompanyID, o.Customer.Email = "Åkesson Bygg AB", "5591234567", "Ekonomi@Akesson.example"
+		}
+		f.createOrder(o)
+		all = append(all, o)
+		if i != 1 { // two orders created at the same time: their IDs order them
+			f.advance(time.Minute)
+		}
+	}
+	f.createOrder(f.newOrder(other, 0))
+	want := func(what string, got []string, ids ...string) {
+		t.Helper()
+		if !slices.Equal(got, ids) {
+			t.Errorf("%s = %v, want %v", what, got, ids)
+		}
+	}
+	ids := func(is ...int) []string {
+		var out []string
+		for _, i := range is {
+			out = append(out, all[i].ID)
+		}
+		return out
+	}
+	// Newest first; orders 1 and 2 share a time, the greater ID first.
+	same := ids(2, 1)
+	if all[1].ID > all[2].ID {
+		same = ids(1, 2)
+	}
+	everything := append(append(ids(4, 3), same...), ids(0)...)
+	want("all", f.orderIDs(m, store.OrderFilter{}), everything...)
+
+	// Pages of two continue after their last order, to the end.
+	var paged []string
+	var after *store.OrderPosition
+	for range 4 {
+		page := mustRead(f, func(tx store.ReadTx) ([]*order.Order, error) {
+			return tx.Orders(f.ctx, m, store.OrderFilter{After: after, Limit: 2})
+		})
+		if len(page) == 0 {
+			break
+		}
+		for _, o := range page {
+			paged = append(paged, o.ID)
+		}
+		p := store.Position(page[len(page)-1])
+		after = &p
+	}
+	want("pages", paged, everything...)
+
+	want("q company, case folded", f.orderIDs(m, store.OrderFilter{Query: "åKESS"}), ids(3)...)
+	want("q organisation number without its dash", f.orderIDs(m, store.OrderFilter{Query: "559123"}), ids(3)...)
+	want("q organisation number with a dash", f.orderIDs(m, store.OrderFilter{Query: "556677-88"}), append(append(ids(4), same...), ids(0)...)...)
+	want("q e-mail", f.orderIDs(m, store.OrderFilter{Query: "ekonomi@"}), ids(3)...)
+	want("q reference", f.orderIDs(m, store.OrderFilter{Query: "cart-4"}), ids(4)...)
+	want("q ID", f.orderIDs(m, store.OrderFilter{Query: all[0].ID}), ids(0)...)
+	want("q order reference", f.orderIDs(m, store.OrderFilter{Query: all[0].OrderReference}), ids(0)...)
+	want("q no match", f.orderIDs(m, store.OrderFilter{Query: "zz"}))
+	want("q another merchant's", f.orderIDs(other, store.OrderFilter{Query: "åkess"}))
+	want("currency", f.orderIDs(m, store.OrderFilter{Currency: "EUR"}), ids(3, 1)...)
+	want("from, to", f.orderIDs(m, store.OrderFilter{From: all[2].CreatedAt, To: all[4].CreatedAt}), append(ids(3), same...)...)
+
+	// The status and the searched fields follow the order as it is saved.
+	o := all[0]
+	next, err := o.SetReference(f.env(), "renamed-7")
+	f.ok("SetReference", err)
+	email := "new@byggvaror.example"
+	next2, err := next.EditCustomer(f.env(), order.CustomerUpdate{Email: &email})
+	f.ok("EditCustomer", err)
+	f.updateOrder(o, next2)
+	want("q old reference", f.orderIDs(m, store.OrderFilter{Query: "cart-0"}))
+	want("q new reference", f.orderIDs(m, store.OrderFilter{Query: "RENAMED"}), ids(0)...)
+	want("q new e-mail", f.orderIDs(m, store.OrderFilter{Query: "new@"}), ids(0)...)
+	want("status confirmed", f.orderIDs(m, store.OrderFilter{Statuses: []string{order.StatusPaymentConfirmed}}), everything...)
+	want("status pending", f.orderIDs(m, store.OrderFilter{Statuses: []string{order.StatusPaymentPending}}))
+
+	// An invoice unpaid after its due date makes its order overdue.
+	ocr, _ := invoice.NewOCR("4242")
+	captured, _, err := f.issueInvoice(next2, ocr)
+	f.ok("issue", err)
+	f.numberDocuments(10)
+	want("status captured", f.orderIDs(m, store.OrderFilter{Statuses: []string{order.StatusOrderCaptured, order.StatusOrderCancelled}}), captured.ID)
+	later := f.now.Add(time.Duration(invoice.DefaultPaymentTerms+1) * 24 * time.Hour)
+	want("overdue before the due date", f.orderIDs(m, store.OrderFilter{Overdue: true, Now: f.now}))
+	want("overdue after the due date", f.orderIDs(m, store.OrderFilter{Overdue: true, Now: later}), captured.ID)
+	want("overdue, another merchant's", f.orderIDs(other, store.OrderFilter{Overdue: true, Now: later}))
+}
