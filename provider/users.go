@@ -35,10 +35,11 @@ const (
 	ActionTOTPConfirm  = "dashboard totp confirm"
 )
 
+// TOTPIssuer names Kassa in authenticator apps.
+const TOTPIssuer = "Kassa"
+
 const (
-	dashboardPath = "/dashboard"
-	// TOTPIssuer names Kassa in authenticator apps.
-	TOTPIssuer          = "Kassa"
+	dashboardPath       = "/dashboard"
 	totpSecretContext   = "totp secret "
 	errSignInRefused    = "wrong e-mail address or password"
 	errLinkNotUsable    = "this link has expired or has been used; ask for a new one"
@@ -48,7 +49,7 @@ const (
 // ActorOfUser is the audit log's actor for a dashboard user.
 func ActorOfUser(u *user.User) string { return "user:" + u.ID }
 
-// signInGuard is the backoff of failed sign-ins, per e-mail address and
+// newSignInGuard is the backoff of failed sign-ins, per e-mail address and
 // per source address: the rules of failed token requests
 // (limit.ClientBackoff, limit.SourceBackoff), which a person typing a
 // password meets as 5 tries, then a minute's wait, doubling.
