@@ -90,6 +90,9 @@ func (s *Server) AddRoutes(m interface {
 	m.HandleFunc("POST /dashboard/forgot-password", s.form(s.handleForgot))
 	m.HandleFunc("GET /dashboard/link", s.handleLinkPage)
 	m.HandleFunc("POST /dashboard/link", s.form(s.handleLink))
+	m.HandleFunc("GET /dashboard/two-step", s.signedIn(s.handleTwoStep))
+	m.HandleFunc("POST /dashboard/two-step/begin", s.form(s.signedIn(s.handleTwoStepBegin)))
+	m.HandleFunc("POST /dashboard/two-step/confirm", s.form(s.signedIn(s.handleTwoStepConfirm)))
 }
 
 func handleAssets(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +111,9 @@ type page struct {
 	Merchant string
 	Email    string
 	Token    string // a link's token, carried to its form
-	Orders   []orderRow
+	// TOTPSecret and TOTPURI are the authenticator's key being set up.
+	TOTPSecret, TOTPURI string
+	Orders              []orderRow
 }
 
 // orderRow is an order as the home page lists it.

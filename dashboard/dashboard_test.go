@@ -40,9 +40,7 @@ type env struct {
 	a, b   string // merchants' IDs
 	aOrder string // an order of a's
 	bOrder string // an order of b's
-	aName  string
 	aOwner *user.User
-	aBuyer string
 }
 
 // newEnv serves the dashboard; publicURL "" is the server's own
@@ -54,7 +52,7 @@ func newEnv(t *testing.T, publicURL, merchantName, buyerName string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, store: db, clock: kassatest.NewClock(t0), aName: merchantName, aBuyer: buyerName}
+	e := &env{t: t, store: db, clock: kassatest.NewClock(t0)}
 	ids := &kassatest.IDs{Digits: 27}
 	for i, name := range []string{merchantName, "Other Merchant AB"} {
 		m, err := merchant.NewMerchant(ids, t0, name)
@@ -470,5 +468,36 @@ func TestMerchantIsolation(t *testing.T) {
 	}
 	if strings.Contains(home.body, e.aOrder) || strings.Contains(home.body, "Möbler AB") {
 		t.Error("b's user sees a's order")
+	}
+}
+
+// Turning two-step sign-in on from the dashboard: the key is shown, a
+// wrong code shows it again, the right code turns it on, and the next
+// sign-in asks for a code.
+func TestTwoStepSetup(t *testing.T) {
+	e := newEnv(t, "", "Möbler AB", "Köpare AB")
+	c := e.client()
+	c.signIn("owner@a.example", password)
+	if p := c.get("/dashboard/two-step"); p.status != 200 || !strings.Contains(p.body, "Set up two-step sign-in") {
+		t.Fatalf("two-step page: %d", p.status)
+	}
+	p := c.post("/dashboard/two-step/begin", url.Values{})
+	m := regexp.MustCompile(`<code id="totp-secret" class="key">([A-Z2-7]{32})</code>`).FindStringSubmatch(p.body)
+	if m == nil || !strings.Contains(p.body, "otpauth://totp/Kassa:owner@a.example?") {
+		t.Fatalf("begin: %d\n%s", p.status, p.body)
+	}
+	secret := m[1]
+	if p := c.post("/dashboard/two-step/confirm", url.Values{"code": {"000000"}, "secret": {secret}}); p.status != 400 || !strings.Contains(p.body, secret) {
+		t.Errorf("wrong code: %d, key shown again %v", p.status, strings.Contains(p.body, secret))
+	}
+	if p := c.post("/dashboard/two-step/confirm", url.Values{"code": {user.TOTPCode(secret, e.clock.Now())}}); !strings.Contains(p.body, "Two-step sign-in is on.") {
+		t.Errorf("right code: %d\n%s", p.status, p.body)
+	}
+	if es := e.events(provider.ActionTOTPConfirm); len(es) != 1 || es[0].Actor != provider.ActorOfUser(e.aOwner) {
+		t.Errorf("confirm events %+v", es)
+	}
+	c.post("/dashboard/sign-out", url.Values{})
+	if p := c.signIn("owner@a.example", password); p.path != "/dashboard/totp" {
+		t.Errorf("sign-in after turning it on: at %s", p.path)
 	}
 }

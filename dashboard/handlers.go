@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/user"
 )
@@ -24,9 +25,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		p.Merchant = m.Name
-		os, err := tx.RecentOrders(ctx, u.MerchantID, homeOrders)
-		for i := range os {
-			p.Orders = append(p.Orders, rowOf(&os[i]))
+		os, err := tx.Orders(ctx, u.MerchantID, store.OrderFilter{Limit: homeOrders})
+		for _, o := range os {
+			p.Orders = append(p.Orders, rowOf(o))
 		}
 		return err
 	})
@@ -56,9 +57,6 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	email := r.PostFormValue("email")
 	in, err := s.app.SignIn(r.Context(), email, r.PostFormValue("password"), source(r.Context()))
 	if err != nil {
-		if kassa.ErrorCode(err) == kassa.ERateLimited {
-			w.Header().Set("Retry-After", "60")
-		}
 		s.fail(w, r, "sign-in", page{Title: "Sign in", CSRF: s.csrfToken(w, r), Email: email}, err)
 		return
 	}
@@ -159,4 +157,50 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.startSession(w, r, in)
+}
+
+// twoStepPage is the two-step sign-in page of the signed-in user.
+func (s *Server) twoStepPage(w http.ResponseWriter, r *http.Request) page {
+	u := current(r.Context())
+	p := page{Title: "Two-step sign-in", User: u, CSRF: s.csrfToken(w, r)}
+	ctx := r.Context()
+	err := s.app.View(ctx, func(tx store.ReadTx) error {
+		m, err := tx.Merchant(ctx, u.MerchantID)
+		if err == nil {
+			p.Merchant = m.Name
+		}
+		return err
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "reading the merchant's name failed", "err", err)
+	}
+	return p
+}
+
+func (s *Server) handleTwoStep(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "two-step", s.twoStepPage(w, r))
+}
+
+func (s *Server) handleTwoStepBegin(w http.ResponseWriter, r *http.Request) {
+	p := s.twoStepPage(w, r)
+	var err error
+	if p.TOTPSecret, p.TOTPURI, err = s.app.BeginTOTP(r.Context(), p.User.ID); err != nil {
+		s.fail(w, r, "two-step", p, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "two-step", p)
+}
+
+func (s *Server) handleTwoStepConfirm(w http.ResponseWriter, r *http.Request) {
+	p := s.twoStepPage(w, r)
+	if err := s.app.ConfirmTOTP(r.Context(), p.User.ID, r.PostFormValue("code")); err != nil {
+		// The key again, as the form carried it, to try another code.
+		if p.TOTPSecret = r.PostFormValue("secret"); p.TOTPSecret != "" {
+			p.TOTPURI = user.TOTPURI(p.TOTPSecret, provider.TOTPIssuer, p.User.Email)
+		}
+		s.fail(w, r, "two-step", p, err)
+		return
+	}
+	p.User.TOTPEnabled, p.Notice = true, "Two-step sign-in is on."
+	s.render(w, r, http.StatusOK, "two-step", p)
 }

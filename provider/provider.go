@@ -80,13 +80,14 @@ type Service struct {
 	// that recording decisions leaves the IDs of everything else as ids
 	// gives them (tests predict those).
 	decisionIDs kassa.IDs
-	keys        signingKeys   // the access-token signing keys known (signingkeys.go)
-	linkKey     []byte        // the buyer's links' MAC key (LinkKey)
-	issued      chan struct{} // a committed transaction issued documents
-	clients     clientStates  // API clients revoked or rotated lately (apikeys.go)
-	notices     notices       // wakes the notification feeds (feed.go)
-	feeds       feeds         // the notification feeds open
-	signIns     *limit.Guard  // failed dashboard sign-ins (users.go)
+	keys        signingKeys     // the access-token signing keys known (signingkeys.go)
+	linkKey     []byte          // the buyer's links' MAC key (LinkKey)
+	issued      chan struct{}   // a committed transaction issued documents
+	clients     clientStates    // API clients revoked or rotated lately (apikeys.go)
+	notices     notices         // wakes the notification feeds (feed.go)
+	feeds       feeds           // the notification feeds open
+	signIns     *limit.Guard    // failed dashboard sign-ins (users.go)
+	resets      *limit.Failures // password-reset e-mails per address (users.go)
 }
 
 // New returns the provider over st. The signer must be as LoadSigner
@@ -103,7 +104,7 @@ func New(log *slog.Logger, cfg Config, st store.Store, clock kassa.Clock, ids ka
 	if cfg.DisableEndpointsAfter <= 0 {
 		cfg.DisableEndpointsAfter = notify.DefaultDisableAfter
 	}
-	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, decisionIDs: kassa.RandomIDs{Clock: clock}, linkKey: linkKey(signer.Keys[0].Key), issued: make(chan struct{}, 1), signIns: newSignInGuard()}
+	s := &Service{cfg: cfg, log: log, clock: clock, ids: ids, decisionIDs: kassa.RandomIDs{Clock: clock}, linkKey: linkKey(signer.Keys[0].Key), issued: make(chan struct{}, 1), signIns: newSignInGuard(), resets: limit.NewFailures(resetBackoff, limit.MaxKeys)}
 	s.keys.signer.Store(&signer)
 	s.store = outbox{Store: st, srv: s}
 	return s

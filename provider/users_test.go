@@ -3,6 +3,7 @@ package provider_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"mime/quotedprintable"
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -390,6 +392,16 @@ func TestSignInLink(t *testing.T) {
 	stores(t, func(t *testing.T, newEnv func(*testing.T, provider.Config) *env) {
 		e := newEnv(t, provider.Config{})
 		ctx := t.Context()
+		// Replicas starting together: each gets a link, one owner is made.
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() { _, errs[i] = e.app.SandboxOwnerLink(ctx, e.merchant, "owner@sandbox.test") })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatalf("concurrent SandboxOwnerLink: %v", err)
+		}
 		link, err := e.app.SandboxOwnerLink(ctx, e.merchant, "owner@sandbox.test")
 		if err != nil || !strings.HasPrefix(link, "https://kassa.test/dashboard/link?token=") {
 			t.Fatalf("SandboxOwnerLink = %q, %v", link, err)
@@ -415,5 +427,32 @@ func TestSignInLink(t *testing.T) {
 		// A link is not a password reset: it cannot set a password.
 		_, err = e.app.SetPassword(ctx, tokenOf(t, late), goodPassword)
 		wantCode(t, "SetPassword with a sign-in link", err, kassa.ENotFound)
+	})
+}
+
+// Password-reset e-mails to one address are held back after 3 in a row
+// (the answer stays the same), for 5 minutes, then doubling.
+func TestPasswordResetHeldBack(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, provider.Config) *env) {
+		e := newEnv(t, provider.Config{})
+		e.newUser("ada@example.com", user.Finance)
+		request := func() {
+			t.Helper()
+			if err := e.app.RequestPasswordReset(t.Context(), "ada@example.com"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 4 {
+			request()
+		}
+		if n := len(e.mails()); n != 3 {
+			t.Errorf("%d mails after 4 requests, want 3", n)
+		}
+		e.clock.Advance(5 * time.Minute)
+		request()
+		request()
+		if n := len(e.mails()); n != 4 {
+			t.Errorf("%d mails after the wait and 2 more requests, want 4", n)
+		}
 	})
 }

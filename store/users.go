@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/user"
 )
 
@@ -26,10 +25,6 @@ type UserReader interface {
 	// OneTimeToken returns the token whose secret hashes to hash, used
 	// or not.
 	OneTimeToken(ctx context.Context, hash string) (*user.Token, error)
-	// RecentOrders lists up to limit of the merchant's orders, newest
-	// first (by creation, then ID), without their events: the
-	// dashboard's home page.
-	RecentOrders(ctx context.Context, merchantID string, limit int) ([]order.Order, error)
 }
 
 // UserWriter writes them.

@@ -90,7 +90,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users", testUsers},
 		{"DashboardSessions", testDashboardSessions},
 		{"OneTimeTokens", testOneTimeTokens},
-		{"RecentOrders", testRecentOrders},
 		{"Backlog", testBacklog},
 		{"Stats", testStats},
 	}

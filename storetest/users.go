@@ -5,7 +5,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa"
-	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/user"
 )
@@ -140,39 +139,4 @@ func testOneTimeTokens(f *fixture) {
 	wantCode(t, "UseOneTimeToken(missing)", err, kassa.ENotFound)
 	_, err = read(f, func(tx store.ReadTx) (*user.Token, error) { return tx.OneTimeToken(ctx, secret) })
 	wantCode(t, "OneTimeToken(the secret, not its hash)", err, kassa.ENotFound)
-}
-
-// RecentOrders lists a merchant's newest orders first, and never
-// another merchant's.
-func testRecentOrders(f *fixture) {
-	t, ctx := f.t, f.ctx
-	m, other := f.createMerchant(), f.createMerchant()
-	var want []string
-	for range 3 {
-		o := f.newOrder(m, 0)
-		f.createOrder(o)
-		want = append([]string{o.ID}, want...)
-		f.advance(time.Second)
-	}
-	f.createOrder(f.newOrder(other, 0))
-	ids := func(limit int) []string {
-		os := mustRead(f, func(tx store.ReadTx) ([]order.Order, error) { return tx.RecentOrders(ctx, m, limit) })
-		var got []string
-		for _, o := range os {
-			got = append(got, o.ID)
-			if o.MerchantID != m || o.Customer.CompanyName == "" {
-				t.Errorf("RecentOrders gave %+v", o)
-			}
-		}
-		return got
-	}
-	if diff := cmp.Diff(want, ids(10)); diff != "" {
-		t.Errorf("RecentOrders (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(want[:2], ids(2)); diff != "" {
-		t.Errorf("RecentOrders(limit 2) (-want +got):\n%s", diff)
-	}
-	if got := ids(0); len(got) != 0 {
-		t.Errorf("RecentOrders(limit 0) = %v", got)
-	}
 }

@@ -77,7 +77,7 @@ func TestServeLiveCreatesNoMerchant(t *testing.T) {
 			if !strings.Contains(logged.String(), "no SMTP server") {
 				t.Errorf("live start without an SMTP server does not warn that nothing is sent:\n%s", logged)
 			}
-			for _, unwanted := range []string{"secret:", "clientSecret", "Sandbox credentials", "/demo/shop"} {
+			for _, unwanted := range []string{"secret:", "clientSecret", "Sandbox credentials", "/demo/shop", "/dashboard/link"} {
 				if strings.Contains(out.String(), unwanted) {
 					t.Errorf("live start printed %q:\n%s", unwanted, out)
 				}

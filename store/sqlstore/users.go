@@ -2,12 +2,10 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/kassa-pay/kassa"
-	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/user"
 )
 
@@ -155,27 +153,4 @@ func (t *Tx) UseOneTimeToken(ctx context.Context, hash string, at time.Time) err
 		return t.writeErr(err, "token")
 	}
 	return mustChange(n, "unused token")
-}
-
-func (t *Tx) RecentOrders(ctx context.Context, merchantID string, limit int) ([]order.Order, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	var os []order.Order
-	err := t.c.Query(ctx, func(rows Scanner) error {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return err
-		}
-		var o order.Order
-		if err := json.Unmarshal([]byte(doc), &o); err != nil {
-			return fmt.Errorf("decode order: %w", err)
-		}
-		os = append(os, o)
-		return nil
-	}, `SELECT doc FROM orders WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, merchantID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list recent orders: %w", err)
-	}
-	return os, nil
 }
