@@ -48,6 +48,9 @@ func TestSIEExport(t *testing.T) {
 		if ct, cd := resp.header.Get("Content-Type"), resp.header.Get("Content-Disposition"); ct != "text/plain; charset=IBM437" || cd != `attachment; filename="kassa-20260301-20260331.si"` {
 			t.Errorf("Content-Type %q, Content-Disposition %q", ct, cd)
 		}
+		if cc := resp.header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("Cache-Control %q, want no-store", cc)
+		}
 		f := sietest.Read(t, resp.body)
 		if len(f.Vers) != 4 {
 			t.Fatalf("%d verifications, want 4: two invoices, a credit note, a payment", len(f.Vers))

@@ -28,7 +28,7 @@ func exportSIE(ctx context.Context, args []string, getenv func(string) string, s
 	merchantID := fs.String("merchant", getenv("KASSA_MERCHANT_ID"), "the merchant whose books it is (KASSA_MERCHANT_ID)")
 	from := fs.String("from", "", "the period's first `day`, YYYY-MM-DD")
 	to := fs.String("to", "", "the period's last `day`, YYYY-MM-DD")
-	out := fs.String("out", "", "the `file` to write (it is replaced); standard output when not given")
+	out := fs.String("out", "", "the `file` to write (replaced if it exists; a new one is readable by its owner only); standard output when not given")
 	var rates []string
 	fs.Func("rate", "the rate a currency other than SEK is booked at, `CUR:KRONOR` such as EUR:11.4520; once per currency", func(s string) error {
 		rates = append(rates, s)

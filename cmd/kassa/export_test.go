@@ -42,7 +42,7 @@ func TestExportSIE(t *testing.T) {
 	if diff := cmp.Diff(map[string]int64{"1930": 1200, "2890": -1200}, f.Totals()); diff != "" {
 		t.Errorf("totals (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(out, `#FNAMN "Acme AB"`) { // the merchant's name, without invoice settings
+	if !strings.Contains(out, `#FNAMN "Acme AB"`) || strings.Contains(out, "#ORGNR") { // the merchant's name, without invoice settings
 		t.Errorf("the file does not name the merchant:\n%s", out)
 	}
 
@@ -52,6 +52,11 @@ func TestExportSIE(t *testing.T) {
 	}
 	if b, err := os.ReadFile(file); err != nil || string(b) != out {
 		t.Errorf("--out wrote other bytes than standard output: %v", err)
+	}
+	if fi, err := os.Stat(file); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("--out's file has mode %v, want 0600", fi.Mode().Perm())
 	}
 
 	for _, args := range [][]string{

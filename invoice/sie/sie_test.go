@@ -296,3 +296,22 @@ func TestParseRates(t *testing.T) {
 		}
 	}
 }
+
+// Texts keep to what SIE readers parse: a quote escaped, a control
+// character a space, a backslash a slash, and a character code page 437
+// lacks a question mark.
+func TestExportTexts(t *testing.T) {
+	e := period()
+	buyer := kund
+	buyer.Name = "A\\B\"C€D\tE Åre"
+	e.Documents = []*invoice.Document{doc("iv_1", invoice.KindInvoice, 1, "SEK", buyer, 2, line(order.TypePhysical, 12500, 2500))}
+	e.Payments = nil
+	b, err := e.Write()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := sietest.Read(t, b)
+	if want := `Faktura 1, A/B"C?D E Åre`; len(f.Vers) != 1 || f.Vers[0].Text != want {
+		t.Errorf("verifications %+v, want one with the text %s", f.Vers, want)
+	}
+}
