@@ -204,6 +204,7 @@ func TestExportRefuses(t *testing.T) {
 		change      func(e *sie.Export)
 	}{
 		{"no rate for EUR", "rate", func(e *sie.Export) { e.Rates = nil }},
+		{"a rate that would overflow", "rate", func(e *sie.Export) { e.Rates["EUR"] = 100_000_000_000 }},
 		{"a VAT rate without accounts", "accounting.rates", func(e *sie.Export) {
 			e.Documents = append(e.Documents, doc("iv_7", invoice.KindInvoice, 7, "SEK", kund, 31, line(order.TypePhysical, 12550, 2550)))
 		}},
