@@ -121,9 +121,9 @@ type ver struct {
 }
 
 // Write renders the file, encoded in code page 437 as SIE 4 asks. A
-// document or payment in a currency without a rate, or a document line at
-// a VAT rate the plan has no accounts for, is EInvalid: nothing is
-// written.
+// period across two fiscal years, a document or payment in a currency
+// without a rate, or a document line at a VAT rate the plan has no
+// accounts for, is EInvalid: nothing is written.
 func (e *Export) Write() ([]byte, error) {
 	start, end := FiscalYear(e.From, e.Accounts.FiscalYearStart)
 	if e.To.After(end) {
