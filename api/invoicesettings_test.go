@@ -60,11 +60,15 @@ func TestInvoiceSettingsValidated(t *testing.T) {
 			"logo":           base64.StdEncoding.EncodeToString([]byte("GIF89a")),
 			"logoSha256":     strings.Repeat("ab", 32),
 			"firstNumber":    -1,
+			"accounting":     map[string]any{"receivable": "15100"},
 		} {
 			resp := e.do(request{method: "PUT", path: "/v1/invoice-settings", body: settingsWith(path, v)})
 			param := path
-			if path == "accounts" {
+			switch path {
+			case "accounts":
 				param = "accounts[0].iban"
+			case "accounting":
+				param = "accounting.receivable"
 			}
 			if resp.status != 400 || !strings.Contains(string(resp.body), `"param":"`+param+`"`) {
 				t.Errorf("%s = %v: %d %s, want 400 naming %s", path, v, resp.status, resp.body, param)

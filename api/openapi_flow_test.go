@@ -116,6 +116,8 @@ func TestOpenAPIFlow(t *testing.T) {
 	e.must(200, request{method: "POST", path: "/v1/payments/import", body: camt054([3]string{"BANK-1", "0000000000000001", "1000.00"}), header: map[string]string{"Content-Type": "application/xml"}})
 	e.must(400, request{method: "POST", path: "/v1/payments/import", body: "<not-camt/>", header: map[string]string{"Content-Type": "application/xml", invalid: "true"}})
 	e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"})
+	e.must(200, request{method: "GET", path: "/v1/exports/sie?from=2026-03-01&to=2026-03-31"})
+	e.must(400, request{method: "GET", path: "/v1/exports/sie?from=2026-03-01", header: invalidRequest})
 
 	// Another order, to advance invoice and cancelled.
 	id2 := e.order(cart(line("B", 1, 10000)))

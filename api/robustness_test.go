@@ -452,6 +452,7 @@ var hostileCases = func() []hostileCase {
 		"/v1/paymentstatus?orderId=", "/v1/paymentstatus?sessionId=", "/v1/notifications?orderId=", "/v1/notifications?sessionId=",
 		"/v1/notifications?status=", "/v1/notifications?limit=", "/v1/payments?unmatched=", pm + "/collections?after=", pm + "/collections?limit=",
 		"/payments/sign/ps_x/sig?done=", "/oauth/token?grant_type=",
+		"/v1/exports/sie?to=2026-03-31&from=", "/v1/exports/sie?from=2026-03-01&to=2026-03-31&rate=EUR:",
 	} {
 		add("query "+q, func(e *env, fx *hostileFixture, h hostile) (request, []string) {
 			method := "GET"

@@ -73,6 +73,7 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /v1/sandbox/test-clock/advance", auth(s.sandboxOnly(s.handleTestClockAdvance)))
 	m.HandleFunc("POST /v1/payments/import", auth(s.handlePaymentsImport))
 	m.HandleFunc("GET /v1/payments", auth(s.handlePayments))
+	m.HandleFunc("GET /v1/exports/sie", auth(s.handleSIEExport))
 	m.HandleFunc("GET /v1/audit-events", auth(s.handleAuditEvents))
 	m.HandleFunc("GET /v1/merchant", auth(s.handleMerchantGet))
 	m.HandleFunc("PATCH /v1/merchant", auth(s.handleMerchantPatch))

@@ -3,8 +3,10 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -272,6 +274,57 @@ type InvoiceSettings struct {
 	// back); LogoSHA256 names the stored one, and sent alone keeps it.
 	Logo       []byte `json:"logo,omitempty"`
 	LogoSHA256 string `json:"logoSha256,omitempty"`
+	// Accounting is the account plan of the accounting export (ExportSIE).
+	Accounting *Accounting `json:"accounting,omitempty"`
+}
+
+// Accounting is the account plan of the accounting export: 4-digit
+// account numbers, each one left empty the Swedish BAS chart's (1510
+// receivables, 1930 bank, 2420 advances, 2890 unmatched payments, 3740
+// rounding, 3108/3308 goods and services to other EU countries,
+// 3105/3305 outside the EU, 3004 exempt sales).
+type Accounting struct {
+	Receivable        string         `json:"receivable,omitempty"`
+	Bank              string         `json:"bank,omitempty"`
+	Advances          string         `json:"advances,omitempty"`
+	UnmatchedPayments string         `json:"unmatchedPayments,omitempty"`
+	Rounding          string         `json:"rounding,omitempty"`
+	Rates             []RateAccounts `json:"rates,omitempty"` // rates left out keep 3001/2611, 3002/2621, 3003/2631
+	EUGoods           string         `json:"euGoods,omitempty"`
+	EUServices        string         `json:"euServices,omitempty"`
+	ExportGoods       string         `json:"exportGoods,omitempty"`
+	ExportServices    string         `json:"exportServices,omitempty"`
+	Exempt            string         `json:"exempt,omitempty"`
+	Series            string         `json:"series,omitempty"`          // the verification series, A by default
+	FiscalYearStart   int            `json:"fiscalYearStart,omitempty"` // a month, January by default
+}
+
+// RateAccounts are the sales and output VAT accounts of a VAT rate in
+// basis points.
+type RateAccounts struct {
+	Rate  int64  `json:"rate"`
+	Sales string `json:"sales"`
+	VAT   string `json:"vat"`
+}
+
+// SIEExportParams name the period of an accounting export: its first and
+// last days, YYYY-MM-DD, and the rates (kronor for one unit, "11.4520")
+// of the currencies other than SEK its documents and payments are in.
+type SIEExportParams struct {
+	From, To string
+	Rates    map[string]string
+}
+
+// ExportSIE is the merchant's accounting export of a period: an SIE 4I
+// file in code page 437, as served, for a bookkeeping program to import.
+func (c *Client) ExportSIE(ctx context.Context, p SIEExportParams) ([]byte, error) {
+	q := url.Values{"from": {p.From}, "to": {p.To}}
+	for _, cur := range slices.Sorted(maps.Keys(p.Rates)) {
+		q.Add("rate", cur+":"+p.Rates[cur])
+	}
+	var b []byte
+	_, err := c.send(ctx, &request{method: http.MethodGet, path: "/v1/exports/sie", query: q}, &b, nil)
+	return b, err
 }
 
 // Account is a bank account the seller is paid to in a currency.

@@ -178,6 +178,16 @@ func TestTourOrders(t *testing.T) {
 	if ps := must(c.ListBankPayments(ctx, true)); len(ps) == 0 || slices.ContainsFunc(ps, func(p client.BankPayment) bool { return p.DocumentID != "" }) {
 		t.Errorf("unmatched payments = %+v", ps)
 	}
+	// The year's accounting export holds today's documents, and a period
+	// that is not one is refused.
+	now := time.Now().UTC()
+	sie := must(c.ExportSIE(ctx, client.SIEExportParams{From: now.Format("2006") + "-01-01", To: now.Format(time.DateOnly)}))
+	if !bytes.HasPrefix(sie, []byte("#FLAGGA 0\r\n")) || bytes.Count(sie, []byte("#VER ")) < len(docs) {
+		t.Errorf("the SIE export does not hold the order's %d documents:\n%s", len(docs), sie)
+	}
+	if _, err := c.ExportSIE(ctx, client.SIEExportParams{From: "2026-03-31", To: "2026-03-01"}); !isCode(err, "invalid_request") {
+		t.Errorf("an export from after to: %v, want a 400", err)
+	}
 	mails := must(c.SandboxMails(ctx))
 	if len(mails) == 0 || len(mails[0].To) == 0 {
 		t.Errorf("mails = %+v", mails)

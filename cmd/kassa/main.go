@@ -53,6 +53,7 @@ var commands = []command{
 	{"migrate", "bring the database schema up to date", migrateCmd},
 	{"backup", "copy the SQLite database to a file, while Kassa runs", backupCmd},
 	{"payments", "match a bank file's payments (camt.054 or BgMax) to invoices", paymentsCmd},
+	{"export", "write a period's invoices, credit notes and payments as an SIE 4I file for bookkeeping", exportCmd},
 	{"credit-policy", "show or set a merchant's credit policy", creditPolicyCmd},
 	{"keys", "make a key-encryption key, re-seal under a new one, or rotate the token signing key", keysCmd},
 	{"demo", "run a whole purchase and print the order's history", demo},

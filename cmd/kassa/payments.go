@@ -61,19 +61,11 @@ func paymentsImport(ctx context.Context, args []string, getenv func(string) stri
 // transaction of its own.
 func commandUpdate(ctx context.Context, db *dbFlags, kek *keyFlags, getenv func(string) string, stdout, stderr io.Writer, ev *audit.Event, fn func(app *provider.Service, tx store.Tx) (any, error)) error {
 	ctx = provider.WithActor(ctx, provider.Actor{Name: audit.Operator})
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := errors.Join(db.check(), kek.check(log, true)); err != nil {
-		return err
-	}
-	st, err := db.open(ctx, log)
+	app, closeStore, err := openCommandApp(ctx, db, kek, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	app, err := commandApp(ctx, log, st, kek, db.dataDir, getenv)
-	if err != nil {
-		return err
-	}
+	defer closeStore()
 	var res any
 	err = app.Update(ctx, func(tx store.Tx) (err error) {
 		if res, err = fn(app, tx); err != nil || ev.Action == "" {
@@ -91,6 +83,24 @@ func commandUpdate(ctx context.Context, db *dbFlags, kek *keyFlags, getenv func(
 	out, _ := json.MarshalIndent(res, "", "  ")
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
+}
+
+// openCommandApp opens the database db names and the provider over it
+// (commandApp), for a command; closeStore closes the database.
+func openCommandApp(ctx context.Context, db *dbFlags, kek *keyFlags, getenv func(string) string, stderr io.Writer) (app *provider.Service, closeStore func() error, err error) {
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := errors.Join(db.check(), kek.check(log, true)); err != nil {
+		return nil, nil, err
+	}
+	st, err := db.open(ctx, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if app, err = commandApp(ctx, log, st, kek, db.dataDir, getenv); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return app, st.Close, nil
 }
 
 // commandApp is the provider for a command that changes orders outside

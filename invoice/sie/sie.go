@@ -10,6 +10,7 @@ package sie
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -120,9 +121,9 @@ type ver struct {
 }
 
 // Write renders the file, encoded in code page 437 as SIE 4 asks. A
-// document or payment in a currency without a rate, or a document line at
-// a VAT rate the plan has no accounts for, is EInvalid: nothing is
-// written.
+// period across two fiscal years, a document or payment in a currency
+// without a rate, or a document line at a VAT rate the plan has no
+// accounts for, is EInvalid: nothing is written.
 func (e *Export) Write() ([]byte, error) {
 	start, end := FiscalYear(e.From, e.Accounts.FiscalYearStart)
 	if e.To.After(end) {
@@ -270,14 +271,20 @@ func (e *Export) converter(c money.Currency, what string) (func(int64) int64, er
 	// from zero; big, since amount × rate may pass int64.
 	num := big.NewInt(int64(r) * 100)
 	den := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(6+c.Digits())), nil)
-	return func(n int64) int64 {
+	convert := func(n int64) *big.Int {
 		x := new(big.Int).Mul(big.NewInt(n), num)
 		q, m := new(big.Int).QuoRem(x, den, new(big.Int))
 		if new(big.Int).Mul(new(big.Int).Abs(m), big.NewInt(2)).Cmp(den) >= 0 {
 			q.Add(q, big.NewInt(int64(x.Sign())))
 		}
-		return q.Int64()
-	}, nil
+		return q
+	}
+	// Any amount Kassa holds converts to öre that a verification's rows
+	// can add up without leaving int64.
+	if convert(money.MaxAmount).Cmp(big.NewInt(math.MaxInt64/16)) > 0 {
+		return nil, kassa.Invalid("rate", "the rate of %s, %s kronor, is too high to book its amounts", c, r)
+	}
+	return func(n int64) int64 { return convert(n).Int64() }, nil
 }
 
 // documentText is a verification's text: the document, what it credits

@@ -204,6 +204,7 @@ func TestExportRefuses(t *testing.T) {
 		change      func(e *sie.Export)
 	}{
 		{"no rate for EUR", "rate", func(e *sie.Export) { e.Rates = nil }},
+		{"a rate that would overflow", "rate", func(e *sie.Export) { e.Rates["EUR"] = 100_000_000_000 }},
 		{"a VAT rate without accounts", "accounting.rates", func(e *sie.Export) {
 			e.Documents = append(e.Documents, doc("iv_7", invoice.KindInvoice, 7, "SEK", kund, 31, line(order.TypePhysical, 12550, 2550)))
 		}},
@@ -294,5 +295,24 @@ func TestParseRates(t *testing.T) {
 		if ke, ok := errors.AsType[*kassa.Error](err); !ok || ke.Code != kassa.EInvalid || ke.Param != "rate" {
 			t.Errorf("ParseRates(%q) = %v, want an invalid rate", in, err)
 		}
+	}
+}
+
+// Texts keep to what SIE readers parse: a quote escaped, a control
+// character a space, a backslash a slash, and a character code page 437
+// lacks a question mark.
+func TestExportTexts(t *testing.T) {
+	e := period()
+	buyer := kund
+	buyer.Name = "A\\B\"C€D\tE Åre"
+	e.Documents = []*invoice.Document{doc("iv_1", invoice.KindInvoice, 1, "SEK", buyer, 2, line(order.TypePhysical, 12500, 2500))}
+	e.Payments = nil
+	b, err := e.Write()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := sietest.Read(t, b)
+	if want := `Faktura 1, A/B"C?D E Åre`; len(f.Vers) != 1 || f.Vers[0].Text != want {
+		t.Errorf("verifications %+v, want one with the text %s", f.Vers, want)
 	}
 }
