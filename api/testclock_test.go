@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/api"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -188,5 +189,43 @@ func TestTestClockLive(t *testing.T) {
 	}
 	if err := e.app.CatchUp(t.Context(), e.a.merchantID, false); kassa.ErrorCode(err) != kassa.EForbidden {
 		t.Errorf("CatchUp in live mode = %v, want %s", err, kassa.EForbidden)
+	}
+}
+
+// The advance's catch-up does the rest of the merchant's due work: an
+// order past its processing delay becomes ready for capture and is
+// captured automatically, its invoice is numbered and, once the clock
+// passes the due date, reminded of (the deployment sends reminders);
+// in steps, as sandbox.md advises.
+func TestTestClockCatchUp(t *testing.T) {
+	e := newEnv(t, withConfig(func(c *api.Config) { c.OverdueReminders = true }), withProvider(func(c *provider.Config) { c.ProcessingDelay = time.Hour }))
+	tok := e.authorize(e.session(cart(line("A", 1, 10000))), buyer)
+	body := withCustomer(cart(line("A", 1, 10000)), buyer)
+	body["autoCapture"] = map[string]any{"enabled": true, "delayMinutes": 60}
+	var o struct{ OrderID string }
+	e.must(200, request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: body}).decode(t, &o)
+	advance := func(seconds int) {
+		e.must(200, request{method: "POST", path: "/v1/sandbox/test-clock/advance", body: map[string]any{"seconds": seconds}})
+	}
+	advance(3600)
+	if types := eventTypes(e.getOrder(o.OrderID, nil)); types[0] != "readyForCapture" {
+		t.Errorf("events an hour on = %v, want readyForCapture newest", types)
+	}
+	advance(3600)
+	if got := e.getOrder(o.OrderID, nil); len(got.Captured) != 1 {
+		t.Errorf("two hours on the order has %d captures, want its automatic one", len(got.Captured))
+	}
+	if docs := e.documents(o.OrderID); len(docs) != 1 || docs[0].Number == 0 {
+		t.Fatalf("documents after the capture = %+v, want one numbered invoice", docs)
+	}
+	advance(31 * 24 * 3600)
+	reminded := 0
+	for _, m := range e.mails(&e.a) {
+		if strings.HasPrefix(m.Subject, "Reminder: ") {
+			reminded++
+		}
+	}
+	if reminded != 1 {
+		t.Errorf("%d reminders 31 days on, want 1", reminded)
 	}
 }
