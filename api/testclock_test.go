@@ -116,19 +116,26 @@ func testTestClockRetries(t *testing.T, newEnv func(*testing.T, ...option) *env)
 	}
 }
 
-// Authorization tokens and sessions expire on the merchant's clock.
+// Authorization tokens and sessions expire on the merchant's clock, in
+// the API and in the buyer's dialog.
 func TestTestClockTokenExpiry(t *testing.T) { backends(t, testTestClockTokenExpiry) }
 
 func testTestClockTokenExpiry(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 	e := newEnv(t)
 	c := cart(line("A", 1, 10000))
-	sid := e.session(c)
+	sid, fresh := e.session(c), e.session(c)
 	tok := e.authorize(sid, buyer)
 	e.must(200, request{method: "POST", path: "/v1/sandbox/test-clock/advance", body: map[string]any{"to": e.clock.Now().Add(8 * 24 * time.Hour).Format(time.RFC3339)}})
 	var ps struct{ State string }
 	e.must(200, request{method: "GET", path: "/v1/payment-sessions/" + sid}).decode(t, &ps)
 	if ps.State != "expired" {
 		t.Errorf("session state after 8 days = %q, want expired", ps.State)
+	}
+	// The buyer's dialog reads the session's state on its merchant's clock.
+	var dialog struct{ State string }
+	e.must(200, request{method: "GET", path: "/payments/dialog/" + fresh + "/status"}).decode(t, &dialog)
+	if dialog.State != "expired" {
+		t.Errorf("dialog state of a session 8 days old = %q, want expired", dialog.State)
 	}
 	resp := e.do(request{method: "POST", path: "/v1/authorization-tokens/" + tok + "/order", body: withCustomer(c, buyer)})
 	if resp.status != 409 || !strings.Contains(string(resp.body), "expired") {
