@@ -147,13 +147,20 @@ func testTestClockTokenExpiry(t *testing.T, newEnv func(*testing.T, ...option) *
 }
 
 // Bad input is 400 and leaves the clock as it was; the clock never goes
-// back.
+// back. A retry with the same Idempotency-Key advances it once.
 func TestTestClockBadInput(t *testing.T) { backends(t, testTestClockBadInput) }
 
 func testTestClockBadInput(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 	e := newEnv(t)
-	e.must(200, request{method: "POST", path: "/v1/sandbox/test-clock/advance", body: map[string]any{"seconds": 3600}})
+	retry := request{method: "POST", path: "/v1/sandbox/test-clock/advance", body: map[string]any{"seconds": 3600}, header: map[string]string{"Idempotency-Key": "advance-1"}}
+	e.must(200, retry)
+	if resp := e.must(200, retry); resp.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the retry was not replayed: %s", resp.body)
+	}
 	before := e.testClock(nil)
+	if before.OffsetSeconds != 3600 {
+		t.Errorf("offset after an advance and its retry = %d, want 3600", before.OffsetSeconds)
+	}
 	for _, body := range []any{
 		nil, "{", "[]", map[string]any{},
 		map[string]any{"seconds": 0}, map[string]any{"seconds": -60}, map[string]any{"seconds": "soon"},
