@@ -49,6 +49,8 @@ func TestModeSandboxEndpoints(t *testing.T) {
 			{method: "POST", path: "/v1/sandbox/payment-sessions/" + id + "/sign"},
 			{method: "GET", path: "/v1/sandbox/mails"},
 			{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{"paymentReference": "1234574", "amount": 100, "currency": "SEK"}},
+			{method: "GET", path: "/v1/sandbox/test-clock"},
+			{method: "POST", path: "/v1/sandbox/test-clock/advance", body: map[string]any{"seconds": 60}},
 			{method: "GET", path: "/demo/shop"},
 			{method: "POST", path: "/demo/shop/session", body: map[string]any{"quantity": 1}},
 		} {

@@ -212,6 +212,11 @@ func TestOpenAPIFlow(t *testing.T) {
 	e.must(200, request{method: "GET", path: "/demo/shop"})
 	e.must(200, request{method: "POST", path: "/demo/shop/session", header: same, body: map[string]any{"quantity": 1}})
 
+	// The test clock, last: it moves merchant A's time on.
+	e.must(200, request{method: "GET", path: "/v1/sandbox/test-clock"})
+	e.must(200, request{method: "POST", path: "/v1/sandbox/test-clock/advance", body: map[string]any{"seconds": 15 * 24 * 3600}})
+	e.must(400, request{method: "POST", path: "/v1/sandbox/test-clock/advance", body: map[string]any{"seconds": 0}, header: invalidRequest})
+
 	// Too large, and over the merchant's quota.
 	small := newEnv(t, withConfig(func(c *api.Config) { c.MaxBodyBytes = 512 }), withLimits(api.Limits{Quota: limit.Quota{Rate: 1, Burst: 2}}, e.clock))
 	svt := validated(t, small)

@@ -58,8 +58,8 @@ func (s *Server) handleTestClockAdvance(w http.ResponseWriter, r *http.Request) 
 		}
 	case !in.Seconds.Set:
 		return kassa.Invalid("seconds", "give seconds (how far to move the clock) or to (an RFC 3339 time)")
-	case in.Seconds.V <= 0 || in.Seconds.V > int64(provider.MaxTestClockOffset/time.Second):
-		return kassa.Invalid("seconds", "seconds must be a positive number, at most %d", int64(provider.MaxTestClockOffset/time.Second))
+	case in.Seconds.Rounded || in.Seconds.V <= 0 || in.Seconds.V > int64(provider.MaxTestClockOffset/time.Second):
+		return kassa.Invalid("seconds", "seconds must be a positive whole number, at most %d", int64(provider.MaxTestClockOffset/time.Second))
 	default:
 		a.By = time.Duration(in.Seconds.V) * time.Second
 	}

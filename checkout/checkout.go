@@ -243,7 +243,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, locale, name
 // dialogPage is what the dialog template shows.
 // pageSession reads the session a buyer-facing page shows, found by find,
 // with its merchant's name.
-func (s *Server) pageSession(ctx context.Context, find func(store.ReadTx) (*session.Session, error)) (ps *session.Session, merchantName string, err error) {
+func (s *Server) pageSession(ctx context.Context, find func(store.ReadTx) (*session.Session, error)) (ps *session.Session, merchantName string, now time.Time, err error) {
 	err = s.app.View(ctx, func(tx store.ReadTx) error {
 		if ps, err = find(tx); err != nil {
 			return err
@@ -253,9 +253,10 @@ func (s *Server) pageSession(ctx context.Context, find func(store.ReadTx) (*sess
 			return err
 		}
 		merchantName = m.Name
-		return nil
+		now, err = s.app.NowOf(ctx, tx, ps.MerchantID) // the session's time is its merchant's
+		return err
 	})
-	return ps, merchantName, err
+	return ps, merchantName, now, err
 }
 
 type dialogPage struct {
@@ -274,9 +275,10 @@ func (s *Server) handleDialog(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var (
 		p   dialogPage
+		now time.Time
 		err error
 	)
-	p.Session, p.Merchant, err = s.pageSession(ctx, func(tx store.ReadTx) (*session.Session, error) {
+	p.Session, p.Merchant, now, err = s.pageSession(ctx, func(tx store.ReadTx) (*session.Session, error) {
 		return provider.PublicSession(ctx, tx, r.PathValue("sessionId"))
 	})
 	if err != nil {
@@ -284,7 +286,7 @@ func (s *Server) handleDialog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ps := p.Session
-	p.State = ps.DialogState(s.app.Now())
+	p.State = ps.DialogState(now)
 	p.Token = s.pageToken("dialog", ps.ID)
 	p.ExclVAT = ps.Amount - ps.VATAmount
 	p.Signatories = s.app.Verification() != ""
@@ -328,7 +330,10 @@ func (s *Server) dialogMutation(w http.ResponseWriter, r *http.Request, op func(
 		if err != nil {
 			return err
 		}
-		env := s.app.Env()
+		env, err := s.app.EnvOf(ctx, tx, ps.MerchantID)
+		if err != nil {
+			return err
+		}
 		if ps.DialogClosed(dialog) {
 			return kassa.Errorf(kassa.EConflict, "this dialog was closed; authorize again to open a new one")
 		}
@@ -436,15 +441,21 @@ func (s *Server) handleDialogStatus(w http.ResponseWriter, r *http.Request) erro
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Cache-Control", "no-store")
 	ctx := r.Context()
-	var ps *session.Session
+	var (
+		ps  *session.Session
+		now time.Time
+	)
 	err := s.app.View(ctx, func(tx store.ReadTx) (err error) {
-		ps, err = provider.PublicSession(ctx, tx, r.PathValue("sessionId"))
+		if ps, err = provider.PublicSession(ctx, tx, r.PathValue("sessionId")); err != nil {
+			return err
+		}
+		now, err = s.app.NowOf(ctx, tx, ps.MerchantID)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	v := dialogStatusView{State: ps.DialogState(s.app.Now()), ExpiresAt: ps.ExpiresAt, FrameOrigins: []string{}}
+	v := dialogStatusView{State: ps.DialogState(now), ExpiresAt: ps.ExpiresAt, FrameOrigins: []string{}}
 	if origins, setting := frameOrigins(ps); origins != nil {
 		v.FrameOrigins, v.Setting = origins, setting
 	}
@@ -473,7 +484,11 @@ func (s *Server) handleDialogClose(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return err
 		}
-		next, closed := ps.CloseDialog(s.app.Now(), dialog)
+		now, err := s.app.NowOf(ctx, tx, ps.MerchantID)
+		if err != nil {
+			return err
+		}
+		next, closed := ps.CloseDialog(now, dialog)
 		state, token := next.DialogOutcome(dialog)
 		v = confirmView{State: cmp.Or(state, "none"), Status: cmp.Or(state, "none"), AuthorizationToken: token, AuthToken: token}
 		if state == session.StateAwaitingSignatory {
@@ -538,16 +553,16 @@ func (s *Server) handleSignPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var (
 		p   signPage
+		now time.Time
 		err error
 	)
-	p.Session, p.Merchant, err = s.pageSession(ctx, func(tx store.ReadTx) (*session.Session, error) {
+	p.Session, p.Merchant, now, err = s.pageSession(ctx, func(tx store.ReadTx) (*session.Session, error) {
 		return s.signingSession(ctx, tx, r)
 	})
 	if err != nil {
 		s.renderSignError(w, r, err)
 		return
 	}
-	now := s.app.Now()
 	p.State = p.Session.StateAt(now)
 	p.Token = s.pageToken("sign", p.Session.ID)
 	p.Done = r.URL.Query().Get("done")
@@ -636,7 +651,10 @@ func (s *Server) signAction(r *http.Request) (string, error) {
 		if err != nil {
 			return err
 		}
-		env := s.app.Env()
+		env, err := s.app.EnvOf(ctx, tx, ps.MerchantID)
+		if err != nil {
+			return err
+		}
 		next, status := ps, http.StatusSeeOther
 		switch action {
 		case "approve":

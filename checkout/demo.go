@@ -143,7 +143,10 @@ func (s *Server) handleDemoAction(w http.ResponseWriter, r *http.Request) error 
 
 // demoStep does the action r names for merchant m.
 func (s *Server) demoStep(ctx context.Context, tx store.Tx, r *http.Request, m string, in *demoIn, out *demoOut) error {
-	env := s.app.Env()
+	env, err := s.app.EnvOf(ctx, tx, m)
+	if err != nil {
+		return err
+	}
 	switch r.PathValue("action") {
 	case "session":
 		return s.demoSession(ctx, tx, m, in.Quantity, demoLocale(in.Lang), env, out)

@@ -466,6 +466,38 @@ func (c *Client) SandboxPayment(ctx context.Context, p SandboxPaymentParams, opt
 	return &out, err
 }
 
+// TestClock is a sandbox merchant's clock: its time, by which its
+// sessions, tokens and orders expire and its other time-driven work falls
+// due, and how far that runs ahead of the wall clock.
+type TestClock struct {
+	Now           time.Time `json:"now"`
+	OffsetSeconds int64     `json:"offsetSeconds"`
+}
+
+// AdvanceTestClockParams move a test clock forward: by Seconds, or to To;
+// exactly one of them.
+type AdvanceTestClockParams struct {
+	Seconds int64     `json:"seconds,omitempty"`
+	To      time.Time `json:"to,omitzero"`
+}
+
+// GetTestClock reads the merchant's test clock (the sandbox only).
+func (c *Client) GetTestClock(ctx context.Context) (*TestClock, error) {
+	var out TestClock
+	_, err := c.Do(ctx, http.MethodGet, "/v1/sandbox/test-clock", nil, &out)
+	return &out, err
+}
+
+// AdvanceTestClock moves the merchant's test clock forward, never back
+// (the sandbox only). When it returns, the work the new time made due is
+// done: orders expired, became ready or were captured, their
+// notifications queued.
+func (c *Client) AdvanceTestClock(ctx context.Context, p AdvanceTestClockParams, opts ...CallOption) (*TestClock, error) {
+	var out TestClock
+	_, err := c.Do(ctx, http.MethodPost, "/v1/sandbox/test-clock/advance", p, &out, opts...)
+	return &out, err
+}
+
 // Mail is an e-mail Kassa sent, or will send, for the merchant.
 type Mail struct {
 	ID         string    `json:"id"`

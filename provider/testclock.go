@@ -49,8 +49,8 @@ func (s *Service) TestClockOf(ctx context.Context, tx store.ReadTx, merchantID s
 	if err := s.sandboxOnly(); err != nil {
 		return TestClock{}, err
 	}
-	now, err := s.NowOf(ctx, tx, merchantID)
-	return TestClock{Now: now, Offset: now.Sub(s.clock.Now())}, err
+	offset, err := tx.TestClockOffset(ctx, merchantID)
+	return TestClock{Now: s.clock.Now().Add(offset), Offset: offset}, err
 }
 
 // Advance says how far to move a test clock: By, or To a time; exactly

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -153,6 +155,7 @@ var Upgrades = []Upgrade{
 	{"Secrets", "0008_delivery_destinations.sql", UpgradeSecrets},
 	{"Clients", "0008_delivery_destinations.sql", UpgradeClients},
 	{"EndpointHealth", "0013_signing_keys.sql", UpgradeEndpointHealth},
+	{"OrderExpiry", "0015_invoice_settings.sql", UpgradeOrderExpiry},
 }
 
 // UpgradeEndpointHealth checks migration 0014, which gives endpoints
@@ -341,5 +344,52 @@ func NewerSchema(t *testing.T, exec Exec, open func() error) {
 	err := open()
 	if err == nil || !strings.Contains(err.Error(), future) || !strings.Contains(err.Error(), "A newer Kassa migrated it") {
 		t.Errorf("opening a schema with migration %s = %v, want it refused as newer than this build", future, err)
+	}
+}
+
+// UpgradeOrderExpiry checks migration 0016, which gives orders the time
+// their expiry is due, on a database whose schema is at 0015: exec writes
+// an order with lines uncaptured and a cancelled one as 0015 stored them,
+// then open brings the schema up to date. The first is due for its expiry
+// at its expiresAt (to the millisecond: SQLite computes it from the
+// document's text), the cancelled one never.
+func UpgradeOrderExpiry(t *testing.T, exec Exec, _ Count, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	const m = "ac_legacy"
+	env := order.Env{Now: t0, IDs: &kassatest.IDs{}}
+	var orders []*order.Order
+	for range 2 {
+		o, err := order.New(env, order.NewParams{MerchantID: m, StoreID: "1", SessionID: env.IDs.New(kassa.PrefixSession),
+			Currency: "SEK", Country: "SE", Locale: "sv-SE", Lines: lines, Totals: totals, Customer: customer, AuthorizeStatus: order.Authorized})
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders = append(orders, o)
+	}
+	cancelled, err := orders[1].Cancel(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders[1] = cancelled
+	for _, o := range orders {
+		doc, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = exec(ctx, `INSERT INTO orders (id, merchant_id, session_id, doc, ready_pending, ready_at, authorized, captured, refunded, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 0, $5, $6, 0, 0, $5, $5)`, o.ID, m, o.SessionID, string(doc), t0.UnixMicro(), o.AuthorizedAmount)
+		if err != nil {
+			t.Fatalf("writing 0015's data: %v", err)
+		}
+	}
+	s := open(t)
+	due := func(at time.Time) []store.OrderKey {
+		return mustView(t, s, func(tx store.ReadTx) ([]store.OrderKey, error) { return tx.OrdersDueExpiry(ctx, "", at, 10) })
+	}
+	if got := due(orders[0].ExpiresAt.Add(-time.Millisecond)); len(got) != 0 {
+		t.Errorf("due for expiry before expiresAt after the upgrade: %v", got)
+	}
+	if diff := cmp.Diff([]store.OrderKey{{MerchantID: m, OrderID: orders[0].ID}}, due(orders[0].ExpiresAt.Add(time.Millisecond))); diff != "" {
+		t.Errorf("due for expiry after the upgrade (-want +got):\n%s", diff)
 	}
 }
