@@ -217,6 +217,9 @@ func TestDocumentUBL(t *testing.T) {
 			{method: "GET", path: path, header: map[string]string{"Accept": "application/pdf;q=0.5, text/xml"}},
 		} {
 			resp := e.must(200, r)
+			if cd := resp.header.Get("Content-Disposition"); cd != `inline; filename="invoice-1.xml"` || resp.header.Get("Vary") != "Accept" {
+				t.Errorf("%s %v: Content-Disposition %q, Vary %q", r.path, r.header, cd, resp.header.Get("Vary"))
+			}
 			if ct := resp.header.Get("Content-Type"); ct != "application/xml" || !bytes.Contains(resp.body, []byte(ubl.CustomizationID)) ||
 				!bytes.Contains(resp.body, []byte("<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>")) {
 				t.Errorf("%s %v: %s %.300s", r.path, r.header, ct, resp.body)

@@ -289,6 +289,10 @@ func TestSendOnce(t *testing.T) {
 func TestSendEInvoice(t *testing.T) {
 	backends(t, func(t *testing.T, st store.Store) {
 		srv, c := startSMTP(t), kassatest.NewClock(t0)
+		edi := func(o *order.Order, _ *invoice.Settings) {
+			o.Customer.InvoiceChannel = order.InvoiceChannel{Type: "edi", Details: "7350053850019"}
+		}
+		queue(t, st, 2, edi) // the seller's settings lack what an e-invoice needs
 		queue(t, st, 1, func(o *order.Order, s *invoice.Settings) {
 			o.Customer.CompanyID, o.Customer.VATID = "559311-3714", "SE559311371401"
 			o.Customer.InvoiceChannel = order.InvoiceChannel{Type: "edi", Details: "7350053850019"}
@@ -297,10 +301,18 @@ func TestSendEInvoice(t *testing.T) {
 				PostalCode: "118 60", City: "Stockholm", Country: "SE"}
 			s.Bankgiro = "5050-1055"
 		})
-		if n, err := newSender(st, srv, c).SendDue(t.Context()); err != nil || n != 1 {
-			t.Fatalf("SendDue = %d, %v; want 1 sent", n, err)
+		if n, err := newSender(st, srv, c).SendDue(t.Context()); err != nil || n != 2 {
+			t.Fatalf("SendDue = %d, %v; want 2 sent", n, err)
 		}
-		p := parse(t, srv.messages()[0].data)
+		byID := map[string]parsed{}
+		for _, m := range srv.messages() {
+			p := parse(t, m.data)
+			byID[p.messageID] = p
+		}
+		if p := byID["<doc_2@kassa.test>"]; p.pdf == nil || p.xml != nil {
+			t.Errorf("a mail whose e-invoice cannot be built: PDF %d bytes, XML %d bytes; want the PDF alone", len(p.pdf), len(p.xml))
+		}
+		p := byID["<doc_1@kassa.test>"]
 		if p.pdf == nil || !bytes.Contains(p.xml, []byte(ubl.CustomizationID)) ||
 			!bytes.Contains(p.xml, []byte(`<cbc:EndpointID schemeID="0088">7350053850019</cbc:EndpointID>`)) {
 			t.Errorf("attachments: PDF %d bytes, XML:\n%s", len(p.pdf), p.xml)
