@@ -231,8 +231,10 @@ func TestDocumentUBL(t *testing.T) {
 				t.Errorf("Accept %q: %s, want the PDF", accept, ct)
 			}
 		}
-		if resp := e.do(request{method: "GET", path: path, header: map[string]string{"Accept": "image/png"}}); resp.status != 406 || resp.code() != "not_acceptable" {
-			t.Errorf("Accept image/png: %d %s, want 406 not_acceptable", resp.status, resp.body)
+		for _, accept := range []string{"image/png", "application/pdf;q=0, application/xml;q=NaN", "application/json"} {
+			if resp := e.do(request{method: "GET", path: path, header: map[string]string{"Accept": accept}}); resp.status != 406 || resp.code() != "not_acceptable" {
+				t.Errorf("Accept %s: %d %s, want 406 not_acceptable", accept, resp.status, resp.body)
+			}
 		}
 		if resp := e.do(request{method: "GET", path: path + "?format=docx"}); resp.status != 400 || resp.code() != "invalid_request" {
 			t.Errorf("format=docx: %d %s, want 400", resp.status, resp.body)
