@@ -7,15 +7,16 @@ import (
 
 // Error codes. Each maps to exactly one HTTP status (package wire).
 const (
-	EInvalid      = "invalid_request"   // malformed or rule-breaking input
-	ENotFound     = "not_found"         // no such resource for this merchant
-	EConflict     = "conflict"          // not allowed in the resource's current state
-	EUnauthorized = "unauthorized"      // missing or bad credentials
-	EForbidden    = "forbidden"         // valid credentials whose scope does not allow the request
-	ETooLarge     = "request_too_large" // body over the size limit
-	ERateLimited  = "rate_limited"      // too many requests of a kind for now; retry later
-	ERejected     = "rejected"          // the risk assessment declined the buyer
-	EInternal     = "internal"          // anything not caused by the caller
+	EInvalid       = "invalid_request"   // malformed or rule-breaking input
+	ENotFound      = "not_found"         // no such resource for this merchant
+	EConflict      = "conflict"          // not allowed in the resource's current state
+	EUnauthorized  = "unauthorized"      // missing or bad credentials
+	EForbidden     = "forbidden"         // valid credentials whose scope does not allow the request
+	ETooLarge      = "request_too_large" // body over the size limit
+	ENotAcceptable = "not_acceptable"    // no representation the request's Accept names
+	ERateLimited   = "rate_limited"      // too many requests of a kind for now; retry later
+	ERejected      = "rejected"          // the risk assessment declined the buyer
+	EInternal      = "internal"          // anything not caused by the caller
 
 	// ESessionCompleted is Ledyer's numeric code for updating a completed
 	// session; clients search error text for it, so it is kept verbatim.

@@ -3,12 +3,16 @@ package api
 import (
 	"context"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf"
+	"github.com/kassa-pay/kassa/invoice/ubl"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
@@ -21,7 +25,7 @@ func (s *Server) handleDocumentPDF(w http.ResponseWriter, r *http.Request) error
 	d, err := s.app.NumberedDocument(r.Context(), func(tx store.ReadTx) (*invoice.Document, error) {
 		return tx.Document(r.Context(), principal(r).MerchantID, r.PathValue("documentId"))
 	})
-	return writePDF(w, d, err)
+	return writeDocument(w, r, d, err)
 }
 
 // handleBuyerPDF serves a document to whoever holds its access token: the
@@ -31,22 +35,94 @@ func (s *Server) handleBuyerPDF(w http.ResponseWriter, r *http.Request) error {
 		return tx.DocumentByToken(r.Context(), r.PathValue("token"))
 	})
 	w.Header().Set("Referrer-Policy", "no-referrer") // keep the token out of other sites' logs
-	return writePDF(w, d, err)
+	return writeDocument(w, r, d, err)
 }
 
-func writePDF(w http.ResponseWriter, d *invoice.Document, err error) error {
+// writeDocument answers d as the request asks (documentFormat): its PDF,
+// or its Peppol BIS Billing 3.0 XML.
+func writeDocument(w http.ResponseWriter, r *http.Request, d *invoice.Document, err error) error {
+	w.Header().Add("Vary", "Accept")
+	format, ferr := documentFormat(r)
+	if ferr != nil {
+		return ferr
+	}
 	if err != nil {
 		return err
 	}
-	b, err := pdf.Render(d)
+	var b []byte
+	if format == "ubl" {
+		b, err = ubl.Build(d)
+		w.Header().Set("Content-Type", "application/xml")
+	} else {
+		b, err = pdf.Render(d)
+		w.Header().Set("Content-Type", "application/pdf")
+	}
 	if err != nil {
+		w.Header().Del("Content-Type")
 		return err
 	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%d.pdf"`, d.Kind, d.Number))
+	ext := map[string]string{"ubl": "xml", "pdf": "pdf"}[format]
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%d.%s"`, d.Kind, d.Number, ext))
 	w.Header().Set("Cache-Control", "private, max-age=3600") // documents never change
 	w.Write(b)
 	return nil
+}
+
+// documentFormat is how a document is asked for: "ubl" with
+// ?format=ubl, or with an Accept that names application/xml (or
+// text/xml) above what it gives the PDF; "pdf" with ?format=pdf, without
+// an Accept, or with one that accepts application/pdf; else the request
+// is refused, not_acceptable. A browser's Accept names application/xml
+// beside text/html, so one that names text/html gets the PDF, as the
+// buyer's link always has.
+func documentFormat(r *http.Request) (string, error) {
+	switch f := r.URL.Query().Get("format"); f {
+	case "ubl", "pdf":
+		return f, nil
+	case "":
+	default:
+		return "", kassa.Invalid("format", "format must be pdf or ubl, not %q", f)
+	}
+	accept := strings.Join(r.Header.Values("Accept"), ",")
+	if strings.TrimSpace(accept) == "" {
+		return "pdf", nil
+	}
+	var pdfQ, pdfWild, xmlQ float64 = -1, -1, 0
+	html := false
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(part)
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if v, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(v, 64); err != nil || !(q >= 0 && q <= 1) { // NaN too
+				continue
+			}
+		}
+		switch mt {
+		case "application/pdf":
+			pdfQ = max(pdfQ, q)
+		case "application/*", "*/*":
+			pdfWild = max(pdfWild, q)
+		case "application/xml", "text/xml":
+			xmlQ = max(xmlQ, q)
+		case "text/html":
+			html = html || q > 0
+		}
+	}
+	if pdfQ < 0 { // a type named outranks the wildcards that cover it
+		pdfQ = max(pdfWild, 0)
+	}
+	switch {
+	case xmlQ > 0 && xmlQ > pdfQ && !html:
+		return "ubl", nil
+	case pdfQ > 0:
+		return "pdf", nil
+	case xmlQ > 0:
+		return "ubl", nil
+	}
+	return "", kassa.Errorf(kassa.ENotAcceptable, "a document is served as application/pdf, or as a Peppol BIS Billing 3.0 e-invoice as application/xml; the Accept header names neither")
 }
 
 // documentView is a document as the API lists it.

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
+	"github.com/kassa-pay/kassa/invoice/ubl"
+	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/provider"
 )
 
@@ -197,6 +199,57 @@ func TestLiveCaptureNeedsCompleteSettings(t *testing.T) {
 		e.must(200, request{method: "GET", path: "/v1/sandbox/mails"}).decode(t, &mails)
 		if len(mails.Mails) != 1 || mails.Mails[0].Subject != "Faktura 1 från "+docs[0].Seller.Name {
 			t.Errorf("mails %+v, want the invoice's from the merchant", mails.Mails)
+		}
+	})
+}
+
+// A document is served as a Peppol BIS Billing 3.0 e-invoice to a request
+// that asks for application/xml or ?format=ubl, to its merchant and on
+// the buyer's link; as its PDF otherwise, a browser's Accept included;
+// and an Accept naming neither is refused, 406 not_acceptable.
+func TestDocumentUBL(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		e.must(200, request{method: "PUT", path: "/v1/invoice-settings", body: sellerSettings()})
+		id := e.order(cart(line("A", 1, 10000)))
+		e.must(201, request{method: "POST", path: "/v1/orders/" + id + "/acknowledge"})
+		e.must(200, request{method: "POST", path: "/v1/orders/" + id + "/capture", body: map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}})
+		path := "/v1/documents/" + e.documents(id)[0].ID
+		for _, r := range []request{
+			{method: "GET", path: path, header: map[string]string{"Accept": "application/xml"}},
+			{method: "GET", path: path + "?format=ubl"},
+			{method: "GET", path: path, header: map[string]string{"Accept": "application/pdf;q=0.5, text/xml"}},
+		} {
+			resp := e.must(200, r)
+			if cd := resp.header.Get("Content-Disposition"); cd != `inline; filename="invoice-1.xml"` || resp.header.Get("Vary") != "Accept" {
+				t.Errorf("%s %v: Content-Disposition %q, Vary %q", r.path, r.header, cd, resp.header.Get("Vary"))
+			}
+			if ct := resp.header.Get("Content-Type"); ct != "application/xml" || !bytes.Contains(resp.body, []byte(ubl.CustomizationID)) ||
+				!bytes.Contains(resp.body, []byte("<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>")) {
+				t.Errorf("%s %v: %s %.300s", r.path, r.header, ct, resp.body)
+			}
+		}
+		for _, accept := range []string{"", "*/*", "application/pdf", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"} {
+			resp := e.must(200, request{method: "GET", path: path, header: map[string]string{"Accept": accept}})
+			if ct := resp.header.Get("Content-Type"); ct != "application/pdf" {
+				t.Errorf("Accept %q: %s, want the PDF", accept, ct)
+			}
+		}
+		for _, accept := range []string{"image/png", "application/pdf;q=0, application/xml;q=NaN", "application/json"} {
+			if resp := e.do(request{method: "GET", path: path, header: map[string]string{"Accept": accept}}); resp.status != 406 || resp.code() != "not_acceptable" {
+				t.Errorf("Accept %s: %d %s, want 406 not_acceptable", accept, resp.status, resp.body)
+			}
+		}
+		if resp := e.do(request{method: "GET", path: path + "?format=docx"}); resp.status != 400 || resp.code() != "invalid_request" {
+			t.Errorf("format=docx: %d %s, want 400", resp.status, resp.body)
+		}
+		d := e.documents(id)[0]
+		buyerPath, err := d.BuyerPath(kassatest.KEK())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp := e.must(200, request{method: "GET", path: buyerPath + "?format=ubl"}); !bytes.Contains(resp.body, []byte("<Invoice ")) {
+			t.Errorf("buyer's link as UBL: %.200s", resp.body)
 		}
 	})
 }

@@ -256,6 +256,14 @@ func (c *Client) DocumentPDF(ctx context.Context, documentID string) ([]byte, er
 	return b, err
 }
 
+// DocumentUBL is a document as a Peppol BIS Billing 3.0 e-invoice: its
+// UBL 2.1 Invoice or CreditNote XML.
+func (c *Client) DocumentUBL(ctx context.Context, documentID string) ([]byte, error) {
+	var b []byte
+	_, err := c.send(ctx, &request{method: http.MethodGet, path: "/v1/documents/" + escape(documentID), accept: "application/xml"}, &b, nil)
+	return b, err
+}
+
 // InvoiceSettings are the merchant's invoicing choices.
 type InvoiceSettings struct {
 	Seller       Party  `json:"seller"`

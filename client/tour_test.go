@@ -385,3 +385,30 @@ func isCode(err error, code string) bool {
 	e, ok := errors.AsType[*client.Error](err)
 	return ok && e.Code == code
 }
+
+// A document fetched as an e-invoice is its Peppol BIS Billing 3.0 XML:
+// an Invoice for the capture, a CreditNote naming it for the refund.
+func TestDocumentUBL(t *testing.T) {
+	k := newKassa(t)
+	c, ctx := k.client(), t.Context()
+	settings := must(c.GetInvoiceSettings(ctx))
+	settings.Seller = client.Party{Name: "Example AB", OrgNo: "556123-4567", VATID: "SE556123456701",
+		StreetAddress: "Ringvägen 10", PostalCode: "118 60", City: "Stockholm", Country: "SE"}
+	settings.Bankgiro = "5050-1055"
+	must(c.PutInvoiceSettings(ctx, *settings))
+	o := order(t, c, cartOf(chairs(1)), "559311-3714")
+	o = must(c.AcknowledgeOrder(ctx, o.ID))
+	o = must(c.CaptureOrder(ctx, o.ID, client.CaptureParams{OrderLines: o.Uncaptured.OrderLines, TotalCaptureAmount: o.UncapturedAmount.MinorUnits}))
+	must(c.RefundOrder(ctx, o.ID, o.Captured[0].LedgerID, "returned"))
+	docs := must(c.OrderDocuments(ctx, o.ID))
+	if len(docs) != 2 {
+		t.Fatalf("%d documents, want an invoice and a credit note", len(docs))
+	}
+	inv, cn := must(c.DocumentUBL(ctx, docs[0].ID)), must(c.DocumentUBL(ctx, docs[1].ID))
+	if !bytes.Contains(inv, []byte("<Invoice ")) || !bytes.Contains(inv, []byte("urn:fdc:peppol.eu:2017:poacc:billing:01:1.0")) {
+		t.Errorf("invoice:\n%s", inv)
+	}
+	if !bytes.Contains(cn, []byte("<CreditNote ")) || !bytes.Contains(cn, []byte("<cac:InvoiceDocumentReference>")) {
+		t.Errorf("credit note:\n%s", cn)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/kassa-pay/kassa/i18n"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf"
+	"github.com/kassa-pay/kassa/invoice/ubl"
 	"github.com/kassa-pay/kassa/seal"
 	"github.com/kassa-pay/kassa/store"
 	mail "github.com/wneessen/go-mail"
@@ -198,7 +199,26 @@ func (s *Sender) message(ctx context.Context, m *store.Mail) (*mail.Msg, error) 
 	if err := msg.AttachReader(name, bytes.NewReader(b), mail.WithFileContentType(mail.ContentType("application/pdf"))); err != nil {
 		return nil, fmt.Errorf("attach %s: %w", name, err)
 	}
+	if d.EInvoice() {
+		s.attachUBL(msg, m, d)
+	}
 	return msg, nil
+}
+
+// attachUBL attaches d's Peppol BIS Billing 3.0 XML for a buyer who asked
+// for e-invoices. A document that cannot be one (the seller's settings
+// lack what the rules ask) still goes out as its PDF: the buyer gets the
+// invoice, and the log says what the e-invoice lacks.
+func (s *Sender) attachUBL(msg *mail.Msg, m *store.Mail, d *invoice.Document) {
+	x, err := ubl.Build(d)
+	if err != nil {
+		s.Log.Warn("mail sent without its e-invoice", "mail", m.ID, "document", d.ID, "err", err)
+		return
+	}
+	name := fmt.Sprintf("%s-%d.xml", d.Kind, d.Number)
+	if err := msg.AttachReader(name, bytes.NewReader(x), mail.WithFileContentType(mail.ContentType("application/xml"))); err != nil {
+		s.Log.Warn("mail sent without its e-invoice", "mail", m.ID, "document", d.ID, "err", err)
+	}
 }
 
 // from sets the sender: the From address Kassa sends with, under the

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf/pdftest"
+	"github.com/kassa-pay/kassa/invoice/ubl"
 	"github.com/kassa-pay/kassa/mailer"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/order"
@@ -30,17 +31,21 @@ import (
 var t0 = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 
 // queue issues invoice n for merchant ac_1, numbers it and queues its
-// mail, as the API does.
-func queue(t *testing.T, st store.Store, n int64) *store.Mail {
+// mail, as the API does; edits change the order and the settings first.
+func queue(t *testing.T, st store.Store, n int64, edits ...func(*order.Order, *invoice.Settings)) *store.Mail {
 	t.Helper()
 	o := &order.Order{
 		ID: "or_1", MerchantID: "ac_1", Currency: "SEK", OrderReference: "ABC12345",
 		Customer: order.Customer{CompanyName: "Köpare AB", Email: "ap@buyer.example", InvoiceChannel: order.InvoiceChannel{Type: "email", Details: "copy@buyer.example"}},
 		Captured: []order.Chunk{{LedgerID: "in_c", Lines: []order.Line{{Reference: "A", Description: "Chair", Quantity: 1, VAT: 2500, TotalAmount: 12500, TotalVATAmount: 2500}}}},
 	}
+	settings := invoice.Settings{Seller: invoice.Party{Name: "Säljare AB", Country: "SE"}}
+	for _, edit := range edits {
+		edit(o, &settings)
+	}
 	ocr, _ := invoice.NewOCR("77" + string(rune('0'+n)))
 	d, err := invoice.Issue(o, invoice.Need{Kind: invoice.KindInvoice, LedgerID: "in_c"}, invoice.Params{
-		ID: "doc_" + string(rune('0'+n)), Reference: ocr, Settings: invoice.Settings{Seller: invoice.Party{Name: "Säljare AB", Country: "SE"}},
+		ID: "doc_" + string(rune('0'+n)), Reference: ocr, Settings: settings,
 		AccessToken: "tok" + string(rune('0'+n)), Now: t0,
 	}, nil, nil)
 	if err != nil {
@@ -50,7 +55,10 @@ func queue(t *testing.T, st store.Store, n int64) *store.Mail {
 	d.LedgerID += string(rune('0' + n))
 	m := &store.Mail{
 		ID: "mail_" + d.ID, MerchantID: "ac_1", DocumentID: d.ID, MessageID: d.ID + "@kassa.test",
-		To: []string{d.Buyer.Email}, Cc: []string{d.CopyTo}, Subject: "Invoice", NextAt: t0, CreatedAt: t0,
+		To: []string{d.Buyer.Email}, Subject: "Invoice", NextAt: t0, CreatedAt: t0,
+	}
+	if d.CopyTo != "" {
+		m.Cc = []string{d.CopyTo}
 	}
 	ctx := context.Background()
 	if err := st.Update(ctx, func(tx store.Tx) error { return tx.CreateDocument(ctx, d) }); err != nil {
@@ -96,7 +104,7 @@ func newSender(st store.Store, srv *kassatest.SMTP, c *kassatest.Clock) *mailer.
 type parsed struct {
 	messageID, subject, text string
 	from                     *mail.Address // the From header
-	pdf                      []byte
+	pdf, xml                 []byte        // the attachments
 }
 
 func parse(t *testing.T, raw []byte) parsed {
@@ -140,14 +148,18 @@ func parse(t *testing.T, raw []byte) parsed {
 		switch {
 		case strings.HasPrefix(ct, "text/plain"):
 			p.text = string(b)
-		case strings.HasPrefix(ct, "application/pdf"):
+		case strings.HasPrefix(ct, "application/pdf"), strings.HasPrefix(ct, "application/xml"):
 			if part.Header.Get("Content-Transfer-Encoding") == "base64" {
 				b, err = decodeBase64(b)
 				if err != nil {
 					t.Fatal(err)
 				}
 			}
-			p.pdf = b
+			if strings.HasPrefix(ct, "application/pdf") {
+				p.pdf = b
+			} else {
+				p.xml = b
+			}
 		}
 	}
 	return p
@@ -187,10 +199,50 @@ func TestSendOnce(t *testing.T) {
 		if text := pdftest.Text(t, p.pdf); !strings.Contains(text, "Invoice") || !strings.Contains(text, "Köpare AB") {
 			t.Errorf("attached PDF text:\n%s", text)
 		}
+		if p.xml != nil {
+			t.Errorf("an e-mail buyer's mail carries an e-invoice:\n%s", p.xml)
+		}
 		var log []store.Mail
 		st.View(t.Context(), func(tx store.ReadTx) (err error) { log, err = tx.Mails(t.Context(), "ac_1", 10); return err })
 		if len(log) != 1 || log[0].SentAt.IsZero() || log[0].Attempts != 1 {
 			t.Errorf("mail log = %+v", log)
+		}
+	})
+}
+
+// A buyer whose invoice channel is "edi" (a GLN) gets the invoice's
+// Peppol BIS Billing 3.0 XML attached beside the PDF, addressed to that
+// GLN.
+func TestSendEInvoice(t *testing.T) {
+	backends(t, func(t *testing.T, st store.Store) {
+		srv, c := kassatest.StartSMTP(t), kassatest.NewClock(t0)
+		edi := func(o *order.Order, _ *invoice.Settings) {
+			o.Customer.InvoiceChannel = order.InvoiceChannel{Type: "edi", Details: "7350053850019"}
+		}
+		queue(t, st, 2, edi) // the seller's settings lack what an e-invoice needs
+		queue(t, st, 1, func(o *order.Order, s *invoice.Settings) {
+			o.Customer.CompanyID, o.Customer.VATID = "559311-3714", "SE559311371401"
+			o.Customer.InvoiceChannel = order.InvoiceChannel{Type: "edi", Details: "7350053850019"}
+			o.Customer.BillingAddress = order.Address{CompanyName: "Köpare AB", StreetAddress: "Gatan 1", PostalCode: "111 22", City: "Stockholm", Country: "SE"}
+			s.Seller = invoice.Party{Name: "Säljare AB", OrgNo: "556123-4567", VATID: "SE556123456701", StreetAddress: "Ringvägen 10",
+				PostalCode: "118 60", City: "Stockholm", Country: "SE"}
+			s.Bankgiro = "5050-1055"
+		})
+		if n, err := newSender(st, srv, c).SendDue(t.Context()); err != nil || n != 2 {
+			t.Fatalf("SendDue = %d, %v; want 2 sent", n, err)
+		}
+		byID := map[string]parsed{}
+		for _, m := range srv.Messages() {
+			p := parse(t, m.Data)
+			byID[p.messageID] = p
+		}
+		if p := byID["<doc_2@kassa.test>"]; p.pdf == nil || p.xml != nil {
+			t.Errorf("a mail whose e-invoice cannot be built: PDF %d bytes, XML %d bytes; want the PDF alone", len(p.pdf), len(p.xml))
+		}
+		p := byID["<doc_1@kassa.test>"]
+		if p.pdf == nil || !bytes.Contains(p.xml, []byte(ubl.CustomizationID)) ||
+			!bytes.Contains(p.xml, []byte(`<cbc:EndpointID schemeID="0088">7350053850019</cbc:EndpointID>`)) {
+			t.Errorf("attachments: PDF %d bytes, XML:\n%s", len(p.pdf), p.xml)
 		}
 	})
 }

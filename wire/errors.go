@@ -21,6 +21,7 @@ var statusOf = map[string]int{
 	kassa.EConflict:            http.StatusConflict,
 	kassa.EIdempotencyInFlight: http.StatusConflict,
 	kassa.ETooLarge:            http.StatusRequestEntityTooLarge,
+	kassa.ENotAcceptable:       http.StatusNotAcceptable,
 	kassa.ERateLimited:         http.StatusTooManyRequests,
 	kassa.EIdempotencyMismatch: http.StatusUnprocessableEntity,
 	kassa.EInternal:            http.StatusInternalServerError,

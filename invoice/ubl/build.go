@@ -232,18 +232,18 @@ func (d *Document) hasCategory(cat string) bool {
 	return slices.ContainsFunc(d.Lines(), func(l Line) bool { return l.Item.Category.ID == cat })
 }
 
+// fTax is how a Swedish seller states its F-tax approval, as its tax
+// registration identifier (BT-32; Peppol's SE-R-005).
+const fTax = "Godkänd för F-skatt"
+
 func seller(d *invoice.Document) Party {
 	s := d.Seller
 	p := party(s, "")
-	var form []string
-	if s.RegisteredOffice != "" {
-		form = append(form, "Säte "+s.RegisteredOffice)
+	if s.RegisteredOffice != "" && p.Legal != nil {
+		p.Legal.Form = "Säte " + s.RegisteredOffice
 	}
 	if d.FTax {
-		form = append(form, "Godkänd för F-skatt")
-	}
-	if p.Legal != nil && len(form) > 0 {
-		p.Legal.Form = strings.Join(form, ". ")
+		p.TaxSchemes = append(p.TaxSchemes, PartyTax{CompanyID: fTax, TaxScheme: IDRef{"TAX"}})
 	}
 	return p
 }
@@ -275,7 +275,7 @@ func party(s invoice.Party, gln string) Party {
 		}
 	}
 	if s.VATID != "" {
-		p.TaxScheme = &PartyTax{CompanyID: s.VATID, TaxScheme: IDRef{"VAT"}}
+		p.TaxSchemes = []PartyTax{{CompanyID: s.VATID, TaxScheme: IDRef{"VAT"}}}
 	}
 	return p
 }

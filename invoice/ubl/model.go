@@ -111,9 +111,19 @@ type Party struct {
 	EndpointID *SchemeID    `xml:"cbc:EndpointID"`
 	Name       *PartyName   `xml:"cac:PartyName"`
 	Address    *Address     `xml:"cac:PostalAddress"`
-	TaxScheme  *PartyTax    `xml:"cac:PartyTaxScheme"`
+	TaxSchemes []PartyTax   `xml:"cac:PartyTaxScheme"`
 	Legal      *LegalEntity `xml:"cac:PartyLegalEntity"`
 	Contact    *Contact     `xml:"cac:Contact"`
+}
+
+// TaxID is p's identifier under scheme ("VAT" or "TAX"), or "".
+func (p *Party) TaxID(scheme string) string {
+	for _, t := range p.TaxSchemes {
+		if t.TaxScheme.ID == scheme {
+			return t.CompanyID
+		}
+	}
+	return ""
 }
 
 // SchemeID is an identifier with its scheme (an EAS or ICD code).
@@ -140,8 +150,9 @@ type Country struct {
 	Code string `xml:"cbc:IdentificationCode,omitempty"`
 }
 
-// PartyTax is a party's VAT identifier (BT-31, BT-48), or the seller's
-// tax registration (BT-32) under the scheme "TAX" (F-tax).
+// PartyTax is a party's VAT identifier (BT-31, BT-48) under the scheme
+// "VAT", or the seller's tax registration (BT-32) under "TAX": for a
+// Swedish seller its F-tax approval, "Godkänd för F-skatt".
 type PartyTax struct {
 	CompanyID string `xml:"cbc:CompanyID,omitempty"`
 	TaxScheme IDRef  `xml:"cac:TaxScheme"`

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/money"
 )
 
@@ -59,6 +60,7 @@ func Validate(d *Document) Violations {
 	c.totals(d)
 	c.vat(d)
 	c.payment(d)
+	c.swedish(d)
 	c.empty(d)
 	return c.vs
 }
@@ -120,11 +122,10 @@ func (c *checker) parties(d *Document) {
 	c.rule(b.EndpointID != nil && b.EndpointID.Value != "", "PEPPOL-EN16931-R010", "Buyer electronic address MUST be provided.")
 	c.rule(s.EndpointID == nil || s.EndpointID.SchemeID != "", "BR-62", "The Seller electronic address (BT-34) shall have a Scheme identifier.")
 	c.rule(b.EndpointID == nil || b.EndpointID.SchemeID != "", "BR-63", "The Buyer electronic address (BT-49) shall have a Scheme identifier.")
-	c.rule(s.TaxScheme != nil || (s.Legal != nil && s.Legal.CompanyID != nil), "BR-CO-26",
+	c.rule(s.TaxID("VAT") != "" || (s.Legal != nil && s.Legal.CompanyID != nil), "BR-CO-26",
 		"In order for the buyer to automatically identify a supplier, the Seller identifier (BT-29), the Seller legal registration identifier (BT-30) and/or the Seller VAT identifier (BT-31) shall be present.")
 	for _, p := range []Party{s, b} {
-		if p.TaxScheme != nil {
-			id := p.TaxScheme.CompanyID
+		if id := p.TaxID("VAT"); id != "" {
 			c.rule(len(id) > 2 && strings.Contains(vatPrefixes, " "+id[:2]+" "), "BR-CO-09",
 				"The Seller VAT identifier (BT-31) and the Buyer VAT identifier (BT-48) shall have a prefix in accordance with ISO code ISO 3166-1 alpha-2 by which the country of issue may be identified (%q has none).", id)
 		}
@@ -298,7 +299,7 @@ func (c *checker) vat(d *Document) {
 	}
 	s := d.Supplier.Party
 	b := d.Customer.Party
-	sellerVAT := s.TaxScheme != nil && s.TaxScheme.CompanyID != ""
+	sellerVAT := s.TaxID("VAT") != ""
 	for _, cr := range categoryRules {
 		lines := 0
 		for _, l := range d.Lines() {
@@ -332,7 +333,7 @@ func (c *checker) vat(d *Document) {
 		if lines > 0 {
 			ok := sellerVAT
 			if cr.buyerID {
-				buyerVAT := b.TaxScheme != nil && b.TaxScheme.CompanyID != ""
+				buyerVAT := b.TaxID("VAT") != ""
 				ok = ok && (buyerVAT || (cr.code == CategoryReverse && legalID(b) != nil))
 			}
 			c.rule(ok, cr.prefix+"-02", "An Invoice that contains an Invoice line (BG-25) where the Invoiced item VAT category code (BT-151) is %q shall contain the Seller VAT Identifier (BT-31)%s.",
@@ -384,6 +385,50 @@ func (c *checker) payment(d *Document) {
 		if pm.Code == "30" || pm.Code == "31" || pm.Code == "58" {
 			c.rule(pm.Account != nil && pm.Account.ID != "", "BR-61",
 				"If the Payment means type code (BT-81) means SEPA credit transfer, Local credit transfer or Non-SEPA international credit transfer, the Payment account identifier (BT-84) shall be present.")
+		}
+	}
+}
+
+// swedish checks the Peppol rules for Swedish sellers (SE-R-…): those
+// with a seller whose postal address is in Sweden and, for the VAT ones,
+// whose VAT number is Swedish.
+func (c *checker) swedish(d *Document) {
+	s := d.Supplier.Party
+	if s.Address == nil || s.Address.Country == nil || s.Address.Country.Code != "SE" {
+		return
+	}
+	if vat := s.TaxID("VAT"); strings.HasPrefix(vat, "SE") {
+		c.rule(len(vat) == 14, "SE-R-001", "For Swedish suppliers, Swedish VAT-numbers must consist of 14 characters.")
+		c.rule(len(vat) >= 12 && digits(vat[len(vat)-12:]) == vat[len(vat)-12:], "SE-R-002",
+			"For Swedish suppliers, the Swedish VAT-numbers must have the trailing 12 characters in numeric form.")
+		var cats []TaxCategory
+		for _, tt := range d.TaxTotals {
+			for _, st := range tt.Subtotals {
+				cats = append(cats, st.Category)
+			}
+		}
+		for _, l := range d.Lines() {
+			cats = append(cats, l.Item.Category)
+		}
+		for _, cat := range cats {
+			if cat.ID == CategoryStandard {
+				c.rule(cat.Percent != nil && slices.Contains([]Percent{2500, 1200, 600}, *cat.Percent), "SE-R-006",
+					"For Swedish suppliers, only standard VAT rate of 6, 12 or 25 are used.")
+			}
+		}
+	}
+	if id := legalID(s); id != nil {
+		v := strings.TrimSpace(id.Value)
+		c.rule(v != "" && digits(v) == v, "SE-R-003", "Swedish organisation numbers should be numeric.")
+		c.rule(len(v) == 10, "SE-R-004", "Swedish organisation numbers consist of 10 characters.")
+		_, err := invoice.OrgNo("SE", v)
+		c.rule(len(v) != 10 || digits(v) != v || err == nil, "SE-R-013",
+			"The last digit of a Swedish organization number must be valid according to the Luhn algorithm.")
+		for _, t := range s.TaxSchemes {
+			if !strings.EqualFold(t.TaxScheme.ID, "VAT") {
+				c.rule(strings.EqualFold(strings.TrimSpace(t.CompanyID), fTax), "SE-R-005",
+					"For Swedish suppliers, when using Seller tax registration identifier, 'Godkänd för F-skatt' must be stated.")
+			}
 		}
 	}
 }

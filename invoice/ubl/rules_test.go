@@ -116,7 +116,7 @@ func TestRules(t *testing.T) {
 			first(d).Price.BaseQuantity = &ubl.Quantity{UnitCode: "KGM", Value: 1}
 		}},
 		{"BR-CO-04", domestic, func(d *ubl.Document) { first(d).Item.Category.ID = "" }},
-		{"BR-CO-09", domestic, func(d *ubl.Document) { d.Customer.Party.TaxScheme.CompanyID = "559311371401" }},
+		{"BR-CO-09", domestic, func(d *ubl.Document) { d.Customer.Party.TaxSchemes[0].CompanyID = "559311371401" }},
 		{"BR-CO-10", domestic, func(d *ubl.Document) { d.Totals.LineExtension.Minor++ }},
 		{"BR-CO-13", domestic, func(d *ubl.Document) { d.Totals.TaxExclusive.Minor++ }},
 		{"BR-CO-14", domestic, func(d *ubl.Document) { d.TaxTotals[0].Amount.Minor++ }},
@@ -126,7 +126,7 @@ func TestRules(t *testing.T) {
 		{"BR-CO-18", domestic, func(d *ubl.Document) { d.TaxTotals[0].Subtotals = nil }},
 		{"BR-CO-25", domestic, func(d *ubl.Document) { d.DueDate, d.PaymentTerms = "", nil }},
 		{"BR-CO-26", domestic, func(d *ubl.Document) {
-			d.Supplier.Party.TaxScheme, d.Supplier.Party.Legal.CompanyID = nil, nil
+			d.Supplier.Party.TaxSchemes, d.Supplier.Party.Legal.CompanyID = nil, nil
 		}},
 		{"BR-S-01", domestic, func(d *ubl.Document) {
 			var kept []ubl.TaxSubtotal
@@ -137,13 +137,13 @@ func TestRules(t *testing.T) {
 			}
 			d.TaxTotals[0].Subtotals = append(kept, ubl.TaxSubtotal{})
 		}},
-		{"BR-S-02", domestic, func(d *ubl.Document) { d.Supplier.Party.TaxScheme = nil }},
+		{"BR-S-02", domestic, func(d *ubl.Document) { d.Supplier.Party.TaxSchemes = nil }},
 		{"BR-S-05", domestic, func(d *ubl.Document) { first(d).Item.Category.Percent = pct(0) }},
 		{"BR-S-08", domestic, func(d *ubl.Document) { sub(d, "S").Taxable.Minor += 100 }},
 		{"BR-S-09", domestic, func(d *ubl.Document) { sub(d, "S").Amount.Minor -= 100 }},
 		{"BR-S-10", domestic, func(d *ubl.Document) { sub(d, "S").Category.ExemptionReason = "Exempt" }},
 		{"BR-AE-01", eu, func(d *ubl.Document) { d.TaxTotals[0].Subtotals = append(d.TaxTotals[0].Subtotals, *sub(d, "AE")) }},
-		{"BR-AE-02", eu, func(d *ubl.Document) { d.Customer.Party.TaxScheme, d.Customer.Party.Legal.CompanyID = nil, nil }},
+		{"BR-AE-02", eu, func(d *ubl.Document) { d.Customer.Party.TaxSchemes, d.Customer.Party.Legal.CompanyID = nil, nil }},
 		{"BR-AE-05", eu, func(d *ubl.Document) { d.InvoiceLines[1].Item.Category.Percent = pct(2500) }},
 		{"BR-AE-08", eu, func(d *ubl.Document) { sub(d, "AE").Taxable.Minor++ }},
 		{"BR-AE-09", eu, func(d *ubl.Document) { sub(d, "AE").Amount.Minor = 1 }},
@@ -151,7 +151,7 @@ func TestRules(t *testing.T) {
 			sub(d, "AE").Category.ExemptionCode, sub(d, "AE").Category.ExemptionReason = "", ""
 		}},
 		{"BR-IC-01", eu, func(d *ubl.Document) { d.TaxTotals[0].Subtotals = d.TaxTotals[0].Subtotals[:1] }},
-		{"BR-IC-02", eu, func(d *ubl.Document) { d.Customer.Party.TaxScheme = nil }},
+		{"BR-IC-02", eu, func(d *ubl.Document) { d.Customer.Party.TaxSchemes = nil }},
 		{"BR-IC-05", eu, func(d *ubl.Document) { first(d).Item.Category.Percent = pct(2500) }},
 		{"BR-IC-08", eu, func(d *ubl.Document) { sub(d, "K").Taxable.Minor-- }},
 		{"BR-IC-09", eu, func(d *ubl.Document) { sub(d, "K").Amount.Minor = 1 }},
@@ -162,7 +162,7 @@ func TestRules(t *testing.T) {
 		{"BR-IC-12", eu, func(d *ubl.Document) { d.Delivery.Location = nil }},
 		{"PEPPOL-EN16931-P0106", eu, func(d *ubl.Document) { recategorize(d, "K", "E") }},
 		{"PEPPOL-EN16931-P0107", eu, func(d *ubl.Document) { recategorize(d, "AE", "E") }},
-		{"BR-E-02", eu, func(d *ubl.Document) { recategorize(d, "K", "E"); d.Supplier.Party.TaxScheme = nil }},
+		{"BR-E-02", eu, func(d *ubl.Document) { recategorize(d, "K", "E"); d.Supplier.Party.TaxSchemes = nil }},
 		{"BR-E-05", eu, func(d *ubl.Document) { recategorize(d, "K", "E"); first(d).Item.Category.Percent = pct(600) }},
 		{"BR-E-08", eu, func(d *ubl.Document) { recategorize(d, "K", "E"); sub(d, "E").Taxable.Minor++ }},
 		{"BR-E-09", eu, func(d *ubl.Document) { recategorize(d, "K", "E"); sub(d, "E").Amount.Minor = -1 }},
@@ -172,19 +172,28 @@ func TestRules(t *testing.T) {
 		}},
 		{"BR-E-01", eu, func(d *ubl.Document) { recategorize(d, "K", "E"); recategorize(d, "AE", "E") }},
 		{"BR-Z-01", eu, func(d *ubl.Document) { first(d).Item.Category.ID = "Z" }},
-		{"BR-Z-02", eu, func(d *ubl.Document) { recategorize(d, "K", "Z"); d.Supplier.Party.TaxScheme = nil }},
+		{"BR-Z-02", eu, func(d *ubl.Document) { recategorize(d, "K", "Z"); d.Supplier.Party.TaxSchemes = nil }},
 		{"BR-Z-05", eu, func(d *ubl.Document) { recategorize(d, "K", "Z"); first(d).Item.Category.Percent = pct(600) }},
 		{"BR-Z-08", eu, func(d *ubl.Document) { recategorize(d, "K", "Z"); sub(d, "Z").Taxable.Minor++ }},
 		{"BR-Z-09", eu, func(d *ubl.Document) { recategorize(d, "K", "Z"); sub(d, "Z").Amount.Minor = 1 }},
 		{"BR-Z-10", eu, func(d *ubl.Document) { recategorize(d, "K", "Z") }},
 		{"BR-G-01", eu, func(d *ubl.Document) { first(d).Item.Category.ID = "G" }},
-		{"BR-G-02", eu, func(d *ubl.Document) { recategorize(d, "K", "G"); d.Supplier.Party.TaxScheme = nil }},
+		{"BR-G-02", eu, func(d *ubl.Document) { recategorize(d, "K", "G"); d.Supplier.Party.TaxSchemes = nil }},
 		{"BR-G-05", eu, func(d *ubl.Document) { recategorize(d, "K", "G"); first(d).Item.Category.Percent = pct(600) }},
 		{"BR-G-08", eu, func(d *ubl.Document) { recategorize(d, "K", "G"); sub(d, "G").Taxable.Minor++ }},
 		{"BR-G-09", eu, func(d *ubl.Document) { recategorize(d, "K", "G"); sub(d, "G").Amount.Minor = 1 }},
 		{"BR-G-10", eu, func(d *ubl.Document) {
 			recategorize(d, "K", "G")
 			sub(d, "G").Category.ExemptionCode, sub(d, "G").Category.ExemptionReason = "", ""
+		}},
+		{"SE-R-001", domestic, func(d *ubl.Document) { d.Supplier.Party.TaxSchemes[0].CompanyID = "SE55612345670" }},
+		{"SE-R-002", domestic, func(d *ubl.Document) { d.Supplier.Party.TaxSchemes[0].CompanyID = "SE55612345670X" }},
+		{"SE-R-003", domestic, func(d *ubl.Document) { d.Supplier.Party.Legal.CompanyID.Value = "556123-4567" }},
+		{"SE-R-004", domestic, func(d *ubl.Document) { d.Supplier.Party.Legal.CompanyID.Value = "55612345" }},
+		{"SE-R-013", domestic, func(d *ubl.Document) { d.Supplier.Party.Legal.CompanyID.Value = "5561234568" }},
+		{"SE-R-005", domestic, func(d *ubl.Document) { d.Supplier.Party.TaxSchemes[1].CompanyID = "F-skatt" }},
+		{"SE-R-006", domestic, func(d *ubl.Document) {
+			first(d).Item.Category.Percent, sub(d, "S").Category.Percent = pct(2000), pct(2000)
 		}},
 		{"PEPPOL-EN16931-P0104", eu, func(d *ubl.Document) { sub(d, "K").Category.ExemptionCode = "VATEX-EU-G" }},
 	} {
