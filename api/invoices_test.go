@@ -54,7 +54,7 @@ func TestInvoiceDocuments(t *testing.T) {
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		e := newEnv(t)
 		e.must(200, request{method: "PUT", path: "/v1/invoice-settings", body: map[string]any{
-			"seller":       map[string]any{"name": "Merchant A AB", "orgNo": "556000-0001", "vatId": "SE556000000101"},
+			"seller":       map[string]any{"name": "Merchant A AB", "orgNo": "556000-0001", "vatId": "SE556000000101", "country": "SE"},
 			"paymentTerms": 10, "bankgiro": "5050-1055",
 		}})
 		if resp := e.do(request{method: "PUT", path: "/v1/invoice-settings", body: map[string]any{"paymentTerms": -3}}); resp.status != 400 {

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"maps"
@@ -235,9 +236,12 @@ type Document struct {
 	Currency          string `json:"currency"`
 	TotalAmount       Money  `json:"totalAmount"`
 	TotalVATAmount    Money  `json:"totalVatAmount"`
-	PaymentReference  string `json:"paymentReference,omitempty"` // the OCR reference to pay with
-	PayableAmount     Money  `json:"payableAmount"`
-	PaidAmount        Money  `json:"paidAmount"`
+	PaymentReference  string `json:"paymentReference,omitempty"` // the reference to pay with
+	// PaymentReferenceScheme is PaymentReference's scheme: ocr, fi, rf,
+	// kid or fik.
+	PaymentReferenceScheme string `json:"paymentReferenceScheme,omitempty"`
+	PayableAmount          Money  `json:"payableAmount"`
+	PaidAmount             Money  `json:"paidAmount"`
 }
 
 // OrderDocuments lists an order's documents with what was paid on each.
@@ -413,6 +417,7 @@ type BankPayment struct {
 
 // PaymentImport is what recording payments did.
 type PaymentImport struct {
+	Format   string           `json:"format,omitempty"` // the bank file's: camt.054 or bgmax
 	Payments []AppliedPayment `json:"payments"`
 	Skipped  []SkippedEntry   `json:"skipped"` // entries of the file that are not payments
 }
@@ -428,7 +433,7 @@ type AppliedPayment struct {
 
 // SkippedEntry is an entry of a bank file that is not a payment.
 type SkippedEntry struct {
-	Location         string `json:"location"` // Ntfctn[1]/Ntry[2]
+	Location         string `json:"location"` // Ntfctn[1]/Ntry[2] (camt.054), line 9 (BgMax)
 	BankReference    string `json:"bankReference,omitempty"`
 	PaymentReference string `json:"paymentReference,omitempty"`
 	Amount           int64  `json:"amount"`
@@ -437,10 +442,15 @@ type SkippedEntry struct {
 	Message          string `json:"message"`
 }
 
-// ImportPayments records a bank's camt.054 file: all of it, or nothing.
-func (c *Client) ImportPayments(ctx context.Context, camt054 []byte, opts ...CallOption) (*PaymentImport, error) {
+// ImportPayments records a bank file, camt.054 or BgMax: all of it, or
+// nothing.
+func (c *Client) ImportPayments(ctx context.Context, file []byte, opts ...CallOption) (*PaymentImport, error) {
 	var out PaymentImport
-	_, err := c.send(ctx, &request{method: http.MethodPost, path: "/v1/payments/import", body: camt054, contentType: "application/xml"}, &out, opts)
+	contentType := "application/xml"
+	if bytes.HasPrefix(file, []byte("01BGMAX")) {
+		contentType = "text/plain; charset=iso-8859-1" // as Bankgirot writes it
+	}
+	_, err := c.send(ctx, &request{method: http.MethodPost, path: "/v1/payments/import", body: file, contentType: contentType}, &out, opts)
 	return &out, err
 }
 

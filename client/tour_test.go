@@ -169,7 +169,7 @@ func TestTourOrders(t *testing.T) {
 	camt, err := os.ReadFile("../reconcile/testdata/camt054.xml")
 	ok(t, err)
 	imported := must(c.ImportPayments(ctx, camt))
-	if len(imported.Payments) == 0 {
+	if len(imported.Payments) == 0 || imported.Format != "camt.054" {
 		t.Errorf("import = %+v", imported)
 	}
 	if ps := must(c.ListBankPayments(ctx, false)); len(ps) != 1+len(imported.Payments) {

@@ -411,10 +411,10 @@ func bgmaxDeposit(l bgmaxLine, sec *bgmaxSection, f *File) error {
 	for i, p := range sec.payments {
 		at := fmt.Sprintf("line %d", p.line)
 		// A payment's key: the receiving bankgiro, the payment date, the
-		// deposit's serial number and the payment's place in it, and
-		// Bankgirot's serial number of the payment. A file delivered
-		// again gives the same keys.
-		key := fmt.Sprintf("BG%s/%s/%d/%d/%s", sec.bankgiro, day.Format(time.DateOnly), depositNo, i+1, p.serial)
+		// currency, the deposit's serial number and the payment's place
+		// in it, and Bankgirot's serial number of the payment. A file
+		// delivered again gives the same keys.
+		key := fmt.Sprintf("BG%s/%s/%s/%d/%d/%s", sec.bankgiro, day.Format(time.DateOnly), cur, depositNo, i+1, p.serial)
 		skip := func(reason, message string) {
 			f.Skipped = append(f.Skipped, Skip{Location: at, BankRef: key, Reference: p.reference, Amount: p.amount, Currency: cur, Reason: reason, Message: message})
 		}

@@ -54,7 +54,7 @@ func (f *fixture) numberDocuments(limit int) []*invoice.Document {
 func testDocuments(f *fixture) {
 	t, ctx := f.t, f.ctx
 	m, other := f.createMerchant(), f.createMerchant()
-	settings := &invoice.Settings{Seller: invoice.Party{Name: "Säljaren AB", OrgNo: "556000-0001"}, PaymentTerms: 15, Bankgiro: "123-4567"}
+	settings := &invoice.Settings{Seller: invoice.Party{Name: "Säljaren AB", OrgNo: "556000-0001", Country: "SE"}, PaymentTerms: 15, Bankgiro: "123-4567"}
 	f.mustUpdate(func(tx store.Tx) error { return tx.PutInvoiceSettings(ctx, m, settings) })
 	if got := mustRead(f, func(tx store.ReadTx) (*invoice.Settings, error) { return tx.InvoiceSettings(ctx, other) }); !cmp.Equal(got, &invoice.Settings{}) {
 		t.Errorf("InvoiceSettings of a merchant without any = %+v, want the zero value", got)
