@@ -110,6 +110,9 @@ func orderFilter(q url.Values, now time.Time) (store.OrderFilter, error) {
 		return f, kassa.Invalid("q", "q is longer than %d characters", maxQuery)
 	}
 	for _, v := range q["status"] {
+		if v == "" { // as if absent, as the other filters take it
+			continue
+		}
 		for s := range strings.SplitSeq(v, ",") {
 			if !slices.Contains(orderStatuses, s) {
 				return f, kassa.Invalid("status", "status must be one or more of %s, separated by commas", strings.Join(orderStatuses, ", "))
