@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
@@ -181,32 +180,27 @@ func auditEventOf(e *audit.Event) auditEventView {
 	}
 }
 
-// The cursor of a page is the position of its last event: its time in
-// unix microseconds and its sequence number, opaque to clients.
-func cursorOf(e *audit.Event) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(e.At.UnixMicro(), 10) + "." + strconv.FormatInt(e.Seq, 10)))
-}
+// The cursor of a page is the position of its last event: its time and
+// its sequence number.
+func auditCursor(e audit.Event) string { return encodeCursor(e.At, strconv.FormatInt(e.Seq, 10)) }
 
 func parseCursor(s string) (*store.AuditPosition, error) {
-	bad := kassa.Invalid("cursor", "cursor must be the nextCursor of a page of audit events")
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	at, seq, err := decodeCursor(s, "audit events")
 	if err != nil {
-		return nil, bad
+		return nil, err
 	}
-	at, seq, ok := strings.Cut(string(b), ".")
-	us, err1 := strconv.ParseInt(at, 10, 64)
-	n, err2 := strconv.ParseInt(seq, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
-		return nil, bad
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if err != nil {
+		return nil, kassa.Invalid("cursor", "cursor must be the nextCursor of a page of audit events")
 	}
-	return &store.AuditPosition{At: time.UnixMicro(us).UTC(), Seq: n}, nil
+	return &store.AuditPosition{At: at, Seq: n}, nil
 }
 
 // auditFilter reads the listing's query: filters, a time range, the
 // cursor and the page size.
 func auditFilter(r *http.Request) (store.AuditFilter, error) {
 	q := r.URL.Query()
-	f := store.AuditFilter{Action: q.Get("action"), Target: q.Get("target"), Actor: q.Get("actor"), Outcome: q.Get("outcome"), Limit: 50}
+	f := store.AuditFilter{Action: q.Get("action"), Target: q.Get("target"), Actor: q.Get("actor"), Outcome: q.Get("outcome"), Limit: defaultPage}
 	var err error
 	if f.Limit, err = pageLimit(q, f.Limit); err != nil {
 		return f, err
@@ -254,17 +248,7 @@ func (s *Server) handleAuditEvents(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	out := struct {
-		Data       []auditEventView `json:"data"`
-		NextCursor string           `json:"nextCursor,omitempty"`
-	}{Data: []auditEventView{}}
-	if len(es) > limit {
-		es = es[:limit]
-		out.NextCursor = cursorOf(&es[limit-1])
-	}
-	for i := range es {
-		out.Data = append(out.Data, auditEventOf(&es[i]))
-	}
+	out := pageOf(es, limit, func(e audit.Event) auditEventView { return auditEventOf(&e) }, auditCursor)
 	wire.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -198,6 +198,15 @@ func TestOpenAPIFlow(t *testing.T) {
 	e.must(200, request{method: "GET", path: "/v1/audit-events?limit=2&outcome=ok&cursor=" + events.NextCursor})
 	e.must(400, request{method: "GET", path: "/v1/audit-events?limit=0", header: invalidRequest})
 
+	// Orders listed, searched and exported.
+	var orders struct{ NextCursor string }
+	e.must(200, request{method: "GET", path: "/v1/orders?limit=1&currency=SEK&createdFrom=2026-01-01"}).decode(t, &orders)
+	e.must(200, request{method: "GET", path: "/v1/orders?limit=1&cursor=" + orders.NextCursor})
+	e.must(200, request{method: "GET", path: "/v1/orders?q=buyer&status=orderCaptured,orderRefunded&overdue=false"})
+	e.must(400, request{method: "GET", path: "/v1/orders?status=open", header: invalidRequest})
+	e.must(200, request{method: "GET", path: "/v1/orders.csv?q=buyer"})
+	e.must(400, request{method: "GET", path: "/v1/orders.csv?createdTo=soon", header: invalidRequest})
+
 	// Credit.
 	e.must(200, request{method: "GET", path: "/v1/credit-policy"})
 	e.must(200, request{method: "PUT", path: "/v1/credit-policy", body: map[string]any{"creditLimits": map[string]any{"SEK": 50000000}, "blocklist": []string{"556765-4321"}, "companies": []any{map[string]any{"companyId": "556677-8899", "creditLimits": map[string]any{"SEK": 200000000}}}}})

@@ -30,6 +30,8 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /v1/authorization-tokens/{token}/order", auth(s.handleTokenOrder))
 	m.HandleFunc("DELETE /v1/authorization-tokens/{token}", auth(s.handleTokenCancel))
 
+	m.HandleFunc("GET /v1/orders", auth(s.handleOrderList))
+	m.HandleFunc("GET /v1/orders.csv", auth(s.handleOrderCSV))
 	m.HandleFunc("GET /v1/orders/{orderId}", auth(s.handleOrderGet))
 	m.HandleFunc("POST /v1/orders/{orderId}", auth(s.handleOrderEdit))
 	m.HandleFunc("POST /v1/orders/{orderId}/acknowledge", auth(s.handleAcknowledge))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/storetest"
 )
 
 // BenchmarkUpdate measures durable updates, each storing one idempotency
@@ -48,3 +49,7 @@ func BenchmarkUpdate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOrderList lists and searches 100,000 orders of one merchant
+// (storetest.BenchOrderList; docs/benchmarks.md).
+func BenchmarkOrderList(b *testing.B) { storetest.BenchOrderList(b, openTemp(b)) }

@@ -156,6 +156,7 @@ var Upgrades = []Upgrade{
 	{"Clients", "0008_delivery_destinations.sql", UpgradeClients},
 	{"EndpointHealth", "0013_signing_keys.sql", UpgradeEndpointHealth},
 	{"OrderExpiry", "0015_invoice_settings.sql", UpgradeOrderExpiry},
+	{"OrderLists", "0015_invoice_settings.sql", UpgradeOrderLists},
 }
 
 // UpgradeEndpointHealth checks migration 0014, which gives endpoints
@@ -391,5 +392,75 @@ func UpgradeOrderExpiry(t *testing.T, exec Exec, _ Count, open func(t *testing.T
 	}
 	if diff := cmp.Diff([]store.OrderKey{{MerchantID: m, OrderID: orders[0].ID}}, due(orders[0].ExpiresAt.Add(time.Millisecond))); diff != "" {
 		t.Errorf("due for expiry after the upgrade (-want +got):\n%s", diff)
+	}
+}
+
+// UpgradeOrderLists checks migration 0018, which gives orders the status
+// and search columns that GET /v1/orders reads, on a database whose
+// schema is at 0015: exec writes two orders as 0015 stored them (one
+// captured, one whose company name begins with a Swedish capital), then
+// open brings the schema up to date. Both are found by their status and
+// by a search, as orders saved after the upgrade are.
+func UpgradeOrderLists(t *testing.T, exec Exec, _ Count, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	const m = "ac_legacy"
+	env := order.Env{Now: t0, IDs: new(kassatest.IDs)}
+	newOrder := func(company string) *order.Order {
+		c := customer
+		c.CompanyName = company
+		o, err := order.New(env, order.NewParams{MerchantID: m, SessionID: "se_legacy", Currency: "SEK", Country: "SE", Locale: "sv-SE",
+			Reference: "Legacy-1", Lines: lines, Totals: totals, Customer: c, AuthorizeStatus: order.Authorized})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	confirmed := newOrder("Ärlig Handel AB")
+	captured, err := newOrder("Byggvaror Norr AB").Capture(env, order.CaptureRequest{Lines: lines, TotalAmount: totals.Amount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []*order.Order{confirmed, captured} {
+		doc, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(ctx, `INSERT INTO orders
+			(id, merchant_id, session_id, doc, ready_pending, ready_at, authorized, captured, refunded, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 0, $5, $6, $7, 0, $5, $5)`,
+			o.ID, m, o.SessionID, string(doc), o.CreatedAt.UnixMicro(), o.AuthorizedAmount, o.CapturedAmount()); err != nil {
+			t.Fatalf("writing a 0015 order: %v", err)
+		}
+	}
+
+	s := open(t)
+	for _, c := range []struct {
+		what string
+		f    store.OrderFilter
+		want []string
+	}{
+		{"captured", store.OrderFilter{Statuses: []string{order.StatusOrderCaptured}}, []string{captured.ID}},
+		{"confirmed", store.OrderFilter{Statuses: []string{order.StatusPaymentConfirmed}}, []string{confirmed.ID}},
+		{"q company", store.OrderFilter{Query: "ärlig"}, []string{confirmed.ID}},
+		{"q organisation number", store.OrderFilter{Query: "5566778899", Currency: "SEK"}, []string{captured.ID, confirmed.ID}},
+		{"q reference", store.OrderFilter{Query: "legacy-"}, []string{captured.ID, confirmed.ID}},
+		{"q e-mail", store.OrderFilter{Query: "INKOP@"}, []string{captured.ID, confirmed.ID}},
+		{"q ID", store.OrderFilter{Query: confirmed.ID}, []string{confirmed.ID}},
+	} {
+		c.f.Limit = 10
+		var got []string
+		err := s.View(ctx, func(tx store.ReadTx) error {
+			os, err := tx.Orders(ctx, m, c.f)
+			for _, o := range os {
+				got = append(got, o.ID)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s after the upgrade = %v, want %v", c.what, got, c.want)
+		}
 	}
 }

@@ -1,0 +1,274 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/wire"
+)
+
+// Lists share one convention (docs/api-reference.md, Lists): ?limit= (1
+// to 100, 50 when absent) and ?cursor=, and an answer {"data": [...],
+// "nextCursor": "..."} whose nextCursor, present only when more follow,
+// continues after the page's last item. A cursor is opaque to clients:
+// the base64 of the last item's time in unix microseconds and its key.
+
+// defaultPage is a list's page size when ?limit= is absent.
+const defaultPage = 50
+
+// encodeCursor is the cursor of an item at t with key.
+func encodeCursor(t time.Time, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(t.UnixMicro(), 10) + "." + key))
+}
+
+// decodeCursor reads a cursor encodeCursor made; of names the list, for
+// the error.
+func decodeCursor(s, of string) (time.Time, string, error) {
+	bad := kassa.Invalid("cursor", "cursor must be the nextCursor of a page of %s", of)
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return time.Time{}, "", bad
+	}
+	at, key, ok := strings.Cut(string(b), ".")
+	us, err := strconv.ParseInt(at, 10, 64)
+	if !ok || err != nil || key == "" {
+		return time.Time{}, "", bad
+	}
+	return time.UnixMicro(us).UTC(), key, nil
+}
+
+// page is a list's answer.
+type page[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// pageOf answers items, read with a limit one above limit: an item past
+// limit says another page follows, after the last one kept, whose cursor
+// cursor gives.
+func pageOf[I, T any](items []I, limit int, view func(I) T, cursor func(I) string) page[T] {
+	p := page[T]{Data: make([]T, 0, min(len(items), limit))}
+	if len(items) > limit {
+		items = items[:limit]
+		p.NextCursor = cursor(items[limit-1])
+	}
+	for _, it := range items {
+		p.Data = append(p.Data, view(it))
+	}
+	return p
+}
+
+// listDate reads a date filter: an RFC 3339 time, or a date (YYYY-MM-DD),
+// which is its midnight UTC.
+func listDate(q url.Values, param string) (time.Time, error) {
+	v := q.Get(param)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, kassa.Invalid(param, "%s must be a date (2026-03-04) or a time in RFC 3339 format (2026-03-04T10:00:00Z)", param)
+}
+
+// listBool reads a yes-or-no filter: true, false, or absent (false).
+func listBool(q url.Values, param string) (bool, error) {
+	switch q.Get(param) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, kassa.Invalid(param, "%s must be true or false", param)
+}
+
+// maxQuery bounds the search text of ?q=.
+const maxQuery = 100
+
+// orderStatuses are the values of ?status= of GET /v1/orders: the
+// payment statuses an order can have.
+var orderStatuses = []string{order.StatusPaymentPending, order.StatusPaymentConfirmed, order.StatusOrderCaptured, order.StatusOrderRefunded, order.StatusOrderCancelled}
+
+// orderFilter reads the filters of GET /v1/orders and /v1/orders.csv.
+func orderFilter(q url.Values, now time.Time) (store.OrderFilter, error) {
+	f := store.OrderFilter{Query: strings.TrimSpace(q.Get("q")), Now: now}
+	if len([]rune(f.Query)) > maxQuery {
+		return f, kassa.Invalid("q", "q is longer than %d characters", maxQuery)
+	}
+	for _, v := range q["status"] {
+		if v == "" { // as if absent, as the other filters take it
+			continue
+		}
+		for s := range strings.SplitSeq(v, ",") {
+			if !slices.Contains(orderStatuses, s) {
+				return f, kassa.Invalid("status", "status must be one or more of %s, separated by commas", strings.Join(orderStatuses, ", "))
+			}
+			f.Statuses = append(f.Statuses, s)
+		}
+	}
+	if c := q.Get("currency"); c != "" {
+		cur, err := money.ParseCurrency(c)
+		if err != nil {
+			return f, err
+		}
+		f.Currency = string(cur)
+	}
+	var err error
+	if f.From, err = listDate(q, "createdFrom"); err != nil {
+		return f, err
+	}
+	if f.To, err = listDate(q, "createdTo"); err != nil {
+		return f, err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return f, kassa.Invalid("createdTo", "createdTo must be later than createdFrom")
+	}
+	if f.Overdue, err = listBool(q, "overdue"); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// orderSummary is an order as lists show it: what a row of a merchant's
+// order list needs, amounts in minor units.
+type orderSummary struct {
+	ID                string    `json:"id"`
+	OrderReference    string    `json:"orderReference"`
+	MerchantReference string    `json:"merchantReference"`
+	PaymentStatus     string    `json:"paymentStatus"`
+	Status            []string  `json:"status"`
+	Currency          string    `json:"currency"`
+	OrderAmount       int64     `json:"orderAmount"`
+	UncapturedAmount  int64     `json:"uncapturedAmount"`
+	CapturedAmount    int64     `json:"capturedAmount"`
+	RefundedAmount    int64     `json:"refundedAmount"`
+	CompanyName       string    `json:"companyName"`
+	CompanyID         string    `json:"companyId"`
+	Email             string    `json:"email"`
+	CreatedAt         timestamp `json:"createdAt"`
+	UpdatedAt         timestamp `json:"updatedAt"`
+}
+
+func orderSummaryOf(o *order.Order) orderSummary {
+	return orderSummary{
+		ID: o.ID, OrderReference: o.OrderReference, MerchantReference: o.Reference,
+		PaymentStatus: o.PaymentStatus(), Status: o.Status(), Currency: string(o.Currency),
+		OrderAmount: o.Amount(), UncapturedAmount: o.UncapturedAmount(), CapturedAmount: o.CapturedAmount(), RefundedAmount: o.RefundedAmount(),
+		CompanyName: o.Customer.CompanyName, CompanyID: o.Customer.CompanyID, Email: o.Customer.Email,
+		CreatedAt: timestamp(o.CreatedAt), UpdatedAt: timestamp(o.UpdatedAt),
+	}
+}
+
+func orderCursor(o *order.Order) string { return encodeCursor(o.CreatedAt, o.ID) }
+
+// handleOrderList lists the merchant's orders, newest first, filtered
+// and searched, a page at a time.
+func (s *Server) handleOrderList(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f, err := orderFilter(q, s.app.Now())
+	if err != nil {
+		return err
+	}
+	if f.Limit, err = pageLimit(q, defaultPage); err != nil {
+		return err
+	}
+	if c := q.Get("cursor"); c != "" {
+		at, id, err := decodeCursor(c, "orders")
+		if err != nil {
+			return err
+		}
+		f.After = &store.OrderPosition{CreatedAt: at, ID: id}
+	}
+	limit := f.Limit
+	f.Limit++
+	os, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]*order.Order, error) {
+		return tx.Orders(r.Context(), principal(r).MerchantID, f)
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(w, http.StatusOK, pageOf(os, limit, orderSummaryOf, orderCursor))
+	return nil
+}
+
+// orderCSVColumns are the columns of GET /v1/orders.csv, in order.
+var orderCSVColumns = []string{
+	"id", "orderReference", "merchantReference", "createdAt", "paymentStatus", "status", "currency",
+	"orderAmount", "uncapturedAmount", "capturedAmount", "refundedAmount", "companyName", "companyId", "email",
+}
+
+// csvBatch is how many orders each read of the export takes.
+const csvBatch = 500
+
+// handleOrderCSV streams every order GET /v1/orders would list with the
+// same filters, newest first, as CSV: amounts as decimals in the
+// currency's unit, times in RFC 3339 UTC. It reads them in batches, each
+// in a snapshot of its own, continuing after the last order written, so
+// an export of many orders holds no transaction open while it is sent.
+func (s *Server) handleOrderCSV(w http.ResponseWriter, r *http.Request) error {
+	f, err := orderFilter(r.URL.Query(), s.app.Now())
+	if err != nil {
+		return err
+	}
+	f.Limit = csvBatch
+	ctx, merchantID := r.Context(), principal(r).MerchantID
+	batch := func() ([]*order.Order, error) {
+		return provider.View(ctx, s.app, func(tx store.ReadTx) ([]*order.Order, error) { return tx.Orders(ctx, merchantID, f) })
+	}
+	os, err := batch() // an error before the answer begins is answered as one
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="orders.csv"`)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	cw := csv.NewWriter(w)
+	cw.Write(orderCSVColumns)
+	for len(os) > 0 {
+		for _, o := range os {
+			cur := o.Currency
+			cw.Write([]string{
+				csvCell(o.ID), csvCell(o.OrderReference), csvCell(o.Reference), o.CreatedAt.UTC().Format(time.RFC3339Nano),
+				o.PaymentStatus(), strings.Join(o.Status(), " "), string(cur),
+				money.Decimal(o.Amount(), cur), money.Decimal(o.UncapturedAmount(), cur), money.Decimal(o.CapturedAmount(), cur), money.Decimal(o.RefundedAmount(), cur),
+				csvCell(o.Customer.CompanyName), csvCell(o.Customer.CompanyID), csvCell(o.Customer.Email),
+			})
+		}
+		if cw.Flush(); cw.Error() != nil || len(os) < f.Limit {
+			return nil // the client went, or that was the last batch
+		}
+		p := store.Position(os[len(os)-1])
+		f.After = &p
+		if os, err = batch(); err != nil { // the answer has begun: end it short
+			s.log.ErrorContext(ctx, "orders.csv", "merchant", merchantID, "err", err)
+			return nil
+		}
+	}
+	return nil
+}
+
+// csvCell keeps a spreadsheet from reading text as a formula: text that
+// begins with =, +, -, @, a tab or a carriage return gets a leading
+// apostrophe, as OWASP's CSV injection advice has it.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

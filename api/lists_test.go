@@ -1,0 +1,160 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/csv"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// orderPage is a page of GET /v1/orders as the tests read it.
+type orderPage struct {
+	Data []struct {
+		ID, MerchantReference, PaymentStatus, Currency, CompanyID, Email string
+		OrderAmount, CapturedAmount                                      int64
+	}
+	NextCursor string
+}
+
+func (e *env) orders(as *creds, query string) orderPage {
+	e.t.Helper()
+	var p orderPage
+	e.must(200, request{method: "GET", path: "/v1/orders?" + query, as: as}).decode(e.t, &p)
+	return p
+}
+
+func (p orderPage) ids() []string {
+	var ids []string
+	for _, o := range p.Data {
+		ids = append(ids, o.ID)
+	}
+	return ids
+}
+
+// GET /v1/orders lists the caller's orders newest first, a page at a
+// time, searched and filtered; /v1/orders.csv exports the same orders;
+// another merchant's orders never appear, however it searches.
+func TestOrderList(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		var ids []string // newest first
+		for _, ref := range []string{"shop-1", "=cmd|' /C calc'!A0", "Shop-3"} {
+			ids = slices.Insert(ids, 0, e.order(with(cart(line("A", 1, 10000)), "reference", ref).(map[string]any)))
+			e.clock.Advance(time.Minute)
+		}
+		other := e.orderAs(&e.b, cart(line("B", 1, 10000)))
+
+		if got := e.orders(nil, "").ids(); !slices.Equal(got, ids) {
+			t.Errorf("orders = %v, want %v newest first", got, ids)
+		}
+		var paged []string
+		for q := "limit=2"; ; {
+			p := e.orders(nil, q)
+			paged = append(paged, p.ids()...)
+			if p.NextCursor == "" {
+				break
+			}
+			q = "limit=2&cursor=" + url.QueryEscape(p.NextCursor)
+		}
+		if !slices.Equal(paged, ids) {
+			t.Errorf("pages of 2 = %v, want %v", paged, ids)
+		}
+		if p := e.orders(nil, "limit=3"); p.NextCursor != "" {
+			t.Errorf("a page holding the last order has nextCursor %q", p.NextCursor)
+		}
+
+		for _, c := range []struct {
+			query string
+			want  []string
+		}{
+			{"q=SHOP-", []string{ids[0], ids[2]}},
+			{"q=" + url.QueryEscape("BUYER@example"), ids},
+			{"q=5593113714", ids}, // the organisation number without its dash
+			{"q=" + strings.ToUpper(ids[1]), ids[1:2]},
+			{"q=nothing", nil},
+			{"q=" + other, nil}, // another merchant's order, by its ID
+			{"currency=sek", ids},
+			{"currency=EUR", nil},
+			{"status=orderCaptured", nil},
+			{"overdue=true", nil},
+			{"createdFrom=" + url.QueryEscape(t0.Add(time.Minute).Format(time.RFC3339)), ids[:2]},
+			{"createdTo=" + url.QueryEscape(t0.Add(time.Minute).Format(time.RFC3339)), ids[2:]},
+			{"createdFrom=2020-01-01&createdTo=2020-01-02", nil},
+		} {
+			if got := e.orders(nil, c.query).ids(); !slices.Equal(got, c.want) {
+				t.Errorf("orders?%s = %v, want %v", c.query, got, c.want)
+			}
+		}
+		capture := map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}
+		e.must(201, request{method: "POST", path: "/v1/orders/" + ids[1] + "/acknowledge"})
+		e.must(200, request{method: "POST", path: "/v1/orders/" + ids[1] + "/capture", body: capture})
+		p := e.orders(nil, "status=orderCaptured,orderRefunded")
+		if got := p.ids(); !slices.Equal(got, ids[1:2]) || p.Data[0].CapturedAmount != 10000 || p.Data[0].PaymentStatus != "orderCaptured" {
+			t.Errorf("orders?status=orderCaptured = %+v, want %s captured", p, ids[1])
+		}
+
+		// Merchant B sees its one order, whatever it asks.
+		for q, want := range map[string][]string{
+			"": {other}, "q=shop": {other}, "q=" + ids[0]: nil, "q=buyer": {other}, "status=orderCaptured": nil,
+		} {
+			if got := e.orders(&e.b, q).ids(); !slices.Equal(got, want) {
+				t.Errorf("merchant B: orders?%s = %v, want %v", q, got, want)
+			}
+		}
+
+		// The export: a header row, the same orders, formulas defused.
+		r := e.must(200, request{method: "GET", path: "/v1/orders.csv?currency=SEK"})
+		if ct := r.header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+			t.Errorf("Content-Type = %q", ct)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+		if err != nil {
+			t.Fatalf("orders.csv: %v\n%s", err, r.body)
+		}
+		if len(rows) != 1+len(ids) || strings.Join(rows[0], ",") != "id,orderReference,merchantReference,createdAt,paymentStatus,status,currency,orderAmount,uncapturedAmount,capturedAmount,refundedAmount,companyName,companyId,email" {
+			t.Fatalf("orders.csv = %q", rows)
+		}
+		for i, row := range rows[1:] {
+			if row[0] != ids[i] {
+				t.Errorf("orders.csv row %d is %s, want %s", i+1, row[0], ids[i])
+			}
+		}
+		if got := rows[2]; got[2] != "'=cmd|' /C calc'!A0" || got[7] != "100.00" || got[9] != "100.00" || got[4] != "orderCaptured" {
+			t.Errorf("orders.csv captured row = %q, want the reference defused and amounts as decimals", got)
+		}
+		if bytes.Contains(e.must(200, request{method: "GET", path: "/v1/orders.csv", as: &e.b}).body, []byte(ids[0])) {
+			t.Errorf("merchant B's export holds merchant A's order")
+		}
+	})
+}
+
+// Every list answers a malformed limit, cursor, filter or date with 400
+// naming the parameter, never 500.
+func TestBadListQueries(t *testing.T) {
+	e := newEnv(t)
+	e.order(cart(line("A", 1, 10000)))
+	cursor := func(s string) string { return "cursor=" + base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	for query, param := range map[string]string{
+		"limit=0": "limit", "limit=101": "limit", "limit=ten": "limit", "limit=-1": "limit",
+		"cursor=***": "cursor", "cursor=" + strings.Repeat("A", 3): "cursor", cursor("12"): "cursor", cursor("x.or_1"): "cursor", cursor("12."): "cursor",
+		"status=open": "status", "status=orderCaptured,": "status", "currency=kronor": "currency", "currency=XXY": "currency",
+		"createdFrom=yesterday": "createdFrom", "createdTo=2026-13-01": "createdTo", "createdFrom=2026-03-04T10:00": "createdFrom",
+		"createdFrom=2026-03-05&createdTo=2026-03-04": "createdTo", "createdFrom=2026-03-04&createdTo=2026-03-04": "createdTo",
+		"overdue=yes": "overdue", "q=" + strings.Repeat("x", 101): "q",
+	} {
+		paths := []string{"/v1/orders?" + query}
+		if param != "limit" && param != "cursor" {
+			paths = append(paths, "/v1/orders.csv?"+query)
+		}
+		for _, path := range paths {
+			r := e.do(request{method: "GET", path: path})
+			if r.status != 400 || r.code() != "invalid_request" || r.param() != param {
+				t.Errorf("GET %s = %d %s, want 400 naming %s", path, r.status, r.body, param)
+			}
+		}
+	}
+}

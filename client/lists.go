@@ -1,0 +1,141 @@
+package client
+
+import (
+	"context"
+	"io"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Lists page the same way (docs/api-reference.md, Lists): a page holds at
+// most Limit items (1 to 100; 0 asks for 50) and a NextCursor, "" on the
+// last page, that the next call passes as Cursor with the same filters.
+// All walks every page.
+
+// All yields every item of a list, page after page: page reads the page
+// after cursor ("" for the first) and returns its items and the cursor of
+// the next ("" after the last). It stops at the first error, which it
+// yields, or when the loop over it ends.
+func All[T any](ctx context.Context, page func(ctx context.Context, cursor string) ([]T, string, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		cursor := ""
+		for {
+			items, next, err := page(ctx, cursor)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if next == "" {
+				return
+			}
+			cursor = next
+		}
+	}
+}
+
+// OrderSummary is an order as lists show it; amounts in minor units.
+type OrderSummary struct {
+	ID                string    `json:"id"`
+	OrderReference    string    `json:"orderReference"`
+	MerchantReference string    `json:"merchantReference"`
+	PaymentStatus     string    `json:"paymentStatus"`
+	Status            []string  `json:"status"`
+	Currency          string    `json:"currency"`
+	OrderAmount       int64     `json:"orderAmount"`
+	UncapturedAmount  int64     `json:"uncapturedAmount"`
+	CapturedAmount    int64     `json:"capturedAmount"`
+	RefundedAmount    int64     `json:"refundedAmount"`
+	CompanyName       string    `json:"companyName"`
+	CompanyID         string    `json:"companyId"`
+	Email             string    `json:"email"`
+	CreatedAt         time.Time `json:"createdAt"`
+	UpdatedAt         time.Time `json:"updatedAt"`
+}
+
+// OrderListParams filter the merchant's orders; empty fields match all.
+type OrderListParams struct {
+	// Query searches by prefix, ignoring case, the order's ID, merchant
+	// reference and order reference, the company's name and organisation
+	// number and the buyer's e-mail address.
+	Query string
+	// Statuses are payment statuses: paymentPending, paymentConfirmed,
+	// orderCaptured, orderRefunded, orderCancelled.
+	Statuses []string
+	Currency string
+	// CreatedFrom ≤ the order's creation < CreatedTo.
+	CreatedFrom, CreatedTo time.Time
+	// Overdue: only orders with an invoice unpaid after its due date.
+	Overdue bool
+	Cursor  string // a page's NextCursor
+	Limit   int    // 1 to 100; 0: 50
+}
+
+func (p OrderListParams) query() url.Values {
+	q := url.Values{}
+	set(q, "q", p.Query)
+	set(q, "status", strings.Join(p.Statuses, ","))
+	set(q, "currency", p.Currency)
+	for name, t := range map[string]time.Time{"createdFrom": p.CreatedFrom, "createdTo": p.CreatedTo} {
+		if !t.IsZero() {
+			q.Set(name, t.Format(time.RFC3339Nano))
+		}
+	}
+	if p.Overdue {
+		q.Set("overdue", "true")
+	}
+	return q
+}
+
+// OrderPage is a page of orders, newest first.
+type OrderPage struct {
+	Data       []OrderSummary `json:"data"`
+	NextCursor string         `json:"nextCursor,omitempty"` // none on the last page
+}
+
+// ListOrders reads a page of the merchant's orders.
+func (c *Client) ListOrders(ctx context.Context, p OrderListParams) (*OrderPage, error) {
+	q := p.query()
+	set(q, "cursor", p.Cursor)
+	setInt(q, "limit", p.Limit)
+	var page OrderPage
+	_, err := c.send(ctx, &request{method: http.MethodGet, path: "/v1/orders", query: q}, &page, nil)
+	return &page, err
+}
+
+// AllOrders yields every order that matches p, newest first, reading them
+// a page of p.Limit at a time from p.Cursor on.
+func (c *Client) AllOrders(ctx context.Context, p OrderListParams) iter.Seq2[OrderSummary, error] {
+	first := p.Cursor
+	return All(ctx, func(ctx context.Context, cursor string) ([]OrderSummary, string, error) {
+		p.Cursor = cursor
+		if cursor == "" {
+			p.Cursor = first
+		}
+		page, err := c.ListOrders(ctx, p)
+		if err != nil {
+			return nil, "", err
+		}
+		return page.Data, page.NextCursor, nil
+	})
+}
+
+// ExportOrders writes the CSV export of the orders that match p (its
+// Cursor and Limit aside) to w, as it arrives.
+func (c *Client) ExportOrders(ctx context.Context, p OrderListParams, w io.Writer) error {
+	resp, err := c.open(ctx, &request{method: http.MethodGet, path: "/v1/orders.csv", query: p.query(), accept: "text/csv"}, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
