@@ -17,16 +17,20 @@
 # PostgreSQL lifecycle's share of the ceiling is flows/s × commits per
 # flow ÷ the ceiling's commits/s (TestLifecycleCost pins the commits).
 #
-#   tools/bench/compare.sh [rounds] [flows per Kassa run] [seconds per pgbench run]
+#   tools/bench/compare.sh [rounds] [flows per Kassa run] [seconds per pgbench run] [flows per Medusa run]
 #
 # Databases (created when missing, on 127.0.0.1:5432 as postgres):
 # pgbench (scale 16), kassa_bench (each Kassa benchmark makes a fresh
-# schema in it), medusa_bench. MEDUSA_VERSION picks Medusa (2.21.2).
+# schema in it), medusa_bench. MEDUSA_VERSION picks Medusa (2.21.2);
+# MEDUSA_DIR is where its packages are installed (npm install, once),
+# by default a directory under the user's cache.
 set -euo pipefail
 rounds=${1:-3}
 flows=${2:-1000}
 secs=${3:-15}
+medusa_flows=${4:-200}
 medusa_version=${MEDUSA_VERSION:-2.21.2}
+medusa_dir=${MEDUSA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kassa-bench/medusa-$medusa_version}
 commits_per_flow=6 # TestLifecycleCost: one per write of the purchase
 pg=(-h 127.0.0.1 -U postgres)
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,10 +55,12 @@ export KASSA_TEST_POSTGRES_URL=${KASSA_TEST_POSTGRES_URL:-postgres://postgres@12
 medusa=
 if command -v node >/dev/null && command -v npm >/dev/null; then
 	db medusa_bench
-	mkdir -p "$tmp/medusa"
-	cp "$root/tools/bench/medusa/flow.js" "$tmp/medusa/"
-	(cd "$tmp/medusa" && echo '{"private": true}' >package.json &&
-		npm install --silent --no-audit --no-fund "@medusajs/framework@$medusa_version" "@medusajs/payment@$medusa_version" >/dev/null)
+	mkdir -p "$medusa_dir"
+	if [ ! -d "$medusa_dir/node_modules/@medusajs/payment" ]; then
+		(cd "$medusa_dir" && echo '{"private": true}' >package.json &&
+			npm install --no-audit --no-fund --ignore-scripts "@medusajs/framework@$medusa_version" "@medusajs/payment@$medusa_version" >&2)
+	fi
+	cp "$root/tools/bench/medusa/flow.js" "$medusa_dir/"
 	medusa="postgres://postgres@127.0.0.1:5432/medusa_bench"
 else
 	echo "node or npm missing: Medusa is not run" >&2
@@ -68,7 +74,7 @@ tps() { pgbench "${pg[@]}" "$@" -c 16 -j 2 -T "$secs" pgbench 2>/dev/null | awk 
 bench() { # bench BINARY DIR PATTERN
 	(cd "$root/$2" && "$tmp/$1" -test.run '^$' -test.bench "$3" -test.benchtime "${flows}x")
 }
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2)}'; }
+median() { sort -n | awk '{v[NR] = $1} END {if (NR) print (NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2)}'; }
 
 cols=(tpcb ceiling lc_sqlite lc_sqlite_p99 lc_pg lc_pg_p99 pay_pg medusa pay_over_medusa lc_pg_ceiling_share)
 echo "round ${cols[*]}"
@@ -86,8 +92,12 @@ for r in $(seq "$rounds"); do
 	v[pay_pg]=$(bench paymod.test paymod 'AcceptPayment/store=postgres/concurrency=16$' | field flows/s)
 	v[medusa]=- v[pay_over_medusa]=-
 	if [ -n "$medusa" ]; then
-		v[medusa]=$(cd "$tmp/medusa" && node flow.js "$medusa" "$((flows / 4))" 16 | awk '/^flows\/s/ {print $2}')
-		v[pay_over_medusa]=$(awk -v k="${v[pay_pg]}" -v m="${v[medusa]}" 'BEGIN {printf "%.1f", k/m}')
+		v[medusa]=$(cd "$medusa_dir" && node flow.js "$medusa" "$medusa_flows" 16 2>/dev/null | awk '/^flows\/s/ {print $2}') || true
+		if [ -n "${v[medusa]}" ]; then
+			v[pay_over_medusa]=$(awk -v k="${v[pay_pg]}" -v m="${v[medusa]}" 'BEGIN {printf "%.1f", k/m}')
+		else
+			v[medusa]=-
+		fi
 	fi
 	v[lc_pg_ceiling_share]=$(awk -v f="${v[lc_pg]}" -v c="${v[ceiling]}" -v n="$commits_per_flow" 'BEGIN {printf "%.3f", f*n/c}')
 	line="$r"
@@ -99,10 +109,7 @@ for r in $(seq "$rounds"); do
 done
 line="median"
 for c in "${cols[@]}"; do
-	if [ "${all[$c]// /}" = "$(printf -- '-%.0s' $(seq "$rounds"))" ]; then
-		line+=" -"
-	else
-		line+=" $(tr ' ' '\n' <<<"${all[$c]}" | grep -v '^-\?$' | median)"
-	fi
+	m=$(tr ' ' '\n' <<<"${all[$c]}" | grep -v '^-\?$' | median)
+	line+=" ${m:--}"
 done
 echo "$line"

@@ -16,9 +16,13 @@ async function main() {
   const conc = Number(concArg || 16)
   const pg = ModulesSdkUtils.createPgConnection({ clientUrl: url })
   const deps = { [ContainerRegistrationKeys.PG_CONNECTION]: pg }
-  const modulesConfig = { [Modules.PAYMENT]: { resolve: "@medusajs/payment", options: {} } }
-  await MedusaAppMigrateUp({ modulesConfig, injectedDependencies: deps })
-  const app = await MedusaApp({ modulesConfig, injectedDependencies: deps })
+  const options = {
+    modulesConfig: { [Modules.PAYMENT]: { resolve: "@medusajs/payment", options: {} } },
+    sharedResourcesConfig: { database: { clientUrl: url } },
+    injectedDependencies: deps,
+  }
+  await MedusaAppMigrateUp(options)
+  const app = await MedusaApp(options)
   const pm = app.modules[Modules.PAYMENT]
 
   const flow = async () => {
