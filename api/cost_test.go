@@ -29,8 +29,8 @@ func TestLifecycleCost(t *testing.T) {
 			"acknowledge": {1, 13, 0}, "capture": {1, 18, 0}, "refund": {1, 20, 0},
 		},
 		"postgres": {
-			"session": {1, 8, 6}, "authorize": {1, 17, 12}, "order": {1, 20, 10},
-			"acknowledge": {1, 12, 6}, "capture": {1, 17, 8}, "refund": {1, 19, 9},
+			"session": {1, 8, 5}, "authorize": {1, 17, 11}, "order": {1, 20, 9},
+			"acknowledge": {1, 12, 5}, "capture": {1, 17, 7}, "refund": {1, 19, 8},
 		},
 	}
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
