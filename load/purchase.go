@@ -34,19 +34,29 @@ func SampleRefund() client.RefundParams {
 	return client.RefundParams{OrderLines: []client.OrderLine{line}, TotalRefundAmount: 250000}
 }
 
-// PlaceOrder does what a shop's checkout does: create a payment session,
-// authorize it as the buyer (the sandbox endpoint stands in for the
-// dialog) and create the order from the token. It returns the order ID.
-func PlaceOrder(ctx context.Context, c *client.Client) (string, error) {
-	cart := client.PaymentSessionParams{
+// SampleCart is the sample purchase's payment session.
+func SampleCart() client.PaymentSessionParams {
+	return client.PaymentSessionParams{
 		Country: "SE", Currency: "SEK", Locale: "sv-SE", Reference: "shop-order-1",
 		OrderLines:       []client.OrderLine{chairs(2, "Office chair")},
 		TotalOrderAmount: 500000, TotalOrderVATAmount: 100000, TotalOrderAmountExclVAT: 400000,
 	}
-	buyer := &client.Customer{
+}
+
+// SampleBuyer is a buyer of the sample purchase, a different company at
+// each call.
+func SampleBuyer() *client.Customer {
+	return &client.Customer{
 		CompanyID: buyerCompany(), Email: "buyer@example.com", FirstName: "Sven", LastName: "Svensson",
 		BillingAddress: &client.Address{CompanyName: "Buyer AB", StreetAddress: "Sveavägen 49", PostalCode: "11359", City: "Stockholm", Country: "SE"},
 	}
+}
+
+// PlaceOrder does what a shop's checkout does: create a payment session,
+// authorize it as the buyer (the sandbox endpoint stands in for the
+// dialog) and create the order from the token. It returns the order ID.
+func PlaceOrder(ctx context.Context, c *client.Client) (string, error) {
+	cart, buyer := SampleCart(), SampleBuyer()
 	s, err := c.CreatePaymentSession(ctx, cart)
 	if err != nil {
 		return "", fmt.Errorf("creating session: %w", err)

@@ -35,8 +35,9 @@ var benchStores = []struct {
 
 // BenchmarkAcceptPayment runs the accept-payment flow through the module
 // as a library, with the system provider: create a collection, create a
-// session, authorize it, capture it, refund part of it (nine
-// transactions). It reports flows/s at each concurrency.
+// session, authorize it, capture it, refund part of it (five
+// transactions: TestAcceptPaymentCost). It reports flows/s at each
+// concurrency.
 //
 //	go test -run '^$' -bench AcceptPayment -benchtime 2000x ./paymod/
 func BenchmarkAcceptPayment(b *testing.B) {

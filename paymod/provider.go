@@ -10,9 +10,9 @@
 // second Update records the outcome after re-reading the state. A call
 // whose outcome is unknown leaves the intent pending; retrying the
 // request with the same key finds it and sends the same idempotency key
-// again. A provider that does no I/O (Local, such as System) is called
-// inside one transaction with both steps instead: the same records
-// result, with one commit where the three steps take two.
+// again. The system provider, which does no I/O, is called inside one
+// transaction with both steps instead: the same records result, with one
+// commit where the three steps take two.
 package paymod
 
 import (
@@ -131,21 +131,15 @@ type Event struct {
 	Data map[string]any
 }
 
-// Local is a provider that answers from memory: no network, no disk, no
-// effect outside the module's records, and the same answer to the same
-// input. The module calls such a provider inside the transaction that
-// records its answer (one commit where a provider that does I/O takes two,
-// between which nothing is held open), and may call it again when that
-// transaction is re-run after a conflict.
-type Local interface {
-	Provider
-	// Local marks the provider; it is never called.
-	Local()
-}
-
-// local says whether p is a Local provider.
+// local says whether p is the system provider itself, which answers
+// from memory (no network, no disk, no effect outside the module's
+// records, the same answer to the same input): the module calls it inside
+// the transaction that records its answer, one commit where a provider
+// that does I/O takes two, and calls it again when that transaction is
+// re-run after a conflict. A type that embeds System is not: it may add
+// I/O.
 func local(p Provider) bool {
-	_, ok := p.(Local)
+	_, ok := p.(System)
 	return ok
 }
 
@@ -178,10 +172,7 @@ const SystemProviderID = "pp_system_default"
 // any provider, as with a bank transfer marked as paid).
 type System struct{}
 
-var _ Local = System{}
-
-// Local marks System as a provider without I/O.
-func (System) Local() {}
+var _ Provider = System{}
 
 func (System) Initiate(context.Context, SessionInput) (payment.ProviderResult, error) {
 	return payment.ProviderResult{Status: payment.SessionPending}, nil

@@ -318,7 +318,7 @@ func sessionInput(ps *payment.Session) SessionInput {
 // the session the first try saved and sends the same key again, so it
 // creates neither a second session nor a second provider session. The
 // provider's answer is saved on the session; a failure too (status
-// error), and returned with it. A Local provider is called before the
+// error), and returned with it. The system provider is called before the
 // session is saved, in the same transaction.
 func (s *Service) CreateSession(ctx context.Context, merchantID, collectionID string, p payment.SessionParams) (*payment.Session, error) {
 	prov, err := s.providers.Get(p.ProviderID, "providerId")
@@ -398,7 +398,7 @@ func (s *Service) newSession(ctx context.Context, tx store.Tx, env payment.Env, 
 	return payment.NewSession(env, c, p)
 }
 
-// createSessionLocal is CreateSession with a Local provider, in one
+// createSessionLocal is CreateSession with the system provider, in one
 // transaction: the session is saved as the provider initiated it, with
 // the records the two transactions of a provider with I/O leave.
 func (s *Service) createSessionLocal(ctx context.Context, prov Provider, merchantID, collectionID string, p payment.SessionParams) (*payment.Session, error) {
@@ -413,7 +413,7 @@ func (s *Service) createSessionLocal(ctx context.Context, prov Provider, merchan
 		}
 		var ps *payment.Session
 		env := s.env()
-		if earlier != nil { // an earlier try's, from before the provider was Local
+		if earlier != nil { // an earlier try's, made by an older version in two transactions
 			ps, err = tx.PaymentSession(ctx, merchantID, string(earlier))
 		} else {
 			ps, err = s.newSession(ctx, tx, env, merchantID, collectionID, p)
@@ -622,7 +622,7 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 	var (
 		ps, sent *payment.Session // as marked; as sent to the provider
 		done     *Authorization
-		joined   bool // a Local provider was called in the first transaction
+		joined   bool // the system provider was called in the first transaction
 		res      payment.ProviderResult
 		callErr  error
 		out      Authorization
@@ -924,12 +924,12 @@ func (s *Service) Cancel(ctx context.Context, merchantID, paymentID string, r pa
 }
 
 // move is the three steps of a capture, refund or cancellation; one
-// transaction with a Local provider.
+// transaction with the system provider.
 func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, r payment.MovementRequest) (*payment.Payment, error) {
 	var (
 		p, out  *payment.Payment
 		m       payment.Movement
-		joined  bool // a Local provider was called in the first transaction
+		joined  bool // the system provider was called in the first transaction
 		callErr error
 	)
 	err := s.update(ctx, func(tx store.Tx) error {

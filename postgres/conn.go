@@ -286,21 +286,20 @@ func (c *conn) Lock(ctx context.Context, name string) error {
 // request whose first try is still running on another replica is told so
 // at once (409) instead of waiting for it. Once the lock is free, the
 // first try has committed or rolled back, and the next statement's fresh
-// snapshot (read committed) sees its stored answer, if any.
+// snapshot (read committed) sees its stored answer, if any. The lock is
+// sent with that next statement (ExecLater), in one round trip: it runs
+// first, and its query returns a row only when it got the lock.
 func (c *conn) ClaimKey(ctx context.Context, merchantID, key string) error {
 	if !c.write {
 		return nil
 	}
-	var got bool
 	// Merchant IDs hold no spaces, so the joined text names one key.
-	err := c.QueryRow(ctx, []any{&got}, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`, merchantID+" "+key)
-	if err != nil {
+	return c.ExecLater(ctx, func(got int64, err error) error {
+		if err == nil && got == 0 {
+			err = kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later")
+		}
 		return err
-	}
-	if !got {
-		return kassa.Errorf(kassa.EIdempotencyInFlight, "a request with this Idempotency-Key is still being processed; retry later")
-	}
-	return nil
+	}, `SELECT 1 WHERE pg_try_advisory_xact_lock(hashtextextended($1, 0))`, merchantID+" "+key)
 }
 
 // sqlState is err's PostgreSQL error code, or "".

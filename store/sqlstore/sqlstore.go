@@ -60,8 +60,10 @@ type Conn interface {
 	Lock(ctx context.Context, name string) error
 	// ClaimKey claims an Idempotency-Key for the rest of a read-write
 	// transaction, or fails with EIdempotencyInFlight while another
-	// transaction, in any process, holds it. A backend whose writes are
-	// already serial in one process may do nothing.
+	// transaction, in any process, holds it; a backend may send the claim
+	// with the transaction's next statement (ExecLater), which then
+	// returns that failure. A backend whose writes are already serial in
+	// one process may do nothing.
 	ClaimKey(ctx context.Context, merchantID, key string) error
 }
 

@@ -346,6 +346,9 @@ func (t *Tx) IdempotencyRecord(ctx context.Context, merchantID, key string) (*st
 	if errors.Is(err, ErrNoRows) {
 		return nil, nil
 	}
+	if _, claim := errors.AsType[*kassa.Error](err); claim {
+		return nil, err // the claim's refusal, sent with the query
+	}
 	if err != nil {
 		return nil, readErr(err, "idempotency record")
 	}
