@@ -235,7 +235,7 @@ func TestTestClockCatchUp(t *testing.T) {
 	advance(31 * 24 * 3600)
 	reminded := 0
 	for _, m := range e.mails(&e.a) {
-		if strings.HasPrefix(m.Subject, "Reminder: ") {
+		if strings.HasPrefix(m.Subject, "Påminnelse: ") { // the order is sv-SE
 			reminded++
 		}
 	}
