@@ -149,6 +149,8 @@ func TestBadListQueries(t *testing.T) {
 		paths := []string{"/v1/orders?" + query}
 		if param != "limit" && param != "cursor" {
 			paths = append(paths, "/v1/orders.csv?"+query)
+		} else {
+			paths = append(paths, "/v1/notifications?"+query, "/v1/audit-events?"+query)
 		}
 		for _, path := range paths {
 			r := e.do(request{method: "GET", path: path})

@@ -265,7 +265,7 @@ func notificationOf(n *notify.Notification, ds []notify.Delivery) notificationVi
 
 func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Status: q.Get("status"), Limit: 50}
+	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Status: q.Get("status"), Limit: defaultPage}
 	if f.Status != "" && f.Status != notify.Pending && f.Status != notify.Delivered && f.Status != notify.Failed {
 		return kassa.Invalid("status", "status must be pending, delivered or failed")
 	}
@@ -273,17 +273,23 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 	if f.Limit, err = pageLimit(q, f.Limit); err != nil {
 		return err
 	}
+	if c := q.Get("cursor"); c != "" {
+		at, id, err := decodeCursor(c, "notifications")
+		if err != nil {
+			return err
+		}
+		f.Before = &store.NotificationPosition{At: at, ID: id}
+	}
+	limit := f.Limit
+	f.Limit++
 	ns, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]notify.Notification, error) {
 		return tx.Notifications(r.Context(), principal(r).MerchantID, f)
 	})
 	if err != nil {
 		return err
 	}
-	vs := make([]notificationView, len(ns))
-	for i := range ns {
-		vs[i] = notificationOf(&ns[i], nil)
-	}
-	wire.WriteJSON(w, http.StatusOK, map[string]any{"data": vs})
+	wire.WriteJSON(w, http.StatusOK, pageOf(ns, limit, func(n notify.Notification) notificationView { return notificationOf(&n, nil) },
+		func(n notify.Notification) string { return encodeCursor(n.CreatedAt, n.ID) }))
 	return nil
 }
 

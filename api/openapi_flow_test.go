@@ -198,6 +198,11 @@ func TestOpenAPIFlow(t *testing.T) {
 	e.must(200, request{method: "GET", path: "/v1/audit-events?limit=2&outcome=ok&cursor=" + events.NextCursor})
 	e.must(400, request{method: "GET", path: "/v1/audit-events?limit=0", header: invalidRequest})
 
+	// Notifications a page at a time.
+	var notePage struct{ NextCursor string }
+	e.must(200, request{method: "GET", path: "/v1/notifications?limit=1"}).decode(t, &notePage)
+	e.must(200, request{method: "GET", path: "/v1/notifications?limit=1&cursor=" + notePage.NextCursor})
+
 	// Orders listed, searched and exported.
 	var orders struct{ NextCursor string }
 	e.must(200, request{method: "GET", path: "/v1/orders?limit=1&currency=SEK&createdFrom=2026-01-01"}).decode(t, &orders)

@@ -190,21 +190,34 @@ type DeliveryAttempt struct {
 type NotificationListParams struct {
 	OrderID, SessionID string
 	Status             string // pending, delivered or failed
+	Cursor             string // a page's NextCursor
 	Limit              int    // 1 to 100; 0: 50
 }
 
-// ListNotifications lists the merchant's notifications, newest first.
-func (c *Client) ListNotifications(ctx context.Context, p NotificationListParams) ([]Notification, error) {
+// NotificationPage is a page of notifications, newest first.
+type NotificationPage struct {
+	Data       []Notification `json:"data"`
+	NextCursor string         `json:"nextCursor,omitempty"` // none on the last page
+}
+
+// ListNotificationPage reads a page of the merchant's notifications.
+func (c *Client) ListNotificationPage(ctx context.Context, p NotificationListParams) (*NotificationPage, error) {
 	q := url.Values{}
 	set(q, "orderId", p.OrderID)
 	set(q, "sessionId", p.SessionID)
 	set(q, "status", p.Status)
+	set(q, "cursor", p.Cursor)
 	setInt(q, "limit", p.Limit)
-	var out struct {
-		Data []Notification `json:"data"`
-	}
-	_, err := c.send(ctx, &request{method: http.MethodGet, path: "/v1/notifications", query: q}, &out, nil)
-	return out.Data, err
+	var page NotificationPage
+	_, err := c.send(ctx, &request{method: http.MethodGet, path: "/v1/notifications", query: q}, &page, nil)
+	return &page, err
+}
+
+// ListNotifications lists the merchant's notifications, newest first:
+// the first page, or the page after p.Cursor.
+func (c *Client) ListNotifications(ctx context.Context, p NotificationListParams) ([]Notification, error) {
+	page, err := c.ListNotificationPage(ctx, p)
+	return page.Data, err
 }
 
 // GetNotification reads a notification with its deliveries.

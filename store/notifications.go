@@ -12,7 +12,11 @@ import (
 type NotificationFilter struct {
 	OrderID, SessionID string
 	Status             string // notify.Pending, Delivered or Failed
-	Limit              int
+	// Before continues a listing: only the notifications that come after
+	// this position in the listing's order, newest first. Nil starts at
+	// the newest.
+	Before *NotificationPosition
+	Limit  int
 }
 
 // NotificationPosition is a place in a merchant's notifications, which

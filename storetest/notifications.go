@@ -207,6 +207,8 @@ func testNotificationsList(f *fixture) {
 		{"delivered", store.NotificationFilter{Status: notify.Delivered}, []string{n3.ID, n1.ID}},
 		{"failed", store.NotificationFilter{Status: notify.Failed}, []string{n2.ID}},
 		{"pending", store.NotificationFilter{Status: notify.Pending}, nil},
+		{"after n3", store.NotificationFilter{Before: &store.NotificationPosition{At: n3.CreatedAt, ID: n3.ID}}, []string{n2.ID, n1.ID}},
+		{"delivered after n3", store.NotificationFilter{Status: notify.Delivered, Before: &store.NotificationPosition{At: n3.CreatedAt, ID: n3.ID}}, []string{n1.ID}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, ids(tt.flt)); diff != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -182,16 +183,21 @@ func (t *Tx) Notifications(ctx context.Context, merchantID string, f store.Notif
 	if f.Limit <= 0 {
 		return nil, nil
 	}
+	beforeAt, beforeID := int64(math.MaxInt64), ""
+	if f.Before != nil {
+		beforeAt, beforeID = f.Before.At.UnixMicro(), f.Before.ID
+	}
 	var ns []notify.Notification
 	err := t.c.Query(ctx, func(rows Scanner) error {
 		n, err := scanNotification(rows)
 		ns = append(ns, n)
 		return err
 	}, `SELECT * FROM (SELECT `+notificationColumns+` AS status FROM notifications n
-			WHERE n.merchant_id = $1 AND ($2 = '' OR n.order_id = $2) AND ($3 = '' OR n.session_id = $3)) x
+			WHERE n.merchant_id = $1 AND ($2 = '' OR n.order_id = $2) AND ($3 = '' OR n.session_id = $3)
+			AND (n.created_at < $6 OR n.created_at = $6 AND n.id < $7)) x
 		WHERE $4 = '' OR x.status = $4
 		ORDER BY x.created_at DESC, x.id DESC LIMIT $5`,
-		merchantID, f.OrderID, f.SessionID, f.Status, f.Limit)
+		merchantID, f.OrderID, f.SessionID, f.Status, f.Limit, beforeAt, beforeID)
 	if err != nil {
 		return nil, fmt.Errorf("list notifications: %w", err)
 	}
