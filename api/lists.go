@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
@@ -271,4 +272,79 @@ func csvCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// documentKinds are the values of ?kind= of GET /v1/documents.
+var documentKinds = []string{string(invoice.KindInvoice), string(invoice.KindAdvance), string(invoice.KindCreditNote)}
+
+// documentFilter reads the filters of GET /v1/documents.
+func documentFilter(q url.Values, now time.Time) (store.DocumentFilter, error) {
+	f := store.DocumentFilter{Kind: invoice.Kind(q.Get("kind")), Now: now}
+	if f.Kind != "" && !slices.Contains(documentKinds, string(f.Kind)) {
+		return f, kassa.Invalid("kind", "kind must be one of %s", strings.Join(documentKinds, ", "))
+	}
+	var err error
+	if f.Overdue, err = listBool(q, "overdue"); err != nil {
+		return f, err
+	}
+	if f.Unpaid, err = listBool(q, "unpaid"); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// documentSummary is an invoice document as lists show it, amounts in
+// minor units; a document that asks for no payment has payableAmount 0.
+type documentSummary struct {
+	ID             string       `json:"id"`
+	Kind           invoice.Kind `json:"kind"`
+	Number         int64        `json:"number,omitempty"` // absent until numbered, moments after issue
+	OrderID        string       `json:"orderId"`
+	OrderReference string       `json:"orderReference"`
+	Currency       string       `json:"currency"`
+	TotalAmount    int64        `json:"totalAmount"`
+	PayableAmount  int64        `json:"payableAmount"`
+	PaidAmount     int64        `json:"paidAmount"`
+	IssueDate      string       `json:"issueDate"`
+	DueDate        string       `json:"dueDate"`
+	CreatedAt      timestamp    `json:"createdAt"`
+}
+
+func documentSummaryOf(d store.ListedDocument) documentSummary {
+	return documentSummary{
+		ID: d.ID, Kind: d.Kind, Number: d.Number, OrderID: d.OrderID, OrderReference: d.OrderReference, Currency: string(d.Currency),
+		TotalAmount: d.Total, PayableAmount: d.Payable(), PaidAmount: d.Paid,
+		IssueDate: d.IssueDate.Format(time.DateOnly), DueDate: d.DueDate.Format(time.DateOnly), CreatedAt: timestamp(d.CreatedAt),
+	}
+}
+
+// handleDocumentList lists the merchant's invoice documents, newest
+// first, filtered, a page at a time.
+func (s *Server) handleDocumentList(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f, err := documentFilter(q, s.app.Now())
+	if err != nil {
+		return err
+	}
+	if f.Limit, err = pageLimit(q, defaultPage); err != nil {
+		return err
+	}
+	if c := q.Get("cursor"); c != "" {
+		at, id, err := decodeCursor(c, "documents")
+		if err != nil {
+			return err
+		}
+		f.After = &store.DocumentPosition{CreatedAt: at, ID: id}
+	}
+	limit := f.Limit
+	f.Limit++
+	docs, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]store.ListedDocument, error) {
+		return tx.Documents(r.Context(), principal(r).MerchantID, f)
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(w, http.StatusOK, pageOf(docs, limit, documentSummaryOf,
+		func(d store.ListedDocument) string { return encodeCursor(d.CreatedAt, d.ID) }))
+	return nil
 }

@@ -132,6 +132,74 @@ func TestOrderList(t *testing.T) {
 	})
 }
 
+// GET /v1/documents lists the caller's invoice documents newest first, a
+// page at a time, with what has been paid on each, filtered by kind and
+// by payment; another merchant's documents never appear.
+func TestDocumentList(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		capture := map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}
+		var orders []string // newest first
+		for range 2 {
+			id := e.order(cart(line("A", 1, 10000)))
+			e.must(200, request{method: "POST", path: "/v1/orders/" + id + "/capture", body: capture})
+			orders = slices.Insert(orders, 0, id)
+			e.clock.Advance(time.Minute)
+		}
+		unpaid, paid := orders[0], orders[1]
+		otherOrder := e.orderAs(&e.b, cart(line("B", 1, 10000)))
+		e.must(200, request{method: "POST", path: "/v1/orders/" + otherOrder + "/capture", body: capture, as: &e.b})
+		e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{
+			"paymentReference": e.documents(paid)[0].PaymentReference, "amount": 10000, "currency": "SEK",
+		}})
+		type docPage struct {
+			Data []struct {
+				ID, Kind, OrderID, Currency, DueDate   string
+				TotalAmount, PayableAmount, PaidAmount int64
+			}
+			NextCursor string
+		}
+		list := func(as *creds, query string) (p docPage, orderIDs []string) {
+			t.Helper()
+			e.must(200, request{method: "GET", path: "/v1/documents?" + query, as: as}).decode(t, &p)
+			for _, d := range p.Data {
+				orderIDs = append(orderIDs, d.OrderID)
+			}
+			return p, orderIDs
+		}
+
+		p, got := list(nil, "")
+		if !slices.Equal(got, orders) || p.NextCursor != "" {
+			t.Fatalf("documents = %+v, want those of %v newest first", p, orders)
+		}
+		if d := p.Data[1]; d.Kind != "invoice" || d.Currency != "SEK" || d.TotalAmount != 10000 || d.PayableAmount != 10000 || d.PaidAmount != 10000 || d.DueDate == "" {
+			t.Errorf("the paid invoice = %+v", d)
+		}
+		if d := p.Data[0]; d.PaidAmount != 0 || d.ID != e.documents(unpaid)[0].ID {
+			t.Errorf("the unpaid invoice = %+v", d)
+		}
+		first, got := list(nil, "limit=1")
+		if _, next := list(nil, "limit=1&cursor="+url.QueryEscape(first.NextCursor)); !slices.Equal(got, orders[:1]) || !slices.Equal(next, orders[1:]) {
+			t.Errorf("pages of 1 = %v then %v, want %v", got, next, orders)
+		}
+		for query, want := range map[string][]string{
+			"kind=invoice": orders, "kind=creditNote": nil, "kind=advanceInvoice": nil,
+			"unpaid=true": {unpaid}, "unpaid=false": orders, "overdue=true": nil,
+		} {
+			if _, got := list(nil, query); !slices.Equal(got, want) {
+				t.Errorf("documents?%s = %v, want %v", query, got, want)
+			}
+		}
+		e.clock.Advance(31 * 24 * time.Hour)
+		if _, got := list(nil, "overdue=true&kind=invoice"); !slices.Equal(got, []string{unpaid}) {
+			t.Errorf("documents?overdue=true after the due date = %v, want %v", got, []string{unpaid})
+		}
+		if _, got := list(&e.b, ""); !slices.Equal(got, []string{otherOrder}) {
+			t.Errorf("merchant B: documents = %v, want only its own, of %s", got, otherOrder)
+		}
+	})
+}
+
 // Every list answers a malformed limit, cursor, filter or date with 400
 // naming the parameter, never 500.
 func TestBadListQueries(t *testing.T) {
@@ -145,12 +213,18 @@ func TestBadListQueries(t *testing.T) {
 		"createdFrom=yesterday": "createdFrom", "createdTo=2026-13-01": "createdTo", "createdFrom=2026-03-04T10:00": "createdFrom",
 		"createdFrom=2026-03-05&createdTo=2026-03-04": "createdTo", "createdFrom=2026-03-04&createdTo=2026-03-04": "createdTo",
 		"overdue=yes": "overdue", "q=" + strings.Repeat("x", 101): "q",
+		"kind=receipt": "kind", "unpaid=1": "unpaid",
 	} {
-		paths := []string{"/v1/orders?" + query}
-		if param != "limit" && param != "cursor" {
-			paths = append(paths, "/v1/orders.csv?"+query)
-		} else {
-			paths = append(paths, "/v1/notifications?"+query, "/v1/audit-events?"+query)
+		var paths []string
+		switch param {
+		case "kind", "unpaid":
+			paths = []string{"/v1/documents?" + query}
+		case "limit", "cursor":
+			paths = []string{"/v1/orders?" + query, "/v1/notifications?" + query, "/v1/audit-events?" + query, "/v1/documents?" + query}
+		case "overdue":
+			paths = []string{"/v1/orders?" + query, "/v1/orders.csv?" + query, "/v1/documents?" + query}
+		default:
+			paths = []string{"/v1/orders?" + query, "/v1/orders.csv?" + query}
 		}
 		for _, path := range paths {
 			r := e.do(request{method: "GET", path: path})

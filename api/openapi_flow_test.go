@@ -212,6 +212,13 @@ func TestOpenAPIFlow(t *testing.T) {
 	e.must(200, request{method: "GET", path: "/v1/orders.csv?q=buyer"})
 	e.must(400, request{method: "GET", path: "/v1/orders.csv?createdTo=soon", header: invalidRequest})
 
+	// Invoice documents a page at a time.
+	var docPage struct{ NextCursor string }
+	e.must(200, request{method: "GET", path: "/v1/documents?limit=1&kind=invoice"}).decode(t, &docPage)
+	e.must(200, request{method: "GET", path: "/v1/documents?limit=1&kind=invoice&cursor=" + docPage.NextCursor})
+	e.must(200, request{method: "GET", path: "/v1/documents?unpaid=true&overdue=false"})
+	e.must(400, request{method: "GET", path: "/v1/documents?kind=receipt", header: invalidRequest})
+
 	// Credit.
 	e.must(200, request{method: "GET", path: "/v1/credit-policy"})
 	e.must(200, request{method: "PUT", path: "/v1/credit-policy", body: map[string]any{"creditLimits": map[string]any{"SEK": 50000000}, "blocklist": []string{"556765-4321"}, "companies": []any{map[string]any{"companyId": "556677-8899", "creditLimits": map[string]any{"SEK": 200000000}}}}})

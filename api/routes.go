@@ -65,6 +65,7 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /v1/notifications/{notificationId}/redeliver", auth(s.handleRedeliver))
 	// Invoice documents: Kassa's own endpoints.
 	m.HandleFunc("GET /v1/orders/{orderId}/documents", auth(s.handleOrderDocuments))
+	m.HandleFunc("GET /v1/documents", auth(s.handleDocumentList))
 	m.HandleFunc("GET /v1/documents/{documentId}", auth(s.handleDocumentPDF))
 	m.HandleFunc("GET /invoices/{token}", public(s.handleBuyerPDF)) // invoice.Document.BuyerPath
 	m.HandleFunc("GET /v1/invoice-settings", auth(s.handleInvoiceSettingsGet))

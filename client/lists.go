@@ -128,6 +128,56 @@ func (c *Client) AllOrders(ctx context.Context, p OrderListParams) iter.Seq2[Ord
 	})
 }
 
+// DocumentSummary is an invoice document as lists show it; amounts in
+// minor units, PayableAmount 0 on one that asks for no payment.
+type DocumentSummary struct {
+	ID             string    `json:"id"`
+	Kind           string    `json:"kind"`             // invoice, advanceInvoice or creditNote
+	Number         int64     `json:"number,omitempty"` // 0 until numbered, moments after issue
+	OrderID        string    `json:"orderId"`
+	OrderReference string    `json:"orderReference"`
+	Currency       string    `json:"currency"`
+	TotalAmount    int64     `json:"totalAmount"`
+	PayableAmount  int64     `json:"payableAmount"`
+	PaidAmount     int64     `json:"paidAmount"`
+	IssueDate      string    `json:"issueDate"` // YYYY-MM-DD
+	DueDate        string    `json:"dueDate"`   // YYYY-MM-DD
+	CreatedAt      time.Time `json:"createdAt"`
+}
+
+// DocumentListParams filter the merchant's invoice documents; empty
+// fields match all.
+type DocumentListParams struct {
+	Kind string // invoice, advanceInvoice or creditNote
+	// Unpaid: only documents asking for a payment not yet made in full;
+	// Overdue: only those whose due date has passed.
+	Unpaid, Overdue bool
+	Cursor          string // a page's NextCursor
+	Limit           int    // 1 to 100; 0: 50
+}
+
+// DocumentPage is a page of invoice documents, newest first.
+type DocumentPage struct {
+	Data       []DocumentSummary `json:"data"`
+	NextCursor string            `json:"nextCursor,omitempty"` // none on the last page
+}
+
+// ListDocuments reads a page of the merchant's invoice documents.
+func (c *Client) ListDocuments(ctx context.Context, p DocumentListParams) (*DocumentPage, error) {
+	q := url.Values{}
+	set(q, "kind", p.Kind)
+	for name, on := range map[string]bool{"unpaid": p.Unpaid, "overdue": p.Overdue} {
+		if on {
+			q.Set(name, "true")
+		}
+	}
+	set(q, "cursor", p.Cursor)
+	setInt(q, "limit", p.Limit)
+	var page DocumentPage
+	_, err := c.send(ctx, &request{method: http.MethodGet, path: "/v1/documents", query: q}, &page, nil)
+	return &page, err
+}
+
 // ExportOrders writes the CSV export of the orders that match p (its
 // Cursor and Limit aside) to w, as it arrives.
 func (c *Client) ExportOrders(ctx context.Context, p OrderListParams, w io.Writer) error {

@@ -76,3 +76,38 @@ func TestListOrders(t *testing.T) {
 		t.Error("ExportOrders with a bad currency succeeded")
 	}
 }
+
+// ListDocuments sends its filters as the API names them and pages with
+// the cursor.
+func TestListDocuments(t *testing.T) {
+	k := newKassa(t)
+	c := k.client()
+	ctx := t.Context()
+	var orders []string // newest first
+	for range 2 {
+		id := placeOrder(c)
+		o, err := c.GetOrder(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CaptureOrder(ctx, id, client.CaptureParams{OrderLines: o.Uncaptured.OrderLines, TotalCaptureAmount: o.Uncaptured.TotalOrderAmount.MinorUnits}); err != nil {
+			t.Fatal(err)
+		}
+		orders = append([]string{id}, orders...)
+	}
+	page, err := c.ListDocuments(ctx, client.DocumentListParams{Kind: "invoice", Unpaid: true, Limit: 1})
+	if err != nil || len(page.Data) != 1 || page.Data[0].OrderID != orders[0] || page.Data[0].PayableAmount == 0 || page.NextCursor == "" {
+		t.Fatalf("ListDocuments = %+v, %v; want the newest invoice, unpaid, and a cursor", page, err)
+	}
+	next, err := c.ListDocuments(ctx, client.DocumentListParams{Kind: "invoice", Unpaid: true, Limit: 1, Cursor: page.NextCursor})
+	if err != nil || len(next.Data) != 1 || next.Data[0].OrderID != orders[1] || next.NextCursor != "" {
+		t.Errorf("the next page = %+v, %v; want the older invoice, last", next, err)
+	}
+	if page, err := c.ListDocuments(ctx, client.DocumentListParams{Overdue: true}); err != nil || len(page.Data) != 0 {
+		t.Errorf("overdue before the due date = %+v, %v; want none", page, err)
+	}
+	var e *client.Error
+	if _, err := c.ListDocuments(ctx, client.DocumentListParams{Kind: "receipt"}); !errors.As(err, &e) || e.Status != 400 || e.Param != "kind" {
+		t.Errorf("ListDocuments of an unknown kind: %v, want a 400 naming kind", err)
+	}
+}

@@ -32,6 +32,10 @@ type InvoiceReader interface {
 	// OrderDocuments lists an order's documents in the order they were
 	// issued.
 	OrderDocuments(ctx context.Context, merchantID, orderID string) ([]*invoice.Document, error)
+	// Documents lists up to f.Limit of the merchant's documents that match
+	// f, newest first (by creation time, then by ID, the greater first),
+	// each with what has been paid on it, as DocumentsIssued reads them.
+	Documents(ctx context.Context, merchantID string, f DocumentFilter) ([]ListedDocument, error)
 	// DocumentPaid is Σ of the payments matched to a document.
 	DocumentPaid(ctx context.Context, documentID string) (int64, error)
 	// BankPayments lists the merchant's payments received, newest first; unmatched
@@ -92,6 +96,34 @@ type InvoiceWriter interface {
 	// MarkOverdue marks a document overdue; marked is false when it already
 	// was, so of several processes exactly one sends the reminder.
 	MarkOverdue(ctx context.Context, k DocumentKey, at time.Time) (marked bool, err error)
+}
+
+// DocumentFilter selects a merchant's documents; empty fields match all.
+type DocumentFilter struct {
+	Kind invoice.Kind
+	// Unpaid matches the documents that ask for a payment not fully made;
+	// Overdue those of them whose due date is before Now, numbered or not,
+	// marked overdue or not.
+	Unpaid, Overdue bool
+	Now             time.Time
+	// After continues a listing: only the documents that come after this
+	// position in the listing's order. Nil starts at the newest.
+	After *DocumentPosition
+	Limit int
+}
+
+// DocumentPosition is a document's place in a listing: its creation time,
+// then its ID.
+type DocumentPosition struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// ListedDocument is a document in a listing, with Σ of the payments
+// matched to it.
+type ListedDocument struct {
+	*invoice.Document
+	Paid int64
 }
 
 // DocumentKey names a document.

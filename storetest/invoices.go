@@ -566,3 +566,92 @@ func testExportReads(f *fixture) {
 		t.Errorf("PaymentsBooked on the second day = %+v, want pm_3", ps)
 	}
 }
+
+// Documents lists a merchant's documents newest first, ties by ID, each
+// with what has been paid on it, filtered and continued after a position.
+func testDocumentList(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m, other := f.createMerchant(), f.createMerchant()
+	start := f.now
+	var docs []*invoice.Document
+	for i, at := range []time.Duration{0, time.Second, time.Second} { // the last two tie on time
+		f.now = start.Add(at)
+		o := f.newOrder(m, 0)
+		f.createOrder(o)
+		ocr, _ := invoice.NewOCR(fmt.Sprint(6000 + i))
+		_, d, err := f.issueInvoice(o, ocr)
+		f.ok("issue", err)
+		docs = append(docs, d)
+	}
+	o := f.newOrder(other, 0)
+	f.createOrder(o)
+	ocr, _ := invoice.NewOCR("6100")
+	_, _, err := f.issueInvoice(o, ocr)
+	f.ok("issue", err)
+	// The first is paid in part, the second in full, the third not at all.
+	for i, p := range []struct {
+		d      *invoice.Document
+		amount int64
+	}{{docs[0], 100}, {docs[1], docs[1].Payable()}} {
+		f.mustUpdate(func(tx store.Tx) error {
+			_, err := tx.AddBankPayment(ctx, &store.BankPayment{ID: fmt.Sprint("bp_list_", i), MerchantID: m, BankRef: fmt.Sprint("L", i),
+				Reference: "x", Amount: p.amount, Currency: "SEK", DocumentID: p.d.ID, BookedAt: f.now, CreatedAt: f.now})
+			return err
+		})
+	}
+	newest := []*invoice.Document{docs[2], docs[1], docs[0]}
+	if docs[1].ID > docs[2].ID {
+		newest[0], newest[1] = docs[1], docs[2]
+	}
+	list := func(flt store.DocumentFilter) []store.ListedDocument {
+		if flt.Limit == 0 {
+			flt.Limit = 10
+		}
+		return mustRead(f, func(tx store.ReadTx) ([]store.ListedDocument, error) { return tx.Documents(ctx, m, flt) })
+	}
+	all := list(store.DocumentFilter{})
+	var ids []string
+	for _, d := range all {
+		ids = append(ids, d.ID)
+	}
+	if diff := cmp.Diff([]string{newest[0].ID, newest[1].ID, newest[2].ID}, ids); diff != "" {
+		t.Fatalf("Documents (-want +got):\n%s", diff)
+	}
+	paid := map[string]int64{docs[0].ID: 100, docs[1].ID: docs[1].Payable(), docs[2].ID: 0}
+	for _, d := range all {
+		if d.Paid != paid[d.ID] || d.Total != docs[0].Total || d.MerchantID != m {
+			t.Errorf("listed %s paid %d, total %d; want paid %d, total %d", d.ID, d.Paid, d.Total, paid[d.ID], docs[0].Total)
+		}
+	}
+	afterDue := start.Add(time.Duration(invoice.DefaultPaymentTerms+1) * 24 * time.Hour)
+	first := &store.DocumentPosition{CreatedAt: newest[0].CreatedAt, ID: newest[0].ID}
+	unpaid := []string{docs[2].ID, docs[0].ID}
+	tests := []struct {
+		name string
+		flt  store.DocumentFilter
+		want []string
+	}{
+		{"limit", store.DocumentFilter{Limit: 1}, []string{newest[0].ID}},
+		{"after the first", store.DocumentFilter{After: first}, []string{newest[1].ID, newest[2].ID}},
+		{"invoices", store.DocumentFilter{Kind: invoice.KindInvoice}, []string{newest[0].ID, newest[1].ID, newest[2].ID}},
+		{"credit notes", store.DocumentFilter{Kind: invoice.KindCreditNote}, nil},
+		{"unpaid", store.DocumentFilter{Unpaid: true}, unpaid},
+		{"overdue before the due date", store.DocumentFilter{Overdue: true, Now: start}, nil},
+		{"overdue after it", store.DocumentFilter{Overdue: true, Now: afterDue}, unpaid},
+		{"unpaid after the third", store.DocumentFilter{Unpaid: true, After: &store.DocumentPosition{CreatedAt: docs[2].CreatedAt, ID: docs[2].ID}}, []string{docs[0].ID}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, d := range list(tt.flt) {
+			got = append(got, d.ID)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	if got := mustRead(f, func(tx store.ReadTx) ([]store.ListedDocument, error) {
+		return tx.Documents(ctx, f.createMerchant(), store.DocumentFilter{Limit: 10})
+	}); len(got) != 0 {
+		t.Errorf("Documents of a merchant without any = %v", got)
+	}
+}

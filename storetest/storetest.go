@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DocumentNumbers", testDocumentNumbers},
 		{"Payments", testPayments},
 		{"ExportReads", testExportReads},
+		{"DocumentList", testDocumentList},
 		{"MailOutbox", testMailOutbox},
 		{"Overdue", testOverdue},
 		{"AuditEvents", testAuditEvents},

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -154,39 +156,94 @@ func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Documen
 
 // selectDocuments reads documents d, each with the number of the one it
 // refers to, r, and its sealed token, t.
-const selectDocuments = `SELECT d.doc, d.reference, COALESCE(d.number, 0), COALESCE(r.number, 0), COALESCE(t.sealed, '')
-	FROM documents d LEFT JOIN documents r ON r.id = d.refers_to LEFT JOIN document_tokens t ON t.document_id = d.id`
+const selectDocuments = `SELECT ` + documentColumns + ` ` + documentsJoined
+
+const (
+	documentColumns = `d.doc, d.reference, COALESCE(d.number, 0), COALESCE(r.number, 0), COALESCE(t.sealed, '')`
+	documentsJoined = `FROM documents d LEFT JOIN documents r ON r.id = d.refers_to LEFT JOIN document_tokens t ON t.document_id = d.id`
+)
 
 // queryDocuments reads the documents a query with selectDocuments'
 // columns finds.
 func (t *Tx) queryDocuments(ctx context.Context, query string, args ...any) ([]*invoice.Document, error) {
 	var docs []*invoice.Document
 	err := t.c.Query(ctx, func(rows Scanner) error {
-		var (
-			doc                string
-			d                  = new(invoice.Document)
-			number, refersToNo int64
-		)
-		if err := rows.Scan(&doc, &d.Reference, &number, &refersToNo, &d.SealedToken); err != nil {
-			return err
-		}
-		reference := d.Reference // documents issued before 0006 have it only in the column
-		if err := json.Unmarshal([]byte(doc), d); err != nil {
-			return fmt.Errorf("decode document: %w", err)
-		}
-		d.Reference, d.Number = reference, number
-		if d.RefersTo != "" {
-			if d.Kind == invoice.KindCreditNote {
-				d.Credits = refersToNo
-			} else {
-				d.PaidByAdvance = refersToNo
-			}
-		}
+		d, err := scanDocument(rows)
 		docs = append(docs, d)
-		return nil
+		return err
 	}, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read documents: %w", err)
+	}
+	return docs, nil
+}
+
+// scanDocument reads a row of selectDocuments' columns, then into extra
+// the columns a query adds after them.
+func scanDocument(rows Scanner, extra ...any) (*invoice.Document, error) {
+	var (
+		doc                string
+		d                  = new(invoice.Document)
+		number, refersToNo int64
+	)
+	if err := rows.Scan(append([]any{&doc, &d.Reference, &number, &refersToNo, &d.SealedToken}, extra...)...); err != nil {
+		return nil, err
+	}
+	reference := d.Reference // documents issued before 0006 have it only in the column
+	if err := json.Unmarshal([]byte(doc), d); err != nil {
+		return nil, fmt.Errorf("decode document: %w", err)
+	}
+	d.Reference, d.Number = reference, number
+	if d.RefersTo != "" {
+		if d.Kind == invoice.KindCreditNote {
+			d.Credits = refersToNo
+		} else {
+			d.PaidByAdvance = refersToNo
+		}
+	}
+	return d, nil
+}
+
+// documentPaid is Σ of the payments matched to document d.
+const documentPaid = `(SELECT COALESCE(SUM(p.amount), 0) FROM bank_payments p WHERE p.document_id = d.id)`
+
+// Documents builds its statement from the filters given, as Orders does.
+func (t *Tx) Documents(ctx context.Context, merchantID string, f store.DocumentFilter) ([]store.ListedDocument, error) {
+	if f.Limit <= 0 {
+		return nil, nil
+	}
+	var (
+		where strings.Builder
+		args  = []any{merchantID}
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where.WriteString("d.merchant_id = $1")
+	if f.Kind != "" {
+		where.WriteString(" AND d.kind = " + arg(string(f.Kind)))
+	}
+	if f.Unpaid || f.Overdue {
+		where.WriteString(" AND d.payable > 0 AND " + documentPaid + " < d.payable")
+	}
+	if f.Overdue {
+		where.WriteString(" AND d.due_at < " + arg(f.Now.UnixMicro()))
+	}
+	if f.After != nil {
+		at := arg(f.After.CreatedAt.UnixMicro())
+		where.WriteString(" AND (d.created_at < " + at + " OR d.created_at = " + at + " AND d.id < " + arg(f.After.ID) + ")")
+	}
+	var docs []store.ListedDocument
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var paid int64
+		d, err := scanDocument(rows, &paid)
+		docs = append(docs, store.ListedDocument{Document: d, Paid: paid})
+		return err
+	}, `SELECT `+documentColumns+`, `+documentPaid+` `+documentsJoined+`
+		WHERE `+where.String()+` ORDER BY d.created_at DESC, d.id DESC LIMIT `+arg(f.Limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list documents: %w", err)
 	}
 	return docs, nil
 }
