@@ -15,6 +15,7 @@ import (
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/wire"
 )
@@ -97,6 +98,24 @@ func listBool(q url.Values, param string) (bool, error) {
 	return false, kassa.Invalid(param, "%s must be true or false", param)
 }
 
+// listValues reads a filter of one or more of the values allowed,
+// comma-separated or repeated.
+func listValues(q url.Values, param string, allowed []string) ([]string, error) {
+	var vs []string
+	for _, v := range q[param] {
+		if v == "" { // as if absent, as the other filters take it
+			continue
+		}
+		for s := range strings.SplitSeq(v, ",") {
+			if !slices.Contains(allowed, s) {
+				return nil, kassa.Invalid(param, "%s must be one or more of %s, separated by commas", param, strings.Join(allowed, ", "))
+			}
+			vs = append(vs, s)
+		}
+	}
+	return vs, nil
+}
+
 // maxQuery bounds the search text of ?q=.
 const maxQuery = 100
 
@@ -110,16 +129,9 @@ func orderFilter(q url.Values, now time.Time) (store.OrderFilter, error) {
 	if len([]rune(f.Query)) > maxQuery {
 		return f, kassa.Invalid("q", "q is longer than %d characters", maxQuery)
 	}
-	for _, v := range q["status"] {
-		if v == "" { // as if absent, as the other filters take it
-			continue
-		}
-		for s := range strings.SplitSeq(v, ",") {
-			if !slices.Contains(orderStatuses, s) {
-				return f, kassa.Invalid("status", "status must be one or more of %s, separated by commas", strings.Join(orderStatuses, ", "))
-			}
-			f.Statuses = append(f.Statuses, s)
-		}
+	var err error
+	if f.Statuses, err = listValues(q, "status", orderStatuses); err != nil {
+		return f, err
 	}
 	if c := q.Get("currency"); c != "" {
 		cur, err := money.ParseCurrency(c)
@@ -128,7 +140,6 @@ func orderFilter(q url.Values, now time.Time) (store.OrderFilter, error) {
 		}
 		f.Currency = string(cur)
 	}
-	var err error
 	if f.From, err = listDate(q, "createdFrom"); err != nil {
 		return f, err
 	}
@@ -346,5 +357,73 @@ func (s *Server) handleDocumentList(w http.ResponseWriter, r *http.Request) erro
 	}
 	wire.WriteJSON(w, http.StatusOK, pageOf(docs, limit, documentSummaryOf,
 		func(d store.ListedDocument) string { return encodeCursor(d.CreatedAt, d.ID) }))
+	return nil
+}
+
+// sessionStates are the values of ?status= of GET /v1/payment-sessions:
+// the states a session reads.
+var sessionStates = []string{session.StateCreated, session.StateAwaitingSignatory, session.StateAuthorized, session.StateCancelled, session.StateExpired}
+
+// sessionSummary is a payment session as lists show it, its amount in
+// minor units.
+type sessionSummary struct {
+	ID          string    `json:"id"`
+	State       string    `json:"state"`
+	Reference   string    `json:"reference"`
+	Currency    string    `json:"currency"`
+	OrderAmount int64     `json:"totalOrderAmount"`
+	OrderID     string    `json:"orderId,omitempty"`
+	CompanyName string    `json:"companyName,omitempty"` // once the buyer authorized
+	CreatedAt   timestamp `json:"createdAt"`
+	UpdatedAt   timestamp `json:"updatedAt"`
+	ExpiresAt   timestamp `json:"expiresAt"`
+}
+
+// handleSessionList lists the merchant's payment sessions, newest first,
+// by their state, a page at a time.
+func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	var (
+		f   store.SessionFilter
+		err error
+	)
+	if f.States, err = listValues(q, "status", sessionStates); err != nil {
+		return err
+	}
+	if f.Limit, err = pageLimit(q, defaultPage); err != nil {
+		return err
+	}
+	if c := q.Get("cursor"); c != "" {
+		at, id, err := decodeCursor(c, "payment sessions")
+		if err != nil {
+			return err
+		}
+		f.After = &store.SessionPosition{CreatedAt: at, ID: id}
+	}
+	limit := f.Limit
+	f.Limit++
+	ctx, merchantID := r.Context(), principal(r).MerchantID
+	var ss []*session.Session
+	err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
+		if f.Now, err = s.app.NowOf(ctx, tx, merchantID); err != nil { // the sandbox's test clock decides what expired
+			return err
+		}
+		ss, err = tx.Sessions(ctx, merchantID, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	view := func(ps *session.Session) sessionSummary {
+		v := sessionSummary{
+			ID: ps.ID, State: ps.StateAt(f.Now), Reference: ps.Reference, Currency: string(ps.Currency), OrderAmount: ps.Amount, OrderID: ps.OrderID,
+			CreatedAt: timestamp(ps.CreatedAt), UpdatedAt: timestamp(ps.UpdatedAt), ExpiresAt: timestamp(ps.ExpiresAt),
+		}
+		if ps.Customer != nil {
+			v.CompanyName = ps.Customer.CompanyName
+		}
+		return v
+	}
+	wire.WriteJSON(w, http.StatusOK, pageOf(ss, limit, view, func(ps *session.Session) string { return encodeCursor(ps.CreatedAt, ps.ID) }))
 	return nil
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/csv"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kassa-pay/kassa/risk"
 )
 
 // orderPage is a page of GET /v1/orders as the tests read it.
@@ -132,6 +135,92 @@ func TestOrderList(t *testing.T) {
 	})
 }
 
+// GET /v1/payment-sessions lists the caller's sessions newest first, a
+// page at a time, by the state each reads; another merchant's never
+// appear.
+func TestSessionList(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		c := cart(line("A", 1, 10000))
+		open := e.session(c)
+		e.clock.Advance(time.Minute)
+		signatory := maps.Clone(buyer)
+		signatory["companyId"] = risk.SignatoryCompany
+		var parked []string // the first cancelled, the second left waiting
+		for range 2 {
+			id := e.session(c)
+			e.must(200, request{method: "POST", path: "/v1/sandbox/payment-sessions/" + id + "/authorize", body: map[string]any{"customer": signatory}})
+			parked = append(parked, id)
+			e.clock.Advance(time.Minute)
+		}
+		cancelled, waiting := parked[0], parked[1]
+		e.must(200, request{method: "DELETE", path: "/v1/payment-sessions/" + cancelled})
+		authorized := e.session(c)
+		e.authorize(authorized, buyer)
+		e.clock.Advance(time.Minute)
+		orderID := e.order(c) // its session, newest, placed the order
+		otherSession := e.sessionAs(&e.b, c)
+
+		type sessionPage struct {
+			Data []struct {
+				ID, State, Currency, OrderID, CompanyName string
+				TotalOrderAmount                          int64
+			}
+			NextCursor string
+		}
+		list := func(as *creds, query string) (p sessionPage, ids []string) {
+			t.Helper()
+			e.must(200, request{method: "GET", path: "/v1/payment-sessions?" + query, as: as}).decode(t, &p)
+			for _, s := range p.Data {
+				ids = append(ids, s.ID)
+			}
+			return p, ids
+		}
+		p, all := list(nil, "")
+		if older := []string{authorized, waiting, cancelled, open}; len(all) != 5 || !slices.Equal(all[1:], older) || p.NextCursor != "" {
+			t.Fatalf("sessions = %v, want the ordered one's, then %v", all, older)
+		}
+		if s := p.Data[0]; s.State != "authorized" || s.OrderID != orderID || s.CompanyName == "" || s.Currency != "SEK" || s.TotalOrderAmount != 10000 {
+			t.Errorf("the ordered session = %+v", s)
+		}
+		var paged []string
+		for q := "limit=3"; ; {
+			p, ids := list(nil, q)
+			paged = append(paged, ids...)
+			if p.NextCursor == "" {
+				break
+			}
+			q = "limit=3&cursor=" + url.QueryEscape(p.NextCursor)
+		}
+		if !slices.Equal(paged, all) {
+			t.Errorf("pages of 3 = %v, want %v", paged, all)
+		}
+		for query, want := range map[string][]string{
+			"status=created": {open}, "status=cancelled": {cancelled}, "status=authorized": all[:2],
+			"status=created,cancelled": {cancelled, open}, "status=expired": nil, "status=awaitingSignatory": {waiting},
+		} {
+			if _, got := list(nil, query); !slices.Equal(got, want) {
+				t.Errorf("sessions?%s = %v, want %v", query, got, want)
+			}
+		}
+		e.clock.Advance(8 * 24 * time.Hour) // past every session's expiry
+		for query, want := range map[string][]string{
+			"status=expired": {authorized, waiting, open}, "status=created": nil, "status=awaitingSignatory": nil,
+			"status=authorized": all[:1], "status=cancelled": {cancelled},
+		} {
+			if _, got := list(nil, query); !slices.Equal(got, want) {
+				t.Errorf("after the expiry: sessions?%s = %v, want %v", query, got, want)
+			}
+		}
+		if p, _ := list(nil, "status=expired"); p.Data[1].State != "expired" {
+			t.Errorf("an expired session reads %q", p.Data[1].State)
+		}
+		if _, got := list(&e.b, ""); !slices.Equal(got, []string{otherSession}) {
+			t.Errorf("merchant B: sessions = %v, want only %s", got, otherSession)
+		}
+	})
+}
+
 // GET /v1/documents lists the caller's invoice documents newest first, a
 // page at a time, with what has been paid on each, filtered by kind and
 // by payment; another merchant's documents never appear.
@@ -213,16 +302,18 @@ func TestBadListQueries(t *testing.T) {
 		"createdFrom=yesterday": "createdFrom", "createdTo=2026-13-01": "createdTo", "createdFrom=2026-03-04T10:00": "createdFrom",
 		"createdFrom=2026-03-05&createdTo=2026-03-04": "createdTo", "createdFrom=2026-03-04&createdTo=2026-03-04": "createdTo",
 		"overdue=yes": "overdue", "q=" + strings.Repeat("x", 101): "q",
-		"kind=receipt": "kind", "unpaid=1": "unpaid",
+		"kind=receipt": "kind", "unpaid=1": "unpaid", "status=completed": "status", "status=expired,": "status",
 	} {
 		var paths []string
 		switch param {
 		case "kind", "unpaid":
 			paths = []string{"/v1/documents?" + query}
 		case "limit", "cursor":
-			paths = []string{"/v1/orders?" + query, "/v1/notifications?" + query, "/v1/audit-events?" + query, "/v1/documents?" + query}
+			paths = []string{"/v1/orders?" + query, "/v1/notifications?" + query, "/v1/audit-events?" + query, "/v1/documents?" + query, "/v1/payment-sessions?" + query}
 		case "overdue":
 			paths = []string{"/v1/orders?" + query, "/v1/orders.csv?" + query, "/v1/documents?" + query}
+		case "status":
+			paths = []string{"/v1/orders?" + query, "/v1/orders.csv?" + query, "/v1/payment-sessions?" + query}
 		default:
 			paths = []string{"/v1/orders?" + query, "/v1/orders.csv?" + query}
 		}

@@ -212,6 +212,13 @@ func TestOpenAPIFlow(t *testing.T) {
 	e.must(200, request{method: "GET", path: "/v1/orders.csv?q=buyer"})
 	e.must(400, request{method: "GET", path: "/v1/orders.csv?createdTo=soon", header: invalidRequest})
 
+	// Payment sessions a page at a time.
+	var sessPage struct{ NextCursor string }
+	e.must(200, request{method: "GET", path: "/v1/payment-sessions?limit=1"}).decode(t, &sessPage)
+	e.must(200, request{method: "GET", path: "/v1/payment-sessions?limit=1&cursor=" + sessPage.NextCursor})
+	e.must(200, request{method: "GET", path: "/v1/payment-sessions?status=authorized,cancelled,expired"})
+	e.must(400, request{method: "GET", path: "/v1/payment-sessions?status=open", header: invalidRequest})
+
 	// Invoice documents a page at a time.
 	var docPage struct{ NextCursor string }
 	e.must(200, request{method: "GET", path: "/v1/documents?limit=1&kind=invoice"}).decode(t, &docPage)

@@ -21,6 +21,7 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("GET /docs/api", public(openapi.ServeReference))
 
 	m.HandleFunc("POST /v1/payment-sessions", auth(s.handleSessionCreate))
+	m.HandleFunc("GET /v1/payment-sessions", auth(s.handleSessionList))
 	m.HandleFunc("GET /v1/payment-sessions/{sessionId}", auth(s.handleSessionGet))
 	m.HandleFunc("POST /v1/payment-sessions/{sessionId}", auth(s.handleSessionUpdate))
 	m.HandleFunc("DELETE /v1/payment-sessions/{sessionId}", auth(s.handleSessionCancel))

@@ -128,6 +128,46 @@ func (c *Client) AllOrders(ctx context.Context, p OrderListParams) iter.Seq2[Ord
 	})
 }
 
+// SessionSummary is a payment session as lists show it; its amount in
+// minor units.
+type SessionSummary struct {
+	ID               string    `json:"id"`
+	State            string    `json:"state"` // created, awaitingSignatory, authorized, cancelled or expired
+	Reference        string    `json:"reference"`
+	Currency         string    `json:"currency"`
+	TotalOrderAmount int64     `json:"totalOrderAmount"`
+	OrderID          string    `json:"orderId,omitempty"`     // once it placed an order
+	CompanyName      string    `json:"companyName,omitempty"` // once the buyer authorized
+	CreatedAt        time.Time `json:"createdAt"`
+	UpdatedAt        time.Time `json:"updatedAt"`
+	ExpiresAt        time.Time `json:"expiresAt"`
+}
+
+// SessionListParams filter the merchant's payment sessions; empty fields
+// match all.
+type SessionListParams struct {
+	States []string // created, awaitingSignatory, authorized, cancelled, expired
+	Cursor string   // a page's NextCursor
+	Limit  int      // 1 to 100; 0: 50
+}
+
+// SessionPage is a page of payment sessions, newest first.
+type SessionPage struct {
+	Data       []SessionSummary `json:"data"`
+	NextCursor string           `json:"nextCursor,omitempty"` // none on the last page
+}
+
+// ListPaymentSessions reads a page of the merchant's payment sessions.
+func (c *Client) ListPaymentSessions(ctx context.Context, p SessionListParams) (*SessionPage, error) {
+	q := url.Values{}
+	set(q, "status", strings.Join(p.States, ","))
+	set(q, "cursor", p.Cursor)
+	setInt(q, "limit", p.Limit)
+	var page SessionPage
+	_, err := c.send(ctx, &request{method: http.MethodGet, path: "/v1/payment-sessions", query: q}, &page, nil)
+	return &page, err
+}
+
 // DocumentSummary is an invoice document as lists show it; amounts in
 // minor units, PayableAmount 0 on one that asks for no payment.
 type DocumentSummary struct {

@@ -111,3 +111,28 @@ func TestListDocuments(t *testing.T) {
 		t.Errorf("ListDocuments of an unknown kind: %v, want a 400 naming kind", err)
 	}
 }
+
+// ListPaymentSessions sends its filters as the API names them and pages
+// with the cursor.
+func TestListPaymentSessions(t *testing.T) {
+	k := newKassa(t)
+	c := k.client()
+	ctx := t.Context()
+	orders := []string{placeOrder(c)}
+	orders = append([]string{placeOrder(c)}, orders...) // newest first
+	page, err := c.ListPaymentSessions(ctx, client.SessionListParams{States: []string{"authorized", "expired"}, Limit: 1})
+	if err != nil || len(page.Data) != 1 || page.Data[0].OrderID != orders[0] || page.Data[0].State != "authorized" || page.NextCursor == "" {
+		t.Fatalf("ListPaymentSessions = %+v, %v; want the newest session, its order placed, and a cursor", page, err)
+	}
+	next, err := c.ListPaymentSessions(ctx, client.SessionListParams{States: []string{"authorized", "expired"}, Limit: 1, Cursor: page.NextCursor})
+	if err != nil || len(next.Data) != 1 || next.Data[0].OrderID != orders[1] || next.NextCursor != "" {
+		t.Errorf("the next page = %+v, %v; want the older session, last", next, err)
+	}
+	if page, err := c.ListPaymentSessions(ctx, client.SessionListParams{States: []string{"cancelled"}}); err != nil || len(page.Data) != 0 {
+		t.Errorf("cancelled sessions = %+v, %v; want none", page, err)
+	}
+	var e *client.Error
+	if _, err := c.ListPaymentSessions(ctx, client.SessionListParams{States: []string{"completed"}}); !errors.As(err, &e) || e.Status != 400 || e.Param != "status" {
+		t.Errorf("ListPaymentSessions of an unknown state: %v, want a 400 naming status", err)
+	}
+}

@@ -61,6 +61,7 @@ type ReadTx interface {
 	IdempotencyRecord(ctx context.Context, merchantID, key string) (*IdempotencyRecord, error)
 	Setting(ctx context.Context, name string) ([]byte, error)
 	OrderLister
+	SessionLister
 	ClientReader
 	NotificationReader
 	CheckoutReader

@@ -1,10 +1,14 @@
 package storetest
 
 import (
+	"errors"
 	"sync"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -124,5 +128,83 @@ func testConcurrentCredit(f *fixture) {
 	got := mustRead(f, func(tx store.ReadTx) (int64, error) { return tx.Exposure(ctx, line, f.now, "") })
 	if k != limit/amount || got != int64(k*amount) {
 		t.Errorf("%d reservations granted, exposure %d; want %d granted, exposure %d", k, got, limit/amount, limit)
+	}
+}
+
+// Sessions lists a merchant's sessions newest first, ties by ID, by the
+// state the API reports: one that placed an order or was cancelled never
+// reads expired, the others do from their expiry on.
+func testSessionList(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m, other := f.createMerchant(), f.createMerchant()
+	start := f.now
+	var ss []*session.Session // oldest first; the last two tie on time
+	for i, at := range []time.Duration{0, time.Second, 2 * time.Second, 2 * time.Second} {
+		f.now = start.Add(at)
+		s := f.newSession(m)
+		switch i {
+		case 1:
+			s, _ = f.authorize(s)
+		case 2:
+			s.State = session.StateCancelled
+		case 3:
+			s, _ = f.authorize(s)
+			s.OrderID = "or_placed"
+		}
+		ss = append(ss, s)
+	}
+	created, authorized, cancelled, placed := ss[0], ss[1], ss[2], ss[3]
+	f.mustUpdate(func(tx store.Tx) error {
+		for _, s := range append(ss[:3:3], f.newSession(other)) {
+			if err := tx.CreateSession(ctx, s); err != nil {
+				return err
+			}
+		}
+		// Saved as created, then updated: UpdateSession writes the columns too.
+		first := *placed
+		first.State, first.OrderID = session.StateCreated, ""
+		return errors.Join(tx.CreateSession(ctx, &first), tx.UpdateSession(ctx, placed))
+	})
+	newest := []string{placed.ID, cancelled.ID}
+	if cancelled.ID > placed.ID {
+		newest = []string{cancelled.ID, placed.ID}
+	}
+	all := append(newest, authorized.ID, created.ID)
+	list := func(flt store.SessionFilter) (ids []string) {
+		if flt.Limit == 0 {
+			flt.Limit = 10
+		}
+		for _, s := range mustRead(f, func(tx store.ReadTx) ([]*session.Session, error) { return tx.Sessions(ctx, m, flt) }) {
+			ids = append(ids, s.ID)
+		}
+		return ids
+	}
+	expiry := start.Add(session.Lifetime + time.Second) // after the first two expire
+	tests := []struct {
+		name string
+		flt  store.SessionFilter
+		want []string
+	}{
+		{"all", store.SessionFilter{Now: start}, all},
+		{"limit", store.SessionFilter{Now: start, Limit: 1}, all[:1]},
+		{"after the first", store.SessionFilter{Now: start, After: &store.SessionPosition{CreatedAt: f.now, ID: all[0]}}, all[1:]},
+		{"created", store.SessionFilter{Now: start, States: []string{session.StateCreated}}, []string{created.ID}},
+		{"authorized", store.SessionFilter{Now: start, States: []string{session.StateAuthorized}}, []string{placed.ID, authorized.ID}},
+		{"cancelled or created", store.SessionFilter{Now: start, States: []string{session.StateCancelled, session.StateCreated}}, []string{cancelled.ID, created.ID}},
+		{"expired before the expiry", store.SessionFilter{Now: start, States: []string{session.StateExpired}}, nil},
+		{"expired after it", store.SessionFilter{Now: expiry, States: []string{session.StateExpired}}, []string{authorized.ID, created.ID}},
+		{"authorized after it", store.SessionFilter{Now: expiry, States: []string{session.StateAuthorized}}, []string{placed.ID}},
+		{"cancelled after it", store.SessionFilter{Now: expiry, States: []string{session.StateCancelled}}, []string{cancelled.ID}},
+		{"awaiting a signatory", store.SessionFilter{Now: start, States: []string{session.StateAwaitingSignatory}}, nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, list(tt.flt)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	if got := mustRead(f, func(tx store.ReadTx) ([]*session.Session, error) {
+		return tx.Sessions(ctx, f.createMerchant(), store.SessionFilter{Now: start, Limit: 10})
+	}); len(got) != 0 {
+		t.Errorf("Sessions of a merchant without any = %v", got)
 	}
 }

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OrderRoundTrip", testOrderRoundTrip},
 		{"UpdateOrder", testUpdateOrder},
 		{"Sessions", testSessions},
+		{"SessionList", testSessionList},
 		{"Missing", testMissing},
 		{"MerchantScope", testMerchantScope},
 		{"Idempotency", testIdempotency},

@@ -18,6 +18,7 @@ import (
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
+	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -157,6 +158,7 @@ var Upgrades = []Upgrade{
 	{"EndpointHealth", "0013_signing_keys.sql", UpgradeEndpointHealth},
 	{"OrderExpiry", "0015_invoice_settings.sql", UpgradeOrderExpiry},
 	{"OrderLists", "0015_invoice_settings.sql", UpgradeOrderLists},
+	{"SessionLists", "0019_dashboard_users.sql", UpgradeSessionLists},
 }
 
 // UpgradeEndpointHealth checks migration 0014, which gives endpoints
@@ -453,6 +455,74 @@ func UpgradeOrderLists(t *testing.T, exec Exec, _ Count, open func(t *testing.T)
 			os, err := tx.Orders(ctx, m, c.f)
 			for _, o := range os {
 				got = append(got, o.ID)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s after the upgrade = %v, want %v", c.what, got, c.want)
+		}
+	}
+}
+
+// UpgradeSessionLists checks migration 0020, which gives payment sessions
+// the state and expiry columns that GET /v1/payment-sessions filters by,
+// on a database whose schema is at 0019: exec writes three sessions as
+// 0019 stored them (one open, one cancelled, one that placed an order),
+// then open brings the schema up to date. Each is found by its state, and
+// the open one, only it, reads expired from its expiry on.
+func UpgradeSessionLists(t *testing.T, exec Exec, _ Count, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	const m = "ac_legacy"
+	env := order.Env{Now: t0.Add(123456789 * time.Nanosecond), IDs: new(kassatest.IDs)}
+	var ss []*session.Session
+	for i := range 3 {
+		s, err := session.New(env, m, session.Params{Currency: new("SEK"), Country: new("SE"), Lines: lines, Totals: totals})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 1:
+			s.State = session.StateCancelled
+		case 2:
+			s.State, s.OrderID = session.StateAuthorized, "or_legacy"
+		}
+		doc, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(ctx, `INSERT INTO payment_sessions (id, merchant_id, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
+			s.ID, m, string(doc), s.CreatedAt.UnixMicro()); err != nil {
+			t.Fatalf("writing a 0019 session: %v", err)
+		}
+		ss = append(ss, s)
+	}
+	openSession, cancelled, placed := ss[0], ss[1], ss[2]
+
+	s := open(t)
+	// Before and after the expiry by a millisecond: SQLite's backfill
+	// keeps times to the millisecond.
+	before, after := openSession.ExpiresAt.Add(-time.Millisecond), openSession.ExpiresAt.Add(time.Millisecond)
+	for _, c := range []struct {
+		what  string
+		now   time.Time
+		state string
+		want  []string
+	}{
+		{"created", before, session.StateCreated, []string{openSession.ID}},
+		{"expired before the expiry", before, session.StateExpired, nil},
+		{"expired after it", after, session.StateExpired, []string{openSession.ID}},
+		{"created after it", after, session.StateCreated, nil},
+		{"cancelled after it", after, session.StateCancelled, []string{cancelled.ID}},
+		{"authorized after it", after, session.StateAuthorized, []string{placed.ID}},
+	} {
+		var got []string
+		err := s.View(ctx, func(tx store.ReadTx) error {
+			ps, err := tx.Sessions(ctx, m, store.SessionFilter{States: []string{c.state}, Now: c.now, Limit: 10})
+			for _, p := range ps {
+				got = append(got, p.ID)
 			}
 			return err
 		})

@@ -1,0 +1,73 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kassa-pay/kassa/session"
+	"github.com/kassa-pay/kassa/store"
+)
+
+// sessionExpiry is the expires_at column of s: when it reads expired
+// (session.Session.StateAt), in unix microseconds, or NULL when it never
+// will.
+func sessionExpiry(s *session.Session) any {
+	if s.OrderID != "" || s.State == session.StateCancelled {
+		return nil
+	}
+	return s.ExpiresAt.UnixMicro()
+}
+
+// Sessions builds its statement from the filters given, as Orders does.
+func (t *Tx) Sessions(ctx context.Context, merchantID string, f store.SessionFilter) ([]*session.Session, error) {
+	if f.Limit <= 0 {
+		return nil, nil
+	}
+	var (
+		where strings.Builder
+		args  = []any{merchantID}
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where.WriteString("s.merchant_id = $1")
+	if len(f.States) > 0 {
+		var ors []string
+		for _, st := range f.States {
+			switch st {
+			case session.StateExpired:
+				ors = append(ors, "s.expires_at <= "+arg(f.Now.UnixMicro()))
+			case session.StateCancelled:
+				ors = append(ors, "s.state = "+arg(st))
+			default: // a state a session leaves when it expires
+				ors = append(ors, "s.state = "+arg(st)+" AND (s.expires_at IS NULL OR s.expires_at > "+arg(f.Now.UnixMicro())+")")
+			}
+		}
+		where.WriteString(" AND (" + strings.Join(ors, " OR ") + ")")
+	}
+	if f.After != nil {
+		at := arg(f.After.CreatedAt.UnixMicro())
+		where.WriteString(" AND (s.created_at < " + at + " OR s.created_at = " + at + " AND s.id < " + arg(f.After.ID) + ")")
+	}
+	var sessions []*session.Session
+	err := t.c.Query(ctx, func(rows Scanner) error {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return err
+		}
+		s := new(session.Session)
+		if err := json.Unmarshal([]byte(doc), s); err != nil {
+			return fmt.Errorf("decode session: %w", err)
+		}
+		sessions = append(sessions, s)
+		return nil
+	}, `SELECT s.doc FROM payment_sessions s WHERE `+where.String()+` ORDER BY s.created_at DESC, s.id DESC LIMIT `+arg(f.Limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return sessions, nil
+}
