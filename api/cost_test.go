@@ -29,7 +29,7 @@ func TestLifecycleCost(t *testing.T) {
 			"acknowledge": {1, 13, 0}, "capture": {1, 18, 0}, "refund": {1, 20, 0},
 		},
 		"postgres": {
-			"session": {1, 8, 5}, "authorize": {1, 17, 11}, "order": {1, 20, 9},
+			"session": {1, 8, 4}, "authorize": {1, 17, 9}, "order": {1, 20, 8},
 			"acknowledge": {1, 12, 5}, "capture": {1, 17, 7}, "refund": {1, 19, 8},
 		},
 	}
