@@ -42,8 +42,8 @@ func TestOrdersList(t *testing.T) {
 		t.Errorf("overdue EUR orders: want none, got %d", p.status)
 	}
 	for _, bad := range []string{"status=nonsense", "currency=kronor", "after=yesterday", "q=" + strings.Repeat("x", 101)} {
-		if p = c.get("/dashboard/orders?" + bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="error"`) {
-			t.Errorf("%s: %d, want 400 with an error", bad, p.status)
+		if p = c.get("/dashboard/orders?" + bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="error"`) || strings.Contains(p.body, e.aOrder) {
+			t.Errorf("%s: %d, want 400 with an error and no orders", bad, p.status)
 		}
 	}
 
