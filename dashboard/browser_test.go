@@ -34,7 +34,8 @@ func text(sel string, v *string) chromedp.Action { return chromedp.Text(sel, v, 
 
 // A person in Chromium, at a phone's width: sent to sign in, refused for
 // a wrong password five times and then made to wait even with the right
-// one; after the wait, signed in to the latest orders; signed out. Every
+// one; after the wait, signed in to the latest orders; finds an order by
+// its buyer's company and opens it; signed out. Every
 // field has its label, nothing scrolls sideways, and the dark scheme
 // applies when the system asks for it.
 func TestBrowserJourney(t *testing.T) {
@@ -122,6 +123,38 @@ func TestBrowserJourney(t *testing.T) {
 	)
 	if light == dark {
 		t.Errorf("the dark scheme has the light background %s", light)
+	}
+
+	// Find the order by its buyer's company and open its page, at a
+	// phone's width.
+	run(chromedp.EmulateViewport(390, 844))
+	submit(`a[href="/dashboard/orders"]`)
+	run(
+		chromedp.WaitVisible("#q", chromedp.ByID),
+		chromedp.SetValue("#q", "Köpare", chromedp.ByID),
+		chromedp.Evaluate(`[...document.querySelectorAll("input:not([type=hidden]), select")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`, &labelled),
+	)
+	submit("#search")
+	run(
+		chromedp.WaitVisible("#orders", chromedp.ByID),
+		text("#orders", &orders),
+		chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
+	)
+	if !strings.Contains(orders, e.aOrder) || !fits || !labelled {
+		t.Errorf("orders found by company: %q, fits %v, every field labelled %v", orders, fits, labelled)
+	}
+	submit(`#orders a[href="/dashboard/orders/` + e.aOrder + `"]`)
+	var customer string
+	run(
+		chromedp.WaitVisible("#summary", chromedp.ByID),
+		text("#customer", &customer),
+		chromedp.Evaluate(`location.pathname`, &path),
+		chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
+		chromedp.EmulateViewport(1100, 900),
+		screenshot("dashboard-order"),
+	)
+	if path != "/dashboard/orders/"+e.aOrder || !strings.Contains(customer, "Köpare AB") || !fits {
+		t.Errorf("order page: at %s, customer %q, fits %v", path, customer, fits)
 	}
 
 	submit("#sign-out")

@@ -78,6 +78,9 @@ func (s *Server) AddRoutes(m interface {
 	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
 }) {
 	m.HandleFunc("GET /dashboard", s.signedIn(s.handleHome))
+	m.HandleFunc("GET /dashboard/orders", s.signedIn(s.handleOrders))
+	m.HandleFunc("GET /dashboard/orders/{id}", s.signedIn(s.handleOrder))
+	m.HandleFunc("GET /dashboard/documents/{id}", s.signedIn(s.handleDocument))
 	m.HandleFunc("GET /dashboard/assets/{file}", handleAssets)
 	m.HandleFunc("GET /dashboard/sign-in", s.handleSignInPage)
 	m.HandleFunc("POST /dashboard/sign-in", s.form(s.handleSignIn))
@@ -114,9 +117,15 @@ type page struct {
 	// TOTPSecret and TOTPURI are the authenticator's key being set up.
 	TOTPSecret, TOTPURI string
 	Orders              []orderRow
+	// The orders list's form, its status choices and its next page; the
+	// order page's order.
+	Form     listForm
+	Statuses []option
+	Next     string
+	Order    *orderView
 }
 
-// orderRow is an order as the home page lists it.
+// orderRow is an order as the home page and the orders list show it.
 type orderRow struct {
 	ID, Number, Buyer, Reference, Amount, Status string
 	Created                                      time.Time

@@ -439,12 +439,15 @@ func TestEscaping(t *testing.T) {
 	if home.path != "/dashboard" {
 		t.Fatalf("sign in: at %s", home.path)
 	}
-	if strings.Contains(home.body, "<script") || strings.Contains(home.body, "<img") {
-		t.Errorf("markup from names reached the page:\n%s", home.body)
-	}
-	for _, want := range []string{`&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt; AB`, `&lt;img src=x onerror=alert(1)&gt; Köpare`} {
-		if !strings.Contains(home.body, want) {
-			t.Errorf("page lacks the escaped %q", want)
+	// The home page, the orders list (searched with markup) and the order.
+	for _, p := range []page{home, c.get("/dashboard/orders?q=" + url.QueryEscape("<img")), c.get("/dashboard/orders/" + e.aOrder)} {
+		if strings.Contains(p.body, "<script") || strings.Contains(p.body, "<img") {
+			t.Errorf("markup from names reached %s:\n%s", p.path, p.body)
+		}
+		for _, want := range []string{`&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt; AB`, `&lt;img src=x onerror=alert(1)&gt; Köpare`} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("%s lacks the escaped %q", p.path, want)
+			}
 		}
 	}
 	// An address typed into the sign-in form comes back escaped.

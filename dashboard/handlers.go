@@ -13,24 +13,17 @@ import (
 const homeOrders = 50
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	ctx, u := r.Context(), current(r.Context())
-	p := page{Title: "Orders", User: u, CSRF: s.csrfToken(w, r)}
-	if err := u.Role.Permit(user.ViewOrders); err != nil {
-		s.fail(w, r, "home", p, err)
-		return
-	}
-	err := s.app.View(ctx, func(tx store.ReadTx) error {
-		m, err := tx.Merchant(ctx, u.MerchantID)
-		if err != nil {
+	p, err := s.viewer(w, r, "Orders")
+	if err == nil {
+		ctx := r.Context()
+		err = s.app.View(ctx, func(tx store.ReadTx) error {
+			os, err := tx.Orders(ctx, p.User.MerchantID, store.OrderFilter{Limit: homeOrders})
+			for _, o := range os {
+				p.Orders = append(p.Orders, rowOf(o))
+			}
 			return err
-		}
-		p.Merchant = m.Name
-		os, err := tx.Orders(ctx, u.MerchantID, store.OrderFilter{Limit: homeOrders})
-		for _, o := range os {
-			p.Orders = append(p.Orders, rowOf(o))
-		}
-		return err
-	})
+		})
+	}
 	if err != nil {
 		s.fail(w, r, "home", p, err)
 		return

@@ -11,11 +11,13 @@ import (
 // PostgreSQL; SQLite's writes are serial anyway) lasts until the
 // transaction ends, so authorizations of one company take turns, and at
 // read committed the next one's Exposure sees the holds the last one wrote.
+// The upsert goes with the transaction's next statement (ExecLater), ahead
+// of it: that statement runs once the lock is taken, with a snapshot of
+// its own, as it would in a round trip of its own.
 func (t *Tx) LockCreditLine(ctx context.Context, l store.CreditLine) error {
-	_, err := t.c.Exec(ctx, `INSERT INTO credit_lines (merchant_id, company_id, currency, version) VALUES ($1, $2, $3, 1)
+	return t.writeLater(ctx, "credit line", `INSERT INTO credit_lines (merchant_id, company_id, currency, version) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (merchant_id, company_id, currency) DO UPDATE SET version = credit_lines.version + 1`,
 		l.MerchantID, l.CompanyID, string(l.Currency))
-	return t.writeErr(err, "credit line")
 }
 
 func (t *Tx) Exposure(ctx context.Context, l store.CreditLine, at time.Time, except string) (int64, error) {

@@ -287,9 +287,8 @@ func (t *Tx) CreateSession(ctx context.Context, s *session.Session) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
-	_, err = t.c.Exec(ctx, `INSERT INTO payment_sessions (id, merchant_id, doc, created_at, updated_at, state, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	return t.writeLater(ctx, what, `INSERT INTO payment_sessions (id, merchant_id, doc, created_at, updated_at, state, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		s.ID, s.MerchantID, string(doc), s.CreatedAt.UnixMicro(), s.UpdatedAt.UnixMicro(), s.State, sessionExpiry(s))
-	return t.writeErr(err, what)
 }
 
 func (t *Tx) UpdateSession(ctx context.Context, s *session.Session) error {
@@ -298,12 +297,13 @@ func (t *Tx) UpdateSession(ctx context.Context, s *session.Session) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
-	n, err := t.c.Exec(ctx, `UPDATE payment_sessions SET doc = $3, updated_at = $4, state = $5, expires_at = $6 WHERE id = $1 AND merchant_id = $2`,
+	return t.c.ExecLater(ctx, func(n int64, err error) error {
+		if err != nil {
+			return t.writeErr(err, what)
+		}
+		return mustChange(n, what)
+	}, `UPDATE payment_sessions SET doc = $3, updated_at = $4, state = $5, expires_at = $6 WHERE id = $1 AND merchant_id = $2`,
 		s.ID, s.MerchantID, string(doc), s.UpdatedAt.UnixMicro(), s.State, sessionExpiry(s))
-	if err != nil {
-		return t.writeErr(err, what)
-	}
-	return mustChange(n, what)
 }
 
 func (t *Tx) Token(ctx context.Context, merchantID, token string) (*session.Token, error) {
