@@ -203,7 +203,8 @@ func TestSessionList(t *testing.T) {
 				t.Errorf("sessions?%s = %v, want %v", query, got, want)
 			}
 		}
-		e.clock.Advance(8 * 24 * time.Hour) // past every session's expiry
+		// Past every session's expiry by the sandbox merchant's test clock.
+		e.must(200, request{method: "POST", path: "/v1/sandbox/test-clock/advance", body: map[string]any{"seconds": 8 * 24 * 3600}})
 		for query, want := range map[string][]string{
 			"status=expired": {authorized, waiting, open}, "status=created": nil, "status=awaitingSignatory": nil,
 			"status=authorized": all[:1], "status=cancelled": {cancelled},
