@@ -50,6 +50,24 @@ func decodeCursor(s, of string) (time.Time, string, error) {
 	return time.UnixMicro(us).UTC(), key, nil
 }
 
+// listPage reads a page's ?limit= and ?cursor= for a list of orders,
+// sessions or documents; of names the list, for the error.
+func listPage(q url.Values, of string) (int, *store.ListPosition, error) {
+	limit, err := pageLimit(q, defaultPage)
+	if err != nil {
+		return 0, nil, err
+	}
+	c := q.Get("cursor")
+	if c == "" {
+		return limit, nil, nil
+	}
+	at, id, err := decodeCursor(c, of)
+	if err != nil {
+		return 0, nil, err
+	}
+	return limit, &store.ListPosition{CreatedAt: at, ID: id}, nil
+}
+
 // page is a list's answer.
 type page[T any] struct {
 	Data       []T    `json:"data"`
@@ -195,15 +213,8 @@ func (s *Server) handleOrderList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if f.Limit, err = pageLimit(q, defaultPage); err != nil {
+	if f.Limit, f.After, err = listPage(q, "orders"); err != nil {
 		return err
-	}
-	if c := q.Get("cursor"); c != "" {
-		at, id, err := decodeCursor(c, "orders")
-		if err != nil {
-			return err
-		}
-		f.After = &store.OrderPosition{CreatedAt: at, ID: id}
 	}
 	limit := f.Limit
 	f.Limit++
@@ -337,15 +348,8 @@ func (s *Server) handleDocumentList(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if f.Limit, err = pageLimit(q, defaultPage); err != nil {
+	if f.Limit, f.After, err = listPage(q, "documents"); err != nil {
 		return err
-	}
-	if c := q.Get("cursor"); c != "" {
-		at, id, err := decodeCursor(c, "documents")
-		if err != nil {
-			return err
-		}
-		f.After = &store.DocumentPosition{CreatedAt: at, ID: id}
 	}
 	limit := f.Limit
 	f.Limit++
@@ -390,15 +394,8 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error
 	if f.States, err = listValues(q, "status", sessionStates); err != nil {
 		return err
 	}
-	if f.Limit, err = pageLimit(q, defaultPage); err != nil {
+	if f.Limit, f.After, err = listPage(q, "payment sessions"); err != nil {
 		return err
-	}
-	if c := q.Get("cursor"); c != "" {
-		at, id, err := decodeCursor(c, "payment sessions")
-		if err != nil {
-			return err
-		}
-		f.After = &store.SessionPosition{CreatedAt: at, ID: id}
 	}
 	limit := f.Limit
 	f.Limit++

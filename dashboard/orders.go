@@ -63,7 +63,7 @@ func listFilter(q url.Values, now time.Time) (listForm, store.OrderFilter, error
 		if !ok || err != nil || id == "" {
 			return form, f, kassa.Invalid("after", "This link to the next page is broken. Start from the first page.")
 		}
-		f.After = &store.OrderPosition{CreatedAt: time.UnixMicro(us).UTC(), ID: id}
+		f.After = &store.ListPosition{CreatedAt: time.UnixMicro(us).UTC(), ID: id}
 	}
 	return form, f, nil
 }

@@ -108,15 +108,8 @@ type DocumentFilter struct {
 	Now             time.Time
 	// After continues a listing: only the documents that come after this
 	// position in the listing's order. Nil starts at the newest.
-	After *DocumentPosition
+	After *ListPosition
 	Limit int
-}
-
-// DocumentPosition is a document's place in a listing: its creation time,
-// then its ID.
-type DocumentPosition struct {
-	CreatedAt time.Time
-	ID        string
 }
 
 // ListedDocument is a document in a listing, with Σ of the payments

@@ -27,19 +27,19 @@ type OrderFilter struct {
 	Now     time.Time
 	// After continues a listing: only the orders that come after this
 	// position in the listing's order. Nil starts at the newest.
-	After *OrderPosition
+	After *ListPosition
 	Limit int
 }
 
-// OrderPosition is an order's place in a listing: its creation time, then
-// its ID.
-type OrderPosition struct {
+// ListPosition is an item's place in a listing of orders, sessions or
+// documents: its creation time, then its ID.
+type ListPosition struct {
 	CreatedAt time.Time
 	ID        string
 }
 
 // Position is o's place in a listing.
-func Position(o *order.Order) OrderPosition { return OrderPosition{CreatedAt: o.CreatedAt, ID: o.ID} }
+func Position(o *order.Order) ListPosition { return ListPosition{CreatedAt: o.CreatedAt, ID: o.ID} }
 
 // OrderLister lists orders.
 type OrderLister interface {

@@ -16,15 +16,8 @@ type SessionFilter struct {
 	Now    time.Time
 	// After continues a listing: only the sessions that come after this
 	// position in the listing's order. Nil starts at the newest.
-	After *SessionPosition
+	After *ListPosition
 	Limit int
-}
-
-// SessionPosition is a session's place in a listing: its creation time,
-// then its ID.
-type SessionPosition struct {
-	CreatedAt time.Time
-	ID        string
 }
 
 // SessionLister lists payment sessions.

@@ -187,7 +187,7 @@ func testSessionList(f *fixture) {
 	}{
 		{"all", store.SessionFilter{Now: start}, all},
 		{"limit", store.SessionFilter{Now: start, Limit: 1}, all[:1]},
-		{"after the first", store.SessionFilter{Now: start, After: &store.SessionPosition{CreatedAt: f.now, ID: all[0]}}, all[1:]},
+		{"after the first", store.SessionFilter{Now: start, After: &store.ListPosition{CreatedAt: f.now, ID: all[0]}}, all[1:]},
 		{"created", store.SessionFilter{Now: start, States: []string{session.StateCreated}}, []string{created.ID}},
 		{"authorized", store.SessionFilter{Now: start, States: []string{session.StateAuthorized}}, []string{placed.ID, authorized.ID}},
 		{"cancelled or created", store.SessionFilter{Now: start, States: []string{session.StateCancelled, session.StateCreated}}, []string{cancelled.ID, created.ID}},

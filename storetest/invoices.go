@@ -624,7 +624,7 @@ func testDocumentList(f *fixture) {
 		}
 	}
 	afterDue := start.Add(time.Duration(invoice.DefaultPaymentTerms+1) * 24 * time.Hour)
-	first := &store.DocumentPosition{CreatedAt: newest[0].CreatedAt, ID: newest[0].ID}
+	first := &store.ListPosition{CreatedAt: newest[0].CreatedAt, ID: newest[0].ID}
 	unpaid := []string{docs[2].ID, docs[0].ID}
 	tests := []struct {
 		name string
@@ -638,7 +638,7 @@ func testDocumentList(f *fixture) {
 		{"unpaid", store.DocumentFilter{Unpaid: true}, unpaid},
 		{"overdue before the due date", store.DocumentFilter{Overdue: true, Now: start}, nil},
 		{"overdue after it", store.DocumentFilter{Overdue: true, Now: afterDue}, unpaid},
-		{"unpaid after the third", store.DocumentFilter{Unpaid: true, After: &store.DocumentPosition{CreatedAt: docs[2].CreatedAt, ID: docs[2].ID}}, []string{docs[0].ID}},
+		{"unpaid after the third", store.DocumentFilter{Unpaid: true, After: &store.ListPosition{CreatedAt: docs[2].CreatedAt, ID: docs[2].ID}}, []string{docs[0].ID}},
 	}
 	for _, tt := range tests {
 		var got []string

@@ -76,7 +76,7 @@ func testOrderList(f *fixture) {
 
 	// Pages of two continue after their last order, to the end.
 	var paged []string
-	var after *store.OrderPosition
+	var after *store.ListPosition
 	for range 4 {
 		page := mustRead(f, func(tx store.ReadTx) ([]*order.Order, error) {
 			return tx.Orders(f.ctx, m, store.OrderFilter{After: after, Limit: 2})

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -212,27 +210,15 @@ func (t *Tx) Documents(ctx context.Context, merchantID string, f store.DocumentF
 	if f.Limit <= 0 {
 		return nil, nil
 	}
-	var (
-		where strings.Builder
-		args  = []any{merchantID}
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	where.WriteString("d.merchant_id = $1")
+	q := newListQuery("d", merchantID)
 	if f.Kind != "" {
-		where.WriteString(" AND d.kind = " + arg(string(f.Kind)))
+		q.and("d.kind = " + q.arg(string(f.Kind)))
 	}
 	if f.Unpaid || f.Overdue {
-		where.WriteString(" AND d.payable > 0 AND " + documentPaid + " < d.payable")
+		q.and("d.payable > 0 AND " + documentPaid + " < d.payable")
 	}
 	if f.Overdue {
-		where.WriteString(" AND d.due_at < " + arg(f.Now.UnixMicro()))
-	}
-	if f.After != nil {
-		at := arg(f.After.CreatedAt.UnixMicro())
-		where.WriteString(" AND (d.created_at < " + at + " OR d.created_at = " + at + " AND d.id < " + arg(f.After.ID) + ")")
+		q.and("d.due_at < " + q.arg(f.Now.UnixMicro()))
 	}
 	var docs []store.ListedDocument
 	err := t.c.Query(ctx, func(rows Scanner) error {
@@ -240,8 +226,7 @@ func (t *Tx) Documents(ctx context.Context, merchantID string, f store.DocumentF
 		d, err := scanDocument(rows, &paid)
 		docs = append(docs, store.ListedDocument{Document: d, Paid: paid})
 		return err
-	}, `SELECT `+documentColumns+`, `+documentPaid+` `+documentsJoined+`
-		WHERE `+where.String()+` ORDER BY d.created_at DESC, d.id DESC LIMIT `+arg(f.Limit), args...)
+	}, `SELECT `+documentColumns+`, `+documentPaid+` `+documentsJoined+q.page(f.After, f.Limit), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
 	}

@@ -35,6 +35,41 @@ var searchNames = [6]string{"search_id", "search_reference", "search_order_refer
 // point order (SQLite's BINARY collation, PostgreSQL's "C").
 func prefixEnd(p string) string { return p + string(utf8.MaxRune) }
 
+// listQuery builds the statement of a merchant's listing: the conditions
+// its filters add, their parameters, and its page, newest first by
+// creation time, then ID, after a position.
+type listQuery struct {
+	alias string // of the listed table
+	where strings.Builder
+	args  []any
+}
+
+func newListQuery(alias, merchantID string) *listQuery {
+	q := &listQuery{alias: alias, args: []any{merchantID}}
+	q.where.WriteString(alias + ".merchant_id = $1")
+	return q
+}
+
+// arg adds v as a parameter and returns its placeholder.
+func (q *listQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// and adds a condition.
+func (q *listQuery) and(cond string) { q.where.WriteString(" AND " + cond) }
+
+// page is the statement's WHERE, ORDER BY and LIMIT: up to limit items
+// after the position after (nil: from the newest).
+func (q *listQuery) page(after *store.ListPosition, limit int) string {
+	a := q.alias
+	if after != nil {
+		at := q.arg(after.CreatedAt.UnixMicro())
+		q.and("(" + a + ".created_at < " + at + " OR " + a + ".created_at = " + at + " AND " + a + ".id < " + q.arg(after.ID) + ")")
+	}
+	return " WHERE " + q.where.String() + " ORDER BY " + a + ".created_at DESC, " + a + ".id DESC LIMIT " + q.arg(limit)
+}
+
 // Orders builds its statement from the filters given, so that each
 // statement's plan uses the index of its filters (PostgreSQL plans a
 // statement once for all its parameters); there are at most 2⁶ of them.
@@ -42,22 +77,15 @@ func (t *Tx) Orders(ctx context.Context, merchantID string, f store.OrderFilter)
 	if f.Limit <= 0 {
 		return nil, nil
 	}
-	var (
-		where strings.Builder
-		args  = []any{merchantID}
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	where.WriteString("o.merchant_id = $1")
+	q := newListQuery("o", merchantID)
+	arg := q.arg
 	with := ""
-	if q := Fold(f.Query); q != "" {
+	if text := Fold(f.Query); text != "" {
 		var ors []string
 		for i, col := range searchNames {
-			p := q
+			p := text
 			if col == "search_org" {
-				if p = foldOrg(q); p == "" {
+				if p = foldOrg(text); p == "" {
 					continue
 				}
 			}
@@ -69,34 +97,30 @@ func (t *Tx) Orders(ctx context.Context, merchantID string, f store.OrderFilter)
 		// every order newest first, reading each one's document to reach
 		// the search columns stored after it.
 		with = "WITH m AS MATERIALIZED (SELECT o.id FROM orders o WHERE " + strings.Join(ors, " OR ") + ") "
-		where.WriteString(" AND o.id IN (SELECT id FROM m)")
+		q.and("o.id IN (SELECT id FROM m)")
 	}
 	if len(f.Statuses) > 0 {
 		ps := make([]string, len(f.Statuses))
 		for i, s := range f.Statuses {
 			ps[i] = arg(s)
 		}
-		where.WriteString(" AND o.status IN (" + strings.Join(ps, ", ") + ")")
+		q.and("o.status IN (" + strings.Join(ps, ", ") + ")")
 	}
 	if f.Currency != "" {
-		where.WriteString(" AND o.currency = " + arg(f.Currency))
+		q.and("o.currency = " + arg(f.Currency))
 	}
 	if !f.From.IsZero() {
-		where.WriteString(" AND o.created_at >= " + arg(f.From.UnixMicro()))
+		q.and("o.created_at >= " + arg(f.From.UnixMicro()))
 	}
 	if !f.To.IsZero() {
-		where.WriteString(" AND o.created_at < " + arg(f.To.UnixMicro()))
+		q.and("o.created_at < " + arg(f.To.UnixMicro()))
 	}
 	if f.Overdue {
 		// As OverdueDocuments finds them, marked overdue or not yet.
-		where.WriteString(` AND EXISTS (SELECT 1 FROM documents d WHERE d.order_id = o.id AND d.payable > 0 AND d.due_at < ` + arg(f.Now.UnixMicro()) + `
+		q.and(`EXISTS (SELECT 1 FROM documents d WHERE d.order_id = o.id AND d.payable > 0 AND d.due_at < ` + arg(f.Now.UnixMicro()) + `
 			AND (SELECT COALESCE(SUM(p.amount), 0) FROM bank_payments p WHERE p.document_id = d.id) < d.payable)`)
 	}
-	if f.After != nil {
-		at := arg(f.After.CreatedAt.UnixMicro())
-		where.WriteString(" AND (o.created_at < " + at + " OR o.created_at = " + at + " AND o.id < " + arg(f.After.ID) + ")")
-	}
-	query := with + `SELECT o.doc FROM orders o WHERE ` + where.String() + ` ORDER BY o.created_at DESC, o.id DESC LIMIT ` + arg(f.Limit)
+	query := with + `SELECT o.doc FROM orders o` + q.page(f.After, f.Limit)
 	var orders []*order.Order
 	err := t.c.Query(ctx, func(rows Scanner) error {
 		var doc string
@@ -109,7 +133,7 @@ func (t *Tx) Orders(ctx context.Context, merchantID string, f store.OrderFilter)
 		}
 		orders = append(orders, o)
 		return nil
-	}, query, args...)
+	}, query, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/kassa-pay/kassa/session"
@@ -26,15 +25,8 @@ func (t *Tx) Sessions(ctx context.Context, merchantID string, f store.SessionFil
 	if f.Limit <= 0 {
 		return nil, nil
 	}
-	var (
-		where strings.Builder
-		args  = []any{merchantID}
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	where.WriteString("s.merchant_id = $1")
+	q := newListQuery("s", merchantID)
+	arg := q.arg
 	if len(f.States) > 0 {
 		var ors []string
 		for _, st := range f.States {
@@ -47,11 +39,7 @@ func (t *Tx) Sessions(ctx context.Context, merchantID string, f store.SessionFil
 				ors = append(ors, "s.state = "+arg(st)+" AND (s.expires_at IS NULL OR s.expires_at > "+arg(f.Now.UnixMicro())+")")
 			}
 		}
-		where.WriteString(" AND (" + strings.Join(ors, " OR ") + ")")
-	}
-	if f.After != nil {
-		at := arg(f.After.CreatedAt.UnixMicro())
-		where.WriteString(" AND (s.created_at < " + at + " OR s.created_at = " + at + " AND s.id < " + arg(f.After.ID) + ")")
+		q.and("(" + strings.Join(ors, " OR ") + ")")
 	}
 	var sessions []*session.Session
 	err := t.c.Query(ctx, func(rows Scanner) error {
@@ -65,7 +53,7 @@ func (t *Tx) Sessions(ctx context.Context, merchantID string, f store.SessionFil
 		}
 		sessions = append(sessions, s)
 		return nil
-	}, `SELECT s.doc FROM payment_sessions s WHERE `+where.String()+` ORDER BY s.created_at DESC, s.id DESC LIMIT `+arg(f.Limit), args...)
+	}, `SELECT s.doc FROM payment_sessions s`+q.page(f.After, f.Limit), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
