@@ -123,6 +123,10 @@ type page struct {
 	Statuses []option
 	Next     string
 	Order    *orderView
+	// Once is the once key of the page's forms that change something
+	// (act); Data is a page's own view, for the pages that have one.
+	Once string
+	Data any
 }
 
 // orderRow is an order as the home page and the orders list show it.
@@ -150,6 +154,9 @@ var statusText = map[string]string{
 
 // render writes the page template name with status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	if p.Notice == "" {
+		p.Notice = s.takeNotice(w, r)
+	}
 	var b strings.Builder
 	if err := pages.ExecuteTemplate(&b, name+".html", p); err != nil {
 		s.log.ErrorContext(r.Context(), "rendering a dashboard page failed", "page", name, "err", err)
