@@ -181,6 +181,15 @@ var paymentStatusText = []option{
 	{payment.PaymentCanceled, "Cancelled"},
 }
 
+var sessionStatusText = []option{
+	{payment.SessionPending, "Pending"},
+	{payment.SessionRequiresMore, "Requires more"},
+	{payment.SessionPendingAuthorization, "Pending authorization"},
+	{payment.SessionAuthorized, "Authorized"},
+	{payment.SessionError, "Error"},
+	{payment.SessionCanceled, "Cancelled"},
+}
+
 var moveStatusText = []option{{payment.Pending, "Pending"}, {payment.Succeeded, "Succeeded"}, {payment.Failed, "Failed"}}
 
 func paymentViewOf(p *payment.Payment) paymentView {
@@ -223,7 +232,7 @@ func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request) {
 	v := &collectionView{collectionRow: collectionRowOf(c.Collection)}
 	for _, ps := range c.Sessions {
 		v.Sessions = append(v.Sessions, moduleSessionRow{
-			ID: ps.ID, Provider: ps.ProviderID, Amount: amountText(ps.Amount, ps.Currency), Status: ps.Status,
+			ID: ps.ID, Provider: ps.ProviderID, Amount: amountText(ps.Amount, ps.Currency), Status: textOf(sessionStatusText, ps.Status),
 			PaymentID: ps.PaymentID, Failure: ps.Failure, Created: ps.CreatedAt.UTC(),
 		})
 	}
