@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
-	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/store"
@@ -221,10 +221,6 @@ func (s *Server) handlePMCollectionCreate(w http.ResponseWriter, r *http.Request
 	})
 }
 
-// collectionStatuses are the values of ?status= of GET
-// /v1/payment-module/collections.
-var collectionStatuses = []string{payment.NotPaid, payment.Awaiting, payment.Authorized, payment.PartiallyAuthorized, payment.Completed, payment.Canceled}
-
 // collectionList is a page of collections: the lists' shape
 // (docs/api-reference.md, Lists) and, for the clients from before it,
 // the same collections as "collections".
@@ -240,21 +236,8 @@ type collectionList struct {
 // collection.
 func (s *Server) handlePMCollectionList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	var (
-		f   store.CollectionFilter
-		err error
-	)
-	if f.Statuses, err = listValues(q, "status", collectionStatuses); err != nil {
-		return err
-	}
-	if c := q.Get("currency"); c != "" {
-		cur, err := money.ParseCurrency(c)
-		if err != nil {
-			return err
-		}
-		f.Currency = string(cur)
-	}
-	if f.Limit, f.After, err = listPage(q, "payment collections"); err != nil {
+	f, err := paymod.CollectionFilterOf(q)
+	if err != nil {
 		return err
 	}
 	after := q.Get("after")
@@ -263,12 +246,12 @@ func (s *Server) handlePMCollectionList(w http.ResponseWriter, r *http.Request) 
 	}
 	limit := f.Limit
 	f.Limit++
-	list, err := s.payments.Collections(r.Context(), principal(r).MerchantID, after, f)
+	cs, err := s.payments.Collections(r.Context(), principal(r).MerchantID, after, f)
 	if err != nil {
 		return err
 	}
-	p := pageOf(list, limit, func(c *payment.Collection) *payment.Collection { return c },
-		func(c *payment.Collection) string { return encodeCursor(c.CreatedAt, c.ID) })
+	p := pageOf(cs, limit, func(c *payment.Collection) *payment.Collection { return c },
+		func(c *payment.Collection) string { return list.Cursor(c.CreatedAt, c.ID) })
 	wire.WriteJSON(w, http.StatusOK, collectionList{Data: p.Data, NextCursor: p.NextCursor, Collections: p.Data})
 	return nil
 }

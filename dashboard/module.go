@@ -80,33 +80,14 @@ func (s *Server) modulePayments() (*paymod.Service, error) {
 	return s.payments, nil
 }
 
-// moduleFilter reads the collections page's query: the filters GET
-// /v1/payment-module/collections takes, and the next page's place.
+// moduleFilter reads the collections page's query as GET
+// /v1/payment-module/collections reads its own
+// (paymod.CollectionFilterOf).
 func moduleFilter(q url.Values) (moduleList, store.CollectionFilter, error) {
 	v := moduleList{Status: q.Get("status"), Currency: q.Get("currency")}
-	f := store.CollectionFilter{Limit: listPage + 1}
-	if v.Status != "" {
-		if textOf(collectionStatusText, v.Status) == v.Status {
-			return v, f, kassa.Invalid("status", "Choose a status from the list.")
-		}
-		f.Statuses = []string{v.Status}
-	}
-	if v.Currency != "" {
-		c, err := money.ParseCurrency(strings.ToUpper(v.Currency))
-		if err != nil {
-			return v, f, err
-		}
-		f.Currency = string(c)
-	}
-	if a := q.Get("after"); a != "" {
-		at, id, ok := strings.Cut(a, ".")
-		us, err := strconv.ParseInt(at, 10, 64)
-		if !ok || err != nil || id == "" {
-			return v, f, kassa.Invalid("after", "This link to the next page is broken. Start from the first page.")
-		}
-		f.After = &store.ListPosition{CreatedAt: time.UnixMicro(us).UTC(), ID: id}
-	}
-	return v, f, nil
+	f, err := paymod.CollectionFilterOf(q)
+	f.Limit = listPage + 1
+	return v, f, err
 }
 
 func (s *Server) handleModule(w http.ResponseWriter, r *http.Request) {
@@ -133,14 +114,7 @@ func (s *Server) handleModule(w http.ResponseWriter, r *http.Request) {
 	if len(cs) > listPage {
 		cs = cs[:listPage]
 		last := cs[listPage-1]
-		next := url.Values{}
-		for _, k := range []string{"status", "currency"} {
-			if x := q.Get(k); x != "" {
-				next.Set(k, x)
-			}
-		}
-		next.Set("after", strconv.FormatInt(last.CreatedAt.UnixMicro(), 10)+"."+last.ID)
-		v.Next = "/dashboard/module?" + next.Encode()
+		v.Next = nextLink("/dashboard/module", q, last.CreatedAt, last.ID)
 	}
 	for _, c := range cs {
 		v.Rows = append(v.Rows, collectionRowOf(c))

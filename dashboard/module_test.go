@@ -115,7 +115,7 @@ func TestModuleList(t *testing.T) {
 	if p = c.get("/dashboard/module?currency=EUR"); !strings.Contains(p.body, `id="no-collections"`) {
 		t.Errorf("EUR collections: want none, got %d", p.status)
 	}
-	for _, bad := range []string{"status=open", "currency=kronor", "after=yesterday"} {
+	for _, bad := range []string{"status=open", "currency=kronor", "cursor=yesterday"} {
 		if p = c.get("/dashboard/module?" + bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="error"`) || strings.Contains(p.body, first.ID) {
 			t.Errorf("%s: %d, want 400 with an error and no collections", bad, p.status)
 		}
