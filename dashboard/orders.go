@@ -140,8 +140,10 @@ type orderView struct {
 	Cancelled                                  string
 	Customer                                   order.Customer
 	Chunks                                     []chunkView
-	Events                                     []eventView
-	Documents                                  []documentView
+	// Actions are what the user may do to the order now (actLinks).
+	Actions   []actLink
+	Events    []eventView
+	Documents []documentView
 }
 
 // chunkView is a part of an order: its uncaptured part, a capture or a
@@ -150,10 +152,19 @@ type chunkView struct {
 	Kind, LedgerID, Total, Document string
 	Created                         time.Time
 	Lines                           []lineView
+	Actions                         []actLink // a capture's refunds
 }
 
 type lineView struct {
 	Reference, Description, Quantity, UnitPrice, VAT, Total string
+}
+
+func lineViewOf(l order.Line, amount func(int64) string) lineView {
+	lv := lineView{Reference: l.Reference, Description: l.Description, Quantity: strconv.FormatInt(l.Quantity, 10), VAT: strconv.FormatFloat(float64(l.VAT)/100, 'f', -1, 64) + " %", Total: amount(l.TotalAmount)}
+	if l.UnitPrice != nil {
+		lv.UnitPrice = amount(*l.UnitPrice)
+	}
+	return lv
 }
 
 type eventView struct {
@@ -180,8 +191,12 @@ func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request) {
 		o    *order.Order
 		docs []*invoice.Document
 	)
+	var now time.Time
 	err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
 		if o, err = tx.Order(ctx, p.User.MerchantID, r.PathValue("id")); err != nil {
+			return err
+		}
+		if now, err = s.app.NowOf(ctx, tx, o.MerchantID); err != nil {
 			return err
 		}
 		docs, err = tx.OrderDocuments(ctx, o.MerchantID, o.ID)
@@ -193,6 +208,12 @@ func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Title = "Order " + o.OrderReference
 	p.Order = s.orderViewOf(o, docs)
+	p.Order.Actions = actLinks(o, now, p.User.Role, nil)
+	for i := range p.Order.Chunks {
+		if c := capturedChunk(o, p.Order.Chunks[i].LedgerID); c != nil {
+			p.Order.Chunks[i].Actions = actLinks(o, now, p.User.Role, c)
+		}
+	}
 	s.render(w, r, http.StatusOK, "order", p)
 }
 
@@ -202,11 +223,7 @@ func (s *Server) orderViewOf(o *order.Order, docs []*invoice.Document) *orderVie
 		total, _ := c.Totals()
 		v := chunkView{Kind: kind, LedgerID: c.LedgerID, Total: amount(total), Document: c.DocumentReference, Created: c.CreatedAt.UTC()}
 		for _, l := range c.Lines {
-			lv := lineView{Reference: l.Reference, Description: l.Description, Quantity: strconv.FormatInt(l.Quantity, 10), VAT: strconv.FormatFloat(float64(l.VAT)/100, 'f', -1, 64) + " %", Total: amount(l.TotalAmount)}
-			if l.UnitPrice != nil {
-				lv.UnitPrice = amount(*l.UnitPrice)
-			}
-			v.Lines = append(v.Lines, lv)
+			v.Lines = append(v.Lines, lineViewOf(l, amount))
 		}
 		return v
 	}

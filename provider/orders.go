@@ -62,3 +62,22 @@ func (s *Service) SaveOrder(ctx context.Context, tx store.Tx, prev, next *order.
 	}
 	return holdOrder(ctx, tx, next)
 }
+
+// PreviewOrder is what change would make of the merchant's order now,
+// without saving it: the order as it is, as it would be, and the
+// environment; or why change would be refused. A page that asks to
+// confirm a change shows it, from the same operation ChangeOrder runs.
+func (s *Service) PreviewOrder(ctx context.Context, tx store.ReadTx, merchantID, orderID string, change func(o *order.Order, env order.Env) (*order.Order, error)) (prev, next *order.Order, env order.Env, err error) {
+	if prev, err = tx.Order(ctx, merchantID, orderID); err != nil {
+		return nil, nil, env, err
+	}
+	if env, err = s.EnvOf(ctx, tx, merchantID); err != nil {
+		return prev, nil, env, err
+	}
+	env = env.For(prev)
+	next, err = change(prev, env)
+	if err == nil {
+		err = next.Check()
+	}
+	return prev, next, env, err
+}
