@@ -84,7 +84,7 @@ var orderActs = []*orderAct{
 	},
 	{
 		Path: "cancel", Action: order.ActionCancel, Need: user.Cancel,
-		Label: "Cancel", Title: "Cancel the order", Button: "Cancel what is not captured",
+		Label: "Cancel the order", Title: "Cancel the order", Button: "Cancel what is not captured",
 		Says: "What is not captured can no longer be captured, and the buyer's credit is released. What is captured stays.", Done: "Cancelled %s.",
 		Amount: uncaptured,
 		Run: func(o *order.Order, env order.Env, _ *order.Chunk, _ actInput) (*order.Order, error) {

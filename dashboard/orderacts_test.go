@@ -136,6 +136,10 @@ func TestOrderActions(t *testing.T) {
 		t.Errorf("partial capture audit events %+v", es)
 	}
 
+	if p = c.get(base); !strings.Contains(p.body, "Capture part of the order · owner@a.example") || !strings.Contains(p.body, "Captured in part · SEK 20.00") {
+		t.Error("the order page does not show the capture and who made it")
+	}
+
 	// Refund one chair of that capture, then the rest of it.
 	ledger := o.Captured[0].LedgerID
 	capturedChair := o.Captured[0].Lines[0].ID
@@ -361,6 +365,10 @@ func TestOrderActRoles(t *testing.T) {
 	es := e.events("POST /dashboard/orders/{id}/capture")
 	if len(es) != 1 || es[0].Actor != provider.ActorOfUser(support) || es[0].Outcome != kassa.EForbidden || es[0].Status != http.StatusForbidden || es[0].Target != e.aOrder {
 		t.Errorf("audit of the refusal %+v", es)
+	}
+
+	if p := c.get(base); !strings.Contains(p.body, "Capture the order · support@a.example · refused: forbidden") {
+		t.Error("the order page does not show the refused capture")
 	}
 
 	e.newUser(e.b, "owner@b.example", user.Owner)
