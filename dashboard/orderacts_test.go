@@ -204,9 +204,17 @@ func TestOrderActions(t *testing.T) {
 }
 
 // A full capture from the dashboard is the API's capture: the same
-// lines, one fullCapture event, an invoice.
+// lines, one fullCapture event, an invoice, a notification to the
+// merchant's endpoint, which the order's page lists with its delivery.
 func TestOrderActCapture(t *testing.T) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
+	err := e.app.Update(t.Context(), func(tx store.Tx) error {
+		_, err := e.app.CreateEndpoint(t.Context(), tx, e.a, "https://shop.example/hooks", nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	before := e.order(e.aOrder)
 	c := e.client()
 	c.signIn("owner@a.example", password)
@@ -223,6 +231,9 @@ func TestOrderActCapture(t *testing.T) {
 	}
 	if !strings.Contains(done.body, "/dashboard/documents/") {
 		t.Error("the order page after capture links to no invoice")
+	}
+	if !strings.Contains(done.body, "com.ledyer.order.full_capture · pending") || !strings.Contains(done.body, "https://shop.example/hooks · pending · 0 attempts") {
+		t.Errorf("the order page lists no notification of the capture:\n%s", done.body)
 	}
 }
 
