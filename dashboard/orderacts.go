@@ -130,6 +130,15 @@ var orderActs = []*orderAct{
 		},
 	},
 	{
+		Path: "payment-method", Action: order.ActionEditPaymentMethod, Need: user.EditOrders,
+		Label: "Change to advance invoice", Title: "Change the order to advance invoice", Button: "Change to advance invoice",
+		Says: "Kassa issues an advance invoice to the buyer for what is not captured. The order can be captured once it is acknowledged and the buyer has paid the advance invoice; it can no longer be cancelled or edited, nor changed back.",
+		Done: "The order is now paid by advance invoice.",
+		Run: func(o *order.Order, env order.Env, _ *order.Chunk, _ actInput) (*order.Order, error) {
+			return o.EditPaymentMethod(env, order.ProviderLedyer, order.AdvanceInvoice)
+		},
+	},
+	{
 		Path: "extend-expiry", Action: order.ActionExtendExpiry, Need: user.EditOrders,
 		Label: "Extend the expiry", Title: "Extend the order's expiry", Button: "Extend",
 		Says: "What is not captured can be captured for longer: each extension adds 14 days, up to 180 days after the order was created.", Done: "The expiry is extended.",
@@ -391,8 +400,12 @@ func (a *orderAct) view(prev, next *order.Order, ledger string, in actInput) *ac
 	fact("Status", statusText[prev.PaymentStatus()], statusText[next.PaymentStatus()])
 	fact("Expires", day(prev.ExpiresAt), day(next.ExpiresAt))
 	fact("Acknowledged", yesNo(prev.Acknowledged), yesNo(next.Acknowledged))
+	fact("Payment method", methodText[prev.PaymentMethod], methodText[next.PaymentMethod])
 	return v
 }
+
+// methodText names payment methods.
+var methodText = map[string]string{order.Invoice: "Invoice", order.AdvanceInvoice: "Advance invoice"}
 
 func yesNo(b bool) string {
 	if b {

@@ -103,7 +103,7 @@ func TestOrderActions(t *testing.T) {
 	base := "/dashboard/orders/" + e.aOrder
 
 	p := c.get(base)
-	for _, id := range []string{"act-capture", "act-partial-capture", "act-cancel", "act-acknowledge", "act-reference", "act-extend-expiry"} {
+	for _, id := range []string{"act-capture", "act-partial-capture", "act-cancel", "act-acknowledge", "act-reference", "act-extend-expiry", "act-payment-method"} {
 		if !strings.Contains(p.body, `id="`+id+`"`) {
 			t.Errorf("order page offers no %s", id)
 		}
@@ -231,6 +231,9 @@ func TestOrderActCapture(t *testing.T) {
 	}
 	if !strings.Contains(done.body, "/dashboard/documents/") {
 		t.Error("the order page after capture links to no invoice")
+	}
+	if strings.Contains(done.body, `id="act-payment-method"`) {
+		t.Error("a captured order offers changing to advance invoice")
 	}
 	if !strings.Contains(done.body, "com.ledyer.order.full_capture · pending") || !strings.Contains(done.body, "https://shop.example/hooks · pending · 0 attempts") {
 		t.Errorf("the order page lists no notification of the capture:\n%s", done.body)
@@ -396,5 +399,34 @@ func TestOrderActRoles(t *testing.T) {
 	}
 	if o := e.order(e.aOrder); o.Uncaptured == nil || len(o.Events) != len(before.Events) {
 		t.Error("b's owner changed a's order")
+	}
+}
+
+// Changing to advance invoice is the API's payment method change: an
+// advance invoice, and the order then offers no cancel and no capture
+// until the buyer has paid.
+func TestOrderActPaymentMethod(t *testing.T) {
+	e := newEnv(t, "", "Möbler AB", "Köpare AB")
+	c := e.client()
+	c.signIn("owner@a.example", password)
+	base := "/dashboard/orders/" + e.aOrder
+	conf, done := c.confirm(base+"/payment-method", nil)
+	if !strings.Contains(conf.body, "Advance invoice") || !strings.Contains(done.body, "The order is now paid by advance invoice.") {
+		t.Fatalf("payment method: %d\n%s", done.status, done.body)
+	}
+	o := e.order(e.aOrder)
+	if o.PaymentMethod != order.AdvanceInvoice || o.Events[len(o.Events)-1].Type != order.EventEditPaymentMethod {
+		t.Errorf("payment method %q", o.PaymentMethod)
+	}
+	if !strings.Contains(done.body, "Advance invoice") {
+		t.Error("the order page lists no advance invoice")
+	}
+	for _, id := range []string{"act-capture", "act-cancel", "act-payment-method"} {
+		if strings.Contains(done.body, `id="`+id+`"`) {
+			t.Errorf("an unpaid advance-invoice order offers %s", id)
+		}
+	}
+	if p := c.get(base + "/payment-method"); p.status != http.StatusConflict {
+		t.Errorf("changing again: %d", p.status)
 	}
 }
