@@ -37,7 +37,9 @@ type orderAct struct {
 	// chosen by quantity first. Field names a text it takes.
 	Chunk, Choose bool
 	Field         string
-	Need          user.Action
+	// Edit is the customer's fields it edits, asked for first.
+	Edit []customerField
+	Need user.Action
 	// Label is the order page's link; Title the confirmation page's
 	// heading; Says what happens besides the amounts the page lists;
 	// Button confirms; Done is the notice after, %s the change's amount.
@@ -55,6 +57,74 @@ type actInput struct {
 	Qty    map[string]int64 // line id → quantity chosen
 	Text   string           // the reference or the refund's note
 	Amount int64            // the amount confirmed (orderAct.Amount)
+	// Customer is the customer's fields sent, by name (orderAct.Edit).
+	Customer map[string]string
+}
+
+// twoStep says whether a asks for its input on a page of its own before
+// the confirmation.
+func (a *orderAct) twoStep() bool { return a.Choose || len(a.Edit) > 0 }
+
+// customerField is a field of the customer an edit may change
+// (order.CustomerUpdate).
+type customerField struct {
+	Name, Label, Type string
+	Of                func(c *order.Customer) *string
+}
+
+var customerFields = []customerField{
+	{"email", "E-mail", "email", func(c *order.Customer) *string { return &c.Email }},
+	{"phone", "Phone", "tel", func(c *order.Customer) *string { return &c.Phone }},
+	{"reference1", "Buyer's reference 1", "text", func(c *order.Customer) *string { return &c.Reference1 }},
+	{"reference2", "Buyer's reference 2", "text", func(c *order.Customer) *string { return &c.Reference2 }},
+	{"invoice-details", "Invoice channel details (copy address or GLN)", "text", func(c *order.Customer) *string { return &c.InvoiceChannel.Details }},
+	{"billing-company", "Billing address: company", "text", func(c *order.Customer) *string { return &c.BillingAddress.CompanyName }},
+	{"billing-attention", "Billing address: attention", "text", func(c *order.Customer) *string { return &c.BillingAddress.AttentionName }},
+	{"billing-care-of", "Billing address: care of", "text", func(c *order.Customer) *string { return &c.BillingAddress.CareOf }},
+	{"billing-street", "Billing address: street", "text", func(c *order.Customer) *string { return &c.BillingAddress.StreetAddress }},
+	{"billing-postal-code", "Billing address: postal code", "text", func(c *order.Customer) *string { return &c.BillingAddress.PostalCode }},
+	{"billing-city", "Billing address: city", "text", func(c *order.Customer) *string { return &c.BillingAddress.City }},
+	{"billing-country", "Billing address: country", "text", func(c *order.Customer) *string { return &c.BillingAddress.Country }},
+	{"shipping-company", "Shipping address: company", "text", func(c *order.Customer) *string { return &c.ShippingAddress.CompanyName }},
+	{"shipping-attention", "Shipping address: attention", "text", func(c *order.Customer) *string { return &c.ShippingAddress.AttentionName }},
+	{"shipping-care-of", "Shipping address: care of", "text", func(c *order.Customer) *string { return &c.ShippingAddress.CareOf }},
+	{"shipping-street", "Shipping address: street", "text", func(c *order.Customer) *string { return &c.ShippingAddress.StreetAddress }},
+	{"shipping-postal-code", "Shipping address: postal code", "text", func(c *order.Customer) *string { return &c.ShippingAddress.PostalCode }},
+	{"shipping-city", "Shipping address: city", "text", func(c *order.Customer) *string { return &c.ShippingAddress.City }},
+	{"shipping-country", "Shipping address: country", "text", func(c *order.Customer) *string { return &c.ShippingAddress.Country }},
+	{"contact-first-name", "Delivery contact: first name", "text", func(c *order.Customer) *string { return &c.ShippingAddress.Contact.FirstName }},
+	{"contact-last-name", "Delivery contact: last name", "text", func(c *order.Customer) *string { return &c.ShippingAddress.Contact.LastName }},
+	{"contact-email", "Delivery contact: e-mail", "email", func(c *order.Customer) *string { return &c.ShippingAddress.Contact.Email }},
+	{"contact-phone", "Delivery contact: phone", "tel", func(c *order.Customer) *string { return &c.ShippingAddress.Contact.Phone }},
+}
+
+// customerUpdate is the edit of prev that the fields sent make: each
+// field that differs, and an address whole when any of its fields do.
+func customerUpdate(prev order.Customer, sent map[string]string) order.CustomerUpdate {
+	next := prev
+	for _, f := range customerFields {
+		if v, ok := sent[f.Name]; ok {
+			*f.Of(&next) = v
+		}
+	}
+	changed := func(a, b string) *string {
+		if a == b {
+			return nil
+		}
+		return &b
+	}
+	u := order.CustomerUpdate{
+		Email: changed(prev.Email, next.Email), Phone: changed(prev.Phone, next.Phone),
+		Reference1: changed(prev.Reference1, next.Reference1), Reference2: changed(prev.Reference2, next.Reference2),
+		InvoiceChannelDetails: changed(prev.InvoiceChannel.Details, next.InvoiceChannel.Details),
+	}
+	if next.BillingAddress != prev.BillingAddress {
+		u.BillingAddress = &next.BillingAddress
+	}
+	if next.ShippingAddress != prev.ShippingAddress {
+		u.ShippingAddress = &next.ShippingAddress
+	}
+	return u
 }
 
 func uncaptured(o *order.Order, _ *order.Chunk) int64 { return o.UncapturedAmount() }
@@ -127,6 +197,15 @@ var orderActs = []*orderAct{
 		Says: "Your shop's reference for the order, printed on the documents issued from now on (at most 50 characters).", Done: "The reference is saved.",
 		Run: func(o *order.Order, env order.Env, _ *order.Chunk, in actInput) (*order.Order, error) {
 			return o.SetReference(env, in.Text)
+		},
+	},
+	{
+		Path: "customer", Edit: customerFields, Need: user.EditOrders,
+		Label: "Edit the customer", Title: "Edit the customer", Button: "Save the customer",
+		Says: "The buyer's contact details and addresses change for the documents issued from now on; the company and its organisation number stay.",
+		Done: "The customer is saved.",
+		Run: func(o *order.Order, env order.Env, _ *order.Chunk, in actInput) (*order.Order, error) {
+			return o.EditCustomer(env, customerUpdate(o.Customer, in.Customer))
 		},
 	},
 	{
@@ -205,6 +284,14 @@ func (a *orderAct) input(f url.Values, confirmed bool) (actInput, error) {
 		}
 		in.Amount = n
 	}
+	if len(a.Edit) > 0 {
+		in.Customer = map[string]string{}
+		for _, fd := range a.Edit {
+			if f.Has(fd.Name) {
+				in.Customer[fd.Name] = strings.TrimSpace(f.Get(fd.Name))
+			}
+		}
+	}
 	if a.Choose {
 		in.Qty = map[string]int64{}
 		for k, vs := range f {
@@ -259,9 +346,11 @@ func actLinks(o *order.Order, now time.Time, role user.Role, c *order.Chunk) []a
 type actView struct {
 	OrderID, Number, Buyer, Back, Action  string
 	Says, Button, Field, FieldLabel, Text string
-	// Choose: the lines to choose from, with what was chosen.
-	Choose bool
+	// First: the step that asks for the input, with the lines to choose
+	// from (Pick) or the fields to fill in (Inputs) as sent so far.
+	First  bool
 	Pick   []pickView
+	Inputs []inputView
 	// Confirm: the lines the change takes, and the facts it changes.
 	Confirm    bool
 	LinesTitle string
@@ -278,6 +367,8 @@ type pickView struct {
 
 type factView struct{ Name, Before, After string }
 
+type inputView struct{ Name, Label, Type, Value string }
+
 func (s *Server) handleActPage(a *orderAct) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.viewer(w, r, a.Title)
@@ -290,7 +381,7 @@ func (s *Server) handleActPage(a *orderAct) http.HandlerFunc {
 		}
 		ctx, id, ledger := r.Context(), r.PathValue("id"), r.PathValue("ledger")
 		q := r.URL.Query()
-		review := !a.Choose || q.Get("review") != ""
+		review := !a.twoStep() || q.Get("review") != ""
 		in, inErr := a.input(q, false)
 		var (
 			prev, next *order.Order
@@ -318,8 +409,8 @@ func (s *Server) handleActPage(a *orderAct) http.HandlerFunc {
 		})
 		if prev != nil && gateErr == nil {
 			v := a.view(prev, next, ledger, in)
-			if a.Choose && (!review || err != nil) {
-				v.Choose, v.Confirm = true, false
+			if a.twoStep() && (!review || err != nil) {
+				v.First, v.Confirm = true, false
 			}
 			p.Data = v
 		}
@@ -367,6 +458,14 @@ func (a *orderAct) view(prev, next *order.Order, ledger string, in actInput) *ac
 			v.Pick = append(v.Pick, pv)
 		}
 	}
+	for _, f := range a.Edit {
+		value, ok := in.Customer[f.Name]
+		if !ok {
+			value = *f.Of(&prev.Customer)
+		}
+		v.Inputs = append(v.Inputs, inputView{Name: f.Name, Label: f.Label, Type: f.Type, Value: value})
+		v.Hidden = append(v.Hidden, option{f.Name, value})
+	}
 	if next == nil {
 		return v
 	}
@@ -401,6 +500,9 @@ func (a *orderAct) view(prev, next *order.Order, ledger string, in actInput) *ac
 	fact("Expires", day(prev.ExpiresAt), day(next.ExpiresAt))
 	fact("Acknowledged", yesNo(prev.Acknowledged), yesNo(next.Acknowledged))
 	fact("Payment method", methodText[prev.PaymentMethod], methodText[next.PaymentMethod])
+	for _, f := range a.Edit {
+		fact(f.Label, *f.Of(&prev.Customer), *f.Of(&next.Customer))
+	}
 	return v
 }
 

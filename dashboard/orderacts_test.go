@@ -430,3 +430,39 @@ func TestOrderActPaymentMethod(t *testing.T) {
 		t.Errorf("changing again: %d", p.status)
 	}
 }
+
+// Editing the customer is the API's customer edit: the fields changed,
+// shown before and after; a bad address or no change is refused.
+func TestOrderActCustomer(t *testing.T) {
+	e := newEnv(t, "", "Möbler AB", "Köpare AB")
+	c := e.client()
+	c.signIn("owner@a.example", password)
+	base := "/dashboard/orders/" + e.aOrder
+	if p := c.get(base + "/customer"); p.status != http.StatusOK || !strings.Contains(p.body, `value="ap@buyer.test"`) || !strings.Contains(p.body, `<label for="billing-city">`) {
+		t.Fatalf("the customer form: %d", p.status)
+	}
+	q := url.Values{"review": {"1"}, "email": {"new@buyer.test"}, "billing-city": {"Göteborg"}, "phone": {""}}
+	conf, done := c.confirm(base+"/customer?"+q.Encode(), nil)
+	for _, want := range []string{"<th scope=\"row\">E-mail</th><td>ap@buyer.test</td><td>new@buyer.test</td>", "Billing address: city", "Göteborg"} {
+		if !strings.Contains(conf.body, want) {
+			t.Errorf("the confirmation lacks %q", want)
+		}
+	}
+	o := e.order(e.aOrder)
+	if !strings.Contains(done.body, "The customer is saved.") || o.Customer.Email != "new@buyer.test" || o.Customer.BillingAddress.City != "Göteborg" || o.Customer.CompanyName != "Köpare AB" || o.Events[len(o.Events)-1].Type != order.EventEditCustomer {
+		t.Errorf("after the edit: %+v", o.Customer)
+	}
+	for i, bad := range []url.Values{{"email": {"not an address"}}, {"email": {"new@buyer.test"}}, {"phone": {strings.Repeat("1", 256)}}} {
+		bad.Set("review", "1")
+		if p := c.get(base + "/customer?" + bad.Encode()); p.status != http.StatusBadRequest || strings.Contains(p.body, `name="once"`) || !strings.Contains(p.body, `id="fields"`) {
+			t.Errorf("GET %v: %d, want 400 with the form again", bad, p.status)
+		}
+		bad.Set("once", "bad-customer-"+strconv.Itoa(i))
+		if p := c.post(base+"/customer", bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="error"`) {
+			t.Errorf("POST %v: %d", bad, p.status)
+		}
+	}
+	if after := e.order(e.aOrder); len(after.Events) != len(o.Events) {
+		t.Error("a refused customer edit changed the order")
+	}
+}
