@@ -50,6 +50,9 @@ type orderAct struct {
 	Amount func(o *order.Order, c *order.Chunk) int64
 	// Run is the operation, on an order and input act has checked.
 	Run func(o *order.Order, env order.Env, c *order.Chunk, in actInput) (*order.Order, error)
+	// EditReq, instead of Run, is an edit of the order's lines, which
+	// provider.EditOrderBy makes with its credit check.
+	EditReq func(o *order.Order, in actInput) (order.EditRequest, error)
 }
 
 // actInput is what an action's form sends.
@@ -200,6 +203,20 @@ var orderActs = []*orderAct{
 		},
 	},
 	{
+		Path: "lines", Action: order.ActionEditOrder, Choose: true, Need: user.EditOrders,
+		Label: "Edit the lines", Title: "Edit the lines not captured", Button: "Save the lines",
+		Says: "Lower a line's quantity, or set it to 0 to remove the line; the lines kept are what is left to capture. Adding lines or raising quantities is done through the API.",
+		Done: "The lines are saved: %s not captured.",
+		EditReq: func(o *order.Order, in actInput) (order.EditRequest, error) {
+			lines, err := o.Uncaptured.Pick(in.Qty)
+			if err != nil {
+				return order.EditRequest{}, err
+			}
+			total, vat := order.Sum(lines)
+			return order.EditRequest{Lines: lines, Totals: order.Totals{Amount: total, VATAmount: vat}}, nil
+		},
+	},
+	{
 		Path: "customer", Edit: customerFields, Need: user.EditOrders,
 		Label: "Edit the customer", Title: "Edit the customer", Button: "Save the customer",
 		Says: "The buyer's contact details and addresses change for the documents issued from now on; the company and its organisation number stay.",
@@ -256,17 +273,17 @@ func (a *orderAct) allowed(o *order.Order, now time.Time, ledger string) (*order
 	return nil, nil
 }
 
-// do is a's change of o from in, refused as allowed says and when the
-// order has changed since the confirmation showed it.
-func (a *orderAct) do(o *order.Order, env order.Env, ledger string, in actInput) (*order.Order, error) {
-	c, err := a.allowed(o, env.Now, ledger)
+// gate refuses a for o as allowed says, and when the order has changed
+// since the confirmation showed it; it returns the capture a acts on.
+func (a *orderAct) gate(o *order.Order, now time.Time, ledger string, in actInput) (*order.Chunk, error) {
+	c, err := a.allowed(o, now, ledger)
 	if err != nil {
 		return nil, err
 	}
 	if a.Amount != nil && a.Amount(o, c) != in.Amount {
 		return nil, kassa.Errorf(kassa.EConflict, "The order has changed since this page was shown. Go back to the order and start again.")
 	}
-	return a.Run(o, env, c, in)
+	return c, nil
 }
 
 // input reads a's form: quantities as qty-<line id>, an empty one 0;
@@ -386,6 +403,7 @@ func (s *Server) handleActPage(a *orderAct) http.HandlerFunc {
 		var (
 			prev, next *order.Order
 			gateErr    error
+			grows      bool
 		)
 		err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
 			prev, next, _, err = s.app.PreviewOrder(ctx, tx, p.User.MerchantID, id, func(o *order.Order, env order.Env) (*order.Order, error) {
@@ -402,6 +420,13 @@ func (s *Server) handleActPage(a *orderAct) http.HandlerFunc {
 					return o, nil
 				case inErr != nil:
 					return nil, inErr
+				case a.EditReq != nil:
+					req, err := a.EditReq(o, in)
+					if err != nil {
+						return nil, err
+					}
+					// The credit check is made when the edit is confirmed.
+					return o.Edit(env, req, func(int64) error { grows = true; return nil })
 				}
 				return a.Run(o, env, c, in)
 			})
@@ -409,6 +434,9 @@ func (s *Server) handleActPage(a *orderAct) http.HandlerFunc {
 		})
 		if prev != nil && gateErr == nil {
 			v := a.view(prev, next, ledger, in)
+			if grows {
+				v.Says += " The new total is above what the buyer's credit was granted for: Kassa checks the credit again when you confirm, and refuses the edit if it is declined."
+			}
 			if a.twoStep() && (!review || err != nil) {
 				v.First, v.Confirm = true, false
 			}
@@ -453,6 +481,10 @@ func (a *orderAct) view(prev, next *order.Order, ledger string, in actInput) *ac
 			}
 			if q, ok := in.Qty[l.ID]; ok {
 				pv.Value = strconv.FormatInt(q, 10)
+			} else if a.EditReq != nil {
+				pv.Value = strconv.FormatInt(l.Quantity, 10) // kept as it is
+			}
+			if pv.Value != "" {
 				v.Hidden = append(v.Hidden, option{"qty-" + l.ID, pv.Value})
 			}
 			v.Pick = append(v.Pick, pv)
@@ -476,6 +508,8 @@ func (a *orderAct) view(prev, next *order.Order, ledger string, in actInput) *ac
 		v.LinesTitle, taken = "Lines to capture", &next.Captured[len(next.Captured)-1]
 	case len(next.Refunded) > len(prev.Refunded):
 		v.LinesTitle, taken = "Lines to refund", &next.Refunded[len(next.Refunded)-1]
+	case a.EditReq != nil && next.Uncaptured != nil:
+		v.LinesTitle, taken = "Lines not captured after the edit", next.Uncaptured
 	case a.Path == "cancel" && prev.Uncaptured != nil:
 		v.LinesTitle, taken = "Lines to cancel", prev.Uncaptured
 	}
@@ -496,6 +530,7 @@ func (a *orderAct) view(prev, next *order.Order, ledger string, in actInput) *ac
 	fact("Captured", amount(prev.CapturedAmount()), amount(next.CapturedAmount()))
 	fact("Refunded", amount(prev.RefundedAmount()), amount(next.RefundedAmount()))
 	fact("Cancelled", amount(prev.CancelledAmount), amount(next.CancelledAmount))
+	fact("Authorised", amount(prev.AuthorizedAmount), amount(next.AuthorizedAmount))
 	fact("Status", statusText[prev.PaymentStatus()], statusText[next.PaymentStatus()])
 	fact("Expires", day(prev.ExpiresAt), day(next.ExpiresAt))
 	fact("Acknowledged", yesNo(prev.Acknowledged), yesNo(next.Acknowledged))
@@ -524,9 +559,23 @@ func (s *Server) handleAct(a *orderAct) http.HandlerFunc {
 			if err != nil {
 				return "", "", err
 			}
-			next, _, err := s.app.ChangeOrder(ctx, tx, u.MerchantID, id, func(o *order.Order, env order.Env) (*order.Order, error) {
-				return a.do(o, env, ledger, in)
-			})
+			var next *order.Order
+			if a.EditReq != nil {
+				next, _, err = s.app.EditOrderBy(ctx, tx, u.MerchantID, id, func(o *order.Order, env order.Env) (order.EditRequest, error) {
+					if _, err := a.gate(o, env.Now, ledger, in); err != nil {
+						return order.EditRequest{}, err
+					}
+					return a.EditReq(o, in)
+				})
+			} else {
+				next, _, err = s.app.ChangeOrder(ctx, tx, u.MerchantID, id, func(o *order.Order, env order.Env) (*order.Order, error) {
+					c, err := a.gate(o, env.Now, ledger, in)
+					if err != nil {
+						return nil, err
+					}
+					return a.Run(o, env, c, in)
+				})
+			}
 			if err != nil {
 				return "", "", err
 			}

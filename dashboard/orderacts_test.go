@@ -466,3 +466,35 @@ func TestOrderActCustomer(t *testing.T) {
 		t.Error("a refused customer edit changed the order")
 	}
 }
+
+// Editing the lines is the API's order update with the lines kept:
+// lower quantities and removed lines; more than a line has is refused.
+func TestOrderActLines(t *testing.T) {
+	e := newEnv(t, "", "Möbler AB", "Köpare AB")
+	o := e.twoLines()
+	desk, chair := o.Uncaptured.Lines[0].ID, o.Uncaptured.Lines[1].ID
+	c := e.client()
+	c.signIn("owner@a.example", password)
+	base := "/dashboard/orders/" + e.aOrder
+	if p := c.get(base + "/lines"); p.status != http.StatusOK || !strings.Contains(p.body, `name="qty-`+chair+`" type="number" inputmode="numeric" min="0" max="4" step="1" value="4"`) {
+		t.Fatalf("the lines form: %d\n%s", p.status, p.body)
+	}
+	conf, done := c.confirm(base+"/lines?review=1&qty-"+desk+"=0&qty-"+chair+"=1", nil)
+	if !strings.Contains(conf.body, "Lines not captured after the edit: SEK 10.00") || !strings.Contains(done.body, "The lines are saved: SEK 10.00 not captured.") {
+		t.Fatalf("edit: %d\n%s", done.status, done.body)
+	}
+	o = e.order(e.aOrder)
+	if diff := cmp.Diff([]string{"C 1 1000/200"}, lineSummary(o.Uncaptured.Lines)); diff != "" || o.Events[len(o.Events)-1].Type != order.EventEdit {
+		t.Errorf("lines after the edit (-want +got):\n%s", diff)
+	}
+	chair = o.Uncaptured.Lines[0].ID
+	if p := c.get(base + "/lines?review=1&qty-" + chair + "=2"); p.status != http.StatusBadRequest || strings.Contains(p.body, `name="once"`) {
+		t.Errorf("more than the line has: %d", p.status)
+	}
+	if p := c.post(base+"/lines", url.Values{"once": {"lines-bad"}, "qty-" + chair: {"0"}}); p.status != http.StatusBadRequest {
+		t.Errorf("every line removed: %d", p.status)
+	}
+	if after := e.order(e.aOrder); len(after.Events) != len(o.Events) {
+		t.Error("a refused edit changed the order")
+	}
+}
