@@ -452,6 +452,9 @@ func TestOrderActCustomer(t *testing.T) {
 	if !strings.Contains(done.body, "The customer is saved.") || o.Customer.Email != "new@buyer.test" || o.Customer.BillingAddress.City != "Göteborg" || o.Customer.CompanyName != "Köpare AB" || o.Events[len(o.Events)-1].Type != order.EventEditCustomer {
 		t.Errorf("after the edit: %+v", o.Customer)
 	}
+	if !strings.Contains(done.body, "<dt>Billing address</dt><dd>Göteborg</dd>") {
+		t.Error("the order page does not show the new billing address")
+	}
 	for i, bad := range []url.Values{{"email": {"not an address"}}, {"email": {"new@buyer.test"}}, {"phone": {strings.Repeat("1", 256)}}} {
 		bad.Set("review", "1")
 		if p := c.get(base + "/customer?" + bad.Encode()); p.status != http.StatusBadRequest || strings.Contains(p.body, `name="once"`) || !strings.Contains(p.body, `id="fields"`) {

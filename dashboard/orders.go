@@ -140,7 +140,9 @@ type orderView struct {
 	Authorized, Uncaptured, Captured, Refunded string
 	Cancelled                                  string
 	Customer                                   order.Customer
-	Chunks                                     []chunkView
+	// The customer's addresses, each on one line.
+	Billing, Shipping string
+	Chunks            []chunkView
 	// Actions are what the user may do to the order now (actLinks).
 	Actions   []actLink
 	Events    []eventView
@@ -280,6 +282,7 @@ func (s *Server) orderViewOf(o *order.Order, docs []*invoice.Document) *orderVie
 		orderRow: rowOf(o), Currency: string(o.Currency), Customer: o.Customer,
 		Authorized: amount(o.AuthorizedAmount), Uncaptured: amount(o.UncapturedAmount()), Captured: amount(o.CapturedAmount()),
 		Refunded: amount(o.RefundedAmount()), Cancelled: amount(o.CancelledAmount),
+		Billing: addressText(o.Customer.BillingAddress), Shipping: addressText(o.Customer.ShippingAddress.Address),
 	}
 	if o.Uncaptured != nil {
 		v.Chunks = append(v.Chunks, chunk("Not captured", o.Uncaptured))
@@ -395,4 +398,15 @@ func orderNotifications(ctx context.Context, tx store.ReadTx, o *order.Order) ([
 		vs = append(vs, v)
 	}
 	return vs, nil
+}
+
+// addressText is an address on one line, its empty parts left out.
+func addressText(a order.Address) string {
+	var parts []string
+	for _, p := range []string{a.CompanyName, a.AttentionName, a.CareOf, a.StreetAddress, strings.TrimSpace(a.PostalCode + " " + a.City), a.Country} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
