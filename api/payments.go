@@ -80,6 +80,33 @@ func (s *Server) recordPayments(w http.ResponseWriter, r *http.Request, body []b
 	})
 }
 
+// matchIn matches a payment to a document.
+type matchIn struct {
+	DocumentID wire.Str `json:"documentId"`
+}
+
+// handlePaymentMatch matches an unmatched payment to one of the
+// merchant's documents by hand (provider.Service.MatchPayment, which the
+// dashboard's form calls too). The answer is the payment's outcome, as an
+// import's.
+func (s *Server) handlePaymentMatch(w http.ResponseWriter, r *http.Request) error {
+	var in matchIn
+	body, err := wire.ReadJSON(r, &in)
+	if err != nil {
+		return err
+	}
+	if in.DocumentID == "" {
+		return kassa.Invalid("documentId", "documentId is required: the ID of the document the payment pays")
+	}
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		a, err := s.app.MatchPayment(ctx, tx, principal(r).MerchantID, r.PathValue("paymentId"), string(in.DocumentID))
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, a, nil
+	})
+}
+
 // handlePayments lists the merchant's payments, newest first;
 // ?unmatched=true lists those awaiting manual matching.
 func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) error {

@@ -420,3 +420,85 @@ func TestSandboxPayment(t *testing.T) {
 		t.Errorf("events = %v, want paid newest", types)
 	}
 }
+
+// A payment recorded unmatched is matched to a document by hand with the
+// effects of an automatic match, once; bad IDs, another merchant's
+// payment or document, a payment matched already and a document in
+// another currency are refused and change nothing.
+func TestPaymentMatch(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, _ := e.invoicedOrders(10000)
+		var docs docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
+		doc := docs.Documents[0].ID
+		for _, p := range []map[string]any{
+			{"paymentReference": "1234574", "amount": 10000, "currency": "SEK", "bankReference": "M-1"},
+			{"paymentReference": "1234574", "amount": 10000, "currency": "EUR", "bankReference": "M-2"},
+		} {
+			e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: p})
+		}
+		var list struct {
+			Payments []struct{ ID, BankReference, DocumentID string }
+		}
+		e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"}).decode(t, &list)
+		byRef := map[string]string{}
+		for _, p := range list.Payments {
+			byRef[p.BankReference] = p.ID
+		}
+		sek, eur := byRef["M-1"], byRef["M-2"]
+		if sek == "" || eur == "" {
+			t.Fatalf("unmatched payments = %+v", list)
+		}
+		match := func(payment string, body any, as *creds) response {
+			return e.do(request{method: "POST", path: "/v1/payments/" + payment + "/match", body: body, as: as})
+		}
+		before := e.must(200, request{method: "GET", path: "/v1/payments"}).body
+		for _, tt := range []struct {
+			name, payment string
+			body          any
+			as            *creds
+			status        int
+		}{
+			{"no document", sek, map[string]any{}, nil, 400},
+			{"not JSON", sek, "documentId=" + doc, nil, 400},
+			{"unknown payment", "bp_missing", map[string]any{"documentId": doc}, nil, 404},
+			{"unknown document", sek, map[string]any{"documentId": "doc_missing"}, nil, 404},
+			{"another merchant's", sek, map[string]any{"documentId": doc}, &e.b, 404},
+			{"another currency", eur, map[string]any{"documentId": doc}, nil, 400},
+		} {
+			if resp := match(tt.payment, tt.body, tt.as); resp.status != tt.status || resp.code() == "" {
+				t.Errorf("%s: %d %s, want %d", tt.name, resp.status, resp.body, tt.status)
+			}
+		}
+		if after := e.must(200, request{method: "GET", path: "/v1/payments"}).body; string(after) != string(before) {
+			t.Errorf("a refused match changed the payments:\n%s\n%s", before, after)
+		}
+
+		var got struct {
+			ID, DocumentID, Outcome, OrderID string
+			OrderPaid                        bool
+		}
+		key := map[string]string{"Idempotency-Key": "match-1"}
+		for range 2 { // the same key: one match, the same answer
+			e.must(200, request{method: "POST", path: "/v1/payments/" + sek + "/match", body: map[string]any{"documentId": doc}, header: key}).decode(t, &got)
+			if got.ID != sek || got.DocumentID != doc || got.Outcome != "matched" || got.OrderID != ids[0] || !got.OrderPaid {
+				t.Errorf("match = %+v", got)
+			}
+		}
+		if resp := match(sek, map[string]any{"documentId": doc}, nil); resp.status != 409 {
+			t.Errorf("matching it again = %d %s, want 409", resp.status, resp.body)
+		}
+		if n := countOf(eventTypes(e.getOrder(ids[0], nil)), "paid"); n != 1 {
+			t.Errorf("paid events = %d, want 1", n)
+		}
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
+		if docs.Documents[0].PaidAmount.MinorUnits != 10000 {
+			t.Errorf("paid on the invoice = %d, want 10000", docs.Documents[0].PaidAmount.MinorUnits)
+		}
+		e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"}).decode(t, &list)
+		if len(list.Payments) != 1 || list.Payments[0].ID != eur {
+			t.Errorf("unmatched after the match = %+v", list)
+		}
+	})
+}
