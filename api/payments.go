@@ -56,14 +56,7 @@ func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	// BgMax is ISO 8859-1, which its parser decodes; anything else is
-	// held to the text rule.
-	if !reconcile.IsBgMax(body) {
-		if err := wire.CheckBody(body); err != nil {
-			return err
-		}
-	}
-	f, err := reconcile.Parse(body)
+	f, err := wire.BankFile(body)
 	if err != nil {
 		return err
 	}
