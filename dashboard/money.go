@@ -174,13 +174,34 @@ func importNotice(res *reconcile.Result) string {
 		n[a.Outcome]++
 	}
 	format := map[string]string{reconcile.FormatCamt054: "camt.054", reconcile.FormatBgMax: "BgMax"}[res.Format]
-	msg := fmt.Sprintf("Imported the %s file: %d payments. %d matched an invoice (%d in full, %d in part, %d paid more than asked), %d matched nothing, %d were already recorded.",
-		format, len(res.Payments), n[reconcile.Matched]+n[reconcile.Partial]+n[reconcile.Over], n[reconcile.Matched], n[reconcile.Partial], n[reconcile.Over],
-		n[reconcile.Unmatched], n[reconcile.Duplicate])
+	msg := fmt.Sprintf("Imported the %s file: %s.", format, counted(len(res.Payments), "payment", "payments"))
+	var parts []string
+	for _, o := range []struct{ outcome, text string }{
+		{reconcile.Matched, "paid an invoice in full"},
+		{reconcile.Partial, "paid part of an invoice"},
+		{reconcile.Over, "paid more than its invoice asks"},
+		{reconcile.Unmatched, "matched no invoice (match it by hand from the list)"},
+		{reconcile.Duplicate, "recorded before, skipped"},
+	} {
+		if n[o.outcome] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[o.outcome], o.text))
+		}
+	}
+	if len(parts) > 0 {
+		msg += " " + strings.Join(parts, "; ") + "."
+	}
 	if len(res.Skipped) > 0 {
-		msg += fmt.Sprintf(" %d entries are not payments and were skipped.", len(res.Skipped))
+		msg += " " + counted(len(res.Skipped), "entry is", "entries are") + " not a payment, skipped."
 	}
 	return msg
+}
+
+// counted is n with the noun in its number: "1 payment", "2 payments".
+func counted(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // documentRow is a document as the invoices page and the match page
