@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -499,6 +500,41 @@ func TestPaymentMatch(t *testing.T) {
 		e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"}).decode(t, &list)
 		if len(list.Payments) != 1 || list.Payments[0].ID != eur {
 			t.Errorf("unmatched after the match = %+v", list)
+		}
+	})
+}
+
+// Of concurrent matches of one payment exactly one applies; the others
+// are 409, and the order is paid once.
+func TestPaymentMatchConcurrent(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, _ := e.invoicedOrders(10000)
+		var docs docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
+		e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{"paymentReference": "1234574", "amount": 10000, "currency": "SEK"}})
+		var list struct{ Payments []struct{ ID string } }
+		e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"}).decode(t, &list)
+		e.token(&e.a) // one token for all
+		const n = 6
+		statuses := make(chan int, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				statuses <- e.do(request{method: "POST", path: "/v1/payments/" + list.Payments[0].ID + "/match", body: map[string]any{"documentId": docs.Documents[0].ID}}).status
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		got := map[int]int{}
+		for s := range statuses {
+			got[s]++
+		}
+		if got[200] != 1 || got[409] != n-1 {
+			t.Errorf("statuses = %v, want one 200 and %d 409", got, n-1)
+		}
+		if c := countOf(eventTypes(e.getOrder(ids[0], nil)), "paid"); c != 1 {
+			t.Errorf("paid events = %d, want 1", c)
 		}
 	})
 }

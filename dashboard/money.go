@@ -126,7 +126,7 @@ func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) {
 		// another file is refused, not answered with the first's result.
 		sum := sha256.Sum256(body)
 		r.PostForm.Set("file", hex.EncodeToString(sum[:]))
-		err = s.act(w, r, change{Need: user.RecordPayments, Target: "bank file", Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+		err = s.act(w, r, change{Need: user.RecordPayments, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
 			f, err := wire.BankFile(body)
 			if err != nil {
 				return "", "", err
