@@ -300,6 +300,12 @@ func TestPaymentMatch(t *testing.T) {
 	if p := c.post(matchPath, url.Values{"once": {"a3"}, "document": {d.ID}}); p.status != http.StatusConflict || !strings.Contains(p.body, "already matched") {
 		t.Errorf("matching it again: %d\n%s", p.status, p.body)
 	}
+	if p := c.get("/dashboard/payments?unmatched=on"); !strings.Contains(p.body, `id="no-payments"`) {
+		t.Errorf("unmatched payments after the match:\n%s", p.body)
+	}
+	if p := c.get("/dashboard/payments"); !strings.Contains(p.body, `<a href="/dashboard/documents/`+d.ID+`">Matched</a>`) {
+		t.Errorf("all payments after the match:\n%s", p.body)
+	}
 	if p := c.get(matchPath); !strings.Contains(p.body, `id="matched"`) || strings.Contains(p.body, `id="confirm"`) {
 		t.Errorf("the match page of a matched payment:\n%s", p.body)
 	}
