@@ -429,10 +429,18 @@ func TestSandboxPayment(t *testing.T) {
 func TestPaymentMatch(t *testing.T) {
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		e := newEnv(t)
-		ids, _ := e.invoicedOrders(10000)
+		ids, _ := e.invoicedOrders(10000, 10000)
 		var docs docList
 		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
 		doc := docs.Documents[0].ID
+		// The second order refunded: its credit note asks for no payment.
+		e.must(200, request{method: "POST", path: "/v1/orders/" + ids[1] + "/refund/" + e.getOrder(ids[1], nil).Captured[0].LedgerID})
+		var refunded docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[1] + "/documents"}).decode(t, &refunded)
+		credit := refunded.Documents[len(refunded.Documents)-1]
+		if credit.Kind != "creditNote" {
+			t.Fatalf("the refund's document is %s", credit.Kind)
+		}
 		for _, p := range []map[string]any{
 			{"paymentReference": "1234574", "amount": 10000, "currency": "SEK", "bankReference": "M-1"},
 			{"paymentReference": "1234574", "amount": 10000, "currency": "EUR", "bankReference": "M-2"},
@@ -467,6 +475,7 @@ func TestPaymentMatch(t *testing.T) {
 			{"unknown document", sek, map[string]any{"documentId": "doc_missing"}, nil, 404},
 			{"another merchant's", sek, map[string]any{"documentId": doc}, &e.b, 404},
 			{"another currency", eur, map[string]any{"documentId": doc}, nil, 400},
+			{"a credit note", sek, map[string]any{"documentId": credit.ID}, nil, 400},
 		} {
 			if resp := match(tt.payment, tt.body, tt.as); resp.status != tt.status || resp.code() == "" {
 				t.Errorf("%s: %d %s, want %d", tt.name, resp.status, resp.body, tt.status)
