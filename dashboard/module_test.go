@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kassa-pay/kassa/api"
@@ -205,6 +206,25 @@ func TestModuleMoves(t *testing.T) {
 	}
 	if got := e.payment(e.a, fresh.ID); got.Status != payment.PaymentCanceled || len(got.Cancels) != 1 {
 		t.Errorf("after two sends of one cancel form: %s %+v", got.Status, got.Cancels)
+	}
+	// A double click: the same form twice at once captures once.
+	_, twice := e.paid(e.a, 20000)
+	form = url.Values{"once": {once(t, c.get("/dashboard/module/payments/"+twice.ID+"/capture"))}, "amount": {"150"}, "csrf": {c.csrf}}
+	var wg sync.WaitGroup
+	statuses := make([]int, 2)
+	for i := range statuses {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", e.base+"/dashboard/module/payments/"+twice.ID+"/capture", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if resp, err := c.http.Do(req); err == nil {
+				statuses[i] = resp.StatusCode
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if got := e.payment(e.a, twice.ID); len(got.Captures) != 1 || got.Captured() != 15000 || statuses[0] != http.StatusOK || statuses[1] != http.StatusOK {
+		t.Errorf("a double click on capture: answers %v, captures %+v", statuses, got.Captures)
 	}
 	// Not the captured one.
 	if p = c.post(base+"/cancel", url.Values{"once": {once(t, c.get(base+"/cancel"))}}); p.status != http.StatusConflict {
