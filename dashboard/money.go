@@ -8,14 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
-	"github.com/kassa-pay/kassa/money"
+	"github.com/kassa-pay/kassa/list"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/reconcile"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
@@ -36,11 +36,6 @@ const paymentsShown = 100
 // maxBankFile bounds an uploaded bank file's form, as the API's body
 // limit bounds POST /v1/payments/import.
 const maxBankFile = 1 << 20
-
-// amountText is minor units as the pages show them: "SEK 1 234.50".
-func amountText(minor int64, c money.Currency) string {
-	return string(c) + " " + money.Grouped(minor, c)
-}
 
 // paymentRow is a bank payment as the payments page lists it.
 type paymentRow struct {
@@ -258,8 +253,8 @@ func (s *Server) handleMatchPage(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = p.User.Role.Permit(user.RecordPayments)
 	}
-	if err == nil && len([]rune(v.Q)) > maxQuery {
-		err = kassa.Invalid("q", "The search is longer than %d characters.", maxQuery)
+	if err == nil && len([]rune(v.Q)) > list.MaxQuery {
+		err = kassa.Invalid("q", "The search is longer than %d characters.", list.MaxQuery)
 	}
 	if err == nil {
 		err = s.matchView(r, p.User.MerchantID, v, r.URL.Query().Get("document"))
@@ -364,30 +359,35 @@ type invoicesView struct {
 }
 
 // handleInvoices lists the merchant's documents as GET /v1/documents
-// does: newest first, by kind, unpaid or overdue, a page at a time.
+// does (provider.DocumentFilterOf, list.Page): newest first, by kind,
+// unpaid or overdue, a page at a time.
 func (s *Server) handleInvoices(w http.ResponseWriter, r *http.Request) {
 	p, err := s.viewer(w, r, "Invoices")
 	q := r.URL.Query()
-	v := &invoicesView{Kind: q.Get("kind"), Unpaid: q.Get("unpaid") == "on", Overdue: q.Get("overdue") == "on"}
-	for _, k := range []invoice.Kind{invoice.KindInvoice, invoice.KindAdvance, invoice.KindCreditNote} {
-		v.Kinds = append(v.Kinds, option{string(k), kindText[k]})
+	v := &invoicesView{Kind: q.Get("kind"), Unpaid: q.Get("unpaid") == "true", Overdue: q.Get("overdue") == "true"}
+	for _, k := range provider.DocumentKinds {
+		v.Kinds = append(v.Kinds, option{k, kindText[invoice.Kind(k)]})
 	}
 	p.Data = v
-	f := store.DocumentFilter{Kind: invoice.Kind(v.Kind), Unpaid: v.Unpaid, Overdue: v.Overdue, Limit: listPage + 1}
-	if _, ok := kindText[f.Kind]; err == nil && v.Kind != "" && !ok {
-		err = kassa.Invalid("kind", "Choose a kind of document from the list.")
+	var f store.DocumentFilter
+	if err == nil {
+		f, err = provider.DocumentFilterOf(q)
 	}
 	if err == nil {
-		f.After, err = afterOf(q)
+		_, f.After, err = list.Page(q, "documents")
 	}
-	var ds []store.ListedDocument
+	f.Limit = listPage + 1
+	var (
+		ds  []store.ListedDocument
+		now time.Time
+	)
 	if err == nil {
 		ctx := r.Context()
 		err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
-			if f.Now, err = s.app.NowOf(ctx, tx, p.User.MerchantID); err != nil {
+			if now, err = s.app.NowOf(ctx, tx, p.User.MerchantID); err != nil {
 				return err
 			}
-			ds, err = tx.Documents(ctx, p.User.MerchantID, f)
+			ds, err = s.app.Documents(ctx, tx, p.User.MerchantID, f)
 			return err
 		})
 	}
@@ -397,35 +397,15 @@ func (s *Server) handleInvoices(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(ds) > listPage {
 		ds = ds[:listPage]
-		v.Next = pageLink("/dashboard/invoices", q, []string{"kind", "unpaid", "overdue"}, ds[listPage-1].CreatedAt, ds[listPage-1].ID)
+		v.Next = nextLink("/dashboard/invoices", q, ds[listPage-1].CreatedAt, ds[listPage-1].ID)
 	}
 	for _, d := range ds {
-		v.Documents = append(v.Documents, documentRowOf(d.Document, d.Paid, f.Now))
+		v.Documents = append(v.Documents, documentRowOf(d.Document, d.Paid, now))
 	}
 	s.render(w, r, http.StatusOK, "invoices", p)
 }
 
-// afterOf reads a list page's after parameter as the orders list does.
-func afterOf(q url.Values) (*store.ListPosition, error) {
-	_, f, err := listFilter(url.Values{"after": q["after"]}, time.Time{})
-	return f.After, err
-}
-
-// pageLink is the link to the page of path after the item created at
-// with id, keeping the filters keys of q.
-func pageLink(path string, q url.Values, keys []string, at time.Time, id string) string {
-	next := url.Values{}
-	for _, k := range keys {
-		if v := q.Get(k); v != "" {
-			next.Set(k, v)
-		}
-	}
-	next.Set("after", strconv.FormatInt(at.UnixMicro(), 10)+"."+id)
-	return path + "?" + next.Encode()
-}
-
-// sessionStateText names sessions' states; "open" is the default filter:
-// created or awaiting a signatory.
+// sessionStateText names sessions' states.
 var sessionStateText = map[string]string{
 	session.StateCreated:           "Open",
 	session.StateAwaitingSignatory: "Awaiting a signatory",
@@ -434,7 +414,9 @@ var sessionStateText = map[string]string{
 	session.StateExpired:           "Expired",
 }
 
-const openSessions = "open"
+// openSessions is the sessions page's filter when it has none: the
+// sessions open (no order yet) or awaiting a signatory.
+const openSessions = session.StateCreated + "," + session.StateAwaitingSignatory
 
 // sessionRow is a payment session as the sessions page lists it.
 type sessionRow struct {
@@ -452,39 +434,38 @@ type sessionsView struct {
 	CanCancel bool
 }
 
+// handleSessions lists the merchant's payment sessions as
+// GET /v1/payment-sessions does (provider.SessionFilterOf, list.Page):
+// newest first, by state (open or awaiting a signatory when the query
+// names none), a page at a time.
 func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	p, err := s.viewer(w, r, "Payment sessions")
 	q := r.URL.Query()
-	v := &sessionsView{Status: q.Get("status"), CanCancel: p.User.Role.Can(user.Cancel)}
-	if v.Status == "" {
-		v.Status = openSessions
+	if !q.Has("status") {
+		q.Set("status", openSessions)
 	}
-	v.Statuses = []option{{openSessions, "Open or awaiting a signatory"}, {"any", "Any"}}
-	for _, st := range []string{session.StateCreated, session.StateAwaitingSignatory, session.StateAuthorized, session.StateCancelled, session.StateExpired} {
+	v := &sessionsView{Status: q.Get("status"), CanCancel: p.User.Role.Can(user.Cancel)}
+	v.Statuses = []option{{openSessions, "Open or awaiting a signatory"}, {strings.Join(provider.SessionStates, ","), "Any"}}
+	for _, st := range provider.SessionStates {
 		v.Statuses = append(v.Statuses, option{st, sessionStateText[st]})
 	}
 	p.Data = v
-	f := store.SessionFilter{Limit: listPage + 1}
-	switch _, ok := sessionStateText[v.Status]; {
-	case v.Status == openSessions:
-		f.States = []string{session.StateCreated, session.StateAwaitingSignatory}
-	case v.Status == "any":
-	case ok:
-		f.States = []string{v.Status}
-	case err == nil:
-		err = kassa.Invalid("status", "Choose a state from the list.")
+	var f store.SessionFilter
+	if err == nil {
+		f, err = provider.SessionFilterOf(q)
 	}
 	if err == nil {
-		f.After, err = afterOf(q)
+		_, f.After, err = list.Page(q, "payment sessions")
 	}
-	var ss []*session.Session
+	f.Limit = listPage + 1
+	var (
+		ss  []*session.Session
+		now time.Time
+	)
 	if err == nil {
 		ctx := r.Context()
 		err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
-			if f.Now, err = s.app.NowOf(ctx, tx, p.User.MerchantID); err != nil { // the sandbox's test clock decides what expired
-				return err
-			}
-			ss, err = tx.Sessions(ctx, p.User.MerchantID, f)
+			ss, now, err = s.app.Sessions(ctx, tx, p.User.MerchantID, f)
 			return err
 		})
 	}
@@ -494,10 +475,10 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(ss) > listPage {
 		ss = ss[:listPage]
-		v.Next = pageLink("/dashboard/sessions", q, []string{"status"}, ss[listPage-1].CreatedAt, ss[listPage-1].ID)
+		v.Next = nextLink("/dashboard/sessions", q, ss[listPage-1].CreatedAt, ss[listPage-1].ID)
 	}
 	for _, ps := range ss {
-		v.Sessions = append(v.Sessions, sessionRowOf(ps, f.Now))
+		v.Sessions = append(v.Sessions, sessionRowOf(ps, now))
 	}
 	s.render(w, r, http.StatusOK, "sessions", p)
 }
