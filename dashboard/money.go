@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -56,11 +57,8 @@ type paymentsView struct {
 
 func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
 	p, err := s.viewer(w, r, "Payments")
-	v := &paymentsView{CanRecord: p.User.Role.Can(user.RecordPayments), Max: paymentsShown}
+	v := &paymentsView{Unmatched: r.URL.Query().Get("unmatched") == "true", CanRecord: p.User.Role.Can(user.RecordPayments), Max: paymentsShown}
 	p.Data = v
-	if err == nil {
-		v.Unmatched, err = list.Bool(r.URL.Query(), "unmatched")
-	}
 	if err == nil {
 		ctx := r.Context()
 		err = s.app.View(ctx, func(tx store.ReadTx) error {
@@ -362,19 +360,18 @@ type invoicesView struct {
 }
 
 // handleInvoices lists the merchant's documents as GET /v1/documents
-// does (provider.DocumentFilterOf, list.Page): newest first, by kind,
-// unpaid or overdue, a page at a time.
+// does: newest first, by kind, unpaid or overdue, a page at a time.
 func (s *Server) handleInvoices(w http.ResponseWriter, r *http.Request) {
 	p, err := s.viewer(w, r, "Invoices")
 	q := r.URL.Query()
 	v := &invoicesView{Kind: q.Get("kind"), Unpaid: q.Get("unpaid") == "true", Overdue: q.Get("overdue") == "true"}
-	for _, k := range provider.DocumentKinds {
-		v.Kinds = append(v.Kinds, option{k, kindText[invoice.Kind(k)]})
+	for _, k := range []invoice.Kind{invoice.KindInvoice, invoice.KindAdvance, invoice.KindCreditNote} {
+		v.Kinds = append(v.Kinds, option{string(k), kindText[k]})
 	}
 	p.Data = v
-	var f store.DocumentFilter
+	f, ferr := provider.DocumentFilterOf(q)
 	if err == nil {
-		f, err = provider.DocumentFilterOf(q)
+		err = ferr
 	}
 	if err == nil {
 		_, f.After, err = list.Page(q, "documents")
@@ -387,10 +384,7 @@ func (s *Server) handleInvoices(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		ctx := r.Context()
 		err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
-			if now, err = s.app.NowOf(ctx, tx, p.User.MerchantID); err != nil {
-				return err
-			}
-			ds, err = s.app.Documents(ctx, tx, p.User.MerchantID, f)
+			ds, now, err = s.app.Documents(ctx, tx, p.User.MerchantID, f)
 			return err
 		})
 	}
@@ -417,9 +411,13 @@ var sessionStateText = map[string]string{
 	session.StateExpired:           "Expired",
 }
 
-// openSessions is the sessions page's filter when it has none: the
-// sessions open (no order yet) or awaiting a signatory.
-const openSessions = session.StateCreated + "," + session.StateAwaitingSignatory
+// openSessions and anySession are the sessions page's state choices
+// beside each state: open (the default), created or awaiting a
+// signatory; and any.
+const (
+	openSessions = session.StateCreated + "," + session.StateAwaitingSignatory
+	anySession   = "any"
+)
 
 // sessionRow is a payment session as the sessions page lists it.
 type sessionRow struct {
@@ -437,25 +435,25 @@ type sessionsView struct {
 	CanCancel bool
 }
 
-// handleSessions lists the merchant's payment sessions as
-// GET /v1/payment-sessions does (provider.SessionFilterOf, list.Page):
-// newest first, by state (open or awaiting a signatory when the query
-// names none), a page at a time.
 func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	p, err := s.viewer(w, r, "Payment sessions")
 	q := r.URL.Query()
-	if !q.Has("status") {
-		q.Set("status", openSessions)
-	}
 	v := &sessionsView{Status: q.Get("status"), CanCancel: p.User.Role.Can(user.Cancel)}
-	v.Statuses = []option{{openSessions, "Open or awaiting a signatory"}, {strings.Join(provider.SessionStates, ","), "Any"}}
+	if v.Status == "" {
+		v.Status = openSessions
+	}
+	v.Statuses = []option{{openSessions, "Open or awaiting a signatory"}, {anySession, "Any"}}
 	for _, st := range provider.SessionStates {
 		v.Statuses = append(v.Statuses, option{st, sessionStateText[st]})
 	}
 	p.Data = v
-	var f store.SessionFilter
+	states := v.Status
+	if states == anySession {
+		states = ""
+	}
+	f, ferr := provider.SessionFilterOf(url.Values{"status": {states}})
 	if err == nil {
-		f, err = provider.SessionFilterOf(q)
+		err = ferr
 	}
 	if err == nil {
 		_, f.After, err = list.Page(q, "payment sessions")

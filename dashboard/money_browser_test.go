@@ -21,11 +21,11 @@ import (
 // width with every field labelled.
 func TestBrowserMoney(t *testing.T) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
-	d := e.moneyInvoice(e.a, e.aOrder)
+	d := e.invoiced(e.a, e.aOrder)
 	signer := kassatest.Buyer
 	signer.CompanyID, signer.CompanyName = risk.SignatoryCompany, "Firmatecknare AB"
-	e.paymentSession(nil)
-	e.paymentSession(&signer)
+	e.session(nil)
+	e.session(&signer)
 	file := filepath.Join(t.TempDir(), "camt054.xml")
 	if err := os.WriteFile(file, camt054([3]string{"BANK-77", "7777 7777 7777 77", "100.00"}), 0o600); err != nil {
 		t.Fatal(err)

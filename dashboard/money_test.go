@@ -38,19 +38,9 @@ func camt054(payments ...[3]string) []byte {
 	return []byte(b.String())
 }
 
-// moneyOnce is the once key of the page's form.
-func moneyOnce(t *testing.T, p page) string {
-	t.Helper()
-	m := onceField.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("%s has no form with a once key:\n%s", p.path, p.body)
-	}
-	return m[1]
-}
-
-// uploadFile sends a multipart form with file as its file field, with the
+// upload sends a multipart form with file as its file field, with the
 // last page's CSRF token unless vs has one.
-func (c *client) uploadFile(path string, vs url.Values, file []byte) page {
+func (c *client) upload(path string, vs url.Values, file []byte) page {
 	c.t.Helper()
 	if _, ok := vs["csrf"]; !ok {
 		vs.Set("csrf", c.csrf)
@@ -70,8 +60,8 @@ func (c *client) uploadFile(path string, vs url.Values, file []byte) page {
 	return c.do(req)
 }
 
-// moneyInvoice captures the order and returns its invoice.
-func (e *env) moneyInvoice(merchantID, orderID string) *invoice.Document {
+// invoiced captures the order and returns its invoice.
+func (e *env) invoiced(merchantID, orderID string) *invoice.Document {
 	e.t.Helper()
 	ctx := e.t.Context()
 	o, err := provider.View(ctx, e.app, func(tx store.ReadTx) (*order.Order, error) { return tx.Order(ctx, merchantID, orderID) })
@@ -86,7 +76,7 @@ func (e *env) moneyInvoice(merchantID, orderID string) *invoice.Document {
 	return docs[0]
 }
 
-func (e *env) bankPayments(merchantID string) []store.BankPayment {
+func (e *env) payments(merchantID string) []store.BankPayment {
 	e.t.Helper()
 	ps, err := provider.View(e.t.Context(), e.app, func(tx store.ReadTx) ([]store.BankPayment, error) {
 		return tx.BankPayments(e.t.Context(), merchantID, false, 100)
@@ -97,7 +87,7 @@ func (e *env) bankPayments(merchantID string) []store.BankPayment {
 	return ps
 }
 
-func (e *env) documentPaid(documentID string) int64 {
+func (e *env) paid(documentID string) int64 {
 	e.t.Helper()
 	n, err := provider.View(e.t.Context(), e.app, func(tx store.ReadTx) (int64, error) { return tx.DocumentPaid(e.t.Context(), documentID) })
 	if err != nil {
@@ -106,7 +96,7 @@ func (e *env) documentPaid(documentID string) int64 {
 	return n
 }
 
-func (e *env) orderEventTypes(orderID string) []string {
+func (e *env) orderEvents(orderID string) []string {
 	e.t.Helper()
 	o, err := provider.View(e.t.Context(), e.app, func(tx store.ReadTx) (*order.Order, error) { return tx.Order(e.t.Context(), e.a, orderID) })
 	if err != nil {
@@ -119,7 +109,7 @@ func (e *env) orderEventTypes(orderID string) []string {
 	return types
 }
 
-func moneyCount(ss []string, s string) (n int) {
+func count(ss []string, s string) (n int) {
 	for _, v := range ss {
 		if v == s {
 			n++
@@ -140,21 +130,21 @@ func TestPaymentsUpload(t *testing.T) {
 		t.Fatalf("payments page: %d\n%s", p.status, p.body)
 	}
 	file := camt054([3]string{"BANK-1", "1234574", "250.00"})
-	p = c.uploadFile("/dashboard/payments/import", url.Values{"once": {moneyOnce(t, p)}}, file)
+	p = c.upload("/dashboard/payments/import", url.Values{"once": {once(t, p)}}, file)
 	if p.status != http.StatusOK || p.path != "/dashboard/payments" || !strings.Contains(p.body, "Imported the camt.054 file: 1 payment. 1 matched no invoice") || !strings.Contains(p.body, "SEK 250.00") {
 		t.Fatalf("upload: %d at %s\n%s", p.status, p.path, p.body)
 	}
-	p = c.uploadFile("/dashboard/payments/import", url.Values{"once": {moneyOnce(t, p)}}, file)
+	p = c.upload("/dashboard/payments/import", url.Values{"once": {once(t, p)}}, file)
 	if !strings.Contains(p.body, "Imported the camt.054 file: 1 payment. 1 recorded before, skipped.") {
 		t.Errorf("the same file again:\n%s", p.body)
 	}
-	if ps := e.bankPayments(e.a); len(ps) != 1 || ps[0].Amount != 25000 || ps[0].DocumentID != "" {
+	if ps := e.payments(e.a); len(ps) != 1 || ps[0].Amount != 25000 || ps[0].DocumentID != "" {
 		t.Fatalf("payments = %+v", ps)
 	}
 
 	// The once key of a form sent already, with another file: refused.
-	used := moneyOnce(t, c.get("/dashboard/payments"))
-	c.uploadFile("/dashboard/payments/import", url.Values{"once": {used}}, camt054([3]string{"BANK-2", "1234574", "1.00"}))
+	used := once(t, c.get("/dashboard/payments"))
+	c.upload("/dashboard/payments/import", url.Values{"once": {used}}, camt054([3]string{"BANK-2", "1234574", "1.00"}))
 	for _, tt := range []struct {
 		name   string
 		once   string
@@ -170,14 +160,14 @@ func TestPaymentsUpload(t *testing.T) {
 	} {
 		k := tt.once
 		if k == "" {
-			k = moneyOnce(t, c.get("/dashboard/payments"))
+			k = once(t, c.get("/dashboard/payments"))
 		}
-		p := c.uploadFile("/dashboard/payments/import", url.Values{"once": {k}}, tt.file)
+		p := c.upload("/dashboard/payments/import", url.Values{"once": {k}}, tt.file)
 		if p.status != tt.status || !strings.Contains(p.body, tt.want) {
 			t.Errorf("%s: %d, want %d with %q:\n%s", tt.name, p.status, tt.status, tt.want, p.body)
 		}
 	}
-	if ps := e.bankPayments(e.a); len(ps) != 2 { // BANK-1 and BANK-2
+	if ps := e.payments(e.a); len(ps) != 2 { // BANK-1 and BANK-2
 		t.Errorf("payments after the refused uploads = %+v", ps)
 	}
 
@@ -185,7 +175,7 @@ func TestPaymentsUpload(t *testing.T) {
 	if p := c.post("/dashboard/payments/import", url.Values{"once": {"x"}}); p.status != http.StatusBadRequest {
 		t.Errorf("urlencoded import: %d", p.status)
 	}
-	if p := c.uploadFile("/dashboard/payments/import", url.Values{"once": {"y"}, "csrf": {"forged"}}, file); p.status != http.StatusForbidden {
+	if p := c.upload("/dashboard/payments/import", url.Values{"once": {"y"}, "csrf": {"forged"}}, file); p.status != http.StatusForbidden {
 		t.Errorf("forged CSRF token: %d", p.status)
 	}
 
@@ -197,10 +187,10 @@ func TestPaymentsUpload(t *testing.T) {
 	if p.status != http.StatusOK || strings.Contains(p.body, `id="import"`) || !strings.Contains(p.body, "SEK 250.00") || strings.Contains(p.body, "Match to a document") {
 		t.Errorf("support's payments page: %d\n%s", p.status, p.body)
 	}
-	if p := cs.uploadFile("/dashboard/payments/import", url.Values{"once": {"z"}}, camt054([3]string{"BANK-4", "1234574", "4.00"})); p.status != http.StatusForbidden {
+	if p := cs.upload("/dashboard/payments/import", url.Values{"once": {"z"}}, camt054([3]string{"BANK-4", "1234574", "4.00"})); p.status != http.StatusForbidden {
 		t.Errorf("support's upload: %d", p.status)
 	}
-	if ps := e.bankPayments(e.a); len(ps) != 2 {
+	if ps := e.payments(e.a); len(ps) != 2 {
 		t.Errorf("payments after support's upload = %+v", ps)
 	}
 }
@@ -211,12 +201,12 @@ func TestPaymentsUpload(t *testing.T) {
 // not found.
 func TestPaymentMatch(t *testing.T) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
-	d := e.moneyInvoice(e.a, e.aOrder)
-	bDoc := e.moneyInvoice(e.b, e.bOrder)
+	d := e.invoiced(e.a, e.aOrder)
+	bDoc := e.invoiced(e.b, e.bOrder)
 	c := e.client()
 	c.signIn("owner@a.example", password)
-	c.uploadFile("/dashboard/payments/import", url.Values{"once": {moneyOnce(t, c.get("/dashboard/payments"))}}, camt054([3]string{"BANK-1", "1234574", "100.00"}))
-	ps := e.bankPayments(e.a)
+	c.upload("/dashboard/payments/import", url.Values{"once": {once(t, c.get("/dashboard/payments"))}}, camt054([3]string{"BANK-1", "1234574", "100.00"}))
+	ps := e.payments(e.a)
 	if len(ps) != 1 || ps[0].DocumentID != "" {
 		t.Fatalf("payments = %+v", ps)
 	}
@@ -243,7 +233,7 @@ func TestPaymentMatch(t *testing.T) {
 	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, `id="after">SEK 100.00`) || !strings.Contains(confirm.body, `id="confirm"`) {
 		t.Fatalf("confirmation: %d\n%s", confirm.status, confirm.body)
 	}
-	key := moneyOnce(t, confirm)
+	key := once(t, confirm)
 
 	// Support, merchant b's user, and a's owner with b's document.
 	e.newUser(e.a, "support@a.example", user.Support)
@@ -276,7 +266,7 @@ func TestPaymentMatch(t *testing.T) {
 	if p := c.post(matchPath, url.Values{"once": {"a2"}, "document": {"doc_missing"}}); p.status != http.StatusNotFound {
 		t.Errorf("matching to no document: %d", p.status)
 	}
-	if ps := e.bankPayments(e.a); ps[0].DocumentID != "" || e.documentPaid(d.ID) != 0 || e.documentPaid(bDoc.ID) != 0 {
+	if ps := e.payments(e.a); ps[0].DocumentID != "" || e.paid(d.ID) != 0 || e.paid(bDoc.ID) != 0 {
 		t.Fatalf("a refused match changed something: %+v", ps)
 	}
 
@@ -288,17 +278,14 @@ func TestPaymentMatch(t *testing.T) {
 			t.Errorf("match %d: %d at %s\n%s", i, p.status, p.path, p.body)
 		}
 	}
-	if ps := e.bankPayments(e.a); ps[0].DocumentID != d.ID || e.documentPaid(d.ID) != 10000 {
-		t.Errorf("after the match: payment %+v, paid %d", ps[0], e.documentPaid(d.ID))
+	if ps := e.payments(e.a); ps[0].DocumentID != d.ID || e.paid(d.ID) != 10000 {
+		t.Errorf("after the match: payment %+v, paid %d", ps[0], e.paid(d.ID))
 	}
-	if n := moneyCount(e.orderEventTypes(e.aOrder), order.EventPaid); n != 1 {
+	if n := count(e.orderEvents(e.aOrder), order.EventPaid); n != 1 {
 		t.Errorf("paid events = %d, want 1", n)
 	}
 	if p := c.post(matchPath, url.Values{"once": {"a3"}, "document": {d.ID}}); p.status != http.StatusConflict || !strings.Contains(p.body, "already matched") {
 		t.Errorf("matching it again: %d\n%s", p.status, p.body)
-	}
-	if p := c.get("/dashboard/payments?unmatched=yes"); p.status != http.StatusBadRequest || strings.Contains(p.body, "SEK 100.00") {
-		t.Errorf("a bad filter: %d, want 400 listing nothing", p.status)
 	}
 	if p := c.get("/dashboard/payments?unmatched=true"); !strings.Contains(p.body, `id="no-payments"`) {
 		t.Errorf("unmatched payments after the match:\n%s", p.body)
@@ -318,8 +305,8 @@ func TestPaymentMatch(t *testing.T) {
 // each to its PDF and its order; a filter it cannot read is 400.
 func TestInvoicesList(t *testing.T) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
-	d := e.moneyInvoice(e.a, e.aOrder)
-	e.moneyInvoice(e.b, e.bOrder)
+	d := e.invoiced(e.a, e.aOrder)
+	e.invoiced(e.b, e.bOrder)
 	c := e.client()
 	c.signIn("owner@a.example", password)
 	has := func(q string) bool {
@@ -349,7 +336,7 @@ func TestInvoicesList(t *testing.T) {
 	if !has("?overdue=true") || !strings.Contains(c.get("/dashboard/invoices").body, "Overdue") {
 		t.Error("an invoice past its due date is not overdue")
 	}
-	for _, bad := range []string{"kind=receipt", "unpaid=on", "cursor=yesterday"} {
+	for _, bad := range []string{"kind=receipt", "cursor=yesterday"} {
 		if p := c.get("/dashboard/invoices?" + bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="error"`) || strings.Contains(p.body, d.ID) {
 			t.Errorf("%s: %d, want 400 listing nothing:\n%s", bad, p.status, p.body)
 		}
@@ -359,9 +346,9 @@ func TestInvoicesList(t *testing.T) {
 // quotes numbers the sessions' references.
 var quotes atomic.Int64
 
-// paymentSession makes a payment session of a's; with buyer, authorized by it
+// session makes a payment session of a's; with buyer, authorized by it
 // (a signatory's test company leaves it awaiting a signatory).
-func (e *env) paymentSession(buyer *order.Customer) string {
+func (e *env) session(buyer *order.Customer) string {
 	e.t.Helper()
 	ctx := e.t.Context()
 	cur, country := "SEK", "SE"
@@ -388,7 +375,7 @@ func (e *env) paymentSession(buyer *order.Customer) string {
 	return id
 }
 
-func (e *env) paymentSessionState(id string) string {
+func (e *env) sessionState(id string) string {
 	e.t.Helper()
 	ps, err := provider.View(e.t.Context(), e.app, func(tx store.ReadTx) (*session.Session, error) { return tx.Session(e.t.Context(), e.a, id) })
 	if err != nil {
@@ -402,11 +389,11 @@ func (e *env) paymentSessionState(id string) string {
 // cancelled from its confirmation page, by a role that may cancel.
 func TestSessionsList(t *testing.T) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
-	open := e.paymentSession(nil)
+	open := e.session(nil)
 	signer := kassatest.Buyer
 	signer.CompanyID, signer.CompanyName = risk.SignatoryCompany, "Firmatecknare AB"
-	waiting := e.paymentSession(&signer)
-	if st := e.paymentSessionState(waiting); st != session.StateAwaitingSignatory {
+	waiting := e.session(&signer)
+	if st := e.sessionState(waiting); st != session.StateAwaitingSignatory {
 		t.Fatalf("the signatory company's session is %s", st)
 	}
 	c := e.client()
@@ -420,7 +407,7 @@ func TestSessionsList(t *testing.T) {
 	if p := c.get("/dashboard/sessions?status=authorized"); strings.Contains(p.body, open) || strings.Contains(p.body, waiting) || !strings.Contains(p.body, `href="/dashboard/orders/`+e.aOrder+`"`) {
 		t.Errorf("authorised sessions:\n%s", p.body)
 	}
-	if p := c.get("/dashboard/sessions?status="); strings.Count(p.body, `id="session-`) != 3 {
+	if p := c.get("/dashboard/sessions?status=any"); strings.Count(p.body, `id="session-`) != 3 {
 		t.Errorf("any state: %d sessions, want 3", strings.Count(p.body, `id="session-`))
 	}
 	for _, bad := range []string{"status=paid", "cursor=x"} {
@@ -452,7 +439,7 @@ func TestSessionsList(t *testing.T) {
 	if p := cb.post(cancelPath, url.Values{"once": {"b1"}}); p.status != http.StatusNotFound {
 		t.Errorf("b's owner cancelling a's session: %d", p.status)
 	}
-	if st := e.paymentSessionState(waiting); st != session.StateAwaitingSignatory {
+	if st := e.sessionState(waiting); st != session.StateAwaitingSignatory {
 		t.Fatalf("a refused cancel changed the session: %s", st)
 	}
 
@@ -466,13 +453,13 @@ func TestSessionsList(t *testing.T) {
 	if p.status != http.StatusOK || !strings.Contains(p.body, `id="confirm"`) {
 		t.Fatalf("cancel page: %d\n%s", p.status, p.body)
 	}
-	key := moneyOnce(t, p)
+	key := once(t, p)
 	for i := range 2 {
 		if p := c.post(cancelPath, url.Values{"once": {key}}); p.status != http.StatusOK || p.path != "/dashboard/sessions" || !strings.Contains(p.body, "The payment session is cancelled.") {
 			t.Errorf("cancel %d: %d at %s", i, p.status, p.path)
 		}
 	}
-	if st := e.paymentSessionState(waiting); st != session.StateCancelled {
+	if st := e.sessionState(waiting); st != session.StateCancelled {
 		t.Errorf("the session is %s after its cancel", st)
 	}
 	if p := c.get("/dashboard/sessions"); strings.Contains(p.body, waiting) || !strings.Contains(p.body, open) {
