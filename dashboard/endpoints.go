@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,9 +59,10 @@ var disabledText = map[string]string{
 	notify.DisabledFailing: "every attempt failed for days",
 }
 
-// endpointsPage is the endpoints page with the merchant's endpoints and
-// the secret left to reveal, if any.
-func (s *Server) endpointsPage(w http.ResponseWriter, r *http.Request) (page, *endpointsView, error) {
+// endpointsPage is the endpoints page with the merchant's endpoints and,
+// if reveal, the secret left to reveal, if any: only the page that
+// shows it takes it.
+func (s *Server) endpointsPage(w http.ResponseWriter, r *http.Request, reveal bool) (page, *endpointsView, error) {
 	p, err := s.viewer(w, r, "Notification endpoints")
 	v := &endpointsView{Types: notify.Types}
 	p.Data = v
@@ -78,7 +80,10 @@ func (s *Server) endpointsPage(w http.ResponseWriter, r *http.Request) (page, *e
 	if err != nil {
 		return p, v, err
 	}
-	reveal := s.takeReveal(w, r, p.User)
+	var secret *revealed
+	if reveal {
+		secret = s.takeReveal(w, r, p.User)
+	}
 	for _, e := range es {
 		row := endpointRow{ID: e.ID, URL: e.URL, Types: "All types", Created: e.CreatedAt.UTC(), Rotated: e.RotatedAt.UTC(),
 			Disabled: e.Disabled(), DisabledAt: e.DisabledAt.UTC(), Reason: disabledText[e.DisabledReason], FailingSince: e.FailingSince.UTC()}
@@ -89,8 +94,8 @@ func (s *Server) endpointsPage(w http.ResponseWriter, r *http.Request) (page, *e
 			row.PreviousUntil = e.PreviousUntil.UTC()
 		}
 		v.Rows = append(v.Rows, row)
-		if reveal != nil && reveal.ID == e.ID {
-			reveal.URL, v.Reveal = e.URL, reveal
+		if secret != nil && secret.ID == e.ID {
+			secret.URL, v.Reveal = e.URL, secret
 		}
 	}
 	return p, v, nil
@@ -141,7 +146,7 @@ func (s *Server) reveal(u *user.User, e *notify.Endpoint) (string, error) {
 }
 
 func (s *Server) handleEndpoints(w http.ResponseWriter, r *http.Request) {
-	p, _, err := s.endpointsPage(w, r)
+	p, _, err := s.endpointsPage(w, r, true)
 	if err != nil {
 		s.fail(w, r, "endpoints", p, err)
 		return
@@ -167,7 +172,7 @@ func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 		return endpointsPath, "The endpoint " + e.ID + " is added.", nil
 	}})
 	if err != nil {
-		p, v, perr := s.endpointsPage(w, r)
+		p, v, perr := s.endpointsPage(w, r, false)
 		if perr != nil {
 			err = perr
 		}
@@ -189,7 +194,8 @@ type endpointChange struct {
 var endpointChanges = map[string]endpointChange{
 	"rotate": {
 		path: "rotate", title: "Rotate the signing secret", button: "Rotate the secret",
-		what: "Kassa makes a new signing secret for this endpoint and shows it to you once. For the next 24 hours it signs each notification with both the new and the old secret, so that your receiver keeps verifying while you replace the secret in its configuration.",
+		what: "Kassa makes a new signing secret for this endpoint and shows it to you once. For the next " + strconv.Itoa(int(notify.DefaultOverlap.Hours())) +
+			" hours it signs each notification with both the new and the old secret, so that your receiver keeps verifying while you replace the secret in its configuration.",
 		run: func(s *Server, ctx context.Context, tx store.Tx, merchantID, id string) (*notify.Endpoint, error) {
 			return s.app.RotateEndpointSecret(ctx, tx, merchantID, id, notify.DefaultOverlap)
 		},
@@ -216,7 +222,7 @@ var endpointChanges = map[string]endpointChange{
 // handleEndpointPage is an endpoint change's confirmation page.
 func (s *Server) handleEndpointPage(c endpointChange) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, v, err := s.endpointsPage(w, r)
+		p, v, err := s.endpointsPage(w, r, false)
 		var row *endpointRow
 		if err == nil {
 			i := slices.IndexFunc(v.Rows, func(e endpointRow) bool { return e.ID == r.PathValue("id") })
@@ -257,7 +263,7 @@ func (s *Server) handleEndpointChange(c endpointChange) http.HandlerFunc {
 			return endpointsPath, c.notice, nil
 		}})
 		if err != nil {
-			p, _, perr := s.endpointsPage(w, r)
+			p, _, perr := s.endpointsPage(w, r, false)
 			if perr != nil {
 				err = perr
 			}

@@ -223,6 +223,21 @@ func TestNotificationLog(t *testing.T) {
 		t.Errorf("redelivering b's notification: %d, want 404", p.status)
 	}
 
+	// b's endpoint: not found, and unchanged.
+	bEndpoints := e.endpoints(e.b)
+	for _, op := range []string{"rotate", "enable", "delete"} {
+		path := "/dashboard/notifications/endpoints/" + bEndpoints[0].ID + "/" + op
+		if p := c.get(path); p.status != http.StatusNotFound {
+			t.Errorf("a's user at %s: %d, want 404", path, p.status)
+		}
+		if p := c.post(path, url.Values{"once": {"b-" + op}}); p.status != http.StatusNotFound || secretShown.MatchString(p.body) {
+			t.Errorf("a's user's POST %s: %d, want 404", path, p.status)
+		}
+	}
+	if got := e.endpoints(e.b); len(got) != 1 || got[0].Secret != bEndpoints[0].Secret {
+		t.Error("a's user changed b's endpoint")
+	}
+
 	// Paging: 50 a page, the Next link keeps the filter.
 	h.answer(0)
 	for range 17 {
