@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -265,9 +266,12 @@ func notificationOf(n *notify.Notification, ds []notify.Delivery) notificationVi
 
 func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Status: q.Get("status"), Limit: defaultPage}
+	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Type: q.Get("eventType"), Status: q.Get("status"), Limit: defaultPage}
 	if f.Status != "" && f.Status != notify.Pending && f.Status != notify.Delivered && f.Status != notify.Failed {
 		return kassa.Invalid("status", "status must be pending, delivered or failed")
+	}
+	if f.Type != "" && !slices.Contains(notify.Types, f.Type) {
+		return kassa.Invalid("eventType", "eventType %q is not a notification type", kassa.Clip(f.Type, 64))
 	}
 	var err error
 	if f.Limit, err = pageLimit(q, f.Limit); err != nil {
