@@ -55,8 +55,9 @@ type endpointRow struct {
 
 // disabledText names why Kassa disabled an endpoint.
 var disabledText = map[string]string{
-	notify.DisabledGone:    "it answered 410 Gone",
-	notify.DisabledFailing: "every attempt failed for days",
+	notify.DisabledGone:       "it answered 410 Gone",
+	notify.DisabledFailing:    "every attempt failed for days",
+	notify.DisabledByMerchant: "disabled in the dashboard",
 }
 
 // endpointsPage is the endpoints page with the merchant's endpoints and,
@@ -208,6 +209,14 @@ var endpointChanges = map[string]endpointChange{
 			return s.app.EnableEndpoint(ctx, tx, merchantID, id)
 		},
 		notice: "The endpoint is enabled.",
+	},
+	"disable": {
+		path: "disable", title: "Disable the endpoint", button: "Disable",
+		what: "Kassa stops sending notifications to this endpoint until you enable it again; it keeps its URL, types and secret. The deliveries waiting for it, and the notifications made meanwhile, fail: redeliver them from the notification log once it is enabled.",
+		run: func(s *Server, ctx context.Context, tx store.Tx, merchantID, id string) (*notify.Endpoint, error) {
+			return s.app.DisableEndpoint(ctx, tx, merchantID, id)
+		},
+		notice: "The endpoint is disabled.",
 	},
 	"delete": {
 		path: "delete", title: "Delete the endpoint", button: "Delete the endpoint", danger: true,

@@ -225,7 +225,7 @@ func TestNotificationLog(t *testing.T) {
 
 	// b's endpoint: not found, and unchanged.
 	bEndpoints := e.endpoints(e.b)
-	for _, op := range []string{"rotate", "enable", "delete"} {
+	for _, op := range []string{"rotate", "enable", "disable", "delete"} {
 		path := "/dashboard/notifications/endpoints/" + bEndpoints[0].ID + "/" + op
 		if p := c.get(path); p.status != http.StatusNotFound {
 			t.Errorf("a's user at %s: %d, want 404", path, p.status)
@@ -342,6 +342,7 @@ func TestNotificationsSupportRefused(t *testing.T) {
 		{"/dashboard/notifications/endpoints/" + ep.ID + "/rotate", url.Values{}},
 		{"/dashboard/notifications/endpoints/" + ep.ID + "/delete", url.Values{}},
 		{"/dashboard/notifications/endpoints/" + ep.ID + "/enable", url.Values{}},
+		{"/dashboard/notifications/endpoints/" + ep.ID + "/disable", url.Values{}},
 	} {
 		f.form.Set("once", "support-"+f.path)
 		if p := c.post(f.path, f.form); p.status != http.StatusForbidden || !strings.Contains(p.body, "the support role may not manage settings") || secretShown.MatchString(p.body) {
@@ -349,7 +350,7 @@ func TestNotificationsSupportRefused(t *testing.T) {
 		}
 	}
 	drain(t, d)
-	if got := e.endpoints(e.a); len(got) != 1 || got[0].Secret != endpoints[0].Secret || h.received() != received {
+	if got := e.endpoints(e.a); len(got) != 1 || got[0].Secret != endpoints[0].Secret || got[0].Disabled() || h.received() != received {
 		t.Errorf("support changed something: endpoints %d, secret kept %v, %d requests received", len(got), got[0].Secret == endpoints[0].Secret, h.received())
 	}
 }
@@ -424,6 +425,24 @@ func TestEndpoints(t *testing.T) {
 	}
 	if got := e.endpoints(e.a)[0]; func() string { s, _ := e.app.OpenSecret(id, got.Secret); return s }() != rotated {
 		t.Error("the form sent again rotated again")
+	}
+
+	// Disable: nothing is sent to it, what is made meanwhile fails; then
+	// enabled again.
+	confirm = c.get("/dashboard/notifications/endpoints/" + id + "/disable")
+	p = c.post("/dashboard/notifications/endpoints/"+id+"/disable", url.Values{"once": {once(t, confirm)}})
+	if !strings.Contains(p.body, "The endpoint is disabled.") || !strings.Contains(p.body, "disabled in the dashboard") || !e.endpoints(e.a)[0].Disabled() {
+		t.Fatalf("disable: %d at %s:\n%s", p.status, p.path, p.body)
+	}
+	sent := h.received()
+	meanwhile := kassatest.Purchase(t, e.app, e.a, nil)
+	drain(t, e.dispatcher())
+	if got := e.notifications(e.a, store.NotificationFilter{OrderID: meanwhile.ID, Type: notify.OrderCreate}); h.received() != sent || len(got) != 1 || got[0].Status != notify.Failed {
+		t.Errorf("while disabled: %d requests sent, the order's notification %+v, want none sent and failed", h.received()-sent, got)
+	}
+	confirm = c.get("/dashboard/notifications/endpoints/" + id + "/enable")
+	if p = c.post("/dashboard/notifications/endpoints/"+id+"/enable", url.Values{"once": {once(t, confirm)}}); e.endpoints(e.a)[0].Disabled() {
+		t.Errorf("enable after disabling: %d at %s", p.status, p.path)
 	}
 
 	// Enable: an endpoint answering 410 Gone is disabled by Kassa.
