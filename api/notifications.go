@@ -157,6 +157,26 @@ func (s *Server) handleEndpointEnable(w http.ResponseWriter, r *http.Request) er
 	})
 }
 
+// handleEndpointDisable stops sending to an endpoint until it is enabled,
+// at the merchant's request (provider's DisableEndpoint). It takes no
+// body, or an empty object.
+func (s *Server) handleEndpointDisable(w http.ResponseWriter, r *http.Request) error {
+	body, err := wire.ReadBody(r)
+	if err != nil {
+		return err
+	}
+	if err := wire.DecodeOptional(body, &struct{}{}); err != nil {
+		return err
+	}
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		e, err := s.app.DisableEndpoint(ctx, tx, principal(r).MerchantID, r.PathValue("endpointId"))
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, endpointOf(e), nil
+	})
+}
+
 // bufferedAnswer keeps the status and body written to it; headers go
 // through.
 type bufferedAnswer struct {
