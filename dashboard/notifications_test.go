@@ -40,7 +40,7 @@ func newHook(t *testing.T) *hook {
 		h.got++
 		if h.status != 0 {
 			w.WriteHeader(h.status)
-			io.WriteString(w, "receiver says "+http.StatusText(h.status))
+			io.WriteString(w, "receiver says "+http.StatusText(h.status)+` <script>alert("x")</script>`)
 		}
 	}))
 	t.Cleanup(h.Close)
@@ -210,6 +210,10 @@ func TestNotificationLog(t *testing.T) {
 		if p.status != http.StatusOK || !strings.Contains(p.body, want) {
 			t.Errorf("notification page (%d) lacks %q", p.status, want)
 		}
+	}
+
+	if strings.Contains(p.body, "<script") || !strings.Contains(p.body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
+		t.Error("the receiver's answer reached the page as markup, or not at all")
 	}
 
 	// b's notification, for a's user: not found, as is its redelivery.
