@@ -28,6 +28,9 @@ import (
 // notificationPage is how many notifications a page of the log shows.
 const notificationPage = 50
 
+// maxOrderFilter bounds the order ID typed into the log's filter.
+const maxOrderFilter = 100
+
 // notificationsForm is the log's filters as the form sent them.
 type notificationsForm struct{ Type, Status, Order string }
 
@@ -63,8 +66,8 @@ func notificationsFilter(q url.Values) (notificationsForm, store.NotificationFil
 	if _, ok := notificationStatus[form.Status]; form.Status != "" && !ok {
 		return form, f, kassa.Invalid("status", "Choose a state from the list.")
 	}
-	if len(form.Order) > maxQuery {
-		return form, f, kassa.Invalid("order", "The order ID is longer than %d characters.", maxQuery)
+	if len(form.Order) > maxOrderFilter {
+		return form, f, kassa.Invalid("order", "The order ID is longer than %d characters.", maxOrderFilter)
 	}
 	if a := q.Get("after"); a != "" {
 		at, id, ok := strings.Cut(a, ".")
