@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/seal"
@@ -286,7 +287,7 @@ func notificationOf(n *notify.Notification, ds []notify.Delivery) notificationVi
 
 func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Type: q.Get("eventType"), Status: q.Get("status"), Limit: defaultPage}
+	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Type: q.Get("eventType"), Status: q.Get("status"), Limit: list.DefaultPage}
 	if f.Status != "" && f.Status != notify.Pending && f.Status != notify.Delivered && f.Status != notify.Failed {
 		return kassa.Invalid("status", "status must be pending, delivered or failed")
 	}
@@ -294,11 +295,11 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 		return kassa.Invalid("eventType", "eventType %q is not a notification type", kassa.Clip(f.Type, 64))
 	}
 	var err error
-	if f.Limit, err = pageLimit(q, f.Limit); err != nil {
+	if f.Limit, err = list.Limit(q, f.Limit); err != nil {
 		return err
 	}
 	if c := q.Get("cursor"); c != "" {
-		at, id, err := decodeCursor(c, "notifications")
+		at, id, err := list.ParseCursor(c, "notifications")
 		if err != nil {
 			return err
 		}
@@ -313,7 +314,7 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, pageOf(ns, limit, func(n notify.Notification) notificationView { return notificationOf(&n, nil) },
-		func(n notify.Notification) string { return encodeCursor(n.CreatedAt, n.ID) }))
+		func(n notify.Notification) string { return list.Cursor(n.CreatedAt, n.ID) }))
 	return nil
 }
 

@@ -122,23 +122,23 @@ func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "notifications", p)
 }
 
-// notificationView is a notification as its page shows it.
-type notificationView struct {
+// notificationDetail is a notification as its page shows it.
+type notificationDetail struct {
 	notificationRow
 	State      string // notify.Pending, Delivered or Failed
 	Payload    string
-	Deliveries []deliveryView
+	Deliveries []deliveryDetail
 	// MayRedeliver says whether the user's role may redeliver.
 	MayRedeliver bool
 }
 
-type deliveryView struct {
+type deliveryDetail struct {
 	ID, EndpointID, URL, Status string
 	Next                        time.Time // while pending
-	Attempts                    []attemptView
+	Attempts                    []attemptDetail
 }
 
-type attemptView struct {
+type attemptDetail struct {
 	At                  time.Time
 	Status, Error, Body string
 	Latency             string
@@ -146,7 +146,7 @@ type attemptView struct {
 }
 
 // notification reads the signed-in user's notification id for its page.
-func (s *Server) notification(w http.ResponseWriter, r *http.Request) (page, *notificationView, error) {
+func (s *Server) notification(w http.ResponseWriter, r *http.Request) (page, *notificationDetail, error) {
 	p, err := s.viewer(w, r, "Notification")
 	if err != nil {
 		return p, nil, err
@@ -166,7 +166,7 @@ func (s *Server) notification(w http.ResponseWriter, r *http.Request) (page, *no
 	if err != nil {
 		return p, nil, err
 	}
-	v := &notificationView{
+	v := &notificationDetail{
 		notificationRow: notificationRow{ID: n.ID, Type: n.Type, Order: n.OrderID, Session: n.SessionID, Status: notificationStatus[n.Status], Created: n.CreatedAt.UTC()},
 		State:           n.Status, Payload: string(n.Body), MayRedeliver: p.User.Role.Can(user.ManageSettings),
 	}
@@ -175,12 +175,12 @@ func (s *Server) notification(w http.ResponseWriter, r *http.Request) (page, *no
 		v.Payload = b.String()
 	}
 	for _, d := range ds {
-		dv := deliveryView{ID: d.ID, EndpointID: d.EndpointID, URL: d.URL, Status: notificationStatus[d.State]}
+		dv := deliveryDetail{ID: d.ID, EndpointID: d.EndpointID, URL: d.URL, Status: notificationStatus[d.State]}
 		if d.State == notify.Pending {
 			dv.Next = d.NextAt.UTC()
 		}
 		for _, a := range d.Log {
-			av := attemptView{At: a.At.UTC(), Error: a.Error, Body: a.Body, Latency: a.Latency.Round(time.Millisecond).String(),
+			av := attemptDetail{At: a.At.UTC(), Error: a.Error, Body: a.Body, Latency: a.Latency.Round(time.Millisecond).String(),
 				Succeeded: notify.Success(a.StatusCode) && a.Error == "", NoAnswer: a.StatusCode == 0}
 			if a.StatusCode != 0 {
 				av.Status = strconv.Itoa(a.StatusCode) + " " + http.StatusText(a.StatusCode)

@@ -111,8 +111,6 @@ func (e *env) endpoints(merchantID string) []notify.Endpoint {
 	return es
 }
 
-var onceField = regexp.MustCompile(`name="once" value="([^"]*)"`)
-
 // once is the once key of a page's form.
 func once(t *testing.T, p page) string {
 	t.Helper()

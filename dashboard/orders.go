@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,17 +12,16 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/user"
 )
 
 // listPage is how many orders a page of the orders list shows.
 const listPage = 50
-
-// maxQuery bounds the search text, as GET /v1/orders bounds its q.
-const maxQuery = 100
 
 // listForm is the orders list's search and filters as the form sent
 // them, shown again in the form.
@@ -30,55 +30,32 @@ type listForm struct {
 	Overdue             bool
 }
 
-// statusOptions are the status filter's choices, in the order shown.
-var statusOptions = []string{order.StatusPaymentPending, order.StatusPaymentConfirmed, order.StatusOrderCaptured, order.StatusOrderRefunded, order.StatusOrderCancelled}
-
 // option is a choice of a select.
 type option struct{ Value, Text string }
 
-// listFilter reads the orders list's query into a store filter: the
-// same read GET /v1/orders makes. A bad value is refused, invalid.
-func listFilter(q url.Values, now time.Time) (listForm, store.OrderFilter, error) {
-	form := listForm{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Currency: q.Get("currency"), Overdue: q.Get("overdue") == "on"}
-	f := store.OrderFilter{Query: form.Q, Overdue: form.Overdue, Now: now, Limit: listPage + 1}
-	if len([]rune(form.Q)) > maxQuery {
-		return form, f, kassa.Invalid("q", "The search is longer than %d characters.", maxQuery)
+// listFilter reads the orders list's query into a store filter, as
+// GET /v1/orders reads its own (provider.OrderFilterOf, provider.PageOf).
+func listFilter(q url.Values) (listForm, store.OrderFilter, error) {
+	form := listForm{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Currency: q.Get("currency"), Overdue: q.Get("overdue") == "true"}
+	f, err := provider.OrderFilterOf(q)
+	if err == nil {
+		_, f.After, err = list.Page(q, "orders")
 	}
-	if form.Status != "" {
-		if _, ok := statusText[form.Status]; !ok {
-			return form, f, kassa.Invalid("status", "Choose a status from the list.")
-		}
-		f.Statuses = []string{form.Status}
-	}
-	if form.Currency != "" {
-		c, err := money.ParseCurrency(strings.ToUpper(form.Currency))
-		if err != nil {
-			return form, f, err
-		}
-		f.Currency = string(c)
-	}
-	if a := q.Get("after"); a != "" {
-		at, id, ok := strings.Cut(a, ".")
-		us, err := strconv.ParseInt(at, 10, 64)
-		if !ok || err != nil || id == "" {
-			return form, f, kassa.Invalid("after", "This link to the next page is broken. Start from the first page.")
-		}
-		f.After = &store.ListPosition{CreatedAt: time.UnixMicro(us).UTC(), ID: id}
-	}
-	return form, f, nil
+	f.Limit = listPage + 1
+	return form, f, err
 }
 
-// nextLink is the link to the page after o, the last shown, with the
-// same search and filters.
-func nextLink(q url.Values, o *order.Order) string {
+// nextLink is the link to the list at path after its item at t with
+// key, the last shown, with the same search and filters as q.
+func nextLink(path string, q url.Values, t time.Time, key string) string {
 	next := url.Values{}
-	for _, k := range []string{"q", "status", "currency", "overdue"} {
-		if v := q.Get(k); v != "" {
-			next.Set(k, v)
+	for k, v := range q {
+		if k != "cursor" && len(v) > 0 && v[0] != "" {
+			next[k] = v
 		}
 	}
-	next.Set("after", strconv.FormatInt(o.CreatedAt.UnixMicro(), 10)+"."+o.ID)
-	return "/dashboard/orders?" + next.Encode()
+	next.Set("cursor", list.Cursor(t, key))
+	return path + "?" + next.Encode()
 }
 
 // viewer is the signed-in user's page, with the merchant's name, or an
@@ -100,13 +77,13 @@ func (s *Server) viewer(w http.ResponseWriter, r *http.Request, title string) (p
 
 func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 	p, err := s.viewer(w, r, "Orders")
-	p.Statuses = make([]option, 0, len(statusOptions))
-	for _, st := range statusOptions {
+	p.Statuses = make([]option, 0, len(provider.OrderStatuses))
+	for _, st := range provider.OrderStatuses {
 		p.Statuses = append(p.Statuses, option{st, statusText[st]})
 	}
 	var f store.OrderFilter
 	if err == nil {
-		p.Form, f, err = listFilter(r.URL.Query(), s.app.Now())
+		p.Form, f, err = listFilter(r.URL.Query())
 	}
 	if err != nil {
 		s.fail(w, r, "orders", p, err)
@@ -115,7 +92,7 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var os []*order.Order
 	err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
-		os, err = tx.Orders(ctx, p.User.MerchantID, f)
+		os, err = s.app.Orders(ctx, tx, p.User.MerchantID, f)
 		return err
 	})
 	if err != nil {
@@ -124,7 +101,7 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(os) > listPage {
 		os = os[:listPage]
-		p.Next = nextLink(r.URL.Query(), os[listPage-1])
+		p.Next = nextLink("/dashboard/orders", r.URL.Query(), os[listPage-1].CreatedAt, os[listPage-1].ID)
 	}
 	for _, o := range os {
 		p.Orders = append(p.Orders, rowOf(o))
@@ -139,9 +116,17 @@ type orderView struct {
 	Authorized, Uncaptured, Captured, Refunded string
 	Cancelled                                  string
 	Customer                                   order.Customer
-	Chunks                                     []chunkView
-	Events                                     []eventView
-	Documents                                  []documentView
+	// The customer's addresses, each on one line.
+	Billing, Shipping string
+	Chunks            []chunkView
+	// Actions are what the user may do to the order now (actLinks).
+	Actions   []actLink
+	Events    []eventView
+	Documents []documentView
+	// Changes are the audit log's entries for the order, with who made
+	// them; Notifications the order's notifications and their deliveries.
+	Changes       []changeView
+	Notifications []notificationView
 }
 
 // chunkView is a part of an order: its uncaptured part, a capture or a
@@ -150,16 +135,58 @@ type chunkView struct {
 	Kind, LedgerID, Total, Document string
 	Created                         time.Time
 	Lines                           []lineView
+	Actions                         []actLink // a capture's refunds
 }
 
 type lineView struct {
 	Reference, Description, Quantity, UnitPrice, VAT, Total string
 }
 
-type eventView struct {
-	Type, Amount string
-	At           time.Time
+func lineViewOf(l order.Line, amount func(int64) string) lineView {
+	lv := lineView{Reference: l.Reference, Description: l.Description, Quantity: strconv.FormatInt(l.Quantity, 10), VAT: strconv.FormatFloat(float64(l.VAT)/100, 'f', -1, 64) + " %", Total: amount(l.TotalAmount)}
+	if l.UnitPrice != nil {
+		lv.UnitPrice = amount(*l.UnitPrice)
+	}
+	return lv
 }
+
+type eventView struct {
+	Type, Text, Amount string
+	At                 time.Time
+}
+
+// eventText says what an order's event records.
+var eventText = map[string]string{
+	order.EventCreate: "Created", order.EventAuthorize: "Authorised", order.EventReadyForCapture: "Ready to capture",
+	order.EventAcknowledge: "Acknowledged", order.EventEdit: "Lines edited", order.EventEditCustomer: "Customer edited",
+	order.EventEditPaymentMethod: "Changed to advance invoice", order.EventExtendExpiry: "Expiry extended",
+	order.EventFullCapture: "Captured in full", order.EventPartialCapture: "Captured in part",
+	order.EventFullRefund: "Refunded in full", order.EventPartialRefund: "Refunded in part",
+	order.EventCancel: "Cancelled", order.EventSetReference: "Reference set", order.EventPaid: "Paid", order.EventExpire: "Expired",
+}
+
+// changeView is an audit log entry for the order.
+type changeView struct {
+	Actor, Action, Outcome string
+	At                     time.Time
+}
+
+// notificationView is one of the order's notifications, with where it
+// went and how that went.
+type notificationView struct {
+	Type, Status string
+	At           time.Time
+	Deliveries   []deliveryView
+}
+
+type deliveryView struct {
+	URL, State string
+	Attempts   int
+}
+
+// orderChanges is how many of the audit log's entries, and how many
+// notifications, the order page shows, newest first.
+const orderChanges = 50
 
 type documentView struct {
 	Kind, Reference, Number, Total, URL string
@@ -180,11 +207,25 @@ func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request) {
 		o    *order.Order
 		docs []*invoice.Document
 	)
+	var (
+		now     time.Time
+		changes []changeView
+		notes   []notificationView
+	)
 	err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
 		if o, err = tx.Order(ctx, p.User.MerchantID, r.PathValue("id")); err != nil {
 			return err
 		}
-		docs, err = tx.OrderDocuments(ctx, o.MerchantID, o.ID)
+		if now, err = s.app.NowOf(ctx, tx, o.MerchantID); err != nil {
+			return err
+		}
+		if docs, err = tx.OrderDocuments(ctx, o.MerchantID, o.ID); err != nil {
+			return err
+		}
+		if changes, err = orderChangesOf(ctx, tx, p.User, o.ID); err != nil {
+			return err
+		}
+		notes, err = orderNotifications(ctx, tx, o)
 		return err
 	})
 	if err != nil {
@@ -193,6 +234,13 @@ func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Title = "Order " + o.OrderReference
 	p.Order = s.orderViewOf(o, docs)
+	p.Order.Changes, p.Order.Notifications = changes, notes
+	p.Order.Actions = actLinks(o, now, p.User.Role, nil)
+	for i := range p.Order.Chunks {
+		if c := capturedChunk(o, p.Order.Chunks[i].LedgerID); c != nil {
+			p.Order.Chunks[i].Actions = actLinks(o, now, p.User.Role, c)
+		}
+	}
 	s.render(w, r, http.StatusOK, "order", p)
 }
 
@@ -202,11 +250,7 @@ func (s *Server) orderViewOf(o *order.Order, docs []*invoice.Document) *orderVie
 		total, _ := c.Totals()
 		v := chunkView{Kind: kind, LedgerID: c.LedgerID, Total: amount(total), Document: c.DocumentReference, Created: c.CreatedAt.UTC()}
 		for _, l := range c.Lines {
-			lv := lineView{Reference: l.Reference, Description: l.Description, Quantity: strconv.FormatInt(l.Quantity, 10), VAT: strconv.FormatFloat(float64(l.VAT)/100, 'f', -1, 64) + " %", Total: amount(l.TotalAmount)}
-			if l.UnitPrice != nil {
-				lv.UnitPrice = amount(*l.UnitPrice)
-			}
-			v.Lines = append(v.Lines, lv)
+			v.Lines = append(v.Lines, lineViewOf(l, amount))
 		}
 		return v
 	}
@@ -214,6 +258,7 @@ func (s *Server) orderViewOf(o *order.Order, docs []*invoice.Document) *orderVie
 		orderRow: rowOf(o), Currency: string(o.Currency), Customer: o.Customer,
 		Authorized: amount(o.AuthorizedAmount), Uncaptured: amount(o.UncapturedAmount()), Captured: amount(o.CapturedAmount()),
 		Refunded: amount(o.RefundedAmount()), Cancelled: amount(o.CancelledAmount),
+		Billing: addressText(o.Customer.BillingAddress), Shipping: addressText(o.Customer.ShippingAddress.Address),
 	}
 	if o.Uncaptured != nil {
 		v.Chunks = append(v.Chunks, chunk("Not captured", o.Uncaptured))
@@ -225,7 +270,7 @@ func (s *Server) orderViewOf(o *order.Order, docs []*invoice.Document) *orderVie
 		v.Chunks = append(v.Chunks, chunk("Refunded", &o.Refunded[i]))
 	}
 	for _, e := range o.Events {
-		ev := eventView{Type: e.Type, At: e.CreatedAt.UTC()}
+		ev := eventView{Type: e.Type, Text: eventText[e.Type], At: e.CreatedAt.UTC()}
 		if e.Amount != 0 {
 			ev.Amount = amount(e.Amount)
 		}
@@ -266,4 +311,78 @@ func (s *Server) handleDocument(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.Write(b)
+}
+
+// orderChangesOf is the audit log's entries for order id, newest first,
+// with the dashboard's users named by their address: none unless u may
+// read the audit log.
+func orderChangesOf(ctx context.Context, tx store.ReadTx, u *user.User, id string) ([]changeView, error) {
+	if !u.Role.Can(user.ViewAudit) {
+		return nil, nil
+	}
+	es, err := tx.AuditEvents(ctx, u.MerchantID, store.AuditFilter{Target: id, Limit: orderChanges})
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	var cs []changeView
+	for _, e := range es {
+		actor := e.Actor
+		if uid, ok := strings.CutPrefix(actor, "user:"); ok {
+			if _, seen := names[uid]; !seen {
+				names[uid] = actor
+				if du, err := tx.User(ctx, uid); err == nil && du.MerchantID == u.MerchantID {
+					names[uid] = du.Email
+				} else if kassa.ErrorCode(err) != kassa.ENotFound && err != nil {
+					return nil, err
+				}
+			}
+			actor = names[uid]
+		}
+		cs = append(cs, changeView{Actor: actor, Action: actionText(e.Action), Outcome: e.Outcome, At: e.At.UTC()})
+	}
+	return cs, nil
+}
+
+// actionText names an audit log action: a dashboard action's title, or
+// the action as the log has it.
+func actionText(action string) string {
+	for _, a := range orderActs {
+		if action == "POST /dashboard/orders/{id}/"+a.Path {
+			return a.Title
+		}
+	}
+	return action
+}
+
+// orderNotifications is o's newest notifications with their deliveries.
+func orderNotifications(ctx context.Context, tx store.ReadTx, o *order.Order) ([]notificationView, error) {
+	ns, err := tx.Notifications(ctx, o.MerchantID, store.NotificationFilter{OrderID: o.ID, Limit: orderChanges})
+	if err != nil {
+		return nil, err
+	}
+	var vs []notificationView
+	for _, n := range ns {
+		ds, err := tx.Deliveries(ctx, o.MerchantID, n.ID)
+		if err != nil {
+			return nil, err
+		}
+		v := notificationView{Type: n.Type, Status: n.Status, At: n.CreatedAt.UTC()}
+		for _, d := range ds {
+			v.Deliveries = append(v.Deliveries, deliveryView{URL: d.URL, State: d.State, Attempts: d.Attempts})
+		}
+		vs = append(vs, v)
+	}
+	return vs, nil
+}
+
+// addressText is an address on one line, its empty parts left out.
+func addressText(a order.Address) string {
+	var parts []string
+	for _, p := range []string{a.CompanyName, a.AttentionName, a.CareOf, a.StreetAddress, strings.TrimSpace(a.PostalCode + " " + a.City), a.Country} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
