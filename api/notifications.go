@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
-	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/provider"
@@ -287,15 +285,11 @@ func notificationOf(n *notify.Notification, ds []notify.Delivery) notificationVi
 
 func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Type: q.Get("eventType"), Status: q.Get("status"), Limit: list.DefaultPage}
-	if f.Status != "" && f.Status != notify.Pending && f.Status != notify.Delivered && f.Status != notify.Failed {
-		return kassa.Invalid("status", "status must be pending, delivered or failed")
+	f, err := provider.NotificationFilterOf(q)
+	if err != nil {
+		return err
 	}
-	if f.Type != "" && !slices.Contains(notify.Types, f.Type) {
-		return kassa.Invalid("eventType", "eventType %q is not a notification type", kassa.Clip(f.Type, 64))
-	}
-	var err error
-	if f.Limit, err = list.Limit(q, f.Limit); err != nil {
+	if f.Limit, err = list.Limit(q, list.DefaultPage); err != nil {
 		return err
 	}
 	if c := q.Get("cursor"); c != "" {

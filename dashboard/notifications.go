@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/notify"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/user"
 )
@@ -27,9 +26,6 @@ import (
 
 // notificationPage is how many notifications a page of the log shows.
 const notificationPage = 50
-
-// maxOrderFilter bounds the order ID typed into the log's filter.
-const maxOrderFilter = 100
 
 // notificationsForm is the log's filters as the form sent them.
 type notificationsForm struct{ Type, Status, Order string }
@@ -55,29 +51,19 @@ var notificationStatus = map[string]string{
 	notify.Failed:    "Failed",
 }
 
-// notificationsFilter reads the log's query into the store filter that
-// GET /v1/notifications reads with. A bad value is refused, invalid.
+// notificationsFilter reads the log's query, with the API's parameters
+// (eventType, status, orderId, cursor), into a store filter as GET
+// /v1/notifications reads its own (provider.NotificationFilterOf).
 func notificationsFilter(q url.Values) (notificationsForm, store.NotificationFilter, error) {
-	form := notificationsForm{Type: q.Get("type"), Status: q.Get("status"), Order: strings.TrimSpace(q.Get("order"))}
-	f := store.NotificationFilter{Type: form.Type, Status: form.Status, OrderID: form.Order, Limit: notificationPage + 1}
-	if form.Type != "" && !slices.Contains(notify.Types, form.Type) {
-		return form, f, kassa.Invalid("type", "Choose a notification type from the list.")
+	form := notificationsForm{Type: q.Get("eventType"), Status: q.Get("status"), Order: q.Get("orderId")}
+	f, err := provider.NotificationFilterOf(q)
+	if c := q.Get("cursor"); c != "" && err == nil {
+		var p store.NotificationPosition
+		p.At, p.ID, err = list.ParseCursor(c, "notifications")
+		f.Before = &p
 	}
-	if _, ok := notificationStatus[form.Status]; form.Status != "" && !ok {
-		return form, f, kassa.Invalid("status", "Choose a state from the list.")
-	}
-	if len(form.Order) > maxOrderFilter {
-		return form, f, kassa.Invalid("order", "The order ID is longer than %d characters.", maxOrderFilter)
-	}
-	if a := q.Get("after"); a != "" {
-		at, id, ok := strings.Cut(a, ".")
-		us, err := strconv.ParseInt(at, 10, 64)
-		if !ok || err != nil || id == "" {
-			return form, f, kassa.Invalid("after", "This link to the next page is broken. Start from the first page.")
-		}
-		f.Before = &store.NotificationPosition{At: time.UnixMicro(us).UTC(), ID: id}
-	}
-	return form, f, nil
+	f.Limit = notificationPage + 1
+	return form, f, err
 }
 
 func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request) {
@@ -105,15 +91,7 @@ func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(ns) > notificationPage {
 		ns = ns[:notificationPage]
-		last := ns[notificationPage-1]
-		next := url.Values{}
-		for _, k := range []string{"type", "status", "order"} {
-			if x := r.URL.Query().Get(k); x != "" {
-				next.Set(k, x)
-			}
-		}
-		next.Set("after", strconv.FormatInt(last.CreatedAt.UnixMicro(), 10)+"."+last.ID)
-		v.Next = "/dashboard/notifications?" + next.Encode()
+		v.Next = nextLink("/dashboard/notifications", r.URL.Query(), ns[notificationPage-1].CreatedAt, ns[notificationPage-1].ID)
 	}
 	for _, n := range ns {
 		v.Rows = append(v.Rows, notificationRow{ID: n.ID, Type: n.Type, Order: n.OrderID, Session: n.SessionID,
