@@ -111,16 +111,6 @@ func (e *env) endpoints(merchantID string) []notify.Endpoint {
 	return es
 }
 
-// once is the once key of a page's form.
-func once(t *testing.T, p page) string {
-	t.Helper()
-	m := onceField.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("%s (%d) has no once key:\n%s", p.path, p.status, p.body)
-	}
-	return m[1]
-}
-
 var secretShown = regexp.MustCompile(`<code id="secret" class="key">(whsec_[^<]+)</code>`)
 
 // shownSecret is the secret p shows, "" if none.
