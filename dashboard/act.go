@@ -56,47 +56,107 @@ type actDone struct{ Done, Notice string }
 // missing or used for another form, or the change's own error. Nothing
 // is changed when it returns an error; the refusal is in the audit log.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, c change) error {
-	ctx, u := r.Context(), current(r.Context())
-	once := r.PostFormValue(onceField)
-	err := u.Role.Permit(c.Need)
-	if err == nil && (once == "" || len(once) > 64) {
-		err = kassa.Invalid(onceField, "This form is incomplete. Go back, reload the page and send it again.")
-	}
-	var done actDone
+	f, err := s.begin(r, c.Need, c.Target)
 	if err == nil {
-		fp := formPrint(r)
-		err = s.app.Update(ctx, func(tx store.Tx) error {
-			rec, err := tx.IdempotencyRecord(ctx, u.MerchantID, onceKey(once))
-			if err != nil {
+		err = s.app.Update(r.Context(), func(tx store.Tx) error {
+			if done, err := f.claim(r.Context(), tx); err != nil || done != nil {
 				return err
 			}
-			if rec != nil {
-				if !bytes.Equal(rec.Fingerprint, fp) {
-					return kassa.Errorf(kassa.EIdempotencyMismatch, "This form was already sent with other values. Go back, reload the page and send it again.")
-				}
-				d, n, _ := strings.Cut(string(rec.Body), "\n")
-				done = actDone{d, n}
-				return s.app.Audit(ctx, tx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: http.StatusSeeOther, Replay: true})
-			}
-			if done.Done, done.Notice, err = c.Run(ctx, tx); err != nil {
+			f.done = &actDone{}
+			if f.done.Done, f.done.Notice, err = c.Run(r.Context(), tx); err != nil {
 				return err
 			}
-			if err := s.app.Audit(ctx, tx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: http.StatusSeeOther}); err != nil {
-				return err
-			}
-			return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
-				MerchantID: u.MerchantID, Key: onceKey(once), Fingerprint: fp,
-				Status: http.StatusSeeOther, Body: []byte(done.Done + "\n" + done.Notice), CreatedAt: s.app.Now(),
-			})
+			return f.answer(r.Context(), tx)
 		})
 	}
-	if err != nil {
-		code := kassa.ErrorCode(err)
-		s.app.AuditAlone(ctx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: wire.Status(code), Outcome: code})
+	return s.end(w, r, f, err)
+}
+
+// form is a form that changes something, as act and moduleAct run it.
+type form struct {
+	s          *Server
+	merchantID string
+	once       string
+	fp         []byte
+	action     string // the audit event's: the route
+	target     string
+	done       *actDone // its answer, once it has one
+	replay     bool     // the answer was the first request's
+}
+
+// begin checks the user's role and the form's once key.
+func (s *Server) begin(r *http.Request, need user.Action, target string) (*form, error) {
+	u := current(r.Context())
+	f := &form{s: s, merchantID: u.MerchantID, once: r.PostFormValue(onceField), fp: formPrint(r), action: r.Pattern, target: target}
+	if err := u.Role.Permit(need); err != nil {
+		return f, err
+	}
+	if f.once == "" || len(f.once) > 64 {
+		return f, kassa.Invalid(onceField, "This form is incomplete. Go back, reload the page and send it again.")
+	}
+	return f, nil
+}
+
+// claim reads the form's once key in tx: the first answer, when it was
+// sent before (and the replay's audit event added to tx); nil when it
+// was not, or when its change began and has not answered (pending, whose
+// intent is then in f). The same key with other values is refused.
+func (f *form) claim(ctx context.Context, tx store.Tx) (*actDone, error) {
+	rec, err := f.record(ctx, tx)
+	if err != nil || rec == nil || rec.Pending() {
+		return nil, err
+	}
+	f.replayed(rec)
+	return f.done, f.s.app.Audit(ctx, tx, f.event(http.StatusSeeOther))
+}
+
+// replayed takes rec, the once key's answered record, as f's answer.
+func (f *form) replayed(rec *store.IdempotencyRecord) {
+	d, n, _ := strings.Cut(string(rec.Body), "\n")
+	f.done, f.replay = &actDone{d, n}, true
+}
+
+// record is the form's once key's record in tx, if any.
+func (f *form) record(ctx context.Context, tx store.Tx) (*store.IdempotencyRecord, error) {
+	rec, err := tx.IdempotencyRecord(ctx, f.merchantID, onceKey(f.once))
+	if err == nil && rec != nil && !bytes.Equal(rec.Fingerprint, f.fp) {
+		return nil, kassa.Errorf(kassa.EIdempotencyMismatch, "This form was already sent with other values. Go back, reload the page and send it again.")
+	}
+	return rec, err
+}
+
+// answer records f.done as the once key's answer in tx, with the
+// change's audit event.
+func (f *form) answer(ctx context.Context, tx store.Tx) error {
+	if err := f.s.app.Audit(ctx, tx, f.event(http.StatusSeeOther)); err != nil {
 		return err
 	}
-	s.flash(w, done.Notice)
-	redirect(w, r, done.Done)
+	return f.put(ctx, tx, http.StatusSeeOther, []byte(f.done.Done+"\n"+f.done.Notice))
+}
+
+func (f *form) put(ctx context.Context, tx store.Tx, status int, body []byte) error {
+	return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
+		MerchantID: f.merchantID, Key: onceKey(f.once), Fingerprint: f.fp,
+		Status: status, Body: body, CreatedAt: f.s.app.Now(),
+	})
+}
+
+func (f *form) event(status int) audit.Event {
+	return audit.Event{MerchantID: f.merchantID, Action: f.action, Target: f.target, Status: status, Replay: f.replay}
+}
+
+// end answers a form that ran, or records why it failed and returns
+// that.
+func (s *Server) end(w http.ResponseWriter, r *http.Request, f *form, err error) error {
+	if err != nil {
+		code := kassa.ErrorCode(err)
+		e := f.event(wire.Status(code))
+		e.Outcome, e.Replay = code, false
+		s.app.AuditAlone(r.Context(), e)
+		return err
+	}
+	s.flash(w, f.done.Notice)
+	redirect(w, r, f.done.Done)
 	return nil
 }
 
