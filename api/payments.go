@@ -101,22 +101,41 @@ func (s *Server) handlePaymentMatch(w http.ResponseWriter, r *http.Request) erro
 	})
 }
 
-// handlePayments lists the merchant's payments, newest first;
-// ?unmatched=true lists those awaiting manual matching.
+// handlePayments lists the merchant's payments received, newest first,
+// a page at a time; ?unmatched=true those awaiting matching by hand. The
+// answer also holds the page as "payments", the shape clients from
+// before the cursor read.
 func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) error {
-	unmatched, err := list.Bool(r.URL.Query(), "unmatched")
-	if err != nil {
+	q := r.URL.Query()
+	var (
+		f   store.BankPaymentFilter
+		err error
+	)
+	if f.Unmatched, err = list.Bool(q, "unmatched"); err != nil {
 		return err
 	}
+	if f.Limit, f.After, err = list.Page(q, "payments"); err != nil {
+		return err
+	}
+	limit := f.Limit
+	f.Limit++
 	ps, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]store.BankPayment, error) {
-		return tx.BankPayments(r.Context(), principal(r).MerchantID, unmatched, 500)
+		return tx.BankPayments(r.Context(), principal(r).MerchantID, f)
 	})
 	if err != nil {
 		return err
 	}
-	if ps == nil {
-		ps = []store.BankPayment{}
-	}
-	wire.WriteJSON(w, http.StatusOK, map[string]any{"payments": ps})
+	p := pageOf(ps, limit, func(p store.BankPayment) store.BankPayment { return p },
+		func(p store.BankPayment) string { return list.Cursor(p.CreatedAt, p.ID) })
+	wire.WriteJSON(w, http.StatusOK, bankPaymentList{Data: p.Data, NextCursor: p.NextCursor, Payments: p.Data})
 	return nil
+}
+
+// bankPaymentList is a page of payments received: the lists' shape
+// (docs/api-reference.md, Lists) and, for the clients from before it,
+// the same payments as "payments".
+type bankPaymentList struct {
+	Data       []store.BankPayment `json:"data"`
+	NextCursor string              `json:"nextCursor,omitempty"`
+	Payments   []store.BankPayment `json:"payments"`
 }

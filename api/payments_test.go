@@ -547,3 +547,42 @@ func TestPaymentMatchConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// GET /v1/payments pages as every list does: newest first, limit and
+// cursor, the page again as "payments" for clients from before; a bad
+// limit, cursor or unmatched is 400.
+func TestPaymentList(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: camt054(
+			[3]string{"B-1", "1234574", "10.00"},
+			[3]string{"B-2", "1234582", "20.00"},
+			[3]string{"B-3", "1234590", "30.00"},
+		)})
+		type page struct {
+			Data, Payments []struct{ ID, BankReference string }
+			NextCursor     string
+		}
+		var first, rest page
+		e.must(200, request{method: "GET", path: "/v1/payments?limit=2"}).decode(t, &first)
+		if len(first.Data) != 2 || first.NextCursor == "" || len(first.Payments) != 2 || first.Payments[0].ID != first.Data[0].ID {
+			t.Fatalf("first page = %+v", first)
+		}
+		e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true&limit=2&cursor=" + first.NextCursor}).decode(t, &rest)
+		if len(rest.Data) != 1 || rest.NextCursor != "" {
+			t.Fatalf("second page = %+v", rest)
+		}
+		seen := map[string]bool{}
+		for _, p := range append(first.Data, rest.Data...) {
+			seen[p.BankReference] = true
+		}
+		if len(seen) != 3 {
+			t.Errorf("the pages hold %v, want B-1, B-2 and B-3 once each", seen)
+		}
+		for _, q := range []string{"limit=0", "limit=101", "cursor=yesterday", "unmatched=yes"} {
+			if r := e.do(request{method: "GET", path: "/v1/payments?" + q}); r.status != 400 {
+				t.Errorf("GET /v1/payments?%s = %d, want 400", q, r.status)
+			}
+		}
+	})
+}

@@ -469,18 +469,48 @@ func (c *Client) ImportPayments(ctx context.Context, file []byte, opts ...CallOp
 	return &out, err
 }
 
-// ListBankPayments lists the merchant's payments, newest first; with
-// unmatched, those awaiting manual matching.
-func (c *Client) ListBankPayments(ctx context.Context, unmatched bool) ([]BankPayment, error) {
+// BankPaymentListParams are a list of payments received's filter and
+// page.
+type BankPaymentListParams struct {
+	// Unmatched lists only those awaiting manual matching.
+	Unmatched bool
+	// Limit is the page's size (1 to 100; 50 when 0); Cursor continues
+	// after a page (its NextCursor).
+	Limit  int
+	Cursor string
+}
+
+// BankPaymentPage is a page of payments received.
+type BankPaymentPage struct {
+	Data       []BankPayment `json:"data"`
+	NextCursor string        `json:"nextCursor,omitempty"`
+	// Payments is Data again, as servers from before the cursor
+	// answered.
+	Payments []BankPayment `json:"payments"`
+}
+
+// ListBankPaymentPage reads a page of the merchant's payments received,
+// newest first.
+func (c *Client) ListBankPaymentPage(ctx context.Context, p BankPaymentListParams) (*BankPaymentPage, error) {
 	q := url.Values{}
-	if unmatched {
+	if p.Unmatched {
 		q.Set("unmatched", "true")
 	}
-	var out struct {
-		Payments []BankPayment `json:"payments"`
+	set(q, "cursor", p.Cursor)
+	setInt(q, "limit", p.Limit)
+	var page BankPaymentPage
+	_, err := c.send(ctx, &request{method: http.MethodGet, path: "/v1/payments", query: q}, &page, nil)
+	if page.Data == nil {
+		page.Data = page.Payments
 	}
-	_, err := c.send(ctx, &request{method: http.MethodGet, path: "/v1/payments", query: q}, &out, nil)
-	return out.Payments, err
+	return &page, err
+}
+
+// ListBankPayments lists the merchant's payments, newest first: the
+// first page's; with unmatched, those awaiting manual matching.
+func (c *Client) ListBankPayments(ctx context.Context, unmatched bool) ([]BankPayment, error) {
+	page, err := c.ListBankPaymentPage(ctx, BankPaymentListParams{Unmatched: unmatched})
+	return page.Data, err
 }
 
 // MatchPayment matches a payment recorded unmatched to one of the

@@ -30,10 +30,6 @@ import (
 // through the API's use cases: provider.Service.RecordPayments (a bank
 // file), MatchPayment and CancelSession.
 
-// paymentsShown is how many payments the payments page lists, newest
-// first.
-const paymentsShown = 100
-
 // maxBankFile bounds an uploaded bank file's form, as the API's body
 // limit bounds POST /v1/payments/import.
 const maxBankFile = 1 << 20
@@ -52,25 +48,45 @@ func paymentRowOf(p *store.BankPayment) paymentRow {
 type paymentsView struct {
 	Unmatched, CanRecord bool
 	Payments             []paymentRow
-	Max                  int
+	Next                 string
+}
+
+// loadPayments reads into v the page of payments received that q asks
+// for, as GET /v1/payments reads it: newest first, unmatched only or
+// all, a page at a time.
+func (s *Server) loadPayments(ctx context.Context, merchantID string, q url.Values, v *paymentsView) error {
+	var (
+		f   store.BankPaymentFilter
+		err error
+	)
+	if v.Unmatched, err = list.Bool(q, "unmatched"); err != nil {
+		return err
+	}
+	if _, f.After, err = list.Page(q, "payments"); err != nil {
+		return err
+	}
+	f.Unmatched, f.Limit = v.Unmatched, listPage+1
+	var ps []store.BankPayment
+	err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
+		ps, err = tx.BankPayments(ctx, merchantID, f)
+		return err
+	})
+	if len(ps) > listPage {
+		ps = ps[:listPage]
+		v.Next = nextLink("/dashboard/payments", q, ps[listPage-1].CreatedAt, ps[listPage-1].ID)
+	}
+	for i := range ps {
+		v.Payments = append(v.Payments, paymentRowOf(&ps[i]))
+	}
+	return err
 }
 
 func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
 	p, err := s.viewer(w, r, "Payments")
-	v := &paymentsView{CanRecord: p.User.Role.Can(user.RecordPayments), Max: paymentsShown}
+	v := &paymentsView{CanRecord: p.User.Role.Can(user.RecordPayments)}
 	p.Data = v
 	if err == nil {
-		v.Unmatched, err = list.Bool(r.URL.Query(), "unmatched")
-	}
-	if err == nil {
-		ctx := r.Context()
-		err = s.app.View(ctx, func(tx store.ReadTx) error {
-			ps, err := tx.BankPayments(ctx, p.User.MerchantID, v.Unmatched, paymentsShown)
-			for i := range ps {
-				v.Payments = append(v.Payments, paymentRowOf(&ps[i]))
-			}
-			return err
-		})
+		err = s.loadPayments(r.Context(), p.User.MerchantID, r.URL.Query(), v)
 	}
 	if err != nil {
 		s.fail(w, r, "payments", p, err)
@@ -145,17 +161,10 @@ func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) {
 // paymentsFailed shows the payments page with why a form failed.
 func (s *Server) paymentsFailed(w http.ResponseWriter, r *http.Request, err error) {
 	p, verr := s.viewer(w, r, "Payments")
-	v := &paymentsView{CanRecord: p.User.Role.Can(user.RecordPayments), Max: paymentsShown}
+	v := &paymentsView{CanRecord: p.User.Role.Can(user.RecordPayments)}
 	p.Data = v
 	if verr == nil {
-		ctx := r.Context()
-		verr = s.app.View(ctx, func(tx store.ReadTx) error {
-			ps, err := tx.BankPayments(ctx, p.User.MerchantID, false, paymentsShown)
-			for i := range ps {
-				v.Payments = append(v.Payments, paymentRowOf(&ps[i]))
-			}
-			return err
-		})
+		verr = s.loadPayments(r.Context(), p.User.MerchantID, url.Values{}, v)
 	}
 	if verr != nil { // the form's error is the answer
 		p.Data = nil

@@ -79,7 +79,7 @@ func (e *env) invoiced(merchantID, orderID string) *invoice.Document {
 func (e *env) payments(merchantID string) []store.BankPayment {
 	e.t.Helper()
 	ps, err := provider.View(e.t.Context(), e.app, func(tx store.ReadTx) ([]store.BankPayment, error) {
-		return tx.BankPayments(e.t.Context(), merchantID, false, 100)
+		return tx.BankPayments(e.t.Context(), merchantID, store.BankPaymentFilter{Limit: 100})
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -38,9 +38,9 @@ type InvoiceReader interface {
 	Documents(ctx context.Context, merchantID string, f DocumentFilter) ([]ListedDocument, error)
 	// DocumentPaid is Σ of the payments matched to a document.
 	DocumentPaid(ctx context.Context, documentID string) (int64, error)
-	// BankPayments lists the merchant's payments received, newest first; unmatched
-	// limits them to those matched to no document.
-	BankPayments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]BankPayment, error)
+	// BankPayments lists the merchant's payments received f matches,
+	// newest first (by when Kassa recorded them, ties by ID).
+	BankPayments(ctx context.Context, merchantID string, f BankPaymentFilter) ([]BankPayment, error)
 	// BankPayment reads one of the merchant's payments received.
 	BankPayment(ctx context.Context, merchantID, id string) (*BankPayment, error)
 	// DocumentsIssued lists the merchant's documents issued at or after
@@ -135,6 +135,17 @@ type DocumentKey struct{ MerchantID, DocumentID string }
 // BankPayment is money received for an invoice document (not the payment
 // module's payment.Payment), matched to a document by its payment
 // reference or left unmatched for manual matching.
+// BankPaymentFilter is what a list of payments received holds.
+type BankPaymentFilter struct {
+	// Unmatched holds only those no document matched, awaiting matching
+	// by hand.
+	Unmatched bool
+	// After continues a listing after this position; nil starts at the
+	// newest.
+	After *ListPosition
+	Limit int
+}
+
 type BankPayment struct {
 	ID         string         `json:"id"`
 	MerchantID string         `json:"merchantId"`

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -228,10 +229,26 @@ func testPayments(f *fixture) {
 	if paid := mustRead(f, func(tx store.ReadTx) (int64, error) { return tx.DocumentPaid(ctx, d.ID) }); paid != 15000 {
 		t.Errorf("DocumentPaid = %d, want 15000", paid)
 	}
-	all := mustRead(f, func(tx store.ReadTx) ([]store.BankPayment, error) { return tx.BankPayments(ctx, m, false, 10) })
-	unmatched := mustRead(f, func(tx store.ReadTx) ([]store.BankPayment, error) { return tx.BankPayments(ctx, m, true, 10) })
-	if len(all) != 3 || len(unmatched) != 1 || unmatched[0].ID != "pm_3" || unmatched[0].Amount != 700 || !unmatched[0].BookedAt.Equal(f.now) {
-		t.Errorf("Payments = %+v, unmatched %+v", all, unmatched)
+	payments := func(pf store.BankPaymentFilter) []store.BankPayment {
+		return mustRead(f, func(tx store.ReadTx) ([]store.BankPayment, error) { return tx.BankPayments(ctx, m, pf) })
+	}
+	ids := func(ps []store.BankPayment) (out []string) {
+		for _, p := range ps {
+			out = append(out, p.ID)
+		}
+		return out
+	}
+	all := payments(store.BankPaymentFilter{Limit: 10})
+	unmatched := payments(store.BankPaymentFilter{Unmatched: true, Limit: 10})
+	if !slices.Equal(ids(all), []string{"pm_3", "pm_2", "pm_1"}) || len(unmatched) != 1 || unmatched[0].ID != "pm_3" || unmatched[0].Amount != 700 || !unmatched[0].BookedAt.Equal(f.now) {
+		t.Errorf("Payments = %v, unmatched %+v", ids(all), unmatched)
+	}
+	// A page at a time, newest first (one time, ties by ID), continuing
+	// after the last one shown.
+	first := payments(store.BankPaymentFilter{Limit: 2})
+	rest := payments(store.BankPaymentFilter{Limit: 2, After: &store.ListPosition{CreatedAt: first[1].CreatedAt, ID: first[1].ID}})
+	if !slices.Equal(ids(first), []string{"pm_3", "pm_2"}) || !slices.Equal(ids(rest), []string{"pm_1"}) {
+		t.Errorf("pages of payments: %v then %v", ids(first), ids(rest))
 	}
 
 	// One payment read, and matching an unmatched one by hand: once.
@@ -252,7 +269,7 @@ func testPayments(f *fixture) {
 	if paid := mustRead(f, func(tx store.ReadTx) (int64, error) { return tx.DocumentPaid(ctx, d.ID) }); paid != 15700 {
 		t.Errorf("DocumentPaid after the match = %d, want 15700", paid)
 	}
-	if ps := mustRead(f, func(tx store.ReadTx) ([]store.BankPayment, error) { return tx.BankPayments(ctx, m, true, 10) }); len(ps) != 0 {
+	if ps := payments(store.BankPaymentFilter{Unmatched: true, Limit: 10}); len(ps) != 0 {
 		t.Errorf("unmatched after the match = %+v", ps)
 	}
 	if p := mustRead(f, func(tx store.ReadTx) (*store.BankPayment, error) { return tx.BankPayment(ctx, other, "pm_5") }); p.DocumentID != "" {

@@ -315,15 +315,15 @@ func (t *Tx) AddBankPayment(ctx context.Context, p *store.BankPayment) (bool, er
 	return n == 1, nil
 }
 
-func (t *Tx) BankPayments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]store.BankPayment, error) {
-	if limit <= 0 {
+func (t *Tx) BankPayments(ctx context.Context, merchantID string, f store.BankPaymentFilter) ([]store.BankPayment, error) {
+	if f.Limit <= 0 {
 		return nil, nil
 	}
-	q := selectPayments + ` WHERE merchant_id = $1`
-	if unmatched {
-		q += ` AND document_id IS NULL`
+	q := newListQuery("p", merchantID)
+	if f.Unmatched {
+		q.and("p.document_id IS NULL")
 	}
-	return t.queryPayments(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT $2`, merchantID, limit)
+	return t.queryPayments(ctx, selectPayments+` p`+q.page(f.After, f.Limit), q.args...)
 }
 
 func (t *Tx) BankPayment(ctx context.Context, merchantID, id string) (*store.BankPayment, error) {
