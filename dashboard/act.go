@@ -40,7 +40,9 @@ func newOnce() string { return user.NewSecret() }
 type change struct {
 	// Need is what the user's role must permit.
 	Need user.Action
-	// Target names what the change acts on in the audit log: an ID.
+	// Target names what the change acts on in the audit log: an ID. A
+	// change that makes something may set it in Run, when it is known
+	// (actShow).
 	Target string
 	// Run makes the change in tx and says where the browser goes after
 	// it and the notice shown there.
@@ -48,7 +50,8 @@ type change struct {
 }
 
 // actDone is what a once key's record keeps: where the first request
-// sent the browser and what it said there.
+// sent the browser and what it said there (and, after them, the change's
+// Target, for a replay's audit event).
 type actDone struct{ Done, Notice string }
 
 // act runs c for the signed-in user's form r and sends the browser on
@@ -56,16 +59,50 @@ type actDone struct{ Done, Notice string }
 // missing or used for another form, or the change's own error. Nothing
 // is changed when it returns an error; the refusal is in the audit log.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, c change) error {
+	done, _, err := s.apply(r, &c)
+	if err != nil {
+		return err
+	}
+	s.flash(w, done.Notice)
+	redirect(w, r, done.Done)
+	return nil
+}
+
+// actShow is act for a change whose answer is shown once and kept
+// nowhere, such as a secret it made: the first request's answer is
+// show's page, rendered from what Run left in the handler's variables;
+// a replay of the once key, which has no such answer, is sent on with
+// the notice as act sends it. c is a pointer so that Run may name its
+// Target.
+func (s *Server) actShow(w http.ResponseWriter, r *http.Request, c *change, show func()) error {
+	done, replay, err := s.apply(r, c)
+	if err != nil {
+		return err
+	}
+	if replay {
+		s.flash(w, done.Notice)
+		redirect(w, r, done.Done)
+		return nil
+	}
+	show()
+	return nil
+}
+
+// apply is act's change: it checks the role and the once key and runs c
+// with its audit event and the once key's claim in one transaction, or,
+// for a once key already used by the same form, records the replay and
+// returns the first answer, replay true.
+func (s *Server) apply(r *http.Request, c *change) (done actDone, replay bool, err error) {
 	ctx, u := r.Context(), current(r.Context())
 	once := r.PostFormValue(onceField)
-	err := u.Role.Permit(c.Need)
+	err = u.Role.Permit(c.Need)
 	if err == nil && (once == "" || len(once) > 64) {
 		err = kassa.Invalid(onceField, "This form is incomplete. Go back, reload the page and send it again.")
 	}
-	var done actDone
 	if err == nil {
 		fp := formPrint(r)
 		err = s.app.Update(ctx, func(tx store.Tx) error {
+			done, replay = actDone{}, false // a retried transaction starts again
 			rec, err := tx.IdempotencyRecord(ctx, u.MerchantID, onceKey(once))
 			if err != nil {
 				return err
@@ -74,30 +111,33 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, c change) error {
 				if !bytes.Equal(rec.Fingerprint, fp) {
 					return kassa.Errorf(kassa.EIdempotencyMismatch, "This form was already sent with other values. Go back, reload the page and send it again.")
 				}
-				d, n, _ := strings.Cut(string(rec.Body), "\n")
-				done = actDone{d, n}
+				d, rest, _ := strings.Cut(string(rec.Body), "\n")
+				n, target, _ := strings.Cut(rest, "\n")
+				done, replay = actDone{d, n}, true
+				if c.Target == "" {
+					c.Target = target // what the first request made
+				}
 				return s.app.Audit(ctx, tx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: http.StatusSeeOther, Replay: true})
 			}
 			if done.Done, done.Notice, err = c.Run(ctx, tx); err != nil {
 				return err
 			}
+			done.Notice = strings.ReplaceAll(done.Notice, "\n", " ") // the record's lines
 			if err := s.app.Audit(ctx, tx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: http.StatusSeeOther}); err != nil {
 				return err
 			}
 			return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
 				MerchantID: u.MerchantID, Key: onceKey(once), Fingerprint: fp,
-				Status: http.StatusSeeOther, Body: []byte(done.Done + "\n" + done.Notice), CreatedAt: s.app.Now(),
+				Status: http.StatusSeeOther, Body: []byte(done.Done + "\n" + done.Notice + "\n" + c.Target), CreatedAt: s.app.Now(),
 			})
 		})
 	}
 	if err != nil {
 		code := kassa.ErrorCode(err)
 		s.app.AuditAlone(ctx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: wire.Status(code), Outcome: code})
-		return err
+		return actDone{}, false, err
 	}
-	s.flash(w, done.Notice)
-	redirect(w, r, done.Done)
-	return nil
+	return done, replay, nil
 }
 
 // formPrint identifies a form as sent: its path and its fields but the

@@ -96,6 +96,22 @@ func (s *Server) AddRoutes(m interface {
 	m.HandleFunc("GET /dashboard/two-step", s.signedIn(s.handleTwoStep))
 	m.HandleFunc("POST /dashboard/two-step/begin", s.form(s.signedIn(s.handleTwoStepBegin)))
 	m.HandleFunc("POST /dashboard/two-step/confirm", s.form(s.signedIn(s.handleTwoStepConfirm)))
+	// Settings: API keys, users and roles, the audit log, the credit
+	// policy and the invoice settings (settings.go).
+	m.HandleFunc("GET /dashboard/settings", s.signedIn(s.handleSettings))
+	m.HandleFunc("GET /dashboard/settings/api-keys", s.signedIn(s.handleAPIKeys))
+	m.HandleFunc("POST /dashboard/settings/api-keys", s.form(s.signedIn(s.handleAPIKeyCreate)))
+	m.HandleFunc("GET /dashboard/settings/api-keys/{id}/rotate", s.signedIn(s.handleAPIKeyRotatePage))
+	m.HandleFunc("POST /dashboard/settings/api-keys/{id}/rotate", s.form(s.signedIn(s.handleAPIKeyRotate)))
+	m.HandleFunc("GET /dashboard/settings/api-keys/{id}/revoke", s.signedIn(s.handleAPIKeyRevokePage))
+	m.HandleFunc("POST /dashboard/settings/api-keys/{id}/revoke", s.form(s.signedIn(s.handleAPIKeyRevoke)))
+	m.HandleFunc("GET /dashboard/settings/users", s.signedIn(s.handleUsers))
+	m.HandleFunc("POST /dashboard/settings/users", s.form(s.signedIn(s.handleUserInvite)))
+	m.HandleFunc("GET /dashboard/settings/users/{id}", s.signedIn(s.handleUser))
+	m.HandleFunc("POST /dashboard/settings/users/{id}/role", s.form(s.signedIn(s.handleUserRole)))
+	m.HandleFunc("GET /dashboard/settings/users/{id}/remove", s.signedIn(s.handleUserRemovePage))
+	m.HandleFunc("POST /dashboard/settings/users/{id}/remove", s.form(s.signedIn(s.handleUserRemove)))
+	m.HandleFunc("GET /dashboard/settings/audit", s.signedIn(s.handleAudit))
 }
 
 func handleAssets(w http.ResponseWriter, r *http.Request) {
