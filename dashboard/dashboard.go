@@ -112,6 +112,10 @@ func (s *Server) AddRoutes(m interface {
 	m.HandleFunc("GET /dashboard/settings/users/{id}/remove", s.signedIn(s.handleUserRemovePage))
 	m.HandleFunc("POST /dashboard/settings/users/{id}/remove", s.form(s.signedIn(s.handleUserRemove)))
 	m.HandleFunc("GET /dashboard/settings/audit", s.signedIn(s.handleAudit))
+	m.HandleFunc("GET /dashboard/settings/credit", s.signedIn(s.handleCredit))
+	m.HandleFunc("POST /dashboard/settings/credit", s.form(s.signedIn(s.handleCreditPut)))
+	m.HandleFunc("GET /dashboard/settings/invoice", s.signedIn(s.handleInvoice))
+	m.HandleFunc("POST /dashboard/settings/invoice", s.form(s.signedIn(s.handleInvoicePut)))
 }
 
 func handleAssets(w http.ResponseWriter, r *http.Request) {

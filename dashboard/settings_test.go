@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kassa-pay/kassa/audit"
+	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
@@ -383,5 +384,92 @@ func TestAuditLog(t *testing.T) {
 	}
 	if p = c.get("/dashboard/settings/audit?after=yesterday"); p.status != http.StatusBadRequest || strings.Contains(p.body, "<td>test action") {
 		t.Errorf("broken page link: %d", p.status)
+	}
+}
+
+// The credit policy and invoice settings forms save what they are
+// given; a value the use case refuses shows the form again, with what
+// was typed and a message, and saves nothing; support and finance are
+// refused.
+func TestSettingsForms(t *testing.T) {
+	e := newEnv(t, "", "Möbler AB", "Köpare AB")
+	c := e.signedIn(e.aOwner.Email, user.Owner)
+	credit := func() *provider.CreditPolicy {
+		p, err := provider.View(t.Context(), e.app, func(tx store.ReadTx) (*provider.CreditPolicy, error) {
+			return e.app.CreditPolicy(t.Context(), tx, e.a)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := c.get("/dashboard/settings/credit")
+	if p.status != 200 || !strings.Contains(p.body, `id="save"`) {
+		t.Fatalf("credit page: %d", p.status)
+	}
+	form := url.Values{"creditLimits": {"SEK 50 000.00\neur 4000"}, "signatoryAbove": {"SEK 20000"}, "blocklist": {"556677-8899"},
+		"orderEdits": {"refuse"}, "provider": {"rules"}, "paymentTerms": {"20"}, "once": {once(t, p)}}
+	if p = c.post("/dashboard/settings/credit", form); p.path != "/dashboard/settings/credit" || !strings.Contains(p.body, "The credit policy is saved") {
+		t.Fatalf("save credit policy: %d at %s\n%s", p.status, p.path, p.body)
+	}
+	got := credit()
+	if got.CreditLimits["SEK"] != 5_000_000 || got.CreditLimits["EUR"] != 400_000 || got.SignatoryAbove["SEK"] != 2_000_000 ||
+		len(got.Blocklist) != 1 || got.OrderEdits != "refuse" || *got.PaymentTerms != 20 || got.Version != 1 {
+		t.Errorf("saved policy %+v", got)
+	}
+	if !strings.Contains(p.body, "SEK 50000.00") {
+		t.Error("the saved limit is not shown")
+	}
+	for _, bad := range []url.Values{{"creditLimits": {"kronor 5"}}, {"creditLimits": {"SEK 5.001"}}, {"orderEdits": {"maybe"}}, {"provider": {"creditService"}}, {"paymentTerms": {"400"}}} {
+		f := url.Values{"orderEdits": {"refuse"}, "provider": {"rules"}, "paymentTerms": {"20"}, "once": {once(t, c.get("/dashboard/settings/credit"))}}
+		for k, v := range bad {
+			f[k] = v
+		}
+		if p = c.post("/dashboard/settings/credit", f); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="error"`) {
+			t.Errorf("credit %v: %d, want 400", bad, p.status)
+		}
+	}
+	if p = c.post("/dashboard/settings/credit", url.Values{"creditLimits": {"kronor 5"}, "once": {once(t, c.get("/dashboard/settings/credit"))}}); !strings.Contains(p.body, "kronor 5") {
+		t.Error("the refused form lost what was typed")
+	}
+	if v := credit().Version; v != 1 {
+		t.Errorf("refused forms saved: version %d", v)
+	}
+
+	// Invoice settings.
+	p = c.get("/dashboard/settings/invoice")
+	inv := url.Values{"seller.name": {"Möbler AB"}, "seller.country": {"se"}, "seller.city": {"Malmö"}, "fTax": {"on"}, "paymentTerms": {"15"},
+		"bankgiro": {"5050-1055"}, "firstNumber": {"1000"}, "once": {once(t, p)}}
+	if p = c.post("/dashboard/settings/invoice", inv); p.path != "/dashboard/settings/invoice" || !strings.Contains(p.body, "The invoice settings are saved") {
+		t.Fatalf("save invoice settings: %d at %s\n%s", p.status, p.path, p.body)
+	}
+	st, err := provider.View(t.Context(), e.app, func(tx store.ReadTx) (*invoice.Settings, error) { return e.app.InvoiceSettings(t.Context(), tx, e.a) })
+	if err != nil || st.Seller.Name != "Möbler AB" || st.Seller.Country != "SE" || !st.FTax || st.PaymentTerms != 15 || st.FirstNumber != 1000 || st.Bankgiro == "" {
+		t.Errorf("saved invoice settings %+v, %v", st, err)
+	}
+	inv.Set("bankgiro", "123")
+	inv.Set("seller.name", "Changed AB")
+	inv.Set("once", once(t, c.get("/dashboard/settings/invoice")))
+	if p = c.post("/dashboard/settings/invoice", inv); p.status != http.StatusBadRequest || !strings.Contains(p.body, "bankgiro") || !strings.Contains(p.body, `value="Changed AB"`) {
+		t.Errorf("bad bankgiro: %d", p.status)
+	}
+	if st, _ := provider.View(t.Context(), e.app, func(tx store.ReadTx) (*invoice.Settings, error) { return e.app.InvoiceSettings(t.Context(), tx, e.a) }); st.Seller.Name != "Möbler AB" {
+		t.Errorf("a refused form saved the name %q", st.Seller.Name)
+	}
+
+	// Support and finance: the pages without a save button; refused.
+	for _, role := range []user.Role{user.Support, user.Finance} {
+		rc := e.signedIn(string(role)+"@a.example", role)
+		for _, path := range []string{"/dashboard/settings/credit", "/dashboard/settings/invoice"} {
+			if p := rc.get(path); p.status != 200 || strings.Contains(p.body, `id="save"`) {
+				t.Errorf("%s at %s: %d, with a save button", role, path, p.status)
+			}
+			if p := rc.post(path, url.Values{"paymentTerms": {"99"}, "seller.name": {"Taken AB"}, "once": {"made-up"}}); p.status != http.StatusForbidden {
+				t.Errorf("%s POST %s: %d, want 403", role, path, p.status)
+			}
+		}
+	}
+	if v := credit(); v.Version != 1 || *v.PaymentTerms != 15 {
+		t.Errorf("refused roles changed the policy: %+v", v)
 	}
 }
