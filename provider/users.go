@@ -555,8 +555,10 @@ func (s *Service) ownerLink(ctx context.Context, merchantID, email string) (link
 // ChangeUserRole gives the user id of by's merchant the role to, as by
 // may (user.Role.MayGrant): a user who manages users gives any role but
 // owner, and only an owner makes or unmakes owners. The merchant's last
-// owner keeps the role. Another merchant's user is ENotFound. The caller
-// records the change in the audit log.
+// owner keeps the role. Another merchant's user is ENotFound. by is the
+// acting user as the caller read them for this request (the dashboard's
+// session), as for Invite. The caller records the change in the audit
+// log.
 func (s *Service) ChangeUserRole(ctx context.Context, tx store.Tx, by *user.User, id string, to user.Role) (*user.User, error) {
 	if err := by.Role.Permit(user.ManageUsers); err != nil {
 		return nil, err
