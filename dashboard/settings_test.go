@@ -118,6 +118,17 @@ func TestAPIKeys(t *testing.T) {
 		t.Errorf("create events %+v", es)
 	}
 
+	// A name with markup is shown as text, on the secret page and the list.
+	p = c.post("/dashboard/settings/api-keys", url.Values{"name": {`<img src=x onerror=alert(1)>`}, "scope": {"read"}, "once": {once(t, c.get("/dashboard/settings/api-keys"))}})
+	for _, q := range []page{p, c.get("/dashboard/settings/api-keys")} {
+		if strings.Contains(q.body, "<img") || !strings.Contains(q.body, "&lt;img src=x onerror=alert(1)&gt;") {
+			t.Errorf("%s: the key's name is not escaped", q.path)
+		}
+	}
+	if n := len(e.clients(e.a)); n != 3 {
+		t.Fatalf("%d clients, want 3", n)
+	}
+
 	// Bad input: 400, the form again with what was typed, nothing made.
 	for _, bad := range []url.Values{{"name": {""}, "scope": {"write"}}, {"name": {"X"}, "scope": {"admin"}}, {"name": {strings.Repeat("n", 101)}, "scope": {"read"}}, {"name": {"No once key"}, "scope": {"read"}}} {
 		if bad.Get("name") != "No once key" {
@@ -127,8 +138,8 @@ func TestAPIKeys(t *testing.T) {
 			t.Errorf("create %v: %d, want 400 with an error", bad, p.status)
 		}
 	}
-	if n := len(e.clients(e.a)); n != 2 {
-		t.Errorf("%d clients after bad input, want 2", n)
+	if n := len(e.clients(e.a)); n != 3 {
+		t.Errorf("%d clients after bad input, want 3", n)
 	}
 
 	// Rotate with no overlap: the new secret once, the old refused.
