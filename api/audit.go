@@ -182,10 +182,10 @@ func auditEventOf(e *audit.Event) auditEventView {
 
 // The cursor of a page is the position of its last event: its time and
 // its sequence number.
-func auditCursor(e audit.Event) string { return encodeCursor(e.At, strconv.FormatInt(e.Seq, 10)) }
+func auditCursor(e audit.Event) string { return provider.Cursor(e.At, strconv.FormatInt(e.Seq, 10)) }
 
 func parseCursor(s string) (*store.AuditPosition, error) {
-	at, seq, err := decodeCursor(s, "audit events")
+	at, seq, err := provider.ParseCursor(s, "audit events")
 	if err != nil {
 		return nil, err
 	}
@@ -200,9 +200,9 @@ func parseCursor(s string) (*store.AuditPosition, error) {
 // cursor and the page size.
 func auditFilter(r *http.Request) (store.AuditFilter, error) {
 	q := r.URL.Query()
-	f := store.AuditFilter{Action: q.Get("action"), Target: q.Get("target"), Actor: q.Get("actor"), Outcome: q.Get("outcome"), Limit: defaultPage}
+	f := store.AuditFilter{Action: q.Get("action"), Target: q.Get("target"), Actor: q.Get("actor"), Outcome: q.Get("outcome"), Limit: provider.DefaultPage}
 	var err error
-	if f.Limit, err = pageLimit(q, f.Limit); err != nil {
+	if f.Limit, err = provider.PageLimit(q, f.Limit); err != nil {
 		return f, err
 	}
 	for _, b := range []struct {

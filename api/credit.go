@@ -55,7 +55,7 @@ func (s *Server) handleCreditDecisions(w http.ResponseWriter, r *http.Request) e
 		return kassa.Invalid("outcome", "outcome must be approved, signatory or rejected")
 	}
 	var err error
-	if f.Limit, err = pageLimit(q, f.Limit); err != nil {
+	if f.Limit, err = provider.PageLimit(q, f.Limit); err != nil {
 		return err
 	}
 	page := f

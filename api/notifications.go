@@ -265,16 +265,16 @@ func notificationOf(n *notify.Notification, ds []notify.Delivery) notificationVi
 
 func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Status: q.Get("status"), Limit: defaultPage}
+	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Status: q.Get("status"), Limit: provider.DefaultPage}
 	if f.Status != "" && f.Status != notify.Pending && f.Status != notify.Delivered && f.Status != notify.Failed {
 		return kassa.Invalid("status", "status must be pending, delivered or failed")
 	}
 	var err error
-	if f.Limit, err = pageLimit(q, f.Limit); err != nil {
+	if f.Limit, err = provider.PageLimit(q, f.Limit); err != nil {
 		return err
 	}
 	if c := q.Get("cursor"); c != "" {
-		at, id, err := decodeCursor(c, "notifications")
+		at, id, err := provider.ParseCursor(c, "notifications")
 		if err != nil {
 			return err
 		}
@@ -289,7 +289,7 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, pageOf(ns, limit, func(n notify.Notification) notificationView { return notificationOf(&n, nil) },
-		func(n notify.Notification) string { return encodeCursor(n.CreatedAt, n.ID) }))
+		func(n notify.Notification) string { return provider.Cursor(n.CreatedAt, n.ID) }))
 	return nil
 }
 

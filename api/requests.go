@@ -3,8 +3,6 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"strconv"
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/order"
@@ -154,18 +152,4 @@ type paymentMethodIn struct {
 type authorizeIn struct {
 	Customer      *wire.Customer `json:"customer"`
 	PaymentMethod wire.Str       `json:"paymentMethod"` // invoice (default) or advanceInvoice
-}
-
-// pageLimit is a listing's page size: the query's limit, 1 to 100, or def
-// without one.
-func pageLimit(q url.Values, def int) (int, error) {
-	l := q.Get("limit")
-	if l == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(l)
-	if err != nil || n < 1 || n > 100 {
-		return 0, kassa.Invalid("limit", "limit must be a number from 1 to 100")
-	}
-	return n, nil
 }

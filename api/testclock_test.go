@@ -243,3 +243,25 @@ func TestTestClockCatchUp(t *testing.T) {
 		t.Errorf("%d reminders 31 days on, want 1", reminded)
 	}
 }
+
+// Lists judge "overdue" by the merchant's test clock: an invoice due in
+// 30 days is listed overdue, with its order, once the clock has moved
+// past its due date, and not before.
+func TestTestClockOverdueLists(t *testing.T) { backends(t, testTestClockOverdueLists) }
+
+func testTestClockOverdueLists(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+	e := newEnv(t)
+	id := e.order(cart(line("A", 1, 10000)))
+	e.must(200, request{method: "POST", path: "/v1/orders/" + id + "/capture", body: map[string]any{"orderLines": []any{line("A", 1, 10000)}, "totalCaptureAmount": 10000}})
+	listed := func(path string) bool {
+		t.Helper()
+		return strings.Contains(string(e.must(200, request{method: "GET", path: path}).body), id)
+	}
+	if listed("/v1/orders?overdue=true") || listed("/v1/documents?overdue=true") {
+		t.Fatal("a new invoice is listed overdue")
+	}
+	e.must(200, request{method: "POST", path: "/v1/sandbox/test-clock/advance", body: map[string]any{"seconds": 90 * 24 * 3600}})
+	if !listed("/v1/orders?overdue=true") || !listed("/v1/documents?overdue=true") {
+		t.Error("the invoice is not listed overdue after the clock passed its due date")
+	}
+}

@@ -8,20 +8,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/user"
 )
 
 // listPage is how many orders a page of the orders list shows.
 const listPage = 50
-
-// maxQuery bounds the search text, as GET /v1/orders bounds its q.
-const maxQuery = 100
 
 // listForm is the orders list's search and filters as the form sent
 // them, shown again in the form.
@@ -30,42 +27,19 @@ type listForm struct {
 	Overdue             bool
 }
 
-// statusOptions are the status filter's choices, in the order shown.
-var statusOptions = []string{order.StatusPaymentPending, order.StatusPaymentConfirmed, order.StatusOrderCaptured, order.StatusOrderRefunded, order.StatusOrderCancelled}
-
 // option is a choice of a select.
 type option struct{ Value, Text string }
 
-// listFilter reads the orders list's query into a store filter: the
-// same read GET /v1/orders makes. A bad value is refused, invalid.
-func listFilter(q url.Values, now time.Time) (listForm, store.OrderFilter, error) {
-	form := listForm{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Currency: q.Get("currency"), Overdue: q.Get("overdue") == "on"}
-	f := store.OrderFilter{Query: form.Q, Overdue: form.Overdue, Now: now, Limit: listPage + 1}
-	if len([]rune(form.Q)) > maxQuery {
-		return form, f, kassa.Invalid("q", "The search is longer than %d characters.", maxQuery)
+// listFilter reads the orders list's query into a store filter, as
+// GET /v1/orders reads its own (provider.OrderFilterOf, provider.PageOf).
+func listFilter(q url.Values) (listForm, store.OrderFilter, error) {
+	form := listForm{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Currency: q.Get("currency"), Overdue: q.Get("overdue") == "true"}
+	f, err := provider.OrderFilterOf(q)
+	if err == nil {
+		_, f.After, err = provider.PageOf(q, "orders")
 	}
-	if form.Status != "" {
-		if _, ok := statusText[form.Status]; !ok {
-			return form, f, kassa.Invalid("status", "Choose a status from the list.")
-		}
-		f.Statuses = []string{form.Status}
-	}
-	if form.Currency != "" {
-		c, err := money.ParseCurrency(strings.ToUpper(form.Currency))
-		if err != nil {
-			return form, f, err
-		}
-		f.Currency = string(c)
-	}
-	if a := q.Get("after"); a != "" {
-		at, id, ok := strings.Cut(a, ".")
-		us, err := strconv.ParseInt(at, 10, 64)
-		if !ok || err != nil || id == "" {
-			return form, f, kassa.Invalid("after", "This link to the next page is broken. Start from the first page.")
-		}
-		f.After = &store.ListPosition{CreatedAt: time.UnixMicro(us).UTC(), ID: id}
-	}
-	return form, f, nil
+	f.Limit = listPage + 1
+	return form, f, err
 }
 
 // nextLink is the link to the page after o, the last shown, with the
@@ -77,7 +51,7 @@ func nextLink(q url.Values, o *order.Order) string {
 			next.Set(k, v)
 		}
 	}
-	next.Set("after", strconv.FormatInt(o.CreatedAt.UnixMicro(), 10)+"."+o.ID)
+	next.Set("cursor", provider.Cursor(o.CreatedAt, o.ID))
 	return "/dashboard/orders?" + next.Encode()
 }
 
@@ -100,13 +74,13 @@ func (s *Server) viewer(w http.ResponseWriter, r *http.Request, title string) (p
 
 func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 	p, err := s.viewer(w, r, "Orders")
-	p.Statuses = make([]option, 0, len(statusOptions))
-	for _, st := range statusOptions {
+	p.Statuses = make([]option, 0, len(provider.OrderStatuses))
+	for _, st := range provider.OrderStatuses {
 		p.Statuses = append(p.Statuses, option{st, statusText[st]})
 	}
 	var f store.OrderFilter
 	if err == nil {
-		p.Form, f, err = listFilter(r.URL.Query(), s.app.Now())
+		p.Form, f, err = listFilter(r.URL.Query())
 	}
 	if err != nil {
 		s.fail(w, r, "orders", p, err)
@@ -115,7 +89,7 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var os []*order.Order
 	err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
-		os, err = tx.Orders(ctx, p.User.MerchantID, f)
+		os, err = s.app.Orders(ctx, tx, p.User.MerchantID, f)
 		return err
 	})
 	if err != nil {

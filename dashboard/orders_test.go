@@ -38,10 +38,10 @@ func TestOrdersList(t *testing.T) {
 	if p = c.get("/dashboard/orders?status=paymentConfirmed&currency=sek"); !strings.Contains(p.body, e.aOrder) || !strings.Contains(p.body, otherID) {
 		t.Errorf("SEK orders ready to capture: %d, want both orders", p.status)
 	}
-	if p = c.get("/dashboard/orders?currency=EUR&overdue=on"); !strings.Contains(p.body, `id="no-orders"`) {
+	if p = c.get("/dashboard/orders?currency=EUR&overdue=true"); !strings.Contains(p.body, `id="no-orders"`) {
 		t.Errorf("overdue EUR orders: want none, got %d", p.status)
 	}
-	for _, bad := range []string{"status=nonsense", "currency=kronor", "after=yesterday", "q=" + strings.Repeat("x", 101)} {
+	for _, bad := range []string{"status=nonsense", "currency=kronor", "cursor=yesterday", "q=" + strings.Repeat("x", 101)} {
 		if p = c.get("/dashboard/orders?" + bad); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="error"`) || strings.Contains(p.body, e.aOrder) {
 			t.Errorf("%s: %d, want 400 with an error and no orders", bad, p.status)
 		}
