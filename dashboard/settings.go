@@ -450,29 +450,13 @@ type auditView struct {
 	Next   string
 }
 
-// maxAuditFilter bounds a filter's text; the store matches it exactly.
-const maxAuditFilter = 200
-
-// auditFilter reads the audit log's query into the store's filter: the
-// read GET /v1/audit-events makes.
+// auditFilter reads the audit log's query into the store's filter, as
+// GET /v1/audit-events reads its own (provider.AuditFilterOf).
 func auditFilter(q url.Values) (auditForm, store.AuditFilter, error) {
-	form := auditForm{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")), Target: strings.TrimSpace(q.Get("target"))}
-	f := store.AuditFilter{Actor: form.Actor, Action: form.Action, Target: form.Target, Limit: auditPage + 1}
-	for _, v := range []struct{ name, text string }{{"actor", form.Actor}, {"action", form.Action}, {"target", form.Target}} {
-		if len(v.text) > maxAuditFilter {
-			return form, f, kassa.Invalid(v.name, "The %s is longer than %d characters.", v.name, maxAuditFilter)
-		}
-	}
-	if a := q.Get("after"); a != "" {
-		at, seq, ok := strings.Cut(a, ".")
-		us, err1 := strconv.ParseInt(at, 10, 64)
-		n, err2 := strconv.ParseInt(seq, 10, 64)
-		if !ok || err1 != nil || err2 != nil {
-			return form, f, kassa.Invalid("after", "This link to the next page is broken. Start from the first page.")
-		}
-		f.After = &store.AuditPosition{At: time.UnixMicro(us).UTC(), Seq: n}
-	}
-	return form, f, nil
+	form := auditForm{Actor: q.Get("actor"), Action: q.Get("action"), Target: q.Get("target")}
+	f, err := provider.AuditFilterOf(q)
+	f.Limit = auditPage + 1
+	return form, f, err
 }
 
 func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
@@ -500,13 +484,13 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	if len(es) > auditPage {
 		es = es[:auditPage]
 		last := es[auditPage-1]
-		next := url.Values{}
-		for k, val := range map[string]string{"actor": v.Form.Actor, "action": v.Form.Action, "target": v.Form.Target} {
-			if val != "" {
+		next, q := url.Values{}, r.URL.Query()
+		for _, k := range []string{"actor", "action", "target", "outcome", "from", "to"} {
+			if val := q.Get(k); val != "" {
 				next.Set(k, val)
 			}
 		}
-		next.Set("after", strconv.FormatInt(last.At.UnixMicro(), 10)+"."+strconv.FormatInt(last.Seq, 10))
+		next.Set("cursor", provider.AuditCursor(last))
 		v.Next = auditPath + "?" + next.Encode()
 	}
 	for _, e := range es {

@@ -393,7 +393,10 @@ func TestAuditLog(t *testing.T) {
 	if p = c.get("/dashboard/settings/audit?target=or_c&actor=cl_test"); strings.Count(p.body, "<td>test action") != 3 {
 		t.Errorf("by target and actor: %d events, want 3", strings.Count(p.body, "<td>test action"))
 	}
-	if p = c.get("/dashboard/settings/audit?after=yesterday"); p.status != http.StatusBadRequest || strings.Contains(p.body, "<td>test action") {
+	if p = c.get("/dashboard/settings/audit?from=yesterday"); p.status != http.StatusBadRequest {
+		t.Errorf("a bad from: %d", p.status)
+	}
+	if p = c.get("/dashboard/settings/audit?cursor=yesterday"); p.status != http.StatusBadRequest || strings.Contains(p.body, "<td>test action") {
 		t.Errorf("broken page link: %d", p.status)
 	}
 }
