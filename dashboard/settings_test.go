@@ -328,27 +328,29 @@ func TestUsersAndRoles(t *testing.T) {
 		t.Errorf("remove events %+v", es)
 	}
 
-	// Support: sees the users, changes nothing.
-	sc := e.signedIn("support@a.example", user.Support)
-	if p := sc.get("/dashboard/settings/users"); p.status != 200 || strings.Contains(p.body, `id="invite"`) || !strings.Contains(p.body, e.aOwner.Email) {
-		t.Errorf("support's users page: %d", p.status)
-	}
-	if p := sc.get("/dashboard/settings/users/" + admin.ID); p.status != http.StatusForbidden {
-		t.Errorf("support opens a user's page: %d", p.status)
-	}
-	before := e.users(e.a)
-	for path, form := range map[string]url.Values{
-		"/dashboard/settings/users":                         {"email": {"s2@a.example"}, "role": {"support"}},
-		"/dashboard/settings/users/" + admin.ID + "/role":   {"role": {"support"}},
-		"/dashboard/settings/users/" + admin.ID + "/remove": {},
-	} {
-		form.Set("once", "made-up")
-		if p := sc.post(path, form); p.status != http.StatusForbidden {
-			t.Errorf("support POST %s: %d, want 403", path, p.status)
+	// Support and finance: see the users, change nothing.
+	for _, role := range []user.Role{user.Support, user.Finance} {
+		sc := e.signedIn("new-"+string(role)+"@a.example", role)
+		if p := sc.get("/dashboard/settings/users"); p.status != 200 || strings.Contains(p.body, `id="invite"`) || !strings.Contains(p.body, e.aOwner.Email) {
+			t.Errorf("%s's users page: %d", role, p.status)
 		}
-	}
-	if after := e.users(e.a); len(after) != len(before) || after[admin.Email] != user.Admin {
-		t.Errorf("support's refused forms changed the users: %v", after)
+		if p := sc.get("/dashboard/settings/users/" + admin.ID); p.status != http.StatusForbidden {
+			t.Errorf("%s opens a user's page: %d", role, p.status)
+		}
+		before := e.users(e.a)
+		for path, form := range map[string]url.Values{
+			"/dashboard/settings/users":                         {"email": {"s2@a.example"}, "role": {"support"}},
+			"/dashboard/settings/users/" + admin.ID + "/role":   {"role": {"support"}},
+			"/dashboard/settings/users/" + admin.ID + "/remove": {},
+		} {
+			form.Set("once", "made-up")
+			if p := sc.post(path, form); p.status != http.StatusForbidden {
+				t.Errorf("%s POST %s: %d, want 403", role, path, p.status)
+			}
+		}
+		if after := e.users(e.a); len(after) != len(before) || after[admin.Email] != user.Admin {
+			t.Errorf("%s's refused forms changed the users: %v", role, after)
+		}
 	}
 
 	// Another merchant's user: not found, and unchanged.
