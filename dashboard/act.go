@@ -59,7 +59,7 @@ type actDone struct{ Done, Notice string }
 // missing or used for another form, or the change's own error. Nothing
 // is changed when it returns an error; the refusal is in the audit log.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, c change) error {
-	done, _, err := s.apply(r, &c)
+	done, _, err := s.apply(r, &c, http.StatusSeeOther)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, c change) error {
 // the notice as act sends it. c is a pointer so that Run may name its
 // Target.
 func (s *Server) actShow(w http.ResponseWriter, r *http.Request, c *change, show func()) error {
-	done, replay, err := s.apply(r, c)
+	done, replay, err := s.apply(r, c, http.StatusOK)
 	if err != nil {
 		return err
 	}
@@ -89,10 +89,11 @@ func (s *Server) actShow(w http.ResponseWriter, r *http.Request, c *change, show
 }
 
 // apply is act's change: it checks the role and the once key and runs c
-// with its audit event and the once key's claim in one transaction, or,
-// for a once key already used by the same form, records the replay and
-// returns the first answer, replay true.
-func (s *Server) apply(r *http.Request, c *change) (done actDone, replay bool, err error) {
+// with its audit event (answered with status) and the once key's claim in
+// one transaction, or, for a once key already used by the same form,
+// records the replay (a redirect) and returns the first answer, replay
+// true.
+func (s *Server) apply(r *http.Request, c *change, status int) (done actDone, replay bool, err error) {
 	ctx, u := r.Context(), current(r.Context())
 	once := r.PostFormValue(onceField)
 	err = u.Role.Permit(c.Need)
@@ -123,12 +124,12 @@ func (s *Server) apply(r *http.Request, c *change) (done actDone, replay bool, e
 				return err
 			}
 			done.Notice = strings.ReplaceAll(done.Notice, "\n", " ") // the record's lines
-			if err := s.app.Audit(ctx, tx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: http.StatusSeeOther}); err != nil {
+			if err := s.app.Audit(ctx, tx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: status}); err != nil {
 				return err
 			}
 			return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
 				MerchantID: u.MerchantID, Key: onceKey(once), Fingerprint: fp,
-				Status: http.StatusSeeOther, Body: []byte(done.Done + "\n" + done.Notice + "\n" + c.Target), CreatedAt: s.app.Now(),
+				Status: status, Body: []byte(done.Done + "\n" + done.Notice + "\n" + c.Target), CreatedAt: s.app.Now(),
 			})
 		})
 	}

@@ -114,7 +114,7 @@ func TestAPIKeys(t *testing.T) {
 		t.Errorf("%d clients after a create and its replay, want 2", n)
 	}
 	es := e.events("POST /dashboard/settings/api-keys")
-	if len(es) != 2 || es[0].Target != id || es[1].Target != id || !es[0].Replay || es[0].Actor != provider.ActorOfUser(e.aOwner) {
+	if len(es) != 2 || es[0].Target != id || es[1].Target != id || !es[0].Replay || es[0].Status != http.StatusSeeOther || es[1].Status != http.StatusOK || es[0].Actor != provider.ActorOfUser(e.aOwner) {
 		t.Errorf("create events %+v", es)
 	}
 
