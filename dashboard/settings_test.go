@@ -101,6 +101,9 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatalf("create: %d at %s\n%s", p.status, p.path, p.body)
 	}
 	id, secret := im[1], sm[1]
+	if cc := p.resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("the secret's page may be cached: Cache-Control %q", cc)
+	}
 	if tok, err := e.app.IssueToken(t.Context(), id, secret); err != nil || tok.Scope != merchant.ScopeRead {
 		t.Errorf("the shown secret: %+v, %v", tok, err)
 	}
