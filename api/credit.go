@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/risk"
 	"github.com/kassa-pay/kassa/session"
@@ -55,7 +56,7 @@ func (s *Server) handleCreditDecisions(w http.ResponseWriter, r *http.Request) e
 		return kassa.Invalid("outcome", "outcome must be approved, signatory or rejected")
 	}
 	var err error
-	if f.Limit, err = provider.PageLimit(q, f.Limit); err != nil {
+	if f.Limit, err = list.Limit(q, f.Limit); err != nil {
 		return err
 	}
 	page := f

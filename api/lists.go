@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa/invoice"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
@@ -72,7 +73,7 @@ func orderSummaryOf(o *order.Order) orderSummary {
 	}
 }
 
-func orderCursor(o *order.Order) string { return provider.Cursor(o.CreatedAt, o.ID) }
+func orderCursor(o *order.Order) string { return list.Cursor(o.CreatedAt, o.ID) }
 
 // handleOrderList lists the merchant's orders, newest first, filtered
 // and searched, a page at a time.
@@ -82,7 +83,7 @@ func (s *Server) handleOrderList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if f.Limit, f.After, err = provider.PageOf(q, "orders"); err != nil {
+	if f.Limit, f.After, err = list.Page(q, "orders"); err != nil {
 		return err
 	}
 	limit := f.Limit
@@ -198,7 +199,7 @@ func (s *Server) handleDocumentList(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if f.Limit, f.After, err = provider.PageOf(q, "documents"); err != nil {
+	if f.Limit, f.After, err = list.Page(q, "documents"); err != nil {
 		return err
 	}
 	limit := f.Limit
@@ -210,7 +211,7 @@ func (s *Server) handleDocumentList(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, pageOf(docs, limit, documentSummaryOf,
-		func(d store.ListedDocument) string { return provider.Cursor(d.CreatedAt, d.ID) }))
+		func(d store.ListedDocument) string { return list.Cursor(d.CreatedAt, d.ID) }))
 	return nil
 }
 
@@ -237,7 +238,7 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if f.Limit, f.After, err = provider.PageOf(q, "payment sessions"); err != nil {
+	if f.Limit, f.After, err = list.Page(q, "payment sessions"); err != nil {
 		return err
 	}
 	limit := f.Limit
@@ -264,6 +265,6 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error
 		}
 		return v
 	}
-	wire.WriteJSON(w, http.StatusOK, pageOf(ss, limit, view, func(ps *session.Session) string { return provider.Cursor(ps.CreatedAt, ps.ID) }))
+	wire.WriteJSON(w, http.StatusOK, pageOf(ss, limit, view, func(ps *session.Session) string { return list.Cursor(ps.CreatedAt, ps.ID) }))
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/seal"
@@ -265,16 +266,16 @@ func notificationOf(n *notify.Notification, ds []notify.Delivery) notificationVi
 
 func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Status: q.Get("status"), Limit: provider.DefaultPage}
+	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Status: q.Get("status"), Limit: list.DefaultPage}
 	if f.Status != "" && f.Status != notify.Pending && f.Status != notify.Delivered && f.Status != notify.Failed {
 		return kassa.Invalid("status", "status must be pending, delivered or failed")
 	}
 	var err error
-	if f.Limit, err = provider.PageLimit(q, f.Limit); err != nil {
+	if f.Limit, err = list.Limit(q, f.Limit); err != nil {
 		return err
 	}
 	if c := q.Get("cursor"); c != "" {
-		at, id, err := provider.ParseCursor(c, "notifications")
+		at, id, err := list.ParseCursor(c, "notifications")
 		if err != nil {
 			return err
 		}
@@ -289,7 +290,7 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	wire.WriteJSON(w, http.StatusOK, pageOf(ns, limit, func(n notify.Notification) notificationView { return notificationOf(&n, nil) },
-		func(n notify.Notification) string { return provider.Cursor(n.CreatedAt, n.ID) }))
+		func(n notify.Notification) string { return list.Cursor(n.CreatedAt, n.ID) }))
 	return nil
 }
 

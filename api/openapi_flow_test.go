@@ -262,7 +262,8 @@ func TestOpenAPIFlow(t *testing.T) {
 func pmFlow(t *testing.T, e *env) {
 	col := idOf(t, e.must(201, request{method: "POST", path: pm + "/collections", body: map[string]any{"currency": "SEK", "amount": 500000, "metadata": map[string]any{"cart": "c1"}}}))
 	e.must(200, request{method: "GET", path: pm + "/providers"})
-	e.must(200, request{method: "GET", path: pm + "/collections?limit=10"})
+	e.must(200, request{method: "GET", path: pm + "/collections?limit=10&status=not_paid,authorized&currency=sek"})
+	e.must(200, request{method: "GET", path: pm + "/collections?after=" + col})
 	e.must(200, request{method: "POST", path: pm + "/collections/" + col, body: map[string]any{"amount": 600000}})
 	e.must(400, request{method: "POST", path: pm + "/collections/" + col, body: map[string]any{"currency": "EUR"}, header: invalidRequest})
 	ses := idOf(t, e.must(201, request{method: "POST", path: pm + "/collections/" + col + "/sessions", body: map[string]any{"providerId": "pp_system_default", "amount": 500000}}))

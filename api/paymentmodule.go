@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/store"
@@ -221,23 +221,38 @@ func (s *Server) handlePMCollectionCreate(w http.ResponseWriter, r *http.Request
 	})
 }
 
+// collectionList is a page of collections: the lists' shape
+// (docs/api-reference.md, Lists) and, for the clients from before it,
+// the same collections as "collections".
+type collectionList struct {
+	Data        []*payment.Collection `json:"data"`
+	NextCursor  string                `json:"nextCursor,omitempty"`
+	Collections []*payment.Collection `json:"collections"`
+}
+
+// handlePMCollectionList lists the merchant's collections, newest first,
+// by status and currency, a page at a time. ?after= (a collection's ID,
+// as clients from before the cursor send it) continues after that
+// collection.
 func (s *Server) handlePMCollectionList(w http.ResponseWriter, r *http.Request) error {
-	limit := 15
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 100 {
-			return kassa.Invalid("limit", "limit must be between 1 and 100")
-		}
-		limit = n
-	}
-	list, err := s.payments.Collections(r.Context(), principal(r).MerchantID, r.URL.Query().Get("after"), limit)
+	q := r.URL.Query()
+	f, err := paymod.CollectionFilterOf(q)
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []*payment.Collection{}
+	after := q.Get("after")
+	if after != "" && f.After != nil {
+		return kassa.Invalid("after", "send cursor or after, not both")
 	}
-	wire.WriteJSON(w, http.StatusOK, map[string]any{"collections": list})
+	limit := f.Limit
+	f.Limit++
+	cs, err := s.payments.Collections(r.Context(), principal(r).MerchantID, after, f)
+	if err != nil {
+		return err
+	}
+	p := pageOf(cs, limit, func(c *payment.Collection) *payment.Collection { return c },
+		func(c *payment.Collection) string { return list.Cursor(c.CreatedAt, c.ID) })
+	wire.WriteJSON(w, http.StatusOK, collectionList{Data: p.Data, NextCursor: p.NextCursor, Collections: p.Data})
 	return nil
 }
 

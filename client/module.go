@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -136,22 +137,45 @@ func (c *Client) CreateCollection(ctx context.Context, p CollectionParams, opts 
 	return &out, err
 }
 
-// CollectionListParams page through the collections, newest first.
+// CollectionListParams page through the collections, newest first;
+// empty fields match all.
 type CollectionListParams struct {
-	After string // the last collection ID of the page before
-	Limit int    // 1 to 100; 0: 15
+	Statuses []string // not_paid, awaiting, authorized, partially_authorized, completed, canceled
+	Currency string
+	Cursor   string // a page's NextCursor
+	After    string // the last collection ID of the page before, for servers from before the cursor
+	Limit    int    // 1 to 100; 0: 50
 }
 
-// ListCollections lists the merchant's collections.
-func (c *Client) ListCollections(ctx context.Context, p CollectionListParams) ([]Collection, error) {
+// CollectionPage is a page of collections, newest first.
+type CollectionPage struct {
+	Data       []Collection `json:"data"`
+	NextCursor string       `json:"nextCursor,omitempty"` // none on the last page
+	// Collections is Data again, as servers from before the cursor
+	// answered.
+	Collections []Collection `json:"collections"`
+}
+
+// ListCollectionPage reads a page of the merchant's collections.
+func (c *Client) ListCollectionPage(ctx context.Context, p CollectionListParams) (*CollectionPage, error) {
 	q := url.Values{}
+	set(q, "status", strings.Join(p.Statuses, ","))
+	set(q, "currency", p.Currency)
+	set(q, "cursor", p.Cursor)
 	set(q, "after", p.After)
 	setInt(q, "limit", p.Limit)
-	var out struct {
-		Collections []Collection `json:"collections"`
+	var page CollectionPage
+	_, err := c.send(ctx, &request{method: http.MethodGet, path: modulePath + "/collections", query: q}, &page, nil)
+	if page.Data == nil {
+		page.Data = page.Collections
 	}
-	_, err := c.send(ctx, &request{method: http.MethodGet, path: modulePath + "/collections", query: q}, &out, nil)
-	return out.Collections, err
+	return &page, err
+}
+
+// ListCollections lists the merchant's collections: a page's.
+func (c *Client) ListCollections(ctx context.Context, p CollectionListParams) ([]Collection, error) {
+	page, err := c.ListCollectionPage(ctx, p)
+	return page.Data, err
 }
 
 // GetCollection reads a collection with its sessions and payments.

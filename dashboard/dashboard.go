@@ -25,6 +25,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/user"
 	"github.com/kassa-pay/kassa/wire"
@@ -44,18 +45,23 @@ type Config struct {
 	// it is plain http on a loopback address (a sandbox on a laptop),
 	// where a browser would not send them back.
 	PublicURL string
+	// Payments is the payment module, whose collections the module pages
+	// show and whose payments they capture, refund and cancel; nil: those
+	// pages answer not found.
+	Payments *paymod.Service
 }
 
 // Server serves the dashboard over the provider.
 type Server struct {
-	log    *slog.Logger
-	app    *provider.Service
-	secure bool
+	log      *slog.Logger
+	app      *provider.Service
+	payments *paymod.Service // nil without the payment module
+	secure   bool
 }
 
 // New serves the dashboard over app.
 func New(log *slog.Logger, cfg Config, app *provider.Service) *Server {
-	return &Server{log: log, app: app, secure: secureURL(cfg.PublicURL)}
+	return &Server{log: log, app: app, payments: cfg.Payments, secure: secureURL(cfg.PublicURL)}
 }
 
 // secureURL says whether cookies for raw must be Secure: all but plain
@@ -96,6 +102,14 @@ func (s *Server) AddRoutes(m interface {
 	m.HandleFunc("GET /dashboard/two-step", s.signedIn(s.handleTwoStep))
 	m.HandleFunc("POST /dashboard/two-step/begin", s.form(s.signedIn(s.handleTwoStepBegin)))
 	m.HandleFunc("POST /dashboard/two-step/confirm", s.form(s.signedIn(s.handleTwoStepConfirm)))
+	// The payment module (module.go): collections, a collection's page,
+	// and capturing, refunding and cancelling its payments.
+	m.HandleFunc("GET /dashboard/module", s.signedIn(s.handleModule))
+	m.HandleFunc("GET /dashboard/module/collections/{id}", s.signedIn(s.handleCollection))
+	for _, k := range moduleMoves {
+		m.HandleFunc("GET /dashboard/module/payments/{id}/"+k.kind, s.signedIn(s.handleMovePage(k)))
+		m.HandleFunc("POST /dashboard/module/payments/{id}/"+k.kind, s.form(s.signedIn(s.handleMove(k))))
+	}
 	// Settings: API keys, users and roles, the audit log, the credit
 	// policy and the invoice settings (settings.go).
 	m.HandleFunc("GET /dashboard/settings", s.signedIn(s.handleSettings))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
@@ -36,23 +37,23 @@ func listFilter(q url.Values) (listForm, store.OrderFilter, error) {
 	form := listForm{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Currency: q.Get("currency"), Overdue: q.Get("overdue") == "true"}
 	f, err := provider.OrderFilterOf(q)
 	if err == nil {
-		_, f.After, err = provider.PageOf(q, "orders")
+		_, f.After, err = list.Page(q, "orders")
 	}
 	f.Limit = listPage + 1
 	return form, f, err
 }
 
-// nextLink is the link to the page after o, the last shown, with the
-// same search and filters.
-func nextLink(q url.Values, o *order.Order) string {
+// nextLink is the link to the list at path after its item at t with
+// key, the last shown, with the same search and filters as q.
+func nextLink(path string, q url.Values, t time.Time, key string) string {
 	next := url.Values{}
-	for _, k := range []string{"q", "status", "currency", "overdue"} {
-		if v := q.Get(k); v != "" {
-			next.Set(k, v)
+	for k, v := range q {
+		if k != "cursor" && len(v) > 0 && v[0] != "" {
+			next[k] = v
 		}
 	}
-	next.Set("cursor", provider.Cursor(o.CreatedAt, o.ID))
-	return "/dashboard/orders?" + next.Encode()
+	next.Set("cursor", list.Cursor(t, key))
+	return path + "?" + next.Encode()
 }
 
 // viewer is the signed-in user's page, with the merchant's name, or an
@@ -98,7 +99,7 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(os) > listPage {
 		os = os[:listPage]
-		p.Next = nextLink(r.URL.Query(), os[listPage-1])
+		p.Next = nextLink("/dashboard/orders", r.URL.Query(), os[listPage-1].CreatedAt, os[listPage-1].ID)
 	}
 	for _, o := range os {
 		p.Orders = append(p.Orders, rowOf(o))

@@ -206,13 +206,24 @@ func (s *Service) Collection(ctx context.Context, merchantID, id string) (*Colle
 	return &v, err
 }
 
-// Collections lists a merchant's collections, limit at a time after the
-// ID after.
-func (s *Service) Collections(ctx context.Context, merchantID, after string, limit int) ([]*payment.Collection, error) {
+// Collections lists up to f.Limit of a merchant's collections that match
+// f, newest first. afterID, if not "", continues after that collection
+// (f.After is then its place): an ID that is not one of the merchant's
+// collections is EInvalid.
+func (s *Service) Collections(ctx context.Context, merchantID, afterID string, f store.CollectionFilter) ([]*payment.Collection, error) {
 	var out []*payment.Collection
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
+		if afterID != "" {
+			c, err := tx.PaymentCollection(ctx, merchantID, afterID)
+			if kassa.ErrorCode(err) == kassa.ENotFound {
+				return kassa.Invalid("after", "after must be the ID of one of your payment collections")
+			} else if err != nil {
+				return err
+			}
+			f.After = &store.ListPosition{CreatedAt: c.CreatedAt, ID: c.ID}
+		}
 		var err error
-		out, err = tx.PaymentCollections(ctx, merchantID, after, limit)
+		out, err = tx.PaymentCollections(ctx, merchantID, f)
 		return err
 	})
 	return out, err

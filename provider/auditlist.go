@@ -7,6 +7,7 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/audit"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/store"
 )
 
@@ -16,15 +17,15 @@ import (
 // last event: its time and its sequence number.
 
 // AuditCursor is the cursor of a listing's event e.
-func AuditCursor(e audit.Event) string { return Cursor(e.At, strconv.FormatInt(e.Seq, 10)) }
+func AuditCursor(e audit.Event) string { return list.Cursor(e.At, strconv.FormatInt(e.Seq, 10)) }
 
 // AuditFilterOf reads an audit listing's query: action, target, actor
 // and outcome (each a whole value), from and to (RFC 3339), cursor and
-// limit (DefaultPage when absent).
+// limit (list.DefaultPage when absent).
 func AuditFilterOf(q url.Values) (store.AuditFilter, error) {
-	f := store.AuditFilter{Action: q.Get("action"), Target: q.Get("target"), Actor: q.Get("actor"), Outcome: q.Get("outcome"), Limit: DefaultPage}
+	f := store.AuditFilter{Action: q.Get("action"), Target: q.Get("target"), Actor: q.Get("actor"), Outcome: q.Get("outcome"), Limit: list.DefaultPage}
 	var err error
-	if f.Limit, err = PageLimit(q, f.Limit); err != nil {
+	if f.Limit, err = list.Limit(q, f.Limit); err != nil {
 		return f, err
 	}
 	for _, b := range []struct {
@@ -45,7 +46,7 @@ func AuditFilterOf(q url.Values) (store.AuditFilter, error) {
 		return f, kassa.Invalid("to", "to must be later than from")
 	}
 	if c := q.Get("cursor"); c != "" {
-		at, seq, err := ParseCursor(c, "audit events")
+		at, seq, err := list.ParseCursor(c, "audit events")
 		if err != nil {
 			return f, err
 		}

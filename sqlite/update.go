@@ -118,6 +118,10 @@ func (db *DB) commit(batch []*request) {
 	if err == nil {
 		db.batches.Add(1)
 		db.batched.Add(int64(len(batch)))
+		select {
+		case db.committed <- struct{}{}:
+		default: // a checkpoint is already due
+		}
 	}
 	db.writes.prepare(ctx) // the connection is free again
 	for _, r := range batch {

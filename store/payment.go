@@ -23,9 +23,10 @@ type PaymentReader interface {
 	// collection's lock is taken, and a backend sends the three reads
 	// together.
 	PaymentCollectionRecords(ctx context.Context, merchantID, id string) (*payment.Collection, []*payment.Session, []*payment.Payment, error)
-	// PaymentCollections lists up to limit of the merchant's collections
-	// with IDs after after ("" for the first page), by ID.
-	PaymentCollections(ctx context.Context, merchantID, after string, limit int) ([]*payment.Collection, error)
+	// PaymentCollections lists up to f.Limit of the merchant's
+	// collections that match f, newest first (by creation time, then by
+	// ID, the greater first).
+	PaymentCollections(ctx context.Context, merchantID string, f CollectionFilter) ([]*payment.Collection, error)
 	PaymentSession(ctx context.Context, merchantID, id string) (*payment.Session, error)
 	// PaymentSessionByRef finds a session by its provider's reference.
 	PaymentSessionByRef(ctx context.Context, providerID, ref string) (*payment.Session, error)
@@ -39,6 +40,17 @@ type PaymentReader interface {
 	// until the transaction ends: transactions that read an event in order
 	// to record it take turns, and the second sees the first's record.
 	ProviderEvent(ctx context.Context, providerID, eventID string) (*ProviderEvent, error)
+}
+
+// CollectionFilter selects a merchant's payment-module collections;
+// empty fields match all.
+type CollectionFilter struct {
+	Statuses []string // payment.NotPaid, payment.Awaiting, …
+	Currency string
+	// After continues a listing: only the collections that come after
+	// this position in the listing's order. Nil starts at the newest.
+	After *ListPosition
+	Limit int
 }
 
 // PaymentWriter writes them. Updates save a record whose Version is one

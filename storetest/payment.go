@@ -93,12 +93,11 @@ func testPaymentRoundTrip(f *fixture) {
 			return nil
 		})
 	}
-	list := mustRead(f, func(tx store.ReadTx) ([]*payment.Collection, error) { return tx.PaymentCollections(ctx, mid, "", 10) })
+	list := mustRead(f, func(tx store.ReadTx) ([]*payment.Collection, error) {
+		return tx.PaymentCollections(ctx, mid, store.CollectionFilter{Limit: 10})
+	})
 	if len(list) != 1 || list[0].ID != c.ID {
 		t.Errorf("PaymentCollections = %v", list)
-	}
-	if rest := mustRead(f, func(tx store.ReadTx) ([]*payment.Collection, error) { return tx.PaymentCollections(ctx, mid, c.ID, 10) }); len(rest) != 0 {
-		t.Errorf("PaymentCollections after the last = %v", rest)
 	}
 
 	// Another merchant sees none of it.
@@ -116,6 +115,89 @@ func testPaymentRoundTrip(f *fixture) {
 	}
 	if got := mustRead(f, func(tx store.ReadTx) ([]*payment.Payment, error) { return tx.PaymentsOf(ctx, other, c.ID) }); len(got) != 0 {
 		t.Errorf("PaymentsOf another merchant's collection = %v", got)
+	}
+}
+
+// PaymentCollections lists a merchant's collections newest first, ties
+// by ID, by status (as the latest save left it) and currency.
+func testCollectionList(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m, other := f.createMerchant(), f.createMerchant()
+	start := f.now
+	var cs []*payment.Collection // oldest first; the last two tie on time
+	for i, at := range []time.Duration{0, time.Second, 2 * time.Second, 2 * time.Second} {
+		env := payment.Env{Now: start.Add(at), IDs: f.ids}
+		cur := "SEK"
+		if i == 2 {
+			cur = "EUR"
+		}
+		c, err := payment.NewCollection(env, m, cur, 1000, nil)
+		f.ok("NewCollection", err)
+		cs = append(cs, c)
+	}
+	oc, err := payment.NewCollection(payment.Env{Now: start, IDs: f.ids}, other, "SEK", 1000, nil)
+	f.ok("NewCollection", err)
+	f.mustUpdate(func(tx store.Tx) error {
+		for _, c := range append(cs[:4:4], oc) {
+			if err := tx.CreatePaymentCollection(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// Canceled after it was saved: UpdatePaymentCollection writes the
+	// status too.
+	canceled, err := cs[1].Cancel(payment.Env{Now: start.Add(3 * time.Second), IDs: f.ids}, nil)
+	f.ok("Cancel", err)
+	f.mustUpdate(func(tx store.Tx) error { return tx.UpdatePaymentCollection(ctx, canceled) })
+
+	newest := []string{cs[3].ID, cs[2].ID}
+	if cs[2].ID > cs[3].ID {
+		newest = []string{cs[2].ID, cs[3].ID}
+	}
+	all := append(newest, cs[1].ID, cs[0].ID)
+	list := func(flt store.CollectionFilter) (ids []string) {
+		if flt.Limit == 0 {
+			flt.Limit = 10
+		}
+		for _, c := range mustRead(f, func(tx store.ReadTx) ([]*payment.Collection, error) { return tx.PaymentCollections(ctx, m, flt) }) {
+			ids = append(ids, c.ID)
+		}
+		return ids
+	}
+	tied := start.Add(2 * time.Second)
+	tests := []struct {
+		name string
+		flt  store.CollectionFilter
+		want []string
+	}{
+		{"all", store.CollectionFilter{}, all},
+		{"limit", store.CollectionFilter{Limit: 1}, all[:1]},
+		{"after the first", store.CollectionFilter{After: &store.ListPosition{CreatedAt: tied, ID: all[0]}}, all[1:]},
+		{"after the second", store.CollectionFilter{After: &store.ListPosition{CreatedAt: tied, ID: all[1]}}, all[2:]},
+		{"after the last", store.CollectionFilter{After: &store.ListPosition{CreatedAt: start, ID: all[3]}}, nil},
+		{"canceled", store.CollectionFilter{Statuses: []string{payment.Canceled}}, []string{cs[1].ID}},
+		{"not paid", store.CollectionFilter{Statuses: []string{payment.NotPaid}}, []string{newest[0], newest[1], cs[0].ID}},
+		{"canceled or not paid", store.CollectionFilter{Statuses: []string{payment.Canceled, payment.NotPaid}}, all},
+		{"completed", store.CollectionFilter{Statuses: []string{payment.Completed}}, nil},
+		{"EUR", store.CollectionFilter{Currency: "EUR"}, []string{cs[2].ID}},
+		{"SEK, not paid", store.CollectionFilter{Currency: "SEK", Statuses: []string{payment.NotPaid}}, []string{cs[3].ID, cs[0].ID}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, list(tt.flt)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	got := mustRead(f, func(tx store.ReadTx) ([]*payment.Collection, error) {
+		return tx.PaymentCollections(ctx, m, store.CollectionFilter{Statuses: []string{payment.Canceled}, Limit: 10})
+	})
+	if len(got) != 1 || !cmp.Equal(got[0], canceled) {
+		t.Errorf("the canceled collection as listed = %+v, want %+v", got, canceled)
+	}
+	if got := mustRead(f, func(tx store.ReadTx) ([]*payment.Collection, error) {
+		return tx.PaymentCollections(ctx, f.createMerchant(), store.CollectionFilter{Limit: 10})
+	}); len(got) != 0 {
+		t.Errorf("PaymentCollections of a merchant without any = %v", got)
 	}
 }
 

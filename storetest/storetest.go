@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CreditPolicies", testCreditPolicies},
 		{"CreditDecisions", testCreditDecisions},
 		{"PaymentRoundTrip", testPaymentRoundTrip},
+		{"CollectionList", testCollectionList},
 		{"PaymentVersions", testPaymentVersions},
 		{"PaymentDeletes", testPaymentDeletes},
 		{"ProviderEvents", testProviderEvents},

@@ -17,6 +17,7 @@ import (
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
+	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
@@ -159,6 +160,7 @@ var Upgrades = []Upgrade{
 	{"OrderExpiry", "0015_invoice_settings.sql", UpgradeOrderExpiry},
 	{"OrderLists", "0015_invoice_settings.sql", UpgradeOrderLists},
 	{"SessionLists", "0019_dashboard_users.sql", UpgradeSessionLists},
+	{"CollectionLists", "0020_session_lists.sql", UpgradeCollectionLists},
 }
 
 // UpgradeEndpointHealth checks migration 0014, which gives endpoints
@@ -522,6 +524,68 @@ func UpgradeSessionLists(t *testing.T, exec Exec, _ Count, open func(t *testing.
 		err := s.View(ctx, func(tx store.ReadTx) error {
 			ps, err := tx.Sessions(ctx, m, store.SessionFilter{States: []string{c.state}, Now: c.now, Limit: 10})
 			for _, p := range ps {
+				got = append(got, p.ID)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s after the upgrade = %v, want %v", c.what, got, c.want)
+		}
+	}
+}
+
+// UpgradeCollectionLists checks migration 0025, which gives payment-module
+// collections the status and currency columns that GET
+// /v1/payment-module/collections filters by, on a database whose schema
+// is at 0020: exec writes two collections as 0020 stored them (one
+// canceled, one in EUR), then open brings the schema up to date. Each is
+// found by its status and currency, newest first.
+func UpgradeCollectionLists(t *testing.T, exec Exec, _ Count, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	const m = "ac_legacy"
+	var cs []*payment.Collection
+	ids := new(kassatest.IDs)
+	for i, cur := range []string{"SEK", "EUR"} {
+		env := payment.Env{Now: t0.Add(time.Duration(i) * time.Second), IDs: ids}
+		c, err := payment.NewCollection(env, m, cur, 1000, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if c, err = c.Cancel(env, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		doc, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(ctx, `INSERT INTO payment_collections (id, merchant_id, doc, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+			c.ID, m, string(doc), c.Version, c.CreatedAt.UnixMicro()); err != nil {
+			t.Fatalf("writing a 0020 collection: %v", err)
+		}
+		cs = append(cs, c)
+	}
+	s := open(t)
+	for _, c := range []struct {
+		what string
+		f    store.CollectionFilter
+		want []string
+	}{
+		{"all", store.CollectionFilter{}, []string{cs[1].ID, cs[0].ID}},
+		{"canceled", store.CollectionFilter{Statuses: []string{payment.Canceled}}, []string{cs[0].ID}},
+		{"not paid", store.CollectionFilter{Statuses: []string{payment.NotPaid}}, []string{cs[1].ID}},
+		{"EUR", store.CollectionFilter{Currency: "EUR"}, []string{cs[1].ID}},
+		{"SEK", store.CollectionFilter{Currency: "SEK"}, []string{cs[0].ID}},
+	} {
+		var got []string
+		c.f.Limit = 10
+		err := s.View(ctx, func(tx store.ReadTx) error {
+			list, err := tx.PaymentCollections(ctx, m, c.f)
+			for _, p := range list {
 				got = append(got, p.ID)
 			}
 			return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -63,12 +64,23 @@ func (t *Tx) PaymentCollectionRecords(ctx context.Context, merchantID, id string
 	return &c, sessions, payments, nil
 }
 
-func (t *Tx) PaymentCollections(ctx context.Context, merchantID, after string, limit int) ([]*payment.Collection, error) {
-	if limit <= 0 {
+func (t *Tx) PaymentCollections(ctx context.Context, merchantID string, f store.CollectionFilter) ([]*payment.Collection, error) {
+	if f.Limit <= 0 {
 		return nil, nil
 	}
-	return queryDocs[payment.Collection](ctx, t, "payment collections",
-		`SELECT doc FROM payment_collections WHERE merchant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, merchantID, after, limit)
+	q := newListQuery("c", merchantID)
+	if len(f.Statuses) > 0 {
+		ps := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			ps[i] = q.arg(s)
+		}
+		q.and("c.status IN (" + strings.Join(ps, ", ") + ")")
+	}
+	if f.Currency != "" {
+		q.and("c.currency = " + q.arg(f.Currency))
+	}
+	query := `SELECT c.doc FROM payment_collections c` + q.page(f.After, f.Limit)
+	return queryDocs[payment.Collection](ctx, t, "payment collections", query, q.args...)
 }
 
 func (t *Tx) PaymentSession(ctx context.Context, merchantID, id string) (*payment.Session, error) {
@@ -172,8 +184,8 @@ func (t *Tx) CreatePaymentCollection(ctx context.Context, c *payment.Collection)
 	if err != nil {
 		return err
 	}
-	_, err = t.c.Exec(ctx, `INSERT INTO payment_collections (id, merchant_id, doc, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		c.ID, c.MerchantID, doc, c.Version, c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro())
+	_, err = t.c.Exec(ctx, `INSERT INTO payment_collections (id, merchant_id, doc, version, created_at, updated_at, status, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		c.ID, c.MerchantID, doc, c.Version, c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro(), c.Status, string(c.Currency))
 	return t.writeErr(err, what)
 }
 
@@ -183,9 +195,9 @@ func (t *Tx) UpdatePaymentCollection(ctx context.Context, c *payment.Collection)
 	if err != nil {
 		return err
 	}
-	n, err := t.c.Exec(ctx, `UPDATE payment_collections SET doc = $3, version = $4, updated_at = $5
+	n, err := t.c.Exec(ctx, `UPDATE payment_collections SET doc = $3, version = $4, updated_at = $5, status = $7
 		WHERE id = $1 AND merchant_id = $2 AND version = $6`,
-		c.ID, c.MerchantID, doc, c.Version, c.UpdatedAt.UnixMicro(), c.Version-1)
+		c.ID, c.MerchantID, doc, c.Version, c.UpdatedAt.UnixMicro(), c.Version-1, c.Status)
 	return t.versioned(ctx, n, err, what, `SELECT count(*) FROM payment_collections WHERE id = $1 AND merchant_id = $2`, c.ID, c.MerchantID)
 }
 

@@ -1,0 +1,84 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kassa-pay/kassa/store"
+)
+
+// The writer's settings: commits durable on power loss (WAL with
+// synchronous FULL), and savepoints' statement journals kept in memory
+// (temp_store MEMORY): each request runs in a savepoint of the group
+// commit, and a journal on disk cost the writer a pwrite per page it
+// changed; the writer checkpoints only as a backstop, past 10,000 pages
+// (the checkpoint goroutine does it first; docs/benchmarks.md, "SQLite
+// settings").
+func TestWriterPragmas(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tt := range []struct {
+		pragma, want string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"temp_store", "2"},  // MEMORY
+		{"foreign_keys", "1"},
+		{"wal_autocheckpoint", "10000"},
+	} {
+		var got string
+		if err := db.writer.QueryRow("PRAGMA " + tt.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("PRAGMA %s = %s, want %s", tt.pragma, got, tt.want)
+		}
+	}
+}
+
+// A commit reaches the database file itself, not only the WAL, without
+// the writer checkpointing: the checkpoint goroutine copies it there.
+func TestCheckpointGoroutine(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(filepath.Join(dir, "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Update(ctx, func(tx store.Tx) error { return tx.PutSetting(ctx, "checkpointed", []byte("yes")) }); err != nil {
+		t.Fatal(err)
+	}
+	// The database file alone, copied without its WAL, has the row once
+	// the checkpoint has run.
+	inFile := func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "kassa.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp := filepath.Join(t.TempDir(), "copy.db")
+		if err := os.WriteFile(cp, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := sql.Open("sqlite", cp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var n int
+		c.QueryRow(`SELECT count(*) FROM settings WHERE name = 'checkpointed'`).Scan(&n)
+		return n == 1
+	}
+	for deadline := time.Now().Add(10 * time.Second); !inFile(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the commit never reached the database file")
+		}
+	}
+}
