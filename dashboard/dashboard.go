@@ -87,6 +87,12 @@ func (s *Server) AddRoutes(m interface {
 	m.HandleFunc("GET /dashboard/orders", s.signedIn(s.handleOrders))
 	m.HandleFunc("GET /dashboard/orders/{id}", s.signedIn(s.handleOrder))
 	m.HandleFunc("GET /dashboard/documents/{id}", s.signedIn(s.handleDocument))
+	// The order page's actions (orderacts.go): a confirmation page each,
+	// and its form.
+	for _, a := range orderActs {
+		m.HandleFunc("GET /dashboard/orders/{id}/"+a.Path, s.signedIn(s.handleActPage(a)))
+		m.HandleFunc("POST /dashboard/orders/{id}/"+a.Path, s.form(s.signedIn(s.handleAct(a))))
+	}
 	m.HandleFunc("GET /dashboard/assets/{file}", handleAssets)
 	m.HandleFunc("GET /dashboard/sign-in", s.handleSignInPage)
 	m.HandleFunc("POST /dashboard/sign-in", s.form(s.handleSignIn))

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/invoice/pdf"
 	"github.com/kassa-pay/kassa/list"
@@ -114,9 +116,17 @@ type orderView struct {
 	Authorized, Uncaptured, Captured, Refunded string
 	Cancelled                                  string
 	Customer                                   order.Customer
-	Chunks                                     []chunkView
-	Events                                     []eventView
-	Documents                                  []documentView
+	// The customer's addresses, each on one line.
+	Billing, Shipping string
+	Chunks            []chunkView
+	// Actions are what the user may do to the order now (actLinks).
+	Actions   []actLink
+	Events    []eventView
+	Documents []documentView
+	// Changes are the audit log's entries for the order, with who made
+	// them; Notifications the order's notifications and their deliveries.
+	Changes       []changeView
+	Notifications []notificationView
 }
 
 // chunkView is a part of an order: its uncaptured part, a capture or a
@@ -125,16 +135,58 @@ type chunkView struct {
 	Kind, LedgerID, Total, Document string
 	Created                         time.Time
 	Lines                           []lineView
+	Actions                         []actLink // a capture's refunds
 }
 
 type lineView struct {
 	Reference, Description, Quantity, UnitPrice, VAT, Total string
 }
 
-type eventView struct {
-	Type, Amount string
-	At           time.Time
+func lineViewOf(l order.Line, amount func(int64) string) lineView {
+	lv := lineView{Reference: l.Reference, Description: l.Description, Quantity: strconv.FormatInt(l.Quantity, 10), VAT: strconv.FormatFloat(float64(l.VAT)/100, 'f', -1, 64) + " %", Total: amount(l.TotalAmount)}
+	if l.UnitPrice != nil {
+		lv.UnitPrice = amount(*l.UnitPrice)
+	}
+	return lv
 }
+
+type eventView struct {
+	Type, Text, Amount string
+	At                 time.Time
+}
+
+// eventText says what an order's event records.
+var eventText = map[string]string{
+	order.EventCreate: "Created", order.EventAuthorize: "Authorised", order.EventReadyForCapture: "Ready to capture",
+	order.EventAcknowledge: "Acknowledged", order.EventEdit: "Lines edited", order.EventEditCustomer: "Customer edited",
+	order.EventEditPaymentMethod: "Changed to advance invoice", order.EventExtendExpiry: "Expiry extended",
+	order.EventFullCapture: "Captured in full", order.EventPartialCapture: "Captured in part",
+	order.EventFullRefund: "Refunded in full", order.EventPartialRefund: "Refunded in part",
+	order.EventCancel: "Cancelled", order.EventSetReference: "Reference set", order.EventPaid: "Paid", order.EventExpire: "Expired",
+}
+
+// changeView is an audit log entry for the order.
+type changeView struct {
+	Actor, Action, Outcome string
+	At                     time.Time
+}
+
+// notificationView is one of the order's notifications, with where it
+// went and how that went.
+type notificationView struct {
+	Type, Status string
+	At           time.Time
+	Deliveries   []deliveryView
+}
+
+type deliveryView struct {
+	URL, State string
+	Attempts   int
+}
+
+// orderChanges is how many of the audit log's entries, and how many
+// notifications, the order page shows, newest first.
+const orderChanges = 50
 
 type documentView struct {
 	Kind, Reference, Number, Total, URL string
@@ -155,11 +207,25 @@ func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request) {
 		o    *order.Order
 		docs []*invoice.Document
 	)
+	var (
+		now     time.Time
+		changes []changeView
+		notes   []notificationView
+	)
 	err = s.app.View(ctx, func(tx store.ReadTx) (err error) {
 		if o, err = tx.Order(ctx, p.User.MerchantID, r.PathValue("id")); err != nil {
 			return err
 		}
-		docs, err = tx.OrderDocuments(ctx, o.MerchantID, o.ID)
+		if now, err = s.app.NowOf(ctx, tx, o.MerchantID); err != nil {
+			return err
+		}
+		if docs, err = tx.OrderDocuments(ctx, o.MerchantID, o.ID); err != nil {
+			return err
+		}
+		if changes, err = orderChangesOf(ctx, tx, p.User, o.ID); err != nil {
+			return err
+		}
+		notes, err = orderNotifications(ctx, tx, o)
 		return err
 	})
 	if err != nil {
@@ -168,6 +234,13 @@ func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Title = "Order " + o.OrderReference
 	p.Order = s.orderViewOf(o, docs)
+	p.Order.Changes, p.Order.Notifications = changes, notes
+	p.Order.Actions = actLinks(o, now, p.User.Role, nil)
+	for i := range p.Order.Chunks {
+		if c := capturedChunk(o, p.Order.Chunks[i].LedgerID); c != nil {
+			p.Order.Chunks[i].Actions = actLinks(o, now, p.User.Role, c)
+		}
+	}
 	s.render(w, r, http.StatusOK, "order", p)
 }
 
@@ -177,11 +250,7 @@ func (s *Server) orderViewOf(o *order.Order, docs []*invoice.Document) *orderVie
 		total, _ := c.Totals()
 		v := chunkView{Kind: kind, LedgerID: c.LedgerID, Total: amount(total), Document: c.DocumentReference, Created: c.CreatedAt.UTC()}
 		for _, l := range c.Lines {
-			lv := lineView{Reference: l.Reference, Description: l.Description, Quantity: strconv.FormatInt(l.Quantity, 10), VAT: strconv.FormatFloat(float64(l.VAT)/100, 'f', -1, 64) + " %", Total: amount(l.TotalAmount)}
-			if l.UnitPrice != nil {
-				lv.UnitPrice = amount(*l.UnitPrice)
-			}
-			v.Lines = append(v.Lines, lv)
+			v.Lines = append(v.Lines, lineViewOf(l, amount))
 		}
 		return v
 	}
@@ -189,6 +258,7 @@ func (s *Server) orderViewOf(o *order.Order, docs []*invoice.Document) *orderVie
 		orderRow: rowOf(o), Currency: string(o.Currency), Customer: o.Customer,
 		Authorized: amount(o.AuthorizedAmount), Uncaptured: amount(o.UncapturedAmount()), Captured: amount(o.CapturedAmount()),
 		Refunded: amount(o.RefundedAmount()), Cancelled: amount(o.CancelledAmount),
+		Billing: addressText(o.Customer.BillingAddress), Shipping: addressText(o.Customer.ShippingAddress.Address),
 	}
 	if o.Uncaptured != nil {
 		v.Chunks = append(v.Chunks, chunk("Not captured", o.Uncaptured))
@@ -200,7 +270,7 @@ func (s *Server) orderViewOf(o *order.Order, docs []*invoice.Document) *orderVie
 		v.Chunks = append(v.Chunks, chunk("Refunded", &o.Refunded[i]))
 	}
 	for _, e := range o.Events {
-		ev := eventView{Type: e.Type, At: e.CreatedAt.UTC()}
+		ev := eventView{Type: e.Type, Text: eventText[e.Type], At: e.CreatedAt.UTC()}
 		if e.Amount != 0 {
 			ev.Amount = amount(e.Amount)
 		}
@@ -241,4 +311,78 @@ func (s *Server) handleDocument(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.Write(b)
+}
+
+// orderChangesOf is the audit log's entries for order id, newest first,
+// with the dashboard's users named by their address: none unless u may
+// read the audit log.
+func orderChangesOf(ctx context.Context, tx store.ReadTx, u *user.User, id string) ([]changeView, error) {
+	if !u.Role.Can(user.ViewAudit) {
+		return nil, nil
+	}
+	es, err := tx.AuditEvents(ctx, u.MerchantID, store.AuditFilter{Target: id, Limit: orderChanges})
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	var cs []changeView
+	for _, e := range es {
+		actor := e.Actor
+		if uid, ok := strings.CutPrefix(actor, "user:"); ok {
+			if _, seen := names[uid]; !seen {
+				names[uid] = actor
+				if du, err := tx.User(ctx, uid); err == nil && du.MerchantID == u.MerchantID {
+					names[uid] = du.Email
+				} else if kassa.ErrorCode(err) != kassa.ENotFound && err != nil {
+					return nil, err
+				}
+			}
+			actor = names[uid]
+		}
+		cs = append(cs, changeView{Actor: actor, Action: actionText(e.Action), Outcome: e.Outcome, At: e.At.UTC()})
+	}
+	return cs, nil
+}
+
+// actionText names an audit log action: a dashboard action's title, or
+// the action as the log has it.
+func actionText(action string) string {
+	for _, a := range orderActs {
+		if action == "POST /dashboard/orders/{id}/"+a.Path {
+			return a.Title
+		}
+	}
+	return action
+}
+
+// orderNotifications is o's newest notifications with their deliveries.
+func orderNotifications(ctx context.Context, tx store.ReadTx, o *order.Order) ([]notificationView, error) {
+	ns, err := tx.Notifications(ctx, o.MerchantID, store.NotificationFilter{OrderID: o.ID, Limit: orderChanges})
+	if err != nil {
+		return nil, err
+	}
+	var vs []notificationView
+	for _, n := range ns {
+		ds, err := tx.Deliveries(ctx, o.MerchantID, n.ID)
+		if err != nil {
+			return nil, err
+		}
+		v := notificationView{Type: n.Type, Status: n.Status, At: n.CreatedAt.UTC()}
+		for _, d := range ds {
+			v.Deliveries = append(v.Deliveries, deliveryView{URL: d.URL, State: d.State, Attempts: d.Attempts})
+		}
+		vs = append(vs, v)
+	}
+	return vs, nil
+}
+
+// addressText is an address on one line, its empty parts left out.
+func addressText(a order.Address) string {
+	var parts []string
+	for _, p := range []string{a.CompanyName, a.AttentionName, a.CareOf, a.StreetAddress, strings.TrimSpace(a.PostalCode + " " + a.City), a.Country} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -17,7 +17,6 @@ import (
 )
 
 var (
-	onceField   = regexp.MustCompile(`name="once" value="([^"]*)"`)
 	secretField = regexp.MustCompile(`<code id="client-secret" class="key">([^<]+)</code>`)
 	clientField = regexp.MustCompile(`<code id="client-id" class="key">([^<]+)</code>`)
 )

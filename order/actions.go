@@ -66,6 +66,11 @@ func (o *Order) allow(action string, now time.Time) error {
 	return nil
 }
 
+// Allow says why action, one of the uncaptured chunk's, is not possible
+// now, or nil: the rule UncapturedActions lists by and the operation
+// itself applies, for adapters that offer one action at a time.
+func (o *Order) Allow(action string, now time.Time) error { return o.allow(action, now) }
+
 // UncapturedActions lists what can be done with the uncaptured chunk now.
 func (o *Order) UncapturedActions(now time.Time) []string {
 	actions := []string{}

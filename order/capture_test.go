@@ -203,6 +203,16 @@ func TestPartialCapture(t *testing.T) {
 			want: result{captured: []order.Line{half(twoPhones), half(twoPhones)}, uncaptured: []order.Line{shipping()}},
 		},
 		{
+			name:  "line without id reduces the line with its unit price",
+			lines: []order.Line{line(order.TypePhysical, "1334227", 4, 400000, 2500), twoPhones},
+			req:   func(u []order.Line) order.CaptureRequest { return captureOf(half(u[1])) },
+			want: result{
+				captured: []order.Line{half(twoPhones)},
+				uncaptured: []order.Line{line(order.TypePhysical, "1334227", 4, 400000, 2500),
+					with(twoPhones, func(l *order.Line) { *l = half(*l); l.UnitPrice = ptr(int64(500000)) })},
+			},
+		},
+		{
 			name:  "line without id, all units for part of the amount",
 			lines: []order.Line{twoPhones, shipping()},
 			req: func(u []order.Line) order.CaptureRequest {

@@ -2,6 +2,7 @@ package order
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kassa-pay/kassa"
@@ -173,4 +174,62 @@ func abs(x int64) int64 {
 		return -x
 	}
 	return x
+}
+
+// Part is qty of the line's units as a line of its own, to capture or
+// refund part of the line: the whole line, id and all, when qty is its
+// quantity; otherwise a line without id of the same type, reference,
+// description and VAT rate whose amounts are qty units' share (qty ×
+// (unitPrice − unitDiscountAmount) when the line has a unit price, else
+// its total pro rata, rounded towards zero).
+func (l Line) Part(qty int64) (Line, error) {
+	switch {
+	case qty < 1:
+		return Line{}, kassa.Invalid("quantity", "quantity must be at least 1")
+	case qty > l.Quantity:
+		return Line{}, kassa.Invalid("quantity", "quantity %d is more than the %d of line %s", qty, l.Quantity, l.ID)
+	case qty == l.Quantity:
+		return l, nil
+	}
+	p := l
+	p.ID, p.Quantity, p.QuantityRounded = "", qty, false
+	if l.UnitPrice != nil && !l.QuantityRounded {
+		p.TotalAmount = qty * (*l.UnitPrice - l.UnitDiscountAmount)
+	} else {
+		p.UnitPrice = nil
+		p.TotalAmount = l.TotalAmount * qty / l.Quantity // within MaxQuantity × MaxAmount
+	}
+	p.TotalVATAmount = money.VATPortion(p.TotalAmount, p.VAT)
+	return p, nil
+}
+
+// Pick is the lines of c that qty chooses, by line id, in c's order:
+// each chosen line's Part of that many units. A line not named, or
+// named with 0, is left out; an unknown id, a negative quantity or more
+// than a line has is refused, and so is choosing nothing.
+func (c *Chunk) Pick(qty map[string]int64) ([]Line, error) {
+	for id, q := range qty {
+		if !slices.ContainsFunc(c.Lines, func(l Line) bool { return l.ID == id }) {
+			return nil, kassa.Invalid("orderLines", "the order has no line %q here", id)
+		}
+		if q < 0 {
+			return nil, kassa.Invalid("orderLines", "the quantity of line %s is negative", id)
+		}
+	}
+	var lines []Line
+	for _, l := range c.Lines {
+		q := qty[l.ID]
+		if q == 0 {
+			continue
+		}
+		if q > l.Quantity {
+			return nil, kassa.Invalid("orderLines", "line %s (%s) has %d, not %d", l.ID, l.Reference, l.Quantity, q)
+		}
+		p, _ := l.Part(q) // 1 ≤ q ≤ its quantity
+		lines = append(lines, p)
+	}
+	if len(lines) == 0 {
+		return nil, kassa.Invalid("orderLines", "choose at least one line")
+	}
+	return lines, nil
 }

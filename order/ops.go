@@ -210,8 +210,9 @@ func (o *Order) Capture(env Env, r CaptureRequest) (*Order, error) {
 
 // PartialCapture captures the request's lines into a new invoice. A line
 // with an id takes that uncaptured line whole; a line without one takes
-// part of the uncaptured line with the same reference and VAT rate, which
-// keeps the rest of that line uncaptured.
+// part of the uncaptured line with the same reference and VAT rate (and,
+// of several, the one with its unit price), which keeps the rest of that
+// line uncaptured.
 func (o *Order) PartialCapture(env Env, r CaptureRequest) (*Order, error) {
 	if err := o.allow(ActionPartialCapture, env.Now); err != nil {
 		return nil, err
@@ -277,11 +278,20 @@ func takeLine(lines []Line, l Line, param string) ([]Line, error) {
 }
 
 // takePart reduces the uncaptured line matching l's reference and VAT rate
-// by l's quantity and amounts, removing it when l takes all of it.
+// by l's quantity and amounts, removing it when l takes all of it. Of
+// several such lines it takes, first, one with l's unit price and
+// discount: two lines of one article at different prices each keep
+// their own price.
 func takePart(lines []Line, l Line, param string) ([]Line, error) {
-	i := slices.IndexFunc(lines, func(u Line) bool {
+	covers := func(u Line) bool {
 		return u.Reference == l.Reference && u.VAT == l.VAT && sameSign(u.TotalAmount, l.TotalAmount) && abs(u.TotalAmount) >= abs(l.TotalAmount)
+	}
+	i := slices.IndexFunc(lines, func(u Line) bool {
+		return covers(u) && l.UnitPrice != nil && u.UnitPrice != nil && *u.UnitPrice == *l.UnitPrice && u.UnitDiscountAmount == l.UnitDiscountAmount
 	})
+	if i < 0 {
+		i = slices.IndexFunc(lines, covers)
+	}
 	if i < 0 {
 		return nil, kassa.Invalid(param, "no uncaptured line with reference %q and vat %d covers totalAmount %d", l.Reference, l.VAT, l.TotalAmount)
 	}

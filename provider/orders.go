@@ -36,8 +36,19 @@ func (s *Service) ChangeOrder(ctx context.Context, tx store.Tx, merchantID, orde
 // EditOrder replaces an order's lines and totals (Ledyer's order update);
 // an order that grows must pass a new credit check (creditCheck).
 func (s *Service) EditOrder(ctx context.Context, tx store.Tx, merchantID, orderID string, req order.EditRequest) (*order.Order, order.Env, error) {
+	return s.EditOrderBy(ctx, tx, merchantID, orderID, func(*order.Order, order.Env) (order.EditRequest, error) { return req, nil })
+}
+
+// EditOrderBy is EditOrder with the request made from the order as it
+// is, within the change: for an adapter whose edit names the order's own
+// lines (the dashboard's).
+func (s *Service) EditOrderBy(ctx context.Context, tx store.Tx, merchantID, orderID string, req func(o *order.Order, env order.Env) (order.EditRequest, error)) (*order.Order, order.Env, error) {
 	return s.ChangeOrder(ctx, tx, merchantID, orderID, func(o *order.Order, env order.Env) (*order.Order, error) {
-		return o.Edit(env, req, s.creditCheck(ctx, tx, o, env.Now))
+		r, err := req(o, env)
+		if err != nil {
+			return nil, err
+		}
+		return o.Edit(env, r, s.creditCheck(ctx, tx, o, env.Now))
 	})
 }
 
@@ -61,4 +72,23 @@ func (s *Service) SaveOrder(ctx context.Context, tx store.Tx, prev, next *order.
 		return nil // the hold already says so: a capture moves credit, it draws no more
 	}
 	return holdOrder(ctx, tx, next)
+}
+
+// PreviewOrder is what change would make of the merchant's order now,
+// without saving it: the order as it is, as it would be, and the
+// environment; or why change would be refused. A page that asks to
+// confirm a change shows it, from the same operation ChangeOrder runs.
+func (s *Service) PreviewOrder(ctx context.Context, tx store.ReadTx, merchantID, orderID string, change func(o *order.Order, env order.Env) (*order.Order, error)) (prev, next *order.Order, env order.Env, err error) {
+	if prev, err = tx.Order(ctx, merchantID, orderID); err != nil {
+		return nil, nil, env, err
+	}
+	if env, err = s.EnvOf(ctx, tx, merchantID); err != nil {
+		return prev, nil, env, err
+	}
+	env = env.For(prev)
+	next, err = change(prev, env)
+	if err == nil {
+		err = next.Check()
+	}
+	return prev, next, env, err
 }
