@@ -83,7 +83,7 @@ func setTarget(r *http.Request, id string) { changeOf(r).target = id }
 
 // pathTarget is the ID in r's path of the object r acts on, if any.
 func pathTarget(r *http.Request) string {
-	for _, name := range []string{"orderId", "sessionId", "endpointId", "notificationId", "token", "id"} {
+	for _, name := range []string{"orderId", "sessionId", "endpointId", "notificationId", "paymentId", "token", "id"} {
 		if v := r.PathValue(name); v != "" {
 			return v
 		}

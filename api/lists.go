@@ -205,7 +205,8 @@ func (s *Server) handleDocumentList(w http.ResponseWriter, r *http.Request) erro
 	limit := f.Limit
 	f.Limit++
 	docs, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]store.ListedDocument, error) {
-		return s.app.Documents(r.Context(), tx, principal(r).MerchantID, f)
+		ds, _, err := s.app.Documents(r.Context(), tx, principal(r).MerchantID, f)
+		return ds, err
 	})
 	if err != nil {
 		return err

@@ -115,7 +115,10 @@ func TestOpenAPIFlow(t *testing.T) {
 	e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{"paymentReference": docs.Documents[0].PaymentReference, "amount": 100, "currency": "SEK"}})
 	e.must(200, request{method: "POST", path: "/v1/payments/import", body: camt054([3]string{"BANK-1", "0000000000000001", "1000.00"}), header: map[string]string{"Content-Type": "application/xml"}})
 	e.must(400, request{method: "POST", path: "/v1/payments/import", body: "<not-camt/>", header: map[string]string{"Content-Type": "application/xml", invalid: "true"}})
-	e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"})
+	var unmatched struct{ Payments []struct{ ID string } }
+	e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"}).decode(t, &unmatched)
+	e.must(200, request{method: "POST", path: "/v1/payments/" + unmatched.Payments[0].ID + "/match", body: map[string]any{"documentId": docs.Documents[0].ID}})
+	e.must(409, request{method: "POST", path: "/v1/payments/" + unmatched.Payments[0].ID + "/match", body: map[string]any{"documentId": docs.Documents[0].ID}})
 	e.must(200, request{method: "GET", path: "/v1/exports/sie?from=2026-03-01&to=2026-03-31"})
 	e.must(400, request{method: "GET", path: "/v1/exports/sie?from=2026-03-01", header: invalidRequest})
 

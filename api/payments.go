@@ -56,14 +56,7 @@ func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	// BgMax is ISO 8859-1, which its parser decodes; anything else is
-	// held to the text rule.
-	if !reconcile.IsBgMax(body) {
-		if err := wire.CheckBody(body); err != nil {
-			return err
-		}
-	}
-	f, err := reconcile.Parse(body)
+	f, err := wire.BankFile(body)
 	if err != nil {
 		return err
 	}
@@ -77,6 +70,33 @@ func (s *Server) recordPayments(w http.ResponseWriter, r *http.Request, body []b
 			return 0, nil, err
 		}
 		return http.StatusOK, res, nil
+	})
+}
+
+// matchIn matches a payment to a document.
+type matchIn struct {
+	DocumentID wire.Str `json:"documentId"`
+}
+
+// handlePaymentMatch matches an unmatched payment to one of the
+// merchant's documents by hand (provider.Service.MatchPayment, which the
+// dashboard's form calls too). The answer is the payment's outcome, as an
+// import's.
+func (s *Server) handlePaymentMatch(w http.ResponseWriter, r *http.Request) error {
+	var in matchIn
+	body, err := wire.ReadJSON(r, &in)
+	if err != nil {
+		return err
+	}
+	if in.DocumentID == "" {
+		return kassa.Invalid("documentId", "documentId is required: the ID of the document the payment pays")
+	}
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		a, err := s.app.MatchPayment(ctx, tx, principal(r).MerchantID, r.PathValue("paymentId"), string(in.DocumentID))
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, a, nil
 	})
 }
 

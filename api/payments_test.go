@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -419,4 +420,130 @@ func TestSandboxPayment(t *testing.T) {
 	if types := eventTypes(e.getOrder(id, nil)); types[0] != "paid" { // newest first
 		t.Errorf("events = %v, want paid newest", types)
 	}
+}
+
+// A payment recorded unmatched is matched to a document by hand with the
+// effects of an automatic match, once; bad IDs, another merchant's
+// payment or document, a payment matched already and a document in
+// another currency are refused and change nothing.
+func TestPaymentMatch(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, _ := e.invoicedOrders(10000, 10000)
+		var docs docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
+		doc := docs.Documents[0].ID
+		// The second order refunded: its credit note asks for no payment.
+		e.must(200, request{method: "POST", path: "/v1/orders/" + ids[1] + "/refund/" + e.getOrder(ids[1], nil).Captured[0].LedgerID})
+		var refunded docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[1] + "/documents"}).decode(t, &refunded)
+		credit := refunded.Documents[len(refunded.Documents)-1]
+		if credit.Kind != "creditNote" {
+			t.Fatalf("the refund's document is %s", credit.Kind)
+		}
+		for _, p := range []map[string]any{
+			{"paymentReference": "1234574", "amount": 10000, "currency": "SEK", "bankReference": "M-1"},
+			{"paymentReference": "1234574", "amount": 10000, "currency": "EUR", "bankReference": "M-2"},
+		} {
+			e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: p})
+		}
+		var list struct {
+			Payments []struct{ ID, BankReference, DocumentID string }
+		}
+		e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"}).decode(t, &list)
+		byRef := map[string]string{}
+		for _, p := range list.Payments {
+			byRef[p.BankReference] = p.ID
+		}
+		sek, eur := byRef["M-1"], byRef["M-2"]
+		if sek == "" || eur == "" {
+			t.Fatalf("unmatched payments = %+v", list)
+		}
+		match := func(payment string, body any, as *creds) response {
+			return e.do(request{method: "POST", path: "/v1/payments/" + payment + "/match", body: body, as: as})
+		}
+		before := e.must(200, request{method: "GET", path: "/v1/payments"}).body
+		for _, tt := range []struct {
+			name, payment string
+			body          any
+			as            *creds
+			status        int
+		}{
+			{"no document", sek, map[string]any{}, nil, 400},
+			{"not JSON", sek, "documentId=" + doc, nil, 400},
+			{"unknown payment", "bp_missing", map[string]any{"documentId": doc}, nil, 404},
+			{"unknown document", sek, map[string]any{"documentId": "doc_missing"}, nil, 404},
+			{"another merchant's", sek, map[string]any{"documentId": doc}, &e.b, 404},
+			{"another currency", eur, map[string]any{"documentId": doc}, nil, 400},
+			{"a credit note", sek, map[string]any{"documentId": credit.ID}, nil, 400},
+		} {
+			if resp := match(tt.payment, tt.body, tt.as); resp.status != tt.status || resp.code() == "" {
+				t.Errorf("%s: %d %s, want %d", tt.name, resp.status, resp.body, tt.status)
+			}
+		}
+		if after := e.must(200, request{method: "GET", path: "/v1/payments"}).body; string(after) != string(before) {
+			t.Errorf("a refused match changed the payments:\n%s\n%s", before, after)
+		}
+
+		var got struct {
+			ID, DocumentID, Outcome, OrderID string
+			OrderPaid                        bool
+		}
+		key := map[string]string{"Idempotency-Key": "match-1"}
+		for range 2 { // the same key: one match, the same answer
+			e.must(200, request{method: "POST", path: "/v1/payments/" + sek + "/match", body: map[string]any{"documentId": doc}, header: key}).decode(t, &got)
+			if got.ID != sek || got.DocumentID != doc || got.Outcome != "matched" || got.OrderID != ids[0] || !got.OrderPaid {
+				t.Errorf("match = %+v", got)
+			}
+		}
+		if resp := match(sek, map[string]any{"documentId": doc}, nil); resp.status != 409 {
+			t.Errorf("matching it again = %d %s, want 409", resp.status, resp.body)
+		}
+		if n := countOf(eventTypes(e.getOrder(ids[0], nil)), "paid"); n != 1 {
+			t.Errorf("paid events = %d, want 1", n)
+		}
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
+		if docs.Documents[0].PaidAmount.MinorUnits != 10000 {
+			t.Errorf("paid on the invoice = %d, want 10000", docs.Documents[0].PaidAmount.MinorUnits)
+		}
+		e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"}).decode(t, &list)
+		if len(list.Payments) != 1 || list.Payments[0].ID != eur {
+			t.Errorf("unmatched after the match = %+v", list)
+		}
+	})
+}
+
+// Of concurrent matches of one payment exactly one applies; the others
+// are 409, and the order is paid once.
+func TestPaymentMatchConcurrent(t *testing.T) {
+	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+		e := newEnv(t)
+		ids, _ := e.invoicedOrders(10000)
+		var docs docList
+		e.must(200, request{method: "GET", path: "/v1/orders/" + ids[0] + "/documents"}).decode(t, &docs)
+		e.must(200, request{method: "POST", path: "/v1/sandbox/payments", body: map[string]any{"paymentReference": "1234574", "amount": 10000, "currency": "SEK"}})
+		var list struct{ Payments []struct{ ID string } }
+		e.must(200, request{method: "GET", path: "/v1/payments?unmatched=true"}).decode(t, &list)
+		e.token(&e.a) // one token for all
+		const n = 6
+		statuses := make(chan int, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				statuses <- e.do(request{method: "POST", path: "/v1/payments/" + list.Payments[0].ID + "/match", body: map[string]any{"documentId": docs.Documents[0].ID}}).status
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		got := map[int]int{}
+		for s := range statuses {
+			got[s]++
+		}
+		if got[200] != 1 || got[409] != n-1 {
+			t.Errorf("statuses = %v, want one 200 and %d 409", got, n-1)
+		}
+		if c := countOf(eventTypes(e.getOrder(ids[0], nil)), "paid"); c != 1 {
+			t.Errorf("paid events = %d, want 1", c)
+		}
+	})
 }

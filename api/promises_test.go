@@ -17,7 +17,8 @@ import (
 // TestDocumentedRequestLimits pins: request bodies up to 1 MiB (413
 // request_too_large beyond); Idempotency-Key of 1–255 printable ASCII
 // characters (400 otherwise); payment-module webhook bodies up to 64 KiB
-// (413 beyond); collection lists of 15 by default and at most 100.
+// (413 beyond); collection lists of 50 by default (as every list) and at
+// most 100.
 func TestDocumentedRequestLimits(t *testing.T) {
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		e := newEnv(t)
@@ -58,13 +59,16 @@ func TestDocumentedRequestLimits(t *testing.T) {
 			}
 		}
 
-		for i := range 16 {
+		for i := range 51 {
 			e.must(201, request{method: "POST", path: pm + "/collections", body: map[string]any{"currency": "SEK", "amount": 100 + i}})
 		}
-		var list struct{ Collections []struct{ ID string } }
+		var list struct {
+			Data       []struct{ ID string }
+			NextCursor string
+		}
 		e.must(200, request{method: "GET", path: pm + "/collections"}).decode(t, &list)
-		if len(list.Collections) != 15 {
-			t.Errorf("collections without a limit: %d, want 15", len(list.Collections))
+		if len(list.Data) != 50 || list.NextCursor == "" {
+			t.Errorf("collections without a limit: %d (next %q), want 50 and a next page", len(list.Data), list.NextCursor)
 		}
 	})
 }

@@ -77,6 +77,7 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("POST /v1/sandbox/test-clock/advance", auth(s.sandboxOnly(s.handleTestClockAdvance)))
 	m.HandleFunc("POST /v1/payments/import", auth(s.handlePaymentsImport))
 	m.HandleFunc("GET /v1/payments", auth(s.handlePayments))
+	m.HandleFunc("POST /v1/payments/{paymentId}/match", auth(s.handlePaymentMatch))
 	m.HandleFunc("GET /v1/exports/sie", auth(s.handleSIEExport))
 	m.HandleFunc("GET /v1/audit-events", auth(s.handleAuditEvents))
 	m.HandleFunc("GET /v1/merchant", auth(s.handleMerchantGet))

@@ -481,6 +481,17 @@ func (c *Client) ListBankPayments(ctx context.Context, unmatched bool) ([]BankPa
 	return out.Payments, err
 }
 
+// MatchPayment matches a payment recorded unmatched to one of the
+// merchant's documents by hand, with what an automatic match does: the
+// document counts it paid, and its order is paid once its documents are.
+// A payment matched already is a conflict; a document in another
+// currency, or asking for no payment, is invalid.
+func (c *Client) MatchPayment(ctx context.Context, paymentID, documentID string, opts ...CallOption) (*AppliedPayment, error) {
+	var out AppliedPayment
+	_, err := c.Do(ctx, http.MethodPost, "/v1/payments/"+escape(paymentID)+"/match", map[string]string{"documentId": documentID}, &out, opts...)
+	return &out, err
+}
+
 // SandboxPaymentParams are a payment as the bank would report it.
 type SandboxPaymentParams struct {
 	PaymentReference string `json:"paymentReference"`

@@ -175,8 +175,18 @@ func TestTourOrders(t *testing.T) {
 	if ps := must(c.ListBankPayments(ctx, false)); len(ps) != 1+len(imported.Payments) {
 		t.Errorf("%d payments, want %d", len(ps), 1+len(imported.Payments))
 	}
-	if ps := must(c.ListBankPayments(ctx, true)); len(ps) == 0 || slices.ContainsFunc(ps, func(p client.BankPayment) bool { return p.DocumentID != "" }) {
-		t.Errorf("unmatched payments = %+v", ps)
+	unmatched := must(c.ListBankPayments(ctx, true))
+	if len(unmatched) == 0 || slices.ContainsFunc(unmatched, func(p client.BankPayment) bool { return p.DocumentID != "" }) {
+		t.Fatalf("unmatched payments = %+v", unmatched)
+	}
+	// One matched by hand, once.
+	inv := docs[slices.IndexFunc(docs, func(d client.Document) bool { return d.PaymentReference != "" })]
+	matched := must(c.MatchPayment(ctx, unmatched[0].ID, inv.ID))
+	if matched.DocumentID != inv.ID || matched.Outcome == "" || matched.OrderID != o.ID {
+		t.Errorf("match = %+v", matched)
+	}
+	if _, err := c.MatchPayment(ctx, unmatched[0].ID, inv.ID); !isCode(err, "conflict") {
+		t.Errorf("matching it again: %v, want a 409", err)
 	}
 	// The year's accounting export holds today's documents, and a period
 	// that is not one is refused.

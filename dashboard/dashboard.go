@@ -93,6 +93,15 @@ func (s *Server) AddRoutes(m interface {
 		m.HandleFunc("GET /dashboard/orders/{id}/"+a.Path, s.signedIn(s.handleActPage(a)))
 		m.HandleFunc("POST /dashboard/orders/{id}/"+a.Path, s.form(s.signedIn(s.handleAct(a))))
 	}
+	// Invoices, payments and sessions (money.go).
+	m.HandleFunc("GET /dashboard/invoices", s.signedIn(s.handleInvoices))
+	m.HandleFunc("GET /dashboard/payments", s.signedIn(s.handlePayments))
+	m.HandleFunc("POST /dashboard/payments/import", s.signedIn(s.bankFileForm(s.form(s.handlePaymentsImport))))
+	m.HandleFunc("GET /dashboard/payments/{id}/match", s.signedIn(s.handleMatchPage))
+	m.HandleFunc("POST /dashboard/payments/{id}/match", s.form(s.signedIn(s.handleMatch)))
+	m.HandleFunc("GET /dashboard/sessions", s.signedIn(s.handleSessions))
+	m.HandleFunc("GET /dashboard/sessions/{id}/cancel", s.signedIn(s.handleSessionCancelPage))
+	m.HandleFunc("POST /dashboard/sessions/{id}/cancel", s.form(s.signedIn(s.handleSessionCancel)))
 	m.HandleFunc("GET /dashboard/assets/{file}", handleAssets)
 	m.HandleFunc("GET /dashboard/sign-in", s.handleSignInPage)
 	m.HandleFunc("POST /dashboard/sign-in", s.form(s.handleSignIn))

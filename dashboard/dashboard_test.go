@@ -504,3 +504,15 @@ func TestTwoStepSetup(t *testing.T) {
 		t.Errorf("sign-in after turning it on: at %s", p.path)
 	}
 }
+
+var onceField = regexp.MustCompile(`name="once" value="([^"]*)"`)
+
+// once is the once key of the page's form that changes something.
+func once(t *testing.T, p page) string {
+	t.Helper()
+	m := onceField.FindStringSubmatch(p.body)
+	if m == nil || m[1] == "" {
+		t.Fatalf("%s (%d) has no form with a once key:\n%s", p.path, p.status, p.body)
+	}
+	return m[1]
+}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kassa-pay/kassa/api"
@@ -73,18 +74,6 @@ func (e *moduleEnv) payment(merchantID, id string) *payment.Payment {
 	return p
 }
 
-var moduleOnceRe = regexp.MustCompile(`name="once" value="([^"]*)"`)
-
-// moduleOnce is the once key of a page's form.
-func moduleOnce(t *testing.T, p page) string {
-	t.Helper()
-	m := moduleOnceRe.FindStringSubmatch(p.body)
-	if m == nil || m[1] == "" {
-		t.Fatalf("no once key on %s (%d):\n%s", p.path, p.status, p.body)
-	}
-	return m[1]
-}
-
 // The collections page lists the merchant's collections newest first,
 // 50 to a page with a Next link that keeps the filters, by status and
 // currency; a bad filter is 400 and lists nothing. Another merchant's
@@ -146,7 +135,7 @@ func TestModuleMoves(t *testing.T) {
 	if p.status != http.StatusOK || !strings.Contains(p.body, `value="500.00"`) || !strings.Contains(p.body, "at most SEK 500.00") {
 		t.Fatalf("capture page: %d, want the amount left, SEK 500.00:\n%s", p.status, p.body)
 	}
-	form := url.Values{"once": {moduleOnce(t, p)}, "amount": {"300"}}
+	form := url.Values{"once": {once(t, p)}, "amount": {"300"}}
 	for i := range 2 { // a double click
 		p = c.post(base+"/capture", form)
 		if p.status != http.StatusOK || p.path != "/dashboard/module/collections/"+col.ID {
@@ -164,7 +153,7 @@ func TestModuleMoves(t *testing.T) {
 	if !strings.Contains(p.body, `value="300.00"`) {
 		t.Errorf("refund page: want the amount captured, SEK 300.00:\n%s", p.body)
 	}
-	too := url.Values{"once": {moduleOnce(t, p)}, "amount": {"300,01"}}
+	too := url.Values{"once": {once(t, p)}, "amount": {"300,01"}}
 	if p = c.post(base+"/refund", too); p.status != http.StatusConflict || !strings.Contains(p.body, `id="error"`) || !strings.Contains(p.body, `value="300,01"`) {
 		t.Errorf("refund of more than captured: %d, want 409 with the form again:\n%s", p.status, p.body)
 	}
@@ -172,11 +161,11 @@ func TestModuleMoves(t *testing.T) {
 		t.Errorf("a refused refund changed the payment: %+v", got.Refunds)
 	}
 	for _, bad := range []string{"ten", "1.001", "-5", "0"} {
-		if p = c.post(base+"/refund", url.Values{"once": {moduleOnce(t, c.get(base+"/refund"))}, "amount": {bad}}); p.status != http.StatusBadRequest {
+		if p = c.post(base+"/refund", url.Values{"once": {once(t, c.get(base+"/refund"))}, "amount": {bad}}); p.status != http.StatusBadRequest {
 			t.Errorf("refund of %q: %d, want 400", bad, p.status)
 		}
 	}
-	form = url.Values{"once": {moduleOnce(t, c.get(base+"/refund"))}, "amount": {"100.50"}, "reason": {"damaged"}, "note": {"one leg"}}
+	form = url.Values{"once": {once(t, c.get(base+"/refund"))}, "amount": {"100.50"}, "reason": {"damaged"}, "note": {"one leg"}}
 	c.post(base+"/refund", form)
 	if p = c.post(base+"/refund", form); p.path != "/dashboard/module/collections/"+col.ID ||
 		!strings.Contains(p.body, "Refund") || !strings.Contains(p.body, "SEK 100.50") || !strings.Contains(p.body, "damaged") {
@@ -209,7 +198,7 @@ func TestModuleMoves(t *testing.T) {
 
 	// A payment nothing of which is captured is cancelled, once.
 	_, fresh := e.paid(e.a, 20000)
-	form = url.Values{"once": {moduleOnce(t, c.get("/dashboard/module/payments/"+fresh.ID+"/cancel"))}}
+	form = url.Values{"once": {once(t, c.get("/dashboard/module/payments/"+fresh.ID+"/cancel"))}}
 	for range 2 {
 		if p = c.post("/dashboard/module/payments/"+fresh.ID+"/cancel", form); p.status != http.StatusOK || !strings.Contains(p.body, "Cancelled payment "+fresh.ID) {
 			t.Errorf("cancel: %d\n%s", p.status, p.body)
@@ -218,8 +207,27 @@ func TestModuleMoves(t *testing.T) {
 	if got := e.payment(e.a, fresh.ID); got.Status != payment.PaymentCanceled || len(got.Cancels) != 1 {
 		t.Errorf("after two sends of one cancel form: %s %+v", got.Status, got.Cancels)
 	}
+	// A double click: the same form twice at once captures once.
+	_, twice := e.paid(e.a, 20000)
+	form = url.Values{"once": {once(t, c.get("/dashboard/module/payments/"+twice.ID+"/capture"))}, "amount": {"150"}, "csrf": {c.csrf}}
+	var wg sync.WaitGroup
+	statuses := make([]int, 2)
+	for i := range statuses {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", e.base+"/dashboard/module/payments/"+twice.ID+"/capture", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if resp, err := c.http.Do(req); err == nil {
+				statuses[i] = resp.StatusCode
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if got := e.payment(e.a, twice.ID); len(got.Captures) != 1 || got.Captured() != 15000 || statuses[0] != http.StatusOK || statuses[1] != http.StatusOK {
+		t.Errorf("a double click on capture: answers %v, captures %+v", statuses, got.Captures)
+	}
 	// Not the captured one.
-	if p = c.post(base+"/cancel", url.Values{"once": {moduleOnce(t, c.get(base+"/cancel"))}}); p.status != http.StatusConflict {
+	if p = c.post(base+"/cancel", url.Values{"once": {once(t, c.get(base+"/cancel"))}}); p.status != http.StatusConflict {
 		t.Errorf("cancel of a captured payment: %d, want 409", p.status)
 	}
 }

@@ -48,8 +48,6 @@ func (e *env) twoLines() *order.Order {
 	return e.order(e.aOrder)
 }
 
-var onceField = regexp.MustCompile(`name="once" value="([^"]*)"`)
-
 // confirm opens an action's confirmation page and sends its form with
 // fields added (a note, a reference), returning both pages.
 func (c *client) confirm(path string, fields url.Values) (confirmation, done page) {

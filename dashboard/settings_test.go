@@ -21,16 +21,6 @@ var (
 	clientField = regexp.MustCompile(`<code id="client-id" class="key">([^<]+)</code>`)
 )
 
-// once is the once key of p's form.
-func once(t *testing.T, p page) string {
-	t.Helper()
-	m := onceField.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("%s (%d) has no once key:\n%s", p.path, p.status, p.body)
-	}
-	return m[1]
-}
-
 // clients are the merchant's API clients.
 func (e *env) clients(merchantID string) []merchant.Client {
 	e.t.Helper()

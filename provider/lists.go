@@ -86,13 +86,14 @@ func DocumentFilterOf(q url.Values) (store.DocumentFilter, error) {
 }
 
 // Documents lists the merchant's invoice documents f matches, overdue
-// judged by the merchant's clock.
-func (s *Service) Documents(ctx context.Context, tx store.ReadTx, merchantID string, f store.DocumentFilter) ([]store.ListedDocument, error) {
+// judged by the merchant's clock, and that now.
+func (s *Service) Documents(ctx context.Context, tx store.ReadTx, merchantID string, f store.DocumentFilter) ([]store.ListedDocument, time.Time, error) {
 	var err error
 	if f.Now, err = s.NowOf(ctx, tx, merchantID); err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return tx.Documents(ctx, merchantID, f)
+	ds, err := tx.Documents(ctx, merchantID, f)
+	return ds, f.Now, err
 }
 
 // SessionStates are the values of a payment sessions list's status

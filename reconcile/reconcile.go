@@ -97,10 +97,40 @@ func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 		a.Outcome = Unmatched
 		return a, nil
 	}
+	return a, applyTo(ctx, tx, merchantID, &a, d, change)
+}
+
+// Match matches the merchant's payment p, recorded unmatched, to its
+// document d by hand, with what an automatic match does: the document's
+// payments, and the order received or paid through change. A document
+// that asks for no payment, or in another currency, is invalid; a payment
+// matched already (to any document) is EConflict. d must be the
+// merchant's: the caller read it so.
+func Match(ctx context.Context, tx store.Tx, merchantID string, p *store.BankPayment, d *invoice.Document, change ChangeOrder) (Applied, error) {
+	a := Applied{BankPayment: *p}
+	switch {
+	case p.DocumentID != "":
+		return a, kassa.Errorf(kassa.EConflict, "payment %s is already matched to a document", p.ID)
+	case d.Payable() <= 0:
+		return a, kassa.Invalid("documentId", "document %s asks for no payment: only an invoice with a payment reference can be paid", d.ID)
+	case d.Currency != p.Currency:
+		return a, kassa.Invalid("documentId", "the payment is in %s and document %s in %s: a payment is matched only to a document in its currency", p.Currency, d.ID, d.Currency)
+	}
+	if err := tx.MatchBankPayment(ctx, merchantID, p.ID, d.ID); err != nil {
+		return a, err
+	}
+	a.DocumentID = d.ID
+	return a, applyTo(ctx, tx, merchantID, &a, d, change)
+}
+
+// applyTo completes a, a payment just matched to d: its outcome against
+// what d asks, and the order d is of settled as far as its documents are
+// paid.
+func applyTo(ctx context.Context, tx store.Tx, merchantID string, a *Applied, d *invoice.Document, change ChangeOrder) error {
 	a.OrderID, a.DocumentReference = d.OrderID, d.Reference
 	paid, err := tx.DocumentPaid(ctx, d.ID)
 	if err != nil {
-		return a, err
+		return err
 	}
 	switch {
 	case paid < d.Payable():
@@ -111,7 +141,7 @@ func record(ctx context.Context, tx store.Tx, env order.Env, merchantID string, 
 		a.Outcome = Over
 	}
 	a.OrderPaid, err = settle(ctx, tx, merchantID, d.OrderID, change)
-	return a, err
+	return err
 }
 
 // settle records on the order what its documents have received, which

@@ -41,6 +41,8 @@ type InvoiceReader interface {
 	// BankPayments lists the merchant's payments received, newest first; unmatched
 	// limits them to those matched to no document.
 	BankPayments(ctx context.Context, merchantID string, unmatched bool, limit int) ([]BankPayment, error)
+	// BankPayment reads one of the merchant's payments received.
+	BankPayment(ctx context.Context, merchantID, id string) (*BankPayment, error)
 	// DocumentsIssued lists the merchant's documents issued at or after
 	// from and before to, in the order they were issued, as Document reads
 	// them but without their logo: the accounting export's.
@@ -83,6 +85,11 @@ type InvoiceWriter interface {
 	// AddBankPayment records a payment unless the merchant already has one
 	// with its BankRef; added says which.
 	AddBankPayment(ctx context.Context, p *BankPayment) (added bool, err error)
+	// MatchBankPayment matches the merchant's unmatched payment to the
+	// document documentID (which the caller has checked is the
+	// merchant's): EConflict if it is matched already, to any document,
+	// so of two concurrent matches of one payment exactly one succeeds.
+	MatchBankPayment(ctx context.Context, merchantID, id, documentID string) error
 	// EnqueueMails queues mails, all or none.
 	EnqueueMails(ctx context.Context, ms ...*Mail) error
 	// ClaimMails takes up to limit unsent mails due at or before now, and
@@ -106,6 +113,9 @@ type DocumentFilter struct {
 	// marked overdue or not.
 	Unpaid, Overdue bool
 	Now             time.Time
+	// Search matches the documents whose reference or payment reference
+	// is it, exactly, or whose number it is, written in decimal.
+	Search string
 	// After continues a listing: only the documents that come after this
 	// position in the listing's order. Nil starts at the newest.
 	After *ListPosition

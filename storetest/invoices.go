@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -231,6 +232,31 @@ func testPayments(f *fixture) {
 	unmatched := mustRead(f, func(tx store.ReadTx) ([]store.BankPayment, error) { return tx.BankPayments(ctx, m, true, 10) })
 	if len(all) != 3 || len(unmatched) != 1 || unmatched[0].ID != "pm_3" || unmatched[0].Amount != 700 || !unmatched[0].BookedAt.Equal(f.now) {
 		t.Errorf("Payments = %+v, unmatched %+v", all, unmatched)
+	}
+
+	// One payment read, and matching an unmatched one by hand: once.
+	if p := mustRead(f, func(tx store.ReadTx) (*store.BankPayment, error) { return tx.BankPayment(ctx, m, "pm_3") }); p.Amount != 700 || p.DocumentID != "" || p.BankRef != "B3" {
+		t.Errorf("BankPayment = %+v", p)
+	}
+	for _, id := range []string{"pm_5", "pm_missing"} {
+		err := f.s.View(ctx, func(tx store.ReadTx) error { _, err := tx.BankPayment(ctx, m, id); return err })
+		wantCode(t, "BankPayment of "+id, err, kassa.ENotFound)
+		err = f.s.Update(ctx, func(tx store.Tx) error { return tx.MatchBankPayment(ctx, m, id, d.ID) })
+		wantCode(t, "MatchBankPayment of "+id, err, kassa.ENotFound)
+	}
+	f.mustUpdate(func(tx store.Tx) error { return tx.MatchBankPayment(ctx, m, "pm_3", d.ID) })
+	for _, id := range []string{"pm_3", "pm_1"} {
+		err := f.s.Update(ctx, func(tx store.Tx) error { return tx.MatchBankPayment(ctx, m, id, d.ID) })
+		wantCode(t, "matching the matched "+id, err, kassa.EConflict)
+	}
+	if paid := mustRead(f, func(tx store.ReadTx) (int64, error) { return tx.DocumentPaid(ctx, d.ID) }); paid != 15700 {
+		t.Errorf("DocumentPaid after the match = %d, want 15700", paid)
+	}
+	if ps := mustRead(f, func(tx store.ReadTx) ([]store.BankPayment, error) { return tx.BankPayments(ctx, m, true, 10) }); len(ps) != 0 {
+		t.Errorf("unmatched after the match = %+v", ps)
+	}
+	if p := mustRead(f, func(tx store.ReadTx) (*store.BankPayment, error) { return tx.BankPayment(ctx, other, "pm_5") }); p.DocumentID != "" {
+		t.Errorf("another merchant's payment = %+v", p)
 	}
 }
 
@@ -599,6 +625,10 @@ func testDocumentList(f *fixture) {
 			return err
 		})
 	}
+	numbers := map[string]int64{}
+	for _, d := range f.numberDocuments(10) {
+		numbers[d.ID] = d.Number
+	}
 	newest := []*invoice.Document{docs[2], docs[1], docs[0]}
 	if docs[1].ID > docs[2].ID {
 		newest[0], newest[1] = docs[1], docs[2]
@@ -639,6 +669,11 @@ func testDocumentList(f *fixture) {
 		{"overdue before the due date", store.DocumentFilter{Overdue: true, Now: start}, nil},
 		{"overdue after it", store.DocumentFilter{Overdue: true, Now: afterDue}, unpaid},
 		{"unpaid after the third", store.DocumentFilter{Unpaid: true, After: &store.ListPosition{CreatedAt: docs[2].CreatedAt, ID: docs[2].ID}}, []string{docs[0].ID}},
+		{"search by reference", store.DocumentFilter{Search: docs[1].Reference}, []string{docs[1].ID}},
+		{"search by payment reference", store.DocumentFilter{Search: docs[2].PaymentReference}, []string{docs[2].ID}},
+		{"search by number", store.DocumentFilter{Search: strconv.FormatInt(numbers[docs[0].ID], 10)}, []string{docs[0].ID}},
+		{"search, unpaid", store.DocumentFilter{Search: docs[1].Reference, Unpaid: true}, nil},
+		{"search for nothing", store.DocumentFilter{Search: "0" + strconv.FormatInt(numbers[docs[0].ID], 10)}, nil},
 	}
 	for _, tt := range tests {
 		var got []string

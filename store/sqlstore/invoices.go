@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -220,6 +221,13 @@ func (t *Tx) Documents(ctx context.Context, merchantID string, f store.DocumentF
 	if f.Overdue {
 		q.and("d.due_at < " + q.arg(f.Now.UnixMicro()))
 	}
+	if f.Search != "" {
+		cond := "d.reference = " + q.arg(f.Search) + " OR d.payment_reference = " + q.arg(f.Search)
+		if n, err := strconv.ParseInt(f.Search, 10, 64); err == nil && n > 0 && strconv.FormatInt(n, 10) == f.Search {
+			cond += " OR d.number = " + q.arg(n)
+		}
+		q.and("(" + cond + ")")
+	}
 	var docs []store.ListedDocument
 	err := t.c.Query(ctx, func(rows Scanner) error {
 		var paid int64
@@ -316,6 +324,35 @@ func (t *Tx) BankPayments(ctx context.Context, merchantID string, unmatched bool
 		q += ` AND document_id IS NULL`
 	}
 	return t.queryPayments(ctx, q+` ORDER BY created_at DESC, id DESC LIMIT $2`, merchantID, limit)
+}
+
+func (t *Tx) BankPayment(ctx context.Context, merchantID, id string) (*store.BankPayment, error) {
+	ps, err := t.queryPayments(ctx, selectPayments+` WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, kassa.Errorf(kassa.ENotFound, "payment %s not found", id)
+	}
+	return &ps[0], nil
+}
+
+// MatchBankPayment sets the document only where none is set: a second
+// match, waiting on the first's row lock, finds it set and changes
+// nothing.
+func (t *Tx) MatchBankPayment(ctx context.Context, merchantID, id, documentID string) error {
+	n, err := t.c.Exec(ctx, `UPDATE bank_payments SET document_id = $3 WHERE id = $1 AND merchant_id = $2 AND document_id IS NULL`,
+		id, merchantID, documentID)
+	if err != nil {
+		return fmt.Errorf("match payment %s: %w", id, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	if _, err := t.BankPayment(ctx, merchantID, id); err != nil {
+		return err
+	}
+	return kassa.Errorf(kassa.EConflict, "payment %s is already matched to a document", id)
 }
 
 func (t *Tx) PaymentsBooked(ctx context.Context, merchantID string, from, to time.Time) ([]store.BankPayment, error) {

@@ -1,0 +1,142 @@
+package dashboard_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/risk"
+	"github.com/kassa-pay/kassa/user"
+)
+
+// A finance person in Chromium uploads a camt.054 file whose one payment
+// names no invoice, sees it unmatched, matches it to the invoice it pays,
+// and finds the invoice paid on the invoices page; the payment sessions
+// page lists a session awaiting its signatory. Each page fits a phone's
+// width with every field labelled.
+func TestBrowserMoney(t *testing.T) {
+	e := newEnv(t, "", "Möbler AB", "Köpare AB")
+	d := e.invoiced(e.a, e.aOrder)
+	signer := kassatest.Buyer
+	signer.CompanyID, signer.CompanyName = risk.SignatoryCompany, "Firmatecknare AB"
+	e.session(nil)
+	e.session(&signer)
+	file := filepath.Join(t.TempDir(), "camt054.xml")
+	if err := os.WriteFile(file, camt054([3]string{"BANK-77", "7777 7777 7777 77", "100.00"}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	bctx := kassatest.Chromium(t)
+	ctx, cancel := chromedp.NewContext(bctx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelTimeout()
+	run := func(actions ...chromedp.Action) {
+		t.Helper()
+		if err := chromedp.Run(ctx, actions...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit := func(sel string) {
+		t.Helper()
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// phone checks the page at a phone's width: nothing scrolls sideways
+	// and every field has a label.
+	phone := func(name string) {
+		t.Helper()
+		var fits, labelled bool
+		run(
+			chromedp.EmulateViewport(390, 844),
+			chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
+			chromedp.Evaluate(`[...document.querySelectorAll("input:not([type=hidden]), select")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`, &labelled),
+		)
+		if !fits || !labelled {
+			t.Errorf("%s at 390 pixels: fits %v, every field labelled %v", name, fits, labelled)
+		}
+	}
+	e.newUser(e.a, "finance@a.example", user.Finance)
+	run(
+		chromedp.EmulateViewport(1100, 900),
+		chromedp.Navigate(e.base+"/dashboard/sign-in"),
+		chromedp.WaitVisible("#email", chromedp.ByID),
+		chromedp.SetValue("#email", "finance@a.example", chromedp.ByID),
+		chromedp.SetValue("#password", password, chromedp.ByID),
+	)
+	submit("#submit")
+	run(chromedp.WaitVisible("#orders", chromedp.ByID))
+
+	// Upload the file: its payment matches nothing.
+	submit(`.sections a[href="/dashboard/payments"]`)
+	run(
+		chromedp.WaitVisible("#file", chromedp.ByID),
+		chromedp.SetUploadFiles("#file", []string{file}, chromedp.ByID),
+	)
+	submit("#import-file")
+	var notice, payments string
+	run(
+		chromedp.WaitVisible("#notice", chromedp.ByID),
+		text("#notice", &notice),
+		text("#payments", &payments),
+	)
+	if !strings.Contains(notice, "1 matched no invoice") || !strings.Contains(payments, "Unmatched") || !strings.Contains(payments, "SEK 100.00") {
+		t.Fatalf("after the upload: notice %q, payments %q", notice, payments)
+	}
+	phone("payments")
+	run(chromedp.EmulateViewport(1100, 900), screenshot("dashboard-payments"))
+
+	// Match it to the invoice, confirmed.
+	submit("#payments a.match")
+	run(chromedp.WaitVisible("#documents", chromedp.ByID))
+	phone("the match page")
+	run(chromedp.EmulateViewport(1100, 900))
+	submit(`#documents a[href$="?document=` + d.ID + `"]`)
+	var after string
+	run(
+		chromedp.WaitVisible("#confirm", chromedp.ByID),
+		text("#after", &after),
+	)
+	phone("the confirmation")
+	run(chromedp.EmulateViewport(1100, 820), screenshot("dashboard-match"))
+	if after != "SEK 100.00" {
+		t.Errorf("the confirmation says the invoice will have been paid %q", after)
+	}
+	submit("#confirm")
+	run(chromedp.WaitVisible("#notice", chromedp.ByID), text("#notice", &notice))
+	if !strings.Contains(notice, "Its order is now paid.") {
+		t.Errorf("after the match: %q", notice)
+	}
+
+	// The invoice is paid.
+	submit(`.sections a[href="/dashboard/invoices"]`)
+	var state string
+	run(
+		chromedp.WaitVisible("#documents", chromedp.ByID),
+		text("#document-"+d.ID+" .state", &state),
+	)
+	if state != "Paid" {
+		t.Errorf("the invoice is %q on the invoices page", state)
+	}
+	phone("invoices")
+	run(chromedp.EmulateViewport(1100, 560), screenshot("dashboard-invoices"))
+
+	// The sessions open or awaiting a signatory.
+	submit(`.sections a[href="/dashboard/sessions"]`)
+	var sessions string
+	run(
+		chromedp.WaitVisible("#sessions", chromedp.ByID),
+		text("#sessions", &sessions),
+	)
+	if !strings.Contains(sessions, "Awaiting a signatory") || !strings.Contains(sessions, "Firmatecknare AB") || !strings.Contains(sessions, "Cancel") {
+		t.Errorf("sessions: %q", sessions)
+	}
+	phone("sessions")
+	run(chromedp.EmulateViewport(1100, 560), screenshot("dashboard-sessions"))
+}
