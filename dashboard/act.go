@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"io"
@@ -51,7 +52,7 @@ type change struct {
 
 // actDone is what a once key's record keeps: where the first request
 // sent the browser and what it said there (and, after them, the change's
-// Target, for a replay's audit event).
+// target, for a replay's audit event).
 type actDone struct{ Done, Notice string }
 
 // act runs c for the signed-in user's form r and sends the browser on
@@ -59,86 +60,143 @@ type actDone struct{ Done, Notice string }
 // missing or used for another form, or the change's own error. Nothing
 // is changed when it returns an error; the refusal is in the audit log.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, c change) error {
-	done, _, err := s.apply(r, &c, http.StatusSeeOther)
-	if err != nil {
-		return err
+	f, err := s.begin(r, c.Need, c.Target)
+	if err == nil {
+		err = s.apply(r, f, &c)
 	}
-	s.flash(w, done.Notice)
-	redirect(w, r, done.Done)
-	return nil
+	return s.end(w, r, f, err)
 }
 
-// actShow is act for a change whose answer is shown once and kept
+// actShow is act for a change whose answer is a page shown once and kept
 // nowhere, such as a secret it made: the first request's answer is
-// show's page, rendered from what Run left in the handler's variables;
-// a replay of the once key, which has no such answer, is sent on with
-// the notice as act sends it. c is a pointer so that Run may name its
-// Target.
+// show's page (200), rendered from what Run left in the handler's
+// variables; a replay of the once key, which has no such answer, is sent
+// on with the notice as act sends it. c is a pointer so that Run may name
+// its Target.
 func (s *Server) actShow(w http.ResponseWriter, r *http.Request, c *change, show func()) error {
-	done, replay, err := s.apply(r, c, http.StatusOK)
-	if err != nil {
-		return err
+	f, err := s.begin(r, c.Need, c.Target)
+	f.status = http.StatusOK
+	if err == nil {
+		err = s.apply(r, f, c)
 	}
-	if replay {
-		s.flash(w, done.Notice)
-		redirect(w, r, done.Done)
-		return nil
+	if err != nil || f.replay {
+		return s.end(w, r, f, err)
 	}
 	show()
 	return nil
 }
 
-// apply is act's change: it checks the role and the once key and runs c
-// with its audit event (answered with status) and the once key's claim in
-// one transaction, or, for a once key already used by the same form,
-// records the replay (a redirect) and returns the first answer, replay
-// true.
-func (s *Server) apply(r *http.Request, c *change, status int) (done actDone, replay bool, err error) {
-	ctx, u := r.Context(), current(r.Context())
-	once := r.PostFormValue(onceField)
-	err = u.Role.Permit(c.Need)
-	if err == nil && (once == "" || len(once) > 64) {
-		err = kassa.Invalid(onceField, "This form is incomplete. Go back, reload the page and send it again.")
+// apply runs c for f in one transaction with the once key's claim and
+// the audit event; for a form sent before, it answers as the first
+// request did.
+func (s *Server) apply(r *http.Request, f *form, c *change) error {
+	return s.app.Update(r.Context(), func(tx store.Tx) error {
+		if done, err := f.claim(r.Context(), tx); err != nil || done != nil {
+			return err
+		}
+		f.done = &actDone{}
+		var err error
+		if f.done.Done, f.done.Notice, err = c.Run(r.Context(), tx); err != nil {
+			return err
+		}
+		f.target = c.Target // named by Run when it made it
+		return f.answer(r.Context(), tx)
+	})
+}
+
+// form is a form that changes something, as act and moduleAct run it.
+type form struct {
+	s          *Server
+	merchantID string
+	once       string
+	fp         []byte
+	action     string // the audit event's: the route
+	target     string
+	done       *actDone // its answer, once it has one
+	replay     bool     // the answer was the first request's
+	status     int      // the answer's, when not a redirect (303)
+}
+
+// begin checks the user's role and the form's once key.
+func (s *Server) begin(r *http.Request, need user.Action, target string) (*form, error) {
+	u := current(r.Context())
+	f := &form{s: s, merchantID: u.MerchantID, once: r.PostFormValue(onceField), fp: formPrint(r), action: r.Pattern, target: target}
+	if err := u.Role.Permit(need); err != nil {
+		return f, err
 	}
-	if err == nil {
-		fp := formPrint(r)
-		err = s.app.Update(ctx, func(tx store.Tx) error {
-			done, replay = actDone{}, false // a retried transaction starts again
-			rec, err := tx.IdempotencyRecord(ctx, u.MerchantID, onceKey(once))
-			if err != nil {
-				return err
-			}
-			if rec != nil {
-				if !bytes.Equal(rec.Fingerprint, fp) {
-					return kassa.Errorf(kassa.EIdempotencyMismatch, "This form was already sent with other values. Go back, reload the page and send it again.")
-				}
-				d, rest, _ := strings.Cut(string(rec.Body), "\n")
-				n, target, _ := strings.Cut(rest, "\n")
-				done, replay = actDone{d, n}, true
-				if c.Target == "" {
-					c.Target = target // what the first request made
-				}
-				return s.app.Audit(ctx, tx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: http.StatusSeeOther, Replay: true})
-			}
-			if done.Done, done.Notice, err = c.Run(ctx, tx); err != nil {
-				return err
-			}
-			done.Notice = strings.ReplaceAll(done.Notice, "\n", " ") // the record's lines
-			if err := s.app.Audit(ctx, tx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: status}); err != nil {
-				return err
-			}
-			return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
-				MerchantID: u.MerchantID, Key: onceKey(once), Fingerprint: fp,
-				Status: status, Body: []byte(done.Done + "\n" + done.Notice + "\n" + c.Target), CreatedAt: s.app.Now(),
-			})
-		})
+	if f.once == "" || len(f.once) > 64 {
+		return f, kassa.Invalid(onceField, "This form is incomplete. Go back, reload the page and send it again.")
 	}
+	return f, nil
+}
+
+// claim reads the form's once key in tx: the first answer, when it was
+// sent before (and the replay's audit event added to tx); nil when it
+// was not, or when its change began and has not answered (pending, whose
+// intent is then in f). The same key with other values is refused.
+func (f *form) claim(ctx context.Context, tx store.Tx) (*actDone, error) {
+	rec, err := f.record(ctx, tx)
+	if err != nil || rec == nil || rec.Pending() {
+		return nil, err
+	}
+	f.replayed(rec)
+	return f.done, f.s.app.Audit(ctx, tx, f.event(http.StatusSeeOther))
+}
+
+// replayed takes rec, the once key's answered record, as f's answer.
+func (f *form) replayed(rec *store.IdempotencyRecord) {
+	d, rest, _ := strings.Cut(string(rec.Body), "\n")
+	n, target, _ := strings.Cut(rest, "\n")
+	f.done, f.replay = &actDone{d, n}, true
+	if f.target == "" {
+		f.target = target // what the first request made
+	}
+}
+
+// record is the form's once key's record in tx, if any.
+func (f *form) record(ctx context.Context, tx store.Tx) (*store.IdempotencyRecord, error) {
+	rec, err := tx.IdempotencyRecord(ctx, f.merchantID, onceKey(f.once))
+	if err == nil && rec != nil && !bytes.Equal(rec.Fingerprint, f.fp) {
+		return nil, kassa.Errorf(kassa.EIdempotencyMismatch, "This form was already sent with other values. Go back, reload the page and send it again.")
+	}
+	return rec, err
+}
+
+// answer records f.done as the once key's answer in tx, with the
+// change's audit event.
+func (f *form) answer(ctx context.Context, tx store.Tx) error {
+	status := cmp.Or(f.status, http.StatusSeeOther)
+	if err := f.s.app.Audit(ctx, tx, f.event(status)); err != nil {
+		return err
+	}
+	notice := strings.ReplaceAll(f.done.Notice, "\n", " ") // the record's lines
+	return f.put(ctx, tx, status, []byte(f.done.Done+"\n"+notice+"\n"+f.target))
+}
+
+func (f *form) put(ctx context.Context, tx store.Tx, status int, body []byte) error {
+	return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
+		MerchantID: f.merchantID, Key: onceKey(f.once), Fingerprint: f.fp,
+		Status: status, Body: body, CreatedAt: f.s.app.Now(),
+	})
+}
+
+func (f *form) event(status int) audit.Event {
+	return audit.Event{MerchantID: f.merchantID, Action: f.action, Target: f.target, Status: status, Replay: f.replay}
+}
+
+// end answers a form that ran, or records why it failed and returns
+// that.
+func (s *Server) end(w http.ResponseWriter, r *http.Request, f *form, err error) error {
 	if err != nil {
 		code := kassa.ErrorCode(err)
-		s.app.AuditAlone(ctx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: wire.Status(code), Outcome: code})
-		return actDone{}, false, err
+		e := f.event(wire.Status(code))
+		e.Outcome, e.Replay = code, false
+		s.app.AuditAlone(r.Context(), e)
+		return err
 	}
-	return done, replay, nil
+	s.flash(w, f.done.Notice)
+	redirect(w, r, f.done.Done)
+	return nil
 }
 
 // formPrint identifies a form as sent: its path and its fields but the

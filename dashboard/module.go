@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -11,13 +10,11 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
-	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
 	"github.com/kassa-pay/kassa/store"
 	"github.com/kassa-pay/kassa/user"
-	"github.com/kassa-pay/kassa/wire"
 )
 
 // The payment module's pages: the merchant's collections, a collection's
@@ -392,79 +389,52 @@ type moduleChange struct {
 }
 
 func (s *Server) moduleAct(w http.ResponseWriter, r *http.Request, c moduleChange) error {
-	ctx, u := r.Context(), current(r.Context())
-	once := r.PostFormValue(onceField)
-	err := u.Role.Permit(c.Need)
-	if err == nil && (once == "" || len(once) > 64) {
-		err = kassa.Invalid(onceField, "This form is incomplete. Go back, reload the page and send it again.")
-	}
+	f, err := s.begin(r, c.Need, c.Target)
 	var pm *paymod.Service
 	if err == nil {
 		pm, err = s.modulePayments()
 	}
-	k := &formKey{s: s, merchantID: u.MerchantID, once: once, fp: formPrint(r), action: r.Pattern, target: c.Target, answer: c.Done}
 	if err == nil {
-		_, err = c.Run(ctx, pm.WithKey(k))
+		_, err = c.Run(r.Context(), pm.WithKey(&moduleKey{form: f, answerOf: c.Done}))
 	}
-	if rp, ok := errors.AsType[*formReplay](err); ok {
-		s.app.AuditAlone(ctx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: http.StatusSeeOther, Replay: true})
-		k.done, err = rp.done, nil
+	if errors.Is(err, errAnswered) {
+		// The form's first request answered: its answer again, the
+		// replay in the audit log.
+		s.app.AuditAlone(r.Context(), f.event(http.StatusSeeOther))
+		err = nil
 	}
-	if err != nil {
-		code := kassa.ErrorCode(err)
-		s.app.AuditAlone(ctx, audit.Event{MerchantID: u.MerchantID, Action: r.Pattern, Target: c.Target, Status: wire.Status(code), Outcome: code})
-		return err
-	}
-	s.flash(w, k.done.Notice)
-	redirect(w, r, k.done.Done)
-	return nil
+	return s.end(w, r, f, err)
 }
 
-// formKey is a form's once key as the payment module claims it
+// moduleKey is a form's once key as the payment module claims it
 // (paymod.Key).
-type formKey struct {
-	s                *Server
-	merchantID, once string
-	fp               []byte
-	action, target   string
-	answer           func(result any) (done, notice string)
-	done             actDone // once answered
+type moduleKey struct {
+	*form
+	answerOf func(result any) (done, notice string)
 }
 
-// formReplay is the error Claim fails with when the form was answered
-// before: its answer.
-type formReplay struct{ done actDone }
+// errAnswered ends a payment-module use case whose form was answered
+// before; moduleAct answers it as the first request did.
+var errAnswered = errors.New("the form was answered before")
 
-func (*formReplay) Error() string { return "the form was answered before" }
-
-func (k *formKey) Claim(ctx context.Context, tx store.Tx) ([]byte, error) {
-	rec, err := tx.IdempotencyRecord(ctx, k.merchantID, onceKey(k.once))
+func (k *moduleKey) Claim(ctx context.Context, tx store.Tx) ([]byte, error) {
+	rec, err := k.record(ctx, tx)
 	switch {
 	case err != nil || rec == nil:
 		return nil, err
-	case !bytes.Equal(rec.Fingerprint, k.fp):
-		return nil, kassa.Errorf(kassa.EIdempotencyMismatch, "This form was already sent with other values. Go back, reload the page and send it again.")
 	case rec.Pending():
 		return rec.Body, nil
 	}
-	d, n, _ := strings.Cut(string(rec.Body), "\n")
-	return nil, &formReplay{actDone{d, n}}
+	k.replayed(rec)
+	return nil, errAnswered
 }
 
-func (k *formKey) Intend(ctx context.Context, tx store.Tx, intent []byte) error {
-	return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
-		MerchantID: k.merchantID, Key: onceKey(k.once), Fingerprint: k.fp,
-		Status: store.Pending, Body: intent, CreatedAt: k.s.app.Now(),
-	})
+func (k *moduleKey) Intend(ctx context.Context, tx store.Tx, intent []byte) error {
+	return k.put(ctx, tx, store.Pending, intent)
 }
 
-func (k *formKey) Answer(ctx context.Context, tx store.Tx, result any) error {
-	k.done.Done, k.done.Notice = k.answer(result)
-	if err := k.s.app.Audit(ctx, tx, audit.Event{MerchantID: k.merchantID, Action: k.action, Target: k.target, Status: http.StatusSeeOther}); err != nil {
-		return err
-	}
-	return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{
-		MerchantID: k.merchantID, Key: onceKey(k.once), Fingerprint: k.fp,
-		Status: http.StatusSeeOther, Body: []byte(k.done.Done + "\n" + k.done.Notice), CreatedAt: k.s.app.Now(),
-	})
+func (k *moduleKey) Answer(ctx context.Context, tx store.Tx, result any) error {
+	d, n := k.answerOf(result)
+	k.done = &actDone{d, n}
+	return k.answer(ctx, tx)
 }
