@@ -32,8 +32,11 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies.
 	MaxBodyBytes int64
 	// PaymentProviders are the payment module's providers; the system
-	// provider (pp_system_default) is always added.
+	// provider (pp_system_default) is always added. Payments, when set,
+	// is the module itself, shared with other interfaces (the
+	// dashboard), and PaymentProviders is not used.
 	PaymentProviders paymod.Registry
+	Payments         *paymod.Service
 	// Pages are routes served beside the API, under the same guard (body
 	// limit, text rule, panics, unrouted requests): the buyer's checkout.
 	Pages []Routes
@@ -102,16 +105,16 @@ func NewServer(log *slog.Logger, cfg Config, app *provider.Service) *Server {
 	if cfg.StreamHeartbeat <= 0 {
 		cfg.StreamHeartbeat = DefaultStreamHeartbeat
 	}
-	providers := paymod.Registry{paymod.SystemProviderID: paymod.System{}}
-	for id, p := range cfg.PaymentProviders {
-		providers[id] = p
+	payments := cfg.Payments
+	if payments == nil {
+		payments = paymod.New(log, app.Store(), paymod.WithSystem(cfg.PaymentProviders), app.Clock(), app.IDs())
 	}
 	s := &Server{
 		cfg: cfg, log: log, app: app,
 		inflight: newInflight(),
 		limits:   newLimits(cfg.Limits),
 		mux:      &mux{ServeMux: http.NewServeMux()},
-		payments: paymod.New(log, app.Store(), providers, app.Clock(), app.IDs()),
+		payments: payments,
 	}
 	if s.metrics = cfg.Metrics; s.metrics == nil {
 		s.metrics = observe.New()

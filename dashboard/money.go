@@ -57,8 +57,11 @@ type paymentsView struct {
 
 func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
 	p, err := s.viewer(w, r, "Payments")
-	v := &paymentsView{Unmatched: r.URL.Query().Get("unmatched") == "true", CanRecord: p.User.Role.Can(user.RecordPayments), Max: paymentsShown}
+	v := &paymentsView{CanRecord: p.User.Role.Can(user.RecordPayments), Max: paymentsShown}
 	p.Data = v
+	if err == nil {
+		v.Unmatched, err = list.Bool(r.URL.Query(), "unmatched")
+	}
 	if err == nil {
 		ctx := r.Context()
 		err = s.app.View(ctx, func(tx store.ReadTx) error {

@@ -287,6 +287,9 @@ func TestPaymentMatch(t *testing.T) {
 	if p := c.post(matchPath, url.Values{"once": {"a3"}, "document": {d.ID}}); p.status != http.StatusConflict || !strings.Contains(p.body, "already matched") {
 		t.Errorf("matching it again: %d\n%s", p.status, p.body)
 	}
+	if p := c.get("/dashboard/payments?unmatched=yes"); p.status != http.StatusBadRequest || strings.Contains(p.body, "SEK 100.00") {
+		t.Errorf("a bad filter: %d, want 400 listing nothing", p.status)
+	}
 	if p := c.get("/dashboard/payments?unmatched=true"); !strings.Contains(p.body, `id="no-payments"`) {
 		t.Errorf("unmatched payments after the match:\n%s", p.body)
 	}

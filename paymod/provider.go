@@ -18,6 +18,7 @@ package paymod
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"sort"
 	"time"
@@ -145,6 +146,14 @@ func local(p Provider) bool {
 
 // Registry holds the providers by ID, such as pp_system_default.
 type Registry map[string]Provider
+
+// WithSystem is the providers r names and the system provider
+// (SystemProviderID), which every module has.
+func WithSystem(r Registry) Registry {
+	out := Registry{SystemProviderID: System{}}
+	maps.Copy(out, r)
+	return out
+}
 
 // Get returns the provider id, or EInvalid naming param.
 func (r Registry) Get(id, param string) (Provider, error) {

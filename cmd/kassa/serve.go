@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -363,15 +362,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	metrics := observe.New()
 	metrics.WatchStore(db, kassa.SystemClock{})
-	// The dashboard's payment module: the API's providers, over the same
-	// store, clock and IDs as the API's module (api.NewServer).
-	modProviders := paymod.Registry{paymod.SystemProviderID: paymod.System{}}
-	maps.Copy(modProviders, providers)
-	payments := paymod.New(log, app.Store(), modProviders, app.Clock(), app.IDs())
+	// One payment module for the API and the dashboard.
+	payments := paymod.New(log, app.Store(), paymod.WithSystem(providers), app.Clock(), app.IDs())
 	srv := api.NewServer(log, api.Config{
 		OverdueReminders: c.overdueReminders,
 		Sandbox:          sandbox,
-		PaymentProviders: providers,
+		Payments:         payments,
 		Pages:            []api.Routes{checkout.New(log, pages, app), dashboard.New(log, dashboard.Config{PublicURL: c.publicURL, Payments: payments}, app)},
 		Limits:           c.limits,
 		Metrics:          metrics,
