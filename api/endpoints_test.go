@@ -286,3 +286,60 @@ func testMerchantEmail(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		t.Errorf("last audit event %+v", ev)
 	}
 }
+
+// Disabling an endpoint, the merchant's doing: nothing is sent to it, its
+// pending deliveries fail, a second disable answers it as it is, and
+// enabling and redelivering send what it missed.
+func TestEndpointDisable(t *testing.T) { backends(t, testEndpointDisable) }
+
+func testEndpointDisable(t *testing.T, newEnv func(*testing.T, ...option) *env) {
+	e, d := notifyEnv(t, newEnv)
+	h := newHook(t)
+	var ep endpointOut
+	e.must(201, request{method: "POST", path: "/v1/notification-endpoints", body: map[string]any{"url": h.URL, "eventTypes": []string{"com.ledyer.order.create"}}}).decode(t, &ep)
+	c := cart(line("A", 1, 10000))
+	delete(c, "settings")
+	id := e.order(c)
+	path := "/v1/notification-endpoints/" + ep.ID + "/disable"
+	for _, c := range []struct {
+		r      request
+		status int
+	}{
+		{request{method: "POST", path: path, body: `{"now":true}`}, 400},
+		{request{method: "POST", path: path, as: &e.b}, 404},
+		{request{method: "POST", path: "/v1/notification-endpoints/ne_missing/disable"}, 404},
+	} {
+		if resp := e.do(c.r); resp.status != c.status || resp.code() == "" {
+			t.Errorf("%s %s = %d %s, want %d", c.r.body, c.r.path, resp.status, resp.body, c.status)
+		}
+	}
+	if list := e.endpoints(nil); list[0].State != "enabled" {
+		t.Fatalf("refused disabling changed the endpoint: %+v", list[0])
+	}
+
+	var got endpointOut
+	e.must(200, request{method: "POST", path: path}).decode(t, &got)
+	if got.State != "disabled" || got.DisabledReason != "merchant" || !got.DisabledAt.Equal(t0) {
+		t.Fatalf("disabled: %+v, want disabled since now by the merchant", got)
+	}
+	if created := e.notificationOf(id, "create"); created.Status != "failed" {
+		t.Errorf("the pending notification to the disabled endpoint is %s, want failed", created.Status)
+	}
+	drain(t, d)
+	if n := len(h.received()); n != 0 {
+		t.Errorf("the disabled endpoint got %d requests", n)
+	}
+	e.clock.Advance(time.Minute)
+	var again endpointOut
+	e.must(200, request{method: "POST", path: path, body: `{}`}).decode(t, &again)
+	if !again.DisabledAt.Equal(got.DisabledAt) {
+		t.Errorf("disabled again: %+v, want it as it was", again)
+	}
+
+	e.must(200, request{method: "POST", path: "/v1/notification-endpoints/" + ep.ID + "/enable"})
+	e.must(202, request{method: "POST", path: "/v1/notifications/" + e.notificationOf(id, "create").ID + "/redeliver"})
+	drain(t, d)
+	if n := len(h.received()); n != 1 || e.notificationOf(id, "create").Status != "delivered" {
+		t.Errorf("enabled and redelivered: %d requests, want 1, delivered", n)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/provider"
@@ -157,6 +156,26 @@ func (s *Server) handleEndpointEnable(w http.ResponseWriter, r *http.Request) er
 	})
 }
 
+// handleEndpointDisable stops sending to an endpoint until it is enabled,
+// at the merchant's request (provider's DisableEndpoint). It takes no
+// body, or an empty object.
+func (s *Server) handleEndpointDisable(w http.ResponseWriter, r *http.Request) error {
+	body, err := wire.ReadBody(r)
+	if err != nil {
+		return err
+	}
+	if err := wire.DecodeOptional(body, &struct{}{}); err != nil {
+		return err
+	}
+	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
+		e, err := s.app.DisableEndpoint(ctx, tx, principal(r).MerchantID, r.PathValue("endpointId"))
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, endpointOf(e), nil
+	})
+}
+
 // bufferedAnswer keeps the status and body written to it; headers go
 // through.
 type bufferedAnswer struct {
@@ -266,12 +285,11 @@ func notificationOf(n *notify.Notification, ds []notify.Delivery) notificationVi
 
 func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Status: q.Get("status"), Limit: list.DefaultPage}
-	if f.Status != "" && f.Status != notify.Pending && f.Status != notify.Delivered && f.Status != notify.Failed {
-		return kassa.Invalid("status", "status must be pending, delivered or failed")
+	f, err := provider.NotificationFilterOf(q)
+	if err != nil {
+		return err
 	}
-	var err error
-	if f.Limit, err = list.Limit(q, f.Limit); err != nil {
+	if f.Limit, err = list.Limit(q, list.DefaultPage); err != nil {
 		return err
 	}
 	if c := q.Get("cursor"); c != "" {

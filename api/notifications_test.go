@@ -306,6 +306,13 @@ func testNotificationEndpointsAPI(t *testing.T, newEnv func(*testing.T, ...optio
 	if resp := e.do(request{method: "GET", path: "/v1/notifications?status=lost"}); resp.status != 400 {
 		t.Errorf("bad status filter = %d", resp.status)
 	}
+	e.must(200, request{method: "GET", path: "/v1/notifications?orderId=" + id + "&eventType=com.ledyer.order.full_capture"}).decode(t, &ns)
+	if len(ns.Data) != 1 || ns.Data[0].ID != capture {
+		t.Errorf("the order's full_capture notifications = %+v, want the capture's", ns.Data)
+	}
+	if resp := e.do(request{method: "GET", path: "/v1/notifications?eventType=com.example.nothing"}); resp.status != 400 {
+		t.Errorf("bad eventType filter = %d", resp.status)
+	}
 	e.must(200, request{method: "GET", path: "/v1/notifications", as: &e.b}).decode(t, &ns)
 	if len(ns.Data) != 0 {
 		t.Errorf("merchant B sees %d notifications", len(ns.Data))

@@ -176,6 +176,7 @@ func TestOpenAPIFlow(t *testing.T) {
 	e.must(202, request{method: "POST", path: "/v1/notifications/" + first + "/redeliver"})
 	e.must(200, request{method: "POST", path: "/v1/notification-endpoints/" + ep.ID + "/rotate-secret", body: map[string]any{"overlapSeconds": 3600}})
 	e.must(400, request{method: "POST", path: "/v1/notification-endpoints/" + ep.ID + "/rotate-secret", body: map[string]any{"overlap": 1}, header: invalidRequest})
+	e.must(200, request{method: "POST", path: "/v1/notification-endpoints/" + ep.ID + "/disable"})
 	e.must(200, request{method: "POST", path: "/v1/notification-endpoints/" + ep.ID + "/enable"})
 	e.must(204, request{method: "DELETE", path: "/v1/notification-endpoints/" + ep.ID})
 	e.must(400, request{method: "GET", path: "/v1/notifications/stream?cursor=nonsense"})

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/reconcile"
@@ -103,7 +104,10 @@ func (s *Server) handlePaymentMatch(w http.ResponseWriter, r *http.Request) erro
 // handlePayments lists the merchant's payments, newest first;
 // ?unmatched=true lists those awaiting manual matching.
 func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) error {
-	unmatched := r.URL.Query().Get("unmatched") == "true"
+	unmatched, err := list.Bool(r.URL.Query(), "unmatched")
+	if err != nil {
+		return err
+	}
 	ps, err := provider.View(r.Context(), s.app, func(tx store.ReadTx) ([]store.BankPayment, error) {
 		return tx.BankPayments(r.Context(), principal(r).MerchantID, unmatched, 500)
 	})

@@ -65,6 +65,7 @@ func TestBadInputNeverFailsServerSide(t *testing.T) {
 			{"POST", "/v1/authorization-tokens/at_nope/order"},
 			{"POST", "/v1/notification-endpoints/" + endpoint.ID + "/rotate-secret"},
 			{"POST", "/v1/notification-endpoints/" + endpoint.ID + "/enable"},
+			{"POST", "/v1/notification-endpoints/" + endpoint.ID + "/disable"},
 			{"PATCH", "/v1/merchant"},
 		}
 		for _, p := range paths {
@@ -466,7 +467,7 @@ var hostileCases = func() []hostileCase {
 		{"GET", "/v1/orders/%s"}, {"GET", "/v1/orders/%s/documents"}, {"DELETE", "/v1/orders/%s"}, {"GET", "/v1/payment-sessions/%s"},
 		{"DELETE", "/v1/payment-sessions/%s"}, {"POST", "/v1/authorization-tokens/%s/order"}, {"DELETE", "/v1/authorization-tokens/%s"},
 		{"DELETE", "/v1/notification-endpoints/%s"}, {"POST", "/v1/notification-endpoints/%s/rotate-secret"},
-		{"POST", "/v1/notification-endpoints/%s/enable"}, {"GET", "/v1/notifications/%s"}, {"POST", "/v1/notifications/%s/redeliver"},
+		{"POST", "/v1/notification-endpoints/%s/enable"}, {"POST", "/v1/notification-endpoints/%s/disable"}, {"GET", "/v1/notifications/%s"}, {"POST", "/v1/notifications/%s/redeliver"},
 		{"GET", "/v1/documents/%s"}, {"GET", "/invoices/%s"}, {"GET", "/payments/dialog/%s"}, {"GET", "/payments/sign/%s/x"},
 		{"GET", pm + "/collections/%s"}, {"POST", pm + "/collections/%s/sessions"}, {"GET", pm + "/sessions/%s"},
 		{"POST", pm + "/sessions/%s/authorize"}, {"GET", pm + "/payments/%s"}, {"POST", pm + "/payments/%s/capture"},

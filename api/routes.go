@@ -59,6 +59,7 @@ func (s *Server) addRoutes() {
 	m.HandleFunc("DELETE /v1/notification-endpoints/{endpointId}", auth(s.handleEndpointDelete))
 	m.HandleFunc("POST /v1/notification-endpoints/{endpointId}/rotate-secret", auth(s.handleEndpointRotate))
 	m.HandleFunc("POST /v1/notification-endpoints/{endpointId}/enable", auth(s.handleEndpointEnable))
+	m.HandleFunc("POST /v1/notification-endpoints/{endpointId}/disable", auth(s.handleEndpointDisable))
 	m.HandleFunc("GET /v1/notification-signing-secret", auth(s.handleSigningSecret))
 	m.HandleFunc("GET /v1/notifications", auth(s.handleNotificationList))
 	m.HandleFunc("GET /v1/notifications/stream", auth(s.handleNotificationStream))

@@ -189,6 +189,7 @@ type DeliveryAttempt struct {
 // NotificationListParams filter the list; empty fields match all.
 type NotificationListParams struct {
 	OrderID, SessionID string
+	EventType          string // a notification type
 	Status             string // pending, delivered or failed
 	Cursor             string // a page's NextCursor
 	Limit              int    // 1 to 100; 0: 50
@@ -205,6 +206,7 @@ func (c *Client) ListNotificationPage(ctx context.Context, p NotificationListPar
 	q := url.Values{}
 	set(q, "orderId", p.OrderID)
 	set(q, "sessionId", p.SessionID)
+	set(q, "eventType", p.EventType)
 	set(q, "status", p.Status)
 	set(q, "cursor", p.Cursor)
 	setInt(q, "limit", p.Limit)

@@ -103,6 +103,17 @@ func (s *Server) AddRoutes(m interface {
 	m.HandleFunc("GET /dashboard/sessions/{id}/cancel", s.signedIn(s.handleSessionCancelPage))
 	m.HandleFunc("POST /dashboard/sessions/{id}/cancel", s.form(s.signedIn(s.handleSessionCancel)))
 	m.HandleFunc("GET /dashboard/assets/{file}", handleAssets)
+	// Notifications: the log, a notification and its redelivery, the endpoints.
+	m.HandleFunc("GET /dashboard/notifications", s.signedIn(s.handleNotifications))
+	m.HandleFunc("GET /dashboard/notifications/{id}", s.signedIn(s.handleNotification))
+	m.HandleFunc("GET /dashboard/notifications/{id}/redeliver", s.signedIn(s.handleRedeliverPage))
+	m.HandleFunc("POST /dashboard/notifications/{id}/redeliver", s.form(s.signedIn(s.handleRedeliver)))
+	m.HandleFunc("GET /dashboard/notifications/endpoints", s.signedIn(s.handleEndpoints))
+	m.HandleFunc("POST /dashboard/notifications/endpoints", s.form(s.signedIn(s.handleEndpointCreate)))
+	for name, c := range endpointChanges {
+		m.HandleFunc("GET /dashboard/notifications/endpoints/{id}/"+name, s.signedIn(s.handleEndpointPage(c)))
+		m.HandleFunc("POST /dashboard/notifications/endpoints/{id}/"+name, s.form(s.signedIn(s.handleEndpointChange(c))))
+	}
 	m.HandleFunc("GET /dashboard/sign-in", s.handleSignInPage)
 	m.HandleFunc("POST /dashboard/sign-in", s.form(s.handleSignIn))
 	m.HandleFunc("GET /dashboard/totp", s.handleTOTPPage)

@@ -75,7 +75,8 @@ func newEnv(t *testing.T, publicURL, merchantName, buyerName string) *env {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	e.app = provider.New(log, provider.Config{PublicURL: publicURL, KEK: kassatest.KEK()}, db, e.clock, ids, signer)
+	// Private webhooks: the notification tests' endpoints listen on loopback.
+	e.app = provider.New(log, provider.Config{PublicURL: publicURL, KEK: kassatest.KEK(), AllowPrivateWebhooks: true}, db, e.clock, ids, signer)
 	srv := api.NewServer(log, api.Config{Sandbox: true, Pages: []api.Routes{dashboard.New(log, dashboard.Config{PublicURL: publicURL}, e.app)}}, e.app)
 	hs := &httptest.Server{Listener: l, Config: &http.Server{Handler: srv}}
 	hs.Start()

@@ -71,6 +71,8 @@ const (
 	// DisabledFailing: every attempt failed for the disabling period
 	// (DefaultDisableAfter), without a single success.
 	DisabledFailing = "failing"
+	// DisabledByMerchant: the merchant disabled it (Disable).
+	DisabledByMerchant = "merchant"
 )
 
 // DefaultDisableAfter is how long every attempt at an endpoint may fail
@@ -104,6 +106,16 @@ func (e Endpoint) Attempted(a Attempt, disableAfter time.Duration) (Endpoint, bo
 		}
 	}
 	return next, !next.FailingSince.Equal(e.FailingSince) || next.Disabled()
+}
+
+// Disable stops deliveries to the endpoint at now, at its merchant's
+// request, until Enable. An endpoint already disabled is left as it is,
+// with the reason it was disabled for.
+func (e Endpoint) Disable(now time.Time) Endpoint {
+	if !e.Disabled() {
+		e.DisabledAt, e.DisabledReason = now, DisabledByMerchant
+	}
+	return e
 }
 
 // Enable makes deliveries to the endpoint go out again, with no failure

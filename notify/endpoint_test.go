@@ -182,6 +182,26 @@ func TestAttempted(t *testing.T) {
 	}
 }
 
+// Disable stops an enabled endpoint, the merchant's doing, and leaves a
+// disabled one as it is; Enable undoes it.
+func TestDisable(t *testing.T) {
+	e := notify.Endpoint{ID: "ne_1", FailingSince: t0}
+	d := e.Disable(t0.Add(time.Hour))
+	if !d.Disabled() || !d.DisabledAt.Equal(t0.Add(time.Hour)) || d.DisabledReason != notify.DisabledByMerchant || !d.FailingSince.Equal(t0) {
+		t.Errorf("disabled: %+v", d)
+	}
+	if again := d.Disable(t0.Add(2 * time.Hour)); !again.DisabledAt.Equal(d.DisabledAt) || again.DisabledReason != d.DisabledReason {
+		t.Errorf("disabled again: %+v, want it as it was", again)
+	}
+	gone, _ := e.Attempted(notify.Attempt{At: t0, StatusCode: http.StatusGone}, time.Hour)
+	if got := gone.Disable(t0.Add(time.Hour)); got.DisabledReason != notify.DisabledGone || !got.DisabledAt.Equal(t0) {
+		t.Errorf("disabling an endpoint Kassa disabled: %+v, want it as it was", got)
+	}
+	if e := d.Enable(); e.Disabled() || e.DisabledReason != "" {
+		t.Errorf("enabled: %+v", e)
+	}
+}
+
 func TestForEndpointDisabled(t *testing.T) {
 	e := &notify.Endpoint{ID: "ne_1", MerchantID: "ac_m", URL: "https://erp.example/hooks", Secret: "whsec_x",
 		FailingSince: t0, DisabledAt: t0.Add(5 * 24 * time.Hour).In(time.FixedZone("CET", 3600)), DisabledReason: notify.DisabledFailing}

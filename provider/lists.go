@@ -10,12 +10,14 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/list"
+	"github.com/kassa-pay/kassa/notify"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/store"
 )
 
-// Lists of a merchant's orders, documents and payment sessions, as every
+// Lists of a merchant's orders, documents, payment sessions and
+// notifications, as every
 // interface reads them (the API's list routes, the dashboard's pages):
 // one reading of their searches and filters from query parameters
 // (package list reads the pages), and reads that judge "overdue" and
@@ -120,4 +122,21 @@ func (s *Service) Sessions(ctx context.Context, tx store.ReadTx, merchantID stri
 	}
 	ss, err := tx.Sessions(ctx, merchantID, f)
 	return ss, f.Now, err
+}
+
+// NotificationStates are the values of a notifications list's status
+// filter (notify.Notification.Status).
+var NotificationStates = []string{notify.Pending, notify.Delivered, notify.Failed}
+
+// NotificationFilterOf reads a notifications list's filters: orderId,
+// sessionId, eventType (a notification type, notify.Types) and status.
+func NotificationFilterOf(q url.Values) (store.NotificationFilter, error) {
+	f := store.NotificationFilter{OrderID: q.Get("orderId"), SessionID: q.Get("sessionId"), Type: q.Get("eventType"), Status: q.Get("status")}
+	if f.Status != "" && !slices.Contains(NotificationStates, f.Status) {
+		return f, kassa.Invalid("status", "status must be pending, delivered or failed")
+	}
+	if f.Type != "" && !slices.Contains(notify.Types, f.Type) {
+		return f, kassa.Invalid("eventType", "eventType %q is not a notification type", kassa.Clip(f.Type, 64))
+	}
+	return f, nil
 }

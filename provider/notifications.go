@@ -126,6 +126,27 @@ func (s *Service) EnableEndpoint(ctx context.Context, tx store.Tx, merchantID, i
 	return &next, tx.UpdateNotificationEndpoint(ctx, &next)
 }
 
+// DisableEndpoint stops deliveries to the merchant's endpoint id at the
+// merchant's request (notify.Endpoint.Disable), until EnableEndpoint: its
+// pending deliveries fail, as when Kassa disables an endpoint, and those
+// made meanwhile fail too, to be redelivered once it is enabled. No one
+// is told, the merchant having done it. An endpoint already disabled is
+// left as it is.
+func (s *Service) DisableEndpoint(ctx context.Context, tx store.Tx, merchantID, id string) (*notify.Endpoint, error) {
+	e, err := tx.NotificationEndpoint(ctx, merchantID, id)
+	if err != nil || e.Disabled() {
+		return e, err
+	}
+	next := e.Disable(s.clock.Now())
+	if err := tx.UpdateNotificationEndpoint(ctx, &next); err != nil {
+		return nil, err
+	}
+	if _, err := tx.FailEndpointDeliveries(ctx, merchantID, id); err != nil {
+		return nil, err
+	}
+	return &next, nil
+}
+
 // The dispatcher is the audit log's actor when it disables an endpoint,
 // with actionDisableEndpoint.
 const (

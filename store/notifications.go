@@ -11,6 +11,7 @@ import (
 // NotificationFilter selects notifications; empty fields match all.
 type NotificationFilter struct {
 	OrderID, SessionID string
+	Type               string // a notification type (notify.Types)
 	Status             string // notify.Pending, Delivered or Failed
 	// Before continues a listing: only the notifications that come after
 	// this position in the listing's order, newest first. Nil starts at

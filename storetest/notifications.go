@@ -207,6 +207,9 @@ func testNotificationsList(f *fixture) {
 		{"delivered", store.NotificationFilter{Status: notify.Delivered}, []string{n3.ID, n1.ID}},
 		{"failed", store.NotificationFilter{Status: notify.Failed}, []string{n2.ID}},
 		{"pending", store.NotificationFilter{Status: notify.Pending}, nil},
+		{"by type", store.NotificationFilter{Type: notify.AuthorizationPending}, []string{n3.ID}},
+		{"by type and order", store.NotificationFilter{Type: notify.OrderCreate, OrderID: "or_2"}, []string{n2.ID}},
+		{"by another type", store.NotificationFilter{Type: notify.OrderCreate, SessionID: "ps_9"}, nil},
 		{"after n3", store.NotificationFilter{Before: &store.NotificationPosition{At: n3.CreatedAt, ID: n3.ID}}, []string{n2.ID, n1.ID}},
 		{"delivered after n3", store.NotificationFilter{Status: notify.Delivered, Before: &store.NotificationPosition{At: n3.CreatedAt, ID: n3.ID}}, []string{n1.ID}},
 	}

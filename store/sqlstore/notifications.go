@@ -194,10 +194,10 @@ func (t *Tx) Notifications(ctx context.Context, merchantID string, f store.Notif
 		return err
 	}, `SELECT * FROM (SELECT `+notificationColumns+` AS status FROM notifications n
 			WHERE n.merchant_id = $1 AND ($2 = '' OR n.order_id = $2) AND ($3 = '' OR n.session_id = $3)
-			AND (n.created_at < $6 OR n.created_at = $6 AND n.id < $7)) x
+			AND ($8 = '' OR n.type = $8) AND (n.created_at < $6 OR n.created_at = $6 AND n.id < $7)) x
 		WHERE $4 = '' OR x.status = $4
 		ORDER BY x.created_at DESC, x.id DESC LIMIT $5`,
-		merchantID, f.OrderID, f.SessionID, f.Status, f.Limit, beforeAt, beforeID)
+		merchantID, f.OrderID, f.SessionID, f.Status, f.Limit, beforeAt, beforeID, f.Type)
 	if err != nil {
 		return nil, fmt.Errorf("list notifications: %w", err)
 	}
