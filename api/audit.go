@@ -10,7 +10,6 @@ import (
 
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/audit"
-	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
@@ -181,63 +180,11 @@ func auditEventOf(e *audit.Event) auditEventView {
 	}
 }
 
-// The cursor of a page is the position of its last event: its time and
-// its sequence number.
-func auditCursor(e audit.Event) string { return list.Cursor(e.At, strconv.FormatInt(e.Seq, 10)) }
-
-func parseCursor(s string) (*store.AuditPosition, error) {
-	at, seq, err := list.ParseCursor(s, "audit events")
-	if err != nil {
-		return nil, err
-	}
-	n, err := strconv.ParseInt(seq, 10, 64)
-	if err != nil {
-		return nil, kassa.Invalid("cursor", "cursor must be the nextCursor of a page of audit events")
-	}
-	return &store.AuditPosition{At: at, Seq: n}, nil
-}
-
-// auditFilter reads the listing's query: filters, a time range, the
-// cursor and the page size.
-func auditFilter(r *http.Request) (store.AuditFilter, error) {
-	q := r.URL.Query()
-	f := store.AuditFilter{Action: q.Get("action"), Target: q.Get("target"), Actor: q.Get("actor"), Outcome: q.Get("outcome"), Limit: list.DefaultPage}
-	var err error
-	if f.Limit, err = list.Limit(q, f.Limit); err != nil {
-		return f, err
-	}
-	for _, b := range []struct {
-		param string
-		t     *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		v := q.Get(b.param)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return f, kassa.Invalid(b.param, "%s must be a time in RFC 3339 format, such as 2026-03-04T10:00:00Z", b.param)
-		}
-		*b.t = t
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return f, kassa.Invalid("to", "to must be later than from")
-	}
-	if c := q.Get("cursor"); c != "" {
-		after, err := parseCursor(c)
-		if err != nil {
-			return f, err
-		}
-		f.After = after
-	}
-	return f, nil
-}
-
 // handleAuditEvents lists the caller's merchant's audit events, newest
 // first, a page at a time: nextCursor, when there are more, continues
 // after the page's last event.
 func (s *Server) handleAuditEvents(w http.ResponseWriter, r *http.Request) error {
-	f, err := auditFilter(r)
+	f, err := provider.AuditFilterOf(r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -249,7 +196,7 @@ func (s *Server) handleAuditEvents(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	out := pageOf(es, limit, func(e audit.Event) auditEventView { return auditEventOf(&e) }, auditCursor)
+	out := pageOf(es, limit, func(e audit.Event) auditEventView { return auditEventOf(&e) }, provider.AuditCursor)
 	wire.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

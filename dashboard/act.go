@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"io"
@@ -40,7 +41,9 @@ func newOnce() string { return user.NewSecret() }
 type change struct {
 	// Need is what the user's role must permit.
 	Need user.Action
-	// Target names what the change acts on in the audit log: an ID.
+	// Target names what the change acts on in the audit log: an ID. A
+	// change that makes something may set it in Run, when it is known
+	// (actShow).
 	Target string
 	// Run makes the change in tx and says where the browser goes after
 	// it and the notice shown there.
@@ -48,7 +51,8 @@ type change struct {
 }
 
 // actDone is what a once key's record keeps: where the first request
-// sent the browser and what it said there.
+// sent the browser and what it said there (and, after them, the change's
+// target, for a replay's audit event).
 type actDone struct{ Done, Notice string }
 
 // act runs c for the signed-in user's form r and sends the browser on
@@ -58,18 +62,46 @@ type actDone struct{ Done, Notice string }
 func (s *Server) act(w http.ResponseWriter, r *http.Request, c change) error {
 	f, err := s.begin(r, c.Need, c.Target)
 	if err == nil {
-		err = s.app.Update(r.Context(), func(tx store.Tx) error {
-			if done, err := f.claim(r.Context(), tx); err != nil || done != nil {
-				return err
-			}
-			f.done = &actDone{}
-			if f.done.Done, f.done.Notice, err = c.Run(r.Context(), tx); err != nil {
-				return err
-			}
-			return f.answer(r.Context(), tx)
-		})
+		err = s.apply(r, f, &c)
 	}
 	return s.end(w, r, f, err)
+}
+
+// actShow is act for a change whose answer is a page shown once and kept
+// nowhere, such as a secret it made: the first request's answer is
+// show's page (200), rendered from what Run left in the handler's
+// variables; a replay of the once key, which has no such answer, is sent
+// on with the notice as act sends it. c is a pointer so that Run may name
+// its Target.
+func (s *Server) actShow(w http.ResponseWriter, r *http.Request, c *change, show func()) error {
+	f, err := s.begin(r, c.Need, c.Target)
+	f.status = http.StatusOK
+	if err == nil {
+		err = s.apply(r, f, c)
+	}
+	if err != nil || f.replay {
+		return s.end(w, r, f, err)
+	}
+	show()
+	return nil
+}
+
+// apply runs c for f in one transaction with the once key's claim and
+// the audit event; for a form sent before, it answers as the first
+// request did.
+func (s *Server) apply(r *http.Request, f *form, c *change) error {
+	return s.app.Update(r.Context(), func(tx store.Tx) error {
+		if done, err := f.claim(r.Context(), tx); err != nil || done != nil {
+			return err
+		}
+		f.done = &actDone{}
+		var err error
+		if f.done.Done, f.done.Notice, err = c.Run(r.Context(), tx); err != nil {
+			return err
+		}
+		f.target = c.Target // named by Run when it made it
+		return f.answer(r.Context(), tx)
+	})
 }
 
 // form is a form that changes something, as act and moduleAct run it.
@@ -82,6 +114,7 @@ type form struct {
 	target     string
 	done       *actDone // its answer, once it has one
 	replay     bool     // the answer was the first request's
+	status     int      // the answer's, when not a redirect (303)
 }
 
 // begin checks the user's role and the form's once key.
@@ -112,8 +145,12 @@ func (f *form) claim(ctx context.Context, tx store.Tx) (*actDone, error) {
 
 // replayed takes rec, the once key's answered record, as f's answer.
 func (f *form) replayed(rec *store.IdempotencyRecord) {
-	d, n, _ := strings.Cut(string(rec.Body), "\n")
+	d, rest, _ := strings.Cut(string(rec.Body), "\n")
+	n, target, _ := strings.Cut(rest, "\n")
 	f.done, f.replay = &actDone{d, n}, true
+	if f.target == "" {
+		f.target = target // what the first request made
+	}
 }
 
 // record is the form's once key's record in tx, if any.
@@ -128,10 +165,12 @@ func (f *form) record(ctx context.Context, tx store.Tx) (*store.IdempotencyRecor
 // answer records f.done as the once key's answer in tx, with the
 // change's audit event.
 func (f *form) answer(ctx context.Context, tx store.Tx) error {
-	if err := f.s.app.Audit(ctx, tx, f.event(http.StatusSeeOther)); err != nil {
+	status := cmp.Or(f.status, http.StatusSeeOther)
+	if err := f.s.app.Audit(ctx, tx, f.event(status)); err != nil {
 		return err
 	}
-	return f.put(ctx, tx, http.StatusSeeOther, []byte(f.done.Done+"\n"+f.done.Notice))
+	notice := strings.ReplaceAll(f.done.Notice, "\n", " ") // the record's lines
+	return f.put(ctx, tx, status, []byte(f.done.Done+"\n"+notice+"\n"+f.target))
 }
 
 func (f *form) put(ctx context.Context, tx store.Tx, status int, body []byte) error {

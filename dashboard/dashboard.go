@@ -136,6 +136,26 @@ func (s *Server) AddRoutes(m interface {
 		m.HandleFunc("GET /dashboard/module/payments/{id}/"+k.kind, s.signedIn(s.handleMovePage(k)))
 		m.HandleFunc("POST /dashboard/module/payments/{id}/"+k.kind, s.form(s.signedIn(s.handleMove(k))))
 	}
+	// Settings: API keys, users and roles, the audit log, the credit
+	// policy and the invoice settings (settings.go).
+	m.HandleFunc("GET /dashboard/settings", s.signedIn(s.handleSettings))
+	m.HandleFunc("GET /dashboard/settings/api-keys", s.signedIn(s.handleAPIKeys))
+	m.HandleFunc("POST /dashboard/settings/api-keys", s.form(s.signedIn(s.handleAPIKeyCreate)))
+	m.HandleFunc("GET /dashboard/settings/api-keys/{id}/rotate", s.signedIn(s.handleAPIKeyRotatePage))
+	m.HandleFunc("POST /dashboard/settings/api-keys/{id}/rotate", s.form(s.signedIn(s.handleAPIKeyRotate)))
+	m.HandleFunc("GET /dashboard/settings/api-keys/{id}/revoke", s.signedIn(s.handleAPIKeyRevokePage))
+	m.HandleFunc("POST /dashboard/settings/api-keys/{id}/revoke", s.form(s.signedIn(s.handleAPIKeyRevoke)))
+	m.HandleFunc("GET /dashboard/settings/users", s.signedIn(s.handleUsers))
+	m.HandleFunc("POST /dashboard/settings/users", s.form(s.signedIn(s.handleUserInvite)))
+	m.HandleFunc("GET /dashboard/settings/users/{id}", s.signedIn(s.handleUser))
+	m.HandleFunc("POST /dashboard/settings/users/{id}/role", s.form(s.signedIn(s.handleUserRole)))
+	m.HandleFunc("GET /dashboard/settings/users/{id}/remove", s.signedIn(s.handleUserRemovePage))
+	m.HandleFunc("POST /dashboard/settings/users/{id}/remove", s.form(s.signedIn(s.handleUserRemove)))
+	m.HandleFunc("GET /dashboard/settings/audit", s.signedIn(s.handleAudit))
+	m.HandleFunc("GET /dashboard/settings/credit", s.signedIn(s.handleCredit))
+	m.HandleFunc("POST /dashboard/settings/credit", s.form(s.signedIn(s.handleCreditPut)))
+	m.HandleFunc("GET /dashboard/settings/invoice", s.signedIn(s.handleInvoice))
+	m.HandleFunc("POST /dashboard/settings/invoice", s.form(s.signedIn(s.handleInvoicePut)))
 }
 
 func handleAssets(w http.ResponseWriter, r *http.Request) {

@@ -551,3 +551,86 @@ func (s *Service) ownerLink(ctx context.Context, merchantID, email string) (link
 	})
 	return link, err
 }
+
+// ChangeUserRole gives the user id of by's merchant the role to, as by
+// may (user.Role.MayGrant): a user who manages users gives any role but
+// owner, and only an owner makes or unmakes owners. The merchant's last
+// owner keeps the role. Another merchant's user is ENotFound. by is the
+// acting user as the caller read them for this request (the dashboard's
+// session), as for Invite. The caller records the change in the audit
+// log.
+func (s *Service) ChangeUserRole(ctx context.Context, tx store.Tx, by *user.User, id string, to user.Role) (*user.User, error) {
+	if err := by.Role.Permit(user.ManageUsers); err != nil {
+		return nil, err
+	}
+	if _, err := user.ParseRole(string(to)); err != nil {
+		return nil, err
+	}
+	u, owners, err := s.merchantUser(ctx, tx, by.MerchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role == to {
+		return u, nil
+	}
+	if !by.Role.MayGrant(to) || !by.Role.MayGrant(u.Role) {
+		return nil, kassa.Errorf(kassa.EForbidden, "the %s role may not change an owner's role or make an owner", by.Role)
+	}
+	if u.Role == user.Owner && owners == 1 {
+		return nil, kassa.Errorf(kassa.EConflict, "%s is the merchant's last owner; make another user an owner first", u.Email)
+	}
+	u.Role = to
+	return u, tx.UpdateUser(ctx, u)
+}
+
+// RemoveUser removes the user id of by's merchant, with their sessions
+// and links: an owner only by an owner, and never the merchant's last
+// owner, nor by themself. Another merchant's user is ENotFound. The
+// caller records the change in the audit log.
+func (s *Service) RemoveUser(ctx context.Context, tx store.Tx, by *user.User, id string) (*user.User, error) {
+	if err := by.Role.Permit(user.ManageUsers); err != nil {
+		return nil, err
+	}
+	u, owners, err := s.merchantUser(ctx, tx, by.MerchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case u.ID == by.ID:
+		return nil, kassa.Errorf(kassa.EConflict, "you cannot remove yourself; another owner or admin can")
+	case !by.Role.MayGrant(u.Role):
+		return nil, kassa.Errorf(kassa.EForbidden, "the %s role may not remove an owner", by.Role)
+	case u.Role == user.Owner && owners == 1:
+		return nil, kassa.Errorf(kassa.EConflict, "%s is the merchant's last owner and cannot be removed", u.Email)
+	}
+	return u, tx.DeleteUser(ctx, u.MerchantID, u.ID)
+}
+
+// merchantUser is the merchant's user id and how many owners the
+// merchant has, each owner locked (in the listing's order, then the
+// user) so that two changes at once cannot both take away an owner who
+// is not the last; a user of another merchant is ENotFound.
+func (s *Service) merchantUser(ctx context.Context, tx store.Tx, merchantID, id string) (*user.User, int, error) {
+	us, err := tx.Users(ctx, merchantID)
+	if err != nil {
+		return nil, 0, err
+	}
+	owners := 0
+	for _, u := range us {
+		if u.Role != user.Owner {
+			continue
+		}
+		locked, err := tx.User(ctx, u.ID)
+		if err != nil && kassa.ErrorCode(err) != kassa.ENotFound {
+			return nil, 0, err
+		}
+		if err == nil && locked.Role == user.Owner {
+			owners++
+		}
+	}
+	u, err := tx.User(ctx, id)
+	if err == nil && u.MerchantID != merchantID {
+		err = kassa.Errorf(kassa.ENotFound, "user %s not found", kassa.Clip(id, 64))
+	}
+	return u, owners, err
+}

@@ -456,3 +456,73 @@ func TestPasswordResetHeldBack(t *testing.T) {
 		}
 	})
 }
+
+// Changing roles and removing users: only who manages users, an owner
+// only by an owner, never the last owner, nobody themself, no other
+// merchant's user; a removed user's sessions end.
+func TestChangeUserRoleAndRemove(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, provider.Config) *env) {
+		e := newEnv(t, provider.Config{})
+		ctx := t.Context()
+		owner := e.newUser("owner@example.com", user.Owner)
+		admin := e.newUser("admin@example.com", user.Admin)
+		finance := e.newUser("finance@example.com", user.Finance)
+		foreign := &user.User{ID: "usr_foreign", MerchantID: "ac_other", Email: "foreign@example.com", Role: user.Support, CreatedAt: e.clock.Now()}
+		e.update(func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, foreign) })
+		role := func(by *user.User, id string, to user.Role) error {
+			return e.app.Update(ctx, func(tx store.Tx) error {
+				_, err := e.app.ChangeUserRole(ctx, tx, by, id, to)
+				return err
+			})
+		}
+		remove := func(by *user.User, id string) error {
+			return e.app.Update(ctx, func(tx store.Tx) error {
+				_, err := e.app.RemoveUser(ctx, tx, by, id)
+				return err
+			})
+		}
+		wantCode(t, "finance changes a role", role(finance, admin.ID, user.Support), kassa.EForbidden)
+		wantCode(t, "admin makes an owner", role(admin, finance.ID, user.Owner), kassa.EForbidden)
+		wantCode(t, "admin demotes an owner", role(admin, owner.ID, user.Admin), kassa.EForbidden)
+		wantCode(t, "admin removes an owner", remove(admin, owner.ID), kassa.EForbidden)
+		wantCode(t, "an unknown role", role(owner, finance.ID, user.Role("root")), kassa.EInvalid)
+		wantCode(t, "the last owner demoted", role(owner, owner.ID, user.Admin), kassa.EConflict)
+		wantCode(t, "removing oneself", remove(admin, admin.ID), kassa.EConflict)
+		wantCode(t, "another merchant's user's role", role(owner, foreign.ID, user.Admin), kassa.ENotFound)
+		wantCode(t, "another merchant's user removed", remove(owner, foreign.ID), kassa.ENotFound)
+		if err := role(admin, finance.ID, user.Support); err != nil {
+			t.Errorf("admin makes finance support: %v", err)
+		}
+		if err := role(owner, admin.ID, user.Owner); err != nil {
+			t.Fatalf("owner makes an owner: %v", err)
+		}
+		// Two owners now: one may go, but then the other is the last.
+		admin.Role = user.Owner
+		if err := role(admin, owner.ID, user.Admin); err != nil {
+			t.Errorf("the new owner demotes the first: %v", err)
+		}
+		owner.Role = user.Admin
+		wantCode(t, "an admin removes the last owner", remove(owner, admin.ID), kassa.EForbidden)
+		wantCode(t, "the last owner demotes themself", role(admin, admin.ID, user.Finance), kassa.EConflict)
+		in, err := e.app.SignIn(ctx, "finance@example.com", goodPassword, home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remove(owner, finance.ID); err != nil {
+			t.Fatalf("an admin removes a support user: %v", err)
+		}
+		if _, _, err := e.app.UserSession(ctx, in.Secret); kassa.ErrorCode(err) != kassa.EUnauthorized {
+			t.Errorf("the removed user's session: %v", err)
+		}
+		if _, err := e.app.SignIn(ctx, "finance@example.com", goodPassword, home); kassa.ErrorCode(err) != kassa.EUnauthorized {
+			t.Errorf("the removed user signs in: %v", err)
+		}
+		us, err := provider.View(ctx, e.app, func(tx store.ReadTx) ([]user.User, error) { return tx.Users(ctx, e.merchant) })
+		if err != nil || len(us) != 2 || us[0].ID != owner.ID || us[0].Role != user.Admin || us[1].Role != user.Owner {
+			t.Errorf("users after the changes: %+v, %v", us, err)
+		}
+		if es := e.userEvents(provider.ActionUserInvite); len(es) != 0 {
+			t.Errorf("changes recorded as invitations: %+v", es)
+		}
+	})
+}

@@ -34,6 +34,10 @@ type UserWriter interface {
 	CreateUser(ctx context.Context, u *user.User) error
 	// UpdateUser saves the user's role, password hash and TOTP state.
 	UpdateUser(ctx context.Context, u *user.User) error
+	// DeleteUser removes the merchant's user id with its sessions and
+	// one-time tokens, so that none of them opens anything again; a user
+	// not of the merchant is ENotFound.
+	DeleteUser(ctx context.Context, merchantID, id string) error
 	// CreateDashboardSession inserts a session.
 	CreateDashboardSession(ctx context.Context, s *user.Session) error
 	// TouchDashboardSession sets the session's LastSeenAt.

@@ -93,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users", testUsers},
 		{"DashboardSessions", testDashboardSessions},
 		{"OneTimeTokens", testOneTimeTokens},
+		{"DeleteUser", testDeleteUser},
 		{"Backlog", testBacklog},
 		{"Stats", testStats},
 	}

@@ -140,3 +140,60 @@ func testOneTimeTokens(f *fixture) {
 	_, err = read(f, func(tx store.ReadTx) (*user.Token, error) { return tx.OneTimeToken(ctx, secret) })
 	wantCode(t, "OneTimeToken(the secret, not its hash)", err, kassa.ENotFound)
 }
+
+// Deleting a user removes it with its sessions and one-time tokens, and
+// nobody else's; another merchant's user is ENotFound and stays; its
+// address is free again.
+func testDeleteUser(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m, other := f.createMerchant(), f.createMerchant()
+	gone, kept, foreign := f.newUser(m, "gone@example.com", user.Support), f.newUser(m, "kept@example.com", user.Owner), f.newUser(other, "foreign@example.com", user.Owner)
+	var secrets, keptSecrets []string
+	f.mustUpdate(func(tx store.Tx) error {
+		for _, u := range []*user.User{gone, kept, foreign} {
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			if err := tx.CreateDashboardSession(ctx, &user.Session{Hash: user.Hash("session " + u.ID), UserID: u.ID, MerchantID: u.MerchantID, CreatedAt: f.now, LastSeenAt: f.now}); err != nil {
+				return err
+			}
+			secret, tok := user.NewToken(user.Invitation, u, f.now)
+			if err := tx.CreateOneTimeToken(ctx, &tok); err != nil {
+				return err
+			}
+			if u == gone {
+				secrets = append(secrets, secret)
+			} else {
+				keptSecrets = append(keptSecrets, secret)
+			}
+		}
+		return nil
+	})
+	err := f.s.Update(ctx, func(tx store.Tx) error { return tx.DeleteUser(ctx, m, foreign.ID) })
+	wantCode(t, "DeleteUser of another merchant's user", err, kassa.ENotFound)
+	f.mustUpdate(func(tx store.Tx) error { return tx.DeleteUser(ctx, m, gone.ID) })
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.DeleteUser(ctx, m, gone.ID) })
+	wantCode(t, "DeleteUser twice", err, kassa.ENotFound)
+
+	_, err = read(f, func(tx store.ReadTx) (*user.User, error) { return tx.User(ctx, gone.ID) })
+	wantCode(t, "User after DeleteUser", err, kassa.ENotFound)
+	_, err = read(f, func(tx store.ReadTx) (*user.Session, error) { return tx.DashboardSession(ctx, user.Hash("session "+gone.ID)) })
+	wantCode(t, "DashboardSession after DeleteUser", err, kassa.ENotFound)
+	_, err = read(f, func(tx store.ReadTx) (*user.Token, error) { return tx.OneTimeToken(ctx, user.Hash(secrets[0])) })
+	wantCode(t, "OneTimeToken after DeleteUser", err, kassa.ENotFound)
+	for _, u := range []*user.User{kept, foreign} {
+		if _, err := read(f, func(tx store.ReadTx) (*user.Session, error) { return tx.DashboardSession(ctx, user.Hash("session "+u.ID)) }); err != nil {
+			t.Errorf("%s's session after deleting another user: %v", u.Email, err)
+		}
+	}
+	for _, s := range keptSecrets {
+		if _, err := read(f, func(tx store.ReadTx) (*user.Token, error) { return tx.OneTimeToken(ctx, user.Hash(s)) }); err != nil {
+			t.Errorf("another user's token after DeleteUser: %v", err)
+		}
+	}
+	list := mustRead(f, func(tx store.ReadTx) ([]user.User, error) { return tx.Users(ctx, m) })
+	if diff := cmp.Diff([]user.User{*kept}, list); diff != "" {
+		t.Errorf("Users after DeleteUser (-want +got):\n%s", diff)
+	}
+	f.mustUpdate(func(tx store.Tx) error { return tx.CreateUser(ctx, f.newUser(other, "gone@example.com", user.Admin)) })
+}

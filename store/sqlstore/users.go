@@ -88,6 +88,21 @@ func (t *Tx) UpdateUser(ctx context.Context, u *user.User) error {
 	return mustChange(n, "user "+u.ID)
 }
 
+func (t *Tx) DeleteUser(ctx context.Context, merchantID, id string) error {
+	n, err := t.c.Exec(ctx, `DELETE FROM users WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	if err != nil {
+		return t.writeErr(err, "user "+id)
+	}
+	if err := mustChange(n, "user "+id); err != nil {
+		return err
+	}
+	if _, err := t.c.Exec(ctx, `DELETE FROM dashboard_sessions WHERE user_id = $1`, id); err != nil {
+		return t.writeErr(err, "sessions of "+id)
+	}
+	_, err = t.c.Exec(ctx, `DELETE FROM one_time_tokens WHERE user_id = $1`, id)
+	return t.writeErr(err, "tokens of "+id)
+}
+
 func (t *Tx) DashboardSession(ctx context.Context, hash string) (*user.Session, error) {
 	var (
 		s                      user.Session
