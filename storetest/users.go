@@ -177,12 +177,16 @@ func testDeleteUser(f *fixture) {
 
 	_, err = read(f, func(tx store.ReadTx) (*user.User, error) { return tx.User(ctx, gone.ID) })
 	wantCode(t, "User after DeleteUser", err, kassa.ENotFound)
-	_, err = read(f, func(tx store.ReadTx) (*user.Session, error) { return tx.DashboardSession(ctx, user.Hash("session "+gone.ID)) })
+	_, err = read(f, func(tx store.ReadTx) (*user.Session, error) {
+		return tx.DashboardSession(ctx, user.Hash("session "+gone.ID))
+	})
 	wantCode(t, "DashboardSession after DeleteUser", err, kassa.ENotFound)
 	_, err = read(f, func(tx store.ReadTx) (*user.Token, error) { return tx.OneTimeToken(ctx, user.Hash(secrets[0])) })
 	wantCode(t, "OneTimeToken after DeleteUser", err, kassa.ENotFound)
 	for _, u := range []*user.User{kept, foreign} {
-		if _, err := read(f, func(tx store.ReadTx) (*user.Session, error) { return tx.DashboardSession(ctx, user.Hash("session "+u.ID)) }); err != nil {
+		if _, err := read(f, func(tx store.ReadTx) (*user.Session, error) {
+			return tx.DashboardSession(ctx, user.Hash("session "+u.ID))
+		}); err != nil {
 			t.Errorf("%s's session after deleting another user: %v", u.Email, err)
 		}
 	}
