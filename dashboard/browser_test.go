@@ -82,6 +82,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(e.base+"/dashboard"),
 		chromedp.WaitVisible("#email", chromedp.ByID),
+		screenshot("dashboard-sign-in"),
 		chromedp.Evaluate(`location.pathname`, &path),
 		chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
 		chromedp.Evaluate(`[...document.querySelectorAll("input:not([type=hidden])")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`, &labelled),
@@ -143,6 +144,7 @@ func TestBrowserJourney(t *testing.T) {
 	if !strings.Contains(orders, e.aOrder) || !fits || !labelled {
 		t.Errorf("orders found by company: %q, fits %v, every field labelled %v", orders, fits, labelled)
 	}
+	run(chromedp.EmulateViewport(1100, 560), screenshot("dashboard-orders"), chromedp.EmulateViewport(390, 844))
 	submit(`#orders a[href="/dashboard/orders/` + e.aOrder + `"]`)
 	var customer string
 	run(

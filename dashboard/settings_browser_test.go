@@ -143,8 +143,10 @@ func TestSettingsBrowserJourney(t *testing.T) {
 	check("audit")
 	run(chromedp.Navigate(e.base+"/dashboard/settings/credit"), chromedp.WaitVisible("#credit-form", chromedp.ByID))
 	check("credit policy")
+	run(chromedp.EmulateViewport(1100, 900), screenshot("dashboard-credit-policy"), chromedp.EmulateViewport(390, 844))
 	run(chromedp.Navigate(e.base+"/dashboard/settings/invoice"), chromedp.WaitVisible("#invoice-form", chromedp.ByID))
 	check("invoice settings")
+	run(chromedp.EmulateViewport(1100, 900), screenshot("dashboard-invoice-settings"), chromedp.EmulateViewport(390, 844))
 
 	// Support: the keys, no way to change them.
 	submit("#sign-out")
