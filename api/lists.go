@@ -1,14 +1,12 @@
 package api
 
 import (
-	"encoding/csv"
+	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/list"
-	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/session"
@@ -98,72 +96,21 @@ func (s *Server) handleOrderList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// orderCSVColumns are the columns of GET /v1/orders.csv, in order.
-var orderCSVColumns = []string{
-	"id", "orderReference", "merchantReference", "createdAt", "paymentStatus", "status", "currency",
-	"orderAmount", "uncapturedAmount", "capturedAmount", "refundedAmount", "companyName", "companyId", "email",
-}
-
-// csvBatch is how many orders each read of the export takes.
-const csvBatch = 500
-
 // handleOrderCSV streams every order GET /v1/orders would list with the
-// same filters, newest first, as CSV: amounts as decimals in the
-// currency's unit, times in RFC 3339 UTC. It reads them in batches, each
-// in a snapshot of its own, continuing after the last order written, so
-// an export of many orders holds no transaction open while it is sent.
+// same filters as CSV (provider.Service.OrdersCSV).
 func (s *Server) handleOrderCSV(w http.ResponseWriter, r *http.Request) error {
 	f, err := provider.OrderFilterOf(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	f.Limit = csvBatch
-	ctx, merchantID := r.Context(), principal(r).MerchantID
-	batch := func() ([]*order.Order, error) {
-		return provider.View(ctx, s.app, func(tx store.ReadTx) ([]*order.Order, error) { return s.app.Orders(ctx, tx, merchantID, f) })
-	}
-	os, err := batch() // an error before the answer begins is answered as one
-	if err != nil {
-		return err
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="orders.csv"`)
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	cw := csv.NewWriter(w)
-	cw.Write(orderCSVColumns)
-	for len(os) > 0 {
-		for _, o := range os {
-			cur := o.Currency
-			cw.Write([]string{
-				csvCell(o.ID), csvCell(o.OrderReference), csvCell(o.Reference), o.CreatedAt.UTC().Format(time.RFC3339Nano),
-				o.PaymentStatus(), strings.Join(o.Status(), " "), string(cur),
-				money.Decimal(o.Amount(), cur), money.Decimal(o.UncapturedAmount(), cur), money.Decimal(o.CapturedAmount(), cur), money.Decimal(o.RefundedAmount(), cur),
-				csvCell(o.Customer.CompanyName), csvCell(o.Customer.CompanyID), csvCell(o.Customer.Email),
-			})
-		}
-		if cw.Flush(); cw.Error() != nil || len(os) < f.Limit {
-			return nil // the client went, or that was the last batch
-		}
-		p := store.Position(os[len(os)-1])
-		f.After = &p
-		if os, err = batch(); err != nil { // the answer has begun: end it short
-			s.log.ErrorContext(ctx, "orders.csv", "merchant", merchantID, "err", err)
-			return nil
-		}
-	}
-	return nil
-}
-
-// csvCell keeps a spreadsheet from reading text as a formula: text that
-// begins with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe, as OWASP's CSV injection advice has it.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return s.app.OrdersCSV(r.Context(), principal(r).MerchantID, f, func() io.Writer {
+		h := w.Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", `attachment; filename="orders.csv"`)
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		return w
+	})
 }
 
 // documentSummary is an invoice document as lists show it, amounts in

@@ -85,6 +85,7 @@ func (s *Server) AddRoutes(m interface {
 }) {
 	m.HandleFunc("GET /dashboard", s.signedIn(s.handleHome))
 	m.HandleFunc("GET /dashboard/orders", s.signedIn(s.handleOrders))
+	m.HandleFunc("GET /dashboard/orders.csv", s.signedIn(s.handleOrdersCSV))
 	m.HandleFunc("GET /dashboard/orders/{id}", s.signedIn(s.handleOrder))
 	m.HandleFunc("GET /dashboard/documents/{id}", s.signedIn(s.handleDocument))
 	// The order page's actions (orderacts.go): a confirmation page each,

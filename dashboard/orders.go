@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -106,7 +107,47 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 	for _, o := range os {
 		p.Orders = append(p.Orders, rowOf(o))
 	}
+	p.Data = csvLink(r.URL.Query())
 	s.render(w, r, http.StatusOK, "orders", p)
+}
+
+// csvLink is the link to the CSV export of the orders q searches for:
+// all of them, not a page.
+func csvLink(q url.Values) string {
+	e := url.Values{}
+	for k, v := range q {
+		if k != "cursor" && len(v) > 0 && v[0] != "" {
+			e[k] = v
+		}
+	}
+	if len(e) == 0 {
+		return "/dashboard/orders.csv"
+	}
+	return "/dashboard/orders.csv?" + e.Encode()
+}
+
+// handleOrdersCSV exports every order the orders list's search and
+// filters find, as GET /v1/orders.csv does (provider.Service.OrdersCSV).
+func (s *Server) handleOrdersCSV(w http.ResponseWriter, r *http.Request) {
+	p, err := s.viewer(w, r, "Orders")
+	var f store.OrderFilter
+	if err == nil {
+		p.Form, f, err = listFilter(r.URL.Query())
+	}
+	if err == nil {
+		err = s.app.OrdersCSV(r.Context(), p.User.MerchantID, f, func() io.Writer {
+			h := w.Header()
+			h.Set("Content-Type", "text/csv; charset=utf-8")
+			h.Set("Content-Disposition", `attachment; filename="orders.csv"`)
+			h.Set("Cache-Control", "no-store")
+			h.Set("X-Content-Type-Options", "nosniff")
+			w.WriteHeader(http.StatusOK)
+			return w
+		})
+	}
+	if err != nil {
+		s.fail(w, r, "orders", p, err)
+	}
 }
 
 // orderView is an order as its page shows it.

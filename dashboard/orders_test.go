@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -119,5 +120,33 @@ func TestOrdersSignedOut(t *testing.T) {
 		if p := c.get(path); p.path != "/dashboard/sign-in" || strings.Contains(p.body, e.aOrder) {
 			t.Errorf("%s signed out: at %s", path, p.path)
 		}
+	}
+}
+
+// The orders list's CSV export has every order the search finds (not a
+// page), with the API's columns; a bad filter is 400 and exports
+// nothing; another merchant's orders are never in it.
+func TestOrdersCSV(t *testing.T) {
+	e := newEnv(t, "", "Möbler AB", "=Köpare AB")
+	c := e.client()
+	c.signIn("owner@a.example", password)
+	p := c.get("/dashboard/orders?q=%3Dk%C3%B6pare")
+	link := regexp.MustCompile(`id="export" href="([^"]*)"`).FindStringSubmatch(p.body)
+	if link == nil {
+		t.Fatalf("no export link on the searched list:\n%s", p.body)
+	}
+	p = c.get(strings.ReplaceAll(link[1], "&amp;", "&"))
+	rows, err := csv.NewReader(strings.NewReader(p.body)).ReadAll()
+	if err != nil || p.status != http.StatusOK || len(rows) != 2 {
+		t.Fatalf("export: %d, %v, rows %q", p.status, err, rows)
+	}
+	if rows[0][0] != "id" || rows[1][0] != e.aOrder || rows[1][11] != "'=Köpare AB" {
+		t.Errorf("export rows %q: want the header, then %s with its company defused", rows, e.aOrder)
+	}
+	if strings.Contains(p.body, e.bOrder) {
+		t.Error("the export holds another merchant's order")
+	}
+	if p = c.get("/dashboard/orders.csv?status=nonsense"); p.status != http.StatusBadRequest || strings.Contains(p.body, e.aOrder) {
+		t.Errorf("export with a bad status: %d", p.status)
 	}
 }
