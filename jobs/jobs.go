@@ -78,7 +78,7 @@ const numberingLinger = 100 * time.Millisecond
 
 // Provider returns the provider's jobs: marking orders ready for capture,
 // automatic captures, recording orders' expiry, overdue reminders (when configured), purging expired
-// idempotency records, and numbering issued documents. Each is safe to
+// idempotency records and ended dashboard sessions, and numbering issued documents. Each is safe to
 // run in several processes sharing the database.
 func Provider(app *provider.Service, cfg Config) []Job {
 	js := []Job{
@@ -86,6 +86,7 @@ func Provider(app *provider.Service, cfg Config) []Job {
 		{Name: "capturing orders automatically", ID: "auto-capture", Pass: app.CaptureDueOrders, Every: cfg.Every},
 		{Name: "recording orders' expiry", ID: "expire-orders", Pass: app.ExpireOrders, Every: cfg.Every},
 		{Name: "purging idempotency records", ID: "purge-idempotency-records", Pass: app.PurgeIdempotencyRecords, Every: cfg.Every},
+		{Name: "purging ended dashboard sessions", ID: "purge-dashboard-sessions", Pass: app.PurgeDashboardSessions, Every: cfg.Every},
 		Numbering(app, cfg.Every),
 	}
 	if cfg.OverdueReminders {

@@ -116,7 +116,7 @@ func TestProvider(t *testing.T) {
 	}
 	without := names(jobs.Provider(app, jobs.Config{Every: time.Second}))
 	with := names(jobs.Provider(app, jobs.Config{Every: time.Second, OverdueReminders: true}))
-	want := []string{"marking orders ready for capture", "capturing orders automatically", "recording orders' expiry", "purging idempotency records", "numbering documents"}
+	want := []string{"marking orders ready for capture", "capturing orders automatically", "recording orders' expiry", "purging idempotency records", "purging ended dashboard sessions", "numbering documents"}
 	if !slices.Equal(without, want) {
 		t.Errorf("jobs %q, want %q", without, want)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/user"
 )
 
 // jobEvent is an audit event of a job.
@@ -84,6 +85,16 @@ func TestJobsRecordTheirChanges(t *testing.T) {
 		want = []jobEvent{{"system:purge-idempotency-records", "purge-idempotency-records", "", overdue}}
 		if diff := cmp.Diff(want, e.auditLog("")); diff != "" {
 			t.Errorf("purge's event (-want +got):\n%s", diff)
+		}
+		// So does purging ended dashboard sessions: one signed in at t0,
+		// long ended.
+		e.update(func(ctx context.Context, tx store.Tx) error {
+			return tx.CreateDashboardSession(ctx, &user.Session{Hash: user.Hash("s"), UserID: "usr_1", MerchantID: e.merchant, CreatedAt: t0, LastSeenAt: t0})
+		})
+		pass("PurgeDashboardSessions", e.app.PurgeDashboardSessions, 1)
+		want = append(want, jobEvent{"system:purge-dashboard-sessions", "purge-dashboard-sessions", "", overdue})
+		if diff := cmp.Diff(want, e.auditLog("")); diff != "" {
+			t.Errorf("the purges' events (-want +got):\n%s", diff)
 		}
 	})
 }

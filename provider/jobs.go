@@ -14,6 +14,7 @@ import (
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/store"
+	"github.com/kassa-pay/kassa/user"
 )
 
 // The background jobs' names. Each change a pass makes is recorded in the
@@ -23,6 +24,7 @@ const (
 	jobMarkReady       = "mark-ready"
 	jobAutoCapture     = "auto-capture"
 	jobPurgeIdempotent = "purge-idempotency-records"
+	jobPurgeSessions   = "purge-dashboard-sessions"
 	jobNumber          = "number-documents"
 	jobRemindOverdue   = "remind-overdue"
 	jobExpire          = "expire-orders"
@@ -122,6 +124,32 @@ func (s *Service) PurgeIdempotencyRecords(ctx context.Context) (int, error) {
 		}
 		total += n
 		if n < purgeBatch {
+			return total, nil
+		}
+	}
+}
+
+// PurgeDashboardSessions deletes the dashboard sessions that have ended
+// (user.Expiry) and the one-time tokens that have expired, in batches,
+// and returns how many of both. An ended session opens nothing already;
+// this keeps the tables from growing with every sign-in.
+func (s *Service) PurgeDashboardSessions(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	total := 0
+	for {
+		var sessions, tokens int
+		err := s.store.Update(ctx, func(tx store.Tx) (err error) {
+			sessions, tokens, err = tx.DeleteExpiredDashboardSessions(ctx, user.ExpiryAt(now), now, purgeBatch)
+			if err != nil || sessions+tokens == 0 {
+				return err
+			}
+			return s.jobChanged(ctx, tx, jobPurgeSessions, "", "")
+		})
+		if err != nil {
+			return total, err
+		}
+		total += sessions + tokens
+		if sessions < purgeBatch && tokens < purgeBatch {
 			return total, nil
 		}
 	}

@@ -44,6 +44,10 @@ type UserWriter interface {
 	TouchDashboardSession(ctx context.Context, hash string, at time.Time) error
 	// DeleteDashboardSession removes the session, if there is one.
 	DeleteDashboardSession(ctx context.Context, hash string) error
+	// DeleteExpiredDashboardSessions removes up to limit sessions e has
+	// ended and one-time tokens that expired at or before e's time
+	// (tokensBefore), and says how many of each.
+	DeleteExpiredDashboardSessions(ctx context.Context, e user.Expiry, tokensBefore time.Time, limit int) (sessions, tokens int, err error)
 	// DeleteUserSessions removes every session of the user (a password
 	// reset signs them out everywhere) and returns how many.
 	DeleteUserSessions(ctx context.Context, userID string) (int, error)

@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentSigningKeys", testConcurrentSigningKeys},
 		{"Users", testUsers},
 		{"DashboardSessions", testDashboardSessions},
+		{"ExpiredDashboardSessions", testExpiredDashboardSessions},
 		{"OneTimeTokens", testOneTimeTokens},
 		{"DeleteUser", testDeleteUser},
 		{"Backlog", testBacklog},

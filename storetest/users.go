@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -200,4 +201,74 @@ func testDeleteUser(f *fixture) {
 		t.Errorf("Users after DeleteUser (-want +got):\n%s", diff)
 	}
 	f.mustUpdate(func(tx store.Tx) error { return tx.CreateUser(ctx, f.newUser(other, "gone@example.com", user.Admin)) })
+}
+
+// Expired dashboard sessions and one-time tokens are deleted, a batch at
+// a time, as user.Expiry says; the rest stay.
+func testExpiredDashboardSessions(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m := f.createMerchant()
+	t0 := f.now
+	mk := func(name string, pending bool, created, seen time.Duration) *user.Session {
+		return &user.Session{Hash: user.Hash(name), UserID: "usr_" + name, MerchantID: m, Pending: pending, CreatedAt: t0.Add(created), LastSeenAt: t0.Add(seen)}
+	}
+	now := t0.Add(user.AbsoluteTimeout + time.Hour)
+	ended := []*user.Session{
+		mk("idle", false, user.AbsoluteTimeout, user.AbsoluteTimeout),                                   // last seen an hour ago
+		mk("old", false, 0, user.AbsoluteTimeout+time.Hour-time.Minute),                                 // signed in too long ago
+		mk("waiting", true, user.AbsoluteTimeout+time.Hour-user.PendingTimeout, 0),                      // its code step ran out
+		mk("at-the-mark", false, user.AbsoluteTimeout, user.AbsoluteTimeout+time.Hour-user.IdleTimeout), // idle exactly that long
+		mk("idle-pending", true, user.AbsoluteTimeout+time.Hour-user.PendingTimeout-1, 0),               // before the mark
+	}
+	live := []*user.Session{
+		mk("in-use", false, user.AbsoluteTimeout, user.AbsoluteTimeout+time.Hour-time.Minute),
+		mk("code-step", true, user.AbsoluteTimeout+time.Hour-time.Minute, 0),
+	}
+	u := &user.User{ID: "usr_t", MerchantID: m}
+	_, expired := user.NewToken(user.PasswordReset, u, t0)
+	_, valid := user.NewToken(user.Invitation, u, now)
+	f.mustUpdate(func(tx store.Tx) error {
+		for _, s := range append(slices.Clone(ended), live...) {
+			if err := tx.CreateDashboardSession(ctx, s); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateOneTimeToken(ctx, &expired); err != nil {
+			return err
+		}
+		return tx.CreateOneTimeToken(ctx, &valid)
+	})
+	for _, s := range ended {
+		if !user.ExpiryAt(now).Ends(s) {
+			t.Fatalf("the fixture's session %s has not ended by user.Expiry", s.UserID)
+		}
+	}
+	var sessions, tokens, total int
+	for range 4 { // a batch of 2 at a time
+		f.mustUpdate(func(tx store.Tx) (err error) {
+			sessions, tokens, err = tx.DeleteExpiredDashboardSessions(ctx, user.ExpiryAt(now), now, 2)
+			return err
+		})
+		total += sessions
+		if total == len(ended) && tokens == 0 {
+			break
+		}
+	}
+	if total != len(ended) {
+		t.Errorf("deleted %d expired sessions, want %d", total, len(ended))
+	}
+	for _, s := range ended {
+		_, err := read(f, func(tx store.ReadTx) (*user.Session, error) { return tx.DashboardSession(ctx, s.Hash) })
+		wantCode(t, "expired session "+s.UserID, err, kassa.ENotFound)
+	}
+	for _, s := range live {
+		if _, err := read(f, func(tx store.ReadTx) (*user.Session, error) { return tx.DashboardSession(ctx, s.Hash) }); err != nil {
+			t.Errorf("session %s in use: %v", s.UserID, err)
+		}
+	}
+	_, err := read(f, func(tx store.ReadTx) (*user.Token, error) { return tx.OneTimeToken(ctx, expired.Hash) })
+	wantCode(t, "expired one-time token", err, kassa.ENotFound)
+	if _, err := read(f, func(tx store.ReadTx) (*user.Token, error) { return tx.OneTimeToken(ctx, valid.Hash) }); err != nil {
+		t.Errorf("a token still valid: %v", err)
+	}
 }

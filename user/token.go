@@ -54,11 +54,25 @@ const (
 
 // Expired says whether s has ended at now: idle too long, or signed in
 // too long ago (a pending session: waiting too long for its code).
-func (s *Session) Expired(now time.Time) bool {
+func (s *Session) Expired(now time.Time) bool { return ExpiryAt(now).Ends(s) }
+
+// Expiry is when sessions have ended at a time, as times a store can
+// compare a session's with: a pending session created at or before
+// PendingCreated, and another last seen at or before LastSeen or
+// created at or before Created.
+type Expiry struct{ PendingCreated, LastSeen, Created time.Time }
+
+// ExpiryAt is the sessions that have ended at now.
+func ExpiryAt(now time.Time) Expiry {
+	return Expiry{PendingCreated: now.Add(-PendingTimeout), LastSeen: now.Add(-IdleTimeout), Created: now.Add(-AbsoluteTimeout)}
+}
+
+// Ends says whether s is one of the sessions e has ended.
+func (e Expiry) Ends(s *Session) bool {
 	if s.Pending {
-		return !now.Before(s.CreatedAt.Add(PendingTimeout))
+		return !s.CreatedAt.After(e.PendingCreated)
 	}
-	return !now.Before(s.LastSeenAt.Add(IdleTimeout)) || !now.Before(s.CreatedAt.Add(AbsoluteTimeout))
+	return !s.LastSeenAt.After(e.LastSeen) || !s.CreatedAt.After(e.Created)
 }
 
 // TokenKind is what a one-time token is for.

@@ -141,6 +141,21 @@ func (t *Tx) DeleteUserSessions(ctx context.Context, userID string) (int, error)
 	return int(n), t.writeErr(err, "sessions of "+userID)
 }
 
+func (t *Tx) DeleteExpiredDashboardSessions(ctx context.Context, e user.Expiry, tokensBefore time.Time, limit int) (int, int, error) {
+	if limit <= 0 {
+		return 0, 0, nil
+	}
+	sessions, err := t.c.Exec(ctx, `DELETE FROM dashboard_sessions WHERE hash IN (SELECT hash FROM dashboard_sessions
+		WHERE pending = 1 AND created_at <= $1 OR pending = 0 AND (last_seen_at <= $2 OR created_at <= $3) LIMIT $4)`,
+		e.PendingCreated.UnixMicro(), e.LastSeen.UnixMicro(), e.Created.UnixMicro(), limit)
+	if err != nil {
+		return 0, 0, t.writeErr(err, "expired dashboard sessions")
+	}
+	tokens, err := t.c.Exec(ctx, `DELETE FROM one_time_tokens WHERE hash IN (SELECT hash FROM one_time_tokens WHERE expires_at <= $1 LIMIT $2)`,
+		tokensBefore.UnixMicro(), limit)
+	return int(sessions), int(tokens), t.writeErr(err, "expired one-time tokens")
+}
+
 func (t *Tx) OneTimeToken(ctx context.Context, hash string) (*user.Token, error) {
 	var (
 		tok                   user.Token
