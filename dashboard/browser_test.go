@@ -32,6 +32,53 @@ func screenshot(name string) chromedp.Action {
 
 func text(sel string, v *string) chromedp.Action { return chromedp.Text(sel, v, chromedp.ByQuery) }
 
+// newBrowser opens a Chromium tab for t, closed when t ends, and run,
+// which runs actions in it and fails t if one fails.
+func newBrowser(t *testing.T) (context.Context, func(...chromedp.Action)) {
+	ctx, cancel := chromedp.NewContext(kassatest.Chromium(t))
+	t.Cleanup(cancel)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancelTimeout)
+	return ctx, func(actions ...chromedp.Action) {
+		t.Helper()
+		if err := chromedp.Run(ctx, actions...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fitsJS says whether the page fits the window's width; labelledJS
+// whether every field has one label, with text.
+const (
+	fitsJS     = `document.documentElement.scrollWidth <= window.innerWidth`
+	labelledJS = `[...document.querySelectorAll("input:not([type=hidden]), select, textarea")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`
+)
+
+// phoneCheck is a check that the page in run's tab, at a phone's width
+// (390 pixels), scrolls not sideways and labels every field; where names
+// the page in the error.
+func phoneCheck(t *testing.T, run func(...chromedp.Action)) func(where string) {
+	return func(where string) {
+		t.Helper()
+		var fits, labelled bool
+		run(chromedp.EmulateViewport(390, 844), chromedp.Evaluate(fitsJS, &fits), chromedp.Evaluate(labelledJS, &labelled))
+		if !fits || !labelled {
+			t.Errorf("%s: fits the phone's width %v, every field labelled %v", where, fits, labelled)
+		}
+	}
+}
+
+// submitter is a function that clicks a form's button in ctx's tab and
+// waits for the page it leads to.
+func submitter(t *testing.T, ctx context.Context) func(sel string) {
+	return func(sel string) {
+		t.Helper()
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // A person in Chromium, at a phone's width: sent to sign in, refused for
 // a wrong password five times and then made to wait even with the right
 // one; after the wait, signed in to the latest orders; finds an order by
@@ -40,28 +87,13 @@ func text(sel string, v *string) chromedp.Action { return chromedp.Text(sel, v, 
 // applies when the system asks for it.
 func TestBrowserJourney(t *testing.T) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
-	bctx := kassatest.Chromium(t)
-	ctx, cancel := chromedp.NewContext(bctx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx, run := newBrowser(t)
 	var (
 		msg, path      string
 		fits, labelled bool
 	)
 	// submit clicks a form's button and waits for the page it leads to.
-	submit := func(sel string) {
-		t.Helper()
-		if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.ByQuery)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	submit := submitter(t, ctx)
 	// answer reads the page's error or notice.
 	answer := func(id string) string {
 		t.Helper()
@@ -84,8 +116,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible("#email", chromedp.ByID),
 		screenshot("dashboard-sign-in"),
 		chromedp.Evaluate(`location.pathname`, &path),
-		chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
-		chromedp.Evaluate(`[...document.querySelectorAll("input:not([type=hidden])")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`, &labelled),
+		chromedp.Evaluate(fitsJS, &fits),
+		chromedp.Evaluate(labelledJS, &labelled),
 	)
 	if path != "/dashboard/sign-in" || !fits || !labelled {
 		t.Errorf("sign-in page: at %s, fits the phone's width %v, every field labelled %v", path, fits, labelled)
@@ -107,7 +139,7 @@ func TestBrowserJourney(t *testing.T) {
 	run(
 		chromedp.WaitVisible("#orders", chromedp.ByID),
 		text("#orders", &orders),
-		chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
+		chromedp.Evaluate(fitsJS, &fits),
 	)
 	if !strings.Contains(orders, e.aOrder) || !strings.Contains(orders, "Köpare AB") || !fits {
 		t.Errorf("home: orders %q, fits %v", orders, fits)
@@ -133,13 +165,13 @@ func TestBrowserJourney(t *testing.T) {
 	run(
 		chromedp.WaitVisible("#q", chromedp.ByID),
 		chromedp.SetValue("#q", "Köpare", chromedp.ByID),
-		chromedp.Evaluate(`[...document.querySelectorAll("input:not([type=hidden]), select")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`, &labelled),
+		chromedp.Evaluate(labelledJS, &labelled),
 	)
 	submit("#search")
 	run(
 		chromedp.WaitVisible("#orders", chromedp.ByID),
 		text("#orders", &orders),
-		chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
+		chromedp.Evaluate(fitsJS, &fits),
 	)
 	if !strings.Contains(orders, e.aOrder) || !fits || !labelled {
 		t.Errorf("orders found by company: %q, fits %v, every field labelled %v", orders, fits, labelled)
@@ -151,7 +183,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible("#summary", chromedp.ByID),
 		text("#customer", &customer),
 		chromedp.Evaluate(`location.pathname`, &path),
-		chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
+		chromedp.Evaluate(fitsJS, &fits),
 		chromedp.EmulateViewport(1100, 900),
 		screenshot("dashboard-order"),
 	)

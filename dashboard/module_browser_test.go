@@ -1,13 +1,11 @@
 package dashboard_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/payment"
 )
 
@@ -31,30 +29,11 @@ func TestBrowserModule(t *testing.T) {
 	e.clock.Advance(time.Minute)
 	col, pay := e.paid(e.a, 50000)
 
-	bctx := kassatest.Chromium(t)
-	ctx, cancel := chromedp.NewContext(bctx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	submit := func(sel string) {
-		t.Helper()
-		if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.ByQuery)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx, run := newBrowser(t)
+	submit := submitter(t, ctx)
 	var (
 		fits, labelled bool
 		s, path        string
-	)
-	const (
-		fitsJS     = `document.documentElement.scrollWidth <= window.innerWidth`
-		labelledJS = `[...document.querySelectorAll("input:not([type=hidden]), select")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`
 	)
 	run(
 		chromedp.EmulateViewport(390, 844),

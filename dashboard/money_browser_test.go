@@ -1,12 +1,10 @@
 package dashboard_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/kassa-pay/kassa/kassatest"
@@ -31,37 +29,11 @@ func TestBrowserMoney(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bctx := kassatest.Chromium(t)
-	ctx, cancel := chromedp.NewContext(bctx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	submit := func(sel string) {
-		t.Helper()
-		if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.ByQuery)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx, run := newBrowser(t)
+	submit := submitter(t, ctx)
 	// phone checks the page at a phone's width: nothing scrolls sideways
 	// and every field has a label.
-	phone := func(name string) {
-		t.Helper()
-		var fits, labelled bool
-		run(
-			chromedp.EmulateViewport(390, 844),
-			chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
-			chromedp.Evaluate(`[...document.querySelectorAll("input:not([type=hidden]), select")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`, &labelled),
-		)
-		if !fits || !labelled {
-			t.Errorf("%s at 390 pixels: fits %v, every field labelled %v", name, fits, labelled)
-		}
-	}
+	phone := phoneCheck(t, run)
 	e.newUser(e.a, "finance@a.example", user.Finance)
 	run(
 		chromedp.EmulateViewport(1100, 900),

@@ -1,7 +1,6 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -35,39 +34,13 @@ func TestNotificationsBrowserJourney(t *testing.T) {
 		t.Fatalf("the notification is %s, want failed", failed.Status)
 	}
 
-	bctx := kassatest.Chromium(t)
-	ctx, cancel := chromedp.NewContext(bctx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	submit := func(sel string) {
-		t.Helper()
-		if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.ByQuery)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx, run := newBrowser(t)
+	submit := submitter(t, ctx)
 	var (
-		s, path        string
-		fits, labelled bool
+		s, path string
 	)
-	// check reads whether the page fits a phone and labels every field.
-	check := func(where string) {
-		t.Helper()
-		run(
-			chromedp.EmulateViewport(390, 844),
-			chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
-			chromedp.Evaluate(`[...document.querySelectorAll("input:not([type=hidden]), select")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`, &labelled),
-		)
-		if !fits || !labelled {
-			t.Errorf("%s: fits the phone's width %v, every field labelled %v", where, fits, labelled)
-		}
-	}
+	// check: the page fits a phone and labels every field.
+	check := phoneCheck(t, run)
 	run(
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(e.base+"/dashboard/sign-in"),

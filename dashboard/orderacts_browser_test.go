@@ -1,13 +1,10 @@
 package dashboard_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/user"
 )
 
@@ -23,36 +20,10 @@ func TestBrowserOrderActions(t *testing.T) {
 	o := e.twoLines()
 	chair := o.Uncaptured.Lines[1].ID
 	e.newUser(e.a, "support@a.example", user.Support)
-	bctx := kassatest.Chromium(t)
-	ctx, cancel := chromedp.NewContext(bctx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	submit := func(sel string) {
-		t.Helper()
-		if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.ByQuery)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var fits, labelled bool
-	// check reads whether the page fits a phone and labels its fields.
-	check := func(where string) {
-		t.Helper()
-		run(
-			chromedp.EmulateViewport(390, 844),
-			chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
-			chromedp.Evaluate(`[...document.querySelectorAll("input:not([type=hidden]), select")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`, &labelled),
-		)
-		if !fits || !labelled {
-			t.Errorf("%s: fits the phone's width %v, every field labelled %v", where, fits, labelled)
-		}
-	}
+	ctx, run := newBrowser(t)
+	submit := submitter(t, ctx)
+	// check: the page fits a phone and labels every field.
+	check := phoneCheck(t, run)
 	signIn := func(email string) {
 		t.Helper()
 		run(

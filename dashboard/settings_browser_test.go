@@ -1,15 +1,12 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/user"
 )
 
@@ -21,23 +18,8 @@ func TestSettingsBrowserJourney(t *testing.T) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	e.newUser(e.a, "support@a.example", user.Support)
 	e.newUser(e.a, "finance@a.example", user.Finance)
-	bctx := kassatest.Chromium(t)
-	ctx, cancel := chromedp.NewContext(bctx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		if err := chromedp.Run(ctx, actions...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	submit := func(sel string) {
-		t.Helper()
-		if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.ByQuery)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx, run := newBrowser(t)
+	submit := submitter(t, ctx)
 	signIn := func(email string) {
 		t.Helper()
 		run(
@@ -63,19 +45,9 @@ func TestSettingsBrowserJourney(t *testing.T) {
 		return resp.StatusCode
 	}
 	var (
-		fits, labelled bool
-		path, notice   string
+		path, notice string
 	)
-	check := func(page string) {
-		t.Helper()
-		run(
-			chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits),
-			chromedp.Evaluate(`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`, &labelled),
-		)
-		if !fits || !labelled {
-			t.Errorf("%s: fits a phone's width %v, every field labelled %v", page, fits, labelled)
-		}
-	}
+	check := phoneCheck(t, run)
 
 	run(chromedp.EmulateViewport(390, 844))
 	signIn("owner@a.example")
