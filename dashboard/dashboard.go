@@ -129,6 +129,7 @@ func (s *Server) AddRoutes(m interface {
 	m.HandleFunc("GET /dashboard/two-step", s.signedIn(s.handleTwoStep))
 	m.HandleFunc("POST /dashboard/two-step/begin", s.form(s.signedIn(s.handleTwoStepBegin)))
 	m.HandleFunc("POST /dashboard/two-step/confirm", s.form(s.signedIn(s.handleTwoStepConfirm)))
+	m.HandleFunc("POST /dashboard/two-step/off", s.form(s.signedIn(s.handleTwoStepOff)))
 	// The payment module (module.go): collections, a collection's page,
 	// and capturing, refunding and cancelling its payments.
 	m.HandleFunc("GET /dashboard/module", s.signedIn(s.handleModule))
@@ -151,6 +152,8 @@ func (s *Server) AddRoutes(m interface {
 	m.HandleFunc("GET /dashboard/settings/users/{id}", s.signedIn(s.handleUser))
 	m.HandleFunc("POST /dashboard/settings/users/{id}/role", s.form(s.signedIn(s.handleUserRole)))
 	m.HandleFunc("GET /dashboard/settings/users/{id}/remove", s.signedIn(s.handleUserRemovePage))
+	m.HandleFunc("GET /dashboard/settings/users/{id}/reset-two-step", s.signedIn(s.handleUserResetTOTPPage))
+	m.HandleFunc("POST /dashboard/settings/users/{id}/reset-two-step", s.form(s.signedIn(s.handleUserResetTOTP)))
 	m.HandleFunc("POST /dashboard/settings/users/{id}/remove", s.form(s.signedIn(s.handleUserRemove)))
 	m.HandleFunc("GET /dashboard/settings/audit", s.signedIn(s.handleAudit))
 	m.HandleFunc("GET /dashboard/settings/credit", s.signedIn(s.handleCredit))

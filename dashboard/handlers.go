@@ -197,3 +197,13 @@ func (s *Server) handleTwoStepConfirm(w http.ResponseWriter, r *http.Request) {
 	p.User.TOTPEnabled, p.Notice = true, "Two-step sign-in is on."
 	s.render(w, r, http.StatusOK, "two-step", p)
 }
+
+func (s *Server) handleTwoStepOff(w http.ResponseWriter, r *http.Request) {
+	p := s.twoStepPage(w, r)
+	if err := s.app.TurnOffTOTP(r.Context(), p.User.ID, r.PostFormValue("code")); err != nil {
+		s.fail(w, r, "two-step", p, err)
+		return
+	}
+	p.User.TOTPEnabled, p.Notice = false, "Two-step sign-in is off."
+	s.render(w, r, http.StatusOK, "two-step", p)
+}

@@ -427,6 +427,33 @@ func (s *Server) handleUserRemove(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (s *Server) handleUserResetTOTPPage(w http.ResponseWriter, r *http.Request) {
+	p, err := s.userPage(w, r, "Reset two-step sign-in")
+	if err != nil {
+		s.fail(w, r, "settings-user-reset-two-step", p, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "settings-user-reset-two-step", p)
+}
+
+func (s *Server) handleUserResetTOTP(w http.ResponseWriter, r *http.Request) {
+	by, id := current(r.Context()), r.PathValue("id")
+	err := s.act(w, r, change{Need: user.ManageUsers, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+		u, err := s.app.ResetTOTP(ctx, tx, by, id)
+		if err != nil {
+			return "", "", err
+		}
+		return usersPath, u.Email + "'s two-step sign-in is off: they sign in with their password, and can set it up again.", nil
+	}})
+	if err != nil {
+		p, perr := s.userPage(w, r, "Reset two-step sign-in")
+		if perr != nil {
+			err = perr
+		}
+		s.fail(w, r, "settings-user-reset-two-step", p, err)
+	}
+}
+
 // The audit log.
 
 // auditPage is how many events a page of the audit log shows.

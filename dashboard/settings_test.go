@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/invoice"
@@ -479,5 +480,91 @@ func TestSettingsForms(t *testing.T) {
 	}
 	if v := credit(); v.Version != 1 || *v.PaymentTerms != 15 {
 		t.Errorf("refused roles changed the policy: %+v", v)
+	}
+}
+
+// Two-step sign-in turned off: by its user with a code the app shows
+// now, or, for a lost phone, by an owner or admin who may manage the
+// user, which ends the user's sessions. Support may not; an admin may
+// not for an owner; a wrong code changes nothing.
+func TestTwoStepOff(t *testing.T) {
+	e := newEnv(t, "", "Möbler AB", "Köpare AB")
+	ctx := t.Context()
+	on := func(u *user.User) string {
+		t.Helper()
+		secret, _, err := e.app.BeginTOTP(ctx, u.ID)
+		if err == nil {
+			err = e.app.ConfirmTOTP(ctx, u.ID, user.TOTPCode(secret, e.clock.Now()))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	enabled := func(u *user.User) bool {
+		t.Helper()
+		got, err := provider.View(ctx, e.app, func(tx store.ReadTx) (*user.User, error) { return tx.User(ctx, u.ID) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.TOTPEnabled
+	}
+	signIn := func(email, secret string) *client {
+		t.Helper()
+		c := e.client()
+		c.signIn(email, password)
+		c.post("/dashboard/totp", url.Values{"code": {user.TOTPCode(secret, e.clock.Now())}})
+		return c
+	}
+
+	// Its own user, with a code.
+	admin := e.newUser(e.a, "admin@a.example", user.Admin)
+	adminKey := on(admin)
+	e.clock.Advance(30 * time.Second)
+	c := signIn("admin@a.example", adminKey)
+	e.clock.Advance(30 * time.Second)
+	if p := c.post("/dashboard/two-step/off", url.Values{"code": {"000000"}}); p.status != http.StatusBadRequest || !enabled(admin) {
+		t.Errorf("a wrong code: %d, on %v", p.status, enabled(admin))
+	}
+	if p := c.post("/dashboard/two-step/off", url.Values{"code": {user.TOTPCode(adminKey, e.clock.Now())}}); !strings.Contains(p.body, "Two-step sign-in is off.") || enabled(admin) {
+		t.Errorf("the right code: %d, on %v", p.status, enabled(admin))
+	}
+	if es := e.events(provider.ActionTOTPOff); len(es) != 1 || es[0].Actor != provider.ActorOfUser(admin) {
+		t.Errorf("turn-off events %+v", es)
+	}
+
+	// Another user's, reset: finance lost their phone.
+	fin := e.newUser(e.a, "finance@a.example", user.Finance)
+	finKey := on(fin)
+	e.clock.Advance(30 * time.Second)
+	lost := signIn("finance@a.example", finKey)
+	path := "/dashboard/settings/users/" + fin.ID + "/reset-two-step"
+	e.newUser(e.a, "support@a.example", user.Support)
+	sc := e.client()
+	sc.signIn("support@a.example", password)
+	if p := sc.get(path); p.status != http.StatusForbidden {
+		t.Errorf("support opening the reset: %d", p.status)
+	}
+	ac := e.client()
+	ac.signIn("admin@a.example", password)
+	p := ac.get(path)
+	if p.status != http.StatusOK {
+		t.Fatalf("the reset's page: %d\n%s", p.status, p.body)
+	}
+	form := url.Values{"once": {once(t, p)}}
+	if p = ac.post(path, form); p.path != "/dashboard/settings/users" || enabled(fin) {
+		t.Errorf("the reset: at %s (%d), on %v", p.path, p.status, enabled(fin))
+	}
+	if p := lost.get("/dashboard"); p.path != "/dashboard/sign-in" {
+		t.Errorf("finance's session after the reset: at %s", p.path)
+	}
+	if es := e.events("POST /dashboard/settings/users/{id}/reset-two-step"); len(es) != 1 || es[0].Target != fin.ID || es[0].Actor != provider.ActorOfUser(admin) {
+		t.Errorf("reset events %+v", es)
+	}
+	// An admin may not reset an owner's.
+	on(e.aOwner)
+	ownerPath := "/dashboard/settings/users/" + e.aOwner.ID + "/reset-two-step"
+	if p := ac.post(ownerPath, url.Values{"once": {once(t, ac.get(ownerPath))}}); p.status != http.StatusForbidden || !enabled(e.aOwner) {
+		t.Errorf("an admin resetting an owner's: %d, on %v", p.status, enabled(e.aOwner))
 	}
 }

@@ -33,6 +33,7 @@ const (
 	ActionResetRequest = "dashboard password reset request"
 	ActionTOTPEnrol    = "dashboard totp enrol"
 	ActionTOTPConfirm  = "dashboard totp confirm"
+	ActionTOTPOff      = "dashboard totp off"
 )
 
 // TOTPIssuer names Kassa in authenticator apps.
@@ -501,6 +502,64 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) error {
 		return s.Audit(ctx, tx, audit.Event{MerchantID: u.MerchantID, Actor: ActorOfUser(u), Action: ActionTOTPConfirm, Target: u.ID})
 	})
 }
+
+// TurnOffTOTP turns off the user's own two-step sign-in, once a code
+// their app shows now proves they still hold its key.
+func (s *Service) TurnOffTOTP(ctx context.Context, userID, code string) error {
+	return s.Update(ctx, func(tx store.Tx) error {
+		u, err := tx.User(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if !u.TOTPEnabled {
+			return kassa.Errorf(kassa.EConflict, "two-step sign-in is off already")
+		}
+		secret, err := s.openTOTP(u)
+		if err != nil {
+			return err
+		}
+		if _, ok := user.VerifyTOTP(secret, code, s.clock.Now(), u.TOTPStep); !ok {
+			return kassa.Invalid("code", "that code does not match; type the code the app shows now")
+		}
+		turnOffTOTP(u)
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.Audit(ctx, tx, audit.Event{MerchantID: u.MerchantID, Actor: ActorOfUser(u), Action: ActionTOTPOff, Target: u.ID})
+	})
+}
+
+// ResetTOTP turns off two-step sign-in for the user id of by's merchant,
+// who has lost the phone with its key: by must manage users, an owner's
+// only as an owner, and not be that user (who turns it off with a code,
+// TurnOffTOTP). The user then signs in with their password alone until
+// they set it up again; their sessions end. The caller records the
+// change in the audit log.
+func (s *Service) ResetTOTP(ctx context.Context, tx store.Tx, by *user.User, id string) (*user.User, error) {
+	if err := by.Role.Permit(user.ManageUsers); err != nil {
+		return nil, err
+	}
+	u, _, err := s.merchantUser(ctx, tx, by.MerchantID, id)
+	switch {
+	case err != nil:
+		return nil, err
+	case u.ID == by.ID:
+		return nil, kassa.Errorf(kassa.EConflict, "turn your own two-step sign-in off on its page, with a code from your app")
+	case !by.Role.MayGrant(u.Role):
+		return nil, kassa.Errorf(kassa.EForbidden, "the %s role may not reset an owner's two-step sign-in", by.Role)
+	case !u.TOTPEnabled:
+		return nil, kassa.Errorf(kassa.EConflict, "%s has no two-step sign-in to reset", u.Email)
+	}
+	turnOffTOTP(u)
+	if err := tx.UpdateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	_, err = tx.DeleteUserSessions(ctx, u.ID)
+	return u, err
+}
+
+// turnOffTOTP forgets u's TOTP key: a new one is set up from the start.
+func turnOffTOTP(u *user.User) { u.TOTPEnabled, u.TOTPSecret, u.TOTPStep = false, "", 0 }
 
 // openTOTP opens the user's sealed TOTP secret.
 func (s *Service) openTOTP(u *user.User) (string, error) {
