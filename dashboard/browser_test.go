@@ -54,9 +54,32 @@ const (
 	labelledJS = `[...document.querySelectorAll("input:not([type=hidden]), select, textarea")].every(i => i.labels.length === 1 && i.labels[0].textContent.trim() !== "")`
 )
 
+// lowContrastJS lists the page's visible text whose colour against its
+// background has a contrast ratio under WCAG 2's AA minimum: 4.5, or 3
+// for large text (24 px, or 18.66 px bold). The background is the first
+// opaque one of the element and its ancestors.
+const lowContrastJS = `(() => {
+  const rgb = c => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const bg = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); if (c.length === 3 || c[3] > 0.9) return c; } return [255, 255, 255]; };
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === "hidden" || st.display === "none" || el.getClientRects().length === 0) continue;
+    const a = lum(rgb(st.color)), b = lum(bg(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const px = parseFloat(st.fontSize), large = px >= 24 || (px >= 18.66 && Number(st.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) out.push(el.tagName + " " + JSON.stringify(el.textContent.trim().slice(0, 40)) + " " + ratio.toFixed(2));
+  }
+  return out;
+})()`
+
 // phoneCheck is a check that the page in run's tab, at a phone's width
-// (390 pixels), scrolls not sideways and labels every field; where names
-// the page in the error.
+// (390 pixels), scrolls not sideways, labels every field and has no text
+// under WCAG AA's contrast, in the light scheme and the dark; where
+// names the page in the error.
 func phoneCheck(t *testing.T, run func(...chromedp.Action)) func(where string) {
 	return func(where string) {
 		t.Helper()
@@ -64,6 +87,16 @@ func phoneCheck(t *testing.T, run func(...chromedp.Action)) func(where string) {
 		run(chromedp.EmulateViewport(390, 844), chromedp.Evaluate(fitsJS, &fits), chromedp.Evaluate(labelledJS, &labelled))
 		if !fits || !labelled {
 			t.Errorf("%s: fits the phone's width %v, every field labelled %v", where, fits, labelled)
+		}
+		for _, scheme := range []string{"dark", "light"} {
+			var low []string
+			run(
+				emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}),
+				chromedp.Evaluate(lowContrastJS, &low),
+			)
+			if len(low) > 0 {
+				t.Errorf("%s, %s scheme: text under WCAG AA contrast: %q", where, scheme, low)
+			}
 		}
 	}
 }
@@ -200,5 +233,23 @@ func TestBrowserJourney(t *testing.T) {
 	)
 	if msg != "You have signed out." || path != "/dashboard/sign-in" {
 		t.Errorf("after sign-out: notice %q, /dashboard at %s", msg, path)
+	}
+}
+
+// The contrast check finds text under AA: grey #aaa on white (2.3:1),
+// added to a page that has none.
+func TestLowContrastFound(t *testing.T) {
+	e := newEnv(t, "", "Möbler AB", "Köpare AB")
+	_, run := newBrowser(t)
+	var before, after []string
+	run(
+		chromedp.Navigate(e.base+"/dashboard/sign-in"),
+		chromedp.WaitVisible("#email", chromedp.ByID),
+		chromedp.Evaluate(lowContrastJS, &before),
+		chromedp.Evaluate(`(() => { const p = document.createElement("p"); p.textContent = "faint"; p.style.color = "#aaa"; p.style.background = "#fff"; document.body.append(p); })()`, nil),
+		chromedp.Evaluate(lowContrastJS, &after),
+	)
+	if len(before) != 0 || len(after) != 1 || !strings.Contains(after[0], `"faint" 2.32`) {
+		t.Errorf("low contrast before %q, after adding faint text %q", before, after)
 	}
 }
