@@ -155,6 +155,8 @@ func TestBrowserJourney(t *testing.T) {
 	if path != "/dashboard/sign-in" || !fits || !labelled {
 		t.Errorf("sign-in page: at %s, fits the phone's width %v, every field labelled %v", path, fits, labelled)
 	}
+	check := phoneCheck(t, run)
+	check("sign-in")
 	for i := range 5 {
 		signIn("not the password")
 		if msg = answer("error"); !strings.Contains(msg, "wrong e-mail address or password") {
@@ -177,6 +179,7 @@ func TestBrowserJourney(t *testing.T) {
 	if !strings.Contains(orders, e.aOrder) || !strings.Contains(orders, "Köpare AB") || !fits {
 		t.Errorf("home: orders %q, fits %v", orders, fits)
 	}
+	check("home")
 	var light, dark string
 	bg := `getComputedStyle(document.body).backgroundColor`
 	run(
@@ -209,6 +212,7 @@ func TestBrowserJourney(t *testing.T) {
 	if !strings.Contains(orders, e.aOrder) || !fits || !labelled {
 		t.Errorf("orders found by company: %q, fits %v, every field labelled %v", orders, fits, labelled)
 	}
+	check("orders")
 	run(chromedp.EmulateViewport(1100, 560), screenshot("dashboard-orders"), chromedp.EmulateViewport(390, 844))
 	submit(`#orders a[href="/dashboard/orders/` + e.aOrder + `"]`)
 	var customer string
@@ -223,6 +227,7 @@ func TestBrowserJourney(t *testing.T) {
 	if path != "/dashboard/orders/"+e.aOrder || !strings.Contains(customer, "Köpare AB") || !fits {
 		t.Errorf("order page: at %s, customer %q, fits %v", path, customer, fits)
 	}
+	check("order")
 
 	submit("#sign-out")
 	msg = answer("notice")
