@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,15 +15,11 @@ import (
 )
 
 // The notification endpoints' page. A new endpoint's signing secret, and
-// a rotated one, is shown once: the change seals it (as the endpoint
-// stores it) into a cookie of a minute, set only with the answer of the
-// request that made it, which the next page opens, shows and removes. A
-// form sent again (a double click, the back button) is a replay that
-// act answers without running the change, so without the cookie: the
-// secret is not shown again. The page is never cached (render).
-
-// revealCookie carries a secret just made to the page that shows it.
-const revealCookie = "kassa_reveal"
+// a rotated one, is shown once, on the page that answers the form that
+// made it (actShow, as API keys' secrets are); a form sent again (a
+// double click, the back button) is a replay that act answers without
+// running the change, so without the secret. The page is never cached
+// (render).
 
 // endpointsForm is the new endpoint form as sent, shown again with an
 // error.
@@ -60,10 +55,8 @@ var disabledText = map[string]string{
 	notify.DisabledByMerchant: "disabled in the dashboard",
 }
 
-// endpointsPage is the endpoints page with the merchant's endpoints and,
-// if reveal, the secret left to reveal, if any: only the page that
-// shows it takes it.
-func (s *Server) endpointsPage(w http.ResponseWriter, r *http.Request, reveal bool) (page, *endpointsView, error) {
+// endpointsPage is the endpoints page with the merchant's endpoints.
+func (s *Server) endpointsPage(w http.ResponseWriter, r *http.Request) (page, *endpointsView, error) {
 	p, err := s.viewer(w, r, "Notification endpoints")
 	v := &endpointsView{Types: notify.Types}
 	p.Data = v
@@ -81,10 +74,6 @@ func (s *Server) endpointsPage(w http.ResponseWriter, r *http.Request, reveal bo
 	if err != nil {
 		return p, v, err
 	}
-	var secret *revealed
-	if reveal {
-		secret = s.takeReveal(w, r, p.User)
-	}
 	for _, e := range es {
 		row := endpointRow{ID: e.ID, URL: e.URL, Types: "All types", Created: e.CreatedAt.UTC(), Rotated: e.RotatedAt.UTC(),
 			Disabled: e.Disabled(), DisabledAt: e.DisabledAt.UTC(), Reason: disabledText[e.DisabledReason], FailingSince: e.FailingSince.UTC()}
@@ -95,59 +84,12 @@ func (s *Server) endpointsPage(w http.ResponseWriter, r *http.Request, reveal bo
 			row.PreviousUntil = e.PreviousUntil.UTC()
 		}
 		v.Rows = append(v.Rows, row)
-		if secret != nil && secret.ID == e.ID {
-			secret.URL, v.Reveal = e.URL, secret
-		}
 	}
 	return p, v, nil
 }
 
-// takeReveal opens the secret the browser's reveal cookie holds for u,
-// if any, and forgets it.
-func (s *Server) takeReveal(w http.ResponseWriter, r *http.Request, u *user.User) *revealed {
-	raw := s.cookie(r, revealCookie)
-	if raw == "" {
-		return nil
-	}
-	s.setCookie(w, revealCookie, "", -1)
-	raw, _ = url.QueryUnescape(raw)
-	userID, rest, _ := strings.Cut(raw, " ")
-	id, sealed, _ := strings.Cut(rest, " ")
-	if userID != u.ID || id == "" {
-		return nil
-	}
-	secret, err := s.app.OpenSecret(id, sealed)
-	if err != nil {
-		s.log.WarnContext(r.Context(), "opening a secret to reveal failed", "endpoint", id, "err", err)
-		return nil
-	}
-	return &revealed{ID: id, Secret: secret}
-}
-
-// revealing is an answer that sets the reveal cookie as its header goes
-// out, if the change made a secret: a replay makes none.
-type revealing struct {
-	http.ResponseWriter
-	s     *Server
-	value string
-}
-
-func (w *revealing) WriteHeader(code int) {
-	if w.value != "" {
-		w.s.setCookie(w.ResponseWriter, revealCookie, url.QueryEscape(w.value), 60)
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// reveal is what the reveal cookie holds for e's secret, made by u:
-// sealed as the endpoint stores it.
-func (s *Server) reveal(u *user.User, e *notify.Endpoint) (string, error) {
-	sealed, err := s.app.SealSecret(e)
-	return u.ID + " " + e.ID + " " + sealed, err
-}
-
 func (s *Server) handleEndpoints(w http.ResponseWriter, r *http.Request) {
-	p, _, err := s.endpointsPage(w, r, true)
+	p, _, err := s.endpointsPage(w, r)
 	if err != nil {
 		s.fail(w, r, "endpoints", p, err)
 		return
@@ -160,26 +102,37 @@ const endpointsPath = "/dashboard/notifications/endpoints"
 func (s *Server) handleEndpointCreate(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	form := endpointsForm{URL: strings.TrimSpace(r.PostFormValue("url")), Types: r.PostForm["type"]}
-	rw := &revealing{ResponseWriter: w, s: s}
-	err := s.act(rw, r, change{Need: user.ManageSettings, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
-		u := current(ctx)
-		e, err := s.app.CreateEndpoint(ctx, tx, u.MerchantID, form.URL, form.Types)
+	var made *notify.Endpoint
+	c := &change{Need: user.ManageSettings}
+	c.Run = func(ctx context.Context, tx store.Tx) (string, string, error) {
+		e, err := s.app.CreateEndpoint(ctx, tx, current(ctx).MerchantID, form.URL, form.Types)
 		if err != nil {
 			return "", "", err
 		}
-		if rw.value, err = s.reveal(u, e); err != nil {
-			return "", "", err
-		}
+		made, c.Target = e, e.ID
 		return endpointsPath, "The endpoint " + e.ID + " is added.", nil
-	}})
+	}
+	err := s.actShow(w, r, c, func() { s.showEndpointSecret(w, r, made, "The endpoint "+made.ID+" is added.") })
 	if err != nil {
-		p, v, perr := s.endpointsPage(w, r, false)
+		p, v, perr := s.endpointsPage(w, r)
 		if perr != nil {
 			err = perr
 		}
 		v.Form = form
 		s.fail(w, r, "endpoints", p, err)
 	}
+}
+
+// showEndpointSecret answers a form that made e's secret: the endpoints
+// page, with the secret shown this once.
+func (s *Server) showEndpointSecret(w http.ResponseWriter, r *http.Request, e *notify.Endpoint, notice string) {
+	p, v, err := s.endpointsPage(w, r)
+	if err != nil {
+		s.fail(w, r, "endpoints", p, err)
+		return
+	}
+	p.Notice, v.Reveal = notice, &revealed{ID: e.ID, URL: e.URL, Secret: e.Secret}
+	s.render(w, r, http.StatusOK, "endpoints", p)
 }
 
 // endpointChange is a change of one endpoint: its confirmation page and
@@ -231,7 +184,7 @@ var endpointChanges = map[string]endpointChange{
 // handleEndpointPage is an endpoint change's confirmation page.
 func (s *Server) handleEndpointPage(c endpointChange) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, v, err := s.endpointsPage(w, r, false)
+		p, v, err := s.endpointsPage(w, r)
 		var row *endpointRow
 		if err == nil {
 			i := slices.IndexFunc(v.Rows, func(e endpointRow) bool { return e.ID == r.PathValue("id") })
@@ -253,26 +206,25 @@ func (s *Server) handleEndpointPage(c endpointChange) http.HandlerFunc {
 	}
 }
 
-// handleEndpointChange runs an endpoint change's form.
+// handleEndpointChange runs an endpoint change's form; one that makes a
+// secret answers with it, shown once.
 func (s *Server) handleEndpointChange(c endpointChange) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		rw := &revealing{ResponseWriter: w, s: s}
-		err := s.act(rw, r, change{Need: user.ManageSettings, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
-			u := current(ctx)
-			e, err := c.run(s, ctx, tx, u.MerchantID, id)
-			if err != nil {
-				return "", "", err
-			}
-			if c.reveals {
-				if rw.value, err = s.reveal(u, e); err != nil {
-					return "", "", err
-				}
-			}
-			return endpointsPath, c.notice, nil
-		}})
+		var changed *notify.Endpoint
+		ch := &change{Need: user.ManageSettings, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+			e, err := c.run(s, ctx, tx, current(ctx).MerchantID, id)
+			changed = e
+			return endpointsPath, c.notice, err
+		}}
+		var err error
+		if c.reveals {
+			err = s.actShow(w, r, ch, func() { s.showEndpointSecret(w, r, changed, c.notice) })
+		} else {
+			err = s.act(w, r, *ch)
+		}
 		if err != nil {
-			p, _, perr := s.endpointsPage(w, r, false)
+			p, _, perr := s.endpointsPage(w, r)
 			if perr != nil {
 				err = perr
 			}
