@@ -24,8 +24,8 @@ import (
 )
 
 // Bad input gets a clear 4xx and changes nothing: every mutating endpoint
-// is sent malformed bodies, and the order, the notification endpoints and
-// the merchant are compared before and after.
+// is sent malformed bodies, and the order, the notification endpoints,
+// the merchant and the payments received are compared before and after.
 func TestBadInputNeverFailsServerSide(t *testing.T) {
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
 		e := newEnv(t)
@@ -35,7 +35,9 @@ func TestBadInputNeverFailsServerSide(t *testing.T) {
 		o := e.getOrder(orderID, nil)
 		var endpoint struct{ ID string }
 		e.must(201, request{method: "POST", path: "/v1/notification-endpoints", body: map[string]any{"url": "https://erp.example/hooks"}}).decode(t, &endpoint)
-		views := []string{"/v1/orders/" + orderID, "/v1/notification-endpoints", "/v1/merchant"}
+		var imported struct{ Payments []struct{ ID string } }
+		e.must(200, request{method: "POST", path: "/v1/payments/import", body: camt054([3]string{"B-1", "1234574", "10.00"})}).decode(t, &imported)
+		views := []string{"/v1/orders/" + orderID, "/v1/notification-endpoints", "/v1/merchant", "/v1/payments"}
 		before := e.views(views)
 
 		bodies := []string{
@@ -67,6 +69,7 @@ func TestBadInputNeverFailsServerSide(t *testing.T) {
 			{"POST", "/v1/notification-endpoints/" + endpoint.ID + "/enable"},
 			{"POST", "/v1/notification-endpoints/" + endpoint.ID + "/disable"},
 			{"PATCH", "/v1/merchant"},
+			{"POST", "/v1/payments/" + imported.Payments[0].ID + "/match"},
 		}
 		for _, p := range paths {
 			for _, b := range bodies {
@@ -94,7 +97,7 @@ func TestBadInputNeverFailsServerSide(t *testing.T) {
 			}
 		}
 		if after := e.views(views); after != before {
-			t.Errorf("bad requests changed the order, the endpoints or the merchant:\nbefore %s\nafter  %s", before, after)
+			t.Errorf("bad requests changed the order, the endpoints, the merchant or the payments:\nbefore %s\nafter  %s", before, after)
 		}
 	})
 }
