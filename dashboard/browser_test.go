@@ -180,6 +180,20 @@ func TestBrowserJourney(t *testing.T) {
 		t.Errorf("home: orders %q, fits %v", orders, fits)
 	}
 	check("home")
+	// The keyboard's first stop skips the sections' links to the page.
+	var first string
+	var shown bool
+	run(
+		chromedp.Evaluate(`document.activeElement.blur()`, nil),
+		chromedp.KeyEvent("\t"),
+		chromedp.Evaluate(`document.activeElement.textContent`, &first),
+		chromedp.Evaluate(`document.activeElement.getBoundingClientRect().top >= 0`, &shown),
+		chromedp.KeyEvent("\r"),
+		chromedp.Evaluate(`location.hash`, &path),
+	)
+	if first != "Skip to the page's content" || !shown || path != "#main" {
+		t.Errorf("the first Tab stop: %q, on screen %v; Enter led to %q", first, shown, path)
+	}
 	var light, dark string
 	bg := `getComputedStyle(document.body).backgroundColor`
 	run(
