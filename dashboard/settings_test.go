@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,6 +244,10 @@ func TestUsersAndRoles(t *testing.T) {
 	}
 	if es := e.events(provider.ActionUserInvite); len(es) != 1 {
 		t.Errorf("invite events %+v", es)
+	}
+	mails, err := provider.View(t.Context(), e.app, func(tx store.ReadTx) ([]store.Mail, error) { return tx.Mails(t.Context(), e.a, 10) })
+	if err != nil || len(mails) != 1 || !slices.Equal(mails[0].To, []string{"admin@a.example"}) {
+		t.Errorf("mails queued by the invitation: %+v, %v; want one to admin@a.example", mails, err)
 	}
 	for _, bad := range [][2]string{{"not an address", "support"}, {"x@a.example", "root"}, {"admin@a.example", "support"}} {
 		if p := invite(owner, bad[0], bad[1]); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="error"`) {
