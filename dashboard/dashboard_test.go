@@ -19,6 +19,7 @@ import (
 	"github.com/kassa-pay/kassa/dashboard"
 	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/merchant"
+	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
@@ -43,8 +44,8 @@ type env struct {
 	aOwner *user.User
 }
 
-// newEnv serves the dashboard; publicURL "" is the server's own
-// http://127.0.0.1 address.
+// newEnv serves the dashboard over SQLite; publicURL "" is the server's
+// own http://127.0.0.1 address.
 func newEnv(t *testing.T, publicURL, merchantName, buyerName string) *env {
 	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "kassa.db"))
@@ -52,6 +53,26 @@ func newEnv(t *testing.T, publicURL, merchantName, buyerName string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newEnvOn(t, db, publicURL, merchantName, buyerName)
+}
+
+// envMaker makes a test's env, as newEnv does.
+type envMaker func(t *testing.T, publicURL, merchantName, buyerName string) *env
+
+// bothStores runs test over SQLite and over PostgreSQL: the dashboard's
+// changes hold on each store alike.
+func bothStores(t *testing.T, test func(t *testing.T, newEnv envMaker)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, newEnv) })
+	t.Run("postgres", func(t *testing.T) {
+		test(t, func(t *testing.T, publicURL, merchantName, buyerName string) *env {
+			return newEnvOn(t, pgtest.Open(t), publicURL, merchantName, buyerName)
+		})
+	})
+}
+
+// newEnvOn serves the dashboard over db, which must be empty.
+func newEnvOn(t *testing.T, db store.Store, publicURL, merchantName, buyerName string) *env {
+	t.Helper()
 	e := &env{t: t, store: db, clock: kassatest.NewClock(t0)}
 	ids := &kassatest.IDs{Digits: 27}
 	for i, name := range []string{merchantName, "Other Merchant AB"} {

@@ -124,7 +124,9 @@ func TestModuleList(t *testing.T) {
 // confirmation page, applied once however often its form is sent, each
 // in the audit log; a refund of more than is captured is refused and
 // changes nothing.
-func TestModuleMoves(t *testing.T) {
+func TestModuleMoves(t *testing.T) { bothStores(t, testModuleMoves) }
+
+func testModuleMoves(t *testing.T, newEnv envMaker) {
 	e := newModuleEnv(t)
 	col, pay := e.paid(e.a, 50000)
 	c := e.client()
@@ -235,7 +237,9 @@ func TestModuleMoves(t *testing.T) {
 // Support may look but not capture, refund or cancel (403, nothing
 // changed, the refusal audited); another merchant's payment is not found
 // and is left as it was.
-func TestModuleRefused(t *testing.T) {
+func TestModuleRefused(t *testing.T) { bothStores(t, testModuleRefused) }
+
+func testModuleRefused(t *testing.T, newEnv envMaker) {
 	e := newModuleEnv(t)
 	_, pay := e.paid(e.a, 50000)
 	_, theirs := e.paid(e.b, 50000)

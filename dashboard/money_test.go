@@ -121,7 +121,9 @@ func count(ss []string, s string) (n int) {
 // Uploading a bank file records its payments and says what became of
 // them; the same file again records nothing new; a malformed, missing or
 // too large file is refused with what is wrong and records nothing.
-func TestPaymentsUpload(t *testing.T) {
+func TestPaymentsUpload(t *testing.T) { bothStores(t, testPaymentsUpload) }
+
+func testPaymentsUpload(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	c := e.client()
 	c.signIn("owner@a.example", password)
@@ -199,7 +201,9 @@ func TestPaymentsUpload(t *testing.T) {
 // once however often the form is sent; the invoice and its order are
 // paid. Support may not match; another merchant's payment or document is
 // not found.
-func TestPaymentMatch(t *testing.T) {
+func TestPaymentMatch(t *testing.T) { bothStores(t, testPaymentMatch) }
+
+func testPaymentMatch(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	d := e.invoiced(e.a, e.aOrder)
 	bDoc := e.invoiced(e.b, e.bOrder)

@@ -265,7 +265,9 @@ func TestNotificationLog(t *testing.T) {
 
 // Redelivering sends a notification again once for one once key: the
 // form sent twice is answered alike and applied once.
-func TestRedeliver(t *testing.T) {
+func TestRedeliver(t *testing.T) { bothStores(t, testRedeliver) }
+
+func testRedeliver(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	h := newHook(t)
 	e.endpoint(e.a, h.URL, notify.OrderCreate)
@@ -362,7 +364,9 @@ func TestNotificationsSupportRefused(t *testing.T) {
 // page is loaded again, nor when the form is sent again. Rotating shows
 // the new secret once; deleting removes the endpoint; enabling sends to
 // an endpoint Kassa disabled again.
-func TestEndpoints(t *testing.T) {
+func TestEndpoints(t *testing.T) { bothStores(t, testEndpoints) }
+
+func testEndpoints(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	h := newHook(t)
 	c := e.client()

@@ -204,7 +204,9 @@ func TestOrderActions(t *testing.T) {
 // A full capture from the dashboard is the API's capture: the same
 // lines, one fullCapture event, an invoice, a notification to the
 // merchant's endpoint, which the order's page lists with its delivery.
-func TestOrderActCapture(t *testing.T) {
+func TestOrderActCapture(t *testing.T) { bothStores(t, testOrderActCapture) }
+
+func testOrderActCapture(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	err := e.app.Update(t.Context(), func(tx store.Tx) error {
 		_, err := e.app.CreateEndpoint(t.Context(), tx, e.a, "https://shop.example/hooks", nil)
@@ -240,7 +242,9 @@ func TestOrderActCapture(t *testing.T) {
 
 // A form sent twice with its once key captures once; the second answer
 // is the first's.
-func TestOrderActOnce(t *testing.T) {
+func TestOrderActOnce(t *testing.T) { bothStores(t, testOrderActOnce) }
+
+func testOrderActOnce(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	e.twoLines()
 	o := e.order(e.aOrder)
@@ -275,7 +279,9 @@ func TestOrderActOnce(t *testing.T) {
 // Bad input is refused with 4xx and changes nothing: too many, an
 // unknown line, a negative quantity, no number, nothing chosen, a note
 // too long, a reference too long.
-func TestOrderActBadInput(t *testing.T) {
+func TestOrderActBadInput(t *testing.T) { bothStores(t, testOrderActBadInput) }
+
+func testOrderActBadInput(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	e.twoLines()
 	captureDesk(t, e)
@@ -354,7 +360,9 @@ func captureDesk(t *testing.T, e *env) {
 // A support user sees no action and is refused one sent directly (403,
 // the refusal in the audit log, nothing changed); another merchant's
 // user is not found the order (404).
-func TestOrderActRoles(t *testing.T) {
+func TestOrderActRoles(t *testing.T) { bothStores(t, testOrderActRoles) }
+
+func testOrderActRoles(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	support := e.newUser(e.a, "support@a.example", user.Support)
 	before := e.order(e.aOrder)

@@ -77,7 +77,9 @@ func TestSettingsIndex(t *testing.T) {
 // An API key is created with its secret shown once, rotated (the new
 // secret shown once, the old refused with no overlap) and revoked; a
 // replayed form shows no secret; bad input changes nothing.
-func TestAPIKeys(t *testing.T) {
+func TestAPIKeys(t *testing.T) { bothStores(t, testAPIKeys) }
+
+func testAPIKeys(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	c := e.signedIn(e.aOwner.Email, user.Owner)
 	p := c.get("/dashboard/settings/api-keys")
@@ -228,7 +230,9 @@ func TestAPIKeysRefused(t *testing.T) {
 // give which role: an admin makes no owner and changes none, the last
 // owner stays, nobody removes themself; support is refused; another
 // merchant's users are not found; bad input changes nothing.
-func TestUsersAndRoles(t *testing.T) {
+func TestUsersAndRoles(t *testing.T) { bothStores(t, testUsersAndRoles) }
+
+func testUsersAndRoles(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	owner := e.signedIn(e.aOwner.Email, user.Owner)
 	invite := func(c *client, email, role string) page {
@@ -405,7 +409,9 @@ func TestAuditLog(t *testing.T) {
 // given; a value the use case refuses shows the form again, with what
 // was typed and a message, and saves nothing; support and finance are
 // refused.
-func TestSettingsForms(t *testing.T) {
+func TestSettingsForms(t *testing.T) { bothStores(t, testSettingsForms) }
+
+func testSettingsForms(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	c := e.signedIn(e.aOwner.Email, user.Owner)
 	credit := func() *provider.CreditPolicy {
@@ -492,7 +498,9 @@ func TestSettingsForms(t *testing.T) {
 // now, or, for a lost phone, by an owner or admin who may manage the
 // user, which ends the user's sessions. Support may not; an admin may
 // not for an owner; a wrong code changes nothing.
-func TestTwoStepOff(t *testing.T) {
+func TestTwoStepOff(t *testing.T) { bothStores(t, testTwoStepOff) }
+
+func testTwoStepOff(t *testing.T, newEnv envMaker) {
 	e := newEnv(t, "", "Möbler AB", "Köpare AB")
 	ctx := t.Context()
 	on := func(u *user.User) string {
