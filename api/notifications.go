@@ -140,26 +140,19 @@ func (s *Server) secretMutation(w http.ResponseWriter, r *http.Request, body []b
 // handleEndpointEnable sends to an endpoint again, with its failure
 // streak cleared. It takes no body, or an empty object.
 func (s *Server) handleEndpointEnable(w http.ResponseWriter, r *http.Request) error {
-	body, err := wire.ReadBody(r)
-	if err != nil {
-		return err
-	}
-	if err := wire.DecodeOptional(body, &struct{}{}); err != nil {
-		return err
-	}
-	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		e, err := s.app.EnableEndpoint(ctx, tx, principal(r).MerchantID, r.PathValue("endpointId"))
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, endpointOf(e), nil
-	})
+	return s.endpointSwitch(w, r, s.app.EnableEndpoint)
 }
 
 // handleEndpointDisable stops sending to an endpoint until it is enabled,
 // at the merchant's request (provider's DisableEndpoint). It takes no
 // body, or an empty object.
 func (s *Server) handleEndpointDisable(w http.ResponseWriter, r *http.Request) error {
+	return s.endpointSwitch(w, r, s.app.DisableEndpoint)
+}
+
+// endpointSwitch turns the request's endpoint on or off with turn and
+// answers the endpoint.
+func (s *Server) endpointSwitch(w http.ResponseWriter, r *http.Request, turn func(ctx context.Context, tx store.Tx, merchantID, id string) (*notify.Endpoint, error)) error {
 	body, err := wire.ReadBody(r)
 	if err != nil {
 		return err
@@ -168,7 +161,7 @@ func (s *Server) handleEndpointDisable(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	return s.mutation(w, r, body, func(ctx context.Context, tx store.Tx) (int, any, error) {
-		e, err := s.app.DisableEndpoint(ctx, tx, principal(r).MerchantID, r.PathValue("endpointId"))
+		e, err := turn(ctx, tx, principal(r).MerchantID, r.PathValue("endpointId"))
 		if err != nil {
 			return 0, nil, err
 		}

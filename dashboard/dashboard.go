@@ -149,12 +149,13 @@ func (s *Server) AddRoutes(m interface {
 	m.HandleFunc("POST /dashboard/settings/api-keys/{id}/revoke", s.form(s.signedIn(s.handleAPIKeyRevoke)))
 	m.HandleFunc("GET /dashboard/settings/users", s.signedIn(s.handleUsers))
 	m.HandleFunc("POST /dashboard/settings/users", s.form(s.signedIn(s.handleUserInvite)))
-	m.HandleFunc("GET /dashboard/settings/users/{id}", s.signedIn(s.handleUser))
-	m.HandleFunc("POST /dashboard/settings/users/{id}/role", s.form(s.signedIn(s.handleUserRole)))
-	m.HandleFunc("GET /dashboard/settings/users/{id}/remove", s.signedIn(s.handleUserRemovePage))
-	m.HandleFunc("GET /dashboard/settings/users/{id}/reset-two-step", s.signedIn(s.handleUserResetTOTPPage))
-	m.HandleFunc("POST /dashboard/settings/users/{id}/reset-two-step", s.form(s.signedIn(s.handleUserResetTOTP)))
-	m.HandleFunc("POST /dashboard/settings/users/{id}/remove", s.form(s.signedIn(s.handleUserRemove)))
+	m.HandleFunc("GET /dashboard/settings/users/{id}", s.signedIn(s.handleUserPage(userChanges["role"])))
+	for path, c := range userChanges {
+		if path != "role" { // asked on the user's page
+			m.HandleFunc("GET /dashboard/settings/users/{id}/"+path, s.signedIn(s.handleUserPage(c)))
+		}
+		m.HandleFunc("POST /dashboard/settings/users/{id}/"+path, s.form(s.signedIn(s.handleUserChange(c))))
+	}
 	m.HandleFunc("GET /dashboard/settings/audit", s.signedIn(s.handleAudit))
 	m.HandleFunc("GET /dashboard/settings/credit", s.signedIn(s.handleCredit))
 	m.HandleFunc("POST /dashboard/settings/credit", s.form(s.signedIn(s.handleCreditPut)))

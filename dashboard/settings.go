@@ -373,84 +373,72 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, title string) 
 	return p, nil
 }
 
-func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
-	p, err := s.userPage(w, r, "A user's role")
-	if err != nil {
-		s.fail(w, r, "settings-user", p, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "settings-user", p)
+// userChange is a change of one user: the page that asks for it (the
+// user's page for a role, a confirmation for the others) and its form.
+type userChange struct {
+	page, title string // the template and the title of the page that asks
+	run         func(s *Server, ctx context.Context, tx store.Tx, by *user.User, id string, r *http.Request) (*user.User, error)
+	notice      func(u *user.User) string
 }
 
-func (s *Server) handleUserRole(w http.ResponseWriter, r *http.Request) {
-	by, id := current(r.Context()), r.PathValue("id")
-	err := s.act(w, r, change{Need: user.ManageUsers, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
-		u, err := s.app.ChangeUserRole(ctx, tx, by, id, user.Role(r.PostFormValue("role")))
+// userChanges are the users page's changes, by the last part of their
+// path.
+var userChanges = map[string]userChange{
+	"role": {
+		page: "settings-user", title: "A user's role",
+		run: func(s *Server, ctx context.Context, tx store.Tx, by *user.User, id string, r *http.Request) (*user.User, error) {
+			return s.app.ChangeUserRole(ctx, tx, by, id, user.Role(r.PostFormValue("role")))
+		},
+		notice: func(u *user.User) string { return u.Email + " is now " + string(u.Role) + "." },
+	},
+	"remove": {
+		page: "settings-user-remove", title: "Remove a user",
+		run: func(s *Server, ctx context.Context, tx store.Tx, by *user.User, id string, _ *http.Request) (*user.User, error) {
+			return s.app.RemoveUser(ctx, tx, by, id)
+		},
+		notice: func(u *user.User) string { return u.Email + " was removed: they can no longer sign in." },
+	},
+	"reset-two-step": {
+		page: "settings-user-reset-two-step", title: "Reset two-step sign-in",
+		run: func(s *Server, ctx context.Context, tx store.Tx, by *user.User, id string, _ *http.Request) (*user.User, error) {
+			return s.app.ResetTOTP(ctx, tx, by, id)
+		},
+		notice: func(u *user.User) string {
+			return u.Email + "'s two-step sign-in is off: they sign in with their password, and can set it up again."
+		},
+	},
+}
+
+// handleUserPage is the page that asks for a user change.
+func (s *Server) handleUserPage(c userChange) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.userPage(w, r, c.title)
 		if err != nil {
-			return "", "", err
+			s.fail(w, r, c.page, p, err)
+			return
 		}
-		return usersPath, u.Email + " is now " + string(u.Role) + ".", nil
-	}})
-	if err != nil {
-		p, perr := s.userPage(w, r, "A user's role")
-		if perr != nil {
-			err = perr
-		}
-		s.fail(w, r, "settings-user", p, err)
+		s.render(w, r, http.StatusOK, c.page, p)
 	}
 }
 
-func (s *Server) handleUserRemovePage(w http.ResponseWriter, r *http.Request) {
-	p, err := s.userPage(w, r, "Remove a user")
-	if err != nil {
-		s.fail(w, r, "settings-user-remove", p, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "settings-user-remove", p)
-}
-
-func (s *Server) handleUserRemove(w http.ResponseWriter, r *http.Request) {
-	by, id := current(r.Context()), r.PathValue("id")
-	err := s.act(w, r, change{Need: user.ManageUsers, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
-		u, err := s.app.RemoveUser(ctx, tx, by, id)
+// handleUserChange runs a user change's form.
+func (s *Server) handleUserChange(c userChange) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		by, id := current(r.Context()), r.PathValue("id")
+		err := s.act(w, r, change{Need: user.ManageUsers, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+			u, err := c.run(s, ctx, tx, by, id, r)
+			if err != nil {
+				return "", "", err
+			}
+			return usersPath, c.notice(u), nil
+		}})
 		if err != nil {
-			return "", "", err
+			p, perr := s.userPage(w, r, c.title)
+			if perr != nil {
+				err = perr
+			}
+			s.fail(w, r, c.page, p, err)
 		}
-		return usersPath, u.Email + " was removed: they can no longer sign in.", nil
-	}})
-	if err != nil {
-		p, perr := s.userPage(w, r, "Remove a user")
-		if perr != nil {
-			err = perr
-		}
-		s.fail(w, r, "settings-user-remove", p, err)
-	}
-}
-
-func (s *Server) handleUserResetTOTPPage(w http.ResponseWriter, r *http.Request) {
-	p, err := s.userPage(w, r, "Reset two-step sign-in")
-	if err != nil {
-		s.fail(w, r, "settings-user-reset-two-step", p, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "settings-user-reset-two-step", p)
-}
-
-func (s *Server) handleUserResetTOTP(w http.ResponseWriter, r *http.Request) {
-	by, id := current(r.Context()), r.PathValue("id")
-	err := s.act(w, r, change{Need: user.ManageUsers, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
-		u, err := s.app.ResetTOTP(ctx, tx, by, id)
-		if err != nil {
-			return "", "", err
-		}
-		return usersPath, u.Email + "'s two-step sign-in is off: they sign in with their password, and can set it up again.", nil
-	}})
-	if err != nil {
-		p, perr := s.userPage(w, r, "Reset two-step sign-in")
-		if perr != nil {
-			err = perr
-		}
-		s.fail(w, r, "settings-user-reset-two-step", p, err)
 	}
 }
 
