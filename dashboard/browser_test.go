@@ -47,6 +47,20 @@ func newBrowser(t *testing.T) (context.Context, func(...chromedp.Action)) {
 	}
 }
 
+// signInAs signs email in, with the tests' password, from the sign-in
+// page in run's tab, and waits for the home page.
+func signInAs(t *testing.T, run func(...chromedp.Action), submit func(string), base, email string) {
+	t.Helper()
+	run(
+		chromedp.Navigate(base+"/dashboard/sign-in"),
+		chromedp.WaitVisible("#email", chromedp.ByID),
+		chromedp.SetValue("#email", email, chromedp.ByID),
+		chromedp.SetValue("#password", password, chromedp.ByID),
+	)
+	submit("#submit")
+	run(chromedp.WaitVisible("#orders, #no-orders", chromedp.ByQuery))
+}
+
 // fitsJS says whether the page fits the window's width; labelledJS
 // whether every field has one label, with text.
 const (

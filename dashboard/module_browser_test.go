@@ -35,15 +35,8 @@ func TestBrowserModule(t *testing.T) {
 		fits, labelled bool
 		s, path        string
 	)
-	run(
-		chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(e.base+"/dashboard/sign-in"),
-		chromedp.WaitVisible("#email", chromedp.ByID),
-		chromedp.SetValue("#email", "owner@a.example", chromedp.ByID),
-		chromedp.SetValue("#password", password, chromedp.ByID),
-	)
-	submit("#submit")
-	run(chromedp.WaitVisible(`a[href="/dashboard/module"]`, chromedp.ByQuery))
+	run(chromedp.EmulateViewport(390, 844))
+	signInAs(t, run, submit, e.base, "owner@a.example")
 	submit(`a[href="/dashboard/module"]`)
 	run(
 		chromedp.WaitVisible("#collections", chromedp.ByID),

@@ -31,19 +31,10 @@ func TestBrowserMoney(t *testing.T) {
 
 	ctx, run := newBrowser(t)
 	submit := submitter(t, ctx)
-	// phone checks the page at a phone's width: nothing scrolls sideways
-	// and every field has a label.
 	phone := phoneCheck(t, run)
 	e.newUser(e.a, "finance@a.example", user.Finance)
-	run(
-		chromedp.EmulateViewport(1100, 900),
-		chromedp.Navigate(e.base+"/dashboard/sign-in"),
-		chromedp.WaitVisible("#email", chromedp.ByID),
-		chromedp.SetValue("#email", "finance@a.example", chromedp.ByID),
-		chromedp.SetValue("#password", password, chromedp.ByID),
-	)
-	submit("#submit")
-	run(chromedp.WaitVisible("#orders", chromedp.ByID))
+	run(chromedp.EmulateViewport(1100, 900))
+	signInAs(t, run, submit, e.base, "finance@a.example")
 
 	// Upload the file: its payment matches nothing.
 	submit(`.sections a[href="/dashboard/payments"]`)

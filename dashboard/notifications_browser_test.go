@@ -36,20 +36,10 @@ func TestNotificationsBrowserJourney(t *testing.T) {
 
 	ctx, run := newBrowser(t)
 	submit := submitter(t, ctx)
-	var (
-		s, path string
-	)
-	// check: the page fits a phone and labels every field.
+	var s, path string
 	check := phoneCheck(t, run)
-	run(
-		chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(e.base+"/dashboard/sign-in"),
-		chromedp.WaitVisible("#email", chromedp.ByID),
-		chromedp.SetValue("#email", "owner@a.example", chromedp.ByID),
-		chromedp.SetValue("#password", password, chromedp.ByID),
-	)
-	submit("#submit")
-	run(chromedp.WaitVisible("#orders", chromedp.ByID))
+	run(chromedp.EmulateViewport(390, 844))
+	signInAs(t, run, submit, e.base, "owner@a.example")
 
 	// The log, filtered to the failed notifications.
 	submit(`.sections a[href="/dashboard/notifications"]`)

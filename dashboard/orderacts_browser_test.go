@@ -22,19 +22,8 @@ func TestBrowserOrderActions(t *testing.T) {
 	e.newUser(e.a, "support@a.example", user.Support)
 	ctx, run := newBrowser(t)
 	submit := submitter(t, ctx)
-	// check: the page fits a phone and labels every field.
 	check := phoneCheck(t, run)
-	signIn := func(email string) {
-		t.Helper()
-		run(
-			chromedp.Navigate(e.base+"/dashboard/sign-in"),
-			chromedp.WaitVisible("#email", chromedp.ByID),
-			chromedp.SetValue("#email", email, chromedp.ByID),
-			chromedp.SetValue("#password", password, chromedp.ByID),
-		)
-		submit("#submit")
-		run(chromedp.WaitVisible("#orders", chromedp.ByID))
-	}
+	signIn := func(email string) { t.Helper(); signInAs(t, run, submit, e.base, email) }
 	notice := func() string {
 		t.Helper()
 		var s string

@@ -20,17 +20,7 @@ func TestSettingsBrowserJourney(t *testing.T) {
 	e.newUser(e.a, "finance@a.example", user.Finance)
 	ctx, run := newBrowser(t)
 	submit := submitter(t, ctx)
-	signIn := func(email string) {
-		t.Helper()
-		run(
-			chromedp.Navigate(e.base+"/dashboard/sign-in"),
-			chromedp.WaitVisible("#email", chromedp.ByID),
-			chromedp.SetValue("#email", email, chromedp.ByID),
-			chromedp.SetValue("#password", password, chromedp.ByID),
-		)
-		submit("#submit")
-		run(chromedp.WaitVisible("#orders, #no-orders", chromedp.ByQuery))
-	}
+	signIn := func(email string) { t.Helper(); signInAs(t, run, submit, e.base, email) }
 	// token asks POST /oauth/token for an access token with the key.
 	token := func(id, secret string) int {
 		t.Helper()
