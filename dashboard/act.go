@@ -59,10 +59,11 @@ type actDone struct{ Done, Notice string }
 // (303), or returns why it could not: a role that may not, a once key
 // missing or used for another form, or the change's own error. Nothing
 // is changed when it returns an error; the refusal is in the audit log.
-func (s *Server) act(w http.ResponseWriter, r *http.Request, c change) error {
+// c is a pointer so that Run may name its Target, as in actShow.
+func (s *Server) act(w http.ResponseWriter, r *http.Request, c *change) error {
 	f, err := s.begin(r, c.Need, c.Target)
 	if err == nil {
-		err = s.apply(r, f, &c)
+		err = s.apply(r, f, c)
 	}
 	return s.end(w, r, f, err)
 }
@@ -71,8 +72,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, c change) error {
 // nowhere, such as a secret it made: the first request's answer is
 // show's page (200), rendered from what Run left in the handler's
 // variables; a replay of the once key, which has no such answer, is sent
-// on with the notice as act sends it. c is a pointer so that Run may name
-// its Target.
+// on with the notice as act sends it.
 func (s *Server) actShow(w http.ResponseWriter, r *http.Request, c *change, show func()) error {
 	f, err := s.begin(r, c.Need, c.Target)
 	f.status = http.StatusOK

@@ -221,7 +221,7 @@ func (s *Server) handleEndpointChange(c endpointChange) http.HandlerFunc {
 		if c.reveals {
 			err = s.actShow(w, r, ch, func() { s.showEndpointSecret(w, r, changed, c.notice) })
 		} else {
-			err = s.act(w, r, *ch)
+			err = s.act(w, r, ch)
 		}
 		if err != nil {
 			p, _, perr := s.endpointsPage(w, r)

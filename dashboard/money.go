@@ -141,7 +141,7 @@ func (s *Server) handlePaymentsImport(w http.ResponseWriter, r *http.Request) {
 		// another file is refused, not answered with the first's result.
 		sum := sha256.Sum256(body)
 		r.PostForm.Set("file", hex.EncodeToString(sum[:]))
-		err = s.act(w, r, change{Need: user.RecordPayments, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+		err = s.act(w, r, &change{Need: user.RecordPayments, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
 			f, err := wire.BankFile(body)
 			if err != nil {
 				return "", "", err
@@ -330,7 +330,7 @@ func (s *Server) matchView(r *http.Request, merchantID string, v *matchView, cho
 // (provider.Service.MatchPayment, as POST /v1/payments/{id}/match).
 func (s *Server) handleMatch(w http.ResponseWriter, r *http.Request) {
 	u, paymentID, documentID := current(r.Context()), r.PathValue("id"), r.PostFormValue("document")
-	err := s.act(w, r, change{Need: user.RecordPayments, Target: paymentID, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+	err := s.act(w, r, &change{Need: user.RecordPayments, Target: paymentID, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
 		a, err := s.app.MatchPayment(ctx, tx, u.MerchantID, paymentID, documentID)
 		if err != nil {
 			return "", "", err
@@ -549,7 +549,7 @@ func (s *Server) sessionRow(r *http.Request, merchantID string) (sessionRow, err
 // reserved.
 func (s *Server) handleSessionCancel(w http.ResponseWriter, r *http.Request) {
 	u, id := current(r.Context()), r.PathValue("id")
-	err := s.act(w, r, change{Need: user.Cancel, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+	err := s.act(w, r, &change{Need: user.Cancel, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
 		if _, err := s.app.CancelSession(ctx, tx, u.MerchantID, id); err != nil {
 			return "", "", err
 		}

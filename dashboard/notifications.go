@@ -213,7 +213,7 @@ func (s *Server) handleRedeliverPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	err := s.act(w, r, change{Need: user.ManageSettings, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+	err := s.act(w, r, &change{Need: user.ManageSettings, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
 		if err := s.app.Redeliver(ctx, tx, current(ctx).MerchantID, id); err != nil {
 			return "", "", err
 		}

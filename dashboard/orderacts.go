@@ -554,7 +554,7 @@ func yesNo(b bool) string {
 func (s *Server) handleAct(a *orderAct) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		u, id, ledger := current(r.Context()), r.PathValue("id"), r.PathValue("ledger")
-		err := s.act(w, r, change{Need: a.Need, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+		err := s.act(w, r, &change{Need: a.Need, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
 			in, err := a.input(r.PostForm, true)
 			if err != nil {
 				return "", "", err

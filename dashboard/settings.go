@@ -233,7 +233,7 @@ func (s *Server) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
 	p, err := s.viewer(w, r, "Revoke an API key")
 	id := r.PathValue("id")
 	if err == nil {
-		err = s.act(w, r, change{Need: user.ManageAPIKeys, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+		err = s.act(w, r, &change{Need: user.ManageAPIKeys, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
 			c, err := s.app.RevokeClient(ctx, tx, p.User.MerchantID, id)
 			if err != nil {
 				return "", "", err
@@ -337,7 +337,7 @@ func (s *Server) handleUserInvite(w http.ResponseWriter, r *http.Request) {
 		ch.Target = invited.ID
 		return usersPath, "We have e-mailed " + invited.Email + " an invitation to join as " + string(invited.Role) + ".", nil
 	}
-	if err := s.act(w, r, *ch); err != nil {
+	if err := s.act(w, r, ch); err != nil {
 		p, _ := s.usersPage(w, r)
 		if v, ok := p.Data.(*usersView); ok {
 			v.Email, v.Role = email, role
@@ -425,7 +425,7 @@ func (s *Server) handleUserPage(c userChange) http.HandlerFunc {
 func (s *Server) handleUserChange(c userChange) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		by, id := current(r.Context()), r.PathValue("id")
-		err := s.act(w, r, change{Need: user.ManageUsers, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+		err := s.act(w, r, &change{Need: user.ManageUsers, Target: id, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
 			u, err := c.run(s, ctx, tx, by, id, r)
 			if err != nil {
 				return "", "", err

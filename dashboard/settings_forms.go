@@ -177,7 +177,7 @@ func (s *Server) handleCredit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleCreditPut(w http.ResponseWriter, r *http.Request) {
 	u, sent := current(r.Context()), creditFormFrom(r)
-	err := s.act(w, r, change{Need: user.ManageSettings, Target: u.MerchantID, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+	err := s.act(w, r, &change{Need: user.ManageSettings, Target: u.MerchantID, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
 		cur, err := s.app.CreditPolicy(ctx, tx, u.MerchantID)
 		if err != nil {
 			return "", "", err
@@ -316,7 +316,7 @@ func (s *Server) handleInvoice(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleInvoicePut(w http.ResponseWriter, r *http.Request) {
 	u, sent := current(r.Context()), invoiceFormFrom(r)
-	err := s.act(w, r, change{Need: user.ManageSettings, Target: u.MerchantID, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
+	err := s.act(w, r, &change{Need: user.ManageSettings, Target: u.MerchantID, Run: func(ctx context.Context, tx store.Tx) (string, string, error) {
 		cur, err := s.app.InvoiceSettings(ctx, tx, u.MerchantID)
 		if err != nil {
 			return "", "", err

@@ -246,8 +246,12 @@ func testUsersAndRoles(t *testing.T, newEnv envMaker) {
 	if got := e.users(e.a)["admin@a.example"]; got != user.Admin {
 		t.Errorf("invited user's role %q", got)
 	}
-	if es := e.events(provider.ActionUserInvite); len(es) != 1 {
-		t.Errorf("invite events %+v", es)
+	invites := e.events(provider.ActionUserInvite)
+	if len(invites) != 1 {
+		t.Fatalf("invite events %+v", invites)
+	}
+	if es := e.events("POST /dashboard/settings/users"); len(es) != 1 || es[0].Target == "" || es[0].Target != invites[0].Target {
+		t.Errorf("the invitation form's event %+v: want the invited user, %s, as its target", es, invites[0].Target)
 	}
 	mails, err := provider.View(t.Context(), e.app, func(tx store.ReadTx) ([]store.Mail, error) { return tx.Mails(t.Context(), e.a, 10) })
 	if err != nil || len(mails) != 1 || !slices.Equal(mails[0].To, []string{"admin@a.example"}) {
