@@ -16,7 +16,7 @@ import (
 
 // Lists share one convention (docs/api-reference.md, Lists): a page's
 // ?limit= and ?cursor= and each list's filters as package provider reads
-// them (provider.PageOf, provider.OrderFilterOf, …), and an answer
+// them (list.Page, provider.OrderFilterOf, …), and an answer
 // {"data": [...], "nextCursor": "..."} whose nextCursor, present only
 // when more follow, continues after the page's last item.
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/list"
 	"github.com/kassa-pay/kassa/money"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
@@ -111,7 +112,7 @@ func (s *Server) handleModule(w http.ResponseWriter, r *http.Request) {
 	if len(cs) > listPage {
 		cs = cs[:listPage]
 		last := cs[listPage-1]
-		v.Next = nextLink("/dashboard/module", q, last.CreatedAt, last.ID)
+		v.Next = nextLink("/dashboard/module", q, list.Cursor(last.CreatedAt, last.ID))
 	}
 	for _, c := range cs {
 		v.Rows = append(v.Rows, collectionRowOf(c))

@@ -73,7 +73,7 @@ func (s *Server) loadPayments(ctx context.Context, merchantID string, q url.Valu
 	})
 	if len(ps) > listPage {
 		ps = ps[:listPage]
-		v.Next = nextLink("/dashboard/payments", q, ps[listPage-1].CreatedAt, ps[listPage-1].ID)
+		v.Next = nextLink("/dashboard/payments", q, list.Cursor(ps[listPage-1].CreatedAt, ps[listPage-1].ID))
 	}
 	for i := range ps {
 		v.Payments = append(v.Payments, paymentRowOf(&ps[i]))
@@ -406,7 +406,7 @@ func (s *Server) handleInvoices(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(ds) > listPage {
 		ds = ds[:listPage]
-		v.Next = nextLink("/dashboard/invoices", q, ds[listPage-1].CreatedAt, ds[listPage-1].ID)
+		v.Next = nextLink("/dashboard/invoices", q, list.Cursor(ds[listPage-1].CreatedAt, ds[listPage-1].ID))
 	}
 	for _, d := range ds {
 		v.Documents = append(v.Documents, documentRowOf(d.Document, d.Paid, now))
@@ -488,7 +488,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(ss) > listPage {
 		ss = ss[:listPage]
-		v.Next = nextLink("/dashboard/sessions", q, ss[listPage-1].CreatedAt, ss[listPage-1].ID)
+		v.Next = nextLink("/dashboard/sessions", q, list.Cursor(ss[listPage-1].CreatedAt, ss[listPage-1].ID))
 	}
 	for _, ps := range ss {
 		v.Sessions = append(v.Sessions, sessionRowOf(ps, now))

@@ -91,7 +91,7 @@ func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(ns) > notificationPage {
 		ns = ns[:notificationPage]
-		v.Next = nextLink("/dashboard/notifications", r.URL.Query(), ns[notificationPage-1].CreatedAt, ns[notificationPage-1].ID)
+		v.Next = nextLink("/dashboard/notifications", r.URL.Query(), list.Cursor(ns[notificationPage-1].CreatedAt, ns[notificationPage-1].ID))
 	}
 	for _, n := range ns {
 		v.Rows = append(v.Rows, notificationRow{ID: n.ID, Type: n.Type, Order: n.OrderID, Session: n.SessionID,

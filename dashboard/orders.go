@@ -35,7 +35,7 @@ type listForm struct {
 type option struct{ Value, Text string }
 
 // listFilter reads the orders list's query into a store filter, as
-// GET /v1/orders reads its own (provider.OrderFilterOf, provider.PageOf).
+// GET /v1/orders reads its own (provider.OrderFilterOf, list.Page).
 func listFilter(q url.Values) (listForm, store.OrderFilter, error) {
 	form := listForm{Q: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Currency: q.Get("currency"), Overdue: q.Get("overdue") == "true"}
 	f, err := provider.OrderFilterOf(q)
@@ -46,17 +46,24 @@ func listFilter(q url.Values) (listForm, store.OrderFilter, error) {
 	return form, f, err
 }
 
-// nextLink is the link to the list at path after its item at t with
-// key, the last shown, with the same search and filters as q.
-func nextLink(path string, q url.Values, t time.Time, key string) string {
-	next := url.Values{}
+// nextLink is the link to the list at path with q's search and filters,
+// continuing at cursor (the last item shown's).
+func nextLink(path string, q url.Values, cursor string) string {
+	next := filters(q)
+	next.Set("cursor", cursor)
+	return path + "?" + next.Encode()
+}
+
+// filters is q without its page: the search and filters a list's links
+// keep.
+func filters(q url.Values) url.Values {
+	f := url.Values{}
 	for k, v := range q {
 		if k != "cursor" && len(v) > 0 && v[0] != "" {
-			next[k] = v
+			f[k] = v
 		}
 	}
-	next.Set("cursor", list.Cursor(t, key))
-	return path + "?" + next.Encode()
+	return f
 }
 
 // viewer is the signed-in user's page, with the merchant's name, or an
@@ -102,7 +109,7 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(os) > listPage {
 		os = os[:listPage]
-		p.Next = nextLink("/dashboard/orders", r.URL.Query(), os[listPage-1].CreatedAt, os[listPage-1].ID)
+		p.Next = nextLink("/dashboard/orders", r.URL.Query(), list.Cursor(os[listPage-1].CreatedAt, os[listPage-1].ID))
 	}
 	for _, o := range os {
 		p.Orders = append(p.Orders, rowOf(o))
@@ -114,16 +121,10 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request) {
 // csvLink is the link to the CSV export of the orders q searches for:
 // all of them, not a page.
 func csvLink(q url.Values) string {
-	e := url.Values{}
-	for k, v := range q {
-		if k != "cursor" && len(v) > 0 && v[0] != "" {
-			e[k] = v
-		}
+	if f := filters(q); len(f) > 0 {
+		return "/dashboard/orders.csv?" + f.Encode()
 	}
-	if len(e) == 0 {
-		return "/dashboard/orders.csv"
-	}
-	return "/dashboard/orders.csv?" + e.Encode()
+	return "/dashboard/orders.csv"
 }
 
 // handleOrdersCSV exports every order the orders list's search and

@@ -498,15 +498,7 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(es) > auditPage {
 		es = es[:auditPage]
-		last := es[auditPage-1]
-		next, q := url.Values{}, r.URL.Query()
-		for _, k := range []string{"actor", "action", "target", "outcome", "from", "to"} {
-			if val := q.Get(k); val != "" {
-				next.Set(k, val)
-			}
-		}
-		next.Set("cursor", provider.AuditCursor(last))
-		v.Next = auditPath + "?" + next.Encode()
+		v.Next = nextLink(auditPath, r.URL.Query(), provider.AuditCursor(es[auditPage-1]))
 	}
 	for _, e := range es {
 		v.Events = append(v.Events, auditRow{At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Target: e.Target, Outcome: e.Outcome,
