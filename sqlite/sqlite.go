@@ -40,7 +40,7 @@ type DB struct {
 	mu       sync.RWMutex // held to send on requests, taken to close it
 	closed   bool
 	requests chan *request
-	stopped  chan struct{} // closed when the writer goroutine returns
+	stopped  chan struct{} // closed once the last request is answered
 	// committed wakes the checkpoint goroutine after a commit;
 	// ckptStopped is closed when it returns.
 	committed   chan struct{}
@@ -49,6 +49,19 @@ type DB struct {
 	// How many transactions the writer committed, and how many requests
 	// they answered; the statements run (Stats).
 	batches, batched, statements atomic.Int64
+
+	// The writer's commits waiting for their fsync (sync.go): syncs
+	// carries them to the sync goroutine, which fsyncs wal. begun
+	// numbers the commits, synced is the last one durable, advanced is
+	// closed (and replaced, under syncMu) when synced grows; syncErr is
+	// a failed fsync's error.
+	syncs    chan commitment
+	wal      walFile
+	begun    atomic.Int64
+	synced   atomic.Int64
+	syncMu   sync.Mutex
+	advanced chan struct{}
+	syncErr  atomic.Pointer[error]
 }
 
 // Stats reads the readers' pool, the commits and the updates waiting for
@@ -69,7 +82,11 @@ func (db *DB) Stats() store.Stats {
 // (it holds token signing keys), and SQLite gives its -wal and -shm files
 // the database file's mode. A database it created is removed again when
 // it fails.
-func Open(path string) (db *DB, err error) {
+func Open(path string) (*DB, error) { return open(path, nil) }
+
+// open is Open, with the WAL file wrapped by wrap unless it is nil (the
+// tests' way to watch and fail its fsyncs).
+func open(path string, wrap func(walFile) walFile) (db *DB, err error) {
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
 		f.Close()
 		defer func() {
@@ -82,7 +99,7 @@ func Open(path string) (db *DB, err error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	writer, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}, "_pragma": {"wal_autocheckpoint(10000)"}}))
+	writer, err := sql.Open("sqlite", dsn(path, "NORMAL", url.Values{"_txlock": {"immediate"}, "_pragma": {"wal_autocheckpoint(10000)"}}))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -92,7 +109,20 @@ func Open(path string) (db *DB, err error) {
 		writer.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	reader, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"query_only(1)"}}))
+	wal, err := openWAL(path)
+	if err == nil {
+		if wrap != nil {
+			wal = wrap(wal)
+		}
+		if err = wal.Sync(); err != nil { // the migrations' commits
+			wal.Close()
+		}
+	}
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	reader, err := sql.Open("sqlite", dsn(path, "FULL", url.Values{"_pragma": {"query_only(1)"}}))
 	if err == nil {
 		if err = reader.Ping(); err != nil {
 			reader.Close()
@@ -100,11 +130,12 @@ func Open(path string) (db *DB, err error) {
 	}
 	if err != nil {
 		writer.Close()
+		wal.Close()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
 	reader.SetMaxOpenConns(readers)
 	reader.SetMaxIdleConns(readers)
-	ckpt, err := sql.Open("sqlite", dsn(path, nil))
+	ckpt, err := sql.Open("sqlite", dsn(path, "FULL", nil))
 	if err == nil {
 		if err = ckpt.Ping(); err != nil {
 			ckpt.Close()
@@ -113,6 +144,7 @@ func Open(path string) (db *DB, err error) {
 	if err != nil {
 		writer.Close()
 		reader.Close()
+		wal.Close()
 		return nil, fmt.Errorf("open %s for checkpoints: %w", path, err)
 	}
 	ckpt.SetMaxOpenConns(1)
@@ -126,9 +158,13 @@ func Open(path string) (db *DB, err error) {
 		stopped:     make(chan struct{}),
 		committed:   make(chan struct{}, 1),
 		ckptStopped: make(chan struct{}),
+		syncs:       make(chan commitment, maxBatch),
+		wal:         wal,
+		advanced:    make(chan struct{}),
 	}
 	db.writes, db.reads = newStmts(writer, &db.statements), newStmts(reader, &db.statements)
 	go db.write()
+	go db.syncWAL()
 	go db.checkpoint()
 	return db, nil
 }
@@ -163,14 +199,16 @@ func (db *DB) checkpoint() {
 }
 
 // dsn is the data source name for path with the pragmas every connection
-// needs plus extra. synchronous(FULL) makes each commit durable on power
-// loss, which WAL's NORMAL does not: this is money. temp_store(MEMORY)
+// needs, synchronous set to sync, plus extra. Every commit is durable on
+// power loss before anyone learns of it: FULL makes SQLite fsync the WAL
+// in COMMIT; the writer's NORMAL leaves that to the sync goroutine, which
+// answers no request before it (sync.go). temp_store(MEMORY)
 // keeps the statement journals of the group commit's savepoints in
 // memory: they only ever roll back a request within its transaction, and
 // past 64 KiB SQLite would write them to a temporary file, a pwrite per
 // page a request changes (TestWriterPragmas).
-func dsn(path string, extra url.Values) string {
-	q := url.Values{"_pragma": {"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "temp_store(MEMORY)"}}
+func dsn(path, sync string, extra url.Values) string {
+	q := url.Values{"_pragma": {"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(" + sync + ")", "foreign_keys(1)", "temp_store(MEMORY)"}}
 	for k, vs := range extra {
 		q[k] = append(q[k], vs...)
 	}
@@ -192,7 +230,7 @@ func (db *DB) Close() error {
 	<-db.ckptStopped
 	db.writes.close()
 	db.reads.close()
-	return errors.Join(db.reader.Close(), db.ckpt.Close(), db.writer.Close())
+	return errors.Join(db.reader.Close(), db.ckpt.Close(), db.writer.Close(), db.wal.Close())
 }
 
 //go:embed migrations/*.sql
@@ -295,7 +333,7 @@ func Backup(ctx context.Context, path, to string) (err error) {
 			os.Remove(to)
 		}
 	}()
-	db, err := sql.Open("sqlite", dsn(path, nil)) // not query_only, which refuses VACUUM INTO
+	db, err := sql.Open("sqlite", dsn(path, "FULL", nil)) // not query_only, which refuses VACUUM INTO
 	if err != nil {
 		return err
 	}

@@ -67,10 +67,10 @@ func (db *DB) enqueue(r *request) error {
 // fills while the previous batch commits, so batches grow with
 // concurrency and a lone update is never delayed.
 func (db *DB) write() {
-	defer close(db.stopped)
-	batch := make([]*request, 0, maxBatch)
+	defer close(db.syncs)
 	for r := range db.requests {
-		batch = append(batch[:0], r)
+		batch := make([]*request, 1, maxBatch)
+		batch[0] = r
 	fill:
 		for len(batch) < maxBatch {
 			select {
@@ -87,13 +87,19 @@ func (db *DB) write() {
 	}
 }
 
-// commit runs a batch in one transaction and answers every request: fn's
-// own error, or the transaction's error for those whose fn succeeded.
+// commit runs a batch in one transaction and hands it to the sync
+// goroutine, which answers every request once the commit is durable:
+// fn's own error, or the transaction's error for those whose fn
+// succeeded.
 func (db *DB) commit(batch []*request) {
 	// The transaction outlives any one request, so none of their contexts
 	// may cancel it.
 	ctx := context.Background()
+	var seq int64
 	err := func() error {
+		if err := db.syncFailed(); err != nil {
+			return err
+		}
 		db.statements.Add(2) // BEGIN, and COMMIT or ROLLBACK
 		tx, err := db.writer.BeginTx(ctx, nil)
 		if err != nil {
@@ -110,6 +116,9 @@ func (db *DB) commit(batch []*request) {
 				return fmt.Errorf("sqlite: batch aborted: %w", err)
 			}
 		}
+		// Counted before the commit can show: a View that sees it waits
+		// for its sync.
+		seq = db.begun.Add(1)
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("sqlite: commit: %w", err)
 		}
@@ -128,8 +137,8 @@ func (db *DB) commit(batch []*request) {
 		if r.err == nil {
 			r.err = err
 		}
-		r.done <- r.err
 	}
+	db.syncs <- commitment{seq: seq, batch: batch}
 }
 
 // runInSavepoint runs r.fn, setting r.err, and keeps its writes only if it
@@ -164,8 +173,9 @@ func call(fn func(store.Tx) error, t store.Tx) (err error) {
 }
 
 // View runs fn in a read transaction on its own connection: it sees one
-// consistent snapshot, taken at its first read, and never waits for or
-// delays the writer.
+// consistent snapshot, taken at its first read, and never delays the
+// writer. It returns once every commit its snapshot may hold is durable,
+// so that what it read is never lost to a crash.
 func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	db.statements.Add(2) // BEGIN, ROLLBACK
 	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -174,5 +184,8 @@ func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	}
 	defer db.reads.prepare(ctx) // after the rollback below frees the connection
 	defer tx.Rollback()
-	return fn(sqlstore.NewTx(&conn{tx: tx, stmts: db.reads}))
+	if err := fn(sqlstore.NewTx(&conn{tx: tx, stmts: db.reads})); err != nil {
+		return err
+	}
+	return db.waitSynced(ctx)
 }
