@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +81,26 @@ func TestCheckpointGoroutine(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); !inFile(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the commit never reached the database file")
+		}
+	}
+}
+
+// The append-only tables number their rows with the plain rowid: their
+// rows are never deleted, so AUTOINCREMENT would add nothing but a read
+// and a write of sqlite_sequence to every insert.
+func TestAppendOnlyTablesPlainRowid(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, table := range []string{"order_events", "audit_events", "credit_decisions"} {
+		var ddl string
+		if err := db.writer.QueryRow(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = $1`, table).Scan(&ddl); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(strings.ToUpper(ddl), "AUTOINCREMENT") {
+			t.Errorf("%s is AUTOINCREMENT:\n%s", table, ddl)
 		}
 	}
 }

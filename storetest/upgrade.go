@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/audit"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/merchant"
@@ -161,6 +162,47 @@ var Upgrades = []Upgrade{
 	{"OrderLists", "0015_invoice_settings.sql", UpgradeOrderLists},
 	{"SessionLists", "0019_dashboard_users.sql", UpgradeSessionLists},
 	{"CollectionLists", "0020_session_lists.sql", UpgradeCollectionLists},
+	{"AuditSeq", "0025_collection_lists.sql", UpgradeAuditSeq},
+}
+
+// UpgradeAuditSeq checks, on a database whose schema is at 0025, that the
+// audit log keeps its events and their sequence numbers through the
+// upgrade (SQLite's 0026 rebuilds the append-only tables), and that an
+// event appended after it comes after them all.
+func UpgradeAuditSeq(t *testing.T, exec Exec, _ Count, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	const m = "ac_legacy"
+	at := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	for _, action := range []string{"first", "second"} {
+		err := exec(ctx, `INSERT INTO audit_events (merchant_id, actor, action, target, request_id, source, status, outcome, replay, at)
+			VALUES ($1, 'operator', $2, '', '', '', 0, 'ok', 0, $3)`, m, action, at.UnixMicro())
+		if err != nil {
+			t.Fatalf("writing 0025's data: %v", err)
+		}
+	}
+	s := open(t)
+	list := func() []audit.Event {
+		return mustView(t, s, func(tx store.ReadTx) ([]audit.Event, error) {
+			return tx.AuditEvents(ctx, m, store.AuditFilter{Limit: 10})
+		})
+	}
+	before := list()
+	if len(before) != 2 || before[0].Action != "second" || before[1].Action != "first" || before[0].Seq <= before[1].Seq {
+		t.Fatalf("events after the upgrade = %+v, want second then first, in the order appended", before)
+	}
+	err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.AppendAuditEvent(ctx, &audit.Event{MerchantID: m, Actor: "operator", Action: "third", Outcome: audit.OK, At: at})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := list()
+	if len(after) != 3 || after[0].Action != "third" || after[0].Seq <= before[0].Seq {
+		t.Errorf("events after appending one = %+v, want the new one last in sequence", after)
+	}
+	if diff := cmp.Diff(before, after[1:]); diff != "" {
+		t.Errorf("the events from before the upgrade changed (-before +after):\n%s", diff)
+	}
 }
 
 // UpgradeEndpointHealth checks migration 0014, which gives endpoints
