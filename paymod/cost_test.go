@@ -38,18 +38,18 @@ func TestAcceptPaymentCost(t *testing.T) {
 	wants := map[string]map[string]want{ // store → provider → step
 		"sqlite": {
 			paymod.SystemProviderID: {
-				"collection": {1, 5, 0}, "session": {1, 10, 0}, "authorize": {1, 15, 0}, "capture": {1, 13, 0}, "refund": {1, 12, 0},
+				"collection": {1, 5, 0}, "session": {1, 9, 0}, "authorize": {1, 12, 0}, "capture": {1, 11, 0}, "refund": {1, 11, 0},
 			},
 			"pp_fake_default": {
-				"collection": {1, 5, 0}, "session": {2, 16, 0}, "authorize": {2, 23, 0}, "capture": {2, 20, 0}, "refund": {2, 19, 0},
+				"collection": {1, 5, 0}, "session": {2, 15, 0}, "authorize": {2, 20, 0}, "capture": {2, 20, 0}, "refund": {2, 19, 0},
 			},
 		},
 		"postgres": {
 			paymod.SystemProviderID: {
-				"collection": {1, 3, 2}, "session": {1, 8, 5}, "authorize": {1, 13, 8}, "capture": {1, 11, 8}, "refund": {1, 10, 7},
+				"collection": {1, 3, 2}, "session": {1, 7, 4}, "authorize": {1, 10, 7}, "capture": {1, 9, 6}, "refund": {1, 9, 6},
 			},
 			"pp_fake_default": {
-				"collection": {1, 3, 2}, "session": {2, 12, 8}, "authorize": {2, 19, 11}, "capture": {2, 16, 12}, "refund": {2, 15, 11},
+				"collection": {1, 3, 2}, "session": {2, 11, 7}, "authorize": {2, 16, 10}, "capture": {2, 16, 12}, "refund": {2, 15, 11},
 			},
 		},
 	}

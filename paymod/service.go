@@ -157,26 +157,65 @@ func (s *Service) begin(ctx context.Context, merchantID, id string, check func(*
 	return ps, err
 }
 
-// collectionOf reads a collection, locking it in a read-write transaction,
-// and then its payments. Payments are created, and captures begun, only
-// under that lock, so none appears while it is held.
-func (s *Service) collectionOf(ctx context.Context, tx store.Tx, merchantID, id string) (*payment.Collection, []*payment.Payment, error) {
-	c, _, payments, err := tx.PaymentCollectionRecords(ctx, merchantID, id)
-	return c, payments, err
+// records are a collection's records as a transaction holds them: read
+// under the collection's lock (lockCollection), with what the
+// transaction has changed since put in their place. The collection is
+// derived from them (refresh) without reading them again: what Derive
+// counts (which sessions the collection has, and its payments' amounts,
+// cancellations and settled movements) changes only in transactions
+// that take the collection's lock before they commit, so none of it
+// changes while the lock is held.
+type records struct {
+	c        *payment.Collection
+	sessions []*payment.Session
+	payments []*payment.Payment
 }
 
-// refresh re-derives a collection's amounts and status from its sessions
-// and payments, and saves it if they changed.
-func (s *Service) refresh(ctx context.Context, tx store.Tx, env payment.Env, merchantID, collectionID string) (*payment.Collection, error) {
-	c, sessions, payments, err := tx.PaymentCollectionRecords(ctx, merchantID, collectionID)
+// lockCollection reads a collection's records, locking the collection in
+// a read-write transaction before its sessions and payments are read.
+// Payments are created, and captures begun, only under that lock, so none
+// appears while it is held.
+func lockCollection(ctx context.Context, tx store.Tx, merchantID, id string) (*records, error) {
+	c, sessions, payments, err := tx.PaymentCollectionRecords(ctx, merchantID, id)
 	if err != nil {
 		return nil, err
 	}
-	next, err := c.Derive(env, sessions, payments)
-	if err != nil || next == c {
-		return c, err
+	return &records{c: c, sessions: sessions, payments: payments}, nil
+}
+
+// putSession puts ps, saved by the transaction, in place of the session
+// it changed, or adds it.
+func (r *records) putSession(ps *payment.Session) {
+	r.sessions = put(r.sessions, ps, func(x *payment.Session) bool { return x.ID == ps.ID })
+}
+
+// putPayment is putSession for a payment.
+func (r *records) putPayment(p *payment.Payment) {
+	r.payments = put(r.payments, p, func(x *payment.Payment) bool { return x.ID == p.ID })
+}
+
+// put replaces the element of list that is v's earlier version (same),
+// or appends v.
+func put[T any](list []*T, v *T, same func(*T) bool) []*T {
+	if i := slices.IndexFunc(list, same); i >= 0 {
+		list[i] = v
+		return list
 	}
-	return next, tx.UpdatePaymentCollection(ctx, next)
+	return append(list, v)
+}
+
+// refresh re-derives the collection's amounts and status from its
+// sessions and payments, and saves it if they changed.
+func (r *records) refresh(ctx context.Context, tx store.Tx, env payment.Env) error {
+	next, err := r.c.Derive(env, r.sessions, r.payments)
+	if err != nil || next == r.c {
+		return err
+	}
+	if err := tx.UpdatePaymentCollection(ctx, next); err != nil {
+		return err
+	}
+	r.c = next
+	return nil
 }
 
 // CollectionView is a collection with its sessions and payments.
@@ -234,20 +273,24 @@ func (s *Service) Collections(ctx context.Context, merchantID, afterID string, f
 func (s *Service) UpdateCollection(ctx context.Context, merchantID, id string, u payment.CollectionUpdate) (*payment.Collection, error) {
 	var out *payment.Collection
 	err := s.once(ctx, func(tx store.Tx) (any, error) {
-		c, err := tx.PaymentCollection(ctx, merchantID, id)
+		r, err := lockCollection(ctx, tx, merchantID, id)
 		if err != nil {
 			return nil, err
 		}
 		env := s.env()
-		next, err := c.Update(env, u)
+		next, err := r.c.Update(env, u)
 		if err != nil {
 			return nil, err
 		}
 		if err := tx.UpdatePaymentCollection(ctx, next); err != nil {
 			return nil, err
 		}
-		out, err = s.refresh(ctx, tx, env, merchantID, id)
-		return out, err
+		r.c = next
+		if err := r.refresh(ctx, tx, env); err != nil {
+			return nil, err
+		}
+		out = r.c
+		return out, nil
 	})
 	return out, err
 }
@@ -257,11 +300,11 @@ func (s *Service) UpdateCollection(ctx context.Context, merchantID, id string, u
 func (s *Service) CancelCollection(ctx context.Context, merchantID, id string) (*payment.Collection, error) {
 	var out *payment.Collection
 	err := s.once(ctx, func(tx store.Tx) (any, error) {
-		c, payments, err := s.collectionOf(ctx, tx, merchantID, id)
+		r, err := lockCollection(ctx, tx, merchantID, id)
 		if err != nil {
 			return nil, err
 		}
-		if out, err = c.Cancel(s.env(), payments); err != nil || out == c {
+		if out, err = r.c.Cancel(s.env(), r.payments); err != nil || out == r.c {
 			return out, err
 		}
 		return out, tx.UpdatePaymentCollection(ctx, out)
@@ -350,13 +393,15 @@ func (s *Service) CreateSession(ctx context.Context, merchantID, collectionID st
 			return err
 		}
 		env := s.env()
-		if ps, err = s.newSession(ctx, tx, env, merchantID, collectionID, p); err != nil {
+		var r *records
+		if ps, r, err = newSession(ctx, tx, env, merchantID, collectionID, p); err != nil {
 			return err
 		}
 		if err := tx.CreatePaymentSession(ctx, ps); err != nil {
 			return err
 		}
-		if _, err := s.refresh(ctx, tx, env, merchantID, collectionID); err != nil {
+		r.putSession(ps)
+		if err := r.refresh(ctx, tx, env); err != nil {
 			return err
 		}
 		return s.key.Intend(ctx, tx, []byte(ps.ID))
@@ -400,13 +445,15 @@ func (s *Service) CreateSession(ctx context.Context, merchantID, collectionID st
 	return out, providerError(ps.ProviderID, callErr)
 }
 
-// newSession makes a new session of a collection, not saved yet.
-func (s *Service) newSession(ctx context.Context, tx store.Tx, env payment.Env, merchantID, collectionID string, p payment.SessionParams) (*payment.Session, error) {
-	c, err := tx.PaymentCollection(ctx, merchantID, collectionID)
+// newSession makes a new session of a collection, not saved yet, and
+// returns the collection's records, which saving it refreshes.
+func newSession(ctx context.Context, tx store.Tx, env payment.Env, merchantID, collectionID string, p payment.SessionParams) (*payment.Session, *records, error) {
+	r, err := lockCollection(ctx, tx, merchantID, collectionID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return payment.NewSession(env, c, p)
+	ps, err := payment.NewSession(env, r.c, p)
+	return ps, r, err
 }
 
 // createSessionLocal is CreateSession with the system provider, in one
@@ -422,12 +469,15 @@ func (s *Service) createSessionLocal(ctx context.Context, prov Provider, merchan
 		if err != nil {
 			return err
 		}
-		var ps *payment.Session
+		var (
+			ps *payment.Session
+			r  *records // the collection's, read with a new session
+		)
 		env := s.env()
 		if earlier != nil { // an earlier try's, made by an older version in two transactions
 			ps, err = tx.PaymentSession(ctx, merchantID, string(earlier))
 		} else {
-			ps, err = s.newSession(ctx, tx, env, merchantID, collectionID, p)
+			ps, r, err = newSession(ctx, tx, env, merchantID, collectionID, p)
 		}
 		if err != nil {
 			return err
@@ -445,7 +495,8 @@ func (s *Service) createSessionLocal(ctx context.Context, prov Provider, merchan
 			if err := tx.CreatePaymentSession(ctx, out); err != nil {
 				return err
 			}
-			if _, err := s.refresh(ctx, tx, env, merchantID, collectionID); err != nil {
+			r.putSession(out)
+			if err := r.refresh(ctx, tx, env); err != nil {
 				return err
 			}
 		case out != ps:
@@ -586,8 +637,11 @@ func (s *Service) DeleteSession(ctx context.Context, merchantID, id string) erro
 		if err := tx.DeletePaymentSession(ctx, merchantID, id); err != nil {
 			return nil, err
 		}
-		_, err = s.refresh(ctx, tx, s.env(), merchantID, cur.CollectionID)
-		return nil, err
+		r, err := lockCollection(ctx, tx, merchantID, cur.CollectionID)
+		if err != nil {
+			return nil, err
+		}
+		return nil, r.refresh(ctx, tx, s.env())
 	})
 }
 
@@ -641,8 +695,11 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 	)
 	err := s.update(ctx, func(tx store.Tx) error {
 		done, joined = nil, false
-		var err error
-		if ps, done, err = s.authorizeBegin(ctx, tx, merchantID, id, extra, reported); err != nil || done != nil || ps.VoidPending() {
+		var (
+			r   *records
+			err error
+		)
+		if ps, r, done, err = s.authorizeBegin(ctx, tx, merchantID, id, extra, reported); err != nil || done != nil || ps.VoidPending() {
 			return err
 		}
 		prov, err := s.providers.Get(ps.ProviderID, "providerId")
@@ -652,9 +709,9 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 		joined, sent = true, ps
 		res, callErr = s.callAuthorize(ctx, prov, ps)
 		// The collection took the payment under its lock, held since,
-		// unless the provider reported the authorization.
+		// unless the provider reported the authorization (r nil).
 		var answer bool
-		if out, admitErr, answer, err = s.authorizeEnd(ctx, tx, ps, ps, res, callErr, reported); err != nil {
+		if out, admitErr, answer, err = s.authorizeEnd(ctx, tx, ps, ps, res, callErr, r); err != nil {
 			return err
 		}
 		if answer {
@@ -686,7 +743,7 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 				return err
 			}
 			var answer bool
-			if out, admitErr, answer, err = s.authorizeEnd(ctx, tx, ps, cur, res, callErr, true); err != nil || !answer {
+			if out, admitErr, answer, err = s.authorizeEnd(ctx, tx, ps, cur, res, callErr, nil); err != nil || !answer {
 				return err
 			}
 			return s.key.Answer(ctx, tx, &out)
@@ -716,50 +773,51 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 // another attempt at a pending void, or checks that the session may be
 // authorized and that its collection takes the payment (unless reported),
 // and marks the session with the call (Session.StartCall). It returns the
-// session as saved.
-func (s *Service) authorizeBegin(ctx context.Context, tx store.Tx, merchantID, id string, extra map[string]any, reported bool) (*payment.Session, *Authorization, error) {
+// session as saved, and the collection's records when it took the
+// payment.
+func (s *Service) authorizeBegin(ctx context.Context, tx store.Tx, merchantID, id string, extra map[string]any, reported bool) (*payment.Session, *records, *Authorization, error) {
 	earlier, err := s.key.Claim(ctx, tx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cur, err := tx.PaymentSession(ctx, merchantID, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	env := s.env()
 	switch {
 	case cur.Status == payment.SessionAuthorized:
 		p, err := tx.Payment(ctx, merchantID, cur.PaymentID)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		done := &Authorization{Session: cur, Payment: p}
-		return nil, done, s.key.Answer(ctx, tx, done)
+		return nil, nil, done, s.key.Answer(ctx, tx, done)
 	case cur.VoidPending():
 		ps := cur.RetryVoid(env)
-		return ps, nil, tx.UpdatePaymentSession(ctx, ps)
+		return ps, nil, nil, tx.UpdatePaymentSession(ctx, ps)
 	}
 	if err := cur.CheckAuthorize(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	var r *records
 	if !reported {
-		c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
-		if err != nil {
-			return nil, nil, err
+		if r, err = lockCollection(ctx, tx, merchantID, cur.CollectionID); err != nil {
+			return nil, nil, nil, err
 		}
-		if err := c.Admit(payments, cur.Amount); err != nil {
-			return nil, nil, err
+		if err := r.c.Admit(r.payments, cur.Amount); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	marked, err := s.startCall(env, cur, payment.CallAuthorize, earlier)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ps, err := marked.WithData(extra)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return ps, nil, tx.UpdatePaymentSession(ctx, ps)
+	return ps, r, nil, tx.UpdatePaymentSession(ctx, ps)
 }
 
 // callAuthorize asks the provider to authorize ps, under the call's
@@ -776,12 +834,14 @@ func (s *Service) callAuthorize(ctx context.Context, prov Provider, ps *payment.
 
 // authorizeEnd records the provider's answer res (or callErr) to
 // authorizing ps, on cur, the session as it is now: the payment, if the
-// provider authorized and the collection takes it (checked when admit),
-// else the session as the answer leaves it. answer says the call is
-// answered (its key then stores out); else out is what it returns with
-// its error. admitErr is the collection's refusal of an authorization the
-// provider gave.
-func (s *Service) authorizeEnd(ctx context.Context, tx store.Tx, ps, cur *payment.Session, res payment.ProviderResult, callErr error, admit bool) (out Authorization, admitErr *kassa.Error, answer bool, err error) {
+// provider authorized and the collection takes it, else the session as
+// the answer leaves it. r is the collection's records when the
+// collection took the payment under its lock in this transaction; nil,
+// authorizeEnd reads them and asks the collection. answer says the call
+// is answered (its key then stores out); else out is what it returns
+// with its error. admitErr is the collection's refusal of an
+// authorization the provider gave.
+func (s *Service) authorizeEnd(ctx context.Context, tx store.Tx, ps, cur *payment.Session, res payment.ProviderResult, callErr error, r *records) (out Authorization, admitErr *kassa.Error, answer bool, err error) {
 	merchantID, id := cur.MerchantID, cur.ID
 	env := s.env()
 	_, refused := errors.AsType[*kassa.Error](callErr)
@@ -809,26 +869,30 @@ func (s *Service) authorizeEnd(ctx context.Context, tx store.Tx, ps, cur *paymen
 		admitErr = kassa.Errorf(kassa.EConflict, "payment session %s changed while its provider authorized it: %d was authorized, the session now asks %d", id, ps.Amount, cur.Amount)
 		next, pay = cur.Refused(env, res, admitErr.Message), nil
 	}
-	if pay != nil && admit {
-		c, payments, err := s.collectionOf(ctx, tx, merchantID, cur.CollectionID)
-		if err != nil {
+	if r == nil {
+		// Locked after the session, as every transaction does.
+		if r, err = lockCollection(ctx, tx, merchantID, cur.CollectionID); err != nil {
 			return out, nil, false, err
 		}
-		if err := c.Admit(payments, pay.Amount); err != nil {
-			admitErr, _ = errors.AsType[*kassa.Error](err)
-			next, pay = cur.Refused(env, res, admitErr.Message), nil
+		if pay != nil {
+			if err := r.c.Admit(r.payments, pay.Amount); err != nil {
+				admitErr, _ = errors.AsType[*kassa.Error](err)
+				next, pay = cur.Refused(env, res, admitErr.Message), nil
+			}
 		}
 	}
 	out.Session, out.Payment = next, pay
 	if err := tx.UpdatePaymentSession(ctx, next); err != nil {
 		return out, nil, false, err
 	}
+	r.putSession(next)
 	if pay != nil {
 		if err := tx.CreatePayment(ctx, pay); err != nil {
 			return out, nil, false, err
 		}
+		r.putPayment(pay)
 	}
-	if _, err := s.refresh(ctx, tx, env, merchantID, cur.CollectionID); err != nil {
+	if err := r.refresh(ctx, tx, env); err != nil {
 		return out, nil, false, err
 	}
 	return out, admitErr, admitErr == nil && !rejected(next.Status), nil
@@ -936,7 +1000,7 @@ func (s *Service) Cancel(ctx context.Context, merchantID, paymentID string, r pa
 
 // move is the three steps of a capture, refund or cancellation; one
 // transaction with the system provider.
-func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, r payment.MovementRequest) (*payment.Payment, error) {
+func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, req payment.MovementRequest) (*payment.Payment, error) {
 	var (
 		p, out  *payment.Payment
 		m       payment.Movement
@@ -945,29 +1009,33 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 	)
 	err := s.update(ctx, func(tx store.Tx) error {
 		joined = false
-		var err error
-		if p, m, err = s.moveBegin(ctx, tx, merchantID, paymentID, kind, r); err != nil || m.Status == payment.Succeeded {
+		if _, err := s.key.Claim(ctx, tx); err != nil {
 			return err
 		}
-		prov, err := s.providers.Get(p.ProviderID, "providerId")
-		if m.Status != payment.Pending || err != nil || !local(prov) {
-			return s.key.Intend(ctx, tx, nil)
-		}
-		// Read without a lock: transactions lock a session before its
-		// payment, never after.
-		sessions, err := tx.PaymentSessionsOf(ctx, merchantID, p.CollectionID)
+		cur, err := tx.Payment(ctx, merchantID, paymentID)
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(sessions, func(ps *payment.Session) bool { return ps.ID == p.SessionID })
+		prov, err := s.providers.Get(cur.ProviderID, "providerId")
+		joins := err == nil && local(prov)
+		var r *records
+		if p, m, r, err = s.moveBegin(ctx, tx, cur, kind, req, joins); err != nil || m.Status == payment.Succeeded {
+			return err
+		}
+		if m.Status != payment.Pending || !joins {
+			return s.key.Intend(ctx, tx, nil)
+		}
+		// The collection's sessions, read without a lock: transactions
+		// lock a session before its payment, never after.
+		i := slices.IndexFunc(r.sessions, func(ps *payment.Session) bool { return ps.ID == p.SessionID })
 		if i < 0 {
 			return kassa.Errorf(kassa.EInternal, "payment %s has no session %s", p.ID, p.SessionID)
 		}
 		joined = true
-		o := s.callMove(ctx, prov, kind, p, sessions[i], m)
+		o := s.callMove(ctx, prov, kind, p, r.sessions[i], m)
 		callErr = o.Err
 		var answer bool
-		if out, answer, err = s.moveEnd(ctx, tx, p, m, o); err != nil {
+		if out, answer, err = s.moveEnd(ctx, tx, p, m, o, r); err != nil {
 			return err
 		}
 		if answer {
@@ -1005,7 +1073,7 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 				return err
 			}
 			var answer bool
-			if out, answer, err = s.moveEnd(ctx, tx, cur, m, o); err != nil || !answer {
+			if out, answer, err = s.moveEnd(ctx, tx, cur, m, o, nil); err != nil || !answer {
 				return err
 			}
 			return s.key.Answer(ctx, tx, out)
@@ -1021,40 +1089,49 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 	return out, providerError(p.ProviderID, callErr)
 }
 
-// moveBegin is the first step of a movement, after the key's claim: it
-// begins the movement on the payment (Payment.Begin) and saves it. A
-// movement that has succeeded already answers the call.
-func (s *Service) moveBegin(ctx context.Context, tx store.Tx, merchantID, paymentID, kind string, r payment.MovementRequest) (*payment.Payment, payment.Movement, error) {
-	if _, err := s.key.Claim(ctx, tx); err != nil {
-		return nil, payment.Movement{}, err
-	}
-	cur, err := tx.Payment(ctx, merchantID, paymentID)
+// moveBegin is the first step of a movement, after the key's claim and
+// the read of cur, the payment: it begins the movement on the payment
+// (Payment.Begin) and saves it. A movement that has succeeded already
+// answers the call. When a pending movement joins this transaction (its
+// provider does no I/O), moveBegin also returns the collection's
+// records, which the movement's end derives the collection from.
+func (s *Service) moveBegin(ctx context.Context, tx store.Tx, cur *payment.Payment, kind string, req payment.MovementRequest, joins bool) (*payment.Payment, payment.Movement, *records, error) {
+	next, mv, err := cur.Begin(s.env(), kind, req)
 	if err != nil {
-		return nil, payment.Movement{}, err
+		return nil, payment.Movement{}, nil, err
 	}
-	next, mv, err := cur.Begin(s.env(), kind, r)
-	if err != nil {
-		return nil, payment.Movement{}, err
-	}
-	if kind == payment.KindCapture && mv.Status == payment.Pending {
-		// Locked after the payment, as every transaction does.
-		c, err := tx.PaymentCollection(ctx, merchantID, cur.CollectionID)
-		if err != nil {
-			return nil, payment.Movement{}, err
+	var r *records
+	if mv.Status == payment.Pending {
+		// Locked after the payment, as every transaction does; its
+		// sessions and payments are read with it only when the movement
+		// ends in this transaction.
+		var c *payment.Collection
+		switch {
+		case joins:
+			if r, err = lockCollection(ctx, tx, cur.MerchantID, cur.CollectionID); err == nil {
+				c = r.c
+			}
+		case kind == payment.KindCapture:
+			c, err = tx.PaymentCollection(ctx, cur.MerchantID, cur.CollectionID)
 		}
-		if err := c.CheckCapture(); err != nil {
-			return nil, payment.Movement{}, err
+		if err != nil {
+			return nil, payment.Movement{}, nil, err
+		}
+		if kind == payment.KindCapture {
+			if err := c.CheckCapture(); err != nil {
+				return nil, payment.Movement{}, nil, err
+			}
 		}
 	}
 	if mv.Status == payment.Succeeded {
-		return next, *mv, s.key.Answer(ctx, tx, next)
+		return next, *mv, nil, s.key.Answer(ctx, tx, next)
 	}
 	if next != cur {
 		if err := tx.UpdatePayment(ctx, next); err != nil {
-			return nil, payment.Movement{}, err
+			return nil, payment.Movement{}, nil, err
 		}
 	}
-	return next, *mv, nil
+	return next, *mv, r, nil
 }
 
 // callMove asks the provider for movement m of payment p, and returns its
@@ -1078,8 +1155,9 @@ func (s *Service) callMove(ctx context.Context, prov Provider, kind string, p *p
 }
 
 // moveEnd records outcome o of movement m on cur, the payment as it is
-// now. answer says the call is answered (its key then stores out).
-func (s *Service) moveEnd(ctx context.Context, tx store.Tx, cur *payment.Payment, m payment.Movement, o payment.Outcome) (out *payment.Payment, answer bool, err error) {
+// now. r is the collection's records if this transaction holds them, else
+// nil. answer says the call is answered (its key then stores out).
+func (s *Service) moveEnd(ctx context.Context, tx store.Tx, cur *payment.Payment, m payment.Movement, o payment.Outcome, r *records) (out *payment.Payment, answer bool, err error) {
 	env := s.env()
 	if out, err = cur.Settle(env, m.ID, o); err != nil {
 		return nil, false, err
@@ -1088,7 +1166,14 @@ func (s *Service) moveEnd(ctx context.Context, tx store.Tx, cur *payment.Payment
 		if err := tx.UpdatePayment(ctx, out); err != nil {
 			return nil, false, err
 		}
-		if _, err := s.refresh(ctx, tx, env, cur.MerchantID, cur.CollectionID); err != nil {
+		if r == nil {
+			// Locked after the payment, as every transaction does.
+			if r, err = lockCollection(ctx, tx, cur.MerchantID, cur.CollectionID); err != nil {
+				return nil, false, err
+			}
+		}
+		r.putPayment(out)
+		if err := r.refresh(ctx, tx, env); err != nil {
 			return nil, false, err
 		}
 	}

@@ -45,6 +45,7 @@ func authorizedPayment(t *testing.T, svc *paymod.Service, provider string, amoun
 func (c collectionWant) check(t *testing.T, svc *paymod.Service, id string) {
 	t.Helper()
 	v := ok[*paymod.CollectionView](t, "Collection")(svc.Collection(t.Context(), mid, id))
+	checkDerived(t, v)
 	got := collectionWant{v.Status, v.AuthorizedAmount, v.CapturedAmount, v.RefundedAmount}
 	if got != c {
 		t.Fatalf("collection = %+v, want %+v", got, c)

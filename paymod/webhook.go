@@ -203,8 +203,11 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 			if err := tx.UpdatePayment(ctx, next); err != nil {
 				return err
 			}
-			_, err = s.refresh(ctx, tx, env, mid, p.CollectionID)
-			return err
+			r, err := lockCollection(ctx, tx, mid, p.CollectionID)
+			if err != nil {
+				return err
+			}
+			return r.refresh(ctx, tx, env)
 		})
 	}
 	status := map[string]string{
@@ -229,8 +232,11 @@ func (s *Service) apply(ctx context.Context, ps *payment.Session, ev *Event) err
 		if err := tx.UpdatePaymentSession(ctx, next); err != nil {
 			return err
 		}
-		_, err = s.refresh(ctx, tx, env, mid, cur.CollectionID)
-		return err
+		r, err := lockCollection(ctx, tx, mid, cur.CollectionID)
+		if err != nil {
+			return err
+		}
+		return r.refresh(ctx, tx, env)
 	})
 }
 
