@@ -129,3 +129,181 @@ func testOrderList(f *fixture) {
 	want("overdue after the due date", f.orderIDs(m, store.OrderFilter{Overdue: true, Now: later}), captured.ID)
 	want("overdue, another merchant's", f.orderIDs(other, store.OrderFilter{Overdue: true, Now: later}))
 }
+
+// Each change an update makes to what an order is listed or found by
+// moves it in the lists and the due work, read in the same transaction
+// before the update, as every change is (provider.ChangeOrder); and
+// what the update leaves as it was still finds it.
+func testUpdateOrderIndexes(f *fixture) {
+	t, ctx := f.t, f.ctx
+	m := f.createMerchant()
+	o := f.newOrder(m, time.Hour)
+	f.createOrder(o)
+
+	// change saves what edit makes of the order as the transaction reads
+	// it; edit may save more than once.
+	change := func(edit func(tx store.Tx, prev *order.Order) (*order.Order, error)) {
+		t.Helper()
+		f.advance(time.Minute)
+		f.mustUpdate(func(tx store.Tx) error {
+			prev, err := tx.Order(ctx, m, o.ID)
+			if err != nil {
+				return err
+			}
+			next, err := edit(tx, prev)
+			if err != nil {
+				return err
+			}
+			o = next
+			return nil
+		})
+	}
+	save := func(tx store.Tx, prev, next *order.Order) error {
+		return tx.UpdateOrder(ctx, next, next.Events[len(prev.Events):])
+	}
+	// set makes a change that no operation of the order makes on its own.
+	set := func(edit func(n *order.Order)) {
+		t.Helper()
+		change(func(tx store.Tx, prev *order.Order) (*order.Order, error) {
+			n := prev.Clone()
+			edit(n)
+			return n, save(tx, prev, n)
+		})
+	}
+	apply := func(op func(o *order.Order) (*order.Order, error)) {
+		t.Helper()
+		change(func(tx store.Tx, prev *order.Order) (*order.Order, error) {
+			n, err := op(prev)
+			if err != nil {
+				return nil, err
+			}
+			return n, save(tx, prev, n)
+		})
+	}
+
+	found := func(what string, filter store.OrderFilter, want bool) {
+		t.Helper()
+		got := f.orderIDs(m, filter)
+		if want && !slices.Equal(got, []string{o.ID}) || !want && len(got) != 0 {
+			t.Errorf("%s: listed %v, want the order listed: %t", what, got, want)
+		}
+	}
+	due := func(what string, list func(tx store.ReadTx, at time.Time) ([]store.OrderKey, error), at time.Time, want bool) {
+		t.Helper()
+		got := mustRead(f, func(tx store.ReadTx) ([]store.OrderKey, error) { return list(tx, at) })
+		if listed := slices.Contains(got, store.OrderKey{MerchantID: m, OrderID: o.ID}); listed != want {
+			t.Errorf("%s: due at %v = %v, want the order listed: %t", what, at, got, want)
+		}
+	}
+	dueReady := func(tx store.ReadTx, at time.Time) ([]store.OrderKey, error) {
+		return tx.OrdersDueReady(ctx, m, at, 10)
+	}
+	dueExpiry := func(tx store.ReadTx, at time.Time) ([]store.OrderKey, error) {
+		return tx.OrdersDueExpiry(ctx, m, at, 10)
+	}
+	never := o.CreatedAt.Add(10 * order.MaxExpiry)
+	// indexed checks that the order is found by everything it now holds.
+	indexed := func(step string) {
+		t.Helper()
+		for _, q := range []string{o.Reference, o.Customer.CompanyName, o.Customer.CompanyID, o.Customer.Email} {
+			found(step+": q "+q, store.OrderFilter{Query: q}, true)
+		}
+		found(step+": status "+o.PaymentStatus(), store.OrderFilter{Statuses: []string{o.PaymentStatus()}}, true)
+		if pending := !o.Ready && o.Uncaptured != nil; pending {
+			due(step+": ready", dueReady, o.ReadyAt.Add(-time.Microsecond), false)
+			due(step+": ready", dueReady, o.ReadyAt, true)
+		} else {
+			due(step+": ready", dueReady, never, false)
+		}
+		if o.ExpiryDue() {
+			due(step+": expiry", dueExpiry, o.ExpiresAt.Add(-time.Microsecond), false)
+			due(step+": expiry", dueExpiry, o.ExpiresAt, true)
+		} else {
+			due(step+": expiry", dueExpiry, never, false)
+		}
+	}
+	gone := func(step, q string) {
+		t.Helper()
+		found(step+": old q "+q, store.OrderFilter{Query: q}, false)
+	}
+	indexed("created")
+
+	// Each step changes one indexed column, but for becoming ready,
+	// which is a status too.
+	set(func(n *order.Order) { n.ReadyAt = n.ReadyAt.Add(time.Hour) })
+	indexed("ready later")
+
+	old := o.ExpiresAt
+	apply(func(o *order.Order) (*order.Order, error) { return o.ExtendExpiry(f.env()) })
+	due("extended expiry", dueExpiry, old, false)
+	indexed("extended expiry")
+
+	f.now = o.ReadyAt
+	apply(func(o *order.Order) (*order.Order, error) {
+		n, ok := o.MarkReady(f.env())
+		if !ok {
+			return nil, fmt.Errorf("marking ready at %v an order ready at %v did nothing", f.now, o.ReadyAt)
+		}
+		return n, nil
+	})
+	found("ready", store.OrderFilter{Statuses: []string{order.StatusPaymentPending}}, false)
+	indexed("ready")
+
+	one := widget
+	one.Quantity, one.TotalAmount, one.TotalVATAmount = 1, 12500, 2500
+	apply(func(o *order.Order) (*order.Order, error) {
+		return o.PartialCapture(f.env(), order.CaptureRequest{Lines: []order.Line{one}, TotalAmount: 12500})
+	})
+	found("captured", store.OrderFilter{Statuses: []string{order.StatusPaymentConfirmed}}, false)
+	indexed("captured")
+
+	apply(func(o *order.Order) (*order.Order, error) { return o.SetReference(f.env(), "Renamed-7") })
+	gone("reference", "cart-42")
+	indexed("reference")
+
+	email := "ekonomi@norrbygg.example"
+	apply(func(o *order.Order) (*order.Order, error) {
+		return o.EditCustomer(f.env(), order.CustomerUpdate{Email: &email})
+	})
+	gone("e-mail", customer.Email)
+	indexed("e-mail")
+
+	set(func(n *order.Order) { n.Customer.CompanyName = "Åkesson Bygg AB" })
+	gone("company", customer.CompanyName)
+	indexed("company")
+
+	set(func(n *order.Order) { n.Customer.CompanyID = "559123-4567" })
+	gone("organisation number", customer.CompanyID)
+	indexed("organisation number")
+
+	// Saved twice in one transaction, there and back: the second save
+	// changes the column from what the first wrote.
+	ref := o.Reference
+	change(func(tx store.Tx, prev *order.Order) (*order.Order, error) {
+		there, err := prev.SetReference(f.env(), "Elsewhere-1")
+		if err != nil {
+			return nil, err
+		}
+		if err := save(tx, prev, there); err != nil {
+			return nil, err
+		}
+		back, err := there.SetReference(f.env(), ref)
+		if err != nil {
+			return nil, err
+		}
+		return back, save(tx, there, back)
+	})
+	gone("there and back", "Elsewhere")
+	indexed("there and back")
+
+	f.now = o.ExpiresAt
+	apply(func(o *order.Order) (*order.Order, error) {
+		n, ok := o.Expire(f.env())
+		if !ok {
+			return nil, fmt.Errorf("expiring at %v an order expiring %v did nothing", f.now, o.ExpiresAt)
+		}
+		return n, nil
+	})
+	indexed("expired")
+	f.wantOrder(o)
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentClients", testConcurrentClients},
 		{"OrderRoundTrip", testOrderRoundTrip},
 		{"UpdateOrder", testUpdateOrder},
+		{"UpdateOrderIndexes", testUpdateOrderIndexes},
 		{"Sessions", testSessions},
 		{"SessionList", testSessionList},
 		{"Missing", testMissing},

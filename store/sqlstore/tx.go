@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kassa-pay/kassa"
@@ -21,6 +22,10 @@ var _ store.Tx = (*Tx)(nil)
 type Tx struct {
 	c            Conn
 	claimsLocked bool // this transaction holds claimsLock
+	// orders holds the indexed columns of each order the transaction
+	// read or updated, as its row holds them now: UpdateOrder sets
+	// only those that change.
+	orders map[string]orderIndexed
 }
 
 // NewTx returns the store transaction that runs on c.
@@ -92,15 +97,22 @@ func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, er
 	what := "order " + id
 	var (
 		doc    string
+		cols   orderIndexed
 		events []order.Event
 	)
 	// Two statements in one round trip, not a join: the second reads the
 	// events committed while the first waited for the row lock, which a
-	// join's snapshot would miss.
+	// join's snapshot would miss. The indexed columns are read as stored,
+	// not derived from doc: a row saved before a column's rule changed
+	// holds what the old rule gave, and the next update must rewrite it.
 	err := t.c.Queries(ctx, Query{
-		SQL:  `SELECT doc FROM orders WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
+		SQL: `SELECT doc, ready_pending, ready_at, expire_at, status, search_reference, search_company, search_org, search_email
+			FROM orders WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
 		Args: []any{id, merchantID},
-		Scan: func(rows Scanner) error { return rows.Scan(&doc) },
+		Scan: func(rows Scanner) error {
+			return rows.Scan(&doc, &cols.readyPending, &cols.readyAt, &cols.expireAt, &cols.status,
+				&cols.search[1], &cols.search[3], &cols.search[4], &cols.search[5])
+		},
 	}, Query{
 		SQL:  `SELECT id, type, ledger_id, amount, created_at FROM order_events WHERE order_id = $1 ORDER BY seq`,
 		Args: []any{id},
@@ -128,19 +140,35 @@ func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, er
 		return nil, fmt.Errorf("decode %s: %w", what, err)
 	}
 	o.Events = events
+	t.remember(id, cols)
 	return &o, nil
+}
+
+// remember notes what order id's indexed columns now hold.
+func (t *Tx) remember(id string, cols orderIndexed) {
+	if t.orders == nil {
+		t.orders = make(map[string]orderIndexed, 1)
+	}
+	t.orders[id] = cols
 }
 
 // orderRow is an order as its row holds it: the document, and the columns
 // that are queried or checked.
 type orderRow struct {
 	doc                            string
-	readyPending                   int64
-	expireAt                       *int64 // nil: no expiry to record
-	readyAt, createdAt, updatedAt  int64
+	createdAt, updatedAt           int64
 	authorized, captured, refunded int64
-	status                         string
-	search                         [6]string // searchColumns
+	orderIndexed
+}
+
+// orderIndexed are the indexed columns of an order's row that an update
+// may change, and the two of search that it never does (the ID and the
+// order reference, which only CreateOrder writes).
+type orderIndexed struct {
+	readyPending, readyAt int64
+	expireAt              *int64 // nil: no expiry to record
+	status                string
+	search                [6]string // searchColumns
 }
 
 func newOrderRow(o *order.Order) (orderRow, error) {
@@ -150,14 +178,16 @@ func newOrderRow(o *order.Order) (orderRow, error) {
 	}
 	r := orderRow{
 		doc:        string(doc),
-		readyAt:    o.ReadyAt.UnixMicro(),
 		createdAt:  o.CreatedAt.UnixMicro(),
 		updatedAt:  o.UpdatedAt.UnixMicro(),
 		authorized: o.AuthorizedAmount,
 		captured:   o.CapturedAmount(),
 		refunded:   o.RefundedAmount(),
-		status:     o.PaymentStatus(),
-		search:     searchColumns(o),
+		orderIndexed: orderIndexed{
+			readyAt: o.ReadyAt.UnixMicro(),
+			status:  o.PaymentStatus(),
+			search:  searchColumns(o),
+		},
 	}
 	if !o.Ready && o.Uncaptured != nil {
 		r.readyPending = 1
@@ -199,17 +229,50 @@ func (t *Tx) UpdateOrder(ctx context.Context, o *order.Order, newEvents []order.
 		return mustChange(n, what)
 	}
 	// An order's ID, currency and order reference never change; the
-	// other listed columns may.
-	err = t.c.ExecLater(ctx, check, `UPDATE orders
-		SET doc = $3, ready_pending = $4, ready_at = $5, authorized = $6, captured = $7, refunded = $8, updated_at = $9, expire_at = $10,
-		status = $11, search_reference = $12, search_company = $13, search_org = $14, search_email = $15
-		WHERE id = $1 AND merchant_id = $2`,
-		o.ID, o.MerchantID, r.doc, r.readyPending, r.readyAt, r.authorized, r.captured, r.refunded, r.updatedAt, r.expireAt,
-		r.status, r.search[1], r.search[3], r.search[4], r.search[5])
+	// other columns below may. SQLite rewrites an index's entry whenever
+	// one of the index's columns is in the SET list, changed or not, each
+	// entry a page of the WAL: so an indexed column is set only if its
+	// value changed from what the row holds (all of them when the
+	// transaction has not read the order), an index's columns together.
+	// The statement's text is one of at most 2⁷, one per set of indexes
+	// changed, its columns always in the same order.
+	args := []any{o.ID, o.MerchantID, r.doc, r.authorized, r.captured, r.refunded, r.updatedAt}
+	var cols strings.Builder
+	cols.WriteString("doc = $3, authorized = $4, captured = $5, refunded = $6, updated_at = $7")
+	set := func(col string, v any) {
+		args = append(args, v)
+		fmt.Fprintf(&cols, ", %s = $%d", col, len(args))
+	}
+	old, read := t.orders[o.ID]
+	changed := func(differs bool) bool { return !read || differs }
+	if changed(old.readyPending != r.readyPending || old.readyAt != r.readyAt) { // both in orders_due_ready
+		set("ready_pending", r.readyPending)
+		set("ready_at", r.readyAt)
+	}
+	if changed(!sameExpiry(old.expireAt, r.expireAt)) {
+		set("expire_at", r.expireAt)
+	}
+	if changed(old.status != r.status) {
+		set("status", r.status)
+	}
+	for _, i := range []int{1, 3, 4, 5} { // reference, company, org, email
+		if changed(old.search[i] != r.search[i]) {
+			set(searchNames[i], r.search[i])
+		}
+	}
+	err = t.c.ExecLater(ctx, check, `UPDATE orders SET `+cols.String()+` WHERE id = $1 AND merchant_id = $2`, args...)
 	if err != nil {
 		return err
 	}
+	// Should the update fail, so does the transaction: the row then holds
+	// what it is now remembered to.
+	t.remember(o.ID, r.orderIndexed)
 	return t.insertEvents(ctx, o, newEvents)
+}
+
+// sameExpiry reports whether a and b record the same expiry, or none.
+func sameExpiry(a, b *int64) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 func (t *Tx) insertEvents(ctx context.Context, o *order.Order, events []order.Event) error {
