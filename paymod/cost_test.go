@@ -46,10 +46,10 @@ func TestAcceptPaymentCost(t *testing.T) {
 		},
 		"postgres": {
 			paymod.SystemProviderID: {
-				"collection": {1, 3, 2}, "session": {1, 7, 4}, "authorize": {1, 10, 7}, "capture": {1, 9, 6}, "refund": {1, 9, 6},
+				"collection": {1, 3, 1}, "session": {1, 7, 3}, "authorize": {1, 10, 4}, "capture": {1, 9, 4}, "refund": {1, 9, 4},
 			},
 			"pp_fake_default": {
-				"collection": {1, 3, 2}, "session": {2, 11, 7}, "authorize": {2, 16, 10}, "capture": {2, 16, 12}, "refund": {2, 15, 11},
+				"collection": {1, 3, 1}, "session": {2, 11, 6}, "authorize": {2, 16, 8}, "capture": {2, 16, 11}, "refund": {2, 15, 10},
 			},
 		},
 	}

@@ -266,6 +266,7 @@ func scanRows(rows pgx.Rows, scan func(sqlstore.Scanner) error) error {
 }
 
 func (c *conn) IsUniqueViolation(err error) bool { return sqlState(err) == "23505" }
+func (c *conn) IsNullViolation(err error) bool   { return sqlState(err) == "23502" }
 
 func (c *conn) ForUpdate() string {
 	if c.write {

@@ -111,6 +111,12 @@ func (c *conn) IsUniqueViolation(err error) bool {
 	return ok && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
+// IsNullViolation goes by the extended result code too.
+func (c *conn) IsNullViolation(err error) bool {
+	e, ok := errors.AsType[*modernc.Error](err)
+	return ok && e.Code() == sqlite3.SQLITE_CONSTRAINT_NOTNULL
+}
+
 // ForUpdate and Lock have nothing to do: the writer runs one transaction
 // at a time (see ClaimKey).
 func (c *conn) ForUpdate() string                  { return "" }

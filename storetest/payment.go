@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -203,6 +204,16 @@ func testCollectionList(f *fixture) {
 
 func errOf[T any](_ T, err error) error { return err }
 
+// wantStale checks that err is a stale save's: EConflict wrapping
+// store.ErrStale.
+func wantStale(t *testing.T, what string, err error) {
+	t.Helper()
+	wantCode(t, what, err, kassa.EConflict)
+	if !errors.Is(err, store.ErrStale) {
+		t.Errorf("%s = %v, want ErrStale wrapped", what, err)
+	}
+}
+
 func testPaymentVersions(f *fixture) {
 	t, ctx := f.t, f.ctx
 	mid := f.createMerchant()
@@ -216,25 +227,61 @@ func testPaymentVersions(f *fixture) {
 	f.ok("Begin", err)
 	f.mustUpdate(func(tx store.Tx) error { return tx.UpdatePayment(ctx, p1) })
 	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePayment(ctx, p2) })
-	wantCode(t, "stale UpdatePayment", err, kassa.EConflict)
-	if !errors.Is(err, store.ErrStale) {
-		t.Errorf("stale UpdatePayment = %v, want ErrStale wrapped", err)
-	}
+	wantStale(t, "stale UpdatePayment", err)
 	c2, err := c.Update(env, payment.CollectionUpdate{Amount: new(int64(60000))})
 	f.ok("Update", err)
 	f.mustUpdate(func(tx store.Tx) error { return tx.UpdatePaymentCollection(ctx, c2) })
 	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePaymentCollection(ctx, c2) })
-	wantCode(t, "UpdatePaymentCollection twice", err, kassa.EConflict)
+	wantStale(t, "UpdatePaymentCollection twice", err)
 	s2 := ss[1].Failed(env, errors.New("boom"))
 	f.mustUpdate(func(tx store.Tx) error { return tx.UpdatePaymentSession(ctx, s2) })
 	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePaymentSession(ctx, s2) })
-	wantCode(t, "UpdatePaymentSession twice", err, kassa.EConflict)
+	wantStale(t, "UpdatePaymentSession twice", err)
+
+	// A stale save fails its transaction by the next statement at the
+	// latest, and nothing the transaction wrote is kept.
+	err = f.s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.UpdatePaymentSession(ctx, s2); err != nil {
+			return err
+		}
+		_, err := tx.PaymentCollection(ctx, mid, c.ID)
+		return err
+	})
+	wantStale(t, "stale UpdatePaymentSession, then a read", err)
+	later, err := payment.NewCollection(env, mid, "SEK", 100, nil)
+	f.ok("NewCollection", err)
+	err = f.s.Update(ctx, func(tx store.Tx) error {
+		return errors.Join(tx.UpdatePaymentCollection(ctx, c2), tx.CreatePaymentCollection(ctx, later))
+	})
+	wantStale(t, "stale UpdatePaymentCollection, then a create", err)
+	_, err = read(f, func(tx store.ReadTx) (*payment.Collection, error) { return tx.PaymentCollection(ctx, mid, later.ID) })
+	wantCode(t, "collection created after a stale save", err, kassa.ENotFound)
 
 	// Records of another merchant are not found, not overwritten.
 	theirs := *p1
 	theirs.MerchantID, theirs.Version = "ac_other", p1.Version+1
 	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePayment(ctx, &theirs) })
 	wantCode(t, "UpdatePayment as another merchant", err, kassa.ENotFound)
+	if errors.Is(err, store.ErrStale) {
+		t.Errorf("UpdatePayment as another merchant = %v, wraps ErrStale", err)
+	}
+
+	// Saves of records never created are not found either, also when the
+	// transaction goes on to write.
+	gone, err := payment.NewCollection(env, mid, "SEK", 100, nil)
+	f.ok("NewCollection", err)
+	goneSession, err := payment.NewSession(env, gone, payment.SessionParams{ProviderID: "pp_system_default"})
+	f.ok("NewSession", err)
+	gone.Version++
+	goneSession.Version++
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePaymentCollection(ctx, gone) })
+	wantCode(t, "UpdatePaymentCollection of no collection", err, kassa.ENotFound)
+	err = f.s.Update(ctx, func(tx store.Tx) error {
+		return errors.Join(tx.UpdatePaymentSession(ctx, goneSession), tx.CreatePaymentCollection(ctx, later))
+	})
+	wantCode(t, "UpdatePaymentSession of no session, then a create", err, kassa.ENotFound)
+	_, err = read(f, func(tx store.ReadTx) (*payment.Collection, error) { return tx.PaymentCollection(ctx, mid, later.ID) })
+	wantCode(t, "collection created after saving no session", err, kassa.ENotFound)
 
 	// A payment breaking its invariants is refused.
 	bad := *p1

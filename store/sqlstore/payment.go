@@ -16,7 +16,9 @@ import (
 // The payment module's records. Single-row reads lock the row in a
 // read-write transaction (ForUpdate), so read-modify-writes of one record
 // take turns; saves also compare versions, which catches a writer that
-// read without the lock. Read-write transactions take the locks in one
+// read without the lock. Creates and saves go with the transaction's next
+// statement or its commit (ExecLater), so a failed one fails the
+// transaction there. Read-write transactions take the locks in one
 // order — a session, then its payment, then their collection — so they do
 // not deadlock; the one exception is deleting a collection (collection,
 // then its sessions), where PostgreSQL breaks a deadlock by failing one.
@@ -184,9 +186,8 @@ func (t *Tx) CreatePaymentCollection(ctx context.Context, c *payment.Collection)
 	if err != nil {
 		return err
 	}
-	_, err = t.c.Exec(ctx, `INSERT INTO payment_collections (id, merchant_id, doc, version, created_at, updated_at, status, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	return t.writeLater(ctx, what, `INSERT INTO payment_collections (id, merchant_id, doc, version, created_at, updated_at, status, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		c.ID, c.MerchantID, doc, c.Version, c.CreatedAt.UnixMicro(), c.UpdatedAt.UnixMicro(), c.Status, string(c.Currency))
-	return t.writeErr(err, what)
 }
 
 func (t *Tx) UpdatePaymentCollection(ctx context.Context, c *payment.Collection) error {
@@ -195,10 +196,9 @@ func (t *Tx) UpdatePaymentCollection(ctx context.Context, c *payment.Collection)
 	if err != nil {
 		return err
 	}
-	n, err := t.c.Exec(ctx, `UPDATE payment_collections SET doc = $3, version = $4, updated_at = $5, status = $7
-		WHERE id = $1 AND merchant_id = $2 AND version = $6`,
+	return t.saveLater(ctx, what, `UPDATE payment_collections SET doc = $3, version = `+versionAfter("$6", "$4")+`, updated_at = $5, status = $7
+		WHERE id = $1 AND merchant_id = $2`,
 		c.ID, c.MerchantID, doc, c.Version, c.UpdatedAt.UnixMicro(), c.Version-1, c.Status)
-	return t.versioned(ctx, n, err, what, `SELECT count(*) FROM payment_collections WHERE id = $1 AND merchant_id = $2`, c.ID, c.MerchantID)
 }
 
 func (t *Tx) DeletePaymentCollection(ctx context.Context, merchantID, id string) error {
@@ -229,11 +229,10 @@ func (t *Tx) CreatePaymentSession(ctx context.Context, s *payment.Session) error
 	if err != nil {
 		return err
 	}
-	_, err = t.c.Exec(ctx, `INSERT INTO collection_sessions
+	return t.writeLater(ctx, what, `INSERT INTO collection_sessions
 		(id, merchant_id, collection_id, provider_id, provider_ref, doc, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		s.ID, s.MerchantID, s.CollectionID, s.ProviderID, s.ProviderRef, doc, s.Version, s.CreatedAt.UnixMicro(), s.UpdatedAt.UnixMicro())
-	return t.writeErr(err, what)
 }
 
 func (t *Tx) UpdatePaymentSession(ctx context.Context, s *payment.Session) error {
@@ -242,10 +241,9 @@ func (t *Tx) UpdatePaymentSession(ctx context.Context, s *payment.Session) error
 	if err != nil {
 		return err
 	}
-	n, err := t.c.Exec(ctx, `UPDATE collection_sessions SET provider_ref = $3, doc = $4, version = $5, updated_at = $6
-		WHERE id = $1 AND merchant_id = $2 AND version = $7`,
+	return t.saveLater(ctx, what, `UPDATE collection_sessions SET provider_ref = $3, doc = $4, version = `+versionAfter("$7", "$5")+`, updated_at = $6
+		WHERE id = $1 AND merchant_id = $2`,
 		s.ID, s.MerchantID, s.ProviderRef, doc, s.Version, s.UpdatedAt.UnixMicro(), s.Version-1)
-	return t.versioned(ctx, n, err, what, `SELECT count(*) FROM collection_sessions WHERE id = $1 AND merchant_id = $2`, s.ID, s.MerchantID)
 }
 
 func (t *Tx) DeletePaymentSession(ctx context.Context, merchantID, id string) error {
@@ -273,13 +271,12 @@ func (t *Tx) CreatePayment(ctx context.Context, p *payment.Payment) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.c.Exec(ctx, `INSERT INTO payments
+	return t.writeLater(ctx, "payment for session "+p.SessionID, `INSERT INTO payments
 		(id, merchant_id, collection_id, session_id, doc, amount, captured, capture_reserved, refunded, refund_reserved, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		p.ID, p.MerchantID, p.CollectionID, p.SessionID, doc, p.Amount,
 		p.Captured(), p.Reserved(payment.KindCapture), p.Refunded(), p.Reserved(payment.KindRefund),
 		p.Version, p.CreatedAt.UnixMicro(), p.UpdatedAt.UnixMicro())
-	return t.writeErr(err, "payment for session "+p.SessionID)
 }
 
 func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment) error {
@@ -291,12 +288,11 @@ func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment) error {
 	if err != nil {
 		return err
 	}
-	n, err := t.c.Exec(ctx, `UPDATE payments
-		SET doc = $3, captured = $4, capture_reserved = $5, refunded = $6, refund_reserved = $7, version = $8, updated_at = $9
-		WHERE id = $1 AND merchant_id = $2 AND version = $10`,
+	return t.saveLater(ctx, what, `UPDATE payments
+		SET doc = $3, captured = $4, capture_reserved = $5, refunded = $6, refund_reserved = $7, version = `+versionAfter("$10", "$8")+`, updated_at = $9
+		WHERE id = $1 AND merchant_id = $2`,
 		p.ID, p.MerchantID, doc, p.Captured(), p.Reserved(payment.KindCapture), p.Refunded(), p.Reserved(payment.KindRefund),
 		p.Version, p.UpdatedAt.UnixMicro(), p.Version-1)
-	return t.versioned(ctx, n, err, what, `SELECT count(*) FROM payments WHERE id = $1 AND merchant_id = $2`, p.ID, p.MerchantID)
 }
 
 func (t *Tx) PutProviderEvent(ctx context.Context, e *store.ProviderEvent) error {
@@ -320,23 +316,30 @@ func microsOrZero(t time.Time) int64 {
 	return t.UnixMicro()
 }
 
-// versioned interprets a versioned update that changed n rows: none means
-// the row is missing (ENotFound) or newer than the caller's (ErrStale).
-func (t *Tx) versioned(ctx context.Context, n int64, err error, what, countQuery string, args ...any) error {
-	if err != nil {
-		return t.writeErr(err, what)
-	}
-	if n == 1 {
-		return nil
-	}
-	var exists int
-	if err := t.c.QueryRow(ctx, []any{&exists}, countQuery, args...); err != nil {
-		return readErr(err, what)
-	}
-	if exists == 0 {
-		return kassa.Errorf(kassa.ENotFound, "%s not found", what)
-	}
-	return &kassa.Error{Code: kassa.EConflict, Message: what + " was changed concurrently; retry", Err: store.ErrStale}
+// saveLater runs a versioned update with ExecLater. Its check cannot
+// read, so the update tells the three outcomes apart by itself: it
+// matches the row by ID and merchant, and sets version with versionAfter,
+// NULL unless the stored version is the one the caller read. No row
+// changed is a missing row (ENotFound); version's NOT NULL failing the
+// statement, which then writes nothing, is a newer row (ErrStale). The
+// statements bind no other value that can be NULL.
+func (t *Tx) saveLater(ctx context.Context, what, query string, args ...any) error {
+	return t.c.ExecLater(ctx, func(n int64, err error) error {
+		switch {
+		case t.c.IsNullViolation(err):
+			return &kassa.Error{Code: kassa.EConflict, Message: what + " was changed concurrently; retry", Err: store.ErrStale}
+		case err != nil:
+			return t.writeErr(err, what)
+		}
+		return mustChange(n, what)
+	}, query, args...)
+}
+
+// versionAfter is the new version of a saveLater: next where the stored
+// version is old, else NULL. The CAST gives PostgreSQL the parameter's
+// type, which a CASE with no ELSE does not.
+func versionAfter(old, next string) string {
+	return "CASE WHEN version = " + old + " THEN CAST(" + next + " AS BIGINT) END"
 }
 
 func encode(v any, what string) (string, error) {

@@ -50,6 +50,9 @@ type Conn interface {
 	ExecEach(ctx context.Context, query string, argsList [][]any) error
 	// IsUniqueViolation reports whether err is a unique-key clash.
 	IsUniqueViolation(err error) bool
+	// IsNullViolation reports whether err is a NULL written to a NOT NULL
+	// column.
+	IsNullViolation(err error) bool
 	// ForUpdate is appended to a SELECT of a row the transaction may
 	// write: it locks the row until the transaction ends, so concurrent
 	// read-modify-writes of one row take turns, each reading the last
