@@ -26,7 +26,7 @@ func (t *Tx) CreditPolicy(ctx context.Context, merchantID string) (*store.Credit
 		return nil, readErr(err, "credit policy")
 	}
 	p := &store.CreditPolicy{MerchantID: merchantID, Version: version, UpdatedAt: fromMicros(micros)}
-	if err := json.Unmarshal([]byte(doc), &p.Settings); err != nil {
+	if err := unmarshal(doc, &p.Settings); err != nil {
 		return nil, fmt.Errorf("decode credit policy: %w", err)
 	}
 	return p, nil

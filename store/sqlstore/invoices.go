@@ -29,7 +29,7 @@ func (t *Tx) InvoiceSettings(ctx context.Context, merchantID string) (*invoice.S
 	if err != nil {
 		return nil, fmt.Errorf("read invoice settings: %w", err)
 	}
-	if err := json.Unmarshal([]byte(doc), &s); err != nil {
+	if err := unmarshal(doc, &s); err != nil {
 		return nil, fmt.Errorf("decode invoice settings: %w", err)
 	}
 	s.FirstNumber = first
@@ -189,7 +189,7 @@ func scanDocument(rows Scanner, extra ...any) (*invoice.Document, error) {
 		return nil, err
 	}
 	reference := d.Reference // documents issued before 0006 have it only in the column
-	if err := json.Unmarshal([]byte(doc), d); err != nil {
+	if err := unmarshal(doc, d); err != nil {
 		return nil, fmt.Errorf("decode document: %w", err)
 	}
 	d.Reference, d.Number = reference, number
@@ -424,7 +424,7 @@ func (t *Tx) queryMails(ctx context.Context, q string, args ...any) ([]store.Mai
 		if err := rows.Scan(&m.ID, &m.MerchantID, &m.DocumentID, &doc, &m.Attempts, &next, &sent, &m.LastError, &created); err != nil {
 			return err
 		}
-		if err := json.Unmarshal([]byte(doc), &env); err != nil {
+		if err := unmarshal(doc, &env); err != nil {
 			return fmt.Errorf("decode mail %s: %w", m.ID, err)
 		}
 		m.MessageID, m.To, m.Cc, m.Subject, m.Reminder, m.Body = env.MessageID, env.To, env.Cc, env.Subject, env.Reminder, env.Body

@@ -38,7 +38,7 @@ func scanEndpoint(rows Scanner) (notify.Endpoint, error) {
 	if err != nil {
 		return e, err
 	}
-	if err := json.Unmarshal([]byte(types), &e.EventTypes); err != nil {
+	if err := unmarshal(types, &e.EventTypes); err != nil {
 		return e, err
 	}
 	e.CreatedAt, e.RotatedAt, e.PreviousUntil = fromMicros(created), timeOrZero(rotated), timeOrZero(until)
@@ -93,7 +93,7 @@ func (t *Tx) NotificationTargets(ctx context.Context, merchantID, sessionID stri
 		return nil, *es, nil
 	}
 	s := new(session.Session)
-	if err := json.Unmarshal([]byte(doc), s); err != nil {
+	if err := unmarshal(doc, s); err != nil {
 		return nil, nil, fmt.Errorf("decode session %s: %w", sessionID, err)
 	}
 	return s, *es, nil

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -128,7 +127,7 @@ func (t *Tx) Orders(ctx context.Context, merchantID string, f store.OrderFilter)
 			return err
 		}
 		o := new(order.Order)
-		if err := json.Unmarshal([]byte(doc), o); err != nil {
+		if err := unmarshal(doc, o); err != nil {
 			return fmt.Errorf("decode order: %w", err)
 		}
 		orders = append(orders, o)

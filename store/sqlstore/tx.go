@@ -37,7 +37,7 @@ func (t *Tx) getDoc(ctx context.Context, v any, what, query string, args ...any)
 	if err := t.c.QueryRow(ctx, []any{&doc}, query, args...); err != nil {
 		return readErr(err, what)
 	}
-	if err := json.Unmarshal([]byte(doc), v); err != nil {
+	if err := unmarshal(doc, v); err != nil {
 		return fmt.Errorf("decode %s: %w", what, err)
 	}
 	return nil
@@ -136,7 +136,7 @@ func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, er
 		return nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
 	}
 	var o order.Order
-	if err := json.Unmarshal([]byte(doc), &o); err != nil {
+	if err := unmarshal(doc, &o); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", what, err)
 	}
 	o.Events = events
