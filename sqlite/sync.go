@@ -17,8 +17,8 @@ import (
 // requests; meanwhile the writer runs the next batch. One fsync covers
 // every batch committed before it began, so no request is answered
 // before its commit is on disk, and a crash loses only commits nobody was
-// told of. Reads wait too (View): no one sees a commit before it is
-// durable. A checkpoint, on either connection, syncs the WAL before it
+// told of. Reads in this process wait too (View): none sees a commit
+// before it is durable. A checkpoint, on either connection, syncs the WAL before it
 // copies pages into the database file, in NORMAL as in FULL.
 
 // walFile is the WAL file, as the sync goroutine uses it.

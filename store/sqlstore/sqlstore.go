@@ -107,7 +107,7 @@ func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // unmarshal decodes a stored document into v. It is encoding/json's
 // Unmarshal as go-json-experiment/json/v1 implements it, the code behind
 // encoding/json in Go's jsonv2 experiment: the same results
-// (TestUnmarshalAsEncodingJSON) in half the time and a third of the
+// (FuzzUnmarshalAsEncodingJSON) in half the time and a third of the
 // allocations (BenchmarkUnmarshalOrder). Every change to an order or a
 // session decodes it on SQLite's one writer goroutine.
 func unmarshal(doc string, v any) error { return jsonv1.Unmarshal([]byte(doc), v) }

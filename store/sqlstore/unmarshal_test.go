@@ -50,9 +50,9 @@ func FuzzUnmarshalAsEncodingJSON(f *testing.F) {
 	})
 }
 
-// TestUnmarshalAsEncodingJSON checks the seeds decode into something, so
-// that the fuzz test's seeds are no empty documents.
-func TestUnmarshalAsEncodingJSON(t *testing.T) {
+// TestUnmarshalSeeds checks the fuzz test's seeds decode into something,
+// so that they are no empty documents.
+func TestUnmarshalSeeds(t *testing.T) {
 	for _, d := range storedDocs {
 		b, err := os.ReadFile(d.file)
 		if err != nil {
