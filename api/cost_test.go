@@ -31,8 +31,8 @@ func TestLifecycleCost(t *testing.T) {
 			"acknowledge": {1, 14, 0}, "capture": {1, 19, 0}, "refund": {1, 21, 0},
 		},
 		"postgres": {
-			"session": {1, 9, 5}, "authorize": {1, 18, 10}, "order": {1, 21, 9},
-			"acknowledge": {1, 13, 6}, "capture": {1, 18, 8}, "refund": {1, 20, 9},
+			"session": {1, 9, 4}, "authorize": {1, 18, 9}, "order": {1, 21, 8},
+			"acknowledge": {1, 13, 5}, "capture": {1, 18, 7}, "refund": {1, 20, 8},
 		},
 	}
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {

@@ -46,10 +46,10 @@ func TestAcceptPaymentCost(t *testing.T) {
 		},
 		"postgres": {
 			paymod.SystemProviderID: {
-				"collection": {1, 3, 1}, "session": {1, 7, 3}, "authorize": {1, 10, 4}, "capture": {1, 9, 4}, "refund": {1, 9, 4},
+				"collection": {1, 3, 1}, "session": {1, 7, 2}, "authorize": {1, 10, 3}, "capture": {1, 9, 3}, "refund": {1, 9, 3},
 			},
 			"pp_fake_default": {
-				"collection": {1, 3, 1}, "session": {2, 11, 6}, "authorize": {2, 16, 8}, "capture": {2, 16, 11}, "refund": {2, 15, 10},
+				"collection": {1, 3, 1}, "session": {2, 11, 4}, "authorize": {2, 16, 6}, "capture": {2, 16, 9}, "refund": {2, 15, 8},
 			},
 		},
 	}

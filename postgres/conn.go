@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -55,15 +56,12 @@ func (c *conn) commit(ctx context.Context) error {
 	// A write whose check fails on a statement that succeeded (one that
 	// must change a row and changed none) aborts nothing in PostgreSQL,
 	// so a COMMIT in its batch would commit the rest: such writes are
-	// sent, and checked, first. A check is a function of the outcome, so
-	// asking it about "no row changed, no error" finds them.
-	for _, p := range c.later {
+	// sent in a form that fails when they change no row (mustChange). A
+	// check is a function of the outcome, so asking it about "no row
+	// changed, no error" finds them.
+	for i, p := range c.later {
 		if p.check(0, nil) != nil {
-			if err := c.flush(ctx); err != nil {
-				c.rollback(ctx)
-				return err
-			}
-			break
+			c.later[i] = p.mustChange()
 		}
 	}
 	if c.failed != nil {
@@ -106,6 +104,27 @@ type pending struct {
 	check func(int64, error) error
 }
 
+// mustChange is p sent so that changing no row fails it, and the
+// transaction with it (kassa_changed, migration 0027): a COMMIT in its
+// batch then commits nothing. Its check sees such a failure as what it
+// is, no row changed.
+func (p pending) mustChange() pending {
+	query := p.query
+	if !strings.HasPrefix(query, "SELECT") {
+		query += " RETURNING 1"
+	}
+	return pending{
+		query: "WITH changed AS (" + query + ") SELECT kassa_changed(count(*)) FROM changed",
+		args:  p.args,
+		check: func(n int64, err error) error {
+			if sqlState(err) == "P0002" {
+				return p.check(0, nil)
+			}
+			return p.check(n, err)
+		},
+	}
+}
+
 // ExecLater holds the write until the transaction's next statement, or its
 // commit, and sends them together: one round trip instead of two. The
 // write runs under the context of the call that sends it.
@@ -144,18 +163,6 @@ func (c *conn) send(ctx context.Context, queue func(*pgx.Batch)) (pgx.BatchResul
 		}
 	}
 	return br, nil
-}
-
-// flush sends the pending writes.
-func (c *conn) flush(ctx context.Context) error {
-	if len(c.later) == 0 {
-		return c.failed
-	}
-	br, err := c.send(ctx, func(*pgx.Batch) {})
-	if err != nil {
-		return err
-	}
-	return br.Close()
 }
 
 func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {

@@ -700,21 +700,27 @@ func testFailedWrite(f *fixture) {
 	t, ctx := f.t, f.ctx
 	m := f.createMerchant()
 	missing := f.newOrder(m, 0) // never stored: updating it changes no row
+	stored := f.newOrder(m, 0)  // stored: creating it again clashes
+	f.mustUpdate(func(tx store.Tx) error { return tx.CreateOrder(ctx, stored) })
 	f.mustUpdate(func(tx store.Tx) error {
 		return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{MerchantID: m, Key: "taken", Fingerprint: []byte("fp"), Status: 200, CreatedAt: f.now})
 	})
-	for name, fail := range map[string]func(tx store.Tx) error{
-		"no row changed": func(tx store.Tx) error { return tx.UpdateOrder(ctx, missing, nil) },
-		"the database refused it": func(tx store.Tx) error {
+	for name, c := range map[string]struct {
+		fail func(tx store.Tx) error
+		code string // what Update returns
+	}{
+		"no row changed": {func(tx store.Tx) error { return tx.UpdateOrder(ctx, missing, nil) }, kassa.ENotFound},
+		"an answered record is never replaced": {func(tx store.Tx) error {
 			return tx.PutIdempotencyRecord(ctx, &store.IdempotencyRecord{MerchantID: m, Key: "taken", Fingerprint: []byte("fp"), Status: 200, CreatedAt: f.now})
-		},
+		}, kassa.EConflict},
+		"the database refused it": {func(tx store.Tx) error { return tx.CreateOrder(ctx, stored) }, kassa.EConflict},
 	} {
 		for _, goesOn := range []bool{true, false} {
 			err := f.s.Update(ctx, func(tx store.Tx) error {
 				if err := tx.PutSetting(ctx, "doomed", []byte(name)); err != nil {
 					return err
 				}
-				_ = fail(tx) // ignored, as a careless caller would
+				_ = c.fail(tx) // ignored, as a careless caller would
 				if !goesOn {
 					return nil // the failure can only show at the commit
 				}
@@ -723,6 +729,8 @@ func testFailedWrite(f *fixture) {
 			})
 			if err == nil {
 				t.Errorf("%s (going on: %v): Update committed a transaction whose write failed", name, goesOn)
+			} else if got := kassa.ErrorCode(err); got != c.code {
+				t.Errorf("%s (going on: %v): Update = %v (%s), want %s", name, goesOn, err, got, c.code)
 			}
 			for _, key := range []string{"doomed", "after"} {
 				if v := mustRead(f, func(tx store.ReadTx) ([]byte, error) { return tx.Setting(ctx, key) }); v != nil {
