@@ -42,6 +42,11 @@ func (s *Server) mutation(w http.ResponseWriter, r *http.Request, body []byte, o
 	)
 	err = s.app.Update(ctx, func(tx store.Tx) error {
 		replayed = false
+		// Every change reads the merchant's time; the read goes with the
+		// key's.
+		if err := s.app.PrefetchClock(ctx, tx, merchantID); err != nil {
+			return err
+		}
 		if key != "" {
 			rec, err := tx.IdempotencyRecord(ctx, merchantID, key)
 			if err != nil {

@@ -97,11 +97,13 @@ func (c *conn) rollback(ctx context.Context) {
 	}
 }
 
-// pending is a write sent later (ExecLater) and how its outcome is judged.
+// pending is a statement sent later and how its outcome is judged: a
+// write (ExecLater), or a read whose rows scan takes (QueryLater).
 type pending struct {
 	query string
 	args  []any
 	check func(int64, error) error
+	scan  func(sqlstore.Scanner) error
 }
 
 // mustChange is p sent so that changing no row fails it, and the
@@ -125,6 +127,30 @@ func (p pending) mustChange() pending {
 	}
 }
 
+// result reads p's outcome from br: the rows a write changed, or a
+// read's rows, scanned.
+func (p pending) result(br pgx.BatchResults) (int64, error) {
+	if p.scan == nil {
+		tag, err := br.Exec()
+		return tag.RowsAffected(), err
+	}
+	rows, err := br.Query()
+	if err == nil {
+		err = scanRows(rows, p.scan)
+	}
+	return 0, err
+}
+
+// QueryLater holds the read until the transaction's next statement, or
+// its commit, and sends them together, the read first.
+func (c *conn) QueryLater(_ context.Context, q sqlstore.Query) error {
+	if c.failed != nil {
+		return c.failed
+	}
+	c.later = append(c.later, pending{query: q.SQL, args: q.Args, scan: q.Scan, check: func(_ int64, err error) error { return err }})
+	return nil
+}
+
 // ExecLater holds the write until the transaction's next statement, or its
 // commit, and sends them together: one round trip instead of two. The
 // write runs under the context of the call that sends it.
@@ -132,7 +158,7 @@ func (c *conn) ExecLater(_ context.Context, check func(int64, error) error, quer
 	if c.failed != nil {
 		return c.failed
 	}
-	c.later = append(c.later, pending{query, args, check})
+	c.later = append(c.later, pending{query: query, args: args, check: check})
 	return nil
 }
 
@@ -155,8 +181,8 @@ func (c *conn) send(ctx context.Context, queue func(*pgx.Batch)) (pgx.BatchResul
 	c.n.add(b.Len())
 	br := c.tx.SendBatch(ctx, b)
 	for _, p := range later {
-		tag, err := br.Exec()
-		if err := p.check(tag.RowsAffected(), err); err != nil {
+		n, err := p.result(br)
+		if err := p.check(n, err); err != nil {
 			br.Close()
 			c.failed = err
 			return nil, err

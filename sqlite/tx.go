@@ -63,6 +63,15 @@ func (c *conn) ExecLater(ctx context.Context, check func(int64, error) error, qu
 	return c.failed
 }
 
+// QueryLater runs the read now: it is a call into the database file, not
+// a round trip. Its failure fails the transaction, as on PostgreSQL.
+func (c *conn) QueryLater(ctx context.Context, q sqlstore.Query) error {
+	if err := c.Query(ctx, q.Scan, q.SQL, q.Args...); err != nil {
+		c.failed = cmp.Or(c.failed, err)
+	}
+	return c.failed
+}
+
 // ExecEach runs the statements one by one: they are calls into the
 // database file, not round trips.
 func (c *conn) ExecEach(ctx context.Context, query string, argsList [][]any) error {

@@ -17,6 +17,10 @@ type TestClockReader interface {
 	// TestClockOffset is how far the merchant's clock runs ahead of the
 	// wall clock: 0 when it has no test clock.
 	TestClockOffset(ctx context.Context, merchantID string) (time.Duration, error)
+	// PrefetchTestClock reads the merchant's offset with the
+	// transaction's next statement, where a backend gains by it, for
+	// TestClockOffset to answer from without a statement of its own.
+	PrefetchTestClock(ctx context.Context, merchantID string) error
 	// TestClocks lists every test clock with an offset, by merchant ID.
 	TestClocks(ctx context.Context) ([]TestClock, error)
 }

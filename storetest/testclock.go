@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -34,6 +35,31 @@ func testTestClocks(f *fixture) {
 	}
 	if got := offset(other); got != 0 {
 		t.Errorf("TestClockOffset of another merchant = %v, want 0", got)
+	}
+	// Read ahead, a clock answers as read; set in the transaction, as set.
+	err := f.s.Update(ctx, func(tx store.Tx) error {
+		f.ok("PrefetchTestClock", tx.PrefetchTestClock(ctx, m))
+		if got, err := tx.TestClockOffset(ctx, m); err != nil || got != 15*24*time.Hour {
+			t.Errorf("TestClockOffset with the prefetch not yet sent = %v, %v; want 15 days", got, err)
+		}
+		f.ok("PrefetchTestClock", tx.PrefetchTestClock(ctx, other))
+		if _, err := tx.Setting(ctx, "any"); err != nil { // sends the prefetch
+			return err
+		}
+		if got, err := tx.TestClockOffset(ctx, other); err != nil || got != 0 {
+			t.Errorf("TestClockOffset of another merchant, prefetched = %v, %v; want 0", got, err)
+		}
+		f.ok("SetTestClockOffset(20 days)", tx.SetTestClockOffset(ctx, m, 20*24*time.Hour))
+		if got, err := tx.TestClockOffset(ctx, m); err != nil || got != 20*24*time.Hour {
+			t.Errorf("TestClockOffset after setting it = %v, %v; want 20 days", got, err)
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Errorf("Update = %v, want %v", err, errBoom)
+	}
+	if got := offset(m); got != 15*24*time.Hour {
+		t.Errorf("TestClockOffset after a rolled-back change = %v, want 15 days", got)
 	}
 	clocks := mustRead(f, func(tx store.ReadTx) ([]store.TestClock, error) { return tx.TestClocks(ctx) })
 	if diff := cmp.Diff([]store.TestClock{{MerchantID: m, Offset: 15 * 24 * time.Hour}}, clocks); diff != "" {

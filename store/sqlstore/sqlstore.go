@@ -47,6 +47,10 @@ type Conn interface {
 	// error that fails the transaction, which a later call on the Conn, or
 	// the commit, may then return.
 	ExecLater(ctx context.Context, check func(rowsAffected int64, err error) error, query string, args ...any) error
+	// QueryLater runs a read whose rows are wanted only later: now, or,
+	// where the backend gains by it, together with the transaction's next
+	// statement, ahead of it. Its failure fails the transaction.
+	QueryLater(ctx context.Context, q Query) error
 	// ExecEach runs query once for each of argsList, in order, and stops at
 	// the first error. A backend sends them together where it can.
 	ExecEach(ctx context.Context, query string, argsList [][]any) error

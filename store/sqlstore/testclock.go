@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,16 +9,43 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
+// testClockQuery reads a merchant's offset in microseconds, 0 without a
+// test clock: always one row.
+const testClockQuery = `SELECT COALESCE((SELECT offset_us FROM test_clocks WHERE merchant_id = $1), 0)`
+
+// TestClockOffset answers from PrefetchTestClock's read when it has run.
 func (t *Tx) TestClockOffset(ctx context.Context, merchantID string) (time.Duration, error) {
-	var us int64
-	err := t.c.QueryRow(ctx, []any{&us}, `SELECT offset_us FROM test_clocks WHERE merchant_id = $1`, merchantID)
-	if errors.Is(err, ErrNoRows) {
-		return 0, nil
+	if offset, ok := t.clocks[merchantID]; ok {
+		return offset, nil
 	}
-	if err != nil {
+	return t.readTestClock(ctx, merchantID)
+}
+
+func (t *Tx) PrefetchTestClock(ctx context.Context, merchantID string) error {
+	return t.c.QueryLater(ctx, Query{SQL: testClockQuery, Args: []any{merchantID}, Scan: func(rows Scanner) error {
+		var us int64
+		if err := rows.Scan(&us); err != nil {
+			return fmt.Errorf("read test clock of %s: %w", merchantID, err)
+		}
+		t.setClock(merchantID, time.Duration(us)*time.Microsecond)
+		return nil
+	}})
+}
+
+func (t *Tx) readTestClock(ctx context.Context, merchantID string) (time.Duration, error) {
+	var us int64
+	if err := t.c.QueryRow(ctx, []any{&us}, testClockQuery, merchantID); err != nil {
 		return 0, fmt.Errorf("read test clock of %s: %w", merchantID, err)
 	}
 	return time.Duration(us) * time.Microsecond, nil
+}
+
+// setClock notes what the merchant's test clock reads in this transaction.
+func (t *Tx) setClock(merchantID string, offset time.Duration) {
+	if t.clocks == nil {
+		t.clocks = make(map[string]time.Duration, 1)
+	}
+	t.clocks[merchantID] = offset
 }
 
 func (t *Tx) TestClocks(ctx context.Context) ([]store.TestClock, error) {
@@ -51,7 +77,9 @@ func (t *Tx) SetTestClockOffset(ctx context.Context, merchantID string, offset t
 	if err := t.c.Lock(ctx, "test clock "+merchantID); err != nil {
 		return err
 	}
-	old, err := t.TestClockOffset(ctx, merchantID)
+	// Read again, not from a prefetch: only a read after the lock sees
+	// the other advance's result.
+	old, err := t.readTestClock(ctx, merchantID)
 	if err != nil {
 		return err
 	}
@@ -60,7 +88,11 @@ func (t *Tx) SetTestClockOffset(ctx context.Context, merchantID string, offset t
 	}
 	_, err = t.c.Exec(ctx, `INSERT INTO test_clocks (merchant_id, offset_us) VALUES ($1, $2)
 		ON CONFLICT (merchant_id) DO UPDATE SET offset_us = excluded.offset_us`, merchantID, us)
-	return t.writeErr(err, "test clock of "+merchantID)
+	if err != nil {
+		return t.writeErr(err, "test clock of "+merchantID)
+	}
+	t.setClock(merchantID, offset)
+	return nil
 }
 
 func (t *Tx) AdvanceDeliveries(ctx context.Context, merchantID string, by time.Duration) (int, error) {

@@ -26,6 +26,9 @@ type Tx struct {
 	// read or updated, as its row holds them now: UpdateOrder sets
 	// only those that change.
 	orders map[string]orderIndexed
+	// clocks holds the test clock offsets read ahead (PrefetchTestClock)
+	// or set in the transaction.
+	clocks map[string]time.Duration
 }
 
 // NewTx returns the store transaction that runs on c.
