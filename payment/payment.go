@@ -129,6 +129,11 @@ type Session struct {
 	CreatedAt    time.Time  `json:"createdAt"`
 	UpdatedAt    time.Time  `json:"updatedAt"`
 	Version      int64      `json:"version"`
+	// Stored is the version its store last read or saved of the record
+	// this one derives from, which a save must find unchanged (a store
+	// sets it). A transaction need not save each state it passes
+	// through, so Version may move on by more than one a save.
+	Stored int64 `json:"-"`
 }
 
 // Call is a provider call under way for a session: an authorization or
@@ -167,6 +172,7 @@ type Payment struct {
 	CreatedAt    time.Time       `json:"createdAt"`
 	UpdatedAt    time.Time       `json:"updatedAt"`
 	Version      int64           `json:"version"`
+	Stored       int64           `json:"-"` // as Session's
 }
 
 // Movement is a capture, refund or cancellation as sent to the provider.

@@ -38,7 +38,7 @@ func TestAcceptPaymentCost(t *testing.T) {
 	wants := map[string]map[string]want{ // store → provider → step
 		"sqlite": {
 			paymod.SystemProviderID: {
-				"collection": {1, 5, 0}, "session": {1, 9, 0}, "authorize": {1, 12, 0}, "capture": {1, 11, 0}, "refund": {1, 11, 0},
+				"collection": {1, 5, 0}, "session": {1, 9, 0}, "authorize": {1, 11, 0}, "capture": {1, 10, 0}, "refund": {1, 10, 0},
 			},
 			"pp_fake_default": {
 				"collection": {1, 5, 0}, "session": {2, 15, 0}, "authorize": {2, 20, 0}, "capture": {2, 20, 0}, "refund": {2, 19, 0},
@@ -46,7 +46,7 @@ func TestAcceptPaymentCost(t *testing.T) {
 		},
 		"postgres": {
 			paymod.SystemProviderID: {
-				"collection": {1, 3, 1}, "session": {1, 7, 2}, "authorize": {1, 10, 3}, "capture": {1, 9, 3}, "refund": {1, 9, 3},
+				"collection": {1, 3, 1}, "session": {1, 7, 2}, "authorize": {1, 9, 3}, "capture": {1, 8, 3}, "refund": {1, 8, 3},
 			},
 			"pp_fake_default": {
 				"collection": {1, 3, 1}, "session": {2, 11, 4}, "authorize": {2, 16, 6}, "capture": {2, 16, 9}, "refund": {2, 15, 8},

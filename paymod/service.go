@@ -704,6 +704,11 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 		}
 		prov, err := s.providers.Get(ps.ProviderID, "providerId")
 		if err != nil || !local(prov) {
+			// The mark is saved for the call that runs after this
+			// transaction; a joined call's end saves what it leads to.
+			if err := tx.UpdatePaymentSession(ctx, ps); err != nil {
+				return err
+			}
 			return s.key.Intend(ctx, tx, []byte(ps.InFlight.ID))
 		}
 		joined, sent = true, ps
@@ -773,8 +778,8 @@ func (s *Service) authorize(ctx context.Context, merchantID, id string, extra ma
 // another attempt at a pending void, or checks that the session may be
 // authorized and that its collection takes the payment (unless reported),
 // and marks the session with the call (Session.StartCall). It returns the
-// session as saved, and the collection's records when it took the
-// payment.
+// session marked, for the caller to save unless the call joins the
+// transaction, and the collection's records when it took the payment.
 func (s *Service) authorizeBegin(ctx context.Context, tx store.Tx, merchantID, id string, extra map[string]any, reported bool) (*payment.Session, *records, *Authorization, error) {
 	earlier, err := s.key.Claim(ctx, tx)
 	if err != nil {
@@ -817,7 +822,7 @@ func (s *Service) authorizeBegin(ctx context.Context, tx store.Tx, merchantID, i
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return ps, r, nil, tx.UpdatePaymentSession(ctx, ps)
+	return ps, r, nil, nil
 }
 
 // callAuthorize asks the provider to authorize ps, under the call's
@@ -1035,7 +1040,7 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 		o := s.callMove(ctx, prov, kind, p, r.sessions[i], m)
 		callErr = o.Err
 		var answer bool
-		if out, answer, err = s.moveEnd(ctx, tx, p, m, o, r); err != nil {
+		if out, answer, err = s.moveEnd(ctx, tx, p, m, o, r, p != cur); err != nil {
 			return err
 		}
 		if answer {
@@ -1073,7 +1078,7 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 				return err
 			}
 			var answer bool
-			if out, answer, err = s.moveEnd(ctx, tx, cur, m, o, nil); err != nil || !answer {
+			if out, answer, err = s.moveEnd(ctx, tx, cur, m, o, nil, false); err != nil || !answer {
 				return err
 			}
 			return s.key.Answer(ctx, tx, out)
@@ -1126,7 +1131,9 @@ func (s *Service) moveBegin(ctx context.Context, tx store.Tx, cur *payment.Payme
 	if mv.Status == payment.Succeeded {
 		return next, *mv, nil, s.key.Answer(ctx, tx, next)
 	}
-	if next != cur {
+	// A movement that joins the transaction is saved by its end, with
+	// what it leads to.
+	if next != cur && !(joins && mv.Status == payment.Pending) {
 		if err := tx.UpdatePayment(ctx, next); err != nil {
 			return nil, payment.Movement{}, nil, err
 		}
@@ -1156,11 +1163,16 @@ func (s *Service) callMove(ctx context.Context, prov Provider, kind string, p *p
 
 // moveEnd records outcome o of movement m on cur, the payment as it is
 // now. r is the collection's records if this transaction holds them, else
-// nil. answer says the call is answered (its key then stores out).
-func (s *Service) moveEnd(ctx context.Context, tx store.Tx, cur *payment.Payment, m payment.Movement, o payment.Outcome, r *records) (out *payment.Payment, answer bool, err error) {
+// nil. unsaved says cur holds changes not saved yet (moveBegin leaves a
+// joined movement's begin for its end to save). answer says the call is
+// answered (its key then stores out).
+func (s *Service) moveEnd(ctx context.Context, tx store.Tx, cur *payment.Payment, m payment.Movement, o payment.Outcome, r *records, unsaved bool) (out *payment.Payment, answer bool, err error) {
 	env := s.env()
 	if out, err = cur.Settle(env, m.ID, o); err != nil {
 		return nil, false, err
+	}
+	if out == cur && unsaved {
+		return out, o.Err == nil, tx.UpdatePayment(ctx, out)
 	}
 	if out != cur {
 		if err := tx.UpdatePayment(ctx, out); err != nil {

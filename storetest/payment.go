@@ -40,6 +40,29 @@ func (f *fixture) paymentRecords(merchantID string) (*payment.Collection, []*pay
 	return c, []*payment.Session{s1, s2}, p
 }
 
+// sessionsAsRead is what a store gives back of the sessions it stored:
+// each read at its version (Stored).
+func sessionsAsRead(ss []*payment.Session) []*payment.Session {
+	out := make([]*payment.Session, len(ss))
+	for i, s := range ss {
+		c := *s
+		c.Stored = c.Version
+		out[i] = &c
+	}
+	return out
+}
+
+// paymentsAsRead is sessionsAsRead for payments.
+func paymentsAsRead(ps ...*payment.Payment) []*payment.Payment {
+	out := make([]*payment.Payment, len(ps))
+	for i, p := range ps {
+		c := *p
+		c.Stored = c.Version
+		out[i] = &c
+	}
+	return out
+}
+
 func testPaymentRoundTrip(f *fixture) {
 	t, ctx := f.t, f.ctx
 	mid := f.createMerchant()
@@ -50,25 +73,25 @@ func testPaymentRoundTrip(f *fixture) {
 		t.Errorf("PaymentCollection (-want +got):\n%s", diff)
 	}
 	gotS := mustRead(f, func(tx store.ReadTx) ([]*payment.Session, error) { return tx.PaymentSessionsOf(ctx, mid, c.ID) })
-	if diff := cmp.Diff(ss, gotS); diff != "" {
+	if diff := cmp.Diff(sessionsAsRead(ss), gotS); diff != "" {
 		t.Errorf("PaymentSessionsOf (-want +got):\n%s", diff)
 	}
 	byRef := mustRead(f, func(tx store.ReadTx) (*payment.Session, error) {
 		return tx.PaymentSessionByRef(ctx, "pp_invoice_default", "ps_ref_2")
 	})
-	if byRef.ID != ss[1].ID {
-		t.Errorf("PaymentSessionByRef = %s, want %s", byRef.ID, ss[1].ID)
+	if byRef.ID != ss[1].ID || byRef.Stored != ss[1].Version {
+		t.Errorf("PaymentSessionByRef = %s read at version %d, want %s at %d", byRef.ID, byRef.Stored, ss[1].ID, ss[1].Version)
 	}
 	_, err := read(f, func(tx store.ReadTx) (*payment.Session, error) {
 		return tx.PaymentSessionByRef(ctx, "pp_system_default", "ps_ref_2")
 	})
 	wantCode(t, "PaymentSessionByRef of another provider", err, kassa.ENotFound)
 	gotP := mustRead(f, func(tx store.ReadTx) (*payment.Payment, error) { return tx.Payment(ctx, mid, p.ID) })
-	if diff := cmp.Diff(p, gotP); diff != "" {
+	if diff := cmp.Diff(paymentsAsRead(p)[0], gotP); diff != "" {
 		t.Errorf("Payment (-want +got):\n%s", diff)
 	}
 	ps := mustRead(f, func(tx store.ReadTx) ([]*payment.Payment, error) { return tx.PaymentsOf(ctx, mid, c.ID) })
-	if len(ps) != 1 || ps[0].ID != p.ID {
+	if len(ps) != 1 || ps[0].ID != p.ID || ps[0].Stored != p.Version {
 		t.Errorf("PaymentsOf = %v", ps)
 	}
 	for name, run := range map[string]func(func(store.ReadTx) error){
@@ -85,10 +108,10 @@ func testPaymentRoundTrip(f *fixture) {
 			if diff := cmp.Diff(c, rc); diff != "" {
 				t.Errorf("PaymentCollectionRecords, %s: collection (-want +got):\n%s", name, diff)
 			}
-			if diff := cmp.Diff(ss, rs); diff != "" {
+			if diff := cmp.Diff(sessionsAsRead(ss), rs); diff != "" {
 				t.Errorf("PaymentCollectionRecords, %s: sessions (-want +got):\n%s", name, diff)
 			}
-			if diff := cmp.Diff([]*payment.Payment{p}, rp); diff != "" {
+			if diff := cmp.Diff(paymentsAsRead(p), rp); diff != "" {
 				t.Errorf("PaymentCollectionRecords, %s: payments (-want +got):\n%s", name, diff)
 			}
 			return nil
@@ -237,6 +260,32 @@ func testPaymentVersions(f *fixture) {
 	f.mustUpdate(func(tx store.Tx) error { return tx.UpdatePaymentSession(ctx, s2) })
 	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePaymentSession(ctx, s2) })
 	wantStale(t, "UpdatePaymentSession twice", err)
+
+	// A save must find the version read, however far the record's
+	// Version has moved on: a transaction need not save every state it
+	// passes through.
+	readSession := func() *payment.Session {
+		return mustRead(f, func(tx store.ReadTx) (*payment.Session, error) { return tx.PaymentSession(ctx, mid, s2.ID) })
+	}
+	twice := func(ps *payment.Session) *payment.Session {
+		return ps.Failed(env, errors.New("once")).Failed(env, errors.New("twice"))
+	}
+	was := readSession()
+	s3 := twice(was)
+	f.mustUpdate(func(tx store.Tx) error { return tx.UpdatePaymentSession(ctx, s3) })
+	if got := readSession(); got.Version != s3.Version || got.Version != was.Version+2 {
+		t.Errorf("a session saved two changes on from version %d: version %d, want %d", was.Version, got.Version, s3.Version)
+	}
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.UpdatePaymentSession(ctx, twice(was)) })
+	wantStale(t, "UpdatePaymentSession two changes on from the version before", err)
+	err = f.s.Update(ctx, func(tx store.Tx) error {
+		now := readSession()
+		if err := tx.UpdatePaymentSession(ctx, now.Failed(env, errors.New("saved"))); err != nil {
+			return err
+		}
+		return tx.UpdatePaymentSession(ctx, now.Failed(env, errors.New("from the same read")))
+	})
+	wantStale(t, "UpdatePaymentSession of the version this transaction saved over", err)
 
 	// A stale save fails its transaction by the next statement at the
 	// latest, and nothing the transaction wrote is kept.

@@ -90,6 +90,7 @@ func (t *Tx) PaymentSession(ctx context.Context, merchantID, id string) (*paymen
 	if err := t.getDoc(ctx, &s, "payment session "+id, `SELECT doc FROM collection_sessions WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
 		return nil, err
 	}
+	s.Stored = s.Version
 	return &s, nil
 }
 
@@ -102,6 +103,7 @@ func (t *Tx) PaymentSessionByRef(ctx context.Context, providerID, ref string) (*
 	if err := t.getDoc(ctx, &s, what, `SELECT doc FROM collection_sessions WHERE provider_id = $1 AND provider_ref = $2`, providerID, ref); err != nil {
 		return nil, err
 	}
+	s.Stored = s.Version
 	return &s, nil
 }
 
@@ -121,6 +123,7 @@ func (t *Tx) Payment(ctx context.Context, merchantID, id string) (*payment.Payme
 	if err := t.getDoc(ctx, &p, "payment "+id, `SELECT doc FROM payments WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
 		return nil, err
 	}
+	p.Stored = p.Version
 	return &p, nil
 }
 
@@ -147,6 +150,12 @@ func docScanner[T any](out *[]*T, what string) func(Scanner) error {
 		v := new(T)
 		if err := unmarshal(doc, v); err != nil {
 			return fmt.Errorf("decode %s: %w", what, err)
+		}
+		switch r := any(v).(type) {
+		case *payment.Session:
+			r.Stored = r.Version
+		case *payment.Payment:
+			r.Stored = r.Version
 		}
 		*out = append(*out, v)
 		return nil
@@ -229,6 +238,7 @@ func (t *Tx) CreatePaymentSession(ctx context.Context, s *payment.Session) error
 	if err != nil {
 		return err
 	}
+	t.saved("session "+s.ID, s.Version)
 	return t.writeLater(ctx, what, `INSERT INTO collection_sessions
 		(id, merchant_id, collection_id, provider_id, provider_ref, doc, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -241,9 +251,10 @@ func (t *Tx) UpdatePaymentSession(ctx context.Context, s *payment.Session) error
 	if err != nil {
 		return err
 	}
+	from := t.from("session "+s.ID, s.Stored, s.Version)
 	return t.saveLater(ctx, what, `UPDATE collection_sessions SET provider_ref = $3, doc = $4, version = `+versionAfter("$7", "$5")+`, updated_at = $6
 		WHERE id = $1 AND merchant_id = $2`,
-		s.ID, s.MerchantID, s.ProviderRef, doc, s.Version, s.UpdatedAt.UnixMicro(), s.Version-1)
+		s.ID, s.MerchantID, s.ProviderRef, doc, s.Version, s.UpdatedAt.UnixMicro(), from)
 }
 
 func (t *Tx) DeletePaymentSession(ctx context.Context, merchantID, id string) error {
@@ -271,6 +282,7 @@ func (t *Tx) CreatePayment(ctx context.Context, p *payment.Payment) error {
 	if err != nil {
 		return err
 	}
+	t.saved("payment "+p.ID, p.Version)
 	return t.writeLater(ctx, "payment for session "+p.SessionID, `INSERT INTO payments
 		(id, merchant_id, collection_id, session_id, doc, amount, captured, capture_reserved, refunded, refund_reserved, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
@@ -288,11 +300,12 @@ func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment) error {
 	if err != nil {
 		return err
 	}
+	from := t.from("payment "+p.ID, p.Stored, p.Version)
 	return t.saveLater(ctx, what, `UPDATE payments
 		SET doc = $3, captured = $4, capture_reserved = $5, refunded = $6, refund_reserved = $7, version = `+versionAfter("$10", "$8")+`, updated_at = $9
 		WHERE id = $1 AND merchant_id = $2`,
 		p.ID, p.MerchantID, doc, p.Captured(), p.Reserved(payment.KindCapture), p.Refunded(), p.Reserved(payment.KindRefund),
-		p.Version, p.UpdatedAt.UnixMicro(), p.Version-1)
+		p.Version, p.UpdatedAt.UnixMicro(), from)
 }
 
 func (t *Tx) PutProviderEvent(ctx context.Context, e *store.ProviderEvent) error {
@@ -333,6 +346,33 @@ func (t *Tx) saveLater(ctx context.Context, what, query string, args ...any) err
 		}
 		return mustChange(n, what)
 	}, query, args...)
+}
+
+// from is the version a save of a record must find, and notes the
+// version saved. A record that derives from one the transaction saved
+// (its Version is later) must find that one; else the one it was read
+// at (Stored), or, for a record no store gave, the one before its own.
+// Should the save fail, so does the transaction, and its notes with it.
+func (t *Tx) from(key string, stored, version int64) int64 {
+	from := version - 1
+	if v, ok := t.versions[key]; ok {
+		if version > v {
+			from = v
+		}
+	} else if stored != 0 {
+		from = stored
+	}
+	t.saved(key, version)
+	return from
+}
+
+// saved notes that the transaction saved version of the record key
+// names.
+func (t *Tx) saved(key string, version int64) {
+	if t.versions == nil {
+		t.versions = make(map[string]int64, 2)
+	}
+	t.versions[key] = version
 }
 
 // versionAfter is the new version of a saveLater: next where the stored

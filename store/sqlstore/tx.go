@@ -29,6 +29,9 @@ type Tx struct {
 	// clocks holds the test clock offsets read ahead (PrefetchTestClock)
 	// or set in the transaction.
 	clocks map[string]time.Duration
+	// versions holds the versions of payment sessions and payments the
+	// transaction saved (from).
+	versions map[string]int64
 }
 
 // NewTx returns the store transaction that runs on c.
