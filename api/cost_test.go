@@ -28,11 +28,11 @@ func TestLifecycleCost(t *testing.T) {
 	wants := map[string]map[string]opCost{
 		"sqlite": {
 			"session": {1, 10, 0}, "authorize": {1, 18, 0}, "order": {1, 21, 0},
-			"acknowledge": {1, 14, 0}, "capture": {1, 19, 0}, "refund": {1, 21, 0},
+			"acknowledge": {1, 14, 0}, "capture": {1, 18, 0}, "refund": {1, 20, 0},
 		},
 		"postgres": {
 			"session": {1, 9, 5}, "authorize": {1, 17, 9}, "order": {1, 20, 8},
-			"acknowledge": {1, 13, 6}, "capture": {1, 18, 8}, "refund": {1, 20, 9},
+			"acknowledge": {1, 13, 6}, "capture": {1, 17, 7}, "refund": {1, 19, 7},
 		},
 	}
 	backends(t, func(t *testing.T, newEnv func(*testing.T, ...option) *env) {
