@@ -31,7 +31,7 @@ func TestLifecycleCost(t *testing.T) {
 			"acknowledge": {1, 14, 0}, "capture": {1, 18, 0}, "refund": {1, 20, 0},
 		},
 		"postgres": {
-			"session": {1, 9, 5}, "authorize": {1, 17, 9}, "order": {1, 20, 8},
+			"session": {1, 9, 5}, "authorize": {1, 17, 8}, "order": {1, 20, 8},
 			"acknowledge": {1, 13, 6}, "capture": {1, 17, 7}, "refund": {1, 19, 7},
 		},
 	}

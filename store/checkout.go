@@ -39,7 +39,8 @@ type CheckoutReader interface {
 
 // CheckoutWriter reserves credit.
 //
-// An authorization calls LockCreditLine, then Exposure, then PutCreditHold,
+// An authorization calls LockCreditLine, then Exposure (or CreditStanding,
+// which reads it with the merchant's credit policy), then PutCreditHold,
 // in one Update: the lock is a row lock on the line (created on first use),
 // so two transactions authorizing the same company are serialized by the
 // database itself, across processes, and the second one's Exposure sees

@@ -13,8 +13,9 @@ import (
 )
 
 // testCreditHolds: Exposure sums the live holds of one line, leaving out
-// expired ones, other lines and the excepted session; PutCreditHold
-// replaces a session's hold, even onto another line, and 0 removes it.
+// expired ones, other lines and the excepted session, and CreditStanding
+// reads the same sum; PutCreditHold replaces a session's hold, even onto
+// another line, and 0 removes it.
 func testCreditHolds(f *fixture) {
 	t, ctx := f.t, f.ctx
 	m := f.createMerchant()
@@ -25,7 +26,12 @@ func testCreditHolds(f *fixture) {
 	eur.Currency = "EUR"
 	exposure := func(l store.CreditLine, except string) int64 {
 		t.Helper()
-		return mustRead(f, func(tx store.ReadTx) (int64, error) { return tx.Exposure(ctx, l, f.now, except) })
+		n := mustRead(f, func(tx store.ReadTx) (int64, error) { return tx.Exposure(ctx, l, f.now, except) })
+		st := mustRead(f, func(tx store.ReadTx) (*store.CreditStanding, error) { return tx.CreditStanding(ctx, l, f.now, except) })
+		if st.Exposure != n {
+			t.Errorf("CreditStanding's exposure = %d, Exposure's %d", st.Exposure, n)
+		}
+		return n
 	}
 	put := func(hs ...store.CreditHold) {
 		t.Helper()
@@ -90,8 +96,9 @@ func testCreditHolds(f *fixture) {
 }
 
 // testConcurrentCredit: many concurrent Updates each lock a line, read its
-// exposure and reserve only if the limit allows; the reservations never
-// add up to more than the limit, and as many fit as the limit allows.
+// exposure (half of them with CreditStanding) and reserve only if the
+// limit allows; the reservations never add up to more than the limit, and
+// as many fit as the limit allows.
 func testConcurrentCredit(f *fixture) {
 	t, ctx := f.t, f.ctx
 	const n, amount, limit = 40, 300, 3000
@@ -106,7 +113,18 @@ func testConcurrentCredit(f *fixture) {
 				if err := tx.LockCreditLine(ctx, line); err != nil {
 					return err
 				}
-				used, err := tx.Exposure(ctx, line, f.now, "")
+				var (
+					used int64
+					err  error
+				)
+				if i%2 == 0 {
+					used, err = tx.Exposure(ctx, line, f.now, "")
+				} else {
+					var st *store.CreditStanding
+					if st, err = tx.CreditStanding(ctx, line, f.now, ""); err == nil {
+						used = st.Exposure
+					}
+				}
 				if err != nil || used+amount > limit {
 					return err
 				}
