@@ -42,12 +42,19 @@ func (s *Service) merchantCredit(ctx context.Context, tx store.ReadTx, merchantI
 	if err != nil {
 		return merchantCredit{}, err
 	}
+	return s.creditUnder(p)
+}
+
+// creditUnder is what the merchant's credit decisions follow under its
+// stored policy p, nil when it has none.
+func (s *Service) creditUnder(p *store.CreditPolicy) (merchantCredit, error) {
 	var mc merchantCredit
 	if p != nil {
 		mc.settings, mc.version, mc.updated = p.Settings, p.Version, p.UpdatedAt
 	}
 	// Stored settings were checked when set: this fills in the defaults
 	// of a merchant without any.
+	var err error
 	if mc.settings, err = mc.settings.Check(); err != nil {
 		return merchantCredit{}, err
 	}
@@ -140,11 +147,12 @@ func (s *Service) assess(ctx context.Context, tx store.Tx, c credit, now time.Ti
 	if err := tx.LockCreditLine(ctx, c.line); err != nil {
 		return risk.Decision{}, err
 	}
-	exposure, err := tx.Exposure(ctx, c.line, now, c.sessionID)
+	st, err := tx.CreditStanding(ctx, c.line, now, c.sessionID)
 	if err != nil {
 		return risk.Decision{}, err
 	}
-	mc, err := s.merchantCredit(ctx, tx, c.line.MerchantID)
+	exposure := st.Exposure
+	mc, err := s.creditUnder(st.Policy)
 	if err != nil {
 		return risk.Decision{}, err
 	}

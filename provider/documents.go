@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/kassa-pay/kassa"
@@ -31,21 +32,23 @@ func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *o
 	if err != nil {
 		return err
 	}
-	settings, err := tx.InvoiceSettings(ctx, next.MerchantID)
+	// The order's documents are read only when an invoice refers to the
+	// advance invoice or a credit note to the invoice it credits.
+	var ofOrder string
+	if next.PaymentMethod == order.AdvanceInvoice || slices.ContainsFunc(needs, func(n invoice.Need) bool { return n.Kind == invoice.KindCreditNote }) {
+		ofOrder = next.ID
+	}
+	basis, err := tx.IssueBasis(ctx, next.MerchantID, ofOrder)
 	if err != nil {
 		return err
 	}
+	settings, docs := basis.Settings, basis.Documents
 	if settings.Seller.Name == "" { // the documents are the merchant's, whatever its settings lack
-		m, err := tx.Merchant(ctx, next.MerchantID)
-		if err != nil {
-			return err
-		}
-		settings.Seller.Name = m.Name
+		settings.Seller.Name = basis.MerchantName
 	}
 	var advance *invoice.Document
 	if next.PaymentMethod == order.AdvanceInvoice {
-		advance, err = s.orderDocument(ctx, tx, next, invoice.KindAdvance, "")
-		if err != nil {
+		if advance, err = orderDocument(next, docs, invoice.KindAdvance, ""); err != nil {
 			return err
 		}
 	}
@@ -55,7 +58,7 @@ func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *o
 		var credited *invoice.Document
 		if need.Kind == invoice.KindCreditNote {
 			refund := chunkByLedger(next.Refunded, need.LedgerID)
-			if credited, err = s.orderDocument(ctx, tx, next, invoice.KindInvoice, refund.CapturedLedgerID); err != nil {
+			if credited, err = orderDocument(next, docs, invoice.KindInvoice, refund.CapturedLedgerID); err != nil {
 				return err
 			}
 		}
@@ -73,6 +76,7 @@ func (s *Service) issueDocuments(ctx context.Context, tx store.Tx, prev, next *o
 		if err := tx.CreateDocument(ctx, d); err != nil {
 			return err
 		}
+		docs = append(docs, d) // as the order's documents now are
 		if need.Kind == invoice.KindAdvance {
 			advance = d
 		}
@@ -141,14 +145,11 @@ func (s *Service) documentIssued() {
 	}
 }
 
-// orderDocument finds the order's document of kind for ledgerID ("" for
-// any ledger); a missing one is nil for an advance invoice, which orders
-// converted before Kassa issued documents do not have.
-func (s *Service) orderDocument(ctx context.Context, tx store.Tx, o *order.Order, kind invoice.Kind, ledgerID string) (*invoice.Document, error) {
-	docs, err := tx.OrderDocuments(ctx, o.MerchantID, o.ID)
-	if err != nil {
-		return nil, err
-	}
+// orderDocument finds order o's document of kind for ledgerID ("" for any
+// ledger) among docs, o's documents; a missing one is nil for an advance
+// invoice, which orders converted before Kassa issued documents do not
+// have.
+func orderDocument(o *order.Order, docs []*invoice.Document, kind invoice.Kind, ledgerID string) (*invoice.Document, error) {
 	for _, d := range docs {
 		if d.Kind == kind && (ledgerID == "" || d.LedgerID == ledgerID) {
 			return d, nil

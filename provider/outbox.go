@@ -84,6 +84,32 @@ type outboxTx struct {
 	issued  bool                    // a document was issued, to be numbered
 	clients []merchant.Client       // API clients rotated or revoked
 	refused []*store.CreditDecision // credit refused: recorded even if the transaction fails
+	// sessions holds a copy of each session this transaction has locked by
+	// reading it (Session) or has saved, as its row now holds it:
+	// UpdateSession compares the new session with it without reading the
+	// row again. No other transaction can change a locked row, and only
+	// UpdateSession changes it in this one.
+	sessions map[sessionKey]*session.Session
+}
+
+// sessionKey names a session of a merchant.
+type sessionKey struct{ merchantID, id string }
+
+// remember notes s as its row now holds it.
+func (t *outboxTx) remember(s *session.Session) {
+	if t.sessions == nil {
+		t.sessions = make(map[sessionKey]*session.Session, 1)
+	}
+	c := *s // the fields notify.ForSession compares are values
+	t.sessions[sessionKey{s.MerchantID, s.ID}] = &c
+}
+
+func (t *outboxTx) Session(ctx context.Context, merchantID, id string) (*session.Session, error) {
+	s, err := t.Tx.Session(ctx, merchantID, id)
+	if err == nil {
+		t.remember(s)
+	}
+	return s, err
 }
 
 func (t *outboxTx) AddCreditDecision(ctx context.Context, d *store.CreditDecision) error {
@@ -114,13 +140,17 @@ func (t *outboxTx) UpdateOrder(ctx context.Context, o *order.Order, newEvents []
 }
 
 func (t *outboxTx) UpdateSession(ctx context.Context, s *session.Session) error {
-	prev, err := t.Tx.Session(ctx, s.MerchantID, s.ID)
-	if err != nil {
-		return err
+	prev, read := t.sessions[sessionKey{s.MerchantID, s.ID}]
+	if !read {
+		var err error
+		if prev, err = t.Tx.Session(ctx, s.MerchantID, s.ID); err != nil {
+			return err
+		}
 	}
 	if err := t.Tx.UpdateSession(ctx, s); err != nil {
 		return err
 	}
+	t.remember(s) // should the update fail, so does the transaction
 	msgs := notify.ForSession(prev, s)
 	if len(msgs) == 0 {
 		return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/kassa-pay/kassa/postgres/pgtest"
 	"github.com/kassa-pay/kassa/provider"
 	"github.com/kassa-pay/kassa/reconcile"
+	"github.com/kassa-pay/kassa/session"
 	"github.com/kassa-pay/kassa/sqlite"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -289,6 +290,50 @@ func TestLiveAutoCaptureWaitsForSettings(t *testing.T) {
 		}
 		if got := e.notified(o.ID); !slices.Contains(got, notify.OrderFullCapture) {
 			t.Errorf("notifications %v, want the capture's", got)
+		}
+	})
+}
+
+// The outbox notifies a session's change by comparing it with the session
+// as its row holds it: as the transaction read it, or as it last saved it
+// if it saved it already, or as it is stored if it has not read it. So
+// saving a session again, in the transaction that authorized it or in a
+// later one, notifies nothing new.
+func TestSessionSavedAgainNotifiesNothing(t *testing.T) {
+	stores(t, func(t *testing.T, newEnv func(*testing.T, provider.Config) *env) {
+		e := newEnv(t, provider.Config{})
+		lines, totals := desk(10000)
+		cur, country, locale := "SEK", "SE", "sv-SE"
+		var ps *session.Session
+		e.update(func(ctx context.Context, tx store.Tx) (err error) {
+			ps, err = e.app.CreateSession(ctx, tx, e.merchant, session.Params{Currency: &cur, Country: &country, Locale: &locale, Lines: lines, Totals: totals})
+			return err
+		})
+		var authorized *session.Session
+		e.update(func(ctx context.Context, tx store.Tx) (err error) {
+			authorized, err = e.app.ChangeSession(ctx, tx, e.merchant, ps.ID, func(ps *session.Session, env order.Env) (*session.Session, error) {
+				next, _, err := e.app.Authorize(ctx, tx, ps, provider.Confirmation{Buyer: kassatest.Buyer, Method: order.Invoice}, env)
+				return next, err
+			})
+			if err != nil {
+				return err
+			}
+			return tx.UpdateSession(ctx, authorized) // saved again in the same transaction
+		})
+		e.update(func(ctx context.Context, tx store.Tx) error { return tx.UpdateSession(ctx, authorized) }) // and in another
+		var types []string
+		err := e.store.View(t.Context(), func(tx store.ReadTx) error {
+			ns, err := tx.Notifications(t.Context(), e.merchant, store.NotificationFilter{SessionID: ps.ID, Limit: 100})
+			for _, n := range ns {
+				types = append(types, n.Type)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{notify.AuthorizationCreate}; !slices.Equal(types, want) {
+			t.Errorf("the session's notifications: %v, want %v", types, want)
 		}
 	})
 }

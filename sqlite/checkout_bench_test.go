@@ -33,7 +33,7 @@ func BenchmarkCreditReservation(b *testing.B) {
 							if err := tx.LockCreditLine(ctx, line); err != nil {
 								return err
 							}
-							if _, err := tx.Exposure(ctx, line, now, ""); err != nil {
+							if _, err := tx.CreditStanding(ctx, line, now, ""); err != nil {
 								return err
 							}
 							return tx.PutCreditHold(ctx, store.CreditHold{SessionID: "ps_" + strconv.FormatInt(i, 10), Line: line, Amount: 100})

@@ -26,12 +26,9 @@ type CreditHold struct {
 	ExpiresAt time.Time
 }
 
-// CheckoutReader reads what the buyer-facing checkout needs: credit
-// exposure and a session's owner.
+// CheckoutReader reads what the buyer-facing pages need: a session's
+// owner.
 type CheckoutReader interface {
-	// Exposure sums the holds on line that are live at t (no expiry, or
-	// expiring after t), leaving out the hold of session except.
-	Exposure(ctx context.Context, line CreditLine, t time.Time, except string) (int64, error)
 	// SessionOwner returns the merchant of a payment session, for the
 	// buyer-facing pages, which know only the session ID.
 	SessionOwner(ctx context.Context, sessionID string) (merchantID string, err error)
@@ -39,10 +36,11 @@ type CheckoutReader interface {
 
 // CheckoutWriter reserves credit.
 //
-// An authorization calls LockCreditLine, then Exposure, then PutCreditHold,
+// An authorization calls LockCreditLine, then CreditStanding (the line's
+// exposure, with the merchant's credit policy), then PutCreditHold,
 // in one Update: the lock is a row lock on the line (created on first use),
 // so two transactions authorizing the same company are serialized by the
-// database itself, across processes, and the second one's Exposure sees
+// database itself, across processes, and the second one's CreditStanding sees
 // the first one's hold. (On PostgreSQL this needs READ COMMITTED, where
 // each statement reads the latest committed rows, or a stricter level,
 // where the second transaction fails with a serialization error instead.)

@@ -18,6 +18,13 @@ type CreditPolicy struct {
 	UpdatedAt  time.Time
 }
 
+// CreditStanding is what a credit decision on a line weighs
+// (CreditReader.CreditStanding).
+type CreditStanding struct {
+	Exposure int64
+	Policy   *CreditPolicy // nil when the merchant has none
+}
+
 // Kinds of credit decision.
 const (
 	DecisionAuthorization = "authorization" // a buyer authorizing a payment session
@@ -67,6 +74,13 @@ type CreditDecisionFilter struct {
 type CreditReader interface {
 	// CreditPolicy returns the merchant's policy, nil when it has none.
 	CreditPolicy(ctx context.Context, merchantID string) (*CreditPolicy, error)
+	// CreditStanding reads, together (in one round trip where the backend
+	// can), what a credit decision on line weighs: the line's exposure at
+	// t, the sum of its holds that are live at t (no expiry, or expiring
+	// after t), leaving out session except's, and the merchant's policy as
+	// CreditPolicy reads it. After LockCreditLine it sees the holds
+	// committed once the lock is taken.
+	CreditStanding(ctx context.Context, line CreditLine, t time.Time, except string) (*CreditStanding, error)
 	// CreditDecisions lists up to f.Limit of the merchant's decisions,
 	// newest first; f.Before that names no decision of the merchant's is
 	// ENotFound.

@@ -16,6 +16,12 @@ type InvoiceReader interface {
 	// (InvoiceLogo), and the first number of the merchant's series
 	// (FirstNumber; 0 until one is chosen or a document numbered).
 	InvoiceSettings(ctx context.Context, merchantID string) (*invoice.Settings, error)
+	// IssueBasis reads what issuing an order's documents starts from, in
+	// one round trip where the backend can: the merchant's invoice
+	// settings as InvoiceSettings reads them, its name, and, unless
+	// orderID is empty, the order's documents as OrderDocuments lists
+	// them. A merchant that does not exist is ENotFound.
+	IssueBasis(ctx context.Context, merchantID, orderID string) (*IssueBasis, error)
 	// InvoiceLogo reads a logo by the SHA-256 of its bytes, ENotFound if
 	// none has it.
 	InvoiceLogo(ctx context.Context, sha256 string) ([]byte, error)
@@ -57,6 +63,16 @@ type InvoiceReader interface {
 	// for a payment not fully made by a due date before now and are not
 	// marked overdue yet, by due date.
 	OverdueDocuments(ctx context.Context, merchantID string, now time.Time, limit int) ([]DocumentKey, error)
+}
+
+// IssueBasis is what issuing an order's documents starts from
+// (InvoiceReader.IssueBasis).
+type IssueBasis struct {
+	Settings     *invoice.Settings
+	MerchantName string
+	// Documents are the order's documents, in the order they were issued;
+	// nil when they were not asked for.
+	Documents []*invoice.Document
 }
 
 // InvoiceWriter issues documents, records payments and queues mail.

@@ -12,9 +12,10 @@ import (
 	"github.com/kassa-pay/kassa/store"
 )
 
-// testCreditHolds: Exposure sums the live holds of one line, leaving out
-// expired ones, other lines and the excepted session; PutCreditHold
-// replaces a session's hold, even onto another line, and 0 removes it.
+// testCreditHolds: CreditStanding's exposure sums the live holds of one
+// line, leaving out expired ones, other lines and the excepted session;
+// PutCreditHold replaces a session's hold, even onto
+// another line, and 0 removes it.
 func testCreditHolds(f *fixture) {
 	t, ctx := f.t, f.ctx
 	m := f.createMerchant()
@@ -25,7 +26,8 @@ func testCreditHolds(f *fixture) {
 	eur.Currency = "EUR"
 	exposure := func(l store.CreditLine, except string) int64 {
 		t.Helper()
-		return mustRead(f, func(tx store.ReadTx) (int64, error) { return tx.Exposure(ctx, l, f.now, except) })
+		st := mustRead(f, func(tx store.ReadTx) (*store.CreditStanding, error) { return tx.CreditStanding(ctx, l, f.now, except) })
+		return st.Exposure
 	}
 	put := func(hs ...store.CreditHold) {
 		t.Helper()
@@ -90,8 +92,9 @@ func testCreditHolds(f *fixture) {
 }
 
 // testConcurrentCredit: many concurrent Updates each lock a line, read its
-// exposure and reserve only if the limit allows; the reservations never
-// add up to more than the limit, and as many fit as the limit allows.
+// exposure (CreditStanding) and reserve only if the
+// limit allows; the reservations never add up to more than the limit, and
+// as many fit as the limit allows.
 func testConcurrentCredit(f *fixture) {
 	t, ctx := f.t, f.ctx
 	const n, amount, limit = 40, 300, 3000
@@ -106,8 +109,8 @@ func testConcurrentCredit(f *fixture) {
 				if err := tx.LockCreditLine(ctx, line); err != nil {
 					return err
 				}
-				used, err := tx.Exposure(ctx, line, f.now, "")
-				if err != nil || used+amount > limit {
+				st, err := tx.CreditStanding(ctx, line, f.now, "")
+				if err != nil || st.Exposure+amount > limit {
 					return err
 				}
 				granted[i] = true
@@ -125,9 +128,9 @@ func testConcurrentCredit(f *fixture) {
 			k++
 		}
 	}
-	got := mustRead(f, func(tx store.ReadTx) (int64, error) { return tx.Exposure(ctx, line, f.now, "") })
-	if k != limit/amount || got != int64(k*amount) {
-		t.Errorf("%d reservations granted, exposure %d; want %d granted, exposure %d", k, got, limit/amount, limit)
+	got := mustRead(f, func(tx store.ReadTx) (*store.CreditStanding, error) { return tx.CreditStanding(ctx, line, f.now, "") })
+	if k != limit/amount || got.Exposure != int64(k*amount) {
+		t.Errorf("%d reservations granted, exposure %d; want %d granted, exposure %d", k, got.Exposure, limit/amount, limit)
 	}
 }
 

@@ -15,13 +15,19 @@ import (
 
 // testCreditPolicies: a merchant without a policy has none; each put
 // stores the settings as the next version, 1 first; merchants' policies
-// are their own.
+// are their own. CreditStanding reads the policy CreditPolicy does.
 func testCreditPolicies(f *fixture) {
 	t, ctx := f.t, f.ctx
 	m, other := f.createMerchant(), f.createMerchant()
 	get := func(merchantID string) *store.CreditPolicy {
 		t.Helper()
-		return mustRead(f, func(tx store.ReadTx) (*store.CreditPolicy, error) { return tx.CreditPolicy(ctx, merchantID) })
+		p := mustRead(f, func(tx store.ReadTx) (*store.CreditPolicy, error) { return tx.CreditPolicy(ctx, merchantID) })
+		line := store.CreditLine{MerchantID: merchantID, CompanyID: "556677-8899", Currency: "SEK"}
+		st := mustRead(f, func(tx store.ReadTx) (*store.CreditStanding, error) { return tx.CreditStanding(ctx, line, f.now, "") })
+		if diff := cmp.Diff(p, st.Policy); diff != "" {
+			t.Errorf("CreditStanding's policy mismatch (-CreditPolicy +CreditStanding):\n%s", diff)
+		}
+		return p
 	}
 	put := func(s risk.Settings) int64 {
 		t.Helper()

@@ -13,6 +13,7 @@ import (
 	"github.com/kassa-pay/kassa"
 	"github.com/kassa-pay/kassa/invoice"
 	"github.com/kassa-pay/kassa/kassatest"
+	"github.com/kassa-pay/kassa/merchant"
 	"github.com/kassa-pay/kassa/order"
 	"github.com/kassa-pay/kassa/store"
 )
@@ -121,6 +122,26 @@ func testDocuments(f *fixture) {
 	if len(docs) != 2 || docs[0].ID != d.ID || docs[1].ID != cn.ID || docs[1].Credits != 1 || docs[1].RefersTo != d.ID {
 		t.Errorf("OrderDocuments = %+v, want the invoice, then its credit note", docs)
 	}
+
+	// IssueBasis reads what InvoiceSettings, Merchant and OrderDocuments
+	// read; the documents only when asked for.
+	owner := mustRead(f, func(tx store.ReadTx) (*merchant.Merchant, error) { return tx.Merchant(ctx, m) })
+	basis := mustRead(f, func(tx store.ReadTx) (*store.IssueBasis, error) { return tx.IssueBasis(ctx, m, o.ID) })
+	want := &store.IssueBasis{Settings: mustRead(f, func(tx store.ReadTx) (*invoice.Settings, error) { return tx.InvoiceSettings(ctx, m) }),
+		MerchantName: owner.Name, Documents: docs}
+	if diff := cmp.Diff(want, basis); diff != "" || owner.Name == "" {
+		t.Errorf("IssueBasis mismatch (-want +got):\n%s", diff)
+	}
+	basis = mustRead(f, func(tx store.ReadTx) (*store.IssueBasis, error) { return tx.IssueBasis(ctx, m, "") })
+	if want.Documents = nil; !cmp.Equal(basis, want) {
+		t.Errorf("IssueBasis without an order = %+v, want %+v", basis, want)
+	}
+	basis = mustRead(f, func(tx store.ReadTx) (*store.IssueBasis, error) { return tx.IssueBasis(ctx, other, o.ID) })
+	if !cmp.Equal(basis.Settings, &invoice.Settings{}) || basis.Documents == nil || len(basis.Documents) != 0 {
+		t.Errorf("IssueBasis of another merchant's order = %+v, want no settings and no documents", basis)
+	}
+	_, err = read(f, func(tx store.ReadTx) (*store.IssueBasis, error) { return tx.IssueBasis(ctx, "m_missing", "") })
+	wantCode(t, "IssueBasis of no merchant", err, kassa.ENotFound)
 
 	// Another merchant sees none of it; a document is never written twice.
 	_, err = read(f, func(tx store.ReadTx) (*invoice.Document, error) { return tx.Document(ctx, other, d.ID) })

@@ -20,13 +20,14 @@ func (t *Tx) LockCreditLine(ctx context.Context, l store.CreditLine) error {
 		l.MerchantID, l.CompanyID, string(l.Currency))
 }
 
-func (t *Tx) Exposure(ctx context.Context, l store.CreditLine, at time.Time, except string) (int64, error) {
-	var n int64
-	err := t.c.QueryRow(ctx, []any{&n}, `SELECT COALESCE(SUM(amount), 0) FROM credit_holds
+// selectExposure sums the holds on a line live at a time, leaving out a
+// session's (exposureArgs).
+const selectExposure = `SELECT COALESCE(SUM(amount), 0) FROM credit_holds
 		WHERE merchant_id = $1 AND company_id = $2 AND currency = $3
-		AND (expires_at = 0 OR expires_at > $4) AND session_id <> $5`,
-		l.MerchantID, l.CompanyID, string(l.Currency), at.UnixMicro(), except)
-	return n, readErr(err, "credit exposure")
+		AND (expires_at = 0 OR expires_at > $4) AND session_id <> $5`
+
+func exposureArgs(l store.CreditLine, at time.Time, except string) []any {
+	return []any{l.MerchantID, l.CompanyID, string(l.Currency), at.UnixMicro(), except}
 }
 
 func (t *Tx) PutCreditHold(ctx context.Context, h store.CreditHold) error {

@@ -13,23 +13,62 @@ import (
 )
 
 func (t *Tx) CreditPolicy(ctx context.Context, merchantID string) (*store.CreditPolicy, error) {
-	var (
-		doc             string
-		version, micros int64
-	)
-	err := t.c.QueryRow(ctx, []any{&version, &doc, &micros},
-		`SELECT version, doc, updated_at FROM credit_policies WHERE merchant_id = $1`, merchantID)
+	var r policyRow
+	err := t.c.QueryRow(ctx, []any{&r.version, &r.doc, &r.micros}, selectCreditPolicy, merchantID)
 	if errors.Is(err, ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, readErr(err, "credit policy")
 	}
-	p := &store.CreditPolicy{MerchantID: merchantID, Version: version, UpdatedAt: fromMicros(micros)}
-	if err := unmarshal(doc, &p.Settings); err != nil {
+	return r.policy(merchantID)
+}
+
+// selectCreditPolicy reads merchant $1's policy row (policyRow).
+const selectCreditPolicy = `SELECT version, doc, updated_at FROM credit_policies WHERE merchant_id = $1`
+
+// policyRow is a credit policy's row as read.
+type policyRow struct {
+	doc             string
+	version, micros int64
+}
+
+func (r policyRow) policy(merchantID string) (*store.CreditPolicy, error) {
+	p := &store.CreditPolicy{MerchantID: merchantID, Version: r.version, UpdatedAt: fromMicros(r.micros)}
+	if err := unmarshal(r.doc, &p.Settings); err != nil {
 		return nil, fmt.Errorf("decode credit policy: %w", err)
 	}
 	return p, nil
+}
+
+// CreditStanding sends the exposure's read and the policy's together, in
+// that order: on PostgreSQL the line's lock, when it was just taken, goes
+// ahead of both in the same batch, and each statement sees what committed
+// before it ran.
+func (t *Tx) CreditStanding(ctx context.Context, l store.CreditLine, at time.Time, except string) (*store.CreditStanding, error) {
+	var (
+		st    store.CreditStanding
+		r     policyRow
+		found bool
+	)
+	err := t.c.Queries(ctx, Query{
+		SQL:  selectExposure,
+		Args: exposureArgs(l, at, except),
+		Scan: func(rows Scanner) error { return rows.Scan(&st.Exposure) },
+	}, Query{
+		SQL:  selectCreditPolicy,
+		Args: []any{l.MerchantID},
+		Scan: func(rows Scanner) error { found = true; return rows.Scan(&r.version, &r.doc, &r.micros) },
+	})
+	if err != nil {
+		return nil, readErr(err, "credit exposure and policy")
+	}
+	if found {
+		if st.Policy, err = r.policy(l.MerchantID); err != nil {
+			return nil, err
+		}
+	}
+	return &st, nil
 }
 
 // PutCreditPolicy numbers the version in the upsert itself, whose row

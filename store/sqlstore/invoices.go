@@ -21,19 +21,65 @@ func (t *Tx) InvoiceSettings(ctx context.Context, merchantID string) (*invoice.S
 	var (
 		doc   string
 		first int64
-		s     invoice.Settings
 	)
-	err := t.c.QueryRow(ctx, []any{&doc, &first}, `SELECT
-		COALESCE((SELECT doc FROM invoice_settings WHERE merchant_id = $1), '{}'),
-		COALESCE((SELECT first FROM document_counters WHERE merchant_id = $1), 0)`, merchantID)
-	if err != nil {
+	if err := t.c.QueryRow(ctx, []any{&doc, &first}, `SELECT `+invoiceSettingsColumns, merchantID); err != nil {
 		return nil, fmt.Errorf("read invoice settings: %w", err)
 	}
+	return decodeInvoiceSettings(doc, first)
+}
+
+// invoiceSettingsColumns read merchant $1's invoice settings document
+// ('{}' when it has none) and its series' first number (0 until set).
+const invoiceSettingsColumns = `COALESCE((SELECT doc FROM invoice_settings WHERE merchant_id = $1), '{}'),
+		COALESCE((SELECT first FROM document_counters WHERE merchant_id = $1), 0)`
+
+func decodeInvoiceSettings(doc string, first int64) (*invoice.Settings, error) {
+	var s invoice.Settings
 	if err := unmarshal(doc, &s); err != nil {
 		return nil, fmt.Errorf("decode invoice settings: %w", err)
 	}
 	s.FirstNumber = first
 	return &s, nil
+}
+
+// IssueBasis reads the settings and the merchant's name in one statement,
+// and the order's documents in a second sent with it.
+func (t *Tx) IssueBasis(ctx context.Context, merchantID, orderID string) (*store.IssueBasis, error) {
+	var (
+		doc   string
+		first int64
+		name  *string // NULL: no such merchant
+		b     store.IssueBasis
+	)
+	qs := []Query{{
+		SQL:  `SELECT ` + invoiceSettingsColumns + `, (SELECT name FROM merchants WHERE id = $1)`,
+		Args: []any{merchantID},
+		Scan: func(rows Scanner) error { return rows.Scan(&doc, &first, &name) },
+	}}
+	if orderID != "" {
+		b.Documents = []*invoice.Document{}
+		qs = append(qs, Query{
+			SQL:  selectOrderDocuments,
+			Args: []any{orderID, merchantID},
+			Scan: func(rows Scanner) error {
+				d, err := scanDocument(rows)
+				b.Documents = append(b.Documents, d)
+				return err
+			},
+		})
+	}
+	if err := t.c.Queries(ctx, qs...); err != nil {
+		return nil, fmt.Errorf("read invoice settings and documents: %w", err)
+	}
+	if name == nil {
+		return nil, kassa.Errorf(kassa.ENotFound, "merchant %s not found", merchantID)
+	}
+	settings, err := decodeInvoiceSettings(doc, first)
+	if err != nil {
+		return nil, err
+	}
+	b.Settings, b.MerchantName = settings, *name
+	return &b, nil
 }
 
 // PutInvoiceSettings stores the settings document without the logo's
@@ -157,6 +203,10 @@ func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Documen
 // refers to, r, and its sealed token, t.
 const selectDocuments = `SELECT ` + documentColumns + ` ` + documentsJoined
 
+// selectOrderDocuments reads order $1's documents, of merchant $2, in the
+// order they were issued.
+const selectOrderDocuments = selectDocuments + ` WHERE d.order_id = $1 AND d.merchant_id = $2 ORDER BY d.seq`
+
 const (
 	documentColumns = `d.doc, d.reference, COALESCE(d.number, 0), COALESCE(r.number, 0), COALESCE(t.sealed, '')`
 	documentsJoined = `FROM documents d LEFT JOIN documents r ON r.id = d.refers_to LEFT JOIN document_tokens t ON t.document_id = d.id`
@@ -277,8 +327,7 @@ func (t *Tx) DocumentByPaymentReference(ctx context.Context, merchantID, ref str
 }
 
 func (t *Tx) OrderDocuments(ctx context.Context, merchantID, orderID string) ([]*invoice.Document, error) {
-	docs, err := t.queryDocuments(ctx, selectDocuments+`
-		WHERE d.order_id = $1 AND d.merchant_id = $2 ORDER BY d.seq`, orderID, merchantID)
+	docs, err := t.queryDocuments(ctx, selectOrderDocuments, orderID, merchantID)
 	if err != nil {
 		return nil, fmt.Errorf("list documents of order %s: %w", orderID, err)
 	}
