@@ -118,6 +118,16 @@ func Reference(o *order.Order, s *session.Session) string {
 	return o.ID
 }
 
+// NotifiesOrder reports whether any of an order's new events makes a
+// notification (ForOrder), so that one that makes none need not read
+// where notifications go.
+func NotifiesOrder(events []order.Event) bool {
+	return slices.ContainsFunc(events, func(e order.Event) bool {
+		_, ok := orderTypes[e.Type]
+		return ok
+	})
+}
+
 // ForOrder returns the notifications of an order's new events, in order.
 // s is the order's session (nil if it is gone), for the reference.
 func ForOrder(o *order.Order, events []order.Event, s *session.Session) []Message {

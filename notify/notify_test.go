@@ -51,6 +51,9 @@ func TestForOrder(t *testing.T) {
 		t.Run(tt.event, func(t *testing.T) {
 			o, events := testOrder(tt.event)
 			got := notify.ForOrder(o, events, &session.Session{ID: "ps_1", Reference: "S-REF"})
+			if notifies := notify.NotifiesOrder(events); notifies != (tt.want != "") {
+				t.Errorf("NotifiesOrder(%s) = %v, want %v", tt.event, notifies, !notifies)
+			}
 			if tt.want == "" {
 				if len(got) != 0 {
 					t.Fatalf("ForOrder(%s) = %d messages, want none", tt.event, len(got))

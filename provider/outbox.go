@@ -169,16 +169,18 @@ func (t *outboxTx) Redeliver(ctx context.Context, merchantID, notificationID str
 }
 
 func (t *outboxTx) orderChanged(ctx context.Context, o *order.Order, events []order.Event) error {
-	s, endpoints, err := t.Tx.NotificationTargets(ctx, o.MerchantID, o.SessionID)
-	if err != nil {
-		return err
-	}
-	url := ""
-	if s != nil {
-		url = s.Settings.NotificationURL
-	}
-	if err := t.write(ctx, o.MerchantID, url, endpoints, notify.ForOrder(o, events, s)); err != nil {
-		return err
+	if notify.NotifiesOrder(events) {
+		s, endpoints, err := t.Tx.NotificationTargets(ctx, o.MerchantID, o.SessionID)
+		if err != nil {
+			return err
+		}
+		url := ""
+		if s != nil {
+			url = s.Settings.NotificationURL
+		}
+		if err := t.write(ctx, o.MerchantID, url, endpoints, notify.ForOrder(o, events, s)); err != nil {
+			return err
+		}
 	}
 	return t.scheduleAutoCapture(ctx, o, events)
 }

@@ -94,7 +94,8 @@ type Tx interface {
 	CreateSession(ctx context.Context, s *session.Session) error
 	UpdateSession(ctx context.Context, s *session.Session) error
 	// PutToken inserts or replaces a token; replacing another merchant's
-	// token is EConflict.
+	// token is EConflict, which a backend may return from a later call or
+	// the commit, as it may a write's failure.
 	PutToken(ctx context.Context, t *session.Token) error
 
 	// PutIdempotencyRecord stores a response for replay, or a pending

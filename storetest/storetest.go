@@ -520,9 +520,8 @@ func testMerchantScope(f *fixture) {
 
 	tokTheirs := *tok
 	tokTheirs.MerchantID, tokTheirs.State = theirs, session.TokenCancelled
-	if err := f.s.Update(ctx, func(tx store.Tx) error { return tx.PutToken(ctx, &tokTheirs) }); err == nil {
-		t.Errorf("PutToken over another merchant's token = nil, want an error")
-	}
+	err = f.s.Update(ctx, func(tx store.Tx) error { return tx.PutToken(ctx, &tokTheirs) })
+	wantCode(t, "PutToken over another merchant's token", err, kassa.EConflict)
 	got := mustRead(f, func(tx store.ReadTx) (*session.Token, error) { return tx.Token(ctx, mine, tok.Token) })
 	if diff := cmp.Diff(tok, got); diff != "" {
 		t.Errorf("Token after another merchant's PutToken mismatch (-want +got):\n%s", diff)

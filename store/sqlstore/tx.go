@@ -391,17 +391,18 @@ func (t *Tx) PutToken(ctx context.Context, tok *session.Token) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
-	n, err := t.c.Exec(ctx, `INSERT INTO authorization_tokens (token, merchant_id, session_id, doc) VALUES ($1, $2, $3, $4)
+	return t.c.ExecLater(ctx, func(n int64, err error) error {
+		if err != nil {
+			return t.writeErr(err, what)
+		}
+		if n == 0 {
+			return kassa.Errorf(kassa.EConflict, "%s belongs to another merchant", what)
+		}
+		return nil
+	}, `INSERT INTO authorization_tokens (token, merchant_id, session_id, doc) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (token) DO UPDATE SET session_id = excluded.session_id, doc = excluded.doc
 		WHERE authorization_tokens.merchant_id = excluded.merchant_id`,
 		tok.Token, tok.MerchantID, tok.SessionID, string(doc))
-	if err != nil {
-		return t.writeErr(err, what)
-	}
-	if n == 0 {
-		return kassa.Errorf(kassa.EConflict, "%s belongs to another merchant", what)
-	}
-	return nil
 }
 
 func (t *Tx) IdempotencyRecord(ctx context.Context, merchantID, key string) (*store.IdempotencyRecord, error) {
