@@ -41,15 +41,15 @@ func TestAcceptPaymentCost(t *testing.T) {
 				"collection": {1, 5, 0}, "session": {1, 9, 0}, "authorize": {1, 11, 0}, "capture": {1, 10, 0}, "refund": {1, 10, 0},
 			},
 			"pp_fake_default": {
-				"collection": {1, 5, 0}, "session": {2, 15, 0}, "authorize": {2, 20, 0}, "capture": {2, 20, 0}, "refund": {2, 19, 0},
+				"collection": {1, 5, 0}, "session": {2, 15, 0}, "authorize": {2, 20, 0}, "capture": {2, 22, 0}, "refund": {2, 22, 0},
 			},
 		},
 		"postgres": {
 			paymod.SystemProviderID: {
-				"collection": {1, 3, 1}, "session": {1, 7, 2}, "authorize": {1, 9, 3}, "capture": {1, 8, 3}, "refund": {1, 8, 3},
+				"collection": {1, 3, 1}, "session": {1, 7, 2}, "authorize": {1, 9, 2}, "capture": {1, 8, 2}, "refund": {1, 8, 2},
 			},
 			"pp_fake_default": {
-				"collection": {1, 3, 1}, "session": {2, 11, 4}, "authorize": {2, 16, 6}, "capture": {2, 16, 9}, "refund": {2, 15, 8},
+				"collection": {1, 3, 1}, "session": {2, 11, 4}, "authorize": {2, 16, 5}, "capture": {2, 18, 8}, "refund": {2, 18, 8},
 			},
 		},
 	}

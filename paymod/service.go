@@ -171,6 +171,11 @@ type records struct {
 	payments []*payment.Payment
 }
 
+// fromStore is the records a store read.
+func fromStore(r *store.CollectionRecords) *records {
+	return &records{c: r.Collection, sessions: r.Sessions, payments: r.Payments}
+}
+
 // lockCollection reads a collection's records, locking the collection in
 // a read-write transaction before its sessions and payments are read.
 // Payments are created, and captures begun, only under that lock, so none
@@ -785,7 +790,20 @@ func (s *Service) authorizeBegin(ctx context.Context, tx store.Tx, merchantID, i
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cur, err := tx.PaymentSession(ctx, merchantID, id)
+	// Unless reported, the collection takes the payment under its lock,
+	// read with the session's.
+	var (
+		cur *payment.Session
+		r   *records
+	)
+	if reported {
+		cur, err = tx.PaymentSession(ctx, merchantID, id)
+	} else {
+		var recs *store.CollectionRecords
+		if cur, recs, err = tx.PaymentSessionRecords(ctx, merchantID, id); err == nil {
+			r = fromStore(recs)
+		}
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -805,11 +823,7 @@ func (s *Service) authorizeBegin(ctx context.Context, tx store.Tx, merchantID, i
 	if err := cur.CheckAuthorize(); err != nil {
 		return nil, nil, nil, err
 	}
-	var r *records
-	if !reported {
-		if r, err = lockCollection(ctx, tx, merchantID, cur.CollectionID); err != nil {
-			return nil, nil, nil, err
-		}
+	if r != nil {
 		if err := r.c.Admit(r.payments, cur.Amount); err != nil {
 			return nil, nil, nil, err
 		}
@@ -1017,14 +1031,14 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 		if _, err := s.key.Claim(ctx, tx); err != nil {
 			return err
 		}
-		cur, err := tx.Payment(ctx, merchantID, paymentID)
+		cur, recs, err := tx.PaymentRecords(ctx, merchantID, paymentID)
 		if err != nil {
 			return err
 		}
 		prov, err := s.providers.Get(cur.ProviderID, "providerId")
 		joins := err == nil && local(prov)
 		var r *records
-		if p, m, r, err = s.moveBegin(ctx, tx, cur, kind, req, joins); err != nil || m.Status == payment.Succeeded {
+		if p, m, r, err = s.moveBegin(ctx, tx, cur, fromStore(recs), kind, req, joins); err != nil || m.Status == payment.Succeeded {
 			return err
 		}
 		if m.Status != payment.Pending || !joins {
@@ -1095,35 +1109,25 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 }
 
 // moveBegin is the first step of a movement, after the key's claim and
-// the read of cur, the payment: it begins the movement on the payment
-// (Payment.Begin) and saves it. A movement that has succeeded already
-// answers the call. When a pending movement joins this transaction (its
-// provider does no I/O), moveBegin also returns the collection's
-// records, which the movement's end derives the collection from.
-func (s *Service) moveBegin(ctx context.Context, tx store.Tx, cur *payment.Payment, kind string, req payment.MovementRequest, joins bool) (*payment.Payment, payment.Movement, *records, error) {
+// the read of cur, the payment, with recs, its collection's records, read
+// under the collection's lock after the payment's: it begins the movement
+// on the payment (Payment.Begin) and saves it. A movement that has
+// succeeded already answers the call. When a pending movement joins this
+// transaction (its provider does no I/O), moveBegin also returns the
+// collection's records, which the movement's end derives the collection
+// from.
+func (s *Service) moveBegin(ctx context.Context, tx store.Tx, cur *payment.Payment, recs *records, kind string, req payment.MovementRequest, joins bool) (*payment.Payment, payment.Movement, *records, error) {
 	next, mv, err := cur.Begin(s.env(), kind, req)
 	if err != nil {
 		return nil, payment.Movement{}, nil, err
 	}
 	var r *records
 	if mv.Status == payment.Pending {
-		// Locked after the payment, as every transaction does; its
-		// sessions and payments are read with it only when the movement
-		// ends in this transaction.
-		var c *payment.Collection
-		switch {
-		case joins:
-			if r, err = lockCollection(ctx, tx, cur.MerchantID, cur.CollectionID); err == nil {
-				c = r.c
-			}
-		case kind == payment.KindCapture:
-			c, err = tx.PaymentCollection(ctx, cur.MerchantID, cur.CollectionID)
-		}
-		if err != nil {
-			return nil, payment.Movement{}, nil, err
+		if joins {
+			r = recs
 		}
 		if kind == payment.KindCapture {
-			if err := c.CheckCapture(); err != nil {
+			if err := recs.c.CheckCapture(); err != nil {
 				return nil, payment.Movement{}, nil, err
 			}
 		}

@@ -23,6 +23,13 @@ type PaymentReader interface {
 	// collection's lock is taken, and a backend sends the three reads
 	// together.
 	PaymentCollectionRecords(ctx context.Context, merchantID, id string) (*payment.Collection, []*payment.Session, []*payment.Payment, error)
+	// PaymentSessionRecords reads a session, locked in a read-write
+	// transaction, and then its collection's records as
+	// PaymentCollectionRecords does: the locks in the order every
+	// transaction takes them, the reads together where a backend can.
+	PaymentSessionRecords(ctx context.Context, merchantID, id string) (*payment.Session, *CollectionRecords, error)
+	// PaymentRecords is PaymentSessionRecords for a payment.
+	PaymentRecords(ctx context.Context, merchantID, id string) (*payment.Payment, *CollectionRecords, error)
 	// PaymentCollections lists up to f.Limit of the merchant's
 	// collections that match f, newest first (by creation time, then by
 	// ID, the greater first).
@@ -42,6 +49,14 @@ type PaymentReader interface {
 	ProviderEvent(ctx context.Context, providerID, eventID string) (*ProviderEvent, error)
 }
 
+// CollectionRecords are a collection and its sessions and payments,
+// oldest first.
+type CollectionRecords struct {
+	Collection *payment.Collection
+	Sessions   []*payment.Session
+	Payments   []*payment.Payment
+}
+
 // CollectionFilter selects a merchant's payment-module collections;
 // empty fields match all.
 type CollectionFilter struct {
@@ -53,8 +68,9 @@ type CollectionFilter struct {
 	Limit int
 }
 
-// PaymentWriter writes them. Updates save a record whose Version is one
-// more than the stored one's, and are EConflict wrapping ErrStale
+// PaymentWriter writes them. An update must find the stored record at
+// the version it was read at (a session's or payment's Stored; a
+// collection's Version less one), and is EConflict wrapping ErrStale
 // otherwise. Payments that break payment.Check are refused.
 type PaymentWriter interface {
 	CreatePaymentCollection(ctx context.Context, c *payment.Collection) error

@@ -114,6 +114,31 @@ func testPaymentRoundTrip(f *fixture) {
 			if diff := cmp.Diff(paymentsAsRead(p), rp); diff != "" {
 				t.Errorf("PaymentCollectionRecords, %s: payments (-want +got):\n%s", name, diff)
 			}
+			want := &store.CollectionRecords{Collection: c, Sessions: sessionsAsRead(ss), Payments: paymentsAsRead(p)}
+			gotS, recs, err := tx.PaymentSessionRecords(ctx, mid, ss[1].ID)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(sessionsAsRead(ss)[1], gotS); diff != "" {
+				t.Errorf("PaymentSessionRecords, %s: session (-want +got):\n%s", name, diff)
+			}
+			if diff := cmp.Diff(want, recs); diff != "" {
+				t.Errorf("PaymentSessionRecords, %s: records (-want +got):\n%s", name, diff)
+			}
+			gotP, recs, err := tx.PaymentRecords(ctx, mid, p.ID)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(paymentsAsRead(p)[0], gotP); diff != "" {
+				t.Errorf("PaymentRecords, %s: payment (-want +got):\n%s", name, diff)
+			}
+			if diff := cmp.Diff(want, recs); diff != "" {
+				t.Errorf("PaymentRecords, %s: records (-want +got):\n%s", name, diff)
+			}
+			_, _, err = tx.PaymentSessionRecords(ctx, mid, "ps_missing")
+			wantCode(t, "PaymentSessionRecords of a missing session", err, kassa.ENotFound)
+			_, _, err = tx.PaymentRecords(ctx, mid, "pay_missing")
+			wantCode(t, "PaymentRecords of a missing payment", err, kassa.ENotFound)
 			return nil
 		})
 	}
@@ -129,7 +154,15 @@ func testPaymentRoundTrip(f *fixture) {
 	for what, err := range map[string]error{
 		"PaymentCollection": errOf(read(f, func(tx store.ReadTx) (*payment.Collection, error) { return tx.PaymentCollection(ctx, other, c.ID) })),
 		"PaymentSession":    errOf(read(f, func(tx store.ReadTx) (*payment.Session, error) { return tx.PaymentSession(ctx, other, ss[0].ID) })),
-		"Payment":           errOf(read(f, func(tx store.ReadTx) (*payment.Payment, error) { return tx.Payment(ctx, other, p.ID) })),
+		"PaymentSessionRecords": errOf(read(f, func(tx store.ReadTx) (*payment.Session, error) {
+			s, _, err := tx.PaymentSessionRecords(ctx, other, ss[0].ID)
+			return s, err
+		})),
+		"PaymentRecords": errOf(read(f, func(tx store.ReadTx) (*payment.Payment, error) {
+			p, _, err := tx.PaymentRecords(ctx, other, p.ID)
+			return p, err
+		})),
+		"Payment": errOf(read(f, func(tx store.ReadTx) (*payment.Payment, error) { return tx.Payment(ctx, other, p.ID) })),
 		"PaymentCollectionRecords": errOf(read(f, func(tx store.ReadTx) (*payment.Collection, error) {
 			c, _, _, err := tx.PaymentCollectionRecords(ctx, other, c.ID)
 			return c, err

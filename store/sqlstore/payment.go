@@ -32,38 +32,83 @@ func (t *Tx) PaymentCollection(ctx context.Context, merchantID, id string) (*pay
 }
 
 func (t *Tx) PaymentCollectionRecords(ctx context.Context, merchantID, id string) (*payment.Collection, []*payment.Session, []*payment.Payment, error) {
-	what := "payment collection " + id
+	r, err := t.collectionRecords(ctx, "payment collection "+id, []any{id, merchantID}, "$1")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return r.Collection, r.Sessions, r.Payments, nil
+}
+
+func (t *Tx) PaymentSessionRecords(ctx context.Context, merchantID, id string) (*payment.Session, *store.CollectionRecords, error) {
+	what := "payment session " + id
+	var found []*payment.Session
+	r, err := t.collectionRecords(ctx, "the collection of "+what, []any{id, merchantID},
+		`(SELECT collection_id FROM collection_sessions WHERE id = $1 AND merchant_id = $2)`, Query{
+			SQL:  `SELECT doc FROM collection_sessions WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
+			Args: []any{id, merchantID},
+			Scan: docScanner(&found, what),
+		})
+	if len(found) == 0 && (err == nil || kassa.ErrorCode(err) == kassa.ENotFound) {
+		return nil, nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return found[0], r, nil
+}
+
+func (t *Tx) PaymentRecords(ctx context.Context, merchantID, id string) (*payment.Payment, *store.CollectionRecords, error) {
+	what := "payment " + id
+	var found []*payment.Payment
+	r, err := t.collectionRecords(ctx, "the collection of "+what, []any{id, merchantID},
+		`(SELECT collection_id FROM payments WHERE id = $1 AND merchant_id = $2)`, Query{
+			SQL:  `SELECT doc FROM payments WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
+			Args: []any{id, merchantID},
+			Scan: docScanner(&found, what),
+		})
+	if len(found) == 0 && (err == nil || kassa.ErrorCode(err) == kassa.ENotFound) {
+		return nil, nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return found[0], r, nil
+}
+
+// collectionRecords reads, after the queries in first, the records of
+// the collection that of names (an SQL expression of args: $1, and the
+// merchant, $2), locking the collection first. One round trip: separate
+// statements, not a join, so each reads after the locks before it are
+// granted, as separate reads would.
+func (t *Tx) collectionRecords(ctx context.Context, what string, args []any, of string, first ...Query) (*store.CollectionRecords, error) {
 	var (
-		doc      string
-		sessions []*payment.Session
-		payments []*payment.Payment
+		doc string
+		r   store.CollectionRecords
 	)
-	// Three statements in one round trip, not a join: the lists are read
-	// after the collection's row lock is granted, as separate reads are.
-	err := t.c.Queries(ctx, Query{
-		SQL:  `SELECT doc FROM payment_collections WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
-		Args: []any{id, merchantID},
+	qs := append(first, Query{
+		SQL:  `SELECT doc FROM payment_collections WHERE id = ` + of + ` AND merchant_id = $2` + t.c.ForUpdate(),
+		Args: args,
 		Scan: func(rows Scanner) error { return rows.Scan(&doc) },
 	}, Query{
-		SQL:  sessionsOf,
-		Args: []any{id, merchantID},
-		Scan: docScanner(&sessions, "sessions of "+id),
+		SQL:  `SELECT doc FROM collection_sessions WHERE collection_id = ` + of + ` AND merchant_id = $2 ORDER BY created_at, id`,
+		Args: args,
+		Scan: docScanner(&r.Sessions, "sessions of "+what),
 	}, Query{
-		SQL:  paymentsOf,
-		Args: []any{id, merchantID},
-		Scan: docScanner(&payments, "payments of "+id),
+		SQL:  `SELECT doc FROM payments WHERE collection_id = ` + of + ` AND merchant_id = $2 ORDER BY created_at, id`,
+		Args: args,
+		Scan: docScanner(&r.Payments, "payments of "+what),
 	})
-	if err != nil {
-		return nil, nil, nil, readErr(err, what)
+	if err := t.c.Queries(ctx, qs...); err != nil {
+		return nil, readErr(err, what)
 	}
 	if doc == "" {
-		return nil, nil, nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
+		return nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
 	}
-	var c payment.Collection
-	if err := unmarshal(doc, &c); err != nil {
-		return nil, nil, nil, fmt.Errorf("decode %s: %w", what, err)
+	r.Collection = new(payment.Collection)
+	if err := unmarshal(doc, r.Collection); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", what, err)
 	}
-	return &c, sessions, payments, nil
+	return &r, nil
 }
 
 func (t *Tx) PaymentCollections(ctx context.Context, merchantID string, f store.CollectionFilter) ([]*payment.Collection, error) {
