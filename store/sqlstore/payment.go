@@ -40,29 +40,20 @@ func (t *Tx) PaymentCollectionRecords(ctx context.Context, merchantID, id string
 }
 
 func (t *Tx) PaymentSessionRecords(ctx context.Context, merchantID, id string) (*payment.Session, *store.CollectionRecords, error) {
-	what := "payment session " + id
-	var found []*payment.Session
-	r, err := t.collectionRecords(ctx, "the collection of "+what, []any{id, merchantID},
-		`(SELECT collection_id FROM collection_sessions WHERE id = $1 AND merchant_id = $2)`, Query{
-			SQL:  `SELECT doc FROM collection_sessions WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
-			Args: []any{id, merchantID},
-			Scan: docScanner(&found, what),
-		})
-	if len(found) == 0 && (err == nil || kassa.ErrorCode(err) == kassa.ENotFound) {
-		return nil, nil, kassa.Errorf(kassa.ENotFound, "%s not found", what)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return found[0], r, nil
+	return withRecords[payment.Session](ctx, t, "collection_sessions", "payment session "+id, merchantID, id)
 }
 
 func (t *Tx) PaymentRecords(ctx context.Context, merchantID, id string) (*payment.Payment, *store.CollectionRecords, error) {
-	what := "payment " + id
-	var found []*payment.Payment
+	return withRecords[payment.Payment](ctx, t, "payments", "payment "+id, merchantID, id)
+}
+
+// withRecords reads the row of table with the ID, locked in a read-write
+// transaction, and then its collection's records (collectionRecords).
+func withRecords[T any](ctx context.Context, t *Tx, table, what, merchantID, id string) (*T, *store.CollectionRecords, error) {
+	var found []*T
 	r, err := t.collectionRecords(ctx, "the collection of "+what, []any{id, merchantID},
-		`(SELECT collection_id FROM payments WHERE id = $1 AND merchant_id = $2)`, Query{
-			SQL:  `SELECT doc FROM payments WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
+		`(SELECT collection_id FROM `+table+` WHERE id = $1 AND merchant_id = $2)`, Query{
+			SQL:  `SELECT doc FROM ` + table + ` WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
 			Args: []any{id, merchantID},
 			Scan: docScanner(&found, what),
 		})
