@@ -1111,8 +1111,9 @@ func (s *Service) move(ctx context.Context, merchantID, paymentID, kind string, 
 // moveBegin is the first step of a movement, after the key's claim and
 // the read of cur, the payment, with recs, its collection's records, read
 // under the collection's lock after the payment's: it begins the movement
-// on the payment (Payment.Begin) and saves it. A movement that has
-// succeeded already answers the call. When a pending movement joins this
+// on the payment (Payment.Begin) and saves it, unless the movement joins
+// the transaction, whose end saves it. A movement that has succeeded
+// already answers the call. When a pending movement joins this
 // transaction (its provider does no I/O), moveBegin also returns the
 // collection's records, which the movement's end derives the collection
 // from.
