@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -419,7 +418,7 @@ func versionAfter(old, next string) string {
 }
 
 func encode(v any, what string) (string, error) {
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("encode %s: %w", what, err)
 	}

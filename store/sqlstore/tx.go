@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -178,7 +177,7 @@ type orderIndexed struct {
 }
 
 func newOrderRow(o *order.Order) (orderRow, error) {
-	doc, err := json.Marshal(o)
+	doc, err := marshal(o)
 	if err != nil {
 		return orderRow{}, fmt.Errorf("encode order %s: %w", o.ID, err)
 	}
@@ -352,7 +351,7 @@ func (t *Tx) Session(ctx context.Context, merchantID, id string) (*session.Sessi
 
 func (t *Tx) CreateSession(ctx context.Context, s *session.Session) error {
 	what := "session " + s.ID
-	doc, err := json.Marshal(s)
+	doc, err := marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
@@ -362,7 +361,7 @@ func (t *Tx) CreateSession(ctx context.Context, s *session.Session) error {
 
 func (t *Tx) UpdateSession(ctx context.Context, s *session.Session) error {
 	what := "session " + s.ID
-	doc, err := json.Marshal(s)
+	doc, err := marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
@@ -387,7 +386,7 @@ func (t *Tx) Token(ctx context.Context, merchantID, token string) (*session.Toke
 // merchant: that would be a write across tenants, so it is a conflict.
 func (t *Tx) PutToken(ctx context.Context, tok *session.Token) error {
 	const what = "authorization token"
-	doc, err := json.Marshal(tok)
+	doc, err := marshal(tok)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}

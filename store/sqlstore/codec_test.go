@@ -94,3 +94,62 @@ func BenchmarkUnmarshalOrder(b *testing.B) {
 		}
 	})
 }
+
+// FuzzMarshalAsEncodingJSON checks that marshal encodes whatever a
+// document decodes to as encoding/json does, byte for byte. Its seeds are
+// stored documents of each kind.
+func FuzzMarshalAsEncodingJSON(f *testing.F) {
+	for i, d := range storedDocs {
+		b, err := os.ReadFile(d.file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(i, string(b))
+	}
+	f.Fuzz(func(t *testing.T, kind int, doc string) {
+		if kind < 0 || kind >= len(storedDocs) {
+			return
+		}
+		v := storedDocs[kind].zero()
+		if json.Unmarshal([]byte(doc), v) != nil {
+			return
+		}
+		want, wantErr := json.Marshal(v)
+		got, gotErr := marshal(v)
+		if (wantErr == nil) != (gotErr == nil) {
+			t.Fatalf("encoding/json: %v; marshal: %v", wantErr, gotErr)
+		}
+		if string(got) != string(want) {
+			t.Errorf("marshal encoded\n%s\nencoding/json\n%s", got, want)
+		}
+	})
+}
+
+// BenchmarkMarshalOrder encodes a stored order with encoding/json and
+// with marshal.
+func BenchmarkMarshalOrder(b *testing.B) {
+	doc, err := os.ReadFile("testdata/order.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var o order.Order
+	if err := json.Unmarshal(doc, &o); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(&o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := marshal(&o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
