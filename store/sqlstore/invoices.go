@@ -143,7 +143,7 @@ func (t *Tx) CreateDocument(ctx context.Context, d *invoice.Document) error {
 	if d.AccessToken == "" || d.SealedToken == "" {
 		return kassa.Errorf(kassa.EInternal, "%s has no access token, or no sealed copy of it", what)
 	}
-	doc, err := marshal(d) // without the token (invoice.Document)
+	doc, err := json.Marshal(d) // without the token (invoice.Document)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -418,7 +419,7 @@ func versionAfter(old, next string) string {
 }
 
 func encode(v any, what string) (string, error) {
-	b, err := marshal(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("encode %s: %w", what, err)
 	}

@@ -115,10 +115,3 @@ func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 // allocations (BenchmarkUnmarshalOrder). Every change to an order or a
 // session decodes it on SQLite's one writer goroutine.
 func unmarshal(doc string, v any) error { return jsonv1.Unmarshal([]byte(doc), v) }
-
-// marshal encodes a document to store: encoding/json's Marshal as
-// go-json-experiment/json/v1 implements it, byte for byte the same
-// (FuzzMarshalAsEncodingJSON) in two thirds of the time for an order
-// (BenchmarkMarshalOrder). Every change to an order or a session encodes
-// it on SQLite's one writer goroutine.
-func marshal(v any) ([]byte, error) { return jsonv1.Marshal(v) }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -177,7 +178,7 @@ type orderIndexed struct {
 }
 
 func newOrderRow(o *order.Order) (orderRow, error) {
-	doc, err := marshal(o)
+	doc, err := json.Marshal(o)
 	if err != nil {
 		return orderRow{}, fmt.Errorf("encode order %s: %w", o.ID, err)
 	}
@@ -351,7 +352,7 @@ func (t *Tx) Session(ctx context.Context, merchantID, id string) (*session.Sessi
 
 func (t *Tx) CreateSession(ctx context.Context, s *session.Session) error {
 	what := "session " + s.ID
-	doc, err := marshal(s)
+	doc, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
@@ -361,7 +362,7 @@ func (t *Tx) CreateSession(ctx context.Context, s *session.Session) error {
 
 func (t *Tx) UpdateSession(ctx context.Context, s *session.Session) error {
 	what := "session " + s.ID
-	doc, err := marshal(s)
+	doc, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
@@ -386,7 +387,7 @@ func (t *Tx) Token(ctx context.Context, merchantID, token string) (*session.Toke
 // merchant: that would be a write across tenants, so it is a conflict.
 func (t *Tx) PutToken(ctx context.Context, tok *session.Token) error {
 	const what = "authorization token"
-	doc, err := marshal(tok)
+	doc, err := json.Marshal(tok)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
