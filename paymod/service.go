@@ -181,11 +181,11 @@ func fromStore(r *store.CollectionRecords) *records {
 // Payments are created, and captures begun, only under that lock, so none
 // appears while it is held.
 func lockCollection(ctx context.Context, tx store.Tx, merchantID, id string) (*records, error) {
-	c, sessions, payments, err := tx.PaymentCollectionRecords(ctx, merchantID, id)
+	r, err := tx.PaymentCollectionRecords(ctx, merchantID, id)
 	if err != nil {
 		return nil, err
 	}
-	return &records{c: c, sessions: sessions, payments: payments}, nil
+	return fromStore(r), nil
 }
 
 // putSession puts ps, saved by the transaction, in place of the session
@@ -243,8 +243,10 @@ func (s *Service) CreateCollection(ctx context.Context, merchantID, currency str
 func (s *Service) Collection(ctx context.Context, merchantID, id string) (*CollectionView, error) {
 	var v CollectionView
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		var err error
-		v.Collection, v.Sessions, v.Payments, err = tx.PaymentCollectionRecords(ctx, merchantID, id)
+		r, err := tx.PaymentCollectionRecords(ctx, merchantID, id)
+		if err == nil {
+			v = CollectionView{Collection: r.Collection, Sessions: r.Sessions, Payments: r.Payments}
+		}
 		return err
 	})
 	return &v, err

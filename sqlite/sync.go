@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 )
@@ -44,19 +45,7 @@ func (db *DB) syncWAL() {
 	defer close(db.stopped)
 	var due []commitment
 	for c := range db.syncs {
-		due = append(due[:0], c)
-	more:
-		for {
-			select {
-			case c, ok := <-db.syncs:
-				if !ok {
-					break more
-				}
-				due = append(due, c)
-			default:
-				break more
-			}
-		}
+		due = appendQueued(append(due[:0], c), db.syncs, math.MaxInt)
 		err := db.syncFailed()
 		if err == nil {
 			if err = db.wal.Sync(); err != nil {

@@ -71,20 +71,25 @@ func (db *DB) write() {
 	for r := range db.requests {
 		batch := make([]*request, 1, maxBatch)
 		batch[0] = r
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-db.requests:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		db.commit(batch)
+		db.commit(appendQueued(batch, db.requests, maxBatch))
 	}
+}
+
+// appendQueued appends to batch what ch holds now, without waiting for
+// more, until batch holds max.
+func appendQueued[T any](batch []T, ch <-chan T, max int) []T {
+	for len(batch) < max {
+		select {
+		case v, ok := <-ch:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, v)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit runs a batch in one transaction and hands it to the sync

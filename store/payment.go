@@ -22,7 +22,7 @@ type PaymentReader interface {
 	// and PaymentsOf in one call: the lists are read after the
 	// collection's lock is taken, and a backend sends the three reads
 	// together.
-	PaymentCollectionRecords(ctx context.Context, merchantID, id string) (*payment.Collection, []*payment.Session, []*payment.Payment, error)
+	PaymentCollectionRecords(ctx context.Context, merchantID, id string) (*CollectionRecords, error)
 	// PaymentSessionRecords reads a session, locked in a read-write
 	// transaction, and then its collection's records as
 	// PaymentCollectionRecords does: the locks in the order every

@@ -161,15 +161,6 @@ func testUpdateOrderIndexes(f *fixture) {
 	save := func(tx store.Tx, prev, next *order.Order) error {
 		return tx.UpdateOrder(ctx, next, next.Events[len(prev.Events):])
 	}
-	// set makes a change that no operation of the order makes on its own.
-	set := func(edit func(n *order.Order)) {
-		t.Helper()
-		change(func(tx store.Tx, prev *order.Order) (*order.Order, error) {
-			n := prev.Clone()
-			edit(n)
-			return n, save(tx, prev, n)
-		})
-	}
 	apply := func(op func(o *order.Order) (*order.Order, error)) {
 		t.Helper()
 		change(func(tx store.Tx, prev *order.Order) (*order.Order, error) {
@@ -178,6 +169,15 @@ func testUpdateOrderIndexes(f *fixture) {
 				return nil, err
 			}
 			return n, save(tx, prev, n)
+		})
+	}
+	// set makes a change that no operation of the order makes on its own.
+	set := func(edit func(n *order.Order)) {
+		t.Helper()
+		apply(func(o *order.Order) (*order.Order, error) {
+			n := o.Clone()
+			edit(n)
+			return n, nil
 		})
 	}
 

@@ -101,20 +101,14 @@ func testPaymentRoundTrip(f *fixture) {
 		},
 	} {
 		run(func(tx store.ReadTx) error {
-			rc, rs, rp, err := tx.PaymentCollectionRecords(ctx, mid, c.ID)
+			want := &store.CollectionRecords{Collection: c, Sessions: sessionsAsRead(ss), Payments: paymentsAsRead(p)}
+			recs, err := tx.PaymentCollectionRecords(ctx, mid, c.ID)
 			if err != nil {
 				return err
 			}
-			if diff := cmp.Diff(c, rc); diff != "" {
-				t.Errorf("PaymentCollectionRecords, %s: collection (-want +got):\n%s", name, diff)
+			if diff := cmp.Diff(want, recs); diff != "" {
+				t.Errorf("PaymentCollectionRecords, %s (-want +got):\n%s", name, diff)
 			}
-			if diff := cmp.Diff(sessionsAsRead(ss), rs); diff != "" {
-				t.Errorf("PaymentCollectionRecords, %s: sessions (-want +got):\n%s", name, diff)
-			}
-			if diff := cmp.Diff(paymentsAsRead(p), rp); diff != "" {
-				t.Errorf("PaymentCollectionRecords, %s: payments (-want +got):\n%s", name, diff)
-			}
-			want := &store.CollectionRecords{Collection: c, Sessions: sessionsAsRead(ss), Payments: paymentsAsRead(p)}
 			gotS, recs, err := tx.PaymentSessionRecords(ctx, mid, ss[1].ID)
 			if err != nil {
 				return err
@@ -164,8 +158,11 @@ func testPaymentRoundTrip(f *fixture) {
 		})),
 		"Payment": errOf(read(f, func(tx store.ReadTx) (*payment.Payment, error) { return tx.Payment(ctx, other, p.ID) })),
 		"PaymentCollectionRecords": errOf(read(f, func(tx store.ReadTx) (*payment.Collection, error) {
-			c, _, _, err := tx.PaymentCollectionRecords(ctx, other, c.ID)
-			return c, err
+			r, err := tx.PaymentCollectionRecords(ctx, other, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			return r.Collection, nil
 		})),
 	} {
 		wantCode(t, what+" of another merchant", err, kassa.ENotFound)

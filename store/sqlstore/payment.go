@@ -31,12 +31,8 @@ func (t *Tx) PaymentCollection(ctx context.Context, merchantID, id string) (*pay
 	return &c, nil
 }
 
-func (t *Tx) PaymentCollectionRecords(ctx context.Context, merchantID, id string) (*payment.Collection, []*payment.Session, []*payment.Payment, error) {
-	r, err := t.collectionRecords(ctx, "payment collection "+id, []any{id, merchantID}, "$1")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return r.Collection, r.Sessions, r.Payments, nil
+func (t *Tx) PaymentCollectionRecords(ctx context.Context, merchantID, id string) (*store.CollectionRecords, error) {
+	return t.collectionRecords(ctx, "payment collection "+id, []any{id, merchantID}, "$1")
 }
 
 func (t *Tx) PaymentSessionRecords(ctx context.Context, merchantID, id string) (*payment.Session, *store.CollectionRecords, error) {
