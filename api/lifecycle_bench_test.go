@@ -152,6 +152,7 @@ type benchMerchant struct {
 // name and returns their clients.
 func benchMerchants(b *testing.B, st store.Store, cfg api.Config, names ...string) []benchMerchant {
 	b.Helper()
+	kassatest.ServeGC(b)
 	ctx := context.Background()
 	ids, now := kassa.RandomIDs{}, time.Now()
 	var creds [][2]string

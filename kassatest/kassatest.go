@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -154,4 +156,16 @@ func Capture(tb testing.TB, app *provider.Service, o *order.Order) {
 	if err != nil {
 		tb.Fatalf("capture: %v", err)
 	}
+}
+
+// ServeGC runs the rest of tb with the garbage collector's target kassa
+// serve runs with (kassa.GCPercent) unless GOGC is set, as serve does, so
+// that a benchmark of the server in the test's process measures what
+// serve would.
+func ServeGC(tb testing.TB) {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	old := debug.SetGCPercent(kassa.GCPercent)
+	tb.Cleanup(func() { debug.SetGCPercent(old) })
 }

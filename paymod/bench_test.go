@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kassa-pay/kassa"
+	"github.com/kassa-pay/kassa/kassatest"
 	"github.com/kassa-pay/kassa/load"
 	"github.com/kassa-pay/kassa/payment"
 	"github.com/kassa-pay/kassa/paymod"
@@ -44,6 +45,7 @@ func BenchmarkAcceptPayment(b *testing.B) {
 	for _, st := range benchStores {
 		for _, conc := range []int{1, 16} {
 			b.Run(fmt.Sprintf("store=%s/concurrency=%d", st.name, conc), func(b *testing.B) {
+				kassatest.ServeGC(b) // the module runs in kassa serve's process
 				svc := paymod.New(slog.New(slog.DiscardHandler), st.open(b),
 					paymod.Registry{paymod.SystemProviderID: paymod.System{}}, kassa.SystemClock{}, kassa.RandomIDs{})
 				b.ResetTimer()

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -257,12 +258,24 @@ func parseLimits(rate, burst, proxies string) (api.Limits, error) {
 	return l, nil
 }
 
+// gcPercent is the garbage collector's target serve sets: kassa.GCPercent,
+// unless GOGC is set, which the runtime has applied already (ok false).
+func gcPercent(getenv func(string) string) (percent int, ok bool) {
+	if getenv("GOGC") != "" {
+		return 0, false
+	}
+	return kassa.GCPercent, true
+}
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := parseServe(args, getenv, stdout)
 	if err != nil {
 		return err
 	}
 	log := observe.NewLogger(stderr, c.logLevel)
+	if p, ok := gcPercent(getenv); ok {
+		debug.SetGCPercent(p)
+	}
 	// What can fail without touching the disk fails first: a start that
 	// fails leaves no data directory, database or key behind.
 	if err := c.kek.check(log, c.mode == "sandbox"); err != nil {
