@@ -36,7 +36,7 @@ func TestWriterPragmas(t *testing.T) {
 		{"wal_autocheckpoint", "10000"},
 	} {
 		var got string
-		if err := db.writer.QueryRow("PRAGMA " + tt.pragma).Scan(&got); err != nil {
+		if err := db.writes.conn.QueryRowContext(context.Background(), "PRAGMA "+tt.pragma).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if got != tt.want {
@@ -96,7 +96,7 @@ func TestAppendOnlyTablesPlainRowid(t *testing.T) {
 	defer db.Close()
 	for _, table := range []string{"order_events", "audit_events", "credit_decisions"} {
 		var ddl string
-		if err := db.writer.QueryRow(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = $1`, table).Scan(&ddl); err != nil {
+		if err := db.writes.conn.QueryRowContext(context.Background(), `SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = $1`, table).Scan(&ddl); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(strings.ToUpper(ddl), "AUTOINCREMENT") {

@@ -31,11 +31,11 @@ const readers = 4
 
 // DB is a SQLite database. Its methods are safe for concurrent use.
 type DB struct {
-	writer *sql.DB // one connection, used only by the writer goroutine
-	reader *sql.DB // query_only connections for View
-	ckpt   *sql.DB // one connection, used only by the checkpoint goroutine
-	writes *stmts  // prepared on writer
-	reads  *stmts  // prepared on reader
+	writer *sql.DB    // one connection, held by writes
+	writes *connStmts // the writer's connection, used only by the writer goroutine
+	reader *sql.DB    // query_only connections for View
+	reads  *stmts     // prepared on reader
+	ckpt   *sql.DB    // one connection, used only by the checkpoint goroutine
 
 	mu       sync.RWMutex // held to send on requests, taken to close it
 	closed   bool
@@ -99,7 +99,7 @@ func open(path string, wrap func(walFile) walFile) (db *DB, err error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	writer, err := sql.Open("sqlite", dsn(path, "NORMAL", url.Values{"_txlock": {"immediate"}, "_pragma": {"wal_autocheckpoint(10000)"}}))
+	writer, err := sql.Open("sqlite", dsn(path, "NORMAL", url.Values{"_pragma": {"wal_autocheckpoint(10000)"}}))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -149,6 +149,14 @@ func open(path string, wrap func(walFile) walFile) (db *DB, err error) {
 	}
 	ckpt.SetMaxOpenConns(1)
 	ckpt.SetMaxIdleConns(1)
+	wconn, err := writer.Conn(context.Background())
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		ckpt.Close()
+		wal.Close()
+		return nil, fmt.Errorf("open %s for writing: %w", path, err)
+	}
 
 	db = &DB{
 		writer:      writer,
@@ -162,7 +170,8 @@ func open(path string, wrap func(walFile) walFile) (db *DB, err error) {
 		wal:         wal,
 		advanced:    make(chan struct{}),
 	}
-	db.writes, db.reads = newStmts(writer, &db.statements), newStmts(reader, &db.statements)
+	db.writes = &connStmts{conn: wconn, n: &db.statements, ready: map[string]*sql.Stmt{}}
+	db.reads = newStmts(reader, &db.statements)
 	go db.write()
 	go db.syncWAL()
 	go db.checkpoint()
@@ -228,9 +237,9 @@ func (db *DB) Close() error {
 	<-db.stopped
 	close(db.committed)
 	<-db.ckptStopped
-	db.writes.close()
+	werr := db.writes.close()
 	db.reads.close()
-	return errors.Join(db.reader.Close(), db.ckpt.Close(), db.writer.Close(), db.wal.Close())
+	return errors.Join(werr, db.reader.Close(), db.ckpt.Close(), db.writer.Close(), db.wal.Close())
 }
 
 //go:embed migrations/*.sql

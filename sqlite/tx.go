@@ -15,8 +15,7 @@ import (
 // Update (read-write) or View (on a query_only connection, where any write
 // fails).
 type conn struct {
-	tx     *sql.Tx
-	stmts  *stmts
+	run    runner
 	failed error // a write's failure (ExecLater): the transaction must not commit
 }
 
@@ -36,7 +35,7 @@ func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, erro
 	if err != nil {
 		return 0, err
 	}
-	res, err := c.stmts.execIn(ctx, c.tx, query, args...)
+	res, err := c.run.exec(ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -88,7 +87,7 @@ func (c *conn) QueryRow(ctx context.Context, dest []any, query string, args ...a
 	if err != nil {
 		return err
 	}
-	err = c.stmts.queryRowIn(ctx, c.tx, query, args...).Scan(dest...)
+	err = c.run.queryRow(ctx, query, args...).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sqlstore.ErrNoRows
 	}
@@ -100,7 +99,7 @@ func (c *conn) Query(ctx context.Context, scan func(sqlstore.Scanner) error, que
 	if err != nil {
 		return err
 	}
-	rows, err := c.stmts.queryIn(ctx, c.tx, query, args...)
+	rows, err := c.run.query(ctx, query, args...)
 	if err != nil {
 		return err
 	}

@@ -105,26 +105,25 @@ func (db *DB) commit(batch []*request) {
 		if err := db.syncFailed(); err != nil {
 			return err
 		}
-		db.statements.Add(2) // BEGIN, and COMMIT or ROLLBACK
-		tx, err := db.writer.BeginTx(ctx, nil)
-		if err != nil {
+		if _, err := db.writes.exec(ctx, `BEGIN IMMEDIATE`); err != nil {
 			return fmt.Errorf("sqlite: begin: %w", err)
 		}
 		for _, r := range batch {
 			if r.err = r.ctx.Err(); r.err != nil {
 				continue
 			}
-			if err := db.runInSavepoint(ctx, tx, r); err != nil {
+			if err := db.runInSavepoint(ctx, r); err != nil {
 				// SQLite may have rolled the whole transaction back (a
 				// full disk, say), so nothing in it can be trusted.
-				tx.Rollback()
+				db.rollback(ctx)
 				return fmt.Errorf("sqlite: batch aborted: %w", err)
 			}
 		}
 		// Counted before the commit can show: a View that sees it waits
 		// for its sync.
 		seq = db.begun.Add(1)
-		if err := tx.Commit(); err != nil {
+		if _, err := db.writes.exec(ctx, `COMMIT`); err != nil {
+			db.rollback(ctx)
 			return fmt.Errorf("sqlite: commit: %w", err)
 		}
 		return nil
@@ -137,7 +136,6 @@ func (db *DB) commit(batch []*request) {
 		default: // a checkpoint is already due
 		}
 	}
-	db.writes.prepare(ctx) // the connection is free again
 	for _, r := range batch {
 		if r.err == nil {
 			r.err = err
@@ -149,21 +147,30 @@ func (db *DB) commit(batch []*request) {
 // runInSavepoint runs r.fn, setting r.err, and keeps its writes only if it
 // succeeds. The error returned is the savepoint's own, which breaks the
 // whole batch.
-func (db *DB) runInSavepoint(ctx context.Context, tx *sql.Tx, r *request) error {
-	if _, err := db.writes.execIn(ctx, tx, `SAVEPOINT request`); err != nil {
+func (db *DB) runInSavepoint(ctx context.Context, r *request) error {
+	if _, err := db.writes.exec(ctx, `SAVEPOINT request`); err != nil {
 		return err
 	}
-	c := &conn{tx: tx, stmts: db.writes}
+	c := &conn{run: db.writes}
 	if r.err = call(r.fn, sqlstore.NewTx(c)); r.err == nil {
 		r.err = c.failed
 	}
 	if r.err != nil {
-		if _, err := db.writes.execIn(ctx, tx, `ROLLBACK TO request`); err != nil {
+		if _, err := db.writes.exec(ctx, `ROLLBACK TO request`); err != nil {
 			return err
 		}
 	}
-	_, err := db.writes.execIn(ctx, tx, `RELEASE request`)
+	_, err := db.writes.exec(ctx, `RELEASE request`)
 	return err
+}
+
+// rollback ends the writer's transaction after a failure. SQLite may
+// have ended it already (then ROLLBACK fails, harmlessly), and should
+// ROLLBACK fail otherwise, the next BEGIN finds the transaction still
+// open and fails that batch.
+func (db *DB) rollback(ctx context.Context) {
+	db.statements.Add(1)
+	db.writes.conn.ExecContext(ctx, `ROLLBACK`)
 }
 
 // call runs fn, turning a panic into an error so that it fails one
@@ -189,7 +196,7 @@ func (db *DB) View(ctx context.Context, fn func(store.ReadTx) error) error {
 	}
 	defer db.reads.prepare(ctx) // after the rollback below frees the connection
 	defer tx.Rollback()
-	if err := fn(sqlstore.NewTx(&conn{tx: tx, stmts: db.reads})); err != nil {
+	if err := fn(sqlstore.NewTx(&conn{run: txStmts{tx, db.reads}})); err != nil {
 		return err
 	}
 	return db.waitSynced(ctx)
