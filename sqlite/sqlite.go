@@ -99,7 +99,10 @@ func open(path string, wrap func(walFile) walFile) (db *DB, err error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	writer, err := sql.Open("sqlite", dsn(path, "NORMAL", url.Values{"_pragma": {"wal_autocheckpoint(10000)"}}))
+	if err := registerWALVFS(); err != nil {
+		return nil, err
+	}
+	writer, err := sql.Open("sqlite", dsn(path, "NORMAL", url.Values{"vfs": {walVFS}, "_pragma": {"wal_autocheckpoint(10000)"}}))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
