@@ -181,8 +181,12 @@ func open(path string, wrap func(walFile) walFile) (db *DB, err error) {
 	return db, nil
 }
 
-// ckptInterval is the least time between two checkpoints.
-const ckptInterval = 100 * time.Millisecond
+// ckptInterval is the least time between two checkpoints. Short, so
+// that each copies few pages: the database file's fsync at the end of a
+// checkpoint delays the WAL's fsyncs that overlap it, and with them the
+// answers to every request they cover (docs/benchmarks.md, "Checkpoints
+// more often").
+const ckptInterval = 30 * time.Millisecond
 
 // checkpoint is the checkpoint goroutine. It copies committed pages from
 // the WAL into the database file (a PASSIVE checkpoint, which waits for
