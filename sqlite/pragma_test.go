@@ -104,3 +104,24 @@ func TestAppendOnlyTablesPlainRowid(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterTransactionLeftOpen: a transaction left open on the writer's
+// connection (as a failed ROLLBACK would leave it) does not stop the
+// writes after it.
+func TestWriterTransactionLeftOpen(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.writes.conn.ExecContext(context.Background(), `BEGIN`); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := db.Update(context.Background(), func(tx store.Tx) error {
+			return tx.PutSetting(context.Background(), "left-open", []byte("yes"))
+		}); err != nil {
+			t.Fatalf("Update after a transaction left open: %v", err)
+		}
+	}
+}

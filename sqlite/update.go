@@ -105,7 +105,7 @@ func (db *DB) commit(batch []*request) {
 		if err := db.syncFailed(); err != nil {
 			return err
 		}
-		if _, err := db.writes.exec(ctx, `BEGIN IMMEDIATE`); err != nil {
+		if err := db.begin(ctx); err != nil {
 			return fmt.Errorf("sqlite: begin: %w", err)
 		}
 		for _, r := range batch {
@@ -164,10 +164,20 @@ func (db *DB) runInSavepoint(ctx context.Context, r *request) error {
 	return err
 }
 
+// begin begins the writer's transaction for a batch. A transaction a
+// failed ROLLBACK left open would fail BEGIN, and with it every batch
+// after: it is rolled back, and BEGIN tried once more.
+func (db *DB) begin(ctx context.Context) error {
+	if _, err := db.writes.exec(ctx, `BEGIN IMMEDIATE`); err == nil {
+		return nil
+	}
+	db.rollback(ctx)
+	_, err := db.writes.exec(ctx, `BEGIN IMMEDIATE`)
+	return err
+}
+
 // rollback ends the writer's transaction after a failure. SQLite may
-// have ended it already (then ROLLBACK fails, harmlessly), and should
-// ROLLBACK fail otherwise, the next BEGIN finds the transaction still
-// open and fails that batch.
+// have ended it already, and then ROLLBACK fails, harmlessly.
 func (db *DB) rollback(ctx context.Context) {
 	db.statements.Add(1)
 	db.writes.conn.ExecContext(ctx, `ROLLBACK`)
