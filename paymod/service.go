@@ -1178,23 +1178,24 @@ func (s *Service) moveEnd(ctx context.Context, tx store.Tx, cur *payment.Payment
 	if out, err = cur.Settle(env, m.ID, o); err != nil {
 		return nil, false, err
 	}
-	if out == cur && unsaved {
-		return out, o.Err == nil, tx.UpdatePayment(ctx, out)
+	if out == cur {
+		if unsaved {
+			err = tx.UpdatePayment(ctx, out)
+		}
+		return out, o.Err == nil, err
 	}
-	if out != cur {
-		if err := tx.UpdatePayment(ctx, out); err != nil {
+	if err := tx.UpdatePayment(ctx, out); err != nil {
+		return nil, false, err
+	}
+	if r == nil {
+		// Locked after the payment, as every transaction does.
+		if r, err = lockCollection(ctx, tx, cur.MerchantID, cur.CollectionID); err != nil {
 			return nil, false, err
 		}
-		if r == nil {
-			// Locked after the payment, as every transaction does.
-			if r, err = lockCollection(ctx, tx, cur.MerchantID, cur.CollectionID); err != nil {
-				return nil, false, err
-			}
-		}
-		r.putPayment(out)
-		if err := r.refresh(ctx, tx, env); err != nil {
-			return nil, false, err
-		}
+	}
+	r.putPayment(out)
+	if err := r.refresh(ctx, tx, env); err != nil {
+		return nil, false, err
 	}
 	return out, o.Err == nil, nil
 }

@@ -201,6 +201,10 @@ func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32
 	}
 	return rc
 }
+
+// walRead, walTruncate, walSync, walFileSize and walFileControl write a
+// held header first, then do as the unix VFS does.
+
 func walRead(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
 	if rc := fileOf(pFile).flush(tls, pFile); rc != sqlite3.SQLITE_OK {
 		return rc

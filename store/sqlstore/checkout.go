@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"time"
 
 	"github.com/kassa-pay/kassa/store"
 )
@@ -18,16 +17,6 @@ func (t *Tx) LockCreditLine(ctx context.Context, l store.CreditLine) error {
 	return t.writeLater(ctx, "credit line", `INSERT INTO credit_lines (merchant_id, company_id, currency, version) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (merchant_id, company_id, currency) DO UPDATE SET version = credit_lines.version + 1`,
 		l.MerchantID, l.CompanyID, string(l.Currency))
-}
-
-// selectExposure sums the holds on a line live at a time, leaving out a
-// session's (exposureArgs).
-const selectExposure = `SELECT COALESCE(SUM(amount), 0) FROM credit_holds
-		WHERE merchant_id = $1 AND company_id = $2 AND currency = $3
-		AND (expires_at = 0 OR expires_at > $4) AND session_id <> $5`
-
-func exposureArgs(l store.CreditLine, at time.Time, except string) []any {
-	return []any{l.MerchantID, l.CompanyID, string(l.Currency), at.UnixMicro(), except}
 }
 
 func (t *Tx) PutCreditHold(ctx context.Context, h store.CreditHold) error {

@@ -52,8 +52,10 @@ func (t *Tx) CreditStanding(ctx context.Context, l store.CreditLine, at time.Tim
 		found bool
 	)
 	err := t.c.Queries(ctx, Query{
-		SQL:  selectExposure,
-		Args: exposureArgs(l, at, except),
+		SQL: `SELECT COALESCE(SUM(amount), 0) FROM credit_holds
+			WHERE merchant_id = $1 AND company_id = $2 AND currency = $3
+			AND (expires_at = 0 OR expires_at > $4) AND session_id <> $5`,
+		Args: []any{l.MerchantID, l.CompanyID, string(l.Currency), at.UnixMicro(), except},
 		Scan: func(rows Scanner) error { return rows.Scan(&st.Exposure) },
 	}, Query{
 		SQL:  selectCreditPolicy,

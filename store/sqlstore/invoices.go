@@ -61,11 +61,7 @@ func (t *Tx) IssueBasis(ctx context.Context, merchantID, orderID string) (*store
 		qs = append(qs, Query{
 			SQL:  selectOrderDocuments,
 			Args: []any{orderID, merchantID},
-			Scan: func(rows Scanner) error {
-				d, err := scanDocument(rows)
-				b.Documents = append(b.Documents, d)
-				return err
-			},
+			Scan: documentScanner(&b.Documents),
 		})
 	}
 	if err := t.c.Queries(ctx, qs...); err != nil {
@@ -216,15 +212,22 @@ const (
 // columns finds.
 func (t *Tx) queryDocuments(ctx context.Context, query string, args ...any) ([]*invoice.Document, error) {
 	var docs []*invoice.Document
-	err := t.c.Query(ctx, func(rows Scanner) error {
-		d, err := scanDocument(rows)
-		docs = append(docs, d)
-		return err
-	}, query, args...)
-	if err != nil {
+	if err := t.c.Query(ctx, documentScanner(&docs), query, args...); err != nil {
 		return nil, fmt.Errorf("read documents: %w", err)
 	}
 	return docs, nil
+}
+
+// documentScanner appends each row of selectDocuments' columns to out.
+func documentScanner(out *[]*invoice.Document) func(Scanner) error {
+	return func(rows Scanner) error {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, d)
+		return nil
+	}
 }
 
 // scanDocument reads a row of selectDocuments' columns, then into extra

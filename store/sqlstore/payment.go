@@ -77,11 +77,11 @@ func (t *Tx) collectionRecords(ctx context.Context, what string, args []any, of 
 		Args: args,
 		Scan: func(rows Scanner) error { return rows.Scan(&doc) },
 	}, Query{
-		SQL:  `SELECT doc FROM collection_sessions WHERE collection_id = ` + of + ` AND merchant_id = $2 ORDER BY created_at, id`,
+		SQL:  sessionsOf(of),
 		Args: args,
 		Scan: docScanner(&r.Sessions, "sessions of "+what),
 	}, Query{
-		SQL:  `SELECT doc FROM payments WHERE collection_id = ` + of + ` AND merchant_id = $2 ORDER BY created_at, id`,
+		SQL:  paymentsOf(of),
 		Args: args,
 		Scan: docScanner(&r.Payments, "payments of "+what),
 	})
@@ -139,15 +139,19 @@ func (t *Tx) PaymentSessionByRef(ctx context.Context, providerID, ref string) (*
 	return &s, nil
 }
 
-// sessionsOf and paymentsOf list a collection's sessions and payments,
-// oldest first.
-const (
-	sessionsOf = `SELECT doc FROM collection_sessions WHERE collection_id = $1 AND merchant_id = $2 ORDER BY created_at, id`
-	paymentsOf = `SELECT doc FROM payments WHERE collection_id = $1 AND merchant_id = $2 ORDER BY created_at, id`
-)
+// sessionsOf and paymentsOf list, oldest first, the sessions and
+// payments of the collection that of names: an SQL expression of $1,
+// with the merchant as $2.
+func sessionsOf(of string) string {
+	return `SELECT doc FROM collection_sessions WHERE collection_id = ` + of + ` AND merchant_id = $2 ORDER BY created_at, id`
+}
+
+func paymentsOf(of string) string {
+	return `SELECT doc FROM payments WHERE collection_id = ` + of + ` AND merchant_id = $2 ORDER BY created_at, id`
+}
 
 func (t *Tx) PaymentSessionsOf(ctx context.Context, merchantID, collectionID string) ([]*payment.Session, error) {
-	return queryDocs[payment.Session](ctx, t, "sessions of "+collectionID, sessionsOf, collectionID, merchantID)
+	return queryDocs[payment.Session](ctx, t, "sessions of "+collectionID, sessionsOf("$1"), collectionID, merchantID)
 }
 
 func (t *Tx) Payment(ctx context.Context, merchantID, id string) (*payment.Payment, error) {
@@ -160,7 +164,7 @@ func (t *Tx) Payment(ctx context.Context, merchantID, id string) (*payment.Payme
 }
 
 func (t *Tx) PaymentsOf(ctx context.Context, merchantID, collectionID string) ([]*payment.Payment, error) {
-	return queryDocs[payment.Payment](ctx, t, "payments of "+collectionID, paymentsOf, collectionID, merchantID)
+	return queryDocs[payment.Payment](ctx, t, "payments of "+collectionID, paymentsOf("$1"), collectionID, merchantID)
 }
 
 // queryDocs decodes the doc column of every row query returns.

@@ -106,6 +106,21 @@ func (t *Tx) writeLater(ctx context.Context, what, query string, args ...any) er
 	return t.c.ExecLater(ctx, func(_ int64, err error) error { return t.writeErr(err, what) }, query, args...)
 }
 
+// upsertLater runs with ExecLater an upsert whose WHERE refuses to
+// replace some rows: its failure is writeErr's, and a refused
+// replacement, which changes no row, is EConflict with message refused.
+func (t *Tx) upsertLater(ctx context.Context, what, refused, query string, args ...any) error {
+	return t.c.ExecLater(ctx, func(n int64, err error) error {
+		if err != nil {
+			return t.writeErr(err, what)
+		}
+		if n == 0 {
+			return kassa.Errorf(kassa.EConflict, "%s", refused)
+		}
+		return nil
+	}, query, args...)
+}
+
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 // unmarshal decodes a stored document into v. It is encoding/json's

@@ -391,15 +391,7 @@ func (t *Tx) PutToken(ctx context.Context, tok *session.Token) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", what, err)
 	}
-	return t.c.ExecLater(ctx, func(n int64, err error) error {
-		if err != nil {
-			return t.writeErr(err, what)
-		}
-		if n == 0 {
-			return kassa.Errorf(kassa.EConflict, "%s belongs to another merchant", what)
-		}
-		return nil
-	}, `INSERT INTO authorization_tokens (token, merchant_id, session_id, doc) VALUES ($1, $2, $3, $4)
+	return t.upsertLater(ctx, what, what+" belongs to another merchant", `INSERT INTO authorization_tokens (token, merchant_id, session_id, doc) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (token) DO UPDATE SET session_id = excluded.session_id, doc = excluded.doc
 		WHERE authorization_tokens.merchant_id = excluded.merchant_id`,
 		tok.Token, tok.MerchantID, tok.SessionID, string(doc))
@@ -430,15 +422,7 @@ func (t *Tx) IdempotencyRecord(ctx context.Context, merchantID, key string) (*st
 // one: a record that has answered is never replaced.
 func (t *Tx) PutIdempotencyRecord(ctx context.Context, r *store.IdempotencyRecord) error {
 	const what = "idempotency record for this key"
-	return t.c.ExecLater(ctx, func(n int64, err error) error {
-		if err != nil {
-			return t.writeErr(err, what)
-		}
-		if n == 0 {
-			return kassa.Errorf(kassa.EConflict, "%s already exists", what)
-		}
-		return nil
-	}, `INSERT INTO idempotency_keys (merchant_id, key, fingerprint, status, body, created_at)
+	return t.upsertLater(ctx, what, what+" already exists", `INSERT INTO idempotency_keys (merchant_id, key, fingerprint, status, body, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (merchant_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status,
 			body = excluded.body, created_at = excluded.created_at
