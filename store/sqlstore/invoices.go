@@ -200,8 +200,9 @@ func (t *Tx) NumberDocuments(ctx context.Context, limit int) ([]*invoice.Documen
 const selectDocuments = `SELECT ` + documentColumns + ` ` + documentsJoined
 
 // selectOrderDocuments reads order $1's documents, of merchant $2, in the
-// order they were issued.
-const selectOrderDocuments = selectDocuments + ` WHERE d.order_id = $1 AND d.merchant_id = $2 ORDER BY d.seq`
+// order they were issued. The merchant is compared as an expression so
+// that documents_order is the index used, as in byID.
+const selectOrderDocuments = selectDocuments + ` WHERE d.order_id = $1 AND d.merchant_id || '' = $2 ORDER BY d.seq`
 
 const (
 	documentColumns = `d.doc, d.reference, COALESCE(d.number, 0), COALESCE(r.number, 0), COALESCE(t.sealed, '')`

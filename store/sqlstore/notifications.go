@@ -82,7 +82,7 @@ func (t *Tx) NotificationTargets(ctx context.Context, merchantID, sessionID stri
 	var doc string
 	q, es := endpointsQuery(merchantID)
 	err := t.c.Queries(ctx, Query{
-		SQL:  `SELECT doc FROM payment_sessions WHERE id = $1 AND merchant_id = $2`,
+		SQL:  `SELECT doc FROM payment_sessions WHERE ` + byID,
 		Args: []any{sessionID, merchantID},
 		Scan: func(rows Scanner) error { return rows.Scan(&doc) },
 	}, q)
