@@ -11,15 +11,17 @@ import (
 )
 
 // walVFS names the VFS the writer's connection opens the database with.
-// It is SQLite's unix VFS except for the WAL file, where a frame's
-// 24-byte header and its page, which SQLite writes with two pwrite calls
-// one after the other, go to the file in one. A commit writes a frame for
-// every page it changed, and on this kind of machine a system call costs
-// more than copying a page, so the writer, which every write request
-// waits for, spends less of its time in the kernel. What reaches the file,
-// and when, is unchanged: the header is held only until the very next call
-// on the file, which is the write of its page; any other call writes it
-// first.
+// It is SQLite's unix VFS except for the WAL file, where the writes of a
+// commit, which SQLite makes two for every page it changed (the frame's
+// 24-byte header, then the page), one after the other, go to the file in
+// one pwrite. On this kind of machine a system call costs more than
+// copying a page, so the writer, which every write request waits for,
+// spends less of its time in the kernel. What reaches the file by the
+// time COMMIT returns is unchanged: the run of writes is held only until
+// the page of a commit frame (the last write of a commit) or until any
+// other call on the file (a read, a sync, a truncate, a size, a file
+// control, a close, or a write elsewhere), which writes it first. No one
+// else reads frames a commit has not made visible.
 const walVFS = "kassa-wal"
 
 // The C-level signatures of the unix VFS's methods that walVFS wraps.
@@ -43,17 +45,23 @@ func setCFunc[F any](p *uintptr, f F) { *(*F)(unsafe.Pointer(p)) = f }
 // outside Go's heap, and are reached by address.
 func at[T any](p uintptr) *T { return (*T)(*(*unsafe.Pointer)(unsafe.Pointer(&p))) }
 
-// walFrameHeader is the size of a WAL frame's header.
-const walFrameHeader = 24
+const (
+	// walFrameHeader is the size of a WAL frame's header.
+	walFrameHeader = 24
+	// walRun is the most a run of writes holds, under the 128 KiB the
+	// unix VFS writes in one call (it takes a write's size modulo 2¹⁷): a
+	// commit of more pages than fit is written in several calls.
+	walRun = 120 << 10
+)
 
-// frameWriter is what walVFS keeps of an open WAL file: the frame header
-// it holds back (in C memory, as the unix VFS writes from it), and where
-// the file's last write ended.
+// frameWriter is what walVFS keeps of an open WAL file: the run of writes
+// it holds back (in C memory, as the unix VFS writes from it) and where it
+// goes in the file.
 type frameWriter struct {
-	header  uintptr // walFrameHeader bytes
-	off     int64   // the held header's offset
-	held    bool
-	lastEnd int64 // where the last call, a write, ended; -1 after any other call
+	run    uintptr // walRun bytes
+	off    int64   // where the run goes
+	n      int     // bytes held
+	commit bool    // the last write held is a commit frame's header
 }
 
 var (
@@ -72,8 +80,9 @@ var (
 	filesMu sync.Mutex
 	files   = map[uintptr]*frameWriter{}
 
-	// combined counts the frames written with one call (the tests').
-	combined atomic.Int64
+	// joined counts the writes held in a run after its first (the
+	// tests').
+	joined atomic.Int64
 )
 
 // registerWALVFS registers walVFS with SQLite, once.
@@ -135,12 +144,12 @@ func walOpen(tls *libc.TLS, pVfs, zName, pFile uintptr, flags int32, pOutFlags u
 	if !same {
 		return rc // methods other than the first WAL file's: left alone
 	}
-	header := libc.Xmalloc(tls, walFrameHeader)
-	if header == 0 {
+	run := libc.Xmalloc(tls, walRun)
+	if run == 0 {
 		return rc // no memory to spare: the file is written as unix would
 	}
 	filesMu.Lock()
-	files[pFile] = &frameWriter{header: header, lastEnd: -1}
+	files[pFile] = &frameWriter{run: run}
 	filesMu.Unlock()
 	f.FpMethods = walMethods
 	return rc
@@ -152,58 +161,49 @@ func fileOf(pFile uintptr) *frameWriter {
 	return files[pFile]
 }
 
-// flush writes a held header; every call but a write of its page makes
-// it first.
+// flush writes the run held, if any.
 func (w *frameWriter) flush(tls *libc.TLS, pFile uintptr) int32 {
-	w.lastEnd = -1
-	if !w.held {
+	n := w.n
+	w.n, w.commit = 0, false
+	if n == 0 {
 		return sqlite3.SQLITE_OK
 	}
-	w.held = false
-	return cfunc[xReadWriteFunc](unixWAL.FxWrite)(tls, pFile, w.header, walFrameHeader, w.off)
+	return cfunc[xReadWriteFunc](unixWAL.FxWrite)(tls, pFile, w.run, int32(n), w.off)
 }
 
-// walWrite holds back a frame header written right after the previous
-// write ended, which is how SQLite writes frames one after the other,
-// and writes it with the page that follows it. A header rewritten in
-// place (SQLite reads the frame first) and every other write go through
-// at once.
+// walWrite adds a write to the run held when it continues it, and
+// otherwise writes the run and starts a new one with it. The page of a
+// commit frame ends the run: it is written at once.
 func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
 	w := fileOf(pFile)
-	write := cfunc[xReadWriteFunc](unixWAL.FxWrite)
-	if w.held && iOfst == w.off+walFrameHeader {
-		w.held = false
-		n := walFrameHeader + int(iAmt)
-		buf := tls.Alloc(n)
-		defer tls.Free(n)
-		libc.Xmemcpy(tls, buf, w.header, walFrameHeader)
-		libc.Xmemcpy(tls, buf+walFrameHeader, zBuf, uint64(iAmt))
-		rc := write(tls, pFile, buf, int32(n), w.off)
-		w.lastEnd = -1
-		if rc == sqlite3.SQLITE_OK {
-			w.lastEnd = iOfst + int64(iAmt)
-			combined.Add(1)
+	if w.n == 0 || iOfst != w.off+int64(w.n) || w.n+int(iAmt) > walRun {
+		if rc := w.flush(tls, pFile); rc != sqlite3.SQLITE_OK {
+			return rc
 		}
-		return rc
+		if int(iAmt) > walRun {
+			return cfunc[xReadWriteFunc](unixWAL.FxWrite)(tls, pFile, zBuf, iAmt, iOfst)
+		}
+		w.off = iOfst
+	} else {
+		joined.Add(1)
 	}
-	lastEnd := w.lastEnd
-	if rc := w.flush(tls, pFile); rc != sqlite3.SQLITE_OK {
-		return rc
-	}
-	if iAmt == walFrameHeader && iOfst == lastEnd {
-		libc.Xmemcpy(tls, w.header, zBuf, walFrameHeader)
-		w.off, w.held = iOfst, true
+	libc.Xmemcpy(tls, w.run+uintptr(w.n), zBuf, uint64(iAmt))
+	w.n += int(iAmt)
+	if iAmt == walFrameHeader {
+		// A frame header's second big-endian word is the database's size
+		// in pages after the commit the frame ends, or 0 if it ends none.
+		h := unsafe.Slice(at[byte](zBuf), walFrameHeader)
+		w.commit = h[4]|h[5]|h[6]|h[7] != 0
 		return sqlite3.SQLITE_OK
 	}
-	rc := write(tls, pFile, zBuf, iAmt, iOfst)
-	if rc == sqlite3.SQLITE_OK {
-		w.lastEnd = iOfst + int64(iAmt)
+	if w.commit {
+		return w.flush(tls, pFile)
 	}
-	return rc
+	return sqlite3.SQLITE_OK
 }
 
-// walRead, walTruncate, walSync, walFileSize and walFileControl write a
-// held header first, then do as the unix VFS does.
+// walRead, walTruncate, walSync, walFileSize and walFileControl write the
+// run held first, then do as the unix VFS does.
 
 func walRead(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
 	if rc := fileOf(pFile).flush(tls, pFile); rc != sqlite3.SQLITE_OK {
@@ -240,14 +240,14 @@ func walFileControl(tls *libc.TLS, pFile uintptr, op int32, pArg uintptr) int32 
 	return cfunc[xFileControlFunc](unixWAL.FxFileControl)(tls, pFile, op, pArg)
 }
 
-// walClose writes a held header, then closes the file.
+// walClose writes the run held, then closes the file.
 func walClose(tls *libc.TLS, pFile uintptr) int32 {
 	rc := fileOf(pFile).flush(tls, pFile)
 	filesMu.Lock()
 	w := files[pFile]
 	delete(files, pFile)
 	filesMu.Unlock()
-	libc.Xfree(tls, w.header)
+	libc.Xfree(tls, w.run)
 	if crc := cfunc[xCloseFunc](unixWAL.FxClose)(tls, pFile); rc == sqlite3.SQLITE_OK {
 		rc = crc
 	}
