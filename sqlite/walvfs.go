@@ -45,23 +45,24 @@ func setCFunc[F any](p *uintptr, f F) { *(*F)(unsafe.Pointer(p)) = f }
 // outside Go's heap, and are reached by address.
 func at[T any](p uintptr) *T { return (*T)(*(*unsafe.Pointer)(unsafe.Pointer(&p))) }
 
-const (
-	// walFrameHeader is the size of a WAL frame's header.
-	walFrameHeader = 24
-	// walRun is the most a run of writes holds, under the 128 KiB the
-	// unix VFS writes in one call (it takes a write's size modulo 2¹⁷): a
-	// commit of more pages than fit is written in several calls.
-	walRun = 120 << 10
-)
+// walFrameHeader is the size of a WAL frame's header.
+const walFrameHeader = 24
+
+// walRun is the most a run of writes holds, under the 128 KiB the unix
+// VFS writes in one call (it takes a write's size modulo 2¹⁷): a commit
+// of more pages than fit is written in several calls. A variable so that
+// the tests can end runs at every frame.
+var walRun = 120 << 10
 
 // frameWriter is what walVFS keeps of an open WAL file: the run of writes
 // it holds back (in C memory, as the unix VFS writes from it) and where it
 // goes in the file.
 type frameWriter struct {
-	run    uintptr // walRun bytes
+	run    uintptr // size bytes
+	size   int
 	off    int64   // where the run goes
 	n      int     // bytes held
-	commit bool    // the last write held is a commit frame's header
+	commit bool    // the last write was a commit frame's header
 }
 
 var (
@@ -80,9 +81,8 @@ var (
 	filesMu sync.Mutex
 	files   = map[uintptr]*frameWriter{}
 
-	// joined counts the writes held in a run after its first (the
-	// tests').
-	joined atomic.Int64
+	// written counts the writes walVFS makes to WAL files (the tests').
+	written atomic.Int64
 )
 
 // registerWALVFS registers walVFS with SQLite, once.
@@ -144,12 +144,13 @@ func walOpen(tls *libc.TLS, pVfs, zName, pFile uintptr, flags int32, pOutFlags u
 	if !same {
 		return rc // methods other than the first WAL file's: left alone
 	}
-	run := libc.Xmalloc(tls, walRun)
+	size := walRun
+	run := libc.Xmalloc(tls, uint64(size))
 	if run == 0 {
 		return rc // no memory to spare: the file is written as unix would
 	}
 	filesMu.Lock()
-	files[pFile] = &frameWriter{run: run}
+	files[pFile] = &frameWriter{run: run, size: size}
 	filesMu.Unlock()
 	f.FpMethods = walMethods
 	return rc
@@ -164,40 +165,42 @@ func fileOf(pFile uintptr) *frameWriter {
 // flush writes the run held, if any.
 func (w *frameWriter) flush(tls *libc.TLS, pFile uintptr) int32 {
 	n := w.n
-	w.n, w.commit = 0, false
+	w.n = 0
 	if n == 0 {
 		return sqlite3.SQLITE_OK
 	}
+	written.Add(1)
 	return cfunc[xReadWriteFunc](unixWAL.FxWrite)(tls, pFile, w.run, int32(n), w.off)
 }
 
 // walWrite adds a write to the run held when it continues it, and
-// otherwise writes the run and starts a new one with it. The page of a
-// commit frame ends the run: it is written at once.
+// otherwise writes the run and starts a new one with it. The write after
+// a commit frame's header, its page, ends the run: it is written at once,
+// whether it joined the run or started one.
 func walWrite(tls *libc.TLS, pFile, zBuf uintptr, iAmt int32, iOfst int64) int32 {
 	w := fileOf(pFile)
-	if w.n == 0 || iOfst != w.off+int64(w.n) || w.n+int(iAmt) > walRun {
+	ends := w.commit
+	w.commit = false
+	if w.n == 0 || iOfst != w.off+int64(w.n) || w.n+int(iAmt) > w.size {
 		if rc := w.flush(tls, pFile); rc != sqlite3.SQLITE_OK {
 			return rc
 		}
-		if int(iAmt) > walRun {
+		if int(iAmt) > w.size {
+			written.Add(1)
 			return cfunc[xReadWriteFunc](unixWAL.FxWrite)(tls, pFile, zBuf, iAmt, iOfst)
 		}
 		w.off = iOfst
-	} else {
-		joined.Add(1)
 	}
 	libc.Xmemcpy(tls, w.run+uintptr(w.n), zBuf, uint64(iAmt))
 	w.n += int(iAmt)
+	if ends {
+		return w.flush(tls, pFile)
+	}
 	if iAmt == walFrameHeader {
 		// A frame header's second big-endian word is the database's size
 		// in pages after the commit the frame ends, or 0 if it ends none.
 		h := unsafe.Slice(at[byte](zBuf), walFrameHeader)
 		w.commit = h[4]|h[5]|h[6]|h[7] != 0
-		return sqlite3.SQLITE_OK
-	}
-	if w.commit {
-		return w.flush(tls, pFile)
 	}
 	return sqlite3.SQLITE_OK
 }
