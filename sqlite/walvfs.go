@@ -59,7 +59,7 @@ var walRun = 120 << 10
 // goes in the file.
 type frameWriter struct {
 	run    uintptr // size bytes
-	size   int
+	size   int     // walRun when the file was opened
 	off    int64   // where the run goes
 	n      int     // bytes held
 	commit bool    // the last write was a commit frame's header
