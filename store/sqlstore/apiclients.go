@@ -92,7 +92,7 @@ func (t *Tx) CreateClient(ctx context.Context, c *merchant.Client) error {
 func (t *Tx) RotateClient(ctx context.Context, c *merchant.Client) error {
 	what := "API client " + c.ID
 	n, err := t.c.Exec(ctx, `UPDATE api_clients SET secret_hash = $3, generation = $4, rotated_at = $5, previous_hash = $6, previous_until = $7
-		WHERE id = $1 AND merchant_id = $2`,
+		WHERE `+byID,
 		c.ID, c.MerchantID, c.SecretHash, c.Generation, microsOrZero(c.RotatedAt), c.PreviousHash, microsOrZero(c.PreviousUntil))
 	if err != nil {
 		return t.writeErr(err, what)
@@ -105,7 +105,7 @@ func (t *Tx) RevokeClient(ctx context.Context, merchantID, id string, at time.Ti
 	if at.IsZero() {
 		return kassa.Errorf(kassa.EInvalid, "%s cannot be revoked at the zero time, which means never", what)
 	}
-	n, err := t.c.Exec(ctx, `UPDATE api_clients SET revoked_at = $3 WHERE id = $1 AND merchant_id = $2`, id, merchantID, at.UnixMicro())
+	n, err := t.c.Exec(ctx, `UPDATE api_clients SET revoked_at = $3 WHERE `+byID, id, merchantID, at.UnixMicro())
 	if err != nil {
 		return t.writeErr(err, what)
 	}

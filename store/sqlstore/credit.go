@@ -109,7 +109,7 @@ func (t *Tx) CreditDecisions(ctx context.Context, merchantID string, f store.Cre
 	}
 	var before int64 = -1 // no cursor
 	if f.Before != "" {
-		err := t.c.QueryRow(ctx, []any{&before}, `SELECT seq FROM credit_decisions WHERE id = $1 AND merchant_id = $2`, f.Before, merchantID)
+		err := t.c.QueryRow(ctx, []any{&before}, `SELECT seq FROM credit_decisions WHERE `+byID, f.Before, merchantID)
 		if err != nil {
 			return nil, readErr(err, "credit decision "+f.Before)
 		}

@@ -308,7 +308,7 @@ func (t *Tx) document(ctx context.Context, what, where string, args ...any) (*in
 }
 
 func (t *Tx) Document(ctx context.Context, merchantID, id string) (*invoice.Document, error) {
-	d, err := t.document(ctx, "document "+id, `d.id = $1 AND d.merchant_id = $2`, id, merchantID)
+	d, err := t.document(ctx, "document "+id, `d.id = $1 AND d.merchant_id || '' = $2`, id, merchantID)
 	return t.withLogo(ctx, d, err)
 }
 
@@ -380,7 +380,7 @@ func (t *Tx) BankPayments(ctx context.Context, merchantID string, f store.BankPa
 }
 
 func (t *Tx) BankPayment(ctx context.Context, merchantID, id string) (*store.BankPayment, error) {
-	ps, err := t.queryPayments(ctx, selectPayments+` WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	ps, err := t.queryPayments(ctx, selectPayments+` WHERE `+byID, id, merchantID)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +394,7 @@ func (t *Tx) BankPayment(ctx context.Context, merchantID, id string) (*store.Ban
 // match, waiting on the first's row lock, finds it set and changes
 // nothing.
 func (t *Tx) MatchBankPayment(ctx context.Context, merchantID, id, documentID string) error {
-	n, err := t.c.Exec(ctx, `UPDATE bank_payments SET document_id = $3 WHERE id = $1 AND merchant_id = $2 AND document_id IS NULL`,
+	n, err := t.c.Exec(ctx, `UPDATE bank_payments SET document_id = $3 WHERE `+byID+` AND document_id IS NULL`,
 		id, merchantID, documentID)
 	if err != nil {
 		return fmt.Errorf("match payment %s: %w", id, err)

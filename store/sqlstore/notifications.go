@@ -67,7 +67,7 @@ func (t *Tx) NotificationEndpoint(ctx context.Context, merchantID, id string) (*
 		e, err := scanEndpoint(rows)
 		found = append(found, e)
 		return err
-	}, `SELECT `+endpointColumns+` FROM notification_endpoints WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID)
+	}, `SELECT `+endpointColumns+` FROM notification_endpoints WHERE `+byID+t.c.ForUpdate(), id, merchantID)
 	if err != nil {
 		return nil, readErr(err, what)
 	}
@@ -116,7 +116,7 @@ func (t *Tx) UpdateNotificationEndpoint(ctx context.Context, e *notify.Endpoint)
 	what := "notification endpoint " + e.ID
 	n, err := t.c.Exec(ctx, `UPDATE notification_endpoints SET secret = $3, rotated_at = $4, previous_secret = $5, previous_until = $6,
 			failing_since = $7, disabled_at = $8, disabled_reason = $9
-		WHERE id = $1 AND merchant_id = $2`,
+		WHERE `+byID,
 		e.ID, e.MerchantID, e.Secret, microsOrZero(e.RotatedAt), e.PreviousSecret, microsOrZero(e.PreviousUntil),
 		microsOrZero(e.FailingSince), microsOrZero(e.DisabledAt), e.DisabledReason)
 	if err != nil {
@@ -127,7 +127,7 @@ func (t *Tx) UpdateNotificationEndpoint(ctx context.Context, e *notify.Endpoint)
 
 func (t *Tx) DeleteNotificationEndpoint(ctx context.Context, merchantID, id string) error {
 	what := "notification endpoint " + id
-	n, err := t.c.Exec(ctx, `DELETE FROM notification_endpoints WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	n, err := t.c.Exec(ctx, `DELETE FROM notification_endpoints WHERE `+byID, id, merchantID)
 	if err != nil {
 		return t.writeErr(err, what)
 	}
@@ -171,7 +171,7 @@ func (t *Tx) Notification(ctx context.Context, merchantID, id string) (*notify.N
 		created int64
 	)
 	err := t.c.QueryRow(ctx, []any{&n.ID, &n.MerchantID, &n.Type, &n.OrderID, &n.SessionID, &n.Body, &created, &n.Status},
-		`SELECT `+notificationColumns+` FROM notifications n WHERE n.id = $1 AND n.merchant_id = $2`, id, merchantID)
+		`SELECT `+notificationColumns+` FROM notifications n WHERE n.id = $1 AND n.merchant_id || '' = $2`, id, merchantID)
 	if err != nil {
 		return nil, readErr(err, "notification "+id)
 	}

@@ -25,7 +25,7 @@ import (
 
 func (t *Tx) PaymentCollection(ctx context.Context, merchantID, id string) (*payment.Collection, error) {
 	var c payment.Collection
-	if err := t.getDoc(ctx, &c, "payment collection "+id, `SELECT doc FROM payment_collections WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
+	if err := t.getDoc(ctx, &c, "payment collection "+id, `SELECT doc FROM payment_collections WHERE `+byID+t.c.ForUpdate(), id, merchantID); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -48,8 +48,8 @@ func (t *Tx) PaymentRecords(ctx context.Context, merchantID, id string) (*paymen
 func withRecords[T any](ctx context.Context, t *Tx, table, what, merchantID, id string) (*T, *store.CollectionRecords, error) {
 	var found []*T
 	r, err := t.collectionRecords(ctx, "the collection of "+what, []any{id, merchantID},
-		`(SELECT collection_id FROM `+table+` WHERE id = $1 AND merchant_id = $2)`, Query{
-			SQL:  `SELECT doc FROM ` + table + ` WHERE id = $1 AND merchant_id = $2` + t.c.ForUpdate(),
+		`(SELECT collection_id FROM `+table+` WHERE `+byID+`)`, Query{
+			SQL:  `SELECT doc FROM ` + table + ` WHERE ` + byID + t.c.ForUpdate(),
 			Args: []any{id, merchantID},
 			Scan: docScanner(&found, what),
 		})
@@ -73,7 +73,7 @@ func (t *Tx) collectionRecords(ctx context.Context, what string, args []any, of 
 		r   store.CollectionRecords
 	)
 	qs := append(first, Query{
-		SQL:  `SELECT doc FROM payment_collections WHERE id = ` + of + ` AND merchant_id = $2` + t.c.ForUpdate(),
+		SQL:  `SELECT doc FROM payment_collections WHERE id = ` + of + ` AND merchant_id || '' = $2` + t.c.ForUpdate(),
 		Args: args,
 		Scan: func(rows Scanner) error { return rows.Scan(&doc) },
 	}, Query{
@@ -119,7 +119,7 @@ func (t *Tx) PaymentCollections(ctx context.Context, merchantID string, f store.
 
 func (t *Tx) PaymentSession(ctx context.Context, merchantID, id string) (*payment.Session, error) {
 	var s payment.Session
-	if err := t.getDoc(ctx, &s, "payment session "+id, `SELECT doc FROM collection_sessions WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
+	if err := t.getDoc(ctx, &s, "payment session "+id, `SELECT doc FROM collection_sessions WHERE `+byID+t.c.ForUpdate(), id, merchantID); err != nil {
 		return nil, err
 	}
 	s.Stored = s.Version
@@ -156,7 +156,7 @@ func (t *Tx) PaymentSessionsOf(ctx context.Context, merchantID, collectionID str
 
 func (t *Tx) Payment(ctx context.Context, merchantID, id string) (*payment.Payment, error) {
 	var p payment.Payment
-	if err := t.getDoc(ctx, &p, "payment "+id, `SELECT doc FROM payments WHERE id = $1 AND merchant_id = $2`+t.c.ForUpdate(), id, merchantID); err != nil {
+	if err := t.getDoc(ctx, &p, "payment "+id, `SELECT doc FROM payments WHERE `+byID+t.c.ForUpdate(), id, merchantID); err != nil {
 		return nil, err
 	}
 	p.Stored = p.Version
@@ -242,7 +242,7 @@ func (t *Tx) UpdatePaymentCollection(ctx context.Context, c *payment.Collection)
 		return err
 	}
 	return t.saveLater(ctx, what, `UPDATE payment_collections SET doc = $3, version = `+versionAfter("$6", "$4")+`, updated_at = $5, status = $7
-		WHERE id = $1 AND merchant_id = $2`,
+		WHERE `+byID,
 		c.ID, c.MerchantID, doc, c.Version, c.UpdatedAt.UnixMicro(), c.Version-1, c.Status)
 }
 
@@ -261,7 +261,7 @@ func (t *Tx) DeletePaymentCollection(ctx context.Context, merchantID, id string)
 	if _, err := t.c.Exec(ctx, `DELETE FROM collection_sessions WHERE collection_id = $1 AND merchant_id = $2`, id, merchantID); err != nil {
 		return t.writeErr(err, what)
 	}
-	n, err := t.c.Exec(ctx, `DELETE FROM payment_collections WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	n, err := t.c.Exec(ctx, `DELETE FROM payment_collections WHERE `+byID, id, merchantID)
 	if err != nil {
 		return t.writeErr(err, what)
 	}
@@ -289,7 +289,7 @@ func (t *Tx) UpdatePaymentSession(ctx context.Context, s *payment.Session) error
 	}
 	from := t.from("session "+s.ID, s.Stored, s.Version)
 	return t.saveLater(ctx, what, `UPDATE collection_sessions SET provider_ref = $3, doc = $4, version = `+versionAfter("$7", "$5")+`, updated_at = $6
-		WHERE id = $1 AND merchant_id = $2`,
+		WHERE `+byID,
 		s.ID, s.MerchantID, s.ProviderRef, doc, s.Version, s.UpdatedAt.UnixMicro(), from)
 }
 
@@ -302,7 +302,7 @@ func (t *Tx) DeletePaymentSession(ctx context.Context, merchantID, id string) er
 	if payments > 0 {
 		return kassa.Errorf(kassa.EConflict, "%s has a payment and cannot be deleted", what)
 	}
-	n, err := t.c.Exec(ctx, `DELETE FROM collection_sessions WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	n, err := t.c.Exec(ctx, `DELETE FROM collection_sessions WHERE `+byID, id, merchantID)
 	if err != nil {
 		return t.writeErr(err, what)
 	}
@@ -339,7 +339,7 @@ func (t *Tx) UpdatePayment(ctx context.Context, p *payment.Payment) error {
 	from := t.from("payment "+p.ID, p.Stored, p.Version)
 	return t.saveLater(ctx, what, `UPDATE payments
 		SET doc = $3, captured = $4, capture_reserved = $5, refunded = $6, refund_reserved = $7, version = `+versionAfter("$10", "$8")+`, updated_at = $9
-		WHERE id = $1 AND merchant_id = $2`,
+		WHERE `+byID,
 		p.ID, p.MerchantID, doc, p.Captured(), p.Reserved(payment.KindCapture), p.Refunded(), p.Reserved(payment.KindRefund),
 		p.Version, p.UpdatedAt.UnixMicro(), from)
 }

@@ -11,11 +11,11 @@ import (
 	"github.com/kassa-pay/kassa/store/sqlstore"
 )
 
-// TestKeyedPlans checks that PostgreSQL finds an order, a payment session
-// and an order's documents by their keys in a new database, whose tables
-// have no statistics yet, with the generic plans Kassa's connections
-// keep: there a merchant-leading index may cost less, and a plan using it
-// reads every row of the merchant.
+// TestKeyedPlans checks that PostgreSQL finds a row by its id, and an
+// order's documents by the order, in a new database, whose tables have no
+// statistics yet, with the generic plans Kassa's connections keep: there
+// a merchant-leading index may cost less, and a plan using it reads every
+// row of the merchant.
 func TestKeyedPlans(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.URL(t)
@@ -36,13 +36,29 @@ func TestKeyedPlans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct{ name, stmt, args, index string }{
-		{"order_read", `SELECT doc FROM orders WHERE ` + sqlstore.ByID + ` FOR UPDATE`, `'ord_1', 'mer_1'`, "orders_pkey"},
+	type plan struct{ name, stmt, args, index string }
+	plans := []plan{
 		{"order_update", `UPDATE orders SET doc = $3 WHERE ` + sqlstore.ByID, `'ord_1', 'mer_1', '{}'`, "orders_pkey"},
-		{"session_read", `SELECT doc FROM payment_sessions WHERE ` + sqlstore.ByID + ` FOR UPDATE`, `'ses_1', 'mer_1'`, "payment_sessions_pkey"},
 		{"session_update", `UPDATE payment_sessions SET doc = $3 WHERE ` + sqlstore.ByID, `'ses_1', 'mer_1', '{}'`, "payment_sessions_pkey"},
-		{"documents", sqlstore.SelectOrderDocuments, `'ord_1', 'mer_1'`, "documents_order"},
+		{"order_documents", sqlstore.SelectOrderDocuments, `'ord_1', 'mer_1'`, "documents_order"},
+	}
+	// Every table keyed by id that has a merchant-leading index, and the
+	// index of its id.
+	for table, index := range map[string]string{
+		"orders":                 "orders_pkey",
+		"payment_sessions":       "payment_sessions_pkey",
+		"documents":              "documents_pkey",
+		"payment_collections":    "payment_collections_pkey",
+		"notifications":          "notifications_pkey",
+		"notification_endpoints": "notification_endpoints_pkey",
+		"api_clients":            "api_clients_pkey",
+		"users":                  "users_pkey",
+		"bank_payments":          "bank_payments_pkey",
+		"credit_decisions":       "credit_decisions_id_key",
 	} {
+		plans = append(plans, plan{table, `SELECT * FROM ` + table + ` WHERE ` + sqlstore.ByID + ` FOR UPDATE`, `'id_1', 'mer_1'`, index})
+	}
+	for _, tt := range plans {
 		if _, err := c.Exec(ctx, "PREPARE "+tt.name+" AS "+tt.stmt); err != nil {
 			t.Fatal(err)
 		}

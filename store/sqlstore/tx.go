@@ -106,7 +106,10 @@ func (t *Tx) SetMerchantEmail(ctx context.Context, id, email string) error {
 // autovacuum's first ANALYZE) PostgreSQL may cost a merchant-leading list
 // or search index, deduplicated to a page or two, below the primary key;
 // the generic plan it keeps until they change then reads every row of the
-// merchant to find one.
+// merchant to find one. Statements that find rows of such a table another
+// way (an order's documents by the order, a collection through a
+// subquery, a row through an alias or with other parameters) compare the
+// merchant the same way; tables without a merchant-leading index need not.
 const byID = `id = $1 AND merchant_id || '' = $2`
 
 func (t *Tx) Order(ctx context.Context, merchantID, id string) (*order.Order, error) {

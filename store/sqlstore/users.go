@@ -80,7 +80,7 @@ func (t *Tx) CreateUser(ctx context.Context, u *user.User) error {
 
 func (t *Tx) UpdateUser(ctx context.Context, u *user.User) error {
 	n, err := t.c.Exec(ctx, `UPDATE users SET role = $1, password_hash = $2, totp_secret = $3, totp_enabled = $4, totp_step = $5
-		WHERE id = $6 AND merchant_id = $7`,
+		WHERE id = $6 AND merchant_id || '' = $7`,
 		string(u.Role), u.PasswordHash, u.TOTPSecret, bit(u.TOTPEnabled), u.TOTPStep, u.ID, u.MerchantID)
 	if err != nil {
 		return t.writeErr(err, "user "+u.ID)
@@ -89,7 +89,7 @@ func (t *Tx) UpdateUser(ctx context.Context, u *user.User) error {
 }
 
 func (t *Tx) DeleteUser(ctx context.Context, merchantID, id string) error {
-	n, err := t.c.Exec(ctx, `DELETE FROM users WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	n, err := t.c.Exec(ctx, `DELETE FROM users WHERE `+byID, id, merchantID)
 	if err != nil {
 		return t.writeErr(err, "user "+id)
 	}
