@@ -42,21 +42,25 @@ func TestKeyedPlans(t *testing.T) {
 		{"session_update", `UPDATE payment_sessions SET doc = $3 WHERE ` + sqlstore.ByID, `'ses_1', 'mer_1', '{}'`, "payment_sessions_pkey"},
 		{"order_documents", sqlstore.SelectOrderDocuments, `'ord_1', 'mer_1'`, "documents_order"},
 	}
-	// Every table keyed by id that has a merchant-leading index, and the
-	// index of its id.
-	for table, index := range map[string]string{
-		"orders":                 "orders_pkey",
-		"payment_sessions":       "payment_sessions_pkey",
-		"documents":              "documents_pkey",
-		"payment_collections":    "payment_collections_pkey",
-		"notifications":          "notifications_pkey",
-		"notification_endpoints": "notification_endpoints_pkey",
-		"api_clients":            "api_clients_pkey",
-		"users":                  "users_pkey",
-		"bank_payments":          "bank_payments_pkey",
-		"credit_decisions":       "credit_decisions_id_key",
-	} {
-		plans = append(plans, plan{table, `SELECT * FROM ` + table + ` WHERE ` + sqlstore.ByID + ` FOR UPDATE`, `'id_1', 'mer_1'`, index})
+	// Every table with an id that has an index led by merchant_id, and
+	// the index of its id.
+	rows, err := c.Query(ctx, `SELECT DISTINCT m.tablename, k.indexname FROM pg_indexes m
+		JOIN pg_indexes k ON k.schemaname = m.schemaname AND k.tablename = m.tablename
+		WHERE m.schemaname = current_schema() AND m.indexdef LIKE '%(merchant_id%'
+			AND k.indexdef LIKE 'CREATE UNIQUE INDEX % (id)'
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyed, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ Table, Index string }])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keyed) < 10 {
+		t.Fatalf("%d tables keyed by id with a merchant-leading index, want at least 10: %v", len(keyed), keyed)
+	}
+	for _, k := range keyed {
+		plans = append(plans, plan{k.Table, `SELECT * FROM ` + k.Table + ` WHERE ` + sqlstore.ByID + ` FOR UPDATE`, `'id_1', 'mer_1'`, k.Index})
 	}
 	for _, tt := range plans {
 		if _, err := c.Exec(ctx, "PREPARE "+tt.name+" AS "+tt.stmt); err != nil {
