@@ -10,3 +10,13 @@ package kassa
 // client and database) peaking at 67 MB resident instead of 53 MB
 // (docs/benchmarks.md). Benchmarks run with it too (kassatest.ServeGC).
 const GCPercent = 400
+
+// ServeGCPercent is the collector's target kassa serve sets, and the
+// benchmarks of the server with it: GCPercent, unless GOGC is set, which
+// the runtime has applied already (ok false).
+func ServeGCPercent(getenv func(string) string) (percent int, ok bool) {
+	if getenv("GOGC") != "" {
+		return 0, false
+	}
+	return GCPercent, true
+}

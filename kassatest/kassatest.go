@@ -159,13 +159,13 @@ func Capture(tb testing.TB, app *provider.Service, o *order.Order) {
 }
 
 // ServeGC runs the rest of tb with the garbage collector's target kassa
-// serve runs with (kassa.GCPercent) unless GOGC is set, as serve does, so
-// that a benchmark of the server in the test's process measures what
-// serve would.
+// serve runs with (kassa.ServeGCPercent), so that a benchmark of the
+// server in the test's process measures what serve would.
 func ServeGC(tb testing.TB) {
-	if os.Getenv("GOGC") != "" {
+	p, ok := kassa.ServeGCPercent(os.Getenv)
+	if !ok {
 		return
 	}
-	old := debug.SetGCPercent(kassa.GCPercent)
+	old := debug.SetGCPercent(p)
 	tb.Cleanup(func() { debug.SetGCPercent(old) })
 }

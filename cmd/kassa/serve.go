@@ -258,22 +258,13 @@ func parseLimits(rate, burst, proxies string) (api.Limits, error) {
 	return l, nil
 }
 
-// gcPercent is the garbage collector's target serve sets: kassa.GCPercent,
-// unless GOGC is set, which the runtime has applied already (ok false).
-func gcPercent(getenv func(string) string) (percent int, ok bool) {
-	if getenv("GOGC") != "" {
-		return 0, false
-	}
-	return kassa.GCPercent, true
-}
-
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := parseServe(args, getenv, stdout)
 	if err != nil {
 		return err
 	}
 	log := observe.NewLogger(stderr, c.logLevel)
-	if p, ok := gcPercent(getenv); ok {
+	if p, ok := kassa.ServeGCPercent(getenv); ok {
 		debug.SetGCPercent(p)
 	}
 	// What can fail without touching the disk fails first: a start that

@@ -1,4 +1,4 @@
-package main
+package kassa_test
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"github.com/kassa-pay/kassa"
 )
 
-// TestGCPercent: serve sets the collector's target to kassa.GCPercent
+// TestGCPercent: kassa serve sets the collector's target to GCPercent
 // unless the operator chose one with GOGC, which the runtime applied.
 func TestGCPercent(t *testing.T) {
 	for _, tc := range []struct {
@@ -18,14 +18,14 @@ func TestGCPercent(t *testing.T) {
 		{"100", 0, false},
 		{"off", 0, false},
 	} {
-		got, ok := gcPercent(func(name string) string {
+		got, ok := kassa.ServeGCPercent(func(name string) string {
 			if name == "GOGC" {
 				return tc.gogc
 			}
 			return ""
 		})
 		if got != tc.want || ok != tc.wantOK {
-			t.Errorf("GOGC=%q: gcPercent = %d, %t; want %d, %t", tc.gogc, got, ok, tc.want, tc.wantOK)
+			t.Errorf("GOGC=%q: ServeGCPercent = %d, %t; want %d, %t", tc.gogc, got, ok, tc.want, tc.wantOK)
 		}
 	}
 }
