@@ -58,7 +58,12 @@ func BenchmarkLifecycle(b *testing.B) {
 			b.Run(fmt.Sprintf("store=%s/concurrency=%d", st.name, conc), func(b *testing.B) {
 				c, rec := benchServer(b, st.open(b))
 				ctx := context.Background()
-				if _, err := load.Purchase(ctx, c); err != nil { // warm up: token, connections
+				// Warm up as a running server is: the access token, and a
+				// connection for each client with its statements prepared.
+				if _, err := load.Repeat(conc, conc, func() error {
+					_, err := load.Purchase(ctx, c)
+					return err
+				}); err != nil {
 					b.Fatal(err)
 				}
 				rec.Reset()
