@@ -28,11 +28,11 @@ func (c opCost) String() string {
 func TestLifecycleCost(t *testing.T) {
 	wants := map[string]map[string]opCost{
 		"sqlite": {
-			"session": {1, 10, 0}, "authorize": {1, 18, 0}, "order": {1, 21, 0},
+			"session": {1, 10, 0}, "authorize": {1, 18, 0}, "order": {1, 20, 0},
 			"acknowledge": {1, 12, 0}, "capture": {1, 18, 0}, "refund": {1, 20, 0},
 		},
 		"postgres": {
-			"session": {1, 9, 3}, "authorize": {1, 17, 5}, "order": {1, 20, 5},
+			"session": {1, 9, 3}, "authorize": {1, 17, 5}, "order": {1, 19, 5},
 			"acknowledge": {1, 11, 3}, "capture": {1, 17, 5}, "refund": {1, 19, 5},
 		},
 	}

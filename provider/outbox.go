@@ -86,7 +86,8 @@ type outboxTx struct {
 	refused []*store.CreditDecision // credit refused: recorded even if the transaction fails
 	// sessions holds a copy of each session this transaction has locked by
 	// reading it (Session) or has saved, as its row now holds it:
-	// UpdateSession compares the new session with it without reading the
+	// UpdateSession compares the new session with it, and an order's
+	// notifications take the order's session from it, without reading the
 	// row again. No other transaction can change a locked row, and only
 	// UpdateSession changes it in this one.
 	sessions map[sessionKey]*session.Session
@@ -100,7 +101,7 @@ func (t *outboxTx) remember(s *session.Session) {
 	if t.sessions == nil {
 		t.sessions = make(map[sessionKey]*session.Session, 1)
 	}
-	c := *s // the fields notify.ForSession compares are values
+	c := *s // the fields notify.ForSession and notify.ForOrder read are values
 	t.sessions[sessionKey{s.MerchantID, s.ID}] = &c
 }
 
@@ -170,7 +171,16 @@ func (t *outboxTx) Redeliver(ctx context.Context, merchantID, notificationID str
 
 func (t *outboxTx) orderChanged(ctx context.Context, o *order.Order, events []order.Event) error {
 	if notify.NotifiesOrder(events) {
-		s, endpoints, err := t.Tx.NotificationTargets(ctx, o.MerchantID, o.SessionID)
+		s, read := t.sessions[sessionKey{o.MerchantID, o.SessionID}]
+		var (
+			endpoints []notify.Endpoint
+			err       error
+		)
+		if read { // creating the order from its session's token
+			endpoints, err = t.Tx.NotificationEndpoints(ctx, o.MerchantID)
+		} else {
+			s, endpoints, err = t.Tx.NotificationTargets(ctx, o.MerchantID, o.SessionID)
+		}
 		if err != nil {
 			return err
 		}
