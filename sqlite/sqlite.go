@@ -199,9 +199,9 @@ const ckptInterval = 30 * time.Millisecond
 // every frame copied, which under a steady stream of commits it never
 // does: each passive checkpoint catches the frames committed before it
 // began, never those committed while it ran. So the writer still
-// checkpoints, past walRestartPages (wal_autocheckpoint), finding all but
-// the last few milliseconds' frames copied, and then starts the WAL
-// again: the WAL stays bounded, at about 160 MiB. That checkpoint syncs
+// checkpoints, past walRestartPages (wal_autocheckpoint), copying only the
+// frames committed since the last passive checkpoint, and then starts the
+// WAL again: the WAL stays bounded, at about 160 MiB. That checkpoint syncs
 // the WAL and the database file inside a COMMIT, stalling the requests
 // queued behind it for some 10 ms; past 10,000 pages it did so four
 // times as often, and the stalls showed in every operation's p99
