@@ -25,11 +25,7 @@ import (
 // docs/benchmarks.md, "SQLite settings" and "The WAL restarted less
 // often").
 func TestWriterPragmas(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "kassa.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openIn(t, t.TempDir())
 	for _, tt := range []struct {
 		pragma, want string
 	}{
@@ -53,11 +49,7 @@ func TestWriterPragmas(t *testing.T) {
 // the writer checkpointing: the checkpoint goroutine copies it there.
 func TestCheckpointGoroutine(t *testing.T) {
 	dir := t.TempDir()
-	db, err := Open(filepath.Join(dir, "kassa.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openIn(t, dir)
 	ctx := context.Background()
 	if err := db.Update(ctx, func(tx store.Tx) error { return tx.PutSetting(ctx, "checkpointed", []byte("yes")) }); err != nil {
 		t.Fatal(err)
@@ -89,6 +81,17 @@ func TestCheckpointGoroutine(t *testing.T) {
 	}
 }
 
+// openIn opens the database kassa.db in dir, closed when the test ends.
+func openIn(t *testing.T, dir string) *DB {
+	t.Helper()
+	db, err := Open(filepath.Join(dir, "kassa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // TestWALBounded: under a steady stream of commits, which never leaves
 // the checkpoint goroutine's passive checkpoints a moment with every
 // frame copied, the writer still starts the WAL again once it is
@@ -97,11 +100,7 @@ func TestWALBounded(t *testing.T) {
 	defer func(n int) { walRestartPages = n }(walRestartPages)
 	walRestartPages = 64
 	dir := t.TempDir()
-	db, err := Open(filepath.Join(dir, "kassa.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openIn(t, dir)
 	ctx := context.Background()
 	value := bytes.Repeat([]byte("x"), 3000) // a page of its own
 	var wg sync.WaitGroup
@@ -133,11 +132,7 @@ func TestWALBounded(t *testing.T) {
 // rows are never deleted, so AUTOINCREMENT would add nothing but a read
 // and a write of sqlite_sequence to every insert.
 func TestAppendOnlyTablesPlainRowid(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "kassa.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openIn(t, t.TempDir())
 	for _, table := range []string{"order_events", "audit_events", "credit_decisions"} {
 		var ddl string
 		if err := db.writes.conn.QueryRowContext(context.Background(), `SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = $1`, table).Scan(&ddl); err != nil {
@@ -153,11 +148,7 @@ func TestAppendOnlyTablesPlainRowid(t *testing.T) {
 // connection (as a failed ROLLBACK would leave it) does not stop the
 // writes after it.
 func TestWriterTransactionLeftOpen(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), "kassa.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openIn(t, t.TempDir())
 	if _, err := db.writes.conn.ExecContext(context.Background(), `BEGIN`); err != nil {
 		t.Fatal(err)
 	}
