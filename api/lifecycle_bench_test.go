@@ -127,13 +127,24 @@ func BenchmarkCapture(b *testing.B) {
 }
 
 // parallel calls fn b.N times from conc goroutines and returns how long
-// that took.
+// that took. Where the CPU time can be read (Linux) it reports what a
+// call took of it, in milliseconds: this process's (the server, the
+// benchmark's client, and SQLite when the store is SQLite) as
+// process-cpu-ms/op, and the whole machine's (PostgreSQL's too) as
+// machine-cpu-ms/op; docs/benchmarks.md sets them against what the
+// machine has.
 func parallel(b *testing.B, conc int, fn func() error) time.Duration {
+	proc0, machine0, ok0 := cpuUsed()
 	b.ResetTimer()
 	elapsed, err := load.Repeat(b.N, conc, fn)
 	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)
+	}
+	if proc1, machine1, ok1 := cpuUsed(); ok0 && ok1 {
+		perOp := func(d time.Duration) float64 { return float64(d) / 1e6 / float64(b.N) }
+		b.ReportMetric(perOp(proc1-proc0), "process-cpu-ms/op")
+		b.ReportMetric(perOp(machine1-machine0), "machine-cpu-ms/op")
 	}
 	return elapsed
 }

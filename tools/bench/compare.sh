@@ -16,6 +16,10 @@
 # It prints each round, then each figure's and each ratio's median. The
 # PostgreSQL lifecycle's share of the ceiling is flows/s × commits per
 # flow ÷ the ceiling's commits/s (TestLifecycleCost pins the commits).
+# For that lifecycle it also prints the CPU a flow took, in ms: Kassa's
+# process (server and benchmark client) and the whole machine
+# (PostgreSQL's backends too), and the machine's CPU a flow may take at
+# 40 % of the ceiling: cores × 1000 ÷ (0.4 × ceiling ÷ commits per flow).
 #
 #   tools/bench/compare.sh [rounds] [flows per Kassa run] [seconds per pgbench run] [flows per Medusa run]
 #
@@ -76,7 +80,7 @@ bench() { # bench BINARY DIR PATTERN
 }
 median() { sort -n | awk '{v[NR] = $1} END {if (NR) print (NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2)}'; }
 
-cols=(tpcb ceiling lc_sqlite lc_sqlite_p99 lc_pg lc_pg_p99 pay_pg medusa pay_over_medusa lc_pg_ceiling_share)
+cols=(tpcb ceiling lc_sqlite lc_sqlite_p99 lc_pg lc_pg_p99 pay_pg medusa pay_over_medusa lc_pg_ceiling_share lc_pg_kassa_cpu_ms lc_pg_machine_cpu_ms cpu_ms_at_40pct)
 echo "round ${cols[*]}"
 declare -A all
 for r in $(seq "$rounds"); do
@@ -89,6 +93,8 @@ for r in $(seq "$rounds"); do
 	out=$(bench api.test api 'Lifecycle/store=postgres/concurrency=16$')
 	v[lc_pg]=$(field flows/s <<<"$out")
 	v[lc_pg_p99]=$(maxp99 <<<"$out")
+	v[lc_pg_kassa_cpu_ms]=$(field process-cpu-ms/op <<<"$out")
+	v[lc_pg_machine_cpu_ms]=$(field machine-cpu-ms/op <<<"$out")
 	v[pay_pg]=$(bench paymod.test paymod 'AcceptPayment/store=postgres/concurrency=16$' | field flows/s)
 	v[medusa]=- v[pay_over_medusa]=-
 	if [ -n "$medusa" ]; then
@@ -100,10 +106,11 @@ for r in $(seq "$rounds"); do
 		fi
 	fi
 	v[lc_pg_ceiling_share]=$(awk -v f="${v[lc_pg]}" -v c="${v[ceiling]}" -v n="$commits_per_flow" 'BEGIN {printf "%.3f", f*n/c}')
+	v[cpu_ms_at_40pct]=$(awk -v cores="$(nproc)" -v c="${v[ceiling]}" -v n="$commits_per_flow" 'BEGIN {printf "%.2f", cores*1000/(0.4*c/n)}')
 	line="$r"
 	for c in "${cols[@]}"; do
-		line+=" ${v[$c]}"
-		all[$c]+="${v[$c]} "
+		line+=" ${v[$c]:--}"
+		all[$c]+="${v[$c]:--} "
 	done
 	echo "$line"
 done
