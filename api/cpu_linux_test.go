@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -40,4 +41,28 @@ func cpuUsed() (process, machine time.Duration, ok bool) {
 	// /proc/stat counts in USER_HZ, 100 a second on Linux's common
 	// architectures.
 	return process, time.Duration(ticks) * 10 * time.Millisecond, true
+}
+
+// TestCPUUsed checks that the figures the benchmarks report per flow
+// count CPU this process burns, in its own and in the machine's total.
+func TestCPUUsed(t *testing.T) {
+	proc0, machine0, ok := cpuUsed()
+	if !ok {
+		t.Fatal("cannot read CPU time")
+	}
+	var proc1, machine1 time.Duration
+	x := 0
+	for proc1 < proc0+100*time.Millisecond {
+		for i := range 1_000_000 {
+			x += i
+		}
+		if proc1, machine1, ok = cpuUsed(); !ok {
+			t.Fatal("cannot read CPU time")
+		}
+	}
+	_ = x
+	// The machine counts in 10 ms ticks: allow two.
+	if got := machine1 - machine0; got < proc1-proc0-20*time.Millisecond {
+		t.Errorf("the machine was busy %v while this process used %v", got, proc1-proc0)
+	}
 }
