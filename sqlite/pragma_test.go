@@ -123,7 +123,7 @@ func TestWALBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pages, most := fi.Size()/(4096+24), int64(2*walRestartPages); pages > most {
+	if pages, most := fi.Size()/(walFrameHeader+4096), int64(2*walRestartPages); pages > most {
 		t.Errorf("the WAL holds %d pages, want at most %d", pages, most)
 	}
 }
